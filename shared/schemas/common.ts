@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/** The error body (SPEC §2), for the OpenAPI document. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ example: "invalid_identity" }),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      requestId: z.string().optional(),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export const IsoTime = z.iso.datetime().meta({ example: "2026-11-24T10:00:00.000Z" });
+
+/** `[a-z][a-z0-9_-]{0,63}`: namespace codes and dataset names (SPEC limits). */
+export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+export const ResourceName = z
+  .string()
+  .regex(NAME_PATTERN, "must match [a-z][a-z0-9_-]{0,63}");
+
+export const Cursor = z.string().max(512).optional();
+
+export const Limit = z
+  .string()
+  .regex(/^\d+$/, "must be a whole number")
+  .optional()
+  .meta({ example: "50" });
+
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}

@@ -1,0 +1,8 @@
+declare namespace Cloudflare {
+  interface Env {
+    /** Test-only binding: the real migrations, read by vitest.config.ts. */
+    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    TESSERA_ADMIN_KEY: string;
+    TESSERA_SECRET: string;
+  }
+}

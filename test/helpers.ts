@@ -1,0 +1,48 @@
+import { exports } from "cloudflare:workers";
+import { env } from "cloudflare:test";
+
+export const ADMIN_KEY = env.TESSERA_ADMIN_KEY;
+
+export interface CallOptions {
+  key?: string | null;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Calls the Worker through its real `fetch` entry point, as a client would. */
+export async function call(method: string, path: string, options: CallOptions = {}) {
+  const headers = new Headers(options.headers);
+  const key = options.key === undefined ? ADMIN_KEY : options.key;
+  if (key) headers.set("authorization", `Bearer ${key}`);
+  let body: BodyInit | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const response = await exports.default.fetch(
+    new Request(`https://tessera.test${path}`, { method, headers, body }),
+  );
+  const text = await response.text();
+  let json: any = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+/** Creates a secret key with the given scopes and returns the key string. */
+export async function createKey(scopes: string[], name = "test key"): Promise<string> {
+  const res = await call("POST", "/v1/keys", { body: { name, kind: "secret", scopes } });
+  if (res.status !== 201) throw new Error(`createKey failed: ${res.status} ${res.text}`);
+  return res.json.key as string;
+}
+
+export function expectErrorShape(json: any, code: string) {
+  if (!json || typeof json.error !== "object") throw new Error(`not an error body: ${JSON.stringify(json)}`);
+  if (json.error.code !== code) throw new Error(`expected ${code}, got ${json.error.code}: ${json.error.message}`);
+  if (typeof json.error.message !== "string" || json.error.message.length === 0) {
+    throw new Error("error.message must be a non-empty string");
+  }
+}

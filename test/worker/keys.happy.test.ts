@@ -1,0 +1,62 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, createKey } from "../helpers";
+
+describe("API keys", () => {
+  it("creates a secret key shown once, lists it without the secret, and deletes it", async () => {
+    const created = await call("POST", "/v1/keys", {
+      body: { name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"], origins: [] });
+    expect(created.json.id).toMatch(/^key_/);
+    expect(created.json.key).toMatch(/^sk_[A-Za-z0-9]{40}$/);
+
+    // The key works for its scope.
+    const list = await call("GET", "/v1/keys");
+    expect(list.status).toBe(200);
+    const listed = list.json.items.find((k: any) => k.id === created.json.id);
+    expect(listed).toBeDefined();
+    expect(JSON.stringify(list.json)).not.toContain(created.json.key);
+    expect(listed.keyPrefix).toBe(`${created.json.key.slice(0, 7)}…`);
+    expect(list.json.nextCursor).toBeNull();
+
+    const del = await call("DELETE", `/v1/keys/${created.json.id}`);
+    expect(del.status).toBe(204);
+    const after = await call("GET", "/v1/keys");
+    expect(after.json.items.some((k: any) => k.id === created.json.id)).toBe(false);
+  });
+
+  it("stores only a SHA-256 hash of the key, never the key", async () => {
+    const key = await createKey(["ingest"]);
+    const rows = await env.DB.prepare("SELECT * FROM api_keys").all<Record<string, unknown>>();
+    const dump = JSON.stringify(rows.results);
+    expect(dump).not.toContain(key);
+    expect(dump).not.toContain(key.slice(3)); // not even without its prefix
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+    const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(rows.results.some((r) => r.key_hash === hex)).toBe(true);
+  });
+
+  it("a deleted key stops working at once", async () => {
+    const created = await call("POST", "/v1/keys", { body: { name: "temp", scopes: ["admin"] } });
+    const key = created.json.key;
+    expect((await call("GET", "/v1/keys", { key })).status).toBe(200);
+    await call("DELETE", `/v1/keys/${created.json.id}`);
+    const res = await call("GET", "/v1/keys", { key });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe("unauthorized");
+  });
+
+  it("a public key comes with a site secret and is limited to origins", async () => {
+    const res = await call("POST", "/v1/keys", {
+      body: { name: "shop", kind: "public", origins: ["https://shop.example"] },
+    });
+    expect(res.status).toBe(201);
+    expect(res.json.key).toMatch(/^pk_/);
+    expect(res.json.siteSecret).toMatch(/^ss_/);
+    expect(res.json.origins).toEqual(["https://shop.example"]);
+    const rows = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(res.json.id).all();
+    expect(JSON.stringify(rows.results)).not.toContain(res.json.siteSecret);
+  });
+});

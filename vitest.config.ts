@@ -1,0 +1,49 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** The admin key the worker tests authenticate with (a test-only binding). */
+export const TEST_ADMIN_KEY = "sk_test_admin_key_for_vitest_only";
+
+export default defineConfig(async () => {
+  // The real migrations, applied to each test file's isolated D1 by test/setup/apply-migrations.ts.
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  TESSERA_ADMIN_KEY: TEST_ADMIN_KEY,
+                  TESSERA_SECRET: "test-server-secret",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "worker",
+            include: ["test/worker/**/*.test.ts", "test/unit/**/*.test.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "browser",
+            include: ["test/browser/**/*.test.ts"],
+            environment: "node",
+            globalSetup: ["./test/browser/global-setup.ts"],
+            testTimeout: 30_000,
+            hookTimeout: 120_000,
+            // One Chromium and one local Worker: run the files one after another.
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  };
+});

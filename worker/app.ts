@@ -1,0 +1,110 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { authenticate, requireScope } from "./auth/middleware";
+import { createDb } from "./db/client";
+import type { AppEnv } from "./env";
+import { ApiError, codeForStatus, errorBody, ERROR_STATUS } from "./lib/errors";
+import { validationHook } from "./lib/validation";
+import { mountDocs, OPENAPI_INFO } from "./routes/docs";
+import { healthRouter } from "./routes/health";
+import { keysRouter } from "./routes/keys";
+
+/** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
+export const JSON_BODY_LIMIT = 33 * 1024 * 1024;
+
+/** Routes that take a file, not JSON (their own size limit and content types). */
+const FILE_ROUTES = /^\/v1\/batches(\?|$)/;
+
+export function onError(err: Error, c: Context<AppEnv>) {
+  const requestId = c.get("requestId");
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.code, err.message, err.details, requestId), ERROR_STATUS[err.code], err.headers);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's own middleware (body limit, malformed JSON…): same shape, same vocabulary.
+    const code = err.status === 400 && /json/i.test(err.message) ? "invalid_json" : codeForStatus(err.status);
+    return c.json(errorBody(code, err.message || code, undefined, requestId), ERROR_STATUS[code]);
+  }
+  // Unknown failure: log the message (never request bodies or keys), answer generically.
+  console.error(`[${requestId}] unhandled error:`, err.message);
+  return c.json(errorBody("internal_error", "Something went wrong on our side.", undefined, requestId), 500);
+}
+
+/** 415 unless a body-carrying /v1 request says it is JSON. */
+function requireJsonBodies() {
+  return async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    const method = c.req.method;
+    if ((method === "POST" || method === "PUT" || method === "PATCH") && !FILE_ROUTES.test(c.req.path)) {
+      const hasBody = c.req.header("content-length") !== "0" && c.req.raw.body !== null;
+      const type = c.req.header("content-type") ?? "";
+      if (hasBody && !/^application\/([a-z.+-]+\+)?json\b/i.test(type)) {
+        throw new ApiError("unsupported_media_type", "Send JSON with `Content-Type: application/json`.");
+      }
+    }
+    await next();
+  };
+}
+
+/** One app: global middleware, error handling and every router. Tests use the same. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, strict: false });
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (`sk_…`), a token, or the TESSERA_ADMIN_KEY secret.",
+  });
+
+  // Order: request id → secure headers → CORS → body limits → auth/scope → handler.
+  app.use("*", requestId());
+  app.use(
+    "*",
+    secureHeaders({
+      // The widget and the public endpoints are used from other sites.
+      crossOriginResourcePolicy: "cross-origin",
+      crossOriginOpenerPolicy: false,
+    }),
+  );
+  app.use("*", async (c, next) => {
+    c.set("db", createDb(c.env.DB));
+    await next();
+  });
+  app.use(
+    "/v1/*",
+    cors({
+      origin: (origin) => origin,
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
+  app.use("/v1/*", async (c, next) => {
+    if (FILE_ROUTES.test(c.req.path)) return next();
+    return bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: () => {
+        throw new ApiError("payload_too_large", `JSON bodies are limited to ${JSON_BODY_LIMIT} bytes; send large files to /v1/batches.`);
+      },
+    })(c, next);
+  });
+  app.use("/v1/*", requireJsonBodies());
+  app.use("/v1/*", authenticate);
+
+  app.route("/", healthRouter);
+  app.route("/v1", keysRouter);
+
+  app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
+  mountDocs(app);
+
+  app.notFound((c) => onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,40 @@
+/**
+ * API key material. Keys are 32 random bytes (base62-ish), so a plain SHA-256 is a safe
+ * one-way store: there is nothing to brute-force. Only the hash ever reaches D1.
+ */
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+export function randomToken(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    for (const b of crypto.getRandomValues(new Uint8Array(length))) {
+      // Rejection sampling: 248 = 4 × 62, so every character is equally likely.
+      if (b < 248 && out.length < length) out += ALPHABET[b % 62];
+    }
+  }
+  return out;
+}
+
+export function newSecretKey(): string {
+  return `sk_${randomToken(40)}`;
+}
+
+export function newPublicKey(): string {
+  return `pk_${randomToken(32)}`;
+}
+
+export function newKeyId(): string {
+  return `key_${randomToken(16)}`;
+}
+
+export async function sha256Hex(input: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export const hashKey = sha256Hex;
+
+/** What lists show instead of the key: the kind prefix and a few characters. */
+export function keyPrefix(key: string): string {
+  return `${key.slice(0, 7)}…`;
+}

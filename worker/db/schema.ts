@@ -1,0 +1,347 @@
+/**
+ * The D1 schema for all of Tessera (SPEC §1–§2). Edit here, then `npm run db:generate`
+ * writes the next SQL migration into `migrations/`; never edit an applied migration.
+ *
+ * Design notes:
+ * - Times are integer milliseconds since the epoch (indexable, cheap to compare); the API
+ *   converts to ISO-8601 at the edge.
+ * - Fragments and events hang off an *identity*, not a profile. A profile is just the set
+ *   of identities that currently carry its `profile_id`, so a split or move re-points
+ *   identities and every fragment and event follows its own identity for free.
+ * - JSON columns hold attribute trees, rules and lists; they are parsed in code, never
+ *   queried by path except where an index says otherwise.
+ */
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+const timestamps = {
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+};
+
+/** Kinds of identifier (`email`, `crm`, …) and how values of each are treated. */
+export const namespaces = sqliteTable("namespaces", {
+  code: text("code").primaryKey(),
+  description: text("description"),
+  /** email | phone | lowercase | trim | none */
+  normalize: text("normalize").notNull().default("trim"),
+  unique: integer("is_unique", { mode: "boolean" }).notNull().default(false),
+  priority: integer("priority").notNull().default(0),
+  /** At most this many identities of the namespace in one graph; null = only maxIdentities. */
+  maxPerGraph: integer("max_per_graph"),
+  /** Extra blocked values (exact strings or `/regex/`), on top of the built-in defaults. */
+  blockedValues: text("blocked_values", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  builtIn: integer("built_in", { mode: "boolean" }).notNull().default(false),
+  ...timestamps,
+});
+
+/** Key/value settings: maxIdentities, phone default region, personalization allow-list… */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** One person (= one identity graph). Rows exist only while the graph has identities. */
+export const profiles = sqliteTable(
+  "profiles",
+  {
+    id: text("id").primaryKey(),
+    primaryNamespace: text("primary_namespace").notNull(),
+    primaryValue: text("primary_value").notNull(),
+    /** Derived from name attributes, else the primary identity; lower-cased copy for search. */
+    displayName: text("display_name"),
+    searchName: text("search_name"),
+    identityCount: integer("identity_count").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    index("profiles_updated_idx").on(t.updatedAt, t.id),
+    index("profiles_created_idx").on(t.createdAt),
+    index("profiles_search_name_idx").on(t.searchName),
+  ],
+);
+
+/** A normalized identifier, and the profile (graph) it currently belongs to. */
+export const identities = sqliteTable(
+  "identities",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    namespace: text("namespace").notNull(),
+    value: text("value").notNull(),
+    profileId: text("profile_id").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+  },
+  (t) => [
+    uniqueIndex("identities_ns_value_uq").on(t.namespace, t.value),
+    index("identities_profile_idx").on(t.profileId),
+    // Case-insensitive prefix search on values for the profile viewer.
+    index("identities_value_nocase_idx").on(sql`${t.value} COLLATE NOCASE`),
+  ],
+);
+
+/**
+ * A link between two identities seen together (stored once per pair, `a_id < b_id`).
+ * `applied = 0` keeps a link on record that a cap did not let join the graph.
+ */
+export const links = sqliteTable(
+  "links",
+  {
+    aId: integer("a_id").notNull(),
+    bId: integer("b_id").notNull(),
+    /** The dataset whose item first made the link. */
+    dataset: text("dataset").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    applied: integer("applied", { mode: "boolean" }).notNull().default(true),
+  },
+  (t) => [primaryKey({ columns: [t.aId, t.bId] }), index("links_b_idx").on(t.bId)],
+);
+
+/** Every merge, split, move, eviction and delete of the identity graph (rule 5). */
+export const graphHistory = sqliteTable(
+  "graph_history",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    /** merge | split | move | evict | delete */
+    kind: text("kind").notNull(),
+    /** What caused it: ingest, identity delete, link delete, erase. */
+    cause: text("cause").notNull(),
+    identities: text("identities", { mode: "json" }).$type<string[]>().notNull(),
+    profiles: text("profiles", { mode: "json" }).$type<string[]>().notNull(),
+  },
+  (t) => [index("graph_history_at_idx").on(t.at)],
+);
+
+/** Which profiles a history entry concerns, so a graph's history is an indexed lookup. */
+export const graphHistoryProfiles = sqliteTable(
+  "graph_history_profiles",
+  {
+    historyId: integer("history_id").notNull(),
+    profileId: text("profile_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.profileId, t.historyId] })],
+);
+
+/** A named source of data (`records` or `events`), optionally with a JSON Schema. */
+export const datasets = sqliteTable("datasets", {
+  name: text("name").primaryKey(),
+  kind: text("kind").notNull(),
+  description: text("description"),
+  schema: text("schema", { mode: "json" }).$type<Record<string, unknown>>(),
+  ...timestamps,
+});
+
+/** The attributes one records dataset holds for one identity. */
+export const fragments = sqliteTable(
+  "fragments",
+  {
+    dataset: text("dataset").notNull(),
+    identityId: integer("identity_id").notNull(),
+    attributes: text("attributes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** The item timestamp of the latest write (what `timestamp` merge policies compare). */
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.dataset, t.identityId] }),
+    index("fragments_identity_idx").on(t.identityId),
+  ],
+);
+
+/**
+ * Exact-value index of attribute leaves for `attr.<path>=` search. Rewritten with the
+ * fragment it comes from; a profile matches when any of its identities' fragments does.
+ */
+export const attributeIndex = sqliteTable(
+  "attribute_index",
+  {
+    path: text("path").notNull(),
+    value: text("value").notNull(),
+    identityId: integer("identity_id").notNull(),
+    dataset: text("dataset").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.path, t.value, t.identityId, t.dataset] }),
+    index("attribute_index_identity_idx").on(t.identityId, t.dataset),
+  ],
+);
+
+/** Experience events; `id` is the idempotency key. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    at: integer("at").notNull(),
+    dataset: text("dataset").notNull(),
+    /** The event's highest-priority identity: the event follows it through splits. */
+    identityId: integer("identity_id").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [
+    index("events_identity_at_idx").on(t.identityId, t.at),
+    index("events_type_at_idx").on(t.type, t.at),
+    index("events_at_idx").on(t.at),
+  ],
+);
+
+/** Named merge policies; exactly one has `is_default = 1`. */
+export const mergePolicies = sqliteTable("merge_policies", {
+  name: text("name").primaryKey(),
+  type: text("type").notNull(),
+  datasets: text("datasets", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  idStitching: text("id_stitching").notNull().default("graph"),
+  isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+  ...timestamps,
+});
+
+export const segments = sqliteTable("segments", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  rule: text("rule", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  public: integer("public", { mode: "boolean" }).notNull().default(false),
+  /** Background evaluation after create/change: ready | evaluating */
+  status: text("status").notNull().default("ready"),
+  evaluatedProfiles: integer("evaluated_profiles").notNull().default(0),
+  /** Bumped on every change so stale background work can tell it is stale. */
+  version: integer("version").notNull().default(1),
+  ...timestamps,
+});
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    segmentId: text("segment_id").notNull(),
+    profileId: text("profile_id").notNull(),
+    /** realized | exited */
+    status: text("status").notNull(),
+    since: integer("since").notNull(),
+    /** When a time-window condition can next change the outcome without new data. */
+    recheckAt: integer("recheck_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.segmentId, t.profileId] }),
+    index("memberships_profile_idx").on(t.profileId),
+    index("memberships_segment_status_idx").on(t.segmentId, t.status, t.profileId),
+    index("memberships_recheck_idx").on(t.recheckAt),
+  ],
+);
+
+/** API keys. Only the SHA-256 of a key is stored; the key itself is shown once. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** secret | public */
+    kind: text("kind").notNull(),
+    keyHash: text("key_hash").notNull(),
+    /** First characters of the key, to recognise it in lists (`sk_3fQ…`). */
+    keyPrefix: text("key_prefix").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    origins: text("origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_uq").on(t.keyHash)],
+);
+
+/** Every profile read by a secret key or token (SPEC: audit). */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    keyId: text("key_id").notNull(),
+    action: text("action").notNull(),
+    profileId: text("profile_id"),
+    fields: text("fields", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  },
+  (t) => [index("audit_log_key_idx").on(t.keyId, t.at)],
+);
+
+/** Erased identities, as salted hashes only; items carrying one are rejected. */
+export const suppressions = sqliteTable("suppressions", {
+  hash: text("hash").primaryKey(),
+  namespace: text("namespace").notNull(),
+  profileId: text("profile_id"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Uploaded batch files (bodies live in R2) and their progress. */
+export const batches = sqliteTable("batches", {
+  id: text("id").primaryKey(),
+  dataset: text("dataset").notNull(),
+  format: text("format").notNull(),
+  /** queued | processing | completed | failed */
+  status: text("status").notNull(),
+  objectKey: text("object_key").notNull(),
+  bytes: integer("bytes").notNull().default(0),
+  rowsTotal: integer("rows_total").notNull().default(0),
+  rowsIngested: integer("rows_ingested").notNull().default(0),
+  rowsFailed: integer("rows_failed").notNull().default(0),
+  error: text("error"),
+  ...timestamps,
+});
+
+/** Chunks of a batch already applied: a redelivered chunk is skipped (idempotent). */
+export const batchChunks = sqliteTable(
+  "batch_chunks",
+  {
+    batchId: text("batch_id").notNull(),
+    chunk: integer("chunk").notNull(),
+    rows: integer("rows").notNull(),
+    ingested: integer("ingested").notNull(),
+    failed: integer("failed").notNull(),
+    doneAt: integer("done_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.chunk] })],
+);
+
+export const batchErrors = sqliteTable(
+  "batch_errors",
+  {
+    batchId: text("batch_id").notNull(),
+    line: integer("line").notNull(),
+    error: text("error", { mode: "json" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.line] })],
+);
+
+/** Export destinations (credentials are Worker secrets, referenced by name only). */
+export const destinations = sqliteTable("destinations", {
+  name: text("name").primaryKey(),
+  type: text("type").notNull(),
+  config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  schedule: text("schedule").notNull(),
+  lastRunAt: integer("last_run_at"),
+  ...timestamps,
+});
+
+export const destinationRuns = sqliteTable(
+  "destination_runs",
+  {
+    id: text("id").primaryKey(),
+    destination: text("destination").notNull(),
+    /** queued | running | completed | failed */
+    status: text("status").notNull(),
+    trigger: text("trigger").notNull(),
+    profiles: integer("profiles").notNull().default(0),
+    parts: text("parts", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+    cursor: text("cursor"),
+    error: text("error"),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("destination_runs_dest_idx").on(t.destination, t.startedAt)],
+);

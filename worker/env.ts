@@ -1,0 +1,28 @@
+import type { Scope } from "../shared/scopes";
+import type { Db } from "./db/client";
+
+/** Bindings from wrangler.toml (generated `Env`) plus the secrets wrangler cannot see. */
+export interface Bindings extends Env {
+  /** The first admin key (SPEC: `TESSERA_ADMIN_KEY`); `.dev.vars` locally, a secret in production. */
+  TESSERA_ADMIN_KEY?: string;
+  /** Derives site secrets and signs tokens (falls back to TESSERA_ADMIN_KEY when unset). */
+  TESSERA_SECRET?: string;
+}
+
+/** Who is calling: resolved once per request by the auth middleware. */
+export interface Principal {
+  /** Key id (`key_…`), or `admin` for the TESSERA_ADMIN_KEY secret. */
+  keyId: string;
+  kind: "secret" | "public" | "token";
+  scopes: Scope[];
+  origins: string[];
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: {
+    requestId: string;
+    db: Db;
+    principal: Principal;
+  };
+}

@@ -1,0 +1,93 @@
+import { z } from "@hono/zod-openapi";
+import { ApiKeySchema, CreatedKeySchema, CreateKeyBody } from "../../shared/schemas/keys";
+import { listOf } from "../../shared/schemas/common";
+import { hashKey, keyPrefix, newKeyId, newPublicKey, newSecretKey } from "../auth/keys";
+import { siteSecretFor } from "../auth/signing";
+import { deleteApiKey, insertApiKey, listApiKeys, type ApiKeyRow } from "../db/queries/keys";
+import { ApiError } from "../lib/errors";
+import { jsonBody, errorResponses } from "../lib/openapi";
+import { createRouter } from "../lib/router";
+import { scopedRoute } from "../lib/route";
+import { toIso } from "../lib/time";
+import type { Scope } from "../../shared/scopes";
+
+function present(row: ApiKeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind as "secret" | "public",
+    scopes: row.scopes as Scope[],
+    origins: row.origins,
+    keyPrefix: row.keyPrefix,
+    createdAt: toIso(row.createdAt),
+    lastUsedAt: row.lastUsedAt == null ? null : toIso(row.lastUsedAt),
+  };
+}
+
+const tags = ["Keys"];
+
+export const keysRouter = createRouter()
+  .openapi(
+    scopedRoute("admin", {
+      method: "post",
+      path: "/keys",
+      tags,
+      summary: "Create an API key (shown once)",
+      request: { body: jsonBody(CreateKeyBody) },
+      responses: {
+        201: { description: "The key; `key` and `siteSecret` are shown only now.", content: { "application/json": { schema: CreatedKeySchema } } },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const id = newKeyId();
+      const key = body.kind === "public" ? newPublicKey() : newSecretKey();
+      const row = await insertApiKey(c.var.db, {
+        id,
+        name: body.name,
+        kind: body.kind,
+        keyHash: await hashKey(key),
+        keyPrefix: keyPrefix(key),
+        scopes: body.scopes,
+        origins: body.origins ?? [],
+        createdAt: Date.now(),
+      });
+      const siteSecret = body.kind === "public" ? await siteSecretFor(c.env, id) : undefined;
+      return c.json({ ...present(row), key, ...(siteSecret ? { siteSecret } : {}) }, 201);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "get",
+      path: "/keys",
+      tags,
+      summary: "List API keys (never the keys themselves)",
+      responses: {
+        200: { description: "Keys", content: { "application/json": { schema: listOf(ApiKeySchema) } } },
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => {
+      const rows = await listApiKeys(c.var.db);
+      return c.json({ items: rows.map(present), nextCursor: null }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "delete",
+      path: "/keys/{id}",
+      tags,
+      summary: "Delete an API key; it stops working at once",
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        204: { description: "Deleted" },
+        ...errorResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      if (!(await deleteApiKey(c.var.db, id))) throw new ApiError("not_found", `No API key ${id}.`);
+      return c.body(null, 204);
+    },
+  );
