@@ -6,3 +6,9 @@ declare namespace Cloudflare {
     TESSERA_SECRET: string;
   }
 }
+
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import("../worker/index");
+  }
+}

@@ -1,0 +1,102 @@
+// Starts Tessera's Worker locally with wrangler (workerd + local D1/R2/Queues), offline.
+// Used by `npm start`, the e2e/browser tests and the benchmark, so all three run the
+// Worker exactly the same way.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import path from "node:path";
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
+
+/** No telemetry, no Request.cf lookups, no update checks: local dev never calls Cloudflare. */
+export const OFFLINE_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_LOG: "warn",
+  NO_UPDATE_NOTIFIER: "1",
+};
+
+function run(args, { quiet = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(WRANGLER, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...OFFLINE_ENV },
+      stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+    });
+    let output = "";
+    child.stdout?.on("data", (d) => (output += d));
+    child.stderr?.on("data", (d) => (output += d));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`wrangler ${args.join(" ")} exited ${code}\n${output}`)),
+    );
+  });
+}
+
+/** Applies the D1 migrations in `migrations/` to the local database. */
+export async function applyMigrations({ persistTo, quiet = true } = {}) {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  return run(args, { quiet });
+}
+
+export async function freePort() {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/**
+ * Starts `wrangler dev` and resolves once `/health` answers. `vars` are passed with
+ * `--var` (secrets for tests); otherwise `.dev.vars` is read as usual.
+ */
+export async function startWorker({ port, persistTo, vars = {}, inheritOutput = false, extraArgs = [] } = {}) {
+  port ??= await freePort();
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--log-level", inheritOutput ? "info" : "warn"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  args.push(...extraArgs);
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...OFFLINE_ENV },
+    stdio: ["ignore", inheritOutput ? "inherit" : "pipe", inheritOutput ? "inherit" : "pipe"],
+    detached: process.platform !== "win32",
+  });
+  let log = "";
+  child.stdout?.on("data", (d) => (log = (log + d).slice(-20_000)));
+  child.stderr?.on("data", (d) => (log = (log + d).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 90_000;
+  while (true) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${log}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      stopProcess(child);
+      throw new Error(`wrangler dev did not become healthy within 90 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, port, child, log: () => log, stop: () => stopProcess(child) };
+}
+
+function stopProcess(child) {
+  if (child.exitCode !== null) return Promise.resolve();
+  const exited = once(child, "exit");
+  try {
+    // wrangler starts workerd as a child: end the whole process group.
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    child.kill("SIGTERM");
+  }
+  return exited;
+}

@@ -1,0 +1,34 @@
+// `npm test`: typecheck, then every Vitest project (workerd tests and the Chromium tests),
+// ending with one plain summary line: "tests: N passed, N failed".
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { OFFLINE_ENV, ROOT } from "./lib/local-worker.mjs";
+
+const env = { ...process.env, ...OFFLINE_ENV };
+const bin = (name) => path.join(ROOT, "node_modules/.bin", name);
+
+console.log("typecheck: tsc --noEmit");
+const tsc = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { cwd: ROOT, stdio: "inherit", env });
+if (tsc.status !== 0) {
+  console.log("tests: 0 passed, 1 failed (typecheck)");
+  process.exit(1);
+}
+
+const report = path.join(mkdtempSync(path.join(tmpdir(), "tessera-test-")), "vitest.json");
+const args = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const vitest = spawnSync(bin("vitest"), args, { cwd: ROOT, stdio: "inherit", env });
+
+let passed = 0;
+let failed = 0;
+try {
+  const result = JSON.parse(readFileSync(report, "utf8"));
+  passed = result.numPassedTests;
+  failed = result.numFailedTests + (result.numRuntimeErrorTestSuites ?? 0);
+} catch {
+  failed = Math.max(failed, 1);
+}
+if (vitest.status !== 0 && failed === 0) failed = 1;
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(vitest.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,132 @@
+/**
+ * Identity normalization (SPEC §1 "Namespaces and normalization"). Runs on ingest and on
+ * lookup, so `John.Greene@Luma.com` and ` john.greene@luma.com` are one identity.
+ */
+import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/min";
+
+export type NormalizeRule = "email" | "phone" | "lowercase" | "trim" | "none";
+export const NORMALIZE_RULES: readonly NormalizeRule[] = ["email", "phone", "lowercase", "trim", "none"];
+
+export interface NamespaceRules {
+  code: string;
+  normalize: NormalizeRule;
+  unique: boolean;
+  priority: number;
+  /** null: only the graph's maxIdentities applies. A unique namespace always has 1. */
+  maxPerGraph: number | null;
+  /** Additions to DEFAULT_BLOCKED_VALUES: exact strings or `/regex/`. */
+  blockedValues: string[];
+}
+
+/** Junk ids that are never identities, for every namespace (SPEC defaults). */
+export const DEFAULT_BLOCKED_VALUES = [
+  "",
+  "null",
+  "undefined",
+  "anonymous",
+  "unknown",
+  "none",
+  "n/a",
+  "-1",
+  "/^[0-]*$/",
+] as const;
+
+/** A device id (SPEC §2 conventions): 16–64 characters of [A-Za-z0-9_-]. */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+const MAX_IDENTITY_LENGTH = 256;
+
+export type NormalizeResult =
+  | { ok: true; value: string }
+  | { ok: false; code: "invalid_identity" | "blocked_identity"; message: string };
+
+function blockedPattern(entry: string): RegExp | undefined {
+  const m = /^\/(.*)\/([a-z]*)$/.exec(entry);
+  if (!m) return undefined;
+  try {
+    return new RegExp(m[1]!, m[2]!.includes("i") ? "i" : "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a value is junk under the defaults plus the namespace's own list. */
+export function isBlocked(value: string, extra: readonly string[] = []): boolean {
+  const candidate = value.trim().toLowerCase();
+  for (const entry of [...DEFAULT_BLOCKED_VALUES, ...extra]) {
+    const pattern = blockedPattern(entry);
+    if (pattern ? pattern.test(candidate) || pattern.test(value.trim()) : candidate === entry.toLowerCase()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export function isValidBlockedEntry(entry: string): boolean {
+  return !entry.startsWith("/") || blockedPattern(entry) !== undefined;
+}
+
+function applyRule(rule: NormalizeRule, raw: string, phoneRegion: string): string | undefined {
+  switch (rule) {
+    case "email": {
+      const v = raw.trim().toLowerCase();
+      return EMAIL_PATTERN.test(v) ? v : undefined;
+    }
+    case "phone": {
+      const parsed = parsePhoneNumberFromString(raw.trim(), phoneRegion as CountryCode);
+      return parsed?.isValid() ? parsed.number : undefined;
+    }
+    case "lowercase":
+      return raw.trim().toLowerCase();
+    case "trim":
+      return raw.trim();
+    case "none":
+      return raw;
+  }
+}
+
+/**
+ * Normalizes one identity value under its namespace's rules; rejects invalid and blocked
+ * values with the spec's codes. `phoneRegion` is the default region for national numbers.
+ */
+export function normalizeIdentity(ns: NamespaceRules, raw: unknown, phoneRegion = "NL"): NormalizeResult {
+  if (typeof raw !== "string" && typeof raw !== "number") {
+    return { ok: false, code: "invalid_identity", message: `${ns.code} id must be a string` };
+  }
+  const input = String(raw);
+  if (isBlocked(input, ns.blockedValues)) {
+    return { ok: false, code: "blocked_identity", message: `"${input}" is a blocked ${ns.code} value, never an identity` };
+  }
+  const value = applyRule(ns.normalize, input, phoneRegion);
+  if (value === undefined) {
+    return { ok: false, code: "invalid_identity", message: `"${input}" is not a valid ${ns.code} (${ns.normalize})` };
+  }
+  if (value.length === 0 || value.length > MAX_IDENTITY_LENGTH) {
+    return { ok: false, code: "invalid_identity", message: `${ns.code} id must be 1–${MAX_IDENTITY_LENGTH} characters` };
+  }
+  if (ns.code === "device" && !DEVICE_ID_PATTERN.test(value)) {
+    return { ok: false, code: "invalid_identity", message: "a device id is 16–64 characters of [A-Za-z0-9_-]" };
+  }
+  if (isBlocked(value, ns.blockedValues)) {
+    return { ok: false, code: "blocked_identity", message: `"${input}" is a blocked ${ns.code} value, never an identity` };
+  }
+  return { ok: true, value };
+}
+
+/** Parses `email:john@luma.com` (URL and CLI form) at the first colon. */
+export function parseIdentityString(text: string): { namespace: string; id: string } | undefined {
+  const at = text.indexOf(":");
+  if (at <= 0) return undefined;
+  return { namespace: text.slice(0, at), id: text.slice(at + 1) };
+}
+
+export function identityKey(namespace: string, value: string): string {
+  return `${namespace}:${value}`;
+}
+
+/** The effective per-graph cap of a namespace. */
+export function perGraphCap(ns: Pick<NamespaceRules, "unique" | "maxPerGraph">): number {
+  if (ns.unique) return 1;
+  return ns.maxPerGraph ?? Number.POSITIVE_INFINITY;
+}
