@@ -46,3 +46,35 @@ export function expectErrorShape(json: any, code: string) {
     throw new Error("error.message must be a non-empty string");
   }
 }
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Posts events (one call) with the admin key and returns the parsed result. */
+export async function postEvents(events: unknown[], query = "") {
+  const res = await call("POST", `/v1/events${query}`, { body: { events } });
+  if (res.status !== 200) throw new Error(`POST /v1/events: ${res.status} ${res.text}`);
+  return res.json as { accepted: number; duplicates: number; rejected: { index: number; error: any }[]; profiles: string[] };
+}
+
+export async function postRecords(records: unknown[], query = "") {
+  const res = await call("POST", `/v1/records${query}`, { body: { records } });
+  if (res.status !== 200) throw new Error(`POST /v1/records: ${res.status} ${res.text}`);
+  return res.json as { accepted: number; duplicates: number; rejected: { index: number; error: any }[]; profiles: string[] };
+}
+
+export const id = (namespace: string, value: string) => ({ namespace, id: value });
+
+/** GET the identity graph of `ns:value`. */
+export async function graphOf(namespace: string, value: string) {
+  const res = await call("GET", `/v1/identities/${namespace}/${encodeURIComponent(value)}/graph`);
+  if (res.status !== 200) throw new Error(`graph ${namespace}:${value}: ${res.status} ${res.text}`);
+  return res.json as {
+    profileId: string;
+    identities: { namespace: string; id: string; firstSeen: string; lastSeen: string }[];
+    links: any[];
+    history: { at: string; kind: string; identities: { namespace: string; id: string }[]; profiles: string[] }[];
+  };
+}
+
+export const keysOf = (g: { identities: { namespace: string; id: string }[] }) =>
+  g.identities.map((i) => `${i.namespace}:${i.id}`).sort();

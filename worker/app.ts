@@ -13,6 +13,9 @@ import { validationHook } from "./lib/validation";
 import { mountDocs, OPENAPI_INFO } from "./routes/docs";
 import { healthRouter } from "./routes/health";
 import { keysRouter } from "./routes/keys";
+import { configRouter } from "./routes/config";
+import { graphRouter } from "./routes/graph";
+import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
 export const JSON_BODY_LIMIT = 33 * 1024 * 1024;
@@ -98,6 +101,9 @@ export function createApp() {
 
   app.route("/", healthRouter);
   app.route("/v1", keysRouter);
+  app.route("/v1", configRouter);
+  app.route("/v1", ingestRouter);
+  app.route("/v1", graphRouter);
 
   app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
   mountDocs(app);

@@ -1,6 +1,8 @@
 import { createApp } from "./app";
 import type { Bindings } from "./env";
 
+export { GraphWriter } from "./graph/writer";
+
 const app = createApp();
 
 export default {

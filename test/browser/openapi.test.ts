@@ -7,7 +7,7 @@ describe("API documentation", () => {
   it("serves a valid OpenAPI 3.1 document at /v1/openapi.json", async () => {
     const res = await fetch(`${workerUrl}/v1/openapi.json`);
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc = (await res.json()) as any;
     expect(doc.openapi).toBe("3.1.0");
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);

@@ -112,6 +112,13 @@ export class GraphWorkspace {
     return this.identities.get(key)?.profileId;
   }
 
+  /** The profile's primary identity: highest namespace priority, then oldest, then key. */
+  primaryIdentity(profileId: string): IdentityState | undefined {
+    const members = this.members.get(profileId);
+    if (!members || members.size === 0) return undefined;
+    return this.identities.get(this.bestAnchor([...members]));
+  }
+
   // ---- operations ----------------------------------------------------------------
 
   /**

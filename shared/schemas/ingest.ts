@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { NAME_PATTERN } from "./common";
+
+/** SPEC §2 ingest limits. */
+export const INGEST_LIMITS = {
+  itemsPerCall: 1000,
+  identitiesPerItem: 50,
+  attributeDepth: 8,
+  itemBytes: 32 * 1024,
+  /** Timestamps may be at most this far in the future. */
+  futureMs: 24 * 60 * 60 * 1000,
+} as const;
+
+export const IdentityInput = z
+  .object({
+    namespace: z.string().regex(NAME_PATTERN, "namespace must match [a-z][a-z0-9_-]{0,63}"),
+    id: z.union([z.string(), z.number()]).transform(String),
+  })
+  .meta({ id: "Identity", example: { namespace: "email", id: "john.greene@luma.com" } });
+
+const Timestamp = z.iso.datetime({ offset: true, message: "timestamp must be an ISO-8601 date-time" });
+const Attributes = z.record(z.string(), z.unknown());
+
+export const EventInput = z
+  .object({
+    id: z.string().min(1).max(128).optional().meta({ description: "Idempotency key; generated when absent." }),
+    type: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "type must be 1–100 characters of [A-Za-z0-9_.:-]"),
+    timestamp: Timestamp.optional(),
+    dataset: z.string().optional(),
+    identities: z.array(IdentityInput).min(1, "an event needs at least one identity"),
+    data: Attributes.optional(),
+  })
+  .meta({ id: "Event" });
+
+export const RecordInput = z
+  .object({
+    dataset: z.string(),
+    identities: z.array(IdentityInput).min(1, "a record needs at least one identity"),
+    attributes: Attributes,
+    timestamp: Timestamp.optional(),
+  })
+  .meta({ id: "Record" });
+
+export type EventInput = z.infer<typeof EventInput>;
+export type RecordInput = z.infer<typeof RecordInput>;
+
+const ItemError = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const IngestResult = z
+  .object({
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    rejected: z.array(z.object({ index: z.number().int(), error: ItemError })),
+    profiles: z.array(z.string()),
+  })
+  .meta({ id: "IngestResult" });
+
+export type IngestResult = z.infer<typeof IngestResult>;
+
+/** The route-level body is checked item by item (bad items never sink good ones). */
+export const EventsBody = z
+  .looseObject({})
+  .meta({ description: "One Event, or `{ \"events\": [Event, …] }` with at most 1,000 events." });
+export const RecordsBody = z
+  .looseObject({})
+  .meta({ description: "One Record, or `{ \"records\": [Record, …] }` with at most 1,000 records." });

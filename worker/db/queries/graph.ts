@@ -1,0 +1,321 @@
+/**
+ * Reading and writing the identity graph in D1. Reads load whole profiles (the engine's
+ * requirement); writes are statements for one atomic `batch()`, built from what a
+ * `GraphWorkspace` changed.
+ */
+import { identityKey } from "../../../shared/identity/normalize";
+import { linkKey, type GraphWorkspace, type IdentityRef, type IdentityState, type LinkState } from "../../graph/workspace";
+import { bulk } from "./json-chunks";
+
+interface IdentityRow {
+  id: number;
+  namespace: string;
+  value: string;
+  profile_id: string;
+  first_seen: number;
+  last_seen: number;
+}
+
+interface LinkRow {
+  a_id: number;
+  b_id: number;
+  dataset: string;
+  first_seen: number;
+  last_seen: number;
+  applied: number;
+}
+
+export function toIdentityState(row: IdentityRow): IdentityState {
+  return {
+    key: identityKey(row.namespace, row.value),
+    namespace: row.namespace,
+    value: row.value,
+    id: row.id,
+    profileId: row.profile_id,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+  };
+}
+
+/** Every identity of the profiles that hold any of `refs`, then the links among them. */
+export async function loadGraph(
+  d1: D1Database,
+  refs: readonly IdentityRef[],
+): Promise<{ identities: IdentityState[]; links: LinkState[] }> {
+  const pairs = refs.map((r) => [r.namespace, r.value]);
+  const identityBatches = await d1.batch<IdentityRow>(
+    bulk(
+      d1,
+      `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities
+       WHERE profile_id IN (
+         SELECT i.profile_id FROM json_each(?1) j
+         JOIN identities i ON i.namespace = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]'))`,
+      pairs,
+    ),
+  );
+  const byId = new Map<number, IdentityState>();
+  for (const batch of identityBatches) for (const row of batch.results) byId.set(row.id, toIdentityState(row));
+  return { identities: [...byId.values()], links: await loadLinksAmong(d1, byId) };
+}
+
+/** Whole profiles by id. */
+export async function loadProfilesGraph(
+  d1: D1Database,
+  profileIds: readonly string[],
+): Promise<{ identities: IdentityState[]; links: LinkState[] }> {
+  const batches = await d1.batch<IdentityRow>(
+    bulk(
+      d1,
+      `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities
+       WHERE profile_id IN (SELECT value FROM json_each(?1))`,
+      profileIds,
+    ),
+  );
+  const byId = new Map<number, IdentityState>();
+  for (const batch of batches) for (const row of batch.results) byId.set(row.id, toIdentityState(row));
+  return { identities: [...byId.values()], links: await loadLinksAmong(d1, byId) };
+}
+
+async function loadLinksAmong(d1: D1Database, byId: Map<number, IdentityState>): Promise<LinkState[]> {
+  if (byId.size === 0) return [];
+  const ids = JSON.stringify([...byId.keys()]);
+  const { results } = await d1
+    .prepare(
+      `SELECT a_id, b_id, dataset, first_seen, last_seen, applied FROM links
+       WHERE a_id IN (SELECT value FROM json_each(?1)) AND b_id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(ids)
+    .all<LinkRow>();
+  return results.map((row) => {
+    const a = byId.get(row.a_id)!.key;
+    const b = byId.get(row.b_id)!.key;
+    return { a, b, dataset: row.dataset, firstSeen: row.first_seen, lastSeen: row.last_seen, applied: row.applied === 1 };
+  });
+}
+
+/** The next free ids; safe because one writer (the GraphWriter) owns all graph writes. */
+export async function nextIds(d1: D1Database): Promise<{ identity: number; history: number }> {
+  const row = await d1
+    .prepare(
+      `SELECT (SELECT coalesce(max(id), 0) FROM identities) AS identity,
+              (SELECT coalesce(max(id), 0) FROM graph_history) AS history`,
+    )
+    .first<{ identity: number; history: number }>();
+  return { identity: (row?.identity ?? 0) + 1, history: (row?.history ?? 0) + 1 };
+}
+
+/** Gives every identity the workspace created a row id. */
+export function allocateIdentityIds(ws: GraphWorkspace, next: { identity: number }): void {
+  const fresh = [...ws.identities.values()].filter((i) => i.id === undefined).sort((x, y) => (x.key < y.key ? -1 : 1));
+  for (const identity of fresh) identity.id = next.identity++;
+}
+
+/**
+ * Statements that write the workspace's changes: identities, links, profiles (for
+ * `touchedProfiles` too, so their `updated_at` moves), deletions and history.
+ */
+export function graphWriteStatements(
+  d1: D1Database,
+  ws: GraphWorkspace,
+  options: { nextHistoryId: number; now: number; touchedProfiles?: Iterable<string> },
+): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  const idOf = (key: string) => ws.identities.get(key)?.id ?? ws.deletedIdentities.get(key)?.id;
+
+  const identityRows = [...ws.dirtyIdentities].map((k) => {
+    const i = ws.identities.get(k)!;
+    return [i.id, i.namespace, i.value, i.profileId, i.firstSeen, i.lastSeen];
+  });
+  statements.push(
+    ...bulk(
+      d1,
+      `INSERT INTO identities (id, namespace, value, profile_id, first_seen, last_seen)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+       FROM json_each(?1) WHERE true
+       ON CONFLICT(id) DO UPDATE SET profile_id = excluded.profile_id,
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
+      identityRows,
+    ),
+  );
+
+  const deletedIds = [...ws.deletedIdentities.values()].map((i) => i.id).filter((id): id is number => id !== undefined);
+  if (deletedIds.length > 0) {
+    for (const table of ["fragments", "events", "attribute_index"]) {
+      statements.push(...bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, deletedIds));
+    }
+    statements.push(
+      ...bulk(
+        d1,
+        `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`,
+        deletedIds,
+      ),
+      ...bulk(d1, `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`, deletedIds),
+    );
+  }
+
+  const deletedLinkRows = [...ws.deletedLinks.values()]
+    .map((l) => [idOf(l.a), idOf(l.b)])
+    .filter(([a, b]) => a !== undefined && b !== undefined);
+  statements.push(
+    ...bulk(
+      d1,
+      `DELETE FROM links WHERE (a_id, b_id) IN (
+         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+      deletedLinkRows,
+    ),
+  );
+
+  const linkRows = [...ws.dirtyLinks].map((lk) => {
+    const l = ws.links.get(lk)!;
+    return [idOf(l.a), idOf(l.b), l.dataset, l.firstSeen, l.lastSeen, l.applied ? 1 : 0];
+  });
+  statements.push(
+    ...bulk(
+      d1,
+      `INSERT INTO links (a_id, b_id, dataset, first_seen, last_seen, applied)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+       FROM json_each(?1) WHERE true
+       ON CONFLICT(a_id, b_id) DO UPDATE SET first_seen = excluded.first_seen,
+         last_seen = excluded.last_seen, applied = excluded.applied`,
+      linkRows,
+    ),
+  );
+
+  const live = new Set<string>();
+  const retired: string[] = [];
+  for (const p of [...ws.changedProfiles, ...(options.touchedProfiles ?? [])]) {
+    if (ws.members.has(p)) live.add(p);
+    else retired.push(p);
+  }
+  const profileRows = [...live].map((p) => {
+    const primary = ws.primaryIdentity(p)!;
+    return [p, primary.namespace, primary.value, ws.members.get(p)!.size, options.now];
+  });
+  statements.push(
+    ...bulk(
+      d1,
+      `INSERT INTO profiles (id, primary_namespace, primary_value, identity_count, created_at, updated_at)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[4]')
+       FROM json_each(?1) WHERE true
+       ON CONFLICT(id) DO UPDATE SET primary_namespace = excluded.primary_namespace,
+         primary_value = excluded.primary_value, identity_count = excluded.identity_count,
+         updated_at = excluded.updated_at`,
+      profileRows,
+    ),
+  );
+  if (retired.length > 0) {
+    statements.push(
+      ...bulk(d1, `DELETE FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`, retired),
+      ...bulk(d1, `DELETE FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`, retired),
+    );
+  }
+
+  let historyId = options.nextHistoryId;
+  const historyRows: unknown[] = [];
+  const historyProfileRows: unknown[] = [];
+  for (const entry of ws.history) {
+    const id = historyId++;
+    historyRows.push([id, entry.at, entry.kind, entry.cause, JSON.stringify(entry.identities), JSON.stringify(entry.profiles)]);
+    for (const p of new Set(entry.profiles)) historyProfileRows.push([id, p]);
+  }
+  statements.push(
+    ...bulk(
+      d1,
+      `INSERT INTO graph_history (id, at, kind, cause, identities, profiles)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+       FROM json_each(?1)`,
+      historyRows,
+    ),
+    ...bulk(
+      d1,
+      `INSERT OR IGNORE INTO graph_history_profiles (history_id, profile_id)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)`,
+      historyProfileRows,
+    ),
+  );
+  return statements;
+}
+
+export { linkKey };
+
+// ---- reads for the API ---------------------------------------------------------------
+
+export interface StoredIdentity {
+  id: number;
+  namespace: string;
+  value: string;
+  profileId: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+const toStored = (r: IdentityRow): StoredIdentity => ({
+  id: r.id,
+  namespace: r.namespace,
+  value: r.value,
+  profileId: r.profile_id,
+  firstSeen: r.first_seen,
+  lastSeen: r.last_seen,
+});
+
+export async function findIdentity(d1: D1Database, ref: IdentityRef): Promise<StoredIdentity | undefined> {
+  const row = await d1
+    .prepare(`SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE namespace = ?1 AND value = ?2`)
+    .bind(ref.namespace, ref.value)
+    .first<IdentityRow>();
+  return row ? toStored(row) : undefined;
+}
+
+export async function profileIdentities(d1: D1Database, profileId: string): Promise<StoredIdentity[]> {
+  const { results } = await d1
+    .prepare(`SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE profile_id = ?1 ORDER BY namespace, value`)
+    .bind(profileId)
+    .all<IdentityRow>();
+  return results.map(toStored);
+}
+
+export interface StoredLink {
+  aId: number;
+  bId: number;
+  dataset: string;
+  firstSeen: number;
+  lastSeen: number;
+  applied: boolean;
+}
+
+export async function linksAmong(d1: D1Database, identityIds: readonly number[]): Promise<StoredLink[]> {
+  if (identityIds.length === 0) return [];
+  const { results } = await d1
+    .prepare(
+      `SELECT a_id, b_id, dataset, first_seen, last_seen, applied FROM links
+       WHERE a_id IN (SELECT value FROM json_each(?1)) AND b_id IN (SELECT value FROM json_each(?1))
+       ORDER BY last_seen DESC`,
+    )
+    .bind(JSON.stringify(identityIds))
+    .all<LinkRow>();
+  return results.map((r) => ({ aId: r.a_id, bId: r.b_id, dataset: r.dataset, firstSeen: r.first_seen, lastSeen: r.last_seen, applied: r.applied === 1 }));
+}
+
+export interface StoredHistory {
+  at: number;
+  kind: string;
+  cause: string;
+  identities: string[];
+  profiles: string[];
+}
+
+export async function profileHistory(d1: D1Database, profileId: string, limit = 100): Promise<StoredHistory[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT h.at, h.kind, h.cause, h.identities, h.profiles FROM graph_history_profiles hp
+       JOIN graph_history h ON h.id = hp.history_id
+       WHERE hp.profile_id = ?1 ORDER BY h.at DESC, h.id DESC LIMIT ?2`,
+    )
+    .bind(profileId, limit)
+    .all<{ at: number; kind: string; cause: string; identities: string; profiles: string }>();
+  return results.map((r) => ({ at: r.at, kind: r.kind, cause: r.cause, identities: JSON.parse(r.identities), profiles: JSON.parse(r.profiles) }));
+}

@@ -1,0 +1,101 @@
+/** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
+import { bulk } from "./json-chunks";
+
+export async function findSuppressed(d1: D1Database, hashes: readonly string[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const batches = await d1.batch<{ hash: string }>(
+    bulk(d1, `SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?1))`, hashes),
+  );
+  return new Set(batches.flatMap((b) => b.results.map((r) => r.hash)));
+}
+
+export async function findExistingEventIds(d1: D1Database, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const batches = await d1.batch<{ id: string }>(
+    bulk(d1, `SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))`, ids),
+  );
+  return new Set(batches.flatMap((b) => b.results.map((r) => r.id)));
+}
+
+export interface StoredFragment {
+  dataset: string;
+  namespace: string;
+  value: string;
+  attributes: Record<string, unknown>;
+  updatedAt: number;
+}
+
+/** Current fragments of `(dataset, identity)` pairs, identities given by namespace and value. */
+export async function loadFragments(
+  d1: D1Database,
+  pairs: readonly { dataset: string; namespace: string; value: string }[],
+): Promise<StoredFragment[]> {
+  if (pairs.length === 0) return [];
+  const batches = await d1.batch<{ dataset: string; namespace: string; value: string; attributes: string; updated_at: number }>(
+    bulk(
+      d1,
+      `SELECT f.dataset, i.namespace, i.value, f.attributes, f.updated_at
+       FROM json_each(?1) j
+       JOIN identities i ON i.namespace = json_extract(j.value, '$[1]') AND i.value = json_extract(j.value, '$[2]')
+       JOIN fragments f ON f.identity_id = i.id AND f.dataset = json_extract(j.value, '$[0]')`,
+      pairs.map((p) => [p.dataset, p.namespace, p.value]),
+    ),
+  );
+  return batches.flatMap((b) =>
+    b.results.map((r) => ({
+      dataset: r.dataset,
+      namespace: r.namespace,
+      value: r.value,
+      attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+      updatedAt: r.updated_at,
+    })),
+  );
+}
+
+/** Rows: [dataset, identityId, attributes, updatedAt]. Also refreshes the attribute index. */
+export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, number, Record<string, unknown>, number][]): D1PreparedStatement[] {
+  if (rows.length === 0) return [];
+  const keys = rows.map(([dataset, identityId]) => [identityId, dataset]);
+  return [
+    ...bulk(
+      d1,
+      `INSERT INTO fragments (dataset, identity_id, attributes, updated_at)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+       FROM json_each(?1) WHERE true
+       ON CONFLICT(dataset, identity_id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
+      rows,
+    ),
+    ...bulk(
+      d1,
+      `DELETE FROM attribute_index WHERE (identity_id, dataset) IN (
+         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+      keys,
+    ),
+    // Leaves of the attribute tree (arrays count as leaves), for `attr.<path>=` search.
+    ...bulk(
+      d1,
+      `INSERT OR IGNORE INTO attribute_index (path, value, identity_id, dataset)
+       SELECT substr(t.fullkey, 3),
+              CASE t.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN t.value ELSE CAST(t.atom AS TEXT) END,
+              f.identity_id, f.dataset
+       FROM json_each(?1) j
+       JOIN fragments f ON f.identity_id = json_extract(j.value, '$[0]') AND f.dataset = json_extract(j.value, '$[1]'),
+            json_tree(f.attributes) t
+       WHERE t.type NOT IN ('object', 'null') AND t.fullkey NOT GLOB '*[[]*'
+         AND (t.type != 'text' OR length(t.atom) <= 256)`,
+      keys,
+    ),
+  ];
+}
+
+/** Rows: [id, type, at, dataset, identityId, data, receivedAt]; an existing id is left alone. */
+export function eventInsertStatements(d1: D1Database, rows: readonly unknown[][]): D1PreparedStatement[] {
+  return bulk(
+    d1,
+    `INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at)
+     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+            json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]')
+     FROM json_each(?1)`,
+    rows,
+  );
+}

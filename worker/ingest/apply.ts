@@ -1,0 +1,137 @@
+/**
+ * The serialized half of ingestion, run inside the GraphWriter (one call at a time):
+ * suppression and idempotency checks, the identity graph, fragment merges and event
+ * inserts — read once, applied in memory item by item, written in one atomic batch.
+ */
+import { identityKey } from "../../shared/identity/normalize";
+import { applyPatch } from "../../shared/merge-patch";
+import { allocateIdentityIds, graphWriteStatements, loadGraph, nextIds } from "../db/queries/graph";
+import {
+  eventInsertStatements,
+  findExistingEventIds,
+  findSuppressed,
+  fragmentWriteStatements,
+  loadFragments,
+} from "../db/queries/ingest";
+import type { Bindings } from "../env";
+import { GraphWorkspace, type GraphRules, type IdentityRef } from "../graph/workspace";
+import { suppressionHash } from "../privacy/suppression";
+import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
+
+/** The identity an event belongs to: its highest-priority one (it follows it through splits). */
+export function eventAnchor(identities: readonly IdentityRef[], rules: GraphRules): IdentityRef {
+  return [...identities].sort(
+    (x, y) =>
+      (rules.namespaces.get(y.namespace)?.priority ?? 0) - (rules.namespaces.get(x.namespace)?.priority ?? 0) ||
+      (identityKey(x.namespace, x.value) < identityKey(y.namespace, y.value) ? -1 : 1),
+  )[0]!;
+}
+
+export interface IngestApplied {
+  outcomes: ItemOutcome[];
+  /** Profiles the accepted items belong to after the call. */
+  profiles: string[];
+  statements: number;
+}
+
+export async function applyIngest(env: Bindings, command: IngestCommand, rules: GraphRules): Promise<IngestApplied> {
+  const d1 = env.DB;
+  const outcomes = new Map<number, ItemOutcome>();
+
+  // 1. Suppressed identities and already-stored events.
+  const keys = [...new Set(command.items.flatMap((it) => it.identities.map((r) => identityKey(r.namespace, r.value))))];
+  const hashOf = new Map(await Promise.all(keys.map(async (k) => [k, await suppressionHash(env, k)] as const)));
+  const eventIds = command.items.flatMap((it) => (it.event ? [it.event.id] : []));
+  const [suppressed, existingEvents] = await Promise.all([
+    findSuppressed(d1, [...hashOf.values()]),
+    findExistingEventIds(d1, eventIds),
+  ]);
+
+  const seenEvents = new Set(existingEvents);
+  const live: NormalizedItem[] = [];
+  for (const item of command.items) {
+    const blocked = item.identities.find((r) => suppressed.has(hashOf.get(identityKey(r.namespace, r.value))!));
+    if (blocked) {
+      outcomes.set(item.index, {
+        index: item.index,
+        status: "rejected",
+        error: { code: "suppressed_identity", message: `${blocked.namespace} identity was erased and is suppressed` },
+      });
+    } else if (item.event && seenEvents.has(item.event.id)) {
+      outcomes.set(item.index, { index: item.index, status: "duplicate" });
+    } else {
+      if (item.event) seenEvents.add(item.event.id);
+      live.push(item);
+    }
+  }
+  const rejected = [...outcomes.values()].some((o) => o.status === "rejected");
+  if (live.length === 0 || (command.atomic && rejected)) {
+    return { outcomes: command.items.map((it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], statements: 0 };
+  }
+
+  // 2. The touched graphs and fragments, loaded once.
+  const refs = live.flatMap((it) => it.identities);
+  const recordTargets = live.filter((it) => it.kind === "record").map((it) => ({ dataset: it.dataset, ...it.identities[0]! }));
+  const [graph, fragments, ids] = await Promise.all([loadGraph(d1, refs), loadFragments(d1, recordTargets), nextIds(d1)]);
+
+  // 3. Apply item by item, in order — the same result as one call per item.
+  const ws = new GraphWorkspace(rules, () => crypto.randomUUID());
+  ws.load(graph.identities, graph.links);
+  const fragmentState = new Map<string, { dataset: string; key: string; attributes: Record<string, unknown>; updatedAt: number }>();
+  for (const f of fragments) {
+    const key = identityKey(f.namespace, f.value);
+    fragmentState.set(`${f.dataset}\u0000${key}`, { dataset: f.dataset, key, attributes: f.attributes, updatedAt: f.updatedAt });
+  }
+  const anchors = new Map<number, string>();
+  const events: { item: NormalizedItem; anchor: string }[] = [];
+  for (const item of live) {
+    ws.observe(item.identities, item.dataset, item.at);
+    if (item.kind === "record") {
+      const first = item.identities[0]!;
+      const key = identityKey(first.namespace, first.value);
+      const id = `${item.dataset}\u0000${key}`;
+      const current = fragmentState.get(id);
+      fragmentState.set(id, {
+        dataset: item.dataset,
+        key,
+        attributes: applyPatch(current?.attributes ?? {}, item.attributes ?? {}),
+        updatedAt: Math.max(current?.updatedAt ?? 0, item.at),
+      });
+      anchors.set(item.index, key);
+    } else {
+      const anchor = eventAnchor(item.identities, rules);
+      const key = identityKey(anchor.namespace, anchor.value);
+      events.push({ item, anchor: key });
+      anchors.set(item.index, key);
+    }
+  }
+
+  // 4. One atomic batch: graph, fragments (+ attribute index), events.
+  allocateIdentityIds(ws, ids);
+  const profiles = [...new Set(live.map((it) => ws.profileOf(anchors.get(it.index)!)!))];
+  const changedFragments = live.filter((it) => it.kind === "record").map((it) => `${it.dataset}\u0000${anchors.get(it.index)}`);
+  const fragmentRows = [...new Set(changedFragments)].map((id) => {
+    const f = fragmentState.get(id)!;
+    return [f.dataset, ws.identities.get(f.key)!.id!, f.attributes, f.updatedAt] as [string, number, Record<string, unknown>, number];
+  });
+  const eventRows = events.map(({ item, anchor }) => [
+    item.event!.id,
+    item.event!.type,
+    item.at,
+    item.dataset,
+    ws.identities.get(anchor)!.id!,
+    item.event!.data,
+    command.receivedAt,
+  ]);
+  const statements = [
+    ...graphWriteStatements(d1, ws, { nextHistoryId: ids.history, now: command.receivedAt, touchedProfiles: profiles }),
+    ...fragmentWriteStatements(d1, fragmentRows),
+    ...eventInsertStatements(d1, eventRows),
+  ];
+  await d1.batch(statements);
+
+  for (const item of live) {
+    outcomes.set(item.index, { index: item.index, status: "accepted", profileId: ws.profileOf(anchors.get(item.index)!)! });
+  }
+  return { outcomes: command.items.map((it) => outcomes.get(it.index)!), profiles, statements: statements.length };
+}

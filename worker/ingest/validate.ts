@@ -1,0 +1,220 @@
+/**
+ * Stateless checks of ingest items (SPEC §2 "Ingest" limits): size, identity count,
+ * depth, timestamp window, names, shape, identity normalization, dataset and its JSON
+ * Schema. Each failure is one item's error; the good items beside it go on.
+ */
+import { Validator } from "@cfworker/json-schema";
+import type { ZodType } from "zod";
+import { formatPath, type ErrorDetail } from "../../shared/errors";
+import { normalizeIdentity } from "../../shared/identity/normalize";
+import { NAME_PATTERN } from "../../shared/schemas/common";
+import { EventInput, INGEST_LIMITS, RecordInput } from "../../shared/schemas/ingest";
+import type { DatasetRow } from "../db/queries/datasets";
+import type { IdentityConfig } from "../graph/rules";
+import type { IdentityRef } from "../graph/workspace";
+import type { ErrorCode } from "../lib/errors";
+import type { ItemError, NormalizedItem } from "./types";
+
+export interface ValidationContext {
+  identity: IdentityConfig;
+  datasets: Map<string, DatasetRow>;
+  now: number;
+  /** `events` or `records`: the body's list name, for error paths. */
+  listName: string;
+}
+
+type Result = { ok: true; item: NormalizedItem } | { ok: false; error: ItemError };
+
+const fail = (code: ErrorCode, message: string, details?: ErrorDetail[]): Result => ({
+  ok: false,
+  error: { code, message, ...(details ? { details } : {}) },
+});
+
+/** Deepest leaf path length of an attribute tree (arrays are leaves). */
+export function attributeDepth(value: unknown): number {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return 0;
+  let max = 0;
+  for (const child of Object.values(value)) max = Math.max(max, 1 + attributeDepth(child));
+  return max;
+}
+
+const schemaCache = new WeakMap<object, Validator>();
+
+function schemaErrors(dataset: DatasetRow, instance: unknown): ErrorDetail[] {
+  if (!dataset.schema) return [];
+  let validator = schemaCache.get(dataset.schema);
+  if (!validator) {
+    validator = new Validator(dataset.schema as never, "2020-12", false);
+    schemaCache.set(dataset.schema, validator);
+  }
+  const result = validator.validate(instance);
+  if (result.valid) return [];
+  // Keep the most specific messages: the leaves of cfworker's error tree.
+  const seen = new Set<string>();
+  const details: ErrorDetail[] = [];
+  for (const e of result.errors) {
+    if (["properties", "allOf", "anyOf", "oneOf", "$ref", "items", "prefixItems"].includes(e.keyword)) continue;
+    const path = e.instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean).join(".");
+    const key = `${path}|${e.error}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    details.push({ path, message: e.error });
+  }
+  return details.length > 0 ? details : [{ path: "", message: "does not conform to the dataset schema" }];
+}
+
+function normalizeIdentities(ctx: ValidationContext, raw: { namespace: string; id: string }[]): { refs: IdentityRef[] } | Result {
+  const refs: IdentityRef[] = [];
+  const seen = new Set<string>();
+  for (const [i, identity] of raw.entries()) {
+    const ns = ctx.identity.namespaces.get(identity.namespace);
+    if (!ns) {
+      return fail("unknown_namespace", `unknown namespace "${identity.namespace}"`, [
+        { path: `identities[${i}].namespace`, message: "not a namespace; see GET /v1/namespaces" },
+      ]);
+    }
+    const result = normalizeIdentity(ns, identity.id, ctx.identity.phoneRegion);
+    if (!result.ok) return fail(result.code, result.message, [{ path: `identities[${i}].id`, message: result.message }]);
+    const key = `${identity.namespace}:${result.value}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      refs.push({ namespace: identity.namespace, value: result.value });
+    }
+  }
+  return { refs };
+}
+
+function preflight(raw: unknown, ctx: ValidationContext): Result | undefined {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("invalid_request", "an item must be a JSON object");
+  const bytes = new TextEncoder().encode(JSON.stringify(raw)).length;
+  if (bytes > INGEST_LIMITS.itemBytes) {
+    return fail("item_too_large", `an item is at most ${INGEST_LIMITS.itemBytes} bytes of JSON (this one is ${bytes})`);
+  }
+  const item = raw as Record<string, unknown>;
+  if (Array.isArray(item.identities) && item.identities.length > INGEST_LIMITS.identitiesPerItem) {
+    return fail("too_many_identities", `an item carries at most ${INGEST_LIMITS.identitiesPerItem} identities`, [
+      { path: "identities", message: `${item.identities.length} identities` },
+    ]);
+  }
+  if (typeof item.dataset === "string" && !NAME_PATTERN.test(item.dataset)) {
+    return fail("invalid_name", "dataset names match [a-z][a-z0-9_-]{0,63}", [{ path: "dataset", message: "invalid name" }]);
+  }
+  if (Array.isArray(item.identities)) {
+    for (const [i, id] of item.identities.entries()) {
+      const ns = (id as { namespace?: unknown } | null)?.namespace;
+      if (typeof ns === "string" && !NAME_PATTERN.test(ns)) {
+        return fail("invalid_name", "namespace codes match [a-z][a-z0-9_-]{0,63}", [
+          { path: `identities[${i}].namespace`, message: "invalid name" },
+        ]);
+      }
+    }
+  }
+  for (const field of ["attributes", "data"] as const) {
+    const depth = attributeDepth(item[field]);
+    if (depth > INGEST_LIMITS.attributeDepth) {
+      return fail("attribute_too_deep", `${field} nest at most ${INGEST_LIMITS.attributeDepth} levels deep (found ${depth})`, [
+        { path: field, message: `depth ${depth}` },
+      ]);
+    }
+  }
+  if (typeof item.timestamp === "string") {
+    const at = Date.parse(item.timestamp);
+    if (Number.isFinite(at) && (at < 0 || at > ctx.now + INGEST_LIMITS.futureMs)) {
+      return fail("invalid_timestamp", "timestamps must lie between 1970-01-01 and one day from now", [
+        { path: "timestamp", message: item.timestamp },
+      ]);
+    }
+  }
+  return undefined;
+}
+
+function parseShape<T>(schema: ZodType<T>, raw: unknown): { value: T } | Result {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { value: parsed.data };
+  const details = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  const timestampIssue = details.find((d) => d.path === "timestamp");
+  if (timestampIssue) return fail("invalid_timestamp", timestampIssue.message, details);
+  return fail("invalid_request", "the item is not valid", details);
+}
+
+function resolveDataset(ctx: ValidationContext, name: string, kind: "records" | "events"): DatasetRow | Result {
+  const dataset = ctx.datasets.get(name);
+  if (!dataset) {
+    return fail("unknown_dataset", `unknown dataset "${name}": create it with PUT /v1/datasets/${name}`, [
+      { path: "dataset", message: "unknown dataset" },
+    ]);
+  }
+  if (dataset.kind !== "any" && dataset.kind !== kind) {
+    return fail("wrong_dataset_kind", `dataset "${name}" holds ${dataset.kind}, not ${kind}`, [
+      { path: "dataset", message: `a ${dataset.kind} dataset` },
+    ]);
+  }
+  return dataset;
+}
+
+const isResult = (x: unknown): x is Result => typeof x === "object" && x !== null && "ok" in x;
+
+export function validateEvent(raw: unknown, index: number, ctx: ValidationContext): Result {
+  const early = preflight(raw, ctx);
+  if (early) return early;
+  const shape = parseShape(EventInput, raw);
+  if (isResult(shape)) return shape;
+  const input = shape.value;
+  const dataset = resolveDataset(ctx, input.dataset ?? "default", "events");
+  if (isResult(dataset)) return dataset;
+  const identities = normalizeIdentities(ctx, input.identities);
+  if (isResult(identities)) return identities;
+  const data = input.data ?? null;
+  const violations = schemaErrors(dataset, data ?? {});
+  if (violations.length > 0) {
+    return fail("schema_violation", `data does not conform to the schema of dataset "${dataset.name}"`, violations.map((d) => ({ ...d, path: d.path ? `data.${d.path}` : "data" })));
+  }
+  return {
+    ok: true,
+    item: {
+      index,
+      kind: "event",
+      dataset: dataset.name,
+      identities: identities.refs,
+      at: input.timestamp ? Date.parse(input.timestamp) : ctx.now,
+      event: { id: input.id ?? crypto.randomUUID(), type: input.type, data },
+    },
+  };
+}
+
+export function validateRecord(raw: unknown, index: number, ctx: ValidationContext): Result {
+  const early = preflight(raw, ctx);
+  if (early) return early;
+  const shape = parseShape(RecordInput, raw);
+  if (isResult(shape)) return shape;
+  const input = shape.value;
+  const dataset = resolveDataset(ctx, input.dataset, "records");
+  if (isResult(dataset)) return dataset;
+  const identities = normalizeIdentities(ctx, input.identities);
+  if (isResult(identities)) return identities;
+  // A record is a patch: `null` removes. The schema judges what the patch sets.
+  const violations = schemaErrors(dataset, withoutNulls(input.attributes));
+  if (violations.length > 0) {
+    return fail("schema_violation", `attributes do not conform to the schema of dataset "${dataset.name}"`, violations.map((d) => ({ ...d, path: d.path ? `attributes.${d.path}` : "attributes" })));
+  }
+  return {
+    ok: true,
+    item: {
+      index,
+      kind: "record",
+      dataset: dataset.name,
+      identities: identities.refs,
+      at: input.timestamp ? Date.parse(input.timestamp) : ctx.now,
+      attributes: input.attributes,
+    },
+  };
+}
+
+function withoutNulls(tree: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tree)) {
+    if (v === null) continue;
+    out[k] = v !== null && typeof v === "object" && !Array.isArray(v) ? withoutNulls(v as Record<string, unknown>) : v;
+  }
+  return out;
+}

@@ -1,0 +1,148 @@
+import { z } from "@hono/zod-openapi";
+import { isValidBlockedEntry } from "../../shared/identity/normalize";
+import { listOf, ResourceName } from "../../shared/schemas/common";
+import { DatasetBody, DatasetSchema, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
+import { Validator } from "@cfworker/json-schema";
+import { listDatasets, upsertDataset, getDataset, type DatasetRow } from "../db/queries/datasets";
+import { getNamespace, listNamespaces, upsertNamespace, type NamespaceRow } from "../db/queries/namespaces";
+import { ApiError } from "../lib/errors";
+import { errorResponses, jsonBody } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { toIso } from "../lib/time";
+
+const presentDataset = (d: DatasetRow) => ({
+  name: d.name,
+  kind: d.kind as "records" | "events" | "any",
+  schema: d.schema ?? null,
+  description: d.description ?? null,
+  createdAt: toIso(d.createdAt),
+  updatedAt: toIso(d.updatedAt),
+});
+
+const presentNamespace = (n: NamespaceRow) => ({
+  code: n.code,
+  normalize: n.normalize,
+  unique: n.unique,
+  priority: n.priority,
+  maxPerGraph: n.unique ? 1 : (n.maxPerGraph ?? null),
+  blockedValues: n.blockedValues,
+  builtIn: n.builtIn,
+  description: n.description ?? null,
+});
+
+function checkSchema(schema: Record<string, unknown>) {
+  const problem = (message: string) =>
+    new ApiError("invalid_request", "the dataset schema is not a usable JSON Schema", { details: [{ path: "schema", message }] });
+  if (schema.$schema !== undefined && schema.$schema !== "https://json-schema.org/draft/2020-12/schema") {
+    throw problem("only JSON Schema 2020-12 is supported ($schema)");
+  }
+  try {
+    new Validator(schema as never, "2020-12").validate({});
+  } catch (err) {
+    throw problem(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export const configRouter = createRouter()
+  .openapi(
+    scopedRoute("admin", {
+      method: "put",
+      path: "/datasets/{name}",
+      tags: ["Datasets"],
+      summary: "Create or replace a dataset (kind, optional JSON Schema 2020-12)",
+      request: { params: z.object({ name: ResourceName }), body: jsonBody(DatasetBody) },
+      responses: {
+        200: { description: "The stored dataset", content: { "application/json": { schema: DatasetSchema } } },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const body = c.req.valid("json");
+      if (name === "default") throw new ApiError("conflict", "the `default` dataset is built in and takes records and events; it cannot be replaced");
+      if (body.schema) checkSchema(body.schema);
+      const { row } = await upsertDataset(c.var.db, { name, kind: body.kind, schema: body.schema ?? null, description: body.description ?? null });
+      return c.json(presentDataset(row), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("ingest", {
+      method: "get",
+      path: "/datasets",
+      tags: ["Datasets"],
+      summary: "List datasets",
+      responses: {
+        200: { description: "Datasets", content: { "application/json": { schema: listOf(DatasetSchema) } } },
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => c.json({ items: (await listDatasets(c.var.db)).map(presentDataset), nextCursor: null }, 200),
+  )
+  .openapi(
+    scopedRoute("ingest", {
+      method: "get",
+      path: "/datasets/{name}",
+      tags: ["Datasets"],
+      summary: "One dataset",
+      request: { params: z.object({ name: z.string() }) },
+      responses: {
+        200: { description: "The dataset", content: { "application/json": { schema: DatasetSchema } } },
+        ...errorResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const row = await getDataset(c.var.db, c.req.valid("param").name);
+      if (!row) throw new ApiError("not_found", `no dataset ${c.req.valid("param").name}`);
+      return c.json(presentDataset(row), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/namespaces",
+      tags: ["Namespaces"],
+      summary: "List namespaces with their normalization, uniqueness and priority",
+      responses: {
+        200: { description: "Namespaces", content: { "application/json": { schema: listOf(NamespaceSchema) } } },
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => c.json({ items: (await listNamespaces(c.var.db)).map(presentNamespace), nextCursor: null }, 200),
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "put",
+      path: "/namespaces/{code}",
+      tags: ["Namespaces"],
+      summary: "Create or change a namespace",
+      request: { params: z.object({ code: ResourceName }), body: jsonBody(NamespaceBody) },
+      responses: {
+        200: { description: "The stored namespace", content: { "application/json": { schema: NamespaceSchema } } },
+        ...errorResponses(400, 401, 403, 409),
+      },
+    }),
+    async (c) => {
+      const { code } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const bad = (body.blockedValues ?? []).findIndex((v) => !isValidBlockedEntry(v));
+      if (bad >= 0) {
+        throw new ApiError("invalid_request", "a blocked value is not a valid /regex/", { details: [{ path: `blockedValues[${bad}]`, message: "invalid regular expression" }] });
+      }
+      const existing = await getNamespace(c.var.db, code);
+      if (existing?.builtIn && existing.normalize !== body.normalize) {
+        // Stored identities were normalized the old way; changing it would orphan them.
+        throw new ApiError("conflict", `the normalization of the built-in namespace "${code}" cannot change`);
+      }
+      const row = await upsertNamespace(c.var.db, {
+        code,
+        normalize: body.normalize,
+        unique: body.unique,
+        priority: body.priority,
+        maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null),
+        blockedValues: body.blockedValues ?? [],
+        description: body.description ?? existing?.description ?? null,
+      });
+      return c.json(presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), 200);
+    },
+  );

@@ -1,0 +1,116 @@
+import { z } from "@hono/zod-openapi";
+import { parseIdentityString } from "../../shared/identity/normalize";
+import { GraphChangeSchema, GraphSchema } from "../../shared/schemas/config";
+import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
+import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
+import { loadIdentityConfig } from "../graph/rules";
+import { graphWriter } from "../graph/writer";
+import { ApiError } from "../lib/errors";
+import { errorResponses } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { toIso } from "../lib/time";
+
+const tags = ["Identity graph"];
+const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
+
+const asRef = (key: string) => {
+  const parsed = parseIdentityString(key)!;
+  return { namespace: parsed.namespace, id: parsed.id };
+};
+
+export const graphRouter = createRouter()
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/identities/{namespace}/{id}/graph",
+      tags,
+      summary: "The identity graph of an identity: identities, links (with dataset and times) and history",
+      request: { params: IdentityParams },
+      responses: {
+        200: { description: "The graph", content: { "application/json": { schema: GraphSchema } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { namespace, id } = c.req.valid("param");
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      const identity = await findIdentity(c.env.DB, resolveIdentity(config, namespace, id));
+      if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
+      const members = await profileIdentities(c.env.DB, identity.profileId);
+      const [links, history] = await Promise.all([
+        linksAmong(c.env.DB, members.map((m) => m.id)),
+        profileHistory(c.env.DB, identity.profileId),
+      ]);
+      const byId = new Map(members.map((m) => [m.id, { namespace: m.namespace, id: m.value }]));
+      return c.json(
+        {
+          profileId: identity.profileId,
+          identities: members.map((m) => ({ namespace: m.namespace, id: m.value, firstSeen: toIso(m.firstSeen), lastSeen: toIso(m.lastSeen) })),
+          links: links.map((l) => ({
+            from: byId.get(l.aId)!,
+            to: byId.get(l.bId)!,
+            dataset: l.dataset,
+            firstSeen: toIso(l.firstSeen),
+            lastSeen: toIso(l.lastSeen),
+            applied: l.applied,
+          })),
+          history: history.map((h) => ({
+            at: toIso(h.at),
+            kind: h.kind as "merge" | "split" | "move" | "evict" | "delete",
+            cause: h.cause,
+            identities: h.identities.map(asRef),
+            profiles: h.profiles,
+          })),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:write", {
+      method: "delete",
+      path: "/identities/{namespace}/{id}",
+      tags,
+      summary: "Remove one identity; its graph splits into the parts that remain connected",
+      request: { params: IdentityParams },
+      responses: {
+        200: { description: "Removed", content: { "application/json": { schema: GraphChangeSchema } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { namespace, id } = c.req.valid("param");
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      const result = await graphWriter(c.env).deleteIdentity(resolveIdentity(config, namespace, id), config.graph);
+      if (!result.found) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
+      return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:write", {
+      method: "delete",
+      path: "/links",
+      tags,
+      summary: "Undo one link (`?from=ns:id&to=ns:id`); its graph splits if it held it together",
+      request: {
+        query: z.object({
+          from: z.string().meta({ example: "crm:123" }),
+          to: z.string().meta({ example: "email:john@luma.com" }),
+        }),
+      },
+      responses: {
+        200: { description: "Removed", content: { "application/json": { schema: GraphChangeSchema } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid("query");
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      const a = resolveIdentityString(config, from, "from");
+      const b = resolveIdentityString(config, to, "to");
+      const result = await graphWriter(c.env).deleteLink(a, b, config.graph);
+      if (!result.found) throw new ApiError("not_found", `no link between ${from} and ${to}`);
+      return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
+    },
+  );
