@@ -15,6 +15,7 @@ import { healthRouter } from "./routes/health";
 import { keysRouter } from "./routes/keys";
 import { configRouter } from "./routes/config";
 import { graphRouter } from "./routes/graph";
+import { batchesRouter } from "./routes/batches";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -104,6 +105,7 @@ export function createApp() {
   app.route("/v1", configRouter);
   app.route("/v1", ingestRouter);
   app.route("/v1", graphRouter);
+  app.route("/v1", batchesRouter);
 
   app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
   mountDocs(app);

@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { handleBatchQueue, type BatchMessage } from "./batches/process";
 import type { Bindings } from "./env";
 
 export { GraphWriter } from "./graph/writer";
@@ -7,4 +8,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: (batch, env) => handleBatchQueue(batch as MessageBatch<BatchMessage>, env),
 } satisfies ExportedHandler<Bindings>;

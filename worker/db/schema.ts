@@ -287,6 +287,8 @@ export const batches = sqliteTable("batches", {
   status: text("status").notNull(),
   objectKey: text("object_key").notNull(),
   bytes: integer("bytes").notNull().default(0),
+  /** CSV column names, read from the first line when processing starts. */
+  header: text("header", { mode: "json" }).$type<string[]>(),
   rowsTotal: integer("rows_total").notNull().default(0),
   rowsIngested: integer("rows_ingested").notNull().default(0),
   rowsFailed: integer("rows_failed").notNull().default(0),
@@ -303,6 +305,10 @@ export const batchChunks = sqliteTable(
     rows: integer("rows").notNull(),
     ingested: integer("ingested").notNull(),
     failed: integer("failed").notNull(),
+    /** Where the next chunk starts: byte offset and 1-based line in the file. */
+    nextOffset: integer("next_offset").notNull().default(0),
+    nextLine: integer("next_line").notNull().default(1),
+    final: integer("final", { mode: "boolean" }).notNull().default(false),
     doneAt: integer("done_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.batchId, t.chunk] })],

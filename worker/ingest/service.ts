@@ -1,7 +1,8 @@
 /**
- * `POST /v1/events` and `POST /v1/records`: validate each item here (stateless, in the
- * Worker), then hand the good ones to the GraphWriter in one call. Bad items are rejected
- * with their reason; with `atomic`, one bad item rejects the whole call.
+ * Ingestion, shared by `POST /v1/events`, `POST /v1/records` and batch files: validate
+ * each item here (stateless, in the Worker), then hand the good ones to the GraphWriter
+ * in one call. Bad items are rejected with their reason; with `atomic`, one bad item
+ * rejects the whole call.
  */
 import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
 import type { Db } from "../db/client";
@@ -14,6 +15,14 @@ import type { ItemError, ItemOutcome, NormalizedItem } from "./types";
 import { validateEvent, validateRecord, type ValidationContext } from "./validate";
 
 export type IngestKind = "events" | "records";
+
+export interface RawItem {
+  index: number;
+  kind: IngestKind;
+  value: unknown;
+  /** Event id when the item has none (batch rows use a stable one, so retries are no-ops). */
+  defaultEventId?: string;
+}
 
 export function itemsOf(body: unknown, kind: IngestKind): unknown[] {
   if (body !== null && typeof body === "object" && !Array.isArray(body) && kind in body) {
@@ -34,6 +43,38 @@ export async function validationContext(env: Bindings, db: Db, listName: string,
   return { identity, datasets: new Map(datasets.map((d) => [d.name, d])), now, listName };
 }
 
+export interface IngestOutcomes {
+  /** One per item, in input order. */
+  outcomes: ItemOutcome[];
+  profiles: string[];
+}
+
+/** Validates and stores items; never throws for a bad item unless `atomic`. */
+export async function ingestItems(
+  env: Bindings,
+  ctx: ValidationContext,
+  items: readonly RawItem[],
+  options: { atomic: boolean; receivedAt: number },
+): Promise<IngestOutcomes> {
+  const byIndex = new Map<number, ItemOutcome>();
+  const good: NormalizedItem[] = [];
+  for (const raw of items) {
+    const validate = raw.kind === "events" ? validateEvent : validateRecord;
+    const result = validate(raw.value, raw.index, ctx, raw.defaultEventId);
+    if (result.ok) good.push(result.item);
+    else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
+  }
+  if (options.atomic && byIndex.size > 0) return { outcomes: items.map((it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [] };
+
+  let profiles: string[] = [];
+  if (good.length > 0) {
+    const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt: options.receivedAt }, ctx.identity.graph);
+    for (const o of applied.outcomes) byIndex.set(o.index, o);
+    profiles = applied.profiles;
+  }
+  return { outcomes: items.map((it) => byIndex.get(it.index)!), profiles };
+}
+
 function atomicFailure(kind: IngestKind, rejected: { index: number; error: ItemError }[]): ApiError {
   const first = rejected[0]!;
   return new ApiError(first.error.code, `atomic call rejected: ${rejected.length} item(s) are not valid; nothing was stored`, {
@@ -46,6 +87,7 @@ function atomicFailure(kind: IngestKind, rejected: { index: number; error: ItemE
   });
 }
 
+/** `POST /v1/events` and `POST /v1/records`. */
 export async function ingest(
   env: Bindings,
   db: Db,
@@ -60,28 +102,14 @@ export async function ingest(
   }
   const receivedAt = Date.now();
   const ctx = await validationContext(env, db, kind, receivedAt);
-  const validate = kind === "events" ? validateEvent : validateRecord;
-
-  const rejected: { index: number; error: ItemError }[] = [];
-  const good: NormalizedItem[] = [];
-  items.forEach((raw, index) => {
-    const result = validate(raw, index, ctx);
-    if (result.ok) good.push(result.item);
-    else rejected.push({ index, error: result.error });
-  });
+  const { outcomes, profiles } = await ingestItems(
+    env,
+    ctx,
+    items.map((value, index) => ({ index, kind, value })),
+    { atomic: options.atomic, receivedAt },
+  );
+  const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [{ index: o.index, error: o.error }] : []));
   if (options.atomic && rejected.length > 0) throw atomicFailure(kind, rejected);
-
-  let outcomes: ItemOutcome[] = [];
-  let profiles: string[] = [];
-  if (good.length > 0) {
-    const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt }, ctx.identity.graph);
-    outcomes = applied.outcomes;
-    profiles = applied.profiles;
-  }
-  for (const o of outcomes) if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
-  if (options.atomic && rejected.length > 0) throw atomicFailure(kind, rejected);
-  rejected.sort((a, b) => a.index - b.index);
-
   return {
     accepted: outcomes.filter((o) => o.status === "accepted").length,
     duplicates: outcomes.filter((o) => o.status === "duplicate").length,

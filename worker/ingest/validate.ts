@@ -154,7 +154,7 @@ function resolveDataset(ctx: ValidationContext, name: string, kind: "records" | 
 
 const isResult = (x: unknown): x is Result => typeof x === "object" && x !== null && "ok" in x;
 
-export function validateEvent(raw: unknown, index: number, ctx: ValidationContext): Result {
+export function validateEvent(raw: unknown, index: number, ctx: ValidationContext, defaultId?: string): Result {
   const early = preflight(raw, ctx);
   if (early) return early;
   const shape = parseShape(EventInput, raw);
@@ -177,12 +177,12 @@ export function validateEvent(raw: unknown, index: number, ctx: ValidationContex
       dataset: dataset.name,
       identities: identities.refs,
       at: input.timestamp ? Date.parse(input.timestamp) : ctx.now,
-      event: { id: input.id ?? crypto.randomUUID(), type: input.type, data },
+      event: { id: input.id ?? defaultId ?? crypto.randomUUID(), type: input.type, data },
     },
   };
 }
 
-export function validateRecord(raw: unknown, index: number, ctx: ValidationContext): Result {
+export function validateRecord(raw: unknown, index: number, ctx: ValidationContext, _defaultId?: string): Result {
   const early = preflight(raw, ctx);
   if (early) return early;
   const shape = parseShape(RecordInput, raw);

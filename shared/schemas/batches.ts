@@ -1,0 +1,22 @@
+import { z } from "zod";
+
+export const BATCH_MAX_BYTES = 100 * 1024 * 1024;
+
+export const BatchQuery = z.object({
+  dataset: z.string().meta({ example: "crm" }),
+  format: z.enum(["ndjson", "csv"]),
+});
+
+export const BatchSchema = z
+  .object({
+    batchId: z.string(),
+    dataset: z.string(),
+    format: z.enum(["ndjson", "csv"]),
+    status: z.enum(["queued", "processing", "completed", "failed"]),
+    bytes: z.number().int(),
+    rows: z.object({ total: z.number().int(), ingested: z.number().int(), failed: z.number().int() }),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Batch" });

@@ -1,0 +1,125 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { processBatchChunk, type BatchMessage } from "../../worker/batches/process";
+import { ADMIN_KEY, call } from "../helpers";
+
+async function upload(body: string, query: string, contentType = "text/csv") {
+  const response = await exports.default.fetch(
+    new Request(`https://tessera.test/v1/batches?${query}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": contentType, "content-length": String(new TextEncoder().encode(body).length) },
+      body,
+    }),
+  );
+  return { status: response.status, json: (await response.json()) as any };
+}
+
+async function waitForBatch(batchId: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await call("GET", `/v1/batches/${batchId}`);
+    if (res.json.status === "completed" || res.json.status === "failed") return res.json;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`batch ${batchId} did not finish`);
+}
+
+async function errorsOf(batchId: string) {
+  const res = await call("GET", `/v1/batches/${batchId}/errors`);
+  expect(res.headers.get("content-type")).toMatch(/ndjson/);
+  return res.text.trim() ? res.text.trim().split("\n").map((l) => JSON.parse(l)) : [];
+}
+
+describe("batch files", () => {
+  it("ingests a CSV with BOM, quoted fields, embedded commas and newlines; lists bad rows by line", async () => {
+    await call("PUT", "/v1/datasets/crm-file", {
+      body: { kind: "records", schema: { type: "object", properties: { loyalty: { type: "object", properties: { points: { type: "integer" } } } } } },
+    });
+    const csv =
+      "\uFEFFidentity.crm,identity.email,firstName,address.city,loyalty.points,note\r\n" +
+      'C-1,c1@example.com,"Greene, John",Amsterdam,10,"said ""hi"""\r\n' +
+      'C-2,c2@example.com,Ann,"Utrecht",20,"two\nlines"\r\n' +
+      "C-3,not-an-email,Bob,Delft,30,x\r\n" + // line 5: bad e-mail
+      'C-4,c4@example.com,"broken,quote,Leiden,40,x\r\n' + // line 6: broken quoting swallows the rest
+      "";
+    const { status, json } = await upload(csv, "dataset=crm-file&format=csv");
+    expect(status).toBe(202);
+    expect(json.batchId).toMatch(/^bat_/);
+    const done = await waitForBatch(json.batchId);
+    expect(done.status).toBe("completed");
+    expect(done.rows).toEqual({ total: 4, ingested: 2, failed: 2 });
+    const errors = await errorsOf(json.batchId);
+    expect(errors.map((e) => e.line)).toEqual([5, 6]);
+    expect(errors[0].error.code).toBe("invalid_identity");
+
+    const row = await env.DB.prepare(
+      "SELECT f.attributes FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value = 'C-1' AND f.dataset = 'crm-file'",
+    ).first<{ attributes: string }>();
+    expect(JSON.parse(row!.attributes)).toEqual({ firstName: "Greene, John", address: { city: "Amsterdam" }, loyalty: { points: 10 }, note: 'said "hi"' });
+    const two = await env.DB.prepare(
+      "SELECT f.attributes FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value = 'C-2'",
+    ).first<{ attributes: string }>();
+    expect(JSON.parse(two!.attributes).note).toBe("two\nlines");
+  });
+
+  it("ingests NDJSON events with stable ids per line; a second upload of the same file adds nothing", async () => {
+    await call("PUT", "/v1/datasets/web-file", { body: { kind: "events" } });
+    const lines = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ type: "page.view", identities: [{ namespace: "device", id: `ndjson-device-${String(i).padStart(8, "0")}` }], data: { i } }),
+    );
+    lines.splice(10, 0, "{not json");
+    const body = lines.join("\n") + "\n";
+    const first = await upload(body, "dataset=web-file&format=ndjson", "application/x-ndjson");
+    const done = await waitForBatch(first.json.batchId);
+    expect(done.rows).toEqual({ total: 31, ingested: 30, failed: 1 });
+    expect((await errorsOf(first.json.batchId)).map((e) => e.line)).toEqual([11]);
+    const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE dataset = 'web-file'").first<{ n: number }>();
+    expect(events!.n).toBe(30);
+  });
+
+  it("a consumer that throws mid-batch is retried by the queue and ends with exact counts, no duplicates", async () => {
+    await call("PUT", "/v1/datasets/big-file", { body: { kind: "events" } });
+    const rows = ["identity.crm,type,amount"];
+    for (let i = 0; i < 2500; i++) rows.push(i % 100 === 7 ? `,purchase,${i}` : `R-${i % 500},purchase,${i}`);
+    const csv = rows.join("\n") + "\n";
+    const batchId = "bat_fault_injection_test";
+    const object = await env.FILES.put(`batches/${batchId}.csv`, csv);
+    const now = Date.now();
+    await env.DB.prepare(
+      "INSERT INTO batches (id, dataset, format, status, object_key, bytes, created_at, updated_at) VALUES (?1, 'big-file', 'csv', 'queued', ?2, ?3, ?4, ?4)",
+    ).bind(batchId, `batches/${batchId}.csv`, object!.size, now).run();
+
+    // The first attempt ingests chunk 0 and dies before recording it.
+    const first: BatchMessage = { batchId, chunk: 0, offset: 0, line: 1 };
+    await expect(processBatchChunk(env, first, { afterIngest: () => { throw new Error("killed mid-batch"); } })).rejects.toThrow("killed");
+    const midway = await call("GET", `/v1/batches/${batchId}`);
+    expect(midway.json.rows.total).toBe(0);
+
+    // The queue redelivers the message; processing resumes and completes.
+    await env.BATCH_QUEUE.send(first);
+    const done = await waitForBatch(batchId);
+    expect(done.status).toBe("completed");
+    expect(done.rows).toEqual({ total: 2500, ingested: 2475, failed: 25 });
+    const stored = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE dataset = 'big-file'").first<{ n: number; d: number }>();
+    expect(stored).toEqual({ n: 2475, d: 2475 });
+    const errors = await errorsOf(batchId);
+    expect(errors).toHaveLength(25);
+    expect(errors[0].line).toBe(9); // row i=7 is on line 9 (header is line 1)
+  });
+
+  it("rejects unknown datasets, forms and oversized files before storing anything", async () => {
+    expect((await upload("a\n1\n", "dataset=missing&format=csv")).json.error.code).toBe("unknown_dataset");
+    const form = await upload("x", "dataset=default&format=csv", "multipart/form-data; boundary=x");
+    expect(form.status).toBe(415);
+    const huge = await exports.default.fetch(
+      new Request("https://tessera.test/v1/batches?dataset=default&format=csv", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "text/csv", "content-length": String(101 * 1024 * 1024) },
+        body: "a",
+      }),
+    );
+    expect(huge.status).toBe(413);
+    expect((await call("GET", "/v1/batches/bat_nope")).status).toBe(404);
+  });
+});

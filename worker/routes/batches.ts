@@ -1,0 +1,136 @@
+import { z } from "@hono/zod-openapi";
+import { NAME_PATTERN } from "../../shared/schemas/common";
+import { BATCH_MAX_BYTES, BatchQuery, BatchSchema } from "../../shared/schemas/batches";
+import { listOf } from "../../shared/schemas/common";
+import { randomToken } from "../auth/keys";
+import type { BatchMessage } from "../batches/process";
+import { batchErrorsPage, getBatch, insertBatch, listBatches, type BatchRow } from "../db/queries/batches";
+import { getDataset } from "../db/queries/datasets";
+import { ApiError } from "../lib/errors";
+import { errorResponses } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { toIso } from "../lib/time";
+
+const tags = ["Batches"];
+
+const present = (b: BatchRow) => ({
+  batchId: b.id,
+  dataset: b.dataset,
+  format: b.format as "ndjson" | "csv",
+  status: b.status as "queued" | "processing" | "completed" | "failed",
+  bytes: b.bytes,
+  rows: { total: b.rowsTotal, ingested: b.rowsIngested, failed: b.rowsFailed },
+  error: b.error ?? null,
+  createdAt: toIso(b.createdAt),
+  updatedAt: toIso(b.updatedAt),
+});
+
+export const batchesRouter = createRouter()
+  .openapi(
+    scopedRoute("ingest", {
+      method: "post",
+      path: "/batches",
+      tags,
+      summary: "Upload a CSV or NDJSON file (≤ 100 MB, streamed); it is stored before the 202",
+      request: {
+        query: BatchQuery,
+        body: {
+          required: true,
+          content: {
+            "text/csv": { schema: z.string().meta({ format: "binary" }) },
+            "application/x-ndjson": { schema: z.string().meta({ format: "binary" }) },
+          },
+        },
+      },
+      responses: {
+        202: { description: "Stored and queued", content: { "application/json": { schema: z.object({ batchId: z.string() }) } } },
+        ...errorResponses(400, 401, 403, 413, 415),
+      },
+    }),
+    async (c) => {
+      const { dataset, format } = c.req.valid("query");
+      if (!NAME_PATTERN.test(dataset)) throw new ApiError("invalid_name", "dataset names match [a-z][a-z0-9_-]{0,63}", { details: [{ path: "dataset", message: "invalid name" }] });
+      if (!(await getDataset(c.var.db, dataset))) throw new ApiError("unknown_dataset", `unknown dataset "${dataset}": create it with PUT /v1/datasets/${dataset}`);
+      const type = c.req.header("content-type") ?? "";
+      if (/multipart\/form-data|application\/x-www-form-urlencoded/i.test(type)) {
+        throw new ApiError("unsupported_media_type", "send the file itself as the request body (e.g. curl --data-binary @file.csv), not a form");
+      }
+      const length = Number(c.req.header("content-length") ?? NaN);
+      if (!Number.isFinite(length)) throw new ApiError("invalid_request", "a Content-Length header is required (upload the file as the body)");
+      if (length > BATCH_MAX_BYTES) throw new ApiError("payload_too_large", `batch files are at most ${BATCH_MAX_BYTES} bytes`);
+      if (length === 0 || !c.req.raw.body) throw new ApiError("invalid_request", "the file is empty");
+
+      const id = `bat_${randomToken(20)}`;
+      const objectKey = `batches/${id}.${format}`;
+      // The file is in R2 before we answer: an accepted batch is never lost.
+      const stored = await c.env.FILES.put(objectKey, c.req.raw.body, { httpMetadata: { contentType: type || "application/octet-stream" } });
+      const now = Date.now();
+      await insertBatch(c.var.db, { id, dataset, format, status: "queued", objectKey, bytes: stored.size, createdAt: now, updatedAt: now });
+      await c.env.BATCH_QUEUE.send({ batchId: id, chunk: 0, offset: 0, line: 1 } satisfies BatchMessage);
+      return c.json({ batchId: id }, 202);
+    },
+  )
+  .openapi(
+    scopedRoute("ingest", {
+      method: "get",
+      path: "/batches",
+      tags,
+      summary: "Recent batches, newest first",
+      request: { query: z.object({ limit: z.string().regex(/^\d+$/).optional(), cursor: z.string().regex(/^\d+$/).optional() }) },
+      responses: { 200: { description: "Batches", content: { "application/json": { schema: listOf(BatchSchema) } } }, ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const n = Math.min(Math.max(Number(limit ?? 50), 1), 200);
+      const rows = await listBatches(c.var.db, n + 1, cursor ? Number(cursor) : undefined);
+      const page = rows.slice(0, n);
+      return c.json({ items: page.map(present), nextCursor: rows.length > n ? String(page[page.length - 1]!.createdAt) : null }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("ingest", {
+      method: "get",
+      path: "/batches/{id}",
+      tags,
+      summary: "Status and row counts of a batch",
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: { description: "The batch", content: { "application/json": { schema: BatchSchema } } }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const batch = await getBatch(c.var.db, c.req.valid("param").id);
+      if (!batch) throw new ApiError("not_found", `no batch ${c.req.valid("param").id}`);
+      return c.json(present(batch), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("ingest", {
+      method: "get",
+      path: "/batches/{id}/errors",
+      tags,
+      summary: "Every failed row as NDJSON `{ line, error }`",
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: { description: "NDJSON", content: { "application/x-ndjson": { schema: z.string() } } },
+        ...errorResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const batchId = c.req.valid("param").id;
+      if (!(await getBatch(c.var.db, batchId))) throw new ApiError("not_found", `no batch ${batchId}`);
+      const d1 = c.env.DB;
+      const encoder = new TextEncoder();
+      let after = 0;
+      // Streamed page by page, so 100,000 errors never sit in memory at once.
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const page = await batchErrorsPage(d1, batchId, after, 1000);
+          if (page.length === 0) return controller.close();
+          after = page[page.length - 1]!.line;
+          controller.enqueue(encoder.encode(page.map((e) => JSON.stringify(e)).join("\n") + "\n"));
+        },
+      });
+      // zod-openapi types only JSON and text bodies; a streamed NDJSON Response is fine at runtime.
+      return new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8" } }) as never;
+    },
+  );
