@@ -49,6 +49,19 @@ describe("CSV chunk parsing", () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `${2 + 2 * i}:${i}`));
   });
 
+  it("contains broken quoting to its own line: the rows after it survive", () => {
+    const text = 'a,"ok"\nb,"unbalanced"quote\nc,"next, row"\nd,"never closed\ne,fine\n';
+    const chunk = parseCsvChunk(text, ["k", "v"], 2, true, 1000);
+    expect(chunk.rows.map((r) => [r.line, r.error ? "error" : r.value!.k])).toEqual([
+      [2, "a"],
+      [3, "error"],
+      [4, "c"],
+      [5, "error"],
+      [6, "e"],
+    ]);
+    expect(chunk.consumedBytes).toBe(text.length);
+  });
+
   it("maps columns to identities, timestamp and nested attributes, coercing by schema", () => {
     const item = csvRowToItem(
       { "identity.crm": "1", "identity.email": "", "loyalty.points": "12", "loyalty.tier": "gold", timestamp: "2026-01-01T00:00:00Z" },

@@ -59,9 +59,16 @@ export function parseNdjsonChunk(text: string, startLine: number, atEnd: boolean
   return { rows, consumedBytes: encoder.encode(text.slice(0, pos)).length, consumedLines: line - startLine };
 }
 
+/** A quoted field may hold newlines, but a row running longer than this is broken quoting. */
+const MAX_ROW_CHARS = 64 * 1024;
+
 /**
  * CSV (RFC 4180 via papaparse): quoted fields, embedded commas, quotes and newlines.
  * `header` comes from the first line of the file, parsed once when the batch starts.
+ *
+ * Broken quoting is contained to its own line: a row papaparse reports a quote error for
+ * is failed on the physical line where it starts, and parsing restarts on the next line —
+ * so one stray quote costs one row, not the rows after it.
  */
 export function parseCsvChunk(
   text: string,
@@ -71,53 +78,59 @@ export function parseCsvChunk(
   maxRows: number,
 ): ParsedChunk {
   const rows: ParsedRow[] = [];
-  // Row boundaries, from papaparse's cursor after each row.
-  const ends: number[] = [];
-  const starts: number[] = [];
-  let previous = 0;
-  const raw: { data: string[]; errors: Papa.ParseError[] }[] = [];
-  Papa.parse<string[]>(text, {
-    header: false,
-    // A fixed delimiter: auto-detection guesses per chunk and reports warnings as errors.
-    delimiter: ",",
-    skipEmptyLines: false,
-    step: (result, parser) => {
-      starts.push(previous);
-      ends.push(result.meta.cursor);
-      previous = result.meta.cursor;
-      raw.push({ data: result.data, errors: result.errors });
-      if (raw.length > maxRows) parser.abort();
-    },
-  });
-  // Without the end of the file, the last row may be cut off: leave it for the next chunk.
-  let usable = raw.length;
-  if (!atEnd && usable > 0 && ends[usable - 1]! >= text.length) usable--;
-  usable = Math.min(usable, maxRows);
+  let consumed = 0;
+  let lineAt = { pos: 0, line: startLine };
+  const lineOf = (pos: number) => {
+    lineAt = { pos, line: lineAt.line + countNewlines(text, lineAt.pos, pos) };
+    return lineAt.line;
+  };
+  const pastLineBreak = (pos: number) => {
+    if (text[pos] === "\r") pos++;
+    if (text[pos] === "\n") pos++;
+    return pos;
+  };
 
-  let consumedChars = 0;
-  let line = startLine;
-  for (let i = 0; i < usable; i++) {
-    const rowStart = starts[i]!;
-    line = startLine + countNewlines(text, 0, rowStart);
-    const row = raw[i]!;
-    // Advance past the row's line break, which the cursor may not include.
-    let end = ends[i]!;
-    if (text[end] === "\r") end++;
-    if (text[end] === "\n") end++;
-    consumedChars = end;
-    const cells = row.data;
-    if (cells.length === 1 && cells[0] === "") continue; // blank line
-    if (row.errors.length > 0) {
-      rows.push({ line, error: `CSV: ${row.errors[0]!.message}` });
-      continue;
-    }
-    if (cells.length !== header.length) {
-      rows.push({ line, error: `CSV: expected ${header.length} fields, found ${cells.length}` });
-      continue;
-    }
-    rows.push({ line, value: Object.fromEntries(header.map((h, j) => [h, cells[j]!])) });
+  let from = 0;
+  while (from < text.length && rows.length < maxRows) {
+    let restartAt: number | undefined;
+    let previous = 0;
+    Papa.parse<string[]>(text.slice(from), {
+      header: false,
+      // A fixed delimiter: auto-detection guesses per chunk and reports warnings as errors.
+      delimiter: ",",
+      skipEmptyLines: false,
+      step: (result, parser) => {
+        const rowStart = from + previous;
+        const rowEnd = from + result.meta.cursor;
+        previous = result.meta.cursor;
+        const runsToEnd = rowEnd >= text.length;
+        const quoteError = result.errors.some((e) => e.type === "Quotes");
+        // Possibly cut off by the chunk boundary: leave it for the next chunk.
+        if (runsToEnd && !atEnd && (!quoteError || text.length - rowStart < MAX_ROW_CHARS)) return parser.abort();
+
+        const line = lineOf(rowStart);
+        if (quoteError) {
+          const lineEnd = text.indexOf("\n", rowStart);
+          if (lineEnd < 0 && !atEnd) return parser.abort();
+          rows.push({ line, error: `CSV: ${result.errors[0]!.message} (quotes must be balanced within the row)` });
+          consumed = restartAt = lineEnd < 0 ? text.length : lineEnd + 1;
+          return parser.abort();
+        }
+        consumed = pastLineBreak(rowEnd);
+        const cells = result.data;
+        if (!(cells.length === 1 && cells[0] === "")) {
+          if (result.errors.length > 0) rows.push({ line, error: `CSV: ${result.errors[0]!.message}` });
+          else if (cells.length !== header.length) rows.push({ line, error: `CSV: expected ${header.length} fields, found ${cells.length}` });
+          else rows.push({ line, value: Object.fromEntries(header.map((h, j) => [h, cells[j]!])) });
+        }
+        if (rows.length >= maxRows) parser.abort();
+      },
+    });
+    if (restartAt === undefined) break;
+    from = restartAt;
   }
-  const consumedText = text.slice(0, consumedChars);
+
+  const consumedText = text.slice(0, consumed);
   return {
     rows,
     consumedBytes: encoder.encode(consumedText).length,
