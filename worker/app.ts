@@ -84,7 +84,7 @@ export function createApp() {
       origin: (origin) => origin,
       allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device"],
       allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After"],
+      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "Server-Timing"],
       maxAge: 600,
     }),
   );

@@ -17,15 +17,14 @@ export function base64url(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** An HMAC-SHA256 signer with the key imported once (importing per message is slow in bulk). */
+export async function hmacSigner(secret: string): Promise<(message: string) => Promise<Uint8Array>> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return async (message) => new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+}
+
 export async function hmacSha256(secret: string, message: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+  return (await hmacSigner(secret))(message);
 }
 
 export function serverSecret(env: Bindings): string {

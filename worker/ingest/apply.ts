@@ -15,7 +15,7 @@ import {
 } from "../db/queries/ingest";
 import type { Bindings } from "../env";
 import { GraphWorkspace, type GraphRules, type IdentityRef } from "../graph/workspace";
-import { suppressionHash } from "../privacy/suppression";
+import { suppressionHasher } from "../privacy/suppression";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
 
 /** The identity an event belongs to: its highest-priority one (it follows it through splits). */
@@ -32,15 +32,25 @@ export interface IngestApplied {
   /** Profiles the accepted items belong to after the call. */
   profiles: string[];
   statements: number;
+  /** Milliseconds per phase: checks (suppression, idempotency), load, apply, write. */
+  phases: Record<string, number>;
 }
 
 export async function applyIngest(env: Bindings, command: IngestCommand, rules: GraphRules): Promise<IngestApplied> {
   const d1 = env.DB;
   const outcomes = new Map<number, ItemOutcome>();
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = now - mark;
+    mark = now;
+  };
 
   // 1. Suppressed identities and already-stored events.
   const keys = [...new Set(command.items.flatMap((it) => it.identities.map((r) => identityKey(r.namespace, r.value))))];
-  const hashOf = new Map(await Promise.all(keys.map(async (k) => [k, await suppressionHash(env, k)] as const)));
+  const hash = await suppressionHasher(env);
+  const hashOf = new Map(await Promise.all(keys.map(async (k) => [k, await hash(k)] as const)));
   const eventIds = command.items.flatMap((it) => (it.event ? [it.event.id] : []));
   const [suppressed, existingEvents] = await Promise.all([
     findSuppressed(d1, [...hashOf.values()]),
@@ -64,15 +74,18 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
       live.push(item);
     }
   }
+  phase("checks");
   const rejected = [...outcomes.values()].some((o) => o.status === "rejected");
   if (live.length === 0 || (command.atomic && rejected)) {
-    return { outcomes: command.items.map((it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], statements: 0 };
+    return { outcomes: command.items.map((it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], statements: 0, phases };
   }
 
   // 2. The touched graphs and fragments, loaded once.
   const refs = live.flatMap((it) => it.identities);
   const recordTargets = live.filter((it) => it.kind === "record").map((it) => ({ dataset: it.dataset, ...it.identities[0]! }));
   const [graph, fragments, ids] = await Promise.all([loadGraph(d1, refs), loadFragments(d1, recordTargets), nextIds(d1)]);
+
+  phase("load");
 
   // 3. Apply item by item, in order — the same result as one call per item.
   const ws = new GraphWorkspace(rules, () => crypto.randomUUID());
@@ -106,6 +119,8 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
     }
   }
 
+  phase("apply");
+
   // 4. One atomic batch: graph, fragments (+ attribute index), events.
   allocateIdentityIds(ws, ids);
   const profiles = [...new Set(live.map((it) => ws.profileOf(anchors.get(it.index)!)!))];
@@ -128,10 +143,12 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
     ...fragmentWriteStatements(d1, fragmentRows),
     ...eventInsertStatements(d1, eventRows),
   ];
+  phase("build");
   await d1.batch(statements);
+  phase("write");
 
   for (const item of live) {
     outcomes.set(item.index, { index: item.index, status: "accepted", profileId: ws.profileOf(anchors.get(item.index)!)! });
   }
-  return { outcomes: command.items.map((it) => outcomes.get(it.index)!), profiles, statements: statements.length };
+  return { outcomes: command.items.map((it) => outcomes.get(it.index)!), profiles, statements: statements.length, phases };
 }

@@ -47,6 +47,8 @@ export interface IngestOutcomes {
   /** One per item, in input order. */
   outcomes: ItemOutcome[];
   profiles: string[];
+  /** What the writer did: D1 statements in its batch and milliseconds inside it. */
+  cost: { statements: number; writerMs: number; phases: Record<string, number> };
 }
 
 /** Validates and stores items; never throws for a bad item unless `atomic`. */
@@ -64,15 +66,22 @@ export async function ingestItems(
     if (result.ok) good.push(result.item);
     else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
   }
-  if (options.atomic && byIndex.size > 0) return { outcomes: items.map((it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [] };
+  const cost = { statements: 0, writerMs: 0, phases: {} as Record<string, number> };
+  if (options.atomic && byIndex.size > 0) {
+    return { outcomes: items.map((it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], cost };
+  }
 
   let profiles: string[] = [];
   if (good.length > 0) {
+    const started = performance.now();
     const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt: options.receivedAt }, ctx.identity.graph);
+    cost.writerMs = performance.now() - started;
+    cost.statements = applied.statements;
+    cost.phases = applied.phases;
     for (const o of applied.outcomes) byIndex.set(o.index, o);
     profiles = applied.profiles;
   }
-  return { outcomes: items.map((it) => byIndex.get(it.index)!), profiles };
+  return { outcomes: items.map((it) => byIndex.get(it.index)!), profiles, cost };
 }
 
 function atomicFailure(kind: IngestKind, rejected: { index: number; error: ItemError }[]): ApiError {
@@ -94,7 +103,7 @@ export async function ingest(
   kind: IngestKind,
   body: unknown,
   options: { atomic: boolean },
-): Promise<IngestResult> {
+): Promise<IngestResult & { cost: IngestOutcomes["cost"] }> {
   const items = itemsOf(body, kind);
   if (items.length === 0) throw new ApiError("invalid_request", `\`${kind}\` is empty`);
   if (items.length > INGEST_LIMITS.itemsPerCall) {
@@ -102,7 +111,7 @@ export async function ingest(
   }
   const receivedAt = Date.now();
   const ctx = await validationContext(env, db, kind, receivedAt);
-  const { outcomes, profiles } = await ingestItems(
+  const { outcomes, profiles, cost } = await ingestItems(
     env,
     ctx,
     items.map((value, index) => ({ index, kind, value })),
@@ -115,5 +124,6 @@ export async function ingest(
     duplicates: outcomes.filter((o) => o.status === "duplicate").length,
     rejected,
     profiles,
+    cost,
   };
 }

@@ -1,11 +1,12 @@
 import type { Bindings } from "../env";
-import { hmacSha256, serverSecret } from "../auth/signing";
+import { hmacSigner, serverSecret } from "../auth/signing";
 
 /**
- * The salted hash an erased identity is kept as (SPEC: suppression list). HMAC with the
+ * The salted hashes erased identities are kept as (SPEC: suppression list). HMAC with the
  * deployment's secret, so the list cannot be reversed by hashing guessed e-mail addresses.
+ * Returns a hasher with the key imported once, for hashing many identities.
  */
-export async function suppressionHash(env: Bindings, identityKey: string): Promise<string> {
-  const mac = await hmacSha256(serverSecret(env), `suppress:${identityKey}`);
-  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+export async function suppressionHasher(env: Bindings): Promise<(identityKey: string) => Promise<string>> {
+  const sign = await hmacSigner(serverSecret(env));
+  return async (identityKey) => [...(await sign(`suppress:${identityKey}`))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,11 +1,21 @@
 import { z } from "@hono/zod-openapi";
 import { EventsBody, IngestResult, RecordsBody } from "../../shared/schemas/ingest";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
 import { ingest } from "../ingest/service";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 
 const tags = ["Ingest"];
+
+/** The result, with the writer's cost as a standard Server-Timing header (for benchmarks and debugging). */
+function respond<C extends Context<AppEnv>>(c: C, result: Awaited<ReturnType<typeof ingest>>) {
+  const { cost, ...body } = result;
+  const phases = Object.entries(cost.phases).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
+  c.header("Server-Timing", [`writer;dur=${cost.writerMs.toFixed(1)}`, ...phases, `d1;desc="statements=${cost.statements}"`].join(", "));
+  return c.json(body, 200);
+}
 const AtomicQuery = z.object({
   atomic: z.enum(["true", "false"]).optional().meta({ description: "`true`: all-or-nothing instead of per-item acceptance." }),
 });
@@ -21,7 +31,7 @@ export const ingestRouter = createRouter()
       request: { query: AtomicQuery, body: jsonBody(EventsBody) },
       responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
     }),
-    async (c) => c.json(await ingest(c.env, c.var.db, "events", c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" }), 200),
+    async (c) => respond(c, await ingest(c.env, c.var.db, "events", c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" })),
   )
   .openapi(
     scopedRoute("ingest", {
@@ -32,5 +42,5 @@ export const ingestRouter = createRouter()
       request: { query: AtomicQuery, body: jsonBody(RecordsBody) },
       responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
     }),
-    async (c) => c.json(await ingest(c.env, c.var.db, "records", c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" }), 200),
+    async (c) => respond(c, await ingest(c.env, c.var.db, "records", c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" })),
   );

@@ -78,19 +78,34 @@ export async function loadProfilesGraph(
 
 async function loadLinksAmong(d1: D1Database, byId: Map<number, IdentityState>): Promise<LinkState[]> {
   if (byId.size === 0) return [];
-  const ids = JSON.stringify([...byId.keys()]);
-  const { results } = await d1
-    .prepare(
+  const rows = await linkRowsFrom(d1, [...byId.keys()]);
+  return rows
+    .filter((row) => byId.has(row.b_id))
+    .map((row) => ({
+      a: byId.get(row.a_id)!.key,
+      b: byId.get(row.b_id)!.key,
+      dataset: row.dataset,
+      firstSeen: row.first_seen,
+      lastSeen: row.last_seen,
+      applied: row.applied === 1,
+    }));
+}
+
+/**
+ * Links whose `a` end is one of `ids`. Filtering the `b` end in code, not with a second
+ * `IN`, matters: `a_id IN (…) AND b_id IN (…)` makes SQLite probe the primary key with
+ * the cross product of both lists (millions of probes for a 1,000-item call).
+ */
+async function linkRowsFrom(d1: D1Database, ids: readonly number[]): Promise<LinkRow[]> {
+  const batches = await d1.batch<LinkRow>(
+    bulk(
+      d1,
       `SELECT a_id, b_id, dataset, first_seen, last_seen, applied FROM links
-       WHERE a_id IN (SELECT value FROM json_each(?1)) AND b_id IN (SELECT value FROM json_each(?1))`,
-    )
-    .bind(ids)
-    .all<LinkRow>();
-  return results.map((row) => {
-    const a = byId.get(row.a_id)!.key;
-    const b = byId.get(row.b_id)!.key;
-    return { a, b, dataset: row.dataset, firstSeen: row.first_seen, lastSeen: row.last_seen, applied: row.applied === 1 };
-  });
+       WHERE a_id IN (SELECT value FROM json_each(?1))`,
+      ids,
+    ),
+  );
+  return batches.flatMap((b) => b.results);
 }
 
 /** The next free ids; safe because one writer (the GraphWriter) owns all graph writes. */
@@ -289,15 +304,12 @@ export interface StoredLink {
 
 export async function linksAmong(d1: D1Database, identityIds: readonly number[]): Promise<StoredLink[]> {
   if (identityIds.length === 0) return [];
-  const { results } = await d1
-    .prepare(
-      `SELECT a_id, b_id, dataset, first_seen, last_seen, applied FROM links
-       WHERE a_id IN (SELECT value FROM json_each(?1)) AND b_id IN (SELECT value FROM json_each(?1))
-       ORDER BY last_seen DESC`,
-    )
-    .bind(JSON.stringify(identityIds))
-    .all<LinkRow>();
-  return results.map((r) => ({ aId: r.a_id, bId: r.b_id, dataset: r.dataset, firstSeen: r.first_seen, lastSeen: r.last_seen, applied: r.applied === 1 }));
+  const members = new Set(identityIds);
+  const rows = await linkRowsFrom(d1, identityIds);
+  return rows
+    .filter((r) => members.has(r.b_id))
+    .sort((x, y) => y.last_seen - x.last_seen)
+    .map((r) => ({ aId: r.a_id, bId: r.b_id, dataset: r.dataset, firstSeen: r.first_seen, lastSeen: r.last_seen, applied: r.applied === 1 }));
 }
 
 export interface StoredHistory {

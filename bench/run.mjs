@@ -1,0 +1,198 @@
+// `npm run bench [-- --profiles 100000] [-- --only ingest,merge,batch,widget]`
+// Starts Tessera locally (wrangler dev, local D1) on a fresh database, generates a
+// deterministic data set, measures, prints one table and writes bench/results/latest.json.
+// Requests go to 127.0.0.1 only, with bounded loops.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { applyMigrations, ROOT, startWorker } from "../scripts/lib/local-worker.mjs";
+import { openBaseline } from "./baseline.mjs";
+import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
+
+const { values } = parseArgs({
+  options: {
+    profiles: { type: "string", default: "10000" },
+    only: { type: "string", default: "ingest,merge,batch,widget" },
+    "batch-rows": { type: "string", default: "100000" },
+    clients: { type: "string", default: "2" },
+  },
+});
+const PROFILES = Number(values.profiles);
+const ONLY = new Set(values.only.split(","));
+const CLIENTS = Number(values.clients);
+const ADMIN = "sk_bench_admin_key_local_only";
+const results = { machine: machine(), profiles: PROFILES, startedAt: new Date().toISOString() };
+
+function machine() {
+  const cpus = execFileSync("nproc").toString().trim();
+  return { node: process.version, cpus: Number(cpus) };
+}
+
+async function api(url, method, pathname, body, headers = {}) {
+  const res = await fetch(`${url}${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+/** Runs `tasks` with `clients` concurrent workers; returns seconds. */
+async function concurrently(tasks, clients) {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < tasks.length) await tasks[next++]();
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+function serverTiming(headers) {
+  const value = headers.get("server-timing") ?? "";
+  return { writerMs: Number(/writer;dur=([\d.]+)/.exec(value)?.[1] ?? NaN), statements: Number(/statements=(\d+)/.exec(value)?.[1] ?? NaN) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function ingest(url) {
+  const now = Date.now();
+  const records = [];
+  const events = [];
+  for (const p of profiles(PROFILES)) {
+    records.push(...recordsOf(p, now));
+    events.push(...eventsOf(p, now));
+  }
+  const send = (kind, items) => {
+    const calls = [];
+    const statements = [];
+    for (let i = 0; i < items.length; i += 1000) {
+      const chunk = items.slice(i, i + 1000);
+      calls.push(async () => {
+        const res = await api(url, "POST", `/v1/${kind}`, { [kind]: chunk });
+        if (res.status !== 200 || res.json.rejected.length) throw new Error(`${kind}: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
+        statements.push(serverTiming(res.headers).statements);
+      });
+    }
+    return { calls, statements };
+  };
+  const rec = send("records", records);
+  const recordSeconds = await concurrently(rec.calls, CLIENTS);
+  const ev = send("events", events);
+  const eventSeconds = await concurrently(ev.calls, CLIENTS);
+
+  const baseline = openBaseline();
+  const baseRecordSeconds = baseline.write("records", records);
+  const baseEventSeconds = baseline.write("events", events);
+  results.baselineDb = baseline;
+  results.ingest = {
+    records: records.length,
+    events: events.length,
+    recordsPerSecond: Math.round(records.length / recordSeconds),
+    eventsPerSecond: Math.round(events.length / eventSeconds),
+    statementsPerEventCall: median(ev.statements),
+    statementsPerRecordCall: median(rec.statements),
+    baseline: {
+      recordsPerSecond: Math.round(records.length / baseRecordSeconds),
+      eventsPerSecond: Math.round(events.length / baseEventSeconds),
+    },
+  };
+}
+
+async function merge(url) {
+  results.merge = {};
+  for (const k of [2, 10, 25]) {
+    const times = [];
+    const statements = [];
+    for (let rep = 0; rep < 7; rep++) {
+      const tag = `m${k}r${rep}`;
+      const devices = (side) => Array.from({ length: k - 1 }, (_, d) => ({ namespace: "device", id: `merge-${tag}-${side}-${String(d).padStart(8, "0")}` }));
+      const at = new Date(Date.now() - 60_000).toISOString();
+      await api(url, "POST", "/v1/events", { type: "setup", timestamp: at, identities: [{ namespace: "crm", id: `A-${tag}` }, ...devices("a")] });
+      await api(url, "POST", "/v1/events", { type: "setup", timestamp: at, identities: [{ namespace: "email", id: `b-${tag}@merge.example` }, ...devices("b")] });
+      const started = performance.now();
+      const res = await api(url, "POST", "/v1/events", { type: "login", identities: [{ namespace: "crm", id: `A-${tag}` }, { namespace: "email", id: `b-${tag}@merge.example` }] });
+      times.push(performance.now() - started);
+      statements.push(serverTiming(res.headers).statements);
+      if (res.json.profiles.length !== 1) throw new Error("merge did not merge");
+    }
+    results.merge[`k${k}`] = { medianMs: Number(median(times).toFixed(1)), statements: median(statements), identitiesAfter: 2 * k };
+  }
+}
+
+async function batch(url) {
+  const rows = Number(values["batch-rows"]);
+  const dir = mkdtempSync(path.join(tmpdir(), "tessera-bench-batch-"));
+  const file = path.join(dir, "rows.csv");
+  execFileSync(process.execPath, [path.join(ROOT, "bench/make-batch-file.mjs"), "--rows", String(rows), "--out", file]);
+  await api(url, "PUT", "/v1/datasets/bench-batch", { kind: "records" });
+  const body = readFileSync(file);
+  const started = performance.now();
+  const up = await fetch(`${url}/v1/batches?dataset=bench-batch&format=csv`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "text/csv", "content-length": String(body.length) },
+    body,
+  });
+  const { batchId } = await up.json();
+  let status;
+  const deadline = Date.now() + 30 * 60_000;
+  do {
+    await new Promise((r) => setTimeout(r, 500));
+    status = (await api(url, "GET", `/v1/batches/${batchId}`)).json;
+  } while (status.status !== "completed" && status.status !== "failed" && Date.now() < deadline);
+  const seconds = (performance.now() - started) / 1000;
+  rmSync(dir, { recursive: true, force: true });
+  results.batch = { rows, bytes: body.length, status: status.status, seconds: Number(seconds.toFixed(1)), rowsPerSecond: Math.round(status.rows.ingested / seconds) };
+}
+
+function widget() {
+  execFileSync(process.execPath, [path.join(ROOT, "widget/build.mjs")], { stdio: "ignore" });
+  const code = readFileSync(path.join(ROOT, "public/widget.js"));
+  results.widget = { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, budgetBytes: 15 * 1024 };
+}
+
+function printTable() {
+  const rows = [];
+  const i = results.ingest;
+  if (i) {
+    rows.push(["ingest events/s (1,000/call, " + CLIENTS + " clients)", i.eventsPerSecond, i.baseline.eventsPerSecond, `${((i.eventsPerSecond / i.baseline.eventsPerSecond) * 100).toFixed(0)}%`]);
+    rows.push(["ingest records/s (1,000/call, " + CLIENTS + " clients)", i.recordsPerSecond, i.baseline.recordsPerSecond, `${((i.recordsPerSecond / i.baseline.recordsPerSecond) * 100).toFixed(0)}%`]);
+    rows.push(["D1 statements per 1,000-event call", i.statementsPerEventCall, "", ""]);
+  }
+  for (const [k, m] of Object.entries(results.merge ?? {})) rows.push([`merge two graphs of ${k.slice(1)} (ms, statements)`, `${m.medianMs} ms, ${m.statements}`, "", ""]);
+  if (results.batch) rows.push([`batch file ${results.batch.rows} rows (rows/s)`, results.batch.rowsPerSecond, "", `${results.batch.seconds} s`]);
+  if (results.widget) rows.push(["widget.js gzip bytes (budget 15,360)", results.widget.gzipBytes, "", ""]);
+  const widths = [52, 18, 16, 10];
+  const line = (cells) => cells.map((c, j) => String(c).padEnd(widths[j])).join(" ");
+  console.log(`\nTessera benchmark — ${PROFILES} profiles, Node ${results.machine.node}, ${results.machine.cpus} cores`);
+  console.log(line(["measure", "Tessera", "raw SQLite", "ratio"]));
+  console.log("-".repeat(100));
+  for (const r of rows) console.log(line(r));
+}
+
+const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-bench-"));
+let worker;
+try {
+  await applyMigrations({ persistTo });
+  worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" } });
+  for (const [name, kind] of BENCH_DATASETS) await api(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
+  if (ONLY.has("ingest")) await ingest(worker.url);
+  if (ONLY.has("merge")) await merge(worker.url);
+  if (ONLY.has("batch")) await batch(worker.url);
+  if (ONLY.has("widget")) widget();
+  const baseline = results.baselineDb;
+  delete results.baselineDb;
+  baseline?.close();
+  printTable();
+  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
+  console.log("\nwritten: bench/results/latest.json");
+} finally {
+  await worker?.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
