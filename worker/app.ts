@@ -16,6 +16,9 @@ import { keysRouter } from "./routes/keys";
 import { configRouter } from "./routes/config";
 import { graphRouter } from "./routes/graph";
 import { batchesRouter } from "./routes/batches";
+import { mergePoliciesRouter } from "./routes/merge-policies";
+import { privacyRouter } from "./routes/privacy";
+import { profilesRouter } from "./routes/profiles";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -106,6 +109,9 @@ export function createApp() {
   app.route("/v1", ingestRouter);
   app.route("/v1", graphRouter);
   app.route("/v1", batchesRouter);
+  app.route("/v1", privacyRouter);
+  app.route("/v1", profilesRouter);
+  app.route("/v1", mergePoliciesRouter);
 
   app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
   mountDocs(app);

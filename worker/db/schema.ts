@@ -69,6 +69,19 @@ export const profiles = sqliteTable(
   ],
 );
 
+/**
+ * Name words of a profile for the viewer's prefix search (`q=gree` finds "John Greene"):
+ * each word and the whole name, lower-cased and without accents.
+ */
+export const profileTerms = sqliteTable(
+  "profile_terms",
+  {
+    term: text("term").notNull(),
+    profileId: text("profile_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.term, t.profileId] }), index("profile_terms_profile_idx").on(t.profileId)],
+);
+
 /** A normalized identifier, and the profile (graph) it currently belongs to. */
 export const identities = sqliteTable(
   "identities",

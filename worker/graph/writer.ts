@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
 import { applyIngest, type IngestApplied } from "../ingest/apply";
 import type { IngestCommand } from "../ingest/types";
+import { eraseProfile, type EraseReceipt } from "../privacy/erase";
 import { deleteIdentity, deleteLink, type DeleteResult } from "./operations";
 import type { GraphRules, IdentityRef } from "./workspace";
 
@@ -34,6 +35,10 @@ export class GraphWriter extends DurableObject<Bindings> {
 
   deleteLink(from: IdentityRef, to: IdentityRef, rules: GraphRules): Promise<DeleteResult> {
     return this.exclusive(() => deleteLink(this.env, from, to, rules));
+  }
+
+  erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
+    return this.exclusive(() => eraseProfile(this.env, ref, suppress));
   }
 }
 

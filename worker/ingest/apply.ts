@@ -16,6 +16,8 @@ import {
 import type { Bindings } from "../env";
 import { GraphWorkspace, type GraphRules, type IdentityRef } from "../graph/workspace";
 import { suppressionHasher } from "../privacy/suppression";
+import { loadNameFragments, NAME_KEYS, profileNameStatements } from "../db/queries/profile-names";
+import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../profiles/merge";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
 
 /** The identity an event belongs to: its highest-priority one (it follows it through splits). */
@@ -138,10 +140,12 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
     item.event!.data,
     command.receivedAt,
   ]);
+  const names = await displayNames(d1, ws, live, anchors, fragmentState);
   const statements = [
     ...graphWriteStatements(d1, ws, { nextHistoryId: ids.history, now: command.receivedAt, touchedProfiles: profiles }),
     ...fragmentWriteStatements(d1, fragmentRows),
     ...eventInsertStatements(d1, eventRows),
+    ...profileNameStatements(d1, names),
   ];
   phase("build");
   await d1.batch(statements);
@@ -151,4 +155,46 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
     outcomes.set(item.index, { index: item.index, status: "accepted", profileId: ws.profileOf(anchors.get(item.index)!)! });
   }
   return { outcomes: command.items.map((it) => outcomes.get(it.index)!), profiles, statements: statements.length, phases };
+}
+
+const hasNameKey = (attributes: Record<string, unknown> | undefined) => NAME_KEYS.some((k) => attributes && k in attributes);
+
+/**
+ * Display names of the profiles whose names may have changed in this call: those that
+ * got a record with a name field, and those whose membership changed (a merge can bring a
+ * name, a split can take it away). The most recently written name wins.
+ */
+async function displayNames(
+  d1: D1Database,
+  ws: GraphWorkspace,
+  live: readonly NormalizedItem[],
+  anchors: Map<number, string>,
+  written: Map<string, { dataset: string; key: string; attributes: Record<string, unknown>; updatedAt: number }>,
+): Promise<[string, string | null][]> {
+  const profiles = new Set<string>();
+  for (const item of live) if (item.kind === "record" && hasNameKey(item.attributes)) profiles.add(ws.profileOf(anchors.get(item.index)!)!);
+  for (const p of ws.changedProfiles) if (ws.members.has(p)) profiles.add(p);
+  if (profiles.size === 0) return [];
+
+  const keyOfId = new Map<number, string>();
+  for (const p of profiles) for (const k of ws.members.get(p)!) keyOfId.set(ws.identities.get(k)!.id!, k);
+  const fragments = new Map<string, FragmentInput>();
+  for (const f of await loadNameFragments(d1, [...keyOfId.keys()])) {
+    const key = keyOfId.get(f.identityId)!;
+    const identity = ws.identities.get(key)!;
+    fragments.set(`${f.dataset}\u0000${key}`, { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.names, updatedAt: f.updatedAt });
+  }
+  for (const [id, f] of written) {
+    const identity = ws.identities.get(f.key);
+    if (identity) fragments.set(id, { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
+  }
+  const byProfile = new Map<string, FragmentInput[]>();
+  for (const [id, f] of fragments) {
+    const key = id.slice(id.indexOf("\u0000") + 1);
+    const profile = ws.profileOf(key);
+    if (!profile || !profiles.has(profile)) continue;
+    if (!byProfile.has(profile)) byProfile.set(profile, []);
+    byProfile.get(profile)!.push(f);
+  }
+  return [...profiles].map((p) => [p, displayNameOf(mergeFragments(byProfile.get(p) ?? [], DEFAULT_POLICY).attributes) ?? null]);
 }

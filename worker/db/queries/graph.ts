@@ -225,6 +225,7 @@ export function graphWriteStatements(
     statements.push(
       ...bulk(d1, `DELETE FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`, retired),
       ...bulk(d1, `DELETE FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`, retired),
+      ...bulk(d1, `DELETE FROM profile_terms WHERE profile_id IN (SELECT value FROM json_each(?1))`, retired),
     );
   }
 

@@ -1,0 +1,115 @@
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ADMIN_KEY, call, id, iso, postEvents, postRecords } from "../helpers";
+
+const T = Date.now() - 3 * 24 * 3600_000;
+const person = {
+  records: [
+    { dataset: "crm", identities: [id("crm", "ERASE-1"), id("email", "Erase.Me@Example.com"), id("phone", "+31 6 11112222")], attributes: { firstName: "Erin", lastName: "Raser" }, timestamp: iso(T) },
+    { dataset: "loyalty", identities: [id("loyalty", "EL-1"), id("crm", "ERASE-1")], attributes: { loyalty: { tier: "gold" } }, timestamp: iso(T) },
+  ],
+  events: [
+    { id: "erase-ev-1", type: "purchase", timestamp: iso(T), identities: [id("crm", "ERASE-1")], data: { amount: 10 } },
+    { id: "erase-ev-2", type: "page.view", timestamp: iso(T), identities: [id("device", "erase-device-000001"), id("email", "erase.me@example.com")] },
+  ],
+};
+const oldIdentities = [
+  ["crm", "ERASE-1"],
+  ["email", "erase.me@example.com"],
+  ["phone", "+31611112222"],
+  ["loyalty", "EL-1"],
+  ["device", "erase-device-000001"],
+];
+
+async function ingestPerson() {
+  await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
+  await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
+  await postRecords(person.records);
+  await postEvents(person.events);
+  // …and through a batch file.
+  const csv = "identity.crm,identity.email,note\nERASE-1,erase.me@example.com,from a file\n";
+  const res = await exports.default.fetch(
+    new Request("https://tessera.test/v1/batches?dataset=crm&format=csv", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "text/csv", "content-length": String(csv.length) },
+      body: csv,
+    }),
+  );
+  const { batchId } = (await res.json()) as { batchId: string };
+  for (let i = 0; i < 100; i++) {
+    const b = await call("GET", `/v1/batches/${batchId}`);
+    if (b.json.status === "completed") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("privacy erase", () => {
+  it("erases every trace; nothing is returned afterwards; re-sends are suppressed item by item", async () => {
+    await ingestPerson();
+    const before = await call("GET", "/v1/profiles/by-identity/crm/ERASE-1?include=events");
+    expect(before.status).toBe(200);
+    expect(before.json.attributes.note).toBe("from a file");
+    const profileId = before.json.profileId;
+
+    const exportCopy = await call("GET", "/v1/profiles/by-identity/email/erase.me@example.com/export");
+    expect(exportCopy.status).toBe(200);
+    expect(exportCopy.json.events.map((e: any) => e.id).sort()).toEqual(["erase-ev-1", "erase-ev-2"]);
+    expect(exportCopy.json.fragments.length).toBe(2);
+
+    const receipt = await call("DELETE", "/v1/profiles/by-identity/email/Erase.Me@example.com");
+    expect(receipt.status).toBe(200);
+    expect(receipt.json).toEqual({ profileId, erased: { identities: 5, fragments: 2, events: 2 }, suppressed: true });
+
+    for (const [ns, value] of oldIdentities) {
+      expect((await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}`)).status).toBe(404);
+      expect((await call("GET", `/v1/identities/${ns}/${encodeURIComponent(value!)}/graph`)).status).toBe(404);
+      expect((await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}/export`)).status).toBe(404);
+    }
+    expect((await call("GET", `/v1/profiles/${profileId}`)).status).toBe(404);
+    expect((await call("GET", `/v1/profiles/${profileId}/events`)).status).toBe(404);
+    for (const q of ["erin", "raser", "erase", "ERASE-1"]) expect((await call("GET", `/v1/profiles?q=${q}`)).json.items).toEqual([]);
+    expect((await call("GET", "/v1/profiles?attr.loyalty.tier=gold")).json.items).toEqual([]);
+    // Nothing left in any table that names them.
+    const leftovers = await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM identities WHERE value LIKE '%erase%' OR value = 'EL-1' OR value = '+31611112222') +
+              (SELECT count(*) FROM events WHERE id LIKE 'erase-ev-%') +
+              (SELECT count(*) FROM profile_terms WHERE profile_id = ?1) +
+              (SELECT count(*) FROM graph_history WHERE identities LIKE '%erase%') +
+              (SELECT count(*) FROM attribute_index a WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.id = a.identity_id)) AS n`,
+    ).bind(profileId).first<{ n: number }>();
+    expect(leftovers!.n).toBe(0);
+    const suppressed = await call("GET", "/v1/suppressions");
+    expect(suppressed.json.items).toHaveLength(5);
+    expect(JSON.stringify(suppressed.json)).not.toMatch(/erase|ERASE|EL-1|3161111/);
+
+    // The original records and events again: rejected item by item, nothing recreated.
+    const records = await postRecords(person.records);
+    expect(records.accepted).toBe(0);
+    expect(records.rejected.map((r) => r.error.code)).toEqual(["suppressed_identity", "suppressed_identity"]);
+    const events = await postEvents(person.events);
+    expect(events.rejected.map((r) => r.error.code)).toEqual(["suppressed_identity", "suppressed_identity"]);
+    expect((await call("GET", "/v1/profiles/by-identity/crm/ERASE-1")).status).toBe(404);
+
+    // Lifting one suppression lets that identity back in.
+    expect((await call("DELETE", "/v1/suppressions?identity=loyalty:EL-1")).status).toBe(204);
+    const back = await postRecords([{ dataset: "loyalty", identities: [id("loyalty", "EL-1")], attributes: { loyalty: { tier: "silver" } } }]);
+    expect(back.accepted).toBe(1);
+  });
+
+  it("with ?suppress=false a re-send creates a fresh profile", async () => {
+    await postRecords([{ dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } }]);
+    const old = (await call("GET", "/v1/profiles/by-identity/crm/FRESH-1")).json.profileId;
+    const receipt = await call("DELETE", "/v1/profiles/by-identity/crm/FRESH-1?suppress=false");
+    expect(receipt.json.suppressed).toBe(false);
+    const again = await postRecords([{ dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } }]);
+    expect(again.accepted).toBe(1);
+    const fresh = await call("GET", "/v1/profiles/by-identity/crm/FRESH-1");
+    expect(fresh.status).toBe(200);
+    expect(fresh.json.profileId).not.toBe(old);
+  });
+
+  it("erase needs profiles:delete; unknown identities are 404", async () => {
+    expect((await call("DELETE", "/v1/profiles/by-identity/crm/NOBODY")).status).toBe(404);
+  });
+});

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+// @ts-expect-error plain .mjs demo generator, shared with npm start
+import { customers, eventsFor, recordsFor } from "../../scripts/lib/demo-data.mjs";
+import { call, createKey, id, iso, postEvents, postRecords } from "../helpers";
+
+const T1 = Date.now() - 5 * 24 * 3600_000;
+const T2 = T1 + 3600_000;
+
+async function setupJohn() {
+  await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
+  await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
+  await postRecords([
+    { dataset: "crm", identities: [id("crm", "J-1"), id("email", "John.Policy@Luma.com")], attributes: { firstName: "John", lastName: "Policy", address: { city: "Delft" } }, timestamp: iso(T1) },
+    { dataset: "loyalty", identities: [id("loyalty", "LP-1"), id("crm", "J-1")], attributes: { firstName: "Johnny", loyalty: { tier: "gold" } }, timestamp: iso(T2) },
+    { dataset: "default", identities: [id("email", "john.policy@luma.com")], attributes: { newsletter: true }, timestamp: iso(T1) },
+  ]);
+}
+
+describe("merged profiles", () => {
+  it("default policy: newest wins with provenance; dataset-precedence [crm]; idStitching none", async () => {
+    await setupJohn();
+    const res = await call("GET", "/v1/profiles/by-identity/email/JOHN.POLICY@luma.com?include=provenance");
+    expect(res.status).toBe(200);
+    expect(res.json.attributes).toEqual({ firstName: "Johnny", lastName: "Policy", address: { city: "Delft" }, loyalty: { tier: "gold" }, newsletter: true });
+    expect(res.json.provenance.firstName).toEqual({ dataset: "loyalty", identity: { namespace: "loyalty", id: "LP-1" }, timestamp: iso(T2) });
+    expect(res.json.primaryIdentity).toEqual({ namespace: "crm", id: "J-1" });
+    expect(res.json.identities.map((i: any) => `${i.namespace}:${i.id}`).sort()).toEqual(["crm:J-1", "email:john.policy@luma.com", "loyalty:LP-1"]);
+    expect(res.json.displayName).toBe("Johnny Policy");
+
+    const put = await call("PUT", "/v1/merge-policies/crm-first", { body: { type: "dataset-precedence", datasets: ["crm"] } });
+    expect(put.status).toBe(200);
+    const crmFirst = await call("GET", "/v1/profiles/by-identity/crm/J-1?mergePolicy=crm-first&include=provenance");
+    expect(crmFirst.json.attributes.firstName).toBe("John");
+    expect(crmFirst.json.provenance.firstName.dataset).toBe("crm");
+
+    await call("PUT", "/v1/merge-policies/own-only", { body: { type: "timestamp", idStitching: "none" } });
+    const own = await call("GET", "/v1/profiles/by-identity/email/john.policy@luma.com?mergePolicy=own-only");
+    expect(own.json.attributes).toEqual({ newsletter: true });
+
+    const unknown = await call("GET", "/v1/profiles/by-identity/crm/J-1?mergePolicy=nope");
+    expect(unknown.status).toBe(400);
+    const list = await call("GET", "/v1/merge-policies");
+    expect(list.json.items.find((p: any) => p.default).name).toBe("default");
+  });
+
+  it("profile by id, includes, 404 and 400", async () => {
+    await setupJohn();
+    await postEvents([{ id: "jp-1", type: "purchase", timestamp: iso(T2), identities: [id("crm", "J-1")], data: { amount: 5 } }]);
+    const byIdentity = await call("GET", "/v1/profiles/by-identity/crm/J-1");
+    const byId = await call("GET", `/v1/profiles/${byIdentity.json.profileId}?include=events,segments,graph&events.limit=5`);
+    expect(byId.status).toBe(200);
+    expect(byId.json.events[0]).toMatchObject({ id: "jp-1", type: "purchase", identity: { namespace: "crm", id: "J-1" }, data: { amount: 5 } });
+    expect(byId.json.segments).toEqual([]);
+    expect(byId.json.graph.links.length).toBeGreaterThan(0);
+    expect((await call("GET", "/v1/profiles/by-identity/crm/nobody")).status).toBe(404);
+    expect((await call("GET", "/v1/profiles/by-identity/email/not-an-email")).status).toBe(400);
+    expect((await call("GET", "/v1/profiles/00000000-0000-0000-0000-000000000000")).status).toBe(404);
+    expect((await call("GET", "/v1/profiles/by-identity/crm/J-1?include=everything")).status).toBe(400);
+  });
+
+  it("strong ETag: If-None-Match gives 304; a new write changes the ETag", async () => {
+    await setupJohn();
+    const first = await call("GET", "/v1/profiles/by-identity/crm/J-1");
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"[0-9a-f]{40}"$/);
+    const again = await call("GET", "/v1/profiles/by-identity/crm/J-1", { headers: { "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe("");
+    await postRecords([{ dataset: "crm", identities: [id("crm", "J-1")], attributes: { address: { city: "Leiden" } } }]);
+    const changed = await call("GET", "/v1/profiles/by-identity/crm/J-1", { headers: { "if-none-match": etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+  });
+
+  it("timeline: every identity's events, newest first, filtered and paged", async () => {
+    await postEvents(
+      Array.from({ length: 25 }, (_, i) => ({
+        id: `tl-${i}`,
+        type: i % 2 ? "purchase" : "page.view",
+        timestamp: iso(T1 + i * 60_000),
+        identities: i % 3 ? [id("crm", "TL-1")] : [id("device", "timeline-device-001"), id("crm", "TL-1")],
+      })),
+    );
+    const profile = (await call("GET", "/v1/profiles/by-identity/crm/TL-1")).json.profileId;
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await call("GET", `/v1/profiles/${profile}/events?limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...page.json.items.map((e: any) => e.id));
+      cursor = page.json.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `tl-${24 - i}`));
+    const purchases = await call("GET", `/v1/profiles/${profile}/events?type=purchase&from=${iso(T1 + 10 * 60_000)}`);
+    expect(purchases.json.items.map((e: any) => e.id)).toEqual(["tl-23", "tl-21", "tl-19", "tl-17", "tl-15", "tl-13", "tl-11"]);
+    expect((await call("GET", `/v1/profiles/${profile}/events?cursor=garbage`)).status).toBe(400);
+  });
+});
+
+describe("search on the demo data", () => {
+  it("q=john finds John Greene by name and by e-mail prefix; attr filter; pagination exactly once", async () => {
+    for (const [name, kind] of [["crm", "records"], ["loyalty", "records"], ["orders", "events"]]) await call("PUT", `/v1/datasets/${name}`, { body: { kind } });
+    const people = customers(80);
+    await postRecords(recordsFor(people));
+    await postEvents(eventsFor(people).slice(0, 1000));
+
+    const byName = await call("GET", "/v1/profiles?q=john");
+    const john = byName.json.items.find((p: any) => p.displayName === "John Greene");
+    expect(john).toBeDefined();
+    expect(john.primaryIdentity).toEqual({ namespace: "crm", id: "CUST-10000" });
+    const byLastName = await call("GET", "/v1/profiles?q=GREE");
+    expect(byLastName.json.items.map((p: any) => p.profileId)).toContain(john.profileId);
+    const byEmail = await call("GET", "/v1/profiles?q=john.gr&namespace=email");
+    expect(byEmail.json.items.map((p: any) => p.profileId)).toEqual([john.profileId]);
+
+    const gold = people.filter((p: any) => p.loyalty && p.tier === "gold").map((p: any) => p.crm);
+    const found: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await call("GET", `/v1/profiles?attr.loyalty.tier=gold&limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      found.push(...page.json.items.map((p: any) => p.primaryIdentity.id));
+      cursor = page.json.nextCursor;
+    } while (cursor);
+    expect(found.length).toBe(new Set(found).size);
+    // (Other tests in this file add their own gold members; compare the demo customers.)
+    expect(found.filter((f) => f.startsWith("CUST-")).sort()).toEqual([...gold].sort());
+
+    const everyone: string[] = [];
+    cursor = null;
+    do {
+      const page: any = await call("GET", `/v1/profiles?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      everyone.push(...page.json.items.map((p: any) => p.profileId));
+      cursor = page.json.nextCursor;
+    } while (cursor);
+    expect(new Set(everyone).size).toBe(everyone.length);
+    expect(everyone.length).toBeGreaterThanOrEqual(80);
+  });
+
+  it("reads are audited with the key that made them; the audit needs admin", async () => {
+    await setupJohn();
+    const reader = await createKey(["profiles:read"], "support desk");
+    const keys = (await call("GET", "/v1/keys")).json.items;
+    const readerId = keys.find((k: any) => k.name === "support desk").id;
+    const res = await call("GET", "/v1/profiles/by-identity/crm/J-1", { key: reader });
+    expect(res.status).toBe(200);
+    let entry: any;
+    for (let i = 0; i < 50 && !entry; i++) {
+      entry = (await call("GET", "/v1/audit")).json.items.find((e: any) => e.keyId === readerId && e.action === "profile.read");
+      if (!entry) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(entry).toMatchObject({ keyId: readerId, profileId: res.json.profileId });
+    expect(entry.fields).toEqual(expect.arrayContaining(["firstName", "loyalty.tier"]));
+    expect((await call("GET", "/v1/audit", { key: reader })).status).toBe(403);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Reading one merged profile: load the bundle (one D1 round trip), apply the merge
+ * policy, shape the response, and give it a strong ETag.
+ */
+import { identityKey } from "../../shared/identity/normalize";
+import type { Db } from "../db/client";
+import { linksAmong, profileHistory } from "../db/queries/graph";
+import { findMergePolicy, toPolicy } from "../db/queries/merge-policies";
+import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
+import { ApiError } from "../lib/errors";
+import { toIso } from "../lib/time";
+import { sha256Hex } from "../auth/keys";
+import { DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
+
+export type Include = "provenance" | "events" | "segments" | "graph";
+export const INCLUDES: readonly Include[] = ["provenance", "events", "segments", "graph"];
+
+export interface ReadOptions {
+  mergePolicy?: string;
+  include: Set<Include>;
+  eventsLimit: number;
+}
+
+export async function resolvePolicy(db: Db, name?: string): Promise<MergePolicy> {
+  const row = await findMergePolicy(db, name);
+  if (!row) {
+    if (!name) return DEFAULT_POLICY;
+    throw new ApiError("invalid_request", `unknown merge policy "${name}"`, { details: [{ path: "mergePolicy", message: "see GET /v1/merge-policies" }] });
+  }
+  return toPolicy(row);
+}
+
+export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
+  const byId = new Map(bundle.identities.map((i) => [i.id, i]));
+  return bundle.fragments.map((f) => {
+    const identity = byId.get(f.identity_id)!;
+    return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at };
+  });
+}
+
+/** With `idStitching: "none"`, only the looked-up identity's fragments count (its primary one for a profile id). */
+function stitched(bundle: ProfileBundle, selector: ProfileSelector, policy: MergePolicy): FragmentInput[] {
+  const all = fragmentsOf(bundle);
+  if (policy.idStitching === "graph") return all;
+  const own = "identity" in selector ? selector.identity : { namespace: bundle.profile.primary_namespace, value: bundle.profile.primary_value };
+  return all.filter((f) => f.namespace === own.namespace && f.value === own.value);
+}
+
+export async function readProfile(d1: D1Database, db: Db, selector: ProfileSelector, options: ReadOptions) {
+  const policy = await resolvePolicy(db, options.mergePolicy);
+  const bundle = await loadProfile(d1, selector, {
+    events: options.include.has("events") ? options.eventsLimit : undefined,
+    memberships: options.include.has("segments"),
+  });
+  if (!bundle) return undefined;
+  const merged = mergeFragments(stitched(bundle, selector, policy), policy);
+  const identityById = new Map(bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]));
+  const body: Record<string, unknown> = {
+    profileId: bundle.profile.id,
+    displayName: bundle.profile.display_name ?? bundle.profile.primary_value,
+    primaryIdentity: { namespace: bundle.profile.primary_namespace, id: bundle.profile.primary_value },
+    identities: bundle.identities.map((i) => ({ namespace: i.namespace, id: i.value, firstSeen: toIso(i.first_seen), lastSeen: toIso(i.last_seen) })),
+    attributes: merged.attributes,
+    mergePolicy: policy.name,
+  };
+  if (options.include.has("provenance")) body.provenance = merged.provenance;
+  if (bundle.memberships) {
+    body.segments = bundle.memberships.map((m) => ({ id: m.segment_id, name: m.name, status: m.status, since: toIso(m.since) }));
+  }
+  if (bundle.events) {
+    body.events = bundle.events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      timestamp: toIso(e.at),
+      dataset: e.dataset,
+      identity: identityById.get(e.identity_id),
+      data: e.data ? JSON.parse(e.data) : null,
+    }));
+  }
+  if (options.include.has("graph")) {
+    const [links, history] = await Promise.all([linksAmong(d1, bundle.identities.map((i) => i.id)), profileHistory(d1, bundle.profile.id, 50)]);
+    body.graph = {
+      links: links.map((l) => ({ from: identityById.get(l.aId), to: identityById.get(l.bId), dataset: l.dataset, firstSeen: toIso(l.firstSeen), lastSeen: toIso(l.lastSeen), applied: l.applied })),
+      history: history.map((h) => ({ at: toIso(h.at), kind: h.kind, cause: h.cause, identities: h.identities.map(splitKey), profiles: h.profiles })),
+    };
+  }
+  body.updatedAt = toIso(bundle.profile.updated_at);
+  const etag = `"${(await sha256Hex(JSON.stringify(body))).slice(0, 40)}"`;
+  const fields = [...Object.keys(merged.provenance), ...[...options.include].filter((i) => i !== "provenance")];
+  return { body, etag, profileId: bundle.profile.id, fields, bundle };
+}
+
+export function splitKey(key: string) {
+  const at = key.indexOf(":");
+  return { namespace: key.slice(0, at), id: key.slice(at + 1) };
+}
+
+/** Whether an If-None-Match header matches the current ETag. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((candidate) => {
+    const tag = candidate.trim().replace(/^W\//, "");
+    return tag === "*" || tag === etag;
+  });
+}
+
+export { identityKey };

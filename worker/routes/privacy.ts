@@ -1,0 +1,178 @@
+import { z } from "@hono/zod-openapi";
+import { identityKey } from "../../shared/identity/normalize";
+import { listOf } from "../../shared/schemas/common";
+import { EraseReceiptSchema } from "../../shared/schemas/profiles";
+import { listAudit } from "../db/queries/audit";
+import { linksAmong, profileHistory } from "../db/queries/graph";
+import { profileTimeline } from "../db/queries/profiles";
+import { deleteSuppression, listSuppressions } from "../db/queries/suppressions";
+import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
+import { loadIdentityConfig } from "../graph/rules";
+import { graphWriter } from "../graph/writer";
+import { auditRead } from "../lib/audit";
+import { decodeCursor, encodeCursor, parseLimit } from "../lib/cursor";
+import { ApiError } from "../lib/errors";
+import { errorResponses } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { toIso } from "../lib/time";
+import { suppressionHasher } from "../privacy/suppression";
+import { fragmentsOf, readProfile, splitKey } from "../profiles/service";
+
+const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
+/** An access copy holds every event, up to this many (then `eventsTruncated`). */
+const EXPORT_EVENT_CAP = 100_000;
+
+const isNumberCursor = (v: any): v is { n: number } => typeof v?.n === "number";
+
+export const privacyRouter = createRouter()
+  .openapi(
+    scopedRoute("profiles:delete", {
+      method: "delete",
+      path: "/profiles/by-identity/{namespace}/{id}",
+      tags: ["Privacy"],
+      summary: "Erase a person: every identity, link, fragment, event and membership of the graph",
+      request: { params: IdentityParams, query: z.object({ suppress: z.enum(["true", "false"]).optional() }) },
+      responses: {
+        200: { description: "Erase receipt", content: { "application/json": { schema: EraseReceiptSchema } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { namespace, id } = c.req.valid("param");
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      const receipt = await graphWriter(c.env).erase(resolveIdentity(config, namespace, id), c.req.valid("query").suppress !== "false");
+      if (!receipt) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
+      auditRead(c, "profile.erase", receipt.profileId, []);
+      return c.json(receipt, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/profiles/by-identity/{namespace}/{id}/export",
+      tags: ["Privacy"],
+      summary: "Privacy access copy: everything held about the person as one JSON document",
+      request: { params: IdentityParams },
+      responses: { 200: { description: "The access copy", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { namespace, id } = c.req.valid("param");
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      const result = await readProfile(c.env.DB, c.var.db, { identity: resolveIdentity(config, namespace, id) }, {
+        include: new Set(["provenance", "segments"]),
+        eventsLimit: 0,
+      });
+      if (!result) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
+      const { bundle, profileId } = result;
+      const events = [];
+      let before: { at: number; id: string } | undefined;
+      while (events.length < EXPORT_EVENT_CAP) {
+        const page = await profileTimeline(c.env.DB, profileId, { before, limit: 1000 });
+        events.push(...page);
+        if (page.length < 1000) break;
+        before = { at: page[page.length - 1]!.at, id: page[page.length - 1]!.id };
+      }
+      const identityById = new Map(bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]));
+      const [links, history] = await Promise.all([linksAmong(c.env.DB, bundle.identities.map((i) => i.id)), profileHistory(c.env.DB, profileId, 1000)]);
+      auditRead(c, "profile.export", profileId, ["*"]);
+      return c.json(
+        {
+          exportedAt: new Date().toISOString(),
+          profile: result.body,
+          fragments: fragmentsOf(bundle).map((f) => ({ dataset: f.dataset, identity: { namespace: f.namespace, id: f.value }, attributes: f.attributes, updatedAt: toIso(f.updatedAt) })),
+          events: events.map((e) => ({ id: e.id, type: e.type, timestamp: toIso(e.at), dataset: e.dataset, identity: { namespace: e.namespace, id: e.value }, data: e.data ? JSON.parse(e.data) : null })),
+          eventsTruncated: events.length >= EXPORT_EVENT_CAP,
+          links: links.map((l) => ({ from: identityById.get(l.aId), to: identityById.get(l.bId), dataset: l.dataset, firstSeen: toIso(l.firstSeen), lastSeen: toIso(l.lastSeen), applied: l.applied })),
+          history: history.map((h) => ({ at: toIso(h.at), kind: h.kind, cause: h.cause, identities: h.identities.map(splitKey), profiles: h.profiles })),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:delete", {
+      method: "get",
+      path: "/suppressions",
+      tags: ["Privacy"],
+      summary: "Erased identities kept as salted hashes (never the values)",
+      request: { query: z.object({ cursor: z.string().optional(), limit: z.string().optional() }) },
+      responses: {
+        200: { description: "Suppressions", content: { "application/json": { schema: listOf(z.object({ hash: z.string(), namespace: z.string(), createdAt: z.string() })) } } },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      const n = parseLimit(limit, 100, 1000);
+      const rows = await listSuppressions(c.var.db, n + 1, decodeCursor(cursor, isNumberCursor)?.n);
+      const page = rows.slice(0, n);
+      return c.json(
+        {
+          items: page.map((r) => ({ hash: r.hash, namespace: r.namespace, createdAt: toIso(r.createdAt) })),
+          nextCursor: rows.length > n ? encodeCursor({ n: page[page.length - 1]!.createdAt }) : null,
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:delete", {
+      method: "delete",
+      path: "/suppressions",
+      tags: ["Privacy"],
+      summary: "Lift the suppression of one identity (`?identity=ns:id`), so it may be ingested again",
+      request: { query: z.object({ identity: z.string() }) },
+      responses: { 204: { description: "Lifted" }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      const ref = resolveIdentityString(config, c.req.valid("query").identity, "identity");
+      const hash = await (await suppressionHasher(c.env))(identityKey(ref.namespace, ref.value));
+      if (!(await deleteSuppression(c.var.db, hash))) throw new ApiError("not_found", "that identity is not suppressed");
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:delete", {
+      method: "delete",
+      path: "/suppressions/{hash}",
+      tags: ["Privacy"],
+      summary: "Lift a suppression by its hash",
+      request: { params: z.object({ hash: z.string() }) },
+      responses: { 204: { description: "Lifted" }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      if (!(await deleteSuppression(c.var.db, c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "get",
+      path: "/audit",
+      tags: ["Privacy"],
+      summary: "Who read which profile, when, which fields — newest first",
+      request: { query: z.object({ cursor: z.string().optional(), limit: z.string().optional() }) },
+      responses: {
+        200: {
+          description: "Audit entries",
+          content: { "application/json": { schema: listOf(z.object({ id: z.number(), at: z.string(), keyId: z.string(), action: z.string(), profileId: z.string().nullable(), fields: z.array(z.string()) })) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      const n = parseLimit(limit, 100, 1000);
+      const rows = await listAudit(c.var.db, n + 1, decodeCursor(cursor, isNumberCursor)?.n);
+      const page = rows.slice(0, n);
+      return c.json(
+        {
+          items: page.map((r) => ({ id: r.id, at: toIso(r.at), keyId: r.keyId, action: r.action, profileId: r.profileId ?? null, fields: r.fields })),
+          nextCursor: rows.length > n ? encodeCursor({ n: page[page.length - 1]!.id }) : null,
+        },
+        200,
+      );
+    },
+  );

@@ -1,0 +1,168 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { listOf } from "../../shared/schemas/common";
+import { ProfileQuery, ProfileSchema, SearchItem, TimelineEvent } from "../../shared/schemas/profiles";
+import { profileExists, profileTimeline, searchProfiles, type ProfileSelector } from "../db/queries/profiles";
+import type { AppEnv } from "../env";
+import { resolveIdentity } from "../graph/identity-param";
+import { loadIdentityConfig } from "../graph/rules";
+import { auditRead } from "../lib/audit";
+import { decodeCursor, encodeCursor, parseLimit, parseTime } from "../lib/cursor";
+import { ApiError } from "../lib/errors";
+import { errorResponses } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { toIso } from "../lib/time";
+import { etagMatches, INCLUDES, readProfile, type Include } from "../profiles/service";
+
+const tags = ["Profiles"];
+const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
+
+function readOptions(query: z.infer<typeof ProfileQuery>) {
+  const include = new Set<Include>();
+  for (const part of (query.include ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    if (!INCLUDES.includes(part as Include)) {
+      throw new ApiError("invalid_request", `unknown include "${part}"`, { details: [{ path: "include", message: `one of ${INCLUDES.join(", ")}` }] });
+    }
+    include.add(part as Include);
+  }
+  return { mergePolicy: query.mergePolicy, include, eventsLimit: parseLimit(query["events.limit"], 20, 200) };
+}
+
+async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector, query: z.infer<typeof ProfileQuery>) {
+  const result = await readProfile(c.env.DB, c.var.db, selector, readOptions(query));
+  if (!result) throw new ApiError("not_found", "no such profile");
+  c.header("ETag", result.etag);
+  c.header("Cache-Control", "private, no-cache");
+  if (etagMatches(c.req.header("if-none-match"), result.etag)) return c.body(null, 304);
+  auditRead(c, "profile.read", result.profileId, result.fields);
+  return c.json(result.body, 200);
+}
+
+const profileResponses = {
+  200: { description: "The merged profile (strong ETag)", content: { "application/json": { schema: ProfileSchema } } },
+  304: { description: "Not modified (If-None-Match)" },
+  ...errorResponses(400, 401, 403, 404),
+};
+
+const SearchQuery = z
+  .object({
+    q: z.string().max(200).optional().meta({ description: "Prefix of an identity value or a name, case-insensitive." }),
+    namespace: z.string().optional(),
+    segment: z.string().optional(),
+    updatedSince: z.string().optional(),
+    limit: z.string().optional(),
+    cursor: z.string().optional(),
+  })
+  .catchall(z.string())
+  .meta({ description: "Also `attr.<path>=<value>` for exact attribute matches, e.g. attr.loyalty.tier=gold." });
+
+const isSearchCursor = (v: any): v is { u: number; i: string } => typeof v?.u === "number" && typeof v?.i === "string";
+const isTimelineCursor = (v: any): v is { a: number; i: string } => typeof v?.a === "number" && typeof v?.i === "string";
+
+export const profilesRouter = createRouter()
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/profiles/by-identity/{namespace}/{id}",
+      tags,
+      summary: "Look a profile up by any of its identities",
+      request: { params: IdentityParams, query: ProfileQuery },
+      responses: profileResponses,
+    }),
+    async (c) => {
+      const { namespace, id } = c.req.valid("param");
+      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+      return respondWithProfile(c, { identity: resolveIdentity(config, namespace, id) }, c.req.valid("query")) as never;
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/profiles/{profileId}",
+      tags,
+      summary: "A profile by its id",
+      request: { params: z.object({ profileId: z.string() }), query: ProfileQuery },
+      responses: profileResponses,
+    }),
+    async (c) => respondWithProfile(c, { profileId: c.req.valid("param").profileId }, c.req.valid("query")) as never,
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/profiles",
+      tags,
+      summary: "Search profiles (prefix on identities and names; exact attributes; segment; updated since)",
+      request: { query: SearchQuery },
+      responses: { 200: { description: "Matches, newest first", content: { "application/json": { schema: listOf(SearchItem) } } }, ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const attributes = Object.entries(c.req.queries())
+        .filter(([key]) => key.startsWith("attr."))
+        .flatMap(([key, values]) => values.map((v) => [key.slice(5), v] as [string, string]));
+      const limit = parseLimit(query.limit, 20, 100);
+      const after = decodeCursor(query.cursor, isSearchCursor);
+      const rows = await searchProfiles(c.env.DB, {
+        q: query.q?.trim() || undefined,
+        namespace: query.namespace,
+        attributes,
+        segment: query.segment,
+        updatedSince: parseTime(query.updatedSince, "updatedSince"),
+        limit: limit + 1,
+        after: after && { updatedAt: after.u, id: after.i },
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      auditRead(c, "profile.search", null, ["displayName", "primaryIdentity"]);
+      return c.json(
+        {
+          items: page.map((r) => ({
+            profileId: r.id,
+            displayName: r.display_name ?? r.primary_value,
+            primaryIdentity: { namespace: r.primary_namespace, id: r.primary_value },
+            updatedAt: toIso(r.updated_at),
+          })),
+          nextCursor: rows.length > limit && last ? encodeCursor({ u: last.updated_at, i: last.id }) : null,
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/profiles/{profileId}/events",
+      tags,
+      summary: "The profile's event timeline across all its identities, newest first",
+      request: {
+        params: z.object({ profileId: z.string() }),
+        query: z.object({ type: z.string().optional(), from: z.string().optional(), to: z.string().optional(), cursor: z.string().optional(), limit: z.string().optional() }),
+      },
+      responses: { 200: { description: "Events", content: { "application/json": { schema: listOf(TimelineEvent) } } }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { profileId } = c.req.valid("param");
+      const query = c.req.valid("query");
+      if (!(await profileExists(c.env.DB, profileId))) throw new ApiError("not_found", `no profile ${profileId}`);
+      const limit = parseLimit(query.limit, 50, 500);
+      const before = decodeCursor(query.cursor, isTimelineCursor);
+      const rows = await profileTimeline(c.env.DB, profileId, {
+        type: query.type,
+        from: parseTime(query.from, "from"),
+        to: parseTime(query.to, "to"),
+        before: before && { at: before.a, id: before.i },
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      auditRead(c, "profile.events", profileId, ["events"]);
+      return c.json(
+        {
+          items: page.map((e) => ({ id: e.id, type: e.type, timestamp: toIso(e.at), dataset: e.dataset, identity: { namespace: e.namespace, id: e.value }, data: e.data ? JSON.parse(e.data) : null })),
+          nextCursor: rows.length > limit && last ? encodeCursor({ a: last.at, i: last.id }) : null,
+        },
+        200,
+      );
+    },
+  );
