@@ -17,6 +17,7 @@ export function openBaseline() {
     CREATE INDEX identities_profile ON identities (profile_id);
     CREATE TABLE fragments (dataset TEXT NOT NULL, identity_id INTEGER NOT NULL, attributes TEXT NOT NULL, updated_at INTEGER NOT NULL,
       PRIMARY KEY (dataset, identity_id));
+    CREATE INDEX fragments_identity ON fragments (identity_id);
     CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, dataset TEXT NOT NULL, identity_id INTEGER NOT NULL,
       data TEXT, received_at INTEGER NOT NULL);
     CREATE INDEX events_identity_at ON events (identity_id, at);

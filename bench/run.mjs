@@ -15,7 +15,8 @@ import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
 const { values } = parseArgs({
   options: {
     profiles: { type: "string", default: "10000" },
-    only: { type: "string", default: "ingest,merge,batch,widget" },
+    only: { type: "string", default: "ingest,lookup,merge,batch,widget" },
+    lookups: { type: "string", default: "2000" },
     "batch-rows": { type: "string", default: "100000" },
     clients: { type: "string", default: "2" },
   },
@@ -104,6 +105,45 @@ async function ingest(url) {
   };
 }
 
+function percentiles(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { p50: Number(at(50).toFixed(2)), p95: Number(at(95).toFixed(2)), p99: Number(at(99).toFixed(2)) };
+}
+
+/** Random identities of the generated profiles (deterministic), looked up over HTTP and in raw SQLite. */
+async function lookup(url) {
+  const all = [...profiles(PROFILES)];
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const count = Number(values.lookups);
+  const picks = Array.from({ length: count }, () => {
+    const p = all[Math.floor(random() * all.length)];
+    return p.identities[Math.floor(random() * p.identities.length)];
+  });
+  // Warm up (first requests pay for isolate start-up and D1 cache).
+  for (const ident of picks.slice(0, 50)) await api(url, "GET", `/v1/profiles/by-identity/${ident.namespace}/${encodeURIComponent(ident.id)}`);
+  const samples = [];
+  const tasks = picks.map((ident) => async () => {
+    const started = performance.now();
+    const res = await fetch(`${url}/v1/profiles/by-identity/${ident.namespace}/${encodeURIComponent(ident.id)}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`lookup ${ident.namespace}:${ident.id} → ${res.status}`);
+    samples.push(performance.now() - started);
+  });
+  const seconds = await concurrently(tasks, CLIENTS);
+  const raw = [];
+  const baseline = results.baselineDb;
+  if (baseline) {
+    for (const ident of picks) {
+      const started = performance.now();
+      baseline.lookup(ident.namespace, ident.id);
+      raw.push(performance.now() - started);
+    }
+  }
+  results.lookup = { requests: count, clients: CLIENTS, perSecond: Math.round(count / seconds), ms: percentiles(samples), baselineMs: raw.length ? percentiles(raw) : null };
+}
+
 async function merge(url) {
   results.merge = {};
   for (const k of [2, 10, 25]) {
@@ -164,6 +204,13 @@ function printTable() {
     rows.push(["ingest records/s (1,000/call, " + CLIENTS + " clients)", i.recordsPerSecond, i.baseline.recordsPerSecond, `${((i.recordsPerSecond / i.baseline.recordsPerSecond) * 100).toFixed(0)}%`]);
     rows.push(["D1 statements per 1,000-event call", i.statementsPerEventCall, "", ""]);
   }
+  const l = results.lookup;
+  if (l) {
+    for (const p of ["p50", "p95", "p99"]) {
+      rows.push([`lookup ${p} ms (by identity, ${CLIENTS} clients)`, l.ms[p], l.baselineMs?.[p] ?? "", l.baselineMs ? `${(l.ms[p] / l.baselineMs[p]).toFixed(0)}×` : ""]);
+    }
+    rows.push(["lookups/s", l.perSecond, "", ""]);
+  }
   for (const [k, m] of Object.entries(results.merge ?? {})) rows.push([`merge two graphs of ${k.slice(1)} (ms, statements)`, `${m.medianMs} ms, ${m.statements}`, "", ""]);
   if (results.batch) rows.push([`batch file ${results.batch.rows} rows (rows/s)`, results.batch.rowsPerSecond, "", `${results.batch.seconds} s`]);
   if (results.widget) rows.push(["widget.js gzip bytes (budget 15,360)", results.widget.gzipBytes, "", ""]);
@@ -182,6 +229,7 @@ try {
   worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" } });
   for (const [name, kind] of BENCH_DATASETS) await api(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
   if (ONLY.has("ingest")) await ingest(worker.url);
+  if (ONLY.has("lookup")) await lookup(worker.url);
   if (ONLY.has("merge")) await merge(worker.url);
   if (ONLY.has("batch")) await batch(worker.url);
   if (ONLY.has("widget")) widget();

@@ -29,8 +29,10 @@ function readOptions(query: z.infer<typeof ProfileQuery>) {
   return { mergePolicy: query.mergePolicy, include, eventsLimit: parseLimit(query["events.limit"], 20, 200) };
 }
 
-async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector, query: z.infer<typeof ProfileQuery>) {
+async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector, query: z.infer<typeof ProfileQuery>, started: number) {
+  const read = performance.now();
   const result = await readProfile(c.env.DB, c.var.db, selector, readOptions(query));
+  c.header("Server-Timing", `resolve;dur=${(read - started).toFixed(1)}, read;dur=${(performance.now() - read).toFixed(1)}`);
   if (!result) throw new ApiError("not_found", "no such profile");
   c.header("ETag", result.etag);
   c.header("Cache-Control", "private, no-cache");
@@ -71,9 +73,10 @@ export const profilesRouter = createRouter()
       responses: profileResponses,
     }),
     async (c) => {
+      const started = performance.now();
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      return respondWithProfile(c, { identity: resolveIdentity(config, namespace, id) }, c.req.valid("query")) as never;
+      return respondWithProfile(c, { identity: resolveIdentity(config, namespace, id) }, c.req.valid("query"), started) as never;
     },
   )
   .openapi(
@@ -85,7 +88,7 @@ export const profilesRouter = createRouter()
       request: { params: z.object({ profileId: z.string() }), query: ProfileQuery },
       responses: profileResponses,
     }),
-    async (c) => respondWithProfile(c, { profileId: c.req.valid("param").profileId }, c.req.valid("query")) as never,
+    async (c) => respondWithProfile(c, { profileId: c.req.valid("param").profileId }, c.req.valid("query"), performance.now()) as never,
   )
   .openapi(
     scopedRoute("profiles:read", {

@@ -1,4 +1,5 @@
-import { asc, eq } from "drizzle-orm";
+import { asc } from "drizzle-orm";
+import { cached, CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
 import type { MergePolicy } from "../../profiles/merge";
 import type { Db } from "../client";
 import { mergePolicies } from "../schema";
@@ -13,9 +14,10 @@ export async function listMergePolicies(db: Db): Promise<MergePolicyRow[]> {
   return db.select().from(mergePolicies).orderBy(asc(mergePolicies.name));
 }
 
-/** The named policy, or the default one when `name` is undefined. */
+/** The named policy, or the default one when `name` is undefined (policies are cached per isolate). */
 export async function findMergePolicy(db: Db, name?: string): Promise<MergePolicyRow | undefined> {
-  return db.query.mergePolicies.findFirst({ where: name ? eq(mergePolicies.name, name) : eq(mergePolicies.isDefault, true) });
+  const all = await cached(CACHE_KEYS.mergePolicies, () => listMergePolicies(db));
+  return all.find((p) => (name ? p.name === name : p.isDefault));
 }
 
 /** Creates or replaces a policy; making it the default clears the flag elsewhere (one batch). */
@@ -29,6 +31,7 @@ export async function putMergePolicy(db: Db, policy: MergePolicy & { isDefault: 
       set: { type: policy.type, datasets: policy.datasets, idStitching: policy.idStitching, isDefault: policy.isDefault, updatedAt: now },
     })
     .returning();
+  invalidate(CACHE_KEYS.mergePolicies);
   if (policy.isDefault) {
     const [, rows] = await db.batch([db.update(mergePolicies).set({ isDefault: false }), upsert]);
     return rows[0]!;

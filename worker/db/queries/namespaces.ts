@@ -1,5 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import type { NamespaceRules, NormalizeRule } from "../../../shared/identity/normalize";
+import { CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
 import type { Db } from "../client";
 import { namespaces, settings } from "../schema";
 
@@ -29,6 +30,7 @@ export async function upsertNamespace(
   row: Omit<typeof namespaces.$inferInsert, "createdAt" | "updatedAt" | "builtIn">,
 ): Promise<NamespaceRow> {
   const now = Date.now();
+  invalidate(CACHE_KEYS.identityConfig);
   const [stored] = await db
     .insert(namespaces)
     .values({ ...row, builtIn: false, createdAt: now, updatedAt: now })
@@ -55,8 +57,10 @@ export async function getSetting<T>(db: Db, key: string): Promise<T | undefined>
 
 export async function putSetting(db: Db, key: string, value: unknown): Promise<void> {
   const now = Date.now();
+  invalidate(CACHE_KEYS.identityConfig);
   await db
     .insert(settings)
     .values({ key, value, updatedAt: now })
     .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
 }
+
