@@ -19,6 +19,7 @@ import { batchesRouter } from "./routes/batches";
 import { mergePoliciesRouter } from "./routes/merge-policies";
 import { privacyRouter } from "./routes/privacy";
 import { profilesRouter } from "./routes/profiles";
+import { segmentsRouter } from "./routes/segments";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -112,6 +113,7 @@ export function createApp() {
   app.route("/v1", privacyRouter);
   app.route("/v1", profilesRouter);
   app.route("/v1", mergePoliciesRouter);
+  app.route("/v1", segmentsRouter);
 
   app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
   mountDocs(app);

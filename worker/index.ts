@@ -1,6 +1,6 @@
 import { createApp } from "./app";
-import { handleBatchQueue, type BatchMessage } from "./batches/process";
 import type { Bindings } from "./env";
+import { handleQueue, handleScheduled } from "./jobs";
 
 export { GraphWriter } from "./graph/writer";
 
@@ -8,5 +8,6 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleBatchQueue(batch as MessageBatch<BatchMessage>, env),
+  queue: handleQueue,
+  scheduled: handleScheduled,
 } satisfies ExportedHandler<Bindings>;

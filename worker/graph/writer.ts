@@ -3,6 +3,7 @@ import type { Bindings } from "../env";
 import { applyIngest, type IngestApplied } from "../ingest/apply";
 import type { IngestCommand } from "../ingest/types";
 import { eraseProfile, type EraseReceipt } from "../privacy/erase";
+import { runRechecks, runSegmentPage, type SegmentJob } from "../segments/jobs";
 import { deleteIdentity, deleteLink, type DeleteResult } from "./operations";
 import type { GraphRules, IdentityRef } from "./workspace";
 
@@ -39,6 +40,15 @@ export class GraphWriter extends DurableObject<Bindings> {
 
   erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
     return this.exclusive(() => eraseProfile(this.env, ref, suppress));
+  }
+
+  /** Memberships are written here too, so they never race an ingest of the same profile. */
+  segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
+    return this.exclusive(() => runSegmentPage(this.env, job));
+  }
+
+  rechecks(now: number): Promise<number> {
+    return this.exclusive(() => runRechecks(this.env, now));
   }
 }
 

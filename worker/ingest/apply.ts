@@ -18,6 +18,8 @@ import { GraphWorkspace, type GraphRules, type IdentityRef } from "../graph/work
 import { suppressionHasher } from "../privacy/suppression";
 import { loadNameFragments, NAME_KEYS, profileNameStatements } from "../db/queries/profile-names";
 import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../profiles/merge";
+import { loadSegmentDefs } from "../db/queries/segments";
+import { evaluateSegments } from "../segments/evaluate";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
 
 /** The identity an event belongs to: its highest-priority one (it follows it through splits). */
@@ -151,10 +153,18 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
   await d1.batch(statements);
   phase("write");
 
+  // 5. Streaming segments: the next lookup or context already sees the new membership.
+  const touched = new Set(profiles);
+  for (const p of ws.changedProfiles) if (ws.members.has(p)) touched.add(p);
+  const segments = await loadSegmentDefs(d1);
+  const evaluation = await evaluateSegments(d1, [...touched], segments, command.receivedAt > Date.now() ? command.receivedAt : Date.now());
+  if (evaluation.statements.length > 0) await d1.batch(evaluation.statements);
+  phase("segments");
+
   for (const item of live) {
     outcomes.set(item.index, { index: item.index, status: "accepted", profileId: ws.profileOf(anchors.get(item.index)!)! });
   }
-  return { outcomes: command.items.map((it) => outcomes.get(it.index)!), profiles, statements: statements.length, phases };
+  return { outcomes: command.items.map((it) => outcomes.get(it.index)!), profiles, statements: statements.length + evaluation.statements.length, phases };
 }
 
 const hasNameKey = (attributes: Record<string, unknown> | undefined) => NAME_KEYS.some((k) => attributes && k in attributes);

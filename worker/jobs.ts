@@ -1,0 +1,44 @@
+/**
+ * Queue and cron entry points. Batch file chunks have their own queue; everything else
+ * background (segment evaluation pages) goes through the jobs queue. Every job step is
+ * idempotent, so at-least-once delivery is safe.
+ */
+import { handleBatchQueue, type BatchMessage } from "./batches/process";
+import type { Bindings } from "./env";
+import { graphWriter } from "./graph/writer";
+import type { SegmentJob } from "./segments/jobs";
+
+export type Job = SegmentJob;
+
+export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
+  for (const message of batch.messages) {
+    try {
+      const job = message.body;
+      if (job.kind === "segment-evaluate") {
+        const next = await graphWriter(env).segmentPage(job);
+        if (next) await env.JOBS_QUEUE.send(next);
+      }
+      message.ack();
+    } catch (err) {
+      console.error(`job ${message.body.kind} failed (attempt ${message.attempts}): ${err instanceof Error ? err.message : String(err)}`);
+      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+    }
+  }
+}
+
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+  if (batch.queue.startsWith("tessera-batches")) return handleBatchQueue(batch as MessageBatch<BatchMessage>, env);
+  return handleJobsQueue(batch as MessageBatch<Job>, env);
+}
+
+/** Cron: exit members whose time window has passed (bounded work per run). */
+export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let total = 0;
+  while (Date.now() < deadline) {
+    const n = await graphWriter(env).rechecks(controller.scheduledTime);
+    total += n;
+    if (n === 0) break;
+  }
+  if (total > 0) console.log(`cron ${controller.cron}: re-evaluated ${total} profiles`);
+}

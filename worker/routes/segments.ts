@@ -1,0 +1,114 @@
+import { z } from "@hono/zod-openapi";
+import type { Rule } from "../../shared/schemas/segments";
+import { listOf, ResourceName } from "../../shared/schemas/common";
+import { SegmentBody, SegmentSchema } from "../../shared/schemas/segments";
+import { countProfiles, getSegment, listSegments, putSegment, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
+import { decodeCursor, encodeCursor, parseLimit } from "../lib/cursor";
+import { ApiError } from "../lib/errors";
+import { errorResponses, jsonBody } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { toIso } from "../lib/time";
+import type { SegmentJob } from "../segments/jobs";
+import { validateRule } from "../segments/rules";
+
+const tags = ["Segments"];
+
+function present(s: SegmentRow, size: number | undefined, totalProfiles?: number) {
+  return {
+    id: s.id,
+    name: s.name,
+    rule: s.rule,
+    public: s.public,
+    status: s.status as "evaluating" | "ready",
+    ...(size !== undefined ? { size } : {}),
+    evaluatedProfiles: s.evaluatedProfiles,
+    ...(totalProfiles !== undefined ? { totalProfiles } : {}),
+    createdAt: toIso(s.createdAt),
+    updatedAt: toIso(s.updatedAt),
+  };
+}
+
+const isMemberCursor = (v: any): v is { p: string } => typeof v?.p === "string";
+
+export const segmentsRouter = createRouter()
+  .openapi(
+    scopedRoute("segments", {
+      method: "put",
+      path: "/segments/{id}",
+      tags,
+      summary: "Create or change a segment; every profile is (re)evaluated in the background",
+      request: { params: z.object({ id: ResourceName }), body: jsonBody(SegmentBody) },
+      responses: { 200: { description: "The stored segment (status: evaluating)", content: { "application/json": { schema: SegmentSchema } } }, ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const rule = validateRule(body.rule);
+      if (!rule.ok) throw new ApiError("invalid_request", "the segment rule is not valid", { details: rule.details });
+      const total = await countProfiles(c.env.DB);
+      const stored = await putSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
+      await c.env.JOBS_QUEUE.send({ kind: "segment-evaluate", segmentId: id, version: stored.version, after: "", evaluated: 0 } satisfies SegmentJob);
+      return c.json(present(stored, await segmentSize(c.env.DB, id), total), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("segments", {
+      method: "get",
+      path: "/segments",
+      tags,
+      summary: "List segments with their sizes",
+      responses: { 200: { description: "Segments", content: { "application/json": { schema: listOf(SegmentSchema) } } }, ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const [rows, sizes] = await Promise.all([listSegments(c.var.db), segmentSizes(c.env.DB)]);
+      return c.json({ items: rows.map((s) => present(s, sizes.get(s.id) ?? 0)), nextCursor: null }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("segments", {
+      method: "get",
+      path: "/segments/{id}",
+      tags,
+      summary: "One segment with its size and evaluation progress",
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: { description: "The segment", content: { "application/json": { schema: SegmentSchema } } }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const segment = await getSegment(c.var.db, c.req.valid("param").id);
+      if (!segment) throw new ApiError("not_found", `no segment ${c.req.valid("param").id}`);
+      const total = segment.status === "evaluating" ? await countProfiles(c.env.DB) : undefined;
+      return c.json(present(segment, await segmentSize(c.env.DB, segment.id), total), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("segments", {
+      method: "get",
+      path: "/segments/{id}/members",
+      tags,
+      summary: "Profiles realized in the segment",
+      request: { params: z.object({ id: z.string() }), query: z.object({ cursor: z.string().optional(), limit: z.string().optional() }) },
+      responses: {
+        200: {
+          description: "Members",
+          content: { "application/json": { schema: listOf(z.object({ profileId: z.string(), displayName: z.string(), primaryIdentity: z.object({ namespace: z.string(), id: z.string() }), since: z.string() })) } },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      if (!(await getSegment(c.var.db, id))) throw new ApiError("not_found", `no segment ${id}`);
+      const { cursor, limit } = c.req.valid("query");
+      const n = parseLimit(limit, 100, 1000);
+      const rows = await segmentMembers(c.env.DB, id, decodeCursor(cursor, isMemberCursor)?.p ?? "", n + 1);
+      const page = rows.slice(0, n);
+      return c.json(
+        {
+          items: page.map((r) => ({ profileId: r.profile_id, displayName: r.display_name ?? r.primary_value, primaryIdentity: { namespace: r.primary_namespace, id: r.primary_value }, since: toIso(r.since) })),
+          nextCursor: rows.length > n ? encodeCursor({ p: page[page.length - 1]!.profile_id }) : null,
+        },
+        200,
+      );
+    },
+  );
