@@ -78,3 +78,17 @@ export async function graphOf(namespace: string, value: string) {
 
 export const keysOf = (g: { identities: { namespace: string; id: string }[] }) =>
   g.identities.map((i) => `${i.namespace}:${i.id}`).sort();
+
+/** Creates a public key for `origins`; returns the key, its id and its site secret. */
+export async function createPublicKey(origins: string[] = ["https://shop.example"]) {
+  const res = await call("POST", "/v1/keys", { body: { name: "site", kind: "public", origins } });
+  if (res.status !== 201) throw new Error(`createPublicKey: ${res.status} ${res.text}`);
+  return { key: res.json.key as string, id: res.json.id as string, siteSecret: res.json.siteSecret as string };
+}
+
+/** Signs an identity token as a site's back end would (HS256 with the site secret). */
+export async function identityToken(siteSecret: string, sub: string, ttlSeconds = 300) {
+  const { sign } = await import("hono/jwt");
+  const now = Math.floor(Date.now() / 1000);
+  return sign({ sub, iat: now, exp: now + ttlSeconds }, siteSecret, "HS256");
+}

@@ -20,13 +20,14 @@ import { mergePoliciesRouter } from "./routes/merge-policies";
 import { privacyRouter } from "./routes/privacy";
 import { profilesRouter } from "./routes/profiles";
 import { segmentsRouter } from "./routes/segments";
+import { personalizationRouter } from "./routes/personalization";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
 export const JSON_BODY_LIMIT = 33 * 1024 * 1024;
 
-/** Routes that take a file, not JSON (their own size limit and content types). */
-const FILE_ROUTES = /^\/v1\/batches(\?|$)/;
+/** Routes that check their own body size and content type (files; browser beacons). */
+const FILE_ROUTES = /^\/v1\/(batches|collect)(\?|$)/;
 
 export function onError(err: Error, c: Context<AppEnv>) {
   const requestId = c.get("requestId");
@@ -86,7 +87,7 @@ export function createApp() {
     "/v1/*",
     cors({
       origin: (origin) => origin,
-      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device"],
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device", "X-Tessera-Identity-Token"],
       allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
       exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "Server-Timing"],
       maxAge: 600,
@@ -114,6 +115,7 @@ export function createApp() {
   app.route("/v1", profilesRouter);
   app.route("/v1", mergePoliciesRouter);
   app.route("/v1", segmentsRouter);
+  app.route("/v1", personalizationRouter);
 
   app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
   mountDocs(app);

@@ -11,11 +11,14 @@ export interface Bindings extends Env {
 
 /** Who is calling: resolved once per request by the auth middleware. */
 export interface Principal {
-  /** Key id (`key_…`), or `admin` for the TESSERA_ADMIN_KEY secret. */
+  /** Key id (`key_…`), or `admin` for the TESSERA_ADMIN_KEY secret; for a token, its minter's. */
   keyId: string;
   kind: "secret" | "public" | "token";
   scopes: Scope[];
   origins: string[];
+  /** Tokens: the token's id, and the one identity (`ns:value`) it may read, if restricted. */
+  tokenId?: string;
+  identity?: string;
 }
 
 export interface AppEnv {

@@ -31,19 +31,28 @@ describe("scope enforcement on every /v1 route", () => {
   });
 
   for (const route of routes.filter((r) => r.access && r.access !== "anonymous")) {
-    const scope = route.access as Scope;
+    const access = route.access!;
     const path = route.path.replace(/:([A-Za-z]+)/g, "x");
+    const body = route.method === "GET" ? undefined : {};
 
-    it(`${route.method} ${route.path} needs a key (401) and \`${scope}\` (403)`, async () => {
-      const anonymous = await call(route.method, path, { key: null, body: route.method === "GET" ? undefined : {} });
+    it(`${route.method} ${route.path} needs a key (401) and \`${access}\` (403 otherwise)`, async () => {
+      const anonymous = await call(route.method, path, { key: null, body });
       expect(anonymous.status).toBe(401);
       expect(anonymous.json.error.code).toBe("unauthorized");
 
-      const otherScopes = SCOPES.filter((s) => !grants([s], scope));
-      const key = await createKey(otherScopes.length ? [otherScopes[0]!] : ["ingest"]);
-      const wrongScope = await call(route.method, path, { key, body: route.method === "GET" ? undefined : {} });
-      expect(wrongScope.status).toBe(403);
-      expect(wrongScope.json.error.code).toBe("forbidden");
+      let key: string;
+      if (access === "public") {
+        key = await createKey(["admin"]); // a secret key, even admin, is not a public key
+      } else if (access === "secret") {
+        const res = await call("POST", "/v1/keys", { body: { name: "pk", kind: "public", origins: ["https://shop.example"] } });
+        key = res.json.key;
+      } else {
+        const otherScopes = SCOPES.filter((s) => !grants([s], access as Scope));
+        key = await createKey(otherScopes.length ? [otherScopes[0]!] : ["ingest"]);
+      }
+      const wrong = await call(route.method, path, { key, body, headers: { origin: "https://shop.example" } });
+      expect(wrong.status).toBe(403);
+      expect(wrong.json.error.code).toBe("forbidden");
     });
   }
 });

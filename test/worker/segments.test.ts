@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
 import worker from "../../worker/index";
 import { describe, expect, it } from "vitest";
 import { call, id, iso, postEvents, postRecords } from "../helpers";
@@ -76,9 +76,7 @@ describe("segments", () => {
 
     // A day later the older purchase has left the window: the cron job exits the member.
     const ctrl = createScheduledController({ scheduledTime: new Date(now + DAY), cron: "*/5 * * * *" });
-    const ctx = createExecutionContext();
-    await worker.scheduled(ctrl, env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.scheduled(ctrl, env);
     const after = (await call("GET", "/v1/profiles/by-identity/crm/FB-1?include=segments")).json.segments;
     expect(after).toEqual([expect.objectContaining({ id: "frequent-buyers", status: "exited" })]);
   });

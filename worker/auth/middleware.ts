@@ -2,23 +2,27 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { grants, isScope, type Scope } from "../../shared/scopes";
-import { findApiKeyByHash } from "../db/queries/keys";
+import { findApiKeyByHash, findApiKeyById } from "../db/queries/keys";
 import type { AppEnv, Principal } from "../env";
 import { ApiError } from "../lib/errors";
 import { hashKey } from "./keys";
+import { looksLikeJwt, verifyApiToken } from "./tokens";
 
 /**
- * What a route needs. `anonymous` routes (the OpenAPI document) need no key at all.
- * Public-key routes are added with the personalization work.
+ * What a route needs:
+ * - a scope (`ingest`, `profiles:read`, …, `admin`);
+ * - `public`: a public key (`pk_…`) used from one of its origins (context, collect);
+ * - `secret`: any secret key, whatever its scopes (minting tokens: the token is capped by them);
+ * - `anonymous`: nothing (the OpenAPI document).
  */
-export type RouteAccess = Scope | "anonymous";
+export type RouteAccess = Scope | "public" | "secret" | "anonymous";
 
 const ACCESS = Symbol.for("tessera.routeAccess");
 
 type TaggedMiddleware = MiddlewareHandler<AppEnv> & { [ACCESS]?: RouteAccess };
 
 /**
- * Declares the scope a route needs. Every `/v1` route lists one in its `middleware`.
+ * Declares the access a route needs. Every `/v1` route lists one in its `middleware`.
  * The check itself happens once, in `authenticate`, which refuses any `/v1` route that
  * declares none — a forgotten scope fails closed, not open.
  */
@@ -35,27 +39,44 @@ export function declaredAccess(handler: unknown): RouteAccess | undefined {
   return (handler as TaggedMiddleware | undefined)?.[ACCESS];
 }
 
-function accessOfRequest(c: Context<AppEnv>): { matched: boolean; access?: RouteAccess } {
+function accessOfRequest(c: Context<AppEnv>): { matched: boolean; access?: RouteAccess; path?: string } {
   const routes = matchedRoutes(c).filter((r) => r.method !== "ALL");
   if (routes.length === 0) return { matched: false };
+  const path = routes[routes.length - 1]!.path;
   for (const route of routes) {
     const access = declaredAccess(route.handler);
-    if (access) return { matched: true, access };
+    if (access) return { matched: true, access, path };
   }
-  return { matched: true };
+  return { matched: true, path };
 }
+
+/**
+ * Routes a token restricted to one identity may call; each of them also checks that the
+ * profile it reads is that identity's (see assertMayReadProfile).
+ */
+const SINGLE_PROFILE_ROUTES = new Set([
+  "/v1/profiles/by-identity/:namespace/:id",
+  "/v1/profiles/:profileId",
+  "/v1/profiles/:profileId/events",
+  "/v1/identities/:namespace/:id/graph",
+]);
 
 function bearerToken(c: Context<AppEnv>): string | undefined {
   const header = c.req.header("authorization");
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
-    throw new ApiError("unauthorized", "The Authorization header must be `Bearer <key>`.");
-  }
+  if (!match) throw new ApiError("unauthorized", "The Authorization header must be `Bearer <key>`.");
   return match[1];
 }
 
-async function resolvePrincipal(c: Context<AppEnv>, presented: string): Promise<Principal | undefined> {
+async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Principal | undefined> {
+  if (looksLikeJwt(presented)) {
+    const claims = await verifyApiToken(c.env, presented);
+    if (!claims) return undefined;
+    // A token dies with its minter: deleting the key revokes every token it minted.
+    if (claims.sub !== "admin" && !(await findApiKeyById(c.var.db, claims.sub))) return undefined;
+    return { keyId: claims.sub, kind: "token", scopes: claims.scp, origins: [], tokenId: claims.jti, identity: claims.idn };
+  }
   const hash = await hashKey(presented);
   const adminKey = c.env.TESSERA_ADMIN_KEY;
   if (adminKey && hash === (await hashKey(adminKey))) {
@@ -71,29 +92,57 @@ async function resolvePrincipal(c: Context<AppEnv>, presented: string): Promise<
   };
 }
 
+/** The page's origin: the Origin header, or (same-origin GETs omit it) the Referer's. */
+export function requestOrigin(c: Context<AppEnv>): string | undefined {
+  const origin = c.req.header("origin");
+  if (origin && origin !== "null") return origin;
+  const referer = c.req.header("referer");
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Authenticates `/v1` requests and enforces the scope the matched route declares.
- * Unknown paths fall through to the 404 handler (after authentication, so an
- * anonymous caller cannot map the API by probing).
+ * Authenticates `/v1` requests and enforces the access the matched route declares.
+ * Unknown paths fall through to the 404 handler (after authentication, so an anonymous
+ * caller cannot map the API by probing).
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const { matched, access } = accessOfRequest(c);
+  const { matched, access, path } = accessOfRequest(c);
   if (matched && access === undefined) {
     throw new ApiError("forbidden", "This route declares no scope and cannot be called.");
   }
   if (access === "anonymous") return next();
 
-  const presented = bearerToken(c);
+  const queryKey = c.req.query("key");
+  const presented = bearerToken(c) ?? queryKey;
   if (!presented) {
     throw new ApiError("unauthorized", "An API key is required: send `Authorization: Bearer <key>`.");
   }
-  const principal = await resolvePrincipal(c, presented);
-  if (!principal) throw new ApiError("unauthorized", "The API key is not valid.");
-  if (principal.kind === "public") {
-    throw new ApiError("forbidden", "A public key can only call /v1/context and /v1/collect.");
+  if (queryKey !== undefined && (!queryKey.startsWith("pk_") || access !== "public")) {
+    throw new ApiError("unauthorized", "Only public keys may be sent as ?key=, and only to /v1/context and /v1/collect.");
   }
-  if (access && !grants(principal.scopes, access)) {
+  const principal = await resolveKey(c, presented);
+  if (!principal) throw new ApiError("unauthorized", "The API key or token is not valid (or has expired).");
+
+  if (access === "public") {
+    if (principal.kind !== "public") throw new ApiError("forbidden", "This endpoint takes a public key (pk_…).");
+    const origin = requestOrigin(c);
+    if (!origin || !principal.origins.includes(origin)) {
+      throw new ApiError("origin_not_allowed", `This public key may only be used from its origins${origin ? `, not ${origin}` : ""}.`);
+    }
+  } else if (principal.kind === "public") {
+    throw new ApiError("forbidden", "A public key can only call /v1/context and /v1/collect.");
+  } else if (access === "secret") {
+    if (principal.kind !== "secret") throw new ApiError("forbidden", "Only a secret key can do this.");
+  } else if (access && !grants(principal.scopes, access)) {
     throw new ApiError("forbidden", `This route needs the \`${access}\` scope.`);
+  }
+  if (principal.identity && (c.req.method !== "GET" || !path || !SINGLE_PROFILE_ROUTES.has(path))) {
+    throw new ApiError("forbidden", "This token may only read the profile of its identity.");
   }
   c.set("principal", principal);
   await next();

@@ -115,11 +115,14 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
         updatedAt: Math.max(current?.updatedAt ?? 0, item.at),
       });
       anchors.set(item.index, key);
-    } else {
+    } else if (item.kind === "event") {
       const anchor = eventAnchor(item.identities, rules);
       const key = identityKey(anchor.namespace, anchor.value);
       events.push({ item, anchor: key });
       anchors.set(item.index, key);
+    } else {
+      const anchor = eventAnchor(item.identities, rules);
+      anchors.set(item.index, identityKey(anchor.namespace, anchor.value));
     }
   }
 

@@ -11,7 +11,8 @@ export interface ItemError {
 /** An item that passed every stateless check, with its identities normalized. */
 export interface NormalizedItem {
   index: number;
-  kind: "record" | "event";
+  /** `link`: only the identities matter (a visitor's device seen with a signed-in identity). */
+  kind: "record" | "event" | "link";
   dataset: string;
   /** Normalized and de-duplicated, in the order given. */
   identities: IdentityRef[];

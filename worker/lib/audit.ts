@@ -9,7 +9,8 @@ import type { AppEnv } from "../env";
 export function auditRead(c: Context<AppEnv>, action: string, profileId: string | null, fields: string[]): void {
   const principal = c.get("principal");
   if (!principal || principal.kind === "public") return;
-  const write = recordAudit(c.var.db, { keyId: principal.keyId, action, profileId, fields }).catch((err: unknown) =>
+  const keyId = principal.tokenId ? `${principal.keyId}/token/${principal.tokenId}` : principal.keyId;
+  const write = recordAudit(c.var.db, { keyId, action, profileId, fields }).catch((err: unknown) =>
     console.error(`audit write failed: ${err instanceof Error ? err.message : String(err)}`),
   );
   try {

@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   unknown_dataset: 400,
   unknown_namespace: 400,
   wrong_dataset_kind: 400,
+  type_not_allowed: 400,
   unauthorized: 401,
   forbidden: 403,
   origin_not_allowed: 403,

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { parseIdentityString } from "../../shared/identity/normalize";
 import { GraphChangeSchema, GraphSchema } from "../../shared/schemas/config";
+import { assertMayReadProfile } from "../auth/restrict";
 import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/rules";
@@ -38,6 +39,7 @@ export const graphRouter = createRouter()
       const identity = await findIdentity(c.env.DB, resolveIdentity(config, namespace, id));
       if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       const members = await profileIdentities(c.env.DB, identity.profileId);
+      assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
       const [links, history] = await Promise.all([
         linksAmong(c.env.DB, members.map((m) => m.id)),
         profileHistory(c.env.DB, identity.profileId),

@@ -2,6 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { listOf } from "../../shared/schemas/common";
 import { ProfileQuery, ProfileSchema, SearchItem, TimelineEvent } from "../../shared/schemas/profiles";
+import { assertMayReadProfile } from "../auth/restrict";
+import { profileIdentities } from "../db/queries/graph";
 import { profileExists, profileTimeline, searchProfiles, type ProfileSelector } from "../db/queries/profiles";
 import type { AppEnv } from "../env";
 import { resolveIdentity } from "../graph/identity-param";
@@ -34,6 +36,7 @@ async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector,
   const result = await readProfile(c.env.DB, c.var.db, selector, readOptions(query));
   c.header("Server-Timing", `resolve;dur=${(read - started).toFixed(1)}, read;dur=${(performance.now() - read).toFixed(1)}`);
   if (!result) throw new ApiError("not_found", "no such profile");
+  assertMayReadProfile(c, result.bundle.identities.map((i) => `${i.namespace}:${i.value}`));
   c.header("ETag", result.etag);
   c.header("Cache-Control", "private, no-cache");
   if (etagMatches(c.req.header("if-none-match"), result.etag)) return c.body(null, 304);
@@ -148,6 +151,10 @@ export const profilesRouter = createRouter()
       const { profileId } = c.req.valid("param");
       const query = c.req.valid("query");
       if (!(await profileExists(c.env.DB, profileId))) throw new ApiError("not_found", `no profile ${profileId}`);
+      if (c.var.principal.identity) {
+        const members = await profileIdentities(c.env.DB, profileId);
+        assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
+      }
       const limit = parseLimit(query.limit, 50, 500);
       const before = decodeCursor(query.cursor, isTimelineCursor);
       const rows = await profileTimeline(c.env.DB, profileId, {

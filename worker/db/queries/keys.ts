@@ -22,3 +22,7 @@ export async function deleteApiKey(db: Db, id: string): Promise<boolean> {
   const deleted = await db.delete(apiKeys).where(and(eq(apiKeys.id, id))).returning({ id: apiKeys.id });
   return deleted.length > 0;
 }
+
+export async function findApiKeyById(db: Db, id: string): Promise<ApiKeyRow | undefined> {
+  return db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
+}

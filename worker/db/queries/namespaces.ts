@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import type { NamespaceRules, NormalizeRule } from "../../../shared/identity/normalize";
-import { CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
+import { cached, CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
 import type { Db } from "../client";
 import { namespaces, settings } from "../schema";
 
@@ -55,9 +55,14 @@ export async function getSetting<T>(db: Db, key: string): Promise<T | undefined>
   return row?.value as T | undefined;
 }
 
+/** A setting read on hot paths (context, collect), cached per isolate like the identity config. */
+export function getCachedSetting<T>(db: Db, key: string): Promise<T | undefined> {
+  return cached(`setting:${key}`, () => getSetting<T>(db, key));
+}
+
 export async function putSetting(db: Db, key: string, value: unknown): Promise<void> {
   const now = Date.now();
-  invalidate(CACHE_KEYS.identityConfig);
+  invalidate(CACHE_KEYS.identityConfig, `setting:${key}`);
   await db
     .insert(settings)
     .values({ key, value, updatedAt: now })

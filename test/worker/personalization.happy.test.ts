@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords } from "../helpers";
+
+const ORIGIN = "https://shop.example";
+const DAY = 86_400_000;
+const DEVICE = "visitor-device-000000001";
+
+async function waitReady(segmentId: string) {
+  for (let i = 0; i < 200; i++) {
+    if ((await call("GET", `/v1/segments/${segmentId}`)).json.status === "ready") return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("segment not ready");
+}
+
+describe("a visitor, anonymous then signed in", () => {
+  it("scenario: collect as anonymous device D, log in as crm:42 (gold, 2 purchases in 30 days) → known, segments, allow-listed attributes only", async () => {
+    const site = await createPublicKey([ORIGIN]);
+    await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
+    await call("PUT", "/v1/settings/personalization", { body: { attributes: ["firstName", "loyalty.tier"] } });
+    await call("PUT", "/v1/segments/gold-members", { body: { name: "Gold members", public: true, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
+    await call("PUT", "/v1/segments/frequent-buyers", { body: { name: "Frequent buyers", public: true, rule: { event: "purchase", within: "P30D", count: { gte: 2 } } } });
+    await call("PUT", "/v1/segments/internal-vip", { body: { name: "Internal", public: false, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
+    await waitReady("gold-members");
+
+    await postRecords([{ dataset: "crm", identities: [id("crm", "42"), id("email", "gold@example.com")], attributes: { firstName: "Greta", lastName: "Gold", loyalty: { tier: "gold", points: 900 }, email: "gold@example.com" } }]);
+    await postEvents([
+      { id: "p42-1", type: "purchase", timestamp: iso(Date.now() - 3 * DAY), identities: [id("crm", "42")] },
+      { id: "p42-2", type: "purchase", timestamp: iso(Date.now() - 10 * DAY), identities: [id("crm", "42")] },
+    ]);
+
+    // Anonymous browsing: page views through collect.
+    for (let i = 0; i < 3; i++) {
+      const res = await call("POST", `/v1/collect?key=${site.key}&device=${DEVICE}`, {
+        key: null,
+        body: JSON.stringify({ events: [{ type: "page.view", data: { url: `/p/${i}` } }] }),
+        headers: { "content-type": "text/plain", origin: ORIGIN },
+      });
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    }
+    const anonymous = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, { key: null, headers: { origin: ORIGIN } });
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
+    expect(anonymous.headers.get("cache-control")).toContain("private");
+
+    // The site logs the visitor in and passes a token signed with its site secret.
+    const token = await identityToken(site.siteSecret, "crm:42");
+    const known = await call("GET", `/v1/context?device=${DEVICE}&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
+    expect(known.status).toBe(200);
+    expect(known.json.known).toBe(true);
+    expect(known.json.segments).toEqual(["frequent-buyers", "gold-members"]);
+    expect(known.json.attributes).toEqual({ firstName: "Greta", loyalty: { tier: "gold" } });
+
+    // The device is now linked to crm:42 (with the page views it collected).
+    const graph = await call("GET", `/v1/identities/device/${DEVICE}/graph`);
+    expect(graph.json.identities.map((i: any) => `${i.namespace}:${i.id}`)).toContain("crm:42");
+    // …but without the token, the same device is anonymous again: only its own data counts.
+    const again = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, { key: null, headers: { origin: ORIGIN } });
+    expect(again.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
+  });
+
+  it("anonymous visitors are still segmented by what their own device did", async () => {
+    const site = await createPublicKey([ORIGIN]);
+    await call("PUT", "/v1/segments/sale-hunters", { body: { name: "Sale hunters", public: true, rule: { event: "page.view", within: "P1D", count: { gte: 2 }, where: { attr: "url", op: "startsWith", value: "/sale" } } } });
+    const device = "sale-hunter-device-0001";
+    const send = (url: string) =>
+      call("POST", `/v1/collect?device=${device}`, { key: site.key, body: { events: [{ type: "page.view", data: { url } }] }, headers: { origin: ORIGIN } });
+    await send("/sale/shoes");
+    expect((await call("GET", `/v1/context?device=${device}`, { key: site.key, headers: { origin: ORIGIN } })).json.segments).toEqual([]);
+    await send("/sale/tents");
+    expect((await call("GET", `/v1/context?device=${device}`, { key: site.key, headers: { origin: ORIGIN } })).json.segments).toEqual(["sale-hunters"]);
+  });
+
+  it("collect: allowed types only, no identities, rate limited per device with Retry-After", async () => {
+    const site = await createPublicKey([ORIGIN]);
+    const device = "rate-limited-device-01";
+    const post = (body: unknown) => call("POST", `/v1/collect?device=${device}`, { key: site.key, body, headers: { origin: ORIGIN } });
+    const typed = await post({ events: [{ type: "purchase", data: { amount: 1000 } }, { type: "click" }] });
+    expect(typed.json.accepted).toBe(1);
+    expect(typed.json.rejected).toEqual([{ index: 0, error: expect.objectContaining({ code: "type_not_allowed" }) }]);
+    const sneaky = await post({ events: [{ type: "page.view", identities: [{ namespace: "crm", id: "42" }] }] });
+    expect(sneaky.status).toBe(400);
+    const attrs = await post({ events: [{ type: "page.view" }], attributes: { loyalty: { tier: "gold" } } });
+    expect(attrs.status).toBe(400);
+    let limited;
+    for (let i = 0; i < 70 && !limited; i++) {
+      const res = await post({ events: [{ type: "click" }] });
+      if (res.status === 429) limited = res;
+    }
+    expect(limited).toBeDefined();
+    expect(limited!.json.error.code).toBe("rate_limited");
+    expect(limited!.headers.get("retry-after")).toBe("60");
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * `GET /v1/context` (SPEC "Segments and personalization"): what a website may know about
+ * the visitor presenting a device id — and nothing more.
+ *
+ * - Anonymous (no valid identity token): only what the device itself did counts. Public
+ *   segments are evaluated on the fly against the device's own events; attributes come from
+ *   the device's own fragments. Data of a graph the device was linked to by someone else
+ *   never counts.
+ * - Known (a valid identity token signed with the key's site secret): the device is linked
+ *   to that identity, and the context is that person's public segment memberships and
+ *   allow-listed attributes.
+ * Only allow-listed attribute paths ever leave; only public segments are named.
+ */
+import { identityKey } from "../../shared/identity/normalize";
+import { isPlainObject } from "../../shared/merge-patch";
+import { deviceOwnData, publicMemberships } from "../db/queries/context";
+import type { Db } from "../db/client";
+import { getCachedSetting } from "../db/queries/namespaces";
+import { loadProfile } from "../db/queries/profiles";
+import { loadSegmentDefs } from "../db/queries/segments";
+import type { Bindings } from "../env";
+import { verifyIdentityToken } from "../auth/tokens";
+import { resolveIdentityString } from "../graph/identity-param";
+import { loadIdentityConfig } from "../graph/rules";
+import { graphWriter } from "../graph/writer";
+import { cached } from "../lib/isolate-cache";
+import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
+import { fragmentsOf } from "../profiles/service";
+import { evaluate, eventNeeds } from "../segments/rules";
+
+export interface VisitorContextBody {
+  device: string;
+  known: boolean;
+  segments: string[];
+  attributes: Record<string, unknown>;
+}
+
+/** Copies only the allow-listed paths (a listed object path brings its subtree). */
+export function allowListed(attributes: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const keys = path.split(".");
+    let node: unknown = attributes;
+    for (const key of keys) node = isPlainObject(node) ? node[key] : undefined;
+    if (node === undefined) continue;
+    let target = out;
+    for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+    target[keys[keys.length - 1]!] = structuredClone(node);
+  }
+  return out;
+}
+
+async function allowList(db: Db): Promise<string[]> {
+  return (await getCachedSetting<{ attributes?: string[] }>(db, "personalization"))?.attributes ?? [];
+}
+
+/** Links the device to the token's identity; the person's profile id, or undefined (e.g. suppressed). */
+async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: string): Promise<string | undefined> {
+  const config = await loadIdentityConfig(db, env.TESSERA_PHONE_REGION);
+  let identity;
+  try {
+    identity = resolveIdentityString(config, sub, "identityToken.sub");
+  } catch {
+    return undefined;
+  }
+  const now = Date.now();
+  const applied = await graphWriter(env).ingest(
+    { items: [{ index: 0, kind: "link", dataset: "web", identities: [identity, { namespace: "device", value: device }], at: now }], atomic: true, receivedAt: now },
+    config.graph,
+  );
+  const outcome = applied.outcomes[0];
+  return outcome?.status === "accepted" ? outcome.profileId : undefined;
+}
+
+export async function visitorContext(env: Bindings, db: Db, publicKeyId: string, device: string, identityToken?: string): Promise<VisitorContextBody> {
+  const paths = await allowList(db);
+  const sub = identityToken ? await verifyIdentityToken(env, publicKeyId, identityToken) : undefined;
+  if (sub) {
+    const profileId = await linkKnownVisitor(env, db, device, sub);
+    if (profileId) {
+      const [bundle, segments] = await Promise.all([loadProfile(env.DB, { profileId }, {}), publicMemberships(env.DB, profileId)]);
+      const attributes = bundle ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes : {};
+      return { device, known: true, segments, attributes: allowListed(attributes, paths) };
+    }
+  }
+
+  const publicSegments = (await cached("segments:defs", () => loadSegmentDefs(env.DB), 2_000)).filter((s) => s.public);
+  const types = new Set<string>();
+  let window: number | undefined = 0;
+  for (const s of publicSegments) {
+    const needs = eventNeeds(s.rule);
+    needs.types.forEach((t) => types.add(t));
+    if (needs.any) window = needs.windowMs === undefined || window === undefined ? undefined : Math.max(window, needs.windowMs);
+  }
+  const now = Date.now();
+  const own = await deviceOwnData(env.DB, device, [...types], window === undefined ? 0 : now - window);
+  const attributes = mergeFragments(
+    own.fragments.map((f) => ({ dataset: f.dataset, namespace: "device", value: device, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at })),
+    DEFAULT_POLICY,
+  ).attributes;
+  const subject = { attributes, events: own.events.map((e) => ({ type: e.type, at: e.at, data: e.data ? JSON.parse(e.data) : null })) };
+  const segments = publicSegments.filter((s) => evaluate(s.rule, subject, now).match).map((s) => s.id);
+  return { device, known: false, segments, attributes: allowListed(attributes, paths) };
+}
+
+export { identityKey };

@@ -1,0 +1,200 @@
+import { z } from "@hono/zod-openapi";
+import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
+import { CollectBody, CollectSettings, ContextSchema, DEFAULT_COLLECT_TYPES, PersonalizationSettings, TokenBody } from "../../shared/schemas/personalization";
+import { formatPath } from "../../shared/errors";
+import { grants, isScope } from "../../shared/scopes";
+import { mintApiToken } from "../auth/tokens";
+import { getCachedSetting, getSetting, putSetting } from "../db/queries/namespaces";
+import { resolveIdentity } from "../graph/identity-param";
+import { loadIdentityConfig } from "../graph/rules";
+import { ingestItems, validationContext } from "../ingest/service";
+import { ApiError } from "../lib/errors";
+import { errorResponses, jsonBody } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { visitorContext } from "../personalization/context";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+
+const COLLECT_BODY_LIMIT = 64 * 1024;
+
+function deviceOf(c: Context<AppEnv>): string {
+  const device = c.req.header("x-tessera-device") ?? c.req.query("device");
+  if (!device || !DEVICE_ID_PATTERN.test(device)) {
+    throw new ApiError("invalid_identity", "a device id (X-Tessera-Device header or ?device=) of 16–64 characters of [A-Za-z0-9_-] is required", {
+      details: [{ path: "device", message: "16–64 of [A-Za-z0-9_-]" }],
+    });
+  }
+  return device;
+}
+
+async function rateLimit(c: Context<AppEnv>, keyId: string, device: string) {
+  const [perDevice, perKey] = await Promise.all([
+    c.env.COLLECT_DEVICE_LIMIT.limit({ key: `${keyId}:${device}` }),
+    c.env.COLLECT_KEY_LIMIT.limit({ key: keyId }),
+  ]);
+  if (!perDevice.success || !perKey.success) {
+    throw new ApiError("rate_limited", `too many events from this ${perDevice.success ? "site key" : "device"}; retry in a minute`, {
+      headers: { "Retry-After": "60" },
+    });
+  }
+}
+
+const ingestShape = z.object({ accepted: z.number(), duplicates: z.number(), rejected: z.array(z.object({ index: z.number(), error: z.unknown() })) });
+
+export const personalizationRouter = createRouter()
+  .openapi(
+    scopedRoute("public", {
+      method: "get",
+      path: "/context",
+      tags: ["Personalization"],
+      summary: "The visitor's context: public segments and allow-listed attributes (public key)",
+      request: {
+        query: z.object({
+          device: z.string().optional(),
+          identityToken: z.string().optional().meta({ description: "HS256 JWT signed with the site secret; sub is an identity like crm:123" }),
+          key: z.string().optional().meta({ description: "The public key, for simple GETs" }),
+        }),
+      },
+      responses: { 200: { description: "The context", content: { "application/json": { schema: ContextSchema } } }, ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const device = deviceOf(c);
+      const token = c.req.valid("query").identityToken ?? c.req.header("x-tessera-identity-token");
+      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token);
+      c.header("Cache-Control", "private, no-store");
+      c.header("Vary", "Origin");
+      return c.json(body, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("public", {
+      method: "post",
+      path: "/collect",
+      tags: ["Personalization"],
+      summary: "Browser events for the presented device only (allowed types, rate limited; public key)",
+      request: {
+        query: z.object({ device: z.string().optional(), key: z.string().optional() }),
+        body: { content: { "text/plain": { schema: z.string().meta({ description: "CollectBody as JSON (text/plain keeps beacons simple)" }) }, "application/json": { schema: CollectBody } } },
+      },
+      responses: { 200: { description: "Per-event outcome", content: { "application/json": { schema: ingestShape } } }, ...errorResponses(400, 401, 403, 413, 429) },
+    }),
+    async (c) => {
+      const device = deviceOf(c);
+      const text = await c.req.text();
+      if (text.length > COLLECT_BODY_LIMIT) throw new ApiError("payload_too_large", `collect bodies are at most ${COLLECT_BODY_LIMIT} bytes`);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        throw new ApiError("invalid_json", "the body is not JSON");
+      }
+      const parsed = CollectBody.safeParse(raw);
+      if (!parsed.success) {
+        throw new ApiError("invalid_request", "collect takes { events: [{ type, timestamp?, data? }] } — no identities or attributes", {
+          details: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+        });
+      }
+      await rateLimit(c, c.var.principal.keyId, device);
+      const allowed = new Set((await getCachedSetting<{ types?: string[] }>(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
+      const receivedAt = Date.now();
+      const ctx = await validationContext(c.env, c.var.db, "events", receivedAt);
+      const rejected: { index: number; error: unknown }[] = [];
+      const items = parsed.data.events.flatMap((event, index) => {
+        if (!allowed.has(event.type)) {
+          rejected.push({ index, error: { code: "type_not_allowed", message: `"${event.type}" is not a collectable event type` } });
+          return [];
+        }
+        return [{ index, kind: "events" as const, value: { ...event, dataset: "web", identities: [{ namespace: "device", id: device }] } }];
+      });
+      const { outcomes } = items.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt }) : { outcomes: [] };
+      for (const o of outcomes) if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
+      rejected.sort((a, b) => a.index - b.index);
+      // No profile ids: nothing about the graph reaches a browser.
+      return c.json(
+        { accepted: outcomes.filter((o) => o.status === "accepted").length, duplicates: outcomes.filter((o) => o.status === "duplicate").length, rejected },
+        200,
+      );
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "put",
+      path: "/settings/personalization",
+      tags: ["Personalization"],
+      summary: "The allow-list of attributes a visitor's own context may contain",
+      request: { body: jsonBody(PersonalizationSettings) },
+      responses: { 200: { description: "Stored", content: { "application/json": { schema: PersonalizationSettings } } }, ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      await putSetting(c.var.db, "personalization", body);
+      return c.json(body, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "get",
+      path: "/settings/personalization",
+      tags: ["Personalization"],
+      summary: "The attribute allow-list",
+      responses: { 200: { description: "Settings", content: { "application/json": { schema: PersonalizationSettings } } }, ...errorResponses(401, 403) },
+    }),
+    async (c) => c.json({ attributes: (await getSetting<{ attributes?: string[] }>(c.var.db, "personalization"))?.attributes ?? [] }, 200),
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "put",
+      path: "/settings/collect",
+      tags: ["Personalization"],
+      summary: "Event types browsers may send to /v1/collect",
+      request: { body: jsonBody(CollectSettings) },
+      responses: { 200: { description: "Stored", content: { "application/json": { schema: CollectSettings } } }, ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      await putSetting(c.var.db, "collect", body);
+      return c.json(body, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("secret", {
+      method: "post",
+      path: "/tokens",
+      tags: ["Keys"],
+      summary: "Mint a short-lived signed token (never more scopes than the minting key)",
+      request: { body: jsonBody(TokenBody) },
+      responses: {
+        201: {
+          description: "The token",
+          content: { "application/json": { schema: z.object({ token: z.string(), tokenId: z.string(), scopes: z.array(z.string()), identity: z.object({ namespace: z.string(), id: z.string() }).nullable(), expiresAt: z.string() }) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const minter = c.var.principal;
+      const unknown = body.scopes.findIndex((s) => !isScope(s));
+      if (unknown >= 0) throw new ApiError("invalid_request", `unknown scope "${body.scopes[unknown]}"`, { details: [{ path: `scopes[${unknown}]`, message: "not a scope" }] });
+      const beyond = body.scopes.filter((s) => isScope(s) && !grants(minter.scopes, s));
+      if (beyond.length > 0) throw new ApiError("forbidden", `a token never has more scopes than its minter (not granted: ${beyond.join(", ")})`);
+      let identity: string | undefined;
+      if (body.identity) {
+        const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+        const ref = resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id");
+        identity = `${ref.namespace}:${ref.value}`;
+      }
+      const { token, claims } = await mintApiToken(c.env, { sub: minter.keyId, scp: body.scopes.filter(isScope), ...(identity ? { idn: identity } : {}) }, body.ttlSeconds);
+      return c.json(
+        {
+          token,
+          tokenId: claims.jti,
+          scopes: claims.scp,
+          identity: identity ? { namespace: identity.slice(0, identity.indexOf(":")), id: identity.slice(identity.indexOf(":") + 1) } : null,
+          expiresAt: new Date(claims.exp * 1000).toISOString(),
+        },
+        201,
+      );
+    },
+  );
