@@ -68,9 +68,9 @@ describe("segment rules", () => {
     expect(durationMs("30D")).toBeUndefined();
   });
 
-  it("a window condition is true exactly while enough events are inside it (property)", () => {
+  it("a window condition is true exactly while enough events are inside it; nothing changes before recheckAt (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 8 }), fc.integer({ min: 1, max: 4 }), (days, needed) => {
+      fc.property(fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 8 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0, max: 1, noNaN: true }), (days, needed, fraction) => {
         const v = validateRule({ event: "purchase", within: "P30D", count: { gte: needed } });
         if (!v.ok) throw new Error();
         const events = purchases(...days);
@@ -78,11 +78,16 @@ describe("segment rules", () => {
         const result = evaluate(v.rule, { attributes: {}, events }, NOW);
         expect(result.match).toBe(inWindow >= needed);
         if (result.recheckAt !== undefined) {
-          // Just after recheckAt, the oldest in-window event has left.
-          const later = evaluate(v.rule, { attributes: {}, events }, result.recheckAt);
-          expect(later.match).toBe(inWindow - 1 >= needed || days.filter((d) => d <= 30 && NOW - d * DAY > result.recheckAt! - 30 * DAY).length >= needed);
+          expect(result.recheckAt).toBeGreaterThan(NOW);
+          // Without new data the outcome cannot change before recheckAt…
+          const between = NOW + Math.floor((result.recheckAt - 1 - NOW) * fraction);
+          expect(evaluate(v.rule, { attributes: {}, events }, between).match).toBe(result.match);
+          // …and at recheckAt the oldest counted event has left the window.
+          const counted = (t: number) => events.filter((e) => e.at >= t - 30 * DAY && e.at <= t).length;
+          expect(counted(result.recheckAt)).toBe(counted(NOW) - days.filter((d) => d <= 30 && NOW - d * DAY === Math.min(...events.filter((e) => e.at >= NOW - 30 * DAY).map((e) => e.at))).length);
         }
       }),
+      { numRuns: 500 },
     );
   });
 });
