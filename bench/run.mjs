@@ -15,7 +15,7 @@ import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
 const { values } = parseArgs({
   options: {
     profiles: { type: "string", default: "10000" },
-    only: { type: "string", default: "ingest,lookup,merge,batch,widget" },
+    only: { type: "string", default: "ingest,lookup,segments,merge,batch,widget" },
     lookups: { type: "string", default: "2000" },
     "batch-rows": { type: "string", default: "100000" },
     clients: { type: "string", default: "2" },
@@ -144,6 +144,44 @@ async function lookup(url) {
   results.lookup = { requests: count, clients: CLIENTS, perSecond: Math.round(count / seconds), ms: percentiles(samples), baselineMs: raw.length ? percentiles(raw) : null };
 }
 
+/** A segment over every profile (background), then the cost streaming evaluation adds to ingest. */
+async function segments(url) {
+  const started = performance.now();
+  await api(url, "PUT", "/v1/segments/bench-gold-buyers", {
+    name: "Gold buyers",
+    public: true,
+    rule: { all: [{ attr: "loyalty.tier", op: "eq", value: "gold" }, { event: "purchase", within: "P30D", count: { gte: 1 } }] },
+  });
+  let segment;
+  const deadline = Date.now() + 30 * 60_000;
+  do {
+    await new Promise((r) => setTimeout(r, 500));
+    segment = (await api(url, "GET", "/v1/segments/bench-gold-buyers")).json;
+  } while (segment.status !== "ready" && Date.now() < deadline);
+  const backgroundSeconds = (performance.now() - started) / 1000;
+
+  // Streaming: 1,000-event calls touching existing profiles, now with a segment to keep current.
+  const now = Date.now();
+  const phases = [];
+  const totals = [];
+  const sample = [...profiles(Math.min(PROFILES, 5000))];
+  for (let i = 0; i < sample.length; i += 1000) {
+    const batch = sample.slice(i, i + 1000).map((q) => ({ ...eventsOf(q, now)[1], id: `seg-bench-${q.i}` }));
+    const t = performance.now();
+    const res = await api(url, "POST", "/v1/events", { events: batch });
+    totals.push(performance.now() - t);
+    phases.push(Number(/segments;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1] ?? NaN));
+  }
+  results.segments = {
+    profiles: segment.evaluatedProfiles,
+    size: segment.size,
+    status: segment.status,
+    backgroundSeconds: Number(backgroundSeconds.toFixed(1)),
+    streamingMsPer1000EventCall: median(phases),
+    callMsPer1000EventCall: Number(median(totals).toFixed(0)),
+  };
+}
+
 async function merge(url) {
   results.merge = {};
   for (const k of [2, 10, 25]) {
@@ -211,6 +249,11 @@ function printTable() {
     }
     rows.push(["lookups/s", l.perSecond, "", ""]);
   }
+  const sg = results.segments;
+  if (sg) {
+    rows.push([`segment over ${sg.profiles} profiles (background s)`, sg.backgroundSeconds, "", `size ${sg.size}`]);
+    rows.push(["streaming segment cost per 1,000-event call (ms)", sg.streamingMsPer1000EventCall, "", `call ${sg.callMsPer1000EventCall} ms`]);
+  }
   for (const [k, m] of Object.entries(results.merge ?? {})) rows.push([`merge two graphs of ${k.slice(1)} (ms, statements)`, `${m.medianMs} ms, ${m.statements}`, "", ""]);
   if (results.batch) rows.push([`batch file ${results.batch.rows} rows (rows/s)`, results.batch.rowsPerSecond, "", `${results.batch.seconds} s`]);
   if (results.widget) rows.push(["widget.js gzip bytes (budget 15,360)", results.widget.gzipBytes, "", ""]);
@@ -230,6 +273,7 @@ try {
   for (const [name, kind] of BENCH_DATASETS) await api(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
   if (ONLY.has("ingest")) await ingest(worker.url);
   if (ONLY.has("lookup")) await lookup(worker.url);
+  if (ONLY.has("segments")) await segments(worker.url);
   if (ONLY.has("merge")) await merge(worker.url);
   if (ONLY.has("batch")) await batch(worker.url);
   if (ONLY.has("widget")) widget();

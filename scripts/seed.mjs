@@ -39,6 +39,15 @@ export async function seedDemoData({ url, adminKey, people = DEMO_PEOPLE, log = 
     const res = await request(url, adminKey, "PUT", `/v1/datasets/${name}`, { kind, description });
     if (res.status !== 200) throw new Error(`seed: PUT /v1/datasets/${name} → ${res.status}`);
   }
+  // What the demo page personalizes on: public segments and the attribute allow-list.
+  await request(url, adminKey, "PUT", "/v1/settings/personalization", { attributes: ["firstName", "loyalty.tier"] });
+  for (const [id, name, rule] of [
+    ["gold-members", "Gold members", { attr: "loyalty.tier", op: "eq", value: "gold" }],
+    ["frequent-buyers", "Frequent buyers", { event: "purchase", within: "P30D", count: { gte: 2 } }],
+  ]) {
+    const res = await request(url, adminKey, "PUT", `/v1/segments/${id}`, { name, public: true, rule });
+    if (res.status !== 200) throw new Error(`seed: PUT /v1/segments/${id} → ${res.status}`);
+  }
   const list = customers(people);
   const records = await sendAll(url, adminKey, "records", recordsFor(list));
   const events = await sendAll(url, adminKey, "events", eventsFor(list));

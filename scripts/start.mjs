@@ -48,7 +48,7 @@ console.log("tessera: applying D1 migrations to the local database");
 await applyMigrations({ quiet: true });
 
 console.log(`tessera: starting the Worker on http://localhost:${PORT}`);
-const worker = await startWorker({ port: PORT, inheritOutput: false });
+const worker = await startWorker({ port: PORT, inheritOutput: false, vars: { TESSERA_DEMO: "true" } });
 const stop = async () => {
   await worker.stop();
   process.exit(0);

@@ -21,6 +21,8 @@ import { privacyRouter } from "./routes/privacy";
 import { profilesRouter } from "./routes/profiles";
 import { segmentsRouter } from "./routes/segments";
 import { personalizationRouter } from "./routes/personalization";
+import { pagesRouter } from "./routes/pages";
+import { metricsRouter } from "./routes/metrics";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -71,14 +73,14 @@ export function createApp() {
 
   // Order: request id → secure headers → CORS → body limits → auth/scope → handler.
   app.use("*", requestId());
-  app.use(
-    "*",
-    secureHeaders({
-      // The widget and the public endpoints are used from other sites.
-      crossOriginResourcePolicy: "cross-origin",
-      crossOriginOpenerPolicy: false,
-    }),
-  );
+  const defaultHeaders = secureHeaders({
+    // The widget and the public endpoints are used from other sites.
+    crossOriginResourcePolicy: "cross-origin",
+    crossOriginOpenerPolicy: false,
+  });
+  // The embeddable card is meant for iframes: its CSP's frame-ancestors decides where.
+  const embedHeaders = secureHeaders({ crossOriginResourcePolicy: "cross-origin", crossOriginOpenerPolicy: false, xFrameOptions: false });
+  app.use("*", (c, next) => (c.req.path.startsWith("/embed/") ? embedHeaders(c, next) : defaultHeaders(c, next)));
   app.use("*", async (c, next) => {
     c.set("db", createDb(c.env.DB));
     await next();
@@ -116,6 +118,9 @@ export function createApp() {
   app.route("/v1", mergePoliciesRouter);
   app.route("/v1", segmentsRouter);
   app.route("/v1", personalizationRouter);
+  app.route("/v1", metricsRouter);
+
+  app.route("/", pagesRouter);
 
   app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
   mountDocs(app);

@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
   await applyMigrations({ persistTo });
   const worker = await startWorker({
     persistTo,
-    vars: { TESSERA_ADMIN_KEY: E2E_ADMIN_KEY, TESSERA_SECRET: "e2e-server-secret" },
+    vars: { TESSERA_ADMIN_KEY: E2E_ADMIN_KEY, TESSERA_SECRET: "e2e-server-secret", TESSERA_DEMO: "true" },
   });
   project.provide("workerUrl", worker.url);
   project.provide("adminKey", E2E_ADMIN_KEY);

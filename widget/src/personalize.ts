@@ -67,6 +67,8 @@ export class TesseraPersonalize extends LitElement {
 
   private async load() {
     this.controller?.abort();
+    // Not configured yet (a page may set `key` from script): wait for it.
+    if (!this.key) return;
     const controller = (this.controller = new AbortController());
     const device = deviceId();
     let state: ContextState;

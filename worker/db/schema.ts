@@ -96,6 +96,8 @@ export const identities = sqliteTable(
   (t) => [
     uniqueIndex("identities_ns_value_uq").on(t.namespace, t.value),
     index("identities_profile_idx").on(t.profileId),
+    // Covering index for per-namespace profile counts and namespace overlap (metrics).
+    index("identities_ns_profile_idx").on(t.namespace, t.profileId),
     // Case-insensitive prefix search on values for the profile viewer.
     index("identities_value_nocase_idx").on(sql`${t.value} COLLATE NOCASE`),
   ],

@@ -1,0 +1,1 @@
+CREATE INDEX `identities_ns_profile_idx` ON `identities` (`namespace`,`profile_id`);

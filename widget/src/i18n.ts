@@ -1,0 +1,50 @@
+/** The profile card's strings, English and Dutch (SPEC §3: `lang`). */
+const STRINGS = {
+  en: {
+    loading: "Loading profile…",
+    error: "The profile could not be loaded.",
+    denied: "You are not allowed to see this profile.",
+    notFound: "No profile found for",
+    empty: "Nothing is known about this person yet.",
+    identities: "Identities",
+    attributes: "Attributes",
+    segments: "Segments",
+    events: "Recent activity",
+    noEvents: "No activity yet.",
+    from: "From",
+    at: "at",
+    retry: "Try again",
+  },
+  nl: {
+    loading: "Profiel laden…",
+    error: "Het profiel kon niet worden geladen.",
+    denied: "Je mag dit profiel niet bekijken.",
+    notFound: "Geen profiel gevonden voor",
+    empty: "Er is nog niets bekend over deze persoon.",
+    identities: "Identiteiten",
+    attributes: "Kenmerken",
+    segments: "Segmenten",
+    events: "Recente activiteit",
+    noEvents: "Nog geen activiteit.",
+    from: "Bron",
+    at: "op",
+    retry: "Opnieuw",
+  },
+} as const;
+
+export type Strings = Record<keyof (typeof STRINGS)["en"], string>;
+
+/** Strings for the element's language: its own `lang`, else the closest ancestor's, else English. */
+export function stringsFor(element: Element): Strings {
+  const lang = (element.closest("[lang]")?.getAttribute("lang") ?? "en").slice(0, 2).toLowerCase();
+  return lang === "nl" ? STRINGS.nl : STRINGS.en;
+}
+
+export function formatTime(iso: string, element: Element): string {
+  const lang = element.closest("[lang]")?.getAttribute("lang") ?? "en";
+  try {
+    return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+  } catch {
+    return iso;
+  }
+}

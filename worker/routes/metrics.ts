@@ -1,0 +1,32 @@
+import { z } from "@hono/zod-openapi";
+import { profileMetrics } from "../db/queries/metrics";
+import { cached } from "../lib/isolate-cache";
+import { errorResponses } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+
+const MetricsSchema = z
+  .object({
+    total: z.number(),
+    added: z.object({ last7d: z.number(), last30d: z.number() }),
+    byNamespace: z.record(z.string(), z.number()),
+    identityOverlap: z.array(z.object({ namespaces: z.tuple([z.string(), z.string()]), profiles: z.number() })),
+    graphSizes: z.array(z.object({ identities: z.string(), profiles: z.number() })),
+    merges: z.object({ last7d: z.number(), last30d: z.number() }),
+    computedAt: z.string(),
+  })
+  .meta({ id: "ProfileMetrics" });
+
+export const metricsRouter = createRouter().openapi(
+  scopedRoute("profiles:read", {
+    method: "get",
+    path: "/metrics/profiles",
+    tags: ["Reporting"],
+    summary: "The profile dashboard: totals, growth, namespaces, overlap, graph sizes, merges (cached up to 60 s)",
+    responses: { 200: { description: "Metrics", content: { "application/json": { schema: MetricsSchema } } }, ...errorResponses(401, 403) },
+  }),
+  async (c) => {
+    const metrics = await cached("metrics:profiles", async () => ({ ...(await profileMetrics(c.env.DB)), computedAt: new Date().toISOString() }), 60_000);
+    return c.json(metrics, 200);
+  },
+);
