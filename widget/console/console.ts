@@ -99,12 +99,11 @@ export class TesseraConsole extends LitElement {
     return response.headers.get("content-type")?.includes("json") ? response.json() : response.text();
   }
 
-  private async load(tab: Tab = this.tab) {
+  private load(tab: Tab = this.tab) {
     this.tab = tab;
-    this.error = "";
     this.data = undefined;
     this.selected = undefined;
-    try {
+    return this.attempt(async () => {
       if (tab === "profiles") this.data = await this.api("/v1/profiles?limit=20");
       if (tab === "dashboard") this.data = await this.api("/v1/metrics/profiles");
       if (tab === "batches") this.data = await this.api("/v1/batches?limit=50");
@@ -114,9 +113,7 @@ export class TesseraConsole extends LitElement {
         const from = new Date(to.getTime() - 30 * 86_400_000);
         this.data = await this.api(`/v1/reports/messages?from=${from.toISOString().slice(0, 10)}&to=${to.toISOString().slice(0, 10)}&groupBy=day`);
       }
-    } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
-    }
+    });
   }
 
   private signIn(event: SubmitEvent) {
@@ -129,28 +126,38 @@ export class TesseraConsole extends LitElement {
 
   private search(q: string) {
     clearTimeout(this.searchTimer);
-    this.searchTimer = setTimeout(async () => {
-      try {
-        this.data = await this.api(`/v1/profiles?limit=20${q ? `&q=${encodeURIComponent(q)}` : ""}`);
-      } catch (err) {
-        this.error = err instanceof Error ? err.message : String(err);
-      }
-    }, 200);
+    this.searchTimer = setTimeout(() => this.attempt(async () => {
+      this.data = await this.api(`/v1/profiles?limit=20${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+    }), 200);
   }
 
-  private async open(item: Json) {
-    const identity = `${item.primaryIdentity.namespace}:${item.primaryIdentity.id}`;
-    const path = `/v1/identities/${encodeURIComponent(item.primaryIdentity.namespace)}/${encodeURIComponent(item.primaryIdentity.id)}/graph`;
-    const [graph, timeline] = await Promise.all([this.api(path), this.api(`/v1/profiles/${item.profileId}/events?limit=25`)]);
-    this.selected = { item, identity, graph, timeline };
+  /** Runs an action, showing its failure in the console instead of losing it. */
+  private async attempt(action: () => Promise<void>) {
+    try {
+      this.error = "";
+      await action();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
   }
 
-  private async downloadErrors(batchId: string) {
-    const text = await this.api(`/v1/batches/${batchId}/errors`);
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([text], { type: "application/x-ndjson" }));
-    link.download = `${batchId}.errors.ndjson`;
-    link.click();
+  private open(item: Json) {
+    return this.attempt(async () => {
+      const identity = `${item.primaryIdentity.namespace}:${item.primaryIdentity.id}`;
+      const path = `/v1/identities/${encodeURIComponent(item.primaryIdentity.namespace)}/${encodeURIComponent(item.primaryIdentity.id)}/graph`;
+      const [graph, timeline] = await Promise.all([this.api(path), this.api(`/v1/profiles/${item.profileId}/events?limit=25`)]);
+      this.selected = { item, identity, graph, timeline };
+    });
+  }
+
+  private downloadErrors(batchId: string) {
+    return this.attempt(async () => {
+      const text = await this.api(`/v1/batches/${batchId}/errors`);
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([text], { type: "application/x-ndjson" }));
+      link.download = `${batchId}.errors.ndjson`;
+      link.click();
+    });
   }
 
   private howToIngest() {

@@ -44,6 +44,12 @@ export class TesseraPersonalize extends LitElement {
     this.key = "";
   }
 
+  override connectedCallback() {
+    super.connectedCallback();
+    // Performance marks a site can read: connection → first personalized render.
+    performance.mark("tessera:connected");
+  }
+
   // Light DOM: the rendered template is part of the page and styled by it.
   protected override createRenderRoot() {
     return this;
@@ -87,8 +93,10 @@ export class TesseraPersonalize extends LitElement {
     }
     if (this.controller !== controller) return;
     this.provider.setValue(state);
-    this.dispatchEvent(new TesseraContextEvent(state.value));
     this.requestUpdate();
+    await this.updateComplete;
+    performance.mark("tessera:rendered");
+    this.dispatchEvent(new TesseraContextEvent(state.value));
     if (!this.tracked && this.track !== "none") this.sendPageView(device);
   }
 

@@ -159,10 +159,10 @@ export class TesseraProfileCard extends LitElement {
     const events = p.events ?? [];
     const empty = attributes.length === 0 && events.length === 0;
     return html`
-      <header part="header">
+      <div part="header">
         <h2>${p.displayName}</h2>
         <div class="primary">${p.primaryIdentity.namespace}: ${p.primaryIdentity.id}</div>
-      </header>
+      </div>
       <section part="identities" aria-label=${t.identities}>
         <h3>${t.identities}</h3>
         <dl>${[...byNamespace].map(([ns, ids]) => html`<dt>${ns}</dt><dd>${ids.join(", ")}</dd>`)}</dl>

@@ -45,7 +45,10 @@ export const pagesRouter = new Hono<AppEnv>()
 <script type="module" src="/widget.js"></script>
 </head>
 <body class="${theme}">
+<main>
+<h1 class="visually-hidden">Customer profile</h1>
 <tessera-profile-card identity="${identity}" token="${token}" theme="${theme}"></tessera-profile-card>
+</main>
 </body>
 </html>`);
   })

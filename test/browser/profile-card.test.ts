@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, ensureSeeded, textOf, workerUrl } from "./api";
+import { launchChromium } from "./chromium";
+
+const ARTIFACTS = "test-artifacts";
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+let browser: Browser;
+let token: string;
+
+beforeAll(async () => {
+  await ensureSeeded();
+  browser = await launchChromium();
+  // A short-lived token for the agent's browser (profiles:read only).
+  token = (await api("POST", "/v1/tokens", { scopes: ["profiles:read"], ttlSeconds: 900 })).token;
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function embed(query: Record<string, string>, options: { setup?: (p: Page) => Promise<void>; bypassCSP?: boolean } = {}) {
+  const context = await browser.newContext({ bypassCSP: options.bypassCSP ?? false });
+  const page = await context.newPage();
+  const cspErrors: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+  });
+  await options.setup?.(page);
+  await page.goto(`${workerUrl}/embed/card?${new URLSearchParams({ token, ...query })}`);
+  const shadow = (selector: string) => page.locator(`tessera-profile-card >> ${selector}`);
+  return { page, shadow, cspErrors, close: () => context.close() };
+}
+
+describe("<tessera-profile-card> in /embed/card", () => {
+  it("shows name, primary identity, identities, attributes with provenance, segments and activity", async () => {
+    const { page, shadow, cspErrors, close } = await embed({ identity: "email:John.Greene@luma.com" });
+    await expect.poll(() => textOf(shadow("h2"))).toBe("John Greene");
+    expect(await shadow(".primary").textContent()).toContain("crm: CUST-10000");
+    expect(await shadow("[part=identities]").textContent()).toContain("john.greene@luma.com");
+    expect(await shadow("[part=attributes]").textContent()).toContain("loyalty.tier");
+    expect(await shadow("[part=segments]").textContent()).toContain("Gold members");
+    expect(await shadow("[part=events]").textContent()).toContain("purchase");
+    expect(cspErrors).toEqual([]);
+    const csp = (await page.request.get(page.url())).headers()["content-security-policy"];
+    expect(csp).toContain("frame-ancestors");
+    expect(csp).not.toContain("unsafe-inline");
+    await close();
+  });
+
+  it("keyboard focus reaches an attribute and shows its provenance", async () => {
+    const { page, shadow, close } = await embed({ identity: "crm:CUST-10000" });
+    await expect.poll(() => textOf(shadow("h2"))).toBe("John Greene");
+    let found = false;
+    for (let i = 0; i < 20 && !found; i++) {
+      await page.keyboard.press("Tab");
+      found = await page.evaluate(() => {
+        const active = document.querySelector("tessera-profile-card")?.shadowRoot?.activeElement as HTMLElement | null;
+        if (!active || active.tagName !== "DT") return false;
+        const tip = active.querySelector("[role=tooltip]") as HTMLElement;
+        return getComputedStyle(tip).display !== "none" && /From crm/.test(tip.textContent ?? "");
+      });
+    }
+    expect(found).toBe(true);
+    await close();
+  });
+
+  it("renders text, never HTML, from attribute values", async () => {
+    const { page, shadow, close } = await embed({ identity: "crm:CUST-10001" });
+    await expect.poll(() => textOf(shadow("[part=attributes]"))).toContain("<img");
+    expect(await page.evaluate(() => document.querySelector("tessera-profile-card")!.shadowRoot!.querySelectorAll("img, b").length)).toBe(0);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await close();
+  });
+
+  it("has loading, error (with retry), not-found, denied and empty states", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const loading = await embed({ identity: "crm:CUST-10000" }, { setup: async (p) => void (await p.route("**/v1/profiles/**", async (route) => (await gate, route.continue()))) });
+    await expect.poll(() => textOf(loading.shadow("[part=state]"))).toBe("Loading profile…");
+    release();
+    await expect.poll(() => textOf(loading.shadow("h2"))).toBe("John Greene");
+    await loading.close();
+
+    const failing = await embed({ identity: "crm:CUST-10000" }, { setup: async (p) => void (await p.route("**/v1/profiles/**", (route) => route.fulfill({ status: 500, body: "{}" }))) });
+    await expect.poll(() => textOf(failing.shadow("[part=state]"))).toContain("could not be loaded");
+    expect(await failing.shadow("button").textContent()).toBe("Try again");
+    await failing.close();
+
+    const missing = await embed({ identity: "crm:NOBODY" });
+    await expect.poll(() => textOf(missing.shadow("[part=state]"))).toBe("No profile found for crm:NOBODY");
+    await missing.close();
+
+    const denied = await embed({ identity: "crm:CUST-10000", token: "sk_not_a_real_key" });
+    await expect.poll(() => textOf(denied.shadow("[part=state]"))).toBe("You are not allowed to see this profile.");
+    await denied.close();
+
+    const empty = await embed({ identity: "email:empty@example.com" });
+    await expect.poll(() => textOf(empty.shadow("[part=state]"))).toBe("Nothing is known about this person yet.");
+    await empty.close();
+  });
+
+  it("is accessible (axe-core) and speaks Dutch; screenshots light/dark × en/nl", async () => {
+    for (const theme of ["light", "dark"]) {
+      for (const lang of ["en", "nl"]) {
+        const { page, shadow, close } = await embed({ identity: "crm:CUST-10000", theme, lang }, { bypassCSP: true });
+        await expect.poll(() => textOf(shadow("h2"))).toBe("John Greene");
+        if (lang === "nl") expect(await shadow("[part=identities] h3").textContent()).toBe("Identiteiten");
+        await page.addScriptTag({ content: axeSource });
+        const violations = await page.evaluate(async () => {
+          const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
+          return result.violations.map((v: any) => `${v.id}: ${v.help}`);
+        });
+        expect(violations).toEqual([]);
+        await page.locator("tessera-profile-card").screenshot({ path: `${ARTIFACTS}/card-${theme}-${lang}.png` });
+        await close();
+      }
+    }
+  });
+});
