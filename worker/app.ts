@@ -23,6 +23,7 @@ import { segmentsRouter } from "./routes/segments";
 import { personalizationRouter } from "./routes/personalization";
 import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
+import { reportsRouter } from "./routes/reports";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -119,6 +120,7 @@ export function createApp() {
   app.route("/v1", segmentsRouter);
   app.route("/v1", personalizationRouter);
   app.route("/v1", metricsRouter);
+  app.route("/v1", reportsRouter);
 
   app.route("/", pagesRouter);
 

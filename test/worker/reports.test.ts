@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { call, id, postEvents } from "../helpers";
+
+const msg = (messageId: string, type: string, at: string, extra: Record<string, unknown> = {}) => ({
+  id: `${messageId}-${type}-${at}`,
+  type,
+  timestamp: at,
+  identities: [id("email", `${messageId}@example.com`)],
+  data: { messageId, channel: "email", journey: "welcome", ...extra },
+});
+
+describe("message reports", () => {
+  it("a message retried twice then delivered counts as 1 sent, 2 retries, 1 delivered", async () => {
+    await postEvents([
+      msg("m1", "message.sent", "2026-03-02T09:00:00Z", { attempt: 1 }),
+      msg("m1", "message.bounced", "2026-03-02T09:01:00Z"),
+      msg("m1", "message.retry", "2026-03-02T10:00:00Z", { attempt: 2 }),
+      msg("m1", "message.sent", "2026-03-02T11:00:00Z", { attempt: 3 }),
+      msg("m1", "message.delivered", "2026-03-02T11:01:00Z"),
+      msg("m1", "message.delivered", "2026-03-02T11:02:00Z"),
+      msg("m1", "message.opened", "2026-03-02T12:00:00Z"),
+      msg("m1", "message.opened", "2026-03-02T13:00:00Z"),
+      msg("m2", "message.sent", "2026-03-02T09:00:00Z", { channel: "sms", journey: "winback" }),
+      msg("m2", "message.bounced", "2026-03-02T09:05:00Z", { channel: "sms", journey: "winback" }),
+    ]);
+    const res = await call("GET", "/v1/reports/messages?from=2026-03-01&to=2026-03-03&tz=UTC");
+    expect(res.status).toBe(200);
+    expect(res.json.totals).toEqual({ sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });
+    const day = res.json.items.find((r: any) => r.key === "2026-03-02");
+    expect(day).toEqual({ key: "2026-03-02", sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });
+    expect(res.json.items.map((r: any) => r.key)).toEqual(["2026-03-01", "2026-03-02", "2026-03-03"]);
+    const byChannel = await call("GET", "/v1/reports/messages?from=2026-03-01&to=2026-03-03&groupBy=channel");
+    expect(byChannel.json.items.map((r: any) => [r.key, r.sent, r.bounced])).toEqual([["email", 1, 0], ["sms", 1, 1]]);
+    expect(res.json.definitions.sent).toMatch(/first attempt/);
+  });
+
+  it("day boundaries follow the time zone: 23:30 UTC is the next day in Amsterdam", async () => {
+    await postEvents([msg("tz1", "message.sent", "2026-06-10T23:30:00Z", { journey: "tz" })]);
+    const utc = await call("GET", "/v1/reports/messages?from=2026-06-10&to=2026-06-11&tz=UTC");
+    const ams = await call("GET", "/v1/reports/messages?from=2026-06-10&to=2026-06-11&tz=Europe/Amsterdam");
+    expect(utc.json.items.find((r: any) => r.key === "2026-06-10").sent).toBe(1);
+    expect(ams.json.items.find((r: any) => r.key === "2026-06-10").sent).toBe(0);
+    expect(ams.json.items.find((r: any) => r.key === "2026-06-11").sent).toBe(1);
+  });
+
+  it("today is complete: false; past days are complete", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const res = await call("GET", `/v1/reports/messages?to=${today}&tz=UTC`);
+    const last = res.json.items[res.json.items.length - 1];
+    expect(last.key).toBe(today);
+    expect(last.complete).toBe(false);
+    expect(res.json.items[0].complete).toBe(true);
+    expect(res.json.totals.complete).toBe(false);
+    expect((await call("GET", "/v1/reports/messages?tz=Mars/Olympus")).status).toBe(400);
+  });
+});
+
+describe("event reports", () => {
+  it("counts and distinct profiles per day, type and data path", async () => {
+    await postEvents([
+      { type: "purchase", timestamp: "2026-04-01T10:00:00Z", identities: [id("crm", "R1")], data: { sku: "A" } },
+      { type: "purchase", timestamp: "2026-04-01T11:00:00Z", identities: [id("crm", "R1")], data: { sku: "B" } },
+      { type: "purchase", timestamp: "2026-04-02T11:00:00Z", identities: [id("crm", "R2")], data: { sku: "A" } },
+      { type: "page.view", timestamp: "2026-04-02T11:00:00Z", identities: [id("crm", "R2")] },
+    ]);
+    const byDay = await call("GET", "/v1/reports/events?type=purchase&from=2026-04-01&to=2026-04-02&groupBy=day&metric=profiles");
+    expect(byDay.json.items).toEqual([
+      { key: "2026-04-01", value: 1, complete: true },
+      { key: "2026-04-02", value: 1, complete: true },
+    ]);
+    const bySku = await call("GET", "/v1/reports/events?type=purchase&from=2026-04-01&to=2026-04-02&groupBy=data.sku");
+    expect(bySku.json.items.map((r: any) => [r.key, r.value])).toEqual([["A", 2], ["B", 1]]);
+    const byType = await call("GET", "/v1/reports/events?from=2026-04-01&to=2026-04-02&groupBy=type");
+    expect(byType.json.items.map((r: any) => [r.key, r.value])).toEqual([["page.view", 1], ["purchase", 3]]);
+  });
+});

@@ -1,0 +1,53 @@
+/** SQL for reports: indexed by (type, at); per-message firsts are reduced in SQL. */
+import type { MessageFirst, RetryEvent } from "../../reports/messages";
+
+/** How far before the range we look so "first delivery/open" is really the first. */
+export const MESSAGE_LOOKBACK_MS = 30 * 86_400_000;
+
+export async function messageFacts(d1: D1Database, start: number, end: number): Promise<{ firsts: MessageFirst[]; retries: RetryEvent[] }> {
+  const [firsts, retries] = await d1.batch<Record<string, any>>([
+    d1
+      .prepare(
+        `SELECT type, json_extract(data, '$.messageId') AS mid, min(at) AS first_at,
+                json_extract(data, '$.channel') AS channel, json_extract(data, '$.journey') AS journey
+         FROM events
+         WHERE type IN ('message.sent', 'message.delivered', 'message.bounced', 'message.opened', 'message.clicked')
+           AND at >= ?1 AND at < ?2 AND json_extract(data, '$.messageId') IS NOT NULL
+           AND (type != 'message.sent' OR coalesce(json_extract(data, '$.attempt'), 1) <= 1)
+         GROUP BY type, mid`,
+      )
+      .bind(start - MESSAGE_LOOKBACK_MS, end),
+    d1
+      .prepare(
+        `SELECT at, json_extract(data, '$.channel') AS channel, json_extract(data, '$.journey') AS journey FROM events
+         WHERE ((type = 'message.retry') OR (type = 'message.sent' AND coalesce(json_extract(data, '$.attempt'), 1) > 1))
+           AND at >= ?1 AND at < ?2`,
+      )
+      .bind(start, end),
+  ]);
+  return {
+    firsts: firsts!.results.map((r) => ({ type: r.type, messageId: String(r.mid), firstAt: r.first_at, channel: r.channel ?? null, journey: r.journey ?? null })),
+    retries: retries!.results.map((r) => ({ at: r.at, channel: r.channel ?? null, journey: r.journey ?? null })),
+  };
+}
+
+export interface EventFact {
+  type: string;
+  at: number;
+  value: unknown;
+  profileId: string | null;
+}
+
+/** Events in range (optionally one type), with the value at `dataPath` and their profile. */
+export async function eventFacts(d1: D1Database, start: number, end: number, type: string | undefined, dataPath: string | undefined, limit: number): Promise<EventFact[]> {
+  const path = dataPath ? `$.${dataPath}` : "$.__none__";
+  const { results } = await d1
+    .prepare(
+      `SELECT e.type, e.at, json_extract(e.data, ?4) AS value, i.profile_id FROM events e
+       LEFT JOIN identities i ON i.id = e.identity_id
+       WHERE e.at >= ?1 AND e.at < ?2 AND (?3 IS NULL OR e.type = ?3) LIMIT ?5`,
+    )
+    .bind(start, end, type ?? null, path, limit)
+    .all<{ type: string; at: number; value: unknown; profile_id: string | null }>();
+  return results.map((r) => ({ type: r.type, at: r.at, value: r.value, profileId: r.profile_id }));
+}

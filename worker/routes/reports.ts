@@ -1,0 +1,113 @@
+import { z } from "@hono/zod-openapi";
+import { eventFacts, messageFacts } from "../db/queries/reports";
+import { ApiError } from "../lib/errors";
+import { errorResponses } from "../lib/openapi";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { aggregateMessages, type GroupBy } from "../reports/messages";
+import { checkTimeZone, dayKey, nextDay, reportRange, startOfDay } from "../reports/time";
+
+const EVENT_REPORT_ROW_CAP = 500_000;
+
+const MessageRowSchema = z.object({
+  key: z.string(),
+  sent: z.number(),
+  retries: z.number(),
+  delivered: z.number(),
+  bounced: z.number(),
+  opened: z.number(),
+  clicked: z.number(),
+  complete: z.boolean(),
+});
+
+export const DEFINITIONS = {
+  sent: "messages whose first attempt is in the bucket (retries excluded)",
+  retries: "message.retry events plus message.sent with attempt > 1",
+  delivered: "messages with at least one delivery, counted once on the first",
+  bounced: "messages that bounced and were never delivered, counted once on the first bounce",
+  opened: "messages opened at least once (unique per message)",
+  clicked: "messages clicked at least once (unique per message)",
+  complete: "false when the bucket's time span is not entirely in the past and inside the range",
+};
+
+export const reportsRouter = createRouter()
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/reports/messages",
+      tags: ["Reporting"],
+      summary: "Message delivery report from message.* events (definitions in the answer)",
+      request: {
+        query: z.object({
+          from: z.string().optional().meta({ example: "2026-11-01" }),
+          to: z.string().optional().meta({ example: "2026-11-24" }),
+          tz: z.string().optional().meta({ example: "Europe/Amsterdam" }),
+          groupBy: z.enum(["day", "channel", "journey"]).optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: "Buckets and totals",
+          content: { "application/json": { schema: z.object({ from: z.string(), to: z.string(), tz: z.string(), groupBy: z.string(), items: z.array(MessageRowSchema), totals: MessageRowSchema.omit({ key: true }), definitions: z.record(z.string(), z.string()) }) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const tz = checkTimeZone(q.tz ?? "UTC");
+      const groupBy: GroupBy = q.groupBy ?? "day";
+      const now = Date.now();
+      const range = reportRange(q.from, q.to, tz, now);
+      const facts = await messageFacts(c.env.DB, range.start, range.end);
+      const { items, totals } = aggregateMessages(facts.firsts, facts.retries, range, groupBy, tz, now);
+      return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, groupBy, items, totals, definitions: DEFINITIONS }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/reports/events",
+      tags: ["Reporting"],
+      summary: "A small data view over any events: counts or distinct profiles per day, type or data.<path>",
+      request: {
+        query: z.object({
+          type: z.string().optional(),
+          from: z.string().optional(),
+          to: z.string().optional(),
+          tz: z.string().optional(),
+          groupBy: z.string().regex(/^(day|type|data\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/, "day, type or data.<path>").optional(),
+          metric: z.enum(["count", "profiles"]).optional(),
+        }),
+      },
+      responses: {
+        200: { description: "Buckets", content: { "application/json": { schema: z.object({ groupBy: z.string(), metric: z.string(), items: z.array(z.object({ key: z.string(), value: z.number(), complete: z.boolean() })) }) } } },
+        ...errorResponses(400, 401, 403, 413),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const tz = checkTimeZone(q.tz ?? "UTC");
+      const groupBy = q.groupBy ?? "day";
+      const metric = q.metric ?? "count";
+      const now = Date.now();
+      const range = reportRange(q.from, q.to, tz, now);
+      const facts = await eventFacts(c.env.DB, range.start, range.end, q.type, groupBy.startsWith("data.") ? groupBy.slice(5) : undefined, EVENT_REPORT_ROW_CAP + 1);
+      if (facts.length > EVENT_REPORT_ROW_CAP) throw new ApiError("payload_too_large", `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`);
+      const buckets = new Map<string, { count: number; profiles: Set<string> }>();
+      if (groupBy === "day") for (let d = dayKey(range.start, tz); startOfDay(d, tz) < range.end; d = nextDay(d)) buckets.set(d, { count: 0, profiles: new Set() });
+      for (const f of facts) {
+        const key = groupBy === "day" ? dayKey(f.at, tz) : groupBy === "type" ? f.type : f.value === null || f.value === undefined ? "(none)" : String(f.value);
+        let b = buckets.get(key);
+        if (!b) buckets.set(key, (b = { count: 0, profiles: new Set() }));
+        b.count++;
+        if (f.profileId) b.profiles.add(f.profileId);
+      }
+      const items = [...buckets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, b]) => ({
+        key,
+        value: metric === "count" ? b.count : b.profiles.size,
+        complete: groupBy === "day" ? startOfDay(nextDay(key), tz) <= now && startOfDay(key, tz) >= range.start && startOfDay(nextDay(key), tz) <= range.end : range.end <= now,
+      }));
+      return c.json({ groupBy, metric, items }, 200);
+    },
+  );
