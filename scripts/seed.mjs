@@ -1,5 +1,5 @@
 // Seeds the demo data set once, through the public API (the same path users take).
-import { customers, eventsFor, recordsFor } from "./lib/demo-data.mjs";
+import { customers, eventsFor, messagesFor, recordsFor } from "./lib/demo-data.mjs";
 
 const DEMO_PEOPLE = 300;
 
@@ -35,6 +35,7 @@ export async function seedDemoData({ url, adminKey, people = DEMO_PEOPLE, log = 
     ["crm", "records", "Customer master data from the CRM"],
     ["loyalty", "records", "Loyalty program membership"],
     ["orders", "events", "Web shop orders"],
+    ["messages", "events", "E-mail and SMS delivery events"],
   ]) {
     const res = await request(url, adminKey, "PUT", `/v1/datasets/${name}`, { kind, description });
     if (res.status !== 200) throw new Error(`seed: PUT /v1/datasets/${name} → ${res.status}`);
@@ -50,7 +51,7 @@ export async function seedDemoData({ url, adminKey, people = DEMO_PEOPLE, log = 
   }
   const list = customers(people);
   const records = await sendAll(url, adminKey, "records", recordsFor(list));
-  const events = await sendAll(url, adminKey, "events", eventsFor(list));
+  const events = (await sendAll(url, adminKey, "events", eventsFor(list))) + (await sendAll(url, adminKey, "events", messagesFor(list)));
   log(`tessera: seeded ${people} demo customers (${records} records, ${events} events) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return true;
 }

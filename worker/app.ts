@@ -24,6 +24,7 @@ import { personalizationRouter } from "./routes/personalization";
 import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
+import { destinationsRouter } from "./routes/destinations";
 import { ingestRouter } from "./routes/ingest";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -121,6 +122,7 @@ export function createApp() {
   app.route("/v1", personalizationRouter);
   app.route("/v1", metricsRouter);
   app.route("/v1", reportsRouter);
+  app.route("/v1", destinationsRouter);
 
   app.route("/", pagesRouter);
 

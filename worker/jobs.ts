@@ -6,9 +6,11 @@
 import { handleBatchQueue, type BatchMessage } from "./batches/process";
 import type { Bindings } from "./env";
 import { graphWriter } from "./graph/writer";
+import { failRun, runExportPage, startDueExports, type ExportJob } from "./exports/run";
 import type { SegmentJob } from "./segments/jobs";
 
-export type Job = SegmentJob;
+export type Job = SegmentJob | ExportJob;
+const MAX_JOB_ATTEMPTS = 5;
 
 export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
   for (const message of batch.messages) {
@@ -17,11 +19,20 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
       if (job.kind === "segment-evaluate") {
         const next = await graphWriter(env).segmentPage(job);
         if (next) await env.JOBS_QUEUE.send(next);
+      } else if (job.kind === "export-page") {
+        const next = await runExportPage(env, job);
+        if (next) await env.JOBS_QUEUE.send(next);
       }
       message.ack();
     } catch (err) {
-      console.error(`job ${message.body.kind} failed (attempt ${message.attempts}): ${err instanceof Error ? err.message : String(err)}`);
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+      const reason = err instanceof Error ? err.message : String(err);
+      console.error(`job ${message.body.kind} failed (attempt ${message.attempts}): ${reason}`);
+      if (message.attempts >= MAX_JOB_ATTEMPTS) {
+        if (message.body.kind === "export-page") await failRun(env, message.body.runId, reason);
+        message.ack();
+      } else {
+        message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+      }
     }
   }
 }
@@ -31,8 +42,9 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): 
   return handleJobsQueue(batch as MessageBatch<Job>, env);
 }
 
-/** Cron: exit members whose time window has passed (bounded work per run). */
+/** Cron: start due exports; exit members whose time window has passed (bounded work per run). */
 export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
+  await startDueExports(env, controller.scheduledTime);
   const deadline = Date.now() + 20_000;
   let total = 0;
   while (Date.now() < deadline) {

@@ -109,3 +109,35 @@ export function eventsFor(people, now = Date.now(), seed = 7) {
   }
   return events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
 }
+
+/** Message delivery events for two journeys over 60 days (some retried, some bounced). */
+export function messagesFor(people, now = Date.now(), seed = 11) {
+  const r = rng(seed);
+  const events = [];
+  for (const p of people) {
+    for (const journey of ["welcome", "winback"]) {
+      if (journey === "winback" && r() < 0.5) continue;
+      const messageId = `msg-${journey}-${p.crm}`;
+      const channel = r() < 0.8 ? "email" : "sms";
+      const sentAt = now - Math.floor(r() * 60 * DAY);
+      const base = { dataset: "messages", identities: [id("email", p.email)] };
+      const push = (type, at, extra = {}) =>
+        events.push({ ...base, id: `${messageId}-${type}-${events.length}`, type, timestamp: new Date(Math.min(at, now)).toISOString(), data: { messageId, channel, journey, ...extra } });
+      push("message.sent", sentAt, { attempt: 1 });
+      const outcome = r();
+      if (outcome < 0.1) {
+        push("message.bounced", sentAt + 60_000);
+        continue;
+      }
+      if (outcome < 0.2) {
+        push("message.retry", sentAt + 3_600_000, { attempt: 2 });
+        push("message.delivered", sentAt + 3_660_000);
+      } else {
+        push("message.delivered", sentAt + 60_000);
+      }
+      if (r() < 0.45) push("message.opened", sentAt + 7_200_000);
+      if (r() < 0.15) push("message.clicked", sentAt + 7_300_000);
+    }
+  }
+  return events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));
+}

@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+const SecretName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "the name of a Worker secret, like S3_SECRET_ACCESS_KEY");
+const AttrPath = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "a dotted attribute path");
+
+export const DestinationBody = z
+  .object({
+    type: z.enum(["r2", "s3", "azure"]),
+    bucket: z.string().min(1).max(255).optional().meta({ description: "S3 bucket (r2: the bound bucket is used)" }),
+    prefix: z.string().max(500).default(""),
+    endpoint: z.url().optional().meta({ description: "S3-compatible endpoint, e.g. https://s3.eu-west-1.amazonaws.com or https://storage.googleapis.com" }),
+    region: z.string().max(50).default("auto"),
+    segment: z.string().optional(),
+    attributes: z.array(AttrPath).max(200).optional().meta({ description: "Only these attribute paths (default: all)" }),
+    schedule: z.enum(["hourly", "daily", "manual"]),
+    mergePolicy: z.string().optional(),
+    includeNoConsent: z.boolean().default(false).meta({ description: "Include profiles whose consent.marketing is \"n\"" }),
+    credentials: z
+      .object({ accessKeyId: SecretName.optional(), secretAccessKey: SecretName.optional(), sasUrl: SecretName.optional() })
+      .optional()
+      .meta({ description: "Names of Worker secrets holding the credentials; values are never stored or returned" }),
+  })
+  .superRefine((d, ctx) => {
+    if (d.type === "s3") {
+      if (!d.bucket) ctx.addIssue({ code: "custom", path: ["bucket"], message: "an s3 destination needs a bucket" });
+      if (!d.endpoint) ctx.addIssue({ code: "custom", path: ["endpoint"], message: "an s3 destination needs an endpoint" });
+      if (!d.credentials?.accessKeyId || !d.credentials?.secretAccessKey) {
+        ctx.addIssue({ code: "custom", path: ["credentials"], message: "an s3 destination names the secrets with accessKeyId and secretAccessKey" });
+      }
+    }
+    if (d.type === "azure" && !d.credentials?.sasUrl) {
+      ctx.addIssue({ code: "custom", path: ["credentials", "sasUrl"], message: "an azure destination names the secret holding a container SAS URL" });
+    }
+  })
+  .meta({ id: "DestinationInput" });
+
+export type DestinationConfig = z.infer<typeof DestinationBody>;
+
+export const RunSchema = z
+  .object({
+    runId: z.string(),
+    destination: z.string(),
+    status: z.enum(["queued", "running", "completed", "failed"]),
+    trigger: z.string(),
+    profiles: z.number(),
+    parts: z.array(z.object({ name: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+    error: z.string().nullable(),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: "ExportRun" });

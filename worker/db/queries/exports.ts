@@ -1,0 +1,88 @@
+import { desc, eq } from "drizzle-orm";
+import type { DestinationConfig } from "../../../shared/schemas/destinations";
+import type { Db } from "../client";
+import { destinationRuns, destinations } from "../schema";
+
+export type DestinationRow = typeof destinations.$inferSelect;
+export type RunRow = typeof destinationRuns.$inferSelect;
+export interface PartInfo {
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export async function putDestination(db: Db, name: string, config: DestinationConfig): Promise<DestinationRow> {
+  const now = Date.now();
+  const [row] = await db
+    .insert(destinations)
+    .values({ name, type: config.type, config: config as unknown as Record<string, unknown>, schedule: config.schedule, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: destinations.name, set: { type: config.type, config: config as unknown as Record<string, unknown>, schedule: config.schedule, updatedAt: now } })
+    .returning();
+  return row!;
+}
+
+export async function getDestination(db: Db, name: string): Promise<DestinationRow | undefined> {
+  return db.query.destinations.findFirst({ where: eq(destinations.name, name) });
+}
+
+export async function listDestinations(db: Db): Promise<DestinationRow[]> {
+  return db.select().from(destinations).orderBy(destinations.name);
+}
+
+export async function createRun(db: Db, row: { id: string; destination: string; trigger: string }): Promise<RunRow> {
+  const now = Date.now();
+  const [run] = await db
+    .insert(destinationRuns)
+    .values({ ...row, status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, finishedAt: null })
+    .onConflictDoUpdate({ target: destinationRuns.id, set: { status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, finishedAt: null } })
+    .returning();
+  await db.update(destinations).set({ lastRunAt: now }).where(eq(destinations.name, row.destination));
+  return run!;
+}
+
+export async function getRun(db: Db, id: string): Promise<RunRow | undefined> {
+  return db.query.destinationRuns.findFirst({ where: eq(destinationRuns.id, id) });
+}
+
+export async function listRuns(db: Db, destination: string, limit = 50): Promise<RunRow[]> {
+  return db.select().from(destinationRuns).where(eq(destinationRuns.destination, destination)).orderBy(desc(destinationRuns.startedAt)).limit(limit);
+}
+
+export async function updateRun(db: Db, id: string, set: Partial<Omit<RunRow, "id">>): Promise<void> {
+  await db.update(destinationRuns).set(set).where(eq(destinationRuns.id, id));
+}
+
+export async function exportPageFacts(d1: D1Database, afterId: string, limit: number, segment: string | undefined) {
+  const { results: ids } = await d1
+    .prepare(
+      segment
+        ? `SELECT p.id FROM profiles p JOIN memberships m ON m.profile_id = p.id AND m.segment_id = ?3 AND m.status = 'realized' WHERE p.id > ?1 ORDER BY p.id LIMIT ?2`
+        : `SELECT p.id FROM profiles p WHERE p.id > ?1 AND ?3 IS NULL ORDER BY p.id LIMIT ?2`,
+    )
+    .bind(afterId, limit, segment ?? null)
+    .all<{ id: string }>();
+  return ids.map((r) => r.id);
+}
+
+export interface ExportBundle {
+  profiles: { id: string; primary_namespace: string; primary_value: string; updated_at: number }[];
+  identities: { profile_id: string; namespace: string; value: string }[];
+  fragments: { profile_id: string; namespace: string; value: string; dataset: string; attributes: string; updated_at: number }[];
+}
+
+/** Everything needed to write one page of merged profiles, in one D1 batch. */
+export async function exportBundle(d1: D1Database, profileIds: readonly string[]): Promise<ExportBundle> {
+  const ids = JSON.stringify(profileIds);
+  const [profiles, identities, fragments] = await d1.batch<Record<string, any>>([
+    d1.prepare(`SELECT id, primary_namespace, primary_value, updated_at FROM profiles WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`).bind(ids),
+    d1.prepare(`SELECT profile_id, namespace, value FROM identities WHERE profile_id IN (SELECT value FROM json_each(?1)) ORDER BY namespace, value`).bind(ids),
+    d1
+      .prepare(
+        `SELECT i.profile_id, i.namespace, i.value, f.dataset, f.attributes, f.updated_at FROM identities i
+         JOIN fragments f ON f.identity_id = i.id WHERE i.profile_id IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(ids),
+  ]);
+  return { profiles: profiles!.results as ExportBundle["profiles"], identities: identities!.results as ExportBundle["identities"], fragments: fragments!.results as ExportBundle["fragments"] };
+}

@@ -1,0 +1,55 @@
+/**
+ * Where export files go: the bound R2 bucket, any S3-compatible store (AWS S3, Google
+ * Cloud Storage interoperability, MinIO, R2 over S3; SigV4 via aws4fetch), or Azure Blob
+ * Storage through a container SAS URL. Credentials come from Worker secrets by name.
+ */
+import { AwsClient } from "aws4fetch";
+import type { DestinationConfig } from "../../shared/schemas/destinations";
+import type { Bindings } from "../env";
+
+export interface ObjectStore {
+  put(key: string, body: Uint8Array<ArrayBuffer>, contentType: string): Promise<void>;
+}
+
+function secret(env: Bindings, name: string | undefined): string {
+  const value = name ? (env as unknown as Record<string, unknown>)[name] : undefined;
+  if (typeof value !== "string" || !value) throw new Error(`the Worker secret ${name ?? "(unnamed)"} is not set`);
+  return value;
+}
+
+const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
+
+export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore {
+  if (config.type === "r2") {
+    return {
+      async put(key, body, contentType) {
+        await env.FILES.put(key, body, { httpMetadata: { contentType } });
+      },
+    };
+  }
+  if (config.type === "s3") {
+    const client = new AwsClient({
+      accessKeyId: secret(env, config.credentials?.accessKeyId),
+      secretAccessKey: secret(env, config.credentials?.secretAccessKey),
+      service: "s3",
+      region: config.region === "auto" ? "us-east-1" : config.region,
+    });
+    const base = config.endpoint!.replace(/\/+$/, "");
+    return {
+      async put(key, body, contentType) {
+        // Path-style addressing works with every S3-compatible endpoint.
+        const res = await client.fetch(`${base}/${encodeURIComponent(config.bucket!)}/${encodeKey(key)}`, { method: "PUT", body, headers: { "content-type": contentType } });
+        if (!res.ok) throw new Error(`s3 PUT ${key}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+      },
+    };
+  }
+  const sas = new URL(secret(env, config.credentials?.sasUrl));
+  return {
+    async put(key, body, contentType) {
+      const url = new URL(sas);
+      url.pathname = `${sas.pathname.replace(/\/+$/, "")}/${encodeKey(key)}`;
+      const res = await fetch(url, { method: "PUT", body, headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType } });
+      if (!res.ok) throw new Error(`azure PUT ${key}: HTTP ${res.status}`);
+    },
+  };
+}
