@@ -7,6 +7,7 @@ import { handleBatchQueue, type BatchMessage } from "./batches/process";
 import type { Bindings } from "./env";
 import { graphWriter } from "./graph/writer";
 import { failRun, runExportPage, startDueExports, type ExportJob } from "./exports/run";
+import { PermanentStoreError } from "./exports/storage";
 import type { SegmentJob } from "./segments/jobs";
 
 export type Job = SegmentJob | ExportJob;
@@ -27,7 +28,7 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       console.error(`job ${message.body.kind} failed (attempt ${message.attempts}): ${reason}`);
-      if (message.attempts >= MAX_JOB_ATTEMPTS) {
+      if (message.attempts >= MAX_JOB_ATTEMPTS || err instanceof PermanentStoreError) {
         if (message.body.kind === "export-page") await failRun(env, message.body.runId, reason);
         message.ack();
       } else {

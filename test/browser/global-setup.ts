@@ -25,7 +25,8 @@ export default async function setup(project: TestProject) {
   await applyMigrations({ persistTo });
   const worker = await startWorker({
     persistTo,
-    vars: { TESSERA_ADMIN_KEY: E2E_ADMIN_KEY, TESSERA_SECRET: "e2e-server-secret", TESSERA_DEMO: "true" },
+    // S3_TEST_*: the credentials of the local S3-compatible server the export test starts.
+    vars: { TESSERA_ADMIN_KEY: E2E_ADMIN_KEY, TESSERA_SECRET: "e2e-server-secret", TESSERA_DEMO: "true", S3_TEST_KEY_ID: "S3RVER", S3_TEST_SECRET: "S3RVER" },
   });
   project.provide("workerUrl", worker.url);
   project.provide("adminKey", E2E_ADMIN_KEY);

@@ -7,6 +7,16 @@ import { AwsClient } from "aws4fetch";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
 import type { Bindings } from "../env";
 
+/** A store's refusal that retrying cannot fix (4xx other than 408/429): the run fails at once. */
+export class PermanentStoreError extends Error {}
+
+async function check(res: Response, what: string): Promise<void> {
+  if (res.ok) return;
+  const message = `${what}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`;
+  if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentStoreError(message);
+  throw new Error(message);
+}
+
 export interface ObjectStore {
   put(key: string, body: Uint8Array<ArrayBuffer>, contentType: string): Promise<void>;
 }
@@ -39,7 +49,7 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
       async put(key, body, contentType) {
         // Path-style addressing works with every S3-compatible endpoint.
         const res = await client.fetch(`${base}/${encodeURIComponent(config.bucket!)}/${encodeKey(key)}`, { method: "PUT", body, headers: { "content-type": contentType } });
-        if (!res.ok) throw new Error(`s3 PUT ${key}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+        await check(res, `s3 PUT ${key}`);
       },
     };
   }
@@ -49,7 +59,7 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
       const url = new URL(sas);
       url.pathname = `${sas.pathname.replace(/\/+$/, "")}/${encodeKey(key)}`;
       const res = await fetch(url, { method: "PUT", body, headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType } });
-      if (!res.ok) throw new Error(`azure PUT ${key}: HTTP ${res.status}`);
+      await check(res, `azure PUT ${key}`);
     },
   };
 }
