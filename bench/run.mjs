@@ -3,7 +3,8 @@
 // deterministic data set, measures, prints one table and writes bench/results/latest.json.
 // Requests go to 127.0.0.1 only, with bounded loops.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -15,7 +16,7 @@ import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
 const { values } = parseArgs({
   options: {
     profiles: { type: "string", default: "10000" },
-    only: { type: "string", default: "ingest,lookup,segments,merge,batch,widget" },
+    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,widget" },
     lookups: { type: "string", default: "2000" },
     "batch-rows": { type: "string", default: "100000" },
     clients: { type: "string", default: "2" },
@@ -56,7 +57,17 @@ async function concurrently(tasks, clients) {
 
 function serverTiming(headers) {
   const value = headers.get("server-timing") ?? "";
-  return { writerMs: Number(/writer;dur=([\d.]+)/.exec(value)?.[1] ?? NaN), statements: Number(/statements=(\d+)/.exec(value)?.[1] ?? NaN) };
+  const phases = Object.fromEntries([...value.matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+  return { writerMs: phases.writer ?? NaN, statements: Number(/statements=(\d+)/.exec(value)?.[1] ?? NaN), phases };
+}
+
+/** Median of each Server-Timing phase over calls, plus the rest of the call (HTTP, parsing, validation). */
+function phaseBreakdown(samples) {
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.phases)))];
+  const out = Object.fromEntries(names.map((n) => [n, median(samples.map((s) => s.phases[n] ?? 0))]));
+  out.outsideWriter = median(samples.map((s) => s.totalMs - (s.phases.writer ?? 0)));
+  out.total = median(samples.map((s) => s.totalMs));
+  return out;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -72,15 +83,19 @@ async function ingest(url) {
   const send = (kind, items) => {
     const calls = [];
     const statements = [];
+    const samples = [];
     for (let i = 0; i < items.length; i += 1000) {
       const chunk = items.slice(i, i + 1000);
       calls.push(async () => {
+        const started = performance.now();
         const res = await api(url, "POST", `/v1/${kind}`, { [kind]: chunk });
         if (res.status !== 200 || res.json.rejected.length) throw new Error(`${kind}: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
-        statements.push(serverTiming(res.headers).statements);
+        const timing = serverTiming(res.headers);
+        statements.push(timing.statements);
+        samples.push({ totalMs: performance.now() - started, phases: timing.phases });
       });
     }
-    return { calls, statements };
+    return { calls, statements, samples };
   };
   const rec = send("records", records);
   const recordSeconds = await concurrently(rec.calls, CLIENTS);
@@ -98,6 +113,8 @@ async function ingest(url) {
     eventsPerSecond: Math.round(events.length / eventSeconds),
     statementsPerEventCall: median(ev.statements),
     statementsPerRecordCall: median(rec.statements),
+    eventCallMs: phaseBreakdown(ev.samples),
+    recordCallMs: phaseBreakdown(rec.samples),
     baseline: {
       recordsPerSecond: Math.round(records.length / baseRecordSeconds),
       eventsPerSecond: Math.round(events.length / baseEventSeconds),
@@ -182,6 +199,49 @@ async function segments(url) {
   };
 }
 
+/** The transport floor: GET /health through the same local server, same clients. */
+async function httpFloor(url) {
+  const samples = [];
+  for (let i = 0; i < 30; i++) await fetch(`${url}/health`).then((r) => r.arrayBuffer());
+  await concurrently(
+    Array.from({ length: 1000 }, () => async () => {
+      const started = performance.now();
+      await fetch(`${url}/health`).then((r) => r.arrayBuffer());
+      samples.push(performance.now() - started);
+    }),
+    CLIENTS,
+  );
+  results.httpFloor = percentiles(samples);
+}
+
+/** Export every profile to the bound R2 bucket; profiles per second. */
+async function exportRun(url) {
+  await api(url, "PUT", "/v1/destinations/bench-r2", { type: "r2", schedule: "manual", includeNoConsent: true });
+  const started = performance.now();
+  const { runId } = (await api(url, "POST", "/v1/destinations/bench-r2/runs")).json;
+  let run;
+  const deadline = Date.now() + 60 * 60_000;
+  do {
+    await new Promise((r) => setTimeout(r, 500));
+    run = (await api(url, "GET", "/v1/destinations/bench-r2/runs")).json.items.find((r) => r.runId === runId);
+  } while (run.status !== "completed" && run.status !== "failed" && Date.now() < deadline);
+  const seconds = (performance.now() - started) / 1000;
+  results.export = { status: run.status, profiles: run.profiles, parts: run.parts.length, seconds: Number(seconds.toFixed(1)), profilesPerSecond: Math.round(run.profiles / seconds), error: run.error };
+}
+
+/** D1's file size over profiles: what a profile costs in storage. */
+function storage(persistTo) {
+  const files = readdirSync(persistTo, { recursive: true })
+    .map((f) => path.join(persistTo, String(f)))
+    .filter((f) => /\.sqlite(-wal)?$/.test(f) && f.includes(`${path.sep}d1${path.sep}`));
+  const bytes = files.map((f) => statSync(f).size).reduce((a, b) => a + b, 0);
+  const main = files.filter((f) => f.endsWith(".sqlite")).sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  const db = new DatabaseSync(main, { readOnly: true });
+  const count = Number(db.prepare("SELECT count(*) AS n FROM profiles").get().n);
+  db.close();
+  results.storage = { d1Bytes: bytes, profiles: count, bytesPerProfile: count ? Math.round(bytes / count) : null };
+}
+
 async function merge(url) {
   results.merge = {};
   for (const k of [2, 10, 25]) {
@@ -249,12 +309,22 @@ function printTable() {
     }
     rows.push(["lookups/s", l.perSecond, "", ""]);
   }
+  if (results.httpFloor) rows.push(["HTTP floor: GET /health p50 / p99 ms", `${results.httpFloor.p50} / ${results.httpFloor.p99}`, "", "(local dev server)"]);
+  if (i?.eventCallMs) {
+    const b = i.eventCallMs;
+    rows.push(["1,000-event call, median ms: total", b.total.toFixed(0), "", ""]);
+    rows.push(["  outside the writer (HTTP, JSON, validation)", b.outsideWriter.toFixed(0), "", ""]);
+    if (b.validate !== undefined) rows.push(["    of which item validation in the Worker", b.validate.toFixed(0), "", ""]);
+    for (const k of ["checks", "load", "apply", "build", "write", "segments"]) if (b[k] !== undefined) rows.push([`  writer: ${k}`, b[k].toFixed(0), "", ""]);
+  }
   const sg = results.segments;
   if (sg) {
     rows.push([`segment over ${sg.profiles} profiles (background s)`, sg.backgroundSeconds, "", `size ${sg.size}`]);
     rows.push(["streaming segment cost per 1,000-event call (ms)", sg.streamingMsPer1000EventCall, "", `call ${sg.callMsPer1000EventCall} ms`]);
   }
   for (const [k, m] of Object.entries(results.merge ?? {})) rows.push([`merge two graphs of ${k.slice(1)} (ms, statements)`, `${m.medianMs} ms, ${m.statements}`, "", ""]);
+  if (results.export) rows.push([`export ${results.export.profiles} profiles to R2 (profiles/s)`, results.export.profilesPerSecond, "", `${results.export.seconds} s`]);
+  if (results.storage?.bytesPerProfile) rows.push(["D1 bytes per profile (all tables, indexes)", results.storage.bytesPerProfile, "", `${(results.storage.d1Bytes / 1e6).toFixed(0)} MB`]);
   if (results.batch) rows.push([`batch file ${results.batch.rows} rows (rows/s)`, results.batch.rowsPerSecond, "", `${results.batch.seconds} s`]);
   if (results.widget) rows.push(["widget.js gzip bytes (budget 15,360)", results.widget.gzipBytes, "", ""]);
   const widths = [52, 18, 16, 10];
@@ -275,8 +345,15 @@ try {
   if (ONLY.has("lookup")) await lookup(worker.url);
   if (ONLY.has("segments")) await segments(worker.url);
   if (ONLY.has("merge")) await merge(worker.url);
+  if (ONLY.has("export")) await exportRun(worker.url);
+  if (ONLY.has("lookup")) await httpFloor(worker.url);
   if (ONLY.has("batch")) await batch(worker.url);
   if (ONLY.has("widget")) widget();
+  try {
+    storage(persistTo);
+  } catch (err) {
+    results.storage = { error: String(err) };
+  }
   const baseline = results.baselineDb;
   delete results.baselineDb;
   baseline?.close();

@@ -51,16 +51,38 @@ function blockedPattern(entry: string): RegExp | undefined {
   }
 }
 
+interface BlockList {
+  exact: Set<string>;
+  patterns: RegExp[];
+}
+
+function compileBlockList(entries: readonly string[]): BlockList {
+  const list: BlockList = { exact: new Set(), patterns: [] };
+  for (const entry of entries) {
+    const pattern = blockedPattern(entry);
+    if (pattern) list.patterns.push(pattern);
+    else list.exact.add(entry.toLowerCase());
+  }
+  return list;
+}
+
+// Compiled once: ingest checks every identity of every item against these.
+const DEFAULT_BLOCK_LIST = compileBlockList(DEFAULT_BLOCKED_VALUES);
+const compiledExtras = new WeakMap<readonly string[], BlockList>();
+
+function matches(list: BlockList, candidate: string, trimmed: string): boolean {
+  return list.exact.has(candidate) || list.patterns.some((p) => p.test(candidate) || p.test(trimmed));
+}
+
 /** Whether a value is junk under the defaults plus the namespace's own list. */
 export function isBlocked(value: string, extra: readonly string[] = []): boolean {
-  const candidate = value.trim().toLowerCase();
-  for (const entry of [...DEFAULT_BLOCKED_VALUES, ...extra]) {
-    const pattern = blockedPattern(entry);
-    if (pattern ? pattern.test(candidate) || pattern.test(value.trim()) : candidate === entry.toLowerCase()) {
-      return true;
-    }
-  }
-  return false;
+  const trimmed = value.trim();
+  const candidate = trimmed.toLowerCase();
+  if (matches(DEFAULT_BLOCK_LIST, candidate, trimmed)) return true;
+  if (extra.length === 0) return false;
+  let list = compiledExtras.get(extra);
+  if (!list) compiledExtras.set(extra, (list = compileBlockList(extra)));
+  return matches(list, candidate, trimmed);
 }
 
 export function isValidBlockedEntry(entry: string): boolean {

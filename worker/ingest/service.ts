@@ -48,7 +48,7 @@ export interface IngestOutcomes {
   outcomes: ItemOutcome[];
   profiles: string[];
   /** What the writer did: D1 statements in its batch and milliseconds inside it. */
-  cost: { statements: number; writerMs: number; phases: Record<string, number> };
+  cost: { statements: number; writerMs: number; validateMs: number; phases: Record<string, number> };
 }
 
 /** Validates and stores items; never throws for a bad item unless `atomic`. */
@@ -60,13 +60,14 @@ export async function ingestItems(
 ): Promise<IngestOutcomes> {
   const byIndex = new Map<number, ItemOutcome>();
   const good: NormalizedItem[] = [];
+  const validationStarted = performance.now();
   for (const raw of items) {
     const validate = raw.kind === "events" ? validateEvent : validateRecord;
     const result = validate(raw.value, raw.index, ctx, raw.defaultEventId);
     if (result.ok) good.push(result.item);
     else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
   }
-  const cost = { statements: 0, writerMs: 0, phases: {} as Record<string, number> };
+  const cost = { statements: 0, writerMs: 0, validateMs: performance.now() - validationStarted, phases: {} as Record<string, number> };
   if (options.atomic && byIndex.size > 0) {
     return { outcomes: items.map((it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], cost };
   }

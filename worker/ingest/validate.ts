@@ -39,6 +39,7 @@ export function attributeDepth(value: unknown): number {
 }
 
 const schemaCache = new WeakMap<object, Validator>();
+const encoder = new TextEncoder();
 
 function schemaErrors(dataset: DatasetRow, instance: unknown): ErrorDetail[] {
   if (!dataset.schema) return [];
@@ -86,7 +87,9 @@ function normalizeIdentities(ctx: ValidationContext, raw: { namespace: string; i
 
 function preflight(raw: unknown, ctx: ValidationContext): Result | undefined {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("invalid_request", "an item must be a JSON object");
-  const bytes = new TextEncoder().encode(JSON.stringify(raw)).length;
+  // UTF-8 is at most 3 bytes per UTF-16 unit: only encode when the item could be too large.
+  const text = JSON.stringify(raw);
+  const bytes = text.length * 3 <= INGEST_LIMITS.itemBytes ? text.length : encoder.encode(text).length;
   if (bytes > INGEST_LIMITS.itemBytes) {
     return fail("item_too_large", `an item is at most ${INGEST_LIMITS.itemBytes} bytes of JSON (this one is ${bytes})`);
   }

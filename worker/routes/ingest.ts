@@ -13,7 +13,7 @@ const tags = ["Ingest"];
 function respond<C extends Context<AppEnv>>(c: C, result: Awaited<ReturnType<typeof ingest>>) {
   const { cost, ...body } = result;
   const phases = Object.entries(cost.phases).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
-  c.header("Server-Timing", [`writer;dur=${cost.writerMs.toFixed(1)}`, ...phases, `d1;desc="statements=${cost.statements}"`].join(", "));
+  c.header("Server-Timing", [`validate;dur=${cost.validateMs.toFixed(1)}`, `writer;dur=${cost.writerMs.toFixed(1)}`, ...phases, `d1;desc="statements=${cost.statements}"`].join(", "));
   return c.json(body, 200);
 }
 const AtomicQuery = z.object({
