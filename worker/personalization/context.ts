@@ -26,7 +26,7 @@ import { graphWriter } from "../graph/writer";
 import { cached } from "../lib/isolate-cache";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { fragmentsOf } from "../profiles/service";
-import { evaluate, eventNeeds } from "../segments/rules";
+import { evaluate, eventNeedsOf } from "../segments/rules";
 
 export interface VisitorContextBody {
   device: string;
@@ -85,15 +85,9 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
   }
 
   const publicSegments = (await cached("segments:defs", () => loadSegmentDefs(env.DB), 2_000)).filter((s) => s.public);
-  const types = new Set<string>();
-  let window: number | undefined = 0;
-  for (const s of publicSegments) {
-    const needs = eventNeeds(s.rule);
-    needs.types.forEach((t) => types.add(t));
-    if (needs.any) window = needs.windowMs === undefined || window === undefined ? undefined : Math.max(window, needs.windowMs);
-  }
   const now = Date.now();
-  const own = await deviceOwnData(env.DB, device, [...types], window === undefined ? 0 : now - window);
+  const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
+  const own = await deviceOwnData(env.DB, device, needs.types, needs.since);
   const attributes = mergeFragments(
     own.fragments.map((f) => ({ dataset: f.dataset, namespace: "device", value: device, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at })),
     DEFAULT_POLICY,

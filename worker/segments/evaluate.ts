@@ -5,7 +5,7 @@
  */
 import { loadProfileFacts, membershipWriteStatements, recheckUpdateStatements, type SegmentDef } from "../db/queries/segments";
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput } from "../profiles/merge";
-import { evaluate, eventNeeds, type RuleEvent } from "./rules";
+import { evaluate, eventNeedsOf, type RuleEvent } from "./rules";
 
 export interface EvaluationResult {
   statements: D1PreparedStatement[];
@@ -20,14 +20,8 @@ export async function evaluateSegments(
   now: number,
 ): Promise<EvaluationResult> {
   if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0 };
-  const types = new Set<string>();
-  let window: number | undefined = 0;
-  for (const s of segments) {
-    const needs = eventNeeds(s.rule);
-    needs.types.forEach((t) => types.add(t));
-    if (needs.any) window = needs.windowMs === undefined || window === undefined ? undefined : Math.max(window, needs.windowMs);
-  }
-  const facts = await loadProfileFacts(d1, profileIds, types.size ? { types: [...types], since: window === undefined ? 0 : now - window } : undefined);
+  const needs = eventNeedsOf(segments.map((s) => s.rule), now);
+  const facts = await loadProfileFacts(d1, profileIds, needs.types.length ? needs : undefined);
 
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of facts.fragments) {

@@ -162,3 +162,15 @@ export function eventNeeds(rule: Rule): { types: Set<string>; windowMs: number |
   walk(rule);
   return { types, windowMs: any ? windowMs : 0, any };
 }
+
+/** The event types and the earliest event time several rules need to be evaluated at `now`. */
+export function eventNeedsOf(rules: readonly Rule[], now: number): { types: string[]; since: number } {
+  const types = new Set<string>();
+  let window: number | undefined = 0;
+  for (const rule of rules) {
+    const needs = eventNeeds(rule);
+    needs.types.forEach((t) => types.add(t));
+    if (needs.any) window = needs.windowMs === undefined || window === undefined ? undefined : Math.max(window, needs.windowMs);
+  }
+  return { types: [...types], since: window === undefined ? 0 : now - window };
+}

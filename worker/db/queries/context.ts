@@ -11,7 +11,8 @@ export async function deviceOwnData(d1: D1Database, device: string, types: strin
   const [fragments, events] = await d1.batch<Record<string, any>>([
     d1.prepare(`SELECT dataset, attributes, updated_at FROM fragments WHERE identity_id = ${id}`).bind(device),
     d1
-      .prepare(`SELECT type, at, data FROM events WHERE identity_id = ${id} AND type IN (SELECT value FROM json_each(?2)) AND at >= ?3`)
+      // +type: use the (identity_id, at) index, never a scan of every event of that type.
+      .prepare(`SELECT type, at, data FROM events WHERE identity_id = ${id} AND +type IN (SELECT value FROM json_each(?2)) AND at >= ?3`)
       .bind(device, JSON.stringify(types), since),
   ]);
   return { fragments: fragments!.results as DeviceData["fragments"], events: events!.results as DeviceData["events"] };

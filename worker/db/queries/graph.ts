@@ -5,7 +5,7 @@
  */
 import { identityKey } from "../../../shared/identity/normalize";
 import { linkKey, type GraphWorkspace, type IdentityRef, type IdentityState, type LinkState } from "../../graph/workspace";
-import { bulk } from "./json-chunks";
+import { bulk, jsonColumns } from "./json-chunks";
 
 interface IdentityRow {
   id: number;
@@ -145,8 +145,7 @@ export function graphWriteStatements(
     ...bulk(
       d1,
       `INSERT INTO identities (id, namespace, value, profile_id, first_seen, last_seen)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+       SELECT ${jsonColumns(6)}
        FROM json_each(?1) WHERE true
        ON CONFLICT(id) DO UPDATE SET profile_id = excluded.profile_id,
          first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
@@ -176,7 +175,7 @@ export function graphWriteStatements(
     ...bulk(
       d1,
       `DELETE FROM links WHERE (a_id, b_id) IN (
-         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+         SELECT ${jsonColumns(2)} FROM json_each(?1))`,
       deletedLinkRows,
     ),
   );
@@ -189,8 +188,7 @@ export function graphWriteStatements(
     ...bulk(
       d1,
       `INSERT INTO links (a_id, b_id, dataset, first_seen, last_seen, applied)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+       SELECT ${jsonColumns(6)}
        FROM json_each(?1) WHERE true
        ON CONFLICT(a_id, b_id) DO UPDATE SET first_seen = excluded.first_seen,
          last_seen = excluded.last_seen, applied = excluded.applied`,
@@ -241,15 +239,14 @@ export function graphWriteStatements(
     ...bulk(
       d1,
       `INSERT INTO graph_history (id, at, kind, cause, identities, profiles)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+       SELECT ${jsonColumns(6)}
        FROM json_each(?1)`,
       historyRows,
     ),
     ...bulk(
       d1,
       `INSERT OR IGNORE INTO graph_history_profiles (history_id, profile_id)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)`,
+       SELECT ${jsonColumns(2)} FROM json_each(?1)`,
       historyProfileRows,
     ),
   );

@@ -1,5 +1,5 @@
 /** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
-import { bulk } from "./json-chunks";
+import { bulk, jsonColumns } from "./json-chunks";
 
 export async function findSuppressed(d1: D1Database, hashes: readonly string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
@@ -60,7 +60,7 @@ export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, 
     ...bulk(
       d1,
       `INSERT INTO fragments (dataset, identity_id, attributes, updated_at)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+       SELECT ${jsonColumns(4)}
        FROM json_each(?1) WHERE true
        ON CONFLICT(dataset, identity_id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
       rows,
@@ -68,7 +68,7 @@ export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, 
     ...bulk(
       d1,
       `DELETE FROM attribute_index WHERE (identity_id, dataset) IN (
-         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+         SELECT ${jsonColumns(2)} FROM json_each(?1))`,
       keys,
     ),
     // Leaves of the attribute tree (arrays count as leaves), for `attr.<path>=` search.
@@ -93,8 +93,7 @@ export function eventInsertStatements(d1: D1Database, rows: readonly unknown[][]
   return bulk(
     d1,
     `INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at)
-     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
-            json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]')
+     SELECT ${jsonColumns(7)}
      FROM json_each(?1)`,
     rows,
   );

@@ -27,3 +27,8 @@ export function jsonChunks(rows: readonly unknown[]): string[] {
 export function bulk(d1: D1Database, sql: string, rows: readonly unknown[]): D1PreparedStatement[] {
   return jsonChunks(rows).map((chunk) => d1.prepare(sql).bind(chunk));
 }
+
+/** `json_extract(value, '$[0]'), …` for the first `n` fields of each JSON row. */
+export function jsonColumns(n: number): string {
+  return Array.from({ length: n }, (_, i) => `json_extract(value, '$[${i}]')`).join(", ");
+}

@@ -188,7 +188,8 @@ export async function profileTimeline(d1: D1Database, profileId: string, f: Time
     binds.push(value);
     return `?${binds.length}`;
   };
-  if (f.type) where.push(`e.type = ${bind(f.type)}`);
+  // +e.type: the profile's own events (identity index), not every event of the type.
+  if (f.type) where.push(`+e.type = ${bind(f.type)}`);
   if (f.from !== undefined) where.push(`e.at >= ${bind(f.from)}`);
   if (f.to !== undefined) where.push(`e.at < ${bind(f.to)}`);
   if (f.before) where.push(`(e.at, e.id) < (${bind(f.before.at)}, ${bind(f.before.id)})`);

@@ -3,7 +3,7 @@ import type { Rule } from "../../../shared/schemas/segments";
 import { invalidate } from "../../lib/isolate-cache";
 import type { Db } from "../client";
 import { segments } from "../schema";
-import { bulk } from "./json-chunks";
+import { bulk, jsonColumns } from "./json-chunks";
 
 export type SegmentRow = typeof segments.$inferSelect;
 
@@ -105,8 +105,13 @@ export async function loadProfileFacts(
     statements.push(
       d1
         .prepare(
-          `SELECT i.profile_id, e.type, e.at, e.data FROM identities i JOIN events e ON e.identity_id = i.id
-           WHERE i.profile_id IN (SELECT value FROM json_each(?1)) AND e.type IN (SELECT value FROM json_each(?2)) AND e.at >= ?3`,
+          // Start from the profiles (CROSS JOIN fixes the order) and keep the type filter off
+          // the (type, at) index (+e.type): otherwise SQLite may scan every recent event of
+          // that type in the database — measured: 200 ms per call at 100k profiles.
+          `SELECT i.profile_id, e.type, e.at, e.data FROM json_each(?1) p
+           CROSS JOIN identities i ON i.profile_id = p.value
+           CROSS JOIN events e ON e.identity_id = i.id
+           WHERE +e.type IN (SELECT value FROM json_each(?2)) AND e.at >= ?3`,
         )
         .bind(ids, JSON.stringify(events.types), events.since),
     );
@@ -124,7 +129,7 @@ export function membershipWriteStatements(d1: D1Database, rows: readonly unknown
   return bulk(
     d1,
     `INSERT INTO memberships (segment_id, profile_id, status, since, recheck_at)
-     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')
+     SELECT ${jsonColumns(5)}
      FROM json_each(?1) WHERE true
      ON CONFLICT(segment_id, profile_id) DO UPDATE SET status = excluded.status, since = excluded.since, recheck_at = excluded.recheck_at`,
     rows,
