@@ -100,19 +100,22 @@ export class TesseraConsole extends LitElement {
   }
 
   private load(tab: Tab = this.tab) {
+    clearTimeout(this.searchTimer);
     this.tab = tab;
     this.data = undefined;
     this.selected = undefined;
     return this.attempt(async () => {
-      if (tab === "profiles") this.data = await this.api("/v1/profiles?limit=20");
-      if (tab === "dashboard") this.data = await this.api("/v1/metrics/profiles");
-      if (tab === "batches") this.data = await this.api("/v1/batches?limit=50");
-      if (tab === "segments") this.data = await this.api("/v1/segments");
+      let path: string;
       if (tab === "reports") {
         const to = new Date();
         const from = new Date(to.getTime() - 30 * 86_400_000);
-        this.data = await this.api(`/v1/reports/messages?from=${from.toISOString().slice(0, 10)}&to=${to.toISOString().slice(0, 10)}&groupBy=day`);
+        path = `/v1/reports/messages?from=${from.toISOString().slice(0, 10)}&to=${to.toISOString().slice(0, 10)}&groupBy=day`;
+      } else {
+        path = { profiles: "/v1/profiles?limit=20", dashboard: "/v1/metrics/profiles", batches: "/v1/batches?limit=50", segments: "/v1/segments" }[tab];
       }
+      const value = await this.api(path);
+      // A slow answer for a tab the user has left must not land in another tab's view.
+      if (this.tab === tab) this.data = value;
     });
   }
 
@@ -127,7 +130,8 @@ export class TesseraConsole extends LitElement {
   private search(q: string) {
     clearTimeout(this.searchTimer);
     this.searchTimer = setTimeout(() => this.attempt(async () => {
-      this.data = await this.api(`/v1/profiles?limit=20${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+      const value = await this.api(`/v1/profiles?limit=20${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+      if (this.tab === "profiles") this.data = value;
     }), 200);
   }
 
