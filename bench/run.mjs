@@ -341,13 +341,30 @@ try {
   await applyMigrations({ persistTo });
   worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" } });
   for (const [name, kind] of BENCH_DATASETS) await api(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
-  if (ONLY.has("ingest")) await ingest(worker.url);
-  if (ONLY.has("lookup")) await lookup(worker.url);
-  if (ONLY.has("segments")) await segments(worker.url);
-  if (ONLY.has("merge")) await merge(worker.url);
-  if (ONLY.has("export")) await exportRun(worker.url);
-  if (ONLY.has("lookup")) await httpFloor(worker.url);
-  if (ONLY.has("batch")) await batch(worker.url);
+  // Each step is timed and saved as it completes: a failing step is recorded, not fatal.
+  const steps = [
+    ["ingest", () => ingest(worker.url)],
+    ["lookup", () => lookup(worker.url)],
+    ["segments", () => segments(worker.url)],
+    ["merge", () => merge(worker.url)],
+    ["export", () => exportRun(worker.url)],
+    ["lookup", () => httpFloor(worker.url)],
+    ["batch", () => batch(worker.url)],
+  ];
+  results.stepSeconds = {};
+  for (const [name, run] of steps) {
+    if (!ONLY.has(name)) continue;
+    const started = performance.now();
+    try {
+      await run();
+    } catch (err) {
+      (results.errors ??= []).push(`${name}: ${err instanceof Error ? `${err.message} ${err.cause?.message ?? ""}` : String(err)}`);
+      console.error(`bench: step ${name} failed: ${results.errors.at(-1)}`);
+    }
+    results.stepSeconds[name] = Number(((performance.now() - started) / 1000 + (results.stepSeconds[name] ?? 0)).toFixed(1));
+    mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+    writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify({ ...results, baselineDb: undefined }, null, 2));
+  }
   if (ONLY.has("widget")) widget();
   try {
     storage(persistTo);
@@ -358,6 +375,8 @@ try {
   delete results.baselineDb;
   baseline?.close();
   printTable();
+  if (results.errors) console.log(`\nfailed steps:\n  ${results.errors.join("\n  ")}`);
+  console.log(`step seconds: ${JSON.stringify(results.stepSeconds)}`);
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
   console.log("\nwritten: bench/results/latest.json");

@@ -11,7 +11,6 @@
  *   allow-listed attributes.
  * Only allow-listed attribute paths ever leave; only public segments are named.
  */
-import { identityKey } from "../../shared/identity/normalize";
 import { isPlainObject } from "../../shared/merge-patch";
 import { deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
@@ -97,4 +96,3 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
   return { device, known: false, segments, attributes: allowListed(attributes, paths) };
 }
 
-export { identityKey };

@@ -2,7 +2,6 @@
  * Reading one merged profile: load the bundle (one D1 round trip), apply the merge
  * policy, shape the response, and give it a strong ETag.
  */
-import { identityKey } from "../../shared/identity/normalize";
 import type { Db } from "../db/client";
 import { linksAmong, profileHistory } from "../db/queries/graph";
 import { findMergePolicy, toPolicy } from "../db/queries/merge-policies";
@@ -104,4 +103,3 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
-export { identityKey };

@@ -4,7 +4,7 @@
  *   (one queue message per page, so any number of profiles fits the limits);
  * - the cron job re-evaluates memberships whose time window may have moved.
  */
-import { countProfiles, dueRechecks, getSegment, loadSegmentDefs, profilePage, setSegmentProgress } from "../db/queries/segments";
+import { dueRechecks, getSegment, loadSegmentDefs, profilePage, setSegmentProgress } from "../db/queries/segments";
 import { createDb } from "../db/client";
 import type { Bindings } from "../env";
 import { evaluateSegments } from "./evaluate";
@@ -42,4 +42,3 @@ export async function runRechecks(env: Bindings, now = Date.now(), limit = 500):
   return ids.length;
 }
 
-export { countProfiles };

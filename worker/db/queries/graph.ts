@@ -4,7 +4,7 @@
  * `GraphWorkspace` changed.
  */
 import { identityKey } from "../../../shared/identity/normalize";
-import { linkKey, type GraphWorkspace, type IdentityRef, type IdentityState, type LinkState } from "../../graph/workspace";
+import { type GraphWorkspace, type IdentityRef, type IdentityState, type LinkState } from "../../graph/workspace";
 import { bulk, jsonColumns } from "./json-chunks";
 
 interface IdentityRow {
@@ -55,24 +55,6 @@ export async function loadGraph(
   );
   const byId = new Map<number, IdentityState>();
   for (const batch of identityBatches) for (const row of batch.results) byId.set(row.id, toIdentityState(row));
-  return { identities: [...byId.values()], links: await loadLinksAmong(d1, byId) };
-}
-
-/** Whole profiles by id. */
-export async function loadProfilesGraph(
-  d1: D1Database,
-  profileIds: readonly string[],
-): Promise<{ identities: IdentityState[]; links: LinkState[] }> {
-  const batches = await d1.batch<IdentityRow>(
-    bulk(
-      d1,
-      `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities
-       WHERE profile_id IN (SELECT value FROM json_each(?1))`,
-      profileIds,
-    ),
-  );
-  const byId = new Map<number, IdentityState>();
-  for (const batch of batches) for (const row of batch.results) byId.set(row.id, toIdentityState(row));
   return { identities: [...byId.values()], links: await loadLinksAmong(d1, byId) };
 }
 
@@ -253,7 +235,6 @@ export function graphWriteStatements(
   return statements;
 }
 
-export { linkKey };
 
 // ---- reads for the API ---------------------------------------------------------------
 
