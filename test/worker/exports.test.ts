@@ -84,6 +84,5 @@ describe("exports to R2", () => {
     expect(s3.json.config.credentials).toEqual({ accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" });
     const missing = await call("PUT", "/v1/destinations/bad", { body: { type: "s3", schedule: "manual" } });
     expect(missing.status).toBe(400);
-    // Without the secrets set, the run fails with a clear reason instead of exporting nowhere.
   });
 });

@@ -79,7 +79,7 @@ async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Princi
   }
   const hash = await hashKey(presented);
   const adminKey = c.env.TESSERA_ADMIN_KEY;
-  if (adminKey && hash === (await hashKey(adminKey))) {
+  if (adminKey && hash === (await adminKeyHash(adminKey))) {
     return { keyId: "admin", kind: "secret", scopes: ["admin"], origins: [] };
   }
   const row = await findApiKeyByHash(c.var.db, hash);
@@ -90,6 +90,13 @@ async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Princi
     scopes: row.scopes.filter(isScope),
     origins: row.origins,
   };
+}
+
+/** The admin secret's hash, computed once per isolate (not on every request). */
+let adminHash: { key: string; hash: Promise<string> } | undefined;
+function adminKeyHash(key: string): Promise<string> {
+  if (adminHash?.key !== key) adminHash = { key, hash: hashKey(key) };
+  return adminHash.hash;
 }
 
 /** The page's origin: the Origin header, or (same-origin GETs omit it) the Referer's. */

@@ -90,7 +90,8 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
     return;
   }
 
-  const dataset = (await validationContext(env, db, "rows", batch.createdAt)).datasets.get(batch.dataset);
+  const ctx = await validationContext(env, db, "rows", batch.createdAt);
+  const dataset = ctx.datasets.get(batch.dataset);
   const errors: { line: number; error: unknown }[] = [];
   const items: RawItem[] = [];
   parsed.rows.forEach((row, index) => {
@@ -108,7 +109,6 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
 
   let ingested = 0;
   if (items.length > 0) {
-    const ctx = await validationContext(env, db, "rows", batch.createdAt);
     const { outcomes } = await ingestItems(env, ctx, items, { atomic: false, receivedAt: batch.createdAt });
     for (const outcome of outcomes) {
       if (outcome.status === "rejected") errors.push({ line: parsed.rows[outcome.index]!.line, error: outcome.error });

@@ -64,6 +64,17 @@ export interface IdentityRef {
   value: string;
 }
 
+/**
+ * The identity an item is anchored on: highest namespace priority, then the smallest key.
+ * Ingest links an item's identities to it (a star) and files its event under it.
+ */
+export function highestPriority<T extends IdentityRef & { key?: string }>(identities: readonly T[], rules: GraphRules): T & { key: string } {
+  const keyOf = (i: T) => i.key ?? identityKey(i.namespace, i.value);
+  const priority = (i: T) => rules.namespaces.get(i.namespace)?.priority ?? 0;
+  const best = [...identities].sort((x, y) => priority(y) - priority(x) || (keyOf(x) < keyOf(y) ? -1 : 1))[0]!;
+  return { ...best, key: keyOf(best) };
+}
+
 export function linkKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
@@ -393,12 +404,9 @@ export class GraphWorkspace {
   }
 
   private bestByPriority(keys: string[]): string {
-    return [...keys].sort(
-      (x, y) =>
-        this.nsRules(this.identities.get(y)!.namespace).priority - this.nsRules(this.identities.get(x)!.namespace).priority ||
-        (x < y ? -1 : 1),
-    )[0]!;
+    return highestPriority(keys.map((k) => this.identities.get(k)!), this.rules).key;
   }
+
 
   /** Negative when `x` is the better profile anchor: priority, then oldest, then key. */
   private compareAnchors(x: string, y: string): number {

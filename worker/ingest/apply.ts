@@ -14,22 +14,13 @@ import {
   loadFragments,
 } from "../db/queries/ingest";
 import type { Bindings } from "../env";
-import { GraphWorkspace, type GraphRules, type IdentityRef } from "../graph/workspace";
+import { GraphWorkspace, highestPriority, type GraphRules } from "../graph/workspace";
 import { suppressionHasher } from "../privacy/suppression";
 import { loadNameFragments, NAME_KEYS, profileNameStatements } from "../db/queries/profile-names";
 import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../profiles/merge";
 import { loadSegmentDefs } from "../db/queries/segments";
 import { evaluateSegments } from "../segments/evaluate";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
-
-/** The identity an event belongs to: its highest-priority one (it follows it through splits). */
-export function eventAnchor(identities: readonly IdentityRef[], rules: GraphRules): IdentityRef {
-  return [...identities].sort(
-    (x, y) =>
-      (rules.namespaces.get(y.namespace)?.priority ?? 0) - (rules.namespaces.get(x.namespace)?.priority ?? 0) ||
-      (identityKey(x.namespace, x.value) < identityKey(y.namespace, y.value) ? -1 : 1),
-  )[0]!;
-}
 
 export interface IngestApplied {
   outcomes: ItemOutcome[];
@@ -116,13 +107,12 @@ export async function applyIngest(env: Bindings, command: IngestCommand, rules: 
       });
       anchors.set(item.index, key);
     } else if (item.kind === "event") {
-      const anchor = eventAnchor(item.identities, rules);
-      const key = identityKey(anchor.namespace, anchor.value);
+      // An event belongs to its highest-priority identity: it follows it through splits.
+      const key = highestPriority(item.identities, rules).key;
       events.push({ item, anchor: key });
       anchors.set(item.index, key);
     } else {
-      const anchor = eventAnchor(item.identities, rules);
-      anchors.set(item.index, identityKey(anchor.namespace, anchor.value));
+      anchors.set(item.index, highestPriority(item.identities, rules).key);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
 import type { Db } from "../db/client";
-import { listDatasets } from "../db/queries/datasets";
+import { cachedDatasets } from "../db/queries/datasets";
 import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter } from "../graph/writer";
@@ -39,7 +39,7 @@ export function itemsOf(body: unknown, kind: IngestKind): unknown[] {
 }
 
 export async function validationContext(env: Bindings, db: Db, listName: string, now = Date.now()): Promise<ValidationContext> {
-  const [identity, datasets] = await Promise.all([loadIdentityConfig(db, env.TESSERA_PHONE_REGION), listDatasets(db)]);
+  const [identity, datasets] = await Promise.all([loadIdentityConfig(db, env.TESSERA_PHONE_REGION), cachedDatasets(db)]);
   return { identity, datasets: new Map(datasets.map((d) => [d.name, d])), now, listName };
 }
 

@@ -3,6 +3,7 @@
  * request (namespaces, graph settings, merge policies). Each D1 round trip from the edge
  * to the primary costs milliseconds; this saves two or three per lookup.
  *
+ * (Datasets too: every ingest call validates against them.)
  * Writes through the API clear the entry in the isolate that made them, so a client sees
  * its own change at once; other isolates see it within TTL_MS. Keys are never cached:
  * a deleted key must stop working at once.
@@ -26,4 +27,4 @@ export function invalidate(...keys: string[]): void {
   for (const key of keys) entries.delete(key);
 }
 
-export const CACHE_KEYS = { identityConfig: "identity-config", mergePolicies: "merge-policies" } as const;
+export const CACHE_KEYS = { identityConfig: "identity-config", mergePolicies: "merge-policies", datasets: "datasets" } as const;

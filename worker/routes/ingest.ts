@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { EventsBody, IngestResult, RecordsBody } from "../../shared/schemas/ingest";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { ingest } from "../ingest/service";
+import { ingest, type IngestKind } from "../ingest/service";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -21,26 +21,23 @@ const AtomicQuery = z.object({
 });
 const ok = { description: "Per-item outcome", content: { "application/json": { schema: IngestResult } } };
 
-export const ingestRouter = createRouter()
-  .openapi(
-    scopedRoute("ingest", {
-      method: "post",
-      path: "/events",
-      tags,
-      summary: "Ingest one event or up to 1,000 (`{ events: [...] }`)",
-      request: { query: AtomicQuery, body: jsonBody(EventsBody) },
-      responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
-    }),
-    async (c) => respond(c, await ingest(c.env, c.var.db, "events", c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" })),
-  )
-  .openapi(
-    scopedRoute("ingest", {
-      method: "post",
-      path: "/records",
-      tags,
-      summary: "Ingest one record or up to 1,000 (`{ records: [...] }`)",
-      request: { query: AtomicQuery, body: jsonBody(RecordsBody) },
-      responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
-    }),
-    async (c) => respond(c, await ingest(c.env, c.var.db, "records", c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" })),
+function ingestRoute(kind: IngestKind, body: typeof EventsBody | typeof RecordsBody, noun: string) {
+  return scopedRoute("ingest", {
+    method: "post",
+    path: `/${kind}`,
+    tags,
+    summary: `Ingest one ${noun} or up to 1,000 (\`{ ${kind}: [...] }\`)`,
+    request: { query: AtomicQuery, body: jsonBody(body) },
+    responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
+  });
+}
+
+export const ingestRouter = createRouter();
+for (const [kind, body, noun] of [
+  ["events", EventsBody, "event"],
+  ["records", RecordsBody, "record"],
+] as const) {
+  ingestRouter.openapi(ingestRoute(kind, body, noun), async (c) =>
+    respond(c, await ingest(c.env, c.var.db, kind, c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" })),
   );
+}
