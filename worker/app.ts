@@ -9,6 +9,7 @@ import { authenticate, requireScope } from "./auth/middleware";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { ApiError, codeForStatus, errorBody, ERROR_STATUS } from "./lib/errors";
+import { gunzipRequests } from "./lib/body";
 import { validationHook } from "./lib/validation";
 import { mountDocs, OPENAPI_INFO } from "./routes/docs";
 import { healthRouter } from "./routes/health";
@@ -97,6 +98,8 @@ export function createApp() {
       maxAge: 600,
     }),
   );
+  // gzip bodies are decoded first, so the body limit counts decompressed bytes (SPEC §2).
+  app.use("/v1/*", gunzipRequests(/^\/v1\/batches$/));
   app.use("/v1/*", async (c, next) => {
     if (FILE_ROUTES.test(c.req.path)) return next();
     return bodyLimit({

@@ -8,6 +8,7 @@ import type { Bindings } from "./env";
 import { graphWriter } from "./graph/writer";
 import { failRun, runExportPage, startDueExports, type ExportJob } from "./exports/run";
 import { PermanentStoreError } from "./exports/storage";
+import { resumeStalledWork } from "./maintenance/resume";
 import type { SegmentJob } from "./segments/jobs";
 
 export type Job = SegmentJob | ExportJob;
@@ -43,8 +44,9 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): 
   return handleJobsQueue(batch as MessageBatch<Job>, env);
 }
 
-/** Cron: start due exports; exit members whose time window has passed (bounded work per run). */
+/** Cron: resume stalled work; start due exports; exit members whose time window has passed (bounded work per run). */
 export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
+  await resumeStalledWork(env);
   await startDueExports(env, controller.scheduledTime);
   const deadline = Date.now() + 20_000;
   let total = 0;

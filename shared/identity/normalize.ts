@@ -3,6 +3,8 @@
  * lookup, so `John.Greene@Luma.com` and ` john.greene@luma.com` are one identity.
  */
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/min";
+import { RE2JS } from "re2js";
+import { isWellFormed } from "../attribute-tree";
 
 export type NormalizeRule = "email" | "phone" | "lowercase" | "trim" | "none";
 export const NORMALIZE_RULES: readonly NormalizeRule[] = ["email", "phone", "lowercase", "trim", "none"];
@@ -34,6 +36,9 @@ export const DEFAULT_BLOCKED_VALUES = [
 /** A device id (SPEC §2 conventions): 16–64 characters of [A-Za-z0-9_-]. */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
+/** Control, invisible formatting and line/paragraph separator characters. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const MAX_IDENTITY_LENGTH = 256;
 
@@ -41,11 +46,23 @@ export type NormalizeResult =
   | { ok: true; value: string }
   | { ok: false; code: "invalid_identity" | "blocked_identity"; message: string };
 
-function blockedPattern(entry: string): RegExp | undefined {
-  const m = /^\/(.*)\/([a-z]*)$/.exec(entry);
-  if (!m) return undefined;
+/** Longest `/regex/` an admin may add to a block list. */
+export const MAX_BLOCKED_PATTERN_LENGTH = 200;
+
+interface Pattern {
+  test(text: string): boolean;
+}
+
+/**
+ * An admin-supplied `/regex/` runs on RE2 (re2js): linear time whatever the pattern, so
+ * `/^(a+)+$/` cannot stall the single writer's path. Only the `i` flag is honoured.
+ */
+function blockedPattern(entry: string): Pattern | undefined {
+  const m = /^\/(.*)\/([a-z]*)$/s.exec(entry);
+  if (!m || entry.length > MAX_BLOCKED_PATTERN_LENGTH) return undefined;
   try {
-    return new RegExp(m[1]!, m[2]!.includes("i") ? "i" : "");
+    const re = RE2JS.compile(m[1]!, m[2]!.includes("i") ? RE2JS.CASE_INSENSITIVE : 0);
+    return { test: (text) => re.matcher(text).find() };
   } catch {
     return undefined;
   }
@@ -53,21 +70,22 @@ function blockedPattern(entry: string): RegExp | undefined {
 
 interface BlockList {
   exact: Set<string>;
-  patterns: RegExp[];
+  patterns: Pattern[];
 }
 
-function compileBlockList(entries: readonly string[]): BlockList {
+function compileBlockList(entries: readonly string[], compile: (entry: string) => Pattern | undefined): BlockList {
   const list: BlockList = { exact: new Set(), patterns: [] };
   for (const entry of entries) {
-    const pattern = blockedPattern(entry);
+    const pattern = compile(entry);
     if (pattern) list.patterns.push(pattern);
     else list.exact.add(entry.toLowerCase());
   }
   return list;
 }
 
-// Compiled once: ingest checks every identity of every item against these.
-const DEFAULT_BLOCK_LIST = compileBlockList(DEFAULT_BLOCKED_VALUES);
+// Compiled once: ingest checks every identity of every item against these. The defaults
+// are ours and safe, so they keep the native engine.
+const DEFAULT_BLOCK_LIST = compileBlockList(DEFAULT_BLOCKED_VALUES, (entry) => (entry === "/^[0-]*$/" ? /^[0-]*$/ : undefined));
 const compiledExtras = new WeakMap<readonly string[], BlockList>();
 
 function matches(list: BlockList, candidate: string, trimmed: string): boolean {
@@ -81,7 +99,7 @@ export function isBlocked(value: string, extra: readonly string[] = []): boolean
   if (matches(DEFAULT_BLOCK_LIST, candidate, trimmed)) return true;
   if (extra.length === 0) return false;
   let list = compiledExtras.get(extra);
-  if (!list) compiledExtras.set(extra, (list = compileBlockList(extra)));
+  if (!list) compiledExtras.set(extra, (list = compileBlockList(extra, blockedPattern)));
   return matches(list, candidate, trimmed);
 }
 
@@ -117,12 +135,21 @@ export function normalizeIdentity(ns: NamespaceRules, raw: unknown, phoneRegion 
     return { ok: false, code: "invalid_identity", message: `${ns.code} id must be a string` };
   }
   const input = String(raw);
+  // Stored exactly as sent or rejected: SQLite would turn a lone surrogate into U+FFFD, and
+  // invisible characters make two ids that look the same (SPEC §2 Ingest). Whitespace
+  // that the namespace's rule trims away is not part of the id and so not checked.
+  if (!isWellFormed(input)) {
+    return { ok: false, code: "invalid_identity", message: `${ns.code} id is not valid Unicode (it holds a lone surrogate)` };
+  }
   if (isBlocked(input, ns.blockedValues)) {
     return { ok: false, code: "blocked_identity", message: `"${input}" is a blocked ${ns.code} value, never an identity` };
   }
   const value = applyRule(ns.normalize, input, phoneRegion);
   if (value === undefined) {
     return { ok: false, code: "invalid_identity", message: `"${input}" is not a valid ${ns.code} (${ns.normalize})` };
+  }
+  if (INVISIBLE.test(value)) {
+    return { ok: false, code: "invalid_identity", message: `${ns.code} id holds control or invisible formatting characters` };
   }
   if (value.length === 0 || value.length > MAX_IDENTITY_LENGTH) {
     return { ok: false, code: "invalid_identity", message: `${ns.code} id must be 1–${MAX_IDENTITY_LENGTH} characters` };

@@ -22,11 +22,16 @@ export const ResourceName = z
 
 export const Cursor = z.string().max(512).optional();
 
-export const Limit = z
-  .string()
-  .regex(/^\d+$/, "must be a whole number")
-  .optional()
-  .meta({ example: "50" });
+/** A page size query parameter: an integer in 1…max, `fallback` when absent. */
+export function pageLimit(fallback: number, max: number) {
+  return z.coerce
+    .number<string>()
+    .int("must be a whole number")
+    .min(1, `must be 1–${max}`)
+    .max(max, `must be 1–${max}`)
+    .default(fallback)
+    .meta({ description: `Page size, 1–${max} (default ${fallback}).`, example: fallback });
+}
 
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });

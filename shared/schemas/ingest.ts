@@ -18,13 +18,23 @@ export const IdentityInput = z
   })
   .meta({ id: "Identity", example: { namespace: "email", id: "john.greene@luma.com" } });
 
+/**
+ * Event types (SPEC §2): 1–200 characters of printable text. Spaces and `$` are fine
+ * (`Order Completed`, `$pageview`); control, invisible formatting, line/paragraph separator
+ * characters and lone surrogates are not.
+ */
+export const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]{1,200}$/u;
+
 const Timestamp = z.iso.datetime({ offset: true, message: "timestamp must be an ISO-8601 date-time" });
 const Attributes = z.record(z.string(), z.unknown());
 
 export const EventInput = z
   .object({
     id: z.string().min(1).max(128).optional().meta({ description: "Idempotency key; generated when absent." }),
-    type: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "type must be 1–100 characters of [A-Za-z0-9_.:-]"),
+    type: z
+      .string()
+      .regex(EVENT_TYPE_PATTERN, "type must be 1–200 characters of printable text (no control or invisible formatting characters)")
+      .meta({ example: "Order Completed" }),
     timestamp: Timestamp.optional(),
     dataset: z.string().optional(),
     identities: z.array(IdentityInput).min(1, "an event needs at least one identity"),
@@ -61,10 +71,16 @@ export const IngestResult = z
 
 export type IngestResult = z.infer<typeof IngestResult>;
 
-/** The route-level body is checked item by item (bad items never sink good ones). */
-export const EventsBody = z
-  .looseObject({})
-  .meta({ description: "One Event, or `{ \"events\": [Event, …] }` with at most 1,000 events." });
-export const RecordsBody = z
-  .looseObject({})
-  .meta({ description: "One Record, or `{ \"records\": [Record, …] }` with at most 1,000 records." });
+/**
+ * The route-level bodies, as OpenAPI schema objects: the Worker reads them itself and
+ * checks item by item (bad items never sink good ones), so no zod validator runs on them.
+ */
+function listBody(item: "Event" | "Record", list: "events" | "records") {
+  const ref = { $ref: `#/components/schemas/${item}` };
+  return {
+    description: `One ${item}, or \`{ "${list}": [${item}, …] }\` with at most ${INGEST_LIMITS.itemsPerCall.toLocaleString("en")} ${list}.`,
+    oneOf: [ref, { type: "object" as const, required: [list], properties: { [list]: { type: "array" as const, minItems: 1, maxItems: INGEST_LIMITS.itemsPerCall, items: ref } } }],
+  };
+}
+export const EventsBody = listBody("Event", "events");
+export const RecordsBody = listBody("Record", "records");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageLimit } from "./common";
 
 const Identity = z.object({ namespace: z.string(), id: z.string() });
 const ProvenanceEntry = z.object({ dataset: z.string(), identity: Identity, timestamp: z.string() });
@@ -22,7 +23,7 @@ export const ProfileSchema = z
 export const ProfileQuery = z.object({
   mergePolicy: z.string().optional().meta({ description: "A merge policy name; the default policy when absent." }),
   include: z.string().optional().meta({ description: "Comma list: provenance, events, segments, graph.", example: "provenance,events" }),
-  "events.limit": z.string().regex(/^\d+$/).optional().meta({ description: "Events to include (default 20, at most 200)." }),
+  "events.limit": pageLimit(20, 200).meta({ description: "Events to include (default 20, at most 200)." }),
 });
 
 export const SearchItem = z

@@ -10,12 +10,9 @@ import { ApiError } from "../lib/errors";
 
 const encoder = new TextEncoder();
 
-export function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  const arr = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let bin = "";
-  for (const b of arr) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+import { bytesToBase64url as base64url } from "../../shared/base64url";
+
+export { base64url };
 
 /** An HMAC-SHA256 signer with the key imported once (importing per message is slow in bulk). */
 export async function hmacSigner(secret: string): Promise<(message: string) => Promise<Uint8Array>> {

@@ -139,15 +139,17 @@ export function parseCsvChunk(
 }
 
 /** The header line of a CSV file and the bytes it takes (BOM included). */
-export function parseCsvHeader(text: string): { header: string[]; bytes: number } | { error: string } {
+/** `atEnd`: the text is the whole file, so a header without a line break is the last line. */
+export function parseCsvHeader(text: string, atEnd = false): { header: string[]; bytes: number } | { error: string } {
   const hadBom = text.charCodeAt(0) === 0xfeff;
   const body = stripBom(text);
-  const nl = body.search(/\r?\n/);
-  if (nl < 0) return { error: "CSV: the file has no header line" };
+  const found = body.search(/\r?\n/);
+  if (found < 0 && !atEnd) return { error: "CSV: the file has no header line" };
+  const nl = found < 0 ? body.length : found;
   const first = body.slice(0, nl);
   const parsed = Papa.parse<string[]>(first, { header: false, delimiter: "," });
   const header = (parsed.data[0] ?? []).map((h) => h.trim());
   if (header.length === 0 || header.some((h) => h.length === 0)) return { error: "CSV: the header has an empty column name" };
-  const lineBreak = body.slice(nl).startsWith("\r\n") ? 2 : 1;
+  const lineBreak = found < 0 ? 0 : body.slice(nl).startsWith("\r\n") ? 2 : 1;
   return { header, bytes: (hadBom ? 3 : 0) + encoder.encode(first).length + lineBreak };
 }

@@ -5,12 +5,16 @@
  *
  * Queues deliver at least once, so every step is idempotent: event rows get stable ids
  * (`<batch>:<line>`), records get the batch's time as default timestamp, and a chunk that
- * is already recorded is not counted again — a retry ends with exact counts.
+ * is already recorded is not counted again — a retry ends with exact counts. A chunk
+ * that fails as a whole is retried row by row, and a chain that stops (a crash, a lost
+ * message) is resumed by the sweeper in `maintenance/resume.ts`.
  */
 import { createDb } from "../db/client";
 import { completeChunk, getBatch, getChunk, markBatchFailed, setBatchHeader, type BatchRow } from "../db/queries/batches";
 import type { Bindings } from "../env";
 import { ingestItems, validationContext, type RawItem } from "../ingest/service";
+import type { ItemOutcome } from "../ingest/types";
+import type { ValidationContext } from "../ingest/validate";
 import { parseCsvChunk, parseCsvHeader, parseNdjsonChunk, type ParsedChunk } from "./parse";
 import { csvRowToItem, type ItemKind } from "./rows";
 
@@ -28,6 +32,8 @@ export interface BatchMessage {
 }
 
 export interface ProcessHooks {
+  /** Ingest row by row (set on a retry after the chunk failed as a whole). */
+  isolateRows?: boolean;
   /** Test seam: runs after the chunk's rows are ingested, before the chunk is recorded. */
   afterIngest?: (message: BatchMessage) => void | Promise<void>;
 }
@@ -63,7 +69,7 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
   if (batch.format === "csv" && offset === 0) {
     // Chunk 0 (first delivery or a retry): the header line comes first; skip past it.
     const start = await readRange(env, batch, 0, 64 * 1024);
-    const parsed = start ? parseCsvHeader(start.text) : { error: "the stored file is missing" };
+    const parsed = start ? parseCsvHeader(start.text, start.atEnd) : { error: "the stored file is missing" };
     if ("error" in parsed) {
       await markBatchFailed(db, batch.id, parsed.error);
       return;
@@ -74,6 +80,11 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
     line = 2;
   }
 
+  if (offset >= batch.bytes) {
+    // Nothing after the header (or an empty tail): the batch completes with what it has.
+    await completeChunk(env.DB, { batchId: batch.id, chunk: message.chunk, rows: 0, ingested: 0, failed: 0, nextOffset: offset, nextLine: line, final: true }, [], Date.now());
+    return;
+  }
   const range = await readRange(env, batch, offset, CHUNK_BYTES);
   if (!range) {
     await markBatchFailed(db, batch.id, "the stored file is missing");
@@ -109,7 +120,7 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
 
   let ingested = 0;
   if (items.length > 0) {
-    const { outcomes } = await ingestItems(env, ctx, items, { atomic: false, receivedAt: batch.createdAt });
+    const outcomes = hooks.isolateRows ? await ingestOneByOne(env, ctx, items, batch.createdAt) : (await ingestItems(env, ctx, items, { atomic: false, receivedAt: batch.createdAt })).outcomes;
     for (const outcome of outcomes) {
       if (outcome.status === "rejected") errors.push({ line: parsed.rows[outcome.index]!.line, error: outcome.error });
       else ingested++; // accepted, or a duplicate of a row this batch already stored
@@ -130,6 +141,25 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
   if (!final) await enqueueNext(env, message, nextOffset, nextLine);
 }
 
+/**
+ * A chunk whose rows failed together (a poison row the checks did not catch, a store
+ * error): each row alone, so the one that cannot be stored becomes that row's error and
+ * every good row beside it is kept. Rows are idempotent, so rows stored by the failed
+ * attempt count once.
+ */
+async function ingestOneByOne(env: Bindings, ctx: ValidationContext, items: RawItem[], receivedAt: number): Promise<ItemOutcome[]> {
+  const outcomes: ItemOutcome[] = [];
+  for (const item of items) {
+    try {
+      outcomes.push(...(await ingestItems(env, ctx, [item], { atomic: false, receivedAt })).outcomes);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      outcomes.push({ index: item.index, status: "rejected", error: { code: "internal_error", message: `this row could not be stored: ${reason}` } });
+    }
+  }
+  return outcomes;
+}
+
 async function enqueueNext(env: Bindings, message: BatchMessage, offset: number, line: number): Promise<void> {
   await env.BATCH_QUEUE.send({ batchId: message.batchId, chunk: message.chunk + 1, offset, line } satisfies BatchMessage);
 }
@@ -138,7 +168,8 @@ async function enqueueNext(env: Bindings, message: BatchMessage, offset: number,
 export async function handleBatchQueue(batch: MessageBatch<BatchMessage>, env: Bindings): Promise<void> {
   for (const message of batch.messages) {
     try {
-      await processBatchChunk(env, message.body);
+      // From the second attempt on, rows go one by one: a poison row fails alone.
+      await processBatchChunk(env, message.body, { isolateRows: message.attempts > 1 });
       message.ack();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -2,32 +2,30 @@
  * Turns a CSV row into an ingest item (SPEC: `identity.<namespace>` columns are
  * identities, `timestamp`, `type` and `id` for events, every other column an attribute
  * path like `loyalty.tier`). Empty cells are left out. Values stay strings, except where
- * the dataset's schema says a path is a number, integer or boolean.
+ * the dataset's schema says a path is a number, integer or boolean. Paths are written into
+ * prototype-free trees: a `__proto__.x` header is an attribute path that validation
+ * rejects, never a write onto Object.prototype.
  */
+import { emptyTree, getPath, plainTree, setPath } from "../../shared/attribute-tree";
+import { isExactLiteral } from "../../shared/json-exact";
+
 export type ItemKind = "events" | "records";
 
 function schemaTypeAt(schema: Record<string, unknown> | null | undefined, path: string[]): string | undefined {
-  let node: any = schema;
+  let node: unknown = schema;
   for (const key of path) {
-    node = node?.properties?.[key];
+    node = getPath(node, ["properties", key]);
     if (!node) return undefined;
   }
-  return typeof node.type === "string" ? node.type : undefined;
+  const type = getPath(node, ["type"]);
+  return typeof type === "string" ? type : undefined;
 }
 
 function coerce(value: string, type: string | undefined): unknown {
-  if ((type === "number" || type === "integer") && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  // Only a number that holds the cell exactly; otherwise the string stays and the schema judges it.
+  if ((type === "number" || type === "integer") && value.trim() !== "" && isExactLiteral(value.trim(), Number(value))) return Number(value);
   if (type === "boolean" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === "true";
   return value;
-}
-
-function setPath(tree: Record<string, unknown>, path: string[], value: unknown) {
-  let node = tree;
-  for (const key of path.slice(0, -1)) {
-    if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]!] = value;
 }
 
 export function csvRowToItem(
@@ -37,7 +35,7 @@ export function csvRowToItem(
   schema: Record<string, unknown> | null | undefined,
 ): Record<string, unknown> {
   const identities: { namespace: string; id: string }[] = [];
-  const attributes: Record<string, unknown> = {};
+  const attributes = emptyTree();
   const item: Record<string, unknown> = { dataset };
   for (const [column, value] of Object.entries(row)) {
     if (value === "") continue;
@@ -53,6 +51,6 @@ export function csvRowToItem(
     }
   }
   item.identities = identities;
-  item[kind === "events" ? "data" : "attributes"] = attributes;
+  item[kind === "events" ? "data" : "attributes"] = plainTree(attributes);
   return item;
 }

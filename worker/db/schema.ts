@@ -228,6 +228,8 @@ export const segments = sqliteTable("segments", {
   /** Background evaluation after create/change: ready | evaluating */
   status: text("status").notNull().default("ready"),
   evaluatedProfiles: integer("evaluated_profiles").notNull().default(0),
+  /** The last profile id the background evaluation finished: where a stalled run resumes. */
+  evaluateAfter: text("evaluate_after"),
   /** Bumped on every change so stale background work can tell it is stale. */
   version: integer("version").notNull().default(1),
   ...timestamps,
@@ -362,6 +364,8 @@ export const destinationRuns = sqliteTable(
     cursor: text("cursor"),
     error: text("error"),
     startedAt: integer("started_at").notNull(),
+    /** Last progress: a run that stops progressing is resumed by the sweeper. */
+    updatedAt: integer("updated_at"),
     finishedAt: integer("finished_at"),
   },
   (t) => [index("destination_runs_dest_idx").on(t.destination, t.startedAt)],

@@ -6,6 +6,7 @@
 import { Validator } from "@cfworker/json-schema";
 import type { ZodType } from "zod";
 import { formatPath, type ErrorDetail } from "../../shared/errors";
+import { inspectTree, type TreeProblem } from "../../shared/attribute-tree";
 import { normalizeIdentity } from "../../shared/identity/normalize";
 import { NAME_PATTERN } from "../../shared/schemas/common";
 import { EventInput, INGEST_LIMITS, RecordInput } from "../../shared/schemas/ingest";
@@ -30,12 +31,28 @@ const fail = (code: ErrorCode, message: string, details?: ErrorDetail[]): Result
   error: { code, message, ...(details ? { details } : {}) },
 });
 
-/** Deepest leaf path length of an attribute tree (arrays are leaves). */
-export function attributeDepth(value: unknown): number {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return 0;
-  let max = 0;
-  for (const child of Object.values(value)) max = Math.max(max, 1 + attributeDepth(child));
-  return max;
+const TREE_PROBLEMS: Record<TreeProblem["kind"], (p: TreeProblem) => [ErrorCode, string]> = {
+  reserved_key: (p) => ["invalid_attribute", `"${(p as { key: string }).key}" is a reserved key and cannot be an attribute`],
+  malformed_text: () => ["invalid_attribute", "text must be valid Unicode (a lone surrogate cannot be stored as sent)"],
+  inexact_number: (p) => ["invalid_number", `${(p as { source: string }).source} cannot be stored exactly: numbers must be finite and representable as sent (send it as a string)`],
+  unsupported_value: () => ["invalid_attribute", "not a JSON value"],
+};
+
+/** Depth (arrays count) and storability of `attributes` / `data`. */
+function checkTree(item: Record<string, unknown>, field: "attributes" | "data"): Result | undefined {
+  if (!(field in item)) return undefined;
+  // `{ a: { b: 1 } }` is 2 levels deep, `{ a: [1] }` too: arrays count (SPEC §2).
+  const report = inspectTree(item[field], INGEST_LIMITS.attributeDepth, field);
+  if (report.depth > INGEST_LIMITS.attributeDepth) {
+    return fail("attribute_too_deep", `${field} nest at most ${INGEST_LIMITS.attributeDepth} levels deep, arrays included (found more)`, [
+      { path: field, message: `deeper than ${INGEST_LIMITS.attributeDepth}` },
+    ]);
+  }
+  if (report.problem) {
+    const [code, message] = TREE_PROBLEMS[report.problem.kind](report.problem);
+    return fail(code, message, [{ path: report.problem.path, message }]);
+  }
+  return undefined;
 }
 
 const schemaCache = new WeakMap<object, Validator>();
@@ -113,12 +130,8 @@ function preflight(raw: unknown, ctx: ValidationContext): Result | undefined {
     }
   }
   for (const field of ["attributes", "data"] as const) {
-    const depth = attributeDepth(item[field]);
-    if (depth > INGEST_LIMITS.attributeDepth) {
-      return fail("attribute_too_deep", `${field} nest at most ${INGEST_LIMITS.attributeDepth} levels deep (found ${depth})`, [
-        { path: field, message: `depth ${depth}` },
-      ]);
-    }
+    const problem = checkTree(item, field);
+    if (problem) return problem;
   }
   if (typeof item.timestamp === "string") {
     const at = Date.parse(item.timestamp);

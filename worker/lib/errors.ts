@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   invalid_name: 400,
   too_many_identities: 400,
   attribute_too_deep: 400,
+  invalid_attribute: 400,
+  invalid_number: 400,
   unknown_dataset: 400,
   unknown_namespace: 400,
   wrong_dataset_kind: 400,

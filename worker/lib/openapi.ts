@@ -11,6 +11,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: "Wrong content type",
   422: "Schema violation",
   429: "Rate limited",
+  500: "Server fault (retry later)",
 };
 
 /** OpenAPI response entries for the error statuses a route can answer. */

@@ -1,5 +1,6 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import { requireScope, type RouteAccess } from "../auth/middleware";
+import { errorResponses } from "./openapi";
 
 /**
  * `createRoute` with the access the route needs. The scope is enforced by the auth
@@ -11,10 +12,23 @@ export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"
 ) {
   return createRoute({
     ...config,
+    // What the global middleware can answer for any such route, so the document lists
+    // every status the server sends: 401/403 (auth), 400 (invalid parameters or body),
+    // 413/415 (body size and type), 500.
+    responses: { ...commonErrors(access, config), ...config.responses },
     middleware: [requireScope(access), ...toArray(config.middleware)],
     security: access === "anonymous" ? [] : [{ bearer: [] }],
     "x-tessera-scope": access,
   } as R);
+}
+
+function commonErrors(access: RouteAccess, config: Omit<RouteConfig, "path">) {
+  const statuses: number[] = [500];
+  if (access !== "anonymous") statuses.push(401, 403);
+  const request = config.request;
+  if (request?.query || request?.params || request?.body) statuses.push(400);
+  if (request?.body) statuses.push(413, 415);
+  return errorResponses(...statuses);
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {

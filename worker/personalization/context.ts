@@ -11,7 +11,7 @@
  *   allow-listed attributes.
  * Only allow-listed attribute paths ever leave; only public segments are named.
  */
-import { isPlainObject } from "../../shared/merge-patch";
+import { emptyTree, getPath, setPath } from "../../shared/attribute-tree";
 import { deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
 import { getCachedSetting } from "../db/queries/namespaces";
@@ -36,15 +36,11 @@ export interface VisitorContextBody {
 
 /** Copies only the allow-listed paths (a listed object path brings its subtree). */
 export function allowListed(attributes: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = emptyTree();
   for (const path of paths) {
     const keys = path.split(".");
-    let node: unknown = attributes;
-    for (const key of keys) node = isPlainObject(node) ? node[key] : undefined;
-    if (node === undefined) continue;
-    let target = out;
-    for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
-    target[keys[keys.length - 1]!] = structuredClone(node);
+    const node = getPath(attributes, keys);
+    if (node !== undefined) setPath(out, keys, structuredClone(node));
   }
   return out;
 }

@@ -8,7 +8,7 @@
  * arrays and scalars are leaves. The order is total, so the result never depends on how
  * fragments happen to be stored.
  */
-import { isPlainObject } from "../../shared/merge-patch";
+import { emptyTree, isTree as isPlainObject } from "../../shared/attribute-tree";
 
 export type MergePolicyType = "timestamp" | "dataset-precedence";
 
@@ -75,12 +75,12 @@ function leaves(tree: Record<string, unknown>, prefix: string[] = [], out: [stri
 function place(tree: Record<string, unknown>, path: string[], value: unknown): boolean {
   let node = tree;
   for (const key of path.slice(0, -1)) {
-    if (!(key in node)) node[key] = {};
+    if (!Object.hasOwn(node, key)) node[key] = emptyTree();
     else if (!isPlainObject(node[key])) return false; // a leaf owns a prefix
     node = node[key] as Record<string, unknown>;
   }
   const last = path[path.length - 1]!;
-  if (last in node) return false; // taken: as a leaf, or as an object (an extension)
+  if (Object.hasOwn(node, last)) return false; // taken: as a leaf, or as an object (an extension)
   // Copy arrays: the merged tree must never alias (and later mutate) a fragment's data.
   node[last] = Array.isArray(value) ? structuredClone(value) : value;
   return true;
@@ -88,8 +88,8 @@ function place(tree: Record<string, unknown>, path: string[], value: unknown): b
 
 export function mergeFragments(fragments: readonly FragmentInput[], policy: MergePolicy): MergedAttributes {
   const ordered = [...fragments].sort((a, b) => comparePrecedence(policy, a, b));
-  const attributes: Record<string, unknown> = {};
-  const provenance: Record<string, Provenance> = {};
+  const attributes = emptyTree();
+  const provenance = emptyTree() as Record<string, Provenance>;
   for (const fragment of ordered) {
     for (const [path, value] of leaves(fragment.attributes)) {
       if (place(attributes, path, value)) {

@@ -1,11 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { NAME_PATTERN } from "../../shared/schemas/common";
 import { BATCH_MAX_BYTES, BatchQuery, BatchSchema } from "../../shared/schemas/batches";
-import { listOf } from "../../shared/schemas/common";
+import { listOf, pageLimit } from "../../shared/schemas/common";
 import { randomToken } from "../auth/keys";
 import type { BatchMessage } from "../batches/process";
 import { batchErrorsPage, getBatch, insertBatch, listBatches, type BatchRow } from "../db/queries/batches";
 import { getDataset } from "../db/queries/datasets";
+import { storeDecompressed } from "../batches/store";
+import { gunzipStream, isGzip } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -32,7 +34,7 @@ export const batchesRouter = createRouter()
       method: "post",
       path: "/batches",
       tags,
-      summary: "Upload a CSV or NDJSON file (≤ 100 MB, streamed); it is stored before the 202",
+      summary: "Upload a CSV or NDJSON file (≤ 100 MB decompressed, streamed, gzip allowed); it is stored before the 202",
       request: {
         query: BatchQuery,
         body: {
@@ -56,15 +58,19 @@ export const batchesRouter = createRouter()
       if (/multipart\/form-data|application\/x-www-form-urlencoded/i.test(type)) {
         throw new ApiError("unsupported_media_type", "send the file itself as the request body (e.g. curl --data-binary @file.csv), not a form");
       }
+      const gzip = isGzip(c.req.raw);
       const length = Number(c.req.header("content-length") ?? NaN);
-      if (!Number.isFinite(length)) throw new ApiError("invalid_request", "a Content-Length header is required (upload the file as the body)");
-      if (length > BATCH_MAX_BYTES) throw new ApiError("payload_too_large", `batch files are at most ${BATCH_MAX_BYTES} bytes`);
+      if (!gzip && !Number.isFinite(length)) throw new ApiError("invalid_request", "a Content-Length header is required (upload the file as the body)");
+      if (!gzip && length > BATCH_MAX_BYTES) throw new ApiError("payload_too_large", `batch files are at most ${BATCH_MAX_BYTES} bytes`);
       if (length === 0 || !c.req.raw.body) throw new ApiError("invalid_request", "the file is empty");
 
       const id = `bat_${randomToken(20)}`;
       const objectKey = `batches/${id}.${format}`;
+      const contentType = type || "application/octet-stream";
       // The file is in R2 before we answer: an accepted batch is never lost.
-      const stored = await c.env.FILES.put(objectKey, c.req.raw.body, { httpMetadata: { contentType: type || "application/octet-stream" } });
+      const stored = gzip
+        ? await storeDecompressed(c.env.FILES, objectKey, gunzipStream(c.req.raw.body), BATCH_MAX_BYTES, contentType)
+        : await c.env.FILES.put(objectKey, c.req.raw.body, { httpMetadata: { contentType } });
       const now = Date.now();
       await insertBatch(c.var.db, { id, dataset, format, status: "queued", objectKey, bytes: stored.size, createdAt: now, updatedAt: now });
       await c.env.BATCH_QUEUE.send({ batchId: id, chunk: 0, offset: 0, line: 1 } satisfies BatchMessage);
@@ -77,12 +83,12 @@ export const batchesRouter = createRouter()
       path: "/batches",
       tags,
       summary: "Recent batches, newest first",
-      request: { query: z.object({ limit: z.string().regex(/^\d+$/).optional(), cursor: z.string().regex(/^\d+$/).optional() }) },
-      responses: { 200: { description: "Batches", content: { "application/json": { schema: listOf(BatchSchema) } } }, ...errorResponses(401, 403) },
+      request: { query: z.object({ limit: pageLimit(50, 200), cursor: z.string().regex(/^\d+$/, "use nextCursor from a previous page").optional() }) },
+      responses: { 200: { description: "Batches", content: { "application/json": { schema: listOf(BatchSchema) } } }, ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const n = Math.min(Math.max(Number(limit ?? 50), 1), 200);
+      const n = limit;
       const rows = await listBatches(c.var.db, n + 1, cursor ? Number(cursor) : undefined);
       const page = rows.slice(0, n);
       return c.json({ items: page.map(present), nextCursor: rows.length > n ? String(page[page.length - 1]!.createdAt) : null }, 200);

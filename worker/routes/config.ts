@@ -54,7 +54,7 @@ export const configRouter = createRouter()
       request: { params: z.object({ name: ResourceName }), body: jsonBody(DatasetBody) },
       responses: {
         200: { description: "The stored dataset", content: { "application/json": { schema: DatasetSchema } } },
-        ...errorResponses(400, 401, 403),
+        ...errorResponses(400, 401, 403, 409),
       },
     }),
     async (c) => {
@@ -127,7 +127,9 @@ export const configRouter = createRouter()
       const body = c.req.valid("json");
       const bad = (body.blockedValues ?? []).findIndex((v) => !isValidBlockedEntry(v));
       if (bad >= 0) {
-        throw new ApiError("invalid_request", "a blocked value is not a valid /regex/", { details: [{ path: `blockedValues[${bad}]`, message: "invalid regular expression" }] });
+        throw new ApiError("invalid_request", "a blocked value is not a valid /regex/", {
+          details: [{ path: `blockedValues[${bad}]`, message: "not an RE2 regular expression of at most 200 characters (no backreferences or lookaround)" }],
+        });
       }
       const existing = await getNamespace(c.var.db, code);
       if (existing?.builtIn && existing.normalize !== body.normalize) {

@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { EventsBody, IngestResult, RecordsBody } from "../../shared/schemas/ingest";
+import { EventInput, EventsBody, IngestResult, RecordInput, RecordsBody } from "../../shared/schemas/ingest";
+import { readJsonBody } from "../lib/body";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ingest, type IngestKind } from "../ingest/service";
-import { errorResponses, jsonBody } from "../lib/openapi";
+import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 
@@ -27,17 +28,19 @@ function ingestRoute(kind: IngestKind, body: typeof EventsBody | typeof RecordsB
     path: `/${kind}`,
     tags,
     summary: `Ingest one ${noun} or up to 1,000 (\`{ ${kind}: [...] }\`)`,
-    request: { query: AtomicQuery, body: jsonBody(body) },
+    request: { query: AtomicQuery, body: { required: true, content: { "application/json": { schema: body } } } },
     responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
   });
 }
 
 export const ingestRouter = createRouter();
+ingestRouter.openAPIRegistry.register("Event", EventInput);
+ingestRouter.openAPIRegistry.register("Record", RecordInput);
 for (const [kind, body, noun] of [
   ["events", EventsBody, "event"],
   ["records", RecordsBody, "record"],
 ] as const) {
   ingestRouter.openapi(ingestRoute(kind, body, noun), async (c) =>
-    respond(c, await ingest(c.env, c.var.db, kind, c.req.valid("json"), { atomic: c.req.valid("query").atomic === "true" })),
+    respond(c, await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: c.req.valid("query").atomic === "true" })),
   );
 }

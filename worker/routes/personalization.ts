@@ -8,6 +8,7 @@ import { getCachedSetting, getSetting, putSetting } from "../db/queries/namespac
 import { resolveIdentity } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/rules";
 import { ingestItems, validationContext } from "../ingest/service";
+import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -81,14 +82,9 @@ export const personalizationRouter = createRouter()
     }),
     async (c) => {
       const device = deviceOf(c);
-      const text = await c.req.text();
+      const text = await readBodyText(c);
       if (text.length > COLLECT_BODY_LIMIT) throw new ApiError("payload_too_large", `collect bodies are at most ${COLLECT_BODY_LIMIT} bytes`);
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw new ApiError("invalid_json", "the body is not JSON");
-      }
+      const raw = parseJsonText(text);
       const parsed = CollectBody.safeParse(raw);
       if (!parsed.success) {
         throw new ApiError("invalid_request", "collect takes { events: [{ type, timestamp?, data? }] } — no identities or attributes", {
@@ -105,7 +101,9 @@ export const personalizationRouter = createRouter()
           rejected.push({ index, error: { code: "type_not_allowed", message: `"${event.type}" is not a collectable event type` } });
           return [];
         }
-        return [{ index, kind: "events" as const, value: { ...event, dataset: "web", identities: [{ namespace: "device", id: device }] } }];
+        // The raw event (not zod's copy), so item validation sees every key as sent.
+        const sent = (raw as { events: Record<string, unknown>[] }).events[index];
+        return [{ index, kind: "events" as const, value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] } }];
       });
       const { outcomes } = items.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt }) : { outcomes: [] };
       for (const o of outcomes) if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });

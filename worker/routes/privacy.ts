@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { identityKey } from "../../shared/identity/normalize";
-import { listOf } from "../../shared/schemas/common";
+import { listOf, pageLimit } from "../../shared/schemas/common";
 import { EraseReceiptSchema } from "../../shared/schemas/profiles";
 import { listAudit } from "../db/queries/audit";
 import { linksAmong, profileHistory } from "../db/queries/graph";
@@ -10,7 +10,7 @@ import { resolveIdentity, resolveIdentityString } from "../graph/identity-param"
 import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter } from "../graph/writer";
 import { auditRead } from "../lib/audit";
-import { decodeCursor, encodeCursor, parseLimit } from "../lib/cursor";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -96,7 +96,7 @@ export const privacyRouter = createRouter()
       path: "/suppressions",
       tags: ["Privacy"],
       summary: "Erased identities kept as salted hashes (never the values)",
-      request: { query: z.object({ cursor: z.string().optional(), limit: z.string().optional() }) },
+      request: { query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }) },
       responses: {
         200: { description: "Suppressions", content: { "application/json": { schema: listOf(z.object({ hash: z.string(), namespace: z.string(), createdAt: z.string() })) } } },
         ...errorResponses(400, 401, 403),
@@ -104,7 +104,7 @@ export const privacyRouter = createRouter()
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
-      const n = parseLimit(limit, 100, 1000);
+      const n = limit;
       const rows = await listSuppressions(c.var.db, n + 1, decodeCursor(cursor, isNumberCursor)?.n);
       const page = rows.slice(0, n);
       return c.json(
@@ -153,7 +153,7 @@ export const privacyRouter = createRouter()
       path: "/audit",
       tags: ["Privacy"],
       summary: "Who read which profile, when, which fields — newest first",
-      request: { query: z.object({ cursor: z.string().optional(), limit: z.string().optional() }) },
+      request: { query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }) },
       responses: {
         200: {
           description: "Audit entries",
@@ -164,7 +164,7 @@ export const privacyRouter = createRouter()
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
-      const n = parseLimit(limit, 100, 1000);
+      const n = limit;
       const rows = await listAudit(c.var.db, n + 1, decodeCursor(cursor, isNumberCursor)?.n);
       const page = rows.slice(0, n);
       return c.json(

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { listOf } from "../../shared/schemas/common";
+import { listOf, pageLimit } from "../../shared/schemas/common";
 import { ProfileQuery, ProfileSchema, SearchItem, TimelineEvent } from "../../shared/schemas/profiles";
 import { assertMayReadProfile } from "../auth/restrict";
 import { profileIdentities } from "../db/queries/graph";
@@ -9,7 +9,7 @@ import type { AppEnv } from "../env";
 import { resolveIdentity } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/rules";
 import { auditRead } from "../lib/audit";
-import { decodeCursor, encodeCursor, parseLimit, parseTime } from "../lib/cursor";
+import { decodeCursor, encodeCursor, parseTime } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -28,7 +28,7 @@ function readOptions(query: z.infer<typeof ProfileQuery>) {
     }
     include.add(part as Include);
   }
-  return { mergePolicy: query.mergePolicy, include, eventsLimit: parseLimit(query["events.limit"], 20, 200) };
+  return { mergePolicy: query.mergePolicy, include, eventsLimit: query["events.limit"] };
 }
 
 async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector, query: z.infer<typeof ProfileQuery>, started: number) {
@@ -56,7 +56,7 @@ const SearchQuery = z
     namespace: z.string().optional(),
     segment: z.string().optional(),
     updatedSince: z.string().optional(),
-    limit: z.string().optional(),
+    limit: pageLimit(20, 100),
     cursor: z.string().optional(),
   })
   .catchall(z.string())
@@ -107,7 +107,7 @@ export const profilesRouter = createRouter()
       const attributes = Object.entries(c.req.queries())
         .filter(([key]) => key.startsWith("attr."))
         .flatMap(([key, values]) => values.map((v) => [key.slice(5), v] as [string, string]));
-      const limit = parseLimit(query.limit, 20, 100);
+      const limit = query.limit;
       const after = decodeCursor(query.cursor, isSearchCursor);
       const rows = await searchProfiles(c.env.DB, {
         q: query.q?.trim() || undefined,
@@ -143,7 +143,7 @@ export const profilesRouter = createRouter()
       summary: "The profile's event timeline across all its identities, newest first",
       request: {
         params: z.object({ profileId: z.string() }),
-        query: z.object({ type: z.string().optional(), from: z.string().optional(), to: z.string().optional(), cursor: z.string().optional(), limit: z.string().optional() }),
+        query: z.object({ type: z.string().optional(), from: z.string().optional(), to: z.string().optional(), cursor: z.string().optional(), limit: pageLimit(50, 500) }),
       },
       responses: { 200: { description: "Events", content: { "application/json": { schema: listOf(TimelineEvent) } } }, ...errorResponses(400, 401, 403, 404) },
     }),
@@ -155,7 +155,7 @@ export const profilesRouter = createRouter()
         const members = await profileIdentities(c.env.DB, profileId);
         assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
       }
-      const limit = parseLimit(query.limit, 50, 500);
+      const limit = query.limit;
       const before = decodeCursor(query.cursor, isTimelineCursor);
       const rows = await profileTimeline(c.env.DB, profileId, {
         type: query.type,

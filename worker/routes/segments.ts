@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { Rule } from "../../shared/schemas/segments";
-import { listOf, ResourceName } from "../../shared/schemas/common";
+import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { SegmentBody, SegmentSchema } from "../../shared/schemas/segments";
 import { countProfiles, getSegment, listSegments, putSegment, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
-import { decodeCursor, encodeCursor, parseLimit } from "../lib/cursor";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -87,7 +87,7 @@ export const segmentsRouter = createRouter()
       path: "/segments/{id}/members",
       tags,
       summary: "Profiles realized in the segment",
-      request: { params: z.object({ id: z.string() }), query: z.object({ cursor: z.string().optional(), limit: z.string().optional() }) },
+      request: { params: z.object({ id: z.string() }), query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }) },
       responses: {
         200: {
           description: "Members",
@@ -100,7 +100,7 @@ export const segmentsRouter = createRouter()
       const { id } = c.req.valid("param");
       if (!(await getSegment(c.var.db, id))) throw new ApiError("not_found", `no segment ${id}`);
       const { cursor, limit } = c.req.valid("query");
-      const n = parseLimit(limit, 100, 1000);
+      const n = limit;
       const rows = await segmentMembers(c.env.DB, id, decodeCursor(cursor, isMemberCursor)?.p ?? "", n + 1);
       const page = rows.slice(0, n);
       return c.json(

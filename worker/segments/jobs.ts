@@ -29,7 +29,7 @@ export async function runSegmentPage(env: Bindings, job: SegmentJob, now = Date.
   if (evaluation.statements.length > 0) await env.DB.batch(evaluation.statements);
   const evaluated = job.evaluated + ids.length;
   const done = ids.length < SEGMENT_PAGE;
-  await setSegmentProgress(env.DB, job.segmentId, job.version, evaluated, done);
+  await setSegmentProgress(env.DB, job.segmentId, job.version, evaluated, done, ids[ids.length - 1] ?? job.after);
   return done ? undefined : { ...job, after: ids[ids.length - 1]!, evaluated };
 }
 

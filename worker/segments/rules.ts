@@ -3,7 +3,7 @@
  * plain logic. A profile is evaluated from its merged attributes and its events.
  */
 import { formatPath, type ErrorDetail } from "../../shared/errors";
-import { isPlainObject } from "../../shared/merge-patch";
+import { getPath } from "../../shared/attribute-tree";
 import { RuleSchema, type AttributeCondition, type CountCondition, type EventCondition, type Rule } from "../../shared/schemas/segments";
 
 export interface RuleEvent {
@@ -65,12 +65,7 @@ export function validateRule(raw: unknown): { ok: true; rule: Rule } | { ok: fal
 }
 
 function readPath(tree: unknown, path: string): unknown {
-  let node = tree;
-  for (const key of path.split(".")) {
-    if (!isPlainObject(node)) return undefined;
-    node = node[key];
-  }
-  return node;
+  return getPath(tree, path.split("."));
 }
 
 function compare(a: unknown, b: unknown): number | undefined {

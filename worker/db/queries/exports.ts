@@ -34,8 +34,8 @@ export async function createRun(db: Db, row: { id: string; destination: string; 
   const now = Date.now();
   const [run] = await db
     .insert(destinationRuns)
-    .values({ ...row, status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, finishedAt: null })
-    .onConflictDoUpdate({ target: destinationRuns.id, set: { status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, finishedAt: null } })
+    .values({ ...row, status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, updatedAt: now, finishedAt: null })
+    .onConflictDoUpdate({ target: destinationRuns.id, set: { status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, updatedAt: now, finishedAt: null } })
     .returning();
   await db.update(destinations).set({ lastRunAt: now }).where(eq(destinations.name, row.destination));
   return run!;
@@ -50,7 +50,7 @@ export async function listRuns(db: Db, destination: string, limit = 50): Promise
 }
 
 export async function updateRun(db: Db, id: string, set: Partial<Omit<RunRow, "id">>): Promise<void> {
-  await db.update(destinationRuns).set(set).where(eq(destinationRuns.id, id));
+  await db.update(destinationRuns).set({ ...set, updatedAt: Date.now() }).where(eq(destinationRuns.id, id));
 }
 
 export async function exportPageFacts(d1: D1Database, afterId: string, limit: number, segment: string | undefined) {

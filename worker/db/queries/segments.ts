@@ -159,9 +159,9 @@ export async function dueRechecks(d1: D1Database, now: number, limit: number): P
   return results.map((r) => r.profile_id);
 }
 
-export async function setSegmentProgress(d1: D1Database, id: string, version: number, evaluated: number, done: boolean): Promise<void> {
+export async function setSegmentProgress(d1: D1Database, id: string, version: number, evaluated: number, done: boolean, after: string): Promise<void> {
   await d1
-    .prepare(`UPDATE segments SET evaluated_profiles = ?3, status = ?4, updated_at = ?5 WHERE id = ?1 AND version = ?2`)
-    .bind(id, version, evaluated, done ? "ready" : "evaluating", Date.now())
+    .prepare(`UPDATE segments SET evaluated_profiles = ?3, status = ?4, updated_at = ?5, evaluate_after = ?6 WHERE id = ?1 AND version = ?2`)
+    .bind(id, version, evaluated, done ? "ready" : "evaluating", Date.now(), done ? null : after)
     .run();
 }

@@ -1,0 +1,19 @@
+/** base64url (RFC 4648 §5, no padding) over bytes and over UTF-8 text. */
+export function bytesToBase64url(bytes: ArrayBuffer | Uint8Array): string {
+  const arr = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let bin = "";
+  for (const b of arr) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Throws on anything that is not base64url. */
+export function base64urlToBytes(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+export const textToBase64url = (text: string): string => bytesToBase64url(new TextEncoder().encode(text));
+
+/** Throws on invalid base64url or invalid UTF-8. */
+export const base64urlToText = (text: string): string => new TextDecoder("utf-8", { fatal: true }).decode(base64urlToBytes(text));

@@ -1,0 +1,52 @@
+/**
+ * Resumes background work that stalled (SPEC: an accepted batch is never lost). Every
+ * step of a batch file, export run and segment evaluation records its progress, and
+ * every step is idempotent, so re-sending the next step of anything that has not
+ * progressed for `staleMs` is safe: at worst a step runs twice and counts once.
+ * Runs from the Cron Trigger (and, locally, when `npm start` starts the Worker).
+ */
+import type { BatchMessage } from "../batches/process";
+import { claimStalledBatches, claimStalledExportRuns, claimStalledSegmentEvaluations } from "../db/queries/stalled";
+import type { Bindings } from "../env";
+import type { ExportJob } from "../exports/run";
+import type { SegmentJob } from "../segments/jobs";
+
+export const DEFAULT_STALE_SECONDS = 120;
+
+export function staleMs(env: Bindings): number {
+  const seconds = Number(env.TESSERA_STALE_SECONDS ?? DEFAULT_STALE_SECONDS);
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULT_STALE_SECONDS) * 1000;
+}
+
+export interface Resumed {
+  batches: number;
+  exports: number;
+  segments: number;
+}
+
+export async function resumeStalledWork(env: Bindings, now = Date.now()): Promise<Resumed> {
+  const olderThan = now - staleMs(env);
+  const [batches, runs, segments] = await Promise.all([
+    claimStalledBatches(env.DB, olderThan, now),
+    claimStalledExportRuns(env.DB, olderThan, now),
+    claimStalledSegmentEvaluations(env.DB, olderThan, now),
+  ]);
+  const batchMessages = batches.map(
+    (b): BatchMessage =>
+      b.lastChunk === null
+        ? { batchId: b.id, chunk: 0, offset: 0, line: 1 }
+        : { batchId: b.id, chunk: b.lastChunk + 1, offset: b.nextOffset, line: b.nextLine },
+  );
+  const jobs: (ExportJob | SegmentJob)[] = [
+    ...runs.map((r): ExportJob => {
+      const done = r.cursor ? (JSON.parse(r.cursor) as { part: number; after: string }) : { part: 0, after: "" };
+      return { kind: "export-page", runId: r.id, part: done.part + 1, after: done.after };
+    }),
+    ...segments.map((s): SegmentJob => ({ kind: "segment-evaluate", segmentId: s.id, version: s.version, after: s.after, evaluated: s.evaluated })),
+  ];
+  if (batchMessages.length > 0) await env.BATCH_QUEUE.sendBatch(batchMessages.map((body) => ({ body })));
+  if (jobs.length > 0) await env.JOBS_QUEUE.sendBatch(jobs.map((body) => ({ body })));
+  const resumed = { batches: batches.length, exports: runs.length, segments: segments.length };
+  if (batches.length + runs.length + segments.length > 0) console.log(`resumed stalled work: ${JSON.stringify(resumed)}`);
+  return resumed;
+}
