@@ -21,6 +21,9 @@ export default defineConfig(async () => {
                   TEST_MIGRATIONS: migrations,
                   TESSERA_ADMIN_KEY: TEST_ADMIN_KEY,
                   TESSERA_SECRET: "test-server-secret",
+                  // Generated requests in the fuzz suite: `npm run fuzz` raises it.
+                  FUZZ_RUNS: process.env.FUZZ_RUNS ?? "600",
+                  FUZZ_SEED: process.env.FUZZ_SEED ?? "1234",
                 },
               },
             }),

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { applyMigrations, ROOT, startWorker } from "./lib/local-worker.mjs";
+import { applyMigrations, emulateCron, ROOT, startWorker } from "./lib/local-worker.mjs";
 import { seedDemoData } from "./seed.mjs";
 
 const PORT = Number(process.env.PORT ?? 8787);
@@ -49,6 +49,8 @@ await applyMigrations({ quiet: true });
 
 console.log(`tessera: starting the Worker on http://localhost:${PORT}`);
 const worker = await startWorker({ port: PORT, inheritOutput: false, vars: { TESSERA_DEMO: "true" } });
+// Schedules (exports, segment rechecks) and the sweep that resumes work a crash left behind.
+emulateCron(worker.url, 60);
 const stop = async () => {
   await worker.stop();
   process.exit(0);

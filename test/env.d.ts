@@ -4,6 +4,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     TESSERA_ADMIN_KEY: string;
     TESSERA_SECRET: string;
+    FUZZ_RUNS?: string;
+    FUZZ_SEED?: string;
   }
 }
 

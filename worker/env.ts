@@ -7,8 +7,6 @@ export interface Bindings extends Env {
   TESSERA_ADMIN_KEY?: string;
   /** Derives site secrets and signs tokens (falls back to TESSERA_ADMIN_KEY when unset). */
   TESSERA_SECRET?: string;
-  /** Seconds without progress after which background work is resumed (default 120). */
-  TESSERA_STALE_SECONDS?: string;
 }
 
 /** Who is calling: resolved once per request by the auth middleware. */

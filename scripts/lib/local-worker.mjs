@@ -50,13 +50,29 @@ export async function freePort() {
   return port;
 }
 
+/** The Worker's Cron Trigger expression (wrangler.toml). */
+export const CRON = "*/5 * * * *";
+
+/**
+ * Cron Triggers never fire by themselves in `wrangler dev`: this runs the scheduled
+ * handler through `--test-scheduled`'s `/__scheduled` route, once now (the "start-up"
+ * sweep that resumes work a crash left behind) and then every `everySeconds`.
+ */
+export function emulateCron(url, everySeconds = 60) {
+  const fire = () => fetch(`${url}/__scheduled?cron=${encodeURIComponent(CRON)}`).then((r) => r.text()).catch(() => undefined);
+  fire();
+  const timer = setInterval(fire, everySeconds * 1000);
+  timer.unref();
+  return { fire, stop: () => clearInterval(timer) };
+}
+
 /**
  * Starts `wrangler dev` and resolves once `/health` answers. `vars` are passed with
  * `--var` (secrets for tests); otherwise `.dev.vars` is read as usual.
  */
 export async function startWorker({ port, persistTo, vars = {}, inheritOutput = false, extraArgs = [] } = {}) {
   port ??= await freePort();
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--log-level", inheritOutput ? "info" : "warn"];
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--log-level", inheritOutput ? "info" : "warn", "--test-scheduled"];
   if (persistTo) args.push("--persist-to", persistTo);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   args.push(...extraArgs);
@@ -86,17 +102,17 @@ export async function startWorker({ port, persistTo, vars = {}, inheritOutput = 
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, port, child, log: () => log, stop: () => stopProcess(child) };
+  return { url, port, child, log: () => log, stop: () => stopProcess(child), kill: () => stopProcess(child, "SIGKILL") };
 }
 
-function stopProcess(child) {
+function stopProcess(child, signal = "SIGTERM") {
   if (child.exitCode !== null) return Promise.resolve();
   const exited = once(child, "exit");
   try {
     // wrangler starts workerd as a child: end the whole process group.
-    process.kill(-child.pid, "SIGTERM");
+    process.kill(-child.pid, signal);
   } catch {
-    child.kill("SIGTERM");
+    child.kill(signal);
   }
   return exited;
 }
