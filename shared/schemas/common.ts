@@ -22,6 +22,9 @@ export const ResourceName = z
 
 export const Cursor = z.string().max(512).optional();
 
+/** A time query parameter (read with Date.parse; ISO-8601 is what clients should send). */
+export const TimeQuery = z.string().optional().meta({ format: "date-time", example: "2026-11-01T00:00:00Z" });
+
 /** A page size query parameter: an integer in 1…max, `fallback` when absent. */
 export function pageLimit(fallback: number, max: number) {
   return z.coerce

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { listOf, pageLimit } from "../../shared/schemas/common";
+import { listOf, pageLimit, TimeQuery } from "../../shared/schemas/common";
 import { ProfileQuery, ProfileSchema, SearchItem, TimelineEvent } from "../../shared/schemas/profiles";
 import { assertMayReadProfile } from "../auth/restrict";
 import { profileIdentities } from "../db/queries/graph";
@@ -55,7 +55,7 @@ const SearchQuery = z
     q: z.string().max(200).optional().meta({ description: "Prefix of an identity value or a name, case-insensitive." }),
     namespace: z.string().optional(),
     segment: z.string().optional(),
-    updatedSince: z.string().optional(),
+    updatedSince: TimeQuery,
     limit: pageLimit(20, 100),
     cursor: z.string().optional(),
   })
@@ -143,7 +143,7 @@ export const profilesRouter = createRouter()
       summary: "The profile's event timeline across all its identities, newest first",
       request: {
         params: z.object({ profileId: z.string() }),
-        query: z.object({ type: z.string().optional(), from: z.string().optional(), to: z.string().optional(), cursor: z.string().optional(), limit: pageLimit(50, 500) }),
+        query: z.object({ type: z.string().optional(), from: TimeQuery, to: TimeQuery, cursor: z.string().optional(), limit: pageLimit(50, 500) }),
       },
       responses: { 200: { description: "Events", content: { "application/json": { schema: listOf(TimelineEvent) } } }, ...errorResponses(400, 401, 403, 404) },
     }),
