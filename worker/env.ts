@@ -7,6 +7,8 @@ export interface Bindings extends Env {
   TESSERA_ADMIN_KEY?: string;
   /** Derives site secrets and signs tokens (falls back to TESSERA_ADMIN_KEY when unset). */
   TESSERA_SECRET?: string;
+  /** Bench only (`npm run bench`): milliseconds added to every D1 round trip. */
+  TESSERA_BENCH_D1_DELAY_MS?: string;
 }
 
 /** Who is calling: resolved once per request by the auth middleware. */

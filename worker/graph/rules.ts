@@ -19,12 +19,23 @@ export async function loadIdentityConfig(db: Db, phoneRegion: string): Promise<I
     return { rows, graphSetting };
   });
   const namespaces = new Map(rows.map((r) => [r.code, toRules(r)]));
+  return { namespaces, phoneRegion, graph: graphRulesOf(namespaces, graphSetting) };
+}
+
+/**
+ * The graph engine's rules from namespaces and the `graph` setting. The GraphWriter
+ * builds its own from D1 (it owns them while it applies writes); the Worker uses the same
+ * function for its reads.
+ */
+export function graphRulesOf(namespaces: ReadonlyMap<string, NamespaceRules>, graphSetting: { maxIdentities?: number } | undefined): GraphRules {
   return {
-    namespaces,
-    phoneRegion,
-    graph: {
-      maxIdentities: graphSetting?.maxIdentities ?? DEFAULT_MAX_IDENTITIES,
-      namespaces: new Map([...namespaces].map(([code, ns]) => [code, { priority: ns.priority, cap: perGraphCap(ns) }])),
-    },
+    maxIdentities: graphSetting?.maxIdentities ?? DEFAULT_MAX_IDENTITIES,
+    namespaces: new Map([...namespaces].map(([code, ns]) => [code, { priority: ns.priority, cap: perGraphCap(ns) }])),
   };
+}
+
+/** The graph rules straight from D1 (no isolate cache): what the GraphWriter loads. */
+export async function loadGraphRules(db: Db): Promise<GraphRules> {
+  const [rows, graphSetting] = await Promise.all([listNamespaces(db), getSetting<{ maxIdentities?: number }>(db, "graph")]);
+  return graphRulesOf(new Map(rows.map((r) => [r.code, toRules(r)])), graphSetting);
 }

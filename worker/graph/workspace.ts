@@ -64,6 +64,28 @@ export interface IdentityRef {
   value: string;
 }
 
+/** A profile as it stands after the changes: its primary identity and size. */
+export interface ProfileChange {
+  id: string;
+  primary: IdentityState;
+  identityCount: number;
+}
+
+/**
+ * What a workspace changed, as plain values for the data layer to write: identities and
+ * links to upsert or delete, profiles that live on (with their primary identity) or were
+ * retired, and the history entries, in order.
+ */
+export interface GraphChangeset {
+  identities: IdentityState[];
+  deletedIdentities: IdentityState[];
+  links: LinkState[];
+  deletedLinks: LinkState[];
+  profiles: ProfileChange[];
+  retiredProfiles: string[];
+  history: HistoryEntry[];
+}
+
 /**
  * The identity an item is anchored on: highest namespace priority, then the smallest key.
  * Ingest links an item's identities to it (a star) and files its event under it.
@@ -121,6 +143,33 @@ export class GraphWorkspace {
 
   profileOf(key: string): string | undefined {
     return this.identities.get(key)?.profileId;
+  }
+
+  /**
+   * The changes so far. `alsoTouched` profiles are written as live profiles too (their
+   * `updated_at` moves) when they still exist, e.g. those that got a record or an event.
+   */
+  changeset(alsoTouched: Iterable<string> = []): GraphChangeset {
+    const live = new Set<string>();
+    const retired: string[] = [];
+    for (const p of [...this.changedProfiles, ...alsoTouched]) {
+      if (this.members.has(p)) live.add(p);
+      else if (this.changedProfiles.has(p)) retired.push(p);
+    }
+    return {
+      identities: [...this.dirtyIdentities].map((k) => ({ ...this.identities.get(k)! })),
+      deletedIdentities: [...this.deletedIdentities.values()].map((i) => ({ ...i })),
+      links: [...this.dirtyLinks].map((k) => ({ ...this.links.get(k)! })),
+      deletedLinks: [...this.deletedLinks.values()].map((l) => ({ ...l })),
+      profiles: [...live].map((id) => ({ id, primary: { ...this.primaryIdentity(id)! }, identityCount: this.members.get(id)!.size })),
+      retiredProfiles: [...new Set(retired)],
+      history: this.history.map((h) => ({ ...h })),
+    };
+  }
+
+  /** Profiles whose membership changed and that still exist. */
+  changedLiveProfiles(): string[] {
+    return [...this.changedProfiles].filter((p) => this.members.has(p));
   }
 
   /** The profile's primary identity: highest namespace priority, then oldest, then key. */

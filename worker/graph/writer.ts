@@ -1,54 +1,121 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
-import { applyIngest, type IngestApplied } from "../ingest/apply";
+import { applyIngestGroup, type CallResult, type GroupHooks } from "../ingest/group";
 import type { IngestCommand } from "../ingest/types";
+import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
 import { eraseProfile, type EraseReceipt } from "../privacy/erase";
-import { runRechecks, runSegmentPage, type SegmentJob } from "../segments/jobs";
+import { runRechecks, runSegmentSlice, SEGMENT_PAGE, SEGMENT_SLICE, type SegmentJob } from "../segments/jobs";
+import { WriteLane, type LaneStats } from "./lane";
 import { deleteIdentity, deleteLink, type DeleteResult } from "./operations";
-import type { GraphRules, IdentityRef } from "./workspace";
+import type { IdentityRef } from "./workspace";
+import { WriterState } from "./writer-state";
+
+/** What one ingest call gets back, with how its group went (for Server-Timing and the bench). */
+export interface IngestApplied extends CallResult {
+  lane: {
+    /** Calls and items in the group this call was committed with. */
+    group: number;
+    items: number;
+    /** D1 round trips the group made. */
+    roundTrips: number;
+    /** Milliseconds per step of the group. */
+    phases: Record<string, number>;
+  };
+}
+
+/** Items per group: one group's batch stays far below D1's 30 s and the Worker's memory. */
+const MAX_GROUP_ITEMS = 5_000;
 
 /**
  * The single writer of the identity graph (SPEC rule 6: concurrency never loses a link).
  *
  * D1 has no interactive transactions, and a graph change is read → compute → write. Every
- * such change therefore runs here, in one Durable Object, strictly one after another: a
- * call's reads and its one atomic `batch()` never interleave with another call's, so any
- * set of concurrent ingests ends exactly as some sequential order of them would.
- * (A Durable Object does not block other requests while it awaits D1, hence the explicit
- * queue below.) D1 itself has one writer, so this costs little throughput.
+ * such change therefore runs here, in one Durable Object, through one `WriteLane`: calls
+ * that arrive while a group is being written form the next group, which is read once,
+ * applied in memory in arrival order, and committed in one atomic `batch()`. The writer
+ * owns what only it changes (graph rules, segment definitions, id counters), so a group
+ * costs two D1 round trips (three when a segment membership changes).
  */
 export class GraphWriter extends DurableObject<Bindings> {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly d1: MeteredD1;
+  private readonly state: WriterState;
+  private readonly lane: WriteLane<IngestCommand, IngestApplied>;
+  /** Test seam (set through `runInDurableObject`). */
+  hooks: GroupHooks = {};
 
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task, task);
-    this.tail = run.catch(() => undefined);
-    return run;
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.d1 = meterD1(env.DB, benchDelayMs(env));
+    this.state = new WriterState(env);
+    this.lane = new WriteLane((commands) => this.commitGroup(commands), { maxGroupItems: MAX_GROUP_ITEMS, sizeOf: (c) => c.items.length });
   }
 
-  ingest(command: IngestCommand, rules: GraphRules): Promise<IngestApplied> {
-    return this.exclusive(() => applyIngest(this.env, command, rules));
+  private async commitGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
+    const before = this.d1.roundTrips();
+    const { results, report } = await applyIngestGroup(this.d1.db, this.state, commands, this.hooks);
+    const lane = { group: report.calls, items: report.items, roundTrips: this.d1.roundTrips() - before, phases: report.phases };
+    return results.map((r) => ({ ...r, lane }));
   }
 
-  deleteIdentity(ref: IdentityRef, rules: GraphRules): Promise<DeleteResult> {
-    return this.exclusive(() => deleteIdentity(this.env, ref, rules));
+  ingest(command: IngestCommand): Promise<IngestApplied> {
+    return this.lane.submit(command);
   }
 
-  deleteLink(from: IdentityRef, to: IdentityRef, rules: GraphRules): Promise<DeleteResult> {
-    return this.exclusive(() => deleteLink(this.env, from, to, rules));
+  /**
+   * A signed-in visitor's device seen with their identity (`/v1/context`): links them in
+   * the next group. Returns the person's profile id, or undefined when the identity is
+   * suppressed.
+   */
+  async linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined> {
+    const applied = await this.lane.submit({
+      items: [{ index: 0, kind: "link", dataset: "web", identities: [identity, { namespace: "device", value: device }], at }],
+      atomic: true,
+      receivedAt: at,
+    });
+    const outcome = applied.outcomes[0];
+    return outcome?.status === "accepted" ? outcome.profileId : undefined;
+  }
+
+  deleteIdentity(ref: IdentityRef): Promise<DeleteResult> {
+    return this.lane.runExclusive(() => deleteIdentity(this.d1.db, this.state, ref));
+  }
+
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<DeleteResult> {
+    return this.lane.runExclusive(() => deleteLink(this.d1.db, this.state, from, to));
   }
 
   erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
-    return this.exclusive(() => eraseProfile(this.env, ref, suppress));
+    return this.lane.runExclusive(async () => eraseProfile(this.d1.db, await this.state.suppressionHash(), ref, suppress));
   }
 
-  /** Memberships are written here too, so they never race an ingest of the same profile. */
-  segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
-    return this.exclusive(() => runSegmentPage(this.env, job));
+  /**
+   * One page of a segment's background evaluation, as slices between ingest groups
+   * (memberships are written here too, so they never race an ingest of the same profile).
+   */
+  async segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
+    let current = job;
+    for (let done = 0; done < SEGMENT_PAGE; done += SEGMENT_SLICE) {
+      const slice = await this.lane.runInBackground(() => runSegmentSlice(this.d1.db, this.state, current));
+      if (!slice || slice.done) return undefined;
+      current = slice.job;
+    }
+    return current;
   }
 
+  /** One slice of cron rechecks; returns how many profiles it re-evaluated. */
   rechecks(now: number): Promise<number> {
-    return this.exclusive(() => runRechecks(this.env, now));
+    return this.lane.runInBackground(() => runRechecks(this.d1.db, this.state, now));
+  }
+
+  /** Namespaces, graph settings or segments changed: the next write reloads them. */
+  configChanged(): void {
+    this.state.invalidateConfig();
+  }
+
+  /** Group commit figures since the object started (for the bench). */
+  laneStats(): { groups: number; calls: number; retriedGroups: number; sizes: [number, number][]; roundTrips: number } {
+    const s: LaneStats = this.lane.stats;
+    return { groups: s.groups, calls: s.calls, retriedGroups: s.retriedGroups, sizes: [...s.sizes].sort((a, b) => a[0] - b[0]), roundTrips: this.d1.roundTrips() };
   }
 }
 

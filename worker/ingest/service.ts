@@ -9,7 +9,7 @@ import type { Db } from "../db/client";
 import { cachedDatasets } from "../db/queries/datasets";
 import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/rules";
-import { graphWriter } from "../graph/writer";
+import { graphWriter, type IngestApplied } from "../graph/writer";
 import { ApiError } from "../lib/errors";
 import type { ItemError, ItemOutcome, NormalizedItem } from "./types";
 import { validateEvent, validateRecord, type ValidationContext } from "./validate";
@@ -43,12 +43,19 @@ export async function validationContext(env: Bindings, db: Db, listName: string,
   return { identity, datasets: new Map(datasets.map((d) => [d.name, d])), now, listName };
 }
 
+export interface IngestCost {
+  validateMs: number;
+  /** Milliseconds from handing the items to the writer until the answer (queueing included). */
+  writerMs: number;
+  /** The group this call was committed with; undefined when nothing reached the writer. */
+  lane?: IngestApplied["lane"];
+}
+
 export interface IngestOutcomes {
   /** One per item, in input order. */
   outcomes: ItemOutcome[];
   profiles: string[];
-  /** What the writer did: D1 statements in its batch and milliseconds inside it. */
-  cost: { statements: number; writerMs: number; validateMs: number; phases: Record<string, number> };
+  cost: IngestCost;
 }
 
 /** Validates and stores items; never throws for a bad item unless `atomic`. */
@@ -67,7 +74,7 @@ export async function ingestItems(
     if (result.ok) good.push(result.item);
     else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
   }
-  const cost = { statements: 0, writerMs: 0, validateMs: performance.now() - validationStarted, phases: {} as Record<string, number> };
+  const cost: IngestCost = { writerMs: 0, validateMs: performance.now() - validationStarted };
   if (options.atomic && byIndex.size > 0) {
     return { outcomes: items.map((it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], cost };
   }
@@ -75,10 +82,9 @@ export async function ingestItems(
   let profiles: string[] = [];
   if (good.length > 0) {
     const started = performance.now();
-    const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt: options.receivedAt }, ctx.identity.graph);
+    const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt: options.receivedAt });
     cost.writerMs = performance.now() - started;
-    cost.statements = applied.statements;
-    cost.phases = applied.phases;
+    cost.lane = applied.lane;
     for (const o of applied.outcomes) byIndex.set(o.index, o);
     profiles = applied.profiles;
   }

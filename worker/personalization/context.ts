@@ -12,7 +12,7 @@
  * Only allow-listed attribute paths ever leave; only public segments are named.
  */
 import { emptyTree, getPath, setPath } from "../../shared/attribute-tree";
-import { deviceOwnData, publicMemberships } from "../db/queries/context";
+import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
 import { getCachedSetting } from "../db/queries/namespaces";
 import { loadProfile } from "../db/queries/profiles";
@@ -26,6 +26,9 @@ import { cached } from "../lib/isolate-cache";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
+
+/** How stale a device link's `lastSeen` may get before a page view refreshes it. */
+export const LINK_REFRESH_MS = 60 * 60 * 1000;
 
 export interface VisitorContextBody {
   device: string;
@@ -59,12 +62,14 @@ async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: stri
     return undefined;
   }
   const now = Date.now();
-  const applied = await graphWriter(env).ingest(
-    { items: [{ index: 0, kind: "link", dataset: "web", identities: [identity, { namespace: "device", value: device }], at: now }], atomic: true, receivedAt: now },
-    config.graph,
-  );
-  const outcome = applied.outcomes[0];
-  return outcome?.status === "accepted" ? outcome.profileId : undefined;
+  // Most page views of a signed-in visitor change nothing: the device is already in the
+  // person's profile and the link was seen recently. Only a new link, a device that must
+  // move, or a stale `lastSeen` goes through the write lane.
+  const state = await deviceLinkState(env.DB, device, identity);
+  if (state && state.deviceProfile === state.identityProfile && state.linkLastSeen !== null && now - state.linkLastSeen < LINK_REFRESH_MS) {
+    return state.identityProfile;
+  }
+  return graphWriter(env).linkDevice(device, identity, now);
 }
 
 export async function visitorContext(env: Bindings, db: Db, publicKeyId: string, device: string, identityToken?: string): Promise<VisitorContextBody> {

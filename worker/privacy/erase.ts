@@ -6,9 +6,7 @@ import { identityKey } from "../../shared/identity/normalize";
 import { findIdentity, profileIdentities } from "../db/queries/graph";
 import { countProfileData, eraseStatements, historyMentioning, type EraseCounts } from "../db/queries/erase";
 import { suppressionInsertStatements } from "../db/queries/suppressions";
-import type { Bindings } from "../env";
 import type { IdentityRef } from "../graph/workspace";
-import { suppressionHasher } from "./suppression";
 
 export interface EraseReceipt {
   profileId: string;
@@ -16,8 +14,14 @@ export interface EraseReceipt {
   suppressed: boolean;
 }
 
-export async function eraseProfile(env: Bindings, ref: IdentityRef, suppress: boolean, now = Date.now()): Promise<EraseReceipt | undefined> {
-  const d1 = env.DB;
+/** `hash`: the suppression hasher (salted HMAC of an identity key). */
+export async function eraseProfile(
+  d1: D1Database,
+  hash: (identityKey: string) => Promise<string>,
+  ref: IdentityRef,
+  suppress: boolean,
+  now = Date.now(),
+): Promise<EraseReceipt | undefined> {
   const found = await findIdentity(d1, ref);
   if (!found) return undefined;
   const members = await profileIdentities(d1, found.profileId);
@@ -27,7 +31,6 @@ export async function eraseProfile(env: Bindings, ref: IdentityRef, suppress: bo
 
   const statements = eraseStatements(d1, found.profileId, ids, history.map((h) => h.id));
   if (suppress) {
-    const hash = await suppressionHasher(env);
     const rows = await Promise.all(members.map(async (m) => [await hash(identityKey(m.namespace, m.value)), m.namespace, found.profileId] as [string, string, string]));
     statements.push(...suppressionInsertStatements(d1, rows, now));
   }

@@ -5,6 +5,7 @@ import { DatasetBody, DatasetSchema, NamespaceBody, NamespaceSchema } from "../.
 import { Validator } from "@cfworker/json-schema";
 import { listDatasets, upsertDataset, getDataset, type DatasetRow } from "../db/queries/datasets";
 import { getNamespace, listNamespaces, upsertNamespace, type NamespaceRow } from "../db/queries/namespaces";
+import { graphWriter } from "../graph/writer";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -145,6 +146,8 @@ export const configRouter = createRouter()
         blockedValues: body.blockedValues ?? [],
         description: body.description ?? existing?.description ?? null,
       });
+      // The writer owns the graph rules it applies: the next write uses the new ones.
+      await graphWriter(c.env).configChanged();
       return c.json(presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), 200);
     },
   );

@@ -84,7 +84,7 @@ export const graphRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = await graphWriter(c.env).deleteIdentity(resolveIdentity(config, namespace, id), config.graph);
+      const result = await graphWriter(c.env).deleteIdentity(resolveIdentity(config, namespace, id));
       if (!result.found) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },
@@ -111,7 +111,7 @@ export const graphRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const a = resolveIdentityString(config, from, "from");
       const b = resolveIdentityString(config, to, "to");
-      const result = await graphWriter(c.env).deleteLink(a, b, config.graph);
+      const result = await graphWriter(c.env).deleteLink(a, b);
       if (!result.found) throw new ApiError("not_found", `no link between ${from} and ${to}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },

@@ -4,6 +4,7 @@ import { readJsonBody } from "../lib/body";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ingest, type IngestKind } from "../ingest/service";
+import { serverTiming } from "../ingest/timing";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -13,8 +14,7 @@ const tags = ["Ingest"];
 /** The result, with the writer's cost as a standard Server-Timing header (for benchmarks and debugging). */
 function respond<C extends Context<AppEnv>>(c: C, result: Awaited<ReturnType<typeof ingest>>) {
   const { cost, ...body } = result;
-  const phases = Object.entries(cost.phases).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
-  c.header("Server-Timing", [`validate;dur=${cost.validateMs.toFixed(1)}`, `writer;dur=${cost.writerMs.toFixed(1)}`, ...phases, `d1;desc="statements=${cost.statements}"`].join(", "));
+  c.header("Server-Timing", serverTiming(cost));
   return c.json(body, 200);
 }
 const AtomicQuery = z.object({

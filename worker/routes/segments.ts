@@ -4,6 +4,7 @@ import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { SegmentBody, SegmentSchema } from "../../shared/schemas/segments";
 import { countProfiles, getSegment, listSegments, putSegment, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { graphWriter } from "../graph/writer";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -48,6 +49,8 @@ export const segmentsRouter = createRouter()
       if (!rule.ok) throw new ApiError("invalid_request", "the segment rule is not valid", { details: rule.details });
       const total = await countProfiles(c.env.DB);
       const stored = await putSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
+      // Streaming evaluation in the writer uses the new rule from the next write on.
+      await graphWriter(c.env).configChanged();
       await c.env.JOBS_QUEUE.send({ kind: "segment-evaluate", segmentId: id, version: stored.version, after: "", evaluated: 0 } satisfies SegmentJob);
       return c.json(present(stored, await segmentSize(c.env.DB, id), total), 200);
     },

@@ -2,8 +2,11 @@
  * Evaluates segments for a set of profiles against what D1 holds, and returns the
  * membership writes: realized → since now; no longer matching → exited since now.
  * Runs inside the GraphWriter, so it never races an ingest writing the same profiles.
+ * The facts come from `factsRead`, which the write lane appends to its write batch (the
+ * reads then see the writes, in the same round trip).
  */
-import { loadProfileFacts, membershipWriteStatements, recheckUpdateStatements, type SegmentDef } from "../db/queries/segments";
+import { readTogether, type Read } from "../db/queries/reads";
+import { membershipWriteStatements, profileFactsRead, recheckUpdateStatements, type ProfileFacts, type SegmentDef } from "../db/queries/segments";
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput } from "../profiles/merge";
 import { evaluate, eventNeedsOf, type RuleEvent } from "./rules";
 
@@ -13,15 +16,31 @@ export interface EvaluationResult {
   exited: number;
 }
 
+/** What evaluating `segments` for `profileIds` needs from D1 (nothing when there is nothing to do). */
+export function factsRead(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], now: number): Read<ProfileFacts> {
+  const needs = eventNeedsOf(segments.map((s) => s.rule), now);
+  return profileFactsRead(d1, segments.length === 0 ? [] : profileIds, needs.types.length ? needs : undefined);
+}
+
 export async function evaluateSegments(
   d1: D1Database,
   profileIds: readonly string[],
   segments: readonly SegmentDef[],
   now: number,
 ): Promise<EvaluationResult> {
+  const { facts } = await readTogether(d1, { facts: factsRead(d1, profileIds, segments, now) });
+  return evaluateFacts(d1, profileIds, segments, facts, now);
+}
+
+/** The membership writes for `profileIds` given their facts. */
+export function evaluateFacts(
+  d1: D1Database,
+  profileIds: readonly string[],
+  segments: readonly SegmentDef[],
+  facts: ProfileFacts,
+  now: number,
+): EvaluationResult {
   if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0 };
-  const needs = eventNeedsOf(segments.map((s) => s.rule), now);
-  const facts = await loadProfileFacts(d1, profileIds, needs.types.length ? needs : undefined);
 
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of facts.fragments) {

@@ -1,15 +1,19 @@
 /**
- * Background segment work, each step run inside the GraphWriter:
+ * Background segment work, each step run inside the GraphWriter's lane as a background
+ * slice (between ingest groups):
  * - after a segment is created or changed, every profile is evaluated in pages
- *   (one queue message per page, so any number of profiles fits the limits);
+ *   (one queue message per page, so any number of profiles fits the limits; a page is
+ *   evaluated in slices);
  * - the cron job re-evaluates memberships whose time window may have moved.
  */
-import { dueRechecks, getSegment, loadSegmentDefs, profilePage, setSegmentProgress } from "../db/queries/segments";
-import { createDb } from "../db/client";
-import type { Bindings } from "../env";
+import { dueRechecks, profilePage, segmentProgressStatement, type SegmentDef } from "../db/queries/segments";
+import type { WriterState } from "../graph/writer-state";
 import { evaluateSegments } from "./evaluate";
 
+/** Profiles per background job (one queue message). */
 export const SEGMENT_PAGE = 500;
+/** Profiles per turn in the write lane: a backfill never holds ingestion for longer. */
+export const SEGMENT_SLICE = 100;
 
 export interface SegmentJob {
   kind: "segment-evaluate";
@@ -19,26 +23,33 @@ export interface SegmentJob {
   evaluated: number;
 }
 
-/** Evaluates one page of profiles for one segment; returns the next job, if any. */
-export async function runSegmentPage(env: Bindings, job: SegmentJob, now = Date.now()): Promise<SegmentJob | undefined> {
-  const segment = await getSegment(createDb(env.DB), job.segmentId);
-  if (!segment || segment.version !== job.version) return undefined; // changed since: a newer job runs
-  const def = (await loadSegmentDefs(env.DB)).find((s) => s.id === job.segmentId)!;
-  const ids = await profilePage(env.DB, job.after, SEGMENT_PAGE);
-  const evaluation = await evaluateSegments(env.DB, ids, [def], now);
-  if (evaluation.statements.length > 0) await env.DB.batch(evaluation.statements);
+async function currentDef(d1: D1Database, state: WriterState, job: SegmentJob): Promise<SegmentDef | undefined> {
+  let def = (await state.currentConfig(d1)).segments.find((s) => s.id === job.segmentId);
+  if (!def || def.version < job.version) {
+    state.invalidateConfig(); // the job is newer than what the writer holds
+    def = (await state.currentConfig(d1)).segments.find((s) => s.id === job.segmentId);
+  }
+  return def && def.version === job.version ? def : undefined; // changed since: a newer job runs
+}
+
+/** Evaluates one slice of profiles for one segment; the job as it stands after, or undefined when stale. */
+export async function runSegmentSlice(d1: D1Database, state: WriterState, job: SegmentJob, now = Date.now()): Promise<{ job: SegmentJob; done: boolean } | undefined> {
+  const def = await currentDef(d1, state, job);
+  if (!def) return undefined;
+  const ids = await profilePage(d1, job.after, SEGMENT_SLICE);
+  const evaluation = await evaluateSegments(d1, ids, [def], now);
   const evaluated = job.evaluated + ids.length;
-  const done = ids.length < SEGMENT_PAGE;
-  await setSegmentProgress(env.DB, job.segmentId, job.version, evaluated, done, ids[ids.length - 1] ?? job.after);
-  return done ? undefined : { ...job, after: ids[ids.length - 1]!, evaluated };
+  const done = ids.length < SEGMENT_SLICE;
+  const after = ids[ids.length - 1] ?? job.after;
+  await d1.batch([...evaluation.statements, segmentProgressStatement(d1, job.segmentId, job.version, evaluated, done, after)]);
+  return { job: { ...job, after, evaluated }, done };
 }
 
 /** Re-evaluates profiles whose memberships are due for a recheck; returns how many. */
-export async function runRechecks(env: Bindings, now = Date.now(), limit = 500): Promise<number> {
-  const ids = await dueRechecks(env.DB, now, limit);
+export async function runRechecks(d1: D1Database, state: WriterState, now = Date.now(), limit = SEGMENT_SLICE): Promise<number> {
+  const ids = await dueRechecks(d1, now, limit);
   if (ids.length === 0) return 0;
-  const evaluation = await evaluateSegments(env.DB, ids, await loadSegmentDefs(env.DB), now);
-  if (evaluation.statements.length > 0) await env.DB.batch(evaluation.statements);
+  const evaluation = await evaluateSegments(d1, ids, (await state.currentConfig(d1)).segments, now);
+  if (evaluation.statements.length > 0) await d1.batch(evaluation.statements);
   return ids.length;
 }
-

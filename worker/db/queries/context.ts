@@ -28,3 +28,28 @@ export async function publicMemberships(d1: D1Database, profileId: string): Prom
     .all<{ segment_id: string }>();
   return results.map((r) => r.segment_id);
 }
+
+export interface DeviceLinkState {
+  identityProfile: string;
+  deviceProfile: string | null;
+  /** The direct link's `lastSeen`, or null when there is none. */
+  linkLastSeen: number | null;
+}
+
+/** Where a signed-in visitor's identity and device stand; undefined when the identity is new. */
+export async function deviceLinkState(d1: D1Database, device: string, identity: { namespace: string; value: string }): Promise<DeviceLinkState | undefined> {
+  const row = await d1
+    .prepare(
+      // Links are stored once, with the smaller identity key first: look up both orders
+      // by primary key (an OR in the join condition could scan).
+      `SELECT i.profile_id AS identity_profile, d.profile_id AS device_profile,
+              coalesce((SELECT last_seen FROM links WHERE a_id = i.id AND b_id = d.id),
+                       (SELECT last_seen FROM links WHERE a_id = d.id AND b_id = i.id)) AS last_seen
+       FROM identities i
+       LEFT JOIN identities d ON d.namespace = 'device' AND d.value = ?3
+       WHERE i.namespace = ?1 AND i.value = ?2`,
+    )
+    .bind(identity.namespace, identity.value, device)
+    .first<{ identity_profile: string; device_profile: string | null; last_seen: number | null }>();
+  return row ? { identityProfile: row.identity_profile, deviceProfile: row.device_profile, linkLastSeen: row.last_seen } : undefined;
+}

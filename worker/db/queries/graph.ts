@@ -4,8 +4,9 @@
  * `GraphWorkspace` changed.
  */
 import { identityKey } from "../../../shared/identity/normalize";
-import { type GraphWorkspace, type IdentityRef, type IdentityState, type LinkState } from "../../graph/workspace";
+import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../graph/workspace";
 import { bulk, jsonColumns } from "./json-chunks";
+import { readTogether, rowsOf, type Read } from "./reads";
 
 interface IdentityRow {
   id: number;
@@ -37,46 +38,57 @@ export function toIdentityState(row: IdentityRow): IdentityState {
   };
 }
 
-/** Every identity of the profiles that hold any of `refs`, then the links among them. */
-export async function loadGraph(
-  d1: D1Database,
-  refs: readonly IdentityRef[],
-): Promise<{ identities: IdentityState[]; links: LinkState[] }> {
-  const pairs = refs.map((r) => [r.namespace, r.value]);
-  const identityBatches = await d1.batch<IdentityRow>(
-    bulk(
-      d1,
-      `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities
-       WHERE profile_id IN (
-         SELECT i.profile_id FROM json_each(?1) j
-         JOIN identities i ON i.namespace = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]'))`,
-      pairs,
-    ),
-  );
-  const byId = new Map<number, IdentityState>();
-  for (const batch of identityBatches) for (const row of batch.results) byId.set(row.id, toIdentityState(row));
-  return { identities: [...byId.values()], links: await loadLinksAmong(d1, byId) };
-}
+const TOUCHED_PROFILES = `SELECT i.profile_id FROM json_each(?1) j
+  JOIN identities i ON i.namespace = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')`;
 
-async function loadLinksAmong(d1: D1Database, byId: Map<number, IdentityState>): Promise<LinkState[]> {
-  if (byId.size === 0) return [];
-  const rows = await linkRowsFrom(d1, [...byId.keys()]);
-  return rows
-    .filter((row) => byId.has(row.b_id))
-    .map((row) => ({
-      a: byId.get(row.a_id)!.key,
-      b: byId.get(row.b_id)!.key,
-      dataset: row.dataset,
-      firstSeen: row.first_seen,
-      lastSeen: row.last_seen,
-      applied: row.applied === 1,
-    }));
+export interface LoadedGraph {
+  identities: IdentityState[];
+  links: LinkState[];
 }
 
 /**
- * Links whose `a` end is one of `ids`. Filtering the `b` end in code, not with a second
- * `IN`, matters: `a_id IN (…) AND b_id IN (…)` makes SQLite probe the primary key with
- * the cross product of both lists (millions of probes for a 1,000-item call).
+ * Every identity of the profiles that hold any of `refs`, and the links among them, in
+ * one round trip (the links query finds the same profiles by itself).
+ */
+export function graphRead(d1: D1Database, refs: readonly IdentityRef[]): Read<LoadedGraph> {
+  const pairs = refs.map((r) => [r.namespace, r.value]);
+  const identityStatements = bulk(
+    d1,
+    `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE profile_id IN (${TOUCHED_PROFILES})`,
+    pairs,
+  );
+  // Links whose `a` end is a member; the `b` end is filtered in code: `a_id IN (…) AND
+  // b_id IN (…)` makes SQLite probe the primary key with the cross product of both lists.
+  const linkStatements = bulk(
+    d1,
+    `SELECT a_id, b_id, dataset, first_seen, last_seen, applied FROM links
+     WHERE a_id IN (SELECT id FROM identities WHERE profile_id IN (${TOUCHED_PROFILES}))`,
+    pairs,
+  );
+  return {
+    statements: [...identityStatements, ...linkStatements],
+    parse(results) {
+      const byId = new Map<number, IdentityState>();
+      for (const row of rowsOf<IdentityRow>(results.slice(0, identityStatements.length))) byId.set(row.id, toIdentityState(row));
+      const links = rowsOf<LinkRow>(results.slice(identityStatements.length))
+        .filter((row) => byId.has(row.a_id) && byId.has(row.b_id))
+        .map((row) => ({
+          a: byId.get(row.a_id)!.key,
+          b: byId.get(row.b_id)!.key,
+          dataset: row.dataset,
+          firstSeen: row.first_seen,
+          lastSeen: row.last_seen,
+          applied: row.applied === 1,
+        }));
+      return { identities: [...byId.values()], links };
+    },
+  };
+}
+
+export const loadGraph = (d1: D1Database, refs: readonly IdentityRef[]) => readTogether(d1, { graph: graphRead(d1, refs) }).then((r) => r.graph);
+
+/**
+ * Links whose `a` end is one of `ids` (see graphRead for why `b` is filtered in code).
  */
 async function linkRowsFrom(d1: D1Database, ids: readonly number[]): Promise<LinkRow[]> {
   const batches = await d1.batch<LinkRow>(
@@ -90,39 +102,36 @@ async function linkRowsFrom(d1: D1Database, ids: readonly number[]): Promise<Lin
   return batches.flatMap((b) => b.results);
 }
 
-/** The next free ids; safe because one writer (the GraphWriter) owns all graph writes. */
-export async function nextIds(d1: D1Database): Promise<{ identity: number; history: number }> {
-  const row = await d1
-    .prepare(
-      `SELECT (SELECT coalesce(max(id), 0) FROM identities) AS identity,
-              (SELECT coalesce(max(id), 0) FROM graph_history) AS history`,
-    )
-    .first<{ identity: number; history: number }>();
-  return { identity: (row?.identity ?? 0) + 1, history: (row?.history ?? 0) + 1 };
-}
-
-/** Gives every identity the workspace created a row id. */
-export function allocateIdentityIds(ws: GraphWorkspace, next: { identity: number }): void {
-  const fresh = [...ws.identities.values()].filter((i) => i.id === undefined).sort((x, y) => (x.key < y.key ? -1 : 1));
-  for (const identity of fresh) identity.id = next.identity++;
+/** The next free row ids of identities and history (the GraphWriter keeps them from here on). */
+export function idCountersRead(d1: D1Database): Read<{ identity: number; history: number }> {
+  return {
+    statements: [
+      d1.prepare(
+        `SELECT (SELECT coalesce(max(id), 0) FROM identities) AS identity,
+                (SELECT coalesce(max(id), 0) FROM graph_history) AS history`,
+      ),
+    ],
+    parse(results) {
+      const row = rowsOf<{ identity: number; history: number }>(results)[0];
+      return { identity: (row?.identity ?? 0) + 1, history: (row?.history ?? 0) + 1 };
+    },
+  };
 }
 
 /**
- * Statements that write the workspace's changes: identities, links, profiles (for
- * `touchedProfiles` too, so their `updated_at` moves), deletions and history.
+ * Statements that write a graph changeset: identities, links, profiles, deletions and
+ * history. `rowId` gives the D1 row id of an identity key (stored or newly allocated);
+ * history rows take ids from `firstHistoryId` on.
  */
 export function graphWriteStatements(
   d1: D1Database,
-  ws: GraphWorkspace,
-  options: { nextHistoryId: number; now: number; touchedProfiles?: Iterable<string> },
+  change: GraphChangeset,
+  rowId: (key: string) => number | undefined,
+  options: { firstHistoryId: number; now: number },
 ): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  const idOf = (key: string) => ws.identities.get(key)?.id ?? ws.deletedIdentities.get(key)?.id;
 
-  const identityRows = [...ws.dirtyIdentities].map((k) => {
-    const i = ws.identities.get(k)!;
-    return [i.id, i.namespace, i.value, i.profileId, i.firstSeen, i.lastSeen];
-  });
+  const identityRows = change.identities.map((i) => [rowId(i.key), i.namespace, i.value, i.profileId, i.firstSeen, i.lastSeen]);
   statements.push(
     ...bulk(
       d1,
@@ -135,7 +144,7 @@ export function graphWriteStatements(
     ),
   );
 
-  const deletedIds = [...ws.deletedIdentities.values()].map((i) => i.id).filter((id): id is number => id !== undefined);
+  const deletedIds = change.deletedIdentities.map((i) => i.id).filter((id): id is number => id !== undefined);
   if (deletedIds.length > 0) {
     for (const table of ["fragments", "events", "attribute_index"]) {
       statements.push(...bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, deletedIds));
@@ -150,9 +159,7 @@ export function graphWriteStatements(
     );
   }
 
-  const deletedLinkRows = [...ws.deletedLinks.values()]
-    .map((l) => [idOf(l.a), idOf(l.b)])
-    .filter(([a, b]) => a !== undefined && b !== undefined);
+  const deletedLinkRows = change.deletedLinks.map((l) => [rowId(l.a), rowId(l.b)]).filter(([a, b]) => a !== undefined && b !== undefined);
   statements.push(
     ...bulk(
       d1,
@@ -162,10 +169,7 @@ export function graphWriteStatements(
     ),
   );
 
-  const linkRows = [...ws.dirtyLinks].map((lk) => {
-    const l = ws.links.get(lk)!;
-    return [idOf(l.a), idOf(l.b), l.dataset, l.firstSeen, l.lastSeen, l.applied ? 1 : 0];
-  });
+  const linkRows = change.links.map((l) => [rowId(l.a), rowId(l.b), l.dataset, l.firstSeen, l.lastSeen, l.applied ? 1 : 0]);
   statements.push(
     ...bulk(
       d1,
@@ -178,16 +182,7 @@ export function graphWriteStatements(
     ),
   );
 
-  const live = new Set<string>();
-  const retired: string[] = [];
-  for (const p of [...ws.changedProfiles, ...(options.touchedProfiles ?? [])]) {
-    if (ws.members.has(p)) live.add(p);
-    else retired.push(p);
-  }
-  const profileRows = [...live].map((p) => {
-    const primary = ws.primaryIdentity(p)!;
-    return [p, primary.namespace, primary.value, ws.members.get(p)!.size, options.now];
-  });
+  const profileRows = change.profiles.map((p) => [p.id, p.primary.namespace, p.primary.value, p.identityCount, options.now]);
   statements.push(
     ...bulk(
       d1,
@@ -201,7 +196,8 @@ export function graphWriteStatements(
       profileRows,
     ),
   );
-  if (retired.length > 0) {
+  if (change.retiredProfiles.length > 0) {
+    const retired = change.retiredProfiles;
     statements.push(
       ...bulk(d1, `DELETE FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`, retired),
       ...bulk(d1, `DELETE FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`, retired),
@@ -209,10 +205,10 @@ export function graphWriteStatements(
     );
   }
 
-  let historyId = options.nextHistoryId;
+  let historyId = options.firstHistoryId;
   const historyRows: unknown[] = [];
   const historyProfileRows: unknown[] = [];
-  for (const entry of ws.history) {
+  for (const entry of change.history) {
     const id = historyId++;
     historyRows.push([id, entry.at, entry.kind, entry.cause, JSON.stringify(entry.identities), JSON.stringify(entry.profiles)]);
     for (const p of new Set(entry.profiles)) historyProfileRows.push([id, p]);
@@ -234,7 +230,6 @@ export function graphWriteStatements(
   );
   return statements;
 }
-
 
 // ---- reads for the API ---------------------------------------------------------------
 

@@ -1,20 +1,21 @@
 /** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
 import { bulk, jsonColumns } from "./json-chunks";
+import { rowsOf, type Read } from "./reads";
 
-export async function findSuppressed(d1: D1Database, hashes: readonly string[]): Promise<Set<string>> {
-  if (hashes.length === 0) return new Set();
-  const batches = await d1.batch<{ hash: string }>(
-    bulk(d1, `SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?1))`, hashes),
-  );
-  return new Set(batches.flatMap((b) => b.results.map((r) => r.hash)));
+/** Which of these suppression hashes are on the list. */
+export function suppressedRead(d1: D1Database, hashes: readonly string[]): Read<Set<string>> {
+  return {
+    statements: bulk(d1, `SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?1))`, hashes),
+    parse: (results) => new Set(rowsOf<{ hash: string }>(results).map((r) => r.hash)),
+  };
 }
 
-export async function findExistingEventIds(d1: D1Database, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const batches = await d1.batch<{ id: string }>(
-    bulk(d1, `SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))`, ids),
-  );
-  return new Set(batches.flatMap((b) => b.results.map((r) => r.id)));
+/** Which of these event ids are stored already (idempotency). */
+export function existingEventsRead(d1: D1Database, ids: readonly string[]): Read<Set<string>> {
+  return {
+    statements: bulk(d1, `SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))`, ids),
+    parse: (results) => new Set(rowsOf<{ id: string }>(results).map((r) => r.id)),
+  };
 }
 
 export interface StoredFragment {
@@ -26,13 +27,9 @@ export interface StoredFragment {
 }
 
 /** Current fragments of `(dataset, identity)` pairs, identities given by namespace and value. */
-export async function loadFragments(
-  d1: D1Database,
-  pairs: readonly { dataset: string; namespace: string; value: string }[],
-): Promise<StoredFragment[]> {
-  if (pairs.length === 0) return [];
-  const batches = await d1.batch<{ dataset: string; namespace: string; value: string; attributes: string; updated_at: number }>(
-    bulk(
+export function fragmentsRead(d1: D1Database, pairs: readonly { dataset: string; namespace: string; value: string }[]): Read<StoredFragment[]> {
+  return {
+    statements: bulk(
       d1,
       `SELECT f.dataset, i.namespace, i.value, f.attributes, f.updated_at
        FROM json_each(?1) j
@@ -40,16 +37,15 @@ export async function loadFragments(
        JOIN fragments f ON f.identity_id = i.id AND f.dataset = json_extract(j.value, '$[0]')`,
       pairs.map((p) => [p.dataset, p.namespace, p.value]),
     ),
-  );
-  return batches.flatMap((b) =>
-    b.results.map((r) => ({
-      dataset: r.dataset,
-      namespace: r.namespace,
-      value: r.value,
-      attributes: JSON.parse(r.attributes) as Record<string, unknown>,
-      updatedAt: r.updated_at,
-    })),
-  );
+    parse: (results) =>
+      rowsOf<{ dataset: string; namespace: string; value: string; attributes: string; updated_at: number }>(results).map((r) => ({
+        dataset: r.dataset,
+        namespace: r.namespace,
+        value: r.value,
+        attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+        updatedAt: r.updated_at,
+      })),
+  };
 }
 
 /** Rows: [dataset, identityId, attributes, updatedAt]. Also refreshes the attribute index. */

@@ -4,6 +4,7 @@ import { invalidate } from "../../lib/isolate-cache";
 import type { Db } from "../client";
 import { segments } from "../schema";
 import { bulk, jsonColumns } from "./json-chunks";
+import { constantRead, type Read } from "./reads";
 
 export type SegmentRow = typeof segments.$inferSelect;
 
@@ -85,12 +86,13 @@ export interface ProfileFacts {
   memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
 }
 
-/** Everything the evaluator needs for a set of profiles, in one D1 batch. */
-export async function loadProfileFacts(
+/** Everything the evaluator needs for a set of profiles (3 statements at most). */
+export function profileFactsRead(
   d1: D1Database,
   profileIds: readonly string[],
   events: { types: string[]; since: number } | undefined,
-): Promise<ProfileFacts> {
+): Read<ProfileFacts> {
+  if (profileIds.length === 0) return constantRead({ fragments: [], events: [], memberships: [] });
   const ids = JSON.stringify(profileIds);
   const statements = [
     d1
@@ -116,11 +118,13 @@ export async function loadProfileFacts(
         .bind(ids, JSON.stringify(events.types), events.since),
     );
   }
-  const [fragments, memberships, eventRows] = await d1.batch<Record<string, any>>(statements);
   return {
-    fragments: fragments!.results.map((r) => ({ profileId: r.profile_id, namespace: r.namespace, value: r.value, dataset: r.dataset, attributes: r.attributes, updatedAt: r.updated_at })),
-    memberships: memberships!.results.map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, status: r.status, since: r.since, recheckAt: r.recheck_at ?? null })),
-    events: (eventRows?.results ?? []).map((r) => ({ profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
+    statements,
+    parse: ([fragments, memberships, eventRows]) => ({
+      fragments: (fragments!.results as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, namespace: r.namespace, value: r.value, dataset: r.dataset, attributes: r.attributes, updatedAt: r.updated_at })),
+      memberships: (memberships!.results as Record<string, any>[]).map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, status: r.status, since: r.since, recheckAt: r.recheck_at ?? null })),
+      events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
+    }),
   };
 }
 
@@ -159,9 +163,8 @@ export async function dueRechecks(d1: D1Database, now: number, limit: number): P
   return results.map((r) => r.profile_id);
 }
 
-export async function setSegmentProgress(d1: D1Database, id: string, version: number, evaluated: number, done: boolean, after: string): Promise<void> {
-  await d1
+export function segmentProgressStatement(d1: D1Database, id: string, version: number, evaluated: number, done: boolean, after: string): D1PreparedStatement {
+  return d1
     .prepare(`UPDATE segments SET evaluated_profiles = ?3, status = ?4, updated_at = ?5, evaluate_after = ?6 WHERE id = ?1 AND version = ?2`)
-    .bind(id, version, evaluated, done ? "ready" : "evaluating", Date.now(), done ? null : after)
-    .run();
+    .bind(id, version, evaluated, done ? "ready" : "evaluating", Date.now(), done ? null : after);
 }

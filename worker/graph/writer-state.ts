@@ -1,0 +1,70 @@
+/**
+ * What the GraphWriter keeps between calls: its configuration (graph rules and segment
+ * definitions — it applies every write, so it owns them; config routes tell it when they
+ * change), the next free row ids (only the writer inserts identities and history), and
+ * the suppression hasher. None of these costs a D1 round trip per call.
+ */
+import { createDb } from "../db/client";
+import { idCountersRead } from "../db/queries/graph";
+import { constantRead, type Read } from "../db/queries/reads";
+import { loadSegmentDefs, type SegmentDef } from "../db/queries/segments";
+import type { Bindings } from "../env";
+import { suppressionHasher } from "../privacy/suppression";
+import { loadGraphRules } from "./rules";
+import type { GraphRules } from "./workspace";
+
+export interface WriterConfig {
+  rules: GraphRules;
+  segments: SegmentDef[];
+}
+
+/** A safety net only: config routes invalidate at once (`GraphWriter.configChanged`). */
+const CONFIG_MAX_AGE_MS = 60_000;
+
+export class WriterState {
+  private config?: { value: Promise<WriterConfig>; loadedAt: number };
+  private counters?: { identity: number; history: number };
+  private hasher?: Promise<(text: string) => Promise<string>>;
+
+  constructor(private readonly env: Bindings) {}
+
+  currentConfig(d1: D1Database): Promise<WriterConfig> {
+    if (!this.config || Date.now() - this.config.loadedAt > CONFIG_MAX_AGE_MS) {
+      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1)]).then(([rules, segments]) => ({ rules, segments }));
+      this.config = { value, loadedAt: Date.now() };
+      value.catch(() => (this.config = undefined));
+    }
+    return this.config.value;
+  }
+
+  /** Namespaces, graph settings or segments changed: the next write reloads them. */
+  invalidateConfig(): void {
+    this.config = undefined;
+  }
+
+  /** The id counters, read from D1 only the first time (in the caller's read batch). */
+  countersRead(d1: D1Database): Read<{ identity: number; history: number }> {
+    return this.counters ? constantRead(this.counters) : idCountersRead(d1);
+  }
+
+  /** Call with what `countersRead` gave once the read ran. */
+  setCounters(counters: { identity: number; history: number }): void {
+    this.counters ??= { ...counters };
+  }
+
+  allocateIdentityId(): number {
+    return this.counters!.identity++;
+  }
+
+  /** Reserves `n` history row ids and returns the first. */
+  allocateHistoryIds(n: number): number {
+    const first = this.counters!.history;
+    this.counters!.history += n;
+    return first;
+  }
+
+  suppressionHash(): Promise<(text: string) => Promise<string>> {
+    this.hasher ??= suppressionHasher(this.env);
+    return this.hasher;
+  }
+}

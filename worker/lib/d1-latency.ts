@@ -1,0 +1,61 @@
+/**
+ * Counts D1 round trips, and in bench mode adds a fixed delay to each one.
+ *
+ * Locally D1 answers in microseconds; from a Durable Object on Cloudflare each round trip
+ * costs milliseconds. `TESSERA_BENCH_D1_DELAY_MS` (set only by `npm run bench`) makes every
+ * round trip wait that long, so the benchmark shows what the write lane does at
+ * production-like latency. A round trip is one `batch()` or one `first/run/all/raw`.
+ */
+export interface MeteredD1 {
+  db: D1Database;
+  /** Round trips made through `db` so far. */
+  roundTrips(): number;
+}
+
+const TERMINAL = new Set(["first", "run", "all", "raw"]);
+
+export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
+  let count = 0;
+  const pause = async () => {
+    count++;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+  };
+  const originals = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, prop) {
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
+        if (typeof prop === "string" && TERMINAL.has(prop)) {
+          return async (...args: unknown[]) => {
+            await pause();
+            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    originals.set(proxy, statement);
+    return proxy;
+  };
+  const db = new Proxy(d1, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql));
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          await pause();
+          return target.batch(statements.map((s) => originals.get(s) ?? s));
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, roundTrips: () => count };
+}
+
+/** The configured bench delay (0 when unset or invalid). */
+export function benchDelayMs(env: { TESSERA_BENCH_D1_DELAY_MS?: string }): number {
+  const ms = Number(env.TESSERA_BENCH_D1_DELAY_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
