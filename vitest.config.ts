@@ -24,6 +24,9 @@ export default defineConfig(async () => {
                   // Generated requests in the fuzz suite: `npm run fuzz` raises it.
                   FUZZ_RUNS: process.env.FUZZ_RUNS ?? "600",
                   FUZZ_SEED: process.env.FUZZ_SEED ?? "1234",
+                  // Randomized concurrent histories in the write-lane test.
+                  LANE_RUNS: process.env.LANE_RUNS ?? "8",
+                  LANE_SEED: process.env.LANE_SEED ?? "42",
                 },
               },
             }),

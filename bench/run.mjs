@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import { applyMigrations, ROOT, startWorker } from "../scripts/lib/local-worker.mjs";
 import { openBaseline } from "./baseline.mjs";
 import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
+import { lanes } from "./lanes.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,10 @@ const { values } = parseArgs({
     lookups: { type: "string", default: "2000" },
     "batch-rows": { type: "string", default: "100000" },
     clients: { type: "string", default: "2" },
+    // lanes: simulated D1 round-trip latencies (ms), profiles for the backfill comparison
+    delays: { type: "string", default: "0,5,20" },
+    "backfill-profiles": { type: "string", default: "100000" },
+    "lane-requests": { type: "string", default: "3000" },
   },
 });
 const PROFILES = Number(values.profiles);
@@ -333,6 +338,22 @@ function printTable() {
   console.log(line(["measure", "Tessera", "raw SQLite", "ratio"]));
   console.log("-".repeat(100));
   for (const r of rows) console.log(line(r));
+}
+
+if (ONLY.has("lanes")) {
+  // Its own Workers (one per simulated latency), before the main run.
+  results.lanes = await lanes({
+    delays: values.delays.split(",").map(Number),
+    seedProfiles: PROFILES,
+    backfillProfiles: Number(values["backfill-profiles"]),
+    requests: Number(values["lane-requests"]),
+  });
+  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
+  if (ONLY.size === 1) {
+    console.log("\nwritten: bench/results/latest.json");
+    process.exit(0);
+  }
 }
 
 const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-bench-"));

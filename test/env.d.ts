@@ -6,6 +6,8 @@ declare namespace Cloudflare {
     TESSERA_SECRET: string;
     FUZZ_RUNS?: string;
     FUZZ_SEED?: string;
+    LANE_RUNS?: string;
+    LANE_SEED?: string;
   }
 }
 

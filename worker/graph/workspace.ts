@@ -115,11 +115,13 @@ export class GraphWorkspace {
   readonly deletedLinks = new Map<string, LinkState>();
   /** Profiles whose membership changed; those no longer in `members` were retired. */
   readonly changedProfiles = new Set<string>();
+  /** The same, since the last `takeRecentChanges()`. */
+  private readonly recentChanges = new Set<string>();
 
   private readonly adjacency = new Map<string, Set<string>>();
 
   constructor(
-    private readonly rules: GraphRules,
+    readonly rules: GraphRules,
     private readonly newProfileId: () => string,
   ) {}
 
@@ -167,6 +169,13 @@ export class GraphWorkspace {
     };
   }
 
+  /** Profiles whose membership changed since the last call of this (live or retired). */
+  takeRecentChanges(): string[] {
+    const changed = [...this.recentChanges];
+    this.recentChanges.clear();
+    return changed;
+  }
+
   /** Profiles whose membership changed and that still exist. */
   changedLiveProfiles(): string[] {
     return [...this.changedProfiles].filter((p) => this.members.has(p));
@@ -209,7 +218,7 @@ export class GraphWorkspace {
         this.identities.set(key, { key, namespace: ref.namespace, value: ref.value, profileId, firstSeen: at, lastSeen: at });
         this.memberSet(profileId).add(key);
         this.dirtyIdentities.add(key);
-        this.changedProfiles.add(profileId);
+        this.markChanged(profileId);
       }
     }
 
@@ -244,7 +253,7 @@ export class GraphWorkspace {
     this.dirtyIdentities.delete(key);
     this.deletedIdentities.set(key, identity);
     this.members.get(profileId)?.delete(key);
-    this.changedProfiles.add(profileId);
+    this.markChanged(profileId);
     this.history.push({ at, kind: "delete", cause, identities: [key], profiles: [profileId] });
 
     if (rest.size === 0) {
@@ -420,14 +429,14 @@ export class GraphWorkspace {
     for (const [profile] of oldMembers) {
       if (!kept.has(profile)) {
         this.members.delete(profile);
-        this.changedProfiles.add(profile);
+        this.markChanged(profile);
       }
     }
     parts.forEach((part, i) => {
       const profile = assigned[i]!;
       const set = new Set(part);
       const before = this.members.get(profile);
-      if (!before || before.size !== set.size || part.some((k) => !before.has(k))) this.changedProfiles.add(profile);
+      if (!before || before.size !== set.size || part.some((k) => !before.has(k))) this.markChanged(profile);
       this.members.set(profile, set);
       for (const k of part) {
         const identity = this.identities.get(k)!;
@@ -439,7 +448,7 @@ export class GraphWorkspace {
     });
     // Profiles that lost members but survive elsewhere were updated above; make sure the
     // old owners of moved identities are marked changed too.
-    for (const [k, from] of oldProfile) if (this.identities.get(k)!.profileId !== from) this.changedProfiles.add(from);
+    for (const [k, from] of oldProfile) if (this.identities.get(k)!.profileId !== from) this.markChanged(from);
     return assigned;
   }
 
@@ -499,6 +508,11 @@ export class GraphWorkspace {
     this.adjacency.get(link.b)?.delete(key);
     this.dirtyLinks.delete(key);
     this.deletedLinks.set(key, link);
+  }
+
+  private markChanged(profileId: string): void {
+    this.changedProfiles.add(profileId);
+    this.recentChanges.add(profileId);
   }
 
   private adjacent(key: string): Set<string> {

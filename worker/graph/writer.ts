@@ -23,6 +23,8 @@ export interface IngestApplied extends CallResult {
   };
 }
 
+export type JournalEntry = { kind: "ingest"; command: IngestCommand } | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] };
+
 /** Items per group: one group's batch stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
 
@@ -40,8 +42,9 @@ export class GraphWriter extends DurableObject<Bindings> {
   private readonly d1: MeteredD1;
   private readonly state: WriterState;
   private readonly lane: WriteLane<IngestCommand, IngestApplied>;
-  /** Test seam (set through `runInDurableObject`). */
+  /** Test seams (set through `runInDurableObject`): group hooks, and a journal of what was committed, in commit order. */
   hooks: GroupHooks = {};
+  journal?: JournalEntry[];
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -54,6 +57,7 @@ export class GraphWriter extends DurableObject<Bindings> {
     const before = this.d1.roundTrips();
     const { results, report } = await applyIngestGroup(this.d1.db, this.state, commands, this.hooks);
     const lane = { group: report.calls, items: report.items, roundTrips: this.d1.roundTrips() - before, phases: report.phases };
+    this.journal?.push(...commands.map((command): JournalEntry => ({ kind: "ingest", command })));
     return results.map((r) => ({ ...r, lane }));
   }
 
@@ -77,15 +81,23 @@ export class GraphWriter extends DurableObject<Bindings> {
   }
 
   deleteIdentity(ref: IdentityRef): Promise<DeleteResult> {
-    return this.lane.runExclusive(() => deleteIdentity(this.d1.db, this.state, ref));
+    return this.exclusive({ kind: "deleteIdentity", refs: [ref] }, () => deleteIdentity(this.d1.db, this.state, ref));
   }
 
   deleteLink(from: IdentityRef, to: IdentityRef): Promise<DeleteResult> {
-    return this.lane.runExclusive(() => deleteLink(this.d1.db, this.state, from, to));
+    return this.exclusive({ kind: "deleteLink", refs: [from, to] }, () => deleteLink(this.d1.db, this.state, from, to));
   }
 
   erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
-    return this.lane.runExclusive(async () => eraseProfile(this.d1.db, await this.state.suppressionHash(), ref, suppress));
+    return this.exclusive({ kind: "erase", refs: [ref] }, async () => eraseProfile(this.d1.db, await this.state.suppressionHash(), ref, suppress));
+  }
+
+  private exclusive<T>(entry: JournalEntry, run: () => Promise<T>): Promise<T> {
+    return this.lane.runExclusive(async () => {
+      const result = await run();
+      this.journal?.push(entry);
+      return result;
+    });
   }
 
   /**

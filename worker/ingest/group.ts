@@ -1,30 +1,32 @@
 /**
  * The serialized half of ingestion, run inside the GraphWriter for a *group* of calls
  * (group commit): calls that arrived while the previous group was being written are
- * applied together, in arrival order, as if one after another — so rule 6 holds by
+ * applied together, in arrival order, exactly as if one after another — rule 6 holds by
  * construction — and written in one atomic batch. Named steps:
  *
- *  1. load      one round trip: suppressions, stored event ids, the touched graphs, the
- *               fragments records patch, display-name fragments, and (once) id counters;
- *  2. apply     in memory, call by call and item by item; a call's answer (its outcomes
- *               and profile ids) is taken when its own items are applied;
- *  3. persist   one round trip: graph changeset, fragments, events, names — and, in the
- *               same batch after the writes, the facts segment evaluation needs;
- *  4. segments  evaluated in memory with the writer's segment definitions; one more round
- *               trip only when a membership actually changes.
+ *  1. load     one round trip: suppressions, stored event ids, the touched graphs, and
+ *              what their profiles hold (fragments, rule-relevant events, memberships);
+ *  2. apply    in memory, call by call: checks, graph, fragments, events, and then the
+ *              segment memberships of what the call touched — as a sequential run would
+ *              have them after that call (a profile that enters and leaves within one
+ *              group ends `exited`, as it would one call at a time);
+ *  3. persist  one round trip: the graph changeset, fragments, events, display names and
+ *              the memberships that changed.
  *
  * An atomic call with a rejected item changes nothing and does not affect the others.
  */
 import { identityKey } from "../../shared/identity/normalize";
 import { applyPatch } from "../../shared/merge-patch";
-import { graphRead, graphWriteStatements } from "../db/queries/graph";
-import { eventInsertStatements, existingEventsRead, fragmentsRead, fragmentWriteStatements, suppressedRead } from "../db/queries/ingest";
-import { NAME_KEYS, nameFragmentsRead, profileNameFragmentsRead, profileNameStatements, type NameFragment } from "../db/queries/profile-names";
-import { constantRead, readTogether, writeThenRead } from "../db/queries/reads";
-import { GraphWorkspace, highestPriority, type GraphRules } from "../graph/workspace";
-import type { WriterState } from "../graph/writer-state";
+import { graphRead, graphWriteStatements, type LoadedGraph } from "../db/queries/graph";
+import { eventInsertStatements, existingEventsRead, fragmentWriteStatements, suppressedRead, touchedProfileDataRead, type TouchedProfileData } from "../db/queries/ingest";
+import { NAME_KEYS, profileNameStatements } from "../db/queries/profile-names";
+import { readTogether } from "../db/queries/reads";
+import { membershipWriteStatements, type SegmentDef } from "../db/queries/segments";
+import { GraphWorkspace, highestPriority } from "../graph/workspace";
+import type { WriterConfig, WriterState } from "../graph/writer-state";
 import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../profiles/merge";
-import { evaluateFacts, factsRead } from "../segments/evaluate";
+import { membershipRow, nextMembership, type MembershipState } from "../segments/evaluate";
+import { eventNeedsOf, type RuleEvent } from "../segments/rules";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
 
 /** One call's answer. */
@@ -42,8 +44,8 @@ export interface GroupReport {
 }
 
 export interface GroupHooks {
-  /** Test seam: runs before the persist batch (throw to simulate a failed D1 write). */
-  beforePersist?: (calls: readonly IngestCommand[]) => void;
+  /** Test seam: runs before the persist batch (throw to simulate a failed D1 write, wait to hold the lane). */
+  beforePersist?: (calls: readonly IngestCommand[]) => void | Promise<void>;
 }
 
 interface Fragment {
@@ -54,6 +56,7 @@ interface Fragment {
 }
 
 const fragmentId = (dataset: string, key: string) => `${dataset}\u0000${key}`;
+const membershipKey = (segmentId: string, profileId: string) => `${segmentId}\u0000${profileId}`;
 const hasNameKey = (attributes: Record<string, unknown> | undefined) => NAME_KEYS.some((k) => attributes !== undefined && Object.hasOwn(attributes, k));
 
 function stopwatch() {
@@ -78,119 +81,98 @@ export async function applyIngestGroup(
   const clock = stopwatch();
   const config = await state.currentConfig(d1);
   const items = calls.flatMap((c) => c.items);
+  // Segment windows are judged at the call's own time, as a sequential run would.
+  const evaluatedAt = (call: IngestCommand) => Math.max(call.receivedAt, Date.now());
 
-  // 1. load
-  const loaded = await loadForGroup(d1, state, items);
+  const loaded = await loadForGroup(d1, state, config, items, Math.min(...calls.map(evaluatedAt)));
   clock.lap("load");
 
-  // 2. apply
-  const applied = applyCalls(config.rules, calls, loaded);
+  const group = new GroupState(config, loaded);
+  const results = calls.map((call) => group.applyCall(call, evaluatedAt(call)));
   clock.lap("apply");
 
-  // 3. persist (+ the facts for segment evaluation, read after the writes)
-  const names = await displayNames(d1, applied, loaded.names);
   const rowIds = new Map<string, number>();
-  const change = applied.ws.changeset(applied.touched);
+  const change = group.ws.changeset(group.touchedProfiles());
   for (const identity of change.identities) if (identity.id === undefined) rowIds.set(identity.key, state.allocateIdentityId());
-  const rowId = (key: string) => applied.ws.identities.get(key)?.id ?? rowIds.get(key);
-  const now = Math.max(Date.now(), ...calls.map((c) => c.receivedAt));
+  const rowId = (key: string) => group.ws.identities.get(key)?.id ?? rowIds.get(key);
   const statements = [
     ...graphWriteStatements(d1, change, rowId, { firstHistoryId: state.allocateHistoryIds(change.history.length), now: Math.max(...calls.map((c) => c.receivedAt)) }),
-    ...fragmentWriteStatements(d1, applied.fragmentRows.map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt])),
-    ...eventInsertStatements(d1, applied.eventRows.map((e) => [e.item.event!.id, e.item.event!.type, e.item.at, e.item.dataset, rowId(e.anchor)!, e.item.event!.data, e.receivedAt])),
-    ...profileNameStatements(d1, names),
+    ...fragmentWriteStatements(d1, group.changedFragments().map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt])),
+    ...eventInsertStatements(d1, group.newEvents.map((e) => [e.item.event!.id, e.item.event!.type, e.item.at, e.item.dataset, rowId(e.anchor)!, e.item.event!.data, e.receivedAt])),
+    ...profileNameStatements(d1, group.displayNames()),
+    // After the graph statements, which delete the memberships of retired profiles.
+    ...membershipWriteStatements(d1, group.changedMemberships()),
   ];
-  const evaluate = [...new Set([...applied.touched, ...applied.ws.changedLiveProfiles()])];
-  hooks.beforePersist?.(calls);
-  const { facts } = await writeThenRead(d1, statements, { facts: factsRead(d1, evaluate, config.segments, now) });
+  await hooks.beforePersist?.(calls);
+  if (statements.length > 0) await d1.batch(statements);
   clock.lap("persist");
 
-  // 4. segments: the data is committed; a failed membership write is retried, never
-  // reported as a failed call (that would make clients resend stored data).
-  const evaluation = evaluateFacts(d1, evaluate, config.segments, facts, now);
-  if (evaluation.statements.length > 0) {
-    try {
-      await d1.batch(evaluation.statements);
-    } catch {
-      await d1.batch(evaluation.statements).catch((err) => console.error(`segment memberships not written for ${evaluate.length} profiles: ${err instanceof Error ? err.message : err}`));
-    }
-  }
-  clock.lap("segments");
-
-  return { results: applied.results, report: { calls: calls.length, items: items.length, phases: clock.phases } };
+  return { results, report: { calls: calls.length, items: items.length, phases: clock.phases } };
 }
 
 interface Loaded {
   hashOf: Map<string, string>;
   suppressed: Set<string>;
   existingEvents: Set<string>;
-  graph: { identities: import("../graph/workspace").IdentityState[]; links: import("../graph/workspace").LinkState[] };
-  fragments: Fragment[];
-  /** Name fields of every fragment of the touched profiles, when the group can change names of stored profiles. */
-  names: NameFragment[] | undefined;
+  graph: LoadedGraph;
+  data: TouchedProfileData;
 }
 
-async function loadForGroup(d1: D1Database, state: WriterState, items: readonly NormalizedItem[]): Promise<Loaded> {
+async function loadForGroup(d1: D1Database, state: WriterState, config: WriterConfig, items: readonly NormalizedItem[], earliest: number): Promise<Loaded> {
   const keys = [...new Set(items.flatMap((it) => it.identities.map((r) => identityKey(r.namespace, r.value))))];
   const hash = await state.suppressionHash();
   const hashOf = new Map(await Promise.all(keys.map(async (k) => [k, await hash(k)] as const)));
   const refs = items.flatMap((it) => it.identities);
-  // Names of stored profiles change only through a record with a name field or a
-  // membership change, which needs an item with 2+ identities (or a config change: then
-  // displayNames reads what is missing).
-  const mayRename = items.some((it) => it.identities.length > 1 || (it.kind === "record" && hasNameKey(it.attributes)));
+  const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
   const read = await readTogether(d1, {
     suppressed: suppressedRead(d1, [...hashOf.values()]),
     existingEvents: existingEventsRead(d1, items.flatMap((it) => (it.event ? [it.event.id] : []))),
     graph: graphRead(d1, refs),
-    fragments: fragmentsRead(d1, items.filter((it) => it.kind === "record").map((it) => ({ dataset: it.dataset, ...it.identities[0]! }))),
-    names: mayRename ? profileNameFragmentsRead(d1, refs) : constantRead(undefined),
+    data: touchedProfileDataRead(d1, refs, config.segments.length > 0 ? needs : undefined),
     counters: state.countersRead(d1),
   });
   state.setCounters(read.counters);
-  return {
-    hashOf,
-    suppressed: read.suppressed,
-    existingEvents: read.existingEvents,
-    graph: read.graph,
-    fragments: read.fragments.map((f) => ({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt })),
-    names: read.names,
-  };
+  return { hashOf, suppressed: read.suppressed, existingEvents: read.existingEvents, graph: read.graph, data: read.data };
 }
 
-interface Applied {
-  ws: GraphWorkspace;
-  results: CallResult[];
-  /** Profiles of accepted items (their `updated_at` moves). */
-  touched: Set<string>;
-  fragmentState: Map<string, Fragment>;
-  fragmentRows: Fragment[];
-  eventRows: { item: NormalizedItem; anchor: string; receivedAt: number }[];
-  /** Profiles that got a record with a name field. */
-  renamed: Set<string>;
-}
+/** The group's working state: the graph, fragments, events and memberships as calls change them. */
+class GroupState {
+  readonly ws: GraphWorkspace;
+  readonly newEvents: { item: NormalizedItem; anchor: string; receivedAt: number }[] = [];
+  private readonly segments: readonly SegmentDef[];
+  private readonly fragments = new Map<string, Fragment>();
+  private readonly fragmentsByIdentity = new Map<string, Set<string>>();
+  private readonly changedFragmentIds = new Set<string>();
+  private readonly eventsByIdentity = new Map<string, RuleEvent[]>();
+  private readonly seenEvents: Set<string>;
+  private readonly memberships = new Map<string, MembershipState>();
+  private readonly changedMembershipKeys = new Set<string>();
+  private readonly touched = new Set<string>();
+  private readonly renamed = new Set<string>();
 
-function applyCalls(rules: GraphRules, calls: readonly IngestCommand[], loaded: Loaded): Applied {
-  const ws = new GraphWorkspace(rules, () => crypto.randomUUID());
-  ws.load(loaded.graph.identities, loaded.graph.links);
-  const fragmentState = new Map(loaded.fragments.map((f) => [fragmentId(f.dataset, f.key), f]));
-  const seenEvents = new Set(loaded.existingEvents);
-  const changedFragments = new Set<string>();
-  const eventRows: Applied["eventRows"] = [];
-  const touched = new Set<string>();
-  const renamed = new Set<string>();
-  const results: CallResult[] = [];
+  constructor(
+    config: WriterConfig,
+    private readonly loaded: Loaded,
+  ) {
+    this.segments = config.segments;
+    this.ws = new GraphWorkspace(config.rules, () => crypto.randomUUID());
+    this.ws.load(loaded.graph.identities, loaded.graph.links);
+    for (const f of loaded.data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt });
+    for (const e of loaded.data.events) this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });
+    for (const m of loaded.data.memberships) this.memberships.set(membershipKey(m.segmentId, m.profileId), { status: m.status, since: m.since, recheckAt: m.recheckAt });
+    this.seenEvents = new Set(loaded.existingEvents);
+  }
 
-  for (const call of calls) {
+  applyCall(call: IngestCommand, now: number): CallResult {
     // Checks first, without touching shared state: an atomic call that fails changes nothing.
     const outcomes = new Map<number, ItemOutcome>();
     const live: NormalizedItem[] = [];
     const callEvents = new Set<string>();
     for (const item of call.items) {
-      const blocked = item.identities.find((r) => loaded.suppressed.has(loaded.hashOf.get(identityKey(r.namespace, r.value))!));
+      const blocked = item.identities.find((r) => this.loaded.suppressed.has(this.loaded.hashOf.get(identityKey(r.namespace, r.value))!));
       if (blocked) {
         outcomes.set(item.index, { index: item.index, status: "rejected", error: { code: "suppressed_identity", message: `${blocked.namespace} identity was erased and is suppressed` } });
-      } else if (item.event && (seenEvents.has(item.event.id) || callEvents.has(item.event.id))) {
+      } else if (item.event && (this.seenEvents.has(item.event.id) || callEvents.has(item.event.id))) {
         outcomes.set(item.index, { index: item.index, status: "duplicate" });
       } else {
         if (item.event) callEvents.add(item.event.id);
@@ -199,92 +181,129 @@ function applyCalls(rules: GraphRules, calls: readonly IngestCommand[], loaded: 
     }
     const rejected = [...outcomes.values()].some((o) => o.status === "rejected");
     if (live.length === 0 || (call.atomic && rejected)) {
-      results.push({ outcomes: call.items.map((it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [] });
-      continue;
+      return { outcomes: call.items.map((it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [] };
     }
-    for (const id of callEvents) seenEvents.add(id);
+    for (const id of callEvents) this.seenEvents.add(id);
 
     const anchors = new Map<number, string>();
+    for (const item of live) anchors.set(item.index, this.applyItem(item, call.receivedAt));
+    const profiles = [...new Set(live.map((it) => this.ws.profileOf(anchors.get(it.index)!)!))];
     for (const item of live) {
-      ws.observe(item.identities, item.dataset, item.at);
-      if (item.kind === "record") {
-        const first = item.identities[0]!;
-        const key = identityKey(first.namespace, first.value);
-        const id = fragmentId(item.dataset, key);
-        const current = fragmentState.get(id);
-        fragmentState.set(id, {
-          dataset: item.dataset,
-          key,
-          attributes: applyPatch(current?.attributes ?? {}, item.attributes ?? {}),
-          updatedAt: Math.max(current?.updatedAt ?? 0, item.at),
-        });
-        changedFragments.add(id);
-        anchors.set(item.index, key);
-      } else {
-        // An event belongs to its highest-priority identity: it follows it through splits.
-        const key = highestPriority(item.identities, rules).key;
-        if (item.kind === "event") eventRows.push({ item, anchor: key, receivedAt: call.receivedAt });
-        anchors.set(item.index, key);
+      const profileId = this.ws.profileOf(anchors.get(item.index)!)!;
+      outcomes.set(item.index, { index: item.index, status: "accepted", profileId });
+      if (item.kind === "record" && hasNameKey(item.attributes)) this.renamed.add(profileId);
+    }
+    for (const p of profiles) this.touched.add(p);
+    this.evaluateSegments(profiles, now);
+    return { outcomes: call.items.map((it) => outcomes.get(it.index)!), profiles };
+  }
+
+  /** Applies one item; returns the identity key it is anchored on. */
+  private applyItem(item: NormalizedItem, receivedAt: number): string {
+    this.ws.observe(item.identities, item.dataset, item.at);
+    if (item.kind === "record") {
+      const first = item.identities[0]!;
+      const key = identityKey(first.namespace, first.value);
+      const current = this.fragments.get(fragmentId(item.dataset, key));
+      this.setFragment({
+        dataset: item.dataset,
+        key,
+        attributes: applyPatch(current?.attributes ?? {}, item.attributes ?? {}),
+        updatedAt: Math.max(current?.updatedAt ?? 0, item.at),
+      });
+      this.changedFragmentIds.add(fragmentId(item.dataset, key));
+      return key;
+    }
+    // An event belongs to its highest-priority identity: it follows it through splits.
+    const key = highestPriority(item.identities, this.ws.rules).key;
+    if (item.kind === "event") {
+      this.newEvents.push({ item, anchor: key, receivedAt });
+      this.addEvent(key, { type: item.event!.type, at: item.at, data: item.event!.data });
+    }
+    return key;
+  }
+
+  /**
+   * Memberships after a call, for the profiles it touched and those whose membership
+   * changed (a merge or a split); retired profiles lose theirs, as the graph write does.
+   */
+  private evaluateSegments(touched: readonly string[], now: number): void {
+    const changed = this.ws.takeRecentChanges();
+    for (const p of changed) {
+      if (this.ws.members.has(p)) continue;
+      for (const s of this.segments) {
+        this.memberships.delete(membershipKey(s.id, p));
+        this.changedMembershipKeys.delete(membershipKey(s.id, p));
       }
     }
-    for (const item of live) {
-      const profileId = ws.profileOf(anchors.get(item.index)!)!;
-      outcomes.set(item.index, { index: item.index, status: "accepted", profileId });
-      if (item.kind === "record" && hasNameKey(item.attributes)) renamed.add(profileId);
+    if (this.segments.length === 0) return;
+    for (const profileId of new Set([...touched, ...changed])) {
+      if (!this.ws.members.has(profileId)) continue;
+      const subject = { attributes: this.mergedAttributes(profileId), events: this.eventsOf(profileId) };
+      for (const segment of this.segments) {
+        const key = membershipKey(segment.id, profileId);
+        const next = nextMembership(segment, subject, this.memberships.get(key), now);
+        if (!next) continue;
+        this.memberships.set(key, next);
+        this.changedMembershipKeys.add(key);
+      }
     }
-    const profiles = [...new Set(live.map((it) => ws.profileOf(anchors.get(it.index)!)!))];
-    for (const p of profiles) touched.add(p);
-    results.push({ outcomes: call.items.map((it) => outcomes.get(it.index)!), profiles });
   }
-  return {
-    ws,
-    results,
-    // A profile a later call merged away is not live any more.
-    touched: new Set([...touched].filter((p) => ws.members.has(p))),
-    fragmentState,
-    fragmentRows: [...changedFragments].map((id) => fragmentState.get(id)!),
-    eventRows,
-    renamed: new Set([...renamed].filter((p) => ws.members.has(p))),
-  };
-}
 
-/**
- * Display names of the profiles whose names may have changed: those that got a record
- * with a name field, and those whose membership changed (a merge can bring a name, a
- * split can take it away). The most recently written name wins.
- */
-async function displayNames(d1: D1Database, applied: Applied, prefetched: NameFragment[] | undefined): Promise<[string, string | null][]> {
-  const { ws } = applied;
-  const profiles = new Set([...applied.renamed, ...ws.changedLiveProfiles()]);
-  if (profiles.size === 0) return [];
+  /** Rows for the memberships that differ from what was loaded. */
+  changedMemberships(): unknown[][] {
+    return [...this.changedMembershipKeys].flatMap((key) => {
+      const m = this.memberships.get(key);
+      if (!m) return [];
+      const [segmentId, profileId] = key.split("\u0000") as [string, string];
+      return this.ws.members.has(profileId) ? [membershipRow(segmentId, profileId, m)] : [];
+    });
+  }
 
-  const keyOfId = new Map<number, string>();
-  for (const p of profiles) for (const k of ws.members.get(p)!) {
-    const id = ws.identities.get(k)!.id;
-    if (id !== undefined) keyOfId.set(id, k);
+  changedFragments(): Fragment[] {
+    return [...this.changedFragmentIds].map((id) => this.fragments.get(id)!);
   }
-  let stored = prefetched;
-  if (stored === undefined && keyOfId.size > 0) {
-    // Only after a config change re-resolved stored graphs: read what the load skipped.
-    stored = (await readTogether(d1, { names: nameFragmentsRead(d1, [...keyOfId.keys()]) })).names;
+
+  /** Live profiles that got an accepted item (their `updated_at` moves). */
+  touchedProfiles(): string[] {
+    return [...this.touched].filter((p) => this.ws.members.has(p));
   }
-  const fragments = new Map<string, FragmentInput>();
-  for (const f of stored ?? []) {
-    const key = keyOfId.get(f.identityId);
-    if (!key) continue;
-    const identity = ws.identities.get(key)!;
-    fragments.set(fragmentId(f.dataset, key), { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.names, updatedAt: f.updatedAt });
+
+  /**
+   * Display names of the profiles whose names may have changed: those that got a record
+   * with a name field, and those whose membership changed (a merge can bring a name, a
+   * split can take it away). The most recently written name wins.
+   */
+  displayNames(): [string, string | null][] {
+    const profiles = new Set([...this.renamed, ...this.ws.changedLiveProfiles()].filter((p) => this.ws.members.has(p)));
+    return [...profiles].map((p) => [p, displayNameOf(this.mergedAttributes(p)) ?? null]);
   }
-  for (const [id, f] of applied.fragmentState) {
-    const identity = ws.identities.get(f.key);
-    if (identity) fragments.set(id, { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
+
+  private mergedAttributes(profileId: string): Record<string, unknown> {
+    const inputs: FragmentInput[] = [];
+    for (const key of this.ws.members.get(profileId) ?? []) {
+      const identity = this.ws.identities.get(key)!;
+      for (const id of this.fragmentsByIdentity.get(key) ?? []) {
+        const f = this.fragments.get(id)!;
+        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
+      }
+    }
+    return mergeFragments(inputs, DEFAULT_POLICY).attributes;
   }
-  const byProfile = new Map<string, FragmentInput[]>();
-  for (const [id, f] of fragments) {
-    const profile = ws.profileOf(id.slice(id.indexOf("\u0000") + 1));
-    if (!profile || !profiles.has(profile)) continue;
-    if (!byProfile.has(profile)) byProfile.set(profile, []);
-    byProfile.get(profile)!.push(f);
+
+  private eventsOf(profileId: string): RuleEvent[] {
+    return [...(this.ws.members.get(profileId) ?? [])].flatMap((key) => this.eventsByIdentity.get(key) ?? []);
   }
-  return [...profiles].map((p) => [p, displayNameOf(mergeFragments(byProfile.get(p) ?? [], DEFAULT_POLICY).attributes) ?? null]);
+
+  private setFragment(f: Fragment): void {
+    const id = fragmentId(f.dataset, f.key);
+    this.fragments.set(id, f);
+    if (!this.fragmentsByIdentity.has(f.key)) this.fragmentsByIdentity.set(f.key, new Set());
+    this.fragmentsByIdentity.get(f.key)!.add(id);
+  }
+
+  private addEvent(key: string, event: RuleEvent): void {
+    if (!this.eventsByIdentity.has(key)) this.eventsByIdentity.set(key, []);
+    this.eventsByIdentity.get(key)!.push(event);
+  }
 }

@@ -1,14 +1,33 @@
 /**
- * Evaluates segments for a set of profiles against what D1 holds, and returns the
- * membership writes: realized → since now; no longer matching → exited since now.
+ * Evaluates segments for profiles and decides the membership changes: realized → since
+ * now; no longer matching → exited since now; otherwise only the recheck time may move.
  * Runs inside the GraphWriter, so it never races an ingest writing the same profiles.
- * The facts come from `factsRead`, which the write lane appends to its write batch (the
- * reads then see the writes, in the same round trip).
+ * `nextMembership` is the one transition rule; the write lane applies it in memory after
+ * each call of a group, background work applies it to facts read from D1.
  */
 import { readTogether, type Read } from "../db/queries/reads";
-import { membershipWriteStatements, profileFactsRead, recheckUpdateStatements, type ProfileFacts, type SegmentDef } from "../db/queries/segments";
+import { membershipWriteStatements, profileFactsRead, type ProfileFacts, type SegmentDef } from "../db/queries/segments";
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput } from "../profiles/merge";
-import { evaluate, eventNeedsOf, type RuleEvent } from "./rules";
+import { evaluate, eventNeedsOf, type RuleEvent, type Subject } from "./rules";
+
+export interface MembershipState {
+  status: string;
+  since: number;
+  recheckAt: number | null;
+}
+
+/** The membership after evaluating `rule` for `subject`; undefined when nothing changes. */
+export function nextMembership(segment: SegmentDef, subject: Subject, was: MembershipState | undefined, now: number): MembershipState | undefined {
+  const { match, recheckAt } = evaluate(segment.rule, subject, now);
+  const recheck = recheckAt ?? null;
+  if (match && was?.status !== "realized") return { status: "realized", since: now, recheckAt: recheck };
+  if (!match && was?.status === "realized") return { status: "exited", since: now, recheckAt: recheck };
+  if (was && was.recheckAt !== recheck) return { ...was, recheckAt: recheck };
+  return undefined;
+}
+
+/** Rows for membershipWriteStatements. */
+export const membershipRow = (segmentId: string, profileId: string, m: MembershipState) => [segmentId, profileId, m.status, m.since, m.recheckAt];
 
 export interface EvaluationResult {
   statements: D1PreparedStatement[];
@@ -22,26 +41,14 @@ export function factsRead(d1: D1Database, profileIds: readonly string[], segment
   return profileFactsRead(d1, segments.length === 0 ? [] : profileIds, needs.types.length ? needs : undefined);
 }
 
-export async function evaluateSegments(
-  d1: D1Database,
-  profileIds: readonly string[],
-  segments: readonly SegmentDef[],
-  now: number,
-): Promise<EvaluationResult> {
+export async function evaluateSegments(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], now: number): Promise<EvaluationResult> {
   const { facts } = await readTogether(d1, { facts: factsRead(d1, profileIds, segments, now) });
   return evaluateFacts(d1, profileIds, segments, facts, now);
 }
 
 /** The membership writes for `profileIds` given their facts. */
-export function evaluateFacts(
-  d1: D1Database,
-  profileIds: readonly string[],
-  segments: readonly SegmentDef[],
-  facts: ProfileFacts,
-  now: number,
-): EvaluationResult {
+export function evaluateFacts(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], facts: ProfileFacts, now: number): EvaluationResult {
   if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0 };
-
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of facts.fragments) {
     if (!fragments.has(f.profileId)) fragments.set(f.profileId, []);
@@ -55,26 +62,17 @@ export function evaluateFacts(
   const current = new Map(facts.memberships.map((m) => [`${m.segmentId}\u0000${m.profileId}`, m]));
 
   const writes: unknown[][] = [];
-  const recheckOnly: unknown[][] = [];
   let realized = 0;
   let exited = 0;
   for (const profileId of profileIds) {
-    const attributes = mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes;
-    const subject = { attributes, events: events.get(profileId) ?? [] };
+    const subject = { attributes: mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes, events: events.get(profileId) ?? [] };
     for (const segment of segments) {
-      const { match, recheckAt } = evaluate(segment.rule, subject, now);
-      const was = current.get(`${segment.id}\u0000${profileId}`);
-      const recheck = recheckAt ?? null;
-      if (match && was?.status !== "realized") {
-        writes.push([segment.id, profileId, "realized", now, recheck]);
-        realized++;
-      } else if (!match && was?.status === "realized") {
-        writes.push([segment.id, profileId, "exited", now, recheck]);
-        exited++;
-      } else if (was && was.recheckAt !== recheck) {
-        recheckOnly.push([segment.id, profileId, recheck]);
-      }
+      const next = nextMembership(segment, subject, current.get(`${segment.id}\u0000${profileId}`), now);
+      if (!next) continue;
+      writes.push(membershipRow(segment.id, profileId, next));
+      if (next.status === "realized" && next.since === now) realized++;
+      if (next.status === "exited" && next.since === now) exited++;
     }
   }
-  return { statements: [...membershipWriteStatements(d1, writes), ...recheckUpdateStatements(d1, recheckOnly)], realized, exited };
+  return { statements: membershipWriteStatements(d1, writes), realized, exited };
 }

@@ -6,7 +6,7 @@
 import { identityKey } from "../../../shared/identity/normalize";
 import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../graph/workspace";
 import { bulk, jsonColumns } from "./json-chunks";
-import { readTogether, rowsOf, type Read } from "./reads";
+import { rowsOf, type Read } from "./reads";
 
 interface IdentityRow {
   id: number;
@@ -38,7 +38,8 @@ export function toIdentityState(row: IdentityRow): IdentityState {
   };
 }
 
-const TOUCHED_PROFILES = `SELECT i.profile_id FROM json_each(?1) j
+/** The profiles that hold any of the `[namespace, value]` pairs in JSON parameter ?1. */
+export const TOUCHED_PROFILES = `SELECT i.profile_id FROM json_each(?1) j
   JOIN identities i ON i.namespace = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')`;
 
 export interface LoadedGraph {
@@ -84,8 +85,6 @@ export function graphRead(d1: D1Database, refs: readonly IdentityRef[]): Read<Lo
     },
   };
 }
-
-export const loadGraph = (d1: D1Database, refs: readonly IdentityRef[]) => readTogether(d1, { graph: graphRead(d1, refs) }).then((r) => r.graph);
 
 /**
  * Links whose `a` end is one of `ids` (see graphRead for why `b` is filtered in code).

@@ -1,5 +1,6 @@
 /** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
-import { bulk, jsonColumns } from "./json-chunks";
+import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
+import { TOUCHED_PROFILES } from "./graph";
 import { rowsOf, type Read } from "./reads";
 
 /** Which of these suppression hashes are on the list. */
@@ -18,33 +19,69 @@ export function existingEventsRead(d1: D1Database, ids: readonly string[]): Read
   };
 }
 
-export interface StoredFragment {
-  dataset: string;
-  namespace: string;
-  value: string;
-  attributes: Record<string, unknown>;
-  updatedAt: number;
+/** What the write lane knows of the profiles a group touches, besides their graph. */
+export interface TouchedProfileData {
+  /** Every fragment of every identity of the profiles. */
+  fragments: { namespace: string; value: string; dataset: string; attributes: Record<string, unknown>; updatedAt: number }[];
+  /** Their events of `types` since `since` (what segment rules can look at). */
+  events: { namespace: string; value: string; type: string; at: number; data: Record<string, unknown> | null }[];
+  memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
 }
 
-/** Current fragments of `(dataset, identity)` pairs, identities given by namespace and value. */
-export function fragmentsRead(d1: D1Database, pairs: readonly { dataset: string; namespace: string; value: string }[]): Read<StoredFragment[]> {
+/**
+ * Fragments, rule-relevant events and segment memberships of the profiles that hold any
+ * of `refs` — found by the same subquery as `graphRead`, so it all loads in one round trip.
+ */
+export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespace: string; value: string }[], events: { types: string[]; since: number } | undefined): Read<TouchedProfileData> {
+  const pairs = refs.map((r) => [r.namespace, r.value]);
+  const fragments = bulk(
+    d1,
+    `SELECT m.namespace, m.value, f.dataset, f.attributes, f.updated_at
+     FROM identities m JOIN fragments f ON f.identity_id = m.id
+     WHERE m.profile_id IN (${TOUCHED_PROFILES})`,
+    pairs,
+  );
+  const eventStatements =
+    events && events.types.length > 0
+      ? jsonChunks(pairs).map((chunk) =>
+          d1
+            .prepare(
+              // From the members to their events by (identity_id, at); the type filter stays
+              // off the (type, at) index (+e.type), which would scan every recent event of it.
+              `SELECT m.namespace, m.value, e.type, e.at, e.data
+               FROM identities m CROSS JOIN events e ON e.identity_id = m.id
+               WHERE m.profile_id IN (${TOUCHED_PROFILES}) AND +e.type IN (SELECT value FROM json_each(?2)) AND e.at >= ?3`,
+            )
+            .bind(chunk, JSON.stringify(events.types), events.since),
+        )
+      : [];
+  const memberships = bulk(d1, `SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (${TOUCHED_PROFILES})`, pairs);
+  const [a, b] = [fragments.length, fragments.length + eventStatements.length];
   return {
-    statements: bulk(
-      d1,
-      `SELECT f.dataset, i.namespace, i.value, f.attributes, f.updated_at
-       FROM json_each(?1) j
-       JOIN identities i ON i.namespace = json_extract(j.value, '$[1]') AND i.value = json_extract(j.value, '$[2]')
-       JOIN fragments f ON f.identity_id = i.id AND f.dataset = json_extract(j.value, '$[0]')`,
-      pairs.map((p) => [p.dataset, p.namespace, p.value]),
-    ),
-    parse: (results) =>
-      rowsOf<{ dataset: string; namespace: string; value: string; attributes: string; updated_at: number }>(results).map((r) => ({
-        dataset: r.dataset,
+    statements: [...fragments, ...eventStatements, ...memberships],
+    parse: (results) => ({
+      fragments: rowsOf<{ namespace: string; value: string; dataset: string; attributes: string; updated_at: number }>(results.slice(0, a)).map((r) => ({
         namespace: r.namespace,
         value: r.value,
+        dataset: r.dataset,
         attributes: JSON.parse(r.attributes) as Record<string, unknown>,
         updatedAt: r.updated_at,
       })),
+      events: rowsOf<{ namespace: string; value: string; type: string; at: number; data: string | null }>(results.slice(a, b)).map((r) => ({
+        namespace: r.namespace,
+        value: r.value,
+        type: r.type,
+        at: r.at,
+        data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
+      })),
+      memberships: rowsOf<{ segment_id: string; profile_id: string; status: string; since: number; recheck_at: number | null }>(results.slice(b)).map((r) => ({
+        segmentId: r.segment_id,
+        profileId: r.profile_id,
+        status: r.status,
+        since: r.since,
+        recheckAt: r.recheck_at ?? null,
+      })),
+    }),
   };
 }
 

@@ -1,9 +1,8 @@
 /**
  * Reads that share one D1 round trip. Each query function returns a `Read`: the
  * statements to run and how to turn their results into a value. `readTogether` runs
- * any set of them in one `batch()`; `writeThenRead` runs writes and then reads in one
- * atomic batch, so the reads see the writes. In production every round trip from the
- * GraphWriter to D1 costs milliseconds, so the write lane counts them.
+ * any set of them in one `batch()`. In production every round trip from the GraphWriter
+ * to D1 costs milliseconds, so the write lane counts them.
  */
 export interface Read<T> {
   statements: D1PreparedStatement[];
@@ -28,12 +27,6 @@ export async function readTogether<R extends Record<string, Read<unknown>>>(d1: 
   const statements = statementsOf(reads);
   const results = statements.length > 0 ? await d1.batch<Record<string, unknown>>(statements) : [];
   return parseAll(reads, results);
-}
-
-export async function writeThenRead<R extends Record<string, Read<unknown>>>(d1: D1Database, writes: D1PreparedStatement[], reads: R): Promise<Values<R>> {
-  const statements = [...writes, ...statementsOf(reads)];
-  const results = statements.length > 0 ? await d1.batch<Record<string, unknown>>(statements) : [];
-  return parseAll(reads, results.slice(writes.length));
 }
 
 /** A read that needs no statement (an empty input). */

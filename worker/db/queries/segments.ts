@@ -140,16 +140,6 @@ export function membershipWriteStatements(d1: D1Database, rows: readonly unknown
   );
 }
 
-/** Rows: [segmentId, profileId, recheckAt|null] — only the recheck time changed. */
-export function recheckUpdateStatements(d1: D1Database, rows: readonly unknown[][]): D1PreparedStatement[] {
-  return bulk(
-    d1,
-    `UPDATE memberships SET recheck_at = json_extract(j.value, '$[2]') FROM json_each(?1) AS j
-     WHERE memberships.segment_id = json_extract(j.value, '$[0]') AND memberships.profile_id = json_extract(j.value, '$[1]')`,
-    rows,
-  );
-}
-
 export async function profilePage(d1: D1Database, afterId: string, limit: number): Promise<string[]> {
   const { results } = await d1.prepare(`SELECT id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(afterId, limit).all<{ id: string }>();
   return results.map((r) => r.id);

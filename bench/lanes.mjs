@@ -1,0 +1,203 @@
+// `npm run bench -- --only lanes`: the write lane under many small calls.
+//
+// For each simulated D1 latency (0, 5 and 20 ms per round trip, through the bench-only
+// TESSERA_BENCH_D1_DELAY_MS switch) a fresh Worker on a fresh local D1 is seeded with
+// generated profiles, then measured in one run, next to its own HTTP floor:
+//   GET /health, single-event POST /v1/events and POST /v1/collect at 32 and 128 clients;
+//   events/s with 10- and 1,000-event calls; D1 round trips per call and group sizes
+//   (from each answer's Server-Timing `lane` entry);
+// and, at 0 ms, single-event p50/p99 while a 100k-profile segment backfill runs versus idle.
+// Every request goes to 127.0.0.1; every loop is bounded by a request count.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
+import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
+
+const ADMIN = "sk_bench_admin_key_local_only";
+const ORIGIN = "https://bench.example";
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Runs `count` calls of `task(i)` from `clients` concurrent loops; throughput and latency. */
+async function load(count, clients, task) {
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: Math.round(count / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
+}
+
+function laneOf(headers) {
+  const m = /lane;desc="calls=(\d+) items=(\d+) rt=(\d+)"/.exec(headers.get("server-timing") ?? "");
+  return m ? { calls: Number(m[1]), items: Number(m[2]), rt: Number(m[3]) } : undefined;
+}
+
+async function post(url, pathname, body, headers = {}) {
+  const res = await fetch(`${url}${pathname}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`POST ${pathname}: ${res.status} ${text.slice(0, 200)}`);
+  return { json: JSON.parse(text), lane: laneOf(res.headers) };
+}
+
+async function seed(url, count) {
+  const now = Date.now();
+  const records = [];
+  const events = [];
+  for (const p of profiles(count)) {
+    records.push(...recordsOf(p, now));
+    events.push(...eventsOf(p, now));
+  }
+  const chunks = (items) => Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) => items.slice(i * 1000, i * 1000 + 1000));
+  for (const [kind, items] of [["records", records], ["events", events]]) {
+    await load(Math.ceil(items.length / 1000), 2, (i) => post(url, `/v1/${kind}`, { [kind]: chunks(items)[i] }));
+  }
+}
+
+/** A single page-view event of one of 5,000 returning devices. */
+const pageView = (run, i) => ({
+  type: "page.view",
+  dataset: "bench-events",
+  identities: [{ namespace: "device", id: `lane-device-${String(i % 5000).padStart(6, "0")}-000000` }],
+  data: { run, i },
+});
+
+async function singleEvents(url, run, count, clients) {
+  const groups = [];
+  const rts = [];
+  const result = await load(count, clients, async (i) => {
+    const { lane } = await post(url, "/v1/events", pageView(run, i));
+    if (lane) {
+      groups.push(lane.calls);
+      rts.push(lane.rt / lane.calls);
+    }
+  });
+  groups.sort((a, b) => a - b);
+  rts.sort((a, b) => a - b);
+  return { ...result, groupP50: percentile(groups, 50), groupMax: groups.at(-1), roundTripsPerCall: Number(percentile(rts, 50).toFixed(2)) };
+}
+
+async function collectEvents(url, key, run, count, clients) {
+  return load(count, clients, async (i) => {
+    const device = `collect-${run}-${String(i).padStart(8, "0")}`;
+    const res = await fetch(`${url}/v1/collect?device=${device}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "text/plain", origin: ORIGIN },
+      body: JSON.stringify({ events: [{ type: "page.view", data: { i } }] }),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`collect: ${res.status} ${text.slice(0, 200)}`);
+  });
+}
+
+async function health(url, count, clients) {
+  return load(count, clients, () => fetch(`${url}/health`).then((r) => r.arrayBuffer()));
+}
+
+async function publicKey(url) {
+  const res = await fetch(`${url}/v1/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "lanes", kind: "public", origins: [ORIGIN] }),
+  });
+  return (await res.json()).key;
+}
+
+async function batched(url, run, perCall, calls, clients) {
+  const result = await load(calls, clients, (i) =>
+    post(url, "/v1/events", { events: Array.from({ length: perCall }, (_, k) => pageView(`${run}-${i}`, i * perCall + k)) }),
+  );
+  return { eventsPerSecond: result.perSecond * perCall, p50: result.p50, p99: result.p99 };
+}
+
+async function backfillImpact(url, options) {
+  const idle = await singleEvents(url, "idle", options.requests, 8);
+  const put = await fetch(`${url}/v1/segments/lanes-bench`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "lanes bench", rule: { all: [{ attr: "loyalty.tier", op: "eq", value: "gold" }, { event: "purchase", within: "P30D" }] } }),
+  });
+  if (put.status !== 200) throw new Error(`PUT segment: ${put.status}`);
+  const started = performance.now();
+  const during = await singleEvents(url, "backfill", options.requests, 8);
+  let status;
+  for (let i = 0; i < 1200; i++) {
+    status = await fetch(`${url}/v1/segments/lanes-bench`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
+    if (status.status === "ready") break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    idle: { p50: idle.p50, p99: idle.p99 },
+    duringBackfill: { p50: during.p50, p99: during.p99 },
+    p99Ratio: Number((during.p99 / idle.p99).toFixed(2)),
+    backfillSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    backfillStillRunningAfterCalls: status?.status !== "ready" ? false : undefined,
+    evaluated: status?.evaluatedProfiles,
+  };
+}
+
+/** The whole lanes section; returns the results object it also prints. */
+export async function lanes({ delays = [0, 5, 20], seedProfiles = 10_000, backfillProfiles = 100_000, requests = 3000 } = {}) {
+  const out = { seedProfiles, requests, byDelay: {} };
+  for (const delay of delays) {
+    const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-lanes-"));
+    let worker;
+    try {
+      await applyMigrations({ persistTo });
+      worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret", TESSERA_BENCH_D1_DELAY_MS: String(delay) } });
+      const url = worker.url;
+      for (const [name, kind] of BENCH_DATASETS) {
+        await fetch(`${url}/v1/datasets/${name}`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ kind }) });
+      }
+      const profilesHere = delay === 0 ? seedProfiles : Math.min(seedProfiles, 2000);
+      await seed(url, profilesHere);
+      const r = { profiles: profilesHere };
+      const n = delay === 0 ? requests : Math.round(requests / 2);
+      for (const clients of [32, 128]) {
+        r[`health${clients}`] = await health(url, n, clients);
+        r[`events${clients}`] = await singleEvents(url, `c${clients}`, n, clients);
+        r[`collect${clients}`] = await collectEvents(url, await publicKey(url), `c${clients}`, Math.min(n, 2500), clients);
+      }
+      r.tenEventCalls = await batched(url, "ten", 10, delay === 0 ? 600 : 200, 32);
+      r.thousandEventCalls = await batched(url, "thousand", 1000, delay === 0 ? 40 : 10, 2);
+      out.byDelay[delay] = r;
+      printDelay(delay, r);
+      if (delay === 0 && backfillProfiles > 0) {
+        await seed(url, backfillProfiles); // the same generator: the first profiles are upserts
+        out.backfill = { profiles: backfillProfiles, ...(await backfillImpact(url, { requests: Math.min(requests, 2000) })) };
+        console.log(`lanes: backfill ${JSON.stringify(out.backfill)}`);
+      }
+    } finally {
+      await worker?.stop();
+      rmSync(persistTo, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+function printDelay(delay, r) {
+  const pct = (a, b) => `${((a / b) * 100).toFixed(0)}%`;
+  console.log(`\nlanes — simulated D1 latency ${delay} ms per round trip, ${r.profiles} profiles`);
+  for (const clients of [32, 128]) {
+    const h = r[`health${clients}`];
+    const e = r[`events${clients}`];
+    const c = r[`collect${clients}`];
+    console.log(`  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`);
+  }
+  console.log(`  10-event calls: ${r.tenEventCalls.eventsPerSecond} events/s | 1,000-event calls: ${r.thousandEventCalls.eventsPerSecond} events/s`);
+}
