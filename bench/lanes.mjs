@@ -9,6 +9,7 @@
 // and, at 0 ms, single-event p50/p99 while a 100k-profile segment backfill runs versus idle.
 // Every request goes to 127.0.0.1; every loop is bounded by a request count.
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
@@ -16,6 +17,22 @@ import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
 
 const ADMIN = "sk_bench_admin_key_local_only";
 const ORIGIN = "https://bench.example";
+
+// One keep-alive HTTP client for every measurement (the floor included): Node's fetch
+// costs the client several times more CPU per request, and client and server share 2 cores.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+function request(url, method, pathname, { body, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${pathname}`, { method, agent, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -40,19 +57,17 @@ async function load(count, clients, task) {
 }
 
 function laneOf(headers) {
-  const m = /lane;desc="calls=(\d+) items=(\d+) rt=(\d+)"/.exec(headers.get("server-timing") ?? "");
+  const m = /lane;desc="calls=(\d+) items=(\d+) rt=(\d+)"/.exec(headers["server-timing"] ?? "");
   return m ? { calls: Number(m[1]), items: Number(m[2]), rt: Number(m[3]) } : undefined;
 }
 
+/** The key calls are made with: the admin key while seeding, then a real `ingest` key (whose check reads D1, as an SDK's would). */
+let callKey = ADMIN;
+
 async function post(url, pathname, body, headers = {}) {
-  const res = await fetch(`${url}${pathname}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`POST ${pathname}: ${res.status} ${text.slice(0, 200)}`);
-  return { json: JSON.parse(text), lane: laneOf(res.headers) };
+  const res = await request(url, "POST", pathname, { body: JSON.stringify(body), headers: { authorization: `Bearer ${callKey}`, "content-type": "application/json", ...headers } });
+  if (res.status !== 200) throw new Error(`POST ${pathname}: ${res.status} ${res.text.slice(0, 200)}`);
+  return { json: JSON.parse(res.text), lane: laneOf(res.headers) };
 }
 
 async function seed(url, count) {
@@ -95,27 +110,32 @@ async function singleEvents(url, run, count, clients) {
 async function collectEvents(url, key, run, count, clients) {
   return load(count, clients, async (i) => {
     const device = `collect-${run}-${String(i).padStart(8, "0")}`;
-    const res = await fetch(`${url}/v1/collect?device=${device}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "text/plain", origin: ORIGIN },
+    const res = await request(url, "POST", `/v1/collect?device=${device}`, {
       body: JSON.stringify({ events: [{ type: "page.view", data: { i } }] }),
+      headers: { authorization: `Bearer ${key}`, "content-type": "text/plain", origin: ORIGIN },
     });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`collect: ${res.status} ${text.slice(0, 200)}`);
+    if (res.status !== 200) throw new Error(`collect: ${res.status} ${res.text.slice(0, 200)}`);
   });
 }
 
 async function health(url, count, clients) {
-  return load(count, clients, () => fetch(`${url}/health`).then((r) => r.arrayBuffer()));
+  return load(count, clients, () => request(url, "GET", "/health"));
+}
+
+async function ingestKey(url) {
+  const res = await request(url, "POST", "/v1/keys", {
+    body: JSON.stringify({ name: "lanes ingest", kind: "secret", scopes: ["ingest"] }),
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+  });
+  return JSON.parse(res.text).key;
 }
 
 async function publicKey(url) {
-  const res = await fetch(`${url}/v1/keys`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+  const res = await request(url, "POST", "/v1/keys", {
     body: JSON.stringify({ name: "lanes", kind: "public", origins: [ORIGIN] }),
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
   });
-  return (await res.json()).key;
+  return JSON.parse(res.text).key;
 }
 
 async function batched(url, run, perCall, calls, clients) {
@@ -127,17 +147,16 @@ async function batched(url, run, perCall, calls, clients) {
 
 async function backfillImpact(url, options) {
   const idle = await singleEvents(url, "idle", options.requests, 8);
-  const put = await fetch(`${url}/v1/segments/lanes-bench`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+  const put = await request(url, "PUT", "/v1/segments/lanes-bench", {
     body: JSON.stringify({ name: "lanes bench", rule: { all: [{ attr: "loyalty.tier", op: "eq", value: "gold" }, { event: "purchase", within: "P30D" }] } }),
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
   });
   if (put.status !== 200) throw new Error(`PUT segment: ${put.status}`);
   const started = performance.now();
   const during = await singleEvents(url, "backfill", options.requests, 8);
   let status;
   for (let i = 0; i < 1200; i++) {
-    status = await fetch(`${url}/v1/segments/lanes-bench`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
+    status = JSON.parse((await request(url, "GET", "/v1/segments/lanes-bench", { headers: { authorization: `Bearer ${ADMIN}` } })).text);
     if (status.status === "ready") break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -162,10 +181,12 @@ export async function lanes({ delays = [0, 5, 20], seedProfiles = 10_000, backfi
       worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret", TESSERA_BENCH_D1_DELAY_MS: String(delay) } });
       const url = worker.url;
       for (const [name, kind] of BENCH_DATASETS) {
-        await fetch(`${url}/v1/datasets/${name}`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ kind }) });
+        await request(url, "PUT", `/v1/datasets/${name}`, { body: JSON.stringify({ kind }), headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" } });
       }
       const profilesHere = delay === 0 ? seedProfiles : Math.min(seedProfiles, 2000);
+      callKey = ADMIN;
       await seed(url, profilesHere);
+      callKey = await ingestKey(url);
       const r = { profiles: profilesHere };
       const n = delay === 0 ? requests : Math.round(requests / 2);
       for (const clients of [32, 128]) {
@@ -178,7 +199,9 @@ export async function lanes({ delays = [0, 5, 20], seedProfiles = 10_000, backfi
       out.byDelay[delay] = r;
       printDelay(delay, r);
       if (delay === 0 && backfillProfiles > 0) {
+        callKey = ADMIN;
         await seed(url, backfillProfiles); // the same generator: the first profiles are upserts
+        callKey = await ingestKey(url);
         out.backfill = { profiles: backfillProfiles, ...(await backfillImpact(url, { requests: Math.min(requests, 2000) })) };
         console.log(`lanes: backfill ${JSON.stringify(out.backfill)}`);
       }

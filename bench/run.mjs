@@ -63,7 +63,7 @@ async function concurrently(tasks, clients) {
 function serverTiming(headers) {
   const value = headers.get("server-timing") ?? "";
   const phases = Object.fromEntries([...value.matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
-  return { writerMs: phases.writer ?? NaN, statements: Number(/statements=(\d+)/.exec(value)?.[1] ?? NaN), phases };
+  return { writerMs: phases.writer ?? NaN, roundTrips: Number(/rt=(\d+)/.exec(value)?.[1] ?? NaN), phases };
 }
 
 /** Median of each Server-Timing phase over calls, plus the rest of the call (HTTP, parsing, validation). */
@@ -87,7 +87,7 @@ async function ingest(url) {
   }
   const send = (kind, items) => {
     const calls = [];
-    const statements = [];
+    const roundTrips = [];
     const samples = [];
     for (let i = 0; i < items.length; i += 1000) {
       const chunk = items.slice(i, i + 1000);
@@ -96,11 +96,11 @@ async function ingest(url) {
         const res = await api(url, "POST", `/v1/${kind}`, { [kind]: chunk });
         if (res.status !== 200 || res.json.rejected.length) throw new Error(`${kind}: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
         const timing = serverTiming(res.headers);
-        statements.push(timing.statements);
+        roundTrips.push(timing.roundTrips);
         samples.push({ totalMs: performance.now() - started, phases: timing.phases });
       });
     }
-    return { calls, statements, samples };
+    return { calls, roundTrips, samples };
   };
   const rec = send("records", records);
   const recordSeconds = await concurrently(rec.calls, CLIENTS);
@@ -116,8 +116,8 @@ async function ingest(url) {
     events: events.length,
     recordsPerSecond: Math.round(records.length / recordSeconds),
     eventsPerSecond: Math.round(events.length / eventSeconds),
-    statementsPerEventCall: median(ev.statements),
-    statementsPerRecordCall: median(rec.statements),
+    roundTripsPerEventCall: median(ev.roundTrips),
+    roundTripsPerRecordCall: median(rec.roundTrips),
     eventCallMs: phaseBreakdown(ev.samples),
     recordCallMs: phaseBreakdown(rec.samples),
     baseline: {
@@ -261,7 +261,7 @@ async function merge(url) {
       const started = performance.now();
       const res = await api(url, "POST", "/v1/events", { type: "login", identities: [{ namespace: "crm", id: `A-${tag}` }, { namespace: "email", id: `b-${tag}@merge.example` }] });
       times.push(performance.now() - started);
-      statements.push(serverTiming(res.headers).statements);
+      statements.push(serverTiming(res.headers).roundTrips);
       if (res.json.profiles.length !== 1) throw new Error("merge did not merge");
     }
     results.merge[`k${k}`] = { medianMs: Number(median(times).toFixed(1)), statements: median(statements), identitiesAfter: 2 * k };
@@ -305,7 +305,7 @@ function printTable() {
   if (i) {
     rows.push(["ingest events/s (1,000/call, " + CLIENTS + " clients)", i.eventsPerSecond, i.baseline.eventsPerSecond, `${((i.eventsPerSecond / i.baseline.eventsPerSecond) * 100).toFixed(0)}%`]);
     rows.push(["ingest records/s (1,000/call, " + CLIENTS + " clients)", i.recordsPerSecond, i.baseline.recordsPerSecond, `${((i.recordsPerSecond / i.baseline.recordsPerSecond) * 100).toFixed(0)}%`]);
-    rows.push(["D1 statements per 1,000-event call", i.statementsPerEventCall, "", ""]);
+    rows.push(["D1 round trips per 1,000-event call (writer)", i.roundTripsPerEventCall, "", ""]);
   }
   const l = results.lookup;
   if (l) {
@@ -320,14 +320,14 @@ function printTable() {
     rows.push(["1,000-event call, median ms: total", b.total.toFixed(0), "", ""]);
     rows.push(["  outside the writer (HTTP, JSON, validation)", b.outsideWriter.toFixed(0), "", ""]);
     if (b.validate !== undefined) rows.push(["    of which item validation in the Worker", b.validate.toFixed(0), "", ""]);
-    for (const k of ["checks", "load", "apply", "build", "write", "segments"]) if (b[k] !== undefined) rows.push([`  writer: ${k}`, b[k].toFixed(0), "", ""]);
+    for (const k of ["load", "apply", "persist"]) if (b[k] !== undefined) rows.push([`  writer: ${k}`, b[k].toFixed(0), "", ""]);
   }
   const sg = results.segments;
   if (sg) {
     rows.push([`segment over ${sg.profiles} profiles (background s)`, sg.backgroundSeconds, "", `size ${sg.size}`]);
     rows.push(["streaming segment cost per 1,000-event call (ms)", sg.streamingMsPer1000EventCall, "", `call ${sg.callMsPer1000EventCall} ms`]);
   }
-  for (const [k, m] of Object.entries(results.merge ?? {})) rows.push([`merge two graphs of ${k.slice(1)} (ms, statements)`, `${m.medianMs} ms, ${m.statements}`, "", ""]);
+  for (const [k, m] of Object.entries(results.merge ?? {})) rows.push([`merge two graphs of ${k.slice(1)} (ms, D1 round trips)`, `${m.medianMs} ms, ${m.statements}`, "", ""]);
   if (results.export) rows.push([`export ${results.export.profiles} profiles to R2 (profiles/s)`, results.export.profilesPerSecond, "", `${results.export.seconds} s`]);
   if (results.storage?.bytesPerProfile) rows.push(["D1 bytes per profile (all tables, indexes)", results.storage.bytesPerProfile, "", `${(results.storage.d1Bytes / 1e6).toFixed(0)} MB`]);
   if (results.batch) rows.push([`batch file ${results.batch.rows} rows (rows/s)`, results.batch.rowsPerSecond, "", `${results.batch.seconds} s`]);

@@ -27,12 +27,15 @@ import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
 import { destinationsRouter } from "./routes/destinations";
 import { ingestRouter } from "./routes/ingest";
+import { trackingRouter } from "./routes/tracking";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
 export const JSON_BODY_LIMIT = 33 * 1024 * 1024;
 
 /** Routes that check their own body size and content type (files; browser beacons). */
 const FILE_ROUTES = /^\/v1\/(batches|collect)(\?|$)/;
+/** The tracking API reads JSON whatever the Content-Type (SDKs send text/plain, form types…). */
+const TRACKING_ROUTES = /^\/v1\/(batch|identify|track|page|screen|group|alias|[tpisgab])$/;
 
 export function onError(err: Error, c: Context<AppEnv>) {
   const requestId = c.get("requestId");
@@ -53,7 +56,7 @@ export function onError(err: Error, c: Context<AppEnv>) {
 function requireJsonBodies() {
   return async (c: Context<AppEnv>, next: () => Promise<void>) => {
     const method = c.req.method;
-    if ((method === "POST" || method === "PUT" || method === "PATCH") && !FILE_ROUTES.test(c.req.path)) {
+    if ((method === "POST" || method === "PUT" || method === "PATCH") && !FILE_ROUTES.test(c.req.path) && !TRACKING_ROUTES.test(c.req.path)) {
       const hasBody = c.req.header("content-length") !== "0" && c.req.raw.body !== null;
       const type = c.req.header("content-type") ?? "";
       if (hasBody && !/^application\/([a-z.+-]+\+)?json\b/i.test(type)) {
@@ -116,6 +119,7 @@ export function createApp() {
   app.route("/v1", keysRouter);
   app.route("/v1", configRouter);
   app.route("/v1", ingestRouter);
+  app.route("/v1", trackingRouter);
   app.route("/v1", graphRouter);
   app.route("/v1", batchesRouter);
   app.route("/v1", privacyRouter);

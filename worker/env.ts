@@ -21,6 +21,8 @@ export interface Principal {
   /** Tokens: the token's id, and the one identity (`ns:value`) it may read, if restricted. */
   tokenId?: string;
   identity?: string;
+  /** Tracking API mapping of the key (SPEC §2 Tracking API). */
+  tracking?: { userIdNamespace?: string; dataset?: string };
 }
 
 export interface AppEnv {

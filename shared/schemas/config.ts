@@ -3,7 +3,7 @@ import { NORMALIZE_RULES } from "../identity/normalize";
 
 export const DatasetBody = z
   .object({
-    kind: z.enum(["records", "events"]),
+    kind: z.enum(["records", "events", "any"]).meta({ description: "`any` takes records and events (like `default`; e.g. a tracking API dataset)." }),
     schema: z.record(z.string(), z.unknown()).nullable().optional().meta({ description: "JSON Schema 2020-12 for attributes (records) or data (events)." }),
     description: z.string().max(1000).nullable().optional(),
   })

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SCOPES } from "../scopes";
+import { ResourceName } from "./common";
 
 export const ScopeSchema = z.enum(SCOPES);
 
@@ -13,6 +14,13 @@ export const CreateKeyBody = z
     kind: z.enum(["secret", "public"]).default("secret"),
     scopes: z.array(ScopeSchema).max(SCOPES.length).default([]),
     origins: z.array(Origin).max(50).optional(),
+    tracking: z
+      .object({
+        userIdNamespace: ResourceName.optional().meta({ description: "Namespace of Segment `userId`s sent with this key (default `crm`)." }),
+        dataset: ResourceName.optional().meta({ description: "Dataset that tracking records and events go to (default `default`)." }),
+      })
+      .optional()
+      .meta({ description: "How the tracking API (Segment / RudderStack calls) maps this key's messages." }),
   })
   .superRefine((body, ctx) => {
     if (body.kind === "secret" && body.scopes.length === 0) {
@@ -38,6 +46,7 @@ export const ApiKeySchema = z
     kind: z.enum(["secret", "public"]),
     scopes: z.array(ScopeSchema),
     origins: z.array(z.string()),
+    tracking: z.object({ userIdNamespace: z.string(), dataset: z.string() }),
     keyPrefix: z.string(),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),

@@ -43,6 +43,8 @@ describe("scope enforcement on every /v1 route", () => {
       let key: string;
       if (access === "public") {
         key = await createKey(["admin"]); // a secret key, even admin, is not a public key
+      } else if (access === "tracking") {
+        key = await createKey(["profiles:read"]); // the tracking API needs `ingest` (or a public key)
       } else if (access === "secret") {
         const res = await call("POST", "/v1/keys", { body: { name: "pk", kind: "public", origins: ["https://shop.example"] } });
         key = res.json.key;

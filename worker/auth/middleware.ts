@@ -4,6 +4,7 @@ import { matchedRoutes } from "hono/route";
 import { grants, isScope, type Scope } from "../../shared/scopes";
 import { findApiKeyByHash, findApiKeyById } from "../db/queries/keys";
 import type { AppEnv, Principal } from "../env";
+import { readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { hashKey } from "./keys";
 import { looksLikeJwt, verifyApiToken } from "./tokens";
@@ -13,9 +14,12 @@ import { looksLikeJwt, verifyApiToken } from "./tokens";
  * - a scope (`ingest`, `profiles:read`, …, `admin`);
  * - `public`: a public key (`pk_…`) used from one of its origins (context, collect);
  * - `secret`: any secret key, whatever its scopes (minting tokens: the token is capped by them);
+ * - `tracking`: the tracking API (SPEC §2): a secret key with `ingest`, or a public key from
+ *   one of its origins; sent as Bearer, as Basic (the key as user name, as Segment's SDKs
+ *   do), as `writeKey` in the JSON body, or in the settings path;
  * - `anonymous`: nothing (the OpenAPI document).
  */
-export type RouteAccess = Scope | "public" | "secret" | "anonymous";
+export type RouteAccess = Scope | "public" | "secret" | "tracking" | "anonymous";
 
 const ACCESS = Symbol.for("tessera.routeAccess");
 
@@ -69,6 +73,37 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   return match[1];
 }
 
+const SETTINGS_PATH = /^\/v1\/projects\/([^/]+)\/settings$/;
+
+/**
+ * How tracking SDKs present their write key: `Basic base64("<key>:")`, Bearer, the
+ * settings path (`/v1/projects/<key>/settings`), or `writeKey` in the JSON body.
+ */
+async function trackingKey(c: Context<AppEnv>): Promise<string | undefined> {
+  const header = c.req.header("authorization");
+  const basic = header ? /^Basic\s+(\S+)\s*$/i.exec(header) : null;
+  if (basic) {
+    let decoded: string;
+    try {
+      decoded = atob(basic[1]!);
+    } catch {
+      throw new ApiError("unauthorized", "The Basic credentials are not valid base64.");
+    }
+    const user = decoded.split(":")[0];
+    return user || undefined;
+  }
+  if (header) return bearerToken(c);
+  const inPath = SETTINGS_PATH.exec(c.req.path)?.[1];
+  if (inPath) return decodeURIComponent(inPath);
+  if (c.req.method !== "POST") return undefined;
+  try {
+    const body = JSON.parse(await readBodyText(c)) as { writeKey?: unknown };
+    return typeof body?.writeKey === "string" && body.writeKey ? body.writeKey : undefined;
+  } catch {
+    return undefined; // not JSON: the route answers 400 once a key is known
+  }
+}
+
 async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Principal | undefined> {
   if (looksLikeJwt(presented)) {
     const claims = await verifyApiToken(c.env, presented);
@@ -89,6 +124,7 @@ async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Princi
     kind: row.kind === "public" ? "public" : "secret",
     scopes: row.scopes.filter(isScope),
     origins: row.origins,
+    ...(row.tracking ? { tracking: row.tracking } : {}),
   };
 }
 
@@ -124,8 +160,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   }
   if (access === "anonymous") return next();
 
-  const queryKey = c.req.query("key");
-  const presented = bearerToken(c) ?? queryKey;
+  const queryKey = access === "tracking" ? undefined : c.req.query("key");
+  const presented = access === "tracking" ? await trackingKey(c) : (bearerToken(c) ?? queryKey);
   if (!presented) {
     throw new ApiError("unauthorized", "An API key is required: send `Authorization: Bearer <key>`.");
   }
@@ -135,14 +171,16 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const principal = await resolveKey(c, presented);
   if (!principal) throw new ApiError("unauthorized", "The API key or token is not valid (or has expired).");
 
-  if (access === "public") {
+  if (access === "public" || (access === "tracking" && principal.kind === "public")) {
     if (principal.kind !== "public") throw new ApiError("forbidden", "This endpoint takes a public key (pk_…).");
     const origin = requestOrigin(c);
     if (!origin || !principal.origins.includes(origin)) {
       throw new ApiError("origin_not_allowed", `This public key may only be used from its origins${origin ? `, not ${origin}` : ""}.`);
     }
+  } else if (access === "tracking") {
+    if (!grants(principal.scopes, "ingest")) throw new ApiError("forbidden", "The tracking API needs a key with the `ingest` scope (or a public key).");
   } else if (principal.kind === "public") {
-    throw new ApiError("forbidden", "A public key can only call /v1/context and /v1/collect.");
+    throw new ApiError("forbidden", "A public key can only call /v1/context, /v1/collect and the tracking API.");
   } else if (access === "secret") {
     if (principal.kind !== "secret") throw new ApiError("forbidden", "Only a secret key can do this.");
   } else if (access && !grants(principal.scopes, access)) {

@@ -267,6 +267,8 @@ export const apiKeys = sqliteTable(
     keyPrefix: text("key_prefix").notNull(),
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
     origins: text("origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** Tracking API mapping: `{ userIdNamespace, dataset }` (defaults `crm`, `default`). */
+    tracking: text("tracking", { mode: "json" }).$type<{ userIdNamespace?: string; dataset?: string }>(),
     createdAt: integer("created_at").notNull(),
     lastUsedAt: integer("last_used_at"),
   },

@@ -212,15 +212,18 @@ class GroupState {
         updatedAt: Math.max(current?.updatedAt ?? 0, item.at),
       });
       this.changedFragmentIds.add(fragmentId(item.dataset, key));
+      if (item.event) this.addNewEvent(item, key, receivedAt); // a tracking identify/group receipt
       return key;
     }
     // An event belongs to its highest-priority identity: it follows it through splits.
     const key = highestPriority(item.identities, this.ws.rules).key;
-    if (item.kind === "event") {
-      this.newEvents.push({ item, anchor: key, receivedAt });
-      this.addEvent(key, { type: item.event!.type, at: item.at, data: item.event!.data });
-    }
+    if (item.kind === "event") this.addNewEvent(item, key, receivedAt);
     return key;
+  }
+
+  private addNewEvent(item: NormalizedItem, anchor: string, receivedAt: number): void {
+    this.newEvents.push({ item, anchor, receivedAt });
+    this.addEvent(anchor, { type: item.event!.type, at: item.at, data: item.event!.data });
   }
 
   /**

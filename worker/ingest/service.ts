@@ -22,6 +22,8 @@ export interface RawItem {
   value: unknown;
   /** Event id when the item has none (batch rows use a stable one, so retries are no-ops). */
   defaultEventId?: string;
+  /** Records only: also store an event of this type and id (tracking identify/group), which makes a resent message a duplicate. */
+  receipt?: { id: string; type: string };
 }
 
 export function itemsOf(body: unknown, kind: IngestKind): unknown[] {
@@ -71,6 +73,7 @@ export async function ingestItems(
   for (const raw of items) {
     const validate = raw.kind === "events" ? validateEvent : validateRecord;
     const result = validate(raw.value, raw.index, ctx, raw.defaultEventId);
+    if (result.ok && raw.receipt) result.item.event = { id: raw.receipt.id, type: raw.receipt.type, data: null };
     if (result.ok) good.push(result.item);
     else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
   }

@@ -19,7 +19,7 @@ export interface NormalizedItem {
   at: number;
   /** Records: the attribute patch (null removes a leaf). */
   attributes?: Record<string, unknown>;
-  /** Events. */
+  /** Events (and records that carry a receipt event, from the tracking API). */
   event?: { id: string; type: string; data: Record<string, unknown> | null };
 }
 

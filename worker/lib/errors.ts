@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   origin_not_allowed: 403,
+  identity_not_verified: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

@@ -10,6 +10,7 @@ import { createRouter } from "../lib/router";
 import { scopedRoute } from "../lib/route";
 import { toIso } from "../lib/time";
 import type { Scope } from "../../shared/scopes";
+import { trackingOf } from "../tracking/settings";
 
 function present(row: ApiKeyRow) {
   return {
@@ -18,6 +19,7 @@ function present(row: ApiKeyRow) {
     kind: row.kind as "secret" | "public",
     scopes: row.scopes as Scope[],
     origins: row.origins,
+    tracking: trackingOf(row.tracking),
     keyPrefix: row.keyPrefix,
     createdAt: toIso(row.createdAt),
     lastUsedAt: row.lastUsedAt == null ? null : toIso(row.lastUsedAt),
@@ -51,6 +53,7 @@ export const keysRouter = createRouter()
         keyPrefix: keyPrefix(key),
         scopes: body.scopes,
         origins: body.origins ?? [],
+        tracking: body.tracking ?? null,
         createdAt: Date.now(),
       });
       const siteSecret = body.kind === "public" ? await siteSecretFor(c.env, id) : undefined;

@@ -14,6 +14,7 @@ import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { visitorContext } from "../personalization/context";
+import { rateLimitBrowser } from "../personalization/rate-limit";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 
@@ -27,18 +28,6 @@ function deviceOf(c: Context<AppEnv>): string {
     });
   }
   return device;
-}
-
-async function rateLimit(c: Context<AppEnv>, keyId: string, device: string) {
-  const [perDevice, perKey] = await Promise.all([
-    c.env.COLLECT_DEVICE_LIMIT.limit({ key: `${keyId}:${device}` }),
-    c.env.COLLECT_KEY_LIMIT.limit({ key: keyId }),
-  ]);
-  if (!perDevice.success || !perKey.success) {
-    throw new ApiError("rate_limited", `too many events from this ${perDevice.success ? "site key" : "device"}; retry in a minute`, {
-      headers: { "Retry-After": "60" },
-    });
-  }
 }
 
 const ingestShape = z.object({ accepted: z.number(), duplicates: z.number(), rejected: z.array(z.object({ index: z.number(), error: z.unknown() })) });
@@ -91,7 +80,7 @@ export const personalizationRouter = createRouter()
           details: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
         });
       }
-      await rateLimit(c, c.var.principal.keyId, device);
+      await rateLimitBrowser(c, c.var.principal.keyId, device);
       const allowed = new Set((await getCachedSetting<{ types?: string[] }>(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
       const receivedAt = Date.now();
       const ctx = await validationContext(c.env, c.var.db, "events", receivedAt);

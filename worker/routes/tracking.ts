@@ -1,0 +1,212 @@
+/**
+ * The tracking API (SPEC §2): Segment's and RudderStack's SDKs send here unchanged.
+ * `/v1/batch`, `/v1/identify`, `/v1/track`, `/v1/page`, `/v1/screen`, `/v1/group`,
+ * `/v1/alias`, analytics.js's one-letter paths (`/v1/t` …, `/v1/b`), and the settings
+ * document analytics.js loads at start. Bodies are JSON whatever the Content-Type,
+ * gzip-encoded or not.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { parseIdentityString } from "../../shared/identity/normalize";
+import { verifyIdentityToken } from "../auth/tokens";
+import type { AppEnv } from "../env";
+import { ingestItems, validationContext, type RawItem } from "../ingest/service";
+import { serverTiming } from "../ingest/timing";
+import type { ItemError } from "../ingest/types";
+import { parseJsonText, readBodyText } from "../lib/body";
+import { ApiError } from "../lib/errors";
+import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
+import { rateLimitBrowser } from "../personalization/rate-limit";
+import { claimedIdentities, mapMessage, TRACKING_LIMITS, type MappedMessage, type MessageType } from "../tracking/messages";
+import { trackingOf } from "../tracking/settings";
+
+const tags = ["Tracking"];
+
+const TrackingResult = z
+  .object({
+    success: z.literal(true),
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    rejected: z.array(z.object({ index: z.number().int(), error: z.object({ code: z.string(), message: z.string() }) })),
+  })
+  .meta({ id: "TrackingResult" });
+
+const MESSAGE_SCHEMA = {
+  type: "object" as const,
+  description: "A message of the Segment tracking spec (https://segment.com/docs/connections/spec/).",
+  properties: {
+    type: { type: "string" as const, enum: ["identify", "track", "page", "screen", "group", "alias"] },
+    messageId: { type: "string" as const },
+    userId: { type: "string" as const },
+    anonymousId: { type: "string" as const },
+    event: { type: "string" as const },
+    name: { type: "string" as const },
+    properties: { type: "object" as const },
+    traits: { type: "object" as const },
+    groupId: { type: "string" as const },
+    previousId: { type: "string" as const },
+    context: { type: "object" as const },
+    timestamp: { type: "string" as const, format: "date-time" },
+    sentAt: { type: "string" as const, format: "date-time" },
+  },
+  example: { type: "track", messageId: "m-1", userId: "42", event: "Order Completed", properties: { total: 30 } },
+};
+const BATCH_SCHEMA = {
+  type: "object" as const,
+  required: ["batch"],
+  properties: { batch: { type: "array" as const, items: MESSAGE_SCHEMA, maxItems: TRACKING_LIMITS.messagesPerBatch }, sentAt: { type: "string" as const, format: "date-time" }, writeKey: { type: "string" as const } },
+  example: { batch: [{ type: "identify", userId: "42", traits: { email: "ann@example.com" } }], sentAt: "2026-11-30T10:00:00Z" },
+};
+
+function trackingRoute(path: string, summary: string, body: object) {
+  return scopedRoute("tracking", {
+    method: "post",
+    path,
+    tags,
+    summary,
+    request: { body: { required: true, content: { "application/json": { schema: body as never }, "text/plain": { schema: body as never } } } },
+    responses: {
+      200: { description: "Per-message outcome", content: { "application/json": { schema: TrackingResult } } },
+    },
+  });
+}
+
+/** A browser (public key) may only speak for its own device, unless a valid identity token names the person. */
+async function checkBrowserMessage(c: Context<AppEnv>, message: unknown, type: MessageType | undefined): Promise<ItemError | undefined> {
+  const m = (message ?? {}) as Record<string, unknown>;
+  const kind = type ?? (m.type as MessageType | undefined);
+  const claims = claimedIdentities(m);
+  if (claims.anonymousId === undefined) return { code: "invalid_request", message: "browser messages need the visitor's anonymousId" };
+  const claimsPerson = claims.userId !== undefined || claims.email !== undefined || claims.phone !== undefined || (kind !== "track" && kind !== "page" && kind !== "screen");
+  if (!claimsPerson) return undefined;
+  const tessera = (m.context as { tessera?: { identityToken?: unknown } } | undefined)?.tessera;
+  const token = typeof tessera?.identityToken === "string" ? tessera.identityToken : undefined;
+  const sub = token ? await verifyIdentityToken(c.env, c.var.principal.keyId, token) : undefined;
+  const subject = sub ? parseIdentityString(sub) : undefined;
+  const settings = trackingOf(c.var.principal.tracking);
+  if (!subject) return { code: "identity_not_verified", message: "a browser message that names a person (userId, traits identities, identify, group, alias) needs a valid identity token in context.tessera.identityToken" };
+  if (claims.userId !== undefined && (subject.namespace !== settings.userIdNamespace || subject.id !== claims.userId)) {
+    return { code: "identity_not_verified", message: `the identity token is for ${sub}, not ${settings.userIdNamespace}:${claims.userId}` };
+  }
+  return undefined;
+}
+
+/** Maps, validates and ingests the messages of one call; the answer every tracking route gives. */
+async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: MessageType | undefined, batchSentAt: unknown) {
+  const receivedAt = Date.now();
+  const settings = trackingOf(c.var.principal.tracking);
+  const browser = c.var.principal.kind === "public";
+  const rejected: { index: number; error: ItemError }[] = [];
+  const raw: RawItem[] = [];
+  const mapped: MappedMessage[] = [];
+  for (const [index, message] of messages.entries()) {
+    const bytes = JSON.stringify(message ?? null).length;
+    if (bytes > TRACKING_LIMITS.messageBytes) {
+      rejected.push({ index, error: { code: "item_too_large", message: `a message is at most ${TRACKING_LIMITS.messageBytes} bytes (this one is ${bytes})` } });
+      continue;
+    }
+    const browserError = browser ? await checkBrowserMessage(c, message, type) : undefined;
+    if (browserError) {
+      rejected.push({ index, error: browserError });
+      continue;
+    }
+    const result = mapMessage(message, type, { settings, receivedAt, batchSentAt, fallbackId: `${c.get("requestId")}:${index}` });
+    mapped[index] = result;
+    if (!result.ok) rejected.push({ index, error: result.error });
+    else raw.push({ index, kind: result.kind, value: result.item, receipt: result.receipt ? { id: result.messageId, type: result.receipt.type } : undefined });
+  }
+  if (browser && raw.length > 0) {
+    const device = claimedIdentities(messages[raw[0]!.index] as Record<string, unknown>).anonymousId!;
+    await rateLimitBrowser(c, c.var.principal.keyId, device);
+  }
+  let accepted = 0;
+  let duplicates = 0;
+  if (raw.length > 0) {
+    const ctx = await validationContext(c.env, c.var.db, "batch", receivedAt);
+    const { outcomes, cost } = await ingestItems(c.env, ctx, raw, { atomic: false, receivedAt });
+    for (const o of outcomes) {
+      if (o.status === "accepted") accepted++;
+      else if (o.status === "duplicate") duplicates++;
+      else rejected.push({ index: o.index, error: o.error });
+    }
+    c.header("Server-Timing", serverTiming(cost));
+  }
+  rejected.sort((a, b) => a.index - b.index);
+  return c.json({ success: true as const, accepted, duplicates, rejected }, 200);
+}
+
+async function readMessages(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  const text = await readBodyText(c);
+  if (new TextEncoder().encode(text).length > TRACKING_LIMITS.batchBytes) {
+    throw new ApiError("payload_too_large", `tracking calls are at most ${TRACKING_LIMITS.batchBytes} bytes (decompressed)`);
+  }
+  const body = parseJsonText(text);
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_request", "the body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+export const trackingRouter = createRouter();
+
+for (const [path, summary] of [
+  ["/batch", "Segment / RudderStack batch: `{ batch: [message, …], sentAt? }` (≤ 500 KB)"],
+  ["/b", "analytics.js batch (same as /v1/batch)"],
+] as const) {
+  trackingRouter.openapi(trackingRoute(path, summary, BATCH_SCHEMA), async (c) => {
+    const body = await readMessages(c);
+    if (!Array.isArray(body.batch)) throw new ApiError("invalid_request", "`batch` must be an array of messages", { details: [{ path: "batch", message: "not an array" }] });
+    if (body.batch.length > TRACKING_LIMITS.messagesPerBatch) throw new ApiError("too_many_items", `at most ${TRACKING_LIMITS.messagesPerBatch} messages per batch`);
+    return ingestMessages(c, body.batch, undefined, body.sentAt);
+  });
+}
+
+const SINGLE: [string, MessageType][] = [
+  ["identify", "identify"],
+  ["track", "track"],
+  ["page", "page"],
+  ["screen", "screen"],
+  ["group", "group"],
+  ["alias", "alias"],
+  ["i", "identify"],
+  ["t", "track"],
+  ["p", "page"],
+  ["s", "screen"],
+  ["g", "group"],
+  ["a", "alias"],
+];
+for (const [path, type] of SINGLE) {
+  trackingRouter.openapi(trackingRoute(`/${path}`, path.length === 1 ? `analytics.js ${type}` : `Segment ${type} (one message)`, { ...MESSAGE_SCHEMA, example: { ...MESSAGE_SCHEMA.example, type } }), async (c) => {
+    const body = await readMessages(c);
+    return ingestMessages(c, [body], type, body.sentAt);
+  });
+}
+
+trackingRouter.openapi(
+  scopedRoute("tracking", {
+    method: "get",
+    path: "/projects/{writeKey}/settings",
+    tags,
+    summary: "The settings document analytics.js loads at start (public key in the path, from one of its origins)",
+    request: { params: z.object({ writeKey: z.string() }) },
+    responses: { 200: { description: "analytics.js settings pointing at this Worker", content: { "application/json": { schema: z.looseObject({}) } } } },
+  }),
+  async (c) => {
+    const url = new URL(c.req.url);
+    const writeKey = c.req.valid("param").writeKey;
+    return c.json(
+      {
+        integrations: { "Segment.io": { apiKey: writeKey, apiHost: `${url.host}/v1`, protocol: url.protocol.replace(":", ""), unbundledIntegrations: [], addBundledMetadata: false, maybeBundledConfigIds: {} } },
+        plan: { track: { __default: { enabled: true, integrations: {} } }, identify: { __default: { enabled: true } }, group: { __default: { enabled: true } } },
+        edgeFunction: {},
+        analyticsNextEnabled: true,
+        middlewareSettings: {},
+        enabledMiddleware: {},
+        // No metrics: analytics.js would otherwise report to Segment's own servers.
+        metrics: { sampleRate: 0 },
+        legacyVideoPluginsEnabled: false,
+        remotePlugins: [],
+      },
+      200,
+    );
+  },
+);
