@@ -13,11 +13,12 @@ import { applyMigrations, ROOT, startWorker } from "../scripts/lib/local-worker.
 import { openBaseline } from "./baseline.mjs";
 import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
 import { lanes } from "./lanes.mjs";
+import { tracking, webhooks } from "./activation.mjs";
 
 const { values } = parseArgs({
   options: {
     profiles: { type: "string", default: "10000" },
-    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,widget" },
+    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,tracking,webhooks,widget" },
     lookups: { type: "string", default: "2000" },
     "batch-rows": { type: "string", default: "100000" },
     clients: { type: "string", default: "2" },
@@ -332,6 +333,14 @@ function printTable() {
   if (results.storage?.bytesPerProfile) rows.push(["D1 bytes per profile (all tables, indexes)", results.storage.bytesPerProfile, "", `${(results.storage.d1Bytes / 1e6).toFixed(0)} MB`]);
   if (results.batch) rows.push([`batch file ${results.batch.rows} rows (rows/s)`, results.batch.rowsPerSecond, "", `${results.batch.seconds} s`]);
   if (results.widget) rows.push(["widget.js gzip bytes (budget 15,360)", results.widget.gzipBytes, "", ""]);
+  if (results.tracking) {
+    rows.push(["tracking /v1/batch, 100 msgs/call, 8 clients (msgs/s)", results.tracking.batchPerSecond, "", ""]);
+    rows.push(["  /v1/events, same data, 100 events/call (events/s)", results.tracking.eventsPerSecond, "", `${((results.tracking.batchPerSecond / results.tracking.eventsPerSecond) * 100).toFixed(0)}%`]);
+  }
+  if (results.webhooks) {
+    rows.push(["webhook: ingest answer → receiver p50 / p99 ms", `${results.webhooks.latencyMs.p50} / ${results.webhooks.latencyMs.p99}`, "", ""]);
+    rows.push(["webhook deliveries/s (fast receiver)", results.webhooks.deliveriesPerSecond, "", `${results.webhooks.deliveries} delivered`]);
+  }
   const widths = [52, 18, 16, 10];
   const line = (cells) => cells.map((c, j) => String(c).padEnd(widths[j])).join(" ");
   console.log(`\nTessera benchmark — ${PROFILES} profiles, Node ${results.machine.node}, ${results.machine.cpus} cores`);
@@ -360,7 +369,7 @@ const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-bench-"));
 let worker;
 try {
   await applyMigrations({ persistTo });
-  worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" } });
+  worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret", TESSERA_WEBHOOK_ALLOW_INSECURE: "true" } });
   for (const [name, kind] of BENCH_DATASETS) await api(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
   // Each step is timed and saved as it completes: a failing step is recorded, not fatal.
   const steps = [
@@ -371,6 +380,8 @@ try {
     ["export", () => exportRun(worker.url)],
     ["lookup", () => httpFloor(worker.url)],
     ["batch", () => batch(worker.url)],
+    ["tracking", async () => (results.tracking = await tracking(worker.url, ADMIN))],
+    ["webhooks", async () => (results.webhooks = await webhooks(worker.url, ADMIN))],
   ];
   results.stepSeconds = {};
   for (const [name, run] of steps) {

@@ -7,7 +7,7 @@ export function bytesToBase64url(bytes: ArrayBuffer | Uint8Array): string {
 }
 
 /** Throws on anything that is not base64url. */
-export function base64urlToBytes(text: string): Uint8Array {
+export function base64urlToBytes(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
   const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));

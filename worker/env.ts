@@ -7,6 +7,10 @@ export interface Bindings extends Env {
   TESSERA_ADMIN_KEY?: string;
   /** Derives site secrets and signs tokens (falls back to TESSERA_ADMIN_KEY when unset). */
   TESSERA_SECRET?: string;
+  /** Allow http:// and local webhook URLs (local development; `npm start` sets it). */
+  TESSERA_WEBHOOK_ALLOW_INSECURE?: string;
+  /** Tests only: multiplies webhook retry delays and the 24 h retry window. */
+  TESSERA_WEBHOOK_BACKOFF_SCALE?: string;
   /** Bench only (`npm run bench`): milliseconds added to every D1 round trip. */
   TESSERA_BENCH_D1_DELAY_MS?: string;
 }

@@ -9,6 +9,7 @@ import { graphWriter } from "./graph/writer";
 import { failRun, runExportPage, startDueExports, type ExportJob } from "./exports/run";
 import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
+import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
 import type { SegmentJob } from "./segments/jobs";
 
 export type Job = SegmentJob | ExportJob;
@@ -39,14 +40,29 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
   }
 }
 
+async function handleWebhookQueue(batch: MessageBatch<WebhookMessage>, env: Bindings): Promise<void> {
+  for (const message of batch.messages) {
+    try {
+      await deliver(env, message.body.ids);
+      message.ack();
+    } catch (err) {
+      // Attempts are recorded per delivery; this only covers D1 being unreachable.
+      console.error(`webhook delivery batch failed (attempt ${message.attempts}): ${err instanceof Error ? err.message : err}`);
+      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+    }
+  }
+}
+
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   if (batch.queue.startsWith("tessera-batches")) return handleBatchQueue(batch as MessageBatch<BatchMessage>, env);
+  if (batch.queue.startsWith("tessera-webhooks")) return handleWebhookQueue(batch as MessageBatch<WebhookMessage>, env);
   return handleJobsQueue(batch as MessageBatch<Job>, env);
 }
 
 /** Cron: resume stalled work; start due exports; exit members whose time window has passed (bounded work per run). */
 export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
   await resumeStalledWork(env);
+  await sweepDueDeliveries(env);
   await startDueExports(env, controller.scheduledTime);
   const deadline = Date.now() + 20_000;
   let total = 0;

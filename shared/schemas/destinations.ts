@@ -36,6 +36,22 @@ export const DestinationBody = z
 
 export type DestinationConfig = z.infer<typeof DestinationBody>;
 
+/** What a webhook destination can subscribe to (SPEC §5 Webhook destinations). */
+export const WEBHOOK_EVENTS = ["segment.entered", "segment.exited", "profile.merged", "profile.split", "profile.erased"] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+export const WebhookDestinationBody = z
+  .object({
+    type: z.literal("webhook"),
+    url: z.string().url().max(2000).meta({ description: "https:// and not a private, loopback or link-local address (unless TESSERA_WEBHOOK_ALLOW_INSECURE is set)" }),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
+    segments: z.array(z.string()).max(200).optional().meta({ description: "Only these segments' entries and exits (default: all)" }),
+    attributes: z.array(AttrPath).max(200).optional().meta({ description: "Attribute paths sent with each delivery (default: none)" }),
+  })
+  .meta({ id: "WebhookDestinationInput" });
+
+export type WebhookDestinationConfig = z.infer<typeof WebhookDestinationBody> & { secretVersion?: number };
+
 export const RunSchema = z
   .object({
     runId: z.string(),

@@ -372,3 +372,33 @@ export const destinationRuns = sqliteTable(
   },
   (t) => [index("destination_runs_dest_idx").on(t.destination, t.startedAt)],
 );
+
+/**
+ * Webhook deliveries: an outbox written in the same D1 batch as the change that caused
+ * them (so a crash cannot lose one), sent by the webhooks queue consumer.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    destination: text("destination").notNull(),
+    type: text("type").notNull(),
+    profileId: text("profile_id").notNull(),
+    /** Increases with every delivery, so it increases per profile too. */
+    sequence: integer("sequence").notNull(),
+    /** The JSON body, exactly as sent (and signed). */
+    payload: text("payload").notNull(),
+    /** pending | delivered | failed (retrying) | dead */
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_dest_idx").on(t.destination, t.status, t.createdAt),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);

@@ -8,6 +8,8 @@ import { createDb } from "../db/client";
 import { idCountersRead } from "../db/queries/graph";
 import { constantRead, type Read } from "../db/queries/reads";
 import { loadSegmentDefs, type SegmentDef } from "../db/queries/segments";
+import { webhookDestinations } from "../db/queries/webhooks";
+import type { WebhookDestination } from "../webhooks/outbox";
 import type { Bindings } from "../env";
 import { suppressionHasher } from "../privacy/suppression";
 import { loadGraphRules } from "./rules";
@@ -16,6 +18,8 @@ import type { GraphRules } from "./workspace";
 export interface WriterConfig {
   rules: GraphRules;
   segments: SegmentDef[];
+  /** Webhook destinations: what the writer's commits are announced to. */
+  webhooks: WebhookDestination[];
 }
 
 /** A safety net only: config routes invalidate at once (`GraphWriter.configChanged`). */
@@ -23,14 +27,14 @@ const CONFIG_MAX_AGE_MS = 60_000;
 
 export class WriterState {
   private config?: { value: Promise<WriterConfig>; loadedAt: number };
-  private counters?: { identity: number; history: number };
+  private counters?: { identity: number; history: number; webhookSequence: number };
   private hasher?: Promise<(text: string) => Promise<string>>;
 
   constructor(private readonly env: Bindings) {}
 
   currentConfig(d1: D1Database): Promise<WriterConfig> {
     if (!this.config || Date.now() - this.config.loadedAt > CONFIG_MAX_AGE_MS) {
-      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1)]).then(([rules, segments]) => ({ rules, segments }));
+      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1)]).then(([rules, segments, webhooks]) => ({ rules, segments, webhooks }));
       this.config = { value, loadedAt: Date.now() };
       value.catch(() => (this.config = undefined));
     }
@@ -43,13 +47,18 @@ export class WriterState {
   }
 
   /** The id counters, read from D1 only the first time (in the caller's read batch). */
-  countersRead(d1: D1Database): Read<{ identity: number; history: number }> {
+  countersRead(d1: D1Database): Read<{ identity: number; history: number; webhookSequence: number }> {
     return this.counters ? constantRead(this.counters) : idCountersRead(d1);
   }
 
   /** Call with what `countersRead` gave once the read ran. */
-  setCounters(counters: { identity: number; history: number }): void {
+  setCounters(counters: { identity: number; history: number; webhookSequence: number }): void {
     this.counters ??= { ...counters };
+  }
+
+  /** The next webhook delivery sequence number (increases with every delivery). */
+  nextWebhookSequence(): number {
+    return this.counters!.webhookSequence++;
   }
 
   allocateIdentityId(): number {

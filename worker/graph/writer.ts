@@ -9,6 +9,10 @@ import { WriteLane, type LaneStats } from "./lane";
 import { deleteIdentity, deleteLink, type DeleteResult } from "./operations";
 import type { IdentityRef } from "./workspace";
 import { WriterState } from "./writer-state";
+import { readTogether } from "../db/queries/reads";
+import { deliveryInsertStatements } from "../db/queries/webhooks";
+import { buildDeliveries } from "../webhooks/outbox";
+import type { WebhookMessage } from "../webhooks/send";
 
 /** What one ingest call gets back, with how its group went (for Server-Timing and the bench). */
 export interface IngestApplied extends CallResult {
@@ -55,7 +59,8 @@ export class GraphWriter extends DurableObject<Bindings> {
 
   private async commitGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
     const before = this.d1.roundTrips();
-    const { results, report } = await applyIngestGroup(this.d1.db, this.state, commands, this.hooks);
+    const { results, report, deliveryIds } = await applyIngestGroup(this.d1.db, this.state, commands, this.hooks);
+    this.announce(deliveryIds);
     const lane = { group: report.calls, items: report.items, roundTrips: this.d1.roundTrips() - before, phases: report.phases };
     this.journal?.push(...commands.map((command): JournalEntry => ({ kind: "ingest", command })));
     return results.map((r) => ({ ...r, lane }));
@@ -89,7 +94,31 @@ export class GraphWriter extends DurableObject<Bindings> {
   }
 
   erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
-    return this.exclusive({ kind: "erase", refs: [ref] }, async () => eraseProfile(this.d1.db, await this.state.suppressionHash(), ref, suppress));
+    return this.exclusive({ kind: "erase", refs: [ref] }, async () => {
+      const { webhooks } = await this.state.currentConfig(this.d1.db);
+      let deliveryIds: string[] = [];
+      // profile.erased deliveries go in the erase's own batch (no personal data in them).
+      const receipt = await eraseProfile(this.d1.db, await this.state.suppressionHash(), ref, suppress, Date.now(), async (profileId) => {
+        if (webhooks.length === 0) return [];
+        const { counters } = await readTogether(this.d1.db, { counters: this.state.countersRead(this.d1.db) });
+        this.state.setCounters(counters);
+        const deliveries = buildDeliveries([{ type: "profile.erased", profileId, at: Date.now() }], webhooks, () => undefined, () => this.state.nextWebhookSequence());
+        deliveryIds = deliveries.map((d) => d.id);
+        return deliveryInsertStatements(this.d1.db, deliveries);
+      });
+      this.announce(deliveryIds);
+      return receipt;
+    });
+  }
+
+  /**
+   * Tells the webhooks consumer about committed deliveries, without holding the lane: if
+   * the message is lost (a crash right here), the cron sweep sends them.
+   */
+  private announce(ids: string[]): void {
+    for (let i = 0; i < ids.length; i += 50) {
+      this.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: ids.slice(i, i + 50) } satisfies WebhookMessage).catch((err) => console.error(`webhook announce failed (the cron sweep will send): ${err}`));
+    }
   }
 
   private exclusive<T>(entry: JournalEntry, run: () => Promise<T>): Promise<T> {

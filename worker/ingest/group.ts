@@ -27,6 +27,8 @@ import type { WriterConfig, WriterState } from "../graph/writer-state";
 import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../profiles/merge";
 import { membershipRow, nextMembership, type MembershipState } from "../segments/evaluate";
 import { eventNeedsOf, type RuleEvent } from "../segments/rules";
+import { deliveryInsertStatements } from "../db/queries/webhooks";
+import { buildDeliveries, graphActivation, type ActivationFact, type ProfileView } from "../webhooks/outbox";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
 
 /** One call's answer. */
@@ -77,7 +79,7 @@ export async function applyIngestGroup(
   state: WriterState,
   calls: readonly IngestCommand[],
   hooks: GroupHooks = {},
-): Promise<{ results: CallResult[]; report: GroupReport }> {
+): Promise<{ results: CallResult[]; report: GroupReport; deliveryIds: string[] }> {
   const clock = stopwatch();
   const config = await state.currentConfig(d1);
   const items = calls.flatMap((c) => c.items);
@@ -103,11 +105,17 @@ export async function applyIngestGroup(
     // After the graph statements, which delete the memberships of retired profiles.
     ...membershipWriteStatements(d1, group.changedMemberships()),
   ];
+  // Webhook deliveries, in the same batch as the change (an outbox: a crash cannot lose one).
+  const deliveries =
+    config.webhooks.length === 0
+      ? []
+      : buildDeliveries([...group.activation, ...graphActivation(change.history)], config.webhooks, (p) => group.view(p), () => state.nextWebhookSequence());
+  statements.push(...deliveryInsertStatements(d1, deliveries));
   await hooks.beforePersist?.(calls);
   if (statements.length > 0) await d1.batch(statements);
   clock.lap("persist");
 
-  return { results, report: { calls: calls.length, items: items.length, phases: clock.phases } };
+  return { results, report: { calls: calls.length, items: items.length, phases: clock.phases }, deliveryIds: deliveries.map((d) => d.id) };
 }
 
 interface Loaded {
@@ -139,6 +147,8 @@ async function loadForGroup(d1: D1Database, state: WriterState, config: WriterCo
 class GroupState {
   readonly ws: GraphWorkspace;
   readonly newEvents: { item: NormalizedItem; anchor: string; receivedAt: number }[] = [];
+  /** Segment entries and exits, in the order a sequential run would see them. */
+  readonly activation: ActivationFact[] = [];
   private readonly segments: readonly SegmentDef[];
   private readonly fragments = new Map<string, Fragment>();
   private readonly fragmentsByIdentity = new Map<string, Set<string>>();
@@ -245,8 +255,12 @@ class GroupState {
       const subject = { attributes: this.mergedAttributes(profileId), events: this.eventsOf(profileId) };
       for (const segment of this.segments) {
         const key = membershipKey(segment.id, profileId);
-        const next = nextMembership(segment, subject, this.memberships.get(key), now);
+        const was = this.memberships.get(key);
+        const next = nextMembership(segment, subject, was, now);
         if (!next) continue;
+        if (next.status !== was?.status && (next.status === "realized" || was?.status === "realized")) {
+          this.activation.push({ type: next.status === "realized" ? "segment.entered" : "segment.exited", profileId, at: now, segmentId: segment.id });
+        }
         this.memberships.set(key, next);
         this.changedMembershipKeys.add(key);
       }
@@ -265,6 +279,13 @@ class GroupState {
 
   changedFragments(): Fragment[] {
     return [...this.changedFragmentIds].map((id) => this.fragments.get(id)!);
+  }
+
+  /** What a webhook delivery says of a profile: its primary identity and merged attributes. */
+  view(profileId: string): ProfileView | undefined {
+    const primary = this.ws.primaryIdentity(profileId);
+    if (!primary) return undefined;
+    return { primaryIdentity: { namespace: primary.namespace, id: primary.value }, attributes: this.mergedAttributes(profileId) };
   }
 
   /** Live profiles that got an accepted item (their `updated_at` moves). */

@@ -21,6 +21,8 @@ export async function eraseProfile(
   ref: IdentityRef,
   suppress: boolean,
   now = Date.now(),
+  /** Statements to commit with the erase (the webhook outbox). */
+  alsoCommit: (profileId: string) => Promise<D1PreparedStatement[]> = async () => [],
 ): Promise<EraseReceipt | undefined> {
   const found = await findIdentity(d1, ref);
   if (!found) return undefined;
@@ -34,6 +36,7 @@ export async function eraseProfile(
     const rows = await Promise.all(members.map(async (m) => [await hash(identityKey(m.namespace, m.value)), m.namespace, found.profileId] as [string, string, string]));
     statements.push(...suppressionInsertStatements(d1, rows, now));
   }
+  statements.push(...(await alsoCommit(found.profileId)));
   await d1.batch(statements);
   return { profileId: found.profileId, erased: counts, suppressed: suppress };
 }

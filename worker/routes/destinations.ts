@@ -1,6 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { listOf, ResourceName } from "../../shared/schemas/common";
-import { DestinationBody, RunSchema, type DestinationConfig } from "../../shared/schemas/destinations";
+import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
+import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
+import { listDeliveries, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
+import { graphWriter } from "../graph/writer";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { signingSecretFor } from "../webhooks/signing";
+import { allowInsecure, type WebhookMessage } from "../webhooks/send";
+import { webhookUrlProblem } from "../webhooks/url-guard";
 import { getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
 import { startExport } from "../exports/run";
@@ -12,6 +18,36 @@ import { toIso } from "../lib/time";
 import { resolvePolicy } from "../profiles/service";
 
 const tags = ["Destinations"];
+
+const DeliverySchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    profileId: z.string(),
+    sequence: z.number().int(),
+    status: z.enum(["pending", "delivered", "failed", "dead"]),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+  })
+  .meta({ id: "WebhookDelivery" });
+
+const presentDelivery = (d: DeliveryRow) => ({
+  id: d.id,
+  type: d.type,
+  profileId: d.profileId,
+  sequence: d.sequence,
+  status: d.status as "pending" | "delivered" | "failed" | "dead",
+  attempts: d.attempts,
+  lastError: d.lastError,
+  nextAttemptAt: d.status === "pending" || d.status === "failed" ? toIso(d.nextAttemptAt) : null,
+  createdAt: toIso(d.createdAt),
+  deliveredAt: d.deliveredAt ? toIso(d.deliveredAt) : null,
+});
+
+const isDeliveryCursor = (v: any): v is { t: number; id: string } => typeof v?.t === "number" && typeof v?.id === "string";
 const DestinationSchema = z.object({ name: z.string(), config: z.record(z.string(), z.unknown()), lastRunAt: z.string().nullable() }).meta({ id: "Destination" });
 
 /** Configuration as stored: credential *names* only, never values. */
@@ -34,18 +70,96 @@ export const destinationsRouter = createRouter()
       method: "put",
       path: "/destinations/{name}",
       tags,
-      summary: "Create or replace an export destination (r2, s3, azure)",
-      request: { params: z.object({ name: ResourceName }), body: jsonBody(DestinationBody) },
-      responses: { 200: { description: "Stored", content: { "application/json": { schema: DestinationSchema } } }, ...errorResponses(400, 401, 403) },
+      summary: "Create or replace a destination: file exports (r2, s3, azure) or a webhook (streaming activation)",
+      request: { params: z.object({ name: ResourceName }), body: jsonBody(z.union([DestinationBody, WebhookDestinationBody])) },
+      responses: {
+        200: {
+          description: "Stored. A webhook destination's creation answer carries its `signingSecret` (shown once).",
+          content: { "application/json": { schema: DestinationSchema.extend({ signingSecret: z.string().optional() }) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
-      const config = c.req.valid("json") as DestinationConfig;
+      const body = c.req.valid("json");
+      if (body.type === "webhook") {
+        const problem = webhookUrlProblem(body.url, allowInsecure(c.env));
+        if (problem) throw new ApiError("invalid_request", `webhook url ${problem}`, { details: [{ path: "url", message: problem }] });
+        const existing = await getDestination(c.var.db, name);
+        const previous = existing?.type === "webhook" ? (existing.config as unknown as WebhookDestinationConfig) : undefined;
+        const config: WebhookDestinationConfig = { ...body, secretVersion: previous?.secretVersion ?? 1 };
+        const stored = await putDestination(c.var.db, name, config);
+        await graphWriter(c.env).configChanged();
+        // The secret is shown when the destination is created, never again (rotate with POST …/secret).
+        const signingSecret = previous ? undefined : await signingSecretFor(c.env, name, config.secretVersion!);
+        return c.json({ ...presentDestination(stored), ...(signingSecret ? { signingSecret } : {}) }, 200);
+      }
+      const config = body as DestinationConfig;
       if (config.segment && !(await getSegment(c.var.db, config.segment))) {
         throw new ApiError("invalid_request", `unknown segment "${config.segment}"`, { details: [{ path: "segment", message: "not a segment" }] });
       }
       await resolvePolicy(c.var.db, config.mergePolicy);
-      return c.json(presentDestination(await putDestination(c.var.db, name, config)), 200);
+      const stored = await putDestination(c.var.db, name, config);
+      await graphWriter(c.env).configChanged(); // it may have been a webhook before
+      return c.json(presentDestination(stored), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "post",
+      path: "/destinations/{name}/secret",
+      tags,
+      summary: "Rotate a webhook destination's signing secret; the new one is shown once",
+      request: { params: z.object({ name: z.string() }) },
+      responses: { 200: { description: "The new secret", content: { "application/json": { schema: z.object({ signingSecret: z.string() }) } } }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const existing = await getDestination(c.var.db, name);
+      if (!existing || existing.type !== "webhook") throw new ApiError("not_found", `no webhook destination ${name}`);
+      const config = existing.config as unknown as WebhookDestinationConfig;
+      const next = { ...config, secretVersion: (config.secretVersion ?? 1) + 1 };
+      await putDestination(c.var.db, name, next);
+      return c.json({ signingSecret: await signingSecretFor(c.env, name, next.secretVersion) }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "get",
+      path: "/destinations/{name}/deliveries",
+      tags,
+      summary: "A webhook destination's deliveries, newest first, with attempts and last error",
+      request: {
+        params: z.object({ name: z.string() }),
+        query: z.object({ status: z.enum(["pending", "delivered", "failed", "dead"]).optional(), cursor: z.string().optional(), limit: pageLimit(50, 500) }),
+      },
+      responses: { 200: { description: "Deliveries", content: { "application/json": { schema: listOf(DeliverySchema) } } }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const { status, cursor, limit } = c.req.valid("query");
+      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
+      const rows = await listDeliveries(c.env.DB, name, status, decodeCursor(cursor, isDeliveryCursor), limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return c.json({ items: page.map(presentDelivery), nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      method: "post",
+      path: "/destinations/{name}/deliveries/{id}/retry",
+      tags,
+      summary: "Send one delivery again (any status)",
+      request: { params: z.object({ name: z.string(), id: z.string() }) },
+      responses: { 202: { description: "Queued", content: { "application/json": { schema: z.object({ id: z.string(), status: z.literal("pending") }) } } }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { name, id } = c.req.valid("param");
+      if (!(await requeueDelivery(c.env.DB, name, id, Date.now()))) throw new ApiError("not_found", `no delivery ${id} of ${name}`);
+      await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
+      return c.json({ id, status: "pending" as const }, 202);
     },
   )
   .openapi(

@@ -1,5 +1,5 @@
 import { desc, eq } from "drizzle-orm";
-import type { DestinationConfig } from "../../../shared/schemas/destinations";
+import type { DestinationConfig, WebhookDestinationConfig } from "../../../shared/schemas/destinations";
 import type { Db } from "../client";
 import { destinationRuns, destinations } from "../schema";
 
@@ -12,12 +12,14 @@ export interface PartInfo {
   sha256: string;
 }
 
-export async function putDestination(db: Db, name: string, config: DestinationConfig): Promise<DestinationRow> {
+export async function putDestination(db: Db, name: string, config: DestinationConfig | WebhookDestinationConfig): Promise<DestinationRow> {
   const now = Date.now();
+  // Webhooks stream; they have no export schedule.
+  const schedule = config.type === "webhook" ? "stream" : config.schedule;
   const [row] = await db
     .insert(destinations)
-    .values({ name, type: config.type, config: config as unknown as Record<string, unknown>, schedule: config.schedule, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: destinations.name, set: { type: config.type, config: config as unknown as Record<string, unknown>, schedule: config.schedule, updatedAt: now } })
+    .values({ name, type: config.type, config: config as unknown as Record<string, unknown>, schedule, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: destinations.name, set: { type: config.type, config: config as unknown as Record<string, unknown>, schedule, updatedAt: now } })
     .returning();
   return row!;
 }

@@ -101,18 +101,19 @@ async function linkRowsFrom(d1: D1Database, ids: readonly number[]): Promise<Lin
   return batches.flatMap((b) => b.results);
 }
 
-/** The next free row ids of identities and history (the GraphWriter keeps them from here on). */
-export function idCountersRead(d1: D1Database): Read<{ identity: number; history: number }> {
+/** The next free row ids of identities and history, and the next webhook sequence (the GraphWriter keeps them from here on). */
+export function idCountersRead(d1: D1Database): Read<{ identity: number; history: number; webhookSequence: number }> {
   return {
     statements: [
       d1.prepare(
         `SELECT (SELECT coalesce(max(id), 0) FROM identities) AS identity,
-                (SELECT coalesce(max(id), 0) FROM graph_history) AS history`,
+                (SELECT coalesce(max(id), 0) FROM graph_history) AS history,
+                (SELECT coalesce(max(sequence), 0) FROM webhook_deliveries) AS sequence`,
       ),
     ],
     parse(results) {
-      const row = rowsOf<{ identity: number; history: number }>(results)[0];
-      return { identity: (row?.identity ?? 0) + 1, history: (row?.history ?? 0) + 1 };
+      const row = rowsOf<{ identity: number; history: number; sequence: number }>(results)[0];
+      return { identity: (row?.identity ?? 0) + 1, history: (row?.history ?? 0) + 1, webhookSequence: (row?.sequence ?? 0) + 1 };
     },
   };
 }

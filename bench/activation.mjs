@@ -1,0 +1,74 @@
+// Bench steps for the tracking API and webhook activation (against the bench's Worker).
+//   tracking: /v1/batch with 100-message batches from 8 clients, next to /v1/events with
+//             the same data in 100-event calls, in one run;
+//   webhooks: time from an ingest call's answer to the receiver's arrival (p50/p99), and
+//             deliveries per second with a fast receiver (127.0.0.1).
+import http from "node:http";
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function concurrently(count, clients, task) {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => { while (next < count) await task(next++); }));
+  return (performance.now() - started) / 1000;
+}
+
+async function call(url, key, method, path, body, headers = {}) {
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization: key.startsWith("Basic") ? key : `Bearer ${key}`, "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function tracking(url, admin) {
+  const key = (await call(url, admin, "POST", "/v1/keys", { name: "bench tracking", kind: "secret", scopes: ["ingest"] })).key;
+  const basic = `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
+  const batches = 80;
+  const message = (run, b, i) => ({ type: "track", messageId: `${run}-${b}-${i}`, userId: `bench-track-${(b * 100 + i) % 2000}`, event: "Order Completed", properties: { total: i, sku: `S${i % 50}` }, timestamp: new Date().toISOString() });
+  const trackingSeconds = await concurrently(batches, 8, (b) => call(url, basic, "POST", "/v1/batch", { batch: Array.from({ length: 100 }, (_, i) => message("t", b, i)) }));
+  const eventsSeconds = await concurrently(batches, 8, (b) =>
+    call(url, key, "POST", "/v1/events", { events: Array.from({ length: 100 }, (_, i) => { const m = message("e", b, i); return { id: m.messageId, type: m.event, timestamp: m.timestamp, identities: [{ namespace: "crm", id: m.userId }], data: { properties: m.properties } }; }) }),
+  );
+  return { messages: batches * 100, batchPerSecond: Math.round((batches * 100) / trackingSeconds), eventsPerSecond: Math.round((batches * 100) / eventsSeconds) };
+}
+
+export async function webhooks(url, admin) {
+  const arrivals = new Map();
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      arrivals.set(req.headers["webhook-id"], performance.now());
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const receiver = `http://127.0.0.1:${server.address().port}/hook`;
+  try {
+    await call(url, admin, "PUT", "/v1/segments/bench-hook", { name: "bench hook", rule: { attr: "hookTier", op: "eq", value: "gold" } });
+    await call(url, admin, "PUT", "/v1/destinations/bench-hook", { type: "webhook", url: receiver, events: ["segment.entered"], segments: ["bench-hook"] });
+    // Latency: one profile at a time enters the segment; ingest answer → arrival.
+    const latencies = [];
+    for (let i = 0; i < 200; i++) {
+      const before = arrivals.size;
+      const answered = (await call(url, admin, "POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: `hook-lat-${i}` }], attributes: { hookTier: "gold" } }), performance.now());
+      const deadline = Date.now() + 30_000;
+      while (arrivals.size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      const at = [...arrivals.values()].at(-1);
+      latencies.push(at - answered);
+    }
+    latencies.sort((a, b) => a - b);
+    // Throughput: 5,000 profiles enter in 1,000-record calls; deliveries per second until all arrived.
+    const start = arrivals.size;
+    const started = performance.now();
+    for (let c = 0; c < 5; c++) {
+      await call(url, admin, "POST", "/v1/records", { records: Array.from({ length: 1000 }, (_, i) => ({ dataset: "default", identities: [{ namespace: "crm", id: `hook-tp-${c}-${i}` }], attributes: { hookTier: "gold" } })) });
+    }
+    const deadline = Date.now() + 300_000;
+    while (arrivals.size - start < 5000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const seconds = (performance.now() - started) / 1000;
+    return { latencyMs: { p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) }, deliveries: arrivals.size - start, deliveriesPerSecond: Math.round((arrivals.size - start) / seconds) };
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Webhook destinations end to end (SPEC §5): a real HTTP receiver on 127.0.0.1 verifies
+ * every delivery with the `standardwebhooks` package (not Tessera's code). The local
+ * Worker runs with TESSERA_WEBHOOK_ALLOW_INSECURE (http, loopback) and retries scaled
+ * down 10,000× (the 24 h window becomes ~9 s).
+ */
+import http from "node:http";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+const workerUrl = inject("workerUrl");
+const adminKey = inject("adminKey");
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${workerUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as any) : undefined };
+}
+
+interface Received {
+  path: string;
+  payload: any;
+  verified: boolean;
+}
+
+/** The receiver: per path, answer 200 or 503; verify each body with the path's secret. */
+const received: Received[] = [];
+const secrets = new Map<string, string>();
+const failing = new Set<string>();
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      if (failing.has(path)) return res.writeHead(503).end("down");
+      const body = Buffer.concat(chunks).toString();
+      let verified = false;
+      let payload: any;
+      try {
+        payload = new Webhook(secrets.get(path)!).verify(body, req.headers as Record<string, string>);
+        verified = true;
+      } catch {
+        payload = JSON.parse(body);
+      }
+      received.push({ path, payload, verified });
+      res.writeHead(verified ? 200 : 400).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(() => new Promise((r) => server?.close(r)));
+
+async function destination(name: string, path: string, extra: Record<string, unknown> = {}) {
+  const res = await api("PUT", `/v1/destinations/${name}`, { type: "webhook", url: `${base}${path}`, events: ["segment.entered", "segment.exited", "profile.merged", "profile.erased"], ...extra });
+  expect(res.status).toBe(200);
+  expect(res.json.signingSecret).toMatch(/^whsec_/);
+  secrets.set(path, res.json.signingSecret);
+}
+
+const at = (path: string) => received.filter((r) => r.path === path);
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 100 });
+
+describe("webhook destinations", () => {
+  it("segment entered/exited, a merge and an erase reach the receiver, signed; nothing personal after an erase", { timeout: 60_000 }, async () => {
+    expect((await api("PUT", "/v1/segments/wh-gold", { name: "gold", rule: { attr: "tier", op: "eq", value: "gold" } })).status).toBe(200);
+    await destination("wh-main", "/main", { segments: ["wh-gold"], attributes: ["tier", "firstName"] });
+
+    const first = await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-1" }], attributes: { tier: "gold", firstName: "Ann", secret: "x" } });
+    const profileId = first.json.profiles[0];
+    await poll(() => at("/main").filter((r) => r.payload.type === "segment.entered").length).toBe(1);
+    const entered = at("/main").find((r) => r.payload.type === "segment.entered")!;
+    expect(entered.verified).toBe(true);
+    expect(entered.payload.data).toMatchObject({ profileId, primaryIdentity: { namespace: "crm", id: "wh-1" }, segment: { id: "wh-gold" }, attributes: { tier: "gold", firstName: "Ann" } });
+    expect(entered.payload.data.attributes.secret).toBeUndefined();
+
+    await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-1" }], attributes: { tier: "silver" } });
+    await poll(() => at("/main").filter((r) => r.payload.type === "segment.exited").length).toBe(1);
+    const exited = at("/main").find((r) => r.payload.type === "segment.exited")!;
+    expect(exited.payload.data.sequence).toBeGreaterThan(entered.payload.data.sequence);
+
+    await api("POST", "/v1/events", { type: "visit", identities: [{ namespace: "email", id: "wh-1@example.com" }] });
+    await api("POST", "/v1/events", { type: "login", identities: [{ namespace: "crm", id: "wh-1" }, { namespace: "email", id: "wh-1@example.com" }] });
+    await poll(() => at("/main").filter((r) => r.payload.type === "profile.merged").length).toBe(1);
+
+    expect((await api("DELETE", "/v1/profiles/by-identity/crm/wh-1")).status).toBe(200);
+    await poll(() => at("/main").filter((r) => r.payload.type === "profile.erased").length).toBe(1);
+    const erased = at("/main").find((r) => r.payload.type === "profile.erased")!;
+    expect(Object.keys(erased.payload.data).sort()).toEqual(["profileId", "sequence"]);
+    expect(JSON.stringify(erased.payload)).not.toContain("wh-1");
+    expect(at("/main").every((r) => r.verified)).toBe(true);
+    // Exactly one delivery per change.
+    expect(at("/main").map((r) => r.payload.type)).toEqual(["segment.entered", "segment.exited", "profile.merged", "profile.erased"]);
+  });
+
+  it("a receiver that is down for a while gets every delivery once it is back", { timeout: 60_000 }, async () => {
+    await destination("wh-flaky", "/flaky", { segments: ["wh-gold"] });
+    failing.add("/flaky");
+    for (let i = 0; i < 5; i++) await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: `wh-flaky-${i}` }], attributes: { tier: "gold" } });
+    await poll(async () => (await api("GET", "/v1/destinations/wh-flaky/deliveries?status=failed")).json.items.length).toBe(5);
+    failing.delete("/flaky");
+    await poll(() => new Set(at("/flaky").map((r) => r.payload.data.profileId)).size).toBe(5);
+    const list = (await api("GET", "/v1/destinations/wh-flaky/deliveries")).json.items;
+    expect(list.map((d: any) => d.status)).toEqual(Array(5).fill("delivered"));
+    expect(list.every((d: any) => d.attempts >= 2 && d.lastError === "HTTP 503")).toBe(true);
+  });
+
+  it("a receiver that never recovers ends dead-lettered, listed, and retryable", { timeout: 60_000 }, async () => {
+    await destination("wh-dead", "/dead", { segments: ["wh-gold"] });
+    failing.add("/dead");
+    await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-dead-1" }], attributes: { tier: "gold" } });
+    await poll(async () => (await api("GET", "/v1/destinations/wh-dead/deliveries?status=dead")).json.items.length).toBe(1);
+    const [dead] = (await api("GET", "/v1/destinations/wh-dead/deliveries?status=dead")).json.items;
+    expect(dead.attempts).toBeGreaterThan(2);
+    failing.delete("/dead");
+    expect((await api("POST", `/v1/destinations/wh-dead/deliveries/${dead.id}/retry`)).status).toBe(202);
+    await poll(() => at("/dead").length).toBe(1);
+    expect(at("/dead")[0]!.verified).toBe(true);
+    expect((await api("GET", "/v1/destinations/wh-dead/deliveries?status=delivered")).json.items.map((d: any) => d.id)).toEqual([dead.id]);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Webhook destinations at the API level, without TESSERA_WEBHOOK_ALLOW_INSECURE: the SSRF
+ * guard, the signing secret shown once and rotated, and the deliveries API. Deliveries to
+ * a real receiver are tested in test/browser/webhooks.test.ts.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, expectErrorShape } from "../helpers";
+
+const webhook = (url: string, extra: Record<string, unknown> = {}) => ({ type: "webhook", url, events: ["segment.entered"], ...extra });
+
+describe("webhook destinations: SSRF guard", () => {
+  it.each([
+    "http://example.com/hook",
+    "http://127.0.0.1:8080/hook",
+    "https://127.0.0.1/hook",
+    "https://10.1.2.3/hook",
+    "https://192.168.0.10/hook",
+    "https://172.20.0.1/hook",
+    "https://169.254.169.254/latest/meta-data",
+    "https://[::1]/hook",
+    "https://localhost/hook",
+    "https://printer.local/hook",
+    "https://intranet/hook",
+    "https://user:pass@example.com/hook",
+  ])("refuses %s", async (url) => {
+    const res = await call("PUT", "/v1/destinations/ssrf", { body: webhook(url) });
+    expect(res.status).toBe(400);
+    expectErrorShape(res.json, "invalid_request");
+    expect(res.json.error.details[0].path).toBe("url");
+  });
+});
+
+describe("webhook destinations: secret and deliveries API", () => {
+  it("shows the signing secret once, rotates it, and lists deliveries by status", async () => {
+    const created = await call("PUT", "/v1/destinations/hooks", { body: webhook("https://hooks.example.invalid/tessera") });
+    expect(created.status).toBe(200);
+    expect(created.json.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    const again = await call("PUT", "/v1/destinations/hooks", { body: webhook("https://hooks.example.invalid/tessera", { events: ["segment.entered", "profile.erased"] }) });
+    expect(again.json.signingSecret).toBeUndefined();
+    expect(JSON.stringify((await call("GET", "/v1/destinations/hooks")).json)).not.toContain("whsec_");
+    const rotated = await call("POST", "/v1/destinations/hooks/secret");
+    expect(rotated.json.signingSecret).toMatch(/^whsec_/);
+    expect(rotated.json.signingSecret).not.toBe(created.json.signingSecret);
+
+    // An erase announces itself in the same batch (the outbox), without personal data.
+    await call("POST", "/v1/events", { body: { type: "x", identities: [{ namespace: "crm", id: "hook-erase" }] } });
+    expect((await call("DELETE", "/v1/profiles/by-identity/crm/hook-erase")).status).toBe(200);
+    const row = await env.DB.prepare("SELECT type, payload, status FROM webhook_deliveries WHERE destination = 'hooks'").first<{ type: string; payload: string; status: string }>();
+    expect(row!.type).toBe("profile.erased");
+    expect(row!.payload).not.toContain("hook-erase");
+    const list = await call("GET", "/v1/destinations/hooks/deliveries?limit=10");
+    expect(list.status).toBe(200);
+    expect(list.json.items[0]).toMatchObject({ type: "profile.erased", attempts: expect.any(Number) });
+    expect((await call("GET", "/v1/destinations/hooks/deliveries?status=bogus")).status).toBe(400);
+    expect((await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).status).toBe(404);
+  });
+});

@@ -1,0 +1,98 @@
+/** SQL for webhook deliveries (the outbox) and webhook destinations. */
+import type { WebhookDestinationConfig } from "../../../shared/schemas/destinations";
+import { bulk, jsonColumns } from "./json-chunks";
+
+export interface DeliveryRow {
+  id: string;
+  destination: string;
+  type: string;
+  profileId: string;
+  sequence: number;
+  payload: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+const COLUMNS = `id, destination, type, profile_id AS profileId, sequence, payload, status, attempts, last_error AS lastError,
+  next_attempt_at AS nextAttemptAt, created_at AS createdAt, updated_at AS updatedAt, delivered_at AS deliveredAt`;
+
+export interface NewDelivery {
+  id: string;
+  destination: string;
+  type: string;
+  profileId: string;
+  sequence: number;
+  payload: string;
+  at: number;
+}
+
+/** Pending deliveries, inserted in the same batch as the change that caused them. */
+export function deliveryInsertStatements(d1: D1Database, rows: readonly NewDelivery[]): D1PreparedStatement[] {
+  return bulk(
+    d1,
+    `INSERT OR IGNORE INTO webhook_deliveries (id, destination, type, profile_id, sequence, payload, status, attempts, next_attempt_at, created_at, updated_at)
+     SELECT ${jsonColumns(6)}, 'pending', 0, json_extract(value, '$[6]'), json_extract(value, '$[6]'), json_extract(value, '$[6]') FROM json_each(?1)`,
+    rows.map((r) => [r.id, r.destination, r.type, r.profileId, r.sequence, r.payload, r.at]),
+  );
+}
+
+export async function webhookDestinations(d1: D1Database): Promise<{ name: string; config: WebhookDestinationConfig }[]> {
+  const { results } = await d1.prepare(`SELECT name, config FROM destinations WHERE type = 'webhook' ORDER BY name`).all<{ name: string; config: string }>();
+  return results.map((r) => ({ name: r.name, config: JSON.parse(r.config) as WebhookDestinationConfig }));
+}
+
+export async function deliveriesByIds(d1: D1Database, ids: readonly string[]): Promise<DeliveryRow[]> {
+  const batches = await d1.batch<DeliveryRow>(bulk(d1, `SELECT ${COLUMNS} FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(?1))`, ids));
+  return batches.flatMap((b) => b.results);
+}
+
+/** Deliveries due now (pending or failed with their next attempt passed), oldest first. */
+export async function dueDeliveryIds(d1: D1Database, now: number, limit: number): Promise<string[]> {
+  const { results } = await d1
+    .prepare(`SELECT id FROM webhook_deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2`)
+    .bind(now, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+export async function recordAttempt(
+  d1: D1Database,
+  id: string,
+  outcome: { status: "delivered" | "failed" | "dead"; error?: string; nextAttemptAt?: number },
+  now: number,
+): Promise<void> {
+  await d1
+    .prepare(
+      `UPDATE webhook_deliveries SET status = ?2, attempts = attempts + 1, last_error = coalesce(?3, last_error), next_attempt_at = coalesce(?4, next_attempt_at),
+         updated_at = ?5, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END
+       WHERE id = ?1 AND status != 'delivered'`,
+    )
+    .bind(id, outcome.status, outcome.error ?? null, outcome.nextAttemptAt ?? null, now)
+    .run();
+}
+
+export async function listDeliveries(d1: D1Database, destination: string, status: string | undefined, before: { t: number; id: string } | undefined, limit: number): Promise<DeliveryRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT ${COLUMNS} FROM webhook_deliveries WHERE destination = ?1 AND (?2 IS NULL OR status = ?2)
+         AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
+       ORDER BY created_at DESC, id DESC LIMIT ?5`,
+    )
+    .bind(destination, status ?? null, before?.t ?? null, before?.id ?? "", limit)
+    .all<DeliveryRow>();
+  return results;
+}
+
+/** Sends one again: pending, due now (attempts are kept). */
+export async function requeueDelivery(d1: D1Database, destination: string, id: string, now: number): Promise<boolean> {
+  const result = await d1
+    .prepare(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3 WHERE destination = ?1 AND id = ?2`)
+    .bind(destination, id, now)
+    .run();
+  return (result.meta.changes ?? 0) > 0;
+}
