@@ -19,6 +19,7 @@ const RETRY_WINDOW_MS = 24 * 3600 * 1000;
 const FIRST_DELAY_MS = 5_000;
 const MAX_DELAY_MS = 12 * 3600 * 1000;
 const TIMEOUT_MS = 10_000;
+const SEND_CONCURRENCY = 10;
 
 /** Tests shrink every delay (and the 24 h window) with TESSERA_WEBHOOK_BACKOFF_SCALE. */
 function scale(env: Bindings): number {
@@ -58,11 +59,11 @@ export async function deliver(env: Bindings, ids: readonly string[], now = Date.
   const destinations = new Map((await webhookDestinations(env.DB)).map((d) => [d.name, d.config]));
   const factor = scale(env);
   const retries: { id: string; delayMs: number }[] = [];
-  for (const d of deliveries) {
+  const attempt = async (d: (typeof deliveries)[number]) => {
     const config = destinations.get(d.destination);
     if (!config) {
       await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
-      continue;
+      return;
     }
     const problem = webhookUrlProblem(config.url, allowInsecure(env));
     const secret = await signingSecretFor(env, d.destination, config.secretVersion ?? 1);
@@ -79,7 +80,9 @@ export async function deliver(env: Bindings, ids: readonly string[], now = Date.
       await recordAttempt(env.DB, d.id, { status: "failed", error: outcome.error, nextAttemptAt: at + delayMs }, at);
       retries.push({ id: d.id, delayMs });
     }
-  }
+  };
+  // A few at a time: one slow receiver does not hold the others back for long.
+  for (let i = 0; i < deliveries.length; i += SEND_CONCURRENCY) await Promise.all(deliveries.slice(i, i + SEND_CONCURRENCY).map(attempt));
   // Each retry is a delayed message; the cron sweep re-sends anything a lost message left due.
   for (const r of retries) {
     await env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [r.id] } satisfies WebhookMessage, { delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) });
