@@ -57,8 +57,12 @@ async function load(count, clients, task) {
 }
 
 function laneOf(headers) {
-  const m = /lane;desc="calls=(\d+) items=(\d+) rt=(\d+)"/.exec(headers["server-timing"] ?? "");
-  return m ? { calls: Number(m[1]), items: Number(m[2]), rt: Number(m[3]) } : undefined;
+  const timing = headers["server-timing"] ?? "";
+  const m = /lane;desc="calls=(\d+) items=(\d+) rt=(\d+)"/.exec(timing);
+  if (!m) return undefined;
+  // How long the group held the lane (its load + apply + persist steps).
+  const busyMs = ["load", "apply", "persist"].reduce((t, name) => t + Number(new RegExp(`${name};dur=([\\d.]+)`).exec(timing)?.[1] ?? 0), 0);
+  return { calls: Number(m[1]), items: Number(m[2]), rt: Number(m[3]), busyMs };
 }
 
 /** The key calls are made with: the admin key while seeding, then a real `ingest` key (whose check reads D1, as an SDK's would). */
@@ -95,16 +99,26 @@ const pageView = (run, i) => ({
 async function singleEvents(url, run, count, clients) {
   const groups = [];
   const rts = [];
+  const capacity = [];
   const result = await load(count, clients, async (i) => {
     const { lane } = await post(url, "/v1/events", pageView(run, i));
     if (lane) {
       groups.push(lane.calls);
       rts.push(lane.rt / lane.calls);
+      if (lane.busyMs > 0) capacity.push(lane.calls / (lane.busyMs / 1000));
     }
   });
   groups.sort((a, b) => a - b);
   rts.sort((a, b) => a - b);
-  return { ...result, groupP50: percentile(groups, 50), groupMax: groups.at(-1), roundTripsPerCall: Number(percentile(rts, 50).toFixed(2)) };
+  capacity.sort((a, b) => a - b);
+  return {
+    ...result,
+    groupP50: percentile(groups, 50),
+    groupMax: groups.at(-1),
+    roundTripsPerCall: Number(percentile(rts, 50).toFixed(2)),
+    // Calls per second of lane time: what the lane could absorb if HTTP were free.
+    laneCapacity: capacity.length ? Math.round(percentile(capacity, 50)) : undefined,
+  };
 }
 
 async function collectEvents(url, key, run, count, clients) {
@@ -220,7 +234,7 @@ function printDelay(delay, r) {
     const h = r[`health${clients}`];
     const e = r[`events${clients}`];
     const c = r[`collect${clients}`];
-    console.log(`  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`);
+    console.log(`  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call; lane capacity ${e.laneCapacity}/s) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`);
   }
   console.log(`  10-event calls: ${r.tenEventCalls.eventsPerSecond} events/s | 1,000-event calls: ${r.thousandEventCalls.eventsPerSecond} events/s`);
 }

@@ -338,7 +338,7 @@ function printTable() {
     rows.push(["  /v1/events, same data, 100 events/call (events/s)", results.tracking.eventsPerSecond, "", `${((results.tracking.batchPerSecond / results.tracking.eventsPerSecond) * 100).toFixed(0)}%`]);
   }
   if (results.webhooks) {
-    rows.push(["webhook: ingest answer → receiver p50 / p99 ms", `${results.webhooks.latencyMs.p50} / ${results.webhooks.latencyMs.p99}`, "", ""]);
+    rows.push(["webhook: ingest call → receiver p50 / p99 ms", `${results.webhooks.latencyMs.p50} / ${results.webhooks.latencyMs.p99}`, "", ""]);
     rows.push(["webhook deliveries/s (fast receiver)", results.webhooks.deliveriesPerSecond, "", `${results.webhooks.deliveries} delivered`]);
   }
   const widths = [52, 18, 16, 10];

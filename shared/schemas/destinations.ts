@@ -47,6 +47,7 @@ export const WebhookDestinationBody = z
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
     segments: z.array(z.string()).max(200).optional().meta({ description: "Only these segments' entries and exits (default: all)" }),
     attributes: z.array(AttrPath).max(200).optional().meta({ description: "Attribute paths sent with each delivery (default: none)" }),
+    batchSize: z.number().int().min(1).max(100).optional().meta({ description: "Up to this many events per POST, as a JSON array (default 1: one event per POST)" }),
   })
   .meta({ id: "WebhookDestinationInput" });
 

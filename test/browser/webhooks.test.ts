@@ -114,6 +114,16 @@ describe("webhook destinations", () => {
     expect(list.every((d: any) => d.attempts >= 2 && d.lastError === "HTTP 503")).toBe(true);
   });
 
+  it("batchSize: several events per POST as a JSON array, signed the same way", { timeout: 60_000 }, async () => {
+    await destination("wh-batch", "/batch", { events: ["segment.entered"], segments: ["wh-gold"], batchSize: 10 });
+    await api("POST", "/v1/records", { records: Array.from({ length: 25 }, (_, i) => ({ dataset: "default", identities: [{ namespace: "crm", id: `wh-batch-${i}` }], attributes: { tier: "gold" } })) });
+    await poll(() => at("/batch").flatMap((r) => r.payload).length).toBe(25);
+    expect(at("/batch").every((r) => r.verified && Array.isArray(r.payload) && r.payload.length <= 10)).toBe(true);
+    expect(at("/batch").length).toBeLessThan(25);
+    const sequences = at("/batch").flatMap((r) => r.payload.map((e: any) => e.data.sequence));
+    expect(new Set(sequences).size).toBe(25);
+  });
+
   it("a receiver that never recovers ends dead-lettered, listed, and retryable", { timeout: 60_000 }, async () => {
     await destination("wh-dead", "/dead", { segments: ["wh-gold"] });
     failing.add("/dead");

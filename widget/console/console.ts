@@ -2,16 +2,18 @@ import { LitElement, css, html, nothing, svg, type TemplateResult } from "lit";
 import { defineElement } from "../src/define";
 
 /**
- * The admin console (`/console`): profile viewer, dashboard, batches, segments, reports.
+ * The admin console (`/console`): profile viewer, dashboard, batches, segments,
+ * destinations (webhook deliveries and failures), reports.
  * The admin key is entered once and kept in sessionStorage (gone when the tab closes).
  * Every value from the API is rendered as text.
  */
-type Tab = "profiles" | "dashboard" | "batches" | "segments" | "reports";
+type Tab = "profiles" | "dashboard" | "batches" | "segments" | "destinations" | "reports";
 const TABS: [Tab, string][] = [
   ["profiles", "Profiles"],
   ["dashboard", "Dashboard"],
   ["batches", "Batches"],
   ["segments", "Segments"],
+  ["destinations", "Destinations"],
   ["reports", "Reports"],
 ];
 const KEY_STORAGE = "tessera.console.key";
@@ -105,6 +107,15 @@ export class TesseraConsole extends LitElement {
     this.data = undefined;
     this.selected = undefined;
     return this.attempt(async () => {
+      if (tab === "destinations") {
+        // Each webhook destination with its recent deliveries (failures first in view).
+        const list: Json = await this.api("/v1/destinations");
+        const items = await Promise.all(
+          (list.items as Json[]).map(async (d) => (d.config?.type === "webhook" ? { ...d, deliveries: (await this.api(`/v1/destinations/${encodeURIComponent(d.name)}/deliveries?limit=20`)).items } : d)),
+        );
+        if (this.tab === tab) this.data = { items };
+        return;
+      }
       let path: string;
       if (tab === "reports") {
         const to = new Date();
@@ -251,6 +262,25 @@ export class TesseraConsole extends LitElement {
     </div>`;
   }
 
+  private renderDestinations() {
+    const items: Json[] = this.data?.items ?? [];
+    if (!items.length) return html`<p class="muted">No destinations yet: PUT /v1/destinations/:name (r2, s3, azure or webhook).</p>`;
+    return html`${items.map((d) => {
+      const deliveries: Json[] | undefined = d.deliveries;
+      const failing = (deliveries ?? []).filter((x) => x.status === "failed" || x.status === "dead").length;
+      return html`<div class="panel destination">
+        <h3>${d.name} <span class="muted">${d.config?.type}${d.config?.url ? ` → ${d.config.url}` : ""}</span></h3>
+        ${deliveries === undefined
+          ? html`<p class="muted">Schedule: ${d.config?.schedule ?? "manual"}; last run ${d.lastRunAt ?? "never"}.</p>`
+          : html`<p>${deliveries.length} recent deliveries${failing ? html`, <strong class="error">${failing} failing</strong>` : nothing}.</p>
+              <table>
+                <thead><tr><th>created</th><th>event</th><th>profile</th><th>status</th><th>attempts</th><th>last error</th></tr></thead>
+                <tbody>${deliveries.map((x) => html`<tr><td>${x.createdAt}</td><td>${x.type}</td><td>${x.profileId}</td><td>${x.status}</td><td>${x.attempts}</td><td>${x.lastError ?? ""}</td></tr>`)}</tbody>
+              </table>`}
+      </div>`;
+    })}`;
+  }
+
   private renderReports() {
     const rows: Json[] = this.data?.items ?? [];
     if (!rows.length) return html`<p class="muted">No message events in the last 30 days.</p>`;
@@ -275,7 +305,7 @@ export class TesseraConsole extends LitElement {
           <p class="muted">Running locally? <code>npm start</code> printed the key; it is also in <code>.dev.vars</code>.</p>
         </form></main>`;
     }
-    const view = { profiles: () => this.renderProfiles(), dashboard: () => this.renderDashboard(), batches: () => this.renderBatches(), segments: () => this.renderSegments(), reports: () => this.renderReports() }[this.tab];
+    const view = { profiles: () => this.renderProfiles(), dashboard: () => this.renderDashboard(), batches: () => this.renderBatches(), segments: () => this.renderSegments(), destinations: () => this.renderDestinations(), reports: () => this.renderReports() }[this.tab];
     return html`<header>
         <strong>Tessera console</strong>
         <nav role="tablist">${TABS.map(([id, label]) => html`<button role="tab" aria-selected=${this.tab === id ? "true" : "false"} @click=${() => this.load(id)}>${label}</button>`)}</nav>

@@ -137,6 +137,7 @@ export class GraphWriter extends DurableObject<Bindings> {
     let current = job;
     for (let done = 0; done < SEGMENT_PAGE; done += SEGMENT_SLICE) {
       const slice = await this.lane.runInBackground(() => runSegmentSlice(this.d1.db, this.state, current));
+      this.announce(slice?.deliveryIds ?? []);
       if (!slice || slice.done) return undefined;
       current = slice.job;
     }
@@ -144,8 +145,10 @@ export class GraphWriter extends DurableObject<Bindings> {
   }
 
   /** One slice of cron rechecks; returns how many profiles it re-evaluated. */
-  rechecks(now: number): Promise<number> {
-    return this.lane.runInBackground(() => runRechecks(this.d1.db, this.state, now));
+  async rechecks(now: number): Promise<number> {
+    const { count, deliveryIds } = await this.lane.runInBackground(() => runRechecks(this.d1.db, this.state, now));
+    this.announce(deliveryIds);
+    return count;
   }
 
   /** Namespaces, graph settings or segments changed: the next write reloads them. */

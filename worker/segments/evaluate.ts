@@ -9,6 +9,7 @@ import { readTogether, type Read } from "../db/queries/reads";
 import { membershipWriteStatements, profileFactsRead, type ProfileFacts, type SegmentDef } from "../db/queries/segments";
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput } from "../profiles/merge";
 import { evaluate, eventNeedsOf, type RuleEvent, type Subject } from "./rules";
+import type { ActivationFact, ProfileView } from "../webhooks/outbox";
 
 export interface MembershipState {
   status: string;
@@ -33,6 +34,10 @@ export interface EvaluationResult {
   statements: D1PreparedStatement[];
   realized: number;
   exited: number;
+  /** Entries and exits, for webhook destinations. */
+  transitions: ActivationFact[];
+  /** What a delivery says of each evaluated profile. */
+  views: Map<string, ProfileView>;
 }
 
 /** What evaluating `segments` for `profileIds` needs from D1 (nothing when there is nothing to do). */
@@ -48,7 +53,7 @@ export async function evaluateSegments(d1: D1Database, profileIds: readonly stri
 
 /** The membership writes for `profileIds` given their facts. */
 export function evaluateFacts(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], facts: ProfileFacts, now: number): EvaluationResult {
-  if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0 };
+  if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0, transitions: [], views: new Map() };
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of facts.fragments) {
     if (!fragments.has(f.profileId)) fragments.set(f.profileId, []);
@@ -61,18 +66,25 @@ export function evaluateFacts(d1: D1Database, profileIds: readonly string[], seg
   }
   const current = new Map(facts.memberships.map((m) => [`${m.segmentId}\u0000${m.profileId}`, m]));
 
+  const primaries = new Map(facts.primaries.map((p) => [p.profileId, { namespace: p.namespace, id: p.value }]));
   const writes: unknown[][] = [];
+  const transitions: ActivationFact[] = [];
+  const views = new Map<string, ProfileView>();
   let realized = 0;
   let exited = 0;
   for (const profileId of profileIds) {
     const subject = { attributes: mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes, events: events.get(profileId) ?? [] };
+    views.set(profileId, { primaryIdentity: primaries.get(profileId), attributes: subject.attributes });
     for (const segment of segments) {
-      const next = nextMembership(segment, subject, current.get(`${segment.id}\u0000${profileId}`), now);
+      const was = current.get(`${segment.id}\u0000${profileId}`);
+      const next = nextMembership(segment, subject, was, now);
       if (!next) continue;
       writes.push(membershipRow(segment.id, profileId, next));
-      if (next.status === "realized" && next.since === now) realized++;
-      if (next.status === "exited" && next.since === now) exited++;
+      if (next.status === was?.status) continue;
+      if (next.status === "realized") realized++;
+      if (next.status === "exited") exited++;
+      transitions.push({ type: next.status === "realized" ? "segment.entered" : "segment.exited", profileId, at: now, segmentId: segment.id });
     }
   }
-  return { statements: membershipWriteStatements(d1, writes), realized, exited };
+  return { statements: membershipWriteStatements(d1, writes), realized, exited, transitions, views };
 }

@@ -8,7 +8,10 @@
  */
 import { dueRechecks, profilePage, segmentProgressStatement, type SegmentDef } from "../db/queries/segments";
 import type { WriterState } from "../graph/writer-state";
-import { evaluateSegments } from "./evaluate";
+import { readTogether } from "../db/queries/reads";
+import { deliveryInsertStatements, type NewDelivery } from "../db/queries/webhooks";
+import { buildDeliveries } from "../webhooks/outbox";
+import { evaluateSegments, type EvaluationResult } from "./evaluate";
 
 /** Profiles per background job (one queue message). */
 export const SEGMENT_PAGE = 500;
@@ -32,24 +35,44 @@ async function currentDef(d1: D1Database, state: WriterState, job: SegmentJob): 
   return def && def.version === job.version ? def : undefined; // changed since: a newer job runs
 }
 
-/** Evaluates one slice of profiles for one segment; the job as it stands after, or undefined when stale. */
-export async function runSegmentSlice(d1: D1Database, state: WriterState, job: SegmentJob, now = Date.now()): Promise<{ job: SegmentJob; done: boolean } | undefined> {
+/** Webhook deliveries for what an evaluation changed, inserted with its memberships. */
+async function outbox(d1: D1Database, state: WriterState, evaluation: EvaluationResult): Promise<NewDelivery[]> {
+  const { webhooks } = await state.currentConfig(d1);
+  if (webhooks.length === 0 || evaluation.transitions.length === 0) return [];
+  const { counters } = await readTogether(d1, { counters: state.countersRead(d1) });
+  state.setCounters(counters);
+  return buildDeliveries(evaluation.transitions, webhooks, (p) => evaluation.views.get(p), () => state.nextWebhookSequence());
+}
+
+/**
+ * Evaluates one slice of profiles for one segment; the job as it stands after (undefined
+ * when stale) and the webhook deliveries it committed.
+ */
+export async function runSegmentSlice(
+  d1: D1Database,
+  state: WriterState,
+  job: SegmentJob,
+  now = Date.now(),
+): Promise<{ job: SegmentJob; done: boolean; deliveryIds: string[] } | undefined> {
   const def = await currentDef(d1, state, job);
   if (!def) return undefined;
   const ids = await profilePage(d1, job.after, SEGMENT_SLICE);
   const evaluation = await evaluateSegments(d1, ids, [def], now);
+  const deliveries = await outbox(d1, state, evaluation);
   const evaluated = job.evaluated + ids.length;
   const done = ids.length < SEGMENT_SLICE;
   const after = ids[ids.length - 1] ?? job.after;
-  await d1.batch([...evaluation.statements, segmentProgressStatement(d1, job.segmentId, job.version, evaluated, done, after)]);
-  return { job: { ...job, after, evaluated }, done };
+  await d1.batch([...evaluation.statements, ...deliveryInsertStatements(d1, deliveries), segmentProgressStatement(d1, job.segmentId, job.version, evaluated, done, after)]);
+  return { job: { ...job, after, evaluated }, done, deliveryIds: deliveries.map((d) => d.id) };
 }
 
-/** Re-evaluates profiles whose memberships are due for a recheck; returns how many. */
-export async function runRechecks(d1: D1Database, state: WriterState, now = Date.now(), limit = SEGMENT_SLICE): Promise<number> {
+/** Re-evaluates profiles whose memberships are due for a recheck: how many, and the webhook deliveries committed. */
+export async function runRechecks(d1: D1Database, state: WriterState, now = Date.now(), limit = SEGMENT_SLICE): Promise<{ count: number; deliveryIds: string[] }> {
   const ids = await dueRechecks(d1, now, limit);
-  if (ids.length === 0) return 0;
+  if (ids.length === 0) return { count: 0, deliveryIds: [] };
   const evaluation = await evaluateSegments(d1, ids, (await state.currentConfig(d1)).segments, now);
-  if (evaluation.statements.length > 0) await d1.batch(evaluation.statements);
-  return ids.length;
+  const deliveries = await outbox(d1, state, evaluation);
+  const statements = [...evaluation.statements, ...deliveryInsertStatements(d1, deliveries)];
+  if (statements.length > 0) await d1.batch(statements);
+  return { count: ids.length, deliveryIds: deliveries.map((d) => d.id) };
 }

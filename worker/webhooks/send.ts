@@ -5,7 +5,7 @@
  * receiver refuses this delivery: it is dead at once (retryable by hand through the API).
  * Runs outside the write lane, so a slow or failing receiver never slows ingestion.
  */
-import { deliveriesByIds, dueDeliveryIds, recordAttempt, webhookDestinations } from "../db/queries/webhooks";
+import { deliveriesByIds, dueDeliveryIds, recordAttempt, webhookDestinations, type DeliveryRow } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
 import { signatureHeaders, signingSecretFor } from "./signing";
 import { webhookUrlProblem } from "./url-guard";
@@ -52,6 +52,23 @@ async function post(url: string, headers: Record<string, string>, body: string):
   }
 }
 
+/**
+ * One POST: a single delivery (its own id and payload), or, for a destination with
+ * `batchSize` > 1, up to that many as a JSON array under the first one's id — signed the
+ * same way, so receivers verify it with the same library.
+ */
+function sends(deliveries: DeliveryRow[], batchSizeOf: (destination: string) => number): DeliveryRow[][] {
+  const byDestination = new Map<string, DeliveryRow[]>();
+  for (const d of deliveries) byDestination.set(d.destination, [...(byDestination.get(d.destination) ?? []), d]);
+  const out: DeliveryRow[][] = [];
+  for (const [destination, rows] of byDestination) {
+    const size = batchSizeOf(destination);
+    rows.sort((a, b) => a.sequence - b.sequence);
+    for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  }
+  return out;
+}
+
 /** Attempts the given deliveries; schedules the retries of those that fail. */
 export async function deliver(env: Bindings, ids: readonly string[], now = Date.now()): Promise<void> {
   const deliveries = (await deliveriesByIds(env.DB, ids)).filter((d) => (d.status === "pending" || d.status === "failed") && d.nextAttemptAt <= now + 1000);
@@ -59,18 +76,7 @@ export async function deliver(env: Bindings, ids: readonly string[], now = Date.
   const destinations = new Map((await webhookDestinations(env.DB)).map((d) => [d.name, d.config]));
   const factor = scale(env);
   const retries: { id: string; delayMs: number }[] = [];
-  const attempt = async (d: (typeof deliveries)[number]) => {
-    const config = destinations.get(d.destination);
-    if (!config) {
-      await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
-      return;
-    }
-    const problem = webhookUrlProblem(config.url, allowInsecure(env));
-    const secret = await signingSecretFor(env, d.destination, config.secretVersion ?? 1);
-    const outcome: Outcome = problem
-      ? { ok: false, retry: false, error: `refused URL: ${problem}` }
-      : await post(config.url, await signatureHeaders(secret, d.id, Math.floor(Date.now() / 1000), d.payload), d.payload);
-    const at = Date.now();
+  const record = async (d: DeliveryRow, outcome: Outcome, at: number) => {
     if (outcome.ok) {
       await recordAttempt(env.DB, d.id, { status: "delivered" }, at);
     } else if (!outcome.retry || at - d.createdAt >= RETRY_WINDOW_MS * factor) {
@@ -81,8 +87,25 @@ export async function deliver(env: Bindings, ids: readonly string[], now = Date.
       retries.push({ id: d.id, delayMs });
     }
   };
+  const attempt = async (group: DeliveryRow[]) => {
+    const first = group[0]!;
+    const config = destinations.get(first.destination);
+    if (!config) {
+      for (const d of group) await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
+      return;
+    }
+    const problem = webhookUrlProblem(config.url, allowInsecure(env));
+    const secret = await signingSecretFor(env, first.destination, config.secretVersion ?? 1);
+    const body = group.length === 1 ? first.payload : `[${group.map((d) => d.payload).join(",")}]`;
+    const outcome: Outcome = problem
+      ? { ok: false, retry: false, error: `refused URL: ${problem}` }
+      : await post(config.url, await signatureHeaders(secret, first.id, Math.floor(Date.now() / 1000), body), body);
+    const at = Date.now();
+    for (const d of group) await record(d, outcome, at);
+  };
   // A few at a time: one slow receiver does not hold the others back for long.
-  for (let i = 0; i < deliveries.length; i += SEND_CONCURRENCY) await Promise.all(deliveries.slice(i, i + SEND_CONCURRENCY).map(attempt));
+  const all = sends(deliveries, (name) => destinations.get(name)?.batchSize ?? 1);
+  for (let i = 0; i < all.length; i += SEND_CONCURRENCY) await Promise.all(all.slice(i, i + SEND_CONCURRENCY).map(attempt));
   // Each retry is a delayed message; the cron sweep re-sends anything a lost message left due.
   for (const r of retries) {
     await env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [r.id] } satisfies WebhookMessage, { delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) });

@@ -81,6 +81,8 @@ export async function loadSegmentDefs(d1: D1Database): Promise<SegmentDef[]> {
 }
 
 export interface ProfileFacts {
+  /** Each profile's primary identity. */
+  primaries: { profileId: string; namespace: string; value: string }[];
   fragments: { profileId: string; namespace: string; value: string; dataset: string; attributes: string; updatedAt: number }[];
   events: { profileId: string; type: string; at: number; data: string | null }[];
   memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
@@ -92,7 +94,7 @@ export function profileFactsRead(
   profileIds: readonly string[],
   events: { types: string[]; since: number } | undefined,
 ): Read<ProfileFacts> {
-  if (profileIds.length === 0) return constantRead({ fragments: [], events: [], memberships: [] });
+  if (profileIds.length === 0) return constantRead({ primaries: [], fragments: [], events: [], memberships: [] });
   const ids = JSON.stringify(profileIds);
   const statements = [
     d1
@@ -102,6 +104,7 @@ export function profileFactsRead(
       )
       .bind(ids),
     d1.prepare(`SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`).bind(ids),
+    d1.prepare(`SELECT id, primary_namespace, primary_value FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`).bind(ids),
   ];
   if (events && events.types.length > 0) {
     statements.push(
@@ -120,7 +123,8 @@ export function profileFactsRead(
   }
   return {
     statements,
-    parse: ([fragments, memberships, eventRows]) => ({
+    parse: ([fragments, memberships, primaries, eventRows]) => ({
+      primaries: (primaries!.results as Record<string, any>[]).map((r) => ({ profileId: r.id, namespace: r.primary_namespace, value: r.primary_value })),
       fragments: (fragments!.results as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, namespace: r.namespace, value: r.value, dataset: r.dataset, attributes: r.attributes, updatedAt: r.updated_at })),
       memberships: (memberships!.results as Record<string, any>[]).map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, status: r.status, since: r.since, recheckAt: r.recheck_at ?? null })),
       events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
