@@ -92,3 +92,18 @@ export async function identityToken(siteSecret: string, sub: string, ttlSeconds 
   const now = Math.floor(Date.now() / 1000);
   return sign({ sub, iat: now, exp: now + ttlSeconds }, siteSecret, "HS256");
 }
+
+/**
+ * A stored batch file with its row and no queue message, as an upload leaves it (or a
+ * crash): 2,500 purchase rows of which every 100th (index 7, 107, …) has no identity.
+ */
+export async function storeBatchWithoutMessage(batchId: string, dataset: string, status: "queued" | "processing", updatedAt: number, idPrefix: string) {
+  const { env } = await import("cloudflare:test");
+  await call("PUT", `/v1/datasets/${dataset}`, { body: { kind: "events" } });
+  const rows = ["identity.crm,type,amount"];
+  for (let i = 0; i < 2500; i++) rows.push(i % 100 === 7 ? `,purchase,${i}` : `${idPrefix}-${i % 300},purchase,${i}`);
+  const object = await env.FILES.put(`batches/${batchId}.csv`, rows.join("\n") + "\n");
+  await env.DB.prepare(
+    "INSERT INTO batches (id, dataset, format, status, object_key, bytes, created_at, updated_at) VALUES (?1, ?2, 'csv', ?3, ?4, ?5, ?6, ?6)",
+  ).bind(batchId, dataset, status, `batches/${batchId}.csv`, object!.size, updatedAt).run();
+}

@@ -15,6 +15,17 @@ export async function api(method: string, path: string, body?: unknown) {
   return text ? JSON.parse(text) : undefined;
 }
 
+/** Calls the local Worker's API with the e2e admin key; answers status and body, whatever the status. */
+export async function apiCall(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${workerUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
 const DAY = 86_400_000;
 const id = (namespace: string, value: string) => ({ namespace, id: value });
 

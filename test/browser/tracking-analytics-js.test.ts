@@ -11,24 +11,15 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall as api, workerUrl } from "./api";
 import { launchChromium } from "./chromium";
 
-const workerUrl = inject("workerUrl");
-const adminKey = inject("adminKey");
 
 let browser: Browser;
 let server: http.Server;
 let origin: string;
 
-async function api(method: string, p: string, body?: unknown) {
-  const res = await fetch(`${workerUrl}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
 
 beforeAll(async () => {
   // The site: one page and analytics.js bundled from npm, served from its own origin.

@@ -6,19 +6,10 @@
  */
 import { Analytics as SegmentAnalytics } from "@segment/analytics-node";
 import RudderAnalytics from "@rudderstack/rudder-sdk-node";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { apiCall as api, workerUrl } from "./api";
 
-const workerUrl = inject("workerUrl");
-const adminKey = inject("adminKey");
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${workerUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
 
 async function ingestKey(name: string) {
   const res = await api("POST", "/v1/keys", { name, kind: "secret", scopes: ["ingest"] });

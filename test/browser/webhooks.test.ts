@@ -6,20 +6,10 @@
  */
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall as api, workerUrl } from "./api";
 
-const workerUrl = inject("workerUrl");
-const adminKey = inject("adminKey");
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${workerUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as any) : undefined };
-}
 
 interface Received {
   path: string;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { processBatchChunk, type BatchMessage } from "../../worker/batches/process";
-import { ADMIN_KEY, call } from "../helpers";
+import { ADMIN_KEY, call, storeBatchWithoutMessage } from "../helpers";
 
 async function upload(body: string, query: string, contentType = "text/csv") {
   const response = await exports.default.fetch(
@@ -79,16 +79,8 @@ describe("batch files", () => {
   });
 
   it("a consumer that throws mid-batch is retried by the queue and ends with exact counts, no duplicates", async () => {
-    await call("PUT", "/v1/datasets/big-file", { body: { kind: "events" } });
-    const rows = ["identity.crm,type,amount"];
-    for (let i = 0; i < 2500; i++) rows.push(i % 100 === 7 ? `,purchase,${i}` : `R-${i % 500},purchase,${i}`);
-    const csv = rows.join("\n") + "\n";
     const batchId = "bat_fault_injection_test";
-    const object = await env.FILES.put(`batches/${batchId}.csv`, csv);
-    const now = Date.now();
-    await env.DB.prepare(
-      "INSERT INTO batches (id, dataset, format, status, object_key, bytes, created_at, updated_at) VALUES (?1, 'big-file', 'csv', 'queued', ?2, ?3, ?4, ?4)",
-    ).bind(batchId, `batches/${batchId}.csv`, object!.size, now).run();
+    await storeBatchWithoutMessage(batchId, "big-file", "queued", Date.now(), "R");
 
     // The first attempt ingests chunk 0 and dies before recording it.
     const first: BatchMessage = { batchId, chunk: 0, offset: 0, line: 1 };

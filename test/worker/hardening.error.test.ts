@@ -7,7 +7,7 @@ import { createScheduledController, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { ADMIN_KEY, call, expectErrorShape, id, postEvents, postRecords } from "../helpers";
+import { ADMIN_KEY, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage } from "../helpers";
 
 /** Runs the Worker's Cron Trigger handler, as Cloudflare would every 5 minutes. */
 async function runCron() {
@@ -146,17 +146,9 @@ describe("3. lone surrogates and invisible characters", () => {
 
 describe("4. batches stalled by a crash are resumed", () => {
   it("a batch whose queue message was lost mid-way completes after the cron sweep, with exact counts", async () => {
-    await call("PUT", "/v1/datasets/crash-file", { body: { kind: "events" } });
-    const rows = ["identity.crm,type,amount"];
-    for (let i = 0; i < 2500; i++) rows.push(i % 100 === 7 ? `,purchase,${i}` : `CR-${i % 300},purchase,${i}`);
-    const csv = rows.join("\n") + "\n";
     const batchId = "bat_crash_resume_test";
-    const object = await env.FILES.put(`batches/${batchId}.csv`, csv);
-    const old = Date.now() - 10 * 60_000;
     // As after a crash: the file is stored, the batch is `processing`, and no message is in flight.
-    await env.DB.prepare(
-      "INSERT INTO batches (id, dataset, format, status, object_key, bytes, created_at, updated_at) VALUES (?1, 'crash-file', 'csv', 'processing', ?2, ?3, ?4, ?4)",
-    ).bind(batchId, `batches/${batchId}.csv`, object!.size, old).run();
+    await storeBatchWithoutMessage(batchId, "crash-file", "processing", Date.now() - 10 * 60_000, "CR");
 
     await runCron();
     const done = await waitForBatch(batchId);
