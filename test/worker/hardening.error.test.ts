@@ -330,3 +330,38 @@ describe("10. the OpenAPI document lists what the server answers", () => {
     expect(bad.json.error.details[0].path).toBe("limit");
   });
 });
+
+describe("4b. export runs and segment evaluations stalled by a crash are resumed", () => {
+  it("an export run left `running` with no message completes after the cron sweep", async () => {
+    await postRecords([{ dataset: "default", identities: [id("crm", "resume-export-1")], attributes: { a: 1 } }]);
+    expect((await call("PUT", "/v1/destinations/resume-r2", { body: { type: "r2", prefix: "resume/", schedule: "manual", includeNoConsent: true } })).status).toBe(200);
+    const old = Date.now() - 10 * 60_000;
+    await env.DB.prepare(
+      "INSERT INTO destination_runs (id, destination, status, trigger, profiles, parts, cursor, error, started_at, updated_at) VALUES ('run_resume', 'resume-r2', 'running', 'manual', 0, '[]', NULL, NULL, ?1, ?1)",
+    ).bind(old).run();
+    await runCron();
+    for (let i = 0; i < 200; i++) {
+      const run = (await call("GET", "/v1/destinations/resume-r2/runs")).json.items.find((r: any) => r.runId === "run_resume");
+      if (run.status === "completed") {
+        expect(run.profiles).toBeGreaterThan(0);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("the stalled export run did not complete");
+  });
+
+  it("a segment evaluation left `evaluating` resumes where it stopped", async () => {
+    await postRecords(Array.from({ length: 30 }, (_, i) => ({ dataset: "default", identities: [id("crm", `resume-seg-${i}`)], attributes: { resumeTier: "gold" } })));
+    expect((await call("PUT", "/v1/segments/resume-gold", { body: { name: "resume", rule: { attr: "resumeTier", op: "eq", value: "gold" } } })).status).toBe(200);
+    const ready = async () => (await call("GET", "/v1/segments/resume-gold")).json;
+    for (let i = 0; i < 200 && (await ready()).status !== "ready"; i++) await new Promise((r) => setTimeout(r, 50));
+    const size = (await ready()).size;
+    expect(size).toBe(30);
+    // As after a crash mid-way: the evaluation is marked in progress and no job is queued.
+    await env.DB.prepare("UPDATE segments SET status = 'evaluating', evaluated_profiles = 0, evaluate_after = NULL, updated_at = ?1 WHERE id = 'resume-gold'").bind(Date.now() - 10 * 60_000).run();
+    await runCron();
+    for (let i = 0; i < 200 && (await ready()).status !== "ready"; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await ready()).toMatchObject({ status: "ready", size: 30 });
+  });
+});

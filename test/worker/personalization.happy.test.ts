@@ -1,4 +1,6 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { graphWriter, type GraphWriter } from "../../worker/graph/writer";
 import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords } from "../helpers";
 
 const ORIGIN = "https://shop.example";
@@ -91,5 +93,29 @@ describe("a visitor, anonymous then signed in", () => {
     expect(limited).toBeDefined();
     expect(limited!.json.error.code).toBe("rate_limited");
     expect(limited!.headers.get("retry-after")).toBe("60");
+  });
+});
+
+describe("a signed-in visitor's page views", () => {
+  it("link the device through the write lane once; repeat views with the same token write nothing", async () => {
+    const writer = graphWriter(env) as unknown as DurableObjectStub<GraphWriter>;
+    const site = await createPublicKey([ORIGIN]);
+    await postRecords([{ dataset: "default", identities: [id("crm", "repeat-1")], attributes: { firstName: "Rae" } }]);
+    const token = await identityToken(site.siteSecret, "crm:repeat-1");
+    const device = "repeat-device-00000001";
+    await runInDurableObject(writer, (instance: GraphWriter) => {
+      instance.journal = [];
+    });
+    for (let i = 0; i < 5; i++) {
+      const res = await call("GET", `/v1/context?device=${device}&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
+      expect(res.json.known).toBe(true);
+    }
+    const journal = await runInDurableObject(writer, (instance: GraphWriter) => {
+      const entries = instance.journal ?? [];
+      instance.journal = undefined;
+      return entries;
+    });
+    const links = journal.filter((e) => e.kind === "ingest" && e.command.items.some((it) => it.kind === "link"));
+    expect(links).toHaveLength(1);
   });
 });
