@@ -143,16 +143,22 @@ async function importFile(file, options) {
   process.exit(batch.rows.failed > 0 ? 2 : 0);
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    dataset: { type: "string" },
-    format: { type: "string" },
-    endpoint: { type: "string" },
-    key: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      dataset: { type: "string" },
+      format: { type: "string" },
+      endpoint: { type: "string" },
+      key: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (err) {
+  fail(`${err.message.split("\n")[0]} (see tessera --help)`);
+}
+const { values, positionals } = parsed;
 const [command, ...rest] = positionals;
 if (values.help || !command) {
   process.stdout.write(`${USAGE}\n`);

@@ -68,6 +68,7 @@ console.log(`
     Reference   http://localhost:${PORT}/docs    (OpenAPI: /v1/openapi.json)
     Demo site   http://localhost:${PORT}/
     Widget      http://localhost:${PORT}/widget.js
+    Console     http://localhost:${PORT}/console
 
   Press Ctrl+C to stop.
 `);
