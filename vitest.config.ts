@@ -33,8 +33,16 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "worker",
-            include: ["test/worker/**/*.test.ts", "test/unit/**/*.test.ts"],
+            include: ["test/worker/**/*.test.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
+          },
+        },
+        {
+          // Plain logic (graph engine, merge, rules, normalization, parsing): in Node, in seconds.
+          test: {
+            name: "unit",
+            include: ["test/unit/**/*.test.ts"],
+            environment: "node",
           },
         },
         {
