@@ -109,7 +109,7 @@ export async function applyIngestGroup(
   const deliveries =
     config.webhooks.length === 0
       ? []
-      : buildDeliveries([...group.activation, ...graphActivation(change.history)], config.webhooks, (p) => group.view(p), () => state.nextWebhookSequence());
+      : buildDeliveries(group.activation, config.webhooks, (p) => group.view(p), () => state.nextWebhookSequence());
   statements.push(...deliveryInsertStatements(d1, deliveries));
   await hooks.beforePersist?.(calls);
   if (statements.length > 0) await d1.batch(statements);
@@ -147,8 +147,9 @@ async function loadForGroup(d1: D1Database, state: WriterState, config: WriterCo
 class GroupState {
   readonly ws: GraphWorkspace;
   readonly newEvents: { item: NormalizedItem; anchor: string; receivedAt: number }[] = [];
-  /** Segment entries and exits, in the order a sequential run would see them. */
+  /** Merges, splits, segment entries and exits, in the order a sequential run would see them. */
   readonly activation: ActivationFact[] = [];
+  private historySeen = 0;
   private readonly segments: readonly SegmentDef[];
   private readonly fragments = new Map<string, Fragment>();
   private readonly fragmentsByIdentity = new Map<string, Set<string>>();
@@ -204,6 +205,9 @@ class GroupState {
       if (item.kind === "record" && hasNameKey(item.attributes)) this.renamed.add(profileId);
     }
     for (const p of profiles) this.touched.add(p);
+    // Merges and splits this call made, then the segment changes they and its data caused.
+    this.activation.push(...graphActivation(this.ws.history.slice(this.historySeen)));
+    this.historySeen = this.ws.history.length;
     this.evaluateSegments(profiles, now);
     return { outcomes: call.items.map((it) => outcomes.get(it.index)!), profiles };
   }
