@@ -107,3 +107,21 @@ export async function storeBatchWithoutMessage(batchId: string, dataset: string,
     "INSERT INTO batches (id, dataset, format, status, object_key, bytes, created_at, updated_at) VALUES (?1, ?2, 'csv', ?3, ?4, ?5, ?6, ?6)",
   ).bind(batchId, dataset, status, `batches/${batchId}.csv`, object!.size, updatedAt).run();
 }
+
+/** Polls a batch until it is completed or failed; its final state. */
+export async function waitForBatch(batchId: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await call("GET", `/v1/batches/${batchId}`);
+    if (res.json.status === "completed" || res.json.status === "failed") return res.json;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`batch ${batchId} did not finish: ${JSON.stringify((await call("GET", `/v1/batches/${batchId}`)).json)}`);
+}
+
+/** A batch's row errors (its NDJSON errors file, parsed). */
+export async function batchErrors(batchId: string) {
+  const res = await call("GET", `/v1/batches/${batchId}/errors`);
+  if (!/ndjson/.test(res.headers.get("content-type") ?? "")) throw new Error(`errors of ${batchId}: not NDJSON (${res.status})`);
+  return res.text.trim() ? res.text.trim().split("\n").map((l) => JSON.parse(l)) : [];
+}

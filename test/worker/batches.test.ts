@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { processBatchChunk, type BatchMessage } from "../../worker/batches/process";
-import { ADMIN_KEY, call, storeBatchWithoutMessage } from "../helpers";
+import { ADMIN_KEY, batchErrors, call, storeBatchWithoutMessage, waitForBatch } from "../helpers";
 
 async function upload(body: string, query: string, contentType = "text/csv") {
   const response = await exports.default.fetch(
@@ -13,22 +13,6 @@ async function upload(body: string, query: string, contentType = "text/csv") {
     }),
   );
   return { status: response.status, json: (await response.json()) as any };
-}
-
-async function waitForBatch(batchId: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await call("GET", `/v1/batches/${batchId}`);
-    if (res.json.status === "completed" || res.json.status === "failed") return res.json;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`batch ${batchId} did not finish`);
-}
-
-async function errorsOf(batchId: string) {
-  const res = await call("GET", `/v1/batches/${batchId}/errors`);
-  expect(res.headers.get("content-type")).toMatch(/ndjson/);
-  return res.text.trim() ? res.text.trim().split("\n").map((l) => JSON.parse(l)) : [];
 }
 
 describe("batch files", () => {
@@ -49,7 +33,7 @@ describe("batch files", () => {
     const done = await waitForBatch(json.batchId);
     expect(done.status).toBe("completed");
     expect(done.rows).toEqual({ total: 4, ingested: 2, failed: 2 });
-    const errors = await errorsOf(json.batchId);
+    const errors = await batchErrors(json.batchId);
     expect(errors.map((e) => e.line)).toEqual([5, 6]);
     expect(errors[0].error.code).toBe("invalid_identity");
 
@@ -73,7 +57,7 @@ describe("batch files", () => {
     const first = await upload(body, "dataset=web-file&format=ndjson", "application/x-ndjson");
     const done = await waitForBatch(first.json.batchId);
     expect(done.rows).toEqual({ total: 31, ingested: 30, failed: 1 });
-    expect((await errorsOf(first.json.batchId)).map((e) => e.line)).toEqual([11]);
+    expect((await batchErrors(first.json.batchId)).map((e) => e.line)).toEqual([11]);
     const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE dataset = 'web-file'").first<{ n: number }>();
     expect(events!.n).toBe(30);
   });
@@ -95,7 +79,7 @@ describe("batch files", () => {
     expect(done.rows).toEqual({ total: 2500, ingested: 2475, failed: 25 });
     const stored = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE dataset = 'big-file'").first<{ n: number; d: number }>();
     expect(stored).toEqual({ n: 2475, d: 2475 });
-    const errors = await errorsOf(batchId);
+    const errors = await batchErrors(batchId);
     expect(errors).toHaveLength(25);
     expect(errors[0].line).toBe(9); // row i=7 is on line 9 (header is line 1)
   });

@@ -7,7 +7,7 @@ import { createScheduledController, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { ADMIN_KEY, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage } from "../helpers";
+import { ADMIN_KEY, batchErrors, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage, waitForBatch } from "../helpers";
 
 /** Runs the Worker's Cron Trigger handler, as Cloudflare would every 5 minutes. */
 async function runCron() {
@@ -24,21 +24,6 @@ async function send(path: string, body: BodyInit, headers: Record<string, string
 
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
-}
-
-async function waitForBatch(batchId: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await call("GET", `/v1/batches/${batchId}`);
-    if (res.json.status === "completed" || res.json.status === "failed") return res.json;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`batch ${batchId} did not finish: ${JSON.stringify((await call("GET", `/v1/batches/${batchId}`)).json)}`);
-}
-
-async function batchErrors(batchId: string) {
-  const res = await call("GET", `/v1/batches/${batchId}/errors`);
-  return res.text.trim() ? res.text.trim().split("\n").map((l) => JSON.parse(l)) : [];
 }
 
 async function uploadCsv(csv: string, dataset = "default") {
