@@ -21,15 +21,8 @@ export interface DeliveryRow {
 const COLUMNS = `id, destination, type, profile_id AS profileId, sequence, payload, status, attempts, last_error AS lastError,
   next_attempt_at AS nextAttemptAt, created_at AS createdAt, updated_at AS updatedAt, delivered_at AS deliveredAt`;
 
-export interface NewDelivery {
-  id: string;
-  destination: string;
-  type: string;
-  profileId: string;
-  sequence: number;
-  payload: string;
-  at: number;
-}
+/** A delivery about to be inserted: created (and due) `at`. */
+export type NewDelivery = Pick<DeliveryRow, "id" | "destination" | "type" | "profileId" | "sequence" | "payload"> & { at: number };
 
 /** Pending deliveries, inserted in the same batch as the change that caused them. */
 export function deliveryInsertStatements(d1: D1Database, rows: readonly NewDelivery[]): D1PreparedStatement[] {
