@@ -4,15 +4,8 @@
 //   webhooks: time from sending an ingest call to the receiver's arrival (p50/p99), and
 //             deliveries per second with a fast receiver (127.0.0.1).
 import http from "node:http";
+import { concurrently, percentile } from "./load.mjs";
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function concurrently(count, clients, task) {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => { while (next < count) await task(next++); }));
-  return (performance.now() - started) / 1000;
-}
 
 async function call(url, key, method, path, body, headers = {}) {
   const res = await fetch(`${url}${path}`, { method, headers: { authorization: key.startsWith("Basic") ? key : `Bearer ${key}`, "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -26,8 +19,8 @@ export async function tracking(url, admin) {
   const basic = `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
   const batches = 80;
   const message = (run, b, i) => ({ type: "track", messageId: `${run}-${b}-${i}`, userId: `bench-track-${(b * 100 + i) % 2000}`, event: "Order Completed", properties: { total: i, sku: `S${i % 50}` }, timestamp: new Date().toISOString() });
-  const trackingSeconds = await concurrently(batches, 8, (b) => call(url, basic, "POST", "/v1/batch", { batch: Array.from({ length: 100 }, (_, i) => message("t", b, i)) }));
-  const eventsSeconds = await concurrently(batches, 8, (b) =>
+  const { seconds: trackingSeconds } = await concurrently(batches, 8, (b) => call(url, basic, "POST", "/v1/batch", { batch: Array.from({ length: 100 }, (_, i) => message("t", b, i)) }));
+  const { seconds: eventsSeconds } = await concurrently(batches, 8, (b) =>
     call(url, key, "POST", "/v1/events", { events: Array.from({ length: 100 }, (_, i) => { const m = message("e", b, i); return { id: m.messageId, type: m.event, timestamp: m.timestamp, identities: [{ namespace: "crm", id: m.userId }], data: { properties: m.properties } }; }) }),
   );
   return { messages: batches * 100, batchPerSecond: Math.round((batches * 100) / trackingSeconds), eventsPerSecond: Math.round((batches * 100) / eventsSeconds) };

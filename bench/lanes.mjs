@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
 import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
+import { concurrently, percentile } from "./load.mjs";
 
 const ADMIN = "sk_bench_admin_key_local_only";
 const ORIGIN = "https://bench.example";
@@ -34,25 +35,9 @@ function request(url, method, pathname, { body, headers = {} } = {}) {
   });
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 /** Runs `count` calls of `task(i)` from `clients` concurrent loops; throughput and latency. */
 async function load(count, clients, task) {
-  const latencies = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await task(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  const { seconds, latencies } = await concurrently(count, clients, task);
   return { perSecond: Math.round(count / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
 }
 

@@ -13,6 +13,7 @@ import { applyMigrations, ROOT, startWorker } from "../scripts/lib/local-worker.
 import { openBaseline } from "./baseline.mjs";
 import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
 import { lanes } from "./lanes.mjs";
+import { concurrently, percentile } from "./load.mjs";
 import { tracking, webhooks } from "./activation.mjs";
 
 const { values } = parseArgs({
@@ -49,17 +50,8 @@ async function api(url, method, pathname, body, headers = {}) {
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
 }
 
-/** Runs `tasks` with `clients` concurrent workers; returns seconds. */
-async function concurrently(tasks, clients) {
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < tasks.length) await tasks[next++]();
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
+/** Runs a list of tasks with `clients` concurrent loops; returns seconds. */
+const runTasks = async (tasks, clients) => (await concurrently(tasks.length, clients, (i) => tasks[i]())).seconds;
 
 function serverTiming(headers) {
   const value = headers.get("server-timing") ?? "";
@@ -104,9 +96,9 @@ async function ingest(url) {
     return { calls, roundTrips, samples };
   };
   const rec = send("records", records);
-  const recordSeconds = await concurrently(rec.calls, CLIENTS);
+  const recordSeconds = await runTasks(rec.calls, CLIENTS);
   const ev = send("events", events);
-  const eventSeconds = await concurrently(ev.calls, CLIENTS);
+  const eventSeconds = await runTasks(ev.calls, CLIENTS);
 
   const baseline = openBaseline();
   const baseRecordSeconds = baseline.write("records", records);
@@ -130,8 +122,8 @@ async function ingest(url) {
 
 function percentiles(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  return { p50: Number(at(50).toFixed(2)), p95: Number(at(95).toFixed(2)), p99: Number(at(99).toFixed(2)) };
+  const at = (p) => Number(percentile(sorted, p).toFixed(2));
+  return { p50: at(50), p95: at(95), p99: at(99) };
 }
 
 /** Random identities of the generated profiles (deterministic), looked up over HTTP and in raw SQLite. */
@@ -154,7 +146,7 @@ async function lookup(url) {
     if (res.status !== 200) throw new Error(`lookup ${ident.namespace}:${ident.id} → ${res.status}`);
     samples.push(performance.now() - started);
   });
-  const seconds = await concurrently(tasks, CLIENTS);
+  const seconds = await runTasks(tasks, CLIENTS);
   const raw = [];
   const baseline = results.baselineDb;
   if (baseline) {
@@ -207,17 +199,9 @@ async function segments(url) {
 
 /** The transport floor: GET /health through the same local server, same clients. */
 async function httpFloor(url) {
-  const samples = [];
   for (let i = 0; i < 30; i++) await fetch(`${url}/health`).then((r) => r.arrayBuffer());
-  await concurrently(
-    Array.from({ length: 1000 }, () => async () => {
-      const started = performance.now();
-      await fetch(`${url}/health`).then((r) => r.arrayBuffer());
-      samples.push(performance.now() - started);
-    }),
-    CLIENTS,
-  );
-  results.httpFloor = percentiles(samples);
+  const { latencies } = await concurrently(1000, CLIENTS, () => fetch(`${url}/health`).then((r) => r.arrayBuffer()));
+  results.httpFloor = percentiles(latencies);
 }
 
 /** Export every profile to the bound R2 bucket; profiles per second. */

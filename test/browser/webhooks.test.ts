@@ -7,7 +7,7 @@
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiCall as api, workerUrl } from "./api";
+import { apiCall as api } from "./api";
 
 
 

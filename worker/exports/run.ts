@@ -42,12 +42,17 @@ export async function startExport(env: Bindings, destination: string, trigger: s
   return runId;
 }
 
+/** How far a run got: the last part written and the profile id it ended at. */
+export function exportProgress(cursor: string | null): { part: number; after: string } {
+  return cursor ? (JSON.parse(cursor) as { part: number; after: string }) : { part: 0, after: "" };
+}
+
 /** Writes one part; returns the next job, or undefined when the run is complete. */
 export async function runExportPage(env: Bindings, job: ExportJob): Promise<ExportJob | undefined> {
   const db = createDb(env.DB);
   const run = await getRun(db, job.runId);
   if (!run || run.status === "completed" || run.status === "failed") return undefined;
-  const done = run.cursor ? (JSON.parse(run.cursor) as { part: number; after: string }) : { part: 0, after: "" };
+  const done = exportProgress(run.cursor);
   if (job.part <= done.part) return { kind: "export-page", runId: job.runId, part: done.part + 1, after: done.after }; // redelivered
 
   const destination = await getDestination(db, run.destination);

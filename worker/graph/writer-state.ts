@@ -6,10 +6,10 @@
  */
 import { createDb } from "../db/client";
 import { idCountersRead } from "../db/queries/graph";
-import { constantRead, type Read } from "../db/queries/reads";
+import { constantRead, readTogether, type Read } from "../db/queries/reads";
 import { loadSegmentDefs, type SegmentDef } from "../db/queries/segments";
-import { webhookDestinations } from "../db/queries/webhooks";
-import type { WebhookDestination } from "../webhooks/outbox";
+import { webhookDestinations, type NewDelivery } from "../db/queries/webhooks";
+import { buildDeliveries, type ActivationFact, type ProfileView, type WebhookDestination } from "../webhooks/outbox";
 import type { Bindings } from "../env";
 import { suppressionHasher } from "../privacy/suppression";
 import { loadGraphRules } from "./rules";
@@ -70,6 +70,17 @@ export class WriterState {
     const first = this.counters!.history;
     this.counters!.history += n;
     return first;
+  }
+
+  /**
+   * The webhook deliveries for `facts`, numbered from the writer's sequence (the counters
+   * are read from D1 the first time only). Empty when no destination is configured.
+   */
+  async deliveriesFor(d1: D1Database, facts: readonly ActivationFact[], view: (profileId: string) => ProfileView | undefined): Promise<NewDelivery[]> {
+    const { webhooks } = await this.currentConfig(d1);
+    if (webhooks.length === 0 || facts.length === 0) return [];
+    if (!this.counters) this.setCounters((await readTogether(d1, { counters: idCountersRead(d1) })).counters);
+    return buildDeliveries(facts, webhooks, view, () => this.nextWebhookSequence());
   }
 
   suppressionHash(): Promise<(text: string) => Promise<string>> {

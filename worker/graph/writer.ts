@@ -9,9 +9,7 @@ import { WriteLane, type LaneStats } from "./lane";
 import { deleteIdentity, deleteLink, type DeleteResult } from "./operations";
 import type { IdentityRef } from "./workspace";
 import { WriterState } from "./writer-state";
-import { readTogether } from "../db/queries/reads";
 import { deliveryInsertStatements } from "../db/queries/webhooks";
-import { buildDeliveries } from "../webhooks/outbox";
 import type { WebhookMessage } from "../webhooks/send";
 
 /** What one ingest call gets back, with how its group went (for Server-Timing and the bench). */
@@ -95,14 +93,10 @@ export class GraphWriter extends DurableObject<Bindings> {
 
   erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
     return this.exclusive({ kind: "erase", refs: [ref] }, async () => {
-      const { webhooks } = await this.state.currentConfig(this.d1.db);
       let deliveryIds: string[] = [];
       // profile.erased deliveries go in the erase's own batch (no personal data in them).
       const receipt = await eraseProfile(this.d1.db, await this.state.suppressionHash(), ref, suppress, Date.now(), async (profileId) => {
-        if (webhooks.length === 0) return [];
-        const { counters } = await readTogether(this.d1.db, { counters: this.state.countersRead(this.d1.db) });
-        this.state.setCounters(counters);
-        const deliveries = buildDeliveries([{ type: "profile.erased", profileId, at: Date.now() }], webhooks, () => undefined, () => this.state.nextWebhookSequence());
+        const deliveries = await this.state.deliveriesFor(this.d1.db, [{ type: "profile.erased", profileId, at: Date.now() }], () => undefined);
         deliveryIds = deliveries.map((d) => d.id);
         return deliveryInsertStatements(this.d1.db, deliveries);
       });

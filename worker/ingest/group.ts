@@ -28,7 +28,7 @@ import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } fro
 import { membershipRow, nextMembership, type MembershipState } from "../segments/evaluate";
 import { eventNeedsOf, type RuleEvent } from "../segments/rules";
 import { deliveryInsertStatements } from "../db/queries/webhooks";
-import { buildDeliveries, graphActivation, type ActivationFact, type ProfileView } from "../webhooks/outbox";
+import { graphActivation, type ActivationFact, type ProfileView } from "../webhooks/outbox";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "./types";
 
 /** One call's answer. */
@@ -106,10 +106,7 @@ export async function applyIngestGroup(
     ...membershipWriteStatements(d1, group.changedMemberships()),
   ];
   // Webhook deliveries, in the same batch as the change (an outbox: a crash cannot lose one).
-  const deliveries =
-    config.webhooks.length === 0
-      ? []
-      : buildDeliveries(group.activation, config.webhooks, (p) => group.view(p), () => state.nextWebhookSequence());
+  const deliveries = await state.deliveriesFor(d1, group.activation, (p) => group.view(p));
   statements.push(...deliveryInsertStatements(d1, deliveries));
   await hooks.beforePersist?.(calls);
   if (statements.length > 0) await d1.batch(statements);

@@ -8,7 +8,7 @@
 import type { BatchMessage } from "../batches/process";
 import { claimStalledBatches, claimStalledExportRuns, claimStalledSegmentEvaluations } from "../db/queries/stalled";
 import type { Bindings } from "../env";
-import type { ExportJob } from "../exports/run";
+import { exportProgress, type ExportJob } from "../exports/run";
 import type { SegmentJob } from "../segments/jobs";
 
 export const DEFAULT_STALE_SECONDS = 120;
@@ -39,7 +39,7 @@ export async function resumeStalledWork(env: Bindings, now = Date.now()): Promis
   );
   const jobs: (ExportJob | SegmentJob)[] = [
     ...runs.map((r): ExportJob => {
-      const done = r.cursor ? (JSON.parse(r.cursor) as { part: number; after: string }) : { part: 0, after: "" };
+      const done = exportProgress(r.cursor);
       return { kind: "export-page", runId: r.id, part: done.part + 1, after: done.after };
     }),
     ...segments.map((s): SegmentJob => ({ kind: "segment-evaluate", segmentId: s.id, version: s.version, after: s.after, evaluated: s.evaluated })),

@@ -18,7 +18,7 @@ import { ApiError } from "../lib/errors";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { rateLimitBrowser } from "../personalization/rate-limit";
-import { claimedIdentities, mapMessage, TRACKING_LIMITS, type MappedMessage, type MessageType } from "../tracking/messages";
+import { claimedIdentities, mapMessage, TRACKING_LIMITS, type MessageType } from "../tracking/messages";
 import { trackingOf } from "../tracking/settings";
 
 const tags = ["Tracking"];
@@ -99,7 +99,6 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
   const browser = c.var.principal.kind === "public";
   const rejected: { index: number; error: ItemError }[] = [];
   const raw: RawItem[] = [];
-  const mapped: MappedMessage[] = [];
   for (const [index, message] of messages.entries()) {
     const bytes = JSON.stringify(message ?? null).length;
     if (bytes > TRACKING_LIMITS.messageBytes) {
@@ -112,7 +111,6 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
       continue;
     }
     const result = mapMessage(message, type, { settings, receivedAt, batchSentAt, fallbackId: `${c.get("requestId")}:${index}` });
-    mapped[index] = result;
     if (!result.ok) rejected.push({ index, error: result.error });
     else raw.push({ index, kind: result.kind, value: result.item, receipt: result.receipt ? { id: result.messageId, type: result.receipt.type } : undefined });
   }

@@ -8,10 +8,8 @@
  */
 import { dueRechecks, profilePage, segmentProgressStatement, type SegmentDef } from "../db/queries/segments";
 import type { WriterState } from "../graph/writer-state";
-import { readTogether } from "../db/queries/reads";
-import { deliveryInsertStatements, type NewDelivery } from "../db/queries/webhooks";
-import { buildDeliveries } from "../webhooks/outbox";
-import { evaluateSegments, type EvaluationResult } from "./evaluate";
+import { deliveryInsertStatements } from "../db/queries/webhooks";
+import { evaluateSegments } from "./evaluate";
 
 /** Profiles per background job (one queue message). */
 export const SEGMENT_PAGE = 500;
@@ -35,15 +33,6 @@ async function currentDef(d1: D1Database, state: WriterState, job: SegmentJob): 
   return def && def.version === job.version ? def : undefined; // changed since: a newer job runs
 }
 
-/** Webhook deliveries for what an evaluation changed, inserted with its memberships. */
-async function outbox(d1: D1Database, state: WriterState, evaluation: EvaluationResult): Promise<NewDelivery[]> {
-  const { webhooks } = await state.currentConfig(d1);
-  if (webhooks.length === 0 || evaluation.transitions.length === 0) return [];
-  const { counters } = await readTogether(d1, { counters: state.countersRead(d1) });
-  state.setCounters(counters);
-  return buildDeliveries(evaluation.transitions, webhooks, (p) => evaluation.views.get(p), () => state.nextWebhookSequence());
-}
-
 /**
  * Evaluates one slice of profiles for one segment; the job as it stands after (undefined
  * when stale) and the webhook deliveries it committed.
@@ -58,7 +47,7 @@ export async function runSegmentSlice(
   if (!def) return undefined;
   const ids = await profilePage(d1, job.after, SEGMENT_SLICE);
   const evaluation = await evaluateSegments(d1, ids, [def], now);
-  const deliveries = await outbox(d1, state, evaluation);
+  const deliveries = await state.deliveriesFor(d1, evaluation.transitions, (p) => evaluation.views.get(p));
   const evaluated = job.evaluated + ids.length;
   const done = ids.length < SEGMENT_SLICE;
   const after = ids[ids.length - 1] ?? job.after;
@@ -71,7 +60,7 @@ export async function runRechecks(d1: D1Database, state: WriterState, now = Date
   const ids = await dueRechecks(d1, now, limit);
   if (ids.length === 0) return { count: 0, deliveryIds: [] };
   const evaluation = await evaluateSegments(d1, ids, (await state.currentConfig(d1)).segments, now);
-  const deliveries = await outbox(d1, state, evaluation);
+  const deliveries = await state.deliveriesFor(d1, evaluation.transitions, (p) => evaluation.views.get(p));
   const statements = [...evaluation.statements, ...deliveryInsertStatements(d1, deliveries)];
   if (statements.length > 0) await d1.batch(statements);
   return { count: ids.length, deliveryIds: deliveries.map((d) => d.id) };
