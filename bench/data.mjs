@@ -39,6 +39,17 @@ export function eventsOf(p, now) {
   }));
 }
 
+/** Every record and event of `count` generated profiles, timed relative to `now`. */
+export function generate(count, now = Date.now()) {
+  const records = [];
+  const events = [];
+  for (const p of profiles(count)) {
+    records.push(...recordsOf(p, now));
+    events.push(...eventsOf(p, now));
+  }
+  return { records, events };
+}
+
 export const BENCH_DATASETS = [
   ["bench-crm", "records"],
   ["bench-loyalty", "records"],

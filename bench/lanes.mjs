@@ -13,7 +13,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
-import { BENCH_DATASETS, eventsOf, profiles, recordsOf } from "./data.mjs";
+import { BENCH_DATASETS, generate } from "./data.mjs";
 import { concurrently, percentile } from "./load.mjs";
 
 const ADMIN = "sk_bench_admin_key_local_only";
@@ -60,13 +60,7 @@ async function post(url, pathname, body, headers = {}) {
 }
 
 async function seed(url, count) {
-  const now = Date.now();
-  const records = [];
-  const events = [];
-  for (const p of profiles(count)) {
-    records.push(...recordsOf(p, now));
-    events.push(...eventsOf(p, now));
-  }
+  const { records, events } = generate(count);
   const chunks = (items) => Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) => items.slice(i * 1000, i * 1000 + 1000));
   for (const [kind, items] of [["records", records], ["events", events]]) {
     await load(Math.ceil(items.length / 1000), 2, (i) => post(url, `/v1/${kind}`, { [kind]: chunks(items)[i] }));
