@@ -25,6 +25,7 @@ import { personalizationRouter } from "./routes/personalization";
 import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
+import { dataViewsRouter } from "./routes/data-views";
 import { destinationsRouter } from "./routes/destinations";
 import { ingestRouter } from "./routes/ingest";
 import { trackingRouter } from "./routes/tracking";
@@ -129,6 +130,7 @@ export function createApp() {
   app.route("/v1", personalizationRouter);
   app.route("/v1", metricsRouter);
   app.route("/v1", reportsRouter);
+  app.route("/v1", dataViewsRouter);
   app.route("/v1", destinationsRouter);
 
   app.route("/", pagesRouter);

@@ -402,3 +402,12 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
   ],
 );
+
+/** Data views (journey analytics): which dimensions and metrics a report may use. */
+export const dataViews = sqliteTable("data_views", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** The validated definition: datasets, timezone, dimensions, metrics, calculated. */
+  definition: text("definition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  ...timestamps,
+});

@@ -11,7 +11,7 @@
  * - opened / clicked: messages with at least one open / click, counted once (unique per message).
  * A bucket is complete only when its whole time span lies in the past and inside the range.
  */
-import { dayKey, nextDay, startOfDay } from "./time";
+import { bucketComplete, bucketKeys, bucketOfDay, dayKey, type Grain } from "./time";
 
 export interface MessageFirst {
   type: string;
@@ -27,7 +27,8 @@ export interface RetryEvent {
   journey: string | null;
 }
 
-export type GroupBy = "day" | "channel" | "journey";
+export type GroupBy = Grain | "channel" | "journey";
+const isGrain = (g: GroupBy): g is Grain => g === "day" || g === "week" || g === "month";
 
 export interface MessageRow {
   key: string;
@@ -70,12 +71,10 @@ export function aggregateMessages(
     return r;
   };
   const keyOf = (at: number, channel: string | null, journey: string | null) =>
-    groupBy === "day" ? dayKey(at, tz) : groupBy === "channel" ? (channel ?? "(none)") : (journey ?? "(none)");
+    isGrain(groupBy) ? bucketOfDay(dayKey(at, tz), groupBy) : groupBy === "channel" ? (channel ?? "(none)") : (journey ?? "(none)");
 
-  if (groupBy === "day") {
-    // Every day of the range appears, even with zero counts.
-    for (let day = dayKey(range.start, tz); startOfDay(day, tz) < range.end; day = nextDay(day)) row(day);
-  }
+  // Every day (week, month) of the range appears, even with zero counts.
+  if (isGrain(groupBy)) for (const key of bucketKeys(range, groupBy, tz)) row(key);
   for (const f of firsts) {
     if (f.firstAt < range.start || f.firstAt >= range.end) continue; // first occurrence outside the range
     if (f.type === "message.bounced" && delivered.has(f.messageId)) continue;
@@ -88,13 +87,7 @@ export function aggregateMessages(
   }
   const rangeComplete = range.end <= now;
   for (const r of rows.values()) {
-    if (groupBy === "day") {
-      const start = startOfDay(r.key, tz);
-      const end = startOfDay(nextDay(r.key), tz);
-      r.complete = end <= now && start >= range.start && end <= range.end;
-    } else {
-      r.complete = rangeComplete;
-    }
+    r.complete = isGrain(groupBy) ? bucketComplete(r.key, groupBy, tz, range, now) : rangeComplete;
   }
   const items = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
   const totals = { sent: 0, retries: 0, delivered: 0, bounced: 0, opened: 0, clicked: 0, complete: rangeComplete };

@@ -65,3 +65,85 @@ export function reportRange(from: string | undefined, to: string | undefined, tz
   if (end - start > 400 * 86_400_000) throw new ApiError("invalid_request", "a report covers at most 400 days", { details: [{ path: "from", message: "range too long" }] });
   return { start, end };
 }
+
+/** The zone's UTC offset at an instant, in ms (wall clock minus UTC). */
+export function offsetAt(ms: number, tz: string): number {
+  const p = parts(ms, tz);
+  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The zone's offsets over [start, end) as steps: `offset` holds before `until` (the last
+ * step has none). Found by sampling every 6 hours and bisecting each change to the
+ * second, so SQL can turn an instant into a local day with one CASE over a few steps.
+ */
+export function offsetSteps(start: number, end: number, tz: string): { until: number | null; offset: number }[] {
+  const steps: { until: number | null; offset: number }[] = [];
+  const SAMPLE = 6 * 3_600_000;
+  let current = offsetAt(start, tz);
+  for (let t = start; t < end; ) {
+    const next = Math.min(t + SAMPLE, end);
+    const offset = offsetAt(next, tz);
+    if (offset !== current) {
+      let lo = t; // offset(lo) = current, offset(hi) differs
+      let hi = next;
+      while (hi - lo > 1000) {
+        const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+        if (offsetAt(mid, tz) === current) lo = mid;
+        else hi = mid;
+      }
+      steps.push({ until: hi, offset: current });
+      current = offset;
+    }
+    t = next;
+  }
+  steps.push({ until: null, offset: current });
+  return steps;
+}
+
+export type Grain = "day" | "week" | "month";
+
+/** The bucket a local day falls in: the day, the Monday of its ISO week, or YYYY-MM. */
+export function bucketOfDay(day: string, grain: Grain): string {
+  if (grain === "day") return day;
+  if (grain === "month") return day.slice(0, 7);
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  date.setUTCDate(date.getUTCDate() - ((date.getUTCDay() + 6) % 7));
+  return date.toISOString().slice(0, 10);
+}
+
+/** The first local day of a bucket key. */
+function firstDayOf(key: string): string {
+  return key.length === 7 ? `${key}-01` : key;
+}
+
+/** The instants a bucket spans in the zone: [start, end). */
+export function bucketSpan(key: string, grain: Grain, tz: string): { start: number; end: number } {
+  const first = firstDayOf(key);
+  const [y, m, d] = first.split("-").map(Number) as [number, number, number];
+  const after = grain === "day" ? nextDay(first) : grain === "week" ? new Date(Date.UTC(y, m - 1, d + 7)).toISOString().slice(0, 10) : new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
+  return { start: startOfDay(first, tz), end: startOfDay(after, tz) };
+}
+
+/** Every bucket key that [start, end) touches, in order. */
+export function bucketKeys(range: { start: number; end: number }, grain: Grain, tz: string): string[] {
+  const keys: string[] = [];
+  for (let day = dayKey(range.start, tz); startOfDay(day, tz) < range.end; day = nextDay(day)) {
+    const key = bucketOfDay(day, grain);
+    if (keys[keys.length - 1] !== key) keys.push(key);
+  }
+  return keys;
+}
+
+/** A bucket is complete when its whole span is in the past and inside the range. */
+export function bucketComplete(key: string, grain: Grain, tz: string, range: { start: number; end: number }, now: number): boolean {
+  const span = bucketSpan(key, grain, tz);
+  return span.end <= now && span.start >= range.start && span.end <= range.end;
+}
+
+/** A range is complete when it is in the past and starts and ends on local midnights (no partial day). */
+export function rangeComplete(range: { start: number; end: number }, tz: string, now: number): boolean {
+  const midnight = (ms: number) => startOfDay(dayKey(ms, tz), tz) === ms;
+  return range.end <= now && midnight(range.start) && midnight(range.end);
+}

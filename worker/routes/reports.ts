@@ -4,7 +4,9 @@ import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
+import { ATTRIBUTION_DEFINITIONS, MESSAGE_METRICS, runJourneyAttribution } from "../analytics/journeys";
 import { aggregateMessages, type GroupBy } from "../reports/messages";
+import { durationMs } from "../segments/rules";
 import { checkTimeZone, dayKey, nextDay, reportRange, startOfDay } from "../reports/time";
 
 const EVENT_REPORT_ROW_CAP = 500_000;
@@ -21,12 +23,7 @@ const MessageRowSchema = z.object({
 });
 
 export const DEFINITIONS = {
-  sent: "messages whose first attempt is in the bucket (retries excluded)",
-  retries: "message.retry events plus message.sent with attempt > 1",
-  delivered: "messages with at least one delivery, counted once on the first",
-  bounced: "messages that bounced and were never delivered, counted once on the first bounce",
-  opened: "messages opened at least once (unique per message)",
-  clicked: "messages clicked at least once (unique per message)",
+  ...MESSAGE_METRICS,
   complete: "false when the bucket's time span is not entirely in the past and inside the range",
 };
 
@@ -42,7 +39,7 @@ export const reportsRouter = createRouter()
           from: z.string().optional().meta({ example: "2026-11-01" }),
           to: z.string().optional().meta({ example: "2026-11-24" }),
           tz: z.string().optional().meta({ example: "Europe/Amsterdam" }),
-          groupBy: z.enum(["day", "channel", "journey"]).optional(),
+          groupBy: z.enum(["day", "week", "month", "channel", "journey"]).optional(),
         }),
       },
       responses: {
@@ -109,5 +106,55 @@ export const reportsRouter = createRouter()
         complete: groupBy === "day" ? startOfDay(nextDay(key), tz) <= now && startOfDay(key, tz) >= range.start && startOfDay(nextDay(key), tz) <= range.end : range.end <= now,
       }));
       return c.json({ groupBy, metric, items }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("profiles:read", {
+      method: "get",
+      path: "/reports/journeys",
+      tags: ["Journey analytics"],
+      summary: "Per journey: message metrics plus conversions and value attributed to its messages (first, last or linear)",
+      request: {
+        query: z.object({
+          from: z.string().optional().meta({ example: "2026-11-01" }),
+          to: z.string().optional().meta({ example: "2026-11-29" }),
+          tz: z.string().optional().meta({ example: "UTC" }),
+          conversion: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type").meta({ description: "The event type that counts as a conversion.", example: "purchase" }),
+          window: z.string().default("P7D").meta({ description: "ISO-8601 lookback before each conversion (at most P90D).", example: "P7D" }),
+          model: z.enum(["first", "last", "linear"]).default("last"),
+          value: z.string().regex(/^data\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "data.<path>").optional().meta({ description: "The conversion's value: a number in its data.", example: "data.amount" }),
+        }),
+      },
+      responses: {
+        200: {
+          description: "Journeys with attributed conversions; definitions in the answer",
+          content: {
+            "application/json": {
+              schema: z.object({
+                from: z.string(),
+                to: z.string(),
+                tz: z.string(),
+                conversion: z.string(),
+                window: z.string(),
+                model: z.string(),
+                items: z.array(z.object({ journey: z.string(), sent: z.number(), retries: z.number(), delivered: z.number(), bounced: z.number(), opened: z.number(), clicked: z.number(), conversions: z.number(), conversionValue: z.number() })),
+                totals: z.record(z.string(), z.number()),
+                complete: z.boolean(),
+                definitions: z.record(z.string(), z.string()),
+              }),
+            },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const tz = checkTimeZone(q.tz ?? "UTC");
+      const windowMs = durationMs(q.window);
+      if (!windowMs || windowMs > 90 * 86_400_000) throw new ApiError("invalid_request", "window is an ISO-8601 duration of at most 90 days", { details: [{ path: "window", message: `"${q.window}": use e.g. P7D or PT12H` }] });
+      const now = Date.now();
+      const range = reportRange(q.from, q.to, tz, now);
+      const result = await runJourneyAttribution(c.env.DB, { range, tz, now, conversion: q.conversion, windowMs, model: q.model, valuePath: q.value?.slice(5) });
+      return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, conversion: q.conversion, window: q.window, model: q.model, ...result, definitions: ATTRIBUTION_DEFINITIONS }, 200);
     },
   );

@@ -1,4 +1,5 @@
 /** SQL for reports: indexed by (type, at); per-message firsts are reduced in SQL. */
+import type { Conversion, Touch } from "../../analytics/attribution";
 import type { MessageFirst, RetryEvent } from "../../reports/messages";
 
 /** How far before the range we look so "first delivery/open" is really the first. */
@@ -50,4 +51,37 @@ export async function eventFacts(d1: D1Database, start: number, end: number, typ
     .bind(start, end, type ?? null, path, limit)
     .all<{ type: string; at: number; value: unknown; profile_id: string | null }>();
   return results.map((r) => ({ type: r.type, at: r.at, value: r.value, profileId: r.profile_id }));
+}
+
+/** Events of the conversion type in range, with their profile and the number at `valuePath`. */
+export async function conversionFacts(d1: D1Database, type: string, start: number, end: number, valuePath: string | undefined, limit: number): Promise<Conversion[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT i.profile_id AS profileId, e.at,
+              CASE WHEN ?4 IS NOT NULL AND json_type(e.data, ?4) IN ('integer', 'real') THEN json_extract(e.data, ?4) END AS value
+       FROM events e JOIN identities i ON i.id = e.identity_id
+       WHERE e.type = ?1 AND e.at >= ?2 AND e.at < ?3 LIMIT ?5`,
+    )
+    .bind(type, start, end, valuePath ? `$.${valuePath}` : null, limit)
+    .all<Conversion>();
+  return results;
+}
+
+/**
+ * Journey messages delivered or clicked in [start, end) by profiles that converted in
+ * [conversionStart, end) — the only touchpoints attribution can use.
+ */
+export async function touchFacts(d1: D1Database, conversionType: string, start: number, conversionStart: number, end: number, limit: number): Promise<Touch[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT i.profile_id AS profileId, e.at, json_extract(e.data, '$.messageId') AS messageId, json_extract(e.data, '$.journey') AS journey
+       FROM events e JOIN identities i ON i.id = e.identity_id
+       WHERE e.type IN ('message.delivered', 'message.clicked') AND e.at >= ?2 AND e.at < ?4
+         AND json_type(e.data, '$.journey') = 'text' AND json_extract(e.data, '$.messageId') IS NOT NULL
+         AND i.profile_id IN (SELECT ci.profile_id FROM events c JOIN identities ci ON ci.id = c.identity_id WHERE c.type = ?1 AND c.at >= ?3 AND c.at < ?4)
+       LIMIT ?5`,
+    )
+    .bind(conversionType, start, conversionStart, end, limit)
+    .all<Touch>();
+  return results.map((t) => ({ ...t, messageId: String(t.messageId) }));
 }

@@ -1,0 +1,138 @@
+/**
+ * The built-in `journeys` data view: the messaging metrics with exactly the definitions of
+ * `/v1/reports/messages` (one message counted once, retries apart), by journey, channel and
+ * time, plus rates as calculated metrics. It cannot be changed; its figures come from the
+ * same aggregation as the message report, so the two never disagree.
+ */
+import type { DataViewInput } from "../../shared/schemas/data-views";
+import { conversionFacts, messageFacts, touchFacts } from "../db/queries/reports";
+import { ApiError } from "../lib/errors";
+import { rangeComplete } from "../reports/time";
+import { attribute, type AttributionModel } from "./attribution";
+import { aggregateMessages, type GroupBy } from "../reports/messages";
+import { parseFormula } from "./formula";
+import { resolveRequest, shapeReport, type Report, type ReportRequest } from "./report";
+import type { CompiledView, Field } from "./view";
+
+export const JOURNEYS_VIEW_ID = "journeys";
+
+export const MESSAGE_METRICS = {
+  sent: "messages whose first attempt is in the bucket (retries excluded)",
+  retries: "message.retry events plus message.sent with attempt > 1",
+  delivered: "messages with at least one delivery, counted once on the first",
+  bounced: "messages that bounced and were never delivered, counted once on the first bounce",
+  opened: "messages opened at least once (unique per message)",
+  clicked: "messages clicked at least once (unique per message)",
+} as const;
+
+const CALCULATED = [
+  { id: "deliveryRate", formula: "delivered / sent", description: "delivered messages per message sent" },
+  { id: "openRate", formula: "opened / delivered", description: "opened messages per delivered message" },
+  { id: "clickThrough", formula: "clicked / delivered", description: "clicked messages per delivered message" },
+];
+
+const DIMENSIONS: { id: string; field: string; groupBy: GroupBy }[] = [
+  { id: "journey", field: "data.journey", groupBy: "journey" },
+  { id: "channel", field: "data.channel", groupBy: "channel" },
+  { id: "day", field: "time.day", groupBy: "day" },
+  { id: "week", field: "time.week", groupBy: "week" },
+  { id: "month", field: "time.month", groupBy: "month" },
+];
+
+const fieldOf = (text: string): Field => (text.startsWith("time.") ? { kind: "time", grain: text.slice(5) as "day" } : { kind: "data", path: text.slice(5) });
+
+const definition: DataViewInput & { metrics: { description?: string }[] } = {
+  name: "Journeys",
+  description: "Message delivery and engagement per journey, channel and time, from message.* events.",
+  dimensions: DIMENSIONS.map(({ id, field }) => ({ id, field })),
+  metrics: Object.entries(MESSAGE_METRICS).map(([id, description]) => ({ id, aggregate: "count" as const, filter: { type: [id === "retries" ? "message.retry" : `message.${id}`] }, description })),
+  calculated: CALCULATED.map(({ id, formula, description }) => ({ id, formula, description })),
+};
+
+export const journeysView: CompiledView = {
+  id: JOURNEYS_VIEW_ID,
+  name: definition.name,
+  builtIn: true,
+  timezone: "UTC",
+  dimensions: DIMENSIONS.map(({ id, field }) => ({ id, field: fieldOf(field), text: field })),
+  metrics: Object.entries(MESSAGE_METRICS).map(([id, description]) => ({ id, aggregate: "count", where: [], description })),
+  calculated: CALCULATED.map(({ id, formula, description }) => ({ id, formula: parseFormula(formula), text: formula, description })),
+  definition,
+};
+
+/** A report over the journeys view, from the message report's aggregation. */
+export async function runJourneysReport(d1: D1Database, request: ReportRequest): Promise<Report> {
+  const { dimension, metrics } = resolveRequest(journeysView, request);
+  const groupBy = DIMENSIONS.find((d) => d.id === dimension.id)!.groupBy;
+  const facts = await messageFacts(d1, request.range.start, request.range.end);
+  const { items, totals } = aggregateMessages(facts.firsts, facts.retries, request.range, groupBy, request.tz, request.now);
+  const values = (r: Record<keyof typeof MESSAGE_METRICS, number>) => Object.fromEntries(Object.keys(MESSAGE_METRICS).map((id) => [id, r[id as keyof typeof MESSAGE_METRICS]]));
+  return shapeReport({
+    view: JOURNEYS_VIEW_ID,
+    calculated: journeysView,
+    dimension: { id: dimension.id, field: dimension.field },
+    metrics,
+    baseMetrics: journeysView.metrics,
+    rows: items.map((r) => ({ key: r.key, values: values(r) })),
+    totals: values(totals),
+    request,
+  });
+}
+
+/** Conversions one attribution report reads at most (and as many touchpoints times ten). */
+export const MAX_CONVERSIONS = 200_000;
+
+export interface AttributionRequest {
+  range: { start: number; end: number };
+  tz: string;
+  now: number;
+  conversion: string;
+  windowMs: number;
+  model: AttributionModel;
+  /** A path inside the conversion's data (without `data.`). */
+  valuePath?: string;
+}
+
+export const ATTRIBUTION_DEFINITIONS = {
+  ...MESSAGE_METRICS,
+  conversions: "conversion events credited to the journey: each conversion in range is shared among the journey messages delivered or clicked within the window before it, under the model",
+  conversionValue: "the conversions' value (the number at the value path) credited the same way",
+  unattributedConversions: "conversions in range with no journey message delivered or clicked within the window before them",
+  complete: "false when the range has a partial day",
+};
+
+/** Per journey: the message metrics plus the conversions and value attributed to it. */
+export async function runJourneyAttribution(d1: D1Database, request: AttributionRequest) {
+  const { range, tz, now } = request;
+  const [facts, conversions] = await Promise.all([
+    messageFacts(d1, range.start, range.end),
+    conversionFacts(d1, request.conversion, range.start, range.end, request.valuePath, MAX_CONVERSIONS + 1),
+  ]);
+  if (conversions.length > MAX_CONVERSIONS) throw new ApiError("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, { details: [{ path: "from", message: "narrow the range" }] });
+  const touches = await touchFacts(d1, request.conversion, range.start - request.windowMs, range.start, range.end, MAX_CONVERSIONS * 10 + 1);
+  if (touches.length > MAX_CONVERSIONS * 10) throw new ApiError("invalid_request", "too many journey messages before these conversions", { details: [{ path: "window", message: "shorten the window or narrow the range" }] });
+  const credit = attribute(conversions, touches, request.windowMs, request.model);
+  const messages = aggregateMessages(facts.firsts, facts.retries, range, "journey", tz, now);
+  const journeys = new Set([...messages.items.map((r) => r.key), ...credit.byJourney.keys()]);
+  const items = [...journeys].sort().map((journey) => {
+    const m = messages.items.find((r) => r.key === journey);
+    const c = credit.byJourney.get(journey);
+    return {
+      journey,
+      sent: m?.sent ?? 0,
+      retries: m?.retries ?? 0,
+      delivered: m?.delivered ?? 0,
+      bounced: m?.bounced ?? 0,
+      opened: m?.opened ?? 0,
+      clicked: m?.clicked ?? 0,
+      conversions: c?.conversions ?? 0,
+      conversionValue: c?.value ?? 0,
+    };
+  });
+  const { complete: _, ...messageTotals } = messages.totals;
+  return {
+    items,
+    totals: { ...messageTotals, conversions: credit.conversions, attributedConversions: credit.attributed, unattributedConversions: credit.unattributed, conversionValue: credit.value, attributedValue: credit.attributedValue },
+    complete: rangeComplete(range, tz, now),
+  };
+}
