@@ -1,0 +1,122 @@
+/** Bad data view definitions and report requests get the one error shape, with details. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, createKey, expectErrorShape } from "../helpers";
+
+const base = {
+  name: "Bad",
+  dimensions: [{ id: "day", field: "time.day" }],
+  metrics: [
+    { id: "delivered", aggregate: "count", filter: { type: ["email.delivered"] } },
+    { id: "clicked", aggregate: "count", filter: { type: ["email.clicked"] } },
+  ],
+};
+
+async function rejected(body: unknown) {
+  const res = await call("PUT", "/v1/data-views/bad", { body });
+  expect(res.status, res.text).toBe(400);
+  expectErrorShape(res.json, "invalid_request");
+  return res.json.error.details as { path: string; message: string }[];
+}
+
+beforeAll(async () => {
+  const ok = await call("PUT", "/v1/data-views/by-tier", { body: { ...base, dimensions: [{ id: "tier", field: "profile.loyalty.tier" }, { id: "day", field: "time.day" }] } });
+  if (ok.status !== 200) throw new Error(ok.text);
+});
+
+describe("data view definitions", () => {
+  it("an unknown field is named with its path", async () => {
+    const details = await rejected({ ...base, dimensions: [{ id: "x", field: "colour" }, { id: "y", field: "data." }] });
+    expect(details.map((d) => d.path)).toEqual(["dimensions[0].field", "dimensions[1].field"]);
+    expect(details[0]!.message).toMatch(/unknown field "colour"/);
+  });
+
+  it("a formula with an unknown metric — division by a missing metric — is refused", async () => {
+    const details = await rejected({ ...base, calculated: [{ id: "ctr", formula: "clicked / opened" }] });
+    expect(details).toEqual([{ path: "calculated[0].formula", message: expect.stringMatching(/unknown metric "opened"/) }]);
+  });
+
+  it("formula syntax errors say where", async () => {
+    const details = await rejected({ ...base, calculated: [{ id: "a", formula: "clicked / (delivered" }, { id: "b", formula: "clicked $ 2" }, { id: "c", formula: "clicked delivered" }] });
+    expect(details.map((d) => d.path)).toEqual(["calculated[0].formula", "calculated[1].formula", "calculated[2].formula"]);
+    expect(details[0]!.message).toMatch(/expected "\)"/);
+    expect(details[1]!.message).toMatch(/unexpected "\$" at character 9/);
+  });
+
+  it("sum and avg need a numeric data field; count takes none; conditions need fitting values", async () => {
+    const details = await rejected({
+      ...base,
+      metrics: [
+        { id: "revenue", aggregate: "sum" },
+        { id: "avg", aggregate: "avg", field: "profile.age" },
+        { id: "n", aggregate: "count", field: "data.amount" },
+        { id: "m", aggregate: "count", filter: { where: [{ field: "data.amount", op: "gt", value: { x: 1 } }, { field: "time.day", op: "eq", value: 1 }] } },
+        { id: "n", aggregate: "count" },
+      ],
+    });
+    expect(details.map((d) => d.path)).toEqual(["metrics[0].field", "metrics[1].field", "metrics[2].field", "metrics[3].filter.where[0].value", "metrics[3].filter.where[1].field", "metrics[4].id"]);
+  });
+
+  it("an unknown time zone or dataset is refused; the built-in view cannot be replaced", async () => {
+    const details = await rejected({ ...base, timezone: "Mars/Olympus", datasets: ["nope"] });
+    expect(details.map((d) => d.path)).toEqual(["timezone", "datasets[0]"]);
+    const builtIn = await call("PUT", "/v1/data-views/journeys", { body: base });
+    expect(builtIn.status).toBe(409);
+    expectErrorShape(builtIn.json, "conflict");
+  });
+
+  it("unknown keys in the body are refused (strict schema)", async () => {
+    const res = await call("PUT", "/v1/data-views/bad", { body: { ...base, metrics: [{ id: "x", aggregate: "count", filtr: {} }] } });
+    expect(res.status).toBe(400);
+    expectErrorShape(res.json, "invalid_request");
+  });
+});
+
+describe("report requests", () => {
+  it("a profile.<path> dimension over a huge range is refused with details", async () => {
+    const res = await call("GET", "/v1/data-views/by-tier/report?from=2025-01-01&to=2025-12-31&dimension=tier");
+    expect(res.status).toBe(400);
+    expectErrorShape(res.json, "invalid_request");
+    expect(res.json.error.details[0]).toMatchObject({ path: "from", message: expect.stringMatching(/narrow it to 92/) });
+    const short = await call("GET", "/v1/data-views/by-tier/report?from=2025-01-01&to=2025-01-31&dimension=tier");
+    expect(short.status).toBe(200);
+  });
+
+  it("unknown dimensions, metrics, views, zones and formats are 400/404 with the error shape", async () => {
+    const dim = await call("GET", "/v1/data-views/by-tier/report?dimension=colour");
+    expect(dim.status).toBe(400);
+    expect(dim.json.error.details[0]).toEqual({ path: "dimension", message: "one of tier, day" });
+    const metric = await call("GET", "/v1/data-views/by-tier/report?metrics=delivered,opened");
+    expect(metric.status).toBe(400);
+    expect(metric.json.error.message).toMatch(/"opened"/);
+    expect((await call("GET", "/v1/data-views/nope/report")).status).toBe(404);
+    expect((await call("GET", "/v1/data-views/by-tier/report?tz=Mars/Olympus")).status).toBe(400);
+    expect((await call("GET", "/v1/data-views/by-tier/report?format=xlsx")).status).toBe(400);
+    expect((await call("GET", "/v1/data-views/by-tier/report?limit=0")).status).toBe(400);
+    expect((await call("GET", "/v1/data-views/by-tier/report?from=2020-01-01&to=2025-01-01")).status).toBe(400);
+  });
+
+  it("attribution needs a conversion type, a known model and a window of at most 90 days", async () => {
+    const missing = await call("GET", "/v1/reports/journeys");
+    expect(missing.status).toBe(400);
+    expectErrorShape(missing.json, "invalid_request");
+    expect((await call("GET", "/v1/reports/journeys?conversion=purchase&model=u-shaped")).status).toBe(400);
+    const window = await call("GET", "/v1/reports/journeys?conversion=purchase&window=P1Y");
+    expect(window.status).toBe(400);
+    expect(window.json.error.details[0].path).toBe("window");
+    expect((await call("GET", "/v1/reports/journeys?conversion=purchase&value=amount")).status).toBe(400);
+  });
+});
+
+describe("data view access", () => {
+  it("profiles:read reads views and reports but cannot define them", async () => {
+    const reader = await createKey(["profiles:read"]);
+    expect((await call("GET", "/v1/data-views", { key: reader })).status).toBe(200);
+    expect((await call("GET", "/v1/data-views/journeys/report?dimension=journey", { key: reader })).status).toBe(200);
+    const put = await call("PUT", "/v1/data-views/mine", { key: reader, body: base });
+    expect(put.status).toBe(403);
+    expectErrorShape(put.json, "forbidden");
+    const writer = await createKey(["profiles:write"]);
+    expect((await call("GET", "/v1/data-views", { key: writer })).status).toBe(403);
+    expect((await call("GET", "/v1/data-views", { key: null })).status).toBe(401);
+  });
+});
