@@ -49,6 +49,26 @@ export async function seedDemoData({ url, adminKey, people = DEMO_PEOPLE, log = 
     const res = await request(url, adminKey, "PUT", `/v1/segments/${id}`, { name, public: true, rule });
     if (res.status !== 200) throw new Error(`seed: PUT /v1/segments/${id} → ${res.status}`);
   }
+  // A data view for the report builder, next to the built-in journeys view.
+  const view = await request(url, adminKey, "PUT", "/v1/data-views/shop", {
+    name: "Shop",
+    datasets: ["orders", "web"],
+    dimensions: [
+      { id: "product", field: "data.product" },
+      { id: "day", field: "time.day" },
+      { id: "week", field: "time.week" },
+      { id: "tier", field: "profile.loyalty.tier" },
+      { id: "type", field: "type" },
+    ],
+    metrics: [
+      { id: "orders", aggregate: "count", filter: { type: ["purchase"] } },
+      { id: "revenue", aggregate: "sum", field: "data.amount", filter: { type: ["purchase"] } },
+      { id: "buyers", aggregate: "profiles", filter: { type: ["purchase"] } },
+      { id: "pageViews", aggregate: "count", filter: { type: ["page.view"] } },
+    ],
+    calculated: [{ id: "revenuePerBuyer", formula: "revenue / buyers" }],
+  });
+  if (view.status !== 200) throw new Error(`seed: PUT /v1/data-views/shop → ${view.status} ${JSON.stringify(view.json)}`);
   const list = customers(people);
   const records = await sendAll(url, adminKey, "records", recordsFor(list));
   const events = (await sendAll(url, adminKey, "events", eventsFor(list))) + (await sendAll(url, adminKey, "events", messagesFor(list)));

@@ -111,12 +111,13 @@ export function eventsFor(people, now = Date.now(), seed = 7) {
 }
 
 /** Message delivery events for two journeys over 60 days (some retried, some bounced). */
+/** Journey messages (sent, retried, delivered, opened, clicked) and the purchases some of them lead to. */
 export function messagesFor(people, now = Date.now(), seed = 11) {
   const r = rng(seed);
   const events = [];
   for (const p of people) {
-    for (const journey of ["welcome", "winback"]) {
-      if (journey === "winback" && r() < 0.5) continue;
+    for (const journey of ["welcome", "winback", "cart-reminder"]) {
+      if (journey !== "welcome" && r() < 0.5) continue;
       const messageId = `msg-${journey}-${p.crm}`;
       const channel = r() < 0.8 ? "email" : "sms";
       const sentAt = now - Math.floor(r() * 60 * DAY);
@@ -136,7 +137,15 @@ export function messagesFor(people, now = Date.now(), seed = 11) {
         push("message.delivered", sentAt + 60_000);
       }
       if (r() < 0.45) push("message.opened", sentAt + 7_200_000);
-      if (r() < 0.15) push("message.clicked", sentAt + 7_300_000);
+      const clicked = r() < (journey === "cart-reminder" ? 0.3 : 0.15);
+      if (clicked) push("message.clicked", sentAt + 7_300_000);
+      // Some journeys work: a purchase follows within days (what journey attribution credits).
+      if (r() < (clicked ? 0.6 : 0.12)) {
+        const at = sentAt + Math.floor((0.5 + r() * 5) * DAY);
+        const [product, amount] = pick(r, PRODUCTS);
+        if (at < now)
+          events.push({ id: `demo-order-${messageId}`, type: "purchase", dataset: "orders", timestamp: new Date(at).toISOString(), identities: [id("crm", p.crm), id("email", p.email)], data: { product, amount, currency: "EUR" } });
+      }
     }
   }
   return events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1));

@@ -1,0 +1,52 @@
+/** Pieces every console view shares: styles, the bar chart, the "how to ingest" panel. */
+import { css, html, svg, type TemplateResult } from "lit";
+
+export const viewStyles = css`
+  :host { display: block; }
+  .grid { display: grid; grid-template-columns: 300px 1fr; gap: 20px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 16px; margin-bottom: 16px; }
+  .panel { background: #fff; border: 1px solid #dde2e8; border-radius: 10px; padding: 14px 16px; margin-bottom: 16px; }
+  .big { font-size: 28px; font-weight: 600; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; border-bottom: 1px solid #e6e9ee; padding: 6px 8px; font-size: 13px; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  input, select, button.action { font: inherit; padding: 6px 10px; border: 1px solid #b9c2cc; border-radius: 6px; }
+  button.action { background: #1f5f9e; color: #fff; border-color: #1f5f9e; cursor: pointer; }
+  ul.results { list-style: none; padding: 0; margin: 8px 0; }
+  ul.results button { width: 100%; text-align: left; background: #fff; border: 1px solid #dde2e8; border-radius: 6px; padding: 6px 10px; margin-bottom: 6px; cursor: pointer; font: inherit; }
+  ul.results button[aria-current="true"] { border-color: #1f5f9e; }
+  pre { background: #f4f6f8; padding: 10px; border-radius: 6px; overflow: auto; font-size: 12px; }
+  .error { color: #a3262a; }
+  .muted { color: #5b636e; }
+  form.builder { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; }
+  form.builder label { display: flex; flex-direction: column; font-size: 12px; color: #5b636e; gap: 2px; }
+  fieldset { border: 1px solid #dde2e8; border-radius: 6px; display: flex; flex-wrap: wrap; gap: 8px; font-size: 13px; }
+`;
+
+/** A labelled horizontal bar chart as SVG (values are rendered as text, never markup). */
+export function bars(rows: [string, number][], label: string): TemplateResult {
+  const max = Math.max(1, ...rows.map(([, v]) => v));
+  const height = rows.length * 26 + 4;
+  return html`<svg role="img" aria-label=${label} viewBox="0 0 480 ${height}" width="100%" height=${height}>
+    ${rows.map(
+      ([name, value], i) => svg`
+        <text x="0" y=${i * 26 + 17} font-size="12" fill="currentColor">${name}</text>
+        <rect x="110" y=${i * 26 + 4} width=${Math.max(1, (value / max) * 300)} height="18" rx="3" fill="#1f5f9e"></rect>
+        <text x=${116 + (value / max) * 300} y=${i * 26 + 17} font-size="12" fill="currentColor">${value}</text>`,
+    )}
+  </svg>`;
+}
+
+export function howToIngest(): TemplateResult {
+  const origin = location.origin;
+  return html`<div class="panel">
+    <h2>No profiles yet</h2>
+    <p>Send an event with your key, or import a file:</p>
+    <pre>curl ${origin}/v1/events -H "authorization: Bearer &lt;your key&gt;" -H "content-type: application/json" \\
+  -d '{"type":"page.view","identities":[{"namespace":"email","id":"jane@example.com"}]}'</pre>
+    <pre>npx tessera import examples/customers.csv --dataset crm --endpoint ${origin} --key &lt;your key&gt;</pre>
+  </div>`;
+}
+
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+export const failed = (err: unknown) => html`<p class="error" role="alert">${errorText(err)}</p>`;

@@ -1,0 +1,44 @@
+import { Task } from "@lit/task";
+import { html, nothing } from "lit";
+import { defineElement } from "../../src/define";
+import { failed } from "../ui";
+import { ConsoleView } from "./view";
+
+type Json = any;
+
+/** Destinations; webhook ones with their recent deliveries, failures in view. */
+export class ConsoleDestinations extends ConsoleView {
+  private readonly destinations = new Task(this, {
+    task: async (_, { signal }) => {
+      const list: Json = await this.api.get("/v1/destinations", { signal });
+      return Promise.all(
+        (list.items as Json[]).map(async (d) => (d.config?.type === "webhook" ? { ...d, deliveries: (await this.api.get(`/v1/destinations/${encodeURIComponent(d.name)}/deliveries?limit=20`, { signal })).items } : d)),
+      );
+    },
+    args: () => [],
+  });
+
+  private renderOne(d: Json) {
+    const deliveries: Json[] | undefined = d.deliveries;
+    const failing = (deliveries ?? []).filter((x) => x.status === "failed" || x.status === "dead").length;
+    return html`<div class="panel destination">
+      <h3>${d.name} <span class="muted">${d.config?.type}${d.config?.url ? ` → ${d.config.url}` : ""}</span></h3>
+      ${deliveries === undefined
+        ? html`<p class="muted">Schedule: ${d.config?.schedule ?? "manual"}; last run ${d.lastRunAt ?? "never"}.</p>`
+        : html`<p>${deliveries.length} recent deliveries${failing ? html`, <strong class="error">${failing} failing</strong>` : nothing}.</p>
+            <table>
+              <thead><tr><th>created</th><th>event</th><th>profile</th><th>status</th><th>attempts</th><th>last error</th></tr></thead>
+              <tbody>${deliveries.map((x) => html`<tr><td>${x.createdAt}</td><td>${x.type}</td><td>${x.profileId}</td><td>${x.status}</td><td>${x.attempts}</td><td>${x.lastError ?? ""}</td></tr>`)}</tbody>
+            </table>`}
+    </div>`;
+  }
+
+  protected override render() {
+    return this.destinations.render({
+      complete: (items: Json[]) => (items.length ? html`${items.map((d) => this.renderOne(d))}` : html`<p class="muted">No destinations yet: PUT /v1/destinations/:name (r2, s3, azure or webhook).</p>`),
+      error: failed,
+    });
+  }
+}
+
+defineElement("tessera-console-destinations", ConsoleDestinations);

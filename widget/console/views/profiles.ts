@@ -1,0 +1,94 @@
+import { Task } from "@lit/task";
+import { html, nothing } from "lit";
+import { defineElement } from "../../src/define";
+import { failed } from "../ui";
+import { ConsoleView } from "./view";
+
+type Json = any;
+
+/** Search profiles; open one to see its card, identity graph, history and timeline. */
+export class ConsoleProfiles extends ConsoleView {
+  static override properties = { query: { state: true }, selected: { state: true } };
+  declare query: string;
+  declare selected: Json;
+  private typing: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    super();
+    this.query = "";
+    this.selected = undefined;
+  }
+
+  private readonly results = new Task(this, {
+    task: ([q], { signal }) => this.api.get(`/v1/profiles?limit=20${q ? `&q=${encodeURIComponent(q)}` : ""}`, { signal }),
+    args: () => [this.query] as const,
+  });
+
+  private readonly detail = new Task(this, {
+    task: async ([item], { signal }) => {
+      if (!item) return undefined;
+      const { namespace, id } = item.primaryIdentity;
+      const [graph, timeline] = await Promise.all([
+        this.api.get(`/v1/identities/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}/graph`, { signal }),
+        this.api.get(`/v1/profiles/${item.profileId}/events?limit=25`, { signal }),
+      ]);
+      return { identity: `${namespace}:${id}`, graph, timeline };
+    },
+    args: () => [this.selected] as const,
+  });
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    clearTimeout(this.typing);
+  }
+
+  private search(q: string) {
+    clearTimeout(this.typing);
+    this.typing = setTimeout(() => (this.query = q), 200);
+  }
+
+  private renderDetail(d: Json) {
+    return html`<tessera-profile-card identity=${d.identity} token=${this.api.key}></tessera-profile-card>
+      <div class="panel">
+        <h3>Identity graph</h3>
+        <table>
+          <thead><tr><th>from</th><th>to</th><th>dataset</th><th>last seen</th><th>applied</th></tr></thead>
+          <tbody>${d.graph.links.map((l: Json) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
+        </table>
+        <h3>History</h3>
+        <ul>${d.graph.history.map((h: Json) => html`<li>${h.at} — ${h.kind}: ${h.identities.map((i: Json) => `${i.namespace}:${i.id}`).join(", ")}</li>`)}</ul>
+        <h3>Timeline</h3>
+        <ul>${d.timeline.items.map((e: Json) => html`<li>${e.timestamp} — ${e.type} <span class="muted">(${e.dataset})</span></li>`)}</ul>
+      </div>`;
+  }
+
+  /** The last results stay in view while the next search runs, so a click never lands on a vanishing list. */
+  private renderResults() {
+    const page: Json = this.results.value;
+    if (this.results.error && !page) return failed(this.results.error);
+    if (!page) return nothing;
+    return html`<ul class="results">
+        ${page.items.map((p: Json) => html`<li><button aria-current=${this.selected?.profileId === p.profileId ? "true" : "false"} @click=${() => (this.selected = p)}>
+            <strong>${p.displayName}</strong><br /><span class="muted">${p.primaryIdentity.namespace}: ${p.primaryIdentity.id}</span>
+          </button></li>`)}
+      </ul>
+      ${page.items.length === 0 ? html`<p class="muted">No matches.</p>` : nothing}`;
+  }
+
+  protected override render() {
+    return html`<div class="grid">
+      <div>
+        <label for="q">Search profiles</label><br />
+        <input id="q" type="search" placeholder="name, e-mail, phone, id…" @input=${(e: InputEvent) => this.search((e.target as HTMLInputElement).value)} />
+        ${this.renderResults()}
+      </div>
+      <div>
+        ${this.selected
+          ? this.detail.render({ pending: () => html`<p class="muted">Loading…</p>`, complete: (d) => (d ? this.renderDetail(d) : nothing), error: failed })
+          : html`<p class="muted">Search and pick a profile to see its card, graph and timeline.</p>`}
+      </div>
+    </div>`;
+  }
+}
+
+defineElement("tessera-console-profiles", ConsoleProfiles);

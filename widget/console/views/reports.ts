@@ -1,0 +1,214 @@
+import { Task } from "@lit/task";
+import { html, nothing } from "lit";
+import { defineElement } from "../../src/define";
+import { ConsoleApi } from "../api";
+import { bars, errorText, failed } from "../ui";
+import { ConsoleView } from "./view";
+
+type Json = any;
+
+const DAY = 86_400_000;
+const RANGES: [number, string][] = [
+  [7, "Last 7 days"],
+  [30, "Last 30 days"],
+  [90, "Last 90 days"],
+];
+const WINDOWS = ["P1D", "P3D", "P7D", "P14D", "P30D"];
+
+/** YYYY-MM-DD of a day `daysAgo` before today, in the chosen zone. */
+function dayInZone(daysAgo: number, tz: string): string {
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  return new Date(Date.parse(`${today}T00:00:00Z`) - daysAgo * DAY).toISOString().slice(0, 10);
+}
+
+const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+const formatNumber = (v: number | null | undefined) => (v === null || v === undefined ? "–" : Number.isInteger(v) ? String(v) : v.toFixed(3));
+
+/**
+ * The report builder: a data view, a date range ending yesterday (today is partial), a
+ * time zone, a dimension and metrics; a chart, the table and a CSV download. Over the
+ * journeys view it also attributes conversions to journeys.
+ */
+export class ConsoleReports extends ConsoleView {
+  static override properties = {
+    viewId: { state: true },
+    days: { state: true },
+    tz: { state: true },
+    dimension: { state: true },
+    chosen: { state: true },
+    conversion: { state: true },
+    model: { state: true },
+    window: { state: true },
+    downloadError: { state: true },
+  };
+  declare viewId: string;
+  declare days: number;
+  declare tz: string;
+  declare dimension: string;
+  declare chosen: string[];
+  declare conversion: string;
+  declare model: string;
+  declare window: string;
+  declare downloadError: string;
+
+  constructor() {
+    super();
+    this.viewId = "journeys";
+    this.days = 7;
+    this.tz = browserZone();
+    this.dimension = "";
+    this.chosen = [];
+    this.conversion = "purchase";
+    this.model = "last";
+    this.window = "P7D";
+    this.downloadError = "";
+  }
+
+  private readonly views = new Task(this, { task: (_, { signal }) => this.api.get("/v1/data-views", { signal }).then((r: Json) => r.items as Json[]), args: () => [] });
+
+  private get view(): Json | undefined {
+    return this.views.value?.find((v) => v.id === this.viewId);
+  }
+
+  private get metricIds(): string[] {
+    const v = this.view;
+    return v ? [...v.metrics.map((m: Json) => m.id), ...(v.calculated ?? []).map((c: Json) => c.id)] : [];
+  }
+
+  /** The report's query; undefined until the view is known. */
+  private get query(): string | undefined {
+    const v = this.view;
+    if (!v) return undefined;
+    const dimension = this.dimension || v.dimensions[0].id;
+    const metrics = this.chosen.length ? this.chosen.filter((m) => this.metricIds.includes(m)) : this.metricIds.slice(0, 4);
+    const params = new URLSearchParams({ from: dayInZone(this.days, this.tz), to: dayInZone(1, this.tz), tz: this.tz, dimension, metrics: metrics.join(",") });
+    return `/v1/data-views/${encodeURIComponent(v.id)}/report?${params}`;
+  }
+
+  private readonly report = new Task(this, {
+    task: ([query], { signal }) => (query ? this.api.get(query, { signal }) : Promise.resolve(undefined)),
+    args: () => [this.query] as const,
+  });
+
+  private readonly attribution = new Task(this, {
+    task: ([viewId, days, tz, conversion, model, window], { signal }) => {
+      if (viewId !== "journeys" || !conversion) return Promise.resolve(undefined);
+      const params = new URLSearchParams({ from: dayInZone(days, tz), to: dayInZone(1, tz), tz, conversion, model, window, value: "data.amount" });
+      return this.api.get(`/v1/reports/journeys?${params}`, { signal });
+    },
+    args: () => [this.viewId, this.days, this.tz, this.conversion, this.model, this.window] as const,
+  });
+
+  private async downloadCsv() {
+    try {
+      this.downloadError = "";
+      const query = this.query;
+      if (!query) return;
+      const csv = await this.api.get<string>(`${query}&format=csv`);
+      ConsoleApi.download(csv, "text/csv", `${this.viewId}-${this.dimension || this.view.dimensions[0].id}.csv`);
+    } catch (err) {
+      this.downloadError = errorText(err);
+    }
+  }
+
+  private setZone(tz: string) {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: tz });
+      this.tz = tz;
+      this.downloadError = "";
+    } catch {
+      this.downloadError = `Unknown time zone "${tz}": use an IANA name like Europe/Amsterdam.`;
+    }
+  }
+
+  private toggleMetric(id: string, on: boolean) {
+    const current = this.chosen.length ? this.chosen : this.metricIds.slice(0, 4);
+    this.chosen = on ? [...new Set([...current, id])] : current.filter((m) => m !== id);
+  }
+
+  private renderControls(views: Json[]) {
+    const v = this.view;
+    const active = this.chosen.length ? this.chosen : this.metricIds.slice(0, 4);
+    return html`<form class="builder panel" @submit=${(e: Event) => e.preventDefault()}>
+      <label>Data view
+        <select id="view" @change=${(e: Event) => { this.viewId = (e.target as HTMLSelectElement).value; this.dimension = ""; this.chosen = []; }}>
+          ${views.map((x) => html`<option value=${x.id} ?selected=${x.id === this.viewId}>${x.name}</option>`)}
+        </select>
+      </label>
+      <label>Date range (to yesterday)
+        <select id="range" @change=${(e: Event) => (this.days = Number((e.target as HTMLSelectElement).value))}>
+          ${RANGES.map(([d, label]) => html`<option value=${d} ?selected=${d === this.days}>${label}</option>`)}
+        </select>
+      </label>
+      <label>Time zone
+        <input id="tz" .value=${this.tz} size="18" @change=${(e: Event) => this.setZone((e.target as HTMLInputElement).value.trim() || "UTC")} />
+      </label>
+      <label>Group by
+        <select id="dimension" @change=${(e: Event) => (this.dimension = (e.target as HTMLSelectElement).value)}>
+          ${(v?.dimensions ?? []).map((d: Json) => html`<option value=${d.id} ?selected=${d.id === (this.dimension || v.dimensions[0].id)}>${d.id} (${d.field})</option>`)}
+        </select>
+      </label>
+      <fieldset><legend>Metrics</legend>
+        ${this.metricIds.map((id) => html`<label><input type="checkbox" name="metric" value=${id} .checked=${active.includes(id)} @change=${(e: Event) => this.toggleMetric(id, (e.target as HTMLInputElement).checked)} /> ${id}</label>`)}
+      </fieldset>
+      <button class="action" type="button" @click=${() => this.downloadCsv()}>Download CSV</button>
+    </form>`;
+  }
+
+  private renderReport(r: Json) {
+    const first = r.metrics[0];
+    return html`<div class="panel report">
+      <h3>${first} by ${r.dimension} <span class="muted">${r.from.slice(0, 10)} – ${r.to.slice(0, 10)} (${r.tz})${r.complete ? "" : ", includes a partial day"}</span></h3>
+      ${r.items.length ? bars(r.items.map((i: Json) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`) : html`<p class="muted">No data in this range.</p>`}
+      <table>
+        <thead><tr><th>${r.dimension}</th>${r.metrics.map((m: string) => html`<th class="num">${m}</th>`)}<th>complete</th></tr></thead>
+        <tbody>${r.items.map((i: Json) => html`<tr><td>${i.key}</td>${r.metrics.map((m: string) => html`<td class="num">${formatNumber(i.values[m])}</td>`)}<td>${i.complete ? "yes" : "no"}</td></tr>`)}</tbody>
+        <tfoot><tr><th>Total</th>${r.metrics.map((m: string) => html`<th class="num">${formatNumber(r.totals[m])}</th>`)}<th></th></tr></tfoot>
+      </table>
+      ${r.truncated ? html`<p class="muted">Showing the top ${r.items.length} by ${first}.</p>` : nothing}
+    </div>`;
+  }
+
+  private renderAttribution() {
+    return html`<div class="panel attribution">
+      <h3>Conversions attributed to journeys</h3>
+      <form class="builder" @submit=${(e: Event) => e.preventDefault()}>
+        <label>Conversion event <input id="conversion" .value=${this.conversion} @change=${(e: Event) => (this.conversion = (e.target as HTMLInputElement).value.trim())} /></label>
+        <label>Model
+          <select id="model" @change=${(e: Event) => (this.model = (e.target as HTMLSelectElement).value)}>
+            ${["first", "last", "linear"].map((m) => html`<option value=${m} ?selected=${m === this.model}>${m}</option>`)}
+          </select>
+        </label>
+        <label>Window
+          <select id="window" @change=${(e: Event) => (this.window = (e.target as HTMLSelectElement).value)}>
+            ${WINDOWS.map((w) => html`<option value=${w} ?selected=${w === this.window}>${w}</option>`)}
+          </select>
+        </label>
+      </form>
+      ${this.attribution.render({
+        pending: () => html`<p class="muted">Loading…</p>`,
+        complete: (a: Json) =>
+          a
+            ? html`<table>
+                <thead><tr><th>journey</th><th class="num">delivered</th><th class="num">clicked</th><th class="num">conversions</th><th class="num">value</th></tr></thead>
+                <tbody>${a.items.map((i: Json) => html`<tr><td>${i.journey}</td><td class="num">${i.delivered}</td><td class="num">${i.clicked}</td><td class="num">${formatNumber(i.conversions)}</td><td class="num">${formatNumber(i.conversionValue)}</td></tr>`)}</tbody>
+              </table>
+              <p class="muted">${a.totals.conversions} conversions, ${a.totals.unattributedConversions} with no journey message in the window.</p>`
+            : nothing,
+        error: failed,
+      })}
+    </div>`;
+  }
+
+  protected override render() {
+    return this.views.render({
+      complete: (views) => html`${this.renderControls(views)}
+        ${this.downloadError ? html`<p class="error" role="alert">${this.downloadError}</p>` : nothing}
+        ${this.report.render({ pending: () => html`<p class="muted">Loading…</p>`, complete: (r: Json) => (r ? this.renderReport(r) : nothing), error: failed })}
+        ${this.viewId === "journeys" ? this.renderAttribution() : nothing}`,
+      error: failed,
+    });
+  }
+}
+
+defineElement("tessera-console-reports", ConsoleReports);
