@@ -1,4 +1,4 @@
-import { Task } from "@lit/task";
+import { Task, TaskStatus } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
 import { failed } from "../ui";
@@ -65,9 +65,9 @@ export class ConsoleProfiles extends ConsoleView {
   /** The last results stay in view while the next search runs, so a click never lands on a vanishing list. */
   private renderResults() {
     const page: Json = this.results.value;
-    if (this.results.error && !page) return failed(this.results.error);
-    if (!page) return nothing;
-    return html`<ul class="results">
+    const error = this.results.status === TaskStatus.ERROR ? failed(this.results.error) : nothing;
+    if (!page) return error;
+    return html`${error}<ul class="results">
         ${page.items.map((p: Json) => html`<li><button aria-current=${this.selected?.profileId === p.profileId ? "true" : "false"} @click=${() => (this.selected = p)}>
             <strong>${p.displayName}</strong><br /><span class="muted">${p.primaryIdentity.namespace}: ${p.primaryIdentity.id}</span>
           </button></li>`)}
