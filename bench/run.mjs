@@ -15,11 +15,14 @@ import { BENCH_DATASETS, eventsOf, generate, profiles } from "./data.mjs";
 import { lanes } from "./lanes.mjs";
 import { concurrently, percentile } from "./load.mjs";
 import { tracking, webhooks } from "./activation.mjs";
+import { reports } from "./reports.mjs";
 
 const { values } = parseArgs({
   options: {
     profiles: { type: "string", default: "10000" },
-    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,tracking,webhooks,widget" },
+    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,tracking,webhooks,widget,reports" },
+    // reports: events spread over 90 days for the journey analytics figures
+    "report-events": { type: "string", default: "1000000" },
     lookups: { type: "string", default: "2000" },
     "batch-rows": { type: "string", default: "100000" },
     clients: { type: "string", default: "2" },
@@ -325,6 +328,15 @@ function printTable() {
     rows.push(["webhook: ingest call → receiver p50 / p99 ms", `${results.webhooks.latencyMs.p50} / ${results.webhooks.latencyMs.p99}`, "", ""]);
     rows.push(["webhook deliveries/s (fast receiver)", results.webhooks.deliveriesPerSecond, "", `${results.webhooks.deliveries} delivered`]);
   }
+  const rp = results.reports;
+  if (rp) {
+    const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(1)}×` : "");
+    rows.push([`90-day report over ${rp.events} events: by day, 4 metrics (ms)`, rp.byDayMs, rp.sqliteByDayMs, ratio(rp.byDayMs, rp.sqliteByDayMs)]);
+    rows.push(["  by data.journey, 2 metrics + calculated (ms)", rp.byJourneyMs, rp.sqliteByJourneyMs, ratio(rp.byJourneyMs, rp.sqliteByJourneyMs)]);
+    rows.push(["  by week, all 7 metrics (ms)", rp.byWeekAllMetricsMs, "", ""]);
+    rows.push(["  built-in journeys view by journey (ms)", rp.journeysViewMs, "", ""]);
+    rows.push(["  journey attribution, linear, P7D (ms)", rp.attributionMs, "", ""]);
+  }
   const widths = [52, 18, 16, 10];
   const line = (cells) => cells.map((c, j) => String(c).padEnd(widths[j])).join(" ");
   console.log(`\nTessera benchmark — ${PROFILES} profiles, Node ${results.machine.node}, ${results.machine.cpus} cores`);
@@ -346,6 +358,24 @@ if (ONLY.has("lanes")) {
   if (ONLY.size === 1) {
     console.log("\nwritten: bench/results/latest.json");
     process.exit(0);
+  }
+}
+
+if (ONLY.has("reports")) {
+  // Its own Worker and database: 1M events do not belong in the profile figures.
+  try {
+    results.reports = await reports({ events: Number(values["report-events"]) });
+    console.log(`reports: ${JSON.stringify(results.reports)}`);
+  } catch (err) {
+    (results.errors ??= []).push(`reports: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`bench: step reports failed: ${results.errors.at(-1)}`);
+  }
+  if (ONLY.size === 1) {
+    printTable();
+    mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+    writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
+    console.log("\nwritten: bench/results/latest.json");
+    process.exit(results.errors ? 1 : 0);
   }
 }
 
