@@ -9,23 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
+import { rng } from "../scripts/lib/demo-data.mjs";
 import { concurrently } from "./load.mjs";
 
 const ADMIN = "sk_bench_reports_admin_key_local_only";
 const DAY = 86_400_000;
 const JOURNEYS = ["welcome", "winback", "cart-reminder", "birthday", "re-engage"];
-
-/** Deterministic 32-bit PRNG. */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` events over [start, end): 60 % page views, journeys' messages, purchases. */
 function* reportEvents(count, start, end, customers = 50_000) {
