@@ -103,7 +103,7 @@ export async function runViewReport(d1: D1Database, view: CompiledView, request:
   let rows: { key: string; values: Record<string, number | null> }[];
   let totals: Record<string, number | null>;
   try {
-    ({ rows, totals } = profileMode ? await profileRows(d1, scope, dimension.field, metrics, policy) : await eventRows(d1, scope, dimension.field as Exclude<Field, { kind: "profile" }>, metrics));
+    ({ rows, totals } = profileMode ? await profileRows(d1, scope, dimension, metrics, policy) : await eventRows(d1, scope, dimension as { id: string; field: Exclude<Field, { kind: "profile" }> }, metrics));
   } catch (e) {
     if (e instanceof RangeError) throw new ApiError("invalid_request", `this view is too complex for one query (${e.message}): split its metrics into two views`);
     throw e;
@@ -115,15 +115,16 @@ function tooManyKeys(id: string): ApiError {
   return new ApiError("invalid_request", `dimension "${id}" has more than ${MAX_KEYS} values in this range`, { details: [{ path: "dimension", message: "narrow the range, filter the metrics, or pick a dimension with fewer values" }] });
 }
 
-async function eventRows(d1: D1Database, scope: ReportScope, field: Exclude<Field, { kind: "profile" }>, metrics: readonly Metric[]) {
-  const result = await aggregateEvents(d1, scope, field, metrics, MAX_KEYS);
-  if (result.rows.length > MAX_KEYS) throw tooManyKeys(field.kind);
+async function eventRows(d1: D1Database, scope: ReportScope, dimension: { id: string; field: Exclude<Field, { kind: "profile" }> }, metrics: readonly Metric[]) {
+  const result = await aggregateEvents(d1, scope, dimension.field, metrics, MAX_KEYS);
+  if (result.rows.length > MAX_KEYS) throw tooManyKeys(dimension.id);
   const named = (values: (number | null)[]) => Object.fromEntries(metrics.map((m, i) => [m.id, values[i] ?? (m.aggregate === "avg" ? null : 0)]));
   return { rows: result.rows.map((r) => ({ key: r.key ?? "(none)", values: named(r.values) })), totals: named(result.totals) };
 }
 
 /** Profile paths: metric pieces per profile from D1, attributes merged here, then summed per key. */
-async function profileRows(d1: D1Database, scope: ReportScope, field: Field, metrics: readonly Metric[], policy: MergePolicy) {
+async function profileRows(d1: D1Database, scope: ReportScope, dimension: { id: string; field: Field }, metrics: readonly Metric[], policy: MergePolicy) {
+  const field = dimension.field;
   const partials = await aggregateByProfile(d1, scope, field.kind === "profile" ? undefined : field, metrics, PROFILE_PATH_MAX_PROFILES * 10);
   const profileIds = [...new Set(partials.map((p) => p.profileId))];
   if (profileIds.length > PROFILE_PATH_MAX_PROFILES || partials.length > PROFILE_PATH_MAX_PROFILES * 10) {
@@ -167,7 +168,7 @@ async function profileRows(d1: D1Database, scope: ReportScope, field: Field, met
       const a = accs[i]!;
       return [m.id, m.aggregate === "count" ? a.count : m.aggregate === "profiles" ? a.profiles.size : m.aggregate === "sum" ? a.sum : a.n ? a.sum / a.n : null];
     }));
-  if (buckets.size > MAX_KEYS) throw tooManyKeys(field.kind);
+  if (buckets.size > MAX_KEYS) throw tooManyKeys(dimension.id);
   return { rows: [...buckets].map(([key, accs]) => ({ key, values: valuesOf(accs) })), totals: valuesOf(all) };
 }
 
