@@ -5,7 +5,7 @@
  * profile paths are applied here after merging each profile's attributes.
  */
 import { getPath } from "../../shared/attribute-tree";
-import { aggregateByProfile, aggregateEvents, countEventsInRange, fragmentsOfProfiles, type ReportScope } from "../db/queries/analytics";
+import { aggregateByProfile, aggregateEvents, aggregateRollups, countEventsInRange, fragmentsOfProfiles, type ReportScope } from "../db/queries/analytics";
 import { ApiError } from "../lib/errors";
 import { mergeFragments, type MergePolicy } from "../profiles/merge";
 import { bucketComplete, bucketKeys, offsetSteps, rangeComplete, type Grain } from "../reports/time";
@@ -115,11 +115,47 @@ function tooManyKeys(id: string): ApiError {
   return new ApiError("invalid_request", `dimension "${id}" has more than ${MAX_KEYS} values in this range`, { details: [{ path: "dimension", message: "narrow the range, filter the metrics, or pick a dimension with fewer values" }] });
 }
 
+/** Can the hourly rollups answer this metric by this dimension over this scope? */
+function fromRollups(metric: Metric, field: Field, scope: ReportScope): boolean {
+  const HOUR = 3_600_000;
+  return (
+    metric.aggregate === "count" &&
+    metric.where.length === 0 &&
+    (field.kind === "time" || field.kind === "type" || field.kind === "dataset") &&
+    scope.start % HOUR === 0 &&
+    scope.end % HOUR === 0 &&
+    scope.steps.every((s) => s.offset % HOUR === 0 && (s.until === null || s.until % HOUR === 0))
+  );
+}
+
+/**
+ * Plain counts come from the hourly rollups (no scan); the other metrics from one
+ * aggregate query over the events they need (narrowed by their types).
+ */
 async function eventRows(d1: D1Database, scope: ReportScope, dimension: { id: string; field: Exclude<Field, { kind: "profile" }> }, metrics: readonly Metric[]) {
-  const result = await aggregateEvents(d1, scope, dimension.field, metrics, MAX_KEYS);
-  if (result.rows.length > MAX_KEYS) throw tooManyKeys(dimension.id);
-  const named = (values: (number | null)[]) => Object.fromEntries(metrics.map((m, i) => [m.id, values[i] ?? (m.aggregate === "avg" ? null : 0)]));
-  return { rows: result.rows.map((r) => ({ key: r.key ?? "(none)", values: named(r.values) })), totals: named(result.totals) };
+  const rolled = metrics.filter((m) => fromRollups(m, dimension.field, scope));
+  const scanned = metrics.filter((m) => !rolled.includes(m));
+  const [fromRollup, fromScan] = await Promise.all([
+    rolled.length ? aggregateRollups(d1, scope, dimension.field as Extract<Field, { kind: "time" | "type" | "dataset" }>, rolled, MAX_KEYS) : [],
+    scanned.length ? aggregateEvents(d1, scope, dimension.field, scanned, MAX_KEYS) : { rows: [], totals: [] },
+  ]);
+  if (fromRollup.length > MAX_KEYS || fromScan.rows.length > MAX_KEYS) throw tooManyKeys(dimension.id);
+  const empty = (m: Metric) => (m.aggregate === "avg" ? null : 0);
+  const rows = new Map<string, Record<string, number | null>>();
+  const row = (key: string | null) => {
+    const k = key ?? "(none)";
+    let r = rows.get(k);
+    if (!r) rows.set(k, (r = Object.fromEntries(metrics.map((m) => [m.id, empty(m)]))));
+    return r;
+  };
+  for (const r of fromRollup) rolled.forEach((m, i) => (row(r.key)[m.id] = r.values[i] ?? 0));
+  for (const r of fromScan.rows) scanned.forEach((m, i) => (row(r.key)[m.id] = r.values[i] ?? empty(m)));
+  const totals: Record<string, number | null> = {};
+  rolled.forEach((m) => (totals[m.id] = fromRollup.reduce((sum, r) => sum + (r.values[rolled.indexOf(m)] ?? 0), 0)));
+  scanned.forEach((m, i) => (totals[m.id] = fromScan.totals[i] ?? empty(m)));
+  // Keys only a rollup saw with zero counts (a type filtered out) are not values of the dimension.
+  for (const [key, values] of rows) if (Object.values(values).every((v) => v === 0 || v === null)) rows.delete(key);
+  return { rows: [...rows].map(([key, values]) => ({ key, values })), totals };
 }
 
 /** Profile paths: metric pieces per profile from D1, attributes merged here, then summed per key. */

@@ -411,3 +411,19 @@ export const dataViews = sqliteTable("data_views", {
   definition: text("definition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   ...timestamps,
 });
+
+/**
+ * Event counts per UTC hour, dataset and type, kept exact by triggers on `events` (every
+ * insert and delete, whatever code path makes it, in the same transaction). Reports read
+ * counts from here instead of scanning events.
+ */
+export const eventRollups = sqliteTable(
+  "event_rollups",
+  {
+    hour: integer("hour").notNull(),
+    dataset: text("dataset").notNull(),
+    type: text("type").notNull(),
+    events: integer("events").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.dataset, t.type] })],
+);

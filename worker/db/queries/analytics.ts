@@ -97,16 +97,27 @@ function numeric(m: Metric, b: Binder): string {
 
 const filtered = (aggregate: string, condition: string | undefined) => (condition ? `${aggregate} FILTER (WHERE ${condition})` : aggregate);
 
-/** The local-time expression (ms) of e.at in a zone given its offset steps. */
-function localTime(steps: readonly { until: number | null; offset: number }[], b: Binder): string {
-  if (steps.length === 1) return `(e.at + ${b.bind(steps[0]!.offset)})`;
-  const branches = steps.map((s) => (s.until === null ? `ELSE ${b.bind(s.offset)}` : `WHEN e.at < ${b.bind(s.until)} THEN ${b.bind(s.offset)}`));
-  return `(e.at + CASE ${branches.join(" ")} END)`;
+/** Where a query reads an event's time (ms), type and dataset: `events` rows or rollups. */
+interface EventColumns {
+  at: string;
+  type: string;
+  dataset: string;
+}
+const EVENT_COLUMNS: EventColumns = { at: "e.at", type: "e.type", dataset: "e.dataset" };
+const ROLLUP_COLUMNS: EventColumns = { at: "(r.hour * 3600000)", type: "r.type", dataset: "r.dataset" };
+
+/** The local-time expression (ms) of an instant in a zone given its offset steps. */
+function localTime(at: string, steps: readonly { until: number | null; offset: number }[], b: Binder): string {
+  if (steps.length === 1) return `(${at} + ${b.bind(steps[0]!.offset)})`;
+  const branches = steps.map((s) => (s.until === null ? `ELSE ${b.bind(s.offset)}` : `WHEN ${at} < ${b.bind(s.until)} THEN ${b.bind(s.offset)}`));
+  return `(${at} + CASE ${branches.join(" ")} END)`;
 }
 
-function keySql(field: Exclude<Field, { kind: "profile" }>, steps: readonly { until: number | null; offset: number }[], b: Binder): string {
+function keySql(field: Exclude<Field, { kind: "profile" }>, steps: readonly { until: number | null; offset: number }[], b: Binder, columns = EVENT_COLUMNS): string {
+  if (field.kind === "type") return columns.type;
+  if (field.kind === "dataset") return columns.dataset;
   if (field.kind === "time") {
-    const seconds = `${localTime(steps, b)} / 1000`;
+    const seconds = `${localTime(columns.at, steps, b)} / 1000`;
     if (field.grain === "day") return `date(${seconds}, 'unixepoch')`;
     // The Monday of the ISO week: six days back, then forward to a Monday.
     if (field.grain === "week") return `date(${seconds}, 'unixepoch', '-6 days', 'weekday 1')`;
@@ -220,10 +231,37 @@ export async function aggregateByProfile(
   }));
 }
 
-/** How many events a range holds (the (at) index answers without reading rows). */
+/** How many events a range holds, from the hourly rollups (to the hour: enough for a limit). */
 export async function countEventsInRange(d1: D1Database, start: number, end: number): Promise<number> {
-  const row = await d1.prepare(`SELECT count(*) AS n FROM events WHERE at >= ?1 AND at < ?2`).bind(start, end).first<{ n: number }>();
+  const row = await d1
+    .prepare(`SELECT total(events) AS n FROM event_rollups WHERE hour >= ?1 AND hour < ?2`)
+    .bind(Math.floor(start / 3_600_000), Math.ceil(end / 3_600_000))
+    .first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+/**
+ * `count` metrics without `where` per time bucket, type or dataset, from the hourly
+ * rollups: the range and every offset step must fall on whole hours (the caller checks).
+ * One row per key; counts add up, so totals are the sum of the rows.
+ */
+export async function aggregateRollups(d1: D1Database, scope: ReportScope, dimension: Extract<Field, { kind: "time" | "type" | "dataset" }>, metrics: readonly Metric[], maxKeys: number): Promise<KeyedValues[]> {
+  const b = new Binder();
+  const columns = metrics.map((m, i) => {
+    const condition = m.types ? `r.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify(m.types))}))` : undefined;
+    return `${filtered("total(r.events)", condition)} AS m${i}`;
+  });
+  const key = keySql(dimension, scope.steps, b, ROLLUP_COLUMNS);
+  const where = [`r.hour >= ${b.bind(scope.start / 3_600_000)}`, `r.hour < ${b.bind(scope.end / 3_600_000)}`];
+  if (scope.datasets) where.push(`r.dataset IN (SELECT value FROM json_each(${b.bind(JSON.stringify(scope.datasets))}))`);
+  if (metrics.every((m) => m.types)) where.push(`r.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...new Set(metrics.flatMap((m) => m.types!))]))}))`);
+  const limit = b.bind(maxKeys + 1);
+  checkParameters(b);
+  const { results } = await d1
+    .prepare(`SELECT ${key} AS k, ${columns.join(", ")} FROM event_rollups r WHERE ${where.join(" AND ")} GROUP BY k ORDER BY k LIMIT ${limit}`)
+    .bind(...b.values)
+    .all<Record<string, number | string | null>>();
+  return results.map((r) => ({ key: r.k === null ? null : String(r.k), values: metrics.map((_, i) => Number(r[`m${i}`] ?? 0)) }));
 }
 
 export interface ProfileFragmentRow {
