@@ -6,6 +6,7 @@ export const DatasetBody = z
     kind: z.enum(["records", "events", "any"]).meta({ description: "`any` takes records and events (like `default`; e.g. a tracking API dataset)." }),
     schema: z.record(z.string(), z.unknown()).nullable().optional().meta({ description: "JSON Schema 2020-12 for attributes (records) or data (events)." }),
     description: z.string().max(1000).nullable().optional(),
+    ttlDays: z.number().int().min(1).max(36500).nullable().optional().meta({ description: "Events older than this many days (by their timestamp) are removed by retention (events and any datasets). Null keeps them." }),
   })
   .meta({ id: "DatasetInput" });
 
@@ -15,6 +16,7 @@ export const DatasetSchema = z
     kind: z.enum(["records", "events", "any"]),
     schema: z.record(z.string(), z.unknown()).nullable(),
     description: z.string().nullable(),
+    ttlDays: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -28,6 +30,7 @@ export const NamespaceBody = z
     maxPerGraph: z.number().int().min(1).max(1000).nullable().optional(),
     blockedValues: z.array(z.string().max(200)).max(200).optional(),
     description: z.string().max(500).nullable().optional(),
+    pseudonymous: z.boolean().optional().meta({ description: "Identifiers of a device or browser, not a person (device is): profiles with only such identities expire under the retention settings. Default: unchanged, false for a new namespace." }),
   })
   .meta({ id: "NamespaceInput" });
 
@@ -40,9 +43,33 @@ export const NamespaceSchema = z
     maxPerGraph: z.number().nullable(),
     blockedValues: z.array(z.string()),
     builtIn: z.boolean(),
+    pseudonymous: z.boolean(),
     description: z.string().nullable(),
   })
   .meta({ id: "Namespace" });
+
+export const RetentionBody = z
+  .strictObject({
+    pseudonymousProfileDays: z.number().int().min(1).max(36500).nullable().optional().meta({ description: "Profiles whose identities are all pseudonymous and that saw no activity for this many days are deleted with their data. Null: never." }),
+    archiveDestination: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "a destination name").nullable().optional().meta({ description: "An r2, s3 or azure destination: expired events are written there as Parquet before they are removed." }),
+  })
+  .meta({ id: "RetentionSettings", example: { pseudonymousProfileDays: 90, archiveDestination: "lake" } });
+export type RetentionSettings = z.infer<typeof RetentionBody>;
+
+export const MaintenanceRunSchema = z
+  .object({
+    runId: z.string(),
+    status: z.enum(["queued", "running", "completed", "failed"]),
+    trigger: z.string(),
+    eventsExpired: z.number(),
+    eventsArchived: z.number(),
+    profilesExpired: z.number(),
+    parts: z.array(z.object({ path: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+    error: z.string().nullable(),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: "MaintenanceRun" });
 
 const IdentityOut = z.object({ namespace: z.string(), id: z.string() });
 

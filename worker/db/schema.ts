@@ -39,6 +39,8 @@ export const namespaces = sqliteTable("namespaces", {
   /** Extra blocked values (exact strings or `/regex/`), on top of the built-in defaults. */
   blockedValues: text("blocked_values", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   builtIn: integer("built_in", { mode: "boolean" }).notNull().default(false),
+  /** Identifiers that name a browser or device, not a person: profiles with only these expire (retention). */
+  pseudonymous: integer("pseudonymous", { mode: "boolean" }).notNull().default(false),
   ...timestamps,
 });
 
@@ -153,6 +155,8 @@ export const datasets = sqliteTable("datasets", {
   kind: text("kind").notNull(),
   description: text("description"),
   schema: text("schema", { mode: "json" }).$type<Record<string, unknown>>(),
+  /** Events older than this many days (by their timestamp) are removed by retention. */
+  ttlDays: integer("ttl_days"),
   ...timestamps,
 });
 
@@ -369,9 +373,32 @@ export const destinationRuns = sqliteTable(
     /** Last progress: a run that stops progressing is resumed by the sweeper. */
     updatedAt: integer("updated_at"),
     finishedAt: integer("finished_at"),
+    /** Rows written (profiles, events or identities, per the destination's content). */
+    rows: integer("rows").notNull().default(0),
+    /** The run's manifest.json key, once written. */
+    manifest: text("manifest"),
   },
   (t) => [index("destination_runs_dest_idx").on(t.destination, t.startedAt)],
 );
+
+/** Retention runs (daily from the cron, or on demand): expired events and pseudonymous profiles. */
+export const maintenanceRuns = sqliteTable("maintenance_runs", {
+  id: text("id").primaryKey(),
+  /** queued | running | completed | failed */
+  status: text("status").notNull(),
+  trigger: text("trigger").notNull(),
+  /** Where the run is: { phase, dataset?, after?, part } */
+  cursor: text("cursor", { mode: "json" }).$type<Record<string, unknown>>(),
+  eventsExpired: integer("events_expired").notNull().default(0),
+  eventsArchived: integer("events_archived").notNull().default(0),
+  profilesExpired: integer("profiles_expired").notNull().default(0),
+  /** Archive files written: [{ path, rows, bytes, sha256 }] */
+  parts: text("parts", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+  error: text("error"),
+  startedAt: integer("started_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  finishedAt: integer("finished_at"),
+});
 
 /**
  * Webhook deliveries: an outbox written in the same D1 batch as the change that caused

@@ -17,6 +17,7 @@ const presentDataset = (d: DatasetRow) => ({
   kind: d.kind as "records" | "events" | "any",
   schema: d.schema ?? null,
   description: d.description ?? null,
+  ttlDays: d.ttlDays ?? null,
   createdAt: toIso(d.createdAt),
   updatedAt: toIso(d.updatedAt),
 });
@@ -29,6 +30,7 @@ const presentNamespace = (n: NamespaceRow) => ({
   maxPerGraph: n.unique ? 1 : (n.maxPerGraph ?? null),
   blockedValues: n.blockedValues,
   builtIn: n.builtIn,
+  pseudonymous: n.pseudonymous,
   description: n.description ?? null,
 });
 
@@ -63,7 +65,10 @@ export const configRouter = createRouter()
       const body = c.req.valid("json");
       if (name === "default") throw new ApiError("conflict", "the `default` dataset is built in and takes records and events; it cannot be replaced");
       if (body.schema) checkSchema(body.schema);
-      const { row } = await upsertDataset(c.var.db, { name, kind: body.kind, schema: body.schema ?? null, description: body.description ?? null });
+      if (body.ttlDays && body.kind === "records") {
+        throw new ApiError("invalid_request", "ttlDays applies to events: a records dataset keeps its latest attributes", { details: [{ path: "ttlDays", message: "only for events and any datasets" }] });
+      }
+      const { row } = await upsertDataset(c.var.db, { name, kind: body.kind, schema: body.schema ?? null, description: body.description ?? null, ttlDays: body.ttlDays ?? null });
       return c.json(presentDataset(row), 200);
     },
   )
@@ -145,6 +150,7 @@ export const configRouter = createRouter()
         maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null),
         blockedValues: body.blockedValues ?? [],
         description: body.description ?? existing?.description ?? null,
+        pseudonymous: body.pseudonymous ?? existing?.pseudonymous ?? false,
       });
       // The writer owns the graph rules it applies: the next write uses the new ones.
       await graphWriter(c.env).configChanged();

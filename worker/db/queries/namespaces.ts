@@ -43,6 +43,7 @@ export async function upsertNamespace(
         priority: row.priority,
         maxPerGraph: row.maxPerGraph,
         blockedValues: row.blockedValues,
+        pseudonymous: row.pseudonymous,
         updatedAt: now,
       },
     })
