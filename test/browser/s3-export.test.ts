@@ -65,11 +65,12 @@ describe("s3 destination", () => {
       expect(res.status).toBe(200);
       return Buffer.from(await res.arrayBuffer());
     };
-    const manifest = JSON.parse((await get(`tessera/s3rver/${runId}/manifest.json`)).toString());
+    expect(run.manifest).toBe(`tessera/content=profiles/date=${run.startedAt.slice(0, 10)}/run=${runId}/manifest.json`);
+    const manifest = JSON.parse((await get(run.manifest)).toString());
     expect(manifest.profiles).toBe(run.profiles);
     let rows = 0;
     for (const part of manifest.parts) {
-      const body = await get(`tessera/s3rver/${runId}/${part.name}`);
+      const body = await get(part.path);
       expect(createHash("sha256").update(body).digest("hex")).toBe(part.sha256);
       rows += gunzipSync(body).toString().trim().split("\n").length;
     }

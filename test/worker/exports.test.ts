@@ -42,7 +42,9 @@ describe("exports to R2", () => {
     expect(run.profiles).toBe(1200 - 1 - noConsent);
     expect(run.parts.length).toBe(2);
 
-    const folder = `exports/warehouse/${run.runId}/`;
+    const folder = `exports/content=profiles/date=${run.startedAt.slice(0, 10)}/run=${run.runId}/`;
+    expect(run.manifest).toBe(`${folder}manifest.json`);
+    expect(run).toMatchObject({ content: "profiles", format: "ndjson", mode: "full", rows: run.profiles });
     const manifest = JSON.parse(await (await env.FILES.get(`${folder}manifest.json`))!.text());
     expect(manifest.profiles).toBe(run.profiles);
     let lines: any[] = [];
@@ -74,7 +76,7 @@ describe("exports to R2", () => {
     const run = await waitRun("gold-only", (await call("POST", "/v1/destinations/gold-only/runs")).json.runId);
     const size = (await call("GET", "/v1/segments/gold")).json.size;
     expect(run.profiles).toBe(size);
-    const bytes = await (await env.FILES.get(`gold-only/${run.runId}/${run.parts[0].name}`))!.arrayBuffer();
+    const bytes = await (await env.FILES.get(run.parts[0].path))!.arrayBuffer();
     const rows = (await gunzip(bytes)).trim().split("\n").map((l) => JSON.parse(l));
     expect(rows.every((r) => Object.keys(r.attributes).every((k) => ["firstName", "loyalty"].includes(k)) && r.attributes.loyalty.tier === "gold")).toBe(true);
 

@@ -1,21 +1,41 @@
 /**
- * Export runs (SPEC "Destinations"): merged profiles as gzip NDJSON parts plus a
- * manifest.json, one page of profiles per queue message so a run of any size fits the
- * Worker's memory and CPU limits and resumes after a failure. Erased profiles are gone
- * from the tables, so they never appear; consent.marketing = "n" is left out unless the
- * destination says otherwise. Files live under <prefix><destination>/<runId>/, so a
- * retried run overwrites only its own files.
+ * Export runs (SPEC "Destinations", "Export formats"): merged profiles, events or the
+ * identity map, as gzip NDJSON or Parquet parts plus a manifest.json, one page per queue
+ * message so a run of any size fits the Worker's memory and CPU limits and resumes after
+ * a failure. Files are laid out as
+ *   <prefix>content=<content>/date=<YYYY-MM-DD>/run=<runId>/part-NNNNN.<ext>
+ * so Spark, DuckDB, Athena or BigQuery read a whole prefix as one partitioned table; a
+ * retried run overwrites only its own files. Erased profiles are gone from the tables, so
+ * they never appear; consent.marketing = "n" is left out unless the destination says
+ * otherwise. An incremental run exports what changed since the last completed run:
+ * profiles updated since it started, events stored after its last event, identities
+ * seen (or whose profile changed) since it started.
  */
 import type { DestinationConfig } from "../../shared/schemas/destinations";
 import { createDb } from "../db/client";
-import { createRun, exportBundle, exportPageFacts, getDestination, getRun, listDestinations, updateRun, type PartInfo } from "../db/queries/exports";
+import {
+  createRun,
+  eventExportPage,
+  eventHighWater,
+  exportBundle,
+  exportPageFacts,
+  getDestination,
+  getRun,
+  identityExportPage,
+  lastCompletedRun,
+  listDestinations,
+  updateRun,
+  type PartInfo,
+} from "../db/queries/exports";
 import type { Bindings } from "../env";
 import { allowListed } from "../personalization/context";
 import { mergeFragments, type FragmentInput } from "../profiles/merge";
 import { resolvePolicy } from "../profiles/service";
+import { contentTypeOf, encodePart, extensionOf, sha256Hex, type ExportContent, type ExportFormat, type Row } from "./formats";
 import { storeFor } from "./storage";
 
-export const EXPORT_PAGE = 1000;
+/** Rows per part: profiles are merged per page (CPU); events and identities are plain rows. */
+export const EXPORT_PAGE: Record<ExportContent, number> = { profiles: 1000, events: 10_000, identities: 10_000 };
 
 export interface ExportJob {
   kind: "export-page";
@@ -24,47 +44,87 @@ export interface ExportJob {
   after: string;
 }
 
-async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** What a run fixed when it started, and how far it got. */
+export interface RunPlan {
+  part: number;
+  /** The last profile id, or event / identity row id (as a string), written. */
+  after: string;
+  content: ExportContent;
+  format: ExportFormat;
+  mode: "full" | "incremental";
+  /** Incremental: changes at or after this time (profiles, identities) or after this event row id. */
+  since: number;
+  /** Events: the newest row id when the run started (later events belong to the next run). */
+  high: number;
+  /** The run's date partition (UTC, when it started). */
+  date: string;
 }
 
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function planOf(cursor: string | null): RunPlan {
+  const stored = cursor ? (JSON.parse(cursor) as Partial<RunPlan>) : {};
+  return { part: 0, after: "", content: "profiles", format: "ndjson", mode: "full", since: 0, high: 0, date: new Date().toISOString().slice(0, 10), ...stored };
 }
 
-const folder = (config: DestinationConfig, destination: string, runId: string) => `${config.prefix}${destination}/${runId}/`;
+/** How far a run got: the last part written and the row it ended at. */
+export function exportProgress(cursor: string | null): { part: number; after: string } {
+  const plan = planOf(cursor);
+  return { part: plan.part, after: plan.after };
+}
+
+/** `prefix/content=…/date=…/run=…/` */
+export const runFolder = (prefix: string, content: ExportContent, date: string, runId: string) => `${prefix}content=${content}/date=${date}/run=${runId}/`;
 
 export async function startExport(env: Bindings, destination: string, trigger: string, runId = `run_${crypto.randomUUID()}`): Promise<string> {
   const db = createDb(env.DB);
-  await createRun(db, { id: runId, destination, trigger });
-  await env.JOBS_QUEUE.send({ kind: "export-page", runId, part: 1, after: "" } satisfies ExportJob);
+  const row = await getDestination(db, destination);
+  const config = (row?.config ?? {}) as Partial<DestinationConfig>;
+  const content = config.content ?? "profiles";
+  const mode = config.mode ?? "full";
+  const previous = mode === "incremental" ? await lastCompletedRun(db, destination) : undefined;
+  const previousPlan = previous ? planOf(previous.cursor) : undefined;
+  // Incremental events continue after the previous run's newest event; the rest from when it started.
+  const since = previous ? (content === "events" ? previousPlan!.high : previous.startedAt) : 0;
+  const plan: RunPlan = {
+    part: 0,
+    after: content === "profiles" ? "" : String(content === "events" ? since : 0),
+    content,
+    format: config.format ?? "ndjson",
+    mode,
+    since,
+    high: content === "events" ? await eventHighWater(env.DB) : 0,
+    date: new Date().toISOString().slice(0, 10),
+  };
+  await createRun(db, { id: runId, destination, trigger, cursor: JSON.stringify(plan) });
+  await env.JOBS_QUEUE.send({ kind: "export-page", runId, part: 1, after: plan.after } satisfies ExportJob);
   return runId;
 }
 
-/** How far a run got: the last part written and the profile id it ended at. */
-export function exportProgress(cursor: string | null): { part: number; after: string } {
-  return cursor ? (JSON.parse(cursor) as { part: number; after: string }) : { part: 0, after: "" };
-}
-
-/** Writes one part; returns the next job, or undefined when the run is complete. */
-export async function runExportPage(env: Bindings, job: ExportJob): Promise<ExportJob | undefined> {
-  const db = createDb(env.DB);
-  const run = await getRun(db, job.runId);
-  if (!run || run.status === "completed" || run.status === "failed") return undefined;
-  const done = exportProgress(run.cursor);
-  if (job.part <= done.part) return { kind: "export-page", runId: job.runId, part: done.part + 1, after: done.after }; // redelivered
-
-  const destination = await getDestination(db, run.destination);
-  if (!destination) {
-    await updateRun(db, run.id, { status: "failed", error: "the destination was deleted", finishedAt: Date.now() });
-    return undefined;
+/** One page of rows of the run's content; `next` is where the following page starts. */
+async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan, after: string): Promise<{ rows: Row[]; next: string; last: boolean }> {
+  const size = EXPORT_PAGE[plan.content];
+  if (plan.content === "events") {
+    const events = await eventExportPage(env.DB, Number(after), plan.high, size);
+    const rows = events.map((e) => ({
+      eventId: e.id,
+      type: e.type,
+      timestamp: e.at,
+      dataset: e.dataset,
+      profileId: e.profile_id,
+      namespace: e.namespace,
+      identity: e.value,
+      data: e.data ? JSON.parse(e.data) : null,
+      receivedAt: e.received_at,
+    }));
+    return { rows, next: String(events.at(-1)?.rowid ?? after), last: events.length < size };
   }
-  const config = destination.config as unknown as DestinationConfig;
-  const policy = await resolvePolicy(db, config.mergePolicy);
-  const ids = await exportPageFacts(env.DB, job.after, EXPORT_PAGE, config.segment);
+  if (plan.content === "identities") {
+    const identities = await identityExportPage(env.DB, Number(after), plan.mode === "incremental" ? plan.since : 0, size);
+    const rows = identities.map((i) => ({ namespace: i.namespace, id: i.value, profileId: i.profile_id, firstSeen: i.first_seen, lastSeen: i.last_seen }));
+    return { rows, next: String(identities.at(-1)?.id ?? after), last: identities.length < size };
+  }
+  const policy = await resolvePolicy(createDb(env.DB), config.mergePolicy);
+  const ids = await exportPageFacts(env.DB, after, size, config.segment, plan.mode === "incremental" ? plan.since : 0);
   const bundle = await exportBundle(env.DB, ids);
-
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of bundle.fragments) {
     if (!fragments.has(f.profile_id)) fragments.set(f.profile_id, []);
@@ -72,54 +132,76 @@ export async function runExportPage(env: Bindings, job: ExportJob): Promise<Expo
   }
   const identities = new Map<string, { namespace: string; id: string }[]>();
   for (const i of bundle.identities) identities.set(i.profile_id, [...(identities.get(i.profile_id) ?? []), { namespace: i.namespace, id: i.value }]);
-
-  const lines: string[] = [];
+  const rows: Row[] = [];
   for (const p of bundle.profiles) {
     const merged = mergeFragments(fragments.get(p.id) ?? [], policy).attributes;
     const consent = (merged.consent as Record<string, unknown> | undefined)?.marketing;
     if (consent === "n" && !config.includeNoConsent) continue;
-    lines.push(
-      JSON.stringify({
-        profileId: p.id,
-        primaryIdentity: { namespace: p.primary_namespace, id: p.primary_value },
-        identities: identities.get(p.id) ?? [],
-        attributes: config.attributes ? allowListed(merged, config.attributes) : merged,
-        updatedAt: new Date(p.updated_at).toISOString(),
-      }),
-    );
+    rows.push({
+      profileId: p.id,
+      primaryNamespace: p.primary_namespace,
+      primaryId: p.primary_value,
+      identities: identities.get(p.id) ?? [],
+      attributes: config.attributes ? allowListed(merged, config.attributes) : merged,
+      updatedAt: p.updated_at,
+    });
   }
+  return { rows, next: ids.at(-1) ?? after, last: ids.length < size };
+}
+
+/** Writes one part; returns the next job, or undefined when the run is complete. */
+export async function runExportPage(env: Bindings, job: ExportJob): Promise<ExportJob | undefined> {
+  const db = createDb(env.DB);
+  const run = await getRun(db, job.runId);
+  if (!run || run.status === "completed" || run.status === "failed") return undefined;
+  const plan = planOf(run.cursor);
+  if (job.part <= plan.part) return { kind: "export-page", runId: job.runId, part: plan.part + 1, after: plan.after }; // redelivered
+
+  const destination = await getDestination(db, run.destination);
+  if (!destination) {
+    await updateRun(db, run.id, { status: "failed", error: "the destination was deleted", finishedAt: Date.now() });
+    return undefined;
+  }
+  const config = destination.config as unknown as DestinationConfig;
+  const { rows, next, last } = await pageRows(env, config, plan, job.after);
 
   const store = storeFor(env, config);
+  const folder = runFolder(config.prefix, plan.content, plan.date, run.id);
   const parts = run.parts as PartInfo[];
-  if (lines.length > 0) {
-    const name = `part-${String(job.part).padStart(5, "0")}.ndjson.gz`;
-    const body = await gzip(`${lines.join("\n")}\n`);
-    await store.put(`${folder(config, destination.name, run.id)}${name}`, body, "application/gzip");
-    parts.push({ name, rows: lines.length, bytes: body.length, sha256: await sha256(body) });
+  if (rows.length > 0) {
+    const name = `part-${String(job.part).padStart(5, "0")}.${extensionOf(plan.format)}`;
+    const body = await encodePart(plan.format, plan.content, rows);
+    await store.put(`${folder}${name}`, body, contentTypeOf(plan.format));
+    parts.push({ name, path: `${folder}${name}`, rows: rows.length, bytes: body.length, sha256: await sha256Hex(body) });
   }
-  const after = ids.length ? ids[ids.length - 1]! : job.after;
-  const profiles = run.profiles + lines.length;
-  const last = ids.length < EXPORT_PAGE;
+  const written = run.rows + rows.length;
+  const cursor = JSON.stringify({ ...plan, part: job.part, after: next } satisfies RunPlan);
   if (!last) {
-    await updateRun(db, run.id, { status: "running", parts, profiles, cursor: JSON.stringify({ part: job.part, after }) });
-    return { kind: "export-page", runId: run.id, part: job.part + 1, after };
+    await updateRun(db, run.id, { status: "running", parts, profiles: written, rows: written, cursor });
+    return { kind: "export-page", runId: run.id, part: job.part + 1, after: next };
   }
   const finishedAt = Date.now();
+  const manifestKey = `${folder}manifest.json`;
   const manifest = {
     runId: run.id,
     destination: destination.name,
     type: config.type,
+    content: plan.content,
+    format: plan.format,
+    mode: plan.mode,
+    since: plan.mode === "incremental" ? (plan.content === "events" ? { afterEvent: plan.since } : new Date(plan.since).toISOString()) : null,
     createdAt: new Date(run.startedAt).toISOString(),
     completedAt: new Date(finishedAt).toISOString(),
-    mergePolicy: policy.name,
+    mergePolicy: plan.content === "profiles" ? (config.mergePolicy ?? "default") : null,
     segment: config.segment ?? null,
     attributes: config.attributes ?? null,
     includeNoConsent: config.includeNoConsent,
-    profiles,
+    rows: written,
+    profiles: plan.content === "profiles" ? written : undefined,
     parts,
   };
-  await store.put(`${folder(config, destination.name, run.id)}manifest.json`, new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json");
-  await updateRun(db, run.id, { status: "completed", parts, profiles, cursor: JSON.stringify({ part: job.part, after }), finishedAt });
+  await store.put(manifestKey, new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json");
+  await updateRun(db, run.id, { status: "completed", parts, profiles: written, rows: written, cursor, manifest: manifestKey, finishedAt });
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import { allowInsecure, type WebhookMessage } from "../webhooks/send";
 import { webhookUrlProblem } from "../webhooks/url-guard";
 import { getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
-import { startExport } from "../exports/run";
+import { planOf, startExport } from "../exports/run";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -57,7 +57,12 @@ const presentRun = (r: RunRow) => ({
   destination: r.destination,
   status: r.status as "queued" | "running" | "completed" | "failed",
   trigger: r.trigger,
-  profiles: r.profiles,
+  profiles: r.rows,
+  rows: r.rows,
+  content: planOf(r.cursor).content,
+  format: planOf(r.cursor).format,
+  mode: planOf(r.cursor).mode,
+  manifest: r.manifest ?? null,
   parts: r.parts as PartInfo[],
   error: r.error ?? null,
   startedAt: toIso(r.startedAt),

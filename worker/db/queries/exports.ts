@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { DestinationConfig, WebhookDestinationConfig } from "../../../shared/schemas/destinations";
 import type { Db } from "../client";
 import { destinationRuns, destinations } from "../schema";
@@ -7,6 +7,8 @@ export type DestinationRow = typeof destinations.$inferSelect;
 export type RunRow = typeof destinationRuns.$inferSelect;
 export interface PartInfo {
   name: string;
+  /** The object key. */
+  path?: string;
   rows: number;
   bytes: number;
   sha256: string;
@@ -32,12 +34,14 @@ export async function listDestinations(db: Db): Promise<DestinationRow[]> {
   return db.select().from(destinations).orderBy(destinations.name);
 }
 
-export async function createRun(db: Db, row: { id: string; destination: string; trigger: string }): Promise<RunRow> {
+/** `cursor`: the run's plan (content, format, mode, where it starts). */
+export async function createRun(db: Db, row: { id: string; destination: string; trigger: string; cursor: string }): Promise<RunRow> {
   const now = Date.now();
+  const fresh = { status: "queued", profiles: 0, rows: 0, parts: [], cursor: row.cursor, manifest: null, error: null, startedAt: now, updatedAt: now, finishedAt: null };
   const [run] = await db
     .insert(destinationRuns)
-    .values({ ...row, status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, updatedAt: now, finishedAt: null })
-    .onConflictDoUpdate({ target: destinationRuns.id, set: { status: "queued", profiles: 0, parts: [], cursor: null, error: null, startedAt: now, updatedAt: now, finishedAt: null } })
+    .values({ id: row.id, destination: row.destination, trigger: row.trigger, ...fresh })
+    .onConflictDoUpdate({ target: destinationRuns.id, set: fresh })
     .returning();
   await db.update(destinations).set({ lastRunAt: now }).where(eq(destinations.name, row.destination));
   return run!;
@@ -55,16 +59,82 @@ export async function updateRun(db: Db, id: string, set: Partial<Omit<RunRow, "i
   await db.update(destinationRuns).set({ ...set, updatedAt: Date.now() }).where(eq(destinationRuns.id, id));
 }
 
-export async function exportPageFacts(d1: D1Database, afterId: string, limit: number, segment: string | undefined) {
+/** The next page of profile ids (in a segment; changed since `since` for incremental runs). */
+export async function exportPageFacts(d1: D1Database, afterId: string, limit: number, segment: string | undefined, since = 0) {
   const { results: ids } = await d1
     .prepare(
       segment
-        ? `SELECT p.id FROM profiles p JOIN memberships m ON m.profile_id = p.id AND m.segment_id = ?3 AND m.status = 'realized' WHERE p.id > ?1 ORDER BY p.id LIMIT ?2`
-        : `SELECT p.id FROM profiles p WHERE p.id > ?1 AND ?3 IS NULL ORDER BY p.id LIMIT ?2`,
+        ? `SELECT p.id FROM profiles p JOIN memberships m ON m.profile_id = p.id AND m.segment_id = ?3 AND m.status = 'realized' WHERE p.id > ?1 AND p.updated_at >= ?4 ORDER BY p.id LIMIT ?2`
+        : `SELECT p.id FROM profiles p WHERE p.id > ?1 AND ?3 IS NULL AND p.updated_at >= ?4 ORDER BY p.id LIMIT ?2`,
     )
-    .bind(afterId, limit, segment ?? null)
+    .bind(afterId, limit, segment ?? null, since)
     .all<{ id: string }>();
   return ids.map((r) => r.id);
+}
+
+/** The newest event row id: a run exports events up to here, an incremental run from the last run's. */
+export async function eventHighWater(d1: D1Database): Promise<number> {
+  const row = await d1.prepare(`SELECT coalesce(max(rowid), 0) AS high FROM events`).first<{ high: number }>();
+  return row?.high ?? 0;
+}
+
+export interface EventExportRow {
+  rowid: number;
+  id: string;
+  type: string;
+  at: number;
+  dataset: string;
+  data: string | null;
+  received_at: number;
+  profile_id: string | null;
+  namespace: string | null;
+  value: string | null;
+}
+
+/** Events with rowid in (after, high], oldest first, with their identity and profile. */
+export async function eventExportPage(d1: D1Database, after: number, high: number, limit: number): Promise<EventExportRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT e.rowid AS rowid, e.id, e.type, e.at, e.dataset, e.data, e.received_at, i.profile_id, i.namespace, i.value
+       FROM events e LEFT JOIN identities i ON i.id = e.identity_id
+       WHERE e.rowid > ?1 AND e.rowid <= ?2 ORDER BY e.rowid LIMIT ?3`,
+    )
+    .bind(after, high, limit)
+    .all<EventExportRow>();
+  return results;
+}
+
+export interface IdentityExportRow {
+  id: number;
+  namespace: string;
+  value: string;
+  profile_id: string;
+  first_seen: number;
+  last_seen: number;
+}
+
+/** The identity map by row id; incremental: identities seen, or whose profile changed, since `since`. */
+export async function identityExportPage(d1: D1Database, after: number, since: number, limit: number): Promise<IdentityExportRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT i.id, i.namespace, i.value, i.profile_id, i.first_seen, i.last_seen FROM identities i
+       WHERE i.id > ?1 AND (?2 = 0 OR i.last_seen >= ?2 OR EXISTS (SELECT 1 FROM profiles p WHERE p.id = i.profile_id AND p.updated_at >= ?2))
+       ORDER BY i.id LIMIT ?3`,
+    )
+    .bind(after, since, limit)
+    .all<IdentityExportRow>();
+  return results;
+}
+
+/** The destination's last completed run (what an incremental run continues from). */
+export async function lastCompletedRun(db: Db, destination: string): Promise<RunRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(destinationRuns)
+    .where(and(eq(destinationRuns.destination, destination), eq(destinationRuns.status, "completed")))
+    .orderBy(desc(destinationRuns.startedAt))
+    .limit(1);
+  return row;
 }
 
 export interface ExportBundle {
