@@ -34,6 +34,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Object keys as S3 clients send them: each path segment URI-encoded (`=` is `%3D`). */
+const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
+
 async function waitRun(name: string, runId: string) {
   for (let i = 0; i < 200; i++) {
     const run = (await api("GET", `/v1/destinations/${name}/runs`)).items.find((r: any) => r.runId === runId);
@@ -61,7 +64,7 @@ describe("s3 destination", () => {
     expect(run.profiles).toBeGreaterThan(0);
 
     const get = async (key: string) => {
-      const res = await s3.fetch(`${endpoint}/exports/${key}`);
+      const res = await s3.fetch(`${endpoint}/exports/${encodeKey(key)}`);
       expect(res.status).toBe(200);
       return Buffer.from(await res.arrayBuffer());
     };
@@ -99,6 +102,6 @@ describe("s3 destination", () => {
     expect(retried.runId).toBe(runId);
     const again = await waitRun("s3bad", runId);
     expect(again.status).toBe("completed");
-    expect((await s3.fetch(`${endpoint}/exports/s3bad/${runId}/manifest.json`)).status).toBe(200);
+    expect((await s3.fetch(`${endpoint}/exports/${encodeKey(again.manifest)}`)).status).toBe(200);
   }, 120_000);
 });

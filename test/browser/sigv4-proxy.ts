@@ -7,7 +7,8 @@ import { SignatureV4 } from "@smithy/signature-v4";
  * A loopback proxy in front of s3rver (which does not check SigV4 signatures itself). It
  * recomputes every request's signature with AWS's own signer (@smithy/signature-v4, not
  * the aws4fetch code that made it), refuses mismatches with 403 SignatureDoesNotMatch,
- * and forwards good requests.
+ * and forwards good requests. As S3 does, the canonical URI is the path exactly as sent
+ * (each segment URI-encoded once by the client: `content=profiles` is `content%3Dprofiles`).
  */
 export async function startSigV4Proxy(upstream: string, credentials: { accessKeyId: string; secretAccessKey: string }, region = "us-east-1") {
   const signer = new SignatureV4({ credentials, region, service: "s3", sha256: Sha256, uriEscapePath: false });
@@ -25,7 +26,7 @@ export async function startSigV4Proxy(upstream: string, credentials: { accessKey
     let ok = false;
     try {
       const expected = await signer.sign(
-        { method: req.method!, protocol: "http:", hostname: String(req.headers.host).split(":")[0]!, port: Number(String(req.headers.host).split(":")[1]), path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), headers, body },
+        { method: req.method!, protocol: "http:", hostname: String(req.headers.host).split(":")[0]!, port: Number(String(req.headers.host).split(":")[1]), path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body },
         { signingDate: date },
       );
       ok = expected.headers.authorization === auth;

@@ -63,6 +63,16 @@ describe("exports to R2", () => {
     expect(primaries.has("CUST-10000")).toBe(true);
     expect(lines.every((l) => l.attributes?.consent?.marketing !== "n")).toBe(true);
     expect(lines.find((l) => l.primaryIdentity.id === "CUST-10000").attributes.firstName).toBe("John");
+
+    // The same profiles as Parquet: the same rows, in fewer bytes than the gzip NDJSON.
+    await call("PUT", "/v1/destinations/warehouse-parquet", { body: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" } });
+    const parquet = await waitRun("warehouse-parquet", (await call("POST", "/v1/destinations/warehouse-parquet/runs")).json.runId);
+    expect(parquet.status).toBe("completed");
+    expect(parquet.rows).toBe(run.rows);
+    const bytes = (r: any) => r.parts.reduce((sum: number, p: any) => sum + p.bytes, 0);
+    expect(bytes(parquet)).toBeLessThan(bytes(run));
+    const head = new Uint8Array(await (await env.FILES.get(parquet.parts[0].path))!.arrayBuffer());
+    expect(new TextDecoder().decode(head.slice(0, 4))).toBe("PAR1");
   });
 
   it("projects attributes and filters by segment; credentials are names, never values", async () => {

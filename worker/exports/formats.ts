@@ -2,8 +2,12 @@
  * The files exports and the archive write: one table of rows per part, as gzip NDJSON or
  * as Parquet with typed columns (strings, numbers, timestamps; nested values as JSON).
  * Parquet is written by hyparquet-writer — pure JavaScript, no `eval`, so it runs in
- * workerd — with snappy compression and dictionary encoding per column.
+ * workerd — with dictionary encoding and GZIP pages (fflate, also pure JavaScript):
+ * snappy left Parquet parts of profiles 60 % larger than the gzip NDJSON they replace,
+ * because the attribute trees are JSON text. JSON columns carry no min/max statistics
+ * (whole attribute trees would be copied into the footer).
  */
+import { gzipSync } from "fflate";
 import { parquetWriteBuffer } from "hyparquet-writer";
 
 export type ExportFormat = "ndjson" | "parquet";
@@ -81,6 +85,7 @@ function parquet(columns: readonly Column[], rows: readonly Row[]): Uint8Array<A
     name: c.name,
     type: c.type,
     nullable: true,
+    statistics: c.type !== "JSON",
     data: rows.map((r) => {
       const v = r[c.name];
       if (v === undefined || v === null) return null;
@@ -89,7 +94,7 @@ function parquet(columns: readonly Column[], rows: readonly Row[]): Uint8Array<A
       return v;
     }),
   }));
-  return new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize: Math.max(1, rows.length) }) as ArrayBuffer);
+  return new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize: Math.max(1, rows.length), codec: "GZIP", compressors: { GZIP: (input) => gzipSync(input) } }) as ArrayBuffer);
 }
 
 /** One part's bytes in the chosen format. */
