@@ -26,6 +26,7 @@ import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
 import { dataViewsRouter } from "./routes/data-views";
+import { maintenanceRouter } from "./routes/maintenance";
 import { destinationsRouter } from "./routes/destinations";
 import { ingestRouter } from "./routes/ingest";
 import { trackingRouter } from "./routes/tracking";
@@ -131,6 +132,7 @@ export function createApp() {
   app.route("/v1", metricsRouter);
   app.route("/v1", reportsRouter);
   app.route("/v1", dataViewsRouter);
+  app.route("/v1", maintenanceRouter);
   app.route("/v1", destinationsRouter);
 
   app.route("/", pagesRouter);

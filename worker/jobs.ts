@@ -11,8 +11,9 @@ import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
 import type { SegmentJob } from "./segments/jobs";
+import { failMaintenance, runMaintenanceStep, startDueMaintenance, type MaintenanceJob } from "./maintenance/retention";
 
-export type Job = SegmentJob | ExportJob;
+export type Job = SegmentJob | ExportJob | MaintenanceJob;
 const MAX_JOB_ATTEMPTS = 5;
 
 export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
@@ -25,6 +26,9 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
       } else if (job.kind === "export-page") {
         const next = await runExportPage(env, job);
         if (next) await env.JOBS_QUEUE.send(next);
+      } else if (job.kind === "maintenance") {
+        const next = await runMaintenanceStep(env, graphWriter(env), job);
+        if (next) await env.JOBS_QUEUE.send(next);
       }
       message.ack();
     } catch (err) {
@@ -32,6 +36,7 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
       console.error(`job ${message.body.kind} failed (attempt ${message.attempts}): ${reason}`);
       if (message.attempts >= MAX_JOB_ATTEMPTS || err instanceof PermanentStoreError) {
         if (message.body.kind === "export-page") await failRun(env, message.body.runId, reason);
+        if (message.body.kind === "maintenance") await failMaintenance(env, message.body.runId, reason);
         message.ack();
       } else {
         message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
@@ -59,11 +64,12 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): 
   return handleJobsQueue(batch as MessageBatch<Job>, env);
 }
 
-/** Cron: resume stalled work; start due exports; exit members whose time window has passed (bounded work per run). */
+/** Cron: resume stalled work; start due exports and the daily retention run; exit members whose time window has passed (bounded work per run). */
 export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
   await resumeStalledWork(env);
   await sweepDueDeliveries(env);
   await startDueExports(env, controller.scheduledTime);
+  await startDueMaintenance(env, controller.scheduledTime);
   const deadline = Date.now() + 20_000;
   let total = 0;
   while (Date.now() < deadline) {

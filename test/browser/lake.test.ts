@@ -134,4 +134,38 @@ describe("Parquet in the lake, read by DuckDB", () => {
     expect(third.rows).toBe(0);
     expect(third.parts).toEqual([]);
   });
+
+  it("retention archives expired events as Parquet that DuckDB reads, before removing them", async () => {
+    await runExport("lake-archive", { format: "parquet" }); // creates the destination
+    await api("PUT", "/v1/datasets/lake-old", { kind: "events", ttlDays: 30 });
+    const old = new Date(Date.now() - 45 * 86_400_000).toISOString();
+    await api("POST", "/v1/events", {
+      events: [
+        { id: "lake-old-1", type: "visit", dataset: "lake-old", timestamp: old, identities: [{ namespace: "crm", id: "LAKE-1" }], data: { page: "/a", n: 1 } },
+        { id: "lake-old-2", type: "visit", dataset: "lake-old", timestamp: old, identities: [{ namespace: "crm", id: "LAKE-2" }], data: { page: "/b", n: 2 } },
+        { id: "lake-new-1", type: "visit", dataset: "lake-old", timestamp: new Date().toISOString(), identities: [{ namespace: "crm", id: "LAKE-1" }] },
+      ],
+    });
+    await api("PUT", "/v1/settings/retention", { archiveDestination: "lake-archive", pseudonymousProfileDays: null });
+    try {
+      const { runId } = await api("POST", "/v1/maintenance/runs");
+      let run: any;
+      for (let i = 0; i < 300 && !["completed", "failed"].includes(run?.status); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        run = (await api("GET", "/v1/maintenance/runs")).items.find((r: any) => r.runId === runId);
+      }
+      expect(run).toMatchObject({ status: "completed", eventsExpired: 2, eventsArchived: 2 });
+      const parts = await download(run);
+      const rows = await query(`SELECT eventId, type, timestamp, dataset, identity, json_extract(data, '$.n')::INTEGER AS n FROM read_parquet(${list(parts)}) ORDER BY eventId`);
+      expect(rows.rows.map((r) => [r.eventId, r.dataset, r.identity, r.n])).toEqual([["lake-old-1", "lake-old", "LAKE-1", 1], ["lake-old-2", "lake-old", "LAKE-2", 2]]);
+      expect((rows.rows[0]!.timestamp as Date).toISOString()).toBe(old);
+      expect(rows.types.timestamp).toMatch(/^TIMESTAMP/);
+      const timeline = await api("GET", "/v1/profiles/by-identity/crm/LAKE-1?include=events");
+      expect(timeline.events.map((e: any) => e.id)).toEqual(expect.arrayContaining(["lake-new-1"]));
+      expect(timeline.events.map((e: any) => e.id)).not.toContain("lake-old-1");
+    } finally {
+      await api("PUT", "/v1/settings/retention", { archiveDestination: null });
+      await api("PUT", "/v1/datasets/lake-old", { kind: "events" });
+    }
+  });
 });

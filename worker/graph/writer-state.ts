@@ -51,6 +51,10 @@ export class WriterState {
     return this.counters ? constantRead(this.counters) : idCountersRead(d1);
   }
 
+  hasCounters(): boolean {
+    return this.counters !== undefined;
+  }
+
   /** Call with what `countersRead` gave once the read ran. */
   setCounters(counters: { identity: number; history: number; webhookSequence: number }): void {
     this.counters ??= { ...counters };

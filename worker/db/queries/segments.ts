@@ -84,7 +84,7 @@ export interface ProfileFacts {
   /** Each profile's primary identity. */
   primaries: { profileId: string; namespace: string; value: string }[];
   fragments: { profileId: string; namespace: string; value: string; dataset: string; attributes: string; updatedAt: number }[];
-  events: { profileId: string; type: string; at: number; data: string | null }[];
+  events: { id: string; profileId: string; type: string; at: number; data: string | null }[];
   memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
 }
 
@@ -113,7 +113,7 @@ export function profileFactsRead(
           // Start from the profiles (CROSS JOIN fixes the order) and keep the type filter off
           // the (type, at) index (+e.type): otherwise SQLite may scan every recent event of
           // that type in the database — measured: 200 ms per call at 100k profiles.
-          `SELECT i.profile_id, e.type, e.at, e.data FROM json_each(?1) p
+          `SELECT i.profile_id, e.id, e.type, e.at, e.data FROM json_each(?1) p
            CROSS JOIN identities i ON i.profile_id = p.value
            CROSS JOIN events e ON e.identity_id = i.id
            WHERE +e.type IN (SELECT value FROM json_each(?2)) AND e.at >= ?3`,
@@ -127,7 +127,7 @@ export function profileFactsRead(
       primaries: (primaries!.results as Record<string, any>[]).map((r) => ({ profileId: r.id, namespace: r.primary_namespace, value: r.primary_value })),
       fragments: (fragments!.results as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, namespace: r.namespace, value: r.value, dataset: r.dataset, attributes: r.attributes, updatedAt: r.updated_at })),
       memberships: (memberships!.results as Record<string, any>[]).map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, status: r.status, since: r.since, recheckAt: r.recheck_at ?? null })),
-      events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
+      events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({ id: r.id, profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
     }),
   };
 }

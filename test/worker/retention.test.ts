@@ -1,0 +1,133 @@
+/**
+ * Retention (SPEC §5): events past their dataset's TTL leave lookups, timelines, segments
+ * and exports, and land in the archive as Parquet first; idle device-only profiles expire,
+ * profiles with a person identity stay, and graph history keeps the deletion.
+ */
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, createKey, expectErrorShape, id, iso, postEvents } from "../helpers";
+
+const DAY = 86_400_000;
+const now = Date.now();
+const ago = (days: number) => iso(now - days * DAY);
+
+async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await read();
+    if (done(v)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const eventsOf = async (ns: string, value: string) => {
+  const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=events,segments`);
+  expect(res.status, res.text).toBe(200);
+  return res.json;
+};
+
+let run: any;
+beforeAll(async () => {
+  expect((await call("PUT", "/v1/datasets/ret-web", { body: { kind: "events", ttlDays: 30 } })).status).toBe(200);
+  expect((await call("PUT", "/v1/destinations/ret-archive", { body: { type: "r2", prefix: "archive/", schedule: "manual" } })).status).toBe(200);
+  const settings = await call("PUT", "/v1/settings/retention", { body: { pseudonymousProfileDays: 60, archiveDestination: "ret-archive" } });
+  expect(settings.status, settings.text).toBe(200);
+  await call("PUT", "/v1/segments/ret-regulars", { body: { name: "Regulars", rule: { event: "ret.visit", within: "P90D", count: { gte: 2 } } } });
+
+  await postEvents([
+    { id: "ret-old-visit", type: "ret.visit", dataset: "ret-web", timestamp: ago(40), identities: [id("crm", "RET-A")], data: { page: "/old" } },
+    { id: "ret-new-visit", type: "ret.visit", dataset: "ret-web", timestamp: ago(5), identities: [id("crm", "RET-A")], data: { page: "/new" } },
+    // Another dataset without a TTL keeps its old events.
+    { id: "ret-old-other", type: "ret.other", timestamp: ago(40), identities: [id("crm", "RET-A")] },
+    // Device-only and idle for 100 days: expires. Device-only but recent: stays.
+    { id: "ret-d1", type: "page.view", timestamp: ago(100), identities: [id("device", "ret-old-device-0001")] },
+    { id: "ret-d2", type: "page.view", timestamp: ago(3), identities: [id("device", "ret-new-device-0001")] },
+    // Idle for 100 days too, but with a CRM identity: a person, kept.
+    { id: "ret-k", type: "page.view", timestamp: ago(100), identities: [id("crm", "RET-K"), id("device", "ret-k-device-00001")] },
+  ]);
+  await poll(() => call("GET", "/v1/segments/ret-regulars"), (r) => r.json.status === "ready", "the segment");
+  expect((await eventsOf("crm", "RET-A")).segments).toContainEqual(expect.objectContaining({ id: "ret-regulars", status: "realized" }));
+
+  const started = await call("POST", "/v1/maintenance/runs");
+  expect(started.status, started.text).toBe(202);
+  run = await poll(
+    async () => (await call("GET", "/v1/maintenance/runs")).json.items.find((r: any) => r.runId === started.json.runId),
+    (r) => r?.status === "completed" || r?.status === "failed",
+    "the maintenance run",
+  );
+});
+
+describe("retention", () => {
+  it("counts what it expired and archived", () => {
+    expect(run).toMatchObject({ status: "completed", trigger: "manual", eventsExpired: 1, eventsArchived: 1, profilesExpired: 1, error: null });
+  });
+
+  it("removes events past the TTL from lookups and timelines; other datasets keep theirs", async () => {
+    const profile = await eventsOf("crm", "RET-A");
+    const ids = profile.events.map((e: any) => e.id);
+    expect(ids).not.toContain("ret-old-visit");
+    expect(ids).toEqual(expect.arrayContaining(["ret-new-visit", "ret-old-other"]));
+    const timeline = await call("GET", `/v1/profiles/${profile.profileId}/events`);
+    expect(timeline.json.items.map((e: any) => e.id)).not.toContain("ret-old-visit");
+  });
+
+  it("re-evaluates the segments whose window counted the expired event, in the same step", async () => {
+    const profile = await eventsOf("crm", "RET-A");
+    expect(profile.segments).toContainEqual(expect.objectContaining({ id: "ret-regulars", status: "exited" }));
+  });
+
+  it("writes the expired events to the archive as Parquet before removing them", async () => {
+    expect(run.parts).toHaveLength(1);
+    const part = run.parts[0];
+    expect(part.path).toMatch(/^archive\/content=events\/date=\d{4}-\d{2}-\d{2}\/run=mnt_[^/]+\/part-00001\.parquet$/);
+    expect(part.rows).toBe(1);
+    const bytes = new Uint8Array(await (await env.FILES.get(part.path))!.arrayBuffer());
+    expect(bytes.byteLength).toBe(part.bytes);
+    expect(new TextDecoder().decode(bytes.slice(0, 4))).toBe("PAR1");
+    const manifest = JSON.parse(await (await env.FILES.get(part.path.replace(/part-00001\.parquet$/, "manifest.json")))!.text());
+    expect(manifest).toMatchObject({ content: "events", format: "parquet", rows: 1 });
+  });
+
+  it("leaves expired events out of event exports", async () => {
+    await call("PUT", "/v1/destinations/ret-events", { body: { type: "r2", prefix: "ret-events/", schedule: "manual", content: "events" } });
+    const started = await call("POST", "/v1/destinations/ret-events/runs");
+    const exported = await poll(async () => (await call("GET", "/v1/destinations/ret-events/runs")).json.items[0], (r) => r?.status === "completed", "the export");
+    const text = await new Response((await env.FILES.get(exported.parts[0].path))!.body.pipeThrough(new DecompressionStream("gzip"))).text();
+    const ids = text.trim().split("\n").map((l) => JSON.parse(l).eventId);
+    expect(started.status).toBe(202);
+    expect(ids).toContain("ret-new-visit");
+    expect(ids).not.toContain("ret-old-visit");
+  });
+
+  it("expires idle device-only profiles with their data, keeps people and recent devices, and keeps the graph history", async () => {
+    expect((await call("GET", "/v1/profiles/by-identity/device/ret-old-device-0001")).status).toBe(404);
+    expect((await call("GET", "/v1/profiles/by-identity/device/ret-new-device-0001")).status).toBe(200);
+    expect((await call("GET", "/v1/profiles/by-identity/crm/RET-K")).status).toBe(200);
+    expect((await call("GET", "/v1/profiles/by-identity/device/ret-k-device-00001")).status).toBe(200);
+    const left = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE id = 'ret-d1'`).first<{ n: number }>();
+    expect(left!.n).toBe(0);
+    const history = await env.DB.prepare(`SELECT kind, cause, identities FROM graph_history WHERE cause = 'retention'`).all<{ kind: string; cause: string; identities: string }>();
+    expect(history.results).toHaveLength(1);
+    expect(history.results[0]!.kind).toBe("delete");
+    expect(JSON.parse(history.results[0]!.identities)).toEqual(["device:ret-old-device-0001"]);
+  });
+});
+
+describe("retention settings", () => {
+  it("checks its input and its scope", async () => {
+    const records = await call("PUT", "/v1/datasets/ret-crm", { body: { kind: "records", ttlDays: 10 } });
+    expect(records.status).toBe(400);
+    expect(records.json.error.details[0].path).toBe("ttlDays");
+    const missing = await call("PUT", "/v1/settings/retention", { body: { archiveDestination: "nope" } });
+    expect(missing.status).toBe(400);
+    expectErrorShape(missing.json, "invalid_request");
+    expect((await call("PUT", "/v1/settings/retention", { body: { pseudonymousProfileDays: 0 } })).status).toBe(400);
+    expect((await call("GET", "/v1/settings/retention")).json).toEqual({ pseudonymousProfileDays: 60, archiveDestination: "ret-archive" });
+    const reader = await createKey(["profiles:read", "ingest"]);
+    expect((await call("POST", "/v1/maintenance/runs", { key: reader })).status).toBe(403);
+    expect((await call("GET", "/v1/maintenance/runs", { key: reader })).status).toBe(403);
+    const device = await call("GET", "/v1/namespaces");
+    expect(device.json.items.find((n: any) => n.code === "device").pseudonymous).toBe(true);
+    expect(device.json.items.find((n: any) => n.code === "crm").pseudonymous).toBe(false);
+  });
+});

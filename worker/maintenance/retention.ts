@@ -1,0 +1,210 @@
+/**
+ * Retention (SPEC §5 "Retention and the archive"), run daily from the cron and on demand.
+ * A maintenance run is a chain of queue jobs, each one bounded step:
+ *
+ * 1. events: per dataset with `ttlDays`, a page of its oldest expired events is written to
+ *    the archive destination as a Parquet part (when one is set), then removed through
+ *    the GraphWriter as a background slice: the profiles those events belong to are
+ *    re-evaluated for segments with event conditions *as if the events were gone*, and
+ *    the deletion and the membership changes commit in one batch — a segment window never
+ *    loses an event without the segment hearing of it.
+ * 2. profiles: pages of profiles are checked for pseudonymous expiry (only pseudonymous
+ *    identities, none seen for `pseudonymousProfileDays`); expired ones are removed with
+ *    their data and links in the writer, and the graph history keeps a `delete` entry.
+ *
+ * Every step records where it got to in the run, so a redelivered or retried job
+ * continues instead of repeating; an archive part is written under a fixed name before
+ * its events are deleted, so a crash in between rewrites the same file.
+ */
+import type { RetentionSettings } from "../../shared/schemas/config";
+import type { DestinationConfig } from "../../shared/schemas/destinations";
+import { identityKey } from "../../shared/identity/normalize";
+import { createDb } from "../db/client";
+import { listDatasets } from "../db/queries/datasets";
+import { getDestination, type PartInfo } from "../db/queries/exports";
+import { getSetting } from "../db/queries/namespaces";
+import { readTogether } from "../db/queries/reads";
+import {
+  countEvents,
+  createMaintenanceRun,
+  deleteEventsStatements,
+  expiredEventsPage,
+  expireProfilesStatements,
+  getMaintenanceRun,
+  historyInsertStatements,
+  identitiesOfProfiles,
+  listMaintenanceRuns,
+  profilesOfEvents,
+  pseudonymousPage,
+  updateMaintenanceRun,
+} from "../db/queries/retention";
+import { deliveryInsertStatements } from "../db/queries/webhooks";
+import type { Bindings } from "../env";
+import { encodePart, sha256Hex, contentTypeOf } from "../exports/formats";
+import { runFolder } from "../exports/run";
+import { storeFor } from "../exports/storage";
+import type { WriterState } from "../graph/writer-state";
+import { evaluateFacts, factsRead } from "../segments/evaluate";
+import { eventNeeds } from "../segments/rules";
+
+export const RETENTION_SETTING = "retention";
+/** Expired events per step (one archive part). */
+export const EVENT_SLICE = 2000;
+/** Profiles checked per step. */
+export const PROFILE_SLICE = 500;
+const DAY_MS = 86_400_000;
+
+export interface MaintenanceJob {
+  kind: "maintenance";
+  runId: string;
+  step: number;
+}
+
+interface MaintenanceCursor {
+  step: number;
+  phase: "events" | "profiles" | "done";
+  /** Datasets with a TTL still to do (names), the first being worked on. */
+  datasets: string[];
+  part: number;
+  after: string;
+  /** The run's clock: every cutoff is measured from when it started. */
+  now: number;
+  date: string;
+}
+
+export async function retentionSettings(db: ReturnType<typeof createDb>): Promise<RetentionSettings> {
+  return (await getSetting<RetentionSettings>(db, RETENTION_SETTING)) ?? {};
+}
+
+export async function startMaintenance(env: Bindings, trigger: string, now = Date.now()): Promise<string> {
+  const db = createDb(env.DB);
+  const runId = `mnt_${crypto.randomUUID()}`;
+  const datasets = (await listDatasets(db)).filter((d) => d.ttlDays && d.kind !== "records").map((d) => d.name).sort();
+  const cursor: MaintenanceCursor = { step: 0, phase: "events", datasets, part: 0, after: "", now, date: new Date(now).toISOString().slice(0, 10) };
+  await createMaintenanceRun(db, runId, trigger, cursor as unknown as Record<string, unknown>);
+  await env.JOBS_QUEUE.send({ kind: "maintenance", runId, step: 1 } satisfies MaintenanceJob);
+  return runId;
+}
+
+/** Cron: one run a day, when retention has anything to do. */
+export async function startDueMaintenance(env: Bindings, now: number): Promise<boolean> {
+  const db = createDb(env.DB);
+  const [latest] = await listMaintenanceRuns(db, 1);
+  if (latest && now - latest.startedAt < DAY_MS - 60_000) return false;
+  const settings = await retentionSettings(db);
+  const anyTtl = (await listDatasets(db)).some((d) => d.ttlDays);
+  if (!anyTtl && !settings.pseudonymousProfileDays) return false;
+  await startMaintenance(env, "schedule", now);
+  return true;
+}
+
+/** The operations a step asks of the GraphWriter (so tests and the writer share one path). */
+export interface RetentionWriter {
+  expireEvents(eventIds: string[], now: number): Promise<{ deleted: number }>;
+  expireProfiles(cutoff: number, after: string, now: number): Promise<{ checked: number; expired: number; after: string }>;
+}
+
+/** Runs one step; returns the next job, or undefined when the run is over. */
+export async function runMaintenanceStep(env: Bindings, writer: RetentionWriter, job: MaintenanceJob): Promise<MaintenanceJob | undefined> {
+  const db = createDb(env.DB);
+  const run = await getMaintenanceRun(db, job.runId);
+  if (!run || run.status === "completed" || run.status === "failed") return undefined;
+  const cursor = run.cursor as unknown as MaintenanceCursor;
+  if (job.step <= cursor.step) return { kind: "maintenance", runId: run.id, step: cursor.step + 1 }; // redelivered
+  const settings = await retentionSettings(db);
+  const next: MaintenanceCursor = { ...cursor, step: job.step };
+  const counts = { eventsExpired: run.eventsExpired, eventsArchived: run.eventsArchived, profilesExpired: run.profilesExpired };
+  const parts = run.parts as PartInfo[];
+
+  if (cursor.phase === "events") {
+    const name = cursor.datasets[0];
+    const dataset = name ? (await listDatasets(db)).find((d) => d.name === name) : undefined;
+    if (!name || !dataset?.ttlDays) {
+      // All datasets done (or one lost its TTL since the run started).
+      Object.assign(next, name ? { datasets: cursor.datasets.slice(1) } : { phase: "profiles", after: "" });
+    } else {
+      const expired = await expiredEventsPage(env.DB, name, cursor.now - dataset.ttlDays * DAY_MS, EVENT_SLICE);
+      if (expired.length > 0 && settings.archiveDestination) {
+        const destination = await getDestination(db, settings.archiveDestination);
+        if (!destination || destination.type === "webhook") throw new Error(`the archive destination "${settings.archiveDestination}" is missing or not a file store`);
+        const config = destination.config as unknown as DestinationConfig;
+        const rows = expired.map((e) => ({ eventId: e.id, type: e.type, timestamp: e.at, dataset: e.dataset, profileId: e.profile_id, namespace: e.namespace, identity: e.value, data: e.data ? JSON.parse(e.data) : null, receivedAt: e.received_at }));
+        const body = await encodePart("parquet", "events", rows);
+        const partNo = cursor.part + 1;
+        const path = `${runFolder(config.prefix, "events", cursor.date, run.id)}part-${String(partNo).padStart(5, "0")}.parquet`;
+        await storeFor(env, config).put(path, body, contentTypeOf("parquet"));
+        parts.push({ name: path.slice(path.lastIndexOf("/") + 1), path, rows: rows.length, bytes: body.length, sha256: await sha256Hex(body) });
+        counts.eventsArchived += rows.length;
+        next.part = partNo;
+      }
+      if (expired.length > 0) counts.eventsExpired += (await writer.expireEvents(expired.map((e) => e.id), cursor.now)).deleted;
+      if (expired.length < EVENT_SLICE) next.datasets = cursor.datasets.slice(1);
+    }
+  } else if (cursor.phase === "profiles") {
+    if (!settings.pseudonymousProfileDays) next.phase = "done";
+    else {
+      const result = await writer.expireProfiles(cursor.now - settings.pseudonymousProfileDays * DAY_MS, cursor.after, cursor.now);
+      counts.profilesExpired += result.expired;
+      next.after = result.after;
+      if (result.checked < PROFILE_SLICE) next.phase = "done";
+    }
+  }
+
+  if (next.phase === "done" || cursor.phase === "done") {
+    if (parts.length > 0 && settings.archiveDestination) await writeArchiveManifest(env, settings.archiveDestination, run.id, cursor, parts, counts);
+    await updateMaintenanceRun(db, run.id, { ...counts, parts, cursor: next as unknown as Record<string, unknown>, status: "completed", finishedAt: Date.now() });
+    return undefined;
+  }
+  await updateMaintenanceRun(db, run.id, { ...counts, parts, cursor: next as unknown as Record<string, unknown>, status: "running" });
+  return { kind: "maintenance", runId: run.id, step: job.step + 1 };
+}
+
+export async function failMaintenance(env: Bindings, runId: string, error: string): Promise<void> {
+  await updateMaintenanceRun(createDb(env.DB), runId, { status: "failed", error, finishedAt: Date.now() });
+}
+
+async function writeArchiveManifest(env: Bindings, destinationName: string, runId: string, cursor: MaintenanceCursor, parts: PartInfo[], counts: { eventsArchived: number }) {
+  const destination = await getDestination(createDb(env.DB), destinationName);
+  if (!destination) return;
+  const config = destination.config as unknown as DestinationConfig;
+  const manifest = { runId, kind: "retention-archive", content: "events", format: "parquet", createdAt: new Date(cursor.now).toISOString(), rows: counts.eventsArchived, parts };
+  await storeFor(env, config).put(`${runFolder(config.prefix, "events", cursor.date, runId)}manifest.json`, new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json");
+}
+
+/**
+ * Inside the writer: deletes events and, in the same batch, the membership changes their
+ * absence causes for segments with event conditions (and the webhook deliveries).
+ */
+export async function expireEventsSlice(d1: D1Database, state: WriterState, eventIds: readonly string[], now: number): Promise<{ deleted: number; deliveryIds: string[] }> {
+  if (eventIds.length === 0) return { deleted: 0, deliveryIds: [] };
+  const segments = (await state.currentConfig(d1)).segments.filter((s) => eventNeeds(s.rule).any);
+  const profileIds = segments.length ? await profilesOfEvents(d1, eventIds) : [];
+  const { facts } = await readTogether(d1, { facts: factsRead(d1, profileIds, segments, now) });
+  const gone = new Set(eventIds);
+  const remaining = { ...facts, events: facts.events.filter((e) => !gone.has(e.id)) };
+  const evaluation = evaluateFacts(d1, profileIds, segments, remaining, now);
+  const deliveries = await state.deliveriesFor(d1, evaluation.transitions, (p) => evaluation.views.get(p));
+  // D1 counts the rollup triggers' rows in `changes`: count the events themselves before.
+  const deleted = await countEvents(d1, eventIds);
+  await d1.batch([...deleteEventsStatements(d1, eventIds), ...evaluation.statements, ...deliveryInsertStatements(d1, deliveries)]);
+  return { deleted, deliveryIds: deliveries.map((d) => d.id) };
+}
+
+/** Inside the writer: one page of profiles checked for pseudonymous expiry; expired ones removed, history kept. */
+export async function expireProfilesSlice(d1: D1Database, state: WriterState, cutoff: number, after: string, now: number): Promise<{ checked: number; expired: number; after: string }> {
+  const page = await pseudonymousPage(d1, after, cutoff, PROFILE_SLICE);
+  const expired = page.filter((p) => p.expired).map((p) => p.id);
+  const last = page.at(-1)?.id ?? after;
+  if (expired.length === 0) return { checked: page.length, expired: 0, after: last };
+  const identities = await identitiesOfProfiles(d1, expired);
+  if (!state.hasCounters()) state.setCounters((await readTogether(d1, { counters: state.countersRead(d1) })).counters);
+  const first = state.allocateHistoryIds(expired.length);
+  const keys = new Map<string, string[]>();
+  for (const i of identities) keys.set(i.profile_id, [...(keys.get(i.profile_id) ?? []), identityKey(i.namespace, i.value)]);
+  const history = expired.map((p, n) => [first + n, now, "delete", "retention", JSON.stringify((keys.get(p) ?? []).sort()), JSON.stringify([p])]);
+  await d1.batch([
+    ...expireProfilesStatements(d1, expired, identities.map((i) => i.id)),
+    ...historyInsertStatements(d1, history, expired.map((p, n) => [first + n, p])),
+  ]);
+  return { checked: page.length, expired: expired.length, after: last };
+}
