@@ -231,8 +231,24 @@ function storage(persistTo) {
   const main = files.filter((f) => f.endsWith(".sqlite")).sort((a, b) => statSync(b).size - statSync(a).size)[0];
   const db = new DatabaseSync(main, { readOnly: true });
   const count = Number(db.prepare("SELECT count(*) AS n FROM profiles").get().n);
+  // Table by table (each table's rows and each of its indexes), from SQLite's page statistics.
+  const owners = new Map(db.prepare("SELECT name, tbl_name FROM sqlite_master").all().map((r) => [r.name, r.tbl_name]));
+  const byTable = {};
+  for (const { name, bytes: b } of db.prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name").all()) {
+    const table = owners.get(name) ?? name;
+    const entry = (byTable[table] ??= { total: 0, parts: {} });
+    entry.total += Number(b);
+    entry.parts[name === table ? "rows" : name] = Math.round(Number(b) / Math.max(1, count));
+  }
   db.close();
-  results.storage = { d1Bytes: bytes, profiles: count, bytesPerProfile: count ? Math.round(bytes / count) : null };
+  const perProfile = Object.fromEntries(
+    Object.entries(byTable)
+      .sort((a, b) => b[1].total - a[1].total)
+      .map(([t, e]) => [t, { bytesPerProfile: Math.round(e.total / Math.max(1, count)), ...e.parts }]),
+  );
+  results.storage = { d1Bytes: bytes, profiles: count, bytesPerProfile: count ? Math.round(bytes / count) : null, byTable: perProfile };
+  console.log(`storage: ${count} profiles, ${Math.round(bytes / Math.max(1, count))} bytes per profile; by table (bytes per profile):`);
+  for (const [t, e] of Object.entries(perProfile)) console.log(`  ${t.padEnd(28)} ${String(e.bytesPerProfile).padStart(6)}  ${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== "bytesPerProfile")))}`);
 }
 
 async function merge(url) {
