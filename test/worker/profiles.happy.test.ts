@@ -109,6 +109,13 @@ describe("search on the demo data", () => {
     expect(john.primaryIdentity).toEqual({ namespace: "crm", id: "CUST-10000" });
     const byLastName = await call("GET", "/v1/profiles?q=GREE");
     expect(byLastName.json.items.map((p: any) => p.profileId)).toContain(john.profileId);
+    // Several words: each prefixes a word of the name, in any order.
+    for (const q of ["john%20gr", "gree%20jo", "JOHN%20GREENE"]) {
+      expect((await call("GET", `/v1/profiles?q=${q}`)).json.items.map((p: any) => p.profileId)).toContain(john.profileId);
+    }
+    expect((await call("GET", "/v1/profiles?q=john%20zz")).json.items.map((p: any) => p.profileId)).not.toContain(john.profileId);
+    // New profile ids are 16 base64url characters (96 random bits).
+    expect(john.profileId).toMatch(/^[A-Za-z0-9_-]{16}$/);
     const byEmail = await call("GET", "/v1/profiles?q=john.gr&namespace=email");
     expect(byEmail.json.items.map((p: any) => p.profileId)).toEqual([john.profileId]);
 

@@ -58,16 +58,16 @@ export const profiles = sqliteTable(
     id: text("id").primaryKey(),
     primaryNamespace: text("primary_namespace").notNull(),
     primaryValue: text("primary_value").notNull(),
-    /** Derived from name attributes, else the primary identity; lower-cased copy for search. */
+    /** Derived from name attributes, else the primary identity (name search uses profile_terms). */
     displayName: text("display_name"),
-    searchName: text("search_name"),
     identityCount: integer("identity_count").notNull().default(1),
+    /** The namespaces of its identities, sorted and comma-separated (the dashboard's overlap counts). */
+    namespaces: text("namespaces").notNull().default(""),
     ...timestamps,
   },
   (t) => [
     index("profiles_updated_idx").on(t.updatedAt, t.id),
     index("profiles_created_idx").on(t.createdAt),
-    index("profiles_search_name_idx").on(t.searchName),
   ],
 );
 
@@ -98,8 +98,6 @@ export const identities = sqliteTable(
   (t) => [
     uniqueIndex("identities_ns_value_uq").on(t.namespace, t.value),
     index("identities_profile_idx").on(t.profileId),
-    // Covering index for per-namespace profile counts and namespace overlap (metrics).
-    index("identities_ns_profile_idx").on(t.namespace, t.profileId),
     // Case-insensitive prefix search on values for the profile viewer.
     index("identities_value_nocase_idx").on(sql`${t.value} COLLATE NOCASE`),
   ],
@@ -210,7 +208,6 @@ export const events = sqliteTable(
   (t) => [
     index("events_identity_at_idx").on(t.identityId, t.at),
     index("events_type_at_idx").on(t.type, t.at),
-    index("events_at_idx").on(t.at),
   ],
 );
 

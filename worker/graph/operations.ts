@@ -6,12 +6,13 @@ import { identityKey } from "../../shared/identity/normalize";
 import { graphRead, graphWriteStatements } from "../db/queries/graph";
 import { readTogether } from "../db/queries/reads";
 import type { WriterState } from "./writer-state";
+import { newProfileId } from "./profile-id";
 import { GraphWorkspace, type IdentityRef } from "./workspace";
 
 async function workspaceFor(d1: D1Database, state: WriterState, refs: IdentityRef[]) {
   const [{ rules }, loaded] = await Promise.all([state.currentConfig(d1), readTogether(d1, { graph: graphRead(d1, refs), counters: state.countersRead(d1) })]);
   state.setCounters(loaded.counters);
-  const ws = new GraphWorkspace(rules, () => crypto.randomUUID());
+  const ws = new GraphWorkspace(rules, newProfileId);
   ws.load(loaded.graph.identities, loaded.graph.links);
   return ws;
 }

@@ -69,6 +69,8 @@ export interface ProfileChange {
   id: string;
   primary: IdentityState;
   identityCount: number;
+  /** Its identities' namespaces, sorted, comma-separated. */
+  namespaces: string;
 }
 
 /**
@@ -163,10 +165,15 @@ export class GraphWorkspace {
       deletedIdentities: [...this.deletedIdentities.values()].map((i) => ({ ...i })),
       links: [...this.dirtyLinks].map((k) => ({ ...this.links.get(k)! })),
       deletedLinks: [...this.deletedLinks.values()].map((l) => ({ ...l })),
-      profiles: [...live].map((id) => ({ id, primary: { ...this.primaryIdentity(id)! }, identityCount: this.members.get(id)!.size })),
+      profiles: [...live].map((id) => ({ id, primary: { ...this.primaryIdentity(id)! }, identityCount: this.members.get(id)!.size, namespaces: this.namespacesOf(id) })),
       retiredProfiles: [...new Set(retired)],
       history: this.history.map((h) => ({ ...h })),
     };
+  }
+
+  /** The namespaces of a profile's identities, sorted and comma-separated. */
+  private namespacesOf(profileId: string): string {
+    return [...new Set([...this.members.get(profileId)!].map((key) => this.identities.get(key)!.namespace))].sort().join(",");
   }
 
   /** Profiles whose membership changed since the last call of this (live or retired). */

@@ -22,6 +22,7 @@ import { eventInsertStatements, existingEventsRead, fragmentWriteStatements, sup
 import { NAME_KEYS, profileNameStatements } from "../db/queries/profile-names";
 import { readTogether } from "../db/queries/reads";
 import { membershipWriteStatements, type SegmentDef } from "../db/queries/segments";
+import { newProfileId } from "../graph/profile-id";
 import { GraphWorkspace, highestPriority } from "../graph/workspace";
 import type { WriterConfig, WriterState } from "../graph/writer-state";
 import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../profiles/merge";
@@ -163,7 +164,7 @@ class GroupState {
     private readonly loaded: Loaded,
   ) {
     this.segments = config.segments;
-    this.ws = new GraphWorkspace(config.rules, () => crypto.randomUUID());
+    this.ws = new GraphWorkspace(config.rules, newProfileId);
     this.ws.load(loaded.graph.identities, loaded.graph.links);
     for (const f of loaded.data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt });
     for (const e of loaded.data.events) this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });

@@ -138,8 +138,10 @@ export interface ReportScope {
 function scopeWhere(scope: ReportScope, metrics: readonly Metric[], b: Binder): string {
   const parts = [`e.at >= ${b.bind(scope.start)}`, `e.at < ${b.bind(scope.end)}`];
   if (scope.datasets) parts.push(`e.dataset IN (SELECT value FROM json_each(${b.bind(JSON.stringify(scope.datasets))}))`);
-  // When every metric names its event types, only those can count: let the (type, at) index narrow the scan.
+  // The scan runs on the (type, at) index: the metrics' own types when every metric names
+  // them, else the types the hourly rollups saw in the range (exact, so nothing is missed).
   if (metrics.every((m) => m.types)) parts.push(`e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...new Set(metrics.flatMap((m) => m.types!))]))}))`);
+  else parts.push(`e.type IN (SELECT DISTINCT type FROM event_rollups WHERE hour >= ${b.bind(Math.floor(scope.start / 3_600_000))} AND hour <= ${b.bind(Math.floor(scope.end / 3_600_000))} AND events > 0)`);
   return parts.join(" AND ");
 }
 

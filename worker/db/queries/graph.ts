@@ -182,17 +182,17 @@ export function graphWriteStatements(
     ),
   );
 
-  const profileRows = change.profiles.map((p) => [p.id, p.primary.namespace, p.primary.value, p.identityCount, options.now]);
+  const profileRows = change.profiles.map((p) => [p.id, p.primary.namespace, p.primary.value, p.identityCount, options.now, p.namespaces]);
   statements.push(
     ...bulk(
       d1,
-      `INSERT INTO profiles (id, primary_namespace, primary_value, identity_count, created_at, updated_at)
+      `INSERT INTO profiles (id, primary_namespace, primary_value, identity_count, created_at, updated_at, namespaces)
        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[4]')
+              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
        FROM json_each(?1) WHERE true
        ON CONFLICT(id) DO UPDATE SET primary_namespace = excluded.primary_namespace,
          primary_value = excluded.primary_value, identity_count = excluded.identity_count,
-         updated_at = excluded.updated_at`,
+         updated_at = excluded.updated_at, namespaces = excluded.namespaces`,
       profileRows,
     ),
   );

@@ -1,4 +1,8 @@
-/** Aggregates for the profile dashboard — SQL over indexes, never profile by profile. */
+/**
+ * Aggregates for the profile dashboard — SQL over indexes, never profile by profile.
+ * Namespace counts and overlaps come from each profile's sorted namespace list (one short
+ * column, grouped: a few hundred distinct lists at most), not from an index over identities.
+ */
 export interface ProfileMetrics {
   total: number;
   added: { last7d: number; last30d: number };
@@ -20,7 +24,7 @@ const BUCKETS: [string, number, number][] = [
 ];
 
 export async function profileMetrics(d1: D1Database, now = Date.now()): Promise<ProfileMetrics> {
-  const [totals, byNamespace, overlap, sizes, merges] = await d1.batch<Record<string, any>>([
+  const [totals, shapes, merges] = await d1.batch<Record<string, any>>([
     d1
       .prepare(
         `SELECT (SELECT count(*) FROM profiles) AS total,
@@ -28,13 +32,7 @@ export async function profileMetrics(d1: D1Database, now = Date.now()): Promise<
                 (SELECT count(*) FROM profiles WHERE created_at >= ?2) AS d30`,
       )
       .bind(now - 7 * DAY, now - 30 * DAY),
-    d1.prepare(`SELECT namespace, count(DISTINCT profile_id) AS n FROM identities GROUP BY namespace`),
-    d1.prepare(
-      `WITH held AS (SELECT DISTINCT namespace, profile_id FROM identities)
-       SELECT a.namespace AS a, b.namespace AS b, count(*) AS n FROM held a JOIN held b
-         ON a.profile_id = b.profile_id AND a.namespace < b.namespace GROUP BY a.namespace, b.namespace ORDER BY n DESC`,
-    ),
-    d1.prepare(`SELECT identity_count AS size, count(*) AS n FROM profiles GROUP BY identity_count`),
+    d1.prepare(`SELECT namespaces, identity_count AS size, count(*) AS n FROM profiles GROUP BY namespaces, identity_count`),
     d1
       .prepare(
         `SELECT (SELECT count(*) FROM graph_history WHERE kind = 'merge' AND at >= ?1) AS d7,
@@ -45,15 +43,24 @@ export async function profileMetrics(d1: D1Database, now = Date.now()): Promise<
   const t = totals!.results[0]!;
   const m = merges!.results[0]!;
   const histogram = BUCKETS.map(([label]) => ({ identities: label, profiles: 0 }));
-  for (const row of sizes!.results) {
+  const byNamespace: Record<string, number> = {};
+  const overlap = new Map<string, number>();
+  for (const row of shapes!.results) {
     const i = BUCKETS.findIndex(([, lo, hi]) => row.size >= lo && row.size <= hi);
     if (i >= 0) histogram[i]!.profiles += row.n;
+    const namespaces: string[] = row.namespaces ? String(row.namespaces).split(",") : [];
+    namespaces.forEach((a, k) => {
+      byNamespace[a] = (byNamespace[a] ?? 0) + row.n;
+      for (const b of namespaces.slice(k + 1)) overlap.set(`${a},${b}`, (overlap.get(`${a},${b}`) ?? 0) + row.n);
+    });
   }
   return {
     total: t.total,
     added: { last7d: t.d7, last30d: t.d30 },
-    byNamespace: Object.fromEntries(byNamespace!.results.map((r) => [r.namespace, r.n])),
-    identityOverlap: overlap!.results.map((r) => ({ namespaces: [r.a, r.b] as [string, string], profiles: r.n })),
+    byNamespace,
+    identityOverlap: [...overlap]
+      .map(([pair, n]) => ({ namespaces: pair.split(",") as [string, string], profiles: n }))
+      .sort((x, y) => y.profiles - x.profiles || (x.namespaces.join() < y.namespaces.join() ? -1 : 1)),
     graphSizes: histogram,
     merges: { last7d: m.d7, last30d: m.d30 },
   };

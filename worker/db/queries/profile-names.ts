@@ -12,7 +12,7 @@ export function profileNameStatements(d1: D1Database, names: readonly [string, s
   return [
     ...bulk(
       d1,
-      `UPDATE profiles SET display_name = json_extract(j.value, '$[1]'), search_name = lower(json_extract(j.value, '$[1]'))
+      `UPDATE profiles SET display_name = json_extract(j.value, '$[1]')
        FROM json_each(?1) AS j WHERE profiles.id = json_extract(j.value, '$[0]')`,
       names,
     ),

@@ -3,7 +3,7 @@
  * queries, whatever the number of profiles: the profile row, its identities, their
  * fragments, and optionally recent events and memberships.
  */
-import { foldForSearch } from "../../../shared/search-terms";
+import { searchWords } from "../../../shared/search-terms";
 import type { IdentityRef } from "../../graph/workspace";
 
 export type ProfileSelector = { identity: IdentityRef } | { profileId: string };
@@ -146,9 +146,12 @@ export async function searchProfiles(d1: D1Database, f: SearchFilters): Promise<
     const identityMatch = f.namespace
       ? `SELECT profile_id FROM identities WHERE value LIKE ${like} ESCAPE '\\' AND namespace = ${bind(f.namespace)}`
       : `SELECT profile_id FROM identities WHERE value LIKE ${like} ESCAPE '\\'`;
-    const folded = foldForSearch(f.q);
-    const termMatch = `SELECT profile_id FROM profile_terms WHERE term >= ${bind(folded)} AND term < ${bind(`${folded}\uffff`)}`;
-    where.push(`p.id IN (${identityMatch} UNION ${termMatch})`);
+    // Every word of the query prefixes one of the profile's name terms.
+    const words = searchWords(f.q).slice(0, 8);
+    const termMatch = words.length
+      ? words.map((w) => `SELECT profile_id FROM profile_terms WHERE term >= ${bind(w)} AND term < ${bind(`${w}\uffff`)}`).join(" INTERSECT ")
+      : undefined;
+    where.push(`p.id IN (${termMatch ? `${identityMatch} UNION SELECT * FROM (${termMatch})` : identityMatch})`);
   } else if (f.namespace) {
     where.push(`p.id IN (SELECT profile_id FROM identities WHERE namespace = ${bind(f.namespace)})`);
   }

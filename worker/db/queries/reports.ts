@@ -44,11 +44,13 @@ export async function eventFacts(d1: D1Database, start: number, end: number, typ
   const path = dataPath ? `$.${dataPath}` : "$.__none__";
   const { results } = await d1
     .prepare(
+      // On the (type, at) index: the one type, or the types the hourly rollups saw in range.
       `SELECT e.type, e.at, json_extract(e.data, ?4) AS value, i.profile_id FROM events e
        LEFT JOIN identities i ON i.id = e.identity_id
-       WHERE e.at >= ?1 AND e.at < ?2 AND (?3 IS NULL OR e.type = ?3) LIMIT ?5`,
+       WHERE e.type IN (SELECT ?3 WHERE ?3 IS NOT NULL UNION SELECT DISTINCT type FROM event_rollups WHERE ?3 IS NULL AND hour >= ?6 AND hour <= ?7 AND events > 0)
+         AND e.at >= ?1 AND e.at < ?2 LIMIT ?5`,
     )
-    .bind(start, end, type ?? null, path, limit)
+    .bind(start, end, type ?? null, path, limit, Math.floor(start / 3_600_000), Math.floor(end / 3_600_000))
     .all<{ type: string; at: number; value: unknown; profile_id: string | null }>();
   return results.map((r) => ({ type: r.type, at: r.at, value: r.value, profileId: r.profile_id }));
 }

@@ -5,15 +5,20 @@ import { maintenanceRuns } from "../schema";
 import { bulk, jsonColumns } from "./json-chunks";
 import type { EventExportRow } from "./exports";
 
-/** The oldest events of a dataset older than `cutoff` (by timestamp), with identity and profile. */
+/**
+ * Events of a dataset older than `cutoff` (by timestamp), with identity and profile. The
+ * hourly rollups name the event types the dataset has before the cutoff, so the scan runs
+ * on the (type, at) index, oldest first per type.
+ */
 export async function expiredEventsPage(d1: D1Database, dataset: string, cutoff: number, limit: number): Promise<EventExportRow[]> {
   const { results } = await d1
     .prepare(
       `SELECT e.rowid AS rowid, e.id, e.type, e.at, e.dataset, e.data, e.received_at, i.profile_id, i.namespace, i.value
        FROM events e LEFT JOIN identities i ON i.id = e.identity_id
-       WHERE e.at < ?2 AND e.dataset = ?1 ORDER BY e.at, e.id LIMIT ?3`,
+       WHERE e.type IN (SELECT DISTINCT type FROM event_rollups WHERE dataset = ?1 AND hour <= ?4 AND events > 0)
+         AND e.at < ?2 AND e.dataset = ?1 LIMIT ?3`,
     )
-    .bind(dataset, cutoff, limit)
+    .bind(dataset, cutoff, limit, Math.floor(cutoff / 3_600_000))
     .all<EventExportRow>();
   return results;
 }
