@@ -422,6 +422,8 @@ try {
     } catch (err) {
       (results.errors ??= []).push(`${name}: ${err instanceof Error ? `${err.message} ${err.cause?.message ?? ""}` : String(err)}`);
       console.error(`bench: step ${name} failed: ${results.errors.at(-1)}`);
+      // What the local server said (workerd's own errors land here, not in the HTTP answer).
+      console.error(`bench: wrangler dev output (last 20 KB):\n${worker.log()}`);
     }
     results.stepSeconds[name] = Number(((performance.now() - started) / 1000 + (results.stepSeconds[name] ?? 0)).toFixed(1));
     mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
