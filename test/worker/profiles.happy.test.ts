@@ -159,3 +159,24 @@ describe("search on the demo data", () => {
     expect((await call("GET", "/v1/audit", { key: reader })).status).toBe(403);
   });
 });
+
+describe("the attribute index", () => {
+  it("follows rewrites, identity deletes and erasure exactly (rows are removed by their recomputed keys)", async () => {
+    const { env } = await import("cloudflare:test");
+    const rows = async () => (await env.DB.prepare(`SELECT a.path, a.value FROM attribute_index a JOIN identities i ON i.id = a.identity_id WHERE i.value = 'AIX-1' ORDER BY a.path`).all()).results;
+    const find = async (q: string) => (await call("GET", `/v1/profiles?${q}`)).json.items.map((p: any) => p.primaryIdentity.id);
+    await call("PUT", "/v1/datasets/aix", { body: { kind: "records" } });
+    await postRecords([{ dataset: "aix", identities: [id("crm", "AIX-1")], attributes: { tier: "gold", tags: ["a", "b"], flag: true, n: 7 } }]);
+    expect(await rows()).toEqual([{ path: "flag", value: "true" }, { path: "n", value: "7" }, { path: "tags", value: '["a","b"]' }, { path: "tier", value: "gold" }]);
+    expect(await find("attr.tier=gold")).toContain("AIX-1");
+    await postRecords([{ dataset: "aix", identities: [id("crm", "AIX-1")], attributes: { tier: "silver", tags: null, n: 8 } }]);
+    expect(await rows()).toEqual([{ path: "flag", value: "true" }, { path: "n", value: "8" }, { path: "tier", value: "silver" }]);
+    expect(await find("attr.tier=gold")).not.toContain("AIX-1");
+    expect(await find("attr.tier=silver")).toContain("AIX-1");
+    const before = (await env.DB.prepare(`SELECT count(*) AS n FROM attribute_index`).first<{ n: number }>())!.n;
+    expect((await call("DELETE", "/v1/profiles/by-identity/crm/AIX-1")).status).toBe(200);
+    const after = (await env.DB.prepare(`SELECT count(*) AS n FROM attribute_index`).first<{ n: number }>())!.n;
+    expect(before - after).toBe(3);
+    expect(await find("attr.tier=silver")).not.toContain("AIX-1");
+  });
+});

@@ -168,10 +168,8 @@ export const fragments = sqliteTable(
     /** The item timestamp of the latest write (what `timestamp` merge policies compare). */
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.dataset, t.identityId] }),
-    index("fragments_identity_idx").on(t.identityId),
-  ],
+  // Keyed by identity first: lookups by identity need no second index (WITHOUT ROWID, migration 0013).
+  (t) => [primaryKey({ columns: [t.identityId, t.dataset] })],
 );
 
 /**
@@ -186,10 +184,8 @@ export const attributeIndex = sqliteTable(
     identityId: integer("identity_id").notNull(),
     dataset: text("dataset").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.path, t.value, t.identityId, t.dataset] }),
-    index("attribute_index_identity_idx").on(t.identityId, t.dataset),
-  ],
+  // No second index: rows are removed by recomputing their keys (db/queries/attribute-index.ts).
+  (t) => [primaryKey({ columns: [t.path, t.value, t.identityId, t.dataset] })],
 );
 
 /** Experience events; `id` is the idempotency key. */

@@ -3,6 +3,7 @@
  * fragments, attribute index rows, events, memberships, name terms, the profile row, and
  * graph history that names them — in one atomic batch.
  */
+import { attributeIndexRemoveForIdentities } from "./attribute-index";
 import { bulk } from "./json-chunks";
 
 export interface EraseCounts {
@@ -38,7 +39,8 @@ export async function historyMentioning(d1: D1Database, profileId: string, ident
 
 export function eraseStatements(d1: D1Database, profileId: string, identityIds: readonly number[], historyIds: readonly number[]): D1PreparedStatement[] {
   return [
-    ...["events", "fragments", "attribute_index"].flatMap((table) =>
+    ...attributeIndexRemoveForIdentities(d1, identityIds),
+    ...["events", "fragments"].flatMap((table) =>
       bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds),
     ),
     ...bulk(d1, `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`, identityIds),

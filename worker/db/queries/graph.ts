@@ -3,6 +3,7 @@
  * requirement); writes are statements for one atomic `batch()`, built from what a
  * `GraphWorkspace` changed.
  */
+import { attributeIndexRemoveForIdentities } from "./attribute-index";
 import { identityKey } from "../../../shared/identity/normalize";
 import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../graph/workspace";
 import { bulk, jsonColumns } from "./json-chunks";
@@ -146,7 +147,8 @@ export function graphWriteStatements(
 
   const deletedIds = change.deletedIdentities.map((i) => i.id).filter((id): id is number => id !== undefined);
   if (deletedIds.length > 0) {
-    for (const table of ["fragments", "events", "attribute_index"]) {
+    statements.push(...attributeIndexRemoveForIdentities(d1, deletedIds));
+    for (const table of ["fragments", "events"]) {
       statements.push(...bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, deletedIds));
     }
     statements.push(

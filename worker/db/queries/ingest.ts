@@ -1,4 +1,5 @@
 /** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
+import { attributeIndexAddStatements, attributeIndexRemoveStatements } from "./attribute-index";
 import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
 import { TOUCHED_PROFILES } from "./graph";
 import { rowsOf, type Read } from "./reads";
@@ -88,36 +89,20 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
 /** Rows: [dataset, identityId, attributes, updatedAt]. Also refreshes the attribute index. */
 export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, number, Record<string, unknown>, number][]): D1PreparedStatement[] {
   if (rows.length === 0) return [];
-  const keys = rows.map(([dataset, identityId]) => [identityId, dataset]);
+  const keys = rows.map(([dataset, identityId]) => [identityId, dataset] as [number, string]);
   return [
+    // The old leaves go first, recomputed from the fragments as they still are.
+    ...attributeIndexRemoveStatements(d1, keys),
     ...bulk(
       d1,
       `INSERT INTO fragments (dataset, identity_id, attributes, updated_at)
        SELECT ${jsonColumns(4)}
        FROM json_each(?1) WHERE true
-       ON CONFLICT(dataset, identity_id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
+       ON CONFLICT(identity_id, dataset) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
       rows,
     ),
-    ...bulk(
-      d1,
-      `DELETE FROM attribute_index WHERE (identity_id, dataset) IN (
-         SELECT ${jsonColumns(2)} FROM json_each(?1))`,
-      keys,
-    ),
-    // Leaves of the attribute tree (arrays count as leaves), for `attr.<path>=` search.
-    ...bulk(
-      d1,
-      `INSERT OR IGNORE INTO attribute_index (path, value, identity_id, dataset)
-       SELECT substr(t.fullkey, 3),
-              CASE t.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN t.value ELSE CAST(t.atom AS TEXT) END,
-              f.identity_id, f.dataset
-       FROM json_each(?1) j
-       JOIN fragments f ON f.identity_id = json_extract(j.value, '$[0]') AND f.dataset = json_extract(j.value, '$[1]'),
-            json_tree(f.attributes) t
-       WHERE t.type NOT IN ('object', 'null') AND t.fullkey NOT GLOB '*[[]*'
-         AND (t.type != 'text' OR length(t.atom) <= 256)`,
-      keys,
-    ),
+    // Leaves of the tree (arrays count as leaves), for `attr.<path>=` search.
+    ...attributeIndexAddStatements(d1, keys),
   ];
 }
 

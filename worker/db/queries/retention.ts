@@ -1,4 +1,5 @@
 /** SQL for retention: expired events, idle pseudonymous profiles, and maintenance runs. */
+import { attributeIndexRemoveForIdentities } from "./attribute-index";
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
 import { maintenanceRuns } from "../schema";
@@ -79,7 +80,8 @@ export async function identitiesOfProfiles(d1: D1Database, profileIds: readonly 
  */
 export function expireProfilesStatements(d1: D1Database, profileIds: readonly string[], identityIds: readonly number[]): D1PreparedStatement[] {
   return [
-    ...["events", "fragments", "attribute_index"].flatMap((table) => bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds)),
+    ...attributeIndexRemoveForIdentities(d1, identityIds),
+    ...["events", "fragments"].flatMap((table) => bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds)),
     ...bulk(d1, `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`, identityIds),
     ...bulk(d1, `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`, identityIds),
     ...["memberships", "profile_terms"].flatMap((table) => bulk(d1, `DELETE FROM ${table} WHERE profile_id IN (SELECT value FROM json_each(?1))`, profileIds)),
