@@ -240,13 +240,19 @@ function storage(persistTo) {
     entry.total += Number(b);
     entry.parts[name === table ? "rows" : name] = Math.round(Number(b) / Math.max(1, count));
   }
+  const pageSize = Number(db.prepare("PRAGMA page_size").get().page_size);
+  const freePages = Number(db.prepare("PRAGMA freelist_count").get().freelist_count);
+  const walBytes = files.filter((f) => f.endsWith("-wal")).map((f) => statSync(f).size).reduce((a, b) => a + b, 0);
   db.close();
+  const tableBytes = Object.values(byTable).reduce((sum, e) => sum + e.total, 0);
   const perProfile = Object.fromEntries(
     Object.entries(byTable)
       .sort((a, b) => b[1].total - a[1].total)
       .map(([t, e]) => [t, { bytesPerProfile: Math.round(e.total / Math.max(1, count)), ...e.parts }]),
   );
-  results.storage = { d1Bytes: bytes, profiles: count, bytesPerProfile: count ? Math.round(bytes / count) : null, byTable: perProfile };
+  const per = (n) => Math.round(n / Math.max(1, count));
+  results.storage = { d1Bytes: bytes, profiles: count, bytesPerProfile: count ? Math.round(bytes / count) : null, tablesPerProfile: per(tableBytes), freePerProfile: per(freePages * pageSize), walPerProfile: per(walBytes), byTable: perProfile };
+  console.log(`storage: files ${per(bytes)} B/profile = tables and indexes ${per(tableBytes)} + free pages ${per(freePages * pageSize)} + WAL ${per(walBytes)} (+ file headers)`);
   console.log(`storage: ${count} profiles, ${Math.round(bytes / Math.max(1, count))} bytes per profile; by table (bytes per profile):`);
   for (const [t, e] of Object.entries(perProfile)) console.log(`  ${t.padEnd(28)} ${String(e.bytesPerProfile).padStart(6)}  ${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== "bytesPerProfile")))}`);
 }
