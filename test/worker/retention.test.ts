@@ -3,7 +3,8 @@
  * and exports, and land in the archive as Parquet first; idle device-only profiles expire,
  * profiles with a person identity stay, and graph history keeps the deletion.
  */
-import { env } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
+import worker from "../../worker/index";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, createKey, expectErrorShape, id, iso, postEvents } from "../helpers";
 
@@ -129,5 +130,21 @@ describe("retention settings", () => {
     const device = await call("GET", "/v1/namespaces");
     expect(device.json.items.find((n: any) => n.code === "device").pseudonymous).toBe(true);
     expect(device.json.items.find((n: any) => n.code === "crm").pseudonymous).toBe(false);
+  });
+});
+
+describe("the daily retention run", () => {
+  it("starts from the cron once a day, not on every tick", async () => {
+    const before = (await call("GET", "/v1/maintenance/runs")).json.items.length;
+    const tick = (at: number) => worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: at }), env);
+    // The manual run above started less than a day ago: the next tick leaves it.
+    await tick(now + 60_000);
+    expect((await call("GET", "/v1/maintenance/runs")).json.items.length).toBe(before);
+    await tick(now + DAY + 60_000);
+    const runs = (await call("GET", "/v1/maintenance/runs")).json.items;
+    expect(runs.length).toBe(before + 1);
+    expect(runs[0].trigger).toBe("schedule");
+    await tick(now + DAY + 120_000);
+    expect((await call("GET", "/v1/maintenance/runs")).json.items.length).toBe(before + 1);
   });
 });

@@ -81,7 +81,7 @@ export async function startMaintenance(env: Bindings, trigger: string, now = Dat
   const runId = `mnt_${crypto.randomUUID()}`;
   const datasets = (await listDatasets(db)).filter((d) => d.ttlDays && d.kind !== "records").map((d) => d.name).sort();
   const cursor: MaintenanceCursor = { step: 0, phase: "events", datasets, part: 0, after: "", now, date: new Date(now).toISOString().slice(0, 10) };
-  await createMaintenanceRun(db, runId, trigger, cursor as unknown as Record<string, unknown>);
+  await createMaintenanceRun(db, runId, trigger, cursor as unknown as Record<string, unknown>, now);
   await env.JOBS_QUEUE.send({ kind: "maintenance", runId, step: 1 } satisfies MaintenanceJob);
   return runId;
 }

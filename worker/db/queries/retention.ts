@@ -99,9 +99,9 @@ export function historyInsertStatements(d1: D1Database, rows: readonly unknown[]
 
 export type MaintenanceRunRow = typeof maintenanceRuns.$inferSelect;
 
-export async function createMaintenanceRun(db: Db, id: string, trigger: string, cursor: Record<string, unknown>): Promise<void> {
-  const now = Date.now();
-  await db.insert(maintenanceRuns).values({ id, status: "queued", trigger, cursor, startedAt: now, updatedAt: now });
+/** `startedAt`: the run's clock (the cron's scheduled time, or now). */
+export async function createMaintenanceRun(db: Db, id: string, trigger: string, cursor: Record<string, unknown>, startedAt: number): Promise<void> {
+  await db.insert(maintenanceRuns).values({ id, status: "queued", trigger, cursor, startedAt, updatedAt: Date.now() });
 }
 
 export async function getMaintenanceRun(db: Db, id: string): Promise<MaintenanceRunRow | undefined> {
