@@ -73,6 +73,15 @@ function phaseBreakdown(samples) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * Lets the event loop run after long synchronous work (the raw-SQLite baseline writes
+ * block it for ~50 s at 1M profiles). The local server closes keep-alive connections that
+ * sit idle; while the loop is blocked, fetch cannot see those closes, and the next request
+ * on such a socket fails with "other side closed" — what broke every 1M lookup step. A
+ * moment of idle loop lets fetch drop the closed sockets and open fresh ones.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
+
 async function ingest(url) {
   const { records, events } = generate(PROFILES);
   const send = (kind, items) => {
@@ -101,6 +110,7 @@ async function ingest(url) {
   const baseRecordSeconds = baseline.write("records", records);
   const baseEventSeconds = baseline.write("events", events);
   results.baselineDb = baseline;
+  await settle();
   results.ingest = {
     records: records.length,
     events: events.length,
@@ -422,6 +432,7 @@ try {
   results.stepSeconds = {};
   for (const [name, run] of steps) {
     if (!ONLY.has(name)) continue;
+    await settle();
     const started = performance.now();
     try {
       await run();
