@@ -9,6 +9,7 @@
  */
 import { gzipSync } from "fflate";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import type { EventExportRow } from "../db/queries/exports";
 
 export type ExportFormat = "ndjson" | "parquet";
 export type ExportContent = "profiles" | "events" | "identities";
@@ -52,6 +53,11 @@ export const COLUMNS: Record<ExportContent, Column[]> = {
 
 /** A row: timestamps as epoch milliseconds, JSON columns as values (objects, arrays…). */
 export type Row = Record<string, unknown>;
+
+/** An event as an export or archive row. */
+export function eventRow(e: EventExportRow): Row {
+  return { eventId: e.id, type: e.type, timestamp: e.at, dataset: e.dataset, profileId: e.profile_id, namespace: e.namespace, identity: e.value, data: e.data ? JSON.parse(e.data) : null, receivedAt: e.received_at };
+}
 
 export const extensionOf = (format: ExportFormat) => (format === "parquet" ? "parquet" : "ndjson.gz");
 export const contentTypeOf = (format: ExportFormat) => (format === "parquet" ? "application/vnd.apache.parquet" : "application/gzip");

@@ -31,7 +31,7 @@ import type { Bindings } from "../env";
 import { allowListed } from "../personalization/context";
 import { mergeFragments, type FragmentInput } from "../profiles/merge";
 import { resolvePolicy } from "../profiles/service";
-import { contentTypeOf, encodePart, extensionOf, sha256Hex, type ExportContent, type ExportFormat, type Row } from "./formats";
+import { contentTypeOf, encodePart, eventRow, extensionOf, sha256Hex, type ExportContent, type ExportFormat, type Row } from "./formats";
 import { storeFor } from "./storage";
 
 /** Rows per part: profiles are merged per page (CPU); events and identities are plain rows. */
@@ -104,17 +104,7 @@ async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan,
   const size = EXPORT_PAGE[plan.content];
   if (plan.content === "events") {
     const events = await eventExportPage(env.DB, Number(after), plan.high, size);
-    const rows = events.map((e) => ({
-      eventId: e.id,
-      type: e.type,
-      timestamp: e.at,
-      dataset: e.dataset,
-      profileId: e.profile_id,
-      namespace: e.namespace,
-      identity: e.value,
-      data: e.data ? JSON.parse(e.data) : null,
-      receivedAt: e.received_at,
-    }));
+    const rows = events.map(eventRow);
     return { rows, next: String(events.at(-1)?.rowid ?? after), last: events.length < size };
   }
   if (plan.content === "identities") {

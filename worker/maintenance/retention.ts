@@ -40,7 +40,7 @@ import {
 } from "../db/queries/retention";
 import { deliveryInsertStatements } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
-import { encodePart, sha256Hex, contentTypeOf } from "../exports/formats";
+import { contentTypeOf, encodePart, eventRow, sha256Hex } from "../exports/formats";
 import { runFolder } from "../exports/run";
 import { storeFor } from "../exports/storage";
 import type { WriterState } from "../graph/writer-state";
@@ -128,7 +128,7 @@ export async function runMaintenanceStep(env: Bindings, writer: RetentionWriter,
         const destination = await getDestination(db, settings.archiveDestination);
         if (!destination || destination.type === "webhook") throw new Error(`the archive destination "${settings.archiveDestination}" is missing or not a file store`);
         const config = destination.config as unknown as DestinationConfig;
-        const rows = expired.map((e) => ({ eventId: e.id, type: e.type, timestamp: e.at, dataset: e.dataset, profileId: e.profile_id, namespace: e.namespace, identity: e.value, data: e.data ? JSON.parse(e.data) : null, receivedAt: e.received_at }));
+        const rows = expired.map(eventRow);
         const body = await encodePart("parquet", "events", rows);
         const partNo = cursor.part + 1;
         const path = `${runFolder(config.prefix, "events", cursor.date, run.id)}part-${String(partNo).padStart(5, "0")}.parquet`;

@@ -1,6 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { DestinationConfig, WebhookDestinationConfig } from "../../../shared/schemas/destinations";
 import type { Db } from "../client";
+import type { IdentityRow } from "./graph";
 import { destinationRuns, destinations } from "../schema";
 
 export type DestinationRow = typeof destinations.$inferSelect;
@@ -104,14 +105,7 @@ export async function eventExportPage(d1: D1Database, after: number, high: numbe
   return results;
 }
 
-export interface IdentityExportRow {
-  id: number;
-  namespace: string;
-  value: string;
-  profile_id: string;
-  first_seen: number;
-  last_seen: number;
-}
+export type IdentityExportRow = IdentityRow;
 
 /** The identity map by row id; incremental: identities seen, or whose profile changed, since `since`. */
 export async function identityExportPage(d1: D1Database, after: number, since: number, limit: number): Promise<IdentityExportRow[]> {

@@ -9,7 +9,7 @@ import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../.
 import { bulk, jsonColumns } from "./json-chunks";
 import { rowsOf, type Read } from "./reads";
 
-interface IdentityRow {
+export interface IdentityRow {
   id: number;
   namespace: string;
   value: string;
