@@ -10,6 +10,7 @@ import { ApiError } from "../lib/errors";
 import { mergeFragments, type MergePolicy } from "../profiles/merge";
 import { bucketComplete, bucketKeys, offsetSteps, rangeComplete, type Grain } from "../reports/time";
 import { testAttribute } from "../segments/rules";
+import { formulaReferences } from "./formula";
 import { withCalculated, type CompiledView, type Field, type Metric } from "./view";
 
 /** Distinct dimension values one report may produce (more: a clear error, never a time-out). */
@@ -70,13 +71,7 @@ function neededMetrics(view: CompiledView, requested: readonly string[]): Metric
   const needed = new Set(requested);
   for (const c of [...view.calculated].reverse()) {
     if (!needed.has(c.id)) continue;
-    const stack = [c.formula];
-    while (stack.length) {
-      const f = stack.pop()!;
-      if (f.kind === "metric") needed.add(f.id);
-      else if (f.kind === "negate") stack.push(f.operand);
-      else if (f.kind === "binary") stack.push(f.left, f.right);
-    }
+    formulaReferences(c.formula, needed);
   }
   return view.metrics.filter((m) => needed.has(m.id));
 }

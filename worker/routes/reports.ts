@@ -7,7 +7,7 @@ import { createRouter } from "../lib/router";
 import { ATTRIBUTION_DEFINITIONS, MESSAGE_METRICS, runJourneyAttribution } from "../analytics/journeys";
 import { aggregateMessages, type GroupBy } from "../reports/messages";
 import { durationMs } from "../segments/rules";
-import { checkTimeZone, dayKey, nextDay, reportRange, startOfDay } from "../reports/time";
+import { bucketComplete, bucketKeys, checkTimeZone, dayKey, reportRange } from "../reports/time";
 
 const EVENT_REPORT_ROW_CAP = 500_000;
 
@@ -92,7 +92,7 @@ export const reportsRouter = createRouter()
       const facts = await eventFacts(c.env.DB, range.start, range.end, q.type, groupBy.startsWith("data.") ? groupBy.slice(5) : undefined, EVENT_REPORT_ROW_CAP + 1);
       if (facts.length > EVENT_REPORT_ROW_CAP) throw new ApiError("payload_too_large", `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`);
       const buckets = new Map<string, { count: number; profiles: Set<string> }>();
-      if (groupBy === "day") for (let d = dayKey(range.start, tz); startOfDay(d, tz) < range.end; d = nextDay(d)) buckets.set(d, { count: 0, profiles: new Set() });
+      if (groupBy === "day") for (const d of bucketKeys(range, "day", tz)) buckets.set(d, { count: 0, profiles: new Set() });
       for (const f of facts) {
         const key = groupBy === "day" ? dayKey(f.at, tz) : groupBy === "type" ? f.type : f.value === null || f.value === undefined ? "(none)" : String(f.value);
         let b = buckets.get(key);
@@ -103,7 +103,7 @@ export const reportsRouter = createRouter()
       const items = [...buckets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, b]) => ({
         key,
         value: metric === "count" ? b.count : b.profiles.size,
-        complete: groupBy === "day" ? startOfDay(nextDay(key), tz) <= now && startOfDay(key, tz) >= range.start && startOfDay(nextDay(key), tz) <= range.end : range.end <= now,
+        complete: groupBy === "day" ? bucketComplete(key, "day", tz, range, now) : range.end <= now,
       }));
       return c.json({ groupBy, metric, items }, 200);
     },
