@@ -11,7 +11,7 @@ import type { AppEnv } from "./env";
 import { ApiError, codeForStatus, errorBody, ERROR_STATUS } from "./lib/errors";
 import { gunzipRequests } from "./lib/body";
 import { validationHook } from "./lib/validation";
-import { mountDocs, OPENAPI_INFO } from "./routes/docs";
+import { docsRouter, OPENAPI_DOCUMENT } from "./routes/docs";
 import { healthRouter } from "./routes/health";
 import { keysRouter } from "./routes/keys";
 import { configRouter } from "./routes/config";
@@ -117,32 +117,32 @@ export function createApp() {
   app.use("/v1/*", requireJsonBodies());
   app.use("/v1/*", authenticate);
 
-  app.route("/", healthRouter);
-  app.route("/v1", keysRouter);
-  app.route("/v1", configRouter);
-  app.route("/v1", ingestRouter);
-  app.route("/v1", trackingRouter);
-  app.route("/v1", graphRouter);
-  app.route("/v1", batchesRouter);
-  app.route("/v1", privacyRouter);
-  app.route("/v1", profilesRouter);
-  app.route("/v1", mergePoliciesRouter);
-  app.route("/v1", segmentsRouter);
-  app.route("/v1", personalizationRouter);
-  app.route("/v1", metricsRouter);
-  app.route("/v1", reportsRouter);
-  app.route("/v1", dataViewsRouter);
-  app.route("/v1", maintenanceRouter);
-  app.route("/v1", destinationsRouter);
-
-  app.route("/", pagesRouter);
-
-  app.get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO)));
-  mountDocs(app);
+  // Chained, so the app's type carries every route: `hc<AppType>` (client/) is typed by it.
+  const routes = app
+    .route("/", healthRouter)
+    .route("/v1", keysRouter)
+    .route("/v1", configRouter)
+    .route("/v1", ingestRouter)
+    .route("/v1", trackingRouter)
+    .route("/v1", graphRouter)
+    .route("/v1", batchesRouter)
+    .route("/v1", privacyRouter)
+    .route("/v1", profilesRouter)
+    .route("/v1", mergePoliciesRouter)
+    .route("/v1", segmentsRouter)
+    .route("/v1", personalizationRouter)
+    .route("/v1", metricsRouter)
+    .route("/v1", reportsRouter)
+    .route("/v1", dataViewsRouter)
+    .route("/v1", maintenanceRouter)
+    .route("/v1", destinationsRouter)
+    .route("/", pagesRouter)
+    .route("/", docsRouter(() => app.getOpenAPI31Document(OPENAPI_DOCUMENT)));
 
   app.notFound((c) => onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
   app.onError(onError);
-  return app;
+  return routes;
 }
 
-export type App = ReturnType<typeof createApp>;
+/** The whole API as a type: every route, its inputs and its answers (see client/). */
+export type AppType = ReturnType<typeof createApp>;

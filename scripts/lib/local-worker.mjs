@@ -34,7 +34,10 @@ function run(args, { quiet = false } = {}) {
   });
 }
 
-/** Applies the D1 migrations in `migrations/` to the local database. */
+/**
+ * Applies the D1 migrations in `migrations/` to the local database.
+ * @param {{ persistTo?: string, quiet?: boolean }} [options]
+ */
 export async function applyMigrations({ persistTo, quiet = true } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
@@ -69,6 +72,7 @@ export function emulateCron(url, everySeconds = 60) {
 /**
  * Starts `wrangler dev` and resolves once `/health` answers. `vars` are passed with
  * `--var` (secrets for tests); otherwise `.dev.vars` is read as usual.
+ * @param {{ port?: number, persistTo?: string, vars?: Record<string, string>, inheritOutput?: boolean, extraArgs?: string[] }} [options]
  */
 export async function startWorker({ port, persistTo, vars = {}, inheritOutput = false, extraArgs = [] } = {}) {
   port ??= await freePort();

@@ -72,15 +72,22 @@ export const IngestResult = z
 export type IngestResult = z.infer<typeof IngestResult>;
 
 /**
- * The route-level bodies, as OpenAPI schema objects: the Worker reads them itself and
- * checks item by item (bad items never sink good ones), so no zod validator runs on them.
+ * The route-level bodies: one item, or `{ events: [...] }` / `{ records: [...] }`. The
+ * zod schemas type the typed client; the OpenAPI schema objects document them. The
+ * Worker reads these bodies itself and checks item by item (bad items never sink good
+ * ones), so no zod validator runs on them as a whole.
  */
-function listBody(item: "Event" | "Record", list: "events" | "records") {
+export const EventsBody = z.union([EventInput, z.object({ events: z.array(EventInput).min(1).max(INGEST_LIMITS.itemsPerCall) })]);
+export const RecordsBody = z.union([RecordInput, z.object({ records: z.array(RecordInput).min(1).max(INGEST_LIMITS.itemsPerCall) })]);
+export type EventsBody = z.input<typeof EventsBody>;
+export type RecordsBody = z.input<typeof RecordsBody>;
+
+function listBodySchema(item: "Event" | "Record", list: "events" | "records") {
   const ref = { $ref: `#/components/schemas/${item}` };
   return {
     description: `One ${item}, or \`{ "${list}": [${item}, …] }\` with at most ${INGEST_LIMITS.itemsPerCall.toLocaleString("en")} ${list}.`,
     oneOf: [ref, { type: "object" as const, required: [list], properties: { [list]: { type: "array" as const, minItems: 1, maxItems: INGEST_LIMITS.itemsPerCall, items: ref } } }],
   };
 }
-export const EventsBody = listBody("Event", "events");
-export const RecordsBody = listBody("Record", "records");
+export const EventsBodySchema = listBodySchema("Event", "events");
+export const RecordsBodySchema = listBodySchema("Record", "records");

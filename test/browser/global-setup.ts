@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-// @ts-expect-error plain .mjs helper shared with npm start and the benchmark
 import { applyMigrations, startWorker } from "../../scripts/lib/local-worker.mjs";
 
 export const E2E_ADMIN_KEY = "sk_e2e_admin_key_for_tests_only";

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain .mjs demo generator, shared with npm start
 import { customers, recordsFor } from "../../scripts/lib/demo-data.mjs";
 import { call, id, postRecords } from "../helpers";
 

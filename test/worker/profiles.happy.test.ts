@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain .mjs demo generator, shared with npm start
 import { customers, eventsFor, recordsFor } from "../../scripts/lib/demo-data.mjs";
 import { call, createKey, id, iso, postEvents, postRecords } from "../helpers";
 

@@ -6,7 +6,7 @@ import { errorResponses } from "./openapi";
  * `createRoute` with the access the route needs. The scope is enforced by the auth
  * middleware and printed in the OpenAPI document (`x-tessera-scope`, `security`).
  */
-export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P }>(
+export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; operationId: string }>(
   access: RouteAccess,
   config: R,
 ) {

@@ -31,6 +31,7 @@ const present = (b: BatchRow) => ({
 export const batchesRouter = createRouter()
   .openapi(
     scopedRoute("ingest", {
+      operationId: "createBatch",
       method: "post",
       path: "/batches",
       tags,
@@ -79,6 +80,7 @@ export const batchesRouter = createRouter()
   )
   .openapi(
     scopedRoute("ingest", {
+      operationId: "listBatches",
       method: "get",
       path: "/batches",
       tags,
@@ -96,6 +98,7 @@ export const batchesRouter = createRouter()
   )
   .openapi(
     scopedRoute("ingest", {
+      operationId: "getBatch",
       method: "get",
       path: "/batches/{id}",
       tags,
@@ -111,6 +114,7 @@ export const batchesRouter = createRouter()
   )
   .openapi(
     scopedRoute("ingest", {
+      operationId: "getBatchErrors",
       method: "get",
       path: "/batches/{id}/errors",
       tags,

@@ -50,6 +50,7 @@ function checkSchema(schema: Record<string, unknown>) {
 export const configRouter = createRouter()
   .openapi(
     scopedRoute("admin", {
+      operationId: "putDataset",
       method: "put",
       path: "/datasets/{name}",
       tags: ["Datasets"],
@@ -74,6 +75,7 @@ export const configRouter = createRouter()
   )
   .openapi(
     scopedRoute("ingest", {
+      operationId: "listDatasets",
       method: "get",
       path: "/datasets",
       tags: ["Datasets"],
@@ -87,6 +89,7 @@ export const configRouter = createRouter()
   )
   .openapi(
     scopedRoute("ingest", {
+      operationId: "getDataset",
       method: "get",
       path: "/datasets/{name}",
       tags: ["Datasets"],
@@ -105,6 +108,7 @@ export const configRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "listNamespaces",
       method: "get",
       path: "/namespaces",
       tags: ["Namespaces"],
@@ -118,6 +122,7 @@ export const configRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "putNamespace",
       method: "put",
       path: "/namespaces/{code}",
       tags: ["Namespaces"],

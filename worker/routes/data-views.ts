@@ -59,6 +59,7 @@ export const ReportQuery = z.object({
 export const dataViewsRouter = createRouter()
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "listDataViews",
       method: "get",
       path: "/data-views",
       tags: ["Journey analytics"],
@@ -72,6 +73,7 @@ export const dataViewsRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getDataView",
       method: "get",
       path: "/data-views/{id}",
       tags: ["Journey analytics"],
@@ -86,6 +88,7 @@ export const dataViewsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "putDataView",
       method: "put",
       path: "/data-views/{id}",
       tags: ["Journey analytics"],
@@ -106,6 +109,7 @@ export const dataViewsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "deleteDataView",
       method: "delete",
       path: "/data-views/{id}",
       tags: ["Journey analytics"],
@@ -122,6 +126,7 @@ export const dataViewsRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getDataViewReport",
       method: "get",
       path: "/data-views/{id}/report",
       tags: ["Journey analytics"],

@@ -72,6 +72,7 @@ const presentRun = (r: RunRow) => ({
 export const destinationsRouter = createRouter()
   .openapi(
     scopedRoute("admin", {
+      operationId: "putDestination",
       method: "put",
       path: "/destinations/{name}",
       tags,
@@ -112,6 +113,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "rotateDestinationSecret",
       method: "post",
       path: "/destinations/{name}/secret",
       tags,
@@ -131,6 +133,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "listDestinationDeliveries",
       method: "get",
       path: "/destinations/{name}/deliveries",
       tags,
@@ -153,6 +156,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "retryDestinationDelivery",
       method: "post",
       path: "/destinations/{name}/deliveries/{id}/retry",
       tags,
@@ -169,6 +173,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "listDestinations",
       method: "get",
       path: "/destinations",
       tags,
@@ -179,6 +184,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "getDestination",
       method: "get",
       path: "/destinations/{name}",
       tags,
@@ -194,6 +200,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "startDestinationRun",
       method: "post",
       path: "/destinations/{name}/runs",
       tags,
@@ -215,6 +222,7 @@ export const destinationsRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "listDestinationRuns",
       method: "get",
       path: "/destinations/{name}/runs",
       tags,

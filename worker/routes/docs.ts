@@ -1,21 +1,33 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
+import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
 import { renderDocsPage } from "../lib/docs-page";
 
-export const OPENAPI_INFO = {
+/** The document's fixed parts; `servers` is this deployment's own origin, added per request. */
+export const OPENAPI_DOCUMENT = {
   openapi: "3.1.0",
   info: {
     title: "Tessera API",
     version: "0.1.0",
     description:
       "Real-time customer profiles at the edge: ingest records and events, resolve identities into one profile, look up, search and erase.",
+    license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
-};
+} as const;
+
+type Document = object;
+
+/** The document as this deployment serves it: its own origin is the one server. */
+function forOrigin(doc: Document, origin: string): Document {
+  return { ...doc, servers: [{ url: origin, description: "This Tessera deployment" }] };
+}
 
 /**
- * Serves `/v1/openapi.json` (OpenAPI 3.1, generated from the same zod schemas that
- * validate requests) and `/docs`, a readable page rendered from that document.
+ * `/v1/openapi.json` (OpenAPI 3.1, generated from the same zod schemas that validate
+ * requests) and `/docs`, a reference page rendered on the server from that document.
  */
-export function mountDocs(app: OpenAPIHono<AppEnv>) {
-  app.get("/docs", (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO))));
+export function docsRouter(document: () => Document) {
+  return new Hono<AppEnv>()
+    .get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(forOrigin(document(), new URL(c.req.url).origin)))
+    .get("/docs", (c) => c.html(renderDocsPage(forOrigin(document(), new URL(c.req.url).origin))));
 }

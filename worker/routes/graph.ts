@@ -23,6 +23,7 @@ const asRef = (key: string) => {
 export const graphRouter = createRouter()
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getIdentityGraph",
       method: "get",
       path: "/identities/{namespace}/{id}/graph",
       tags,
@@ -71,6 +72,7 @@ export const graphRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:write", {
+      operationId: "removeIdentity",
       method: "delete",
       path: "/identities/{namespace}/{id}",
       tags,
@@ -91,6 +93,7 @@ export const graphRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:write", {
+      operationId: "deleteLink",
       method: "delete",
       path: "/links",
       tags,

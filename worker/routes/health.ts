@@ -14,6 +14,7 @@ const HealthSchema = z
 export const healthRouter = createRouter().openapi(
   createRoute({
     method: "get",
+    operationId: "getHealth",
     path: "/health",
     tags: ["Service"],
     summary: "Liveness, with the applied D1 schema version",

@@ -1,46 +1,60 @@
 import { z } from "@hono/zod-openapi";
-import { EventInput, EventsBody, IngestResult, RecordInput, RecordsBody } from "../../shared/schemas/ingest";
-import { readJsonBody } from "../lib/body";
 import type { Context } from "hono";
+import {
+  EventInput,
+  EventsBody,
+  EventsBodySchema,
+  IngestResult,
+  RecordInput,
+  RecordsBody,
+  RecordsBodySchema,
+} from "../../shared/schemas/ingest";
 import type { AppEnv } from "../env";
 import { ingest, type IngestKind } from "../ingest/service";
 import { serverTiming } from "../ingest/timing";
-import { errorResponses } from "../lib/openapi";
+import { readJsonBody } from "../lib/body";
+import { BooleanQuery, errorResponses, selfCheckedBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 
 const tags = ["Ingest"];
 
-/** The result, with the writer's cost as a standard Server-Timing header (for benchmarks and debugging). */
-function respond<C extends Context<AppEnv>>(c: C, result: Awaited<ReturnType<typeof ingest>>) {
-  const { cost, ...body } = result;
-  c.header("Server-Timing", serverTiming(cost));
-  return c.json(body, 200);
-}
 const AtomicQuery = z.object({
-  atomic: z.enum(["true", "false"]).optional().meta({ description: "`true`: all-or-nothing instead of per-item acceptance." }),
+  atomic: BooleanQuery.optional().meta({ description: "`true`: all-or-nothing instead of per-item acceptance." }),
 });
 const ok = { description: "Per-item outcome", content: { "application/json": { schema: IngestResult } } };
 
-function ingestRoute(kind: IngestKind, body: typeof EventsBody | typeof RecordsBody, noun: string) {
-  return scopedRoute("ingest", {
-    method: "post",
-    path: `/${kind}`,
-    tags,
-    summary: `Ingest one ${noun} or up to 1,000 (\`{ ${kind}: [...] }\`)`,
-    request: { query: AtomicQuery, body: { required: true, content: { "application/json": { schema: body } } } },
-    responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
-  });
+/** Reads the body, ingests it item by item, answers with the writer's cost as Server-Timing. */
+async function handle(c: Context<AppEnv>, kind: IngestKind, atomic: boolean | undefined) {
+  const { cost, ...body } = await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: atomic === true });
+  c.header("Server-Timing", serverTiming(cost));
+  return body;
 }
 
-export const ingestRouter = createRouter();
+export const ingestRouter = createRouter()
+  .openapi(
+    scopedRoute("ingest", {
+      operationId: "ingestEvents",
+      method: "post",
+      path: "/events",
+      tags,
+      summary: "Ingest one event or up to 1,000 (`{ events: [...] }`)",
+      request: { query: AtomicQuery, body: selfCheckedBody(EventsBody, EventsBodySchema) },
+      responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
+    }),
+    async (c) => c.json(await handle(c, "events", c.req.valid("query").atomic), 200),
+  )
+  .openapi(
+    scopedRoute("ingest", {
+      operationId: "ingestRecords",
+      method: "post",
+      path: "/records",
+      tags,
+      summary: "Ingest one record or up to 1,000 (`{ records: [...] }`)",
+      request: { query: AtomicQuery, body: selfCheckedBody(RecordsBody, RecordsBodySchema) },
+      responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
+    }),
+    async (c) => c.json(await handle(c, "records", c.req.valid("query").atomic), 200),
+  );
 ingestRouter.openAPIRegistry.register("Event", EventInput);
 ingestRouter.openAPIRegistry.register("Record", RecordInput);
-for (const [kind, body, noun] of [
-  ["events", EventsBody, "event"],
-  ["records", RecordsBody, "record"],
-] as const) {
-  ingestRouter.openapi(ingestRoute(kind, body, noun), async (c) =>
-    respond(c, await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: c.req.valid("query").atomic === "true" })),
-  );
-}

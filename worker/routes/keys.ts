@@ -31,6 +31,7 @@ const tags = ["Keys"];
 export const keysRouter = createRouter()
   .openapi(
     scopedRoute("admin", {
+      operationId: "createKey",
       method: "post",
       path: "/keys",
       tags,
@@ -62,6 +63,7 @@ export const keysRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "listKeys",
       method: "get",
       path: "/keys",
       tags,
@@ -78,6 +80,7 @@ export const keysRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "deleteKey",
       method: "delete",
       path: "/keys/{id}",
       tags,

@@ -29,6 +29,7 @@ const presentRun = (r: MaintenanceRunRow) => ({
 export const maintenanceRouter = createRouter()
   .openapi(
     scopedRoute("admin", {
+      operationId: "putRetentionSettings",
       method: "put",
       path: "/settings/retention",
       tags: ["Retention"],
@@ -55,6 +56,7 @@ export const maintenanceRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "getRetentionSettings",
       method: "get",
       path: "/settings/retention",
       tags: ["Retention"],
@@ -68,6 +70,7 @@ export const maintenanceRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "startMaintenanceRun",
       method: "post",
       path: "/maintenance/runs",
       tags: ["Retention"],
@@ -78,6 +81,7 @@ export const maintenanceRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "listMaintenanceRuns",
       method: "get",
       path: "/maintenance/runs",
       tags: ["Retention"],

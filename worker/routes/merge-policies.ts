@@ -12,6 +12,7 @@ const present = (r: MergePolicyRow) => ({ name: r.name, type: r.type, datasets: 
 export const mergePoliciesRouter = createRouter()
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "listMergePolicies",
       method: "get",
       path: "/merge-policies",
       tags: ["Merge policies"],
@@ -22,6 +23,7 @@ export const mergePoliciesRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "putMergePolicy",
       method: "put",
       path: "/merge-policies/{name}",
       tags: ["Merge policies"],

@@ -19,6 +19,7 @@ const MetricsSchema = z
 
 export const metricsRouter = createRouter().openapi(
   scopedRoute("profiles:read", {
+    operationId: "getProfileMetrics",
     method: "get",
     path: "/metrics/profiles",
     tags: ["Reporting"],

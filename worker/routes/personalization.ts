@@ -35,6 +35,7 @@ const ingestShape = z.object({ accepted: z.number(), duplicates: z.number(), rej
 export const personalizationRouter = createRouter()
   .openapi(
     scopedRoute("public", {
+      operationId: "getPersonalizationContext",
       method: "get",
       path: "/context",
       tags: ["Personalization"],
@@ -59,6 +60,7 @@ export const personalizationRouter = createRouter()
   )
   .openapi(
     scopedRoute("public", {
+      operationId: "collectBrowserEvents",
       method: "post",
       path: "/collect",
       tags: ["Personalization"],
@@ -106,6 +108,7 @@ export const personalizationRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "putPersonalizationSettings",
       method: "put",
       path: "/settings/personalization",
       tags: ["Personalization"],
@@ -121,6 +124,7 @@ export const personalizationRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "getPersonalizationSettings",
       method: "get",
       path: "/settings/personalization",
       tags: ["Personalization"],
@@ -131,6 +135,7 @@ export const personalizationRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "putCollectSettings",
       method: "put",
       path: "/settings/collect",
       tags: ["Personalization"],
@@ -146,6 +151,7 @@ export const personalizationRouter = createRouter()
   )
   .openapi(
     scopedRoute("secret", {
+      operationId: "createIdentityToken",
       method: "post",
       path: "/tokens",
       tags: ["Keys"],

@@ -28,6 +28,7 @@ const isNumberCursor = (v: any): v is { n: number } => typeof v?.n === "number";
 export const privacyRouter = createRouter()
   .openapi(
     scopedRoute("profiles:delete", {
+      operationId: "eraseProfile",
       method: "delete",
       path: "/profiles/by-identity/{namespace}/{id}",
       tags: ["Privacy"],
@@ -49,6 +50,7 @@ export const privacyRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "exportProfileData",
       method: "get",
       path: "/profiles/by-identity/{namespace}/{id}/export",
       tags: ["Privacy"],
@@ -92,6 +94,7 @@ export const privacyRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:delete", {
+      operationId: "listSuppressions",
       method: "get",
       path: "/suppressions",
       tags: ["Privacy"],
@@ -118,6 +121,7 @@ export const privacyRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:delete", {
+      operationId: "deleteSuppressionByIdentity",
       method: "delete",
       path: "/suppressions",
       tags: ["Privacy"],
@@ -135,6 +139,7 @@ export const privacyRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:delete", {
+      operationId: "deleteSuppression",
       method: "delete",
       path: "/suppressions/{hash}",
       tags: ["Privacy"],
@@ -149,6 +154,7 @@ export const privacyRouter = createRouter()
   )
   .openapi(
     scopedRoute("admin", {
+      operationId: "listAuditEntries",
       method: "get",
       path: "/audit",
       tags: ["Privacy"],

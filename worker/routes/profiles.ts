@@ -68,6 +68,7 @@ const isTimelineCursor = (v: any): v is { a: number; i: string } => typeof v?.a 
 export const profilesRouter = createRouter()
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "lookupProfile",
       method: "get",
       path: "/profiles/by-identity/{namespace}/{id}",
       tags,
@@ -84,6 +85,7 @@ export const profilesRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getProfile",
       method: "get",
       path: "/profiles/{profileId}",
       tags,
@@ -95,6 +97,7 @@ export const profilesRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "searchProfiles",
       method: "get",
       path: "/profiles",
       tags,
@@ -137,6 +140,7 @@ export const profilesRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "listProfileEvents",
       method: "get",
       path: "/profiles/{profileId}/events",
       tags,

@@ -30,6 +30,7 @@ export const DEFINITIONS = {
 export const reportsRouter = createRouter()
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getMessagesReport",
       method: "get",
       path: "/reports/messages",
       tags: ["Reporting"],
@@ -63,6 +64,7 @@ export const reportsRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getEventsReport",
       method: "get",
       path: "/reports/events",
       tags: ["Reporting"],
@@ -110,6 +112,7 @@ export const reportsRouter = createRouter()
   )
   .openapi(
     scopedRoute("profiles:read", {
+      operationId: "getJourneysReport",
       method: "get",
       path: "/reports/journeys",
       tags: ["Journey analytics"],

@@ -35,6 +35,7 @@ const isMemberCursor = (v: any): v is { p: string } => typeof v?.p === "string";
 export const segmentsRouter = createRouter()
   .openapi(
     scopedRoute("segments", {
+      operationId: "putSegment",
       method: "put",
       path: "/segments/{id}",
       tags,
@@ -57,6 +58,7 @@ export const segmentsRouter = createRouter()
   )
   .openapi(
     scopedRoute("segments", {
+      operationId: "listSegments",
       method: "get",
       path: "/segments",
       tags,
@@ -70,6 +72,7 @@ export const segmentsRouter = createRouter()
   )
   .openapi(
     scopedRoute("segments", {
+      operationId: "getSegment",
       method: "get",
       path: "/segments/{id}",
       tags,
@@ -86,6 +89,7 @@ export const segmentsRouter = createRouter()
   )
   .openapi(
     scopedRoute("segments", {
+      operationId: "listSegmentMembers",
       method: "get",
       path: "/segments/{id}/members",
       tags,

@@ -15,57 +15,31 @@ import { serverTiming } from "../ingest/timing";
 import type { ItemError } from "../ingest/types";
 import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
+import { selfCheckedBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { rateLimitBrowser } from "../personalization/rate-limit";
+import { TrackingBatch, TrackingMessage, TrackingResult } from "../../shared/schemas/tracking";
 import { claimedIdentities, mapMessage, TRACKING_LIMITS, type MessageType } from "../tracking/messages";
 import { trackingOf } from "../tracking/settings";
 
 const tags = ["Tracking"];
 
-const TrackingResult = z
-  .object({
-    success: z.literal(true),
-    accepted: z.number().int(),
-    duplicates: z.number().int(),
-    rejected: z.array(z.object({ index: z.number().int(), error: z.object({ code: z.string(), message: z.string() }) })),
-  })
-  .meta({ id: "TrackingResult" });
+/** Documented by the registered components; typed by the zod schemas; read as JSON whatever the Content-Type. */
+function trackingBody<T extends typeof TrackingMessage | typeof TrackingBatch>(schema: T, example: object) {
+  const documented = { $ref: `#/components/schemas/${schema === TrackingBatch ? "TrackingBatch" : "TrackingMessage"}` };
+  const body = selfCheckedBody(schema, documented, example);
+  return { ...body, content: { ...body.content, "text/plain": { schema: documented, example } } };
+}
 
-const MESSAGE_SCHEMA = {
-  type: "object" as const,
-  description: "A message of the Segment tracking spec (https://segment.com/docs/connections/spec/).",
-  properties: {
-    type: { type: "string" as const, enum: ["identify", "track", "page", "screen", "group", "alias"] },
-    messageId: { type: "string" as const },
-    userId: { type: "string" as const },
-    anonymousId: { type: "string" as const },
-    event: { type: "string" as const },
-    name: { type: "string" as const },
-    properties: { type: "object" as const },
-    traits: { type: "object" as const },
-    groupId: { type: "string" as const },
-    previousId: { type: "string" as const },
-    context: { type: "object" as const },
-    timestamp: { type: "string" as const, format: "date-time" },
-    sentAt: { type: "string" as const, format: "date-time" },
-  },
-  example: { type: "track", messageId: "m-1", userId: "42", event: "Order Completed", properties: { total: 30 } },
-};
-const BATCH_SCHEMA = {
-  type: "object" as const,
-  required: ["batch"],
-  properties: { batch: { type: "array" as const, items: MESSAGE_SCHEMA, maxItems: TRACKING_LIMITS.messagesPerBatch }, sentAt: { type: "string" as const, format: "date-time" }, writeKey: { type: "string" as const } },
-  example: { batch: [{ type: "identify", userId: "42", traits: { email: "ann@example.com" } }], sentAt: "2026-11-30T10:00:00Z" },
-};
-
-function trackingRoute(path: string, summary: string, body: object) {
+function trackingRoute<P extends string, T extends typeof TrackingMessage | typeof TrackingBatch>(operationId: string, path: P, summary: string, schema: T, example: object) {
   return scopedRoute("tracking", {
+    operationId,
     method: "post",
     path,
     tags,
     summary,
-    request: { body: { required: true, content: { "application/json": { schema: body as never }, "text/plain": { schema: body as never } } } },
+    request: { body: trackingBody(schema, example) },
     responses: {
       200: { description: "Per-message outcome", content: { "application/json": { schema: TrackingResult } } },
     },
@@ -144,43 +118,48 @@ async function readMessages(c: Context<AppEnv>): Promise<Record<string, unknown>
   return body as Record<string, unknown>;
 }
 
-export const trackingRouter = createRouter();
-
-for (const [path, summary] of [
-  ["/batch", "Segment / RudderStack batch: `{ batch: [message, …], sentAt? }` (≤ 500 KB)"],
-  ["/b", "analytics.js batch (same as /v1/batch)"],
-] as const) {
-  trackingRouter.openapi(trackingRoute(path, summary, BATCH_SCHEMA), async (c) => {
-    const body = await readMessages(c);
-    if (!Array.isArray(body.batch)) throw new ApiError("invalid_request", "`batch` must be an array of messages", { details: [{ path: "batch", message: "not an array" }] });
-    if (body.batch.length > TRACKING_LIMITS.messagesPerBatch) throw new ApiError("too_many_items", `at most ${TRACKING_LIMITS.messagesPerBatch} messages per batch`);
-    return ingestMessages(c, body.batch, undefined, body.sentAt);
-  });
+async function batchCall(c: Context<AppEnv>) {
+  const body = await readMessages(c);
+  if (!Array.isArray(body.batch)) throw new ApiError("invalid_request", "`batch` must be an array of messages", { details: [{ path: "batch", message: "not an array" }] });
+  if (body.batch.length > TRACKING_LIMITS.messagesPerBatch) throw new ApiError("too_many_items", `at most ${TRACKING_LIMITS.messagesPerBatch} messages per batch`);
+  return ingestMessages(c, body.batch, undefined, body.sentAt);
 }
 
-const SINGLE: [string, MessageType][] = [
-  ["identify", "identify"],
-  ["track", "track"],
-  ["page", "page"],
-  ["screen", "screen"],
-  ["group", "group"],
-  ["alias", "alias"],
-  ["i", "identify"],
-  ["t", "track"],
-  ["p", "page"],
-  ["s", "screen"],
-  ["g", "group"],
-  ["a", "alias"],
-];
-for (const [path, type] of SINGLE) {
-  trackingRouter.openapi(trackingRoute(`/${path}`, path.length === 1 ? `analytics.js ${type}` : `Segment ${type} (one message)`, { ...MESSAGE_SCHEMA, example: { ...MESSAGE_SCHEMA.example, type } }), async (c) => {
-    const body = await readMessages(c);
-    return ingestMessages(c, [body], type, body.sentAt);
-  });
+/** One message whose type is the path's (`/v1/track`, analytics.js's `/v1/t` …). */
+async function singleCall(c: Context<AppEnv>, type: MessageType) {
+  const body = await readMessages(c);
+  return ingestMessages(c, [body], type, body.sentAt);
 }
 
-trackingRouter.openapi(
+const BATCH_EXAMPLE = TrackingBatch.meta()?.example as object;
+const messageExample = (type: MessageType) => ({ ...(TrackingMessage.meta()?.example as object), type });
+const batchRoute = <P extends string>(operationId: string, path: P, summary: string) => trackingRoute(operationId, path, summary, TrackingBatch, BATCH_EXAMPLE);
+const capitalized = (type: MessageType) => `${type[0]!.toUpperCase()}${type.slice(1)}`;
+/** `/v1/identify` …: one message of the path's type. */
+const segmentRoute = <P extends `/${MessageType}`>(type: MessageType, path: P) =>
+  trackingRoute(`track${capitalized(type)}`, path, `Segment ${type} (one message)`, TrackingMessage, messageExample(type));
+/** analytics.js's one-letter paths (`/v1/t` …). */
+const analyticsJsRoute = <P extends string>(type: MessageType, path: P) =>
+  trackingRoute(`analyticsJs${capitalized(type)}`, path, `analytics.js ${type} (same as /v1/${type})`, TrackingMessage, messageExample(type));
+
+export const trackingRouter = createRouter()
+  .openapi(batchRoute("trackBatch", "/batch", "Segment / RudderStack batch: `{ batch: [message, …], sentAt? }` (≤ 500 KB)"), (c) => batchCall(c))
+  .openapi(batchRoute("analyticsJsBatch", "/b", "analytics.js batch (same as /v1/batch)"), (c) => batchCall(c))
+  .openapi(segmentRoute("identify", "/identify"), (c) => singleCall(c, "identify"))
+  .openapi(segmentRoute("track", "/track"), (c) => singleCall(c, "track"))
+  .openapi(segmentRoute("page", "/page"), (c) => singleCall(c, "page"))
+  .openapi(segmentRoute("screen", "/screen"), (c) => singleCall(c, "screen"))
+  .openapi(segmentRoute("group", "/group"), (c) => singleCall(c, "group"))
+  .openapi(segmentRoute("alias", "/alias"), (c) => singleCall(c, "alias"))
+  .openapi(analyticsJsRoute("identify", "/i"), (c) => singleCall(c, "identify"))
+  .openapi(analyticsJsRoute("track", "/t"), (c) => singleCall(c, "track"))
+  .openapi(analyticsJsRoute("page", "/p"), (c) => singleCall(c, "page"))
+  .openapi(analyticsJsRoute("screen", "/s"), (c) => singleCall(c, "screen"))
+  .openapi(analyticsJsRoute("group", "/g"), (c) => singleCall(c, "group"))
+  .openapi(analyticsJsRoute("alias", "/a"), (c) => singleCall(c, "alias"))
+  .openapi(
   scopedRoute("tracking", {
+    operationId: "getAnalyticsJsSettings",
     method: "get",
     path: "/projects/{writeKey}/settings",
     tags,
@@ -208,3 +187,5 @@ trackingRouter.openapi(
     );
   },
 );
+trackingRouter.openAPIRegistry.register("TrackingMessage", TrackingMessage);
+trackingRouter.openAPIRegistry.register("TrackingBatch", TrackingBatch);

@@ -16,17 +16,10 @@
  */
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
 import type { ErrorCode } from "../lib/errors";
+import { MESSAGE_TYPES, TRACKING_LIMITS, type MessageType } from "../../shared/schemas/tracking";
 import type { TrackingSettings } from "./settings";
 
-export const TRACKING_LIMITS = {
-  /** Segment's limits: 32 KB per message, 500 KB per batch call. */
-  messageBytes: 32 * 1024,
-  batchBytes: 500 * 1024,
-  messagesPerBatch: 1000,
-} as const;
-
-export type MessageType = "identify" | "track" | "page" | "screen" | "group" | "alias";
-export const MESSAGE_TYPES: readonly MessageType[] = ["identify", "track", "page", "screen", "group", "alias"];
+export { MESSAGE_TYPES, TRACKING_LIMITS, type MessageType };
 
 /** What a message becomes: an item for validateEvent / validateRecord. */
 export type MappedMessage =
