@@ -1,16 +1,27 @@
 import { z } from "zod";
+import { ERROR_CODES, ERROR_STATUS } from "../errors";
+
+/** The closed list of error codes (SPEC §2); each answers with one HTTP status. */
+export const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]).meta({
+  id: "ErrorCode",
+  description: `Every code and its status: ${ERROR_CODES.map((code) => `\`${code}\` ${ERROR_STATUS[code]}`).join(", ")}.`,
+  example: "invalid_identity",
+});
 
 /** The error body (SPEC §2), for the OpenAPI document. */
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().meta({ example: "invalid_identity" }),
+      code: ErrorCodeSchema,
       message: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
       requestId: z.string().optional(),
     }),
   })
-  .meta({ id: "Error" });
+  .meta({
+    id: "Error",
+    example: { error: { code: "invalid_identity", message: "\"not-an-email\" is not a valid email (email)", details: [{ path: "identities[0].id", message: "\"not-an-email\" is not a valid email (email)" }], requestId: "0b7f5c1e-5d0a-4a51-9f38-2f1f6f3c1a9e" } },
+  });
 
 export const IsoTime = z.iso.datetime().meta({ example: "2026-11-24T10:00:00.000Z" });
 

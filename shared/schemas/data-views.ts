@@ -23,6 +23,14 @@ export const MetricFilter = z.strictObject({
   where: z.array(ViewCondition).min(1).max(20).optional(),
 });
 
+const ViewMetric = z.strictObject({
+  id: itemId,
+  aggregate: z.enum(["count", "profiles", "sum", "avg"]),
+  field: field.optional(),
+  filter: MetricFilter.optional(),
+});
+const CalculatedMetric = z.strictObject({ id: itemId, formula: z.string().min(1).max(500) });
+
 export const DataViewBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
@@ -30,18 +38,8 @@ export const DataViewBody = z
     datasets: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "a dataset name")).min(1).max(50).optional(),
     timezone: z.string().max(64).optional().meta({ example: "Europe/Amsterdam" }),
     dimensions: z.array(z.strictObject({ id: itemId, field })).min(1).max(50),
-    metrics: z
-      .array(
-        z.strictObject({
-          id: itemId,
-          aggregate: z.enum(["count", "profiles", "sum", "avg"]),
-          field: field.optional(),
-          filter: MetricFilter.optional(),
-        }),
-      )
-      .min(1)
-      .max(50),
-    calculated: z.array(z.strictObject({ id: itemId, formula: z.string().min(1).max(500) })).max(50).optional(),
+    metrics: z.array(ViewMetric).min(1).max(50),
+    calculated: z.array(CalculatedMetric).max(50).optional(),
   })
   .meta({
     id: "DataViewInput",
@@ -64,7 +62,10 @@ export const DataViewBody = z
   });
 export type DataViewInput = z.infer<typeof DataViewBody>;
 
+/** A view as served: built-in views also describe their metrics. */
 export const DataViewSchema = DataViewBody.extend({
+  metrics: z.array(ViewMetric.extend({ description: z.string().optional() })),
+  calculated: z.array(CalculatedMetric.extend({ description: z.string().optional() })).optional(),
   id: z.string(),
   builtIn: z.boolean(),
   createdAt: z.string().optional(),

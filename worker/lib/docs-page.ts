@@ -1,16 +1,18 @@
-import { html, raw } from "hono/html";
+import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 
 /**
- * A readable API reference rendered on the server from the OpenAPI document — no CDN
- * script, so it works offline and under a strict CSP. Every value is escaped by `html`.
+ * A readable API reference rendered on the server from the OpenAPI document: summaries,
+ * parameters, example requests and responses, and schemas. No script at all and no CDN,
+ * so it works offline under a CSP that allows only its own stylesheet (routes/docs.ts).
+ * Every value is escaped by `html`.
  */
 type Json = Record<string, any>;
 
 const METHOD_ORDER = ["get", "post", "put", "patch", "delete"];
 
-function schemaText(schema: unknown): string {
-  return JSON.stringify(schema, null, 2);
+function jsonText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
 }
 
 function resolveRef(doc: Json, schema: Json | undefined): Json | undefined {
@@ -19,25 +21,69 @@ function resolveRef(doc: Json, schema: Json | undefined): Json | undefined {
   return ref.split("/").slice(1).reduce<Json | undefined>((node, key) => node?.[key], doc);
 }
 
+/** `code` and **bold** in summaries and descriptions; everything else is escaped text. */
+function prose(text: string | undefined) {
+  if (!text) return "";
+  const parts = text.split(/(`[^`]+`|\*\*[^*]+\*\*)/g);
+  return parts.map((part) =>
+    part.startsWith("`") && part.endsWith("`") && part.length > 1
+      ? html`<code>${part.slice(1, -1)}</code>`
+      : part.startsWith("**") && part.endsWith("**") && part.length > 3
+        ? html`<strong>${part.slice(2, -2)}</strong>`
+        : part,
+  );
+}
+
+/** A short type label: `string`, `integer 1–100`, `"a" | "b"`, `Profile`, `Event[]`. */
+function typeLabel(schema: Json | undefined): string {
+  if (!schema) return "";
+  if (schema.$ref) return String(schema.$ref).split("/").pop() ?? "";
+  if (schema.enum) return (schema.enum as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
+  if (schema.type === "array") return `${typeLabel(schema.items)}[]`;
+  if (schema.oneOf || schema.anyOf) return ((schema.oneOf ?? schema.anyOf) as Json[]).map(typeLabel).join(" | ");
+  const range = schema.minimum !== undefined && schema.maximum !== undefined ? ` ${schema.minimum}–${schema.maximum}` : "";
+  return `${schema.type ?? "any"}${schema.format ? ` (${schema.format})` : ""}${range}`;
+}
+
+function mediaHtml(doc: Json, label: string, mediaType: string, media: Json) {
+  const schema = resolveRef(doc, media.schema);
+  return html`<div class="media"><p class="label">${label} <code>${mediaType}</code> ${typeLabel(media.schema)}</p>
+    ${media.example !== undefined ? html`<pre class="example">${jsonText(media.example)}</pre>` : ""}
+    ${schema ? html`<details><summary>Schema</summary><pre>${jsonText(schema)}</pre></details>` : ""}</div>`;
+}
+
 function operationHtml(doc: Json, method: string, path: string, op: Json) {
   const scope = op["x-tessera-scope"] as string | undefined;
   const params = (op.parameters ?? []) as Json[];
-  const body = op.requestBody?.content?.["application/json"]?.schema as Json | undefined;
+  const patterned = (op["x-tessera-pattern-parameters"] ?? []) as Json[];
+  const requestContent = Object.entries((op.requestBody?.content ?? {}) as Json);
   const responses = Object.entries((op.responses ?? {}) as Json);
-  return html`<section class="op" id="${method}-${path}">
+  return html`<section class="op" id="${op.operationId ?? `${method}-${path}`}">
     <h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${path}</code></h3>
-    <p>${op.summary ?? ""}${scope ? html` <span class="scope">scope: ${scope}</span>` : ""}</p>
-    ${params.length
-      ? html`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>type</th></tr></thead><tbody>
+    <p>${prose(op.summary)}${scope ? html` <span class="scope">scope: ${scope}</span>` : ""}
+      ${op.operationId ? html` <span class="opid">${op.operationId}</span>` : ""}</p>
+    ${op.description ? html`<p>${prose(op.description)}</p>` : ""}
+    ${params.length || patterned.length
+      ? html`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>type</th><th>description</th></tr></thead><tbody>
           ${params.map(
             (p) =>
-              html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? "yes" : "no"}</td><td>${p.schema?.type ?? ""}</td></tr>`,
+              html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? "yes" : "no"}</td><td>${typeLabel(p.schema)}</td><td>${prose(p.description ?? p.schema?.description)}</td></tr>`,
+          )}
+          ${patterned.map(
+            (p) => html`<tr><td><code>${p.example ?? p.pattern}</code></td><td>${p.in}</td><td>no</td><td>${typeLabel(p.schema)}</td><td>${prose(p.description)}</td></tr>`,
           )}
         </tbody></table>`
       : ""}
-    ${body ? html`<details><summary>Request body</summary><pre>${schemaText(resolveRef(doc, body))}</pre></details>` : ""}
+    ${requestContent.map(([type, media]) => mediaHtml(doc, "Request body", type, media as Json))}
+    <h4>Responses</h4>
     <ul class="responses">
-      ${responses.map(([status, r]) => html`<li><code>${status}</code> ${(r as Json).description ?? ""}</li>`)}
+      ${responses.map(([status, r]) => {
+        const response = r as Json;
+        const content = Object.entries((response.content ?? {}) as Json);
+        // Success bodies are shown open; error bodies all share the one Error shape.
+        return html`<li><code>${status}</code> ${prose(response.description)}
+          ${status.startsWith("2") ? content.map(([type, media]) => mediaHtml(doc, "Body", type, media as Json)) : ""}</li>`;
+      })}
     </ul>
   </section>`;
 }
@@ -60,34 +106,25 @@ export function renderDocsPage(doc: Json): HtmlEscapedString | Promise<HtmlEscap
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${doc.info?.title ?? "API"} — reference</title>
-<style>${raw(DOCS_CSS)}</style>
+<link rel="stylesheet" href="/docs.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <header><h1>${doc.info?.title ?? "API"} <small>${doc.info?.version ?? ""}</small></h1>
-<p>${doc.info?.description ?? ""}</p>
+<p>${prose(doc.info?.description)}</p>
+<p>Server: ${(doc.servers ?? []).map((server: Json) => html`<code>${server.url}</code> `)} · License: ${doc.info?.license?.name ?? ""}</p>
 <p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a> (OpenAPI ${doc.openapi}).
 Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>. Errors always look like
-<code>{"error":{"code","message","details"}}</code>.</p>
+<code>{"error":{"code","message","details","requestId"}}</code>; the codes are the closed list
+<a href="#error-codes">below</a>.</p>
 <nav>${tags.map((t) => html`<a href="#tag-${t}">${t}</a> `)}</nav></header>
 <main>
 ${tags.map(
   (tag) => html`<h2 id="tag-${tag}">${tag}</h2>${byTag.get(tag)!.map(([m, p, op]) => operationHtml(doc, m, p, op))}`,
 )}
+<h2 id="error-codes">Error codes</h2>
+<p>${prose(resolveRef(doc, { $ref: "#/components/schemas/ErrorCode" })?.description)}</p>
 </main>
 </body>
 </html>`;
 }
-
-const DOCS_CSS = `
-body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#fafafa}
-header,main{max-width:960px;margin:0 auto;padding:0 20px}
-header{padding-top:24px}nav a{margin-right:12px}
-h2{margin-top:40px;border-bottom:1px solid #ddd}
-.op{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:8px 16px;margin:12px 0}
-.op h3{margin:8px 0;font-size:16px}
-.method{display:inline-block;min-width:60px;text-align:center;border-radius:4px;color:#fff;font-size:12px;padding:2px 6px}
-.get{background:#1f7a44}.post{background:#1f5f9e}.put{background:#8a5a00}.delete{background:#a3262a}.patch{background:#5d3a9b}
-.scope{background:#eef;border-radius:4px;padding:1px 6px;font-size:12px}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #e3e3e3;padding:2px 8px;text-align:left}
-pre{background:#f4f4f4;padding:8px;overflow:auto;font-size:12px}
-`;

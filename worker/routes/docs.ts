@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
 import { renderDocsPage } from "../lib/docs-page";
+import { withExamples } from "../openapi/examples";
 
 /** The document's fixed parts; `servers` is this deployment's own origin, added per request. */
 export const OPENAPI_DOCUMENT = {
@@ -17,9 +18,12 @@ export const OPENAPI_DOCUMENT = {
 
 type Document = object;
 
+/** The page has no script; it may load only its own stylesheet. */
+const DOCS_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /** The document as this deployment serves it: its own origin is the one server. */
 function forOrigin(doc: Document, origin: string): Document {
-  return { ...doc, servers: [{ url: origin, description: "This Tessera deployment" }] };
+  return { ...withExamples(doc), servers: [{ url: origin, description: "This Tessera deployment" }] };
 }
 
 /**
@@ -29,5 +33,8 @@ function forOrigin(doc: Document, origin: string): Document {
 export function docsRouter(document: () => Document) {
   return new Hono<AppEnv>()
     .get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(forOrigin(document(), new URL(c.req.url).origin)))
-    .get("/docs", (c) => c.html(renderDocsPage(forOrigin(document(), new URL(c.req.url).origin))));
+    .get("/docs", (c) => {
+      c.header("Content-Security-Policy", DOCS_CSP);
+      return c.html(renderDocsPage(forOrigin(document(), new URL(c.req.url).origin)));
+    });
 }

@@ -15,6 +15,7 @@ export const healthRouter = createRouter().openapi(
   createRoute({
     method: "get",
     operationId: "getHealth",
+    security: [],
     path: "/health",
     tags: ["Service"],
     summary: "Liveness, with the applied D1 schema version",

@@ -12,7 +12,7 @@ import { graphWriter } from "../graph/writer";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
-import { errorResponses } from "../lib/openapi";
+import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
@@ -33,7 +33,7 @@ export const privacyRouter = createRouter()
       path: "/profiles/by-identity/{namespace}/{id}",
       tags: ["Privacy"],
       summary: "Erase a person: every identity, link, fragment, event and membership of the graph",
-      request: { params: IdentityParams, query: z.object({ suppress: z.enum(["true", "false"]).optional() }) },
+      request: { params: IdentityParams, query: z.object({ suppress: BooleanQuery.optional().meta({ description: "Block the identities from coming back (default true)." }) }) },
       responses: {
         200: { description: "Erase receipt", content: { "application/json": { schema: EraseReceiptSchema } } },
         ...errorResponses(400, 401, 403, 404),
@@ -42,7 +42,7 @@ export const privacyRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const receipt = await graphWriter(c.env).erase(resolveIdentity(config, namespace, id), c.req.valid("query").suppress !== "false");
+      const receipt = await graphWriter(c.env).erase(resolveIdentity(config, namespace, id), c.req.valid("query").suppress !== false);
       if (!receipt) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       auditRead(c, "profile.erase", receipt.profileId, []);
       return c.json(receipt, 200);

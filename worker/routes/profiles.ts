@@ -102,7 +102,15 @@ export const profilesRouter = createRouter()
       path: "/profiles",
       tags,
       summary: "Search profiles (prefix on identities and names; exact attributes; segment; updated since)",
+      description: [
+        "Filters combine with AND. Besides the parameters below, any number of **attribute filters** `attr.<path>=<value>`",
+        "match profiles that hold a record whose attribute at that dotted path equals the value exactly,",
+        "e.g. `?attr.loyalty.tier=gold&attr.address.city=Haarlem`. A path is dotted names of `[A-Za-z0-9_-]`.",
+      ].join(" "),
       request: { query: SearchQuery },
+      "x-tessera-pattern-parameters": [
+        { in: "query", pattern: "^attr\\.[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$", schema: { type: "string" }, description: "Exact match on a record attribute at <path>.", example: "attr.loyalty.tier=gold" },
+      ],
       responses: { 200: { description: "Matches, newest first", content: { "application/json": { schema: listOf(SearchItem) } } }, ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
