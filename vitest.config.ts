@@ -34,7 +34,7 @@ export default defineConfig(async () => {
           test: {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
-            setupFiles: ["./test/setup/apply-migrations.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/matchers.ts"],
           },
         },
         {
@@ -43,6 +43,7 @@ export default defineConfig(async () => {
             name: "unit",
             include: ["test/unit/**/*.test.ts"],
             environment: "node",
+            setupFiles: ["./test/setup/matchers.ts"],
           },
         },
         {
@@ -50,6 +51,7 @@ export default defineConfig(async () => {
             name: "browser",
             include: ["test/browser/**/*.test.ts"],
             environment: "node",
+            setupFiles: ["./test/setup/matchers.ts"],
             globalSetup: ["./test/browser/global-setup.ts"],
             testTimeout: 30_000,
             hookTimeout: 120_000,

@@ -26,8 +26,17 @@ import { hc } from "hono/client";
  * @returns {TesseraClient}
  */
 export function createClient(options) {
-  const headers = { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...options.headers };
-  const client = hc(options.baseUrl, { headers, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const base = options.fetch ?? fetch;
+  // The key is added at the fetch level, so calls that pass their own headers or a
+  // streamed body (`init`) keep it.
+  /** @type {typeof fetch} */
+  const authorized = (input, init) => {
+    const request = new Request(input, init);
+    if (options.key && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${options.key}`);
+    for (const [name, value] of Object.entries(options.headers ?? {})) if (!request.headers.has(name)) request.headers.set(name, value);
+    return base(request);
+  };
+  const client = hc(options.baseUrl, { fetch: authorized });
   // `hc` cannot be given its type argument in JSDoc; the cast is that argument.
   return /** @type {TesseraClient} */ (/** @type {unknown} */ (client));
 }

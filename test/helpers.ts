@@ -1,7 +1,25 @@
 import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:test";
+import { createClient, unwrap } from "../client/index.js";
+import type { EventInput, RecordInput } from "../shared/schemas/ingest";
+import type { Scope } from "../shared/scopes";
 
 export const ADMIN_KEY = env.TESSERA_ADMIN_KEY;
+
+/**
+ * The typed client (client/) against this Worker's real `fetch` entry point: paths,
+ * parameters and bodies are checked by TypeScript. `unwrap` returns the 2xx body or throws
+ * a TesseraError naming status, error code, message and request id.
+ */
+export function apiClient(key: string | null = ADMIN_KEY) {
+  return createClient({
+    baseUrl: "https://tessera.test",
+    ...(key ? { key } : {}),
+    fetch: ((input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init))) as typeof fetch,
+  });
+}
+export const api = apiClient();
+export { unwrap };
 
 export interface CallOptions {
   key?: string | null;
@@ -33,10 +51,9 @@ export async function call(method: string, path: string, options: CallOptions = 
 }
 
 /** Creates a secret key with the given scopes and returns the key string. */
-export async function createKey(scopes: string[], name = "test key"): Promise<string> {
-  const res = await call("POST", "/v1/keys", { body: { name, kind: "secret", scopes } });
-  if (res.status !== 201) throw new Error(`createKey failed: ${res.status} ${res.text}`);
-  return res.json.key as string;
+export async function createKey(scopes: Scope[], name = "test key"): Promise<string> {
+  const created = await unwrap(api.v1.keys.$post({ json: { name, kind: "secret", scopes } }));
+  return created.key;
 }
 
 export function expectErrorShape(json: any, code: string) {
@@ -50,30 +67,21 @@ export function expectErrorShape(json: any, code: string) {
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Posts events (one call) with the admin key and returns the parsed result. */
-export async function postEvents(events: unknown[], query = "") {
-  const res = await call("POST", `/v1/events${query}`, { body: { events } });
-  if (res.status !== 200) throw new Error(`POST /v1/events: ${res.status} ${res.text}`);
-  return res.json as { accepted: number; duplicates: number; rejected: { index: number; error: any }[]; profiles: string[] };
+export async function postEvents(events: EventInputBody[], query: { atomic?: "true" | "false" } = {}) {
+  return unwrap(api.v1.events.$post({ query, json: { events } }));
 }
 
-export async function postRecords(records: unknown[], query = "") {
-  const res = await call("POST", `/v1/records${query}`, { body: { records } });
-  if (res.status !== 200) throw new Error(`POST /v1/records: ${res.status} ${res.text}`);
-  return res.json as { accepted: number; duplicates: number; rejected: { index: number; error: any }[]; profiles: string[] };
+export async function postRecords(records: RecordInputBody[], query: { atomic?: "true" | "false" } = {}) {
+  return unwrap(api.v1.records.$post({ query, json: { records } }));
 }
+type EventInputBody = import("zod").input<typeof EventInput>;
+type RecordInputBody = import("zod").input<typeof RecordInput>;
 
 export const id = (namespace: string, value: string) => ({ namespace, id: value });
 
 /** GET the identity graph of `ns:value`. */
 export async function graphOf(namespace: string, value: string) {
-  const res = await call("GET", `/v1/identities/${namespace}/${encodeURIComponent(value)}/graph`);
-  if (res.status !== 200) throw new Error(`graph ${namespace}:${value}: ${res.status} ${res.text}`);
-  return res.json as {
-    profileId: string;
-    identities: { namespace: string; id: string; firstSeen: string; lastSeen: string }[];
-    links: any[];
-    history: { at: string; kind: string; identities: { namespace: string; id: string }[]; profiles: string[] }[];
-  };
+  return unwrap(api.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace, id: value } }));
 }
 
 export const keysOf = (g: { identities: { namespace: string; id: string }[] }) =>

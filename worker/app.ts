@@ -5,7 +5,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { authenticate, requireScope } from "./auth/middleware";
+import { authenticate } from "./auth/middleware";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { ApiError, codeForStatus, errorBody, ERROR_STATUS } from "./lib/errors";
@@ -14,6 +14,8 @@ import { validationHook } from "./lib/validation";
 import { docsRouter, OPENAPI_DOCUMENT } from "./routes/docs";
 import { healthRouter } from "./routes/health";
 import { keysRouter } from "./routes/keys";
+import { settingsRouter } from "./routes/settings";
+import { auditRouter } from "./routes/audit";
 import { configRouter } from "./routes/config";
 import { graphRouter } from "./routes/graph";
 import { batchesRouter } from "./routes/batches";
@@ -127,10 +129,12 @@ export function createApp() {
     .route("/v1", graphRouter)
     .route("/v1", batchesRouter)
     .route("/v1", privacyRouter)
+    .route("/v1", auditRouter)
     .route("/v1", profilesRouter)
     .route("/v1", mergePoliciesRouter)
     .route("/v1", segmentsRouter)
     .route("/v1", personalizationRouter)
+    .route("/v1", settingsRouter)
     .route("/v1", metricsRouter)
     .route("/v1", reportsRouter)
     .route("/v1", dataViewsRouter)

@@ -14,6 +14,7 @@ export const BatchSchema = z
     format: z.enum(["ndjson", "csv"]),
     status: z.enum(["queued", "processing", "completed", "failed"]),
     bytes: z.number().int(),
+    bytesProcessed: z.number().int().meta({ description: "How far into the stored file processing has come (bytes); equals `bytes` when done." }),
     rows: z.object({ total: z.number().int(), ingested: z.number().int(), failed: z.number().int() }),
     error: z.string().nullable(),
     createdAt: z.string(),

@@ -1,7 +1,11 @@
 import { inject } from "vitest";
+import { createClient } from "../../client/index.js";
 
 export const workerUrl = inject("workerUrl");
 export const adminKey = inject("adminKey");
+
+/** The typed client (client/) against the local Worker, with the e2e admin key. */
+export const tessera = createClient({ baseUrl: workerUrl, key: adminKey });
 
 /** Calls the local Worker's API with the e2e admin key. */
 export async function api(method: string, path: string, body?: unknown) {

@@ -63,7 +63,7 @@ async function download(run: any): Promise<string[]> {
   const paths: string[] = [];
   for (const part of run.parts) {
     const res = await s3.fetch(`${endpoint}/lake/${part.path.split("/").map(encodeURIComponent).join("/")}`);
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     const local = path.join(files, part.path.replaceAll("/", "_"));
     writeFileSync(local, Buffer.from(await res.arrayBuffer()));
     paths.push(local);

@@ -11,7 +11,7 @@ const METHODS = ["get", "put", "post", "delete", "patch"] as const;
 type Json = Record<string, any>;
 async function document(): Promise<Json> {
   const res = await fetch(`${workerUrl}/v1/openapi.json`);
-  expect(res.status).toBe(200);
+  expect(res).toHaveStatus(200);
   return (await res.json()) as Json;
 }
 function operations(doc: Json): [string, string, Json][] {

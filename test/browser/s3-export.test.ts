@@ -65,7 +65,7 @@ describe("s3 destination", () => {
 
     const get = async (key: string) => {
       const res = await s3.fetch(`${endpoint}/exports/${encodeKey(key)}`);
-      expect(res.status).toBe(200);
+      expect(res).toHaveStatus(200);
       return Buffer.from(await res.arrayBuffer());
     };
     expect(run.manifest).toBe(`tessera/content=profiles/date=${run.startedAt.slice(0, 10)}/run=${runId}/manifest.json`);

@@ -47,7 +47,7 @@ afterAll(async () => {
 describe("analytics.js (Segment's browser SDK) with a public key", () => {
   it("page and track land for the device; identify needs a valid identity token", { timeout: 60_000 }, async () => {
     const key = await api("POST", "/v1/keys", { name: "ajs site", kind: "public", origins: [origin] });
-    expect(key.status).toBe(201);
+    expect(key).toHaveStatus(201);
     const { key: writeKey, siteSecret } = key.json;
 
     const context = await browser.newContext();

@@ -13,7 +13,7 @@ import { apiCall as api, workerUrl } from "./api";
 
 async function ingestKey(name: string) {
   const res = await api("POST", "/v1/keys", { name, kind: "secret", scopes: ["ingest"] });
-  expect(res.status).toBe(201);
+  expect(res).toHaveStatus(201);
   return res.json.key as string;
 }
 
@@ -49,7 +49,7 @@ describe("real tracking SDKs against the local Worker", () => {
     await run();
     expect(errors).toEqual([]);
     const first = await lookup("seg-u1");
-    expect(first.status).toBe(200);
+    expect(first).toHaveStatus(200);
     expectStored(first.json, "seg-u1");
     const count = first.json.events.length;
     expect(count).toBe(3); // identify receipt, Order Completed, page.view
@@ -71,7 +71,7 @@ describe("real tracking SDKs against the local Worker", () => {
     await run();
     expect(errors).toEqual([]);
     const first = await lookup("rud-u1");
-    expect(first.status).toBe(200);
+    expect(first).toHaveStatus(200);
     expectStored(first.json, "rud-u1");
     const count = first.json.events.length;
     await run();

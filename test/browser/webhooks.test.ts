@@ -52,7 +52,7 @@ afterAll(() => new Promise((r) => server?.close(r)));
 
 async function destination(name: string, path: string, extra: Record<string, unknown> = {}) {
   const res = await api("PUT", `/v1/destinations/${name}`, { type: "webhook", url: `${base}${path}`, events: ["segment.entered", "segment.exited", "profile.merged", "profile.erased"], ...extra });
-  expect(res.status).toBe(200);
+  expect(res).toHaveStatus(200);
   expect(res.json.signingSecret).toMatch(/^whsec_/);
   secrets.set(path, res.json.signingSecret);
 }

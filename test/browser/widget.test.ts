@@ -16,7 +16,7 @@ afterAll(async () => {
 describe("the widget bundle served by the Worker", () => {
   it("is one ES module within the 15 KB gzip budget", async () => {
     const res = await fetch(`${workerUrl}/widget.js`);
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.headers.get("content-type")).toMatch(/javascript/);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const code = Buffer.from(await res.arrayBuffer());

@@ -87,7 +87,7 @@ describe("batch files", () => {
   it("rejects unknown datasets, forms and oversized files before storing anything", async () => {
     expect((await upload("a\n1\n", "dataset=missing&format=csv")).json.error.code).toBe("unknown_dataset");
     const form = await upload("x", "dataset=default&format=csv", "multipart/form-data; boundary=x");
-    expect(form.status).toBe(415);
+    expect(form).toHaveStatus(415);
     const huge = await exports.default.fetch(
       new Request("https://tessera.test/v1/batches?dataset=default&format=csv", {
         method: "POST",
@@ -95,7 +95,7 @@ describe("batch files", () => {
         body: "a",
       }),
     );
-    expect(huge.status).toBe(413);
+    expect(huge).toHaveStatus(413);
     expect((await call("GET", "/v1/batches/bat_nope")).status).toBe(404);
   });
 });

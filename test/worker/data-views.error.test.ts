@@ -60,13 +60,13 @@ describe("data view definitions", () => {
     const details = await rejected({ ...base, timezone: "Mars/Olympus", datasets: ["nope"] });
     expect(details.map((d) => d.path)).toEqual(["timezone", "datasets[0]"]);
     const builtIn = await call("PUT", "/v1/data-views/journeys", { body: base });
-    expect(builtIn.status).toBe(409);
+    expect(builtIn).toHaveStatus(409);
     expectErrorShape(builtIn.json, "conflict");
   });
 
   it("unknown keys in the body are refused (strict schema)", async () => {
     const res = await call("PUT", "/v1/data-views/bad", { body: { ...base, metrics: [{ id: "x", aggregate: "count", filtr: {} }] } });
-    expect(res.status).toBe(400);
+    expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_request");
   });
 });
@@ -74,19 +74,19 @@ describe("data view definitions", () => {
 describe("report requests", () => {
   it("a profile.<path> dimension over a huge range is refused with details", async () => {
     const res = await call("GET", "/v1/data-views/by-tier/report?from=2025-01-01&to=2025-12-31&dimension=tier");
-    expect(res.status).toBe(400);
+    expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_request");
     expect(res.json.error.details[0]).toMatchObject({ path: "from", message: expect.stringMatching(/narrow it to 92/) });
     const short = await call("GET", "/v1/data-views/by-tier/report?from=2025-01-01&to=2025-01-31&dimension=tier");
-    expect(short.status).toBe(200);
+    expect(short).toHaveStatus(200);
   });
 
   it("unknown dimensions, metrics, views, zones and formats are 400/404 with the error shape", async () => {
     const dim = await call("GET", "/v1/data-views/by-tier/report?dimension=colour");
-    expect(dim.status).toBe(400);
+    expect(dim).toHaveStatus(400);
     expect(dim.json.error.details[0]).toEqual({ path: "dimension", message: "one of tier, day" });
     const metric = await call("GET", "/v1/data-views/by-tier/report?metrics=delivered,opened");
-    expect(metric.status).toBe(400);
+    expect(metric).toHaveStatus(400);
     expect(metric.json.error.message).toMatch(/"opened"/);
     expect((await call("GET", "/v1/data-views/nope/report")).status).toBe(404);
     expect((await call("GET", "/v1/data-views/by-tier/report?tz=Mars/Olympus")).status).toBe(400);
@@ -97,11 +97,11 @@ describe("report requests", () => {
 
   it("attribution needs a conversion type, a known model and a window of at most 90 days", async () => {
     const missing = await call("GET", "/v1/reports/journeys");
-    expect(missing.status).toBe(400);
+    expect(missing).toHaveStatus(400);
     expectErrorShape(missing.json, "invalid_request");
     expect((await call("GET", "/v1/reports/journeys?conversion=purchase&model=u-shaped")).status).toBe(400);
     const window = await call("GET", "/v1/reports/journeys?conversion=purchase&window=P1Y");
-    expect(window.status).toBe(400);
+    expect(window).toHaveStatus(400);
     expect(window.json.error.details[0].path).toBe("window");
     expect((await call("GET", "/v1/reports/journeys?conversion=purchase&value=amount")).status).toBe(400);
   });
@@ -116,15 +116,15 @@ describe("the cardinality limit", () => {
         return { id: `card-${n}`, type: "card.order", timestamp: `2024-0${call_ < 10 ? 3 : 4}-01T10:00:00Z`, identities: [{ namespace: "crm", id: `CARD-${n % 50}` }], data: { orderId: `O-${n}` } };
       });
       const res = await call("POST", "/v1/events", { body: { events } });
-      expect(res.status).toBe(200);
+      expect(res).toHaveStatus(200);
     }
     const wide = await call("GET", "/v1/data-views/orders/report?from=2024-03-01&to=2024-04-30&tz=UTC");
-    expect(wide.status).toBe(400);
+    expect(wide).toHaveStatus(400);
     expectErrorShape(wide.json, "invalid_request");
     expect(wide.json.error.message).toMatch(/more than 10000 values/);
     expect(wide.json.error.details[0].path).toBe("dimension");
     const march = await call("GET", "/v1/data-views/orders/report?from=2024-03-01&to=2024-03-31&tz=UTC&limit=5");
-    expect(march.status).toBe(200);
+    expect(march).toHaveStatus(200);
     expect(march.json.totals.n).toBe(10_000);
     expect(march.json.items).toHaveLength(5);
     expect(march.json.truncated).toBe(true);
@@ -137,7 +137,7 @@ describe("data view access", () => {
     expect((await call("GET", "/v1/data-views", { key: reader })).status).toBe(200);
     expect((await call("GET", "/v1/data-views/journeys/report?dimension=journey", { key: reader })).status).toBe(200);
     const put = await call("PUT", "/v1/data-views/mine", { key: reader, body: base });
-    expect(put.status).toBe(403);
+    expect(put).toHaveStatus(403);
     expectErrorShape(put.json, "forbidden");
     const writer = await createKey(["profiles:write"]);
     expect((await call("GET", "/v1/data-views", { key: writer })).status).toBe(403);

@@ -65,7 +65,7 @@ beforeAll(async () => {
 describe("data views", () => {
   it("stores the definition and lists it after the built-in journeys view", async () => {
     const one = await call("GET", "/v1/data-views/email-perf");
-    expect(one.status).toBe(200);
+    expect(one).toHaveStatus(200);
     expect(one.json).toMatchObject({ id: "email-perf", builtIn: false, name: "E-mail performance", dimensions: VIEW.dimensions, calculated: VIEW.calculated });
     const list = await call("GET", "/v1/data-views");
     expect(list.json.items.map((v: any) => v.id)).toEqual(expect.arrayContaining(["journeys", "email-perf"]));
@@ -129,7 +129,7 @@ describe("data views", () => {
   it("serves the same report as CSV", async () => {
     const json = await report("dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC");
     const res = await call("GET", "/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC&format=csv");
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
     const [header, ...rows] = res.text.trim().split("\r\n");
     expect(header).toBe("campaign,delivered,clicked,ctr,complete");
@@ -146,7 +146,7 @@ describe("data views", () => {
   it("marks today's partial day and the report incomplete", async () => {
     const today = new Date().toISOString().slice(0, 10);
     const res = await call("GET", `/v1/data-views/email-perf/report?to=${today}&dimension=day&metrics=delivered&tz=UTC`);
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.complete).toBe(false);
     expect(res.json.items.at(-1)).toMatchObject({ key: today, complete: false });
     expect(res.json.items[0].complete).toBe(true);

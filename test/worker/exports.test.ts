@@ -33,9 +33,9 @@ describe("exports to R2", () => {
     const noConsent = people.filter((p: any, i: number) => i !== 2 && (p.marketing === "n" || i === 1)).length;
 
     const put = await call("PUT", "/v1/destinations/warehouse", { body: { type: "r2", prefix: "exports/", schedule: "daily" } });
-    expect(put.status).toBe(200);
+    expect(put).toHaveStatus(200);
     const started = await call("POST", "/v1/destinations/warehouse/runs");
-    expect(started.status).toBe(202);
+    expect(started).toHaveStatus(202);
     const run = await waitRun("warehouse", started.json.runId);
     expect(run.status).toBe("completed");
     expect(run.profiles).toBe(1200 - 1 - noConsent);
@@ -94,6 +94,6 @@ describe("exports to R2", () => {
     });
     expect(s3.json.config.credentials).toEqual({ accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" });
     const missing = await call("PUT", "/v1/destinations/bad", { body: { type: "s3", schedule: "manual" } });
-    expect(missing.status).toBe(400);
+    expect(missing).toHaveStatus(400);
   });
 });

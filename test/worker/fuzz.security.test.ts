@@ -42,7 +42,7 @@ async function stillHealthy(tag: string) {
   const result = await postEvents([{ type: "fuzz.check", identities: [id("crm", `fuzz-health-${tag}`)], data: { ok: 1 } }]);
   expect(result.accepted + result.duplicates).toBe(1);
   const lookup = await call("GET", `/v1/profiles/by-identity/crm/fuzz-health-${tag}?include=events`);
-  expect(lookup.status).toBe(200);
+  expect(lookup).toHaveStatus(200);
   expect(lookup.json.events[0].data).toEqual({ ok: 1 });
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }

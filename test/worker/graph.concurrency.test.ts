@@ -43,7 +43,7 @@ describe("concurrent ingest", () => {
   it("60 concurrent calls end with the same graphs as a sequential run", async () => {
     for (const e of chainEvents("seq")) {
       const res = await call("POST", "/v1/events", { body: e });
-      expect(res.status).toBe(200);
+      expect(res).toHaveStatus(200);
     }
     const responses = await Promise.all(chainEvents("par").map((e) => call("POST", "/v1/events", { body: e })));
     expect(responses.every((r) => r.status === 200 && r.json.accepted === 1)).toBe(true);

@@ -4,7 +4,7 @@ import { call, graphOf, id, iso, keysOf, postEvents, postRecords } from "../help
 
 const T0 = Date.now() - 10 * 24 * 3600_000;
 const MIN = 60_000;
-const ev = (identities: unknown[], at: number, type = "page.view") => ({ type, timestamp: iso(at), identities });
+const ev = (identities: { namespace: string; id: string }[], at: number, type = "page.view") => ({ type, timestamp: iso(at), identities });
 
 describe("identity graph through the API", () => {
   it("e-mail case and spacing variants are one identity and one profile", async () => {
@@ -80,7 +80,7 @@ describe("identity graph through the API", () => {
     expect(before.profileId).toBe(first.profiles[0]);
 
     const del = await call("DELETE", "/v1/identities/email/chain-b@example.com");
-    expect(del.status).toBe(200);
+    expect(del).toHaveStatus(200);
     expect(del.json.profileId).toBe(before.profileId);
     expect(del.json.profiles).toHaveLength(2);
     const a = await graphOf("crm", "chain-a");
@@ -100,7 +100,7 @@ describe("identity graph through the API", () => {
     ]);
     const before = await graphOf("crm", "link-a");
     const res = await call("DELETE", `/v1/links?from=crm:link-a&to=${encodeURIComponent("email:Link-B@example.com")}`);
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     const a = await graphOf("crm", "link-a");
     const b = await graphOf("email", "link-b@example.com");
     expect(a.profileId).toBe(before.profileId);
@@ -134,11 +134,11 @@ describe("identity graph through the API", () => {
 
   it("namespaces are listed with their rules and can be added", async () => {
     const list = await call("GET", "/v1/namespaces");
-    expect(list.status).toBe(200);
+    expect(list).toHaveStatus(200);
     const crm = list.json.items.find((n: any) => n.code === "crm");
     expect(crm).toMatchObject({ unique: true, priority: 100, maxPerGraph: 1, builtIn: true });
     const put = await call("PUT", "/v1/namespaces/shopify", { body: { normalize: "lowercase", unique: true, priority: 95, blockedValues: ["/^test-/"] } });
-    expect(put.status).toBe(200);
+    expect(put).toHaveStatus(200);
     expect(put.json).toMatchObject({ code: "shopify", unique: true, priority: 95, maxPerGraph: 1 });
     const out = await postEvents([ev([id("shopify", "Test-1")], T0), ev([id("shopify", "CUST-9")], T0)]);
     expect(out.rejected).toEqual([{ index: 0, error: expect.objectContaining({ code: "blocked_identity" }) }]);

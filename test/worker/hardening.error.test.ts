@@ -28,7 +28,7 @@ async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
 
 async function uploadCsv(csv: string, dataset = "default") {
   const res = await send(`/v1/batches?dataset=${dataset}&format=csv`, csv, { "content-type": "text/csv", "content-length": String(new TextEncoder().encode(csv).length) });
-  expect(res.status).toBe(202);
+  expect(res).toHaveStatus(202);
   return res.json.batchId as string;
 }
 
@@ -64,7 +64,7 @@ describe("2. deeply nested arrays", () => {
         ],
       },
     });
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.accepted).toBe(1);
     expect(res.json.rejected).toHaveLength(1);
     expect(res.json.rejected[0]).toMatchObject({ index: 0, error: { code: "attribute_too_deep" } });
@@ -101,7 +101,7 @@ describe("3. lone surrogates and invisible characters", () => {
       const res = await call("POST", "/v1/events", {
         body: { events: [{ type: "x", identities: [id("crm", "sur\ud800-1")] }, { type: "x", identities: [id("crm", `sur-good-${attempt}`)] }] },
       });
-      expect(res.status).toBe(200);
+      expect(res).toHaveStatus(200);
       expect(res.json.accepted).toBe(1);
       expect(res.json.rejected[0]).toMatchObject({ index: 0, error: { code: "invalid_identity" } });
     }
@@ -176,7 +176,7 @@ describe("6. nothing changes silently", () => {
       {"dataset":"default","identities":[{"namespace":"crm","id":"proto-4"}],"attributes":{"fine":1}}
     ]}`;
     const res = await call("POST", "/v1/records", { body });
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.rejected.map((r: any) => [r.index, r.error.code, r.error.details[0].path])).toEqual([
       [0, "invalid_attribute", "attributes.__proto__"],
       [1, "invalid_attribute", "attributes.a.constructor"],
@@ -199,7 +199,7 @@ describe("6. nothing changes silently", () => {
       event("ok4", "-0.30000000000000004"),
     ].join(",")}]}`;
     const res = await call("POST", "/v1/events", { body });
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.rejected.map((r: any) => [r.index, r.error.code])).toEqual([
       [0, "invalid_number"],
       [1, "invalid_number"],
@@ -228,13 +228,13 @@ describe("7. non-Latin-1 ids in cursors", () => {
     ]);
     const profileId = (await lookup("crm", "cursor-ja")).json.profileId;
     const first = await call("GET", `/v1/profiles/${profileId}/events?limit=1`);
-    expect(first.status).toBe(200);
+    expect(first).toHaveStatus(200);
     expect(first.json.items[0].id).toBe("注文-0002");
     const second = await call("GET", `/v1/profiles/${profileId}/events?limit=1&cursor=${first.json.nextCursor}`);
     expect(second.json.items.map((e: any) => e.id)).toEqual(["注文-0001"]);
     for (const garbage of ["%%%", "6Kqe", "not-base64!", "eyJ4Ijox"]) {
       const bad = await call("GET", `/v1/profiles/${profileId}/events?cursor=${encodeURIComponent(garbage)}`);
-      expect(bad.status).toBe(400);
+      expect(bad).toHaveStatus(400);
       expectErrorShape(bad.json, "invalid_request");
     }
   });
@@ -244,7 +244,7 @@ describe("8. gzip bodies", () => {
   it("events, records and batch files are read gzip-encoded", async () => {
     const events = await gzip(JSON.stringify({ events: [{ type: "gz", identities: [id("crm", "gzip-1")] }] }));
     const res = await send("/v1/events", events, { "content-type": "application/json", "content-encoding": "gzip" });
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.accepted).toBe(1);
 
     const records = await gzip(JSON.stringify({ dataset: "default", identities: [id("crm", "gzip-1")], attributes: { plan: "gz" } }));
@@ -254,17 +254,17 @@ describe("8. gzip bodies", () => {
     const csv = "identity.crm,plan\n" + Array.from({ length: 300 }, (_, i) => `gzip-file-${i},p${i}`).join("\n") + "\n";
     const file = await gzip(csv);
     const upload = await send("/v1/batches?dataset=default&format=csv", file, { "content-type": "text/csv", "content-encoding": "gzip", "content-length": String(file.length) });
-    expect(upload.status).toBe(202);
+    expect(upload).toHaveStatus(202);
     const done = await waitForBatch(upload.json.batchId);
     expect(done).toMatchObject({ status: "completed", bytes: new TextEncoder().encode(csv).length, rows: { total: 300, ingested: 300, failed: 0 } });
   });
 
   it("a body that is not gzip, or an unknown encoding, gets a clear 4xx", async () => {
     const bad = await send("/v1/events", "not gzip at all", { "content-type": "application/json", "content-encoding": "gzip" });
-    expect(bad.status).toBe(400);
+    expect(bad).toHaveStatus(400);
     expectErrorShape(bad.json, "invalid_request");
     const br = await send("/v1/events", "{}", { "content-type": "application/json", "content-encoding": "br" });
-    expect(br.status).toBe(415);
+    expect(br).toHaveStatus(415);
     expectErrorShape(br.json, "unsupported_media_type");
   });
 });
@@ -272,7 +272,7 @@ describe("8. gzip bodies", () => {
 describe("9. admin block-list patterns run in linear time", () => {
   it("a catastrophic-backtracking pattern cannot stall ingestion; unsupported syntax is refused", async () => {
     const put = await call("PUT", "/v1/namespaces/member", { body: { normalize: "trim", unique: false, priority: 20, blockedValues: ["/^(a+)+$/", "/^test-/i"] } });
-    expect(put.status).toBe(200);
+    expect(put).toHaveStatus(200);
     // 60 characters: a backtracking engine needs ~2^60 steps here; RE2 answers at once.
     const evil = "a".repeat(59) + "b";
     const result = await postEvents([
@@ -286,7 +286,7 @@ describe("9. admin block-list patterns run in linear time", () => {
       [2, "blocked_identity"],
     ]);
     const backreference = await call("PUT", "/v1/namespaces/member2", { body: { normalize: "trim", unique: false, priority: 20, blockedValues: ["/(a)\\1/"] } });
-    expect(backreference.status).toBe(400);
+    expect(backreference).toHaveStatus(400);
     expect(backreference.json.error.details[0].path).toBe("blockedValues[0]");
   });
 });
@@ -311,7 +311,7 @@ describe("10. the OpenAPI document lists what the server answers", () => {
     }
     expect(limits).toBeGreaterThanOrEqual(6);
     const bad = await call("GET", "/v1/profiles?limit=0");
-    expect(bad.status).toBe(400);
+    expect(bad).toHaveStatus(400);
     expect(bad.json.error.details[0].path).toBe("limit");
   });
 });

@@ -4,7 +4,7 @@ import { call, createKey, id, iso } from "../helpers";
 const base = () => ({ type: "page.view", identities: [id("crm", "limit-1")] });
 const rejectedCode = async (event: unknown) => {
   const res = await call("POST", "/v1/events", { body: { events: [event] } });
-  expect(res.status).toBe(200);
+  expect(res).toHaveStatus(200);
   expect(res.json.accepted).toBe(0);
   return res.json.rejected[0].error.code as string;
 };
@@ -18,7 +18,7 @@ function nested(depth: number): Record<string, unknown> {
 describe("ingest limits, each with its own error", () => {
   it("more than 1,000 items → 413 too_many_items", async () => {
     const res = await call("POST", "/v1/events", { body: { events: Array.from({ length: 1001 }, base) } });
-    expect(res.status).toBe(413);
+    expect(res).toHaveStatus(413);
     expect(res.json.error.code).toBe("too_many_items");
   });
 
@@ -52,25 +52,25 @@ describe("ingest limits, each with its own error", () => {
     expect(await rejectedCode({ ...base(), dataset: "Bad Name" })).toBe("invalid_name");
     expect(await rejectedCode({ ...base(), identities: [id("Email", "a@b.com")] })).toBe("invalid_name");
     const put = await call("PUT", "/v1/datasets/Nope", { body: { kind: "records" } });
-    expect(put.status).toBe(400);
+    expect(put).toHaveStatus(400);
     expect(put.json.error.code).toBe("invalid_request");
   });
 
   it("a body over the JSON limit → 413; not JSON → 415; not an object list → 400", async () => {
     const big = await call("POST", "/v1/events", { body: JSON.stringify({ events: [], pad: "x".repeat(34 * 1024 * 1024) }) });
-    expect(big.status).toBe(413);
+    expect(big).toHaveStatus(413);
     expect(big.json.error.code).toBe("payload_too_large");
     const text = await call("POST", "/v1/events", { body: "type=page.view", headers: { "content-type": "text/csv" } });
-    expect(text.status).toBe(415);
+    expect(text).toHaveStatus(415);
     expect(text.json.error.code).toBe("unsupported_media_type");
     const notList = await call("POST", "/v1/events", { body: { events: "nope" } });
-    expect(notList.status).toBe(400);
+    expect(notList).toHaveStatus(400);
   });
 
   it("needs the ingest scope", async () => {
     const key = await createKey(["profiles:read"]);
     const res = await call("POST", "/v1/events", { key, body: base() });
-    expect(res.status).toBe(403);
+    expect(res).toHaveStatus(403);
     const ingestKey = await createKey(["ingest"]);
     expect((await call("POST", "/v1/events", { key: ingestKey, body: base() })).status).toBe(200);
   });

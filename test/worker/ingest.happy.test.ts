@@ -77,21 +77,21 @@ describe("POST /v1/events", () => {
     const events = thousandEvents("atomic", false).slice(0, 20);
     events[7].identities = [id("email", "bad@@example")];
     const res = await call("POST", "/v1/events?atomic=true", { body: { events } });
-    expect(res.status).toBe(400);
+    expect(res).toHaveStatus(400);
     expect(res.json.error.code).toBe("invalid_identity");
     expect(res.json.error.details[0].path).toBe("events[7].identities[0].id");
     expect(await snapshot()).toEqual(before);
     // Fixed, the same atomic call stores all 20.
     events[7].identities = [id("email", "good@example.com")];
     const ok = await call("POST", "/v1/events?atomic=true", { body: { events } });
-    expect(ok.status).toBe(200);
+    expect(ok).toHaveStatus(200);
     expect(ok.json.accepted).toBe(20);
   });
 
   it("accepts a single event, generates an id, and uses the receipt time without a timestamp", async () => {
     const t = Date.now();
     const res = await call("POST", "/v1/events", { body: { type: "page.view", identities: [id("device", "single-device-0000001")] } });
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
     const row = await env.DB.prepare("SELECT e.id, e.at FROM events e JOIN identities i ON i.id = e.identity_id WHERE i.value = 'single-device-0000001'").first<{ id: string; at: number }>();
     expect(row!.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -125,7 +125,7 @@ describe("POST /v1/records", () => {
         },
       },
     });
-    expect(put.status).toBe(200);
+    expect(put).toHaveStatus(200);
     const out = await postRecords([
       { dataset: "loyalty", identities: [id("loyalty", "L-1")], attributes: { tier: "gold", points: 5 } },
       { dataset: "loyalty", identities: [id("loyalty", "L-2")], attributes: { tier: "bronze", points: -1 } },
@@ -134,7 +134,7 @@ describe("POST /v1/records", () => {
     expect(out.accepted).toBe(1);
     expect(out.rejected.map((r) => r.index)).toEqual([1, 2]);
     expect(out.rejected[0]!.error.code).toBe("schema_violation");
-    const paths = out.rejected[0]!.error.details.map((d: any) => d.path);
+    const paths = out.rejected[0]!.error.details!.map((d: any) => d.path);
     expect(paths).toEqual(expect.arrayContaining(["attributes.tier", "attributes.points"]));
     expect(out.rejected[1]!.error.code).toBe("schema_violation");
   });
@@ -154,7 +154,7 @@ describe("POST /v1/records", () => {
 
   it("lists datasets, including the built-in default", async () => {
     const res = await call("GET", "/v1/datasets");
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.items.map((d: any) => d.name)).toEqual(expect.arrayContaining(["default", "web"]));
   });
 });

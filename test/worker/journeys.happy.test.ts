@@ -80,7 +80,7 @@ describe("journey attribution", () => {
 describe("the built-in journeys view", () => {
   it("reports the messaging metrics by journey with rates, and agrees with /v1/reports/messages", async () => {
     const res = await call("GET", "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=journey&metrics=sent,delivered,clicked,clickThrough");
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     const rows = Object.fromEntries(res.json.items.map((i: any) => [i.key, i.values]));
     expect(rows.welcome).toEqual({ sent: 2, delivered: 2, clicked: 0, clickThrough: 0 });
     expect(rows.winback).toEqual({ sent: 1, delivered: 1, clicked: 1, clickThrough: 1 });

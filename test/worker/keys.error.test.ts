@@ -4,7 +4,7 @@ import { call, createKey, expectErrorShape } from "../helpers";
 describe("error shape", () => {
   it("401 without a key, in the spec's shape", async () => {
     const res = await call("GET", "/v1/keys", { key: null });
-    expect(res.status).toBe(401);
+    expect(res).toHaveStatus(401);
     expectErrorShape(res.json, "unauthorized");
     expect(res.json.error.requestId).toBe(res.headers.get("x-request-id"));
   });
@@ -12,14 +12,14 @@ describe("error shape", () => {
   it("401 with an unknown key or a malformed header", async () => {
     expect((await call("GET", "/v1/keys", { key: "sk_nope" })).status).toBe(401);
     const res = await call("GET", "/v1/keys", { key: null, headers: { authorization: "Basic abc" } });
-    expect(res.status).toBe(401);
+    expect(res).toHaveStatus(401);
     expectErrorShape(res.json, "unauthorized");
   });
 
   it("403 with a key that lacks `admin`", async () => {
     const key = await createKey(["ingest", "profiles:read"]);
     const res = await call("GET", "/v1/keys", { key });
-    expect(res.status).toBe(403);
+    expect(res).toHaveStatus(403);
     expectErrorShape(res.json, "forbidden");
   });
 
@@ -29,7 +29,7 @@ describe("error shape", () => {
 
   it("400 with per-field details for invalid input", async () => {
     const res = await call("POST", "/v1/keys", { body: { name: "", kind: "secret", scopes: ["everything"] } });
-    expect(res.status).toBe(400);
+    expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_request");
     const paths = res.json.error.details.map((d: any) => d.path);
     expect(paths).toContain("name");
@@ -38,23 +38,23 @@ describe("error shape", () => {
 
   it("400 invalid_json for a body that is not JSON", async () => {
     const res = await call("POST", "/v1/keys", { body: "{not json" });
-    expect(res.status).toBe(400);
+    expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_json");
   });
 
   it("404 for an unknown route and an unknown key id", async () => {
     const unknownRoute = await call("GET", "/v1/nothing-here");
-    expect(unknownRoute.status).toBe(404);
+    expect(unknownRoute).toHaveStatus(404);
     expectErrorShape(unknownRoute.json, "not_found");
     const unknownKey = await call("DELETE", "/v1/keys/key_doesnotexist");
-    expect(unknownKey.status).toBe(404);
+    expect(unknownKey).toHaveStatus(404);
     expectErrorShape(unknownKey.json, "not_found");
   });
 
   it("413 for a JSON body over the limit", async () => {
     const big = JSON.stringify({ name: "x".repeat(34 * 1024 * 1024) });
     const res = await call("POST", "/v1/keys", { body: big });
-    expect(res.status).toBe(413);
+    expect(res).toHaveStatus(413);
     expectErrorShape(res.json, "payload_too_large");
   });
 
@@ -63,7 +63,7 @@ describe("error shape", () => {
       body: "name=x",
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
-    expect(res.status).toBe(415);
+    expect(res).toHaveStatus(415);
     expectErrorShape(res.json, "unsupported_media_type");
   });
 });

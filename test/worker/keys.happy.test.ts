@@ -7,14 +7,14 @@ describe("API keys", () => {
     const created = await call("POST", "/v1/keys", {
       body: { name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"] },
     });
-    expect(created.status).toBe(201);
+    expect(created).toHaveStatus(201);
     expect(created.json).toMatchObject({ name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"], origins: [] });
     expect(created.json.id).toMatch(/^key_/);
     expect(created.json.key).toMatch(/^sk_[A-Za-z0-9]{40}$/);
 
     // The key works for its scope.
     const list = await call("GET", "/v1/keys");
-    expect(list.status).toBe(200);
+    expect(list).toHaveStatus(200);
     const listed = list.json.items.find((k: any) => k.id === created.json.id);
     expect(listed).toBeDefined();
     expect(JSON.stringify(list.json)).not.toContain(created.json.key);
@@ -22,7 +22,7 @@ describe("API keys", () => {
     expect(list.json.nextCursor).toBeNull();
 
     const del = await call("DELETE", `/v1/keys/${created.json.id}`);
-    expect(del.status).toBe(204);
+    expect(del).toHaveStatus(204);
     const after = await call("GET", "/v1/keys");
     expect(after.json.items.some((k: any) => k.id === created.json.id)).toBe(false);
   });
@@ -44,7 +44,7 @@ describe("API keys", () => {
     expect((await call("GET", "/v1/keys", { key })).status).toBe(200);
     await call("DELETE", `/v1/keys/${created.json.id}`);
     const res = await call("GET", "/v1/keys", { key });
-    expect(res.status).toBe(401);
+    expect(res).toHaveStatus(401);
     expect(res.json.error.code).toBe("unauthorized");
   });
 
@@ -52,7 +52,7 @@ describe("API keys", () => {
     const res = await call("POST", "/v1/keys", {
       body: { name: "shop", kind: "public", origins: ["https://shop.example"] },
     });
-    expect(res.status).toBe(201);
+    expect(res).toHaveStatus(201);
     expect(res.json.key).toMatch(/^pk_/);
     expect(res.json.siteSecret).toMatch(/^ss_/);
     expect(res.json.origins).toEqual(["https://shop.example"]);

@@ -188,9 +188,9 @@ describe("group commit", () => {
       Array.from({ length: 60 }, async (_, i) => {
         const device = `visible-${String(i).padStart(10, "0")}`;
         const res = await call("POST", "/v1/events", { body: { id: `visible-${i}`, type: "page.view", identities: [id("device", device)], data: { i } } });
-        expect(res.status).toBe(200);
+        expect(res).toHaveStatus(200);
         const lookup = await call("GET", `/v1/profiles/by-identity/device/${device}?include=events`);
-        expect(lookup.status).toBe(200);
+        expect(lookup).toHaveStatus(200);
         expect(lookup.json.events.map((e: any) => e.id)).toEqual([`visible-${i}`]);
       }),
     );
@@ -217,7 +217,7 @@ describe("group commit", () => {
       );
       results.forEach((res, i) => {
         if (i === 11) {
-          expect(res.status).toBe(500);
+          expect(res).toHaveStatus(500);
           expect(res.json.error.code).toBe("internal_error");
         } else {
           expect(res.status, `call ${i}`).toBe(200);
@@ -229,7 +229,7 @@ describe("group commit", () => {
       expect(after.retriedGroups).toBeGreaterThan(before.retriedGroups);
       for (let i = 0; i < 24; i++) {
         const lookup = await call("GET", `/v1/profiles/by-identity/crm/innocent-${i}?include=events`);
-        if (i === 11) expect(lookup.status).toBe(404);
+        if (i === 11) expect(lookup).toHaveStatus(404);
         else expect(lookup.json.events.map((e: any) => e.id)).toEqual([`innocent-${i}`]);
       }
     } finally {

@@ -38,18 +38,18 @@ describe("a visitor, anonymous then signed in", () => {
         body: JSON.stringify({ events: [{ type: "page.view", data: { url: `/p/${i}` } }] }),
         headers: { "content-type": "text/plain", origin: ORIGIN },
       });
-      expect(res.status).toBe(200);
+      expect(res).toHaveStatus(200);
       expect(res.json).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     }
     const anonymous = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, { key: null, headers: { origin: ORIGIN } });
-    expect(anonymous.status).toBe(200);
+    expect(anonymous).toHaveStatus(200);
     expect(anonymous.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
     expect(anonymous.headers.get("cache-control")).toContain("private");
 
     // The site logs the visitor in and passes a token signed with its site secret.
     const token = await identityToken(site.siteSecret, "crm:42");
     const known = await call("GET", `/v1/context?device=${DEVICE}&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
-    expect(known.status).toBe(200);
+    expect(known).toHaveStatus(200);
     expect(known.json.known).toBe(true);
     expect(known.json.segments).toEqual(["frequent-buyers", "gold-members"]);
     expect(known.json.attributes).toEqual({ firstName: "Greta", loyalty: { tier: "gold" } });
@@ -82,9 +82,9 @@ describe("a visitor, anonymous then signed in", () => {
     expect(typed.json.accepted).toBe(1);
     expect(typed.json.rejected).toEqual([{ index: 0, error: expect.objectContaining({ code: "type_not_allowed" }) }]);
     const sneaky = await post({ events: [{ type: "page.view", identities: [{ namespace: "crm", id: "42" }] }] });
-    expect(sneaky.status).toBe(400);
+    expect(sneaky).toHaveStatus(400);
     const attrs = await post({ events: [{ type: "page.view" }], attributes: { loyalty: { tier: "gold" } } });
-    expect(attrs.status).toBe(400);
+    expect(attrs).toHaveStatus(400);
     let limited;
     for (let i = 0; i < 70 && !limited; i++) {
       const res = await post({ events: [{ type: "click" }] });

@@ -43,15 +43,15 @@ describe("security matrix", () => {
 
   it.each(nonPublicRoutes.map((r) => [r.method, r.path]))("public key on %s %s → 403", async (method, path) => {
     const res = await call(method, path.replace(/:([A-Za-z]+)/g, "x"), { key: site.key, headers: { origin: ORIGIN }, body: method === "GET" ? undefined : {} });
-    expect(res.status).toBe(403);
+    expect(res).toHaveStatus(403);
   });
 
   const table: [string, () => Promise<{ status: number; json: any }>, (r: { status: number; json: any }) => void][] = [
     ["wrong Origin → 403", () => context(site.key, DEVICE_A, { origin: "https://evil.example" }), (r) => expect([r.status, r.json.error.code]).toEqual([403, "origin_not_allowed"])],
-    ["no Origin or Referer → 403", () => context(site.key, DEVICE_A, { origin: null }), (r) => expect(r.status).toBe(403)],
-    ["another site's key from this origin → 403", () => context(otherSite.key, DEVICE_A), (r) => expect(r.status).toBe(403)],
-    ["secret key as ?key= → 401", async () => call("GET", `/v1/context?device=${DEVICE_A}&key=${await createKey(["admin"])}`, { key: null, headers: { origin: ORIGIN } }), (r) => expect(r.status).toBe(401)],
-    ["public key as ?key= on another route → 401", () => call("GET", `/v1/profiles?key=${site.key}`, { key: null, headers: { origin: ORIGIN } }), (r) => expect(r.status).toBe(401)],
+    ["no Origin or Referer → 403", () => context(site.key, DEVICE_A, { origin: null }), (r) => expect(r).toHaveStatus(403)],
+    ["another site's key from this origin → 403", () => context(otherSite.key, DEVICE_A), (r) => expect(r).toHaveStatus(403)],
+    ["secret key as ?key= → 401", async () => call("GET", `/v1/context?device=${DEVICE_A}&key=${await createKey(["admin"])}`, { key: null, headers: { origin: ORIGIN } }), (r) => expect(r).toHaveStatus(401)],
+    ["public key as ?key= on another route → 401", () => call("GET", `/v1/profiles?key=${site.key}`, { key: null, headers: { origin: ORIGIN } }), (r) => expect(r).toHaveStatus(401)],
     ["malformed device id → 400", () => context(site.key, "short"), (r) => expect([r.status, r.json.error.code]).toEqual([400, "invalid_identity"])],
     [
       "forged token (signed with a made-up secret) → anonymous",
@@ -84,17 +84,17 @@ describe("security matrix", () => {
         expect(JSON.stringify(r.json)).not.toMatch(/Dos|silver|222|111|Secret/);
       },
     ],
-    ["secret key without profiles:read cannot read", async () => call("GET", "/v1/profiles/by-identity/crm/1", { key: await createKey(["ingest", "segments"]) }), (r) => expect(r.status).toBe(403)],
-    ["secret key without profiles:read cannot search", async () => call("GET", "/v1/profiles?q=uno", { key: await createKey(["ingest"]) }), (r) => expect(r.status).toBe(403)],
+    ["secret key without profiles:read cannot read", async () => call("GET", "/v1/profiles/by-identity/crm/1", { key: await createKey(["ingest", "segments"]) }), (r) => expect(r).toHaveStatus(403)],
+    ["secret key without profiles:read cannot search", async () => call("GET", "/v1/profiles?q=uno", { key: await createKey(["ingest"]) }), (r) => expect(r).toHaveStatus(403)],
     [
       "tokens cannot escalate scopes",
       async () => call("POST", "/v1/tokens", { key: await createKey(["profiles:read"]), body: { scopes: ["profiles:read", "profiles:delete"], ttlSeconds: 300 } }),
-      (r) => expect(r.status).toBe(403),
+      (r) => expect(r).toHaveStatus(403),
     ],
     [
       "a public key cannot mint tokens",
       () => call("POST", "/v1/tokens", { key: site.key, body: { scopes: ["profiles:read"] }, headers: { origin: ORIGIN } }),
-      (r) => expect(r.status).toBe(403),
+      (r) => expect(r).toHaveStatus(403),
     ],
     [
       "a token restricted to crm:1 cannot read crm:2",
@@ -103,7 +103,7 @@ describe("security matrix", () => {
         expect((await call("GET", "/v1/profiles/by-identity/crm/1", { key: token })).status).toBe(200);
         return call("GET", "/v1/profiles/by-identity/crm/2", { key: token });
       },
-      (r) => expect(r.status).toBe(403),
+      (r) => expect(r).toHaveStatus(403),
     ],
     [
       "a token restricted to one identity cannot search or write",
@@ -112,7 +112,7 @@ describe("security matrix", () => {
         expect((await call("POST", "/v1/events", { key: token, body: { type: "x", identities: [id("crm", "1")] } })).status).toBe(403);
         return call("GET", "/v1/profiles?q=dos", { key: token });
       },
-      (r) => expect(r.status).toBe(403),
+      (r) => expect(r).toHaveStatus(403),
     ],
     [
       "a token's scopes are enforced",
@@ -121,7 +121,7 @@ describe("security matrix", () => {
         expect((await call("GET", "/v1/profiles/by-identity/crm/2", { key: token })).status).toBe(200);
         return call("POST", "/v1/records", { key: token, body: { dataset: "crm", identities: [id("crm", "9")], attributes: {} } });
       },
-      (r) => expect(r.status).toBe(403),
+      (r) => expect(r).toHaveStatus(403),
     ],
     [
       "deleting the minting key revokes its tokens",
@@ -132,7 +132,7 @@ describe("security matrix", () => {
         await call("DELETE", `/v1/keys/${minter.json.id}`);
         return call("GET", "/v1/profiles/by-identity/crm/1", { key: token });
       },
-      (r) => expect(r.status).toBe(401),
+      (r) => expect(r).toHaveStatus(401),
     ],
     [
       "a tampered token is refused",
@@ -143,7 +143,7 @@ describe("security matrix", () => {
         const forged = btoa(JSON.stringify({ ...claims, scp: ["admin"] })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
         return call("GET", "/v1/keys", { key: `${h}.${forged}.${s}` });
       },
-      (r) => expect(r.status).toBe(401),
+      (r) => expect(r).toHaveStatus(401),
     ],
   ];
 

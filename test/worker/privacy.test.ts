@@ -48,17 +48,17 @@ describe("privacy erase", () => {
   it("erases every trace; nothing is returned afterwards; re-sends are suppressed item by item", async () => {
     await ingestPerson();
     const before = await call("GET", "/v1/profiles/by-identity/crm/ERASE-1?include=events");
-    expect(before.status).toBe(200);
+    expect(before).toHaveStatus(200);
     expect(before.json.attributes.note).toBe("from a file");
     const profileId = before.json.profileId;
 
     const exportCopy = await call("GET", "/v1/profiles/by-identity/email/erase.me@example.com/export");
-    expect(exportCopy.status).toBe(200);
+    expect(exportCopy).toHaveStatus(200);
     expect(exportCopy.json.events.map((e: any) => e.id).sort()).toEqual(["erase-ev-1", "erase-ev-2"]);
     expect(exportCopy.json.fragments.length).toBe(2);
 
     const receipt = await call("DELETE", "/v1/profiles/by-identity/email/Erase.Me@example.com");
-    expect(receipt.status).toBe(200);
+    expect(receipt).toHaveStatus(200);
     expect(receipt.json).toEqual({ profileId, erased: { identities: 5, fragments: 2, events: 2 }, suppressed: true });
 
     for (const [ns, value] of oldIdentities) {
@@ -105,7 +105,7 @@ describe("privacy erase", () => {
     const again = await postRecords([{ dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } }]);
     expect(again.accepted).toBe(1);
     const fresh = await call("GET", "/v1/profiles/by-identity/crm/FRESH-1");
-    expect(fresh.status).toBe(200);
+    expect(fresh).toHaveStatus(200);
     expect(fresh.json.profileId).not.toBe(old);
   });
 

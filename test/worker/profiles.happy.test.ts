@@ -19,7 +19,7 @@ describe("merged profiles", () => {
   it("default policy: newest wins with provenance; dataset-precedence [crm]; idStitching none", async () => {
     await setupJohn();
     const res = await call("GET", "/v1/profiles/by-identity/email/JOHN.POLICY@luma.com?include=provenance");
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.attributes).toEqual({ firstName: "Johnny", lastName: "Policy", address: { city: "Delft" }, loyalty: { tier: "gold" }, newsletter: true });
     expect(res.json.provenance.firstName).toEqual({ dataset: "loyalty", identity: { namespace: "loyalty", id: "LP-1" }, timestamp: iso(T2) });
     expect(res.json.primaryIdentity).toEqual({ namespace: "crm", id: "J-1" });
@@ -27,7 +27,7 @@ describe("merged profiles", () => {
     expect(res.json.displayName).toBe("Johnny Policy");
 
     const put = await call("PUT", "/v1/merge-policies/crm-first", { body: { type: "dataset-precedence", datasets: ["crm"] } });
-    expect(put.status).toBe(200);
+    expect(put).toHaveStatus(200);
     const crmFirst = await call("GET", "/v1/profiles/by-identity/crm/J-1?mergePolicy=crm-first&include=provenance");
     expect(crmFirst.json.attributes.firstName).toBe("John");
     expect(crmFirst.json.provenance.firstName.dataset).toBe("crm");
@@ -37,7 +37,7 @@ describe("merged profiles", () => {
     expect(own.json.attributes).toEqual({ newsletter: true });
 
     const unknown = await call("GET", "/v1/profiles/by-identity/crm/J-1?mergePolicy=nope");
-    expect(unknown.status).toBe(400);
+    expect(unknown).toHaveStatus(400);
     const list = await call("GET", "/v1/merge-policies");
     expect(list.json.items.find((p: any) => p.default).name).toBe("default");
   });
@@ -47,7 +47,7 @@ describe("merged profiles", () => {
     await postEvents([{ id: "jp-1", type: "purchase", timestamp: iso(T2), identities: [id("crm", "J-1")], data: { amount: 5 } }]);
     const byIdentity = await call("GET", "/v1/profiles/by-identity/crm/J-1");
     const byId = await call("GET", `/v1/profiles/${byIdentity.json.profileId}?include=events,segments,graph&events.limit=5`);
-    expect(byId.status).toBe(200);
+    expect(byId).toHaveStatus(200);
     expect(byId.json.events[0]).toMatchObject({ id: "jp-1", type: "purchase", identity: { namespace: "crm", id: "J-1" }, data: { amount: 5 } });
     expect(byId.json.segments).toEqual([]);
     expect(byId.json.graph.links.length).toBeGreaterThan(0);
@@ -63,11 +63,11 @@ describe("merged profiles", () => {
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^"[0-9a-f]{40}"$/);
     const again = await call("GET", "/v1/profiles/by-identity/crm/J-1", { headers: { "if-none-match": etag } });
-    expect(again.status).toBe(304);
+    expect(again).toHaveStatus(304);
     expect(again.text).toBe("");
     await postRecords([{ dataset: "crm", identities: [id("crm", "J-1")], attributes: { address: { city: "Leiden" } } }]);
     const changed = await call("GET", "/v1/profiles/by-identity/crm/J-1", { headers: { "if-none-match": etag } });
-    expect(changed.status).toBe(200);
+    expect(changed).toHaveStatus(200);
     expect(changed.headers.get("etag")).not.toBe(etag);
   });
 
@@ -147,7 +147,7 @@ describe("search on the demo data", () => {
     const keys = (await call("GET", "/v1/keys")).json.items;
     const readerId = keys.find((k: any) => k.name === "support desk").id;
     const res = await call("GET", "/v1/profiles/by-identity/crm/J-1", { key: reader });
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     let entry: any;
     for (let i = 0; i < 50 && !entry; i++) {
       entry = (await call("GET", "/v1/audit")).json.items.find((e: any) => e.keyId === readerId && e.action === "profile.read");

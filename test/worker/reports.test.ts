@@ -24,7 +24,7 @@ describe("message reports", () => {
       msg("m2", "message.bounced", "2026-03-02T09:05:00Z", { channel: "sms", journey: "winback" }),
     ]);
     const res = await call("GET", "/v1/reports/messages?from=2026-03-01&to=2026-03-03&tz=UTC");
-    expect(res.status).toBe(200);
+    expect(res).toHaveStatus(200);
     expect(res.json.totals).toEqual({ sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });
     const day = res.json.items.find((r: any) => r.key === "2026-03-02");
     expect(day).toEqual({ key: "2026-03-02", sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });

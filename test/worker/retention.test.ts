@@ -95,7 +95,7 @@ describe("retention", () => {
     const exported = await poll(async () => (await call("GET", "/v1/destinations/ret-events/runs")).json.items[0], (r) => r?.status === "completed", "the export");
     const text = await new Response((await env.FILES.get(exported.parts[0].path))!.body.pipeThrough(new DecompressionStream("gzip"))).text();
     const ids = text.trim().split("\n").map((l) => JSON.parse(l).eventId);
-    expect(started.status).toBe(202);
+    expect(started).toHaveStatus(202);
     expect(ids).toContain("ret-new-visit");
     expect(ids).not.toContain("ret-old-visit");
   });
@@ -117,10 +117,10 @@ describe("retention", () => {
 describe("retention settings", () => {
   it("checks its input and its scope", async () => {
     const records = await call("PUT", "/v1/datasets/ret-crm", { body: { kind: "records", ttlDays: 10 } });
-    expect(records.status).toBe(400);
+    expect(records).toHaveStatus(400);
     expect(records.json.error.details[0].path).toBe("ttlDays");
     const missing = await call("PUT", "/v1/settings/retention", { body: { archiveDestination: "nope" } });
-    expect(missing.status).toBe(400);
+    expect(missing).toHaveStatus(400);
     expectErrorShape(missing.json, "invalid_request");
     expect((await call("PUT", "/v1/settings/retention", { body: { pseudonymousProfileDays: 0 } })).status).toBe(400);
     expect((await call("GET", "/v1/settings/retention")).json).toEqual({ pseudonymousProfileDays: 60, archiveDestination: "ret-archive" });

@@ -37,7 +37,7 @@ describe("scope enforcement on every /v1 route", () => {
 
     it(`${route.method} ${route.path} needs a key (401) and \`${access}\` (403 otherwise)`, async () => {
       const anonymous = await call(route.method, path, { key: null, body });
-      expect(anonymous.status).toBe(401);
+      expect(anonymous).toHaveStatus(401);
       expect(anonymous.json.error.code).toBe("unauthorized");
 
       let key: string;
@@ -53,7 +53,7 @@ describe("scope enforcement on every /v1 route", () => {
         key = await createKey(otherScopes.length ? [otherScopes[0]!] : ["ingest"]);
       }
       const wrong = await call(route.method, path, { key, body, headers: { origin: "https://shop.example" } });
-      expect(wrong.status).toBe(403);
+      expect(wrong).toHaveStatus(403);
       expect(wrong.json.error.code).toBe("forbidden");
     });
   }
@@ -69,7 +69,7 @@ describe("a /v1 route without a declared scope", () => {
       { headers: { authorization: `Bearer ${env.TESSERA_ADMIN_KEY}` } },
       env,
     );
-    expect(res.status).toBe(403);
+    expect(res).toHaveStatus(403);
     expect(await res.json()).toMatchObject({ error: { code: "forbidden" } });
   });
 });

@@ -23,10 +23,10 @@ const segmentsOf = async (ns: string, value: string) =>
 describe("segments", () => {
   it("validates rules with clear errors", async () => {
     const bad = await call("PUT", "/v1/segments/bad", { body: { name: "Bad", rule: { all: [{ event: "purchase", within: "a month" }] } } });
-    expect(bad.status).toBe(400);
+    expect(bad).toHaveStatus(400);
     expect(bad.json.error.details).toEqual([{ path: "rule.all[0].within", message: expect.stringContaining("ISO-8601") }]);
     const op = await call("PUT", "/v1/segments/bad", { body: { name: "Bad", rule: { attr: "x", op: "resembles", value: 1 } } });
-    expect(op.status).toBe(400);
+    expect(op).toHaveStatus(400);
   });
 
   it("evaluates all existing profiles in the background, then streams membership changes on ingest", async () => {
@@ -37,7 +37,7 @@ describe("segments", () => {
     const put = await call("PUT", "/v1/segments/gold-members", {
       body: { name: "Gold members", public: true, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
     });
-    expect(put.status).toBe(200);
+    expect(put).toHaveStatus(200);
     expect(put.json.status).toBe("evaluating");
     const ready = await waitReady("gold-members");
     expect(ready.size).toBe(10);

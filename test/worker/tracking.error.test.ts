@@ -35,22 +35,22 @@ describe("tracking API: auth and bodies", () => {
   it("wrong key 401, wrong scope 403, malformed 400 — all in the error shape", async () => {
     const body = JSON.stringify({ batch: [{ type: "track", userId: "x1", event: "E" }] });
     const wrong = await send("/v1/batch", body, { authorization: basic("sk_wrong") });
-    expect(wrong.status).toBe(401);
+    expect(wrong).toHaveStatus(401);
     expectErrorShape(wrong.json, "unauthorized");
     const none = await send("/v1/batch", body);
-    expect(none.status).toBe(401);
+    expect(none).toHaveStatus(401);
     const reader = await createKey(["profiles:read"]);
     const scope = await send("/v1/batch", body, { authorization: basic(reader) });
-    expect(scope.status).toBe(403);
+    expect(scope).toHaveStatus(403);
     expectErrorShape(scope.json, "forbidden");
     const ingest = await createKey(["ingest"]);
     const malformed = await send("/v1/batch", "{not json", { authorization: basic(ingest) });
-    expect(malformed.status).toBe(400);
+    expect(malformed).toHaveStatus(400);
     expectErrorShape(malformed.json, "invalid_json");
     const notArray = await send("/v1/batch", JSON.stringify({ batch: {} }), { authorization: basic(ingest) });
-    expect(notArray.status).toBe(400);
+    expect(notArray).toHaveStatus(400);
     const big = await send("/v1/batch", JSON.stringify({ batch: [{ type: "track", userId: "b", event: "E", properties: { pad: "x".repeat(600 * 1024) } }] }), { authorization: basic(ingest) });
-    expect(big.status).toBe(413);
+    expect(big).toHaveStatus(413);
     expectErrorShape(big.json, "payload_too_large");
   });
 });
@@ -135,13 +135,13 @@ describe("tracking API: browsers (public key)", () => {
     const device = "9f0c3d2e-1b4a-4c5d-8e6f-7a8b9c0d1e2f";
     const browser = { "content-type": "text/plain", origin: ORIGIN };
     const settings = await exports.default.fetch(new Request(`https://tessera.test/v1/projects/${key}/settings`, { headers: { origin: ORIGIN } }));
-    expect(settings.status).toBe(200);
+    expect(settings).toHaveStatus(200);
     expect(((await settings.json()) as any).integrations["Segment.io"]).toMatchObject({ apiKey: key, apiHost: "tessera.test/v1", protocol: "https" });
 
     const page = await send("/v1/p", JSON.stringify({ writeKey: key, type: "page", anonymousId: device, messageId: "b-1", name: "Home" }), browser);
     expect(page.json).toMatchObject({ success: true, accepted: 1 });
     const foreign = await send("/v1/p", JSON.stringify({ writeKey: key, type: "page", anonymousId: device }), { ...browser, origin: "https://evil.example" });
-    expect(foreign.status).toBe(403);
+    expect(foreign).toHaveStatus(403);
     expectErrorShape(foreign.json, "origin_not_allowed");
 
     const unverified = await send("/v1/i", JSON.stringify({ writeKey: key, type: "identify", anonymousId: device, userId: "u1", traits: { email: "u1@example.com" } }), browser);
@@ -164,8 +164,8 @@ describe("tracking API: browsers (public key)", () => {
     // A secret key is never accepted from a page through the settings path.
     const secret = await createKey(["ingest"]);
     const viaPath = await exports.default.fetch(new Request(`https://tessera.test/v1/projects/${secret}/settings`, { headers: { origin: ORIGIN } }));
-    expect(viaPath.status).toBe(200); // a secret key may read it (server to server) …
+    expect(viaPath).toHaveStatus(200); // a secret key may read it (server to server) …
     const noKey = await exports.default.fetch(new Request("https://tessera.test/v1/projects/pk_nope/settings", { headers: { origin: ORIGIN } }));
-    expect(noKey.status).toBe(401);
+    expect(noKey).toHaveStatus(401);
   });
 });

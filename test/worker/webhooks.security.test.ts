@@ -25,7 +25,7 @@ describe("webhook destinations: SSRF guard", () => {
     "https://user:pass@example.com/hook",
   ])("refuses %s", async (url) => {
     const res = await call("PUT", "/v1/destinations/ssrf", { body: webhook(url) });
-    expect(res.status).toBe(400);
+    expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_request");
     expect(res.json.error.details[0].path).toBe("url");
   });
@@ -34,7 +34,7 @@ describe("webhook destinations: SSRF guard", () => {
 describe("webhook destinations: secret and deliveries API", () => {
   it("shows the signing secret once, rotates it, and lists deliveries by status", async () => {
     const created = await call("PUT", "/v1/destinations/hooks", { body: webhook("https://hooks.example.invalid/tessera") });
-    expect(created.status).toBe(200);
+    expect(created).toHaveStatus(200);
     expect(created.json.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     const again = await call("PUT", "/v1/destinations/hooks", { body: webhook("https://hooks.example.invalid/tessera", { events: ["segment.entered", "profile.erased"] }) });
     expect(again.json.signingSecret).toBeUndefined();
@@ -50,7 +50,7 @@ describe("webhook destinations: secret and deliveries API", () => {
     expect(row!.type).toBe("profile.erased");
     expect(row!.payload).not.toContain("hook-erase");
     const list = await call("GET", "/v1/destinations/hooks/deliveries?limit=10");
-    expect(list.status).toBe(200);
+    expect(list).toHaveStatus(200);
     expect(list.json.items[0]).toMatchObject({ type: "profile.erased", attempts: expect.any(Number) });
     expect((await call("GET", "/v1/destinations/hooks/deliveries?status=bogus")).status).toBe(400);
     expect((await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).status).toBe(404);

@@ -23,47 +23,46 @@ export type RouteAccess = Scope | "public" | "secret" | "tracking" | "anonymous"
 
 const ACCESS = Symbol.for("tessera.routeAccess");
 
-type TaggedMiddleware = MiddlewareHandler<AppEnv> & { [ACCESS]?: RouteAccess };
+export interface AccessOptions {
+  /**
+   * A token restricted to one identity (`POST /v1/tokens` with `identity`) may call this
+   * GET route; the handler must check that what it reads is that identity's profile
+   * (see assertMayReadProfile). Every other route refuses such tokens.
+   */
+  identityReadable?: boolean;
+}
+interface Declaration extends Required<AccessOptions> {
+  access: RouteAccess;
+}
+type TaggedMiddleware = MiddlewareHandler<AppEnv> & { [ACCESS]?: Declaration };
 
 /**
  * Declares the access a route needs. Every `/v1` route lists one in its `middleware`.
  * The check itself happens once, in `authenticate`, which refuses any `/v1` route that
  * declares none — a forgotten scope fails closed, not open.
  */
-export function requireScope(access: RouteAccess): MiddlewareHandler<AppEnv> {
+export function requireScope(access: RouteAccess, options: AccessOptions = {}): MiddlewareHandler<AppEnv> {
   const marker: TaggedMiddleware = async (_c, next) => {
     await next();
   };
-  marker[ACCESS] = access;
+  marker[ACCESS] = { access, identityReadable: options.identityReadable === true };
   return marker;
 }
 
 /** The access a matched route declared, if any. Exported for the route-coverage test. */
 export function declaredAccess(handler: unknown): RouteAccess | undefined {
-  return (handler as TaggedMiddleware | undefined)?.[ACCESS];
+  return (handler as TaggedMiddleware | undefined)?.[ACCESS]?.access;
 }
 
-function accessOfRequest(c: Context<AppEnv>): { matched: boolean; access?: RouteAccess; path?: string } {
+function declarationOfRequest(c: Context<AppEnv>): { matched: boolean; declaration?: Declaration } {
   const routes = matchedRoutes(c).filter((r) => r.method !== "ALL");
   if (routes.length === 0) return { matched: false };
-  const path = routes[routes.length - 1]!.path;
   for (const route of routes) {
-    const access = declaredAccess(route.handler);
-    if (access) return { matched: true, access, path };
+    const declaration = (route.handler as TaggedMiddleware)[ACCESS];
+    if (declaration) return { matched: true, declaration };
   }
-  return { matched: true, path };
+  return { matched: true };
 }
-
-/**
- * Routes a token restricted to one identity may call; each of them also checks that the
- * profile it reads is that identity's (see assertMayReadProfile).
- */
-const SINGLE_PROFILE_ROUTES = new Set([
-  "/v1/profiles/by-identity/:namespace/:id",
-  "/v1/profiles/:profileId",
-  "/v1/profiles/:profileId/events",
-  "/v1/identities/:namespace/:id/graph",
-]);
 
 function bearerToken(c: Context<AppEnv>): string | undefined {
   const header = c.req.header("authorization");
@@ -154,7 +153,8 @@ export function requestOrigin(c: Context<AppEnv>): string | undefined {
  * caller cannot map the API by probing).
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const { matched, access, path } = accessOfRequest(c);
+  const { matched, declaration } = declarationOfRequest(c);
+  const access = declaration?.access;
   if (matched && access === undefined) {
     throw new ApiError("forbidden", "This route declares no scope and cannot be called.");
   }
@@ -186,7 +186,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   } else if (access && !grants(principal.scopes, access)) {
     throw new ApiError("forbidden", `This route needs the \`${access}\` scope.`);
   }
-  if (principal.identity && (c.req.method !== "GET" || !path || !SINGLE_PROFILE_ROUTES.has(path))) {
+  if (principal.identity && (c.req.method !== "GET" || !declaration?.identityReadable)) {
     throw new ApiError("forbidden", "This token may only read the profile of its identity.");
   }
   c.set("principal", principal);

@@ -1,7 +1,8 @@
 import { perGraphCap, type NamespaceRules } from "../../shared/identity/normalize";
 import type { Db } from "../db/client";
-import { getSetting, listNamespaces, toRules } from "../db/queries/namespaces";
-import { cached, CACHE_KEYS } from "../lib/isolate-cache";
+import { listNamespaces, toRules } from "../db/queries/namespaces";
+import { getSetting } from "../db/queries/settings";
+import { readConfig } from "../config/cache";
 import type { GraphRules } from "./workspace";
 
 export const DEFAULT_MAX_IDENTITIES = 50;
@@ -14,8 +15,8 @@ export interface IdentityConfig {
 
 /** Namespaces and graph settings as the engine and the normalizer need them (cached per isolate). */
 export async function loadIdentityConfig(db: Db, phoneRegion: string): Promise<IdentityConfig> {
-  const { rows, graphSetting } = await cached(CACHE_KEYS.identityConfig, async () => {
-    const [rows, graphSetting] = await Promise.all([listNamespaces(db), getSetting<{ maxIdentities?: number }>(db, "graph")]);
+  const { rows, graphSetting } = await readConfig("identityConfig", async () => {
+    const [rows, graphSetting] = await Promise.all([listNamespaces(db), getSetting(db, "graph")]);
     return { rows, graphSetting };
   });
   const namespaces = new Map(rows.map((r) => [r.code, toRules(r)]));
@@ -36,6 +37,6 @@ export function graphRulesOf(namespaces: ReadonlyMap<string, NamespaceRules>, gr
 
 /** The graph rules straight from D1 (no isolate cache): what the GraphWriter loads. */
 export async function loadGraphRules(db: Db): Promise<GraphRules> {
-  const [rows, graphSetting] = await Promise.all([listNamespaces(db), getSetting<{ maxIdentities?: number }>(db, "graph")]);
+  const [rows, graphSetting] = await Promise.all([listNamespaces(db), getSetting(db, "graph")]);
   return graphRulesOf(new Map(rows.map((r) => [r.code, toRules(r)])), graphSetting);
 }

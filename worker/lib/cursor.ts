@@ -17,6 +17,22 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: any) => v
   throw new ApiError("invalid_request", "the cursor is not valid", { details: [{ path: "cursor", message: "use nextCursor from a previous page" }] });
 }
 
+/**
+ * One page of a list read with `limit + 1` rows: the first `limit` items, presented, and
+ * the cursor of the last one when more rows follow (the one extra row says so).
+ */
+export function pageOf<R, I>(
+  rows: readonly R[],
+  limit: number,
+  present: (row: R) => I,
+  cursorOf: (last: R) => unknown,
+  encode: (cursor: unknown) => string = encodeCursor,
+): { items: I[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(present), nextCursor: rows.length > limit && last !== undefined ? encode(cursorOf(last)) : null };
+}
+
 export function parseTime(raw: string | undefined, path: string): number | undefined {
   if (raw === undefined) return undefined;
   const ms = Date.parse(raw);

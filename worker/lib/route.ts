@@ -1,14 +1,16 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
-import { requireScope, type RouteAccess } from "../auth/middleware";
+import { requireScope, type AccessOptions, type RouteAccess } from "../auth/middleware";
 import { errorResponses } from "./openapi";
 
 /**
  * `createRoute` with the access the route needs. The scope is enforced by the auth
- * middleware and printed in the OpenAPI document (`x-tessera-scope`, `security`).
+ * middleware and printed in the OpenAPI document (`x-tessera-scope`, `security`);
+ * `identityReadable` routes also admit a token restricted to one identity.
  */
 export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; operationId: string }>(
   access: RouteAccess,
   config: R,
+  options: AccessOptions = {},
 ) {
   return createRoute({
     ...config,
@@ -16,9 +18,10 @@ export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"
     // every status the server sends: 401/403 (auth), 400 (invalid parameters or body),
     // 413/415 (body size and type), 500.
     responses: { ...commonErrors(access, config), ...config.responses },
-    middleware: [requireScope(access), ...toArray(config.middleware)],
+    middleware: [requireScope(access, options), ...toArray(config.middleware)],
     security: access === "anonymous" ? [] : [{ bearer: [] }],
     "x-tessera-scope": access,
+    ...(options.identityReadable ? { "x-tessera-identity-token": true } : {}),
   } as R);
 }
 

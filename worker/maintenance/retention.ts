@@ -22,7 +22,7 @@ import { identityKey } from "../../shared/identity/normalize";
 import { createDb } from "../db/client";
 import { listDatasets } from "../db/queries/datasets";
 import { getDestination, type PartInfo } from "../db/queries/exports";
-import { getSetting } from "../db/queries/namespaces";
+import { getSetting } from "../db/queries/settings";
 import { readTogether } from "../db/queries/reads";
 import {
   countEvents,
@@ -73,7 +73,7 @@ interface MaintenanceCursor {
 }
 
 export async function retentionSettings(db: ReturnType<typeof createDb>): Promise<RetentionSettings> {
-  return (await getSetting<RetentionSettings>(db, RETENTION_SETTING)) ?? {};
+  return (await getSetting(db, RETENTION_SETTING)) ?? {};
 }
 
 export async function startMaintenance(env: Bindings, trigger: string, now = Date.now()): Promise<string> {

@@ -14,7 +14,7 @@
 import { emptyTree, getPath, setPath } from "../../shared/attribute-tree";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
-import { getCachedSetting } from "../db/queries/namespaces";
+import { getCachedSetting } from "../db/queries/settings";
 import { loadProfile } from "../db/queries/profiles";
 import { loadSegmentDefs } from "../db/queries/segments";
 import type { Bindings } from "../env";
@@ -22,7 +22,7 @@ import { verifyIdentityToken } from "../auth/tokens";
 import { resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter } from "../graph/writer";
-import { cached } from "../lib/isolate-cache";
+import { readConfig } from "../config/cache";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
@@ -49,7 +49,7 @@ export function allowListed(attributes: Record<string, unknown>, paths: readonly
 }
 
 async function allowList(db: Db): Promise<string[]> {
-  return (await getCachedSetting<{ attributes?: string[] }>(db, "personalization"))?.attributes ?? [];
+  return (await getCachedSetting(db, "personalization"))?.attributes ?? [];
 }
 
 /** Links the device to the token's identity; the person's profile id, or undefined (e.g. suppressed). */
@@ -84,7 +84,7 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
     }
   }
 
-  const publicSegments = (await cached("segments:defs", () => loadSegmentDefs(env.DB), 2_000)).filter((s) => s.public);
+  const publicSegments = (await readConfig("segmentDefs", () => loadSegmentDefs(env.DB))).filter((s) => s.public);
   const now = Date.now();
   const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
   const own = await deviceOwnData(env.DB, device, needs.types, needs.since);

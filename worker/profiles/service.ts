@@ -2,6 +2,7 @@
  * Reading one merged profile: load the bundle (one D1 round trip), apply the merge
  * policy, shape the response, and give it a strong ETag.
  */
+import { presentHistory, presentLink } from "./present";
 import type { Db } from "../db/client";
 import { linksAmong, profileHistory } from "../db/queries/graph";
 import { findMergePolicy, toPolicy } from "../db/queries/merge-policies";
@@ -45,9 +46,9 @@ function stitched(bundle: ProfileBundle, selector: ProfileSelector, policy: Merg
   return all.filter((f) => f.namespace === own.namespace && f.value === own.value);
 }
 
-export async function readProfile(d1: D1Database, db: Db, selector: ProfileSelector, options: ReadOptions) {
+export async function readProfile(db: Db, selector: ProfileSelector, options: ReadOptions) {
   const policy = await resolvePolicy(db, options.mergePolicy);
-  const bundle = await loadProfile(d1, selector, {
+  const bundle = await loadProfile(db.$client, selector, {
     events: options.include.has("events") ? options.eventsLimit : undefined,
     memberships: options.include.has("segments"),
   });
@@ -77,10 +78,10 @@ export async function readProfile(d1: D1Database, db: Db, selector: ProfileSelec
     }));
   }
   if (options.include.has("graph")) {
-    const [links, history] = await Promise.all([linksAmong(d1, bundle.identities.map((i) => i.id)), profileHistory(d1, bundle.profile.id, 50)]);
+    const [links, history] = await Promise.all([linksAmong(db.$client, bundle.identities.map((i) => i.id)), profileHistory(db.$client, bundle.profile.id, 50)]);
     body.graph = {
-      links: links.map((l) => ({ from: identityById.get(l.aId), to: identityById.get(l.bId), dataset: l.dataset, firstSeen: toIso(l.firstSeen), lastSeen: toIso(l.lastSeen), applied: l.applied })),
-      history: history.map((h) => ({ at: toIso(h.at), kind: h.kind, cause: h.cause, identities: h.identities.map(splitKey), profiles: h.profiles })),
+      links: links.map((l) => presentLink(l, identityById)),
+      history: history.map(presentHistory),
     };
   }
   body.updatedAt = toIso(bundle.profile.updated_at);
@@ -89,10 +90,6 @@ export async function readProfile(d1: D1Database, db: Db, selector: ProfileSelec
   return { body, etag, profileId: bundle.profile.id, fields, bundle };
 }
 
-export function splitKey(key: string) {
-  const at = key.indexOf(":");
-  return { namespace: key.slice(0, at), id: key.slice(at + 1) };
-}
 
 /** Whether an If-None-Match header matches the current ETag. */
 export function etagMatches(header: string | undefined, etag: string): boolean {

@@ -4,24 +4,26 @@ import { BATCH_MAX_BYTES, BatchQuery, BatchSchema } from "../../shared/schemas/b
 import { listOf, pageLimit } from "../../shared/schemas/common";
 import { randomToken } from "../auth/keys";
 import type { BatchMessage } from "../batches/process";
-import { batchErrorsPage, getBatch, insertBatch, listBatches, type BatchRow } from "../db/queries/batches";
+import { batchErrorsPage, batchProgress, getBatch, insertBatch, listBatches, type BatchRow } from "../db/queries/batches";
 import { getDataset } from "../db/queries/datasets";
 import { storeDecompressed } from "../batches/store";
 import { gunzipStream, isGzip } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
+import { pageOf } from "../lib/cursor";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 
 const tags = ["Batches"];
 
-const present = (b: BatchRow) => ({
+const present = (b: BatchRow, processed: ReadonlyMap<string, number>) => ({
   batchId: b.id,
   dataset: b.dataset,
   format: b.format as "ndjson" | "csv",
   status: b.status as "queued" | "processing" | "completed" | "failed",
   bytes: b.bytes,
+  bytesProcessed: b.status === "completed" ? b.bytes : Math.min(processed.get(b.id) ?? 0, b.bytes),
   rows: { total: b.rowsTotal, ingested: b.rowsIngested, failed: b.rowsFailed },
   error: b.error ?? null,
   createdAt: toIso(b.createdAt),
@@ -90,10 +92,10 @@ export const batchesRouter = createRouter()
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const n = limit;
-      const rows = await listBatches(c.var.db, n + 1, cursor ? Number(cursor) : undefined);
-      const page = rows.slice(0, n);
-      return c.json({ items: page.map(present), nextCursor: rows.length > n ? String(page[page.length - 1]!.createdAt) : null }, 200);
+      const rows = await listBatches(c.var.db, limit + 1, cursor ? Number(cursor) : undefined);
+      // Batch cursors are the plain creation time (documented as digits).
+      const processed = await batchProgress(c.var.db.$client, rows.slice(0, limit).map((b) => b.id));
+      return c.json(pageOf(rows, limit, (b) => present(b, processed), (last) => last.createdAt, String), 200);
     },
   )
   .openapi(
@@ -109,7 +111,7 @@ export const batchesRouter = createRouter()
     async (c) => {
       const batch = await getBatch(c.var.db, c.req.valid("param").id);
       if (!batch) throw new ApiError("not_found", `no batch ${c.req.valid("param").id}`);
-      return c.json(present(batch), 200);
+      return c.json(present(batch, await batchProgress(c.var.db.$client, [batch.id])), 200);
     },
   )
   .openapi(
@@ -128,7 +130,7 @@ export const batchesRouter = createRouter()
     async (c) => {
       const batchId = c.req.valid("param").id;
       if (!(await getBatch(c.var.db, batchId))) throw new ApiError("not_found", `no batch ${batchId}`);
-      const d1 = c.env.DB;
+      const d1 = c.var.db.$client;
       const encoder = new TextEncoder();
       let after = 0;
       // Streamed page by page, so 100,000 errors never sit in memory at once.

@@ -148,10 +148,10 @@ export const dataViewsRouter = createRouter()
       const now = Date.now();
       const request: ReportRequest = { range: reportRange(q.from, q.to, tz, now), tz, now, dimension: q.dimension, metrics: q.metrics?.split(",").map((m) => m.trim()).filter(Boolean), limit: q.limit };
       let report: Report;
-      if (view.builtIn) report = await runJourneysReport(c.env.DB, request);
+      if (view.builtIn) report = await runJourneysReport(c.var.db.$client, request);
       else {
         const policy = await findMergePolicy(c.var.db);
-        report = await runViewReport(c.env.DB, view, request, policy ? toPolicy(policy) : DEFAULT_POLICY);
+        report = await runViewReport(c.var.db.$client, view, request, policy ? toPolicy(policy) : DEFAULT_POLICY);
       }
       if (q.format === "csv") {
         return c.body(reportCsv(report), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${id}-${report.dimension}.csv"` });

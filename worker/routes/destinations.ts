@@ -3,7 +3,7 @@ import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
 import { listDeliveries, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
 import { graphWriter } from "../graph/writer";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { decodeCursor, pageOf } from "../lib/cursor";
 import { signingSecretFor } from "../webhooks/signing";
 import { allowInsecure, type WebhookMessage } from "../webhooks/send";
 import { webhookUrlProblem } from "../webhooks/url-guard";
@@ -148,10 +148,8 @@ export const destinationsRouter = createRouter()
       const { name } = c.req.valid("param");
       const { status, cursor, limit } = c.req.valid("query");
       if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
-      const rows = await listDeliveries(c.env.DB, name, status, decodeCursor(cursor, isDeliveryCursor), limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return c.json({ items: page.map(presentDelivery), nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null }, 200);
+      const rows = await listDeliveries(c.var.db.$client, name, status, decodeCursor(cursor, isDeliveryCursor), limit + 1);
+      return c.json(pageOf(rows, limit, presentDelivery, (last) => ({ t: last.createdAt, id: last.id })), 200);
     },
   )
   .openapi(
@@ -166,7 +164,7 @@ export const destinationsRouter = createRouter()
     }),
     async (c) => {
       const { name, id } = c.req.valid("param");
-      if (!(await requeueDelivery(c.env.DB, name, id, Date.now()))) throw new ApiError("not_found", `no delivery ${id} of ${name}`);
+      if (!(await requeueDelivery(c.var.db.$client, name, id, Date.now()))) throw new ApiError("not_found", `no delivery ${id} of ${name}`);
       await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
       return c.json({ id, status: "pending" as const }, 202);
     },

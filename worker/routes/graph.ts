@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { parseIdentityString } from "../../shared/identity/normalize";
 import { GraphChangeSchema, GraphSchema } from "../../shared/schemas/config";
 import { assertMayReadProfile } from "../auth/restrict";
 import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
@@ -10,15 +9,11 @@ import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
+import { presentHistory, presentLink } from "../profiles/present";
 import { toIso } from "../lib/time";
 
 const tags = ["Identity graph"];
 const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
-
-const asRef = (key: string) => {
-  const parsed = parseIdentityString(key)!;
-  return { namespace: parsed.namespace, id: parsed.id };
-};
 
 export const graphRouter = createRouter()
   .openapi(
@@ -33,38 +28,25 @@ export const graphRouter = createRouter()
         200: { description: "The graph", content: { "application/json": { schema: GraphSchema } } },
         ...errorResponses(400, 401, 403, 404),
       },
-    }),
+    }, { identityReadable: true }),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const identity = await findIdentity(c.env.DB, resolveIdentity(config, namespace, id));
+      const identity = await findIdentity(c.var.db.$client, resolveIdentity(config, namespace, id));
       if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
-      const members = await profileIdentities(c.env.DB, identity.profileId);
+      const members = await profileIdentities(c.var.db.$client, identity.profileId);
       assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
       const [links, history] = await Promise.all([
-        linksAmong(c.env.DB, members.map((m) => m.id)),
-        profileHistory(c.env.DB, identity.profileId),
+        linksAmong(c.var.db.$client, members.map((m) => m.id)),
+        profileHistory(c.var.db.$client, identity.profileId),
       ]);
       const byId = new Map(members.map((m) => [m.id, { namespace: m.namespace, id: m.value }]));
       return c.json(
         {
           profileId: identity.profileId,
           identities: members.map((m) => ({ namespace: m.namespace, id: m.value, firstSeen: toIso(m.firstSeen), lastSeen: toIso(m.lastSeen) })),
-          links: links.map((l) => ({
-            from: byId.get(l.aId)!,
-            to: byId.get(l.bId)!,
-            dataset: l.dataset,
-            firstSeen: toIso(l.firstSeen),
-            lastSeen: toIso(l.lastSeen),
-            applied: l.applied,
-          })),
-          history: history.map((h) => ({
-            at: toIso(h.at),
-            kind: h.kind as "merge" | "split" | "move" | "evict" | "delete",
-            cause: h.cause,
-            identities: h.identities.map(asRef),
-            profiles: h.profiles,
-          })),
+          links: links.map((l) => presentLink(l, byId)),
+          history: history.map(presentHistory),
         },
         200,
       );

@@ -1,4 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import { TokenBody } from "../../shared/schemas/personalization";
+import { grants, isScope } from "../../shared/scopes";
+import { mintApiToken } from "../auth/tokens";
+import { resolveIdentity } from "../graph/identity-param";
+import { loadIdentityConfig } from "../graph/rules";
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody } from "../../shared/schemas/keys";
 import { listOf } from "../../shared/schemas/common";
 import { hashKey, keyPrefix, newKeyId, newPublicKey, newSecretKey } from "../auth/keys";
@@ -95,5 +100,47 @@ export const keysRouter = createRouter()
       const { id } = c.req.valid("param");
       if (!(await deleteApiKey(c.var.db, id))) throw new ApiError("not_found", `No API key ${id}.`);
       return c.body(null, 204);
+    },
+  )
+  .openapi(
+    scopedRoute("secret", {
+      operationId: "createIdentityToken",
+      method: "post",
+      path: "/tokens",
+      tags: ["Keys"],
+      summary: "Mint a short-lived signed token (never more scopes than the minting key)",
+      request: { body: jsonBody(TokenBody) },
+      responses: {
+        201: {
+          description: "The token",
+          content: { "application/json": { schema: z.object({ token: z.string(), tokenId: z.string(), scopes: z.array(z.string()), identity: z.object({ namespace: z.string(), id: z.string() }).nullable(), expiresAt: z.string() }) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const minter = c.var.principal;
+      const unknown = body.scopes.findIndex((s) => !isScope(s));
+      if (unknown >= 0) throw new ApiError("invalid_request", `unknown scope "${body.scopes[unknown]}"`, { details: [{ path: `scopes[${unknown}]`, message: "not a scope" }] });
+      const beyond = body.scopes.filter((s) => isScope(s) && !grants(minter.scopes, s));
+      if (beyond.length > 0) throw new ApiError("forbidden", `a token never has more scopes than its minter (not granted: ${beyond.join(", ")})`);
+      let identity: string | undefined;
+      if (body.identity) {
+        const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+        const ref = resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id");
+        identity = `${ref.namespace}:${ref.value}`;
+      }
+      const { token, claims } = await mintApiToken(c.env, { sub: minter.keyId, scp: body.scopes.filter(isScope), ...(identity ? { idn: identity } : {}) }, body.ttlSeconds);
+      return c.json(
+        {
+          token,
+          tokenId: claims.jti,
+          scopes: claims.scp,
+          identity: identity ? { namespace: identity.slice(0, identity.indexOf(":")), id: identity.slice(identity.indexOf(":") + 1) } : null,
+          expiresAt: new Date(claims.exp * 1000).toISOString(),
+        },
+        201,
+      );
     },
   );

@@ -1,17 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { listOf } from "../../shared/schemas/common";
-import { MaintenanceRunSchema, RetentionBody } from "../../shared/schemas/config";
-import { getDestination, type PartInfo } from "../db/queries/exports";
-import { putSetting } from "../db/queries/namespaces";
+import { MaintenanceRunSchema } from "../../shared/schemas/config";
+import type { PartInfo } from "../db/queries/exports";
 import { listMaintenanceRuns, type MaintenanceRunRow } from "../db/queries/retention";
-import { ApiError } from "../lib/errors";
-import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
-import { RETENTION_SETTING, retentionSettings, startMaintenance } from "../maintenance/retention";
-
-const RetentionSchema = z.object({ pseudonymousProfileDays: z.number().nullable(), archiveDestination: z.string().nullable() }).meta({ id: "Retention" });
+import { startMaintenance } from "../maintenance/retention";
 
 const presentRun = (r: MaintenanceRunRow) => ({
   runId: r.id,
@@ -27,47 +22,6 @@ const presentRun = (r: MaintenanceRunRow) => ({
 });
 
 export const maintenanceRouter = createRouter()
-  .openapi(
-    scopedRoute("admin", {
-      operationId: "putRetentionSettings",
-      method: "put",
-      path: "/settings/retention",
-      tags: ["Retention"],
-      summary: "Pseudonymous profile expiry and the archive destination for expired events",
-      request: { body: jsonBody(RetentionBody) },
-      responses: { 200: { description: "The stored settings", content: { "application/json": { schema: RetentionSchema } } }, ...errorResponses(400) },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const current = await retentionSettings(c.var.db);
-      const next = {
-        pseudonymousProfileDays: body.pseudonymousProfileDays === undefined ? (current.pseudonymousProfileDays ?? null) : body.pseudonymousProfileDays,
-        archiveDestination: body.archiveDestination === undefined ? (current.archiveDestination ?? null) : body.archiveDestination,
-      };
-      if (next.archiveDestination) {
-        const destination = await getDestination(c.var.db, next.archiveDestination);
-        if (!destination || destination.type === "webhook") {
-          throw new ApiError("invalid_request", `no r2, s3 or azure destination "${next.archiveDestination}"`, { details: [{ path: "archiveDestination", message: "create it with PUT /v1/destinations/:name first" }] });
-        }
-      }
-      await putSetting(c.var.db, RETENTION_SETTING, next);
-      return c.json(next, 200);
-    },
-  )
-  .openapi(
-    scopedRoute("admin", {
-      operationId: "getRetentionSettings",
-      method: "get",
-      path: "/settings/retention",
-      tags: ["Retention"],
-      summary: "The retention settings",
-      responses: { 200: { description: "Settings", content: { "application/json": { schema: RetentionSchema } } } },
-    }),
-    async (c) => {
-      const s = await retentionSettings(c.var.db);
-      return c.json({ pseudonymousProfileDays: s.pseudonymousProfileDays ?? null, archiveDestination: s.archiveDestination ?? null }, 200);
-    },
-  )
   .openapi(
     scopedRoute("admin", {
       operationId: "startMaintenanceRun",

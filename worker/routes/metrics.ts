@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { profileMetrics } from "../db/queries/metrics";
-import { cached } from "../lib/isolate-cache";
+import { readConfig } from "../config/cache";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -27,7 +27,7 @@ export const metricsRouter = createRouter().openapi(
     responses: { 200: { description: "Metrics", content: { "application/json": { schema: MetricsSchema } } }, ...errorResponses(401, 403) },
   }),
   async (c) => {
-    const metrics = await cached("metrics:profiles", async () => ({ ...(await profileMetrics(c.env.DB)), computedAt: new Date().toISOString() }), 60_000);
+    const metrics = await readConfig("profileMetrics", async () => ({ ...(await profileMetrics(c.var.db.$client)), computedAt: new Date().toISOString() }));
     return c.json(metrics, 200);
   },
 );

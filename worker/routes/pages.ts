@@ -8,7 +8,7 @@ import { sign } from "hono/jwt";
 import { hashKey, keyPrefix, newKeyId, newPublicKey } from "../auth/keys";
 import { siteSecretFor } from "../auth/signing";
 import { findApiKeyById, insertApiKey } from "../db/queries/keys";
-import { getSetting, putSetting } from "../db/queries/namespaces";
+import { getSetting, putSetting } from "../db/queries/settings";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 
@@ -58,7 +58,7 @@ export const pagesRouter = new Hono<AppEnv>()
   })
   .get("/demo/config", async (c) => {
     const origin = new URL(c.req.url).origin;
-    let demo = await getSetting<{ keyId: string; key: string }>(c.var.db, "demo");
+    let demo = await getSetting(c.var.db, "demo");
     if (!demo || !(await findApiKeyById(c.var.db, demo.keyId))) {
       // The demo site's public key. A public key is meant to be embedded in pages, so
       // keeping it readable here (for the demo only) gives nothing away.
@@ -77,7 +77,7 @@ export const pagesRouter = new Hono<AppEnv>()
     // site secret. The browser never sees the secret, only the short-lived token.
     const { customer } = await c.req.json<{ customer?: string }>();
     if (!customer || !/^CUST-\d+$/.test(customer)) throw new ApiError("invalid_request", "customer must be a demo customer id like CUST-10000");
-    const demo = await getSetting<{ keyId: string }>(c.var.db, "demo");
+    const demo = await getSetting(c.var.db, "demo");
     if (!demo) throw new ApiError("conflict", "load /demo/config first");
     const now = Math.floor(Date.now() / 1000);
     const identityToken = await sign({ sub: `crm:${customer}`, iat: now, exp: now + 600 }, await siteSecretFor(c.env, demo.keyId), "HS256");

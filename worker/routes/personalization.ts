@@ -1,16 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
-import { CollectBody, CollectSettings, ContextSchema, DEFAULT_COLLECT_TYPES, PersonalizationSettings, TokenBody } from "../../shared/schemas/personalization";
+import { CollectBody, ContextSchema, DEFAULT_COLLECT_TYPES } from "../../shared/schemas/personalization";
 import { formatPath } from "../../shared/errors";
-import { grants, isScope } from "../../shared/scopes";
-import { mintApiToken } from "../auth/tokens";
-import { getCachedSetting, getSetting, putSetting } from "../db/queries/namespaces";
-import { resolveIdentity } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/rules";
+import { getCachedSetting } from "../db/queries/settings";
 import { ingestItems, validationContext } from "../ingest/service";
 import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
-import { errorResponses, jsonBody } from "../lib/openapi";
+import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { visitorContext } from "../personalization/context";
@@ -83,7 +79,7 @@ export const personalizationRouter = createRouter()
         });
       }
       await rateLimitBrowser(c, c.var.principal.keyId, device);
-      const allowed = new Set((await getCachedSetting<{ types?: string[] }>(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
+      const allowed = new Set((await getCachedSetting(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
       const receivedAt = Date.now();
       const ctx = await validationContext(c.env, c.var.db, "events", receivedAt);
       const rejected: { index: number; error: unknown }[] = [];
@@ -103,91 +99,6 @@ export const personalizationRouter = createRouter()
       return c.json(
         { accepted: outcomes.filter((o) => o.status === "accepted").length, duplicates: outcomes.filter((o) => o.status === "duplicate").length, rejected },
         200,
-      );
-    },
-  )
-  .openapi(
-    scopedRoute("admin", {
-      operationId: "putPersonalizationSettings",
-      method: "put",
-      path: "/settings/personalization",
-      tags: ["Personalization"],
-      summary: "The allow-list of attributes a visitor's own context may contain",
-      request: { body: jsonBody(PersonalizationSettings) },
-      responses: { 200: { description: "Stored", content: { "application/json": { schema: PersonalizationSettings } } }, ...errorResponses(400, 401, 403) },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      await putSetting(c.var.db, "personalization", body);
-      return c.json(body, 200);
-    },
-  )
-  .openapi(
-    scopedRoute("admin", {
-      operationId: "getPersonalizationSettings",
-      method: "get",
-      path: "/settings/personalization",
-      tags: ["Personalization"],
-      summary: "The attribute allow-list",
-      responses: { 200: { description: "Settings", content: { "application/json": { schema: PersonalizationSettings } } }, ...errorResponses(401, 403) },
-    }),
-    async (c) => c.json({ attributes: (await getSetting<{ attributes?: string[] }>(c.var.db, "personalization"))?.attributes ?? [] }, 200),
-  )
-  .openapi(
-    scopedRoute("admin", {
-      operationId: "putCollectSettings",
-      method: "put",
-      path: "/settings/collect",
-      tags: ["Personalization"],
-      summary: "Event types browsers may send to /v1/collect",
-      request: { body: jsonBody(CollectSettings) },
-      responses: { 200: { description: "Stored", content: { "application/json": { schema: CollectSettings } } }, ...errorResponses(400, 401, 403) },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      await putSetting(c.var.db, "collect", body);
-      return c.json(body, 200);
-    },
-  )
-  .openapi(
-    scopedRoute("secret", {
-      operationId: "createIdentityToken",
-      method: "post",
-      path: "/tokens",
-      tags: ["Keys"],
-      summary: "Mint a short-lived signed token (never more scopes than the minting key)",
-      request: { body: jsonBody(TokenBody) },
-      responses: {
-        201: {
-          description: "The token",
-          content: { "application/json": { schema: z.object({ token: z.string(), tokenId: z.string(), scopes: z.array(z.string()), identity: z.object({ namespace: z.string(), id: z.string() }).nullable(), expiresAt: z.string() }) } },
-        },
-        ...errorResponses(400, 401, 403),
-      },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const minter = c.var.principal;
-      const unknown = body.scopes.findIndex((s) => !isScope(s));
-      if (unknown >= 0) throw new ApiError("invalid_request", `unknown scope "${body.scopes[unknown]}"`, { details: [{ path: `scopes[${unknown}]`, message: "not a scope" }] });
-      const beyond = body.scopes.filter((s) => isScope(s) && !grants(minter.scopes, s));
-      if (beyond.length > 0) throw new ApiError("forbidden", `a token never has more scopes than its minter (not granted: ${beyond.join(", ")})`);
-      let identity: string | undefined;
-      if (body.identity) {
-        const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-        const ref = resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id");
-        identity = `${ref.namespace}:${ref.value}`;
-      }
-      const { token, claims } = await mintApiToken(c.env, { sub: minter.keyId, scp: body.scopes.filter(isScope), ...(identity ? { idn: identity } : {}) }, body.ttlSeconds);
-      return c.json(
-        {
-          token,
-          tokenId: claims.jti,
-          scopes: claims.scp,
-          identity: identity ? { namespace: identity.slice(0, identity.indexOf(":")), id: identity.slice(identity.indexOf(":") + 1) } : null,
-          expiresAt: new Date(claims.exp * 1000).toISOString(),
-        },
-        201,
       );
     },
   );

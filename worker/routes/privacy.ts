@@ -2,7 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { identityKey } from "../../shared/identity/normalize";
 import { listOf, pageLimit } from "../../shared/schemas/common";
 import { EraseReceiptSchema } from "../../shared/schemas/profiles";
-import { listAudit } from "../db/queries/audit";
 import { linksAmong, profileHistory } from "../db/queries/graph";
 import { profileTimeline } from "../db/queries/profiles";
 import { deleteSuppression, listSuppressions } from "../db/queries/suppressions";
@@ -10,14 +9,15 @@ import { resolveIdentity, resolveIdentityString } from "../graph/identity-param"
 import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter } from "../graph/writer";
 import { auditRead } from "../lib/audit";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { suppressionHasher } from "../privacy/suppression";
-import { fragmentsOf, readProfile, splitKey } from "../profiles/service";
+import { presentEvent, presentHistory, presentLink } from "../profiles/present";
+import { fragmentsOf, readProfile } from "../profiles/service";
 
 const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
 /** An access copy holds every event, up to this many (then `eventsTruncated`). */
@@ -61,7 +61,7 @@ export const privacyRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = await readProfile(c.env.DB, c.var.db, { identity: resolveIdentity(config, namespace, id) }, {
+      const result = await readProfile(c.var.db, { identity: resolveIdentity(config, namespace, id) }, {
         include: new Set(["provenance", "segments"]),
         eventsLimit: 0,
       });
@@ -70,23 +70,23 @@ export const privacyRouter = createRouter()
       const events = [];
       let before: { at: number; id: string } | undefined;
       while (events.length < EXPORT_EVENT_CAP) {
-        const page = await profileTimeline(c.env.DB, profileId, { before, limit: 1000 });
+        const page = await profileTimeline(c.var.db.$client, profileId, { before, limit: 1000 });
         events.push(...page);
         if (page.length < 1000) break;
         before = { at: page[page.length - 1]!.at, id: page[page.length - 1]!.id };
       }
       const identityById = new Map(bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]));
-      const [links, history] = await Promise.all([linksAmong(c.env.DB, bundle.identities.map((i) => i.id)), profileHistory(c.env.DB, profileId, 1000)]);
+      const [links, history] = await Promise.all([linksAmong(c.var.db.$client, bundle.identities.map((i) => i.id)), profileHistory(c.var.db.$client, profileId, 1000)]);
       auditRead(c, "profile.export", profileId, ["*"]);
       return c.json(
         {
           exportedAt: new Date().toISOString(),
           profile: result.body,
           fragments: fragmentsOf(bundle).map((f) => ({ dataset: f.dataset, identity: { namespace: f.namespace, id: f.value }, attributes: f.attributes, updatedAt: toIso(f.updatedAt) })),
-          events: events.map((e) => ({ id: e.id, type: e.type, timestamp: toIso(e.at), dataset: e.dataset, identity: { namespace: e.namespace, id: e.value }, data: e.data ? JSON.parse(e.data) : null })),
+          events: events.map(presentEvent),
           eventsTruncated: events.length >= EXPORT_EVENT_CAP,
-          links: links.map((l) => ({ from: identityById.get(l.aId), to: identityById.get(l.bId), dataset: l.dataset, firstSeen: toIso(l.firstSeen), lastSeen: toIso(l.lastSeen), applied: l.applied })),
-          history: history.map((h) => ({ at: toIso(h.at), kind: h.kind, cause: h.cause, identities: h.identities.map(splitKey), profiles: h.profiles })),
+          links: links.map((l) => presentLink(l, identityById)),
+          history: history.map(presentHistory),
         },
         200,
       );
@@ -107,16 +107,9 @@ export const privacyRouter = createRouter()
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
-      const n = limit;
-      const rows = await listSuppressions(c.var.db, n + 1, decodeCursor(cursor, isNumberCursor)?.n);
-      const page = rows.slice(0, n);
-      return c.json(
-        {
-          items: page.map((r) => ({ hash: r.hash, namespace: r.namespace, createdAt: toIso(r.createdAt) })),
-          nextCursor: rows.length > n ? encodeCursor({ n: page[page.length - 1]!.createdAt }) : null,
-        },
-        200,
-      );
+      const rows = await listSuppressions(c.var.db, limit + 1, decodeCursor(cursor, isNumberCursor)?.n);
+      const present = (r: (typeof rows)[number]) => ({ hash: r.hash, namespace: r.namespace, createdAt: toIso(r.createdAt) });
+      return c.json(pageOf(rows, limit, present, (last) => ({ n: last.createdAt })), 200);
     },
   )
   .openapi(
@@ -150,35 +143,5 @@ export const privacyRouter = createRouter()
     async (c) => {
       if (!(await deleteSuppression(c.var.db, c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
       return c.body(null, 204);
-    },
-  )
-  .openapi(
-    scopedRoute("admin", {
-      operationId: "listAuditEntries",
-      method: "get",
-      path: "/audit",
-      tags: ["Privacy"],
-      summary: "Who read which profile, when, which fields — newest first",
-      request: { query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }) },
-      responses: {
-        200: {
-          description: "Audit entries",
-          content: { "application/json": { schema: listOf(z.object({ id: z.number(), at: z.string(), keyId: z.string(), action: z.string(), profileId: z.string().nullable(), fields: z.array(z.string()) })) } },
-        },
-        ...errorResponses(400, 401, 403),
-      },
-    }),
-    async (c) => {
-      const { cursor, limit } = c.req.valid("query");
-      const n = limit;
-      const rows = await listAudit(c.var.db, n + 1, decodeCursor(cursor, isNumberCursor)?.n);
-      const page = rows.slice(0, n);
-      return c.json(
-        {
-          items: page.map((r) => ({ id: r.id, at: toIso(r.at), keyId: r.keyId, action: r.action, profileId: r.profileId ?? null, fields: r.fields })),
-          nextCursor: rows.length > n ? encodeCursor({ n: page[page.length - 1]!.id }) : null,
-        },
-        200,
-      );
     },
   );

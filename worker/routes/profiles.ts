@@ -9,7 +9,8 @@ import type { AppEnv } from "../env";
 import { resolveIdentity } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/rules";
 import { auditRead } from "../lib/audit";
-import { decodeCursor, encodeCursor, parseTime } from "../lib/cursor";
+import { decodeCursor, pageOf, parseTime } from "../lib/cursor";
+import { presentEvent, profileSummary } from "../profiles/present";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -33,7 +34,7 @@ function readOptions(query: z.infer<typeof ProfileQuery>) {
 
 async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector, query: z.infer<typeof ProfileQuery>, started: number) {
   const read = performance.now();
-  const result = await readProfile(c.env.DB, c.var.db, selector, readOptions(query));
+  const result = await readProfile(c.var.db, selector, readOptions(query));
   c.header("Server-Timing", `resolve;dur=${(read - started).toFixed(1)}, read;dur=${(performance.now() - read).toFixed(1)}`);
   if (!result) throw new ApiError("not_found", "no such profile");
   assertMayReadProfile(c, result.bundle.identities.map((i) => `${i.namespace}:${i.value}`));
@@ -75,7 +76,7 @@ export const profilesRouter = createRouter()
       summary: "Look a profile up by any of its identities",
       request: { params: IdentityParams, query: ProfileQuery },
       responses: profileResponses,
-    }),
+    }, { identityReadable: true }),
     async (c) => {
       const started = performance.now();
       const { namespace, id } = c.req.valid("param");
@@ -92,7 +93,7 @@ export const profilesRouter = createRouter()
       summary: "A profile by its id",
       request: { params: z.object({ profileId: z.string() }), query: ProfileQuery },
       responses: profileResponses,
-    }),
+    }, { identityReadable: true }),
     async (c) => respondWithProfile(c, { profileId: c.req.valid("param").profileId }, c.req.valid("query"), performance.now()) as never,
   )
   .openapi(
@@ -120,7 +121,7 @@ export const profilesRouter = createRouter()
         .flatMap(([key, values]) => values.map((v) => [key.slice(5), v] as [string, string]));
       const limit = query.limit;
       const after = decodeCursor(query.cursor, isSearchCursor);
-      const rows = await searchProfiles(c.env.DB, {
+      const rows = await searchProfiles(c.var.db.$client, {
         q: query.q?.trim() || undefined,
         namespace: query.namespace,
         attributes,
@@ -129,21 +130,9 @@ export const profilesRouter = createRouter()
         limit: limit + 1,
         after: after && { updatedAt: after.u, id: after.i },
       });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
       auditRead(c, "profile.search", null, ["displayName", "primaryIdentity"]);
-      return c.json(
-        {
-          items: page.map((r) => ({
-            profileId: r.id,
-            displayName: r.display_name ?? r.primary_value,
-            primaryIdentity: { namespace: r.primary_namespace, id: r.primary_value },
-            updatedAt: toIso(r.updated_at),
-          })),
-          nextCursor: rows.length > limit && last ? encodeCursor({ u: last.updated_at, i: last.id }) : null,
-        },
-        200,
-      );
+      const present = (r: (typeof rows)[number]) => ({ ...profileSummary({ profile_id: r.id, ...r }), updatedAt: toIso(r.updated_at) });
+      return c.json(pageOf(rows, limit, present, (last) => ({ u: last.updated_at, i: last.id })), 200);
     },
   )
   .openapi(
@@ -158,33 +147,25 @@ export const profilesRouter = createRouter()
         query: z.object({ type: z.string().optional(), from: TimeQuery, to: TimeQuery, cursor: z.string().optional(), limit: pageLimit(50, 500) }),
       },
       responses: { 200: { description: "Events", content: { "application/json": { schema: listOf(TimelineEvent) } } }, ...errorResponses(400, 401, 403, 404) },
-    }),
+    }, { identityReadable: true }),
     async (c) => {
       const { profileId } = c.req.valid("param");
       const query = c.req.valid("query");
-      if (!(await profileExists(c.env.DB, profileId))) throw new ApiError("not_found", `no profile ${profileId}`);
+      if (!(await profileExists(c.var.db.$client, profileId))) throw new ApiError("not_found", `no profile ${profileId}`);
       if (c.var.principal.identity) {
-        const members = await profileIdentities(c.env.DB, profileId);
+        const members = await profileIdentities(c.var.db.$client, profileId);
         assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
       }
       const limit = query.limit;
       const before = decodeCursor(query.cursor, isTimelineCursor);
-      const rows = await profileTimeline(c.env.DB, profileId, {
+      const rows = await profileTimeline(c.var.db.$client, profileId, {
         type: query.type,
         from: parseTime(query.from, "from"),
         to: parseTime(query.to, "to"),
         before: before && { at: before.a, id: before.i },
         limit: limit + 1,
       });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
       auditRead(c, "profile.events", profileId, ["events"]);
-      return c.json(
-        {
-          items: page.map((e) => ({ id: e.id, type: e.type, timestamp: toIso(e.at), dataset: e.dataset, identity: { namespace: e.namespace, id: e.value }, data: e.data ? JSON.parse(e.data) : null })),
-          nextCursor: rows.length > limit && last ? encodeCursor({ a: last.at, i: last.id }) : null,
-        },
-        200,
-      );
+      return c.json(pageOf(rows, limit, presentEvent, (last) => ({ a: last.at, i: last.id })), 200);
     },
   );

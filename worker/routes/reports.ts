@@ -57,7 +57,7 @@ export const reportsRouter = createRouter()
       const groupBy: GroupBy = q.groupBy ?? "day";
       const now = Date.now();
       const range = reportRange(q.from, q.to, tz, now);
-      const facts = await messageFacts(c.env.DB, range.start, range.end);
+      const facts = await messageFacts(c.var.db.$client, range.start, range.end);
       const { items, totals } = aggregateMessages(facts.firsts, facts.retries, range, groupBy, tz, now);
       return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, groupBy, items, totals, definitions: DEFINITIONS }, 200);
     },
@@ -91,7 +91,7 @@ export const reportsRouter = createRouter()
       const metric = q.metric ?? "count";
       const now = Date.now();
       const range = reportRange(q.from, q.to, tz, now);
-      const facts = await eventFacts(c.env.DB, range.start, range.end, q.type, groupBy.startsWith("data.") ? groupBy.slice(5) : undefined, EVENT_REPORT_ROW_CAP + 1);
+      const facts = await eventFacts(c.var.db.$client, range.start, range.end, q.type, groupBy.startsWith("data.") ? groupBy.slice(5) : undefined, EVENT_REPORT_ROW_CAP + 1);
       if (facts.length > EVENT_REPORT_ROW_CAP) throw new ApiError("payload_too_large", `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`);
       const buckets = new Map<string, { count: number; profiles: Set<string> }>();
       if (groupBy === "day") for (const d of bucketKeys(range, "day", tz)) buckets.set(d, { count: 0, profiles: new Set() });
@@ -157,7 +157,7 @@ export const reportsRouter = createRouter()
       if (!windowMs || windowMs > 90 * 86_400_000) throw new ApiError("invalid_request", "window is an ISO-8601 duration of at most 90 days", { details: [{ path: "window", message: `"${q.window}": use e.g. P7D or PT12H` }] });
       const now = Date.now();
       const range = reportRange(q.from, q.to, tz, now);
-      const result = await runJourneyAttribution(c.env.DB, { range, tz, now, conversion: q.conversion, windowMs, model: q.model, valuePath: q.value?.slice(5) });
+      const result = await runJourneyAttribution(c.var.db.$client, { range, tz, now, conversion: q.conversion, windowMs, model: q.model, valuePath: q.value?.slice(5) });
       return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, conversion: q.conversion, window: q.window, model: q.model, ...result, definitions: ATTRIBUTION_DEFINITIONS }, 200);
     },
   );

@@ -3,7 +3,8 @@ import type { Rule } from "../../shared/schemas/segments";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { SegmentBody, SegmentSchema } from "../../shared/schemas/segments";
 import { countProfiles, getSegment, listSegments, putSegment, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { decodeCursor, pageOf } from "../lib/cursor";
+import { profileSummary } from "../profiles/present";
 import { graphWriter } from "../graph/writer";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
@@ -48,12 +49,12 @@ export const segmentsRouter = createRouter()
       const body = c.req.valid("json");
       const rule = validateRule(body.rule);
       if (!rule.ok) throw new ApiError("invalid_request", "the segment rule is not valid", { details: rule.details });
-      const total = await countProfiles(c.env.DB);
+      const total = await countProfiles(c.var.db.$client);
       const stored = await putSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
       // Streaming evaluation in the writer uses the new rule from the next write on.
       await graphWriter(c.env).configChanged();
       await c.env.JOBS_QUEUE.send({ kind: "segment-evaluate", segmentId: id, version: stored.version, after: "", evaluated: 0 } satisfies SegmentJob);
-      return c.json(present(stored, await segmentSize(c.env.DB, id), total), 200);
+      return c.json(present(stored, await segmentSize(c.var.db.$client, id), total), 200);
     },
   )
   .openapi(
@@ -66,7 +67,7 @@ export const segmentsRouter = createRouter()
       responses: { 200: { description: "Segments", content: { "application/json": { schema: listOf(SegmentSchema) } } }, ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const [rows, sizes] = await Promise.all([listSegments(c.var.db), segmentSizes(c.env.DB)]);
+      const [rows, sizes] = await Promise.all([listSegments(c.var.db), segmentSizes(c.var.db.$client)]);
       return c.json({ items: rows.map((s) => present(s, sizes.get(s.id) ?? 0)), nextCursor: null }, 200);
     },
   )
@@ -83,8 +84,8 @@ export const segmentsRouter = createRouter()
     async (c) => {
       const segment = await getSegment(c.var.db, c.req.valid("param").id);
       if (!segment) throw new ApiError("not_found", `no segment ${c.req.valid("param").id}`);
-      const total = segment.status === "evaluating" ? await countProfiles(c.env.DB) : undefined;
-      return c.json(present(segment, await segmentSize(c.env.DB, segment.id), total), 200);
+      const total = segment.status === "evaluating" ? await countProfiles(c.var.db.$client) : undefined;
+      return c.json(present(segment, await segmentSize(c.var.db.$client, segment.id), total), 200);
     },
   )
   .openapi(
@@ -107,15 +108,8 @@ export const segmentsRouter = createRouter()
       const { id } = c.req.valid("param");
       if (!(await getSegment(c.var.db, id))) throw new ApiError("not_found", `no segment ${id}`);
       const { cursor, limit } = c.req.valid("query");
-      const n = limit;
-      const rows = await segmentMembers(c.env.DB, id, decodeCursor(cursor, isMemberCursor)?.p ?? "", n + 1);
-      const page = rows.slice(0, n);
-      return c.json(
-        {
-          items: page.map((r) => ({ profileId: r.profile_id, displayName: r.display_name ?? r.primary_value, primaryIdentity: { namespace: r.primary_namespace, id: r.primary_value }, since: toIso(r.since) })),
-          nextCursor: rows.length > n ? encodeCursor({ p: page[page.length - 1]!.profile_id }) : null,
-        },
-        200,
-      );
+      const rows = await segmentMembers(c.var.db.$client, id, decodeCursor(cursor, isMemberCursor)?.p ?? "", limit + 1);
+      const present = (r: (typeof rows)[number]) => ({ ...profileSummary(r), since: toIso(r.since) });
+      return c.json(pageOf(rows, limit, present, (last) => ({ p: last.profile_id })), 200);
     },
   );

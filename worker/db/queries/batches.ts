@@ -14,6 +14,21 @@ export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined
   return db.query.batches.findFirst({ where: eq(batches.id, id) });
 }
 
+/** How many bytes of each batch's file are processed: where its last applied chunk ended. */
+export async function batchProgress(d1: D1Database, ids: readonly string[]): Promise<Map<string, number>> {
+  const processed = new Map<string, number>();
+  // D1 binds at most 100 parameters per statement; a page lists up to 200 batches.
+  for (let i = 0; i < ids.length; i += 100) {
+    const slice = ids.slice(i, i + 100);
+    const { results } = await d1
+      .prepare(`SELECT batch_id, MAX(next_offset) AS processed FROM batch_chunks WHERE batch_id IN (${slice.map(() => "?").join(",")}) GROUP BY batch_id`)
+      .bind(...slice)
+      .all<{ batch_id: string; processed: number }>();
+    for (const r of results) processed.set(r.batch_id, r.processed);
+  }
+  return processed;
+}
+
 export async function listBatches(db: Db, limit: number, before?: number): Promise<BatchRow[]> {
   return db
     .select()

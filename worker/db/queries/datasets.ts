@@ -1,5 +1,5 @@
 import { asc, eq } from "drizzle-orm";
-import { cached, CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
+import { configChanged, readConfig } from "../../config/cache";
 import type { Db } from "../client";
 import { datasets } from "../schema";
 
@@ -11,7 +11,7 @@ export async function listDatasets(db: Db): Promise<DatasetRow[]> {
 
 /** Datasets as every ingest call needs them, cached per isolate (cleared by upsertDataset). */
 export function cachedDatasets(db: Db): Promise<DatasetRow[]> {
-  return cached(CACHE_KEYS.datasets, () => listDatasets(db));
+  return readConfig("datasets", () => listDatasets(db));
 }
 
 export async function getDataset(db: Db, name: string): Promise<DatasetRow | undefined> {
@@ -23,7 +23,7 @@ export async function upsertDataset(
   row: { name: string; kind: string; description?: string | null; schema?: Record<string, unknown> | null; ttlDays?: number | null },
 ): Promise<{ row: DatasetRow; created: boolean }> {
   const now = Date.now();
-  invalidate(CACHE_KEYS.datasets);
+  configChanged("datasets");
   const existing = await getDataset(db, row.name);
   const [stored] = await db
     .insert(datasets)

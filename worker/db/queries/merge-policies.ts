@@ -1,5 +1,5 @@
 import { asc } from "drizzle-orm";
-import { cached, CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
+import { configChanged, readConfig } from "../../config/cache";
 import type { MergePolicy } from "../../profiles/merge";
 import type { Db } from "../client";
 import { mergePolicies } from "../schema";
@@ -16,7 +16,7 @@ export async function listMergePolicies(db: Db): Promise<MergePolicyRow[]> {
 
 /** The named policy, or the default one when `name` is undefined (policies are cached per isolate). */
 export async function findMergePolicy(db: Db, name?: string): Promise<MergePolicyRow | undefined> {
-  const all = await cached(CACHE_KEYS.mergePolicies, () => listMergePolicies(db));
+  const all = await readConfig("mergePolicies", () => listMergePolicies(db));
   return all.find((p) => (name ? p.name === name : p.isDefault));
 }
 
@@ -31,7 +31,7 @@ export async function putMergePolicy(db: Db, policy: MergePolicy & { isDefault: 
       set: { type: policy.type, datasets: policy.datasets, idStitching: policy.idStitching, isDefault: policy.isDefault, updatedAt: now },
     })
     .returning();
-  invalidate(CACHE_KEYS.mergePolicies);
+  configChanged("mergePolicies");
   if (policy.isDefault) {
     const [, rows] = await db.batch([db.update(mergePolicies).set({ isDefault: false }), upsert]);
     return rows[0]!;

@@ -1,8 +1,8 @@
 import { asc, eq } from "drizzle-orm";
 import type { NamespaceRules, NormalizeRule } from "../../../shared/identity/normalize";
-import { cached, CACHE_KEYS, invalidate } from "../../lib/isolate-cache";
+import { configChanged } from "../../config/cache";
 import type { Db } from "../client";
-import { namespaces, settings } from "../schema";
+import { namespaces } from "../schema";
 
 export type NamespaceRow = typeof namespaces.$inferSelect;
 
@@ -30,7 +30,7 @@ export async function upsertNamespace(
   row: Omit<typeof namespaces.$inferInsert, "createdAt" | "updatedAt" | "builtIn">,
 ): Promise<NamespaceRow> {
   const now = Date.now();
-  invalidate(CACHE_KEYS.identityConfig);
+  configChanged("identityConfig");
   const [stored] = await db
     .insert(namespaces)
     .values({ ...row, builtIn: false, createdAt: now, updatedAt: now })
@@ -50,23 +50,3 @@ export async function upsertNamespace(
     .returning();
   return stored!;
 }
-
-export async function getSetting<T>(db: Db, key: string): Promise<T | undefined> {
-  const row = await db.query.settings.findFirst({ where: eq(settings.key, key) });
-  return row?.value as T | undefined;
-}
-
-/** A setting read on hot paths (context, collect), cached per isolate like the identity config. */
-export function getCachedSetting<T>(db: Db, key: string): Promise<T | undefined> {
-  return cached(`setting:${key}`, () => getSetting<T>(db, key));
-}
-
-export async function putSetting(db: Db, key: string, value: unknown): Promise<void> {
-  const now = Date.now();
-  invalidate(CACHE_KEYS.identityConfig, `setting:${key}`);
-  await db
-    .insert(settings)
-    .values({ key, value, updatedAt: now })
-    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
-}
-

@@ -1,0 +1,43 @@
+/**
+ * Settings: one JSON document per name in the `settings` table. Each name has its own
+ * value type, so a reader cannot ask for the wrong shape.
+ */
+import { eq } from "drizzle-orm";
+import type { RetentionSettings } from "../../../shared/schemas/config";
+import { configChanged, readConfig } from "../../config/cache";
+import type { Db } from "../client";
+import { settings } from "../schema";
+
+export interface SettingValues {
+  /** Graph limits: identities per profile (default 50). */
+  graph: { maxIdentities?: number };
+  /** Attributes a public key's visitor context may show (allow-list). */
+  personalization: { attributes?: string[] };
+  /** Event types browsers may send to /v1/collect. */
+  collect: { types?: string[] };
+  /** TTLs of pseudonymous profiles and where expired events are archived. */
+  retention: RetentionSettings;
+  /** The demo shop's public key (TESSERA_DEMO only). */
+  demo: { keyId: string; key: string };
+}
+export type SettingName = keyof SettingValues;
+
+export async function getSetting<K extends SettingName>(db: Db, name: K): Promise<SettingValues[K] | undefined> {
+  const row = await db.query.settings.findFirst({ where: eq(settings.key, name) });
+  return row?.value as SettingValues[K] | undefined;
+}
+
+/** A setting read on hot paths (context, collect), cached per isolate with the configuration. */
+export function getCachedSetting<K extends SettingName>(db: Db, name: K): Promise<SettingValues[K] | undefined> {
+  return readConfig("settings", () => getSetting(db, name), name);
+}
+
+export async function putSetting<K extends SettingName>(db: Db, name: K, value: SettingValues[K]): Promise<void> {
+  const now = Date.now();
+  // The graph setting is part of the identity configuration.
+  configChanged("settings", ...(name === "graph" ? (["identityConfig"] as const) : []));
+  await db
+    .insert(settings)
+    .values({ key: name, value, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+}
