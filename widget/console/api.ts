@@ -1,26 +1,43 @@
 import { createContext } from "@lit/context";
+import type { ClientResponse } from "hono/client";
+import { createClient, TesseraError, unwrap, type SuccessBody, type TesseraClient } from "../../client/index.js";
 
-/** The console's API handle: the admin key and one way to call the API and read its errors. */
+/**
+ * The console's API handle: the typed client (client/) with the admin key, and one way to
+ * read answers — the 2xx body, or an Error with the API's own message and code. A refused
+ * key calls `onUnauthorized`, so the shell can ask for another.
+ */
 export class ConsoleApi {
+  readonly client: TesseraClient;
+
   constructor(
     readonly key: string,
-    /** Called when the key is refused, so the shell can ask for another. */
     private readonly onUnauthorized: () => void,
-  ) {}
+  ) {
+    this.client = createClient({ baseUrl: location.origin, key });
+  }
 
-  /** The JSON (or text) answer; throws an Error with the API's own message otherwise. */
-  async get<T = any>(path: string, init: RequestInit = {}): Promise<T> {
-    const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${this.key}`, ...(init.headers ?? {}) } });
-    if (response.status === 401) {
-      this.onUnauthorized();
-      throw new Error("That key is not valid.");
+  /** Awaits a client call: its body, or an Error worded for people. */
+  async read<R extends ClientResponse<any, number, string>>(call: R | Promise<R>): Promise<SuccessBody<R>> {
+    try {
+      return await unwrap(call);
+    } catch (err) {
+      if (err instanceof TesseraError) {
+        if (err.status === 401) {
+          this.onUnauthorized();
+          throw new Error("That key is not valid.");
+        }
+        throw new Error(`${err.apiMessage} (${err.code})`);
+      }
+      throw err;
     }
-    if (!response.ok) {
-      const body: any = await response.json().catch(() => undefined);
-      const code = body?.error?.code ? ` (${body.error.code})` : "";
-      throw new Error(`${body?.error?.message ?? `HTTP ${response.status}`}${code}`);
-    }
-    return (response.headers.get("content-type")?.includes("json") ? response.json() : response.text()) as Promise<T>;
+  }
+
+  /** A text answer (CSV, NDJSON): the body, or the same Errors as `read`. */
+  async text(call: Promise<ClientResponse<unknown, number, string>>): Promise<string> {
+    const response = await call;
+    if (!response.ok) await this.read(Promise.resolve(response));
+    return response.text();
   }
 
   /** Saves text as a file in the browser. */

@@ -11,12 +11,12 @@ type Json = any;
 export class ConsoleBatches extends ConsoleView {
   static override properties = { downloadError: { state: true } };
   declare downloadError: string;
-  private readonly batches = new Task(this, { task: (_, { signal }) => this.api.get("/v1/batches?limit=50", { signal }), args: () => [] });
+  private readonly batches = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.batches.$get({ query: { limit: "50" } }, { init: { signal } })), args: () => [] });
 
   private async downloadErrors(batchId: string) {
     try {
       this.downloadError = "";
-      ConsoleApi.download(await this.api.get(`/v1/batches/${batchId}/errors`), "application/x-ndjson", `${batchId}.errors.ndjson`);
+      ConsoleApi.download(await this.api.text(this.api.client.v1.batches[":id"].errors.$get({ param: { id: batchId } })), "application/x-ndjson", `${batchId}.errors.ndjson`);
     } catch (err) {
       this.downloadError = errorText(err);
     }

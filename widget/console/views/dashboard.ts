@@ -8,7 +8,7 @@ type Json = any;
 
 /** The profile dashboard: totals, growth, merges, namespaces, graph sizes, overlap. */
 export class ConsoleDashboard extends ConsoleView {
-  private readonly metrics = new Task(this, { task: (_, { signal }) => this.api.get("/v1/metrics/profiles", { signal }), args: () => [] });
+  private readonly metrics = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.metrics.profiles.$get(undefined, { init: { signal } })), args: () => [] });
 
   protected override render() {
     return this.metrics.render({

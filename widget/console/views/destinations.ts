@@ -10,9 +10,13 @@ type Json = any;
 export class ConsoleDestinations extends ConsoleView {
   private readonly destinations = new Task(this, {
     task: async (_, { signal }) => {
-      const list: Json = await this.api.get("/v1/destinations", { signal });
+      const list = await this.api.read(this.api.client.v1.destinations.$get(undefined, { init: { signal } }));
       return Promise.all(
-        (list.items as Json[]).map(async (d) => (d.config?.type === "webhook" ? { ...d, deliveries: (await this.api.get(`/v1/destinations/${encodeURIComponent(d.name)}/deliveries?limit=20`, { signal })).items } : d)),
+        list.items.map(async (d) =>
+          d.config?.type === "webhook"
+            ? { ...d, deliveries: (await this.api.read(this.api.client.v1.destinations[":name"].deliveries.$get({ param: { name: d.name }, query: { limit: "20" } }, { init: { signal } }))).items }
+            : d,
+        ),
       );
     },
     args: () => [],

@@ -20,7 +20,7 @@ export class ConsoleProfiles extends ConsoleView {
   }
 
   private readonly results = new Task(this, {
-    task: ([q], { signal }) => this.api.get(`/v1/profiles?limit=20${q ? `&q=${encodeURIComponent(q)}` : ""}`, { signal }),
+    task: ([q], { signal }) => this.api.read(this.api.client.v1.profiles.$get({ query: { limit: "20", ...(q ? { q } : {}) } }, { init: { signal } })),
     args: () => [this.query] as const,
   });
 
@@ -29,8 +29,8 @@ export class ConsoleProfiles extends ConsoleView {
       if (!item) return undefined;
       const { namespace, id } = item.primaryIdentity;
       const [graph, timeline] = await Promise.all([
-        this.api.get(`/v1/identities/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}/graph`, { signal }),
-        this.api.get(`/v1/profiles/${item.profileId}/events?limit=25`, { signal }),
+        this.api.read(this.api.client.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace, id } }, { init: { signal } })),
+        this.api.read(this.api.client.v1.profiles[":profileId"].events.$get({ param: { profileId: item.profileId }, query: { limit: "25" } }, { init: { signal } })),
       ]);
       return { identity: `${namespace}:${id}`, graph, timeline };
     },

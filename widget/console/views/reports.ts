@@ -6,6 +6,7 @@ import { bars, errorText, failed } from "../ui";
 import { ConsoleView } from "./view";
 
 type Json = any;
+type ReportQuery = { from: string; to: string; tz: string; dimension: string; metrics: string };
 
 const DAY = 86_400_000;
 const RANGES: [number, string][] = [
@@ -64,7 +65,10 @@ export class ConsoleReports extends ConsoleView {
     this.downloadError = "";
   }
 
-  private readonly views = new Task(this, { task: (_, { signal }) => this.api.get("/v1/data-views", { signal }).then((r: Json) => r.items as Json[]), args: () => [] });
+  private readonly views = new Task(this, {
+    task: (_, { signal }) => this.api.read(this.api.client.v1["data-views"].$get(undefined, { init: { signal } })).then((r) => r.items as Json[]),
+    args: () => [],
+  });
 
   private get view(): Json | undefined {
     return this.views.value?.find((v) => v.id === this.viewId);
@@ -75,26 +79,31 @@ export class ConsoleReports extends ConsoleView {
     return v ? [...v.metrics.map((m: Json) => m.id), ...(v.calculated ?? []).map((c: Json) => c.id)] : [];
   }
 
-  /** The report's query; undefined until the view is known. */
+  /** The report's request, as text so the Task re-runs only when it changes; undefined until the view is known. */
   private get query(): string | undefined {
     const v = this.view;
     if (!v) return undefined;
     const dimension = this.dimension || v.dimensions[0].id;
     const metrics = this.chosen.length ? this.chosen.filter((m) => this.metricIds.includes(m)) : this.metricIds.slice(0, 4);
-    const params = new URLSearchParams({ from: dayInZone(this.days, this.tz), to: dayInZone(1, this.tz), tz: this.tz, dimension, metrics: metrics.join(",") });
-    return `/v1/data-views/${encodeURIComponent(v.id)}/report?${params}`;
+    const query: ReportQuery = { from: dayInZone(this.days, this.tz), to: dayInZone(1, this.tz), tz: this.tz, dimension, metrics: metrics.join(",") };
+    return JSON.stringify({ id: v.id, query });
+  }
+
+  private reportCall(request: string, format: "json" | "csv", init: RequestInit = {}) {
+    const { id, query } = JSON.parse(request) as { id: string; query: ReportQuery };
+    return this.api.client.v1["data-views"][":id"].report.$get({ param: { id }, query: { ...query, format } }, { init });
   }
 
   private readonly report = new Task(this, {
-    task: ([query], { signal }) => (query ? this.api.get(query, { signal }) : Promise.resolve(undefined)),
+    task: ([query], { signal }) => (query ? this.api.read(this.reportCall(query, "json", { signal })) : Promise.resolve(undefined)),
     args: () => [this.query] as const,
   });
 
   private readonly attribution = new Task(this, {
     task: ([viewId, days, tz, conversion, model, window], { signal }) => {
       if (viewId !== "journeys" || !conversion) return Promise.resolve(undefined);
-      const params = new URLSearchParams({ from: dayInZone(days, tz), to: dayInZone(1, tz), tz, conversion, model, window, value: "data.amount" });
-      return this.api.get(`/v1/reports/journeys?${params}`, { signal });
+      const query = { from: dayInZone(days, tz), to: dayInZone(1, tz), tz, conversion, model: model as "first" | "last" | "linear", window, value: "data.amount" };
+      return this.api.read(this.api.client.v1.reports.journeys.$get({ query }, { init: { signal } }));
     },
     args: () => [this.viewId, this.days, this.tz, this.conversion, this.model, this.window] as const,
   });
@@ -104,7 +113,7 @@ export class ConsoleReports extends ConsoleView {
       this.downloadError = "";
       const query = this.query;
       if (!query) return;
-      const csv = await this.api.get<string>(`${query}&format=csv`);
+      const csv = await this.api.text(this.reportCall(query, "csv"));
       ConsoleApi.download(csv, "text/csv", `${this.viewId}-${this.dimension || this.view.dimensions[0].id}.csv`);
     } catch (err) {
       this.downloadError = errorText(err);

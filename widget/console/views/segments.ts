@@ -8,7 +8,7 @@ type Json = any;
 
 /** Segments with their sizes and evaluation status. */
 export class ConsoleSegments extends ConsoleView {
-  private readonly segments = new Task(this, { task: (_, { signal }) => this.api.get("/v1/segments", { signal }), args: () => [] });
+  private readonly segments = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.segments.$get(undefined, { init: { signal } })), args: () => [] });
 
   protected override render() {
     return this.segments.render({
