@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createKey } from "../helpers";
+import { api, apiClient, call, createKey, unwrap } from "../helpers";
 
 describe("API keys", () => {
   it("creates a secret key shown once, lists it without the secret, and deletes it", async () => {
@@ -25,6 +25,24 @@ describe("API keys", () => {
     expect(del).toHaveStatus(204);
     const after = await call("GET", "/v1/keys");
     expect(after.json.items.some((k: any) => k.id === created.json.id)).toBe(false);
+  });
+
+  it("records when a key was last used, to the minute", async () => {
+    const created = await unwrap(api.v1.keys.$post({ json: { name: "reader", kind: "secret", scopes: ["profiles:read"] } }));
+    const listed = async () => (await unwrap(api.v1.keys.$get())).items.find((k) => k.id === created.id)!;
+    expect((await listed()).lastUsedAt).toBeNull();
+
+    const before = Date.now();
+    const reader = apiClient(created.key);
+    const answer = await reader.v1.profiles.$get({ query: {} });
+    expect(answer.status).toBe(200);
+    const first = (await listed()).lastUsedAt;
+    expect(first).not.toBeNull();
+    expect(Date.parse(first!)).toBeGreaterThanOrEqual(before - 1);
+
+    // Within the same minute another call writes nothing new.
+    await reader.v1.profiles.$get({ query: {} });
+    expect((await listed()).lastUsedAt).toBe(first);
   });
 
   it("stores only a SHA-256 hash of the key, never the key", async () => {

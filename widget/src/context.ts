@@ -1,12 +1,9 @@
 import { createContext } from "@lit/context";
+import type { z } from "zod";
+import type { ContextSchema } from "../../shared/schemas/personalization";
 
-/** What `GET /v1/context` answers (SPEC §2). */
-export interface VisitorContext {
-  device: string;
-  known: boolean;
-  segments: string[];
-  attributes: Record<string, unknown>;
-}
+/** What `GET /v1/context` answers (SPEC §2): the API's own type (type-only import, no zod in the bundle). */
+export type VisitorContext = z.infer<typeof ContextSchema>;
 
 /** The state `tessera-personalize` provides to its descendants. */
 export interface ContextState {

@@ -2,23 +2,11 @@ import { Task } from "@lit/task";
 import { LitElement, css, html, nothing } from "lit";
 import { defineElement } from "./define";
 import { formatTime, stringsFor, type Strings } from "./i18n";
+import type { z } from "zod";
+import type { ProfileSchema } from "../../shared/schemas/profiles";
 
-/** The parts of `GET /v1/profiles/by-identity/…` the card shows (types only; no zod here). */
-interface Provenance {
-  dataset: string;
-  identity: { namespace: string; id: string };
-  timestamp: string;
-}
-interface Profile {
-  profileId: string;
-  displayName: string;
-  primaryIdentity: { namespace: string; id: string };
-  identities: { namespace: string; id: string }[];
-  attributes: Record<string, unknown>;
-  provenance?: Record<string, Provenance>;
-  segments?: { id: string; name: string; status: string }[];
-  events?: { id: string; type: string; timestamp: string }[];
-}
+/** What `GET /v1/profiles/by-identity/…` answers: the API's own type (a type-only import; no zod in the bundle). */
+type Profile = z.infer<typeof ProfileSchema>;
 
 class HttpError extends Error {
   constructor(readonly status: number) {

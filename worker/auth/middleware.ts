@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { grants, isScope, type Scope } from "../../shared/scopes";
-import { findApiKeyByHash, findApiKeyById } from "../db/queries/keys";
+import { findApiKeyByHash, findApiKeyById, KEY_USE_RESOLUTION_MS, touchApiKey } from "../db/queries/keys";
 import type { AppEnv, Principal } from "../env";
 import { readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
@@ -118,6 +118,11 @@ async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Princi
   }
   const row = await findApiKeyByHash(c.var.db, hash);
   if (!row) return undefined;
+  const now = Date.now();
+  if (row.lastUsedAt == null || row.lastUsedAt < now - KEY_USE_RESOLUTION_MS) {
+    // Bookkeeping must never fail the call it describes.
+    await touchApiKey(c.var.db, row.id, now).catch((err) => console.error("could not record key use:", err instanceof Error ? err.message : err));
+  }
   return {
     keyId: row.id,
     kind: row.kind === "public" ? "public" : "secret",

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../client";
 import { apiKeys } from "../schema";
 
@@ -11,6 +11,17 @@ export async function insertApiKey(db: Db, row: typeof apiKeys.$inferInsert): Pr
 
 export async function findApiKeyByHash(db: Db, keyHash: string): Promise<ApiKeyRow | undefined> {
   return db.query.apiKeys.findFirst({ where: eq(apiKeys.keyHash, keyHash) });
+}
+
+/** `lastUsedAt` is kept to the minute: at most one write per key per minute, not one per call. */
+export const KEY_USE_RESOLUTION_MS = 60_000;
+
+/** Records a key's use unless it was already recorded within the last minute. */
+export async function touchApiKey(db: Db, id: string, now: number): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS))));
 }
 
 export async function listApiKeys(db: Db): Promise<ApiKeyRow[]> {
