@@ -6,7 +6,7 @@
  */
 import type { DataViewInput } from "../../shared/schemas/data-views";
 import { conversionFacts, messageFacts, touchFacts } from "../db/queries/reports";
-import { ApiError } from "../lib/errors";
+import { fail, resultOf, type Result } from "../lib/result";
 import { rangeComplete } from "../reports/time";
 import { attribute, type AttributionModel } from "./attribution";
 import { aggregateMessages, type GroupBy } from "../reports/messages";
@@ -61,7 +61,11 @@ export const journeysView: CompiledView = {
 };
 
 /** A report over the journeys view, from the message report's aggregation. */
-export async function runJourneysReport(d1: D1Database, request: ReportRequest): Promise<Report> {
+export function runJourneysReport(d1: D1Database, request: ReportRequest): Promise<Result<Report>> {
+  return resultOf(() => journeysReport(d1, request));
+}
+
+async function journeysReport(d1: D1Database, request: ReportRequest): Promise<Report> {
   const { dimension, metrics } = resolveRequest(journeysView, request);
   const groupBy = DIMENSIONS.find((d) => d.id === dimension.id)!.groupBy;
   const facts = await messageFacts(d1, request.range.start, request.range.end);
@@ -102,15 +106,19 @@ export const ATTRIBUTION_DEFINITIONS = {
 };
 
 /** Per journey: the message metrics plus the conversions and value attributed to it. */
-export async function runJourneyAttribution(d1: D1Database, request: AttributionRequest) {
+export function runJourneyAttribution(d1: D1Database, request: AttributionRequest) {
+  return resultOf(() => journeyAttribution(d1, request));
+}
+
+async function journeyAttribution(d1: D1Database, request: AttributionRequest) {
   const { range, tz, now } = request;
   const [facts, conversions] = await Promise.all([
     messageFacts(d1, range.start, range.end),
     conversionFacts(d1, request.conversion, range.start, range.end, request.valuePath, MAX_CONVERSIONS + 1),
   ]);
-  if (conversions.length > MAX_CONVERSIONS) throw new ApiError("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, { details: [{ path: "from", message: "narrow the range" }] });
+  if (conversions.length > MAX_CONVERSIONS) fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [{ path: "from", message: "narrow the range" }]);
   const touches = await touchFacts(d1, request.conversion, range.start - request.windowMs, range.start, range.end, MAX_CONVERSIONS * 10 + 1);
-  if (touches.length > MAX_CONVERSIONS * 10) throw new ApiError("invalid_request", "too many journey messages before these conversions", { details: [{ path: "window", message: "shorten the window or narrow the range" }] });
+  if (touches.length > MAX_CONVERSIONS * 10) fail("invalid_request", "too many journey messages before these conversions", [{ path: "window", message: "shorten the window or narrow the range" }]);
   const credit = attribute(conversions, touches, request.windowMs, request.model);
   const messages = aggregateMessages(facts.firsts, facts.retries, range, "journey", tz, now);
   const journeys = new Set([...messages.items.map((r) => r.key), ...credit.byJourney.keys()]);

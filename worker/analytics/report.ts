@@ -6,7 +6,7 @@
  */
 import { getPath } from "../../shared/attribute-tree";
 import { aggregateByProfile, aggregateEvents, aggregateRollups, countEventsInRange, fragmentsOfProfiles, type ReportScope } from "../db/queries/analytics";
-import { ApiError } from "../lib/errors";
+import { fail, resultOf, type Result } from "../lib/result";
 import { mergeFragments, type MergePolicy } from "../profiles/merge";
 import { bucketComplete, bucketKeys, offsetSteps, rangeComplete, type Grain } from "../reports/time";
 import { testAttribute } from "../segments/rules";
@@ -55,13 +55,13 @@ export interface Report {
 export function resolveRequest(view: Pick<CompiledView, "dimensions" | "metrics" | "calculated">, request: Pick<ReportRequest, "dimension" | "metrics">) {
   const dimension = request.dimension === undefined ? view.dimensions[0]! : view.dimensions.find((d) => d.id === request.dimension);
   if (!dimension) {
-    throw new ApiError("invalid_request", `the view has no dimension "${request.dimension}"`, { details: [{ path: "dimension", message: `one of ${view.dimensions.map((d) => d.id).join(", ")}` }] });
+    fail("invalid_request", `the view has no dimension "${request.dimension}"`, [{ path: "dimension", message: `one of ${view.dimensions.map((d) => d.id).join(", ")}` }]);
   }
   const all = [...view.metrics.map((m) => m.id), ...view.calculated.map((c) => c.id)];
   const requested = request.metrics?.length ? request.metrics : all;
   const unknown = requested.filter((id) => !all.includes(id));
   if (unknown.length) {
-    throw new ApiError("invalid_request", `the view has no metric ${unknown.map((u) => `"${u}"`).join(", ")}`, { details: unknown.map((u) => ({ path: "metrics", message: `unknown metric "${u}"; the view has ${all.join(", ")}` })) });
+    fail("invalid_request", `the view has no metric ${unknown.map((u) => `"${u}"`).join(", ")}`, unknown.map((u) => ({ path: "metrics", message: `unknown metric "${u}"; the view has ${all.join(", ")}` })));
   }
   return { dimension, metrics: requested };
 }
@@ -79,20 +79,24 @@ function neededMetrics(view: CompiledView, requested: readonly string[]): Metric
 const usesProfilePaths = (dimension: Field, metrics: readonly Metric[]) => dimension.kind === "profile" || metrics.some((m) => m.where.some((c) => c.field.kind === "profile"));
 
 /** Runs a report over a user-defined view. */
-export async function runViewReport(d1: D1Database, view: CompiledView, request: ReportRequest, policy: MergePolicy): Promise<Report> {
+export function runViewReport(d1: D1Database, view: CompiledView, request: ReportRequest, policy: MergePolicy): Promise<Result<Report>> {
+  return resultOf(() => viewReport(d1, view, request, policy));
+}
+
+async function viewReport(d1: D1Database, view: CompiledView, request: ReportRequest, policy: MergePolicy): Promise<Report> {
   const { dimension, metrics: requested } = resolveRequest(view, request);
   const metrics = neededMetrics(view, requested);
   const { range, tz } = request;
   const scope: ReportScope = { start: range.start, end: range.end, datasets: view.datasets, steps: offsetSteps(range.start, range.end, tz) };
   const profileMode = usesProfilePaths(dimension.field, metrics);
   if (profileMode && range.end - range.start > PROFILE_PATH_MAX_DAYS * DAY_MS) {
-    throw new ApiError("invalid_request", `a report with a profile.<path> dimension or filter covers at most ${PROFILE_PATH_MAX_DAYS} days`, {
-      details: [{ path: "from", message: `the range is ${Math.ceil((range.end - range.start) / DAY_MS)} days; profile attributes are merged per profile, so narrow it to ${PROFILE_PATH_MAX_DAYS}` }],
-    });
+    fail("invalid_request", `a report with a profile.<path> dimension or filter covers at most ${PROFILE_PATH_MAX_DAYS} days`, [
+      { path: "from", message: `the range is ${Math.ceil((range.end - range.start) / DAY_MS)} days; profile attributes are merged per profile, so narrow it to ${PROFILE_PATH_MAX_DAYS}` },
+    ]);
   }
   const events = await countEventsInRange(d1, range.start, range.end);
   if (events > MAX_SCAN_EVENTS) {
-    throw new ApiError("invalid_request", `the range holds ${events} events; one report scans at most ${MAX_SCAN_EVENTS}`, { details: [{ path: "from", message: "narrow the range" }] });
+    fail("invalid_request", `the range holds ${events} events; one report scans at most ${MAX_SCAN_EVENTS}`, [{ path: "from", message: "narrow the range" }]);
   }
 
   let rows: { key: string; values: Record<string, number | null> }[];
@@ -100,14 +104,14 @@ export async function runViewReport(d1: D1Database, view: CompiledView, request:
   try {
     ({ rows, totals } = profileMode ? await profileRows(d1, scope, dimension, metrics, policy) : await eventRows(d1, scope, dimension as { id: string; field: Exclude<Field, { kind: "profile" }> }, metrics));
   } catch (e) {
-    if (e instanceof RangeError) throw new ApiError("invalid_request", `this view is too complex for one query (${e.message}): split its metrics into two views`);
+    if (e instanceof RangeError) fail("invalid_request", `this view is too complex for one query (${e.message}): split its metrics into two views`);
     throw e;
   }
   return shapeReport({ view: view.id, calculated: view, dimension: { id: dimension.id, field: dimension.field }, metrics: requested, baseMetrics: metrics, rows, totals, request });
 }
 
-function tooManyKeys(id: string): ApiError {
-  return new ApiError("invalid_request", `dimension "${id}" has more than ${MAX_KEYS} values in this range`, { details: [{ path: "dimension", message: "narrow the range, filter the metrics, or pick a dimension with fewer values" }] });
+function tooManyKeys(id: string): never {
+  return fail("invalid_request", `dimension "${id}" has more than ${MAX_KEYS} values in this range`, [{ path: "dimension", message: "narrow the range, filter the metrics, or pick a dimension with fewer values" }]);
 }
 
 /** Can the hourly rollups answer this metric by this dimension over this scope? */
@@ -134,7 +138,7 @@ async function eventRows(d1: D1Database, scope: ReportScope, dimension: { id: st
     rolled.length ? aggregateRollups(d1, scope, dimension.field as Extract<Field, { kind: "time" | "type" | "dataset" }>, rolled, MAX_KEYS) : [],
     scanned.length ? aggregateEvents(d1, scope, dimension.field, scanned, MAX_KEYS) : { rows: [], totals: [] },
   ]);
-  if (fromRollup.length > MAX_KEYS || fromScan.rows.length > MAX_KEYS) throw tooManyKeys(dimension.id);
+  if (fromRollup.length > MAX_KEYS || fromScan.rows.length > MAX_KEYS) tooManyKeys(dimension.id);
   const empty = (m: Metric) => (m.aggregate === "avg" ? null : 0);
   const rows = new Map<string, Record<string, number | null>>();
   const row = (key: string | null) => {
@@ -159,7 +163,7 @@ async function profileRows(d1: D1Database, scope: ReportScope, dimension: { id: 
   const partials = await aggregateByProfile(d1, scope, field.kind === "profile" ? undefined : field, metrics, PROFILE_PATH_MAX_PROFILES * 10);
   const profileIds = [...new Set(partials.map((p) => p.profileId))];
   if (profileIds.length > PROFILE_PATH_MAX_PROFILES || partials.length > PROFILE_PATH_MAX_PROFILES * 10) {
-    throw new ApiError("invalid_request", `a report with a profile.<path> dimension or filter covers at most ${PROFILE_PATH_MAX_PROFILES} profiles`, { details: [{ path: "from", message: "narrow the range or filter the metrics by event type" }] });
+    fail("invalid_request", `a report with a profile.<path> dimension or filter covers at most ${PROFILE_PATH_MAX_PROFILES} profiles`, [{ path: "from", message: "narrow the range or filter the metrics by event type" }]);
   }
   const byProfile = new Map<string, Parameters<typeof mergeFragments>[0][number][]>();
   for (const f of await fragmentsOfProfiles(d1, profileIds)) {
@@ -199,7 +203,7 @@ async function profileRows(d1: D1Database, scope: ReportScope, dimension: { id: 
       const a = accs[i]!;
       return [m.id, m.aggregate === "count" ? a.count : m.aggregate === "profiles" ? a.profiles.size : m.aggregate === "sum" ? a.sum : a.n ? a.sum / a.n : null];
     }));
-  if (buckets.size > MAX_KEYS) throw tooManyKeys(dimension.id);
+  if (buckets.size > MAX_KEYS) tooManyKeys(dimension.id);
   return { rows: [...buckets].map(([key, accs]) => ({ key, values: valuesOf(accs) })), totals: valuesOf(all) };
 }
 

@@ -112,7 +112,10 @@ async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan,
     const rows = identities.map((i) => ({ namespace: i.namespace, id: i.value, profileId: i.profile_id, firstSeen: i.first_seen, lastSeen: i.last_seen }));
     return { rows, next: String(identities.at(-1)?.id ?? after), last: identities.length < size };
   }
-  const policy = await resolvePolicy(createDb(env.DB), config.mergePolicy);
+  const resolved = await resolvePolicy(createDb(env.DB), config.mergePolicy);
+  // The policy was checked when the destination was saved; it may have been deleted since.
+  if (!resolved.ok) throw new Error(resolved.problem.message);
+  const policy = resolved.value;
   const ids = await exportPageFacts(env.DB, after, size, config.segment, plan.mode === "incremental" ? plan.since : 0);
   const bundle = await exportBundle(env.DB, ids);
   const fragments = new Map<string, FragmentInput[]>();

@@ -10,7 +10,7 @@ import { cachedDatasets } from "../db/queries/datasets";
 import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter, type IngestApplied } from "../graph/writer";
-import { ApiError } from "../lib/errors";
+import { ok, problem, type Result } from "../lib/result";
 import type { ItemError, ItemOutcome, NormalizedItem } from "./types";
 import { validateEvent, validateRecord, type ValidationContext } from "./validate";
 
@@ -26,18 +26,23 @@ export interface RawItem {
   receipt?: { id: string; type: string };
 }
 
-export function itemsOf(body: unknown, kind: IngestKind): unknown[] {
+/** The items of a call: one item, or `{ events: [...] }` / `{ records: [...] }` of 1–1,000. */
+export function itemsOf(body: unknown, kind: IngestKind): Result<unknown[]> {
+  let items: unknown[];
   if (body !== null && typeof body === "object" && !Array.isArray(body) && kind in body) {
     const list = (body as Record<string, unknown>)[kind];
-    if (!Array.isArray(list)) {
-      throw new ApiError("invalid_request", `\`${kind}\` must be an array`, { details: [{ path: kind, message: "not an array" }] });
-    }
-    return list;
+    if (!Array.isArray(list)) return problem("invalid_request", `\`${kind}\` must be an array`, [{ path: kind, message: "not an array" }]);
+    items = list;
+  } else if (Array.isArray(body)) {
+    return problem("invalid_request", `send one item or { "${kind}": [...] }`, [{ path: "", message: "a bare array" }]);
+  } else {
+    items = [body];
   }
-  if (Array.isArray(body)) {
-    throw new ApiError("invalid_request", `send one item or { "${kind}": [...] }`, { details: [{ path: "", message: "a bare array" }] });
+  if (items.length === 0) return problem("invalid_request", `\`${kind}\` is empty`);
+  if (items.length > INGEST_LIMITS.itemsPerCall) {
+    return problem("too_many_items", `at most ${INGEST_LIMITS.itemsPerCall} ${kind} per call (got ${items.length}); use /v1/batches for files`);
   }
-  return [body];
+  return ok(items);
 }
 
 export async function validationContext(env: Bindings, db: Db, listName: string, now = Date.now()): Promise<ValidationContext> {
@@ -94,16 +99,18 @@ export async function ingestItems(
   return { outcomes: items.map((it) => byIndex.get(it.index)!), profiles, cost };
 }
 
-function atomicFailure(kind: IngestKind, rejected: { index: number; error: ItemError }[]): ApiError {
+function atomicFailure(kind: IngestKind, rejected: { index: number; error: ItemError }[]) {
   const first = rejected[0]!;
-  return new ApiError(first.error.code, `atomic call rejected: ${rejected.length} item(s) are not valid; nothing was stored`, {
-    details: rejected.flatMap(({ index, error }) =>
+  return problem(
+    first.error.code,
+    `atomic call rejected: ${rejected.length} item(s) are not valid; nothing was stored`,
+    rejected.flatMap(({ index, error }) =>
       (error.details?.length ? error.details : [{ path: "", message: error.message }]).map((d) => ({
         path: d.path ? `${kind}[${index}].${d.path}` : `${kind}[${index}]`,
         message: d.path ? d.message : `${error.code}: ${error.message}`,
       })),
     ),
-  });
+  );
 }
 
 /** `POST /v1/events` and `POST /v1/records`. */
@@ -113,12 +120,10 @@ export async function ingest(
   kind: IngestKind,
   body: unknown,
   options: { atomic: boolean },
-): Promise<IngestResult & { cost: IngestOutcomes["cost"] }> {
-  const items = itemsOf(body, kind);
-  if (items.length === 0) throw new ApiError("invalid_request", `\`${kind}\` is empty`);
-  if (items.length > INGEST_LIMITS.itemsPerCall) {
-    throw new ApiError("too_many_items", `at most ${INGEST_LIMITS.itemsPerCall} ${kind} per call (got ${items.length}); use /v1/batches for files`);
-  }
+): Promise<Result<IngestResult & { cost: IngestOutcomes["cost"] }>> {
+  const parsed = itemsOf(body, kind);
+  if (!parsed.ok) return parsed;
+  const items = parsed.value;
   const receivedAt = Date.now();
   const ctx = await validationContext(env, db, kind, receivedAt);
   const { outcomes, profiles, cost } = await ingestItems(
@@ -128,12 +133,12 @@ export async function ingest(
     { atomic: options.atomic, receivedAt },
   );
   const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [{ index: o.index, error: o.error }] : []));
-  if (options.atomic && rejected.length > 0) throw atomicFailure(kind, rejected);
-  return {
+  if (options.atomic && rejected.length > 0) return atomicFailure(kind, rejected);
+  return ok({
     accepted: outcomes.filter((o) => o.status === "accepted").length,
     duplicates: outcomes.filter((o) => o.status === "duplicate").length,
     rejected,
     profiles,
     cost,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { HTTPException } from "hono/http-exception";
+import type { Result } from "./result";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorDetail } from "../../shared/errors";
 
 export { ERROR_STATUS, type ErrorCode };
@@ -64,4 +65,10 @@ export function codeForStatus(status: number): ErrorCode {
     default:
       return "internal_error";
   }
+}
+
+/** The value of a domain Result, or the spec's error answer for its Problem (routes use this). */
+export function orFail<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw new ApiError(result.problem.code, result.problem.message, result.problem.details ? { details: result.problem.details } : {});
 }

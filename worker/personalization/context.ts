@@ -55,12 +55,9 @@ async function allowList(db: Db): Promise<string[]> {
 /** Links the device to the token's identity; the person's profile id, or undefined (e.g. suppressed). */
 async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: string): Promise<string | undefined> {
   const config = await loadIdentityConfig(db, env.TESSERA_PHONE_REGION);
-  let identity;
-  try {
-    identity = resolveIdentityString(config, sub, "identityToken.sub");
-  } catch {
-    return undefined;
-  }
+  const resolved = resolveIdentityString(config, sub, "identityToken.sub");
+  if (!resolved.ok) return undefined;
+  const identity = resolved.value;
   const now = Date.now();
   // Most page views of a signed-in visitor change nothing: the device is already in the
   // person's profile and the link was seen recently. Only a new link, a device that must

@@ -2,12 +2,12 @@
  * Reading one merged profile: load the bundle (one D1 round trip), apply the merge
  * policy, shape the response, and give it a strong ETag.
  */
+import { ok, problem, type Result } from "../lib/result";
 import { presentHistory, presentLink } from "./present";
 import type { Db } from "../db/client";
 import { linksAmong, profileHistory } from "../db/queries/graph";
 import { findMergePolicy, toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
-import { ApiError } from "../lib/errors";
 import { toIso } from "../lib/time";
 import { sha256Hex } from "../auth/keys";
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
@@ -21,13 +21,14 @@ export interface ReadOptions {
   eventsLimit: number;
 }
 
-export async function resolvePolicy(db: Db, name?: string): Promise<MergePolicy> {
+/** The named merge policy, or the default one when no name is given. */
+export async function resolvePolicy(db: Db, name?: string): Promise<Result<MergePolicy>> {
   const row = await findMergePolicy(db, name);
   if (!row) {
-    if (!name) return DEFAULT_POLICY;
-    throw new ApiError("invalid_request", `unknown merge policy "${name}"`, { details: [{ path: "mergePolicy", message: "see GET /v1/merge-policies" }] });
+    if (!name) return ok(DEFAULT_POLICY);
+    return problem("invalid_request", `unknown merge policy "${name}"`, [{ path: "mergePolicy", message: "see GET /v1/merge-policies" }]);
   }
-  return toPolicy(row);
+  return ok(toPolicy(row));
 }
 
 export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
@@ -47,12 +48,14 @@ function stitched(bundle: ProfileBundle, selector: ProfileSelector, policy: Merg
 }
 
 export async function readProfile(db: Db, selector: ProfileSelector, options: ReadOptions) {
-  const policy = await resolvePolicy(db, options.mergePolicy);
+  const resolved = await resolvePolicy(db, options.mergePolicy);
+  if (!resolved.ok) return resolved;
+  const policy = resolved.value;
   const bundle = await loadProfile(db.$client, selector, {
     events: options.include.has("events") ? options.eventsLimit : undefined,
     memberships: options.include.has("segments"),
   });
-  if (!bundle) return undefined;
+  if (!bundle) return ok(undefined);
   const merged = mergeFragments(stitched(bundle, selector, policy), policy);
   const identityById = new Map(bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]));
   const body: Record<string, unknown> = {
@@ -87,7 +90,7 @@ export async function readProfile(db: Db, selector: ProfileSelector, options: Re
   body.updatedAt = toIso(bundle.profile.updated_at);
   const etag = `"${(await sha256Hex(JSON.stringify(body))).slice(0, 40)}"`;
   const fields = [...Object.keys(merged.provenance), ...[...options.include].filter((i) => i !== "provenance")];
-  return { body, etag, profileId: bundle.profile.id, fields, bundle };
+  return ok({ body, etag, profileId: bundle.profile.id, fields, bundle });
 }
 
 

@@ -1,5 +1,5 @@
 /** Calendar days in an IANA time zone (DST-safe, via Intl). */
-import { ApiError } from "../lib/errors";
+import { fail, ok, ProblemSignal, type Result } from "../lib/result";
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -12,12 +12,12 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-export function checkTimeZone(tz: string): string {
+export function checkTimeZone(tz: string): Result<string> {
   try {
     formatter(tz);
-    return tz;
+    return ok(tz);
   } catch {
-    throw new ApiError("invalid_request", `unknown time zone "${tz}"`, { details: [{ path: "tz", message: "an IANA time zone like Europe/Amsterdam" }] });
+    return { ok: false, problem: { code: "invalid_request", message: `unknown time zone "${tz}"`, details: [{ path: "tz", message: "an IANA time zone like Europe/Amsterdam" }] } };
   }
 }
 
@@ -51,18 +51,27 @@ export function nextDay(day: string): string {
 }
 
 /** `from`/`to` as days (inclusive range) or instants; returns [startMs, endMs). */
-export function reportRange(from: string | undefined, to: string | undefined, tz: string, now = Date.now()): { start: number; end: number } {
+export function reportRange(from: string | undefined, to: string | undefined, tz: string, now = Date.now()): Result<{ start: number; end: number }> {
+  try {
+    return ok(rangeOf(from, to, tz, now));
+  } catch (err) {
+    if (err instanceof ProblemSignal) return { ok: false, problem: err.problem };
+    throw err;
+  }
+}
+
+function rangeOf(from: string | undefined, to: string | undefined, tz: string, now: number): { start: number; end: number } {
   const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
   const parse = (value: string, path: string, endOfDay: boolean) => {
     if (DAY_RE.test(value)) return startOfDay(endOfDay ? nextDay(value) : value, tz);
     const ms = Date.parse(value);
-    if (!Number.isFinite(ms)) throw new ApiError("invalid_request", `${path} must be a date (YYYY-MM-DD) or an ISO-8601 time`, { details: [{ path, message: value }] });
+    if (!Number.isFinite(ms)) fail("invalid_request", `${path} must be a date (YYYY-MM-DD) or an ISO-8601 time`, [{ path, message: value }]);
     return ms;
   };
   const end = to ? parse(to, "to", true) : startOfDay(nextDay(dayKey(now, tz)), tz);
   const start = from ? parse(from, "from", false) : end - 30 * 86_400_000;
-  if (start >= end) throw new ApiError("invalid_request", "from must be before to", { details: [{ path: "from", message: "after to" }] });
-  if (end - start > 400 * 86_400_000) throw new ApiError("invalid_request", "a report covers at most 400 days", { details: [{ path: "from", message: "range too long" }] });
+  if (start >= end) fail("invalid_request", "from must be before to", [{ path: "from", message: "after to" }]);
+  if (end - start > 400 * 86_400_000) fail("invalid_request", "a report covers at most 400 days", [{ path: "from", message: "range too long" }]);
   return { start, end };
 }
 

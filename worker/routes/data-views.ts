@@ -8,7 +8,7 @@ import { deleteDataView, getDataView, listDataViews, putDataView, type DataViewR
 import { cachedDatasets } from "../db/queries/datasets";
 import { findMergePolicy, toPolicy } from "../db/queries/merge-policies";
 import type { Db } from "../db/client";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -17,7 +17,7 @@ import { checkTimeZone, reportRange } from "../reports/time";
 
 const knownZone = (tz: string) => {
   try {
-    checkTimeZone(tz);
+    orFail(checkTimeZone(tz));
     return true;
   } catch {
     return false;
@@ -144,14 +144,14 @@ export const dataViewsRouter = createRouter()
       const { id } = c.req.valid("param");
       const q = c.req.valid("query");
       const { view } = await findView(c.var.db, id);
-      const tz = checkTimeZone(q.tz ?? view.timezone);
+      const tz = orFail(checkTimeZone(q.tz ?? view.timezone));
       const now = Date.now();
-      const request: ReportRequest = { range: reportRange(q.from, q.to, tz, now), tz, now, dimension: q.dimension, metrics: q.metrics?.split(",").map((m) => m.trim()).filter(Boolean), limit: q.limit };
+      const request: ReportRequest = { range: orFail(reportRange(q.from, q.to, tz, now)), tz, now, dimension: q.dimension, metrics: q.metrics?.split(",").map((m) => m.trim()).filter(Boolean), limit: q.limit };
       let report: Report;
-      if (view.builtIn) report = await runJourneysReport(c.var.db.$client, request);
+      if (view.builtIn) report = orFail(await runJourneysReport(c.var.db.$client, request));
       else {
         const policy = await findMergePolicy(c.var.db);
-        report = await runViewReport(c.var.db.$client, view, request, policy ? toPolicy(policy) : DEFAULT_POLICY);
+        report = orFail(await runViewReport(c.var.db.$client, view, request, policy ? toPolicy(policy) : DEFAULT_POLICY));
       }
       if (q.format === "csv") {
         return c.body(reportCsv(report), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${id}-${report.dimension}.csv"` });

@@ -10,7 +10,7 @@ import { webhookUrlProblem } from "../webhooks/url-guard";
 import { getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
 import { planOf, startExport } from "../exports/run";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -105,7 +105,7 @@ export const destinationsRouter = createRouter()
       if (config.segment && !(await getSegment(c.var.db, config.segment))) {
         throw new ApiError("invalid_request", `unknown segment "${config.segment}"`, { details: [{ path: "segment", message: "not a segment" }] });
       }
-      await resolvePolicy(c.var.db, config.mergePolicy);
+      orFail(await resolvePolicy(c.var.db, config.mergePolicy));
       const stored = await putDestination(c.var.db, name, config);
       await graphWriter(c.env).configChanged(); // it may have been a webhook before
       return c.json(presentDestination(stored), 200);

@@ -5,7 +5,7 @@ import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter } from "../graph/writer";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -32,7 +32,7 @@ export const graphRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const identity = await findIdentity(c.var.db.$client, resolveIdentity(config, namespace, id));
+      const identity = await findIdentity(c.var.db.$client, orFail(resolveIdentity(config, namespace, id)));
       if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       const members = await profileIdentities(c.var.db.$client, identity.profileId);
       assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
@@ -68,7 +68,7 @@ export const graphRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = await graphWriter(c.env).deleteIdentity(resolveIdentity(config, namespace, id));
+      const result = await graphWriter(c.env).deleteIdentity(orFail(resolveIdentity(config, namespace, id)));
       if (!result.found) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },
@@ -94,8 +94,8 @@ export const graphRouter = createRouter()
     async (c) => {
       const { from, to } = c.req.valid("query");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const a = resolveIdentityString(config, from, "from");
-      const b = resolveIdentityString(config, to, "to");
+      const a = orFail(resolveIdentityString(config, from, "from"));
+      const b = orFail(resolveIdentityString(config, to, "to"));
       const result = await graphWriter(c.env).deleteLink(a, b);
       if (!result.found) throw new ApiError("not_found", `no link between ${from} and ${to}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);

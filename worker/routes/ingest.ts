@@ -13,6 +13,7 @@ import type { AppEnv } from "../env";
 import { ingest, type IngestKind } from "../ingest/service";
 import { serverTiming } from "../ingest/timing";
 import { readJsonBody } from "../lib/body";
+import { orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses, selfCheckedBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -26,7 +27,7 @@ const ok = { description: "Per-item outcome", content: { "application/json": { s
 
 /** Reads the body, ingests it item by item, answers with the writer's cost as Server-Timing. */
 async function handle(c: Context<AppEnv>, kind: IngestKind, atomic: boolean | undefined) {
-  const { cost, ...body } = await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: atomic === true });
+  const { cost, ...body } = orFail(await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: atomic === true }));
   c.header("Server-Timing", serverTiming(cost));
   return body;
 }

@@ -9,7 +9,7 @@ import { listOf } from "../../shared/schemas/common";
 import { hashKey, keyPrefix, newKeyId, newPublicKey, newSecretKey } from "../auth/keys";
 import { siteSecretFor } from "../auth/signing";
 import { deleteApiKey, insertApiKey, listApiKeys, type ApiKeyRow } from "../db/queries/keys";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { jsonBody, errorResponses } from "../lib/openapi";
 import { createRouter } from "../lib/router";
 import { scopedRoute } from "../lib/route";
@@ -128,7 +128,7 @@ export const keysRouter = createRouter()
       let identity: string | undefined;
       if (body.identity) {
         const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-        const ref = resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id");
+        const ref = orFail(resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id"));
         identity = `${ref.namespace}:${ref.value}`;
       }
       const { token, claims } = await mintApiToken(c.env, { sub: minter.keyId, scp: body.scopes.filter(isScope), ...(identity ? { idn: identity } : {}) }, body.ttlSeconds);

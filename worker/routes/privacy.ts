@@ -10,7 +10,7 @@ import { loadIdentityConfig } from "../graph/rules";
 import { graphWriter } from "../graph/writer";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, pageOf } from "../lib/cursor";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -42,7 +42,7 @@ export const privacyRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const receipt = await graphWriter(c.env).erase(resolveIdentity(config, namespace, id), c.req.valid("query").suppress !== false);
+      const receipt = await graphWriter(c.env).erase(orFail(resolveIdentity(config, namespace, id)), c.req.valid("query").suppress !== false);
       if (!receipt) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       auditRead(c, "profile.erase", receipt.profileId, []);
       return c.json(receipt, 200);
@@ -61,10 +61,10 @@ export const privacyRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = await readProfile(c.var.db, { identity: resolveIdentity(config, namespace, id) }, {
+      const result = orFail(await readProfile(c.var.db, { identity: orFail(resolveIdentity(config, namespace, id)) }, {
         include: new Set(["provenance", "segments"]),
         eventsLimit: 0,
-      });
+      }));
       if (!result) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       const { bundle, profileId } = result;
       const events = [];
@@ -124,7 +124,7 @@ export const privacyRouter = createRouter()
     }),
     async (c) => {
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const ref = resolveIdentityString(config, c.req.valid("query").identity, "identity");
+      const ref = orFail(resolveIdentityString(config, c.req.valid("query").identity, "identity"));
       const hash = await (await suppressionHasher(c.env))(identityKey(ref.namespace, ref.value));
       if (!(await deleteSuppression(c.var.db, hash))) throw new ApiError("not_found", "that identity is not suppressed");
       return c.body(null, 204);

@@ -11,7 +11,7 @@ import { loadIdentityConfig } from "../graph/rules";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, pageOf, parseTime } from "../lib/cursor";
 import { presentEvent, profileSummary } from "../profiles/present";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -34,7 +34,7 @@ function readOptions(query: z.infer<typeof ProfileQuery>) {
 
 async function respondWithProfile(c: Context<AppEnv>, selector: ProfileSelector, query: z.infer<typeof ProfileQuery>, started: number) {
   const read = performance.now();
-  const result = await readProfile(c.var.db, selector, readOptions(query));
+  const result = orFail(await readProfile(c.var.db, selector, readOptions(query)));
   c.header("Server-Timing", `resolve;dur=${(read - started).toFixed(1)}, read;dur=${(performance.now() - read).toFixed(1)}`);
   if (!result) throw new ApiError("not_found", "no such profile");
   assertMayReadProfile(c, result.bundle.identities.map((i) => `${i.namespace}:${i.value}`));
@@ -81,7 +81,7 @@ export const profilesRouter = createRouter()
       const started = performance.now();
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      return respondWithProfile(c, { identity: resolveIdentity(config, namespace, id) }, c.req.valid("query"), started) as never;
+      return respondWithProfile(c, { identity: orFail(resolveIdentity(config, namespace, id)) }, c.req.valid("query"), started) as never;
     },
   )
   .openapi(

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { eventFacts, messageFacts } from "../db/queries/reports";
-import { ApiError } from "../lib/errors";
+import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -53,10 +53,10 @@ export const reportsRouter = createRouter()
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const tz = checkTimeZone(q.tz ?? "UTC");
+      const tz = orFail(checkTimeZone(q.tz ?? "UTC"));
       const groupBy: GroupBy = q.groupBy ?? "day";
       const now = Date.now();
-      const range = reportRange(q.from, q.to, tz, now);
+      const range = orFail(reportRange(q.from, q.to, tz, now));
       const facts = await messageFacts(c.var.db.$client, range.start, range.end);
       const { items, totals } = aggregateMessages(facts.firsts, facts.retries, range, groupBy, tz, now);
       return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, groupBy, items, totals, definitions: DEFINITIONS }, 200);
@@ -86,11 +86,11 @@ export const reportsRouter = createRouter()
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const tz = checkTimeZone(q.tz ?? "UTC");
+      const tz = orFail(checkTimeZone(q.tz ?? "UTC"));
       const groupBy = q.groupBy ?? "day";
       const metric = q.metric ?? "count";
       const now = Date.now();
-      const range = reportRange(q.from, q.to, tz, now);
+      const range = orFail(reportRange(q.from, q.to, tz, now));
       const facts = await eventFacts(c.var.db.$client, range.start, range.end, q.type, groupBy.startsWith("data.") ? groupBy.slice(5) : undefined, EVENT_REPORT_ROW_CAP + 1);
       if (facts.length > EVENT_REPORT_ROW_CAP) throw new ApiError("payload_too_large", `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`);
       const buckets = new Map<string, { count: number; profiles: Set<string> }>();
@@ -152,12 +152,12 @@ export const reportsRouter = createRouter()
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const tz = checkTimeZone(q.tz ?? "UTC");
+      const tz = orFail(checkTimeZone(q.tz ?? "UTC"));
       const windowMs = durationMs(q.window);
       if (!windowMs || windowMs > 90 * 86_400_000) throw new ApiError("invalid_request", "window is an ISO-8601 duration of at most 90 days", { details: [{ path: "window", message: `"${q.window}": use e.g. P7D or PT12H` }] });
       const now = Date.now();
-      const range = reportRange(q.from, q.to, tz, now);
-      const result = await runJourneyAttribution(c.var.db.$client, { range, tz, now, conversion: q.conversion, windowMs, model: q.model, valuePath: q.value?.slice(5) });
+      const range = orFail(reportRange(q.from, q.to, tz, now));
+      const result = orFail(await runJourneyAttribution(c.var.db.$client, { range, tz, now, conversion: q.conversion, windowMs, model: q.model, valuePath: q.value?.slice(5) }));
       return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, conversion: q.conversion, window: q.window, model: q.model, ...result, definitions: ATTRIBUTION_DEFINITIONS }, 200);
     },
   );
