@@ -1,6 +1,6 @@
 import { normalizeIdentity, parseIdentityString } from "../../shared/identity/normalize";
 import { ok, problem, type Result } from "../lib/result";
-import type { IdentityConfig } from "./rules";
+import type { IdentityConfig } from "./identity-config";
 import type { IdentityRef } from "./workspace";
 
 /**

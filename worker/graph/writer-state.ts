@@ -12,7 +12,7 @@ import { webhookDestinations, type NewDelivery } from "../db/queries/webhooks";
 import { buildDeliveries, type ActivationFact, type ProfileView, type WebhookDestination } from "../webhooks/outbox";
 import type { Bindings } from "../env";
 import { suppressionHasher } from "../privacy/suppression";
-import { loadGraphRules } from "./rules";
+import { loadGraphRules } from "./identity-config";
 import type { GraphRules } from "./workspace";
 
 export interface WriterConfig {

@@ -8,7 +8,7 @@ import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
 import type { Db } from "../db/client";
 import { cachedDatasets } from "../db/queries/datasets";
 import type { Bindings } from "../env";
-import { loadIdentityConfig } from "../graph/rules";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter, type IngestApplied } from "../graph/writer";
 import { ok, problem, type Result } from "../lib/result";
 import type { ItemError, ItemOutcome, NormalizedItem } from "./types";

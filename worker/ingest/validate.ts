@@ -11,7 +11,7 @@ import { normalizeIdentity } from "../../shared/identity/normalize";
 import { NAME_PATTERN } from "../../shared/schemas/common";
 import { EventInput, INGEST_LIMITS, RecordInput } from "../../shared/schemas/ingest";
 import type { DatasetRow } from "../db/queries/datasets";
-import type { IdentityConfig } from "../graph/rules";
+import type { IdentityConfig } from "../graph/identity-config";
 import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
 import type { ItemError, NormalizedItem } from "./types";

@@ -20,7 +20,7 @@ import { loadSegmentDefs } from "../db/queries/segments";
 import type { Bindings } from "../env";
 import { verifyIdentityToken } from "../auth/tokens";
 import { resolveIdentityString } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/rules";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter } from "../graph/writer";
 import { readConfig } from "../config/cache";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";

@@ -3,7 +3,7 @@ import { GraphChangeSchema, GraphSchema } from "../../shared/schemas/config";
 import { assertMayReadProfile } from "../auth/restrict";
 import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/rules";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter } from "../graph/writer";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";

@@ -3,7 +3,7 @@ import { TokenBody } from "../../shared/schemas/personalization";
 import { grants, isScope } from "../../shared/scopes";
 import { mintApiToken } from "../auth/tokens";
 import { resolveIdentity } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/rules";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody } from "../../shared/schemas/keys";
 import { listOf } from "../../shared/schemas/common";
 import { hashKey, keyPrefix, newKeyId, newPublicKey, newSecretKey } from "../auth/keys";

@@ -6,7 +6,7 @@ import { linksAmong, profileHistory } from "../db/queries/graph";
 import { profileTimeline } from "../db/queries/profiles";
 import { deleteSuppression, listSuppressions } from "../db/queries/suppressions";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/rules";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter } from "../graph/writer";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, pageOf } from "../lib/cursor";

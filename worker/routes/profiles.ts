@@ -7,7 +7,7 @@ import { profileIdentities } from "../db/queries/graph";
 import { profileExists, profileTimeline, searchProfiles, type ProfileSelector } from "../db/queries/profiles";
 import type { AppEnv } from "../env";
 import { resolveIdentity } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/rules";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, pageOf, parseTime } from "../lib/cursor";
 import { presentEvent, profileSummary } from "../profiles/present";

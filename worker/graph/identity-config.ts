@@ -1,3 +1,8 @@
+/**
+ * The identity configuration: namespaces (normalization, uniqueness, priority, caps) and
+ * the graph settings, loaded from D1 and cached per isolate, turned into the rules the
+ * graph engine (workspace.ts) applies.
+ */
 import { perGraphCap, type NamespaceRules } from "../../shared/identity/normalize";
 import type { Db } from "../db/client";
 import { listNamespaces, toRules } from "../db/queries/namespaces";
