@@ -3,6 +3,7 @@ import { env } from "cloudflare:test";
 import { createClient, unwrap } from "../client/index.js";
 import type { EventInput, RecordInput } from "../shared/schemas/ingest";
 import type { Scope } from "../shared/scopes";
+import { poll, runFinished } from "./poll";
 
 export const ADMIN_KEY = env.TESSERA_ADMIN_KEY;
 
@@ -117,14 +118,26 @@ export async function storeBatchWithoutMessage(batchId: string, dataset: string,
 }
 
 /** Polls a batch until it is completed or failed; its final state. */
-export async function waitForBatch(batchId: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await call("GET", `/v1/batches/${batchId}`);
-    if (res.json.status === "completed" || res.json.status === "failed") return res.json;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`batch ${batchId} did not finish: ${JSON.stringify((await call("GET", `/v1/batches/${batchId}`)).json)}`);
+export async function waitForBatch(batchId: string) {
+  const read = async () => (await call("GET", `/v1/batches/${batchId}`)).json;
+  return poll(read, (b) => b.status === "completed" || b.status === "failed", `batch ${batchId}`, { everyMs: 100 });
+}
+
+/** Polls a segment until its evaluation is done; the segment. */
+export async function waitForSegment(segmentId: string) {
+  const read = async () => (await call("GET", `/v1/segments/${segmentId}`)).json;
+  return poll(read, (s) => s.status === "ready", `segment ${segmentId} to be ready`, { tries: 200 });
+}
+
+/** Polls a destination's run until it completed or failed; the run. */
+export async function waitForRun(name: string, runId: string) {
+  const read = async () => (await call("GET", `/v1/destinations/${name}/runs`)).json.items.find((r: any) => r.runId === runId);
+  return poll<any>(read, runFinished, `run ${runId} of ${name}`);
+}
+
+/** Uploads a batch file (CSV by default) with the admin key; status and body. */
+export async function uploadFile(body: string, query: string, contentType = "text/csv") {
+  return call("POST", `/v1/batches?${query}`, { body, headers: { "content-type": contentType, "content-length": String(new TextEncoder().encode(body).length) } });
 }
 
 /** A batch's row errors (its NDJSON errors file, parsed). */

@@ -1,8 +1,15 @@
 import { inject } from "vitest";
 import { createClient } from "../../client/index.js";
+import { poll, runFinished } from "../poll";
 
 export const workerUrl = inject("workerUrl");
 export const adminKey = inject("adminKey");
+
+/** Polls a destination's run until it completed or failed; the run. */
+export async function waitForRun(name: string, runId: string) {
+  const read = async () => (await api("GET", `/v1/destinations/${name}/runs`)).items.find((r: any) => r.runId === runId);
+  return poll<any>(read, runFinished, `run ${runId} of ${name}`, { everyMs: 100 });
+}
 
 /** The typed client (client/) against the local Worker, with the e2e admin key. */
 export const tessera = createClient({ baseUrl: workerUrl, key: adminKey });

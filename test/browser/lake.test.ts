@@ -10,7 +10,7 @@ import { AwsClient } from "aws4fetch";
 // @ts-expect-error s3rver ships no types
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, ensureSeeded } from "./api";
+import { api, ensureSeeded, waitForRun } from "./api";
 
 let server: any;
 let endpoint: string;
@@ -49,13 +49,9 @@ afterAll(async () => {
 async function runExport(name: string, config: Record<string, unknown>) {
   await api("PUT", `/v1/destinations/${name}`, { type: "s3", bucket: "lake", endpoint, region: "us-east-1", prefix: `${name}/`, schedule: "manual", credentials: { accessKeyId: "S3_TEST_KEY_ID", secretAccessKey: "S3_TEST_SECRET" }, ...config });
   const { runId } = await api("POST", `/v1/destinations/${name}/runs`);
-  for (let i = 0; i < 300; i++) {
-    const run = (await api("GET", `/v1/destinations/${name}/runs`)).items.find((r: any) => r.runId === runId);
-    if (run?.status === "completed") return run;
-    if (run?.status === "failed") throw new Error(`run failed: ${run.error}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("run did not finish");
+  const run = await waitForRun(name, runId);
+  if (run.status === "failed") throw new Error(`run failed: ${run.error}`);
+  return run;
 }
 
 /** Downloads a run's parts and returns their local paths (what DuckDB reads). */

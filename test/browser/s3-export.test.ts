@@ -7,7 +7,7 @@ import S3rver from "s3rver";
 import { gunzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, ensureSeeded } from "./api";
+import { api, ensureSeeded, waitForRun } from "./api";
 import { startSigV4Proxy } from "./sigv4-proxy";
 
 /**
@@ -37,14 +37,6 @@ afterAll(async () => {
 /** Object keys as S3 clients send them: each path segment URI-encoded (`=` is `%3D`). */
 const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
 
-async function waitRun(name: string, runId: string) {
-  for (let i = 0; i < 200; i++) {
-    const run = (await api("GET", `/v1/destinations/${name}/runs`)).items.find((r: any) => r.runId === runId);
-    if (run?.status === "completed" || run?.status === "failed") return run;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("run did not finish");
-}
 
 describe("s3 destination", () => {
   it("signs its requests and writes the same files: parts and a manifest with matching hashes", async () => {
@@ -58,7 +50,7 @@ describe("s3 destination", () => {
       credentials: { accessKeyId: "S3_TEST_KEY_ID", secretAccessKey: "S3_TEST_SECRET" },
     });
     const { runId } = await api("POST", "/v1/destinations/s3rver/runs");
-    const run = await waitRun("s3rver", runId);
+    const run = await waitForRun("s3rver", runId);
     expect(run.error).toBeNull();
     expect(run.status).toBe("completed");
     expect(run.profiles).toBeGreaterThan(0);
@@ -91,7 +83,7 @@ describe("s3 destination", () => {
       credentials: { accessKeyId: "S3_TEST_KEY_ID", secretAccessKey: "TESSERA_SECRET" },
     });
     const { runId } = await api("POST", "/v1/destinations/s3bad/runs");
-    const run = await waitRun("s3bad", runId);
+    const run = await waitForRun("s3bad", runId);
     expect(run.status).toBe("failed");
     expect(run.error).toMatch(/HTTP 403/);
     expect(run.error).toMatch(/SignatureDoesNotMatch/);
@@ -100,7 +92,7 @@ describe("s3 destination", () => {
     await api("PUT", "/v1/destinations/s3bad", { type: "s3", bucket: "exports", endpoint, schedule: "manual", credentials: { accessKeyId: "S3_TEST_KEY_ID", secretAccessKey: "S3_TEST_SECRET" } });
     const retried = await api("POST", `/v1/destinations/s3bad/runs?retry=${runId}`);
     expect(retried.runId).toBe(runId);
-    const again = await waitRun("s3bad", runId);
+    const again = await waitForRun("s3bad", runId);
     expect(again.status).toBe("completed");
     expect((await s3.fetch(`${endpoint}/exports/${encodeKey(again.manifest)}`)).status).toBe(200);
   }, 120_000);

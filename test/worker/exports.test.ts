@@ -1,23 +1,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { customers, recordsFor } from "../../scripts/lib/demo-data.mjs";
-import { call, id, postRecords } from "../helpers";
+import { call, id, postRecords, waitForRun } from "../helpers";
 
 async function gunzip(bytes: ArrayBuffer): Promise<string> {
   return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
 }
 async function sha256(bytes: ArrayBuffer) {
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function waitRun(name: string, runId: string) {
-  for (let i = 0; i < 300; i++) {
-    const runs = await call("GET", `/v1/destinations/${name}/runs`);
-    const run = runs.json.items.find((r: any) => r.runId === runId);
-    if (run?.status === "completed" || run?.status === "failed") return run;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("run did not finish");
 }
 
 describe("exports to R2", () => {
@@ -36,7 +26,7 @@ describe("exports to R2", () => {
     expect(put).toHaveStatus(200);
     const started = await call("POST", "/v1/destinations/warehouse/runs");
     expect(started).toHaveStatus(202);
-    const run = await waitRun("warehouse", started.json.runId);
+    const run = await waitForRun("warehouse", started.json.runId);
     expect(run.status).toBe("completed");
     expect(run.profiles).toBe(1200 - 1 - noConsent);
     expect(run.parts.length).toBe(2);
@@ -65,7 +55,7 @@ describe("exports to R2", () => {
 
     // The same profiles as Parquet: the same rows, in fewer bytes than the gzip NDJSON.
     await call("PUT", "/v1/destinations/warehouse-parquet", { body: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" } });
-    const parquet = await waitRun("warehouse-parquet", (await call("POST", "/v1/destinations/warehouse-parquet/runs")).json.runId);
+    const parquet = await waitForRun("warehouse-parquet", (await call("POST", "/v1/destinations/warehouse-parquet/runs")).json.runId);
     expect(parquet.status).toBe("completed");
     expect(parquet.rows).toBe(run.rows);
     const bytes = (r: any) => r.parts.reduce((sum: number, p: any) => sum + p.bytes, 0);
@@ -82,7 +72,7 @@ describe("exports to R2", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await call("PUT", "/v1/destinations/gold-only", { body: { type: "r2", schedule: "manual", segment: "gold", attributes: ["firstName", "loyalty.tier"], includeNoConsent: true } });
-    const run = await waitRun("gold-only", (await call("POST", "/v1/destinations/gold-only/runs")).json.runId);
+    const run = await waitForRun("gold-only", (await call("POST", "/v1/destinations/gold-only/runs")).json.runId);
     const size = (await call("GET", "/v1/segments/gold")).json.size;
     expect(run.profiles).toBe(size);
     const bytes = await (await env.FILES.get(run.parts[0].path))!.arrayBuffer();

@@ -7,7 +7,7 @@ import { createScheduledController, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { ADMIN_KEY, batchErrors, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage, waitForBatch } from "../helpers";
+import { ADMIN_KEY, batchErrors, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage, waitForBatch, uploadFile } from "../helpers";
 
 /** Runs the Worker's Cron Trigger handler, as Cloudflare would every 5 minutes. */
 async function runCron() {
@@ -27,7 +27,7 @@ async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 async function uploadCsv(csv: string, dataset = "default") {
-  const res = await send(`/v1/batches?dataset=${dataset}&format=csv`, csv, { "content-type": "text/csv", "content-length": String(new TextEncoder().encode(csv).length) });
+  const res = await uploadFile(csv, `dataset=${dataset}&format=csv`);
   expect(res).toHaveStatus(202);
   return res.json.batchId as string;
 }

@@ -1,19 +1,11 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { graphWriter, type GraphWriter } from "../../worker/graph/writer";
-import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords } from "../helpers";
+import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords, waitForSegment } from "../helpers";
 
 const ORIGIN = "https://shop.example";
 const DAY = 86_400_000;
 const DEVICE = "visitor-device-000000001";
-
-async function waitReady(segmentId: string) {
-  for (let i = 0; i < 200; i++) {
-    if ((await call("GET", `/v1/segments/${segmentId}`)).json.status === "ready") return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("segment not ready");
-}
 
 describe("a visitor, anonymous then signed in", () => {
   it("scenario: collect as anonymous device D, log in as crm:42 (gold, 2 purchases in 30 days) → known, segments, allow-listed attributes only", async () => {
@@ -23,7 +15,7 @@ describe("a visitor, anonymous then signed in", () => {
     await call("PUT", "/v1/segments/gold-members", { body: { name: "Gold members", public: true, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
     await call("PUT", "/v1/segments/frequent-buyers", { body: { name: "Frequent buyers", public: true, rule: { event: "purchase", within: "P30D", count: { gte: 2 } } } });
     await call("PUT", "/v1/segments/internal-vip", { body: { name: "Internal", public: false, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
-    await waitReady("gold-members");
+    await waitForSegment("gold-members");
 
     await postRecords([{ dataset: "crm", identities: [id("crm", "42"), id("email", "gold@example.com")], attributes: { firstName: "Greta", lastName: "Gold", loyalty: { tier: "gold", points: 900 }, email: "gold@example.com" } }]);
     await postEvents([

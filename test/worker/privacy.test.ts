@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN_KEY, call, id, iso, postEvents, postRecords } from "../helpers";
+import { call, id, iso, postEvents, postRecords, uploadFile, waitForBatch } from "../helpers";
 
 const T = Date.now() - 3 * 24 * 3600_000;
 const person = {
@@ -29,19 +28,9 @@ async function ingestPerson() {
   await postEvents(person.events);
   // …and through a batch file.
   const csv = "identity.crm,identity.email,note\nERASE-1,erase.me@example.com,from a file\n";
-  const res = await exports.default.fetch(
-    new Request("https://tessera.test/v1/batches?dataset=crm&format=csv", {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "text/csv", "content-length": String(csv.length) },
-      body: csv,
-    }),
-  );
-  const { batchId } = (await res.json()) as { batchId: string };
-  for (let i = 0; i < 100; i++) {
-    const b = await call("GET", `/v1/batches/${batchId}`);
-    if (b.json.status === "completed") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const upload = await uploadFile(csv, "dataset=crm&format=csv");
+  expect(upload).toHaveStatus(202);
+  await waitForBatch(upload.json.batchId);
 }
 
 describe("privacy erase", () => {

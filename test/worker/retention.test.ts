@@ -3,6 +3,7 @@
  * and exports, and land in the archive as Parquet first; idle device-only profiles expire,
  * profiles with a person identity stay, and graph history keeps the deletion.
  */
+import { poll } from "../poll";
 import { createScheduledController, env } from "cloudflare:test";
 import worker from "../../worker/index";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,15 +12,6 @@ import { call, createKey, expectErrorShape, id, iso, postEvents } from "../helpe
 const DAY = 86_400_000;
 const now = Date.now();
 const ago = (days: number) => iso(now - days * DAY);
-
-async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await read();
-    if (done(v)) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const eventsOf = async (ns: string, value: string) => {
   const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=events,segments`);

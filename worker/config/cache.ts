@@ -15,8 +15,8 @@ export const CONFIG_TTL_MS = {
   mergePolicies: 5_000,
   /** Every ingest call validates against them. */
   datasets: 5_000,
-  /** Segment definitions for the visitor context (GET /v1/context). */
-  segmentDefs: 5_000,
+  /** Segment definitions for the visitor context (GET /v1/context): shorter, a new public segment shows soon. */
+  segmentDefs: 2_000,
   /** Settings read on hot paths (personalization allow-list, collect types). */
   settings: 5_000,
   /** The profile dashboard's figures: expensive, and a minute old is fine. */

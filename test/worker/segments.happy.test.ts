@@ -1,18 +1,9 @@
 import { createScheduledController, env } from "cloudflare:test";
 import worker from "../../worker/index";
 import { describe, expect, it } from "vitest";
-import { call, id, iso, postEvents, postRecords } from "../helpers";
+import { call, id, iso, postEvents, postRecords, waitForSegment } from "../helpers";
 
 const DAY = 86_400_000;
-
-async function waitReady(segmentId: string) {
-  for (let i = 0; i < 200; i++) {
-    const s = await call("GET", `/v1/segments/${segmentId}`);
-    if (s.json.status === "ready") return s.json;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`segment ${segmentId} never became ready`);
-}
 
 const segmentsOf = async (ns: string, value: string) =>
   ((await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`)).json.segments as { id: string; status: string }[])
@@ -21,14 +12,6 @@ const segmentsOf = async (ns: string, value: string) =>
     .sort();
 
 describe("segments", () => {
-  it("validates rules with clear errors", async () => {
-    const bad = await call("PUT", "/v1/segments/bad", { body: { name: "Bad", rule: { all: [{ event: "purchase", within: "a month" }] } } });
-    expect(bad).toHaveStatus(400);
-    expect(bad.json.error.details).toEqual([{ path: "rule.all[0].within", message: expect.stringContaining("ISO-8601") }]);
-    const op = await call("PUT", "/v1/segments/bad", { body: { name: "Bad", rule: { attr: "x", op: "resembles", value: 1 } } });
-    expect(op).toHaveStatus(400);
-  });
-
   it("evaluates all existing profiles in the background, then streams membership changes on ingest", async () => {
     await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
     await postRecords(
@@ -39,7 +22,7 @@ describe("segments", () => {
     });
     expect(put).toHaveStatus(200);
     expect(put.json.status).toBe("evaluating");
-    const ready = await waitReady("gold-members");
+    const ready = await waitForSegment("gold-members");
     expect(ready.size).toBe(10);
     expect(ready.evaluatedProfiles).toBeGreaterThanOrEqual(30);
 
@@ -67,7 +50,7 @@ describe("segments", () => {
     await call("PUT", "/v1/segments/frequent-buyers", {
       body: { name: "Frequent buyers", public: true, rule: { event: "purchase", within: "P30D", count: { gte: 2 } } },
     });
-    await waitReady("frequent-buyers");
+    await waitForSegment("frequent-buyers");
     const now = Date.now();
     await postEvents([{ id: "fb-1", type: "purchase", timestamp: iso(now - 29.5 * DAY), identities: [id("crm", "FB-1")] }]);
     expect(await segmentsOf("crm", "FB-1")).toEqual([]);
@@ -83,7 +66,7 @@ describe("segments", () => {
 
   it("a changed rule re-evaluates everyone (background) and needs the segments scope", async () => {
     await call("PUT", "/v1/segments/gold-members", { body: { name: "Gold or silver", public: true, rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] } } });
-    const ready = await waitReady("gold-members");
+    const ready = await waitForSegment("gold-members");
     expect(ready.size).toBeGreaterThanOrEqual(29);
     const row = await env.DB.prepare("SELECT version FROM segments WHERE id = 'gold-members'").first<{ version: number }>();
     expect(row!.version).toBe(2);
