@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { call } from "../helpers";
+import { apiClient } from "../helpers";
 
 describe("GET /health", () => {
   it("answers 200 with the applied schema version, without a key", async () => {
-    const res = await call("GET", "/health", { key: null });
+    const res = await apiClient(null).health.$get();
     expect(res).toHaveStatus(200);
-    expect(res.json.status).toBe("ok");
-    expect(res.json.schemaVersion).toBeGreaterThanOrEqual(2);
-    expect(res.json.latestMigration).toMatch(/^\d{4}_.+\.sql$/);
+    const health = await res.json();
+    expect(health.status).toBe("ok");
+    expect(health.schemaVersion).toBeGreaterThanOrEqual(2);
+    expect(health.latestMigration).toMatch(/^\d{4}_.+\.sql$/);
     expect(res.headers.get("x-request-id")).toBeTruthy();
   });
 });

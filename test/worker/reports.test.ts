@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { call, id, postEvents } from "../helpers";
+import { api, id, postEvents, unwrap } from "../helpers";
+
+/** The message report through the typed client: its answer is typed, no `any`. */
+type MessagesQuery = { from?: string; to?: string; tz?: string; groupBy?: "day" | "week" | "month" | "channel" | "journey" };
+const messages = (query: MessagesQuery) => unwrap(api.v1.reports.messages.$get({ query }));
+const events = (query: { type?: string; from?: string; to?: string; groupBy?: string; metric?: "count" | "profiles" }) => unwrap(api.v1.reports.events.$get({ query }));
 
 const msg = (messageId: string, type: string, at: string, extra: Record<string, unknown> = {}) => ({
   id: `${messageId}-${type}-${at}`,
@@ -23,35 +28,34 @@ describe("message reports", () => {
       msg("m2", "message.sent", "2026-03-02T09:00:00Z", { channel: "sms", journey: "winback" }),
       msg("m2", "message.bounced", "2026-03-02T09:05:00Z", { channel: "sms", journey: "winback" }),
     ]);
-    const res = await call("GET", "/v1/reports/messages?from=2026-03-01&to=2026-03-03&tz=UTC");
-    expect(res).toHaveStatus(200);
-    expect(res.json.totals).toEqual({ sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });
-    const day = res.json.items.find((r: any) => r.key === "2026-03-02");
+    const report = await messages({ from: "2026-03-01", to: "2026-03-03", tz: "UTC" });
+    expect(report.totals).toEqual({ sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });
+    const day = report.items.find((r) => r.key === "2026-03-02");
     expect(day).toEqual({ key: "2026-03-02", sent: 2, retries: 2, delivered: 1, bounced: 1, opened: 1, clicked: 0, complete: true });
-    expect(res.json.items.map((r: any) => r.key)).toEqual(["2026-03-01", "2026-03-02", "2026-03-03"]);
-    const byChannel = await call("GET", "/v1/reports/messages?from=2026-03-01&to=2026-03-03&groupBy=channel");
-    expect(byChannel.json.items.map((r: any) => [r.key, r.sent, r.bounced])).toEqual([["email", 1, 0], ["sms", 1, 1]]);
-    expect(res.json.definitions.sent).toMatch(/first attempt/);
+    expect(report.items.map((r) => r.key)).toEqual(["2026-03-01", "2026-03-02", "2026-03-03"]);
+    const byChannel = await messages({ from: "2026-03-01", to: "2026-03-03", groupBy: "channel" });
+    expect(byChannel.items.map((r) => [r.key, r.sent, r.bounced])).toEqual([["email", 1, 0], ["sms", 1, 1]]);
+    expect(report.definitions.sent).toMatch(/first attempt/);
   });
 
   it("day boundaries follow the time zone: 23:30 UTC is the next day in Amsterdam", async () => {
     await postEvents([msg("tz1", "message.sent", "2026-06-10T23:30:00Z", { journey: "tz" })]);
-    const utc = await call("GET", "/v1/reports/messages?from=2026-06-10&to=2026-06-11&tz=UTC");
-    const ams = await call("GET", "/v1/reports/messages?from=2026-06-10&to=2026-06-11&tz=Europe/Amsterdam");
-    expect(utc.json.items.find((r: any) => r.key === "2026-06-10").sent).toBe(1);
-    expect(ams.json.items.find((r: any) => r.key === "2026-06-10").sent).toBe(0);
-    expect(ams.json.items.find((r: any) => r.key === "2026-06-11").sent).toBe(1);
+    const utc = await messages({ from: "2026-06-10", to: "2026-06-11", tz: "UTC" });
+    const ams = await messages({ from: "2026-06-10", to: "2026-06-11", tz: "Europe/Amsterdam" });
+    expect(utc.items.find((r) => r.key === "2026-06-10")?.sent).toBe(1);
+    expect(ams.items.find((r) => r.key === "2026-06-10")?.sent).toBe(0);
+    expect(ams.items.find((r) => r.key === "2026-06-11")?.sent).toBe(1);
   });
 
   it("today is complete: false; past days are complete", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const res = await call("GET", `/v1/reports/messages?to=${today}&tz=UTC`);
-    const last = res.json.items[res.json.items.length - 1];
+    const report = await messages({ to: today, tz: "UTC" });
+    const last = report.items[report.items.length - 1]!;
     expect(last.key).toBe(today);
     expect(last.complete).toBe(false);
-    expect(res.json.items[0].complete).toBe(true);
-    expect(res.json.totals.complete).toBe(false);
-    expect((await call("GET", "/v1/reports/messages?tz=Mars/Olympus")).status).toBe(400);
+    expect(report.items[0]!.complete).toBe(true);
+    expect(report.totals.complete).toBe(false);
+    await expect(messages({ tz: "Mars/Olympus" })).rejects.toMatchObject({ status: 400, code: "invalid_request" });
   });
 });
 
@@ -63,14 +67,14 @@ describe("event reports", () => {
       { type: "purchase", timestamp: "2026-04-02T11:00:00Z", identities: [id("crm", "R2")], data: { sku: "A" } },
       { type: "page.view", timestamp: "2026-04-02T11:00:00Z", identities: [id("crm", "R2")] },
     ]);
-    const byDay = await call("GET", "/v1/reports/events?type=purchase&from=2026-04-01&to=2026-04-02&groupBy=day&metric=profiles");
-    expect(byDay.json.items).toEqual([
+    const byDay = await events({ type: "purchase", from: "2026-04-01", to: "2026-04-02", groupBy: "day", metric: "profiles" });
+    expect(byDay.items).toEqual([
       { key: "2026-04-01", value: 1, complete: true },
       { key: "2026-04-02", value: 1, complete: true },
     ]);
-    const bySku = await call("GET", "/v1/reports/events?type=purchase&from=2026-04-01&to=2026-04-02&groupBy=data.sku");
-    expect(bySku.json.items.map((r: any) => [r.key, r.value])).toEqual([["A", 2], ["B", 1]]);
-    const byType = await call("GET", "/v1/reports/events?from=2026-04-01&to=2026-04-02&groupBy=type");
-    expect(byType.json.items.map((r: any) => [r.key, r.value])).toEqual([["page.view", 1], ["purchase", 3]]);
+    const bySku = await events({ type: "purchase", from: "2026-04-01", to: "2026-04-02", groupBy: "data.sku" });
+    expect(bySku.items.map((r) => [r.key, r.value])).toEqual([["A", 2], ["B", 1]]);
+    const byType = await events({ from: "2026-04-01", to: "2026-04-02", groupBy: "type" });
+    expect(byType.items.map((r) => [r.key, r.value])).toEqual([["page.view", 1], ["purchase", 3]]);
   });
 });
