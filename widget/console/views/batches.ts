@@ -5,8 +5,6 @@ import { ConsoleApi } from "../api";
 import { errorText, failed, howToIngest } from "../ui";
 import { ConsoleView } from "./view";
 
-type Json = any;
-
 /** Batch uploads with their row counts; failed rows download as NDJSON. */
 export class ConsoleBatches extends ConsoleView {
   static override properties = { downloadError: { state: true } };
@@ -24,13 +22,13 @@ export class ConsoleBatches extends ConsoleView {
 
   protected override render() {
     return html`${this.downloadError ? html`<p class="error" role="alert">${this.downloadError}</p>` : nothing}${this.batches.render({
-      complete: (page: Json) =>
+      complete: (page) =>
         page.items.length === 0
           ? howToIngest()
           : html`<table>
               <thead><tr><th>batch</th><th>dataset</th><th>status</th><th>rows</th><th>ingested</th><th>failed</th><th>uploaded</th><th></th></tr></thead>
               <tbody>${page.items.map(
-                (b: Json) => html`<tr><td>${b.batchId}</td><td>${b.dataset}</td><td>${b.status}</td><td>${b.rows.total}</td><td>${b.rows.ingested}</td><td>${b.rows.failed}</td><td>${b.createdAt}</td>
+                (b) => html`<tr><td>${b.batchId}</td><td>${b.dataset}</td><td>${b.status}</td><td>${b.rows.total}</td><td>${b.rows.ingested}</td><td>${b.rows.failed}</td><td>${b.createdAt}</td>
                   <td>${b.rows.failed ? html`<button class="action" @click=${() => this.downloadErrors(b.batchId)}>Errors</button>` : nothing}</td></tr>`,
               )}</tbody>
             </table>`,

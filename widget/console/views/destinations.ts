@@ -4,11 +4,12 @@ import { defineElement } from "../../src/define";
 import { failed } from "../ui";
 import { ConsoleView } from "./view";
 
-type Json = any;
+/** A destination as the tab shows it: webhook ones carry their recent deliveries. */
+type DestinationView = NonNullable<ConsoleDestinations["destinations"]["value"]>[number];
 
 /** Destinations; webhook ones with their recent deliveries, failures in view. */
 export class ConsoleDestinations extends ConsoleView {
-  private readonly destinations = new Task(this, {
+  readonly destinations = new Task(this, {
     task: async (_, { signal }) => {
       const list = await this.api.read(this.api.client.v1.destinations.$get(undefined, { init: { signal } }));
       return Promise.all(
@@ -22,8 +23,8 @@ export class ConsoleDestinations extends ConsoleView {
     args: () => [],
   });
 
-  private renderOne(d: Json) {
-    const deliveries: Json[] | undefined = d.deliveries;
+  private renderOne(d: DestinationView) {
+    const deliveries = "deliveries" in d ? d.deliveries : undefined;
     const failing = (deliveries ?? []).filter((x) => x.status === "failed" || x.status === "dead").length;
     return html`<div class="panel destination">
       <h3>${d.name} <span class="muted">${d.config?.type}${d.config?.url ? ` → ${d.config.url}` : ""}</span></h3>
@@ -39,7 +40,7 @@ export class ConsoleDestinations extends ConsoleView {
 
   protected override render() {
     return this.destinations.render({
-      complete: (items: Json[]) => (items.length ? html`${items.map((d) => this.renderOne(d))}` : html`<p class="muted">No destinations yet: PUT /v1/destinations/:name (r2, s3, azure or webhook).</p>`),
+      complete: (items) => (items.length ? html`${items.map((d) => this.renderOne(d))}` : html`<p class="muted">No destinations yet: PUT /v1/destinations/:name (r2, s3, azure or webhook).</p>`),
       error: failed,
     });
   }

@@ -4,13 +4,15 @@ import { defineElement } from "../../src/define";
 import { failed } from "../ui";
 import { ConsoleView } from "./view";
 
-type Json = any;
+type ProfileSummary = { profileId: string; displayName: string; primaryIdentity: { namespace: string; id: string } };
+/** What the detail pane shows: the identity, its graph and its timeline, as the API answers them. */
+type ProfileDetail = NonNullable<ConsoleProfiles["detail"]["value"]>;
 
 /** Search profiles; open one to see its card, identity graph, history and timeline. */
 export class ConsoleProfiles extends ConsoleView {
   static override properties = { query: { state: true }, selected: { state: true } };
   declare query: string;
-  declare selected: Json;
+  declare selected: ProfileSummary | undefined;
   private typing: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -24,7 +26,7 @@ export class ConsoleProfiles extends ConsoleView {
     args: () => [this.query] as const,
   });
 
-  private readonly detail = new Task(this, {
+  readonly detail = new Task(this, {
     task: async ([item], { signal }) => {
       if (!item) return undefined;
       const { namespace, id } = item.primaryIdentity;
@@ -47,28 +49,28 @@ export class ConsoleProfiles extends ConsoleView {
     this.typing = setTimeout(() => (this.query = q), 200);
   }
 
-  private renderDetail(d: Json) {
+  private renderDetail(d: ProfileDetail) {
     return html`<tessera-profile-card identity=${d.identity} token=${this.api.key}></tessera-profile-card>
       <div class="panel">
         <h3>Identity graph</h3>
         <table>
           <thead><tr><th>from</th><th>to</th><th>dataset</th><th>last seen</th><th>applied</th></tr></thead>
-          <tbody>${d.graph.links.map((l: Json) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
+          <tbody>${d.graph.links.map((l) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
         </table>
         <h3>History</h3>
-        <ul>${d.graph.history.map((h: Json) => html`<li>${h.at} — ${h.kind}: ${h.identities.map((i: Json) => `${i.namespace}:${i.id}`).join(", ")}</li>`)}</ul>
+        <ul>${d.graph.history.map((h) => html`<li>${h.at} — ${h.kind}: ${h.identities.map((i) => `${i.namespace}:${i.id}`).join(", ")}</li>`)}</ul>
         <h3>Timeline</h3>
-        <ul>${d.timeline.items.map((e: Json) => html`<li>${e.timestamp} — ${e.type} <span class="muted">(${e.dataset})</span></li>`)}</ul>
+        <ul>${d.timeline.items.map((e) => html`<li>${e.timestamp} — ${e.type} <span class="muted">(${e.dataset})</span></li>`)}</ul>
       </div>`;
   }
 
   /** The last results stay in view while the next search runs, so a click never lands on a vanishing list. */
   private renderResults() {
-    const page: Json = this.results.value;
+    const page = this.results.value;
     const error = this.results.status === TaskStatus.ERROR ? failed(this.results.error) : nothing;
     if (!page) return error;
     return html`${error}<ul class="results">
-        ${page.items.map((p: Json) => html`<li><button aria-current=${this.selected?.profileId === p.profileId ? "true" : "false"} @click=${() => (this.selected = p)}>
+        ${page.items.map((p) => html`<li><button aria-current=${this.selected?.profileId === p.profileId ? "true" : "false"} @click=${() => (this.selected = p)}>
             <strong>${p.displayName}</strong><br /><span class="muted">${p.primaryIdentity.namespace}: ${p.primaryIdentity.id}</span>
           </button></li>`)}
       </ul>

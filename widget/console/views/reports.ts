@@ -5,7 +5,10 @@ import { ConsoleApi } from "../api";
 import { bars, errorText, failed } from "../ui";
 import { ConsoleView } from "./view";
 
-type Json = any;
+/** A data view and a report as the API answers them. */
+type DataView = NonNullable<ConsoleReports["views"]["value"]>[number];
+/** (The route also answers CSV text; the report task asks for JSON.) */
+type Report = Extract<NonNullable<ConsoleReports["report"]["value"]>, { items: unknown }>;
 type ReportQuery = { from: string; to: string; tz: string; dimension: string; metrics: string };
 
 const DAY = 86_400_000;
@@ -65,25 +68,25 @@ export class ConsoleReports extends ConsoleView {
     this.downloadError = "";
   }
 
-  private readonly views = new Task(this, {
-    task: (_, { signal }) => this.api.read(this.api.client.v1["data-views"].$get(undefined, { init: { signal } })).then((r) => r.items as Json[]),
+  readonly views = new Task(this, {
+    task: (_, { signal }) => this.api.read(this.api.client.v1["data-views"].$get(undefined, { init: { signal } })).then((r) => r.items),
     args: () => [],
   });
 
-  private get view(): Json | undefined {
+  private get view(): DataView | undefined {
     return this.views.value?.find((v) => v.id === this.viewId);
   }
 
   private get metricIds(): string[] {
     const v = this.view;
-    return v ? [...v.metrics.map((m: Json) => m.id), ...(v.calculated ?? []).map((c: Json) => c.id)] : [];
+    return v ? [...v.metrics.map((m) => m.id), ...(v.calculated ?? []).map((c) => c.id)] : [];
   }
 
   /** The report's request, as text so the Task re-runs only when it changes; undefined until the view is known. */
   private get query(): string | undefined {
     const v = this.view;
     if (!v) return undefined;
-    const dimension = this.dimension || v.dimensions[0].id;
+    const dimension = this.dimension || v.dimensions[0]!.id;
     const metrics = this.chosen.length ? this.chosen.filter((m) => this.metricIds.includes(m)) : this.metricIds.slice(0, 4);
     const query: ReportQuery = { from: dayInZone(this.days, this.tz), to: dayInZone(1, this.tz), tz: this.tz, dimension, metrics: metrics.join(",") };
     return JSON.stringify({ id: v.id, query });
@@ -94,7 +97,7 @@ export class ConsoleReports extends ConsoleView {
     return this.api.client.v1["data-views"][":id"].report.$get({ param: { id }, query: { ...query, format } }, { init });
   }
 
-  private readonly report = new Task(this, {
+  readonly report = new Task(this, {
     task: ([query], { signal }) => (query ? this.api.read(this.reportCall(query, "json", { signal })) : Promise.resolve(undefined)),
     args: () => [this.query] as const,
   });
@@ -114,7 +117,7 @@ export class ConsoleReports extends ConsoleView {
       const query = this.query;
       if (!query) return;
       const csv = await this.api.text(this.reportCall(query, "csv"));
-      ConsoleApi.download(csv, "text/csv", `${this.viewId}-${this.dimension || this.view.dimensions[0].id}.csv`);
+      ConsoleApi.download(csv, "text/csv", `${this.viewId}-${this.dimension || this.view!.dimensions[0]!.id}.csv`);
     } catch (err) {
       this.downloadError = errorText(err);
     }
@@ -135,7 +138,7 @@ export class ConsoleReports extends ConsoleView {
     this.chosen = on ? [...new Set([...current, id])] : current.filter((m) => m !== id);
   }
 
-  private renderControls(views: Json[]) {
+  private renderControls(views: DataView[]) {
     const v = this.view;
     const active = this.chosen.length ? this.chosen : this.metricIds.slice(0, 4);
     return html`<form class="builder panel" @submit=${(e: Event) => e.preventDefault()}>
@@ -154,7 +157,7 @@ export class ConsoleReports extends ConsoleView {
       </label>
       <label>Group by
         <select id="dimension" @change=${(e: Event) => (this.dimension = (e.target as HTMLSelectElement).value)}>
-          ${(v?.dimensions ?? []).map((d: Json) => html`<option value=${d.id} ?selected=${d.id === (this.dimension || v.dimensions[0].id)}>${d.id} (${d.field})</option>`)}
+          ${(v?.dimensions ?? []).map((d) => html`<option value=${d.id} ?selected=${d.id === (this.dimension || v!.dimensions[0]!.id)}>${d.id} (${d.field})</option>`)}
         </select>
       </label>
       <fieldset><legend>Metrics</legend>
@@ -164,14 +167,14 @@ export class ConsoleReports extends ConsoleView {
     </form>`;
   }
 
-  private renderReport(r: Json) {
-    const first = r.metrics[0];
+  private renderReport(r: Report) {
+    const first = r.metrics[0] ?? "";
     return html`<div class="panel report">
       <h3>${first} by ${r.dimension} <span class="muted">${r.from.slice(0, 10)} – ${r.to.slice(0, 10)} (${r.tz})${r.complete ? "" : ", includes a partial day"}</span></h3>
-      ${r.items.length ? bars(r.items.map((i: Json) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`) : html`<p class="muted">No data in this range.</p>`}
+      ${r.items.length ? bars(r.items.map((i) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`) : html`<p class="muted">No data in this range.</p>`}
       <table>
         <thead><tr><th>${r.dimension}</th>${r.metrics.map((m: string) => html`<th class="num">${m}</th>`)}<th>complete</th></tr></thead>
-        <tbody>${r.items.map((i: Json) => html`<tr><td>${i.key}</td>${r.metrics.map((m: string) => html`<td class="num">${formatNumber(i.values[m])}</td>`)}<td>${i.complete ? "yes" : "no"}</td></tr>`)}</tbody>
+        <tbody>${r.items.map((i) => html`<tr><td>${i.key}</td>${r.metrics.map((m: string) => html`<td class="num">${formatNumber(i.values[m])}</td>`)}<td>${i.complete ? "yes" : "no"}</td></tr>`)}</tbody>
         <tfoot><tr><th>Total</th>${r.metrics.map((m: string) => html`<th class="num">${formatNumber(r.totals[m])}</th>`)}<th></th></tr></tfoot>
       </table>
       ${r.truncated ? html`<p class="muted">Showing the top ${r.items.length} by ${first}.</p>` : nothing}
@@ -196,11 +199,11 @@ export class ConsoleReports extends ConsoleView {
       </form>
       ${this.attribution.render({
         pending: () => html`<p class="muted">Loading…</p>`,
-        complete: (a: Json) =>
+        complete: (a) =>
           a
             ? html`<table>
                 <thead><tr><th>journey</th><th class="num">delivered</th><th class="num">clicked</th><th class="num">conversions</th><th class="num">value</th></tr></thead>
-                <tbody>${a.items.map((i: Json) => html`<tr><td>${i.journey}</td><td class="num">${i.delivered}</td><td class="num">${i.clicked}</td><td class="num">${formatNumber(i.conversions)}</td><td class="num">${formatNumber(i.conversionValue)}</td></tr>`)}</tbody>
+                <tbody>${a.items.map((i) => html`<tr><td>${i.journey}</td><td class="num">${i.delivered}</td><td class="num">${i.clicked}</td><td class="num">${formatNumber(i.conversions)}</td><td class="num">${formatNumber(i.conversionValue)}</td></tr>`)}</tbody>
               </table>
               <p class="muted">${a.totals.conversions} conversions, ${a.totals.unattributedConversions} with no journey message in the window.</p>`
             : nothing,
@@ -213,7 +216,7 @@ export class ConsoleReports extends ConsoleView {
     return this.views.render({
       complete: (views) => html`${this.renderControls(views)}
         ${this.downloadError ? html`<p class="error" role="alert">${this.downloadError}</p>` : nothing}
-        ${this.report.render({ pending: () => html`<p class="muted">Loading…</p>`, complete: (r: Json) => (r ? this.renderReport(r) : nothing), error: failed })}
+        ${this.report.render({ pending: () => html`<p class="muted">Loading…</p>`, complete: (r) => (r && typeof r === "object" && "items" in r ? this.renderReport(r) : nothing), error: failed })}
         ${this.viewId === "journeys" ? this.renderAttribution() : nothing}`,
       error: failed,
     });
