@@ -6,7 +6,7 @@
  */
 import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
 import type { Db } from "../db/client";
-import { cachedDatasets } from "../db/queries/datasets";
+import { cachedDatasets } from "../config/service";
 import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter, type IngestApplied } from "../graph/writer";

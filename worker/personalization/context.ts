@@ -14,15 +14,13 @@
 import { emptyTree, getPath, setPath } from "../../shared/attribute-tree";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
-import { getCachedSetting } from "../db/queries/settings";
+import { cachedSegmentDefs, getCachedSetting } from "../config/service";
 import { loadProfile } from "../db/queries/profiles";
-import { loadSegmentDefs } from "../db/queries/segments";
 import type { Bindings } from "../env";
 import { verifyIdentityToken } from "../auth/tokens";
 import { resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter } from "../graph/writer";
-import { readConfig } from "../config/cache";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
@@ -81,7 +79,7 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
     }
   }
 
-  const publicSegments = (await readConfig("segmentDefs", () => loadSegmentDefs(env.DB))).filter((s) => s.public);
+  const publicSegments = (await cachedSegmentDefs(env.DB)).filter((s) => s.public);
   const now = Date.now();
   const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
   const own = await deviceOwnData(env.DB, device, needs.types, needs.since);

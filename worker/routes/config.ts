@@ -3,8 +3,9 @@ import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import { listOf, ResourceName } from "../../shared/schemas/common";
 import { DatasetBody, DatasetSchema, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
 import { Validator } from "@cfworker/json-schema";
-import { listDatasets, upsertDataset, getDataset, type DatasetRow } from "../db/queries/datasets";
-import { getNamespace, listNamespaces, upsertNamespace, type NamespaceRow } from "../db/queries/namespaces";
+import { saveDataset, saveNamespace } from "../config/service";
+import { listDatasets, getDataset, type DatasetRow } from "../db/queries/datasets";
+import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
 import { graphWriter } from "../graph/writer";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
@@ -69,7 +70,7 @@ export const configRouter = createRouter()
       if (body.ttlDays && body.kind === "records") {
         throw new ApiError("invalid_request", "ttlDays applies to events: a records dataset keeps its latest attributes", { details: [{ path: "ttlDays", message: "only for events and any datasets" }] });
       }
-      const { row } = await upsertDataset(c.var.db, { name, kind: body.kind, schema: body.schema ?? null, description: body.description ?? null, ttlDays: body.ttlDays ?? null });
+      const { row } = await saveDataset(c.var.db, { name, kind: body.kind, schema: body.schema ?? null, description: body.description ?? null, ttlDays: body.ttlDays ?? null });
       return c.json(presentDataset(row), 200);
     },
   )
@@ -147,7 +148,7 @@ export const configRouter = createRouter()
         // Stored identities were normalized the old way; changing it would orphan them.
         throw new ApiError("conflict", `the normalization of the built-in namespace "${code}" cannot change`);
       }
-      const row = await upsertNamespace(c.var.db, {
+      const row = await saveNamespace(c.var.db, {
         code,
         normalize: body.normalize,
         unique: body.unique,

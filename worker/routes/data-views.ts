@@ -5,8 +5,8 @@ import { JOURNEYS_VIEW_ID, journeysView, runJourneysReport } from "../analytics/
 import { reportCsv, runViewReport, type Report, type ReportRequest } from "../analytics/report";
 import { compileView, type CompiledView } from "../analytics/view";
 import { deleteDataView, getDataView, listDataViews, putDataView, type DataViewRow } from "../db/queries/analytics";
-import { cachedDatasets } from "../db/queries/datasets";
-import { findMergePolicy, toPolicy } from "../db/queries/merge-policies";
+import { cachedDatasets, findMergePolicy } from "../config/service";
+import { toPolicy } from "../db/queries/merge-policies";
 import type { Db } from "../db/client";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, ResourceName } from "../../shared/schemas/common";
 import { MergePolicyBody, MergePolicySchema } from "../../shared/schemas/profiles";
-import { findMergePolicy, listMergePolicies, putMergePolicy, type MergePolicyRow } from "../db/queries/merge-policies";
+import { findMergePolicy, saveMergePolicy } from "../config/service";
+import { listMergePolicies, type MergePolicyRow } from "../db/queries/merge-policies";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -41,7 +42,7 @@ export const mergePoliciesRouter = createRouter()
       if (body.type === "dataset-precedence" && body.datasets.length === 0) {
         throw new ApiError("invalid_request", "a dataset-precedence policy lists its datasets", { details: [{ path: "datasets", message: "at least one dataset" }] });
       }
-      const row = await putMergePolicy(c.var.db, { name, type: body.type, datasets: body.datasets, idStitching: body.idStitching, isDefault: body.default ?? existing?.isDefault ?? false });
+      const row = await saveMergePolicy(c.var.db, { name, type: body.type, datasets: body.datasets, idStitching: body.idStitching, isDefault: body.default ?? existing?.isDefault ?? false });
       return c.json(present(row), 200);
     },
   );

@@ -8,7 +8,8 @@ import { sign } from "hono/jwt";
 import { hashKey, keyPrefix, newKeyId, newPublicKey } from "../auth/keys";
 import { siteSecretFor } from "../auth/signing";
 import { findApiKeyById, insertApiKey } from "../db/queries/keys";
-import { getSetting, putSetting } from "../db/queries/settings";
+import { saveSetting } from "../config/service";
+import { getSetting } from "../db/queries/settings";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 
@@ -68,7 +69,7 @@ export const pagesRouter = new Hono<AppEnv>()
       const origins = [...new Set([origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`])];
       await insertApiKey(c.var.db, { id: keyId, name: "demo site", kind: "public", keyHash: await hashKey(key), keyPrefix: keyPrefix(key), scopes: [], origins, createdAt: Date.now() });
       demo = { keyId, key };
-      await putSetting(c.var.db, "demo", demo);
+      await saveSetting(c.var.db, "demo", demo);
     }
     return c.json({ key: demo.key, customers: [{ crm: "CUST-10000", name: "John Greene (gold)" }, { crm: "CUST-10001", name: "Another customer" }] });
   })

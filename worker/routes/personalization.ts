@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
 import { CollectBody, ContextSchema, DEFAULT_COLLECT_TYPES } from "../../shared/schemas/personalization";
 import { formatPath } from "../../shared/errors";
-import { getCachedSetting } from "../db/queries/settings";
+import { getCachedSetting } from "../config/service";
 import { ingestItems, validationContext } from "../ingest/service";
 import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";

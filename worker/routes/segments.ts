@@ -2,7 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { Rule } from "../../shared/schemas/segments";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { SegmentBody, SegmentSchema } from "../../shared/schemas/segments";
-import { countProfiles, getSegment, listSegments, putSegment, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
+import { saveSegment } from "../config/service";
+import { countProfiles, getSegment, listSegments, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { profileSummary } from "../profiles/present";
 import { graphWriter } from "../graph/writer";
@@ -50,7 +51,7 @@ export const segmentsRouter = createRouter()
       const rule = validateRule(body.rule);
       if (!rule.ok) throw new ApiError("invalid_request", "the segment rule is not valid", { details: rule.details });
       const total = await countProfiles(c.var.db.$client);
-      const stored = await putSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
+      const stored = await saveSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
       // Streaming evaluation in the writer uses the new rule from the next write on.
       await graphWriter(c.env).configChanged();
       await c.env.JOBS_QUEUE.send({ kind: "segment-evaluate", segmentId: id, version: stored.version, after: "", evaluated: 0 } satisfies SegmentJob);

@@ -3,7 +3,8 @@ import { z } from "@hono/zod-openapi";
 import { RetentionBody } from "../../shared/schemas/config";
 import { CollectSettings, PersonalizationSettings } from "../../shared/schemas/personalization";
 import { getDestination } from "../db/queries/exports";
-import { getSetting, putSetting } from "../db/queries/settings";
+import { saveSetting } from "../config/service";
+import { getSetting } from "../db/queries/settings";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -25,7 +26,7 @@ export const settingsRouter = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      await putSetting(c.var.db, "personalization", body);
+      await saveSetting(c.var.db, "personalization", body);
       return c.json(body, 200);
     },
   )
@@ -52,7 +53,7 @@ export const settingsRouter = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      await putSetting(c.var.db, "collect", body);
+      await saveSetting(c.var.db, "collect", body);
       return c.json(body, 200);
     },
   )
@@ -79,7 +80,7 @@ export const settingsRouter = createRouter()
           throw new ApiError("invalid_request", `no r2, s3 or azure destination "${next.archiveDestination}"`, { details: [{ path: "archiveDestination", message: "create it with PUT /v1/destinations/:name first" }] });
         }
       }
-      await putSetting(c.var.db, RETENTION_SETTING, next);
+      await saveSetting(c.var.db, RETENTION_SETTING, next);
       return c.json(next, 200);
     },
   )

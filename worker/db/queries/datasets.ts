@@ -1,5 +1,4 @@
 import { asc, eq } from "drizzle-orm";
-import { configChanged, readConfig } from "../../config/cache";
 import type { Db } from "../client";
 import { datasets } from "../schema";
 
@@ -7,11 +6,6 @@ export type DatasetRow = typeof datasets.$inferSelect;
 
 export async function listDatasets(db: Db): Promise<DatasetRow[]> {
   return db.select().from(datasets).orderBy(asc(datasets.name));
-}
-
-/** Datasets as every ingest call needs them, cached per isolate (cleared by upsertDataset). */
-export function cachedDatasets(db: Db): Promise<DatasetRow[]> {
-  return readConfig("datasets", () => listDatasets(db));
 }
 
 export async function getDataset(db: Db, name: string): Promise<DatasetRow | undefined> {
@@ -23,7 +17,6 @@ export async function upsertDataset(
   row: { name: string; kind: string; description?: string | null; schema?: Record<string, unknown> | null; ttlDays?: number | null },
 ): Promise<{ row: DatasetRow; created: boolean }> {
   const now = Date.now();
-  configChanged("datasets");
   const existing = await getDataset(db, row.name);
   const [stored] = await db
     .insert(datasets)

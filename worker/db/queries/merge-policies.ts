@@ -1,5 +1,4 @@
 import { asc } from "drizzle-orm";
-import { configChanged, readConfig } from "../../config/cache";
 import type { MergePolicy } from "../../profiles/merge";
 import type { Db } from "../client";
 import { mergePolicies } from "../schema";
@@ -14,12 +13,6 @@ export async function listMergePolicies(db: Db): Promise<MergePolicyRow[]> {
   return db.select().from(mergePolicies).orderBy(asc(mergePolicies.name));
 }
 
-/** The named policy, or the default one when `name` is undefined (policies are cached per isolate). */
-export async function findMergePolicy(db: Db, name?: string): Promise<MergePolicyRow | undefined> {
-  const all = await readConfig("mergePolicies", () => listMergePolicies(db));
-  return all.find((p) => (name ? p.name === name : p.isDefault));
-}
-
 /** Creates or replaces a policy; making it the default clears the flag elsewhere (one batch). */
 export async function putMergePolicy(db: Db, policy: MergePolicy & { isDefault: boolean }): Promise<MergePolicyRow> {
   const now = Date.now();
@@ -31,7 +24,6 @@ export async function putMergePolicy(db: Db, policy: MergePolicy & { isDefault: 
       set: { type: policy.type, datasets: policy.datasets, idStitching: policy.idStitching, isDefault: policy.isDefault, updatedAt: now },
     })
     .returning();
-  configChanged("mergePolicies");
   if (policy.isDefault) {
     const [, rows] = await db.batch([db.update(mergePolicies).set({ isDefault: false }), upsert]);
     return rows[0]!;

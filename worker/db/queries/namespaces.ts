@@ -1,6 +1,5 @@
 import { asc, eq } from "drizzle-orm";
 import type { NamespaceRules, NormalizeRule } from "../../../shared/identity/normalize";
-import { configChanged } from "../../config/cache";
 import type { Db } from "../client";
 import { namespaces } from "../schema";
 
@@ -30,7 +29,6 @@ export async function upsertNamespace(
   row: Omit<typeof namespaces.$inferInsert, "createdAt" | "updatedAt" | "builtIn">,
 ): Promise<NamespaceRow> {
   const now = Date.now();
-  configChanged("identityConfig");
   const [stored] = await db
     .insert(namespaces)
     .values({ ...row, builtIn: false, createdAt: now, updatedAt: now })

@@ -1,6 +1,5 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { Rule } from "../../../shared/schemas/segments";
-import { configChanged } from "../../config/cache";
 import type { Db } from "../client";
 import { segments } from "../schema";
 import { bulk, jsonColumns } from "./json-chunks";
@@ -26,7 +25,6 @@ export async function getSegment(db: Db, id: string): Promise<SegmentRow | undef
 /** Creates or replaces a segment; a changed rule bumps the version and restarts evaluation. */
 export async function putSegment(db: Db, row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number }): Promise<SegmentRow> {
   const now = Date.now();
-  configChanged("segmentDefs");
   const [stored] = await db
     .insert(segments)
     .values({ id: row.id, name: row.name, rule: row.rule as unknown as Record<string, unknown>, public: row.public, status: "evaluating", evaluatedProfiles: 0, version: 1, createdAt: now, updatedAt: now })

@@ -4,7 +4,6 @@
  */
 import { eq } from "drizzle-orm";
 import type { RetentionSettings } from "../../../shared/schemas/config";
-import { configChanged, readConfig } from "../../config/cache";
 import type { Db } from "../client";
 import { settings } from "../schema";
 
@@ -27,15 +26,8 @@ export async function getSetting<K extends SettingName>(db: Db, name: K): Promis
   return row?.value as SettingValues[K] | undefined;
 }
 
-/** A setting read on hot paths (context, collect), cached per isolate with the configuration. */
-export function getCachedSetting<K extends SettingName>(db: Db, name: K): Promise<SettingValues[K] | undefined> {
-  return readConfig("settings", () => getSetting(db, name), name);
-}
-
 export async function putSetting<K extends SettingName>(db: Db, name: K, value: SettingValues[K]): Promise<void> {
   const now = Date.now();
-  // The graph setting is part of the identity configuration.
-  configChanged("settings", ...(name === "graph" ? (["identityConfig"] as const) : []));
   await db
     .insert(settings)
     .values({ key: name, value, updatedAt: now })
