@@ -34,7 +34,9 @@ export async function call(method: string, path: string, options: CallOptions = 
   const key = options.key === undefined ? ADMIN_KEY : options.key;
   if (key) headers.set("authorization", `Bearer ${key}`);
   let body: BodyInit | undefined;
-  if (options.body !== undefined) {
+  if (options.body instanceof Uint8Array) {
+    body = options.body as Uint8Array<ArrayBuffer>; // bytes (gzip, files) go as they are, with the caller's headers
+  } else if (options.body !== undefined) {
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }

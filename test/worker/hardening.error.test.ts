@@ -4,23 +4,16 @@
  * Worker's public entry points (HTTP, the queue consumer, the cron handler).
  */
 import { createScheduledController, env } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { ADMIN_KEY, batchErrors, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage, waitForBatch, uploadFile } from "../helpers";
+import { batchErrors, call, expectErrorShape, id, postEvents, postRecords, storeBatchWithoutMessage, waitForBatch, uploadFile } from "../helpers";
 
 /** Runs the Worker's Cron Trigger handler, as Cloudflare would every 5 minutes. */
 async function runCron() {
   await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
 }
 
-async function send(path: string, body: BodyInit, headers: Record<string, string>) {
-  const response = await exports.default.fetch(
-    new Request(`https://tessera.test${path}`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_KEY}`, ...headers }, body }),
-  );
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
+const send = (path: string, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string>) => call("POST", path, { body, headers });
 
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
