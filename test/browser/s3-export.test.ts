@@ -94,6 +94,6 @@ describe("s3 destination", () => {
     expect(retried.runId).toBe(runId);
     const again = await waitForRun("s3bad", runId);
     expect(again.status).toBe("completed");
-    expect((await s3.fetch(`${endpoint}/exports/${encodeKey(again.manifest)}`)).status).toBe(200);
+    expect(await s3.fetch(`${endpoint}/exports/${encodeKey(again.manifest)}`)).toHaveStatus(200);
   }, 120_000);
 });

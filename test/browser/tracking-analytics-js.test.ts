@@ -83,7 +83,7 @@ describe("analytics.js (Segment's browser SDK) with a public key", () => {
     );
     expect(identifyStatus).toBe("sent");
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await api("GET", "/v1/profiles/by-identity/crm/u1")).status).toBe(404);
+    expect(await api("GET", "/v1/profiles/by-identity/crm/u1")).toHaveStatus(404);
     expect((await byDevice()).identities.map((i: any) => i.namespace)).toEqual(["device"]);
 
     // With the site's identity token for crm:u1, the same call links the device.

@@ -62,7 +62,7 @@ const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000,
 
 describe("webhook destinations", () => {
   it("segment entered/exited, a merge and an erase reach the receiver, signed; nothing personal after an erase", { timeout: 60_000 }, async () => {
-    expect((await api("PUT", "/v1/segments/wh-gold", { name: "gold", rule: { attr: "tier", op: "eq", value: "gold" } })).status).toBe(200);
+    expect(await api("PUT", "/v1/segments/wh-gold", { name: "gold", rule: { attr: "tier", op: "eq", value: "gold" } })).toHaveStatus(200);
     await destination("wh-main", "/main", { segments: ["wh-gold"], attributes: ["tier", "firstName"] });
 
     const first = await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-1" }], attributes: { tier: "gold", firstName: "Ann", secret: "x" } });
@@ -82,7 +82,7 @@ describe("webhook destinations", () => {
     await api("POST", "/v1/events", { type: "login", identities: [{ namespace: "crm", id: "wh-1" }, { namespace: "email", id: "wh-1@example.com" }] });
     await poll(() => at("/main").filter((r) => r.payload.type === "profile.merged").length).toBe(1);
 
-    expect((await api("DELETE", "/v1/profiles/by-identity/crm/wh-1")).status).toBe(200);
+    expect(await api("DELETE", "/v1/profiles/by-identity/crm/wh-1")).toHaveStatus(200);
     await poll(() => at("/main").filter((r) => r.payload.type === "profile.erased").length).toBe(1);
     const erased = at("/main").find((r) => r.payload.type === "profile.erased")!;
     expect(Object.keys(erased.payload.data).sort()).toEqual(["profileId", "sequence"]);
@@ -122,7 +122,7 @@ describe("webhook destinations", () => {
     const [dead] = (await api("GET", "/v1/destinations/wh-dead/deliveries?status=dead")).json.items;
     expect(dead.attempts).toBeGreaterThan(2);
     failing.delete("/dead");
-    expect((await api("POST", `/v1/destinations/wh-dead/deliveries/${dead.id}/retry`)).status).toBe(202);
+    expect(await api("POST", `/v1/destinations/wh-dead/deliveries/${dead.id}/retry`)).toHaveStatus(202);
     await poll(() => at("/dead").length).toBe(1);
     expect(at("/dead")[0]!.verified).toBe(true);
     expect((await api("GET", "/v1/destinations/wh-dead/deliveries?status=delivered")).json.items.map((d: any) => d.id)).toEqual([dead.id]);

@@ -15,6 +15,6 @@ describe("batch files: refused before anything is stored", () => {
       }),
     );
     expect(huge).toHaveStatus(413);
-    expect((await call("GET", "/v1/batches/bat_nope")).status).toBe(404);
+    expect(await call("GET", "/v1/batches/bat_nope")).toHaveStatus(404);
   });
 });

@@ -88,22 +88,22 @@ describe("report requests", () => {
     const metric = await call("GET", "/v1/data-views/by-tier/report?metrics=delivered,opened");
     expect(metric).toHaveStatus(400);
     expect(metric.json.error.message).toMatch(/"opened"/);
-    expect((await call("GET", "/v1/data-views/nope/report")).status).toBe(404);
-    expect((await call("GET", "/v1/data-views/by-tier/report?tz=Mars/Olympus")).status).toBe(400);
-    expect((await call("GET", "/v1/data-views/by-tier/report?format=xlsx")).status).toBe(400);
-    expect((await call("GET", "/v1/data-views/by-tier/report?limit=0")).status).toBe(400);
-    expect((await call("GET", "/v1/data-views/by-tier/report?from=2020-01-01&to=2025-01-01")).status).toBe(400);
+    expect(await call("GET", "/v1/data-views/nope/report")).toHaveStatus(404);
+    expect(await call("GET", "/v1/data-views/by-tier/report?tz=Mars/Olympus")).toHaveStatus(400);
+    expect(await call("GET", "/v1/data-views/by-tier/report?format=xlsx")).toHaveStatus(400);
+    expect(await call("GET", "/v1/data-views/by-tier/report?limit=0")).toHaveStatus(400);
+    expect(await call("GET", "/v1/data-views/by-tier/report?from=2020-01-01&to=2025-01-01")).toHaveStatus(400);
   });
 
   it("attribution needs a conversion type, a known model and a window of at most 90 days", async () => {
     const missing = await call("GET", "/v1/reports/journeys");
     expect(missing).toHaveStatus(400);
     expectErrorShape(missing.json, "invalid_request");
-    expect((await call("GET", "/v1/reports/journeys?conversion=purchase&model=u-shaped")).status).toBe(400);
+    expect(await call("GET", "/v1/reports/journeys?conversion=purchase&model=u-shaped")).toHaveStatus(400);
     const window = await call("GET", "/v1/reports/journeys?conversion=purchase&window=P1Y");
     expect(window).toHaveStatus(400);
     expect(window.json.error.details[0].path).toBe("window");
-    expect((await call("GET", "/v1/reports/journeys?conversion=purchase&value=amount")).status).toBe(400);
+    expect(await call("GET", "/v1/reports/journeys?conversion=purchase&value=amount")).toHaveStatus(400);
   });
 });
 
@@ -134,13 +134,13 @@ describe("the cardinality limit", () => {
 describe("data view access", () => {
   it("profiles:read reads views and reports but cannot define them", async () => {
     const reader = await createKey(["profiles:read"]);
-    expect((await call("GET", "/v1/data-views", { key: reader })).status).toBe(200);
-    expect((await call("GET", "/v1/data-views/journeys/report?dimension=journey", { key: reader })).status).toBe(200);
+    expect(await call("GET", "/v1/data-views", { key: reader })).toHaveStatus(200);
+    expect(await call("GET", "/v1/data-views/journeys/report?dimension=journey", { key: reader })).toHaveStatus(200);
     const put = await call("PUT", "/v1/data-views/mine", { key: reader, body: base });
     expect(put).toHaveStatus(403);
     expectErrorShape(put.json, "forbidden");
     const writer = await createKey(["profiles:write"]);
-    expect((await call("GET", "/v1/data-views", { key: writer })).status).toBe(403);
-    expect((await call("GET", "/v1/data-views", { key: null })).status).toBe(401);
+    expect(await call("GET", "/v1/data-views", { key: writer })).toHaveStatus(403);
+    expect(await call("GET", "/v1/data-views", { key: null })).toHaveStatus(401);
   });
 });

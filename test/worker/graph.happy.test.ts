@@ -88,7 +88,7 @@ describe("identity graph through the API", () => {
     expect(a.profileId).toBe(before.profileId);
     expect(c.profileId).not.toBe(a.profileId);
     expect(a.history.map((h) => h.kind)).toEqual(expect.arrayContaining(["delete", "split"]));
-    expect((await call("GET", "/v1/identities/email/chain-b@example.com/graph")).status).toBe(404);
+    expect(await call("GET", "/v1/identities/email/chain-b@example.com/graph")).toHaveStatus(404);
   });
 
   it("split by deleting a link; events ingested with a only stay with a's part", async () => {
@@ -110,7 +110,7 @@ describe("identity graph through the API", () => {
       "SELECT DISTINCT i.profile_id AS p FROM events e JOIN identities i ON i.id = e.identity_id WHERE e.id IN ('only-a-1','only-a-2')",
     ).all<{ p: string }>();
     expect(owners.results.map((r) => r.p)).toEqual([a.profileId]);
-    expect((await call("DELETE", "/v1/links?from=crm:link-a&to=email:link-b@example.com")).status).toBe(404);
+    expect(await call("DELETE", "/v1/links?from=crm:link-a&to=email:link-b@example.com")).toHaveStatus(404);
   });
 
   it("junk ids: 100 people whose events also carry crm:0 or email:null stay 100 profiles", async () => {
@@ -129,7 +129,7 @@ describe("identity graph through the API", () => {
     expect(new Set(junk.rejected.map((r) => r.error.code))).toEqual(new Set(["blocked_identity"]));
     const distinct = await env.DB.prepare("SELECT count(DISTINCT profile_id) AS n FROM identities WHERE value LIKE 'junk%'").first<{ n: number }>();
     expect(distinct!.n).toBe(100);
-    expect((await call("GET", "/v1/identities/crm/0/graph")).status).toBe(400);
+    expect(await call("GET", "/v1/identities/crm/0/graph")).toHaveStatus(400);
   });
 
   it("namespaces are listed with their rules and can be added", async () => {

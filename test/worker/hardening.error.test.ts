@@ -99,7 +99,7 @@ describe("3. lone surrogates and invisible characters", () => {
       expect(res.json.rejected[0]).toMatchObject({ index: 0, error: { code: "invalid_identity" } });
     }
     // Nothing was stored under the U+FFFD spelling either.
-    expect((await lookup("crm", "sur\ufffd-1")).status).toBe(404);
+    expect(await lookup("crm", "sur\ufffd-1")).toHaveStatus(404);
   });
 
   it("control and invisible formatting characters in ids, attribute text and event types are rejected", async () => {
@@ -176,7 +176,7 @@ describe("6. nothing changes silently", () => {
       [2, "invalid_attribute", "attributes.prototype"],
     ]);
     expect(res.json.accepted).toBe(1);
-    expect((await lookup("crm", "proto-1")).status).toBe(404);
+    expect(await lookup("crm", "proto-1")).toHaveStatus(404);
   });
 
   it("numbers that cannot be stored as sent are rejected; exact ones are kept as sent", async () => {
@@ -288,7 +288,7 @@ describe("10. the OpenAPI document lists what the server answers", () => {
   it("PUT /v1/datasets/{name} documents 409; limits are integers and a bad one is a documented 400", async () => {
     const doc = (await call("GET", "/v1/openapi.json")).json;
     expect(Object.keys(doc.paths["/v1/datasets/{name}"].put.responses)).toContain("409");
-    expect((await call("PUT", "/v1/datasets/default", { body: { kind: "records" } })).status).toBe(409);
+    expect(await call("PUT", "/v1/datasets/default", { body: { kind: "records" } })).toHaveStatus(409);
 
     let limits = 0;
     for (const [path, item] of Object.entries<any>(doc.paths)) {
@@ -312,7 +312,7 @@ describe("10. the OpenAPI document lists what the server answers", () => {
 describe("4b. export runs and segment evaluations stalled by a crash are resumed", () => {
   it("an export run left `running` with no message completes after the cron sweep", async () => {
     await postRecords([{ dataset: "default", identities: [id("crm", "resume-export-1")], attributes: { a: 1 } }]);
-    expect((await call("PUT", "/v1/destinations/resume-r2", { body: { type: "r2", prefix: "resume/", schedule: "manual", includeNoConsent: true } })).status).toBe(200);
+    expect(await call("PUT", "/v1/destinations/resume-r2", { body: { type: "r2", prefix: "resume/", schedule: "manual", includeNoConsent: true } })).toHaveStatus(200);
     const old = Date.now() - 10 * 60_000;
     await env.DB.prepare(
       "INSERT INTO destination_runs (id, destination, status, trigger, profiles, parts, cursor, error, started_at, updated_at) VALUES ('run_resume', 'resume-r2', 'running', 'manual', 0, '[]', NULL, NULL, ?1, ?1)",
@@ -331,7 +331,7 @@ describe("4b. export runs and segment evaluations stalled by a crash are resumed
 
   it("a segment evaluation left `evaluating` resumes where it stopped", async () => {
     await postRecords(Array.from({ length: 30 }, (_, i) => ({ dataset: "default", identities: [id("crm", `resume-seg-${i}`)], attributes: { resumeTier: "gold" } })));
-    expect((await call("PUT", "/v1/segments/resume-gold", { body: { name: "resume", rule: { attr: "resumeTier", op: "eq", value: "gold" } } })).status).toBe(200);
+    expect(await call("PUT", "/v1/segments/resume-gold", { body: { name: "resume", rule: { attr: "resumeTier", op: "eq", value: "gold" } } })).toHaveStatus(200);
     const ready = async () => (await call("GET", "/v1/segments/resume-gold")).json;
     for (let i = 0; i < 200 && (await ready()).status !== "ready"; i++) await new Promise((r) => setTimeout(r, 50));
     const size = (await ready()).size;

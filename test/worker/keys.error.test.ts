@@ -10,7 +10,7 @@ describe("error shape", () => {
   });
 
   it("401 with an unknown key or a malformed header", async () => {
-    expect((await call("GET", "/v1/keys", { key: "sk_nope" })).status).toBe(401);
+    expect(await call("GET", "/v1/keys", { key: "sk_nope" })).toHaveStatus(401);
     const res = await call("GET", "/v1/keys", { key: null, headers: { authorization: "Basic abc" } });
     expect(res).toHaveStatus(401);
     expectErrorShape(res.json, "unauthorized");
@@ -24,7 +24,7 @@ describe("error shape", () => {
   });
 
   it("200 with the admin key", async () => {
-    expect((await call("GET", "/v1/keys")).status).toBe(200);
+    expect(await call("GET", "/v1/keys")).toHaveStatus(200);
   });
 
   it("400 with per-field details for invalid input", async () => {

@@ -59,7 +59,7 @@ describe("API keys", () => {
   it("a deleted key stops working at once", async () => {
     const created = await call("POST", "/v1/keys", { body: { name: "temp", scopes: ["admin"] } });
     const key = created.json.key;
-    expect((await call("GET", "/v1/keys", { key })).status).toBe(200);
+    expect(await call("GET", "/v1/keys", { key })).toHaveStatus(200);
     await call("DELETE", `/v1/keys/${created.json.id}`);
     const res = await call("GET", "/v1/keys", { key });
     expect(res).toHaveStatus(401);

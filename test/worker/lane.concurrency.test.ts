@@ -138,8 +138,8 @@ async function snapshot(prefix: string) {
 }
 
 beforeAll(async () => {
-  expect((await call("PUT", "/v1/namespaces/email", { body: { normalize: "email", unique: false, priority: 80, maxPerGraph: 2 } })).status).toBe(200);
-  expect((await call("PUT", "/v1/segments/buyers", { body: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } } })).status).toBe(200);
+  expect(await call("PUT", "/v1/namespaces/email", { body: { normalize: "email", unique: false, priority: 80, maxPerGraph: 2 } })).toHaveStatus(200);
+  expect(await call("PUT", "/v1/segments/buyers", { body: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } } })).toHaveStatus(200);
 });
 
 describe("group commit", () => {
@@ -224,7 +224,7 @@ describe("group commit", () => {
           expect(res.json.accepted).toBe(1);
         }
       });
-      expect((await holder).status).toBe(200);
+      expect(await holder).toHaveStatus(200);
       const after = await writer().laneStats();
       expect(after.retriedGroups).toBeGreaterThan(before.retriedGroups);
       for (let i = 0; i < 24; i++) {

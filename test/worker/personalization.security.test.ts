@@ -100,7 +100,7 @@ describe("security matrix", () => {
       "a token restricted to crm:1 cannot read crm:2",
       async () => {
         const token = (await call("POST", "/v1/tokens", { body: { scopes: ["profiles:read"], identity: { namespace: "crm", id: "1" } } })).json.token;
-        expect((await call("GET", "/v1/profiles/by-identity/crm/1", { key: token })).status).toBe(200);
+        expect(await call("GET", "/v1/profiles/by-identity/crm/1", { key: token })).toHaveStatus(200);
         return call("GET", "/v1/profiles/by-identity/crm/2", { key: token });
       },
       (r) => expect(r).toHaveStatus(403),
@@ -109,7 +109,7 @@ describe("security matrix", () => {
       "a token restricted to one identity cannot search or write",
       async () => {
         const token = (await call("POST", "/v1/tokens", { body: { scopes: ["admin"], identity: { namespace: "crm", id: "1" } } })).json.token;
-        expect((await call("POST", "/v1/events", { key: token, body: { type: "x", identities: [id("crm", "1")] } })).status).toBe(403);
+        expect(await call("POST", "/v1/events", { key: token, body: { type: "x", identities: [id("crm", "1")] } })).toHaveStatus(403);
         return call("GET", "/v1/profiles?q=dos", { key: token });
       },
       (r) => expect(r).toHaveStatus(403),
@@ -118,7 +118,7 @@ describe("security matrix", () => {
       "a token's scopes are enforced",
       async () => {
         const token = (await call("POST", "/v1/tokens", { body: { scopes: ["profiles:read"], ttlSeconds: 120 } })).json.token;
-        expect((await call("GET", "/v1/profiles/by-identity/crm/2", { key: token })).status).toBe(200);
+        expect(await call("GET", "/v1/profiles/by-identity/crm/2", { key: token })).toHaveStatus(200);
         return call("POST", "/v1/records", { key: token, body: { dataset: "crm", identities: [id("crm", "9")], attributes: {} } });
       },
       (r) => expect(r).toHaveStatus(403),
@@ -128,7 +128,7 @@ describe("security matrix", () => {
       async () => {
         const minter = await call("POST", "/v1/keys", { body: { name: "agent desk", scopes: ["profiles:read"] } });
         const token = (await call("POST", "/v1/tokens", { key: minter.json.key, body: { scopes: ["profiles:read"] } })).json.token;
-        expect((await call("GET", "/v1/profiles/by-identity/crm/1", { key: token })).status).toBe(200);
+        expect(await call("GET", "/v1/profiles/by-identity/crm/1", { key: token })).toHaveStatus(200);
         await call("DELETE", `/v1/keys/${minter.json.id}`);
         return call("GET", "/v1/profiles/by-identity/crm/1", { key: token });
       },

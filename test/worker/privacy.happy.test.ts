@@ -51,12 +51,12 @@ describe("privacy erase", () => {
     expect(receipt.json).toEqual({ profileId, erased: { identities: 5, fragments: 2, events: 2 }, suppressed: true });
 
     for (const [ns, value] of oldIdentities) {
-      expect((await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}`)).status).toBe(404);
-      expect((await call("GET", `/v1/identities/${ns}/${encodeURIComponent(value!)}/graph`)).status).toBe(404);
-      expect((await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}/export`)).status).toBe(404);
+      expect(await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}`)).toHaveStatus(404);
+      expect(await call("GET", `/v1/identities/${ns}/${encodeURIComponent(value!)}/graph`)).toHaveStatus(404);
+      expect(await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}/export`)).toHaveStatus(404);
     }
-    expect((await call("GET", `/v1/profiles/${profileId}`)).status).toBe(404);
-    expect((await call("GET", `/v1/profiles/${profileId}/events`)).status).toBe(404);
+    expect(await call("GET", `/v1/profiles/${profileId}`)).toHaveStatus(404);
+    expect(await call("GET", `/v1/profiles/${profileId}/events`)).toHaveStatus(404);
     for (const q of ["erin", "raser", "erase", "ERASE-1"]) expect((await call("GET", `/v1/profiles?q=${q}`)).json.items).toEqual([]);
     expect((await call("GET", "/v1/profiles?attr.loyalty.tier=gold")).json.items).toEqual([]);
     // Nothing left in any table that names them.
@@ -78,10 +78,10 @@ describe("privacy erase", () => {
     expect(records.rejected.map((r) => r.error.code)).toEqual(["suppressed_identity", "suppressed_identity"]);
     const events = await postEvents(person.events);
     expect(events.rejected.map((r) => r.error.code)).toEqual(["suppressed_identity", "suppressed_identity"]);
-    expect((await call("GET", "/v1/profiles/by-identity/crm/ERASE-1")).status).toBe(404);
+    expect(await call("GET", "/v1/profiles/by-identity/crm/ERASE-1")).toHaveStatus(404);
 
     // Lifting one suppression lets that identity back in.
-    expect((await call("DELETE", "/v1/suppressions?identity=loyalty:EL-1")).status).toBe(204);
+    expect(await call("DELETE", "/v1/suppressions?identity=loyalty:EL-1")).toHaveStatus(204);
     const back = await postRecords([{ dataset: "loyalty", identities: [id("loyalty", "EL-1")], attributes: { loyalty: { tier: "silver" } } }]);
     expect(back.accepted).toBe(1);
   });

@@ -51,10 +51,10 @@ describe("merged profiles", () => {
     expect(byId.json.events[0]).toMatchObject({ id: "jp-1", type: "purchase", identity: { namespace: "crm", id: "J-1" }, data: { amount: 5 } });
     expect(byId.json.segments).toEqual([]);
     expect(byId.json.graph.links.length).toBeGreaterThan(0);
-    expect((await call("GET", "/v1/profiles/by-identity/crm/nobody")).status).toBe(404);
-    expect((await call("GET", "/v1/profiles/by-identity/email/not-an-email")).status).toBe(400);
-    expect((await call("GET", "/v1/profiles/00000000-0000-0000-0000-000000000000")).status).toBe(404);
-    expect((await call("GET", "/v1/profiles/by-identity/crm/J-1?include=everything")).status).toBe(400);
+    expect(await call("GET", "/v1/profiles/by-identity/crm/nobody")).toHaveStatus(404);
+    expect(await call("GET", "/v1/profiles/by-identity/email/not-an-email")).toHaveStatus(400);
+    expect(await call("GET", "/v1/profiles/00000000-0000-0000-0000-000000000000")).toHaveStatus(404);
+    expect(await call("GET", "/v1/profiles/by-identity/crm/J-1?include=everything")).toHaveStatus(400);
   });
 
   it("strong ETag: If-None-Match gives 304; a new write changes the ETag", async () => {
@@ -91,7 +91,7 @@ describe("merged profiles", () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `tl-${24 - i}`));
     const purchases = await call("GET", `/v1/profiles/${profile}/events?type=purchase&from=${iso(T1 + 10 * 60_000)}`);
     expect(purchases.json.items.map((e: any) => e.id)).toEqual(["tl-23", "tl-21", "tl-19", "tl-17", "tl-15", "tl-13", "tl-11"]);
-    expect((await call("GET", `/v1/profiles/${profile}/events?cursor=garbage`)).status).toBe(400);
+    expect(await call("GET", `/v1/profiles/${profile}/events?cursor=garbage`)).toHaveStatus(400);
   });
 });
 
@@ -155,7 +155,7 @@ describe("search on the demo data", () => {
     }
     expect(entry).toMatchObject({ keyId: readerId, profileId: res.json.profileId });
     expect(entry.fields).toEqual(expect.arrayContaining(["firstName", "loyalty.tier"]));
-    expect((await call("GET", "/v1/audit", { key: reader })).status).toBe(403);
+    expect(await call("GET", "/v1/audit", { key: reader })).toHaveStatus(403);
   });
 });
 
@@ -173,7 +173,7 @@ describe("the attribute index", () => {
     expect(await find("attr.tier=gold")).not.toContain("AIX-1");
     expect(await find("attr.tier=silver")).toContain("AIX-1");
     const before = (await env.DB.prepare(`SELECT count(*) AS n FROM attribute_index`).first<{ n: number }>())!.n;
-    expect((await call("DELETE", "/v1/profiles/by-identity/crm/AIX-1")).status).toBe(200);
+    expect(await call("DELETE", "/v1/profiles/by-identity/crm/AIX-1")).toHaveStatus(200);
     const after = (await env.DB.prepare(`SELECT count(*) AS n FROM attribute_index`).first<{ n: number }>())!.n;
     expect(before - after).toBe(3);
     expect(await find("attr.tier=silver")).not.toContain("AIX-1");

@@ -148,7 +148,7 @@ describe("tracking API: browsers (public key)", () => {
     expect(unverified.json.rejected[0].error.code).toBe("identity_not_verified");
     const trackAsUser = await send("/v1/t", JSON.stringify({ writeKey: key, type: "track", anonymousId: device, userId: "u1", event: "E" }), browser);
     expect(trackAsUser.json.rejected[0].error.code).toBe("identity_not_verified");
-    expect((await profile("crm", "u1")).status).toBe(404);
+    expect(await profile("crm", "u1")).toHaveStatus(404);
 
     const forOther = await identityToken(siteSecret, "crm:someone-else");
     const wrongToken = await send("/v1/i", JSON.stringify({ writeKey: key, type: "identify", anonymousId: device, userId: "u1", context: { tessera: { identityToken: forOther } } }), browser);

@@ -45,14 +45,14 @@ describe("webhook destinations: secret and deliveries API", () => {
 
     // An erase announces itself in the same batch (the outbox), without personal data.
     await call("POST", "/v1/events", { body: { type: "x", identities: [{ namespace: "crm", id: "hook-erase" }] } });
-    expect((await call("DELETE", "/v1/profiles/by-identity/crm/hook-erase")).status).toBe(200);
+    expect(await call("DELETE", "/v1/profiles/by-identity/crm/hook-erase")).toHaveStatus(200);
     const row = await env.DB.prepare("SELECT type, payload, status FROM webhook_deliveries WHERE destination = 'hooks'").first<{ type: string; payload: string; status: string }>();
     expect(row!.type).toBe("profile.erased");
     expect(row!.payload).not.toContain("hook-erase");
     const list = await call("GET", "/v1/destinations/hooks/deliveries?limit=10");
     expect(list).toHaveStatus(200);
     expect(list.json.items[0]).toMatchObject({ type: "profile.erased", attempts: expect.any(Number) });
-    expect((await call("GET", "/v1/destinations/hooks/deliveries?status=bogus")).status).toBe(400);
-    expect((await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).status).toBe(404);
+    expect(await call("GET", "/v1/destinations/hooks/deliveries?status=bogus")).toHaveStatus(400);
+    expect(await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).toHaveStatus(404);
   });
 });
