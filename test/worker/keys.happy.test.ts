@@ -35,7 +35,7 @@ describe("API keys", () => {
     const before = Date.now();
     const reader = apiClient(created.key);
     const answer = await reader.v1.profiles.$get({ query: {} });
-    expect(answer.status).toBe(200);
+    expect(answer).toHaveStatus(200);
     const first = (await listed()).lastUsedAt;
     expect(first).not.toBeNull();
     expect(Date.parse(first!)).toBeGreaterThanOrEqual(before - 1);
