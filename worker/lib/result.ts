@@ -39,7 +39,20 @@ export async function resultOf<T>(run: () => Promise<T>): Promise<Result<T>> {
   try {
     return ok(await run());
   } catch (err) {
-    if (err instanceof ProblemSignal) return { ok: false, problem: err.problem };
-    throw err;
+    return caught(err);
   }
+}
+
+/** `resultOf` for synchronous work. */
+export function resultOfSync<T>(run: () => T): Result<T> {
+  try {
+    return ok(run());
+  } catch (err) {
+    return caught(err);
+  }
+}
+
+function caught(err: unknown): { ok: false; problem: Problem } {
+  if (err instanceof ProblemSignal) return { ok: false, problem: err.problem };
+  throw err;
 }

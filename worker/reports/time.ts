@@ -1,5 +1,5 @@
 /** Calendar days in an IANA time zone (DST-safe, via Intl). */
-import { fail, ok, ProblemSignal, type Result } from "../lib/result";
+import { fail, ok, problem, resultOfSync, type Result } from "../lib/result";
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -17,7 +17,7 @@ export function checkTimeZone(tz: string): Result<string> {
     formatter(tz);
     return ok(tz);
   } catch {
-    return { ok: false, problem: { code: "invalid_request", message: `unknown time zone "${tz}"`, details: [{ path: "tz", message: "an IANA time zone like Europe/Amsterdam" }] } };
+    return problem("invalid_request", `unknown time zone "${tz}"`, [{ path: "tz", message: "an IANA time zone like Europe/Amsterdam" }]);
   }
 }
 
@@ -52,12 +52,7 @@ export function nextDay(day: string): string {
 
 /** `from`/`to` as days (inclusive range) or instants; returns [startMs, endMs). */
 export function reportRange(from: string | undefined, to: string | undefined, tz: string, now = Date.now()): Result<{ start: number; end: number }> {
-  try {
-    return ok(rangeOf(from, to, tz, now));
-  } catch (err) {
-    if (err instanceof ProblemSignal) return { ok: false, problem: err.problem };
-    throw err;
-  }
+  return resultOfSync(() => rangeOf(from, to, tz, now));
 }
 
 function rangeOf(from: string | undefined, to: string | undefined, tz: string, now: number): { start: number; end: number } {

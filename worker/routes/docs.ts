@@ -23,7 +23,7 @@ const DOCS_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; ba
 
 /** The document as this deployment serves it: its own origin is the one server. */
 function forOrigin(doc: Document, origin: string): Document {
-  return { ...withExamples(doc), servers: [{ url: origin, description: "This Tessera deployment" }] };
+  return { ...doc, servers: [{ url: origin, description: "This Tessera deployment" }] };
 }
 
 /**
@@ -31,10 +31,14 @@ function forOrigin(doc: Document, origin: string): Document {
  * requests) and `/docs`, a reference page rendered on the server from that document.
  */
 export function docsRouter(document: () => Document) {
+  // The routes do not change after start: generate the document and merge its examples
+  // once per isolate, not on every request; only `servers` depends on the request.
+  let built: Document | undefined;
+  const forRequest = (url: string) => forOrigin((built ??= withExamples(document())), new URL(url).origin);
   return new Hono<AppEnv>()
-    .get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(forOrigin(document(), new URL(c.req.url).origin)))
+    .get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(forRequest(c.req.url)))
     .get("/docs", (c) => {
       c.header("Content-Security-Policy", DOCS_CSP);
-      return c.html(renderDocsPage(forOrigin(document(), new URL(c.req.url).origin)));
+      return c.html(renderDocsPage(forRequest(c.req.url)));
     });
 }

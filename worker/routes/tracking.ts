@@ -27,7 +27,7 @@ const tags = ["Tracking"];
 
 /** Documented by the registered components; typed by the zod schemas; read as JSON whatever the Content-Type. */
 function trackingBody<T extends typeof TrackingMessage | typeof TrackingBatch>(schema: T, example: object) {
-  const documented = { $ref: `#/components/schemas/${schema === TrackingBatch ? "TrackingBatch" : "TrackingMessage"}` };
+  const documented = { $ref: `#/components/schemas/${schema.meta()?.id}` };
   const body = selfCheckedBody(schema, documented, example);
   return { ...body, content: { ...body.content, "text/plain": { schema: documented, example } } };
 }
