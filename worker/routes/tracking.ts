@@ -7,9 +7,10 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { parseIdentityString } from "../../shared/identity/normalize";
 import { verifyIdentityToken } from "../auth/tokens";
 import type { AppEnv } from "../env";
+import type { IdentityConfig } from "../graph/identity-config";
+import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { ingestItems, validationContext, type RawItem } from "../ingest/service";
 import { serverTiming } from "../ingest/timing";
 import type { ItemError } from "../ingest/types";
@@ -20,7 +21,8 @@ import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { rateLimitBrowser } from "../personalization/rate-limit";
 import { TrackingBatch, TrackingMessage, TrackingResult } from "../../shared/schemas/tracking";
-import { claimedIdentities, mapMessage, TRACKING_LIMITS, type MessageType } from "../tracking/messages";
+import { browserIdentities } from "../tracking/browser";
+import { claimedIdentities, mapMessage, TRACKING_LIMITS, type BrowserScope, type MessageType } from "../tracking/messages";
 import { trackingOf } from "../tracking/settings";
 
 const tags = ["Tracking"];
@@ -46,24 +48,27 @@ function trackingRoute<P extends string, T extends typeof TrackingMessage | type
   });
 }
 
-/** A browser (public key) may only speak for its own device, unless a valid identity token names the person. */
-async function checkBrowserMessage(c: Context<AppEnv>, message: unknown, type: MessageType | undefined): Promise<ItemError | undefined> {
+/**
+ * A browser (public key) message: which identities it may carry (./tracking/browser.ts),
+ * with the identity token verified against the key's site secret and every id normalized
+ * under the deployment's namespace rules before it is compared with the token's subject.
+ */
+async function browserScope(c: Context<AppEnv>, message: unknown, type: MessageType | undefined, identity: IdentityConfig): Promise<{ ok: true; scope: BrowserScope } | { ok: false; error: ItemError }> {
   const m = (message ?? {}) as Record<string, unknown>;
-  const kind = type ?? (m.type as MessageType | undefined);
   const claims = claimedIdentities(m);
-  if (claims.anonymousId === undefined) return { code: "invalid_request", message: "browser messages need the visitor's anonymousId" };
-  const claimsPerson = claims.userId !== undefined || claims.email !== undefined || claims.phone !== undefined || (kind !== "track" && kind !== "page" && kind !== "screen");
-  if (!claimsPerson) return undefined;
+  if (claims.anonymousId === undefined) return { ok: false, error: { code: "invalid_request", message: "browser messages need the visitor's anonymousId" } };
   const tessera = (m.context as { tessera?: { identityToken?: unknown } } | undefined)?.tessera;
   const token = typeof tessera?.identityToken === "string" ? tessera.identityToken : undefined;
   const sub = token ? await verifyIdentityToken(c.env, c.var.principal.keyId, token) : undefined;
-  const subject = sub ? parseIdentityString(sub) : undefined;
-  const settings = trackingOf(c.var.principal.tracking);
-  if (!subject) return { code: "identity_not_verified", message: "a browser message that names a person (userId, traits identities, identify, group, alias) needs a valid identity token in context.tessera.identityToken" };
-  if (claims.userId !== undefined && (subject.namespace !== settings.userIdNamespace || subject.id !== claims.userId)) {
-    return { code: "identity_not_verified", message: `the identity token is for ${sub}, not ${settings.userIdNamespace}:${claims.userId}` };
-  }
-  return undefined;
+  const resolved = sub ? resolveIdentityString(identity, sub, "identityToken.sub") : undefined;
+  const subject = resolved?.ok ? resolved.value : undefined;
+  const isSubject = (namespace: string, id: string) => {
+    const r = resolveIdentity(identity, namespace, id);
+    return r.ok && subject !== undefined && r.value.namespace === subject.namespace && r.value.value === subject.value;
+  };
+  const kind = type ?? (m.type as MessageType | undefined);
+  const allowed = browserIdentities({ kind, claims, subject, userIdNamespace: trackingOf(c.var.principal.tracking).userIdNamespace, isSubject });
+  return allowed.ok ? { ok: true, scope: { subject: allowed.subject } } : allowed;
 }
 
 /** Maps, validates and ingests the messages of one call; the answer every tracking route gives. */
@@ -73,18 +78,19 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
   const browser = c.var.principal.kind === "public";
   const rejected: { index: number; error: ItemError }[] = [];
   const raw: RawItem[] = [];
+  const ctx = await validationContext(c.env, c.var.db, "batch", receivedAt);
   for (const [index, message] of messages.entries()) {
     const bytes = JSON.stringify(message ?? null).length;
     if (bytes > TRACKING_LIMITS.messageBytes) {
       rejected.push({ index, error: { code: "item_too_large", message: `a message is at most ${TRACKING_LIMITS.messageBytes} bytes (this one is ${bytes})` } });
       continue;
     }
-    const browserError = browser ? await checkBrowserMessage(c, message, type) : undefined;
-    if (browserError) {
-      rejected.push({ index, error: browserError });
+    const scope = browser ? await browserScope(c, message, type, ctx.identity) : undefined;
+    if (scope && !scope.ok) {
+      rejected.push({ index, error: scope.error });
       continue;
     }
-    const result = mapMessage(message, type, { settings, receivedAt, batchSentAt, fallbackId: `${c.get("requestId")}:${index}` });
+    const result = mapMessage(message, type, { settings, receivedAt, batchSentAt, fallbackId: `${c.get("requestId")}:${index}`, browser: scope?.scope });
     if (!result.ok) rejected.push({ index, error: result.error });
     else raw.push({ index, kind: result.kind, value: result.item, receipt: result.receipt ? { id: result.messageId, type: result.receipt.type } : undefined });
   }
@@ -95,7 +101,6 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
   let accepted = 0;
   let duplicates = 0;
   if (raw.length > 0) {
-    const ctx = await validationContext(c.env, c.var.db, "batch", receivedAt);
     const { outcomes, cost } = await ingestItems(c.env, ctx, raw, { atomic: false, receivedAt });
     for (const o of outcomes) {
       if (o.status === "accepted") accepted++;

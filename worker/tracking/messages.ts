@@ -11,10 +11,13 @@
  *   duplicate and the timeline shows the call.
  * - track → an event of type `event`; page → `page.view`; screen → `screen.view`; alias →
  *   an `alias` event carrying `userId` and `previousId`, which links them.
+ * - From a browser (`browser` option), only the device and the verified subject are
+ *   identities; ./browser.ts decides which messages may name a person at all.
  * - `messageId` is the event id. Timestamps are corrected for device clock skew as Segment
  *   does: timestamp + (receivedAt − sentAt).
  */
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
+import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
 import { MESSAGE_TYPES, TRACKING_LIMITS, type MessageType } from "../../shared/schemas/tracking";
 import type { TrackingSettings } from "./settings";
@@ -61,6 +64,8 @@ export interface MessageIdentities {
   anonymousId?: string;
   email?: string;
   phone?: string;
+  /** An alias message's earlier id. */
+  previousId?: string;
 }
 
 /** The identities a message claims, as sent. */
@@ -72,11 +77,22 @@ export function claimedIdentities(message: Message): MessageIdentities {
     anonymousId: text(message.anonymousId),
     email: text(traits.email) ?? text(contextTraits.email),
     phone: text(traits.phone) ?? text(contextTraits.phone),
+    previousId: text(message.previousId),
   };
 }
 
-function identitiesOf(claims: MessageIdentities, settings: TrackingSettings, extra: { namespace: string; id: string }[] = []) {
+/** In browser mode, only the device and the verified subject (see ./browser.ts). */
+export interface BrowserScope {
+  subject?: IdentityRef;
+}
+
+function identitiesOf(claims: MessageIdentities, settings: TrackingSettings, extra: { namespace: string; id: string }[] = [], browser?: BrowserScope) {
   const identities: { namespace: string; id: string }[] = [];
+  if (browser) {
+    if (browser.subject) identities.push({ namespace: browser.subject.namespace, id: browser.subject.value });
+    if (claims.anonymousId !== undefined) identities.push({ namespace: "device", id: claims.anonymousId });
+    return identities;
+  }
   if (claims.userId !== undefined) identities.push({ namespace: settings.userIdNamespace, id: claims.userId });
   identities.push(...extra);
   if (claims.anonymousId !== undefined) identities.push({ namespace: "device", id: claims.anonymousId });
@@ -92,7 +108,7 @@ function identitiesOf(claims: MessageIdentities, settings: TrackingSettings, ext
 export function mapMessage(
   message: unknown,
   type: string | undefined,
-  options: { settings: TrackingSettings; receivedAt: number; batchSentAt?: unknown; fallbackId: string },
+  options: { settings: TrackingSettings; receivedAt: number; batchSentAt?: unknown; fallbackId: string; browser?: BrowserScope },
 ): MappedMessage {
   if (!isObject(message)) return fail("invalid_request", "a message must be a JSON object");
   const kind = (type ?? text(message.type)) as MessageType | undefined;
@@ -115,7 +131,7 @@ export function mapMessage(
     ok: true,
     kind: "events",
     messageId,
-    item: { id: messageId, type: eventType, timestamp, dataset: settings.dataset, identities: identitiesOf(claims, settings, extra), data: { ...data, ...(context ? { context } : {}) } },
+    item: { id: messageId, type: eventType, timestamp, dataset: settings.dataset, identities: identitiesOf(claims, settings, extra, options.browser), data: { ...data, ...(context ? { context } : {}) } },
   });
 
   switch (kind) {
@@ -132,7 +148,7 @@ export function mapMessage(
         ...(isObject(message.properties) ? { properties: message.properties } : {}),
       });
     case "alias": {
-      const previousId = text(message.previousId);
+      const previousId = claims.previousId;
       if (!previousId || claims.userId === undefined) return fail("invalid_request", "an alias message needs `previousId` and `userId`", "previousId");
       // The previous id is the visitor's device when it is the message's anonymousId, else an earlier userId.
       const previous = previousId === claims.anonymousId ? { namespace: "device", id: previousId } : { namespace: settings.userIdNamespace, id: previousId };
@@ -152,7 +168,7 @@ export function mapMessage(
         kind: "records",
         messageId,
         receipt: { type: kind },
-        item: { dataset: settings.dataset, timestamp, identities: identitiesOf(claims, settings), attributes },
+        item: { dataset: settings.dataset, timestamp, identities: identitiesOf(claims, settings, [], options.browser), attributes },
       };
     }
   }
