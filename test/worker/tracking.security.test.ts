@@ -145,3 +145,27 @@ describe("browser tracking: no identity takeover", () => {
     expect((await context(key, device, token)).attributes).toEqual({ firstName: "Mallory" });
   });
 });
+
+describe("browser rate limits count messages, for every device in a call", () => {
+  it("a batch led by a fresh device cannot carry 61 page views for another one", async () => {
+    const { key } = await publicKey();
+    const target = "rate-target-device-000001";
+    const batch = [
+      { type: "page", anonymousId: "rate-fresh-device-0000001", name: "Lead" },
+      ...Array.from({ length: 61 }, (_, i) => ({ type: "page", anonymousId: target, name: `P${i}`, messageId: `rate-${i}` })),
+    ];
+    const res = await send("/v1/batch", { writeKey: key, batch });
+    expect(res).toHaveStatus(429);
+    expect(res.json.error.code).toBe("rate_limited");
+  });
+
+  it("/v1/collect counts events, not calls: two calls of 50 events from one device exceed 60 a minute", async () => {
+    const { key } = await publicKey();
+    const device = "rate-collect-device-00001";
+    const post = () => call("POST", `/v1/collect?device=${device}`, { key, body: { events: Array.from({ length: 50 }, () => ({ type: "click" })) }, headers: { origin: ORIGIN } });
+    expect(await post()).toHaveStatus(200);
+    const second = await post();
+    expect(second).toHaveStatus(429);
+    expect(second.headers.get("retry-after")).toBe("60");
+  });
+});

@@ -78,7 +78,7 @@ export const personalizationRouter = createRouter()
           details: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
         });
       }
-      await rateLimitBrowser(c, c.var.principal.keyId, device);
+      await rateLimitBrowser(c, c.var.principal.keyId, new Map([[device, parsed.data.events.length]]));
       const allowed = new Set((await getCachedSetting(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
       const receivedAt = Date.now();
       const ctx = await validationContext(c.env, c.var.db, "events", receivedAt);

@@ -19,7 +19,7 @@ import { ApiError } from "../lib/errors";
 import { selfCheckedBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
-import { rateLimitBrowser } from "../personalization/rate-limit";
+import { countByDevice, rateLimitBrowser } from "../personalization/rate-limit";
 import { TrackingBatch, TrackingMessage, TrackingResult } from "../../shared/schemas/tracking";
 import { browserIdentities } from "../tracking/browser";
 import { claimedIdentities, mapMessage, TRACKING_LIMITS, type BrowserScope, type MessageType } from "../tracking/messages";
@@ -95,8 +95,9 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
     else raw.push({ index, kind: result.kind, value: result.item, receipt: result.receipt ? { id: result.messageId, type: result.receipt.type } : undefined });
   }
   if (browser && raw.length > 0) {
-    const device = claimedIdentities(messages[raw[0]!.index] as Record<string, unknown>).anonymousId!;
-    await rateLimitBrowser(c, c.var.principal.keyId, device);
+    // Every browser message carries its anonymousId (browserScope refuses those without).
+    const devices = raw.map((r) => claimedIdentities(messages[r.index] as Record<string, unknown>).anonymousId!);
+    await rateLimitBrowser(c, c.var.principal.keyId, countByDevice(devices));
   }
   let accepted = 0;
   let duplicates = 0;
