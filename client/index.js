@@ -36,9 +36,35 @@ export function createClient(options) {
     for (const [name, value] of Object.entries(options.headers ?? {})) if (!request.headers.has(name)) request.headers.set(name, value);
     return base(request);
   };
-  const client = hc(options.baseUrl, { fetch: authorized });
+  const client = encodingPathParams(hc(options.baseUrl, { fetch: authorized }));
   // `hc` cannot be given its type argument in JSDoc; the cast is that argument.
   return /** @type {TesseraClient} */ (/** @type {unknown} */ (client));
+}
+
+/**
+ * `hc` puts path parameters into the URL as they are, so an id holding `?`, `#`, `%` or
+ * `/` would turn into a query, a fragment, another id or another route. Every call
+ * (`$get`, `$post`, …, `$url`) goes through here and gets its `param` values
+ * percent-encoded; the Worker decodes them back.
+ * @param {any} node a client object or one of its nested route objects
+ * @returns {any}
+ */
+function encodingPathParams(node) {
+  return new Proxy(node, {
+    get(target, property) {
+      const value = target[property];
+      if (typeof property !== "string") return value;
+      if (property.startsWith("$") && typeof value === "function") {
+        return (/** @type {any} */ args, /** @type {any[]} */ ...rest) => value(args?.param ? { ...args, param: encodeParams(args.param) } : args, ...rest);
+      }
+      return value !== null && (typeof value === "object" || typeof value === "function") ? encodingPathParams(value) : value;
+    },
+  });
+}
+
+/** @param {Record<string, unknown>} params */
+function encodeParams(params) {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? v : encodeURIComponent(String(v))]));
 }
 
 /** The spec's one error shape, thrown by `unwrap` for any answer that is not 2xx. */

@@ -82,6 +82,16 @@ describe("tessera CLI", () => {
     expect(missing.stderr).toMatch(/^tessera: lookup crm:NOPE-1: 404 not_found: /);
   });
 
+  it("looks up ids holding ?, %, /, # and spaces as they are", async () => {
+    const ids = ["cli?x=1", "cli%41", "cli/slash", "cli#frag x"];
+    await unwrap(tessera.v1.records.$post({ json: { records: ids.map((id) => ({ dataset: "default", identities: [{ namespace: "crm", id }], attributes: { label: id } })) } }));
+    for (const id of ids) {
+      const out = await cli(["lookup", `crm:${id}`]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout).attributes).toEqual({ label: id });
+    }
+  });
+
   it("creates, lists and deletes keys", async () => {
     const created = await cli(["keys", "create", "cli reader", "--scopes", "profiles:read"]);
     expect(created.code, created.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { customers, eventsFor, recordsFor } from "../../scripts/lib/demo-data.mjs";
-import { call, createKey, id, iso, postEvents, postRecords } from "../helpers";
+import { api, call, createKey, id, iso, postEvents, postRecords, unwrap } from "../helpers";
 
 const T1 = Date.now() - 5 * 24 * 3600_000;
 const T2 = T1 + 3600_000;
@@ -92,6 +92,21 @@ describe("merged profiles", () => {
     const purchases = await call("GET", `/v1/profiles/${profile}/events?type=purchase&from=${iso(T1 + 10 * 60_000)}`);
     expect(purchases.json.items.map((e: any) => e.id)).toEqual(["tl-23", "tl-21", "tl-19", "tl-17", "tl-15", "tl-13", "tl-11"]);
     expect(await call("GET", `/v1/profiles/${profile}/events?cursor=garbage`)).toHaveStatus(400);
+  });
+});
+
+describe("ids with URL characters", () => {
+  it("round-trip through the typed client: lookup, graph and identity delete address exactly that id", async () => {
+    const ids = ["pc?x=1", "pc%41", "pcA", "pc/slash", "pc#frag x"];
+    await postRecords(ids.map((value) => ({ dataset: "default", identities: [id("crm", value)], attributes: { label: value } })));
+    for (const value of ids) {
+      const profile = await unwrap(api.v1.profiles["by-identity"][":namespace"][":id"].$get({ param: { namespace: "crm", id: value }, query: {} }));
+      expect(profile.attributes).toEqual({ label: value });
+      const graph = await unwrap(api.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace: "crm", id: value } }));
+      expect(graph.identities.map((i) => i.id)).toEqual([value]);
+    }
+    expect(await api.v1.identities[":namespace"][":id"].$delete({ param: { namespace: "crm", id: "pc%41" } })).toHaveStatus(200);
+    expect(await api.v1.profiles["by-identity"][":namespace"][":id"].$get({ param: { namespace: "crm", id: "pcA" }, query: {} })).toHaveStatus(200);
   });
 });
 
