@@ -84,7 +84,7 @@ describe("tessera CLI", () => {
 
   it("looks up ids holding ?, %, /, # and spaces as they are", async () => {
     const ids = ["cli?x=1", "cli%41", "cli/slash", "cli#frag x"];
-    await unwrap(tessera.v1.records.$post({ json: { records: ids.map((id) => ({ dataset: "default", identities: [{ namespace: "crm", id }], attributes: { label: id } })) } }));
+    await unwrap(tessera.v1.records.$post({ query: {}, json: { records: ids.map((id) => ({ dataset: "default", identities: [{ namespace: "crm", id }], attributes: { label: id } })) } }));
     for (const id of ids) {
       const out = await cli(["lookup", `crm:${id}`]);
       expect(out.code, out.stderr).toBe(0);
