@@ -9,6 +9,8 @@ export interface Bindings extends Env {
   TESSERA_SECRET?: string;
   /** Allow http:// and local webhook URLs (local development; `npm start` sets it). */
   TESSERA_WEBHOOK_ALLOW_INSECURE?: string;
+  /** A DNS-over-HTTPS JSON endpoint: webhook and export hosts are resolved and refused if internal. */
+  TESSERA_DNS_RESOLVER?: string;
   /** Tests only: multiplies webhook retry delays and the 24 h retry window. */
   TESSERA_WEBHOOK_BACKOFF_SCALE?: string;
   /** Bench only (`npm run bench`): milliseconds added to every D1 round trip. */

@@ -21,6 +21,7 @@ interface Received {
 const received: Received[] = [];
 const secrets = new Map<string, string>();
 const failing = new Set<string>();
+const redirects = new Map<string, { status: number; to: string }>();
 let server: http.Server;
 let base: string;
 
@@ -31,6 +32,8 @@ beforeAll(async () => {
     req.on("end", () => {
       const path = req.url ?? "/";
       if (failing.has(path)) return res.writeHead(503).end("down");
+      const redirect = redirects.get(path);
+      if (redirect) return res.writeHead(redirect.status, { location: `${base}${redirect.to}` }).end();
       const body = Buffer.concat(chunks).toString();
       let verified = false;
       let payload: any;
@@ -90,6 +93,20 @@ describe("webhook destinations", () => {
     expect(at("/main").every((r) => r.verified)).toBe(true);
     // Exactly one delivery per change.
     expect(at("/main").map((r) => r.payload.type)).toEqual(["segment.entered", "segment.exited", "profile.merged", "profile.erased"]);
+  });
+
+  it("redirects are never followed: a 307 or 302 is a failure naming its Location, and the target receives nothing", { timeout: 60_000 }, async () => {
+    redirects.set("/moved-307", { status: 307, to: "/internal-only" });
+    redirects.set("/moved-302", { status: 302, to: "/internal-only" });
+    await destination("wh-307", "/moved-307", { segments: ["wh-gold"] });
+    await destination("wh-302", "/moved-302", { segments: ["wh-gold"] });
+    await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-redirect-1" }], attributes: { tier: "gold" } });
+    for (const [name, status] of [["wh-307", 307], ["wh-302", 302]] as const) {
+      await poll(async () => (await api("GET", `/v1/destinations/${name}/deliveries?status=dead`)).json.items.length).toBe(1);
+      const [dead] = (await api("GET", `/v1/destinations/${name}/deliveries?status=dead`)).json.items;
+      expect(dead.lastError).toBe(`HTTP ${status} redirect to ${base}/internal-only — redirects are not followed`);
+    }
+    expect(at("/internal-only")).toEqual([]);
   });
 
   it("a receiver that is down for a while gets every delivery once it is back", { timeout: 60_000 }, async () => {

@@ -23,11 +23,37 @@ describe("webhook destinations: SSRF guard", () => {
     "https://printer.local/hook",
     "https://intranet/hook",
     "https://user:pass@example.com/hook",
+    "https://localhost./hook",
+    "https://printer.local./hook",
+    "https://0x7f.1/hook",
+    "https://2130706433/hook",
+    "https://[fd00::1]/hook",
+    "https://[fe80::1]/hook",
+    "https://[::ffff:127.0.0.1]/hook",
+    "https://[::ffff:a9fe:a9fe]/hook",
+    "https://metadata.google.internal/computeMetadata/v1/",
+    "file:///etc/passwd",
+    "ftp://example.com/hook",
   ])("refuses %s", async (url) => {
     const res = await call("PUT", "/v1/destinations/ssrf", { body: webhook(url) });
     expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_request");
     expect(res.json.error.details[0].path).toBe("url");
+  });
+});
+
+describe("webhook destinations: what the guard allows", () => {
+  it.each(["https://hooks.example.com/tessera", "https://[2606:4700:4700::1111]/hook", "https://hooks.example.com./trailing-dot-public"])("allows %s", async (url) => {
+    expect(await call("PUT", "/v1/destinations/allowed", { body: webhook(url) })).toHaveStatus(200);
+  });
+});
+
+describe("export endpoints pass the same guard", () => {
+  it.each(["file:///etc/passwd", "http://169.254.169.254/latest", "https://169.254.169.254/", "https://127.0.0.1:9000", "https://minio.local./", "http://s3.example.com"])("refuses the s3 endpoint %s", async (endpoint) => {
+    const res = await call("PUT", "/v1/destinations/lake-ssrf", { body: { type: "s3", bucket: "lake", endpoint, region: "auto", schedule: "manual", credentials: { accessKeyId: "K", secretAccessKey: "S" } } });
+    expect(res).toHaveStatus(400);
+    expectErrorShape(res.json, "invalid_request");
+    expect(res.json.error.details[0].path).toBe("endpoint");
   });
 });
 

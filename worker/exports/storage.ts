@@ -6,6 +6,7 @@
 import { AwsClient } from "aws4fetch";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
 import type { Bindings } from "../env";
+import { outboundFetch, outboundPolicy, RedirectRefused, resolvedUrlProblem } from "../lib/outbound";
 
 /** A store's refusal that retrying cannot fix (4xx other than 408/429): the run fails at once. */
 export class PermanentStoreError extends Error {}
@@ -29,6 +30,22 @@ function secret(env: Bindings, name: string | undefined): string {
 
 const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
 
+/** Every export endpoint passes the same guard as webhooks, at every run (a name can be re-pointed). */
+async function guarded(env: Bindings, url: string, what: string): Promise<void> {
+  const problem = await resolvedUrlProblem(url, outboundPolicy(env));
+  if (problem) throw new PermanentStoreError(`${what} ${problem}`);
+}
+
+/** A redirect is a refusal that retrying cannot fix. */
+async function send(doFetch: () => Promise<Response>): Promise<Response> {
+  try {
+    return await doFetch();
+  } catch (err) {
+    if (err instanceof RedirectRefused) throw new PermanentStoreError(err.message);
+    throw err;
+  }
+}
+
 export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore {
   if (config.type === "r2") {
     return {
@@ -48,7 +65,9 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
     return {
       async put(key, body, contentType) {
         // Path-style addressing works with every S3-compatible endpoint.
-        const res = await client.fetch(`${base}/${encodeURIComponent(config.bucket!)}/${encodeKey(key)}`, { method: "PUT", body, headers: { "content-type": contentType } });
+        await guarded(env, base, "s3 endpoint");
+        const url = `${base}/${encodeURIComponent(config.bucket!)}/${encodeKey(key)}`;
+        const res = await send(() => outboundFetch(url, { method: "PUT", body, headers: { "content-type": contentType } }, (input, init) => client.fetch(input, init)));
         await check(res, `s3 PUT ${key}`);
       },
     };
@@ -58,7 +77,8 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
     async put(key, body, contentType) {
       const url = new URL(sas);
       url.pathname = `${sas.pathname.replace(/\/+$/, "")}/${encodeKey(key)}`;
-      const res = await fetch(url, { method: "PUT", body, headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType } });
+      await guarded(env, sas.origin, "azure SAS URL");
+      const res = await send(() => outboundFetch(url, { method: "PUT", body, headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType } }));
       await check(res, `azure PUT ${key}`);
     },
   };

@@ -5,8 +5,8 @@ import { listDeliveries, requeueDelivery, type DeliveryRow } from "../db/queries
 import { graphWriter } from "../graph/writer";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { signingSecretFor } from "../webhooks/signing";
-import { allowInsecure, type WebhookMessage } from "../webhooks/send";
-import { webhookUrlProblem } from "../webhooks/url-guard";
+import type { WebhookMessage } from "../webhooks/send";
+import { outboundPolicy, resolvedUrlProblem } from "../lib/outbound";
 import { getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
 import { planOf, startExport } from "../exports/run";
@@ -90,11 +90,13 @@ export const destinationsRouter = createRouter()
       const { name } = c.req.valid("param");
       const body = c.req.valid("json");
       if (body.type === "webhook") {
-        const problem = webhookUrlProblem(body.url, allowInsecure(c.env));
+        const problem = await resolvedUrlProblem(body.url, outboundPolicy(c.env));
         if (problem) throw new ApiError("invalid_request", `webhook url ${problem}`, { details: [{ path: "url", message: problem }] });
         const existing = await getDestination(c.var.db, name);
         const previous = existing?.type === "webhook" ? (existing.config as unknown as WebhookDestinationConfig) : undefined;
-        const config: WebhookDestinationConfig = { ...body, secretVersion: previous?.secretVersion ?? 1 };
+        // A new webhook (or one that was another kind in between) gets a secret never handed
+        // out before: the version is the creation time, and a rotation adds one.
+        const config: WebhookDestinationConfig = { ...body, secretVersion: previous?.secretVersion ?? Date.now() };
         const stored = await putDestination(c.var.db, name, config);
         await graphWriter(c.env).configChanged();
         // The secret is shown when the destination is created, never again (rotate with POST …/secret).
@@ -102,6 +104,10 @@ export const destinationsRouter = createRouter()
         return c.json({ ...presentDestination(stored), ...(signingSecret ? { signingSecret } : {}) }, 200);
       }
       const config = body as DestinationConfig;
+      if (config.type === "s3" && config.endpoint) {
+        const endpointProblem = await resolvedUrlProblem(config.endpoint, outboundPolicy(c.env));
+        if (endpointProblem) throw new ApiError("invalid_request", `endpoint ${endpointProblem}`, { details: [{ path: "endpoint", message: endpointProblem }] });
+      }
       if (config.segment && !(await getSegment(c.var.db, config.segment))) {
         throw new ApiError("invalid_request", `unknown segment "${config.segment}"`, { details: [{ path: "segment", message: "not a segment" }] });
       }

@@ -8,7 +8,7 @@
 import { deliveriesByIds, dueDeliveryIds, recordAttempt, webhookDestinations, type DeliveryRow } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
 import { signatureHeaders, signingSecretFor } from "./signing";
-import { webhookUrlProblem } from "./url-guard";
+import { describeFetchError, outboundFetch, outboundPolicy, RedirectRefused, resolvedUrlProblem, retryAfterOf } from "../lib/outbound";
 
 export interface WebhookMessage {
   kind: "webhook-deliver";
@@ -27,10 +27,6 @@ function scale(env: Bindings): number {
   return Number.isFinite(s) && s > 0 ? s : 1;
 }
 
-export function allowInsecure(env: Bindings): boolean {
-  return /^(1|true|yes)$/i.test(env.TESSERA_WEBHOOK_ALLOW_INSECURE ?? "");
-}
-
 /** The delay before attempt `attempts + 1`: 5 s doubling, capped at 12 h, ±20 % jitter. */
 export function backoffMs(attempts: number, factor: number): number {
   const base = Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS);
@@ -41,14 +37,17 @@ type Outcome = { ok: true } | { ok: false; retry: boolean; error: string; retryA
 
 async function post(url: string, headers: Record<string, string>, body: string): Promise<Outcome> {
   try {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await outboundFetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
     await res.body?.cancel();
     if (res.ok) return { ok: true };
-    const retryAfter = Number(res.headers.get("retry-after"));
-    if (res.status === 429) return { ok: false, retry: true, error: "429 Too Many Requests", ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
-    return { ok: false, retry: res.status >= 500, error: `HTTP ${res.status}` };
+    // A receiver cannot park a delivery past the longest backoff step (it would never be retried nor dead-lettered).
+    const retryAfterMs = retryAfterOf(res.headers.get("retry-after"), MAX_DELAY_MS);
+    // 408 (the receiver timed out reading), 429 and 5xx are worth another try; another 4xx is a refusal.
+    const retry = res.status === 408 || res.status === 429 || res.status >= 500;
+    return { ok: false, retry, error: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   } catch (err) {
-    return { ok: false, retry: true, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    if (err instanceof RedirectRefused) return { ok: false, retry: false, error: err.message };
+    return { ok: false, retry: true, error: describeFetchError(err, TIMEOUT_MS / 1000) };
   }
 }
 
@@ -94,7 +93,7 @@ export async function deliver(env: Bindings, ids: readonly string[], now = Date.
       for (const d of group) await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
       return;
     }
-    const problem = webhookUrlProblem(config.url, allowInsecure(env));
+    const problem = await resolvedUrlProblem(config.url, outboundPolicy(env));
     const secret = await signingSecretFor(env, first.destination, config.secretVersion ?? 1);
     const body = group.length === 1 ? first.payload : `[${group.map((d) => d.payload).join(",")}]`;
     const outcome: Outcome = problem
