@@ -1,8 +1,9 @@
 // Bench steps for the tracking API and webhook activation (against the bench's Worker).
 //   tracking: /v1/batch with 100-message batches from 8 clients, next to /v1/events with
 //             the same data in 100-event calls, in one run;
-//   webhooks: time from sending an ingest call to the receiver's arrival (p50/p99), and
-//             deliveries per second with a fast receiver (127.0.0.1).
+//   webhooks: time from sending an ingest call to the receiver's arrival (p50/p99),
+//             deliveries per second with a fast receiver (127.0.0.1), and the same again
+//             while a second destination's receiver takes connections and never answers.
 import http from "node:http";
 import { concurrently, percentile } from "./load.mjs";
 
@@ -62,8 +63,43 @@ export async function webhooks(url, admin) {
     const deadline = Date.now() + 300_000;
     while (arrivals.size - start < 5000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - started) / 1000;
-    return { latencyMs: { p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) }, deliveries: arrivals.size - start, deliveriesPerSecond: Math.round((arrivals.size - start) / seconds) };
+    const deliveries = arrivals.size - start;
+    const withHanging = await beside(url, admin, arrivals, "hook-hang");
+    return {
+      latencyMs: { p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) },
+      deliveries,
+      deliveriesPerSecond: Math.round(deliveries / seconds),
+      ...withHanging,
+    };
   } finally {
     await new Promise((r) => server.close(r));
+  }
+}
+
+/**
+ * The fast receiver's rate alone, then with a second destination on the same segment whose
+ * receiver takes connections and never answers (every send waits for the 10 s time-out):
+ * 2,000 profiles each, in 100-record calls from 4 clients.
+ */
+async function beside(url, admin, arrivals, prefix) {
+  const hanging = http.createServer(() => {});
+  await new Promise((r) => hanging.listen(0, "127.0.0.1", r));
+  const rate = async (tag) => {
+    const start = arrivals.size;
+    const started = performance.now();
+    await concurrently(20, 4, (c) => call(url, admin, "POST", "/v1/records", { records: Array.from({ length: 100 }, (_, i) => ({ dataset: "default", identities: [{ namespace: "crm", id: `${prefix}-${tag}-${c}-${i}` }], attributes: { hookTier: "gold" } })) }));
+    const deadline = Date.now() + 300_000;
+    while (arrivals.size - start < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return Math.round((arrivals.size - start) / ((performance.now() - started) / 1000));
+  };
+  try {
+    const alone = await rate("alone");
+    await call(url, admin, "PUT", "/v1/destinations/bench-hang", { type: "webhook", url: `http://127.0.0.1:${hanging.address().port}/hook`, events: ["segment.entered"], segments: ["bench-hook"] });
+    const beside = await rate("beside");
+    await call(url, admin, "DELETE", "/v1/destinations/bench-hang");
+    return { aloneDeliveriesPerSecond: alone, besideHangingPerSecond: beside };
+  } finally {
+    hanging.closeAllConnections();
+    await new Promise((r) => hanging.close(r));
   }
 }

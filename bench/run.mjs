@@ -359,6 +359,8 @@ function printTable() {
   if (results.webhooks) {
     rows.push(["webhook: ingest call → receiver p50 / p99 ms", `${results.webhooks.latencyMs.p50} / ${results.webhooks.latencyMs.p99}`, "", ""]);
     rows.push(["webhook deliveries/s (fast receiver)", results.webhooks.deliveriesPerSecond, "", `${results.webhooks.deliveries} delivered`]);
+    const { aloneDeliveriesPerSecond: alone, besideHangingPerSecond: beside } = results.webhooks;
+    rows.push(["  same, 2,000 profiles: alone / beside a receiver that never answers", `${alone} / ${beside}`, "", `${((beside / alone) * 100).toFixed(0)}% (target ≥ 80%)`]);
   }
   const rp = results.reports;
   if (rp) {

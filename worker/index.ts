@@ -3,6 +3,7 @@ import type { Bindings } from "./env";
 import { handleQueue, handleScheduled } from "./jobs";
 
 export { GraphWriter } from "./graph/writer";
+export { WebhookLane } from "./webhooks/lane";
 
 const app = createApp();
 

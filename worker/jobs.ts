@@ -45,16 +45,16 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
   }
 }
 
+/** All messages of a batch at once: deliver() hands each destination's ids to its own lane. */
 async function handleWebhookQueue(batch: MessageBatch<WebhookMessage>, env: Bindings): Promise<void> {
-  for (const message of batch.messages) {
-    try {
-      await deliver(env, message.body.ids);
-      message.ack();
-    } catch (err) {
-      // Attempts are recorded per delivery; this only covers D1 being unreachable.
-      console.error(`webhook delivery batch failed (attempt ${message.attempts}): ${err instanceof Error ? err.message : err}`);
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
-    }
+  try {
+    await deliver(env, [...new Set(batch.messages.flatMap((m) => m.body.ids))]);
+    batch.ackAll();
+  } catch (err) {
+    // Attempts are recorded per delivery; this only covers D1 being unreachable.
+    const attempts = Math.max(...batch.messages.map((m) => m.attempts));
+    console.error(`webhook delivery batch failed (attempt ${attempts}): ${err instanceof Error ? err.message : err}`);
+    batch.retryAll({ delaySeconds: Math.min(2 ** attempts, 60) });
   }
 }
 

@@ -51,6 +51,7 @@ export const WebhookDestinationBody = z
     segments: z.array(z.string()).max(200).optional().meta({ description: "Only these segments' entries and exits (default: all)" }),
     attributes: z.array(AttrPath).max(200).optional().meta({ description: "Attribute paths sent with each delivery (default: none)" }),
     batchSize: z.number().int().min(1).max(100).optional().meta({ description: "Up to this many events per POST, as a JSON array (default 1: one event per POST)" }),
+    paused: z.boolean().optional().meta({ description: "Hold deliveries (kept pending) until set back to false" }),
   })
   .meta({ id: "WebhookDestinationInput" });
 

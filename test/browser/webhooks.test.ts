@@ -145,3 +145,65 @@ describe("webhook destinations", () => {
     expect((await api("GET", "/v1/destinations/wh-dead/deliveries?status=delivered")).json.items.map((d: any) => d.id)).toEqual([dead.id]);
   });
 });
+
+describe("webhook destinations: each destination on its own", () => {
+  /** A receiver that takes connections and never answers (the worst case: every send waits for the time-out). */
+  let hanging: http.Server;
+  let hangingUrl: string;
+  const held: http.ServerResponse[] = [];
+  beforeAll(async () => {
+    hanging = http.createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
+    hangingUrl = `http://127.0.0.1:${(hanging.address() as { port: number }).port}/hook`;
+    expect(await api("PUT", "/v1/segments/wh-iso", { name: "isolation", rule: { attr: "isoTier", op: "eq", value: "gold" } })).toHaveStatus(200);
+  });
+  afterAll(async () => {
+    for (const res of held) res.destroy();
+    hanging.closeAllConnections();
+    await new Promise((r) => hanging.close(r));
+  });
+
+  it("a receiver that never answers does not hold back another destination's deliveries", { timeout: 60_000 }, async () => {
+    expect(await api("PUT", "/v1/destinations/wh-hang", { type: "webhook", url: hangingUrl, events: ["segment.entered"], segments: ["wh-iso"] })).toHaveStatus(200);
+    await destination("wh-fast", "/fast", { events: ["segment.entered"], segments: ["wh-iso"] });
+    for (let i = 0; i < 3; i++) {
+      await api("POST", "/v1/records", { records: Array.from({ length: 10 }, (_, j) => ({ dataset: "default", identities: [{ namespace: "crm", id: `wh-iso-${i}-${j}` }], attributes: { isoTier: "gold" } })) });
+    }
+    await poll(() => at("/fast").length).toBe(30);
+    // Every one of them arrived while the hanging receiver still held its first requests
+    // open: none of its sends has even timed out yet, so the fast lane never waited on it.
+    expect(held.length).toBeGreaterThan(0);
+    const hang = (await api("GET", "/v1/destinations/wh-hang/deliveries?limit=100")).json.items;
+    expect(hang).toHaveLength(30);
+    expect(hang.every((d: any) => d.attempts === 0)).toBe(true);
+  });
+
+  it("a refused connection is stored as what the receiver did, not as an internal error", { timeout: 60_000 }, async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    expect(await api("PUT", "/v1/destinations/wh-refused", { type: "webhook", url: `http://127.0.0.1:${port}/hook`, events: ["segment.entered"], segments: ["wh-iso"] })).toHaveStatus(200);
+    await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-refused-1" }], attributes: { isoTier: "gold" } });
+    await poll(async () => (await api("GET", "/v1/destinations/wh-refused/deliveries")).json.items[0]?.lastError ?? null).toBe("could not connect (connection refused or host unreachable)");
+  });
+
+  it("paused holds deliveries as pending; unpausing sends them; DELETE drops what is left and says how many", { timeout: 60_000 }, async () => {
+    await destination("wh-paused", "/paused", { events: ["segment.entered"], segments: ["wh-iso"], paused: true });
+    await api("POST", "/v1/records", { records: Array.from({ length: 4 }, (_, j) => ({ dataset: "default", identities: [{ namespace: "crm", id: `wh-paused-${j}` }], attributes: { isoTier: "gold" } })) });
+    await poll(async () => (await api("GET", "/v1/destinations/wh-paused/deliveries?status=pending")).json.items.length).toBe(4);
+    // Another destination on the same segment got its copies meanwhile: the pause held only this one.
+    await poll(() => at("/fast").filter((r) => String(r.payload.data.primaryIdentity.id).startsWith("wh-paused-")).length).toBe(4);
+    expect(at("/paused")).toEqual([]);
+    expect(await api("PUT", "/v1/destinations/wh-paused", { type: "webhook", url: `${base}/paused`, events: ["segment.entered"], segments: ["wh-iso"], paused: false })).toHaveStatus(200);
+    await poll(() => at("/paused").length).toBe(4);
+    expect(at("/paused").every((r) => r.verified)).toBe(true);
+
+    const removed = await api("DELETE", "/v1/destinations/wh-hang");
+    expect(removed).toHaveStatus(200);
+    expect(removed.json).toMatchObject({ name: "wh-hang", deleted: true, deliveries: { dropped: expect.any(Number) } });
+    expect(removed.json.deliveries.dropped + removed.json.deliveries.removed).toBeGreaterThanOrEqual(34);
+    expect(await api("GET", "/v1/destinations/wh-hang")).toHaveStatus(404);
+    expect(await api("DELETE", "/v1/destinations/wh-hang")).toHaveStatus(404);
+  });
+});

@@ -1,13 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
-import { listDeliveries, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
+import { deleteDeliveries, listDeliveries, openDeliveryIds, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
 import { graphWriter } from "../graph/writer";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { signingSecretFor } from "../webhooks/signing";
-import type { WebhookMessage } from "../webhooks/send";
+import { announceDeliveries, type WebhookMessage } from "../webhooks/send";
 import { outboundPolicy, resolvedUrlProblem } from "../lib/outbound";
-import { getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
+import { deleteDestination, getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
 import { planOf, startExport } from "../exports/run";
 import { ApiError, orFail } from "../lib/errors";
@@ -99,6 +99,8 @@ export const destinationsRouter = createRouter()
         const config: WebhookDestinationConfig = { ...body, secretVersion: previous?.secretVersion ?? Date.now() };
         const stored = await putDestination(c.var.db, name, config);
         await graphWriter(c.env).configChanged();
+        // Unpaused: what waited is announced again (the sweep would also find it).
+        if (previous?.paused && !config.paused) await announceDeliveries(c.env, await openDeliveryIds(c.var.db.$client, name));
         // The secret is shown when the destination is created, never again (rotate with POST …/secret).
         const signingSecret = previous ? undefined : await signingSecretFor(c.env, name, config.secretVersion!);
         return c.json({ ...presentDestination(stored), ...(signingSecret ? { signingSecret } : {}) }, 200);
@@ -200,6 +202,40 @@ export const destinationsRouter = createRouter()
       const d = await getDestination(c.var.db, c.req.valid("param").name);
       if (!d) throw new ApiError("not_found", `no destination ${c.req.valid("param").name}`);
       return c.json(presentDestination(d), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "deleteDestination",
+      method: "delete",
+      path: "/destinations/{name}",
+      tags,
+      summary: "Remove a destination: its pending deliveries are dropped (counted in the answer), its run history removed; files already written stay",
+      request: { params: z.object({ name: z.string() }) },
+      responses: {
+        200: {
+          description: "Removed",
+          content: {
+            "application/json": {
+              schema: z.object({
+                name: z.string(),
+                deleted: z.literal(true),
+                deliveries: z.object({ dropped: z.number().meta({ description: "Pending or failed deliveries never sent" }), removed: z.number().meta({ description: "Delivered or dead deliveries (history)" }) }),
+                runs: z.number(),
+              }),
+            },
+          },
+        },
+        ...errorResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
+      const { runs } = await deleteDestination(c.var.db, name);
+      await graphWriter(c.env).configChanged(); // the writer stops creating its deliveries
+      const deliveries = await deleteDeliveries(c.var.db.$client, name);
+      return c.json({ name, deleted: true as const, deliveries, runs }, 200);
     },
   )
   .openapi(

@@ -5,7 +5,7 @@
  * receiver refuses this delivery: it is dead at once (retryable by hand through the API).
  * Runs outside the write lane, so a slow or failing receiver never slows ingestion.
  */
-import { deliveriesByIds, dueDeliveryIds, recordAttempt, webhookDestinations, type DeliveryRow } from "../db/queries/webhooks";
+import { deliveriesByIds, dueDeliveriesFair, recordAttempt, webhookDestinations, type DeliveryRow } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
 import { signatureHeaders, signingSecretFor } from "./signing";
 import { describeFetchError, outboundFetch, outboundPolicy, RedirectRefused, resolvedUrlProblem, retryAfterOf } from "../lib/outbound";
@@ -19,7 +19,8 @@ const RETRY_WINDOW_MS = 24 * 3600 * 1000;
 const FIRST_DELAY_MS = 5_000;
 const MAX_DELAY_MS = 12 * 3600 * 1000;
 const TIMEOUT_MS = 10_000;
-const SEND_CONCURRENCY = 10;
+const PER_DESTINATION_CONCURRENCY = 5;
+const SWEEP_LIMIT = 10_000;
 
 /** Tests shrink every delay (and the 24 h window) with TESSERA_WEBHOOK_BACKOFF_SCALE. */
 function scale(env: Bindings): number {
@@ -33,7 +34,8 @@ export function backoffMs(attempts: number, factor: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4) * factor);
 }
 
-type Outcome = { ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs?: number };
+/** `unreachable`: the receiver never answered (refused, unreachable, timed out). */
+type Outcome = { ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs?: number; unreachable?: boolean };
 
 async function post(url: string, headers: Record<string, string>, body: string): Promise<Outcome> {
   try {
@@ -47,7 +49,7 @@ async function post(url: string, headers: Record<string, string>, body: string):
     return { ok: false, retry, error: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   } catch (err) {
     if (err instanceof RedirectRefused) return { ok: false, retry: false, error: err.message };
-    return { ok: false, retry: true, error: describeFetchError(err, TIMEOUT_MS / 1000) };
+    return { ok: false, retry: true, unreachable: true, error: describeFetchError(err, TIMEOUT_MS / 1000) };
   }
 }
 
@@ -56,23 +58,55 @@ async function post(url: string, headers: Record<string, string>, body: string):
  * `batchSize` > 1, up to that many as a JSON array under the first one's id — signed the
  * same way, so receivers verify it with the same library.
  */
-function sends(deliveries: DeliveryRow[], batchSizeOf: (destination: string) => number): DeliveryRow[][] {
-  const byDestination = new Map<string, DeliveryRow[]>();
-  for (const d of deliveries) byDestination.set(d.destination, [...(byDestination.get(d.destination) ?? []), d]);
+function sendsOf(rows: DeliveryRow[], size: number): DeliveryRow[][] {
+  rows.sort((a, b) => a.sequence - b.sequence);
   const out: DeliveryRow[][] = [];
-  for (const [destination, rows] of byDestination) {
-    const size = batchSizeOf(destination);
-    rows.sort((a, b) => a.sequence - b.sequence);
-    for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  }
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
 }
 
-/** Attempts the given deliveries; schedules the retries of those that fail. */
-export async function deliver(env: Bindings, ids: readonly string[], now = Date.now()): Promise<void> {
-  const deliveries = (await deliveriesByIds(env.DB, ids)).filter((d) => (d.status === "pending" || d.status === "failed") && d.nextAttemptAt <= now + 1000);
-  if (deliveries.length === 0) return;
-  const destinations = new Map((await webhookDestinations(env.DB)).map((d) => [d.name, d.config]));
+/**
+ * A receiver that could not be reached (connection refused, time-out): until when its
+ * deliveries wait without an attempt, and how many times in a row it failed. Kept by the
+ * destination's lane (./lane.ts), so only that destination waits.
+ */
+export interface Reachability {
+  until: number;
+  strikes: number;
+}
+
+const COOL_OFF_MS = 5_000;
+const MAX_COOL_OFF_MS = 5 * 60_000;
+
+function cooledOff(previous: Reachability | undefined, at: number): Reachability {
+  const strikes = (previous?.strikes ?? 0) + 1;
+  return { until: at + Math.min(COOL_OFF_MS * 2 ** (strikes - 1), MAX_COOL_OFF_MS), strikes };
+}
+
+/** What one pass of a destination's lane left: whether its receiver is cooling off. */
+export interface LaneResult {
+  reachability?: Reachability;
+  /** Ids not attempted because the receiver is cooling off (retry at reachability.until). */
+  waiting: string[];
+}
+
+/**
+ * One destination's due deliveries: sent a few at a time (its own concurrency and time-out),
+ * retries scheduled as delayed messages, an unreachable receiver cooled off (one probe at a
+ * time while it is suspect). Runs in the destination's own lane, so nothing here waits on
+ * another destination's receiver.
+ */
+export async function sendDestination(env: Bindings, name: string, ids: readonly string[], reachability: Reachability | undefined): Promise<LaneResult> {
+  const now = Date.now();
+  const rows = (await deliveriesByIds(env.DB, ids)).filter((d) => d.destination === name && (d.status === "pending" || d.status === "failed") && d.nextAttemptAt <= now + 1000);
+  if (rows.length === 0) return { reachability, waiting: [] };
+  const config = (await webhookDestinations(env.DB)).find((d) => d.name === name)?.config;
+  if (!config) {
+    // Deleted destinations drop their deliveries; this covers a delete racing a send.
+    for (const d of rows) await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
+    return { waiting: [] };
+  }
+  if (config.paused) return { reachability, waiting: [] }; // kept pending; unpausing announces them again
   const factor = scale(env);
   const retries: { id: string; delayMs: number }[] = [];
   const record = async (d: DeliveryRow, outcome: Outcome, at: number) => {
@@ -86,34 +120,68 @@ export async function deliver(env: Bindings, ids: readonly string[], now = Date.
       retries.push({ id: d.id, delayMs });
     }
   };
-  const attempt = async (group: DeliveryRow[]) => {
-    const first = group[0]!;
-    const config = destinations.get(first.destination);
-    if (!config) {
-      for (const d of group) await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
-      return;
+  const problem = await resolvedUrlProblem(config.url, outboundPolicy(env));
+  const secret = await signingSecretFor(env, name, config.secretVersion ?? 1);
+  const pending = sendsOf(rows, config.batchSize ?? 1);
+  let state = reachability;
+  let waiting: string[] = [];
+  while (pending.length > 0) {
+    if (state && state.until > Date.now()) {
+      waiting = pending.flat().map((d) => d.id);
+      break;
     }
-    const problem = await resolvedUrlProblem(config.url, outboundPolicy(env));
-    const secret = await signingSecretFor(env, first.destination, config.secretVersion ?? 1);
-    const body = group.length === 1 ? first.payload : `[${group.map((d) => d.payload).join(",")}]`;
-    const outcome: Outcome = problem
-      ? { ok: false, retry: false, error: `refused URL: ${problem}` }
-      : await post(config.url, await signatureHeaders(secret, first.id, Math.floor(Date.now() / 1000), body), body);
-    const at = Date.now();
-    for (const d of group) await record(d, outcome, at);
-  };
-  // A few at a time: one slow receiver does not hold the others back for long.
-  const all = sends(deliveries, (name) => destinations.get(name)?.batchSize ?? 1);
-  for (let i = 0; i < all.length; i += SEND_CONCURRENCY) await Promise.all(all.slice(i, i + SEND_CONCURRENCY).map(attempt));
-  // Each retry is a delayed message; the cron sweep re-sends anything a lost message left due.
-  for (const r of retries) {
-    await env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [r.id] } satisfies WebhookMessage, { delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) });
+    // While the receiver is suspect (it failed before), one probe at a time.
+    const chunk = pending.splice(0, state ? 1 : PER_DESTINATION_CONCURRENCY);
+    const outcomes = await Promise.all(
+      chunk.map(async (group) => {
+        const first = group[0]!;
+        const body = group.length === 1 ? first.payload : `[${group.map((d) => d.payload).join(",")}]`;
+        const outcome: Outcome = problem
+          ? { ok: false, retry: false, error: `refused URL: ${problem}` }
+          : await post(config.url, await signatureHeaders(secret, first.id, Math.floor(Date.now() / 1000), body), body);
+        const at = Date.now();
+        for (const d of group) await record(d, outcome, at);
+        return outcome;
+      }),
+    );
+    if (outcomes.some((o) => !o.ok && o.unreachable)) state = cooledOff(state, Date.now());
+    else if (outcomes.some((o) => o.ok)) state = undefined;
   }
+  // Each retry is a delayed message; the cron sweep re-sends anything a lost message left due.
+  const messages = retries.map((r) => ({ body: { kind: "webhook-deliver", ids: [r.id] } satisfies WebhookMessage, delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) }));
+  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
+  return { reachability: state, waiting };
 }
 
-/** Cron: deliveries that are due but have no message in flight (a crash, a lost message). */
+/**
+ * The queue consumer's part: hands each destination's ids to that destination's lane
+ * (a Durable Object, ./lane.ts) and returns at once — a slow or unreachable receiver holds
+ * only its own lane, never the consumer nor another destination.
+ */
+export async function deliver(env: Bindings, ids: readonly string[]): Promise<void> {
+  const rows = await deliveriesByIds(env.DB, ids);
+  const byDestination = new Map<string, string[]>();
+  for (const d of rows) if (d.status === "pending" || d.status === "failed") byDestination.set(d.destination, [...(byDestination.get(d.destination) ?? []), d.id]);
+  await Promise.all([...byDestination].map(([name, list]) => env.WEBHOOK_LANE.get(env.WEBHOOK_LANE.idFromName(name)).enqueue(name, list)));
+}
+
+/** Messages for ids, 50 to a message, one destination per message. */
+export async function announceDeliveries(env: Bindings, rows: readonly { id: string; destination: string }[]): Promise<void> {
+  const byDestination = new Map<string, string[]>();
+  for (const r of rows) byDestination.set(r.destination, [...(byDestination.get(r.destination) ?? []), r.id]);
+  const messages = [];
+  for (const ids of byDestination.values()) for (let i = 0; i < ids.length; i += 50) messages.push({ body: { kind: "webhook-deliver", ids: ids.slice(i, i + 50) } satisfies WebhookMessage });
+  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
+}
+
+/**
+ * Cron: deliveries that are due but have no message in flight (a crash, a lost message),
+ * taken round-robin across destinations (the oldest of each first), so one destination's
+ * backlog never stands in front of another's, and up to SWEEP_LIMIT a run.
+ */
 export async function sweepDueDeliveries(env: Bindings, now = Date.now()): Promise<number> {
-  const ids = await dueDeliveryIds(env.DB, now, 500);
-  for (let i = 0; i < ids.length; i += 50) await env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: ids.slice(i, i + 50) } satisfies WebhookMessage);
-  return ids.length;
+  const paused = (await webhookDestinations(env.DB)).filter((d) => d.config.paused).map((d) => d.name);
+  const rows = await dueDeliveriesFair(env.DB, now, paused, SWEEP_LIMIT);
+  await announceDeliveries(env, rows);
+  return rows.length;
 }

@@ -31,6 +31,12 @@ export async function getDestination(db: Db, name: string): Promise<DestinationR
   return db.query.destinations.findFirst({ where: eq(destinations.name, name) });
 }
 
+/** Removes a destination and its run history (a new one of the same name starts afresh); files already written stay. */
+export async function deleteDestination(db: Db, name: string): Promise<{ runs: number }> {
+  const [, runs] = await db.batch([db.delete(destinations).where(eq(destinations.name, name)), db.delete(destinationRuns).where(eq(destinationRuns.destination, name)).returning({ id: destinationRuns.id })]);
+  return { runs: runs.length };
+}
+
 export async function listDestinations(db: Db): Promise<DestinationRow[]> {
   return db.select().from(destinations).orderBy(destinations.name);
 }

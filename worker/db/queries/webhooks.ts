@@ -44,13 +44,42 @@ export async function deliveriesByIds(d1: D1Database, ids: readonly string[]): P
   return batches.flatMap((b) => b.results);
 }
 
-/** Deliveries due now (pending or failed with their next attempt passed), oldest first. */
-export async function dueDeliveryIds(d1: D1Database, now: number, limit: number): Promise<string[]> {
+/**
+ * Deliveries due now (pending or failed with their next attempt passed), round-robin across
+ * destinations: the oldest of every destination, then the second oldest of each, …
+ * Paused destinations are left out.
+ */
+export async function dueDeliveriesFair(d1: D1Database, now: number, paused: readonly string[], limit: number): Promise<{ id: string; destination: string }[]> {
   const { results } = await d1
-    .prepare(`SELECT id FROM webhook_deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2`)
-    .bind(now, limit)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
+    .prepare(
+      `SELECT id, destination FROM (
+         SELECT id, destination, next_attempt_at, row_number() OVER (PARTITION BY destination ORDER BY next_attempt_at, id) AS turn
+         FROM webhook_deliveries
+         WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?1 AND destination NOT IN (SELECT value FROM json_each(?2)))
+       ORDER BY turn, next_attempt_at LIMIT ?3`,
+    )
+    .bind(now, JSON.stringify(paused), limit)
+    .all<{ id: string; destination: string }>();
+  return results;
+}
+
+/** Pending and failed deliveries of one destination, for announcing them again (unpause). */
+export async function openDeliveryIds(d1: D1Database, destination: string): Promise<{ id: string; destination: string }[]> {
+  const { results } = await d1
+    .prepare(`SELECT id, destination FROM webhook_deliveries WHERE destination = ?1 AND status IN ('pending', 'failed') ORDER BY next_attempt_at`)
+    .bind(destination)
+    .all<{ id: string; destination: string }>();
+  return results;
+}
+
+/** Deletes a destination's deliveries: how many were still to send (dropped) and how many were history. */
+export async function deleteDeliveries(d1: D1Database, destination: string): Promise<{ dropped: number; removed: number }> {
+  const counts = await d1
+    .prepare(`SELECT sum(status IN ('pending', 'failed')) AS dropped, sum(status IN ('delivered', 'dead')) AS removed FROM webhook_deliveries WHERE destination = ?1`)
+    .bind(destination)
+    .first<{ dropped: number | null; removed: number | null }>();
+  await d1.prepare(`DELETE FROM webhook_deliveries WHERE destination = ?1`).bind(destination).run();
+  return { dropped: counts?.dropped ?? 0, removed: counts?.removed ?? 0 };
 }
 
 export async function recordAttempt(
