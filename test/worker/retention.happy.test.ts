@@ -72,12 +72,12 @@ describe("retention", () => {
   it("writes the expired events to the archive as Parquet before removing them", async () => {
     expect(run.parts).toHaveLength(1);
     const part = run.parts[0];
-    expect(part.path).toMatch(/^archive\/content=events\/date=\d{4}-\d{2}-\d{2}\/run=mnt_[^/]+\/part-00001\.parquet$/);
+    expect(part.path).toMatch(/^archive\/content=events\/date=\d{4}-\d{2}-\d{2}\/run=mnt_[^/]+\/part-00001-[0-9a-f]{12}\.parquet$/);
     expect(part.rows).toBe(1);
     const bytes = new Uint8Array(await (await env.FILES.get(part.path))!.arrayBuffer());
     expect(bytes.byteLength).toBe(part.bytes);
     expect(new TextDecoder().decode(bytes.slice(0, 4))).toBe("PAR1");
-    const manifest = JSON.parse(await (await env.FILES.get(part.path.replace(/part-00001\.parquet$/, "manifest.json")))!.text());
+    const manifest = JSON.parse(await (await env.FILES.get(part.path.replace(/part-00001-[0-9a-f]{12}\.parquet$/, "manifest.json")))!.text());
     expect(manifest).toMatchObject({ content: "events", format: "parquet", rows: 1 });
   });
 

@@ -82,3 +82,36 @@ describe("webhook destinations: secret and deliveries API", () => {
     expect(await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).toHaveStatus(404);
   });
 });
+
+describe("webhook destinations: secrets never come back", () => {
+  it("a destination switched to r2 and back gets a new secret, not the rotated-away one", async () => {
+    const first = (await call("PUT", "/v1/destinations/flip", { body: webhook("https://hooks.example.com/flip") })).json.signingSecret;
+    const rotated = (await call("POST", "/v1/destinations/flip/secret")).json.signingSecret;
+    expect(await call("PUT", "/v1/destinations/flip", { body: { type: "r2", prefix: "flip/", schedule: "manual" } })).toHaveStatus(200);
+    const again = (await call("PUT", "/v1/destinations/flip", { body: webhook("https://hooks.example.com/flip") })).json.signingSecret;
+    expect(again).toMatch(/^whsec_/);
+    expect(new Set([first, rotated, again]).size).toBe(3);
+    // Deleted and created again under the same name: a new secret as well.
+    expect(await call("DELETE", "/v1/destinations/flip")).toHaveStatus(200);
+    const recreated = (await call("PUT", "/v1/destinations/flip", { body: webhook("https://hooks.example.com/flip") })).json.signingSecret;
+    expect(new Set([first, rotated, again, recreated]).size).toBe(4);
+  });
+});
+
+describe("crash recovery: the sweep is fair across destinations", () => {
+  it("one destination's backlog of 300 does not stand in front of another's 5", async () => {
+    const { dueDeliveriesFair } = await import("../../worker/db/queries/webhooks");
+    const now = Date.now();
+    const insert = env.DB.prepare(
+      `INSERT INTO webhook_deliveries (id, destination, type, profile_id, sequence, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, 'segment.entered', 'p', ?3, '{}', 'pending', 0, ?4, ?4, ?4)`,
+    );
+    await env.DB.batch([
+      ...Array.from({ length: 300 }, (_, i) => insert.bind(`fair-big-${i}`, "fair-big", i, now - 100_000 + i)),
+      ...Array.from({ length: 5 }, (_, i) => insert.bind(`fair-small-${i}`, "fair-small", i, now - 1_000 + i)),
+    ]);
+    const first = await dueDeliveriesFair(env.DB, now, [], 20);
+    expect(first.filter((r) => r.destination === "fair-small")).toHaveLength(5);
+    const paused = await dueDeliveriesFair(env.DB, now, ["fair-big"], 1000);
+    expect(paused.every((r) => r.destination !== "fair-big")).toBe(true);
+  });
+});

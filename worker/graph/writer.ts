@@ -4,7 +4,7 @@ import { applyIngestGroup, type CallResult, type GroupHooks } from "../ingest/gr
 import type { IngestCommand } from "../ingest/types";
 import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
 import { eraseProfile, type EraseReceipt } from "../privacy/erase";
-import { expireEventsSlice, expireProfilesSlice } from "../maintenance/retention";
+import { expireEventsSlice, expireProfilesSlice, type StepProgress } from "../maintenance/retention";
 import { runRechecks, runSegmentSlice, SEGMENT_PAGE, SEGMENT_SLICE, type SegmentJob } from "../segments/jobs";
 import { WriteLane, type LaneStats } from "./lane";
 import { deleteIdentity, deleteLink, type DeleteResult } from "./operations";
@@ -27,9 +27,6 @@ export interface IngestApplied extends CallResult {
 }
 
 export type JournalEntry = { kind: "ingest"; command: IngestCommand } | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] };
-
-/** Expired events deleted per background slice (the lane lets ingest groups run between slices). */
-const EXPIRE_EVENTS_SLICE = 500;
 
 /** Items per group: one group's batch stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
@@ -142,21 +139,19 @@ export class GraphWriter extends DurableObject<Bindings> {
     return current;
   }
 
-  /** Retention: deletes expired events (and re-evaluates the segments that counted them) between ingest groups. */
-  async expireEvents(eventIds: string[], now: number): Promise<{ deleted: number }> {
-    let deleted = 0;
-    for (let i = 0; i < eventIds.length; i += EXPIRE_EVENTS_SLICE) {
-      const slice = eventIds.slice(i, i + EXPIRE_EVENTS_SLICE);
-      const result = await this.lane.runInBackground(() => expireEventsSlice(this.d1.db, this.state, slice, now));
-      this.announce(result.deliveryIds);
-      deleted += result.deleted;
-    }
-    return { deleted };
+  /**
+   * Retention: deletes one step's expired events (and re-evaluates the segments that counted
+   * them) between ingest groups, recording the step's progress in the same batch.
+   */
+  async expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }> {
+    const result = await this.lane.runInBackground(() => expireEventsSlice(this.d1.db, this.state, eventIds, now, progress));
+    this.announce(result.deliveryIds);
+    return { deleted: result.deleted };
   }
 
   /** Retention: one page of profiles checked for pseudonymous expiry, as a background slice. */
-  expireProfiles(cutoff: number, after: string, now: number): Promise<{ checked: number; expired: number; after: string }> {
-    return this.lane.runInBackground(() => expireProfilesSlice(this.d1.db, this.state, cutoff, after, now));
+  expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }> {
+    return this.lane.runInBackground(() => expireProfilesSlice(this.d1.db, this.state, cutoff, after, now, progress));
   }
 
   /** One slice of cron rechecks; returns how many profiles it re-evaluated. */

@@ -1,15 +1,16 @@
 /**
  * Resumes background work that stalled (SPEC: an accepted batch is never lost). Every
- * step of a batch file, export run and segment evaluation records its progress, and
+ * step of a batch file, export run, segment evaluation and retention run records its progress, and
  * every step is idempotent, so re-sending the next step of anything that has not
  * progressed for `staleMs` is safe: at worst a step runs twice and counts once.
  * Runs from the Cron Trigger (and, locally, when `npm start` starts the Worker).
  */
 import type { BatchMessage } from "../batches/process";
-import { claimStalledBatches, claimStalledExportRuns, claimStalledSegmentEvaluations } from "../db/queries/stalled";
+import { claimStalledBatches, claimStalledExportRuns, claimStalledMaintenanceRuns, claimStalledSegmentEvaluations } from "../db/queries/stalled";
 import type { Bindings } from "../env";
 import { exportProgress, type ExportJob } from "../exports/run";
 import type { SegmentJob } from "../segments/jobs";
+import type { MaintenanceJob } from "./retention";
 
 export const DEFAULT_STALE_SECONDS = 120;
 
@@ -22,14 +23,16 @@ export interface Resumed {
   batches: number;
   exports: number;
   segments: number;
+  retention: number;
 }
 
 export async function resumeStalledWork(env: Bindings, now = Date.now()): Promise<Resumed> {
   const olderThan = now - staleMs(env);
-  const [batches, runs, segments] = await Promise.all([
+  const [batches, runs, segments, retention] = await Promise.all([
     claimStalledBatches(env.DB, olderThan, now),
     claimStalledExportRuns(env.DB, olderThan, now),
     claimStalledSegmentEvaluations(env.DB, olderThan, now),
+    claimStalledMaintenanceRuns(env.DB, olderThan, now),
   ]);
   const batchMessages = batches.map(
     (b): BatchMessage =>
@@ -37,16 +40,17 @@ export async function resumeStalledWork(env: Bindings, now = Date.now()): Promis
         ? { batchId: b.id, chunk: 0, offset: 0, line: 1 }
         : { batchId: b.id, chunk: b.lastChunk + 1, offset: b.nextOffset, line: b.nextLine },
   );
-  const jobs: (ExportJob | SegmentJob)[] = [
+  const jobs: (ExportJob | SegmentJob | MaintenanceJob)[] = [
     ...runs.map((r): ExportJob => {
       const done = exportProgress(r.cursor);
       return { kind: "export-page", runId: r.id, part: done.part + 1, after: done.after };
     }),
     ...segments.map((s): SegmentJob => ({ kind: "segment-evaluate", segmentId: s.id, version: s.version, after: s.after, evaluated: s.evaluated })),
+    ...retention.map((r): MaintenanceJob => ({ kind: "maintenance", runId: r.id, step: r.step + 1 })),
   ];
   if (batchMessages.length > 0) await env.BATCH_QUEUE.sendBatch(batchMessages.map((body) => ({ body })));
   if (jobs.length > 0) await env.JOBS_QUEUE.sendBatch(jobs.map((body) => ({ body })));
-  const resumed = { batches: batches.length, exports: runs.length, segments: segments.length };
-  if (batches.length + runs.length + segments.length > 0) console.log(`resumed stalled work: ${JSON.stringify(resumed)}`);
+  const resumed = { batches: batches.length, exports: runs.length, segments: segments.length, retention: retention.length };
+  if (batches.length + runs.length + segments.length + retention.length > 0) console.log(`resumed stalled work: ${JSON.stringify(resumed)}`);
   return resumed;
 }

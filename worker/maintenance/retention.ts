@@ -12,9 +12,13 @@
  *    identities, none seen for `pseudonymousProfileDays`); expired ones are removed with
  *    their data and links in the writer, and the graph history keeps a `delete` entry.
  *
- * Every step records where it got to in the run, so a redelivered or retried job
- * continues instead of repeating; an archive part is written under a fixed name before
- * its events are deleted, so a crash in between rewrites the same file.
+ * Every step records where it got to in the run in the same D1 batch as its deletions, so
+ * a redelivered or retried job continues instead of repeating, and a crash can never
+ * leave events deleted but not counted. An archive part is written before its events are
+ * deleted, under a name derived from its position and its first and last event, so a crash
+ * in between rewrites the same file with the same rows, and a different page can never
+ * overwrite it. A run that stops making progress (a lost queue message) is resumed by the
+ * stalled-work sweep (./resume.ts) from its recorded step.
  */
 import type { RetentionSettings } from "../../shared/schemas/config";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
@@ -34,6 +38,7 @@ import {
   historyInsertStatements,
   identitiesOfProfiles,
   listMaintenanceRuns,
+  maintenanceProgressStatement,
   profilesOfEvents,
   pseudonymousPage,
   updateMaintenanceRun,
@@ -48,8 +53,8 @@ import { evaluateFacts, factsRead } from "../segments/evaluate";
 import { eventNeeds } from "../segments/rules";
 
 export const RETENTION_SETTING = "retention";
-/** Expired events per step (one archive part). */
-export const EVENT_SLICE = 2000;
+/** Expired events per step: one archive part, deleted in one writer batch with the step's progress. */
+export const EVENT_SLICE = 1000;
 /** Profiles checked per step. */
 export const PROFILE_SLICE = 500;
 const DAY_MS = 86_400_000;
@@ -60,7 +65,7 @@ export interface MaintenanceJob {
   step: number;
 }
 
-interface MaintenanceCursor {
+export interface MaintenanceCursor {
   step: number;
   phase: "events" | "profiles" | "done";
   /** Datasets with a TTL still to do (names), the first being worked on. */
@@ -98,10 +103,38 @@ export async function startDueMaintenance(env: Bindings, now: number): Promise<b
   return true;
 }
 
+/**
+ * A step's progress, written by the writer in the same batch as the step's deletions: the
+ * run's cursor after the step and its counts before it (the slice adds what it removed).
+ */
+export interface StepProgress {
+  runId: string;
+  cursor: MaintenanceCursor;
+  counts: { eventsExpired: number; eventsArchived: number; profilesExpired: number };
+  parts: PartInfo[];
+}
+
 /** The operations a step asks of the GraphWriter (so tests and the writer share one path). */
 export interface RetentionWriter {
-  expireEvents(eventIds: string[], now: number): Promise<{ deleted: number }>;
-  expireProfiles(cutoff: number, after: string, now: number): Promise<{ checked: number; expired: number; after: string }>;
+  expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;
+  expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }>;
+}
+
+/** The cursor after a profiles page: where the next page starts, and whether this was the last. */
+function afterProfilesPage(cursor: MaintenanceCursor, page: { checked: number; after: string }): MaintenanceCursor {
+  return { ...cursor, after: page.after, phase: page.checked < PROFILE_SLICE ? "done" : "profiles" };
+}
+
+/** The UPDATE that records a step, for the writer's batch; it never moves a run backwards. */
+function progressStatement(d1: D1Database, progress: StepProgress, removed: { events?: number; profiles?: number }, now: number): D1PreparedStatement {
+  return maintenanceProgressStatement(d1, progress.runId, progress.cursor.step, {
+    cursor: JSON.stringify(progress.cursor),
+    eventsExpired: progress.counts.eventsExpired + (removed.events ?? 0),
+    eventsArchived: progress.counts.eventsArchived,
+    profilesExpired: progress.counts.profilesExpired + (removed.profiles ?? 0),
+    parts: JSON.stringify(progress.parts),
+    now,
+  });
 }
 
 /** Runs one step; returns the next job, or undefined when the run is over. */
@@ -131,22 +164,27 @@ export async function runMaintenanceStep(env: Bindings, writer: RetentionWriter,
         const rows = expired.map(eventRow);
         const body = await encodePart("parquet", "events", rows);
         const partNo = cursor.part + 1;
-        const path = `${runFolder(config.prefix, "events", cursor.date, run.id)}part-${String(partNo).padStart(5, "0")}.parquet`;
+        // Position and content: a rewrite after a crash has the same name and bytes; another page another name.
+        const tag = (await sha256Hex(new TextEncoder().encode(`${expired[0]!.id}\n${expired.at(-1)!.id}`))).slice(0, 12);
+        const path = `${runFolder(config.prefix, "events", cursor.date, run.id)}part-${String(partNo).padStart(5, "0")}-${tag}.parquet`;
         await storeFor(env, config).put(path, body, contentTypeOf("parquet"));
         parts.push({ name: path.slice(path.lastIndexOf("/") + 1), path, rows: rows.length, bytes: body.length, sha256: await sha256Hex(body) });
         counts.eventsArchived += rows.length;
         next.part = partNo;
       }
-      if (expired.length > 0) counts.eventsExpired += (await writer.expireEvents(expired.map((e) => e.id), cursor.now)).deleted;
       if (expired.length < EVENT_SLICE) next.datasets = cursor.datasets.slice(1);
+      if (expired.length > 0) {
+        const progress: StepProgress = { runId: run.id, cursor: next, counts: { ...counts }, parts };
+        counts.eventsExpired += (await writer.expireEvents(expired.map((e) => e.id), cursor.now, progress)).deleted;
+      }
     }
   } else if (cursor.phase === "profiles") {
     if (!settings.pseudonymousProfileDays) next.phase = "done";
     else {
-      const result = await writer.expireProfiles(cursor.now - settings.pseudonymousProfileDays * DAY_MS, cursor.after, cursor.now);
+      const progress: StepProgress = { runId: run.id, cursor: next, counts: { ...counts }, parts };
+      const result = await writer.expireProfiles(cursor.now - settings.pseudonymousProfileDays * DAY_MS, cursor.after, cursor.now, progress);
       counts.profilesExpired += result.expired;
-      next.after = result.after;
-      if (result.checked < PROFILE_SLICE) next.phase = "done";
+      Object.assign(next, afterProfilesPage(next, result));
     }
   }
 
@@ -175,7 +213,7 @@ async function writeArchiveManifest(env: Bindings, destinationName: string, runI
  * Inside the writer: deletes events and, in the same batch, the membership changes their
  * absence causes for segments with event conditions (and the webhook deliveries).
  */
-export async function expireEventsSlice(d1: D1Database, state: WriterState, eventIds: readonly string[], now: number): Promise<{ deleted: number; deliveryIds: string[] }> {
+export async function expireEventsSlice(d1: D1Database, state: WriterState, eventIds: readonly string[], now: number, progress: StepProgress): Promise<{ deleted: number; deliveryIds: string[] }> {
   if (eventIds.length === 0) return { deleted: 0, deliveryIds: [] };
   const segments = (await state.currentConfig(d1)).segments.filter((s) => eventNeeds(s.rule).any);
   const profileIds = segments.length ? await profilesOfEvents(d1, eventIds) : [];
@@ -186,16 +224,32 @@ export async function expireEventsSlice(d1: D1Database, state: WriterState, even
   const deliveries = await state.deliveriesFor(d1, evaluation.transitions, (p) => evaluation.views.get(p));
   // D1 counts the rollup triggers' rows in `changes`: count the events themselves before.
   const deleted = await countEvents(d1, eventIds);
-  await d1.batch([...deleteEventsStatements(d1, eventIds), ...evaluation.statements, ...deliveryInsertStatements(d1, deliveries)]);
+  await d1.batch([
+    ...deleteEventsStatements(d1, eventIds),
+    ...evaluation.statements,
+    ...deliveryInsertStatements(d1, deliveries),
+    progressStatement(d1, progress, { events: deleted }, Date.now()),
+  ]);
   return { deleted, deliveryIds: deliveries.map((d) => d.id) };
 }
 
 /** Inside the writer: one page of profiles checked for pseudonymous expiry; expired ones removed, history kept. */
-export async function expireProfilesSlice(d1: D1Database, state: WriterState, cutoff: number, after: string, now: number): Promise<{ checked: number; expired: number; after: string }> {
+export async function expireProfilesSlice(
+  d1: D1Database,
+  state: WriterState,
+  cutoff: number,
+  after: string,
+  now: number,
+  progress: StepProgress,
+): Promise<{ checked: number; expired: number; after: string }> {
   const page = await pseudonymousPage(d1, after, cutoff, PROFILE_SLICE);
   const expired = page.filter((p) => p.expired).map((p) => p.id);
   const last = page.at(-1)?.id ?? after;
-  if (expired.length === 0) return { checked: page.length, expired: 0, after: last };
+  const recorded = { ...progress, cursor: afterProfilesPage(progress.cursor, { checked: page.length, after: last }) };
+  if (expired.length === 0) {
+    await progressStatement(d1, recorded, {}, Date.now()).run();
+    return { checked: page.length, expired: 0, after: last };
+  }
   const identities = await identitiesOfProfiles(d1, expired);
   if (!state.hasCounters()) state.setCounters((await readTogether(d1, { counters: state.countersRead(d1) })).counters);
   const first = state.allocateHistoryIds(expired.length);
@@ -205,6 +259,7 @@ export async function expireProfilesSlice(d1: D1Database, state: WriterState, cu
   await d1.batch([
     ...expireProfilesStatements(d1, expired, identities.map((i) => i.id)),
     ...historyInsertStatements(d1, history, expired.map((p, n) => [first + n, p])),
+    progressStatement(d1, recorded, { profiles: expired.length }, Date.now()),
   ]);
   return { checked: page.length, expired: expired.length, after: last };
 }

@@ -112,6 +112,24 @@ export async function listMaintenanceRuns(db: Db, limit = 50): Promise<Maintenan
   return db.select().from(maintenanceRuns).orderBy(desc(maintenanceRuns.startedAt)).limit(limit);
 }
 
+/**
+ * Records a retention step (cursor, counts, parts) as one statement for the writer's batch;
+ * a step already recorded (a redelivery) is not recorded again.
+ */
+export function maintenanceProgressStatement(
+  d1: D1Database,
+  runId: string,
+  step: number,
+  set: { cursor: string; eventsExpired: number; eventsArchived: number; profilesExpired: number; parts: string; now: number },
+): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE maintenance_runs SET cursor = ?3, events_expired = ?4, events_archived = ?5, profiles_expired = ?6, parts = ?7, status = 'running', updated_at = ?8
+       WHERE id = ?1 AND status IN ('queued', 'running') AND coalesce(json_extract(cursor, '$.step'), 0) < ?2`,
+    )
+    .bind(runId, step, set.cursor, set.eventsExpired, set.eventsArchived, set.profilesExpired, set.parts, set.now);
+}
+
 export async function updateMaintenanceRun(db: Db, id: string, set: Partial<Omit<MaintenanceRunRow, "id">>): Promise<void> {
   await db.update(maintenanceRuns).set({ ...set, updatedAt: Date.now() }).where(eq(maintenanceRuns.id, id));
 }

@@ -1,6 +1,6 @@
 /**
  * Background work that stopped making progress (a crashed consumer, a lost queue
- * message): batch files, export runs and segment evaluations. Each query claims what it
+ * message): batch files, export runs, segment evaluations and retention runs. Each query claims what it
  * returns by bumping its progress time, so the next sweep does not pick it up again
  * before the re-sent step has had its chance.
  */
@@ -54,5 +54,18 @@ export async function claimStalledSegmentEvaluations(
     )
     .bind(olderThan, now)
     .all<{ id: string; version: number; after: string; evaluated: number }>();
+  return results;
+}
+
+/** Retention runs: the step they recorded last (the next job is that step + 1). */
+export async function claimStalledMaintenanceRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; step: number }[]> {
+  const { results } = await d1
+    .prepare(
+      `UPDATE maintenance_runs SET updated_at = ?2
+       WHERE id IN (SELECT id FROM maintenance_runs WHERE status IN ('queued', 'running') AND updated_at < ?1 LIMIT ${SWEEP_LIMIT})
+       RETURNING id, coalesce(json_extract(cursor, '$.step'), 0) AS step`,
+    )
+    .bind(olderThan, now)
+    .all<{ id: string; step: number }>();
   return results;
 }
