@@ -25,16 +25,20 @@ export const IdentityInput = z
  */
 export const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]{1,200}$/u;
 
+/**
+ * An event type string. The OpenAPI generator writes a pattern from the regex's
+ * `toString()`, which keeps a `u` flag as a literal "/u" at the end; the pattern is given
+ * here as its source (JSON Schema patterns are Unicode-aware already).
+ */
+export const eventTypeString = (message: string) => z.string().regex(EVENT_TYPE_PATTERN, message).meta({ pattern: EVENT_TYPE_PATTERN.source });
+
 const Timestamp = z.iso.datetime({ offset: true, message: "timestamp must be an ISO-8601 date-time" });
 const Attributes = z.record(z.string(), z.unknown());
 
 export const EventInput = z
   .object({
     id: z.string().min(1).max(128).optional().meta({ description: "Idempotency key; generated when absent." }),
-    type: z
-      .string()
-      .regex(EVENT_TYPE_PATTERN, "type must be 1–200 characters of printable text (no control or invisible formatting characters)")
-      .meta({ example: "Order Completed" }),
+    type: eventTypeString("type must be 1–200 characters of printable text (no control or invisible formatting characters)").meta({ example: "Order Completed" }),
     timestamp: Timestamp.optional(),
     dataset: z.string().optional(),
     identities: z.array(IdentityInput).min(1, "an event needs at least one identity"),

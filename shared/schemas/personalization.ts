@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EVENT_TYPE_PATTERN } from "./ingest";
+import { eventTypeString } from "./ingest";
 
 export const PersonalizationSettings = z
   .object({
@@ -8,7 +8,7 @@ export const PersonalizationSettings = z
   .meta({ id: "PersonalizationSettings" });
 
 export const CollectSettings = z
-  .object({ types: z.array(z.string().regex(EVENT_TYPE_PATTERN, "an event type: 1–200 characters of printable text")).min(1).max(100) })
+  .object({ types: z.array(eventTypeString("an event type: 1–200 characters of printable text")).min(1).max(100) })
   .meta({ id: "CollectSettings" });
 
 export const DEFAULT_COLLECT_TYPES = ["page.view", "click", "form.submit"];

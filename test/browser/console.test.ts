@@ -17,7 +17,12 @@ describe("the console", () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(`${e.message} ${e.stack?.split("\n")[1] ?? ""}`));
-    await page.goto(`${workerUrl}/console`);
+    page.on("console", (m) => void (/Content Security Policy/i.test(m.text()) && errors.push(m.text())));
+    const served = await page.goto(`${workerUrl}/console`);
+    // Served under a strict policy and never framed; the checks below run under it.
+    expect(served!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(served!.headers()["content-security-policy"]).not.toContain("unsafe-inline");
+    expect(served!.headers()["x-frame-options"]).toBe("DENY");
     await page.fill("tessera-console >> #key", adminKey);
     await page.click("tessera-console >> button[type=submit]");
     await page.fill("tessera-console >> #q", "john");

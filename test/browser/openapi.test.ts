@@ -81,6 +81,11 @@ describe("API documentation", () => {
     const events = doc.paths["/v1/events"].post.requestBody.content["application/json"].schema;
     expect(events.oneOf[0]).toEqual({ $ref: "#/components/schemas/Event" });
     expect(doc.components.schemas.Event.required).toEqual(["type", "identities"]);
+    // The event-type pattern is a real pattern: it matches its own example and refuses a control character.
+    const type = doc.components.schemas.Event.properties.type;
+    const pattern = new RegExp(type.pattern, "v");
+    expect(pattern.test(type.example)).toBe(true);
+    expect(pattern.test("Order\u0007Completed")).toBe(false);
   });
 
   describe("/docs in Chromium", () => {

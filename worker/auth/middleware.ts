@@ -93,7 +93,12 @@ async function trackingKey(c: Context<AppEnv>): Promise<string | undefined> {
   }
   if (header) return bearerToken(c);
   const inPath = SETTINGS_PATH.exec(c.req.path)?.[1];
-  if (inPath) return decodeURIComponent(inPath);
+  if (inPath) {
+    const key = decodeURIComponent(inPath);
+    // A URL ends up in access logs and browser history: only a key that may live in a page goes there.
+    if (!key.startsWith("pk_")) throw new ApiError("unauthorized", "Only a public key (pk_…) may be sent in a URL; a secret key sent there should be rotated.");
+    return key;
+  }
   if (c.req.method !== "POST") return undefined;
   try {
     const body = JSON.parse(await readBodyText(c)) as { writeKey?: unknown };

@@ -55,12 +55,30 @@ export function reportRange(from: string | undefined, to: string | undefined, tz
   return resultOfSync(() => rangeOf(from, to, tz, now));
 }
 
+/** Report dates: what Tessera can hold (timestamps are 1970…now + 1 day) with room to spare. */
+const FIRST_DAY = "1970-01-01";
+const LAST_DAY = "2199-12-31";
+
+/** A real calendar day: `2026-02-30` and year 0 are not days (Date.UTC would quietly roll them over). */
+export function isCalendarDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
 function rangeOf(from: string | undefined, to: string | undefined, tz: string, now: number): { start: number; end: number } {
-  const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
   const parse = (value: string, path: string, endOfDay: boolean) => {
-    if (DAY_RE.test(value)) return startOfDay(endOfDay ? nextDay(value) : value, tz);
+    const outOfRange = () => fail("invalid_request", `${path} must be between ${FIRST_DAY} and ${LAST_DAY}`, [{ path, message: value }]);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      if (!isCalendarDay(value)) fail("invalid_request", `${path} is not a calendar day`, [{ path, message: value }]);
+      if (value < FIRST_DAY || value > LAST_DAY) outOfRange();
+      return startOfDay(endOfDay ? nextDay(value) : value, tz);
+    }
     const ms = Date.parse(value);
     if (!Number.isFinite(ms)) fail("invalid_request", `${path} must be a date (YYYY-MM-DD) or an ISO-8601 time`, [{ path, message: value }]);
+    if (ms < Date.parse(FIRST_DAY) || ms > Date.parse(`${LAST_DAY}T23:59:59.999Z`)) outOfRange();
     return ms;
   };
   const end = to ? parse(to, "to", true) : startOfDay(nextDay(dayKey(now, tz)), tz);
