@@ -7,7 +7,8 @@
  *
  * A literal is exact when the double it parses to prints (shortest round trip) as the same
  * decimal value: `0.1`, `1.50`, `2e3` are exact; `0.30000000000000004` is exact too
- * (that is the double's own shortest form); `9007199254740993` is not.
+ * (that is the double's own shortest form); `9007199254740993` is not. `-0` is not either:
+ * it would be stored and read back as `0`.
  */
 
 /** Stands in for a number literal that a double cannot hold as sent. */
@@ -19,8 +20,11 @@ export class InexactNumber {
   }
 }
 
-/** Only literals with an exponent or 16+ digits can be inexact: skip the reviver otherwise. */
-const MAYBE_INEXACT = /\d[eE]|\d{16}/;
+/**
+ * Only literals with an exponent or 16+ digits can be inexact, and a negative zero cannot be
+ * stored (JSON writes it back as 0): skip the reviver when none of them can occur.
+ */
+const MAYBE_INEXACT = /\d[eE]|\d{16}|-0/;
 
 /** Decimal value of a numeric literal as [sign, significant digits, exponent of the last digit]. */
 function decimal(literal: string): [boolean, string, number] {
@@ -47,7 +51,7 @@ export function isExactLiteral(source: string, value: number): boolean {
 export function parseJsonExact(text: string): unknown {
   if (!MAYBE_INEXACT.test(text)) return JSON.parse(text);
   return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
-    if (typeof value === "number" && context?.source !== undefined && !isExactLiteral(context.source, value)) {
+    if (typeof value === "number" && context?.source !== undefined && (Object.is(value, -0) || !isExactLiteral(context.source, value))) {
       return new InexactNumber(context.source);
     }
     return value;

@@ -102,6 +102,18 @@ describe("3. lone surrogates and invisible characters", () => {
     expect(await lookup("crm", "sur\ufffd-1")).toHaveStatus(404);
   });
 
+  it("invalid UTF-8 bytes in a body are a 400, not U+FFFD stored in their place", async () => {
+    const before = new TextEncoder().encode('{"type":"x","identities":[{"namespace":"crm","id":"utf8-bad-');
+    const after = new TextEncoder().encode('"}]}');
+    const body = new Uint8Array([...before, 0xff, 0xfe, ...after]);
+    for (const path of ["/v1/events", "/v1/records", "/v1/track"]) {
+      const res = await call("POST", path, { body, headers: { "content-type": "application/json" } });
+      expect(res).toHaveStatus(400);
+      expectErrorShape(res.json, "invalid_json");
+    }
+    expect(await lookup("crm", "utf8-bad-\ufffd\ufffd")).toHaveStatus(404);
+  });
+
   it("control and invisible formatting characters in ids, attribute text and event types are rejected", async () => {
     const result = await postEvents([
       { type: "x", identities: [id("crm", "zero\u200bwidth")] },
@@ -186,6 +198,7 @@ describe("6. nothing changes silently", () => {
       event("tiny", "1e-400"),
       event("big", "18446744073709551617"),
       event("long", "0.10000000000000000001"),
+      event("negzero", "-0.0"),
       event("ok1", "0.1"),
       event("ok2", "1.5e3"),
       event("ok3", "9007199254740991"),
@@ -198,6 +211,7 @@ describe("6. nothing changes silently", () => {
       [1, "invalid_number"],
       [2, "invalid_number"],
       [3, "invalid_number"],
+      [4, "invalid_number"],
     ]);
     expect(res.json.accepted).toBe(4);
     const events = await call("GET", `/v1/profiles/by-identity/crm/num-ok4?include=events`);

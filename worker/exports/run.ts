@@ -54,7 +54,7 @@ export interface RunPlan {
   mode: "full" | "incremental";
   /** Incremental: changes at or after this time (profiles, identities) or after this event row id. */
   since: number;
-  /** Events: the newest row id when the run started (later events belong to the next run). */
+  /** Events: the newest row id when the run started; identities: when the run started (later changes belong to the next run). */
   high: number;
   /** The run's date partition (UTC, when it started). */
   date: string;
@@ -82,8 +82,11 @@ export async function startExport(env: Bindings, destination: string, trigger: s
   const mode = config.mode ?? "full";
   const previous = mode === "incremental" ? await lastCompletedRun(db, destination) : undefined;
   const previousPlan = previous ? planOf(previous.cursor) : undefined;
-  // Incremental events continue after the previous run's newest event; the rest from when it started.
-  const since = previous ? (content === "events" ? previousPlan!.high : previous.startedAt) : 0;
+  // Incremental events continue after the previous run's newest event, identities from the
+  // previous run's upper bound (so a last-seen time in the future is exported once, when its
+  // window comes), profiles from when the previous run started.
+  const since = previous ? (content === "events" || (content === "identities" && previousPlan!.high > 0) ? previousPlan!.high : previous.startedAt) : 0;
+  const now = Date.now();
   const plan: RunPlan = {
     part: 0,
     after: content === "profiles" ? "" : String(content === "events" ? since : 0),
@@ -91,7 +94,7 @@ export async function startExport(env: Bindings, destination: string, trigger: s
     format: config.format ?? "ndjson",
     mode,
     since,
-    high: content === "events" ? await eventHighWater(env.DB) : 0,
+    high: content === "events" ? await eventHighWater(env.DB) : content === "identities" ? now : 0,
     date: new Date().toISOString().slice(0, 10),
   };
   await createRun(db, { id: runId, destination, trigger, cursor: JSON.stringify(plan) });
@@ -108,7 +111,7 @@ async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan,
     return { rows, next: String(events.at(-1)?.rowid ?? after), last: events.length < size };
   }
   if (plan.content === "identities") {
-    const identities = await identityExportPage(env.DB, Number(after), plan.mode === "incremental" ? plan.since : 0, size);
+    const identities = await identityExportPage(env.DB, Number(after), plan.mode === "incremental" ? { since: plan.since, until: plan.high } : undefined, size);
     const rows = identities.map((i) => ({ namespace: i.namespace, id: i.value, profileId: i.profile_id, firstSeen: i.first_seen, lastSeen: i.last_seen }));
     return { rows, next: String(identities.at(-1)?.id ?? after), last: identities.length < size };
   }

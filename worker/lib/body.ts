@@ -53,12 +53,23 @@ export function gunzipRequests(skip: RegExp): MiddlewareHandler<AppEnv> {
 }
 
 /** The body as text; a body that is not valid gzip answers 400, not 500. */
+/**
+ * The body as text; a body that is not valid gzip answers 400, not 500, and so does one that
+ * is not valid UTF-8 — decoding it would quietly turn the bad bytes into U+FFFD, storing
+ * something other than what was sent.
+ */
 export async function readBodyText(c: Context<AppEnv>): Promise<string> {
+  let bytes: ArrayBuffer;
   try {
-    return await c.req.text();
+    bytes = await c.req.arrayBuffer();
   } catch (err) {
     if (err instanceof ApiError) throw err;
     throw new ApiError("invalid_request", "the body could not be read (is it valid gzip?)");
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError("invalid_json", "the body is not valid UTF-8");
   }
 }
 

@@ -113,15 +113,21 @@ export async function eventExportPage(d1: D1Database, after: number, high: numbe
 
 export type IdentityExportRow = IdentityRow;
 
-/** The identity map by row id; incremental: identities seen, or whose profile changed, since `since`. */
-export async function identityExportPage(d1: D1Database, after: number, since: number, limit: number): Promise<IdentityExportRow[]> {
+/**
+ * The identity map by row id; incremental (`window`): identities seen, or whose profile
+ * changed, in [since, until) — bounded above, so an identity whose last-seen time lies in
+ * the future is not exported again by every later run.
+ */
+export async function identityExportPage(d1: D1Database, after: number, window: { since: number; until: number } | undefined, limit: number): Promise<IdentityExportRow[]> {
+  const until = window?.until || Number.MAX_SAFE_INTEGER;
   const { results } = await d1
     .prepare(
       `SELECT i.id, i.namespace, i.value, i.profile_id, i.first_seen, i.last_seen FROM identities i
-       WHERE i.id > ?1 AND (?2 = 0 OR i.last_seen >= ?2 OR EXISTS (SELECT 1 FROM profiles p WHERE p.id = i.profile_id AND p.updated_at >= ?2))
+       WHERE i.id > ?1 AND (?2 IS NULL OR (i.last_seen >= ?2 AND i.last_seen < ?4)
+         OR EXISTS (SELECT 1 FROM profiles p WHERE p.id = i.profile_id AND p.updated_at >= ?2 AND p.updated_at < ?4))
        ORDER BY i.id LIMIT ?3`,
     )
-    .bind(after, since, limit)
+    .bind(after, window ? window.since : null, limit, until)
     .all<IdentityExportRow>();
   return results;
 }
