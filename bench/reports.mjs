@@ -3,21 +3,23 @@
 // yesterday (page views, journey messages, purchases of 50,000 customers) through
 // /v1/events, then times 90-day reports — data views by day and by a data path, the
 // built-in journeys view, journey attribution — next to the same aggregation in raw
-// SQLite (node:sqlite) over the same rows, so the ratio survives a noisy machine.
+// SQLite (node:sqlite) over the same rows, so the ratio survives a noisy machine. Then the
+// isolation figure: single-event ingest p99 idle, and while four worst-case reports
+// (journey attribution, linear, P30D window, 90 days) run at once with a read-only key.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
 import { rng } from "../scripts/lib/demo-data.mjs";
-import { concurrently } from "./load.mjs";
+import { concurrently, percentile } from "./load.mjs";
 
 const ADMIN = "sk_bench_reports_admin_key_local_only";
 const DAY = 86_400_000;
 const JOURNEYS = ["welcome", "winback", "cart-reminder", "birthday", "re-engage"];
 
 /** `count` events over [start, end): 60 % page views, journeys' messages, purchases. */
-function* reportEvents(count, start, end, customers = 50_000) {
+export function* reportEvents(count, start, end, customers = 50_000) {
   const r = rng(42);
   let n = 0;
   while (n < count) {
@@ -116,7 +118,55 @@ function baseline(events) {
   };
 }
 
-export async function reports({ events: total = 1_000_000, clients = 2 } = {}) {
+/**
+ * Single-event ingest latency (4 clients, 200 calls) idle, then while four attribution
+ * reports run side by side in a loop; p99 of each and how the reports fared.
+ */
+async function isolation(url, attributionQuery) {
+  const reader = (await api2(url, "POST", "/v1/keys", { name: "bench reader", kind: "secret", scopes: ["profiles:read"] })).key;
+  const single = (tag) => (i) => api(url, "POST", "/v1/events", { id: `iso-${tag}-${i}`, type: "page.view", identities: [{ namespace: "crm", id: `ISO-${i % 500}` }] });
+  const idle = await concurrently(200, 4, single("idle"));
+  let stop = false;
+  const outcomes = { ok: 0, limited: 0, other: 0, ms: [] };
+  const reportLoop = async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${url}/v1/reports/journeys?${attributionQuery}`, { headers: { authorization: `Bearer ${reader}` } });
+        const body = await res.text();
+        if (res.status === 200) (outcomes.ok++, outcomes.ms.push(performance.now() - t0));
+        else if (res.status === 429) (outcomes.limited++, await new Promise((r) => setTimeout(r, 200)));
+        else (outcomes.other++, outcomes.lastError = `${res.status} ${body.slice(0, 200)}`);
+      } catch (err) {
+        outcomes.other++;
+        outcomes.lastError = String(err?.cause ?? err);
+      }
+    }
+  };
+  const loops = Array.from({ length: 4 }, reportLoop);
+  await new Promise((r) => setTimeout(r, 500)); // the reports are under way
+  // 200 calls, or as many as three minutes allow (a held database can make each take seconds).
+  const until = Date.now() + 180_000;
+  const busy = await concurrently(200, 4, (i) => (Date.now() < until ? single("busy")(i) : undefined));
+  busy.latencies.splice(0, busy.latencies.length, ...busy.latencies.filter((ms) => ms > 0.5));
+  stop = true;
+  await Promise.all(loops);
+  outcomes.ms.sort((a, b) => a - b);
+  return {
+    ingestIdleP99Ms: Number(percentile(idle.latencies, 99).toFixed(1)),
+    ingestBesideReportsP99Ms: Number(percentile(busy.latencies, 99).toFixed(1)),
+    ingestBesideReportsCalls: busy.latencies.length,
+    besideReports: { completed: outcomes.ok, limited: outcomes.limited, failed: outcomes.other, p50Ms: Math.round(percentile(outcomes.ms, 50) ?? 0), ...(outcomes.lastError ? { lastError: outcomes.lastError } : {}) },
+  };
+}
+
+async function api2(url, method, pathname, body) {
+  const res = await fetch(`${url}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (res.status >= 300) throw new Error(`${method} ${pathname}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function reports({ events: total = 1_000_000, clients = 2, isolationOnly = false } = {}) {
   const today = new Date(new Date().toISOString().slice(0, 10)).getTime();
   const start = today - 90 * DAY;
   const events = [...reportEvents(total, start, today)];
@@ -137,6 +187,7 @@ export async function reports({ events: total = 1_000_000, clients = 2 } = {}) {
     const to = new Date(today - DAY).toISOString().slice(0, 10);
     const q = (params) => `from=${from}&to=${to}&tz=UTC&${params}`;
     const out = { events: events.length, ingestEventsPerSecond: Math.round(events.length / ingest.seconds), days: 90 };
+    if (isolationOnly) return Object.assign(out, await isolation(url, q("conversion=purchase&value=data.amount&model=linear&window=P30D")));
     let check;
     out.byDayMs = await timed(5, async () => (check = await api(url, "GET", `/v1/data-views/bench/report?${q("dimension=day&metrics=events,purchases,revenue,buyers")}`)));
     out.byDayTotals = check.totals;
@@ -144,6 +195,7 @@ export async function reports({ events: total = 1_000_000, clients = 2 } = {}) {
     out.byWeekAllMetricsMs = await timed(5, () => api(url, "GET", `/v1/data-views/bench/report?${q("dimension=week")}`));
     out.journeysViewMs = await timed(3, () => api(url, "GET", `/v1/data-views/journeys/report?${q("dimension=journey")}`));
     out.attributionMs = await timed(3, () => api(url, "GET", `/v1/reports/journeys?${q("conversion=purchase&value=data.amount&model=linear&window=P7D")}`));
+    Object.assign(out, await isolation(url, q("conversion=purchase&value=data.amount&model=linear&window=P30D")));
     out.sqliteByDayMs = await timed(5, () => floor.byDay(start, today - 0));
     out.sqliteByJourneyMs = await timed(5, () => floor.byJourney(start, today));
     return out;

@@ -27,6 +27,7 @@ import { personalizationRouter } from "./routes/personalization";
 import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
+import { reportSlot } from "./reports/gate";
 import { dataViewsRouter } from "./routes/data-views";
 import { maintenanceRouter } from "./routes/maintenance";
 import { destinationsRouter } from "./routes/destinations";
@@ -118,6 +119,9 @@ export function createApp() {
   });
   app.use("/v1/*", requireJsonBodies());
   app.use("/v1/*", authenticate);
+  // Reports share the database with every write: a few at a time per key.
+  app.use("/v1/reports/*", reportSlot);
+  app.use("/v1/data-views/:id/report", reportSlot);
 
   // Chained, so the app's type carries every route: `hc<AppType>` (client/) is typed by it.
   const routes = app

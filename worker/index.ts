@@ -4,6 +4,7 @@ import { handleQueue, handleScheduled } from "./jobs";
 
 export { GraphWriter } from "./graph/writer";
 export { WebhookLane } from "./webhooks/lane";
+export { ReadGate } from "./reports/gate";
 
 const app = createApp();
 

@@ -50,7 +50,9 @@ async function stillHealthy(tag: string) {
 describe("fuzz: generated requests from the OpenAPI document", () => {
   it(`every operation, ${RUNS} requests: no 5xx, one error shape, still healthy`, { timeout: 600_000 }, async () => {
     const doc = (await call("GET", "/v1/openapi.json")).json;
-    const operations = operationsOf(doc).filter((o) => !(o.path.startsWith("/v1/destinations") && o.method !== "GET"));
+    // Destination writes are left out (a generated one could point an export or a webhook
+    // anywhere); reading and deleting them is walked like every other operation.
+    const operations = operationsOf(doc).filter((o) => !(o.path.startsWith("/v1/destinations") && (o.method === "PUT" || o.method === "POST")));
     expect(operations.length).toBeGreaterThan(30);
 
     const statuses = new Map<number, number>();

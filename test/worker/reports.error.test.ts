@@ -23,3 +23,28 @@ describe("report ranges", () => {
     expect(await call("GET", "/v1/reports/events?from=2024-02-29&to=2024-03-01")).toHaveStatus(200);
   });
 });
+
+describe("report slots", () => {
+  it("a key runs at most two reports at once: a third is 429 with Retry-After until one finishes; other keys are not held", async () => {
+    const { env } = await import("cloudflare:test");
+    const { createKey } = await import("../helpers");
+    const created = (await call("POST", "/v1/keys", { body: { name: "busy reader", scopes: ["profiles:read"] } })).json;
+    const [busy, keyId] = [created.key as string, created.id as string];
+    const other = await createKey(["profiles:read"]);
+    const gate = env.READ_GATE.get(env.READ_GATE.idFromName(keyId));
+    // Two reports of this key are running (their slots taken as the route takes them).
+    const held = [await gate.acquire(2, 60_000), await gate.acquire(2, 60_000)];
+    expect(held.every((t) => typeof t === "string")).toBe(true);
+    for (const path of ["/v1/reports/messages", "/v1/reports/events", "/v1/data-views/journeys/report"]) {
+      const refused = await call("GET", path, { key: busy });
+      expect(refused).toHaveStatus(429);
+      expectErrorShape(refused.json, "rate_limited");
+      expect(refused.headers.get("retry-after")).toBe("2");
+      expect(await call("GET", path, { key: other })).toHaveStatus(200);
+    }
+    await gate.release(held[0]!);
+    expect(await call("GET", "/v1/reports/messages", { key: busy })).toHaveStatus(200);
+    // The finished report gave its slot back: one is still free.
+    expect(await gate.acquire(2, 60_000)).toEqual(expect.any(String));
+  });
+});

@@ -7,6 +7,7 @@
 import type { DataViewInput } from "../../shared/schemas/data-views";
 import { conversionFacts, messageFacts, touchFacts } from "../db/queries/reports";
 import { fail, resultOf, type Result } from "../lib/result";
+import { readBudget } from "../lib/time-slices";
 import { rangeComplete } from "../reports/time";
 import { attribute, type AttributionModel } from "./attribution";
 import { aggregateMessages, type GroupBy } from "../reports/messages";
@@ -112,12 +113,13 @@ export function runJourneyAttribution(d1: D1Database, request: AttributionReques
 
 async function journeyAttribution(d1: D1Database, request: AttributionRequest) {
   const { range, tz, now } = request;
-  const [facts, conversions] = await Promise.all([
-    messageFacts(d1, range.start, range.end),
-    conversionFacts(d1, request.conversion, range.start, range.end, request.valuePath, MAX_CONVERSIONS + 1),
-  ]);
+  // One database-time budget for the whole report; its reads run one after another, in slices.
+  const budget = readBudget();
+  const facts = await messageFacts(d1, range.start, range.end, budget);
+  const conversions = await conversionFacts(d1, request.conversion, range.start, range.end, request.valuePath, MAX_CONVERSIONS + 1, budget);
   if (conversions.length > MAX_CONVERSIONS) fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [{ path: "from", message: "narrow the range" }]);
-  const touches = await touchFacts(d1, request.conversion, range.start - request.windowMs, range.start, range.end, MAX_CONVERSIONS * 10 + 1);
+  const converters = new Set(conversions.map((c) => c.profileId));
+  const touches = await touchFacts(d1, converters, range.start - request.windowMs, range.end, MAX_CONVERSIONS * 10 + 1, budget);
   if (touches.length > MAX_CONVERSIONS * 10) fail("invalid_request", "too many journey messages before these conversions", [{ path: "window", message: "shorten the window or narrow the range" }]);
   const credit = attribute(conversions, touches, request.windowMs, request.model);
   const messages = aggregateMessages(facts.firsts, facts.retries, range, "journey", tz, now);

@@ -12,11 +12,12 @@
 import { createDb } from "../db/client";
 import { completeChunk, getBatch, getChunk, markBatchFailed, setBatchHeader, type BatchRow } from "../db/queries/batches";
 import type { Bindings } from "../env";
+import { loadIdentityConfig } from "../graph/identity-config";
 import { ingestItems, validationContext, type RawItem } from "../ingest/service";
 import type { ItemOutcome } from "../ingest/types";
 import type { ValidationContext } from "../ingest/validate";
 import { parseCsvChunk, parseCsvHeader, parseNdjsonChunk, type ParsedChunk } from "./parse";
-import { csvRowToItem, type ItemKind } from "./rows";
+import { csvRowToItem, misspelledIdentityColumn, type ItemKind } from "./rows";
 
 export const CHUNK_BYTES = 1024 * 1024;
 export const CHUNK_ROWS = 1000;
@@ -72,6 +73,13 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
     const parsed = start ? parseCsvHeader(start.text, start.atEnd) : { error: "the stored file is missing" };
     if ("error" in parsed) {
       await markBatchFailed(db, batch.id, parsed.error);
+      return;
+    }
+    const identity = await loadIdentityConfig(db, env.TESSERA_PHONE_REGION);
+    const misspelled = misspelledIdentityColumn(parsed.header, new Set(identity.namespaces.keys()));
+    if (misspelled) {
+      await setBatchHeader(db, batch.id, parsed.header);
+      await markBatchFailed(db, batch.id, `${misspelled.message} — no row was imported`);
       return;
     }
     if (!header) await setBatchHeader(db, batch.id, parsed.header);

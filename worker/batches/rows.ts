@@ -8,6 +8,7 @@
  */
 import { emptyTree, getPath, plainTree, setPath } from "../../shared/attribute-tree";
 import { isExactLiteral } from "../../shared/json-exact";
+import { closest } from "../../shared/suggest";
 
 export type ItemKind = "events" | "records";
 
@@ -53,4 +54,45 @@ export function csvRowToItem(
   item.identities = identities;
   item[kind === "events" ? "data" : "attributes"] = plainTree(attributes);
   return item;
+}
+
+/** What each CSV column becomes, as `GET /v1/batches/:id` lists it. */
+export interface CsvColumns {
+  identities: string[];
+  fields: string[];
+  attributes: string[];
+}
+
+export function csvColumns(header: readonly string[], kind: ItemKind): CsvColumns {
+  const out: CsvColumns = { identities: [], fields: [], attributes: [] };
+  for (const column of header) {
+    if (column.startsWith("identity.")) out.identities.push(column);
+    else if (column === "timestamp" || (kind === "events" && (column === "type" || column === "id"))) out.fields.push(column);
+    else out.attributes.push(column);
+  }
+  return out;
+}
+
+/**
+ * A header that looks like a misspelled identity column: `identity.<x>` where x is not a
+ * namespace (`identity.emial`), or a first segment one or two letters from `identity`
+ * (`identiy.email`). Imported as an attribute, it would leave every row without that
+ * identity and give each profile a junk attribute, so the batch fails before any row.
+ */
+export function misspelledIdentityColumn(header: readonly string[], namespaces: ReadonlySet<string>): { column: string; message: string } | undefined {
+  for (const column of header) {
+    const dot = column.indexOf(".");
+    if (dot < 0) continue;
+    const [prefix, rest] = [column.slice(0, dot), column.slice(dot + 1)];
+    if (prefix === "identity") {
+      if (namespaces.has(rest)) continue;
+      const meant = closest(rest, namespaces);
+      return { column, message: `column "${column}": "${rest}" is not a namespace${meant ? `; did you mean "identity.${meant}"?` : " (see GET /v1/namespaces)"}` };
+    }
+    if (closest(prefix, ["identity"]) !== undefined) {
+      const ns = namespaces.has(rest) ? rest : (closest(rest, namespaces) ?? rest);
+      return { column, message: `column "${column}" looks like a misspelled identity column; did you mean "identity.${ns}"?` };
+    }
+  }
+  return undefined;
 }

@@ -32,6 +32,12 @@ export function itemsOf(body: unknown, kind: IngestKind): Result<unknown[]> {
   if (body !== null && typeof body === "object" && !Array.isArray(body) && kind in body) {
     const list = (body as Record<string, unknown>)[kind];
     if (!Array.isArray(list)) return problem("invalid_request", `\`${kind}\` must be an array`, [{ path: kind, message: "not an array" }]);
+    // A list body has one key: anything beside it would be silently ignored.
+    const extra = Object.keys(body).find((k) => k !== kind);
+    if (extra !== undefined) {
+      const message = `unknown top-level field "${extra}": a list body is { "${kind}": [...] } and nothing else`;
+      return problem("invalid_request", message, [{ path: extra, message: "unknown field" }]);
+    }
     items = list;
   } else if (Array.isArray(body)) {
     return problem("invalid_request", `send one item or { "${kind}": [...] }`, [{ path: "", message: "a bare array" }]);

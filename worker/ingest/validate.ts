@@ -9,6 +9,7 @@ import { formatPath, type ErrorDetail } from "../../shared/errors";
 import { inspectTree, type TreeProblem } from "../../shared/attribute-tree";
 import { normalizeIdentity } from "../../shared/identity/normalize";
 import { NAME_PATTERN } from "../../shared/schemas/common";
+import { unknownNameMessage } from "../../shared/suggest";
 import { EventInput, INGEST_LIMITS, RecordInput } from "../../shared/schemas/ingest";
 import type { DatasetRow } from "../db/queries/datasets";
 import type { IdentityConfig } from "../graph/identity-config";
@@ -170,8 +171,35 @@ function resolveDataset(ctx: ValidationContext, name: string, kind: "records" | 
 
 const isResult = (x: unknown): x is Result => typeof x === "object" && x !== null && "ok" in x;
 
+const EVENT_FIELDS = Object.keys(EventInput.shape);
+const RECORD_FIELDS = Object.keys(RecordInput.shape);
+const IDENTITY_FIELDS = ["namespace", "id"];
+
+/**
+ * Unknown fields are errors, not silence (SPEC §2): `dat` for `data` would otherwise drop
+ * the data and answer "accepted". The detail names the field and the one it probably meant.
+ */
+function unknownFields(item: Record<string, unknown>, known: readonly string[], what: string): Result | undefined {
+  for (const key of Object.keys(item)) {
+    if (known.includes(key)) continue;
+    const message = unknownNameMessage(`field of ${what}`, key, known);
+    return fail("invalid_request", message, [{ path: key, message }]);
+  }
+  if (Array.isArray(item.identities)) {
+    for (const [i, identity] of item.identities.entries()) {
+      if (identity === null || typeof identity !== "object" || Array.isArray(identity)) continue;
+      for (const key of Object.keys(identity)) {
+        if (IDENTITY_FIELDS.includes(key)) continue;
+        const message = unknownNameMessage("field of an identity", key, IDENTITY_FIELDS);
+        return fail("invalid_request", message, [{ path: `identities[${i}].${key}`, message }]);
+      }
+    }
+  }
+  return undefined;
+}
+
 export function validateEvent(raw: unknown, index: number, ctx: ValidationContext, defaultId?: string): Result {
-  const early = preflight(raw, ctx);
+  const early = preflight(raw, ctx) ?? unknownFields(raw as Record<string, unknown>, EVENT_FIELDS, "an event");
   if (early) return early;
   const shape = parseShape(EventInput, raw);
   if (isResult(shape)) return shape;
@@ -199,7 +227,7 @@ export function validateEvent(raw: unknown, index: number, ctx: ValidationContex
 }
 
 export function validateRecord(raw: unknown, index: number, ctx: ValidationContext, _defaultId?: string): Result {
-  const early = preflight(raw, ctx);
+  const early = preflight(raw, ctx) ?? unknownFields(raw as Record<string, unknown>, RECORD_FIELDS, "a record");
   if (early) return early;
   const shape = parseShape(RecordInput, raw);
   if (isResult(shape)) return shape;

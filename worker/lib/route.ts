@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import { requireScope, type AccessOptions, type RouteAccess } from "../auth/middleware";
 import { errorResponses } from "./openapi";
+import { strictQuery } from "./strict-query";
 
 /**
  * `createRoute` with the access the route needs. The scope is enforced by the auth
@@ -18,7 +19,7 @@ export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"
     // every status the server sends: 401/403 (auth), 400 (invalid parameters or body),
     // 413/415 (body size and type), 500.
     responses: { ...commonErrors(access, config), ...config.responses },
-    middleware: [requireScope(access, options), ...toArray(config.middleware)],
+    middleware: [requireScope(access, options), strictQuery(queryNames(config), queryPatterns(config)), ...toArray(config.middleware)],
     security: access === "anonymous" ? [] : [{ bearer: [] }],
     "x-tessera-scope": access,
     ...(options.identityReadable ? { "x-tessera-identity-token": true } : {}),
@@ -32,6 +33,18 @@ function commonErrors(access: RouteAccess, config: Omit<RouteConfig, "path">) {
   if (request?.query || request?.params || request?.body) statuses.push(400);
   if (request?.body) statuses.push(413, 415);
   return errorResponses(...statuses);
+}
+
+/** The query parameter names a route declares (its zod query object's keys). */
+function queryNames(config: Omit<RouteConfig, "path">): string[] {
+  const query = config.request?.query as { shape?: Record<string, unknown> } | undefined;
+  return query?.shape ? Object.keys(query.shape) : [];
+}
+
+/** Documented name patterns (`x-tessera-pattern-parameters` in the query). */
+function queryPatterns(config: Omit<RouteConfig, "path">): RegExp[] {
+  const patterns = (config as { "x-tessera-pattern-parameters"?: { in: string; pattern: string }[] })["x-tessera-pattern-parameters"] ?? [];
+  return patterns.filter((p) => p.in === "query").map((p) => new RegExp(p.pattern));
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {

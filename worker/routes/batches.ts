@@ -14,10 +14,12 @@ import { scopedRoute } from "../lib/route";
 import { pageOf } from "../lib/cursor";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
+import { csvColumns } from "../batches/rows";
+import { cachedDatasets } from "../config/service";
 
 const tags = ["Batches"];
 
-const present = (b: BatchRow, processed: ReadonlyMap<string, number>) => ({
+const present = (b: BatchRow, processed: ReadonlyMap<string, number>, kinds: ReadonlyMap<string, string>) => ({
   batchId: b.id,
   dataset: b.dataset,
   format: b.format as "ndjson" | "csv",
@@ -26,6 +28,8 @@ const present = (b: BatchRow, processed: ReadonlyMap<string, number>) => ({
   bytesProcessed: b.status === "completed" ? b.bytes : Math.min(processed.get(b.id) ?? 0, b.bytes),
   rows: { total: b.rowsTotal, ingested: b.rowsIngested, failed: b.rowsFailed },
   error: b.error ?? null,
+  // `type` and `id` are event fields unless the dataset holds records.
+  ...(b.format === "csv" && b.header ? { columns: csvColumns(b.header, kinds.get(b.dataset) === "records" ? "records" : "events") } : {}),
   createdAt: toIso(b.createdAt),
   updatedAt: toIso(b.updatedAt),
 });
@@ -95,7 +99,8 @@ export const batchesRouter = createRouter()
       const rows = await listBatches(c.var.db, limit + 1, cursor ? Number(cursor) : undefined);
       // Batch cursors are the plain creation time (documented as digits).
       const processed = await batchProgress(c.var.db.$client, rows.slice(0, limit).map((b) => b.id));
-      return c.json(pageOf(rows, limit, (b) => present(b, processed), (last) => last.createdAt, String), 200);
+      const kinds = new Map((await cachedDatasets(c.var.db)).map((d) => [d.name, d.kind]));
+      return c.json(pageOf(rows, limit, (b) => present(b, processed, kinds), (last) => last.createdAt, String), 200);
     },
   )
   .openapi(
@@ -111,7 +116,8 @@ export const batchesRouter = createRouter()
     async (c) => {
       const batch = await getBatch(c.var.db, c.req.valid("param").id);
       if (!batch) throw new ApiError("not_found", `no batch ${c.req.valid("param").id}`);
-      return c.json(present(batch, await batchProgress(c.var.db.$client, [batch.id])), 200);
+      const kinds = new Map((await cachedDatasets(c.var.db)).map((d) => [d.name, d.kind]));
+      return c.json(present(batch, await batchProgress(c.var.db.$client, [batch.id]), kinds), 200);
     },
   )
   .openapi(
