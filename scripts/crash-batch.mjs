@@ -9,11 +9,10 @@
 //     (count and distinct ids, read straight from the local D1) with what the file holds.
 // After each restart the scheduled handler runs once (as `npm start` does), and the sweep
 // resumes any batch without progress for TESSERA_STALE_SECONDS (5 s here).
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, emulateCron, ROOT, startWorker } from "./lib/local-worker.mjs";
+import { applyMigrations, emulateCron, queryLocalD1, startWorker } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_admin_key_local_only";
 const ROWS = 20_000;
@@ -73,12 +72,7 @@ try {
   await worker.stop();
   worker = undefined;
 
-  const out = execFileSync(
-    path.join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE dataset = 'crash'"],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
-  ).toString();
-  const stored = JSON.parse(out)[0].results[0];
+  const stored = queryLocalD1(persistTo, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE dataset = 'crash'");
   const bad = Math.ceil((ROWS - 42) / BAD_EVERY);
   const expected = { total: ROWS, ingested: ROWS - bad, failed: bad };
   report.push(`events stored: ${stored.n} (distinct ids ${stored.d}); expected rows ${JSON.stringify(expected)}`);

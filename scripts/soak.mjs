@@ -6,13 +6,12 @@
 // Load: `clients` loops, each sending single page-view events (a new profile every 50
 // calls), with every `batch-every`-th call a 100-event call; all events get unique ids.
 // D1 size is printed with the memory so growth of the database can be told from a leak.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { percentile } from "../bench/load.mjs";
-import { applyMigrations, ROOT, startWorker } from "./lib/local-worker.mjs";
+import { applyMigrations, queryLocalD1, startWorker } from "./lib/local-worker.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -127,12 +126,7 @@ async function main() {
   const seconds = (Date.now() - started) / 1000;
   await worker.stop();
 
-  const out = execFileSync(
-    path.join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE type = 'soak.view'"],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
-  ).toString();
-  const stored = JSON.parse(out)[0].results[0];
+  const stored = queryLocalD1(persistTo, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE type = 'soak.view'");
   console.log(`soak: ${totals.calls} calls in ${seconds.toFixed(0)} s; acknowledged ${totals.acknowledged} events, duplicates ${totals.duplicates}, rejected ${totals.rejected}, errors ${totals.errors}`);
   for (const e of errorSamples) console.log(`soak: error sample: ${e}`);
   console.log(`soak: stored ${stored.n} events (${stored.d} distinct ids)`);

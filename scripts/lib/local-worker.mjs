@@ -1,7 +1,7 @@
 // Starts Tessera's Worker locally with wrangler (workerd + local D1/R2/Queues), offline.
 // Used by `npm start`, the e2e/browser tests and the benchmark, so all three run the
 // Worker exactly the same way.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
 import path from "node:path";
@@ -42,6 +42,17 @@ export async function applyMigrations({ persistTo, quiet = true } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
   return run(args, { quiet });
+}
+
+/**
+ * One row of a SQL query against the local D1 (the Worker stopped or not), e.g. to count
+ * what was stored after a crash or a soak.
+ * @param {string} persistTo
+ * @param {string} sql
+ */
+export function queryLocalD1(persistTo, sql) {
+  const out = execFileSync(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } }).toString();
+  return JSON.parse(out)[0].results[0];
 }
 
 export async function freePort() {

@@ -21,6 +21,7 @@ interface Received {
 const received: Received[] = [];
 const secrets = new Map<string, string>();
 const failing = new Set<string>();
+const timingOut = new Set<string>();
 const redirects = new Map<string, { status: number; to: string }>();
 let server: http.Server;
 let base: string;
@@ -32,6 +33,7 @@ beforeAll(async () => {
     req.on("end", () => {
       const path = req.url ?? "/";
       if (failing.has(path)) return res.writeHead(503).end("down");
+      if (timingOut.has(path)) return res.writeHead(408).end("request timeout");
       const redirect = redirects.get(path);
       if (redirect) return res.writeHead(redirect.status, { location: `${base}${redirect.to}` }).end();
       const body = Buffer.concat(chunks).toString();
@@ -119,6 +121,17 @@ describe("webhook destinations", () => {
     const list = (await api("GET", "/v1/destinations/wh-flaky/deliveries")).json.items;
     expect(list.map((d: any) => d.status)).toEqual(Array(5).fill("delivered"));
     expect(list.every((d: any) => d.attempts >= 2 && d.lastError === "HTTP 503")).toBe(true);
+  });
+
+  it("a 408 from the receiver is retried like a 503, not dead-lettered at once", { timeout: 60_000 }, async () => {
+    await destination("wh-408", "/slow-reader", { events: ["segment.entered"], segments: ["wh-gold"] });
+    timingOut.add("/slow-reader");
+    await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: "wh-408-1" }], attributes: { tier: "gold" } });
+    await poll(async () => (await api("GET", "/v1/destinations/wh-408/deliveries")).json.items[0]?.attempts ?? 0).toBeGreaterThanOrEqual(2);
+    expect((await api("GET", "/v1/destinations/wh-408/deliveries?status=dead")).json.items).toEqual([]);
+    timingOut.delete("/slow-reader");
+    await poll(() => at("/slow-reader").length).toBe(1);
+    expect((await api("GET", "/v1/destinations/wh-408/deliveries")).json.items[0]).toMatchObject({ status: "delivered", lastError: "HTTP 408" });
   });
 
   it("batchSize: several events per POST as a JSON array, signed the same way", { timeout: 60_000 }, async () => {

@@ -1,9 +1,11 @@
 /**
- * Sends webhook deliveries (the queue consumer): at least once, signed, with exponential
- * backoff and jitter for at least 24 hours, then dead-lettered. Failures that are retried:
- * network errors, time-outs, 5xx and 429 (honouring `Retry-After`). Another 4xx means the
- * receiver refuses this delivery: it is dead at once (retryable by hand through the API).
- * Runs outside the write lane, so a slow or failing receiver never slows ingestion.
+ * Sends webhook deliveries: at least once, signed, with exponential backoff and jitter for
+ * at least 24 hours, then dead-lettered. Failures that are retried: network errors,
+ * time-outs, 5xx, 408 and 429 (honouring `Retry-After` up to the longest backoff step).
+ * Another 4xx means the receiver refuses this delivery: it is dead at once (retryable by
+ * hand through the API); a redirect is a refusal too (never followed). The queue consumer
+ * only hands ids to each destination's lane (./lane.ts); the lane sends, so a slow or
+ * unreachable receiver holds nothing but its own deliveries, and nothing of ingestion.
  */
 import { deliveriesByIds, dueDeliveriesFair, recordAttempt, webhookDestinations, type DeliveryRow } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
@@ -127,7 +129,12 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
   let waiting: string[] = [];
   while (pending.length > 0) {
     if (state && state.until > Date.now()) {
-      waiting = pending.flat().map((d) => d.id);
+      // Deliveries whose retry window has passed while their receiver stayed down are
+      // dead-lettered now rather than waiting for a probe each.
+      const now = Date.now();
+      const rest = pending.flat();
+      for (const d of rest) if (now - d.createdAt >= RETRY_WINDOW_MS * factor) await recordAttempt(env.DB, d.id, { status: "dead", error: d.lastError ?? "the receiver could not be reached" }, now);
+      waiting = rest.filter((d) => now - d.createdAt < RETRY_WINDOW_MS * factor).map((d) => d.id);
       break;
     }
     // While the receiver is suspect (it failed before), one probe at a time.
