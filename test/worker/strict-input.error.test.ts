@@ -90,6 +90,19 @@ describe("CSV headers", () => {
     expect(await lookup("crm", "STRICT-CSV-1")).toHaveStatus(404);
   });
 
+  it("an NDJSON file of events sent to a records dataset is one wrong_dataset_kind, not a failure per row", async () => {
+    expect(await call("PUT", "/v1/datasets/strict-crm", { body: { kind: "records" } })).toHaveStatus(200);
+    expect(await call("PUT", "/v1/datasets/strict-web", { body: { kind: "events" } })).toHaveStatus(200);
+    const events = Array.from({ length: 40 }, (_, i) => JSON.stringify({ type: "Order Completed", identities: [{ namespace: "crm", id: `STRICT-K-${i}` }], data: { i } })).join("\n");
+    const intoRecords = await waitForBatch((await uploadFile(`${events}\n`, "dataset=strict-crm&format=ndjson", "application/x-ndjson")).json.batchId);
+    expect(intoRecords).toMatchObject({ status: "failed", rows: { total: 0, ingested: 0, failed: 0 } });
+    expect(intoRecords.error).toMatch(/^wrong_dataset_kind: this dataset holds records/);
+    const records = JSON.stringify({ identities: [{ namespace: "crm", id: "STRICT-K-R" }], attributes: { tier: "gold" } });
+    const intoEvents = await waitForBatch((await uploadFile(`${records}\n`, "dataset=strict-web&format=ndjson", "application/x-ndjson")).json.batchId);
+    expect(intoEvents.error).toMatch(/^wrong_dataset_kind: this dataset holds events/);
+    expect(await lookup("crm", "STRICT-K-0")).toHaveStatus(404);
+  });
+
   it("a good batch lists what each column became", async () => {
     const batchId = (await uploadFile("identity.crm,identity.email,timestamp,loyalty.tier\nSTRICT-CSV-2,b@example.com,2026-01-01T00:00:00Z,gold\n", "dataset=default&format=csv")).json.batchId;
     const done = await waitForBatch(batchId);

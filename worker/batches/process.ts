@@ -52,6 +52,19 @@ function itemKind(datasetKind: string, row: Record<string, unknown>): ItemKind {
   return typeof row.type === "string" && row.type !== "" ? "events" : "records";
 }
 
+/**
+ * An NDJSON file of events sent to a records dataset (or records to an events dataset)
+ * would fail every row with a shape error; judged on the first row, it is one clear error.
+ */
+function kindMismatch(datasetKind: string, first: Record<string, unknown> | undefined): string | undefined {
+  if (!first) return undefined;
+  const looksLikeEvent = typeof first.type === "string" && !("attributes" in first);
+  const looksLikeRecord = "attributes" in first && !("type" in first);
+  if (datasetKind === "records" && looksLikeEvent) return "this dataset holds records, and the file's first row is an event (it has `type` and no `attributes`); import it into an events dataset";
+  if (datasetKind === "events" && looksLikeRecord) return "this dataset holds events, and the file's first row is a record (it has `attributes` and no `type`); import it into a records dataset";
+  return undefined;
+}
+
 /** Handles one queue message; throws to have the message retried. */
 export async function processBatchChunk(env: Bindings, message: BatchMessage, hooks: ProcessHooks = {}): Promise<void> {
   const db = createDb(env.DB);
@@ -111,6 +124,11 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
 
   const ctx = await validationContext(env, db, "rows", batch.createdAt);
   const dataset = ctx.datasets.get(batch.dataset);
+  const mismatch = message.chunk === 0 && batch.format === "ndjson" && dataset ? kindMismatch(dataset.kind, parsed.rows.find((r) => r.value)?.value) : undefined;
+  if (mismatch) {
+    await markBatchFailed(db, batch.id, `wrong_dataset_kind: ${mismatch} — no row was imported`);
+    return;
+  }
   const errors: { line: number; error: unknown }[] = [];
   const items: RawItem[] = [];
   parsed.rows.forEach((row, index) => {
