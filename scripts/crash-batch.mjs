@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, emulateCron, queryLocalD1, startWorker } from "./lib/local-worker.mjs";
+import { applyMigrations, emulateCron, queryLocalD1, startWorker, waitUntil } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_admin_key_local_only";
 const ROWS = 20_000;
@@ -32,15 +32,8 @@ async function start() {
   return worker;
 }
 
-async function waitFor(url, batchId, done, timeoutMs = 300_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await api(url, "GET", `/v1/batches/${batchId}`);
-    if (done(json)) return json;
-    if (json.status === "failed") throw new Error(`batch failed: ${json.error}`);
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(json)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitFor(url, batchId, done) {
+  return waitUntil(async () => (await api(url, "GET", `/v1/batches/${batchId}`)).json, done, { failed: (b) => (b.status === "failed" ? `batch failed: ${b.error}` : undefined) });
 }
 
 const report = [];

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { applyMigrations, emulateCron, OFFLINE_ENV, queryLocalD1, ROOT, startWorker } from "./lib/local-worker.mjs";
+import { applyMigrations, emulateCron, OFFLINE_ENV, queryLocalD1, ROOT, startWorker, waitUntil } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_retention_admin_key_local_only";
 const EXPIRED = 8_000;
@@ -37,15 +37,9 @@ async function start() {
   return worker;
 }
 
-async function runOf(url, runId, done, timeoutMs = 300_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = (await api(url, "GET", "/v1/maintenance/runs")).items.find((r) => r.runId === runId);
-    if (run && done(run)) return run;
-    if (run?.status === "failed") throw new Error(`run failed: ${run.error}`);
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(run)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function runOf(url, runId, done) {
+  const read = async () => (await api(url, "GET", "/v1/maintenance/runs")).items.find((r) => r.runId === runId);
+  return waitUntil(read, (run) => run !== undefined && done(run), { everyMs: 50, failed: (run) => (run?.status === "failed" ? `run failed: ${run.error}` : undefined) });
 }
 
 const report = [];

@@ -55,6 +55,27 @@ export function queryLocalD1(persistTo, sql) {
   return JSON.parse(out)[0].results[0];
 }
 
+/**
+ * Polls `read()` until `done(value)`; throws when `failed(value)` names a failure or the
+ * time runs out. For the crash scripts, which wait on a batch or a run.
+ * @template T
+ * @param {() => Promise<T>} read
+ * @param {(value: T) => boolean} done
+ * @param {{ failed?: (value: T) => string | undefined, timeoutMs?: number, everyMs?: number }} [options]
+ * @returns {Promise<T>}
+ */
+export async function waitUntil(read, done, { failed = () => undefined, timeoutMs = 300_000, everyMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    const failure = failed(value);
+    if (failure) throw new Error(failure);
+    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function freePort() {
   const server = net.createServer().listen(0, "127.0.0.1");
   await once(server, "listening");
