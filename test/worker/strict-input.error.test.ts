@@ -110,3 +110,24 @@ describe("CSV headers", () => {
     expect(done.columns).toEqual({ identities: ["identity.crm", "identity.email"], fields: ["timestamp"], attributes: ["loyalty.tier"] });
   });
 });
+
+describe("validation errors name the one fix", () => {
+  it("a file destination without `schedule` says so, not `Invalid input` at the root", async () => {
+    const res = await call("PUT", "/v1/destinations/strict-lake", { body: { type: "r2", prefix: "lake/" } });
+    expect(res).toHaveStatus(400);
+    expect(res.json.error.details.map((d: any) => d.path)).toEqual(["schedule"]);
+  });
+
+  it("an unknown destination type lists the types there are", async () => {
+    const res = await call("PUT", "/v1/destinations/strict-ftp", { body: { type: "ftp", prefix: "lake/", schedule: "daily" } });
+    expect(res).toHaveStatus(400);
+    expect(res.json.error.details).toEqual([{ path: "type", message: expect.stringMatching(/^expected one of .*"r2".*"webhook"/) }]);
+  });
+
+  it("a segment rule with a misspelled operator points at the operator only", async () => {
+    const res = await call("PUT", "/v1/segments/strict-typo", { body: { name: "Typo", rule: { attr: "tier", op: "eqq", value: "gold" } } });
+    expect(res).toHaveStatus(400);
+    expect(res.json.error.details).toHaveLength(1);
+    expect(res.json.error.details[0].path).toBe("rule.op");
+  });
+});

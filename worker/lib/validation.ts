@@ -3,11 +3,33 @@ import type { ZodError } from "zod";
 import { formatPath, type ErrorDetail } from "../../shared/errors";
 import { ApiError } from "./errors";
 
+type Issue = ZodError["issues"][number];
+
 export function zodDetails(error: ZodError, prefix: readonly PropertyKey[] = []): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...issue.path]),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => issueDetails(issue, prefix));
+}
+
+/**
+ * One issue as details. A union ("one of these shapes") is reduced to the branch the caller
+ * evidently meant, instead of zod's bare "Invalid input" or every branch's complaints: when
+ * every branch refuses the same tag field (`type: "ftp"`), the answer names the values there
+ * are; otherwise the branch with the fewest problems is the one meant.
+ */
+function issueDetails(issue: Issue, prefix: readonly PropertyKey[]): ErrorDetail[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== "invalid_union" || !("errors" in issue) || !Array.isArray(issue.errors) || issue.errors.length === 0) {
+    return [{ path: formatPath(path), message: issue.message }];
+  }
+  const branches = issue.errors as Issue[][];
+  const tagOf = (branch: Issue[]) => branch.find((i) => i.code === "invalid_value" && i.path.length === 1);
+  const tags = branches.map(tagOf);
+  const field = tags[0]?.path[0];
+  if (field !== undefined && tags.every((t) => t !== undefined && t.path[0] === field)) {
+    const expected = [...new Set(tags.flatMap((t) => ("values" in t! ? (t!.values as unknown[]) : []).map((v) => JSON.stringify(v))))];
+    return [{ path: formatPath([...path, field]), message: `expected one of ${expected.join(", ")}` }];
+  }
+  const best = branches.reduce((a, b) => (b.length < a.length ? b : a));
+  return best.flatMap((i) => issueDetails(i, path));
 }
 
 /**

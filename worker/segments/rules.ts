@@ -5,6 +5,7 @@
 import { formatPath, type ErrorDetail } from "../../shared/errors";
 import { getPath } from "../../shared/attribute-tree";
 import { RuleSchema, type AttributeCondition, type CountCondition, type EventCondition, type Rule } from "../../shared/schemas/segments";
+import { zodDetails } from "../lib/validation";
 
 export interface RuleEvent {
   type: string;
@@ -39,10 +40,8 @@ export function durationMs(text: string): number | undefined {
 export function validateRule(raw: unknown): { ok: true; rule: Rule } | { ok: false; details: ErrorDetail[] } {
   const parsed = RuleSchema.safeParse(raw);
   if (!parsed.success) {
-    // A union reports every branch; keep the most specific (deepest) messages.
-    const issues = parsed.error.issues.flatMap((i) => ("errors" in i && Array.isArray(i.errors) ? (i.errors as any[]).flat() : [i]));
-    const deepest = Math.max(...issues.map((i) => i.path.length));
-    const details = issues.filter((i) => i.path.length === deepest).map((i) => ({ path: formatPath(["rule", ...i.path]), message: i.message }));
+    // A union reports every branch; the shared reduction keeps the branch the caller meant.
+    const details = zodDetails(parsed.error, ["rule"]);
     return { ok: false, details: details.length ? details : [{ path: "rule", message: "not a rule" }] };
   }
   const details: ErrorDetail[] = [];
