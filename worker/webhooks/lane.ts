@@ -47,8 +47,4 @@ export class WebhookLane extends DurableObject<Bindings> {
     if (left > 0) await this.ctx.storage.setAlarm(waiting.size > 0 && this.reachability ? this.reachability.until : Date.now());
   }
 
-  /** For tests and the admin view: how many ids wait, and whether the receiver is cooling off. */
-  async status(): Promise<{ due: number; coolingUntil: number | null }> {
-    return { due: this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM due").one().n, coolingUntil: this.reachability?.until ?? null };
-  }
 }

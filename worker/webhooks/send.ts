@@ -131,10 +131,11 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
     if (state && state.until > Date.now()) {
       // Deliveries whose retry window has passed while their receiver stayed down are
       // dead-lettered now rather than waiting for a probe each.
-      const now = Date.now();
+      const at = Date.now();
+      const expired = (d: DeliveryRow) => at - d.createdAt >= RETRY_WINDOW_MS * factor;
       const rest = pending.flat();
-      for (const d of rest) if (now - d.createdAt >= RETRY_WINDOW_MS * factor) await recordAttempt(env.DB, d.id, { status: "dead", error: d.lastError ?? "the receiver could not be reached" }, now);
-      waiting = rest.filter((d) => now - d.createdAt < RETRY_WINDOW_MS * factor).map((d) => d.id);
+      for (const d of rest.filter(expired)) await recordAttempt(env.DB, d.id, { status: "dead", error: d.lastError ?? "the receiver could not be reached" }, at);
+      waiting = rest.filter((d) => !expired(d)).map((d) => d.id);
       break;
     }
     // While the receiver is suspect (it failed before), one probe at a time.
@@ -155,9 +156,24 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
     else if (outcomes.some((o) => o.ok)) state = undefined;
   }
   // Each retry is a delayed message; the cron sweep re-sends anything a lost message left due.
-  const messages = retries.map((r) => ({ body: { kind: "webhook-deliver", ids: [r.id] } satisfies WebhookMessage, delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) }));
-  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
+  await sendMessages(env, retries.map((r) => ({ body: { kind: "webhook-deliver", ids: [r.id] }, delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) })));
   return { reachability: state, waiting };
+}
+
+/** Queue messages, in `sendBatch` calls of at most 100 (the Queues limit). */
+async function sendMessages(env: Bindings, messages: MessageSendRequest<WebhookMessage>[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
+}
+
+/** Delivery ids grouped by their destination. */
+function idsByDestination(rows: Iterable<{ id: string; destination: string }>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const list = out.get(r.destination);
+    if (list) list.push(r.id);
+    else out.set(r.destination, [r.id]);
+  }
+  return out;
 }
 
 /**
@@ -166,19 +182,15 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
  * only its own lane, never the consumer nor another destination.
  */
 export async function deliver(env: Bindings, ids: readonly string[]): Promise<void> {
-  const rows = await deliveriesByIds(env.DB, ids);
-  const byDestination = new Map<string, string[]>();
-  for (const d of rows) if (d.status === "pending" || d.status === "failed") byDestination.set(d.destination, [...(byDestination.get(d.destination) ?? []), d.id]);
-  await Promise.all([...byDestination].map(([name, list]) => env.WEBHOOK_LANE.get(env.WEBHOOK_LANE.idFromName(name)).enqueue(name, list)));
+  const open = (await deliveriesByIds(env.DB, ids)).filter((d) => d.status === "pending" || d.status === "failed");
+  await Promise.all([...idsByDestination(open)].map(([name, list]) => env.WEBHOOK_LANE.get(env.WEBHOOK_LANE.idFromName(name)).enqueue(name, list)));
 }
 
 /** Messages for ids, 50 to a message, one destination per message. */
 export async function announceDeliveries(env: Bindings, rows: readonly { id: string; destination: string }[]): Promise<void> {
-  const byDestination = new Map<string, string[]>();
-  for (const r of rows) byDestination.set(r.destination, [...(byDestination.get(r.destination) ?? []), r.id]);
-  const messages = [];
-  for (const ids of byDestination.values()) for (let i = 0; i < ids.length; i += 50) messages.push({ body: { kind: "webhook-deliver", ids: ids.slice(i, i + 50) } satisfies WebhookMessage });
-  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
+  const messages: MessageSendRequest<WebhookMessage>[] = [];
+  for (const ids of idsByDestination(rows).values()) for (let i = 0; i < ids.length; i += 50) messages.push({ body: { kind: "webhook-deliver", ids: ids.slice(i, i + 50) } });
+  await sendMessages(env, messages);
 }
 
 /**
