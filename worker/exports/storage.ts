@@ -30,10 +30,16 @@ function secret(env: Bindings, name: string | undefined): string {
 
 const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
 
-/** Every export endpoint passes the same guard as webhooks, at every run (a name can be re-pointed). */
-async function guarded(env: Bindings, url: string, what: string): Promise<void> {
-  const problem = await resolvedUrlProblem(url, outboundPolicy(env));
-  if (problem) throw new PermanentStoreError(`${what} ${problem}`);
+/**
+ * Every export endpoint passes the same guard as webhooks, once per store — that is, per
+ * export page, so a re-pointed name is caught at the next page, not once per part written.
+ */
+function guardOnce(env: Bindings, url: string, what: string): () => Promise<void> {
+  let checked: Promise<void> | undefined;
+  return () =>
+    (checked ??= resolvedUrlProblem(url, outboundPolicy(env)).then((problem) => {
+      if (problem) throw new PermanentStoreError(`${what} ${problem}`);
+    }));
 }
 
 /** A redirect is a refusal that retrying cannot fix. */
@@ -62,10 +68,11 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
       region: config.region === "auto" ? "us-east-1" : config.region,
     });
     const base = config.endpoint!.replace(/\/+$/, "");
+    const guard = guardOnce(env, base, "s3 endpoint");
     return {
       async put(key, body, contentType) {
         // Path-style addressing works with every S3-compatible endpoint.
-        await guarded(env, base, "s3 endpoint");
+        await guard();
         const url = `${base}/${encodeURIComponent(config.bucket!)}/${encodeKey(key)}`;
         const res = await send(() => outboundFetch(url, { method: "PUT", body, headers: { "content-type": contentType } }, (input, init) => client.fetch(input, init)));
         await check(res, `s3 PUT ${key}`);
@@ -73,11 +80,12 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
     };
   }
   const sas = new URL(secret(env, config.credentials?.sasUrl));
+  const guard = guardOnce(env, sas.origin, "azure SAS URL");
   return {
     async put(key, body, contentType) {
       const url = new URL(sas);
       url.pathname = `${sas.pathname.replace(/\/+$/, "")}/${encodeKey(key)}`;
-      await guarded(env, sas.origin, "azure SAS URL");
+      await guard();
       const res = await send(() => outboundFetch(url, { method: "PUT", body, headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType } }));
       await check(res, `azure PUT ${key}`);
     },
