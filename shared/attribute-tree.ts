@@ -56,6 +56,17 @@ export function getPath(tree: unknown, path: readonly string[]): unknown {
 }
 
 /** Lone surrogates cannot be stored as sent (SQLite would write U+FFFD). */
+/** Copies only the allow-listed paths (a listed object path brings its subtree). */
+export function allowListed(attributes: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  const out = emptyTree();
+  for (const path of paths) {
+    const keys = path.split(".");
+    const node = getPath(attributes, keys);
+    if (node !== undefined) setPath(out, keys, structuredClone(node));
+  }
+  return out;
+}
+
 export const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 export type TreeProblem =

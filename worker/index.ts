@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import type { Bindings } from "./env";
 import { handleQueue, handleScheduled } from "./jobs";
 
-export { GraphWriter } from "./graph/writer";
+export { GraphWriter } from "./writer/writer";
 export { WebhookLane } from "./webhooks/lane";
 export { ReadGate } from "./reports/gate";
 

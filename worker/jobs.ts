@@ -5,12 +5,12 @@
  */
 import { handleBatchQueue, type BatchMessage } from "./batches/process";
 import type { Bindings } from "./env";
-import { graphWriter } from "./graph/writer";
+import { graphWriter } from "./writer/client";
 import { failRun, runExportPage, startDueExports, type ExportJob } from "./exports/run";
 import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
-import type { SegmentJob } from "./segments/jobs";
+import type { SegmentJob } from "./model/jobs";
 import { failMaintenance, runMaintenanceStep, startDueMaintenance, type MaintenanceJob } from "./maintenance/retention";
 
 export type Job = SegmentJob | ExportJob | MaintenanceJob;

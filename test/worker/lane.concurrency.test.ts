@@ -9,7 +9,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { graphWriter, type GraphWriter, type JournalEntry } from "../../worker/graph/writer";
+import { graphWriter, type GraphWriter } from "../../worker/writer/client";
+import type { JournalEntry } from "../../worker/writer/types";
 import { call, id } from "../helpers";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");

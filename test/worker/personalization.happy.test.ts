@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { graphWriter, type GraphWriter } from "../../worker/graph/writer";
+import { graphWriter, type GraphWriter } from "../../worker/writer/client";
 import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords, waitForSegment } from "../helpers";
 
 const ORIGIN = "https://shop.example";

@@ -11,7 +11,7 @@ import { parquetReadObjects } from "hyparquet";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../worker/db/client";
 import { createMaintenanceRun, getMaintenanceRun } from "../../worker/db/queries/retention";
-import { graphWriter } from "../../worker/graph/writer";
+import { graphWriter } from "../../worker/writer/client";
 import { resumeStalledWork } from "../../worker/maintenance/resume";
 import { EVENT_SLICE, runMaintenanceStep, type MaintenanceCursor, type RetentionWriter } from "../../worker/maintenance/retention";
 import { poll } from "../poll";

@@ -28,7 +28,7 @@ import {
   type PartInfo,
 } from "../db/queries/exports";
 import type { Bindings } from "../env";
-import { allowListed } from "../personalization/context";
+import { allowListed } from "../../shared/attribute-tree";
 import { mergeFragments, type FragmentInput } from "../profiles/merge";
 import { resolvePolicy } from "../profiles/service";
 import { contentTypeOf, encodePart, eventRow, extensionOf, sha256Hex, type ExportContent, type ExportFormat, type Row } from "./formats";

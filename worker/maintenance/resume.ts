@@ -9,7 +9,7 @@ import type { BatchMessage } from "../batches/process";
 import { claimStalledBatches, claimStalledExportRuns, claimStalledMaintenanceRuns, claimStalledSegmentEvaluations } from "../db/queries/stalled";
 import type { Bindings } from "../env";
 import { exportProgress, type ExportJob } from "../exports/run";
-import type { SegmentJob } from "../segments/jobs";
+import type { SegmentJob } from "../model/jobs";
 import type { MaintenanceJob } from "./retention";
 
 export const DEFAULT_STALE_SECONDS = 120;

@@ -18,64 +18,28 @@
  * deleted, under a name derived from its position and its first and last event, so a crash
  * in between rewrites the same file with the same rows, and a different page can never
  * overwrite it. A run that stops making progress (a lost queue message) is resumed by the
- * stalled-work sweep (./resume.ts) from its recorded step.
+ * stalled-work sweep (./resume.ts) from its recorded step. The writer's half of each step
+ * is `writer/slices/retention.ts`.
  */
 import type { RetentionSettings } from "../../shared/schemas/config";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
-import { identityKey } from "../../shared/identity/normalize";
 import { createDb } from "../db/client";
 import { listDatasets } from "../db/queries/datasets";
-import { getDestination, type PartInfo } from "../db/queries/exports";
+import { getDestination } from "../db/queries/exports";
+import { createMaintenanceRun, expiredEventsPage, getMaintenanceRun, listMaintenanceRuns, updateMaintenanceRun } from "../db/queries/retention";
 import { getSetting } from "../db/queries/settings";
-import { readTogether } from "../db/queries/reads";
-import {
-  countEvents,
-  createMaintenanceRun,
-  deleteEventsStatements,
-  expiredEventsPage,
-  expireProfilesStatements,
-  getMaintenanceRun,
-  historyInsertStatements,
-  identitiesOfProfiles,
-  listMaintenanceRuns,
-  maintenanceProgressStatement,
-  profilesOfEvents,
-  pseudonymousPage,
-  updateMaintenanceRun,
-} from "../db/queries/retention";
-import { deliveryInsertStatements } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
 import { contentTypeOf, encodePart, eventRow, sha256Hex } from "../exports/formats";
 import { runFolder } from "../exports/run";
 import { storeFor } from "../exports/storage";
-import type { WriterState } from "../graph/writer-state";
-import { evaluateFacts, factsRead } from "../segments/evaluate";
-import { eventNeeds } from "../segments/rules";
+import type { MaintenanceCursor, MaintenanceJob, PartInfo, StepProgress } from "../model/jobs";
+import { afterProfilesPage, EVENT_SLICE } from "./steps";
+
+export type { MaintenanceCursor, MaintenanceJob } from "../model/jobs";
+export { EVENT_SLICE, PROFILE_SLICE } from "./steps";
 
 export const RETENTION_SETTING = "retention";
-/** Expired events per step: one archive part, deleted in one writer batch with the step's progress. */
-export const EVENT_SLICE = 1000;
-/** Profiles checked per step. */
-export const PROFILE_SLICE = 500;
 const DAY_MS = 86_400_000;
-
-export interface MaintenanceJob {
-  kind: "maintenance";
-  runId: string;
-  step: number;
-}
-
-export interface MaintenanceCursor {
-  step: number;
-  phase: "events" | "profiles" | "done";
-  /** Datasets with a TTL still to do (names), the first being worked on. */
-  datasets: string[];
-  part: number;
-  after: string;
-  /** The run's clock: every cutoff is measured from when it started. */
-  now: number;
-  date: string;
-}
 
 export async function retentionSettings(db: ReturnType<typeof createDb>): Promise<RetentionSettings> {
   return (await getSetting(db, RETENTION_SETTING)) ?? {};
@@ -103,38 +67,10 @@ export async function startDueMaintenance(env: Bindings, now: number): Promise<b
   return true;
 }
 
-/**
- * A step's progress, written by the writer in the same batch as the step's deletions: the
- * run's cursor after the step and its counts before it (the slice adds what it removed).
- */
-export interface StepProgress {
-  runId: string;
-  cursor: MaintenanceCursor;
-  counts: { eventsExpired: number; eventsArchived: number; profilesExpired: number };
-  parts: PartInfo[];
-}
-
 /** The operations a step asks of the GraphWriter (so tests and the writer share one path). */
 export interface RetentionWriter {
   expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;
   expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }>;
-}
-
-/** The cursor after a profiles page: where the next page starts, and whether this was the last. */
-function afterProfilesPage(cursor: MaintenanceCursor, page: { checked: number; after: string }): MaintenanceCursor {
-  return { ...cursor, after: page.after, phase: page.checked < PROFILE_SLICE ? "done" : "profiles" };
-}
-
-/** The UPDATE that records a step, for the writer's batch; it never moves a run backwards. */
-function progressStatement(d1: D1Database, progress: StepProgress, removed: { events?: number; profiles?: number }, now: number): D1PreparedStatement {
-  return maintenanceProgressStatement(d1, progress.runId, progress.cursor.step, {
-    cursor: JSON.stringify(progress.cursor),
-    eventsExpired: progress.counts.eventsExpired + (removed.events ?? 0),
-    eventsArchived: progress.counts.eventsArchived,
-    profilesExpired: progress.counts.profilesExpired + (removed.profiles ?? 0),
-    parts: JSON.stringify(progress.parts),
-    now,
-  });
 }
 
 /** Runs one step; returns the next job, or undefined when the run is over. */
@@ -207,59 +143,4 @@ async function writeArchiveManifest(env: Bindings, destinationName: string, runI
   const config = destination.config as unknown as DestinationConfig;
   const manifest = { runId, kind: "retention-archive", content: "events", format: "parquet", createdAt: new Date(cursor.now).toISOString(), rows: counts.eventsArchived, parts };
   await storeFor(env, config).put(`${runFolder(config.prefix, "events", cursor.date, runId)}manifest.json`, new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json");
-}
-
-/**
- * Inside the writer: deletes events and, in the same batch, the membership changes their
- * absence causes for segments with event conditions (and the webhook deliveries).
- */
-export async function expireEventsSlice(d1: D1Database, state: WriterState, eventIds: readonly string[], now: number, progress: StepProgress): Promise<{ deleted: number; deliveryIds: string[] }> {
-  if (eventIds.length === 0) return { deleted: 0, deliveryIds: [] };
-  const segments = (await state.currentConfig(d1)).segments.filter((s) => eventNeeds(s.rule).any);
-  const profileIds = segments.length ? await profilesOfEvents(d1, eventIds) : [];
-  const { facts } = await readTogether(d1, { facts: factsRead(d1, profileIds, segments, now) });
-  const gone = new Set(eventIds);
-  const remaining = { ...facts, events: facts.events.filter((e) => !gone.has(e.id)) };
-  const evaluation = evaluateFacts(d1, profileIds, segments, remaining, now);
-  const deliveries = await state.deliveriesFor(d1, evaluation.transitions, (p) => evaluation.views.get(p));
-  // D1 counts the rollup triggers' rows in `changes`: count the events themselves before.
-  const deleted = await countEvents(d1, eventIds);
-  await d1.batch([
-    ...deleteEventsStatements(d1, eventIds),
-    ...evaluation.statements,
-    ...deliveryInsertStatements(d1, deliveries),
-    progressStatement(d1, progress, { events: deleted }, Date.now()),
-  ]);
-  return { deleted, deliveryIds: deliveries.map((d) => d.id) };
-}
-
-/** Inside the writer: one page of profiles checked for pseudonymous expiry; expired ones removed, history kept. */
-export async function expireProfilesSlice(
-  d1: D1Database,
-  state: WriterState,
-  cutoff: number,
-  after: string,
-  now: number,
-  progress: StepProgress,
-): Promise<{ checked: number; expired: number; after: string }> {
-  const page = await pseudonymousPage(d1, after, cutoff, PROFILE_SLICE);
-  const expired = page.filter((p) => p.expired).map((p) => p.id);
-  const last = page.at(-1)?.id ?? after;
-  const recorded = { ...progress, cursor: afterProfilesPage(progress.cursor, { checked: page.length, after: last }) };
-  if (expired.length === 0) {
-    await progressStatement(d1, recorded, {}, Date.now()).run();
-    return { checked: page.length, expired: 0, after: last };
-  }
-  const identities = await identitiesOfProfiles(d1, expired);
-  if (!state.hasCounters()) state.setCounters((await readTogether(d1, { counters: state.countersRead(d1) })).counters);
-  const first = state.allocateHistoryIds(expired.length);
-  const keys = new Map<string, string[]>();
-  for (const i of identities) keys.set(i.profile_id, [...(keys.get(i.profile_id) ?? []), identityKey(i.namespace, i.value)]);
-  const history = expired.map((p, n) => [first + n, now, "delete", "retention", JSON.stringify((keys.get(p) ?? []).sort()), JSON.stringify([p])]);
-  await d1.batch([
-    ...expireProfilesStatements(d1, expired, identities.map((i) => i.id)),
-    ...historyInsertStatements(d1, history, expired.map((p, n) => [first + n, p])),
-    progressStatement(d1, recorded, { profiles: expired.length }, Date.now()),
-  ]);
-  return { checked: page.length, expired: expired.length, after: last };
 }

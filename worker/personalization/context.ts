@@ -11,7 +11,7 @@
  *   allow-listed attributes.
  * Only allow-listed attribute paths ever leave; only public segments are named.
  */
-import { emptyTree, getPath, setPath } from "../../shared/attribute-tree";
+import { allowListed } from "../../shared/attribute-tree";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
 import { cachedSegmentDefs, getCachedSetting } from "../config/service";
@@ -20,7 +20,7 @@ import type { Bindings } from "../env";
 import { verifyIdentityToken } from "../auth/tokens";
 import { resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
-import { graphWriter } from "../graph/writer";
+import { graphWriter } from "../writer/client";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
@@ -33,17 +33,6 @@ export interface VisitorContextBody {
   known: boolean;
   segments: string[];
   attributes: Record<string, unknown>;
-}
-
-/** Copies only the allow-listed paths (a listed object path brings its subtree). */
-export function allowListed(attributes: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
-  const out = emptyTree();
-  for (const path of paths) {
-    const keys = path.split(".");
-    const node = getPath(attributes, keys);
-    if (node !== undefined) setPath(out, keys, structuredClone(node));
-  }
-  return out;
 }
 
 async function allowList(db: Db): Promise<string[]> {

@@ -6,7 +6,7 @@ import { Validator } from "@cfworker/json-schema";
 import { saveDataset, saveNamespace } from "../config/service";
 import { listDatasets, getDataset, type DatasetRow } from "../db/queries/datasets";
 import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
-import { graphWriter } from "../graph/writer";
+import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
 import { deleteDeliveries, listDeliveries, openDeliveryIds, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
-import { graphWriter } from "../graph/writer";
+import { graphWriter } from "../writer/client";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { signingSecretFor } from "../webhooks/signing";
 import { announceDeliveries, type WebhookMessage } from "../webhooks/send";

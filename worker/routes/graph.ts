@@ -4,7 +4,7 @@ import { assertMayReadProfile } from "../auth/restrict";
 import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
-import { graphWriter } from "../graph/writer";
+import { graphWriter } from "../writer/client";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";

@@ -7,7 +7,7 @@ import { profileTimeline } from "../db/queries/profiles";
 import { deleteSuppression, listSuppressions } from "../db/queries/suppressions";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
-import { graphWriter } from "../graph/writer";
+import { graphWriter } from "../writer/client";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError, orFail } from "../lib/errors";

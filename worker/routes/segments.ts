@@ -6,13 +6,13 @@ import { saveSegment } from "../config/service";
 import { countProfiles, getSegment, listSegments, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { profileSummary } from "../profiles/present";
-import { graphWriter } from "../graph/writer";
+import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
-import type { SegmentJob } from "../segments/jobs";
+import type { SegmentJob } from "../model/jobs";
 import { validateRule } from "../segments/rules";
 
 const tags = ["Segments"];

@@ -3,9 +3,9 @@
  * now; no longer matching → exited since now; otherwise only the recheck time may move.
  * Runs inside the GraphWriter, so it never races an ingest writing the same profiles.
  * `nextMembership` is the one transition rule; the write lane applies it in memory after
- * each call of a group, background work applies it to facts read from D1.
+ * each change, background work applies it to facts read from the store.
  */
-import { readTogether, type Read } from "../db/queries/reads";
+import type { Read } from "../db/queries/reads";
 import { membershipWriteStatements, profileFactsRead, type ProfileFacts, type SegmentDef } from "../db/queries/segments";
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput } from "../profiles/merge";
 import { evaluate, eventNeedsOf, type RuleEvent, type Subject } from "./rules";
@@ -44,11 +44,6 @@ export interface EvaluationResult {
 export function factsRead(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], now: number): Read<ProfileFacts> {
   const needs = eventNeedsOf(segments.map((s) => s.rule), now);
   return profileFactsRead(d1, segments.length === 0 ? [] : profileIds, needs.types.length ? needs : undefined);
-}
-
-export async function evaluateSegments(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], now: number): Promise<EvaluationResult> {
-  const { facts } = await readTogether(d1, { facts: factsRead(d1, profileIds, segments, now) });
-  return evaluateFacts(d1, profileIds, segments, facts, now);
 }
 
 /** The membership writes for `profileIds` given their facts. */

@@ -7,7 +7,7 @@
 import type { WebhookDestinationConfig, WebhookEventType } from "../../shared/schemas/destinations";
 import type { NewDelivery } from "../db/queries/webhooks";
 import type { HistoryEntry } from "../graph/workspace";
-import { allowListed } from "../personalization/context";
+import { allowListed } from "../../shared/attribute-tree";
 
 export interface ActivationFact {
   type: WebhookEventType;

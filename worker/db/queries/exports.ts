@@ -6,14 +6,7 @@ import { destinationRuns, destinations } from "../schema";
 
 export type DestinationRow = typeof destinations.$inferSelect;
 export type RunRow = typeof destinationRuns.$inferSelect;
-export interface PartInfo {
-  name: string;
-  /** The object key. */
-  path?: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
+export type { PartInfo } from "../../model/jobs";
 
 export async function putDestination(db: Db, name: string, config: DestinationConfig | WebhookDestinationConfig): Promise<DestinationRow> {
   const now = Date.now();

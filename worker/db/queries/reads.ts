@@ -9,7 +9,14 @@ export interface Read<T> {
   parse(results: D1Result<Record<string, unknown>>[]): T;
 }
 
-type Values<R extends Record<string, Read<unknown>>> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
+/**
+ * The handle the query builders take, and the statements they build. Today both are D1's;
+ * code above the data layer names these aliases, so a storage change is made here.
+ */
+export type SqlHandle = D1Database;
+export type WriteStatement = D1PreparedStatement;
+
+export type Values<R extends Record<string, Read<unknown>>> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
 
 function parseAll<R extends Record<string, Read<unknown>>>(reads: R, results: D1Result<Record<string, unknown>>[]): Values<R> {
   const out: Record<string, unknown> = {};

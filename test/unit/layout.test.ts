@@ -1,0 +1,59 @@
+/**
+ * The import graph of the worker and the shared code, read by madge from the sources:
+ * no circle anywhere, and the writer package is a boundary (structure rules T1).
+ */
+import path from "node:path";
+// typescript-estree (under madge) warns about its own deprecated AST fields on every file.
+process.noDeprecation = true;
+import madge from "madge";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+/** Domain folders: the writer uses them, never the other way round. */
+const DOMAIN = ["worker/graph/", "worker/segments/", "worker/webhooks/", "worker/profiles/"];
+/** What code outside the writer may import from it. */
+const WRITER_SURFACE = new Set(["worker/writer/client.ts", "worker/writer/types.ts"]);
+
+let graph: Record<string, string[]>;
+let circles: string[][];
+
+beforeAll(async () => {
+  const result = await madge([path.join(ROOT, "worker"), path.join(ROOT, "shared")], {
+    baseDir: ROOT,
+    fileExtensions: ["ts"],
+    tsConfig: path.join(ROOT, "tsconfig.json"),
+    excludeRegExp: [/worker-configuration\.d\.ts$/],
+  });
+  graph = result.obj();
+  circles = result.circular();
+}, 60_000);
+
+const importsOf = (pattern: (file: string) => boolean) =>
+  Object.entries(graph)
+    .filter(([file]) => pattern(file))
+    .flatMap(([file, deps]) => deps.map((dep) => `${file} → ${dep}`));
+
+describe("the import graph", () => {
+  it("reads the whole worker", () => {
+    expect(Object.keys(graph).length).toBeGreaterThan(100);
+    expect(graph["worker/writer/writer.ts"]).toContain("worker/writer/commit.ts");
+  });
+
+  it("has no circular import", () => {
+    expect(circles.map((c) => c.join(" → "))).toEqual([]);
+  });
+
+  it("reaches the writer package only through its client and types", () => {
+    const outside = importsOf((f) => !f.startsWith("worker/writer/") && f !== "worker/index.ts");
+    expect(outside.filter((edge) => edge.split(" → ")[1]!.startsWith("worker/writer/") && !WRITER_SURFACE.has(edge.split(" → ")[1]!))).toEqual([]);
+  });
+
+  it("keeps domain folders free of the writer", () => {
+    expect(importsOf((f) => DOMAIN.some((d) => f.startsWith(d))).filter((edge) => edge.split(" → ")[1]!.startsWith("worker/writer/"))).toEqual([]);
+  });
+
+  it("lets slices use the host seams, not the façade or its D1 implementation", () => {
+    const forbidden = ["worker/writer/writer.ts", "worker/writer/state.ts", "worker/writer/client.ts", "worker/writer/lane.ts"];
+    expect(importsOf((f) => f.startsWith("worker/writer/slices/")).filter((edge) => forbidden.includes(edge.split(" → ")[1]!))).toEqual([]);
+  });
+});

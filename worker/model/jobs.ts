@@ -1,0 +1,55 @@
+/**
+ * The contracts of background work: what a queue message carries, and what a retention
+ * step hands the writer. Plain types with no imports from the rest of the worker, so the
+ * code that sends a job and the code that runs it meet here instead of importing each other.
+ */
+
+/** One page of a segment's background evaluation (`JOBS_QUEUE`). */
+export interface SegmentJob {
+  kind: "segment-evaluate";
+  segmentId: string;
+  version: number;
+  after: string;
+  evaluated: number;
+}
+
+/** One step of a maintenance (retention) run (`JOBS_QUEUE`). */
+export interface MaintenanceJob {
+  kind: "maintenance";
+  runId: string;
+  step: number;
+}
+
+/** Where a maintenance run got to. */
+export interface MaintenanceCursor {
+  step: number;
+  phase: "events" | "profiles" | "done";
+  /** Datasets with a TTL still to do (names), the first being worked on. */
+  datasets: string[];
+  part: number;
+  after: string;
+  /** The run's clock: every cutoff is measured from when it started. */
+  now: number;
+  date: string;
+}
+
+/** One file an export or an archive wrote. */
+export interface PartInfo {
+  name: string;
+  /** The object key. */
+  path?: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * A step's progress, written by the writer in the same batch as the step's deletions: the
+ * run's cursor after the step and its counts before it (the slice adds what it removed).
+ */
+export interface StepProgress {
+  runId: string;
+  cursor: MaintenanceCursor;
+  counts: { eventsExpired: number; eventsArchived: number; profilesExpired: number };
+  parts: PartInfo[];
+}

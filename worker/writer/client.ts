@@ -1,0 +1,18 @@
+/**
+ * How Worker code reaches the writer: `graphWriter(env)`, which answers `GraphWriterApi`
+ * (in `types.ts`). This and `types.ts` are all that code outside `worker/writer/` imports.
+ *
+ * The API lists what callers may use. The façade's test seams (`hooks`, `journal`) are
+ * deliberately left out: tests reach them through `runInDurableObject`.
+ */
+import type { Bindings } from "../env";
+import type { GraphWriter } from "./writer";
+
+/** The Durable Object class, for `runInDurableObject` in tests and the Worker's exports. */
+export type { GraphWriter };
+export type { GraphWriterApi } from "./types";
+
+/** The one GraphWriter instance (the class implements `GraphWriterApi`). */
+export function graphWriter(env: Bindings): DurableObjectStub<GraphWriter> {
+  return env.GRAPH_WRITER.get(env.GRAPH_WRITER.idFromName("identity-graph"));
+}

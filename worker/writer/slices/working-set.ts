@@ -1,0 +1,214 @@
+/**
+ * The profiles a slice changes, held in memory: their graph, fragments, rule-relevant
+ * events and segment memberships, loaded in one read. Ingest groups and graph deletes
+ * both change them here and call `afterChange` after each change, which re-evaluates the
+ * segments of every profile the change touched or re-shaped (a merge, a split, a delete)
+ * — as a sequential run would have them after that change — and records the activation
+ * facts (merges, splits, entries, exits) in order. `statements` is the whole write.
+ *
+ * Host slice: `store` (one read, statement builders), `ids` (identity and history ids).
+ */
+import { identityKey } from "../../../shared/identity/normalize";
+import { applyPatch } from "../../../shared/merge-patch";
+import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
+import { eventInsertStatements, fragmentWriteStatements, touchedProfileDataRead, type TouchedProfileData } from "../../db/queries/ingest";
+import { profileNameStatements } from "../../db/queries/profile-names";
+import type { Read, WriteStatement } from "../../db/queries/reads";
+import { membershipWriteStatements, type SegmentDef } from "../../db/queries/segments";
+import { newProfileId } from "../../graph/profile-id";
+import { GraphWorkspace, highestPriority, type IdentityRef } from "../../graph/workspace";
+import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
+import { membershipRow, nextMembership, type MembershipState } from "../../segments/evaluate";
+import { eventNeedsOf, type RuleEvent } from "../../segments/rules";
+import { graphActivation, type ActivationFact, type ProfileView } from "../../webhooks/outbox";
+import type { Counters, WriterConfig, WriterHost } from "../host";
+
+interface Fragment {
+  dataset: string;
+  key: string;
+  attributes: Record<string, unknown>;
+  updatedAt: number;
+}
+
+/** A new event to store, anchored on the identity it follows through splits. */
+export interface NewEvent {
+  id: string;
+  type: string;
+  at: number;
+  dataset: string;
+  anchor: string;
+  data: Record<string, unknown> | null;
+  receivedAt: number;
+}
+
+const fragmentId = (dataset: string, key: string) => `${dataset}\u0000${key}`;
+const membershipKey = (segmentId: string, profileId: string) => `${segmentId}\u0000${profileId}`;
+
+/** The reads that load the profiles holding any of `refs` (add them to the slice's one read). */
+export function workingSetReads(host: WriterHost, config: WriterConfig, refs: readonly IdentityRef[], earliest: number): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; counters: Read<Counters> } {
+  const sql = host.store.sql;
+  const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
+  return {
+    graph: graphRead(sql, refs),
+    data: touchedProfileDataRead(sql, refs, config.segments.length > 0 ? needs : undefined),
+    counters: host.ids.countersRead(),
+  };
+}
+
+export class WorkingSet {
+  readonly ws: GraphWorkspace;
+  readonly newEvents: NewEvent[] = [];
+  /** Merges, splits, segment entries and exits, in the order a sequential run would see them. */
+  readonly activation: ActivationFact[] = [];
+  private historySeen = 0;
+  private readonly segments: readonly SegmentDef[];
+  private readonly fragments = new Map<string, Fragment>();
+  private readonly fragmentsByIdentity = new Map<string, Set<string>>();
+  private readonly changedFragmentIds = new Set<string>();
+  private readonly eventsByIdentity = new Map<string, RuleEvent[]>();
+  private readonly memberships = new Map<string, MembershipState>();
+  private readonly changedMembershipKeys = new Set<string>();
+  private readonly touched = new Set<string>();
+  private readonly renamed = new Set<string>();
+
+  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData) {
+    this.segments = config.segments;
+    this.ws = new GraphWorkspace(config.rules, newProfileId);
+    this.ws.load(graph.identities, graph.links);
+    for (const f of data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt });
+    for (const e of data.events) this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });
+    for (const m of data.memberships) this.memberships.set(membershipKey(m.segmentId, m.profileId), { status: m.status, since: m.since, recheckAt: m.recheckAt });
+  }
+
+  /** Applies a record's attribute patch to its fragment (dataset × first identity). */
+  patchFragment(dataset: string, key: string, patch: Record<string, unknown>, at: number): void {
+    const current = this.fragments.get(fragmentId(dataset, key));
+    this.setFragment({ dataset, key, attributes: applyPatch(current?.attributes ?? {}, patch), updatedAt: Math.max(current?.updatedAt ?? 0, at) });
+    this.changedFragmentIds.add(fragmentId(dataset, key));
+  }
+
+  addNewEvent(event: NewEvent): void {
+    this.newEvents.push(event);
+    this.addEvent(event.anchor, { type: event.type, at: event.at, data: event.data });
+  }
+
+  /** The identity an event of these identities belongs to: the highest-priority one, which it follows through splits. */
+  eventAnchor(identities: readonly IdentityRef[]): string {
+    return highestPriority(identities, this.ws.rules).key;
+  }
+
+  /** A profile got data (its `updated_at` moves); `renamed` when the data may change its display name. */
+  touch(profileId: string, renamed: boolean): void {
+    this.touched.add(profileId);
+    if (renamed) this.renamed.add(profileId);
+  }
+
+  /**
+   * After one change: the merges and splits it made, then the segment changes they and its
+   * data caused, for the profiles it touched and those whose membership changed; retired
+   * profiles lose their memberships, as the graph write does.
+   */
+  afterChange(touched: readonly string[], now: number): void {
+    this.activation.push(...graphActivation(this.ws.history.slice(this.historySeen)));
+    this.historySeen = this.ws.history.length;
+    const changed = this.ws.takeRecentChanges();
+    for (const p of changed) {
+      if (this.ws.members.has(p)) continue;
+      for (const s of this.segments) {
+        this.memberships.delete(membershipKey(s.id, p));
+        this.changedMembershipKeys.delete(membershipKey(s.id, p));
+      }
+    }
+    if (this.segments.length === 0) return;
+    for (const profileId of new Set([...touched, ...changed])) {
+      if (!this.ws.members.has(profileId)) continue;
+      const subject = { attributes: this.mergedAttributes(profileId), events: this.eventsOf(profileId) };
+      for (const segment of this.segments) {
+        const key = membershipKey(segment.id, profileId);
+        const was = this.memberships.get(key);
+        const next = nextMembership(segment, subject, was, now);
+        if (!next) continue;
+        if (next.status !== was?.status && (next.status === "realized" || was?.status === "realized")) {
+          this.activation.push({ type: next.status === "realized" ? "segment.entered" : "segment.exited", profileId, at: now, segmentId: segment.id });
+        }
+        this.memberships.set(key, next);
+        this.changedMembershipKeys.add(key);
+      }
+    }
+  }
+
+  /** What a webhook delivery says of a profile: its primary identity and merged attributes. */
+  view(profileId: string): ProfileView | undefined {
+    const primary = this.ws.primaryIdentity(profileId);
+    if (!primary) return undefined;
+    return { primaryIdentity: { namespace: primary.namespace, id: primary.value }, attributes: this.mergedAttributes(profileId) };
+  }
+
+  /**
+   * The whole write, in order: the graph changeset (new identities get their ids here),
+   * fragments, events, display names, and the memberships that changed — after the graph
+   * statements, which delete the memberships of retired profiles.
+   */
+  statements(host: WriterHost, now: number): WriteStatement[] {
+    const sql = host.store.sql;
+    const newIds = new Map<string, number>();
+    const change = this.ws.changeset([...this.touched].filter((p) => this.ws.members.has(p)));
+    for (const identity of change.identities) if (identity.id === undefined) newIds.set(identity.key, host.ids.identity());
+    const rowId = (key: string) => this.ws.identities.get(key)?.id ?? newIds.get(key) ?? this.ws.deletedIdentities.get(key)?.id;
+    return [
+      ...graphWriteStatements(sql, change, rowId, { firstHistoryId: host.ids.history(change.history.length), now }),
+      ...fragmentWriteStatements(sql, [...this.changedFragmentIds].map((id) => this.fragments.get(id)!).map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt])),
+      ...eventInsertStatements(sql, this.newEvents.map((e) => [e.id, e.type, e.at, e.dataset, rowId(e.anchor)!, e.data, e.receivedAt])),
+      ...profileNameStatements(sql, this.displayNames()),
+      ...membershipWriteStatements(sql, this.changedMemberships()),
+    ];
+  }
+
+  /** Rows for the memberships that differ from what was loaded. */
+  private changedMemberships(): unknown[][] {
+    return [...this.changedMembershipKeys].flatMap((key) => {
+      const m = this.memberships.get(key);
+      if (!m) return [];
+      const [segmentId, profileId] = key.split("\u0000") as [string, string];
+      return this.ws.members.has(profileId) ? [membershipRow(segmentId, profileId, m)] : [];
+    });
+  }
+
+  /**
+   * Display names of the profiles whose names may have changed: those that got a record
+   * with a name field, and those whose membership changed (a merge can bring a name, a
+   * split can take it away). The most recently written name wins.
+   */
+  private displayNames(): [string, string | null][] {
+    const profiles = new Set([...this.renamed, ...this.ws.changedLiveProfiles()].filter((p) => this.ws.members.has(p)));
+    return [...profiles].map((p) => [p, displayNameOf(this.mergedAttributes(p)) ?? null]);
+  }
+
+  private mergedAttributes(profileId: string): Record<string, unknown> {
+    const inputs: FragmentInput[] = [];
+    for (const key of this.ws.members.get(profileId) ?? []) {
+      const identity = this.ws.identities.get(key)!;
+      for (const id of this.fragmentsByIdentity.get(key) ?? []) {
+        const f = this.fragments.get(id)!;
+        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
+      }
+    }
+    return mergeFragments(inputs, DEFAULT_POLICY).attributes;
+  }
+
+  private eventsOf(profileId: string): RuleEvent[] {
+    return [...(this.ws.members.get(profileId) ?? [])].flatMap((key) => this.eventsByIdentity.get(key) ?? []);
+  }
+
+  private setFragment(f: Fragment): void {
+    const id = fragmentId(f.dataset, f.key);
+    this.fragments.set(id, f);
+    if (!this.fragmentsByIdentity.has(f.key)) this.fragmentsByIdentity.set(f.key, new Set());
+    this.fragmentsByIdentity.get(f.key)!.add(id);
+  }
+
+  private addEvent(key: string, event: RuleEvent): void {
+    if (!this.eventsByIdentity.has(key)) this.eventsByIdentity.set(key, []);
+    this.eventsByIdentity.get(key)!.push(event);
+  }
+}

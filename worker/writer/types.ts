@@ -1,0 +1,81 @@
+/** What the writer's methods answer (and the test seams' shapes): Worker code may import these. */
+import type { EraseCounts } from "../db/queries/erase";
+import type { IdentityRef } from "../graph/workspace";
+import type { IngestCommand, ItemOutcome } from "../ingest/types";
+import type { SegmentJob, StepProgress } from "../model/jobs";
+
+/** One ingest call's answer. */
+export interface CallResult {
+  outcomes: ItemOutcome[];
+  /** Profiles the call's accepted items belong to, right after the call. */
+  profiles: string[];
+}
+
+/** What one ingest call gets back, with how its group went (for Server-Timing and the bench). */
+export interface IngestApplied extends CallResult {
+  lane: {
+    /** Calls and items in the group this call was committed with. */
+    group: number;
+    items: number;
+    /** Store round trips the group made. */
+    roundTrips: number;
+    /** Milliseconds per step of the group. */
+    phases: Record<string, number>;
+  };
+}
+
+export interface DeleteResult {
+  found: boolean;
+  /** The profile the identity (or link) belonged to before. */
+  profileId?: string;
+  /** The profiles its graph became. */
+  profiles: string[];
+}
+
+export interface EraseReceipt {
+  profileId: string;
+  erased: EraseCounts;
+  suppressed: boolean;
+}
+
+/** Group commit figures since the object started (for the bench). */
+export interface LaneFigures {
+  groups: number;
+  calls: number;
+  retriedGroups: number;
+  sizes: [number, number][];
+  roundTrips: number;
+}
+
+/** Test seam: what was committed, in commit order. */
+export type JournalEntry = { kind: "ingest"; command: IngestCommand } | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] };
+
+export interface GroupHooks {
+  /** Test seam: runs before an ingest group's write (throw to simulate a failed write, wait to hold the lane). */
+  beforePersist?: (calls: readonly IngestCommand[]) => void | Promise<void>;
+}
+
+/**
+ * What the writer offers Worker code (the façade implements it). The test seams
+ * (`hooks`, `journal`) are deliberately not part of it: tests reach them through
+ * `runInDurableObject`.
+ */
+export interface GraphWriterApi {
+  /** One ingest call, committed with the group it joins. */
+  ingest(command: IngestCommand): Promise<IngestApplied>;
+  /** A signed-in visitor's device linked to their identity; the person's profile id (undefined: suppressed). */
+  linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined>;
+  deleteIdentity(ref: IdentityRef): Promise<DeleteResult>;
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<DeleteResult>;
+  /** Privacy erase; undefined when the identity is unknown. */
+  erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined>;
+  /** One page of a segment's evaluation; the next job, or undefined when done (or stale). */
+  segmentPage(job: SegmentJob): Promise<SegmentJob | undefined>;
+  expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;
+  expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }>;
+  /** One slice of cron rechecks; how many profiles were re-evaluated. */
+  rechecks(now: number): Promise<number>;
+  /** Configuration changed: the next write reloads it. */
+  configChanged(): void;
+  laneStats(): LaneFigures;
+}

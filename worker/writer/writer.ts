@@ -1,0 +1,185 @@
+/**
+ * The single writer of the identity graph (SPEC rule 6: concurrency never loses a link).
+ *
+ * A graph change is read → compute → write, and D1 has no interactive transactions, so
+ * every change runs here, in one Durable Object, through one `WriteLane`: calls that arrive
+ * while a group is being written form the next group, which is read once, applied in
+ * memory in arrival order, and committed in one atomic write. Exclusive operations
+ * (deletes, erasures) and background slices (segment pages, rechecks, retention) take the
+ * same lane. Every slice ends in the one commit step (`commit.ts`): segment transitions,
+ * activation facts and the webhook outbox are written with the change, and the deliveries
+ * are announced after it.
+ *
+ * This class is the façade only: RPC methods, the lane, announce, and the test seams.
+ * Worker code reaches it through `client.ts`.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env";
+import type { IdentityRef } from "../graph/workspace";
+import type { IngestCommand } from "../ingest/types";
+import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
+import type { SegmentJob, StepProgress } from "../model/jobs";
+import type { WebhookMessage } from "../webhooks/send";
+import { commitSlice, type SliceResult } from "./commit";
+import type { WriterHost } from "./host";
+import { WriteLane } from "./lane";
+import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
+import { eraseSlice } from "./slices/erase";
+import { ingestGroup, stopwatch } from "./slices/ingest-group";
+import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
+import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
+import { d1WriterHost } from "./state";
+import type { DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures } from "./types";
+
+/** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
+const MAX_GROUP_ITEMS = 5_000;
+
+export class GraphWriter extends DurableObject<Bindings> implements GraphWriterApi {
+  private readonly d1: MeteredD1;
+  private readonly host: WriterHost;
+  private readonly lane: WriteLane<IngestCommand, IngestApplied>;
+  /** Test seams (set through `runInDurableObject`): group hooks, and a journal of what was committed, in commit order. */
+  hooks: GroupHooks = {};
+  journal?: JournalEntry[];
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.d1 = meterD1(env.DB, benchDelayMs(env));
+    this.host = d1WriterHost(env, this.d1.db);
+    this.lane = new WriteLane((commands) => this.ingestGroup(commands), { maxGroupItems: MAX_GROUP_ITEMS, sizeOf: (c) => c.items.length });
+  }
+
+  ingest(command: IngestCommand): Promise<IngestApplied> {
+    return this.lane.submit(command);
+  }
+
+  /**
+   * A signed-in visitor's device seen with their identity (`/v1/context`): links them in
+   * the next group. Returns the person's profile id, or undefined when the identity is
+   * suppressed.
+   */
+  async linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined> {
+    const applied = await this.lane.submit({
+      items: [{ index: 0, kind: "link", dataset: "web", identities: [identity, { namespace: "device", value: device }], at }],
+      atomic: true,
+      receivedAt: at,
+    });
+    const outcome = applied.outcomes[0];
+    return outcome?.status === "accepted" ? outcome.profileId : undefined;
+  }
+
+  deleteIdentity(ref: IdentityRef): Promise<DeleteResult> {
+    return this.exclusive({ kind: "deleteIdentity", refs: [ref] }, async () => {
+      const { answer, slice } = await deleteIdentitySlice(this.host, ref, Date.now());
+      if (slice) await this.commit(slice);
+      return answer;
+    });
+  }
+
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<DeleteResult> {
+    return this.exclusive({ kind: "deleteLink", refs: [from, to] }, async () => {
+      const { answer, slice } = await deleteLinkSlice(this.host, from, to, Date.now());
+      if (slice) await this.commit(slice);
+      return answer;
+    });
+  }
+
+  erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
+    return this.exclusive({ kind: "erase", refs: [ref] }, async () => {
+      const erased = await eraseSlice(this.host, ref, suppress, Date.now());
+      if (erased) await this.commit(erased.slice);
+      return erased?.receipt;
+    });
+  }
+
+  /**
+   * One page of a segment's background evaluation, as slices between ingest groups
+   * (memberships are written here too, so they never race an ingest of the same profile).
+   */
+  async segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
+    let current = job;
+    for (let done = 0; done < SEGMENT_PAGE; done += SEGMENT_SLICE) {
+      const step = await this.lane.runInBackground(async () => {
+        const page = await segmentSlice(this.host, current, Date.now());
+        if (page) await this.commit(page.slice);
+        return page;
+      });
+      if (!step || step.done) return undefined;
+      current = step.job;
+    }
+    return current;
+  }
+
+  /** Retention: one step's expired events deleted, and the segments that counted them re-evaluated. */
+  expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }> {
+    return this.lane.runInBackground(async () => {
+      const { deleted, slice } = await expireEventsSlice(this.host, eventIds, now, progress);
+      if (slice) await this.commit(slice);
+      return { deleted };
+    });
+  }
+
+  /** Retention: one page of profiles checked for pseudonymous expiry. */
+  expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }> {
+    return this.lane.runInBackground(async () => {
+      const { slice, ...outcome } = await expireProfilesSlice(this.host, cutoff, after, now, progress);
+      await this.commit(slice);
+      return outcome;
+    });
+  }
+
+  /** One slice of cron rechecks; returns how many profiles it re-evaluated. */
+  rechecks(now: number): Promise<number> {
+    return this.lane.runInBackground(async () => {
+      const due = await recheckSlice(this.host, now);
+      if (due) await this.commit(due.slice);
+      return due?.count ?? 0;
+    });
+  }
+
+  /** Namespaces, graph settings, segments or destinations changed: the next write reloads them. */
+  configChanged(): void {
+    this.host.config.invalidate();
+  }
+
+  /** Group commit figures since the object started (for the bench). */
+  laneStats(): LaneFigures {
+    const s = this.lane.stats;
+    return { groups: s.groups, calls: s.calls, retriedGroups: s.retriedGroups, sizes: [...s.sizes].sort((a, b) => a[0] - b[0]), roundTrips: this.d1.roundTrips() };
+  }
+
+  private async ingestGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
+    const before = this.d1.roundTrips();
+    const clock = stopwatch();
+    const { results, slice } = await ingestGroup(this.host, commands, clock);
+    await this.commit(slice, () => this.hooks.beforePersist?.(commands));
+    clock.lap("persist");
+    this.journal?.push(...commands.map((command): JournalEntry => ({ kind: "ingest", command })));
+    const lane = { group: commands.length, items: commands.reduce((n, c) => n + c.items.length, 0), roundTrips: this.d1.roundTrips() - before, phases: clock.phases };
+    return results.map((r) => ({ ...r, lane }));
+  }
+
+  /** Every slice's write goes through here: the one commit step, then the announce. */
+  private async commit(slice: SliceResult, beforeWrite?: () => void | Promise<void>): Promise<void> {
+    const { deliveryIds } = await commitSlice(this.host, slice, beforeWrite);
+    this.announce(deliveryIds);
+  }
+
+  /**
+   * Tells the webhooks consumer about committed deliveries, without holding the lane: if
+   * the message is lost (a crash right here), the cron sweep sends them.
+   */
+  private announce(ids: string[]): void {
+    for (let i = 0; i < ids.length; i += 50) {
+      this.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: ids.slice(i, i + 50) } satisfies WebhookMessage).catch((err) => console.error(`webhook announce failed (the cron sweep will send): ${err}`));
+    }
+  }
+
+  private exclusive<T>(entry: JournalEntry, run: () => Promise<T>): Promise<T> {
+    return this.lane.runExclusive(async () => {
+      const result = await run();
+      this.journal?.push(entry);
+      return result;
+    });
+  }
+}
