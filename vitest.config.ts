@@ -5,38 +5,57 @@ import { defineConfig } from "vitest/config";
 /** The admin key the worker tests authenticate with (a test-only binding). */
 export const TEST_ADMIN_KEY = "sk_test_admin_key_for_vitest_only";
 
+/** The files that exercise the writer's store, run in both store modes. */
+const D1_STORE_FILES = [
+  "test/worker/lane.concurrency.test.ts",
+  "test/worker/graph.happy.test.ts",
+  "test/worker/graph.concurrency.test.ts",
+  "test/worker/graph-deletes.happy.test.ts",
+  "test/worker/ingest.happy.test.ts",
+  "test/worker/privacy.happy.test.ts",
+  "test/worker/segments.happy.test.ts",
+  "test/worker/retention.recovery.test.ts",
+  "test/worker/store-mode.happy.test.ts",
+];
+
 export default defineConfig(async () => {
   // The real migrations, applied to each test file's isolated D1 by test/setup/apply-migrations.ts.
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 
+  const workerProject = (name: string, include: string[], extra: Record<string, string> = {}) => ({
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            TESSERA_ADMIN_KEY: TEST_ADMIN_KEY,
+            TESSERA_SECRET: "test-server-secret",
+            // Generated requests in the fuzz suite: `npm run fuzz` raises it.
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? "600",
+            FUZZ_SEED: process.env.FUZZ_SEED ?? "1234",
+            // Randomized concurrent histories in the write-lane test.
+            LANE_RUNS: process.env.LANE_RUNS ?? "8",
+            LANE_SEED: process.env.LANE_SEED ?? "42",
+            ...extra,
+          },
+        },
+      }),
+    ],
+    test: {
+      name,
+      include,
+      setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/matchers.ts"],
+    },
+  });
+
   return {
     test: {
       projects: [
-        {
-          plugins: [
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: migrations,
-                  TESSERA_ADMIN_KEY: TEST_ADMIN_KEY,
-                  TESSERA_SECRET: "test-server-secret",
-                  // Generated requests in the fuzz suite: `npm run fuzz` raises it.
-                  FUZZ_RUNS: process.env.FUZZ_RUNS ?? "600",
-                  FUZZ_SEED: process.env.FUZZ_SEED ?? "1234",
-                  // Randomized concurrent histories in the write-lane test.
-                  LANE_RUNS: process.env.LANE_RUNS ?? "8",
-                  LANE_SEED: process.env.LANE_SEED ?? "42",
-                },
-              },
-            }),
-          ],
-          test: {
-            name: "worker",
-            include: ["test/worker/**/*.test.ts"],
-            setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/matchers.ts"],
-          },
-        },
+        workerProject("worker", ["test/worker/**/*.test.ts"]),
+        // Deployments whose graph is still in D1 (`TESSERA_GRAPH_STORE=d1`): the write path's
+        // files again, with D1 as the writer's store.
+        workerProject("worker-d1store", D1_STORE_FILES, { TESSERA_GRAPH_STORE: "d1" }),
         {
           // Plain logic (graph engine, merge, rules, normalization, parsing): in Node, in seconds.
           test: {

@@ -447,3 +447,15 @@ export const eventRollups = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.hour, t.dataset, t.type] })],
 );
+
+/**
+ * How far D1's graph tables are a projection of the GraphWriter's own SQLite (where the
+ * graph's truth lives): the writer's commit log is applied here in sequence order, and
+ * `applied_seq` moves in the same D1 transaction as the rows, so a replayed entry is
+ * skipped and none is applied twice. One row; absent while D1 itself holds the truth.
+ */
+export const projectionState = sqliteTable("projection_state", {
+  id: integer("id").primaryKey(),
+  appliedSeq: integer("applied_seq").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

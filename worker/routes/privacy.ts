@@ -4,7 +4,7 @@ import { listOf, pageLimit } from "../../shared/schemas/common";
 import { EraseReceiptSchema } from "../../shared/schemas/profiles";
 import { linksAmong, profileHistory } from "../db/queries/graph";
 import { profileTimeline } from "../db/queries/profiles";
-import { deleteSuppression, listSuppressions } from "../db/queries/suppressions";
+import { listSuppressions } from "../db/queries/suppressions";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter } from "../writer/client";
@@ -126,7 +126,7 @@ export const privacyRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const ref = orFail(resolveIdentityString(config, c.req.valid("query").identity, "identity"));
       const hash = await (await suppressionHasher(c.env))(identityKey(ref.namespace, ref.value));
-      if (!(await deleteSuppression(c.var.db, hash))) throw new ApiError("not_found", "that identity is not suppressed");
+      if (!(await graphWriter(c.env).liftSuppression(hash))) throw new ApiError("not_found", "that identity is not suppressed");
       return c.body(null, 204);
     },
   )
@@ -141,7 +141,7 @@ export const privacyRouter = createRouter()
       responses: { 204: { description: "Lifted" }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      if (!(await deleteSuppression(c.var.db, c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
+      if (!(await graphWriter(c.env).liftSuppression(c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
       return c.body(null, 204);
     },
   );

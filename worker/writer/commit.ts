@@ -35,6 +35,8 @@ export interface SliceResult {
 export interface Committed {
   /** Webhook deliveries written with the change, for the façade to announce. */
   deliveryIds: string[];
+  /** The commit's position in the store's log (undefined: nothing written, or a store without one). */
+  seq: number | undefined;
   /** Segment entries and exits this commit evaluated (from `evaluate`). */
   realized: number;
   exited: number;
@@ -55,6 +57,6 @@ export async function commitSlice(host: WriterHost, slice: SliceResult, beforeWr
   }
 
   await beforeWrite?.();
-  await host.store.commit([...slice.statements, ...(evaluation?.statements ?? []), ...deliveryInsertStatements(sql, deliveries), ...(slice.trailing ?? [])]);
-  return { deliveryIds: deliveries.map((d) => d.id), realized: evaluation?.realized ?? 0, exited: evaluation?.exited ?? 0 };
+  const seq = await host.store.commit([...slice.statements, ...(evaluation?.statements ?? []), ...deliveryInsertStatements(sql, deliveries), ...(slice.trailing ?? [])]);
+  return { deliveryIds: deliveries.map((d) => d.id), seq, realized: evaluation?.realized ?? 0, exited: evaluation?.exited ?? 0 };
 }

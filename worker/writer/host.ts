@@ -69,7 +69,8 @@ export interface Store {
   /** The handle the data layer's query builders take. */
   readonly sql: SqlHandle;
   read<R extends Record<string, Read<unknown>>>(reads: R): Promise<Values<R>>;
-  commit(statements: readonly WriteStatement[]): Promise<void>;
+  /** One atomic write; its position in the store's commit log, when the store keeps one. */
+  commit(statements: readonly WriteStatement[]): Promise<number | undefined>;
 }
 
 /** Everything a slice may use. */

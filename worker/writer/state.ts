@@ -1,9 +1,14 @@
 /**
- * The writer's hosts over D1: what the GraphWriter keeps between calls — its
- * configuration (it applies every write, so it owns graph rules and segment definitions;
- * config routes tell it when they change), the next free row ids (only the writer inserts
- * identities, history and deliveries) and the suppression hasher — and the store its
- * slices read from and commit to. None of these costs a round trip per call.
+ * The writer's hosts: what the GraphWriter keeps between calls — its configuration (it
+ * applies every write, so it owns graph rules and segment definitions; config routes tell
+ * it when they change), the next free row ids (only the writer inserts identities, history
+ * and deliveries) and the suppression hasher — and the store its slices read from and
+ * commit to.
+ *
+ * Two stores. `local`: the graph's truth is the object's own SQLite (synchronous, no
+ * network inside the lane), and D1's graph tables are a projection fed from the commit log
+ * (`projection.ts`). `d1`: D1 holds the truth, as deployments did before the writer had a
+ * database of its own; such a deployment keeps it until its graph is moved.
  */
 import { createDb } from "../db/client";
 import { idCountersRead } from "../db/queries/graph";
@@ -14,6 +19,8 @@ import type { Bindings } from "../env";
 import { loadGraphRules } from "../graph/identity-config";
 import { suppressionHasher } from "../privacy/suppression";
 import type { ConfigSource, Counters, Ids, Store, Suppression, WriterConfig, WriterHost } from "./host";
+import { LocalSql, migrateWriterSql } from "./local-sql";
+import { Projection } from "./projection";
 
 /** A safety net only: config routes invalidate at once (`GraphWriter.configChanged`). */
 const CONFIG_MAX_AGE_MS = 60_000;
@@ -38,7 +45,7 @@ class D1Config implements ConfigSource {
   }
 }
 
-class D1Ids implements Ids {
+class SqlIds implements Ids {
   private counters?: Counters;
 
   constructor(private readonly d1: D1Database) {}
@@ -83,14 +90,78 @@ class D1Store implements Store {
     return readTogether(this.sql, reads);
   }
 
-  async commit(statements: readonly WriteStatement[]): Promise<void> {
+  async commit(statements: readonly WriteStatement[]): Promise<undefined> {
     if (statements.length > 0) await this.sql.batch([...statements]);
+    return undefined;
   }
 }
 
-/** The writer's hosts, over `d1` (the metered handle in the writer, so round trips are counted). */
-export function d1WriterHost(env: Bindings, d1: D1Database): WriterHost {
+/** The object's own SQLite: a commit is one local transaction that also appends to the log. */
+class LocalStore implements Store {
+  readonly sql: D1Database;
+
+  constructor(
+    private readonly local: LocalSql,
+    private readonly projection: Projection,
+  ) {
+    this.sql = local.asHandle();
+  }
+
+  read<R extends Record<string, Read<unknown>>>(reads: R) {
+    return readTogether(this.sql, reads);
+  }
+
+  async commit(statements: readonly WriteStatement[]): Promise<number | undefined> {
+    if (statements.length === 0) return undefined;
+    const portable = LocalSql.portable(statements);
+    const seq = this.projection.nextSeq();
+    this.local.storage.transactionSync(() => {
+      LocalSql.execute(statements);
+      this.projection.record(seq, portable);
+    });
+    this.projection.committedUpTo(seq);
+    return seq;
+  }
+}
+
+export type GraphStoreMode = "local" | "d1";
+
+export interface OpenedWriter {
+  mode: GraphStoreMode;
+  host: WriterHost;
+  /** The D1 projection of the local store (absent in `d1` mode). */
+  projection?: Projection;
+  /** Rows the local store has written (the bench's cost figure). */
+  localRowsWritten(): number;
+}
+
+/**
+ * Which store holds the graph: once chosen `local`, always (recorded in the object's
+ * SQLite). Otherwise `local` for a new deployment (D1 holds no identity yet), and `d1` for
+ * one whose graph is in D1 — or when `TESSERA_GRAPH_STORE=d1` asks for it.
+ */
+async function chooseMode(storage: DurableObjectStorage, d1: D1Database, env: Bindings): Promise<GraphStoreMode> {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS _writer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const recorded = sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_store'").toArray()[0]?.value;
+  if (recorded === "local") return "local";
+  if (env.TESSERA_GRAPH_STORE === "d1") return "d1";
+  if (await d1.prepare("SELECT 1 AS one FROM identities LIMIT 1").first("one")) return "d1";
+  sql.exec("INSERT OR REPLACE INTO _writer_state (key, value) VALUES ('graph_store', 'local')");
+  return "local";
+}
+
+/** The writer's hosts; `d1` is the metered handle, so the writer's D1 round trips are counted. */
+export async function openWriter(storage: DurableObjectStorage, env: Bindings, d1: D1Database): Promise<OpenedWriter> {
   let hasher: Promise<(text: string) => Promise<string>> | undefined;
   const suppression: Suppression = { hasher: () => (hasher ??= suppressionHasher(env)) };
-  return { config: new D1Config(d1), ids: new D1Ids(d1), suppression, store: new D1Store(d1) };
+  const config = new D1Config(d1);
+  migrateWriterSql(storage);
+  const mode = await chooseMode(storage, d1, env);
+  if (mode === "d1") return { mode, host: { config, ids: new SqlIds(d1), suppression, store: new D1Store(d1) }, localRowsWritten: () => 0 };
+
+  const local = new LocalSql(storage);
+  const projection = new Projection(storage, d1);
+  await projection.start();
+  return { mode, projection, host: { config, ids: new SqlIds(local.asHandle()), suppression, store: new LocalStore(local, projection) }, localRowsWritten: () => local.rowsWritten };
 }

@@ -21,6 +21,8 @@ export interface IngestApplied extends CallResult {
     roundTrips: number;
     /** Milliseconds per step of the group. */
     phases: Record<string, number>;
+    /** The group's position in the writer's commit log (absent when D1 holds the graph). */
+    seq?: number;
   };
 }
 
@@ -44,7 +46,14 @@ export interface LaneFigures {
   calls: number;
   retriedGroups: number;
   sizes: [number, number][];
+  /** D1 round trips the writer made (config loads; the graph's own store, in `d1` mode; the projection). */
   roundTrips: number;
+  /** Where the graph's truth is. */
+  store: "local" | "d1";
+  /** Rows (table and index entries) the writer's own SQLite has written. */
+  localRowsWritten: number;
+  /** The D1 projection: last committed and applied log positions, and recent commit-to-applied lags (ms). */
+  projection?: { committedSeq: number; appliedSeq: number; lagMs: number[] };
 }
 
 /** Test seam: what was committed, in commit order. */
@@ -75,6 +84,8 @@ export interface GraphWriterApi {
   expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }>;
   /** One slice of cron rechecks; how many profiles were re-evaluated. */
   rechecks(now: number): Promise<number>;
+  /** Lifts a suppression by its hash; false when there was none. */
+  liftSuppression(hash: string): Promise<boolean>;
   /** Configuration changed: the next write reloads it. */
   configChanged(): void;
   laneStats(): LaneFigures;

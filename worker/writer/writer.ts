@@ -10,6 +10,11 @@
  * activation facts and the webhook outbox are written with the change, and the deliveries
  * are announced after it.
  *
+ * The graph's truth is the object's own SQLite (`state.ts` chooses the store): a group's
+ * load and commit are local and synchronous, so the lane holds no network round trip. D1's
+ * graph tables are a projection of the commit log (`projection.ts`), applied outside the
+ * lane; a call is answered once D1 holds its commit, so every read after it sees it.
+ *
  * This class is the façade only: RPC methods, the lane, announce, and the test seams.
  * Worker code reaches it through `client.ts`.
  */
@@ -24,11 +29,12 @@ import { commitSlice, type SliceResult } from "./commit";
 import type { WriterHost } from "./host";
 import { WriteLane } from "./lane";
 import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
-import { eraseSlice } from "./slices/erase";
+import { eraseSlice, liftSuppressionSlice } from "./slices/erase";
 import { ingestGroup, stopwatch } from "./slices/ingest-group";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
-import { d1WriterHost } from "./state";
+import type { Projection } from "./projection";
+import { openWriter, type OpenedWriter } from "./state";
 import type { DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures } from "./types";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
@@ -36,8 +42,10 @@ const MAX_GROUP_ITEMS = 5_000;
 
 export class GraphWriter extends DurableObject<Bindings> implements GraphWriterApi {
   private readonly d1: MeteredD1;
-  private readonly host: WriterHost;
+  private opened!: OpenedWriter;
   private readonly lane: WriteLane<IngestCommand, IngestApplied>;
+  /** The last commit's position in the log (what a caller waits for before its answer). */
+  private lastSeq: number | undefined;
   /** Test seams (set through `runInDurableObject`): group hooks, and a journal of what was committed, in commit order. */
   hooks: GroupHooks = {};
   journal?: JournalEntry[];
@@ -45,12 +53,24 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.d1 = meterD1(env.DB, benchDelayMs(env));
-    this.host = d1WriterHost(env, this.d1.db);
     this.lane = new WriteLane((commands) => this.ingestGroup(commands), { maxGroupItems: MAX_GROUP_ITEMS, sizeOf: (c) => c.items.length });
+    void ctx.blockConcurrencyWhile(async () => {
+      this.opened = await openWriter(ctx.storage, env, this.d1.db);
+    });
   }
 
-  ingest(command: IngestCommand): Promise<IngestApplied> {
-    return this.lane.submit(command);
+  private get host(): WriterHost {
+    return this.opened.host;
+  }
+
+  private get projection(): Projection | undefined {
+    return this.opened.projection;
+  }
+
+  async ingest(command: IngestCommand): Promise<IngestApplied> {
+    const applied = await this.lane.submit(command);
+    await this.projection?.waitFor(applied.lane.seq);
+    return applied;
   }
 
   /**
@@ -59,7 +79,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    * suppressed.
    */
   async linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined> {
-    const applied = await this.lane.submit({
+    const applied = await this.ingest({
       items: [{ index: 0, kind: "link", dataset: "web", identities: [identity, { namespace: "device", value: device }], at }],
       atomic: true,
       receivedAt: at,
@@ -97,22 +117,22 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    * (memberships are written here too, so they never race an ingest of the same profile).
    */
   async segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
-    let current = job;
-    for (let done = 0; done < SEGMENT_PAGE; done += SEGMENT_SLICE) {
-      const step = await this.lane.runInBackground(async () => {
-        const page = await segmentSlice(this.host, current, Date.now());
+    let current: SegmentJob | undefined = job;
+    for (let done = 0; current && done < SEGMENT_PAGE; done += SEGMENT_SLICE) {
+      const from: SegmentJob = current;
+      const step = await this.background(async () => {
+        const page = await segmentSlice(this.host, from, Date.now());
         if (page) await this.commit(page.slice);
         return page;
       });
-      if (!step || step.done) return undefined;
-      current = step.job;
+      current = step && !step.done ? step.job : undefined;
     }
     return current;
   }
 
   /** Retention: one step's expired events deleted, and the segments that counted them re-evaluated. */
   expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }> {
-    return this.lane.runInBackground(async () => {
+    return this.background(async () => {
       const { deleted, slice } = await expireEventsSlice(this.host, eventIds, now, progress);
       if (slice) await this.commit(slice);
       return { deleted };
@@ -121,7 +141,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
 
   /** Retention: one page of profiles checked for pseudonymous expiry. */
   expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }> {
-    return this.lane.runInBackground(async () => {
+    return this.background(async () => {
       const { slice, ...outcome } = await expireProfilesSlice(this.host, cutoff, after, now, progress);
       await this.commit(slice);
       return outcome;
@@ -130,10 +150,19 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
 
   /** One slice of cron rechecks; returns how many profiles it re-evaluated. */
   rechecks(now: number): Promise<number> {
-    return this.lane.runInBackground(async () => {
+    return this.background(async () => {
       const due = await recheckSlice(this.host, now);
       if (due) await this.commit(due.slice);
       return due?.count ?? 0;
+    });
+  }
+
+  /** Lifts a suppression (by its hash): the identity may be ingested again. False when there was none. */
+  liftSuppression(hash: string): Promise<boolean> {
+    return this.exclusive(undefined, async () => {
+      const lifted = await liftSuppressionSlice(this.host, hash);
+      if (lifted) await this.commit(lifted);
+      return lifted !== undefined;
     });
   }
 
@@ -145,7 +174,22 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   /** Group commit figures since the object started (for the bench). */
   laneStats(): LaneFigures {
     const s = this.lane.stats;
-    return { groups: s.groups, calls: s.calls, retriedGroups: s.retriedGroups, sizes: [...s.sizes].sort((a, b) => a[0] - b[0]), roundTrips: this.d1.roundTrips() };
+    const projection = this.projection?.figures();
+    return {
+      groups: s.groups,
+      calls: s.calls,
+      retriedGroups: s.retriedGroups,
+      sizes: [...s.sizes].sort((a, b) => a[0] - b[0]),
+      roundTrips: this.d1.roundTrips(),
+      store: this.opened.mode,
+      localRowsWritten: this.opened.localRowsWritten(),
+      projection: projection ? { committedSeq: projection.committedSeq, appliedSeq: projection.appliedSeq, lagMs: projection.lagMs } : undefined,
+    };
+  }
+
+  /** The alarm is the projection's: it wakes a restarted object to finish applying the log to D1. */
+  override async alarm(): Promise<void> {
+    await this.projection?.alarm();
   }
 
   private async ingestGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
@@ -155,14 +199,20 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     await this.commit(slice, () => this.hooks.beforePersist?.(commands));
     clock.lap("persist");
     this.journal?.push(...commands.map((command): JournalEntry => ({ kind: "ingest", command })));
-    const lane = { group: commands.length, items: commands.reduce((n, c) => n + c.items.length, 0), roundTrips: this.d1.roundTrips() - before, phases: clock.phases };
+    const lane = { group: commands.length, items: commands.reduce((n, c) => n + c.items.length, 0), roundTrips: this.d1.roundTrips() - before, phases: clock.phases, seq: this.lastSeq };
     return results.map((r) => ({ ...r, lane }));
   }
 
-  /** Every slice's write goes through here: the one commit step, then the announce. */
+  /**
+   * Every slice's write goes through here: the one commit step, then the announce — once
+   * D1 holds the deliveries, since the webhooks consumer reads them there.
+   */
   private async commit(slice: SliceResult, beforeWrite?: () => void | Promise<void>): Promise<void> {
-    const { deliveryIds } = await commitSlice(this.host, slice, beforeWrite);
-    this.announce(deliveryIds);
+    const { deliveryIds, seq } = await commitSlice(this.host, slice, beforeWrite);
+    if (seq !== undefined) this.lastSeq = seq;
+    if (deliveryIds.length === 0) return;
+    if (this.projection) this.projection.onApplied(seq, () => this.announce(deliveryIds));
+    else this.announce(deliveryIds);
   }
 
   /**
@@ -175,11 +225,21 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     }
   }
 
-  private exclusive<T>(entry: JournalEntry, run: () => Promise<T>): Promise<T> {
-    return this.lane.runExclusive(async () => {
-      const result = await run();
-      this.journal?.push(entry);
-      return result;
+  /** Runs alone in the lane; answers once D1 holds what it committed. */
+  private async exclusive<T>(entry: JournalEntry | undefined, run: () => Promise<T>): Promise<T> {
+    const result = await this.lane.runExclusive(async () => {
+      const value = await run();
+      if (entry) this.journal?.push(entry);
+      return { value, seq: this.lastSeq };
     });
+    await this.projection?.waitFor(result.seq);
+    return result.value;
+  }
+
+  /** Runs between ingest groups; answers once D1 holds what it committed. */
+  private async background<T>(run: () => Promise<T>): Promise<T> {
+    const result = await this.lane.runInBackground(async () => ({ value: await run(), seq: this.lastSeq }));
+    await this.projection?.waitFor(result.seq);
+    return result.value;
   }
 }

@@ -14,8 +14,12 @@ export async function listSuppressions(db: Db, limit: number, before?: number): 
     .limit(limit);
 }
 
-export async function deleteSuppression(db: Db, hash: string): Promise<boolean> {
-  return (await db.delete(suppressions).where(eq(suppressions.hash, hash)).returning()).length > 0;
+export async function suppressionExists(d1: D1Database, hash: string): Promise<boolean> {
+  return (await d1.prepare("SELECT 1 AS one FROM suppressions WHERE hash = ?1").bind(hash).first("one")) !== null;
+}
+
+export function suppressionDeleteStatement(d1: D1Database, hash: string): D1PreparedStatement {
+  return d1.prepare("DELETE FROM suppressions WHERE hash = ?1").bind(hash);
 }
 
 /** Rows: [hash, namespace, profileId]. */

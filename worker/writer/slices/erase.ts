@@ -3,12 +3,14 @@
  * no ingest can re-link the person halfway through. The erase, the suppression entries and
  * the `profile.erased` deliveries (no personal data in them) are one write.
  *
+ * Lifting a suppression is here too: the list is the writer's, read by every ingest group.
+ *
  * Host slice: `store` (the profile's rows, statement builders), `suppression`.
  */
 import { identityKey } from "../../../shared/identity/normalize";
 import { countProfileData, eraseStatements, historyMentioning } from "../../db/queries/erase";
 import { findIdentity, profileIdentities } from "../../db/queries/graph";
-import { suppressionInsertStatements } from "../../db/queries/suppressions";
+import { suppressionDeleteStatement, suppressionExists, suppressionInsertStatements } from "../../db/queries/suppressions";
 import type { IdentityRef } from "../../graph/workspace";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
@@ -33,4 +35,11 @@ export async function eraseSlice(host: WriterHost, ref: IdentityRef, suppress: b
     receipt: { profileId: found.profileId, erased: counts, suppressed: suppress },
     slice: { statements, activation: [{ type: "profile.erased", profileId: found.profileId, at: now }] },
   };
+}
+
+/** `DELETE /v1/suppressions…`: the hash leaves the list (undefined when it is not on it). */
+export async function liftSuppressionSlice(host: WriterHost, hash: string): Promise<SliceResult | undefined> {
+  const sql = host.store.sql;
+  if (!(await suppressionExists(sql, hash))) return undefined;
+  return { statements: [suppressionDeleteStatement(sql, hash)], activation: [] };
 }

@@ -1,0 +1,112 @@
+/**
+ * The GraphWriter's own SQLite (`ctx.storage.sql`), shaped like the part of D1's API the
+ * data layer uses (`prepare().bind()`, `all/first/run/raw`, `batch`), so the same query
+ * builders serve both stores. Everything runs synchronously in the object: a "round trip"
+ * here is a function call, and `batch` is one `transactionSync`.
+ *
+ * Every prepared statement keeps its SQL and arguments (`portable`), which is what the
+ * commit log records for the D1 projection to replay.
+ */
+import { WRITER_MIGRATIONS } from "./schema.generated";
+
+export interface PortableStatement {
+  sql: string;
+  args: (string | number | null)[];
+}
+
+/** D1 turns booleans into 0/1 and undefined into null; the DO binding refuses both. */
+const portableValue = (v: unknown): string | number | null => {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "number" || typeof v === "string") return v;
+  if (typeof v === "bigint") return Number(v);
+  throw new TypeError(`cannot bind a ${typeof v} to a writer statement`);
+};
+
+class LocalStatement {
+  constructor(
+    private readonly db: LocalSql,
+    readonly portable: PortableStatement,
+  ) {}
+
+  bind(...args: unknown[]): LocalStatement {
+    return new LocalStatement(this.db, { sql: this.portable.sql, args: args.map(portableValue) });
+  }
+
+  /** Runs now (inside the caller's transaction, if any) and answers in D1's result shape. */
+  execute(): D1Result<Record<string, unknown>> {
+    const cursor = this.db.storage.sql.exec(this.portable.sql, ...this.portable.args);
+    const results = cursor.toArray() as Record<string, unknown>[];
+    this.db.rowsWritten += cursor.rowsWritten;
+    const meta = { duration: 0, size_after: 0, rows_read: cursor.rowsRead, rows_written: cursor.rowsWritten, changes: cursor.rowsWritten, last_row_id: 0, changed_db: cursor.rowsWritten > 0 };
+    return { results, success: true, meta } as unknown as D1Result<Record<string, unknown>>;
+  }
+
+  async all<T>(): Promise<D1Result<T>> {
+    return this.execute() as unknown as D1Result<T>;
+  }
+
+  async run(): Promise<D1Result> {
+    return this.execute() as unknown as D1Result;
+  }
+
+  async first<T>(column?: string): Promise<T | null> {
+    const row = this.execute().results[0];
+    if (!row) return null;
+    return (column === undefined ? row : row[column]) as T;
+  }
+
+  async raw<T extends unknown[]>(): Promise<T[]> {
+    return this.execute().results.map((r) => Object.values(r) as T);
+  }
+}
+
+export class LocalSql {
+  /** Rows the object's SQLite wrote through this handle (table and index rows, as billed). */
+  rowsWritten = 0;
+
+  constructor(readonly storage: DurableObjectStorage) {}
+
+  prepare(sql: string): LocalStatement {
+    return new LocalStatement(this, { sql, args: [] });
+  }
+
+  async batch(statements: LocalStatement[]): Promise<D1Result<Record<string, unknown>>[]> {
+    return this.storage.transactionSync(() => statements.map((s) => s.execute()));
+  }
+
+  /** This handle as the data layer's `SqlHandle` (the query builders use only the methods above). */
+  asHandle(): D1Database {
+    return this as unknown as D1Database;
+  }
+
+  /** The SQL and arguments of statements built on this handle. */
+  static portable(statements: readonly unknown[]): PortableStatement[] {
+    return statements.map((s) => {
+      if (!(s instanceof LocalStatement)) throw new TypeError("a writer commit may only hold statements built on the writer's own handle");
+      return s.portable;
+    });
+  }
+
+  /** Runs statements built on this handle now, in the caller's transaction. */
+  static execute(statements: readonly unknown[]): void {
+    for (const s of statements) (s as LocalStatement).execute();
+  }
+}
+
+/**
+ * Applies the D1 migrations the object's SQLite has not seen yet, in order, each in its
+ * own transaction. Run in the object's constructor (under `blockConcurrencyWhile`).
+ */
+export function migrateWriterSql(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS _writer_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const applied = new Set(sql.exec<{ name: string }>("SELECT name FROM _writer_migrations").toArray().map((r) => r.name));
+  for (const migration of WRITER_MIGRATIONS) {
+    if (applied.has(migration.name)) continue;
+    storage.transactionSync(() => {
+      for (const statement of migration.statements) sql.exec(statement);
+      sql.exec("INSERT INTO _writer_migrations (name, applied_at) VALUES (?, ?)", migration.name, Date.now());
+    });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The commit log of the writer's own SQLite, and its projection into D1.
+ *
+ * Each commit appends its statements (SQL and arguments) to `_commit_log` in the same local
+ * transaction as the change, under the next sequence number. A single drain loop applies the
+ * log to D1 in sequence order: as many entries as fit in one D1 `batch()` (one atomic
+ * transaction), with `projection_state.applied_seq` moved in that same batch. D1's copy of
+ * the graph tables started equal to the writer's (both empty, same migrations), and every
+ * statement is deterministic given equal tables, so replaying the log keeps them equal.
+ *
+ * At least once, never twice: the watermark is read from D1 at start and again after any
+ * failed batch (the batch may have committed and only its answer been lost), and entries at
+ * or below it are skipped. Applied entries are removed from the log. A crash between a
+ * commit and its projection loses nothing: the log is durable, and the object's alarm (set
+ * while anything is pending) wakes it to drain.
+ */
+import type { PortableStatement } from "./local-sql";
+
+/** Statements per D1 batch: far below D1's limits on a batch's time and size. */
+const BATCH_STATEMENTS = 400;
+/** Log entries read per turn of the drain. */
+const LOG_PAGE = 64;
+/** How long a caller waits for its commit to reach D1 before it is answered anyway (its write is durable). */
+const WAIT_LIMIT_MS = 10_000;
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+export interface ProjectionFigures {
+  committedSeq: number;
+  appliedSeq: number;
+  /** Milliseconds from commit to applied, for the most recent entries (the bench's lag figure). */
+  lagMs: number[];
+}
+
+export class Projection {
+  private applied = 0;
+  private committed = 0;
+  private draining?: Promise<void>;
+  private waiters: Waiter[] = [];
+  private afterApplied: { seq: number; run: () => void }[] = [];
+  private readonly commitTimes = new Map<number, number>();
+  private readonly lag: number[] = [];
+  private alarmSet = false;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly d1: D1Database,
+  ) {}
+
+  /** At start: the log table, D1's watermark, and a drain of anything a crash left behind. */
+  async start(): Promise<void> {
+    this.storage.sql.exec("CREATE TABLE IF NOT EXISTS _commit_log (seq INTEGER PRIMARY KEY, statements TEXT NOT NULL, at INTEGER NOT NULL)");
+    await this.d1.prepare("INSERT OR IGNORE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)").bind(Date.now()).run();
+    this.applied = await this.readWatermark();
+    const last = this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM _commit_log").one().seq;
+    this.committed = Math.max(this.applied, last ?? 0);
+    if (this.committed > this.applied) this.drain();
+  }
+
+  /** The sequence number the next commit will take. */
+  nextSeq(): number {
+    return this.committed + 1;
+  }
+
+  /** Inside the commit's transaction: records its statements under `seq`. */
+  record(seq: number, statements: readonly PortableStatement[]): void {
+    this.storage.sql.exec("INSERT INTO _commit_log (seq, statements, at) VALUES (?, ?, ?)", seq, JSON.stringify(statements), Date.now());
+  }
+
+  /** After the commit's transaction: the entry is durable; start applying it. */
+  committedUpTo(seq: number): void {
+    this.committed = seq;
+    this.commitTimes.set(seq, Date.now());
+    this.ensureAlarm();
+    this.drain();
+  }
+
+  /** Resolves once D1 holds commit `seq` (at most WAIT_LIMIT_MS later: the write is durable either way). */
+  waitFor(seq: number | undefined): Promise<void> {
+    if (seq === undefined || seq <= this.applied) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        console.warn(`projection: commit ${seq} not in D1 after ${WAIT_LIMIT_MS} ms (applied ${this.applied}); answering anyway`);
+        resolve();
+      }, WAIT_LIMIT_MS);
+      this.waiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  /** Runs `run` once D1 holds commit `seq` (e.g. announcing webhook deliveries the consumer reads from D1). */
+  onApplied(seq: number | undefined, run: () => void): void {
+    if (seq === undefined || seq <= this.applied) run();
+    else this.afterApplied.push({ seq, run });
+  }
+
+  figures(): ProjectionFigures {
+    return { committedSeq: this.committed, appliedSeq: this.applied, lagMs: [...this.lag] };
+  }
+
+  /** The alarm: wakes a restarted object to finish draining. */
+  async alarm(): Promise<void> {
+    this.alarmSet = false;
+    this.drain();
+    await this.draining;
+    if (this.committed > this.applied) this.ensureAlarm();
+  }
+
+  private ensureAlarm(): void {
+    if (this.alarmSet) return;
+    this.alarmSet = true;
+    this.storage.setAlarm(Date.now() + 5_000).catch((err) => {
+      this.alarmSet = false;
+      console.error(`projection: could not set the alarm: ${err}`);
+    });
+  }
+
+  private drain(): void {
+    this.draining ??= this.drainLoop()
+      .catch(() => undefined) // logged in the loop; retried below
+      .finally(() => {
+        this.draining = undefined;
+        if (this.committed > this.applied) setTimeout(() => this.drain(), 1_000); // a failed batch: try again
+      });
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.applied < this.committed) {
+      const rows = this.storage.sql.exec<{ seq: number; statements: string }>("SELECT seq, statements FROM _commit_log WHERE seq > ? ORDER BY seq LIMIT ?", this.applied, LOG_PAGE).toArray();
+      if (rows.length === 0) return;
+      const statements: PortableStatement[] = [];
+      let last = this.applied;
+      for (const row of rows) {
+        const entry = JSON.parse(row.statements) as PortableStatement[];
+        if (statements.length > 0 && statements.length + entry.length > BATCH_STATEMENTS) break;
+        statements.push(...entry);
+        last = row.seq;
+      }
+      try {
+        await this.d1.batch([
+          ...statements.map((s) => this.d1.prepare(s.sql).bind(...s.args)),
+          this.d1.prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1").bind(last, Date.now()),
+        ]);
+      } catch (err) {
+        // The batch may have committed with only its answer lost: believe D1's watermark.
+        const watermark = await this.readWatermark().catch(() => this.applied);
+        if (watermark < last) {
+          console.error(`projection: applying commits ${this.applied + 1}–${last} failed (will retry): ${err}`);
+          throw err;
+        }
+      }
+      this.advance(last);
+    }
+  }
+
+  private advance(last: number): void {
+    this.applied = last;
+    this.storage.sql.exec("DELETE FROM _commit_log WHERE seq <= ?", last);
+    const now = Date.now();
+    for (const [seq, at] of this.commitTimes) {
+      if (seq > last) continue;
+      this.lag.push(now - at);
+      this.commitTimes.delete(seq);
+    }
+    if (this.lag.length > 10_000) this.lag.splice(0, this.lag.length - 10_000);
+    const ready = this.waiters.filter((w) => w.seq <= last);
+    this.waiters = this.waiters.filter((w) => w.seq > last);
+    for (const w of ready) w.resolve();
+    const due = this.afterApplied.filter((job) => job.seq <= last);
+    this.afterApplied = this.afterApplied.filter((job) => job.seq > last);
+    for (const job of due) job.run();
+  }
+
+  private async readWatermark(): Promise<number> {
+    return (await this.d1.prepare("SELECT applied_seq FROM projection_state WHERE id = 1").first<number>("applied_seq")) ?? 0;
+  }
+}
