@@ -6,7 +6,6 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
-import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { ApiError, codeForStatus, errorBody, ERROR_STATUS } from "./lib/errors";
 import { gunzipRequests } from "./lib/body";
@@ -28,6 +27,7 @@ import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
 import { reportSlot } from "./reports/gate";
+import { readSession } from "./routes/read-session";
 import { dataViewsRouter } from "./routes/data-views";
 import { maintenanceRouter } from "./routes/maintenance";
 import { destinationsRouter } from "./routes/destinations";
@@ -92,17 +92,15 @@ export function createApp() {
   // The embeddable card is meant for iframes: its CSP's frame-ancestors decides where.
   const embedHeaders = secureHeaders({ crossOriginResourcePolicy: "cross-origin", crossOriginOpenerPolicy: false, xFrameOptions: false });
   app.use("*", (c, next) => (c.req.path.startsWith("/embed/") ? embedHeaders(c, next) : defaultHeaders(c, next)));
-  app.use("*", async (c, next) => {
-    c.set("db", createDb(c.env.DB));
-    await next();
-  });
+  // The request's data handle: a D1 session as fresh as the request needs (./routes/read-session.ts).
+  app.use("*", readSession());
   app.use(
     "/v1/*",
     cors({
       origin: (origin) => origin,
-      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device", "X-Tessera-Identity-Token"],
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device", "X-Tessera-Identity-Token", "Tessera-Consistency"],
       allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "Server-Timing"],
+      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "Server-Timing", "Tessera-Consistency"],
       maxAge: 600,
     }),
   );

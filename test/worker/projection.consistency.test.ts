@@ -77,18 +77,27 @@ describe("the D1 projection of the writer's graph", () => {
       const projection = (instance as unknown as { opened: { projection: { d1: D1Database } } }).opened.projection;
       const real = projection.d1;
       let failed = false;
+      // The projection writes through a D1 session: its next batch commits, then "fails".
+      const failOnce = (session: D1DatabaseSession) =>
+        new Proxy(session, {
+          get(target, prop) {
+            if (prop === "batch")
+              return async (statements: D1PreparedStatement[]) => {
+                const result = await target.batch(statements);
+                if (!failed) {
+                  failed = true;
+                  injected = true;
+                  throw new Error("network: the answer was lost");
+                }
+                return result;
+              };
+            const value = Reflect.get(target, prop, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        });
       projection.d1 = new Proxy(real, {
         get(target, prop) {
-          if (prop === "batch")
-            return async (statements: D1PreparedStatement[]) => {
-              const result = await target.batch(statements);
-              if (!failed) {
-                failed = true;
-                injected = true;
-                throw new Error("network: the answer was lost");
-              }
-              return result;
-            };
+          if (prop === "withSession") return (constraint?: string) => failOnce(target.withSession(constraint));
           const value = Reflect.get(target, prop, target);
           return typeof value === "function" ? value.bind(target) : value;
         },

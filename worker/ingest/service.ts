@@ -63,6 +63,8 @@ export interface IngestCost {
   writerMs: number;
   /** The group this call was committed with; undefined when nothing reached the writer. */
   lane?: IngestApplied["lane"];
+  /** The `Tessera-Consistency` token of the answer; undefined when nothing reached the writer. */
+  consistency?: string;
 }
 
 export interface IngestOutcomes {
@@ -100,6 +102,7 @@ export async function ingestItems(
     const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt: options.receivedAt });
     cost.writerMs = performance.now() - started;
     cost.lane = applied.lane;
+    cost.consistency = applied.consistency;
     for (const o of applied.outcomes) byIndex.set(o.index, o);
     profiles = applied.profiles;
   }

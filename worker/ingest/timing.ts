@@ -13,3 +13,9 @@ export function serverTiming(cost: IngestCost): string {
   }
   return parts.join(", ");
 }
+
+/** The headers of an ingest answer: its cost, and the consistency token when it reached the writer. */
+export function ingestAnswerHeaders(c: { header(name: string, value: string): void }, cost: IngestCost): void {
+  c.header("Server-Timing", serverTiming(cost));
+  if (cost.consistency) c.header("Tessera-Consistency", cost.consistency);
+}

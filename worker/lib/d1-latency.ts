@@ -38,19 +38,23 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
     originals.set(proxy, statement);
     return proxy;
   };
-  const db = new Proxy(d1, {
-    get(target, prop) {
-      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql));
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          await pause();
-          return target.batch(statements.map((s) => originals.get(s) ?? s));
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  // The database and its sessions (`withSession`, the projection's) are metered alike.
+  const meter = <T extends D1Database | D1DatabaseSession>(target: T): T =>
+    new Proxy(target, {
+      get(inner, prop) {
+        if (prop === "prepare") return (sql: string) => wrap(inner.prepare(sql));
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            await pause();
+            return inner.batch(statements.map((s) => originals.get(s) ?? s));
+          };
+        }
+        if (prop === "withSession") return (constraint?: string) => meter((inner as D1Database).withSession(constraint));
+        const value = Reflect.get(inner, prop, inner);
+        return typeof value === "function" ? value.bind(inner) : value;
+      },
+    });
+  const db = meter(d1);
   return { db, roundTrips: () => count };
 }
 

@@ -1,4 +1,4 @@
-import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { requireScope, type AccessOptions, type RouteAccess } from "../auth/middleware";
 import { errorResponses } from "./openapi";
 import { strictQuery } from "./strict-query";
@@ -13,17 +13,30 @@ export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"
   config: R,
   options: AccessOptions = {},
 ) {
+  const routeConfig = withReadConsistency(config);
   return createRoute({
-    ...config,
+    ...routeConfig,
     // What the global middleware can answer for any such route, so the document lists
     // every status the server sends: 401/403 (auth), 400 (invalid parameters or body),
     // 413/415 (body size and type), 500.
-    responses: { ...commonErrors(access, config), ...config.responses },
-    middleware: [requireScope(access, options), strictQuery(queryNames(config), queryPatterns(config)), ...toArray(config.middleware)],
+    responses: { ...commonErrors(access, routeConfig), ...config.responses },
+    middleware: [requireScope(access, options), strictQuery(queryNames(routeConfig), queryPatterns(config)), ...toArray(config.middleware)],
     security: access === "anonymous" ? [] : [{ bearer: [] }],
     "x-tessera-scope": access,
     ...(options.identityReadable ? { "x-tessera-identity-token": true } : {}),
   } as R);
+}
+
+/**
+ * Every read takes `?consistency=eventual` (SPEC §6): it may then be answered by a D1 read
+ * replica near the caller, a few seconds behind (../routes/read-session.ts decides).
+ */
+const EVENTUAL = z.enum(["eventual"]).optional().meta({ description: "`eventual`: may be answered by a read replica near the caller, at most a few seconds behind (default: strongly consistent)." });
+
+function withReadConsistency<R extends Omit<RouteConfig, "path">>(config: R): R {
+  if (config.method !== "get") return config;
+  const query = config.request?.query as z.ZodObject | undefined;
+  return { ...config, request: { ...config.request, query: query ? query.extend({ consistency: EVENTUAL }) : z.object({ consistency: EVENTUAL }) } };
 }
 
 function commonErrors(access: RouteAccess, config: Omit<RouteConfig, "path">) {

@@ -49,6 +49,7 @@ async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: stri
   // Most page views of a signed-in visitor change nothing: the device is already in the
   // person's profile and the link was seen recently. Only a new link, a device that must
   // move, or a stale `lastSeen` goes through the write lane.
+  // On the primary (not the request's session): whether to write must not depend on a replica's lag.
   const state = await deviceLinkState(env.DB, device, identity);
   if (state && state.deviceProfile === state.identityProfile && state.linkLastSeen !== null && now - state.linkLastSeen < LINK_REFRESH_MS) {
     return state.identityProfile;
@@ -62,7 +63,7 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
   if (sub) {
     const profileId = await linkKnownVisitor(env, db, device, sub);
     if (profileId) {
-      const [bundle, segments] = await Promise.all([loadProfile(env.DB, { profileId }, {}), publicMemberships(env.DB, profileId)]);
+      const [bundle, segments] = await Promise.all([loadProfile(db.$client, { profileId }, {}), publicMemberships(db.$client, profileId)]);
       const attributes = bundle ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes : {};
       return { device, known: true, segments, attributes: allowListed(attributes, paths) };
     }
@@ -71,7 +72,7 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
   const publicSegments = (await cachedSegmentDefs(env.DB)).filter((s) => s.public);
   const now = Date.now();
   const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
-  const own = await deviceOwnData(env.DB, device, needs.types, needs.since);
+  const own = await deviceOwnData(db.$client, device, needs.types, needs.since);
   const attributes = mergeFragments(
     own.fragments.map((f) => ({ dataset: f.dataset, namespace: "device", value: device, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at })),
     DEFAULT_POLICY,

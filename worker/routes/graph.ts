@@ -4,6 +4,7 @@ import { assertMayReadProfile } from "../auth/restrict";
 import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
+import { consistentAnswer } from "../lib/consistency";
 import { graphWriter } from "../writer/client";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
@@ -68,7 +69,7 @@ export const graphRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = await graphWriter(c.env).deleteIdentity(orFail(resolveIdentity(config, namespace, id)));
+      const result = consistentAnswer(c, await graphWriter(c.env).deleteIdentity(orFail(resolveIdentity(config, namespace, id))));
       if (!result.found) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },
@@ -96,7 +97,7 @@ export const graphRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const a = orFail(resolveIdentityString(config, from, "from"));
       const b = orFail(resolveIdentityString(config, to, "to"));
-      const result = await graphWriter(c.env).deleteLink(a, b);
+      const result = consistentAnswer(c, await graphWriter(c.env).deleteLink(a, b));
       if (!result.found) throw new ApiError("not_found", `no link between ${from} and ${to}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },

@@ -11,7 +11,7 @@ import {
 } from "../../shared/schemas/ingest";
 import type { AppEnv } from "../env";
 import { ingest, type IngestKind } from "../ingest/service";
-import { serverTiming } from "../ingest/timing";
+import { ingestAnswerHeaders } from "../ingest/timing";
 import { readJsonBody } from "../lib/body";
 import { orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses, selfCheckedBody } from "../lib/openapi";
@@ -28,7 +28,7 @@ const ok = { description: "Per-item outcome", content: { "application/json": { s
 /** Reads the body, ingests it item by item, answers with the writer's cost as Server-Timing. */
 async function handle(c: Context<AppEnv>, kind: IngestKind, atomic: boolean | undefined) {
   const { cost, ...body } = orFail(await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: atomic === true }));
-  c.header("Server-Timing", serverTiming(cost));
+  ingestAnswerHeaders(c, cost);
   return body;
 }
 

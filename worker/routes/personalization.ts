@@ -92,7 +92,9 @@ export const personalizationRouter = createRouter()
         const sent = (raw as { events: Record<string, unknown>[] }).events[index];
         return [{ index, kind: "events" as const, value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] } }];
       });
-      const { outcomes } = items.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt }) : { outcomes: [] };
+      const { outcomes, cost } = items.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt }) : { outcomes: [], cost: undefined };
+      // The widget keeps the token in its first-party cookie, so its next /v1/context sees this write.
+      if (cost?.consistency) c.header("Tessera-Consistency", cost.consistency);
       for (const o of outcomes) if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
       rejected.sort((a, b) => a.index - b.index);
       // No profile ids: nothing about the graph reaches a browser.

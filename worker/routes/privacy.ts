@@ -7,6 +7,7 @@ import { profileTimeline } from "../db/queries/profiles";
 import { listSuppressions } from "../db/queries/suppressions";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
+import { consistentAnswer } from "../lib/consistency";
 import { graphWriter } from "../writer/client";
 import { auditRead } from "../lib/audit";
 import { decodeCursor, pageOf } from "../lib/cursor";
@@ -42,7 +43,7 @@ export const privacyRouter = createRouter()
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const receipt = await graphWriter(c.env).erase(orFail(resolveIdentity(config, namespace, id)), c.req.valid("query").suppress !== false);
+      const receipt = consistentAnswer(c, await graphWriter(c.env).erase(orFail(resolveIdentity(config, namespace, id)), c.req.valid("query").suppress !== false));
       if (!receipt) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       auditRead(c, "profile.erase", receipt.profileId, []);
       return c.json(receipt, 200);
@@ -126,7 +127,7 @@ export const privacyRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const ref = orFail(resolveIdentityString(config, c.req.valid("query").identity, "identity"));
       const hash = await (await suppressionHasher(c.env))(identityKey(ref.namespace, ref.value));
-      if (!(await graphWriter(c.env).liftSuppression(hash))) throw new ApiError("not_found", "that identity is not suppressed");
+      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(hash))) throw new ApiError("not_found", "that identity is not suppressed");
       return c.body(null, 204);
     },
   )
@@ -141,7 +142,7 @@ export const privacyRouter = createRouter()
       responses: { 204: { description: "Lifted" }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      if (!(await graphWriter(c.env).liftSuppression(c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
+      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
       return c.body(null, 204);
     },
   );

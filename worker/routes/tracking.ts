@@ -12,7 +12,7 @@ import type { AppEnv } from "../env";
 import type { IdentityConfig } from "../graph/identity-config";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { ingestItems, validationContext, type RawItem } from "../ingest/service";
-import { serverTiming } from "../ingest/timing";
+import { ingestAnswerHeaders } from "../ingest/timing";
 import type { ItemError } from "../ingest/types";
 import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
@@ -108,7 +108,7 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
       else if (o.status === "duplicate") duplicates++;
       else rejected.push({ index: o.index, error: o.error });
     }
-    c.header("Server-Timing", serverTiming(cost));
+    ingestAnswerHeaders(c, cost);
   }
   rejected.sort((a, b) => a.index - b.index);
   return c.json({ success: true as const, accepted, duplicates, rejected }, 200);

@@ -45,7 +45,15 @@ export class WriteLane<I, O> {
   constructor(
     /** Applies and commits a group; one result per input, in order. */
     private readonly commitGroup: (inputs: I[]) => Promise<O[]>,
-    private readonly options: { maxGroupItems: number; sizeOf: (input: I) => number },
+    private readonly options: {
+      maxGroupItems: number;
+      sizeOf: (input: I) => number;
+      /**
+       * Awaited before a group is taken: the store's pace. While it waits, calls keep
+       * queueing, so the next group is larger (fewer, bigger commits to project).
+       */
+      pace?: () => Promise<void>;
+    },
   ) {}
 
   submit(input: I): Promise<O> {
@@ -81,7 +89,10 @@ export class WriteLane<I, O> {
     try {
       while (this.calls.length + this.exclusive.length + this.background.length > 0) {
         while (this.exclusive.length > 0) await runTask(this.exclusive.shift()!);
-        if (this.calls.length > 0) await this.runGroup(this.takeGroup());
+        if (this.calls.length > 0) {
+          await this.options.pace?.();
+          await this.runGroup(this.takeGroup());
+        }
         if (this.background.length > 0) await runTask(this.background.shift()!);
       }
     } finally {

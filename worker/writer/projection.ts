@@ -20,12 +20,14 @@ import type { PortableStatement } from "./local-sql";
 const BATCH_STATEMENTS = 400;
 /** Log entries read per turn of the drain. */
 const LOG_PAGE = 64;
+/** How long the lane waits for the projection before it commits the next group anyway. */
+const PACE_LIMIT_MS = 1_000;
 /** How long a caller waits for its commit to reach D1 before it is answered anyway (its write is durable). */
 const WAIT_LIMIT_MS = 10_000;
 
 interface Waiter {
   seq: number;
-  resolve: () => void;
+  resolve: (bookmark: string | undefined) => void;
 }
 
 export interface ProjectionFigures {
@@ -44,6 +46,9 @@ export class Projection {
   private readonly commitTimes = new Map<number, number>();
   private readonly lag: number[] = [];
   private alarmSet = false;
+  private paced: { commits: number; resolve: () => void }[] = [];
+  /** The D1 Sessions bookmark after the last applied batch. */
+  private bookmark: string | undefined;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -78,15 +83,33 @@ export class Projection {
     this.drain();
   }
 
-  /** Resolves once D1 holds commit `seq` (at most WAIT_LIMIT_MS later: the write is durable either way). */
-  waitFor(seq: number | undefined): Promise<void> {
-    if (seq === undefined || seq <= this.applied) return Promise.resolve();
+  /**
+   * Resolves once D1 holds commit `seq`, with the D1 Sessions bookmark of the batch that
+   * applied it (or of a later one). At most WAIT_LIMIT_MS later it resolves without one:
+   * the write is durable either way, and a read that presents its token then waits.
+   */
+  waitFor(seq: number | undefined): Promise<string | undefined> {
+    if (seq === undefined || seq <= this.applied) return Promise.resolve(this.bookmark);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         console.warn(`projection: commit ${seq} not in D1 after ${WAIT_LIMIT_MS} ms (applied ${this.applied}); answering anyway`);
-        resolve();
+        resolve(undefined);
       }, WAIT_LIMIT_MS);
-      this.waiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
+      this.waiters.push({ seq, resolve: (bookmark) => (clearTimeout(timer), resolve(bookmark)) });
+    });
+  }
+
+  /**
+   * Resolves when at most `commits` commits wait for D1. The lane awaits it before each
+   * group: D1 stays out of the serial section, yet commits are not made faster than D1
+   * takes them, and calls that arrive meanwhile join one larger group.
+   */
+  backlogAtMost(commits: number): Promise<void> {
+    if (this.committed - this.applied <= commits) return Promise.resolve();
+    return new Promise((resolve) => {
+      // Bounded: with D1 unreachable, writes still commit (durably) at a slow pace.
+      const timer = setTimeout(resolve, PACE_LIMIT_MS);
+      this.paced.push({ commits, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
 
@@ -138,11 +161,14 @@ export class Projection {
         statements.push(...entry);
         last = row.seq;
       }
+      // A session on the primary, for the bookmark a token carries (reads present it to replicas).
+      const session = this.d1.withSession("first-primary");
       try {
-        await this.d1.batch([
-          ...statements.map((s) => this.d1.prepare(s.sql).bind(...s.args)),
-          this.d1.prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1").bind(last, Date.now()),
+        await session.batch([
+          ...statements.map((s) => session.prepare(s.sql).bind(...s.args)),
+          session.prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1").bind(last, Date.now()),
         ]);
+        this.bookmark = session.getBookmark() ?? this.bookmark;
       } catch (err) {
         // The batch may have committed with only its answer lost: believe D1's watermark.
         const watermark = await this.readWatermark().catch(() => this.applied);
@@ -150,6 +176,8 @@ export class Projection {
           console.error(`projection: applying commits ${this.applied + 1}–${last} failed (will retry): ${err}`);
           throw err;
         }
+        this.bookmark = undefined; // applied, but its bookmark is unknown: tokens send reads to the primary
+
       }
       this.advance(last);
     }
@@ -167,7 +195,11 @@ export class Projection {
     if (this.lag.length > 10_000) this.lag.splice(0, this.lag.length - 10_000);
     const ready = this.waiters.filter((w) => w.seq <= last);
     this.waiters = this.waiters.filter((w) => w.seq > last);
-    for (const w of ready) w.resolve();
+    for (const w of ready) w.resolve(this.bookmark);
+    const backlog = this.committed - this.applied;
+    const go = this.paced.filter((p) => backlog <= p.commits);
+    this.paced = this.paced.filter((p) => backlog > p.commits);
+    for (const p of go) p.resolve();
     const due = this.afterApplied.filter((job) => job.seq <= last);
     this.afterApplied = this.afterApplied.filter((job) => job.seq > last);
     for (const job of due) job.run();

@@ -11,8 +11,16 @@ export interface CallResult {
   profiles: string[];
 }
 
+/** An answer with the `Tessera-Consistency` token of the state it left (SPEC §6). */
+export interface Consistent<T> {
+  value: T;
+  consistency: string;
+}
+
 /** What one ingest call gets back, with how its group went (for Server-Timing and the bench). */
 export interface IngestApplied extends CallResult {
+  /** The `Tessera-Consistency` token for the call's answer (set once D1 holds the commit). */
+  consistency?: string;
   lane: {
     /** Calls and items in the group this call was committed with. */
     group: number;
@@ -74,10 +82,10 @@ export interface GraphWriterApi {
   ingest(command: IngestCommand): Promise<IngestApplied>;
   /** A signed-in visitor's device linked to their identity; the person's profile id (undefined: suppressed). */
   linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined>;
-  deleteIdentity(ref: IdentityRef): Promise<DeleteResult>;
-  deleteLink(from: IdentityRef, to: IdentityRef): Promise<DeleteResult>;
+  deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>>;
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult>>;
   /** Privacy erase; undefined when the identity is unknown. */
-  erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined>;
+  erase(ref: IdentityRef, suppress: boolean): Promise<Consistent<EraseReceipt | undefined>>;
   /** One page of a segment's evaluation; the next job, or undefined when done (or stale). */
   segmentPage(job: SegmentJob): Promise<SegmentJob | undefined>;
   expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;
@@ -85,7 +93,9 @@ export interface GraphWriterApi {
   /** One slice of cron rechecks; how many profiles were re-evaluated. */
   rechecks(now: number): Promise<number>;
   /** Lifts a suppression by its hash; false when there was none. */
-  liftSuppression(hash: string): Promise<boolean>;
+  liftSuppression(hash: string): Promise<Consistent<boolean>>;
+  /** Resolves once D1 holds commit `seq` (a read presenting a token without a bookmark waits here). */
+  awaitProjection(seq: number): Promise<void>;
   /** Configuration changed: the next write reloads it. */
   configChanged(): void;
   laneStats(): LaneFigures;

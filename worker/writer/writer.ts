@@ -35,10 +35,13 @@ import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
 import type { Projection } from "./projection";
 import { openWriter, type OpenedWriter } from "./state";
-import type { DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures } from "./types";
+import type { Consistent, DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures } from "./types";
+import { formatToken } from "../lib/consistency";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
+/** Commits that may wait for D1 before the next group starts (see Projection.backlogAtMost). */
+const PROJECTION_BACKLOG = 1;
 
 export class GraphWriter extends DurableObject<Bindings> implements GraphWriterApi {
   private readonly d1: MeteredD1;
@@ -53,7 +56,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.d1 = meterD1(env.DB, benchDelayMs(env));
-    this.lane = new WriteLane((commands) => this.ingestGroup(commands), { maxGroupItems: MAX_GROUP_ITEMS, sizeOf: (c) => c.items.length });
+    this.lane = new WriteLane((commands) => this.ingestGroup(commands), {
+      maxGroupItems: MAX_GROUP_ITEMS,
+      sizeOf: (c) => c.items.length,
+      pace: () => this.projection?.backlogAtMost(PROJECTION_BACKLOG) ?? Promise.resolve(),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.opened = await openWriter(ctx.storage, env, this.d1.db);
     });
@@ -69,8 +76,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
 
   async ingest(command: IngestCommand): Promise<IngestApplied> {
     const applied = await this.lane.submit(command);
-    await this.projection?.waitFor(applied.lane.seq);
-    return applied;
+    return { ...applied, consistency: await this.settled(applied.lane.seq) };
   }
 
   /**
@@ -88,7 +94,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     return outcome?.status === "accepted" ? outcome.profileId : undefined;
   }
 
-  deleteIdentity(ref: IdentityRef): Promise<DeleteResult> {
+  deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>> {
     return this.exclusive({ kind: "deleteIdentity", refs: [ref] }, async () => {
       const { answer, slice } = await deleteIdentitySlice(this.host, ref, Date.now());
       if (slice) await this.commit(slice);
@@ -96,7 +102,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     });
   }
 
-  deleteLink(from: IdentityRef, to: IdentityRef): Promise<DeleteResult> {
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult>> {
     return this.exclusive({ kind: "deleteLink", refs: [from, to] }, async () => {
       const { answer, slice } = await deleteLinkSlice(this.host, from, to, Date.now());
       if (slice) await this.commit(slice);
@@ -104,7 +110,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     });
   }
 
-  erase(ref: IdentityRef, suppress: boolean): Promise<EraseReceipt | undefined> {
+  erase(ref: IdentityRef, suppress: boolean): Promise<Consistent<EraseReceipt | undefined>> {
     return this.exclusive({ kind: "erase", refs: [ref] }, async () => {
       const erased = await eraseSlice(this.host, ref, suppress, Date.now());
       if (erased) await this.commit(erased.slice);
@@ -158,7 +164,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   }
 
   /** Lifts a suppression (by its hash): the identity may be ingested again. False when there was none. */
-  liftSuppression(hash: string): Promise<boolean> {
+  liftSuppression(hash: string): Promise<Consistent<boolean>> {
     return this.exclusive(undefined, async () => {
       const lifted = await liftSuppressionSlice(this.host, hash);
       if (lifted) await this.commit(lifted);
@@ -225,15 +231,28 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     }
   }
 
-  /** Runs alone in the lane; answers once D1 holds what it committed. */
-  private async exclusive<T>(entry: JournalEntry | undefined, run: () => Promise<T>): Promise<T> {
+  /** Runs alone in the lane; answers once D1 holds what it committed, with the token for it. */
+  private async exclusive<T>(entry: JournalEntry | undefined, run: () => Promise<T>): Promise<Consistent<T>> {
     const result = await this.lane.runExclusive(async () => {
       const value = await run();
       if (entry) this.journal?.push(entry);
       return { value, seq: this.lastSeq };
     });
-    await this.projection?.waitFor(result.seq);
-    return result.value;
+    return { value: result.value, consistency: await this.settled(result.seq) };
+  }
+
+  /**
+   * Waits until D1 holds commit `seq`, and answers the `Tessera-Consistency` token for the
+   * state the caller has seen (the last commit when its own wrote nothing).
+   */
+  private async settled(seq: number | undefined): Promise<string> {
+    const bookmark = await this.projection?.waitFor(seq ?? this.lastSeq);
+    return formatToken({ shard: 0, seq: seq ?? this.lastSeq ?? 0, ...(bookmark ? { bookmark } : {}) });
+  }
+
+  /** Test and read-path seam: resolves once D1 holds commit `seq` (bounded; see Projection.waitFor). */
+  async awaitProjection(seq: number): Promise<void> {
+    await this.projection?.waitFor(seq);
   }
 
   /** Runs between ingest groups; answers once D1 holds what it committed. */
