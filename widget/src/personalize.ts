@@ -2,6 +2,7 @@ import { ContextProvider } from "@lit/context";
 import { LitElement, html, nothing, type PropertyValues } from "lit";
 import { visitorContext, type ContextState, type VisitorContext } from "./context";
 import { defineElement } from "./define";
+import { consistencyToken, keepConsistencyToken } from "./consistency";
 import { deviceId } from "./device";
 import { TesseraContextEvent } from "./events";
 
@@ -82,9 +83,14 @@ export class TesseraPersonalize extends LitElement {
       const url = new URL(this.url("/v1/context", device));
       if (this.identityToken) url.searchParams.set("identityToken", this.identityToken);
       const timeout = setTimeout(() => controller.abort(), CONTEXT_TIMEOUT_MS);
-      const response = await fetch(url, { signal: controller.signal, credentials: "omit" }).finally(() =>
-        clearTimeout(timeout),
-      );
+      // The visitor's last write, if recent: the context must include it (a header only then,
+      // so the common read stays a simple request without a CORS preflight).
+      const token = consistencyToken();
+      const response = await fetch(url, {
+        signal: controller.signal,
+        credentials: "omit",
+        ...(token ? { headers: { "tessera-consistency": token } } : {}),
+      }).finally(() => clearTimeout(timeout));
       if (!response.ok) throw new Error(`context: HTTP ${response.status}`);
       state = { status: "complete", value: (await response.json()) as VisitorContext };
     } catch {
@@ -112,7 +118,9 @@ export class TesseraPersonalize extends LitElement {
       keepalive: true,
       credentials: "omit",
       headers: { "content-type": "text/plain" },
-    }).catch(() => undefined);
+    })
+      .then((response) => keepConsistencyToken(response.headers.get("tessera-consistency")))
+      .catch(() => undefined);
   }
 
   private chosenTemplate(): HTMLTemplateElement | undefined {

@@ -10,6 +10,8 @@ export interface MeteredD1 {
   db: D1Database;
   /** Round trips made through `db` so far. */
   roundTrips(): number;
+  /** The SQL and arguments a statement prepared through `db` was built from. */
+  sqlOf(statement: unknown): { sql: string; args: unknown[] } | undefined;
 }
 
 const TERMINAL = new Set(["first", "run", "all", "raw"]);
@@ -21,10 +23,11 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   };
   const originals = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+  const sources = new WeakMap<object, { sql: string; args: unknown[] }>();
+  const wrap = (statement: D1PreparedStatement, source: { sql: string; args: unknown[] }): D1PreparedStatement => {
     const proxy = new Proxy(statement, {
       get(target, prop) {
-        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args), { sql: source.sql, args });
         if (typeof prop === "string" && TERMINAL.has(prop)) {
           return async (...args: unknown[]) => {
             await pause();
@@ -36,13 +39,14 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
       },
     });
     originals.set(proxy, statement);
+    sources.set(proxy, source);
     return proxy;
   };
   // The database and its sessions (`withSession`, the projection's) are metered alike.
   const meter = <T extends D1Database | D1DatabaseSession>(target: T): T =>
     new Proxy(target, {
       get(inner, prop) {
-        if (prop === "prepare") return (sql: string) => wrap(inner.prepare(sql));
+        if (prop === "prepare") return (sql: string) => wrap(inner.prepare(sql), { sql, args: [] });
         if (prop === "batch") {
           return async (statements: D1PreparedStatement[]) => {
             await pause();
@@ -55,7 +59,7 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
       },
     });
   const db = meter(d1);
-  return { db, roundTrips: () => count };
+  return { db, roundTrips: () => count, sqlOf: (statement) => (typeof statement === "object" && statement !== null ? sources.get(statement) : undefined) };
 }
 
 /** The configured bench delay (0 when unset or invalid). */

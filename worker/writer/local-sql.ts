@@ -75,6 +75,13 @@ export class LocalSql {
     return this.storage.transactionSync(() => statements.map((s) => s.execute()));
   }
 
+  /** Runs statements given as SQL and arguments (a commit mirrored from D1), in one transaction. */
+  applyPortable(statements: readonly { sql: string; args: readonly unknown[] }[]): void {
+    this.storage.transactionSync(() => {
+      for (const s of statements) this.rowsWritten += this.storage.sql.exec(s.sql, ...s.args.map(portableValue)).rowsWritten;
+    });
+  }
+
   /** This handle as the data layer's `SqlHandle` (the query builders use only the methods above). */
   asHandle(): D1Database {
     return this as unknown as D1Database;

@@ -16,10 +16,12 @@ import { constantRead, readTogether, type Read, type WriteStatement } from "../d
 import { loadSegmentDefs } from "../db/queries/segments";
 import { webhookDestinations } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
+import type { MeteredD1 } from "../lib/d1-latency";
 import { loadGraphRules } from "../graph/identity-config";
 import { suppressionHasher } from "../privacy/suppression";
 import type { ConfigSource, Counters, Ids, Store, Suppression, WriterConfig, WriterHost } from "./host";
 import { LocalSql, migrateWriterSql } from "./local-sql";
+import { GraphMove, newMoveStatus, readMoveStatus } from "./move";
 import { Projection } from "./projection";
 
 /** A safety net only: config routes invalidate at once (`GraphWriter.configChanged`). */
@@ -124,41 +126,85 @@ class LocalStore implements Store {
   }
 }
 
-export type GraphStoreMode = "local" | "d1";
+/**
+ * D1 holds the truth while the graph moves; every commit is mirrored into the local copy
+ * (a failure there only means the move must verify again: D1 has the commit).
+ */
+class MovingStore extends D1Store {
+  constructor(
+    d1: D1Database,
+    private readonly sqlOf: (statement: unknown) => { sql: string; args: unknown[] } | undefined,
+    private readonly local: LocalSql,
+    private readonly move: GraphMove,
+  ) {
+    super(d1);
+  }
+
+  override async commit(statements: readonly WriteStatement[]): Promise<undefined> {
+    await super.commit(statements);
+    try {
+      this.local.applyPortable(
+        statements.map((s) => {
+          const source = this.sqlOf(s);
+          if (!source) throw new Error("a statement not built on the writer's D1 handle");
+          return source;
+        }),
+      );
+    } catch (err) {
+      console.error(`graph move: a commit could not be mirrored locally (the move verifies again): ${err}`);
+      this.move.diverged();
+    }
+    return undefined;
+  }
+}
+
+/** `moving`: D1 holds the truth and the graph is being copied into the local store. */
+export type GraphStoreMode = "local" | "d1" | "moving";
 
 export interface OpenedWriter {
   mode: GraphStoreMode;
   host: WriterHost;
-  /** The D1 projection of the local store (absent in `d1` mode). */
+  /** The D1 projection of the local store (`local` only). */
   projection?: Projection;
+  /** The move of a D1-held graph into the local store (`moving` only). */
+  move?: GraphMove;
   /** Rows the local store has written (the bench's cost figure). */
   localRowsWritten(): number;
 }
 
 /**
- * Which store holds the graph: once chosen `local`, always (recorded in the object's
- * SQLite). Otherwise `local` for a new deployment (D1 holds no identity yet), and `d1` for
- * one whose graph is in D1 — or when `TESSERA_GRAPH_STORE=d1` asks for it.
+ * Which store holds the graph: once `local`, always (recorded in the object's SQLite). A
+ * new deployment (D1 holds no identity) starts `local`; one whose graph is in D1 starts
+ * `moving` it, unless `TESSERA_GRAPH_STORE=d1` keeps it in D1.
  */
 async function chooseMode(storage: DurableObjectStorage, d1: D1Database, env: Bindings): Promise<GraphStoreMode> {
-  const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS _writer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  const recorded = sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_store'").toArray()[0]?.value;
-  if (recorded === "local") return "local";
+  const recorded = storage.sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_store'").toArray()[0]?.value;
+  if (recorded === "local" || recorded === "moving") return recorded;
   if (env.TESSERA_GRAPH_STORE === "d1") return "d1";
-  if (await d1.prepare("SELECT 1 AS one FROM identities LIMIT 1").first("one")) return "d1";
-  sql.exec("INSERT OR REPLACE INTO _writer_state (key, value) VALUES ('graph_store', 'local')");
-  return "local";
+  const mode = (await d1.prepare("SELECT 1 AS one FROM identities LIMIT 1").first("one")) ? "moving" : "local";
+  recordMode(storage, mode);
+  return mode;
 }
 
-/** The writer's hosts; `d1` is the metered handle, so the writer's D1 round trips are counted. */
-export async function openWriter(storage: DurableObjectStorage, env: Bindings, d1: D1Database): Promise<OpenedWriter> {
+export function recordMode(storage: DurableObjectStorage, mode: "local" | "moving"): void {
+  storage.sql.exec("INSERT OR REPLACE INTO _writer_state (key, value) VALUES ('graph_store', ?)", mode);
+}
+
+/** The writer's hosts; `metered` is its D1 handle, so the writer's D1 round trips are counted. */
+export async function openWriter(storage: DurableObjectStorage, env: Bindings, metered: MeteredD1): Promise<OpenedWriter> {
+  const d1 = metered.db;
   let hasher: Promise<(text: string) => Promise<string>> | undefined;
   const suppression: Suppression = { hasher: () => (hasher ??= suppressionHasher(env)) };
   const config = new D1Config(d1);
   migrateWriterSql(storage);
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS _writer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const mode = await chooseMode(storage, d1, env);
   if (mode === "d1") return { mode, host: { config, ids: new SqlIds(d1), suppression, store: new D1Store(d1) }, localRowsWritten: () => 0 };
+  if (mode === "moving") {
+    const local = new LocalSql(storage);
+    const move = new GraphMove(storage, d1, readMoveStatus(storage) ?? newMoveStatus(Date.now()));
+    return { mode, move, host: { config, ids: new SqlIds(d1), suppression, store: new MovingStore(d1, metered.sqlOf, local, move) }, localRowsWritten: () => local.rowsWritten };
+  }
 
   const local = new LocalSql(storage);
   const projection = new Projection(storage, d1);

@@ -3,6 +3,7 @@ import type { EraseCounts } from "../db/queries/erase";
 import type { IdentityRef } from "../graph/workspace";
 import type { IngestCommand, ItemOutcome } from "../ingest/types";
 import type { SegmentJob, StepProgress } from "../model/jobs";
+import type { MoveStatus } from "./move";
 
 /** One ingest call's answer. */
 export interface CallResult {
@@ -56,8 +57,10 @@ export interface LaneFigures {
   sizes: [number, number][];
   /** D1 round trips the writer made (config loads; the graph's own store, in `d1` mode; the projection). */
   roundTrips: number;
-  /** Where the graph's truth is. */
-  store: "local" | "d1";
+  /** Where the graph's truth is (`moving`: D1, while it is copied into the writer's SQLite). */
+  store: "local" | "d1" | "moving";
+  /** The move's progress, while the store is `moving`. */
+  move?: MoveStatus;
   /** Rows (table and index entries) the writer's own SQLite has written. */
   localRowsWritten: number;
   /** The D1 projection: last committed and applied log positions, and recent commit-to-applied lags (ms). */

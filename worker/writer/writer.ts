@@ -34,7 +34,7 @@ import { ingestGroup, stopwatch } from "./slices/ingest-group";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
 import type { Projection } from "./projection";
-import { openWriter, type OpenedWriter } from "./state";
+import { openWriter, recordMode, type OpenedWriter } from "./state";
 import type { Consistent, DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures } from "./types";
 import { formatToken } from "../lib/consistency";
 
@@ -49,6 +49,8 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   private readonly lane: WriteLane<IngestCommand, IngestApplied>;
   /** The last commit's position in the log (what a caller waits for before its answer). */
   private lastSeq: number | undefined;
+  /** The running move loop, if any. */
+  private moving?: Promise<void>;
   /** Test seams (set through `runInDurableObject`): group hooks, and a journal of what was committed, in commit order. */
   hooks: GroupHooks = {};
   journal?: JournalEntry[];
@@ -61,9 +63,43 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       sizeOf: (c) => c.items.length,
       pace: () => this.projection?.backlogAtMost(PROJECTION_BACKLOG) ?? Promise.resolve(),
     });
-    void ctx.blockConcurrencyWhile(async () => {
-      this.opened = await openWriter(ctx.storage, env, this.d1.db);
-    });
+    void ctx
+      .blockConcurrencyWhile(async () => {
+        this.opened = await openWriter(ctx.storage, env, this.d1);
+      })
+      // Outside the critical section: requests keep arriving while the graph moves.
+      .then(() => this.continueMove());
+  }
+
+  /**
+   * A graph still in D1 moves into the object's own SQLite in background slices between
+   * groups (`move.ts`), then flips alone in the lane. The alarm restarts this loop after an
+   * eviction or a restart; it stops once the store is local (or the move is stuck).
+   */
+  private continueMove(): void {
+    if (this.moving || this.opened.mode !== "moving") return;
+    this.moving = (async () => {
+      this.ctx.storage.setAlarm(Date.now() + 30_000).catch(() => undefined);
+      while (this.opened.mode === "moving" && this.opened.move!.status.phase !== "stuck") {
+        const ready = await this.lane.runInBackground(() => this.opened.move!.step());
+        // A timer turn between slices: a chain of D1 answers alone would hold back new requests.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (ready) await this.lane.runExclusive(() => this.flipToLocal());
+      }
+    })()
+      .catch((err) => console.error(`graph move: paused after an error (the alarm resumes it): ${err}`))
+      .finally(() => (this.moving = undefined));
+  }
+
+  /** The end of a move: the local copy becomes the truth and D1 its projection from commit 1 on. */
+  private async flipToLocal(): Promise<void> {
+    const move = this.opened.move!;
+    if (!(await move.countsAgree())) return;
+    await move.finish(Date.now());
+    await this.d1.db.prepare("INSERT OR REPLACE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)").bind(Date.now()).run();
+    recordMode(this.ctx.storage, "local");
+    this.opened = await openWriter(this.ctx.storage, this.env, this.d1);
+    console.log(`graph move: done — the graph is in the writer's own SQLite (${move.status.copied} rows copied, ${move.status.pass} verify passes)`);
   }
 
   private get host(): WriterHost {
@@ -188,13 +224,15 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       sizes: [...s.sizes].sort((a, b) => a[0] - b[0]),
       roundTrips: this.d1.roundTrips(),
       store: this.opened.mode,
+      ...(this.opened.move ? { move: this.opened.move.status } : {}),
       localRowsWritten: this.opened.localRowsWritten(),
       projection: projection ? { committedSeq: projection.committedSeq, appliedSeq: projection.appliedSeq, lagMs: projection.lagMs } : undefined,
     };
   }
 
-  /** The alarm is the projection's: it wakes a restarted object to finish applying the log to D1. */
+  /** The alarm wakes a restarted object to finish applying the log to D1, or to go on moving the graph. */
   override async alarm(): Promise<void> {
+    this.continueMove();
     await this.projection?.alarm();
   }
 
