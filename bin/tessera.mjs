@@ -4,6 +4,7 @@
 //   tessera lookup NAMESPACE:ID          one profile, as JSON
 //   tessera export DESTINATION           run an export now and wait for its files
 //   tessera keys [create|delete]         list, create and delete API keys
+//   tessera shards                       the owner shards and the projection's lag
 import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -18,12 +19,13 @@ const USAGE = `Usage:
   tessera keys create NAME --scopes ingest,profiles:read
   tessera keys create NAME --public --origins https://shop.example.com
   tessera keys delete KEY_ID
+  tessera shards
 
 Options (every command):
   --endpoint  Tessera base URL (default: $TESSERA_ENDPOINT or http://localhost:8787)
   --key       API key (default: $TESSERA_KEY, else the local admin key in ./.dev.vars
               written by \`npm start\`). import needs the ingest scope, lookup
-              profiles:read, export and keys admin.
+              profiles:read, export, keys and shards admin.
 
 Output: the result as JSON on stdout; progress and messages on stderr.
 Exit codes: 0 done, 2 import finished but some rows failed (see the errors file), 1 error.`;
@@ -227,6 +229,11 @@ async function keys([action, arg], options) {
   }
 }
 
+async function shards(options) {
+  const tessera = connect(options);
+  print(await unwrap(tessera.v1.admin.shards.$get()).catch((err) => fail(explain(err, "shards"))));
+}
+
 let parsed;
 try {
   parsed = parseArgs({
@@ -256,4 +263,5 @@ if (command === "import") await importFile(rest[0], values);
 else if (command === "lookup") await lookup(rest[0], values);
 else if (command === "export") await exportNow(rest[0], values);
 else if (command === "keys") await keys(rest, values);
+else if (command === "shards") await shards(values);
 else fail(`unknown command "${command}" (see tessera --help)`);

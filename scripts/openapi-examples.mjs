@@ -122,6 +122,7 @@ function calls(state) {
     { op: "deleteSuppressionByIdentity", method: "DELETE", path: "/v1/suppressions", query: "identity=email:piet@example.com" },
     { op: "deleteSuppression", method: "DELETE", path: () => `/v1/suppressions/${state.suppressionHash}`, expectError: true },
     { op: "listAuditEntries", method: "GET", path: "/v1/audit", query: "limit=2" },
+    { op: "listShards", method: "GET", path: "/v1/admin/shards" },
     { op: "deleteKey", method: "DELETE", path: () => `/v1/keys/${state.keyId}` },
   ];
 }

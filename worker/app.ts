@@ -28,6 +28,7 @@ import { metricsRouter } from "./routes/metrics";
 import { reportsRouter } from "./routes/reports";
 import { reportSlot } from "./reports/gate";
 import { readSession } from "./routes/read-session";
+import { adminRouter } from "./routes/admin";
 import { dataViewsRouter } from "./routes/data-views";
 import { maintenanceRouter } from "./routes/maintenance";
 import { destinationsRouter } from "./routes/destinations";
@@ -142,6 +143,7 @@ export function createApp() {
     .route("/v1", dataViewsRouter)
     .route("/v1", maintenanceRouter)
     .route("/v1", destinationsRouter)
+    .route("/v1", adminRouter)
     .route("/", pagesRouter)
     .route("/", docsRouter(() => app.getOpenAPI31Document(OPENAPI_DOCUMENT)));
 

@@ -106,6 +106,15 @@ describe("tessera CLI", () => {
     expect((await cli(["lookup", "crm:EX-1001"], key.key)).stderr).toMatch(/401 unauthorized/);
   });
 
+  it("shows the owner shards", async () => {
+    const out = await cli(["shards"]);
+    expect(out.code, out.stderr).toBe(0);
+    const { shards, coordinator } = JSON.parse(out.stdout);
+    expect(shards).toEqual([expect.objectContaining({ id: 0, buckets: 16384, store: "local", projectionLag: expect.any(Number) })]);
+    expect(shards[0].profiles).toBeGreaterThan(0);
+    expect(coordinator).toEqual({ inFlight: 0, committed: 0 });
+  });
+
   it("runs an export and waits for its files", async () => {
     await unwrap(
       tessera.v1.destinations[":name"].$put({ param: { name: "cli-lake" }, json: { type: "r2", prefix: "cli/", schedule: "manual", format: "ndjson", content: "profiles", mode: "full" } }),

@@ -61,6 +61,20 @@ describe("<tessera-personalize> on the demo shop", () => {
     await close();
   });
 
+  it("keeps the page view's consistency token in a first-party cookie and sends it with the next context read", async () => {
+    const { page, errors, close } = await demoPage();
+    await expect.poll(() => textOf(heroHeading(page))).toBe("Gear for every trail");
+    // The page view (POST /v1/collect) answered with a token; the widget kept it.
+    await expect.poll(() => page.evaluate(() => document.cookie.match(/tessera_consistency=([^;]+)/)?.[1] ?? "")).toMatch(/^t1\.0\.\d+/);
+    const token = await page.evaluate(() => document.cookie.match(/tessera_consistency=([^;]+)/)![1]);
+    const sent = page.waitForRequest((r) => r.url().includes("/v1/context"));
+    await page.reload();
+    expect((await sent).headers()["tessera-consistency"]).toBe(token);
+    await expect.poll(() => textOf(heroHeading(page))).toBe("Gear for every trail");
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it("renders default when the API is down", async () => {
     const { page, close } = await demoPage(async (p) => void (await p.route("**/v1/context**", (route) => route.abort())));
     await expect.poll(() => textOf(heroHeading(page))).toBe("Gear for every trail");

@@ -110,4 +110,27 @@ describe("the D1 projection of the writer's graph", () => {
     const history = await env.DB.prepare("SELECT count(*) AS n FROM graph_history").first<number>("n");
     expect(history).toBe((await writerRows("graph_history", "id")).length);
   });
+
+  it("GET /v1/admin/shards shows the one shard, its last commit and the projection's lag", async () => {
+    await postEvents([{ type: "page.view", timestamp: iso(T0), identities: [id("crm", "P-4")] }]);
+    const res = await call("GET", "/v1/admin/shards");
+    expect(res).toHaveStatus(200);
+    const stats = await graphWriter(env).laneStats();
+    expect(res.json).toEqual({
+      shards: [
+        {
+          id: 0,
+          buckets: 16384,
+          profiles: (await writerRows("profiles", "id")).length,
+          identities: (await writerRows("identities", "id")).length,
+          bytes: expect.any(Number),
+          seq: stats.projection!.committedSeq,
+          projectionLag: 0,
+          store: "local",
+        },
+      ],
+      coordinator: { inFlight: 0, committed: 0 },
+    });
+    expect(res.json.shards[0].bytes).toBeGreaterThan(0);
+  });
 });

@@ -119,6 +119,12 @@ export class Projection {
     else this.afterApplied.push({ seq, run });
   }
 
+  /** Milliseconds since the oldest commit D1 does not hold yet (0 when it holds all). */
+  lagMs(now: number): number {
+    const oldest = this.storage.sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM _commit_log WHERE seq > ?", this.applied).one().at;
+    return oldest === null ? 0 : Math.max(0, now - oldest);
+  }
+
   figures(): ProjectionFigures {
     return { committedSeq: this.committed, appliedSeq: this.applied, lagMs: [...this.lag] };
   }

@@ -99,7 +99,26 @@ export interface GraphWriterApi {
   liftSuppression(hash: string): Promise<Consistent<boolean>>;
   /** Resolves once D1 holds commit `seq` (a read presenting a token without a bookmark waits here). */
   awaitProjection(seq: number): Promise<void>;
+  /** This writer as an owner shard (counts from its own store). */
+  shardFigures(): Promise<ShardFigures>;
   /** Configuration changed: the next write reloads it. */
   configChanged(): void;
   laneStats(): LaneFigures;
+}
+
+/** One owner shard as `GET /v1/admin/shards` shows it (SPEC §6). */
+export interface ShardFigures {
+  id: number;
+  buckets: number;
+  profiles: number;
+  identities: number;
+  /** Bytes of the shard's own SQLite. */
+  bytes: number;
+  /** Its last commit's position in its log. */
+  seq: number;
+  /** Milliseconds since the oldest commit D1 does not hold yet (0: the projection is current). */
+  projectionLag: number;
+  /** Where its graph's truth is (`moving`: still D1, while it is copied). */
+  store: "local" | "d1" | "moving";
+  move?: { phase: string; pass: number; copied: number };
 }

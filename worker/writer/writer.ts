@@ -35,11 +35,13 @@ import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
 import type { Projection } from "./projection";
 import { openWriter, recordMode, type OpenedWriter } from "./state";
-import type { Consistent, DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures } from "./types";
+import type { Consistent, DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
 import { formatToken } from "../lib/consistency";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
+/** Profile buckets (SPEC §6): fixed at install; with one shard, all are its own. */
+const BUCKETS = 16_384;
 /** Commits that may wait for D1 before the next group starts (see Projection.backlogAtMost). */
 const PROJECTION_BACKLOG = 1;
 
@@ -227,6 +229,24 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       ...(this.opened.move ? { move: this.opened.move.status } : {}),
       localRowsWritten: this.opened.localRowsWritten(),
       projection: projection ? { committedSeq: projection.committedSeq, appliedSeq: projection.appliedSeq, lagMs: projection.lagMs } : undefined,
+    };
+  }
+
+  async shardFigures(): Promise<ShardFigures> {
+    const { mode, move } = this.opened;
+    // Counted where the truth is: the object's own SQLite, or D1 until the graph has moved.
+    const count = async (table: string) =>
+      mode === "local" ? this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n : ((await this.env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<number>("n")) ?? 0);
+    return {
+      id: 0,
+      buckets: BUCKETS,
+      profiles: await count("profiles"),
+      identities: await count("identities"),
+      bytes: this.ctx.storage.sql.databaseSize,
+      seq: this.projection?.figures().committedSeq ?? 0,
+      projectionLag: this.projection?.lagMs(Date.now()) ?? 0,
+      store: mode,
+      ...(move ? { move: { phase: move.status.phase, pass: move.status.pass, copied: move.status.copied } } : {}),
     };
   }
 
