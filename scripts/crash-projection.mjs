@@ -32,7 +32,7 @@ function databaseFile(kind) {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".sqlite") && (kind === "d1" || full.includes("GraphWriter"))) files.push(full);
+      else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite" && (kind === "d1" || full.includes("GraphWriter"))) files.push(full);
     }
   };
   walk(root);
