@@ -111,6 +111,52 @@ async function collectEvents(url, key, run, count, clients) {
   });
 }
 
+async function shard(url) {
+  const res = await request(url, "GET", "/v1/admin/shards", { headers: { authorization: `Bearer ${ADMIN}` } });
+  return JSON.parse(res.text).shards[0];
+}
+
+/** Waits until D1's projection holds every commit (the writer answers only then, so this is short). */
+async function projected(url) {
+  for (let i = 0; i < 200 && (await shard(url)).projectionLag > 0; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+/**
+ * Rows written per event, from the stores' own counters (DO SQLite's `rowsWritten`, D1's
+ * `rows_written`: table rows and index entries alike), for `calls` calls of `perCall`
+ * events made one after another.
+ */
+async function rowsPerEvent(url, run, calls, perCall) {
+  await projected(url);
+  const before = await shard(url);
+  for (let i = 0; i < calls; i++) {
+    const events = Array.from({ length: perCall }, (_, k) => pageView(`${run}-${i}`, i * perCall + k));
+    await post(url, "/v1/events", perCall === 1 ? events[0] : { events });
+  }
+  await projected(url);
+  const after = await shard(url);
+  const n = calls * perCall;
+  const per = (key) => Number(((after.rowsWritten[key] - before.rowsWritten[key]) / n).toFixed(2));
+  return { shard: per("shard"), projection: per("projection") };
+}
+
+/** `task()` while sampling the projection's lag every 100 ms: its p50 and p99 (ms). */
+async function withLagSamples(url, task) {
+  const samples = [];
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      samples.push((await shard(url)).projectionLag);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const result = await task();
+  running = false;
+  await sampler;
+  samples.sort((a, b) => a - b);
+  return { result, lag: { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) } };
+}
+
 async function health(url, count, clients) {
   return load(count, clients, () => request(url, "GET", "/health"));
 }
@@ -184,11 +230,15 @@ export async function lanes({ delays = [0, 5, 20], seedProfiles = 10_000, backfi
       const n = delay === 0 ? requests : Math.round(requests / 2);
       for (const clients of [32, 128]) {
         r[`health${clients}`] = await health(url, n, clients);
-        r[`events${clients}`] = await singleEvents(url, `c${clients}`, n, clients);
+        const { result, lag } = await withLagSamples(url, () => singleEvents(url, `c${clients}`, n, clients));
+        r[`events${clients}`] = result;
+        r[`projectionLag${clients}`] = lag;
         r[`collect${clients}`] = await collectEvents(url, await publicKey(url), `c${clients}`, Math.min(n, 2500), clients);
       }
       r.tenEventCalls = await batched(url, "ten", 10, delay === 0 ? 600 : 200, 32);
       r.thousandEventCalls = await batched(url, "thousand", 1000, delay === 0 ? 40 : 10, 2);
+      // What a typical event costs in rows written (known devices, so no new identity).
+      r.rowsWritten = { pageView: await rowsPerEvent(url, "rows-single", 200, 1), thousandEventCall: await rowsPerEvent(url, "rows-thousand", 3, 1000) };
       out.byDelay[delay] = r;
       printDelay(delay, r);
       if (delay === 0 && backfillProfiles > 0) {
@@ -216,4 +266,10 @@ function printDelay(delay, r) {
     console.log(`  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call; lane capacity ${e.laneCapacity}/s) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`);
   }
   console.log(`  10-event calls: ${r.tenEventCalls.eventsPerSecond} events/s | 1,000-event calls: ${r.thousandEventCalls.eventsPerSecond} events/s`);
+  for (const clients of [32, 128]) {
+    const lag = r[`projectionLag${clients}`];
+    console.log(`  projection lag under the ${clients}-client load: p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} samples of GET /v1/admin/shards)`);
+  }
+  const { pageView, thousandEventCall } = r.rowsWritten;
+  console.log(`  rows written per event — single page view: ${pageView.shard} in the writer's SQLite + ${pageView.projection} in D1 | in 1,000-event calls: ${thousandEventCall.shard} + ${thousandEventCall.projection}`);
 }

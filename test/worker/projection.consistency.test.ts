@@ -127,10 +127,13 @@ describe("the D1 projection of the writer's graph", () => {
           seq: stats.projection!.committedSeq,
           projectionLag: 0,
           store: "local",
+          rowsWritten: { shard: expect.any(Number), projection: expect.any(Number) },
         },
       ],
       coordinator: { inFlight: 0, committed: 0 },
     });
     expect(res.json.shards[0].bytes).toBeGreaterThan(0);
+    expect(res.json.shards[0].rowsWritten.shard).toBeGreaterThan(0);
+    expect(res.json.shards[0].rowsWritten.projection).toBeGreaterThan(0);
   });
 });

@@ -49,6 +49,10 @@ export class Projection {
   private paced: { commits: number; resolve: () => void }[] = [];
   /** The D1 Sessions bookmark after the last applied batch. */
   private bookmark: string | undefined;
+  /** Rows D1 wrote applying the log (its own `rows_written`: table and index entries). */
+  rowsWritten = 0;
+  /** Rows the log itself cost the object's SQLite (an entry written, later removed). */
+  logRowsWritten = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -72,7 +76,7 @@ export class Projection {
 
   /** Inside the commit's transaction: records its statements under `seq`. */
   record(seq: number, statements: readonly PortableStatement[]): void {
-    this.storage.sql.exec("INSERT INTO _commit_log (seq, statements, at) VALUES (?, ?, ?)", seq, JSON.stringify(statements), Date.now());
+    this.logRowsWritten += this.storage.sql.exec("INSERT INTO _commit_log (seq, statements, at) VALUES (?, ?, ?)", seq, JSON.stringify(statements), Date.now()).rowsWritten;
   }
 
   /** After the commit's transaction: the entry is durable; start applying it. */
@@ -170,10 +174,12 @@ export class Projection {
       // A session on the primary, for the bookmark a token carries (reads present it to replicas).
       const session = this.d1.withSession("first-primary");
       try {
-        await session.batch([
+        const results = await session.batch([
           ...statements.map((s) => session.prepare(s.sql).bind(...s.args)),
           session.prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1").bind(last, Date.now()),
         ]);
+        // The watermark's own row is bookkeeping, not the commits' cost.
+        this.rowsWritten += results.slice(0, -1).reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0);
         this.bookmark = session.getBookmark() ?? this.bookmark;
       } catch (err) {
         // The batch may have committed with only its answer lost: believe D1's watermark.
@@ -191,7 +197,7 @@ export class Projection {
 
   private advance(last: number): void {
     this.applied = last;
-    this.storage.sql.exec("DELETE FROM _commit_log WHERE seq <= ?", last);
+    this.logRowsWritten += this.storage.sql.exec("DELETE FROM _commit_log WHERE seq <= ?", last).rowsWritten;
     const now = Date.now();
     for (const [seq, at] of this.commitTimes) {
       if (seq > last) continue;

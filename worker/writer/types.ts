@@ -120,5 +120,7 @@ export interface ShardFigures {
   projectionLag: number;
   /** Where its graph's truth is (`moving`: still D1, while it is copied). */
   store: "local" | "d1" | "moving";
+  /** Rows (table and index entries) written since the object started, by its own SQLite and by D1 applying its log. */
+  rowsWritten: { shard: number; projection: number };
   move?: { phase: string; pass: number; copied: number };
 }

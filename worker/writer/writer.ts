@@ -246,6 +246,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       seq: this.projection?.figures().committedSeq ?? 0,
       projectionLag: this.projection?.lagMs(Date.now()) ?? 0,
       store: mode,
+      rowsWritten: { shard: this.opened.localRowsWritten() + (this.projection?.logRowsWritten ?? 0), projection: this.projection?.rowsWritten ?? 0 },
       ...(move ? { move: { phase: move.status.phase, pass: move.status.pass, copied: move.status.copied } } : {}),
     };
   }
