@@ -11,12 +11,10 @@
 //  4. stops the load, waits until D1's watermark reaches the writer's last commit, stops the
 //     Worker, and compares: every acknowledged event is in D1, and D1's graph tables equal
 //     the writer's row for row.
-import { readdirSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { applyMigrations, startWorker, waitUntil } from "./lib/local-worker.mjs";
+import { applyMigrations, queryLocalStore, startWorker, waitUntil } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_admin_key_local_only";
 const CLIENTS = 16;
@@ -24,30 +22,7 @@ const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-crash-projection-"));
 const vars = { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "crash-secret", TESSERA_BENCH_D1_DELAY_MS: "200" };
 const TABLES = { identities: "id", links: "a_id, b_id", profiles: "id", events: "id", graph_history: "id", graph_history_profiles: "history_id, profile_id", event_rollups: "hour, dataset, type" };
 
-/** The SQLite files of the local D1 and of the GraphWriter object. */
-function databaseFile(kind) {
-  const root = path.join(persistTo, "v3", kind === "d1" ? "d1" : "do");
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite" && (kind === "d1" || full.includes("GraphWriter"))) files.push(full);
-    }
-  };
-  walk(root);
-  if (files.length !== 1) throw new Error(`expected one ${kind} database, found ${files.length}`);
-  return files[0];
-}
-
-function query(kind, sql) {
-  const db = new DatabaseSync(databaseFile(kind), { readOnly: true });
-  try {
-    return db.prepare(sql).all();
-  } finally {
-    db.close();
-  }
-}
+const query = (store, sql) => queryLocalStore(persistTo, store, sql);
 
 const acked = new Set();
 let sent = 0;
@@ -84,7 +59,7 @@ try {
   for (const afterMs of [4_000, 6_000]) {
     await new Promise((r) => setTimeout(r, afterMs));
     await worker.kill();
-    const pending = query("do", "SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM _commit_log")[0];
+    const pending = query("writer", "SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM _commit_log")[0];
     const applied = query("d1", "SELECT applied_seq AS seq FROM projection_state")[0]?.seq ?? 0;
     report.push(`killed with ${acked.size} events acknowledged; the writer held ${pending.n} commits not yet in D1 (seq ${pending.lo}–${pending.hi}, D1 at ${applied})`);
     worker = await startWorker({ persistTo, vars });
@@ -99,7 +74,7 @@ try {
     async () => {
       const res = await fetch(`${url}/v1/profiles/by-identity/crm/C-1`, { headers: { authorization: `Bearer ${ADMIN}` } });
       await res.text();
-      const pending = query("do", "SELECT count(*) AS n FROM _commit_log")[0].n;
+      const pending = query("writer", "SELECT count(*) AS n FROM _commit_log")[0].n;
       return pending;
     },
     (pending) => pending === 0,
@@ -112,7 +87,7 @@ try {
   const stored = new Set(query("d1", "SELECT id FROM events WHERE dataset = 'crash-web'").map((r) => r.id));
   const missing = [...acked].filter((id) => !stored.has(id));
   report.push(`${acked.size} events acknowledged, ${stored.size} in D1 (${stored.size - acked.size + missing.length} committed but unanswered when the Worker died), ${missing.length} acknowledged ones missing`);
-  const differing = Object.entries(TABLES).filter(([table, order]) => JSON.stringify(query("do", `SELECT * FROM ${table} ORDER BY ${order}`)) !== JSON.stringify(query("d1", `SELECT * FROM ${table} ORDER BY ${order}`)));
+  const differing = Object.entries(TABLES).filter(([table, order]) => JSON.stringify(query("writer", `SELECT * FROM ${table} ORDER BY ${order}`)) !== JSON.stringify(query("d1", `SELECT * FROM ${table} ORDER BY ${order}`)));
   report.push(differing.length === 0 ? `D1's ${Object.keys(TABLES).join(", ")} equal the writer's, row for row` : `tables that differ: ${differing.map(([t]) => t).join(", ")}`);
   const ok = missing.length === 0 && differing.length === 0 && acked.size > 0;
   console.log(report.map((l) => `crash-projection: ${l}`).join("\n"));

@@ -12,11 +12,10 @@
 //  4. waits until GET /v1/admin/shards says `local`, reads the same answers again, and
 //     compares them, and then compares D1's graph tables with the writer's row for row.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DatabaseSync } from "node:sqlite";
 import * as current from "./lib/local-worker.mjs";
 
 const { values } = parseArgs({ options: { from: { type: "string", default: "2c58e22" }, people: { type: "string", default: "1000" } } });
@@ -50,28 +49,7 @@ async function answers(url, ids) {
   return out;
 }
 
-function sqliteFile(kind) {
-  const found = [];
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith(".sqlite") && e.name !== "metadata.sqlite" && (kind === "d1" || full.includes("GraphWriter"))) found.push(full);
-    }
-  };
-  walk(path.join(persistTo, "v3", kind === "d1" ? "d1" : "do"));
-  if (found.length !== 1) throw new Error(`expected one ${kind} database, found ${found.length}`);
-  return found[0];
-}
-
-function rows(kind, sql) {
-  const db = new DatabaseSync(sqliteFile(kind), { readOnly: true });
-  try {
-    return db.prepare(sql).all();
-  } finally {
-    db.close();
-  }
-}
+const rows = (store, sql) => current.queryLocalStore(persistTo, store, sql);
 
 try {
   execFileSync("git", ["worktree", "add", "--detach", oldTree, values.from], { cwd: current.ROOT, stdio: "ignore" });
@@ -118,8 +96,8 @@ try {
   report.push(changed.length === 0 ? `${Object.keys(before).length} sampled answers identical before and after` : `answers that changed: ${changed.join(", ")}`);
   await worker.stop();
   worker = undefined;
-  const differing = Object.entries(TABLES).filter(([t, order]) => JSON.stringify(rows("do", `SELECT * FROM ${t} ORDER BY ${order}`)) !== JSON.stringify(rows("d1", `SELECT * FROM ${t} ORDER BY ${order}`)));
-  const countsAfter = Object.fromEntries(Object.keys(TABLES).map((t) => [t, rows("do", `SELECT count(*) AS n FROM ${t}`)[0].n]));
+  const differing = Object.entries(TABLES).filter(([t, order]) => JSON.stringify(rows("writer", `SELECT * FROM ${t} ORDER BY ${order}`)) !== JSON.stringify(rows("d1", `SELECT * FROM ${t} ORDER BY ${order}`)));
+  const countsAfter = Object.fromEntries(Object.keys(TABLES).map((t) => [t, rows("writer", `SELECT count(*) AS n FROM ${t}`)[0].n]));
   report.push(differing.length === 0 ? `the writer's ${Object.keys(TABLES).length} graph tables equal D1's row for row (${countsAfter.identities} identities, ${countsAfter.events} events)` : `tables that differ: ${differing.map(([t]) => t).join(", ")}`);
   const ok = changed.length === 0 && differing.length === 0 && writesWhileMoving >= 0;
   console.log(report.map((l) => `upgrade-check: ${l}`).join("\n"));

@@ -3,6 +3,8 @@
 // Worker exactly the same way.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 
@@ -53,6 +55,34 @@ export async function applyMigrations({ persistTo, quiet = true } = {}) {
 export function queryLocalD1(persistTo, sql) {
   const out = execFileSync(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } }).toString();
   return JSON.parse(out)[0].results[0];
+}
+
+/**
+ * Rows of a query against the local D1's SQLite file (`"d1"`) or the GraphWriter object's
+ * (`"writer"`), read-only, straight from the files (node:sqlite), the Worker stopped or not.
+ * @param {string} persistTo
+ * @param {"d1" | "writer"} store
+ * @param {string} sql
+ */
+export function queryLocalStore(persistTo, store, sql) {
+  // Loaded on first use: node:sqlite is still experimental and warns when loaded.
+  const { DatabaseSync } = createRequire(import.meta.url)("node:sqlite");
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite" && (store === "d1" || full.includes("GraphWriter"))) files.push(full);
+    }
+  };
+  walk(path.join(persistTo, "v3", store === "d1" ? "d1" : "do"));
+  if (files.length !== 1) throw new Error(`expected one ${store} database under ${persistTo}, found ${files.length}`);
+  const db = new DatabaseSync(files[0], { readOnly: true });
+  try {
+    return db.prepare(sql).all();
+  } finally {
+    db.close();
+  }
 }
 
 /**

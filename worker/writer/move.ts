@@ -93,19 +93,25 @@ function writeMoveStatus(storage: DurableObjectStorage, status: MoveStatus): voi
 const columnsOf = (key: string[]) => key.map((k) => `"${k}"`).join(", ");
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
-function pageSql(table: MovedTable, after: Key | null, upTo?: Key): { sql: string; args: unknown[] } {
+/** `WHERE` for the key range (after, upTo] of a table (either end open when absent). */
+function keyRange(table: MovedTable, after: Key | null, upTo?: Key): { where: string; args: Key } {
   const cols = columnsOf(table.key);
-  const where: string[] = [];
-  const args: unknown[] = [];
+  const clauses: string[] = [];
+  const args: Key = [];
   if (after) {
-    where.push(`(${cols}) > (${placeholders(after.length)})`);
+    clauses.push(`(${cols}) > (${placeholders(after.length)})`);
     args.push(...after);
   }
   if (upTo) {
-    where.push(`(${cols}) <= (${placeholders(upTo.length)})`);
+    clauses.push(`(${cols}) <= (${placeholders(upTo.length)})`);
     args.push(...upTo);
   }
-  return { sql: `SELECT * FROM "${table.name}"${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${cols}`, args };
+  return { where: clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "", args };
+}
+
+function pageSql(table: MovedTable, after: Key | null, upTo?: Key): { sql: string; args: Key } {
+  const range = keyRange(table, after, upTo);
+  return { sql: `SELECT * FROM "${table.name}"${range.where} ORDER BY ${columnsOf(table.key)}`, args: range.args };
 }
 
 async function sha256Hex(text: string): Promise<string> {
@@ -154,7 +160,7 @@ export class GraphMove {
       s.copied += rows.length;
     } else {
       const range = pageSql(table, s.after, last);
-      const mine = this.storage.sql.exec<Row & Record<string, SqlStorageValue>>(range.sql, ...(range.args as SqlStorageValue[])).toArray();
+      const mine = this.storage.sql.exec<Record<string, SqlStorageValue>>(range.sql, ...range.args).toArray();
       const theirs = JSON.stringify(rows.map((r) => Object.values(r)));
       const ours = JSON.stringify(mine.map((r) => Object.values(r)));
       const check = (s.checks[table.name] ??= { rows: 0, d1: "", local: "" });
@@ -206,19 +212,9 @@ export class GraphMove {
 
   /** Makes the local key range (after, upTo] hold exactly `rows` (upTo undefined: to the end). */
   private replaceRange(table: MovedTable, after: Key | null, upTo: Key | undefined, rows: Row[]): void {
-    const cols = columnsOf(table.key);
+    const range = keyRange(table, after, upTo);
     this.storage.transactionSync(() => {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (after) {
-        where.push(`(${cols}) > (${placeholders(after.length)})`);
-        args.push(...after);
-      }
-      if (upTo) {
-        where.push(`(${cols}) <= (${placeholders(upTo.length)})`);
-        args.push(...upTo);
-      }
-      this.storage.sql.exec(`DELETE FROM "${table.name}"${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`, ...(args as SqlStorageValue[]));
+      this.storage.sql.exec(`DELETE FROM "${table.name}"${range.where}`, ...range.args);
       for (const row of rows) {
         const names = Object.keys(row);
         this.storage.sql.exec(`INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(", ")}) VALUES (${placeholders(names.length)})`, ...(Object.values(row) as SqlStorageValue[]));
