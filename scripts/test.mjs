@@ -1,13 +1,29 @@
-// `npm test`: typecheck, then every Vitest project (workerd tests and the Chromium tests),
+// `npm test`: generated types current, typecheck, then every Vitest project (workerd tests and the Chromium tests),
 // ending with one plain summary line: "tests: N passed, N failed".
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OFFLINE_ENV, ROOT } from "./lib/local-worker.mjs";
 
 const env = { ...process.env, ...OFFLINE_ENV };
 const bin = (name) => path.join(ROOT, "node_modules/.bin", name);
+
+// The runtime types wrangler generates from wrangler.toml are committed: regenerate them next
+// to the committed file (so relative imports match) and fail on any difference.
+console.log("generated types: wrangler types (fresh?)");
+const committed = path.join(ROOT, "worker/worker-configuration.d.ts");
+const fresh = path.join(ROOT, "worker/.worker-configuration.check.d.ts");
+const types = spawnSync(bin("wrangler"), ["types", fresh, "--env-file", "/dev/null", "--strict-vars=false"], { cwd: ROOT, stdio: "ignore", env });
+// Line 2 names the output path and its hash; everything after it must be identical.
+const body = (file) => readFileSync(file, "utf8").split("\n").slice(2).join("\n");
+const stale = types.status !== 0 || body(fresh) !== body(committed);
+rmSync(fresh, { force: true });
+if (stale) {
+  console.log("worker/worker-configuration.d.ts is stale: run `npm run types` and commit it");
+  console.log("tests: 0 passed, 1 failed (generated types)");
+  process.exit(1);
+}
 
 console.log("typecheck: tsc --noEmit");
 const tsc = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { cwd: ROOT, stdio: "inherit", env });
