@@ -192,6 +192,8 @@ export class Projection {
 
       }
       this.advance(last);
+      // A timer turn between batches: locally, a chain of D1 answers alone holds back new requests.
+      if (this.applied < this.committed) await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 
