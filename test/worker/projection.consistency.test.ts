@@ -111,6 +111,17 @@ describe("the D1 projection of the writer's graph", () => {
     expect(history).toBe((await writerRows("graph_history", "id")).length);
   });
 
+  it("keeps webhook deliveries in D1 and only the newest one in the writer's SQLite", async () => {
+    const hook = { type: "webhook", url: "https://hooks.example.com/projection", events: ["segment.entered", "segment.exited"] };
+    expect(await call("PUT", "/v1/destinations/proj-hooks", { body: hook })).toHaveStatus(200);
+    for (let i = 0; i < 3; i++) await postRecords([{ dataset: "proj-crm", identities: [id("crm", `P-VIP-${i}`)], attributes: { vip: true } }]);
+    const inD1 = await env.DB.prepare("SELECT count(*) AS n, max(sequence) AS hi FROM webhook_deliveries").first<{ n: number; hi: number }>();
+    const mine = await writerRows("webhook_deliveries", "sequence");
+    expect(inD1!.n).toBeGreaterThanOrEqual(3);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.sequence).toBe(inD1!.hi);
+  });
+
   it("GET /v1/admin/shards shows the one shard, its last commit and the projection's lag", async () => {
     await postEvents([{ type: "page.view", timestamp: iso(T0), identities: [id("crm", "P-4")] }]);
     const res = await call("GET", "/v1/admin/shards");

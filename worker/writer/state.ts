@@ -120,6 +120,9 @@ class LocalStore implements Store {
     this.local.storage.transactionSync(() => {
       LocalSql.execute(statements);
       this.projection.record(seq, portable);
+      // Deliveries live in D1 (the projection writes them there); locally only the newest is
+      // kept, as the sequence counter's high-water mark, so the object's SQLite does not grow with them.
+      this.local.rowsWritten += this.local.storage.sql.exec("DELETE FROM webhook_deliveries WHERE sequence < (SELECT max(sequence) FROM webhook_deliveries)").rowsWritten;
     });
     this.projection.committedUpTo(seq);
     return seq;
