@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, emulateCron, queryLocalD1, startWorker, waitUntil } from "./lib/local-worker.mjs";
+import { applyMigrations, emulateCron, finishScript, queryLocalD1, startWorker, waitUntil } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_admin_key_local_only";
 const ROWS = 20_000;
@@ -70,13 +70,9 @@ try {
   const expected = { total: ROWS, ingested: ROWS - bad, failed: bad };
   report.push(`events stored: ${stored.n} (distinct ids ${stored.d}); expected rows ${JSON.stringify(expected)}`);
   const ok = done.rows.total === expected.total && done.rows.ingested === expected.ingested && done.rows.failed === expected.failed && stored.n === expected.ingested && stored.d === expected.ingested;
-  console.log(report.map((l) => `crash-batch: ${l}`).join("\n"));
-  console.log(ok ? "crash-batch: OK — exact counts after two crashes" : "crash-batch: FAILED — counts differ");
-  process.exitCode = ok ? 0 : 1;
+  finishScript("crash-batch", report, { ok, okText: "exact counts after two crashes", failText: "counts differ" });
 } catch (err) {
-  console.log(report.map((l) => `crash-batch: ${l}`).join("\n"));
-  console.error(`crash-batch: FAILED — ${err.message}`);
-  process.exitCode = 1;
+  finishScript("crash-batch", report, { ok: false, error: err });
 } finally {
   await worker?.stop();
   rmSync(persistTo, { recursive: true, force: true });

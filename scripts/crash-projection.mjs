@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, queryLocalStore, startWorker, waitUntil } from "./lib/local-worker.mjs";
+import { applyMigrations, finishScript, queryLocalStore, startWorker, waitUntil } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_admin_key_local_only";
 const CLIENTS = 16;
@@ -90,13 +90,9 @@ try {
   const differing = Object.entries(TABLES).filter(([table, order]) => JSON.stringify(query("writer", `SELECT * FROM ${table} ORDER BY ${order}`)) !== JSON.stringify(query("d1", `SELECT * FROM ${table} ORDER BY ${order}`)));
   report.push(differing.length === 0 ? `D1's ${Object.keys(TABLES).join(", ")} equal the writer's, row for row` : `tables that differ: ${differing.map(([t]) => t).join(", ")}`);
   const ok = missing.length === 0 && differing.length === 0 && acked.size > 0;
-  console.log(report.map((l) => `crash-projection: ${l}`).join("\n"));
-  console.log(ok ? "crash-projection: OK — nothing acknowledged lost, the projection equals the truth" : "crash-projection: FAILED");
-  process.exitCode = ok ? 0 : 1;
+  finishScript("crash-projection", report, { ok, okText: "nothing acknowledged lost, the projection equals the truth" });
 } catch (err) {
-  console.log(report.map((l) => `crash-projection: ${l}`).join("\n"));
-  console.error(`crash-projection: FAILED — ${err.message}`);
-  process.exitCode = 1;
+  finishScript("crash-projection", report, { ok: false, error: err });
 } finally {
   stopLoad = true;
   await worker?.stop();

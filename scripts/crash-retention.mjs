@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { applyMigrations, emulateCron, OFFLINE_ENV, queryLocalD1, ROOT, startWorker, waitUntil } from "./lib/local-worker.mjs";
+import { applyMigrations, emulateCron, finishScript, OFFLINE_ENV, queryLocalD1, ROOT, startWorker, waitUntil } from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_retention_admin_key_local_only";
 const EXPIRED = 8_000;
@@ -84,13 +84,9 @@ try {
   const left = queryLocalD1(persistTo, "SELECT count(*) AS n FROM events WHERE dataset = 'crash-web'");
   report.push(`archive: ${counted.n} rows, ${counted.d} distinct event ids, ${counted.recent} recent; D1 keeps ${left.n} events of the dataset`);
   const ok = done.eventsExpired === EXPIRED && done.eventsArchived === EXPIRED && counted.n === EXPIRED && counted.d === EXPIRED && counted.recent === 0 && left.n === 100;
-  console.log(report.map((l) => `crash-retention: ${l}`).join("\n"));
-  console.log(ok ? "crash-retention: OK — exact counts and every expired event archived once after two crashes" : "crash-retention: FAILED — counts differ");
-  process.exitCode = ok ? 0 : 1;
+  finishScript("crash-retention", report, { ok, okText: "exact counts and every expired event archived once after two crashes", failText: "counts differ" });
 } catch (err) {
-  console.log(report.map((l) => `crash-retention: ${l}`).join("\n"));
-  console.error(`crash-retention: FAILED — ${err.message}`);
-  process.exitCode = 1;
+  finishScript("crash-retention", report, { ok: false, error: err });
 } finally {
   await worker?.stop();
   rmSync(persistTo, { recursive: true, force: true });

@@ -53,8 +53,7 @@ export async function applyMigrations({ persistTo, quiet = true } = {}) {
  * @param {string} sql
  */
 export function queryLocalD1(persistTo, sql) {
-  const out = execFileSync(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } }).toString();
-  return JSON.parse(out)[0].results[0];
+  return queryLocalStore(persistTo, "d1", sql)[0];
 }
 
 /**
@@ -83,6 +82,19 @@ export function queryLocalStore(persistTo, store, sql) {
   } finally {
     db.close();
   }
+}
+
+/**
+ * How a check script ends: its report lines, then OK or FAILED, as the exit code.
+ * @param {string} name
+ * @param {string[]} report
+ * @param {{ ok: boolean, okText?: string, failText?: string, error?: Error }} outcome
+ */
+export function finishScript(name, report, { ok, okText = "", failText = "", error }) {
+  console.log(report.map((l) => `${name}: ${l}`).join("\n"));
+  if (error) console.error(`${name}: FAILED — ${error.stack ?? error.message}`);
+  else console.log(ok ? `${name}: OK${okText ? ` — ${okText}` : ""}` : `${name}: FAILED${failText ? ` — ${failText}` : ""}`);
+  process.exitCode = ok && !error ? 0 : 1;
 }
 
 /**

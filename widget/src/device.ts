@@ -11,14 +11,24 @@ function mintDeviceId(): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-export function deviceId(doc: Document = document): string {
-  const existing = doc.cookie
+/** A first-party cookie's value, or undefined. */
+export function readCookie(name: string, doc: Document = document): string | undefined {
+  return doc.cookie
     .split("; ")
-    .find((c) => c.startsWith(`${COOKIE}=`))
-    ?.slice(COOKIE.length + 1);
+    .find((c) => c.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+}
+
+/** Sets a first-party cookie for the whole site: SameSite=Lax, Secure on https. */
+export function writeCookie(name: string, value: string, maxAgeSeconds: number, doc: Document = document): void {
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  doc.cookie = `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; SameSite=Lax${secure}`;
+}
+
+export function deviceId(doc: Document = document): string {
+  const existing = readCookie(COOKIE, doc);
   if (existing && DEVICE_PATTERN.test(existing)) return existing;
   const id = mintDeviceId();
-  const secure = location.protocol === "https:" ? "; Secure" : "";
-  doc.cookie = `${COOKIE}=${id}; Max-Age=${ONE_YEAR_SECONDS}; Path=/; SameSite=Lax${secure}`;
+  writeCookie(COOKIE, id, ONE_YEAR_SECONDS, doc);
   return id;
 }

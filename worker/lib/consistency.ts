@@ -26,15 +26,6 @@ export function parseToken(text: string): ConsistencyToken | undefined {
   return { shard: Number(m[1]), seq: Number(m[2]), ...(m[3] ? { bookmark: m[3] } : {}) };
 }
 
-/** The `tessera_consistency` cookie's value in a Cookie header (the widget's first-party copy). */
-export function tokenCookie(cookieHeader: string | undefined): string | undefined {
-  for (const part of (cookieHeader ?? "").split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === "tessera_consistency") return decodeURIComponent(rest.join("="));
-  }
-  return undefined;
-}
-
 /** Sets the write answer's `Tessera-Consistency` header; returns the answer's value. */
 export function consistentAnswer<T>(c: { header(name: string, value: string): void }, answer: { value: T; consistency: string }): T {
   c.header("Tessera-Consistency", answer.consistency);

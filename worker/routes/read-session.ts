@@ -12,9 +12,10 @@
  *   holds every answered write.
  */
 import type { MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
-import { parseToken, tokenCookie, type ConsistencyToken } from "../lib/consistency";
+import { parseToken, type ConsistencyToken } from "../lib/consistency";
 import { ApiError } from "../lib/errors";
 import { graphWriter } from "../writer/client";
 
@@ -29,7 +30,7 @@ export function readSession(): MiddlewareHandler<AppEnv> {
         throw new ApiError("invalid_request", message, { details: [{ path: "header.Tessera-Consistency", message }] });
       }
     } else {
-      const cookie = tokenCookie(c.req.header("cookie"));
+      const cookie = getCookie(c, "tessera_consistency");
       token = cookie !== undefined ? parseToken(cookie) : undefined; // a stale cookie is ignored, not an error
     }
 

@@ -21,6 +21,8 @@
  * Progress is recorded in the object's SQLite after every slice, so an evicted or
  * restarted object resumes where it was.
  */
+import { sha256Hex } from "../auth/keys";
+
 export interface MovedTable {
   name: string;
   /** Its primary key, in the key's own order (the order pages are read in). */
@@ -112,11 +114,6 @@ function keyRange(table: MovedTable, after: Key | null, upTo?: Key): { where: st
 function pageSql(table: MovedTable, after: Key | null, upTo?: Key): { sql: string; args: Key } {
   const range = keyRange(table, after, upTo);
   return { sql: `SELECT * FROM "${table.name}"${range.where} ORDER BY ${columnsOf(table.key)}`, args: range.args };
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export class GraphMove {

@@ -79,9 +79,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    * eviction or a restart; it stops once the store is local (or the move is stuck).
    */
   private continueMove(): void {
-    if (this.moving || this.opened.mode !== "moving") return;
+    if (this.opened.mode !== "moving") return;
+    // Re-armed on every call (the alarm calls this too), so an evicted object resumes the move.
+    this.ctx.storage.setAlarm(Date.now() + 30_000).catch(() => undefined);
+    if (this.moving) return;
     this.moving = (async () => {
-      this.ctx.storage.setAlarm(Date.now() + 30_000).catch(() => undefined);
       while (this.opened.mode === "moving" && this.opened.move!.status.phase !== "stuck") {
         const ready = await this.lane.runInBackground(() => this.opened.move!.step());
         // A timer turn between slices: a chain of D1 answers alone would hold back new requests.
