@@ -22,6 +22,7 @@ import { mergePoliciesRouter } from "./routes/merge-policies";
 import { privacyRouter } from "./routes/privacy";
 import { profilesRouter } from "./routes/profiles";
 import { segmentsRouter } from "./routes/segments";
+import { computedRouter } from "./routes/computed";
 import { personalizationRouter } from "./routes/personalization";
 import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
@@ -136,6 +137,7 @@ export function createApp() {
     .route("/v1", profilesRouter)
     .route("/v1", mergePoliciesRouter)
     .route("/v1", segmentsRouter)
+    .route("/v1", computedRouter)
     .route("/v1", personalizationRouter)
     .route("/v1", settingsRouter)
     .route("/v1", metricsRouter)

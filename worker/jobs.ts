@@ -10,10 +10,10 @@ import { failRun, runExportPage, startDueExports, type ExportJob } from "./expor
 import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
-import type { SegmentJob } from "./model/jobs";
+import type { ComputedJob, SegmentJob } from "./model/jobs";
 import { failMaintenance, runMaintenanceStep, startDueMaintenance, type MaintenanceJob } from "./maintenance/retention";
 
-export type Job = SegmentJob | ExportJob | MaintenanceJob;
+export type Job = SegmentJob | ComputedJob | ExportJob | MaintenanceJob;
 const MAX_JOB_ATTEMPTS = 5;
 
 export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
@@ -22,6 +22,9 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
       const job = message.body;
       if (job.kind === "segment-evaluate") {
         const next = await graphWriter(env).segmentPage(job);
+        if (next) await env.JOBS_QUEUE.send(next);
+      } else if (job.kind === "computed-backfill") {
+        const next = await graphWriter(env).computedPage(job);
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "export-page") {
         const next = await runExportPage(env, job);

@@ -2,7 +2,14 @@ import { z } from "zod";
 import { pageLimit } from "./common";
 
 const Identity = z.object({ namespace: z.string(), id: z.string() });
-const ProvenanceEntry = z.object({ dataset: z.string(), identity: Identity, timestamp: z.string() });
+const ProvenanceEntry = z.object({
+  dataset: z.string(),
+  identity: Identity,
+  timestamp: z.string(),
+  name: z.string().optional().meta({ description: "Computed attributes (dataset `computed`): the definition's name." }),
+  computedAt: z.string().optional().meta({ description: "Computed attributes: when the value was last computed." }),
+  events: z.number().int().optional().meta({ description: "Computed attributes: how many events the value counts." }),
+});
 
 export const ProfileSchema = z
   .object({

@@ -167,6 +167,8 @@ export const fragments = sqliteTable(
     attributes: text("attributes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     /** The item timestamp of the latest write (what `timestamp` merge policies compare). */
     updatedAt: integer("updated_at").notNull(),
+    /** Dataset `computed` only: per attribute id, `{ name, events }` (the provenance a lookup shows). */
+    meta: text("meta", { mode: "json" }).$type<Record<string, unknown>>(),
   },
   // Keyed by identity first: lookups by identity need no second index (WITHOUT ROWID, migration 0013).
   (t) => [primaryKey({ columns: [t.identityId, t.dataset] })],
@@ -231,6 +233,38 @@ export const segments = sqliteTable("segments", {
   version: integer("version").notNull().default(1),
   ...timestamps,
 });
+
+/** Computed attribute definitions (SPEC §7); the writer keeps each profile's values current. */
+export const computedAttributes = sqliteTable("computed_attributes", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** The definition as stored: { aggregate, field?, filter?, within? }. */
+  definition: text("definition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  /** Background computation after create/change: backfilling | ready */
+  status: text("status").notNull().default("backfilling"),
+  /** Identities the background computation has finished, and the last one (where it resumes). */
+  computedIdentities: integer("computed_identities").notNull().default(0),
+  computeAfter: integer("compute_after").notNull().default(0),
+  /** Bumped on every change so stale background work, and stale per-identity state, can tell. */
+  version: integer("version").notNull().default(1),
+  ...timestamps,
+});
+
+/**
+ * What every computed attribute has counted of one identity's events, as one JSON object
+ * `{ <attribute id>: state }` — the anchor identity an event follows through merges and
+ * splits. A profile's value combines the states of its identities, so a merge or a split
+ * needs no event read. `recheck_at`: when a rolling window next drops one of its events.
+ */
+export const computedStates = sqliteTable(
+  "computed_states",
+  {
+    identityId: integer("identity_id").primaryKey(),
+    states: text("states", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    recheckAt: integer("recheck_at"),
+  },
+  (t) => [index("computed_states_recheck_idx").on(t.recheckAt)],
+);
 
 export const memberships = sqliteTable(
   "memberships",

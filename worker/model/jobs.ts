@@ -13,6 +13,15 @@ export interface SegmentJob {
   evaluated: number;
 }
 
+/** One page of a computed attribute's background computation (`JOBS_QUEUE`); `after` is an identity id. */
+export interface ComputedJob {
+  kind: "computed-backfill";
+  attributeId: string;
+  version: number;
+  after: number;
+  computed: number;
+}
+
 /** One step of a maintenance (retention) run (`JOBS_QUEUE`). */
 export interface MaintenanceJob {
   kind: "maintenance";

@@ -27,12 +27,21 @@ export interface FragmentInput {
   attributes: Record<string, unknown>;
   /** Milliseconds: when the fragment was last written. */
   updatedAt: number;
+  /** The `computed` fragment only: per attribute id, `{ name, events }`. */
+  meta?: Record<string, unknown> | null;
 }
+
+/** The dataset of the one fragment per profile that holds its computed attributes (SPEC §7). */
+export const COMPUTED_DATASET = "computed";
 
 export interface Provenance {
   dataset: string;
   identity: { namespace: string; id: string };
   timestamp: string;
+  /** Computed attributes: what they are called, when they were computed, how many events they count. */
+  name?: string;
+  computedAt?: string;
+  events?: number;
 }
 
 export interface MergedAttributes {
@@ -45,6 +54,9 @@ export const DEFAULT_POLICY: MergePolicy = { name: "default", type: "timestamp",
 
 /** Negative when `a` takes precedence over `b`. */
 export function comparePrecedence(policy: MergePolicy, a: FragmentInput, b: FragmentInput): number {
+  // Computed values are Tessera's own: a record's `computed.*` never shadows them.
+  const computed = Number(b.dataset === COMPUTED_DATASET) - Number(a.dataset === COMPUTED_DATASET);
+  if (computed !== 0) return computed;
   if (policy.type === "dataset-precedence") {
     const rank = (f: FragmentInput) => {
       const i = policy.datasets.indexOf(f.dataset);
@@ -93,15 +105,22 @@ export function mergeFragments(fragments: readonly FragmentInput[], policy: Merg
   for (const fragment of ordered) {
     for (const [path, value] of leaves(fragment.attributes)) {
       if (place(attributes, path, value)) {
+        const timestamp = new Date(fragment.updatedAt).toISOString();
         provenance[path.join(".")] = {
           dataset: fragment.dataset,
           identity: { namespace: fragment.namespace, id: fragment.value },
-          timestamp: new Date(fragment.updatedAt).toISOString(),
+          timestamp,
+          ...(fragment.dataset === COMPUTED_DATASET ? computedProvenance(fragment.meta?.[path[1]!], timestamp) : {}),
         };
       }
     }
   }
   return { attributes, provenance };
+}
+
+function computedProvenance(meta: unknown, computedAt: string): Partial<Provenance> {
+  const m = (meta ?? {}) as { name?: unknown; events?: unknown };
+  return { ...(typeof m.name === "string" ? { name: m.name } : {}), computedAt, ...(typeof m.events === "number" ? { events: m.events } : {}) };
 }
 
 /** `firstName lastName`, `name` or `fullName` from an attribute tree; undefined when none. */

@@ -11,7 +11,7 @@ import { toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
 import { toIso } from "../lib/time";
 import { sha256Hex } from "../auth/keys";
-import { DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
+import { COMPUTED_DATASET, DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
 
 export type Include = "provenance" | "events" | "segments" | "graph";
 export const INCLUDES: readonly Include[] = ["provenance", "events", "segments", "graph"];
@@ -36,7 +36,7 @@ export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
   const byId = new Map(bundle.identities.map((i) => [i.id, i]));
   return bundle.fragments.map((f) => {
     const identity = byId.get(f.identity_id)!;
-    return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at };
+    return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at, meta: f.meta ? JSON.parse(f.meta) : null };
   });
 }
 
@@ -45,7 +45,8 @@ function stitched(bundle: ProfileBundle, selector: ProfileSelector, policy: Merg
   const all = fragmentsOf(bundle);
   if (policy.idStitching === "graph") return all;
   const own = "identity" in selector ? selector.identity : { namespace: bundle.profile.primary_namespace, value: bundle.profile.primary_value };
-  return all.filter((f) => f.namespace === own.namespace && f.value === own.value);
+  // Computed values are the whole profile's (they count every identity's events).
+  return all.filter((f) => f.dataset === COMPUTED_DATASET || (f.namespace === own.namespace && f.value === own.value));
 }
 
 export async function readProfile(db: Db, selector: ProfileSelector, options: ReadOptions) {

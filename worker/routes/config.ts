@@ -10,6 +10,7 @@ import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
+import { COMPUTED_DATASET } from "../profiles/merge";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 
@@ -66,6 +67,7 @@ export const configRouter = createRouter()
       const { name } = c.req.valid("param");
       const body = c.req.valid("json");
       if (name === "default") throw new ApiError("conflict", "the `default` dataset is built in and takes records and events; it cannot be replaced");
+      if (name === COMPUTED_DATASET) throw new ApiError("conflict", "`computed` is where Tessera keeps computed attributes (see /v1/computed-attributes); choose another dataset name");
       if (body.schema) checkSchema(body.schema);
       if (body.ttlDays && body.kind === "records") {
         throw new ApiError("invalid_request", "ttlDays applies to events: a records dataset keeps its latest attributes", { details: [{ path: "ttlDays", message: "only for events and any datasets" }] });

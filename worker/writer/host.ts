@@ -13,6 +13,7 @@
  * What stays with the façade (`writer.ts`): the lane (one arbiter for every change), the
  * announce of committed deliveries, and the test seams.
  */
+import type { ComputedDef } from "../computed/aggregate";
 import type { Read, SqlHandle, Values, WriteStatement } from "../db/queries/reads";
 import type { SegmentDef } from "../db/queries/segments";
 import type { GraphRules } from "../graph/workspace";
@@ -21,6 +22,8 @@ import type { WebhookDestination } from "../webhooks/outbox";
 export interface WriterConfig {
   rules: GraphRules;
   segments: SegmentDef[];
+  /** Computed attribute definitions, kept current in every commit before segments are evaluated. */
+  computed: ComputedDef[];
   /** Webhook destinations: what the writer's commits are announced to. */
   webhooks: WebhookDestination[];
 }

@@ -177,5 +177,14 @@ export const WRITER_MIGRATIONS: readonly { name: string; statements: readonly st
     "statements": [
       "CREATE TABLE `projection_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`applied_seq` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);"
     ]
+  },
+  {
+    "name": "0015_computed_attributes",
+    "statements": [
+      "CREATE TABLE `computed_attributes` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`definition` text NOT NULL,\n\t`status` text DEFAULT 'backfilling' NOT NULL,\n\t`computed_identities` integer DEFAULT 0 NOT NULL,\n\t`compute_after` integer DEFAULT 0 NOT NULL,\n\t`version` integer DEFAULT 1 NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
+      "CREATE TABLE `computed_states` (\n\t`identity_id` integer PRIMARY KEY NOT NULL,\n\t`states` text NOT NULL,\n\t`recheck_at` integer\n);",
+      "CREATE INDEX `computed_states_recheck_idx` ON `computed_states` (`recheck_at`);",
+      "ALTER TABLE `fragments` ADD `meta` text;"
+    ]
   }
 ];

@@ -2,7 +2,7 @@
 import type { EraseCounts } from "../db/queries/erase";
 import type { IdentityRef } from "../graph/workspace";
 import type { IngestCommand, ItemOutcome } from "../ingest/types";
-import type { SegmentJob, StepProgress } from "../model/jobs";
+import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { MoveStatus } from "./move";
 
 /** One ingest call's answer. */
@@ -91,9 +91,11 @@ export interface GraphWriterApi {
   erase(ref: IdentityRef, suppress: boolean): Promise<Consistent<EraseReceipt | undefined>>;
   /** One page of a segment's evaluation; the next job, or undefined when done (or stale). */
   segmentPage(job: SegmentJob): Promise<SegmentJob | undefined>;
+  /** One page of a computed attribute's background computation; the next job, or undefined when done (or stale). */
+  computedPage(job: ComputedJob): Promise<ComputedJob | undefined>;
   expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;
   expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }>;
-  /** One slice of cron rechecks; how many profiles were re-evaluated. */
+  /** One slice of cron rechecks; how many profiles (segment windows) and identities (computed windows) were re-evaluated. */
   rechecks(now: number): Promise<number>;
   /** Lifts a suppression by its hash; false when there was none. */
   liftSuppression(hash: string): Promise<Consistent<boolean>>;

@@ -23,7 +23,7 @@ import type { Bindings } from "../env";
 import type { IdentityRef } from "../graph/workspace";
 import type { IngestCommand } from "../ingest/types";
 import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
-import type { SegmentJob, StepProgress } from "../model/jobs";
+import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { WebhookMessage } from "../webhooks/send";
 import { commitSlice, type SliceResult } from "./commit";
 import type { WriterHost } from "./host";
@@ -33,6 +33,7 @@ import { eraseSlice, liftSuppressionSlice } from "./slices/erase";
 import { ingestGroup, stopwatch } from "./slices/ingest-group";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
+import { COMPUTED_PAGE, COMPUTED_SLICE, computedRecheckSlice, computedSlice } from "./slices/computed";
 import type { Projection } from "./projection";
 import { openWriter, recordMode, type OpenedWriter } from "./state";
 import type { Consistent, DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
@@ -176,6 +177,21 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     return current;
   }
 
+  /** One page of a computed attribute's background computation, as slices between ingest groups. */
+  async computedPage(job: ComputedJob): Promise<ComputedJob | undefined> {
+    let current: ComputedJob | undefined = job;
+    for (let done = 0; current && done < COMPUTED_PAGE; done += COMPUTED_SLICE) {
+      const from: ComputedJob = current;
+      const step = await this.background(async () => {
+        const page = await computedSlice(this.host, from, Date.now());
+        if (page) await this.commit(page.slice);
+        return page;
+      });
+      current = step && !step.done ? step.job : undefined;
+    }
+    return current;
+  }
+
   /** Retention: one step's expired events deleted, and the segments that counted them re-evaluated. */
   expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }> {
     return this.background(async () => {
@@ -194,13 +210,19 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     });
   }
 
-  /** One slice of cron rechecks; returns how many profiles it re-evaluated. */
-  rechecks(now: number): Promise<number> {
-    return this.background(async () => {
+  /** One slice of cron rechecks (segment windows, then computed windows); returns how many profiles and identities it re-evaluated. */
+  async rechecks(now: number): Promise<number> {
+    const segments = await this.background(async () => {
       const due = await recheckSlice(this.host, now);
       if (due) await this.commit(due.slice);
       return due?.count ?? 0;
     });
+    const computed = await this.background(async () => {
+      const due = await computedRecheckSlice(this.host, now);
+      if (due) await this.commit(due.slice);
+      return due?.count ?? 0;
+    });
+    return segments + computed;
   }
 
   /** Lifts a suppression (by its hash): the identity may be ingested again. False when there was none. */

@@ -23,7 +23,7 @@ export function existingEventsRead(d1: D1Database, ids: readonly string[]): Read
 /** What the write lane knows of the profiles a group touches, besides their graph. */
 export interface TouchedProfileData {
   /** Every fragment of every identity of the profiles. */
-  fragments: { namespace: string; value: string; dataset: string; attributes: Record<string, unknown>; updatedAt: number }[];
+  fragments: { namespace: string; value: string; dataset: string; attributes: Record<string, unknown>; updatedAt: number; meta: Record<string, unknown> | null }[];
   /** Their events of `types` since `since` (what segment rules can look at). */
   events: { namespace: string; value: string; type: string; at: number; data: Record<string, unknown> | null }[];
   memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
@@ -37,7 +37,7 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
   const pairs = refs.map((r) => [r.namespace, r.value]);
   const fragments = bulk(
     d1,
-    `SELECT m.namespace, m.value, f.dataset, f.attributes, f.updated_at
+    `SELECT m.namespace, m.value, f.dataset, f.attributes, f.updated_at, f.meta
      FROM identities m JOIN fragments f ON f.identity_id = m.id
      WHERE m.profile_id IN (${TOUCHED_PROFILES})`,
     pairs,
@@ -61,12 +61,13 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
   return {
     statements: [...fragments, ...eventStatements, ...memberships],
     parse: (results) => ({
-      fragments: rowsOf<{ namespace: string; value: string; dataset: string; attributes: string; updated_at: number }>(results.slice(0, a)).map((r) => ({
+      fragments: rowsOf<{ namespace: string; value: string; dataset: string; attributes: string; updated_at: number; meta: string | null }>(results.slice(0, a)).map((r) => ({
         namespace: r.namespace,
         value: r.value,
         dataset: r.dataset,
         attributes: JSON.parse(r.attributes) as Record<string, unknown>,
         updatedAt: r.updated_at,
+        meta: r.meta ? (JSON.parse(r.meta) as Record<string, unknown>) : null,
       })),
       events: rowsOf<{ namespace: string; value: string; type: string; at: number; data: string | null }>(results.slice(a, b)).map((r) => ({
         namespace: r.namespace,
@@ -86,8 +87,8 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
   };
 }
 
-/** Rows: [dataset, identityId, attributes, updatedAt]. Also refreshes the attribute index. */
-export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, number, Record<string, unknown>, number][]): D1PreparedStatement[] {
+/** Rows: [dataset, identityId, attributes, updatedAt, meta?]. Also refreshes the attribute index. */
+export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, number, Record<string, unknown>, number, Record<string, unknown>?][]): D1PreparedStatement[] {
   if (rows.length === 0) return [];
   const keys = rows.map(([dataset, identityId]) => [identityId, dataset] as [number, string]);
   return [
@@ -95,14 +96,23 @@ export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, 
     ...attributeIndexRemoveStatements(d1, keys),
     ...bulk(
       d1,
-      `INSERT INTO fragments (dataset, identity_id, attributes, updated_at)
-       SELECT ${jsonColumns(4)}
+      `INSERT INTO fragments (dataset, identity_id, attributes, updated_at, meta)
+       SELECT ${jsonColumns(5)}
        FROM json_each(?1) WHERE true
-       ON CONFLICT(identity_id, dataset) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
+       ON CONFLICT(identity_id, dataset) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at, meta = excluded.meta`,
       rows,
     ),
     // Leaves of the tree (arrays count as leaves), for `attr.<path>=` search.
     ...attributeIndexAddStatements(d1, keys),
+  ];
+}
+
+/** Removes the fragments [identityId, dataset] and their attribute index rows. */
+export function fragmentDeleteStatements(d1: D1Database, keys: readonly [number, string][]): D1PreparedStatement[] {
+  if (keys.length === 0) return [];
+  return [
+    ...attributeIndexRemoveStatements(d1, keys),
+    ...bulk(d1, `DELETE FROM fragments WHERE (identity_id, dataset) IN (SELECT ${jsonColumns(2)} FROM json_each(?1))`, keys),
   ];
 }
 

@@ -31,6 +31,7 @@ export interface FragmentRow {
   identity_id: number;
   attributes: string;
   updated_at: number;
+  meta?: string | null;
 }
 
 export interface EventRow {
@@ -75,7 +76,7 @@ export async function loadProfile(
   const statements = [
     d1.prepare(`SELECT id, primary_namespace, primary_value, display_name, identity_count, created_at, updated_at FROM profiles WHERE id = ${pid}`).bind(...binds),
     d1.prepare(`SELECT id, namespace, value, first_seen, last_seen FROM identities WHERE profile_id = ${pid} ORDER BY namespace, value`).bind(...binds),
-    d1.prepare(`SELECT dataset, identity_id, attributes, updated_at FROM fragments WHERE identity_id IN ${ids}`).bind(...binds),
+    d1.prepare(`SELECT dataset, identity_id, attributes, updated_at, meta FROM fragments WHERE identity_id IN ${ids}`).bind(...binds),
   ];
   if (include.events) {
     statements.push(

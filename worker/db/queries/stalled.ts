@@ -57,6 +57,19 @@ export async function claimStalledSegmentEvaluations(
   return results;
 }
 
+/** Computed attributes whose background computation has not finished (resumed after the last identity it recorded). */
+export async function claimStalledComputed(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; version: number; after: number; computed: number }[]> {
+  const { results } = await d1
+    .prepare(
+      `UPDATE computed_attributes SET updated_at = ?2
+       WHERE id IN (SELECT id FROM computed_attributes WHERE status = 'backfilling' AND updated_at < ?1 LIMIT ${SWEEP_LIMIT})
+       RETURNING id, version, compute_after AS after, computed_identities AS computed`,
+    )
+    .bind(olderThan, now)
+    .all<{ id: string; version: number; after: number; computed: number }>();
+  return results;
+}
+
 /** Retention runs: the step they recorded last (the next job is that step + 1). */
 export async function claimStalledMaintenanceRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; step: number }[]> {
   const { results } = await d1

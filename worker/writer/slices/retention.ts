@@ -5,7 +5,8 @@
  *
  * - Expired events: the profiles they belong to are re-evaluated for segments with event
  *   conditions *as if the events were gone* (the commit step evaluates the remaining
- *   facts), so a segment window never loses an event without the segment hearing of it.
+ *   facts), so a segment window never loses an event without the segment hearing of it;
+ *   computed attributes are recomputed without them in the same write.
  * - Pseudonymous profiles: expired ones are removed with their data and links; the graph
  *   history keeps a `delete` entry.
  *
@@ -23,12 +24,15 @@ import {
   profilesOfEvents,
   pseudonymousPage,
 } from "../../db/queries/retention";
+import { identitiesOfEvents } from "../../db/queries/computed";
+import type { ProfileFacts, SegmentDef } from "../../db/queries/segments";
 import { afterProfilesPage, PROFILE_SLICE } from "../../maintenance/steps";
 import type { StepProgress } from "../../model/jobs";
 import { factsRead } from "../../segments/evaluate";
 import { eventNeeds } from "../../segments/rules";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
+import { computedRefresh } from "./computed";
 
 /** The UPDATE that records a step, last in the slice's write; it never moves a run backwards. */
 function progressStatement(host: WriterHost, progress: StepProgress, removed: { events?: number; profiles?: number }, now: number): WriteStatement {
@@ -45,19 +49,31 @@ function progressStatement(host: WriterHost, progress: StepProgress, removed: { 
 export async function expireEventsSlice(host: WriterHost, eventIds: readonly string[], now: number, progress: StepProgress): Promise<{ deleted: number; slice?: SliceResult }> {
   if (eventIds.length === 0) return { deleted: 0 };
   const sql = host.store.sql;
-  const segments = (await host.config.current()).segments.filter((s) => eventNeeds(s.rule).any);
-  const profileIds = segments.length ? await profilesOfEvents(sql, eventIds) : [];
-  const { facts } = await host.store.read({ facts: factsRead(sql, profileIds, segments, now) });
+  const config = await host.config.current();
   const gone = new Set(eventIds);
-  const remaining = { ...facts, events: facts.events.filter((e) => !gone.has(e.id)) };
+  let evaluation: { profileIds: string[]; segments: SegmentDef[]; facts: ProfileFacts };
+  let recomputed: WriteStatement[] = [];
+  if (config.computed.length > 0) {
+    // Computed values lose the expired events' share: their identities are recomputed
+    // without them, and every segment of those profiles sees the new values.
+    const refresh = await computedRefresh(host, await identitiesOfEvents(sql, eventIds), config.computed, now, gone);
+    recomputed = refresh.statements;
+    evaluation = { profileIds: refresh.profileIds, segments: config.segments, facts: refresh.facts };
+  } else {
+    const segments = config.segments.filter((s) => eventNeeds(s.rule).any);
+    const profileIds = segments.length ? await profilesOfEvents(sql, eventIds) : [];
+    const { facts } = await host.store.read({ facts: factsRead(sql, profileIds, segments, now) });
+    evaluation = { profileIds, segments, facts };
+  }
+  const remaining = { ...evaluation.facts, events: evaluation.facts.events.filter((e) => !gone.has(e.id)) };
   // D1 counts the rollup triggers' rows in `changes`: count the events themselves before.
   const deleted = await countEvents(sql, eventIds);
   return {
     deleted,
     slice: {
-      statements: deleteEventsStatements(sql, eventIds),
+      statements: [...recomputed, ...deleteEventsStatements(sql, eventIds)],
       activation: [],
-      evaluate: { profileIds, segments, facts: remaining, now },
+      evaluate: { profileIds: evaluation.profileIds, segments: evaluation.segments, facts: remaining, now },
       trailing: [progressStatement(host, progress, { events: deleted }, Date.now())],
     },
   };

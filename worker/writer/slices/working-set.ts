@@ -11,13 +11,16 @@
 import { identityKey } from "../../../shared/identity/normalize";
 import { applyPatch } from "../../../shared/merge-patch";
 import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
-import { eventInsertStatements, fragmentWriteStatements, touchedProfileDataRead, type TouchedProfileData } from "../../db/queries/ingest";
+import { ComputedProfiles } from "../../computed/profiles";
+import type { IdentityStates } from "../../computed/aggregate";
+import { statesWriteStatements, touchedStatesRead } from "../../db/queries/computed";
+import { eventInsertStatements, fragmentDeleteStatements, fragmentWriteStatements, touchedProfileDataRead, type TouchedProfileData } from "../../db/queries/ingest";
 import { profileNameStatements } from "../../db/queries/profile-names";
-import type { Read, WriteStatement } from "../../db/queries/reads";
+import { constantRead, type Read, type WriteStatement } from "../../db/queries/reads";
 import { membershipWriteStatements, type SegmentDef } from "../../db/queries/segments";
 import { newProfileId } from "../../graph/profile-id";
 import { GraphWorkspace, highestPriority, type IdentityRef } from "../../graph/workspace";
-import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
+import { COMPUTED_DATASET, DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
 import { membershipRow, nextMembership, type MembershipState } from "../../segments/evaluate";
 import { eventNeedsOf, type RuleEvent } from "../../segments/rules";
 import { graphActivation, type ActivationFact, type ProfileView } from "../../webhooks/outbox";
@@ -28,6 +31,7 @@ interface Fragment {
   key: string;
   attributes: Record<string, unknown>;
   updatedAt: number;
+  meta?: Record<string, unknown> | null;
 }
 
 /** A new event to store, anchored on the identity it follows through splits. */
@@ -42,18 +46,28 @@ export interface NewEvent {
 }
 
 const fragmentId = (dataset: string, key: string) => `${dataset}\u0000${key}`;
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const membershipKey = (segmentId: string, profileId: string) => `${segmentId}\u0000${profileId}`;
 
 /** The reads that load the profiles holding any of `refs` (add them to the slice's one read). */
-export function workingSetReads(host: WriterHost, config: WriterConfig, refs: readonly IdentityRef[], earliest: number): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; counters: Read<Counters> } {
+export function workingSetReads(
+  host: WriterHost,
+  config: WriterConfig,
+  refs: readonly IdentityRef[],
+  earliest: number,
+): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; states: Read<LoadedStates>; counters: Read<Counters> } {
   const sql = host.store.sql;
   const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
   return {
     graph: graphRead(sql, refs),
     data: touchedProfileDataRead(sql, refs, config.segments.length > 0 ? needs : undefined),
+    // Computed attributes need no event: each identity's state is enough to combine.
+    states: config.computed.length > 0 ? touchedStatesRead(sql, refs) : constantRead([]),
     counters: host.ids.countersRead(),
   };
 }
+
+type LoadedStates = { namespace: string; value: string; states: IdentityStates }[];
 
 export class WorkingSet {
   readonly ws: GraphWorkspace;
@@ -62,20 +76,23 @@ export class WorkingSet {
   readonly activation: ActivationFact[] = [];
   private historySeen = 0;
   private readonly segments: readonly SegmentDef[];
+  private readonly computed: ComputedProfiles;
   private readonly fragments = new Map<string, Fragment>();
   private readonly fragmentsByIdentity = new Map<string, Set<string>>();
   private readonly changedFragmentIds = new Set<string>();
+  private readonly removedFragmentIds = new Set<string>();
   private readonly eventsByIdentity = new Map<string, RuleEvent[]>();
   private readonly memberships = new Map<string, MembershipState>();
   private readonly changedMembershipKeys = new Set<string>();
   private readonly touched = new Set<string>();
   private readonly renamed = new Set<string>();
 
-  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData) {
+  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData, states: LoadedStates) {
     this.segments = config.segments;
+    this.computed = new ComputedProfiles(config.computed, states);
     this.ws = new GraphWorkspace(config.rules, newProfileId);
     this.ws.load(graph.identities, graph.links);
-    for (const f of data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt });
+    for (const f of data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt, meta: f.meta });
     for (const e of data.events) this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });
     for (const m of data.memberships) this.memberships.set(membershipKey(m.segmentId, m.profileId), { status: m.status, since: m.since, recheckAt: m.recheckAt });
   }
@@ -90,6 +107,7 @@ export class WorkingSet {
   addNewEvent(event: NewEvent): void {
     this.newEvents.push(event);
     this.addEvent(event.anchor, { type: event.type, at: event.at, data: event.data });
+    this.computed.count(event.anchor, { type: event.type, at: event.at, data: event.data }, event.receivedAt);
   }
 
   /** The identity an event of these identities belongs to: the highest-priority one, which it follows through splits. */
@@ -119,6 +137,8 @@ export class WorkingSet {
         this.changedMembershipKeys.delete(membershipKey(s.id, p));
       }
     }
+    // Computed attributes first: segments may test them.
+    if (this.computed.active) for (const p of new Set([...touched, ...changed])) this.placeComputed(p, now);
     if (this.segments.length === 0) return;
     for (const profileId of new Set([...touched, ...changed])) {
       if (!this.ws.members.has(profileId)) continue;
@@ -157,7 +177,13 @@ export class WorkingSet {
     const rowId = (key: string) => this.ws.identities.get(key)?.id ?? newIds.get(key) ?? this.ws.deletedIdentities.get(key)?.id;
     return [
       ...graphWriteStatements(sql, change, rowId, { firstHistoryId: host.ids.history(change.history.length), now }),
-      ...fragmentWriteStatements(sql, [...this.changedFragmentIds].map((id) => this.fragments.get(id)!).map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt])),
+      ...fragmentDeleteStatements(sql, [...this.removedFragmentIds].flatMap((id) => {
+        const [dataset, key] = id.split("\u0000") as [string, string];
+        const row = this.ws.identities.has(key) ? rowId(key) : undefined; // a deleted identity's fragments go with it
+        return row === undefined ? [] : [[row, dataset] as [number, string]];
+      })),
+      ...fragmentWriteStatements(sql, [...this.changedFragmentIds].map((id) => this.fragments.get(id)!).map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt, f.meta ?? undefined])),
+      ...statesWriteStatements(sql, this.computed.changedRows((key) => (this.ws.identities.has(key) ? rowId(key) : undefined))),
       ...eventInsertStatements(sql, this.newEvents.map((e) => [e.id, e.type, e.at, e.dataset, rowId(e.anchor)!, e.data, e.receivedAt])),
       ...profileNameStatements(sql, this.displayNames()),
       ...membershipWriteStatements(sql, this.changedMemberships()),
@@ -190,7 +216,7 @@ export class WorkingSet {
       const identity = this.ws.identities.get(key)!;
       for (const id of this.fragmentsByIdentity.get(key) ?? []) {
         const f = this.fragments.get(id)!;
-        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
+        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt, meta: f.meta });
       }
     }
     return mergeFragments(inputs, DEFAULT_POLICY).attributes;
@@ -198,6 +224,34 @@ export class WorkingSet {
 
   private eventsOf(profileId: string): RuleEvent[] {
     return [...(this.ws.members.get(profileId) ?? [])].flatMap((key) => this.eventsByIdentity.get(key) ?? []);
+  }
+
+  /**
+   * The profile's one `computed` fragment, held by its primary identity: rewritten when its
+   * values changed, moved when the primary changed, removed from any other identity (a merge
+   * brings the other profile's; a split leaves one part without).
+   */
+  private placeComputed(profileId: string, now: number): void {
+    const members = this.ws.members.get(profileId);
+    const primary = this.ws.primaryIdentity(profileId);
+    if (!members || !primary) return;
+    const holder = identityKey(primary.namespace, primary.value);
+    const wanted = this.computed.of([...members]);
+    for (const key of members) {
+      const id = fragmentId(COMPUTED_DATASET, key);
+      const current = this.fragments.get(id);
+      if (key === holder && wanted) {
+        if (current && sameJson(current.attributes, wanted.attributes) && sameJson(current.meta, wanted.meta)) continue;
+        this.setFragment({ dataset: COMPUTED_DATASET, key, attributes: wanted.attributes, updatedAt: now, meta: wanted.meta });
+        this.changedFragmentIds.add(id);
+        this.removedFragmentIds.delete(id);
+      } else if (current) {
+        this.fragments.delete(id);
+        this.fragmentsByIdentity.get(key)?.delete(id);
+        this.changedFragmentIds.delete(id);
+        this.removedFragmentIds.add(id);
+      }
+    }
   }
 
   private setFragment(f: Fragment): void {

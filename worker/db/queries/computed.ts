@@ -1,0 +1,158 @@
+/**
+ * SQL for computed attributes (SPEC §7): the definitions (control plane, D1) and what the
+ * writer keeps per identity (`computed_states`), plus the reads its background work needs.
+ */
+import { asc, eq, sql } from "drizzle-orm";
+import type { IdentityStates } from "../../computed/aggregate";
+import { toDef, type StoredDefinition } from "../../computed/definitions";
+import type { ComputedDef } from "../../computed/aggregate";
+import type { Db } from "../client";
+import { computedAttributes } from "../schema";
+import { TOUCHED_PROFILES } from "./graph";
+import { bulk, jsonColumns } from "./json-chunks";
+import { rowsOf, type Read } from "./reads";
+
+export type ComputedRow = typeof computedAttributes.$inferSelect;
+
+export async function listComputed(db: Db): Promise<ComputedRow[]> {
+  return db.select().from(computedAttributes).orderBy(asc(computedAttributes.id));
+}
+
+export async function getComputed(db: Db, id: string): Promise<ComputedRow | undefined> {
+  return db.query.computedAttributes.findFirst({ where: eq(computedAttributes.id, id) });
+}
+
+/**
+ * Creates or replaces a definition and restarts its computation. The version is at least
+ * the time of the change, so a definition deleted and created again never takes a version
+ * whose per-identity states are still stored.
+ */
+export async function putComputed(db: Db, row: { id: string; name: string; definition: StoredDefinition }): Promise<ComputedRow> {
+  const now = Date.now();
+  const definition = row.definition as unknown as Record<string, unknown>;
+  const [stored] = await db
+    .insert(computedAttributes)
+    .values({ id: row.id, name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version: now, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: computedAttributes.id,
+      set: { name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version: sql`max(${computedAttributes.version} + 1, ${now})`, updatedAt: now },
+    })
+    .returning();
+  return stored!;
+}
+
+export async function deleteComputed(db: Db, id: string): Promise<boolean> {
+  const deleted = await db.delete(computedAttributes).where(eq(computedAttributes.id, id)).returning({ id: computedAttributes.id });
+  return deleted.length > 0;
+}
+
+/** The definitions as the writer applies them. */
+export async function loadComputedDefs(d1: D1Database): Promise<ComputedDef[]> {
+  const { results } = await d1.prepare(`SELECT id, name, definition, version FROM computed_attributes ORDER BY id`).all<{ id: string; name: string; definition: string; version: number }>();
+  return results.map((r) => toDef({ id: r.id, name: r.name, definition: JSON.parse(r.definition) as StoredDefinition, version: r.version }));
+}
+
+export async function countIdentities(d1: D1Database): Promise<number> {
+  return (await d1.prepare("SELECT count(*) AS n FROM identities").first<{ n: number }>())?.n ?? 0;
+}
+
+/** Records a backfill slice (guarded by version: a changed definition's old run records nothing). */
+export function computedProgressStatement(d1: D1Database, id: string, version: number, computed: number, done: boolean, after: number): D1PreparedStatement {
+  return d1
+    .prepare(`UPDATE computed_attributes SET computed_identities = ?3, status = ?4, compute_after = ?5, updated_at = ?6 WHERE id = ?1 AND version = ?2`)
+    .bind(id, version, computed, done ? "ready" : "backfilling", after, Date.now());
+}
+
+// ---- the writer's per-identity state -------------------------------------------------
+
+/** The states of every identity of the profiles holding any of `refs` (the working set's load). */
+export function touchedStatesRead(d1: D1Database, refs: readonly { namespace: string; value: string }[]): Read<{ namespace: string; value: string; states: IdentityStates }[]> {
+  return {
+    statements: bulk(
+      d1,
+      `SELECT m.namespace, m.value, c.states FROM identities m JOIN computed_states c ON c.identity_id = m.id WHERE m.profile_id IN (${TOUCHED_PROFILES})`,
+      refs.map((r) => [r.namespace, r.value]),
+    ),
+    parse: (results) => rowsOf<{ namespace: string; value: string; states: string }>(results).map((r) => ({ namespace: r.namespace, value: r.value, states: JSON.parse(r.states) as IdentityStates })),
+  };
+}
+
+/** Rows: [identityId, statesJson, recheckAt|null]; an empty state object deletes the row. */
+export function statesWriteStatements(d1: D1Database, rows: readonly [number, IdentityStates, number | null][]): D1PreparedStatement[] {
+  const kept = rows.filter(([, states]) => Object.keys(states).length > 0).map(([id, states, at]) => [id, states, at]);
+  const emptied = rows.filter(([, states]) => Object.keys(states).length === 0).map(([id]) => id);
+  return [
+    ...bulk(
+      d1,
+      `INSERT INTO computed_states (identity_id, states, recheck_at) SELECT ${jsonColumns(3)} FROM json_each(?1) WHERE true
+       ON CONFLICT(identity_id) DO UPDATE SET states = excluded.states, recheck_at = excluded.recheck_at`,
+      kept,
+    ),
+    ...bulk(d1, `DELETE FROM computed_states WHERE identity_id IN (SELECT value FROM json_each(?1))`, emptied),
+  ];
+}
+
+/** Identity ids after `after`, in order (a backfill page). */
+export async function identityPage(d1: D1Database, after: number, limit: number): Promise<number[]> {
+  const { results } = await d1.prepare(`SELECT id FROM identities WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ id: number }>();
+  return results.map((r) => r.id);
+}
+
+/** Identities whose rolling windows have an event to drop by `now`. */
+export async function dueComputedRechecks(d1: D1Database, now: number, limit: number): Promise<number[]> {
+  const { results } = await d1.prepare(`SELECT identity_id FROM computed_states WHERE recheck_at IS NOT NULL AND recheck_at <= ?1 LIMIT ?2`).bind(now, limit).all<{ identity_id: number }>();
+  return results.map((r) => r.identity_id);
+}
+
+/** The identities that hold these events. */
+export async function identitiesOfEvents(d1: D1Database, eventIds: readonly string[]): Promise<number[]> {
+  const results = await d1.batch<Record<string, unknown>>(bulk(d1, `SELECT DISTINCT identity_id FROM events WHERE id IN (SELECT value FROM json_each(?1))`, eventIds));
+  return [...new Set(rowsOf<{ identity_id: number }>(results).map((r) => r.identity_id))];
+}
+
+export interface MemberRow {
+  id: number;
+  profileId: string;
+  namespace: string;
+  value: string;
+  states: IdentityStates;
+}
+
+/** Every identity (with its states) of the profiles that hold `identityIds`. */
+export function membersRead(d1: D1Database, identityIds: readonly number[]): Read<MemberRow[]> {
+  return {
+    statements: bulk(
+      d1,
+      `SELECT i.id, i.profile_id, i.namespace, i.value, c.states FROM identities i LEFT JOIN computed_states c ON c.identity_id = i.id
+       WHERE i.profile_id IN (SELECT profile_id FROM identities WHERE id IN (SELECT value FROM json_each(?1)))`,
+      identityIds,
+    ),
+    parse: (results) =>
+      rowsOf<{ id: number; profile_id: string; namespace: string; value: string; states: string | null }>(results).map((r) => ({
+        id: r.id,
+        profileId: r.profile_id,
+        namespace: r.namespace,
+        value: r.value,
+        states: r.states ? (JSON.parse(r.states) as IdentityStates) : {},
+      })),
+  };
+}
+
+/**
+ * Events of these identities of `types` (all when undefined) since `since`: what a
+ * recompute folds. Callers pass a slice's identities (hundreds), one JSON parameter.
+ */
+export function identityEventsRead(d1: D1Database, identityIds: readonly number[], types: string[] | undefined, since: number): Read<{ id: string; identityId: number; type: string; at: number; data: Record<string, unknown> | null }[]> {
+  const typeFilter = types ? `AND +type IN (SELECT value FROM json_each(?2))` : `AND ?2 IS NOT NULL`;
+  return {
+    statements: [d1.prepare(`SELECT id, identity_id, type, at, data FROM events WHERE identity_id IN (SELECT value FROM json_each(?1)) ${typeFilter} AND at >= ?3`).bind(JSON.stringify(identityIds), JSON.stringify(types ?? []), since)],
+    parse: (results) =>
+      rowsOf<{ id: string; identity_id: number; type: string; at: number; data: string | null }>(results).map((r) => ({
+        id: r.id,
+        identityId: r.identity_id,
+        type: r.type,
+        at: r.at,
+        data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
+      })),
+  };
+}
