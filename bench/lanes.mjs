@@ -23,7 +23,7 @@ const ORIGIN = "https://bench.example";
 // costs the client several times more CPU per request, and client and server share 2 cores.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-function request(url, method, pathname, { body, headers = {} } = {}) {
+export function request(url, method, pathname, { body, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}${pathname}`, { method, agent, headers }, (res) => {
       const chunks = [];
@@ -36,7 +36,7 @@ function request(url, method, pathname, { body, headers = {} } = {}) {
 }
 
 /** Runs `count` calls of `task(i)` from `clients` concurrent loops; throughput and latency. */
-async function load(count, clients, task) {
+export async function load(count, clients, task) {
   const { seconds, latencies } = await concurrently(count, clients, task);
   return { perSecond: Math.round(count / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
 }
@@ -52,14 +52,17 @@ function laneOf(headers) {
 
 /** The key calls are made with: the admin key while seeding, then a real `ingest` key (whose check reads D1, as an SDK's would). */
 let callKey = ADMIN;
+export const useKey = (key) => {
+  callKey = key;
+};
 
-async function post(url, pathname, body, headers = {}) {
+export async function post(url, pathname, body, headers = {}) {
   const res = await request(url, "POST", pathname, { body: JSON.stringify(body), headers: { authorization: `Bearer ${callKey}`, "content-type": "application/json", ...headers } });
   if (res.status !== 200) throw new Error(`POST ${pathname}: ${res.status} ${res.text.slice(0, 200)}`);
   return { json: JSON.parse(res.text), lane: laneOf(res.headers) };
 }
 
-async function seed(url, count) {
+export async function seed(url, count) {
   const { records, events } = generate(count);
   const chunks = (items) => Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) => items.slice(i * 1000, i * 1000 + 1000));
   for (const [kind, items] of [["records", records], ["events", events]]) {
@@ -75,7 +78,7 @@ const pageView = (run, i) => ({
   data: { run, i },
 });
 
-async function singleEvents(url, run, count, clients) {
+export async function singleEvents(url, run, count, clients) {
   const groups = [];
   const rts = [];
   const capacity = [];
@@ -161,7 +164,7 @@ async function health(url, count, clients) {
   return load(count, clients, () => request(url, "GET", "/health"));
 }
 
-async function ingestKey(url) {
+export async function ingestKey(url) {
   const res = await request(url, "POST", "/v1/keys", {
     body: JSON.stringify({ name: "lanes ingest", kind: "secret", scopes: ["ingest"] }),
     headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },

@@ -58,6 +58,31 @@ describe("the console", () => {
     await page.close();
   });
 
+  it("lists computed attributes with their status, and defines one from a form (a bad one shows the API's error)", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${workerUrl}/console`);
+    await page.fill("tessera-console >> #key", adminKey);
+    await page.click("tessera-console >> button[type=submit]");
+    await page.click("tessera-console >> button[role=tab]:has-text('Computed')");
+    const form = page.locator("tessera-console >> form[aria-label='Define a computed attribute']");
+    // A sum needs a field: the API's 400 is shown, nothing is stored.
+    await form.locator("input[name=id]").fill("console-ltv");
+    await form.locator("input[name=name]").fill("Console lifetime value");
+    await form.locator("select[name=aggregate]").selectOption("sum");
+    await form.locator("input[name=types]").fill("console.purchase");
+    await form.locator("button[type=submit]").click();
+    await expect.poll(() => textOf(form.locator("[role=alert]"))).toContain("invalid_request");
+    await form.locator("input[name=field]").fill("data.amount");
+    await form.locator("button[type=submit]").click();
+    const table = page.locator("tessera-console >> tessera-console-computed >> table");
+    await expect.poll(() => textOf(table)).toContain("Console lifetime value");
+    expect(await textOf(table)).toMatch(/console-ltv\s*Console lifetime value\s*sum\s*data\.amount\s*console\.purchase/);
+    const stored = await api("GET", "/v1/computed-attributes/console-ltv");
+    expect(stored).toMatchObject({ name: "Console lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["console.purchase"] } });
+    await api("DELETE", "/v1/computed-attributes/console-ltv");
+    await page.close();
+  });
+
   it("builds a report: the journeys view, last 7 days, by journey; chart, table, CSV download and attribution", async () => {
     // Two journeys' messages 3 days ago and a purchase 2 days ago, all before yesterday ended.
     const DAY = 86_400_000;

@@ -66,6 +66,25 @@ describe("<tessera-profile-card> in /embed/card", () => {
     await close();
   });
 
+  it("shows computed attributes first, under their names, with what they count", async () => {
+    // A type only this test sends, so no seeded profile gets the value.
+    await api("PUT", "/v1/computed-attributes/card-ltv", { name: "Lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["card.test.purchase"] } });
+    const purchase = (n: number, amount: number) => ({ id: `card-ltv-${n}`, type: "card.test.purchase", identities: [{ namespace: "crm", id: "CARD-LTV-1" }], data: { amount } });
+    await api("POST", "/v1/records", { dataset: "crm", identities: [{ namespace: "crm", id: "CARD-LTV-1" }], attributes: { firstName: "Carla", lastName: "Ltv", loyalty: { tier: "silver" } } });
+    await api("POST", "/v1/events", { events: [purchase(1, 1200), purchase(2, 640)] });
+    const { page, shadow, close } = await embed({ identity: "crm:CARD-LTV-1" });
+    await expect.poll(() => textOf(shadow("h2"))).toBe("Carla Ltv");
+    const first = await page.evaluate(() => {
+      const dt = document.querySelector("tessera-profile-card")!.shadowRoot!.querySelector("[part=attributes] dt")!;
+      return { label: dt.firstChild?.textContent?.trim(), tip: dt.querySelector("[role=tooltip]")?.textContent, value: dt.nextElementSibling?.textContent };
+    });
+    expect(first).toMatchObject({ label: "Lifetime value", value: "1840" });
+    expect(first.tip).toContain("Computed from 2 events");
+    expect(await shadow("[part=attributes]").textContent()).not.toContain("computed.card-ltv");
+    await close();
+    await api("DELETE", "/v1/computed-attributes/card-ltv");
+  });
+
   it("renders text, never HTML, from attribute values", async () => {
     const { page, shadow, close } = await embed({ identity: "crm:CUST-10001" });
     await expect.poll(() => textOf(shadow("[part=attributes]"))).toContain("<img");

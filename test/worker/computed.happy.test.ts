@@ -150,6 +150,26 @@ describe("computed attributes", () => {
     expect(later).not.toHaveProperty("orders-30d");
   });
 
+  it("retention: an expired event's share leaves the values", async () => {
+    expect(await call("PUT", "/v1/datasets/computed-web", { body: { kind: "events", ttlDays: 30 } })).toHaveStatus(200);
+    await postEvents([
+      { ...purchase("ret-old", [id("crm", "RET-C")], 70, {}, ago(40)), dataset: "computed-web" },
+      { ...purchase("ret-new", [id("crm", "RET-C")], 30, {}, ago(2)), dataset: "computed-web" },
+    ]);
+    expect(await computedOf("crm", "RET-C")).toMatchObject({ ltv: 100, orders: 2 });
+    expect((await profile("crm", "RET-C")).segments).toContainEqual(expect.objectContaining({ id: "computed-big-spenders", status: "realized" }));
+    const started = await call("POST", "/v1/maintenance/runs");
+    expect(started).toHaveStatus(202);
+    await poll(
+      async () => (await call("GET", "/v1/maintenance/runs")).json.items.find((r: any) => r.runId === started.json.runId),
+      (r) => r?.status === "completed" || r?.status === "failed",
+      "the maintenance run",
+    );
+    const p = await profile("crm", "RET-C");
+    expect(p.attributes.computed).toMatchObject({ ltv: 30, orders: 1 });
+    expect(p.segments).toContainEqual(expect.objectContaining({ id: "computed-big-spenders", status: "exited" }));
+  });
+
   it("search finds profiles by a computed value", async () => {
     const res = await call("GET", "/v1/profiles?attr.computed.ltv=105");
     expect(res.status, res.text).toBe(200);

@@ -6,6 +6,7 @@ import "./views/profiles";
 import "./views/dashboard";
 import "./views/batches";
 import "./views/segments";
+import "./views/computed";
 import "./views/destinations";
 import "./views/reports";
 
@@ -15,12 +16,13 @@ import "./views/reports";
  * never lands in another. The admin key is kept in sessionStorage (gone when the tab
  * closes). Every value from the API is rendered as text.
  */
-type Tab = "profiles" | "dashboard" | "batches" | "segments" | "destinations" | "reports";
+type Tab = "profiles" | "dashboard" | "batches" | "segments" | "computed" | "destinations" | "reports";
 const TABS: [Tab, string][] = [
   ["profiles", "Profiles"],
   ["dashboard", "Dashboard"],
   ["batches", "Batches"],
   ["segments", "Segments"],
+  ["computed", "Computed"],
   ["destinations", "Destinations"],
   ["reports", "Reports"],
 ];
@@ -85,6 +87,8 @@ export class TesseraConsole extends LitElement {
         return html`<tessera-console-batches></tessera-console-batches>`;
       case "segments":
         return html`<tessera-console-segments></tessera-console-segments>`;
+      case "computed":
+        return html`<tessera-console-computed></tessera-console-computed>`;
       case "destinations":
         return html`<tessera-console-destinations></tessera-console-destinations>`;
       case "reports":

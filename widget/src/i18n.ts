@@ -13,6 +13,8 @@ const STRINGS = {
     noEvents: "No activity yet.",
     from: "From",
     at: "at",
+    computedFrom: "Computed from",
+    eventsCounted: "events",
     retry: "Try again",
   },
   nl: {
@@ -28,6 +30,8 @@ const STRINGS = {
     noEvents: "Nog geen activiteit.",
     from: "Bron",
     at: "op",
+    computedFrom: "Berekend uit",
+    eventsCounted: "gebeurtenissen",
     retry: "Opnieuw",
   },
 } as const;

@@ -142,7 +142,10 @@ export class TesseraProfileCard extends LitElement {
     this.setAttribute("aria-label", p.displayName);
     const byNamespace = new Map<string, string[]>();
     for (const i of p.identities) byNamespace.set(i.namespace, [...(byNamespace.get(i.namespace) ?? []), i.id]);
-    const attributes = leaves(p.attributes).slice(0, this.layout === "compact" ? 6 : 24);
+    // Computed attributes first ("12 orders, 1840 lifetime value" is what an agent looks for), each under its name.
+    const all = leaves(p.attributes);
+    const computed = (path: string) => p.provenance?.[path]?.dataset === "computed";
+    const attributes = [...all.filter(([path]) => computed(path)), ...all.filter(([path]) => !computed(path))].slice(0, this.layout === "compact" ? 6 : 24);
     const segments = (p.segments ?? []).filter((s) => s.status === "realized");
     const events = p.events ?? [];
     const empty = attributes.length === 0 && events.length === 0;
@@ -162,10 +165,13 @@ export class TesseraProfileCard extends LitElement {
             <dl>
               ${attributes.map(([path, value], i) => {
                 const source = p.provenance?.[path];
-                return html`<dt tabindex="0" aria-describedby="prov-${i}">${path}
-                    <span role="tooltip" id="prov-${i}">${source
-                      ? `${t.from} ${source.dataset} (${source.identity.namespace}: ${source.identity.id}) ${t.at} ${formatTime(source.timestamp, this)}`
-                      : ""}</span></dt
+                const origin = !source
+                  ? ""
+                  : source.dataset === "computed"
+                    ? `${t.computedFrom} ${source.events ?? 0} ${t.eventsCounted} ${t.at} ${formatTime(source.computedAt ?? source.timestamp, this)}`
+                    : `${t.from} ${source.dataset} (${source.identity.namespace}: ${source.identity.id}) ${t.at} ${formatTime(source.timestamp, this)}`;
+                return html`<dt tabindex="0" aria-describedby="prov-${i}">${source?.name ?? path}
+                    <span role="tooltip" id="prov-${i}">${origin}</span></dt
                   ><dd>${value}</dd>`;
               })}
             </dl>

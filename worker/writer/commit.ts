@@ -9,8 +9,11 @@
  * A slice that changes profiles in memory (ingest, deletes) evaluates segments itself
  * after each change, as a sequential run would, and hands over the transitions among its
  * facts; a slice that works from stored facts (segment pages, rechecks, expired events)
- * hands over those facts and the step evaluates them. Computed attributes, when they
- * exist, belong between segment transitions and activation.
+ * hands over those facts and the step evaluates them. Computed attributes are kept by the
+ * slices themselves, before either evaluation: the working set counts new events into
+ * their identities' states and re-places each changed profile's `computed` fragment
+ * before `afterChange` evaluates segments; background slices (`slices/computed.ts`) hand
+ * over facts that already hold the new values.
  */
 import type { WriteStatement } from "../db/queries/reads";
 import type { ProfileFacts, SegmentDef } from "../db/queries/segments";
