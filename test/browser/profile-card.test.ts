@@ -76,7 +76,8 @@ describe("<tessera-profile-card> in /embed/card", () => {
     await expect.poll(() => textOf(shadow("h2"))).toBe("Carla Ltv");
     const first = await page.evaluate(() => {
       const dt = document.querySelector("tessera-profile-card")!.shadowRoot!.querySelector("[part=attributes] dt")!;
-      return { label: dt.firstChild?.textContent?.trim(), tip: dt.querySelector("[role=tooltip]")?.textContent, value: dt.nextElementSibling?.textContent };
+      const label = [...dt.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join("").trim();
+      return { label, tip: dt.querySelector("[role=tooltip]")?.textContent, value: dt.nextElementSibling?.textContent };
     });
     expect(first).toMatchObject({ label: "Lifetime value", value: "1840" });
     expect(first.tip).toContain("Computed from 2 events");
