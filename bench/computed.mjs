@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
 import { BENCH_DATASETS } from "./data.mjs";
-import { ingestKey, load, post, request, seed, singleEvents, useKey } from "./lanes.mjs";
+import { ingestKey, post, request, seed, singleEvents, useKey } from "./lanes.mjs";
+import { concurrently, percentile } from "./load.mjs";
 
 const ADMIN = "sk_bench_admin_key_local_only";
 const CATEGORIES = ["camping", "kitchen", "shoes", "books", "garden"];
@@ -36,8 +37,8 @@ const purchase = (run, i) => ({
 });
 
 async function thousandEventCalls(url, run, calls) {
-  const result = await load(calls, 2, (i) => post(url, "/v1/events", { events: Array.from({ length: 1000 }, (_, k) => purchase(`${run}-${i}`, i * 1000 + k)) }));
-  return { eventsPerSecond: result.perSecond * 1000, p50: result.p50, p99: result.p99 };
+  const { seconds, latencies } = await concurrently(calls, 2, (i) => post(url, "/v1/events", { events: Array.from({ length: 1000 }, (_, k) => purchase(`${run}-${i}`, i * 1000 + k)) }));
+  return { eventsPerSecond: Math.round((calls * 1000) / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
 }
 
 async function waitReady(url, ids) {
@@ -67,11 +68,11 @@ export async function computed({ seedProfiles = 10_000, backfillProfiles = 100_0
     const out = { seedProfiles };
     await thousandEventCalls(url, "warm", 5);
     out.without = await thousandEventCalls(url, "without", calls);
-    for (const [id, body] of Object.entries(FIVE)) {
+    for (const [id, body] of Object.entries(process.env.BENCH_AA ? {} : FIVE)) {
       const res = await admin(url, "PUT", `/v1/computed-attributes/${id}`, body);
       if (res.status !== 200) throw new Error(`PUT computed ${id}: ${res.status} ${res.text}`);
     }
-    out.definedIn = await waitReady(url, Object.keys(FIVE));
+    out.definedIn = await waitReady(url, process.env.BENCH_AA ? [] : Object.keys(FIVE));
     out.with = await thousandEventCalls(url, "with", calls);
     out.ratio = Number((out.with.eventsPerSecond / out.without.eventsPerSecond).toFixed(2));
     console.log(`\ncomputed — ${seedProfiles} profiles, 1,000-event purchase calls (2 clients)`);

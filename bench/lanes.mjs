@@ -36,7 +36,7 @@ export function request(url, method, pathname, { body, headers = {} } = {}) {
 }
 
 /** Runs `count` calls of `task(i)` from `clients` concurrent loops; throughput and latency. */
-export async function load(count, clients, task) {
+async function load(count, clients, task) {
   const { seconds, latencies } = await concurrently(count, clients, task);
   return { perSecond: Math.round(count / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
 }

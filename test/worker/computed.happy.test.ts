@@ -7,7 +7,7 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { call, id, iso, postEvents, postRecords } from "../helpers";
+import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -174,6 +174,35 @@ describe("computed attributes", () => {
     const res = await call("GET", "/v1/profiles?attr.computed.ltv=105");
     expect(res.status, res.text).toBe(200);
     expect(res.json.items.map((i: any) => i.primaryIdentity.id)).toEqual(["SEG-C"]);
+  });
+
+  it("works wherever an attribute works: the personalization allow-list, webhook attributes, data views", async () => {
+    const ORIGIN = "https://computed.example";
+    expect(await call("PUT", "/v1/settings/personalization", { body: { attributes: ["computed.ltv"] } })).toHaveStatus(200);
+    const site = await createPublicKey([ORIGIN]);
+    const token = await identityToken(site.siteSecret, "crm:SEG-C");
+    const context = await call("GET", `/v1/context?device=computed-device-0001&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
+    expect(context.status, context.text).toBe(200);
+    expect(context.json.attributes).toEqual({ computed: { ltv: 105 } });
+
+    const hook = { type: "webhook", url: "https://hooks.example.com/computed", events: ["segment.entered"], segments: ["computed-big-spenders"], attributes: ["computed.ltv", "computed.orders"] };
+    expect(await call("PUT", "/v1/destinations/computed-hooks", { body: hook })).toHaveStatus(200);
+    await postEvents([purchase("hook-1", [id("crm", "HOOK-C")], 150, {}, ago(1))]);
+    const { profileId } = await profile("crm", "HOOK-C");
+    const delivery = await poll(
+      () => env.DB.prepare("SELECT payload FROM webhook_deliveries WHERE destination = 'computed-hooks' AND profile_id = ?1").bind(profileId).first<{ payload: string }>(),
+      (row) => row !== null,
+      "the segment.entered delivery",
+    );
+    expect(JSON.parse(delivery!.payload).data.attributes).toEqual({ computed: { ltv: 150, orders: 1 } });
+
+    const view = { name: "Orders by count", dimensions: [{ id: "orders", field: "profile.computed.orders" }], metrics: [{ id: "buyers", aggregate: "profiles", filter: { type: ["purchase"] } }] };
+    expect(await call("PUT", "/v1/data-views/computed-orders", { body: view })).toHaveStatus(200);
+    const report = await call("GET", `/v1/data-views/computed-orders/report?from=${ago(3).slice(0, 10)}&to=${ago(-1).slice(0, 10)}&dimension=orders&metrics=buyers&tz=UTC`);
+    expect(report.status, report.text).toBe(200);
+    const keys = (report.json.items as { key: string }[]).map((i) => i.key);
+    expect(keys).toContain("1");
+    expect(keys).toContain("2");
   });
 
   it("a record's own `computed` attributes never shadow the computed values", async () => {
