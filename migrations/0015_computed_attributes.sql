@@ -10,11 +10,11 @@ CREATE TABLE `computed_attributes` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE `computed_states` (
+CREATE TABLE `computed_rechecks` (
 	`identity_id` integer PRIMARY KEY NOT NULL,
-	`states` text NOT NULL,
-	`recheck_at` integer
+	`recheck_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `computed_states_recheck_idx` ON `computed_states` (`recheck_at`);--> statement-breakpoint
-ALTER TABLE `fragments` ADD `meta` text;
+CREATE INDEX `computed_rechecks_at_idx` ON `computed_rechecks` (`recheck_at`);--> statement-breakpoint
+ALTER TABLE `fragments` ADD `meta` text;--> statement-breakpoint
+CREATE INDEX `fragments_computed_idx` ON `fragments` (`identity_id`) WHERE "fragments"."dataset" = 'computed';

@@ -3,6 +3,9 @@ import { z } from "zod";
 export const AGGREGATES = ["count", "sum", "min", "max", "avg", "first", "last", "mostFrequent", "distinctCount"] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
+/** The dataset of the fragments that hold computed values and states (reserved: no user dataset has this name). */
+export const COMPUTED_DATASET = "computed";
+
 /** At most this many computed attributes (SPEC §7). */
 export const MAX_COMPUTED_ATTRIBUTES = 50;
 

@@ -1,25 +1,67 @@
 /**
- * The computed-attribute states of the identities a write slice holds in memory (keyed
- * by identity key): new events are counted into their anchor identity's state, and a
- * profile's values are its members' states combined — so after a merge or a split each
- * profile's values are right without reading an event.
+ * Where computed attributes live: every identity that has counted events keeps its states
+ * in its own `computed` fragment (`meta.s`), and the profile's primary identity's fragment
+ * also holds the profile's values (`attributes.computed`, its states combined) with their
+ * names and event counts (`meta.d`). So a typical event rewrites one row (its identity's
+ * fragment, which is usually the primary's), every reader that merges fragments sees the
+ * values as ordinary attributes, and a merge or a split only re-places fragments — the
+ * states of each identity are all it needs, never an event.
  */
 import { identityKey } from "../../shared/identity/normalize";
 import type { RuleEvent } from "../segments/rules";
 import { add, counts, inWindow, profileComputed, recheckAtOf, type ComputedDef, type IdentityStates } from "./aggregate";
 
-export class ComputedProfiles {
+export interface ComputedMeta {
+  /** This identity's states. */
+  s?: IdentityStates;
+  /** When its rolling windows next drop an event. */
+  r?: number;
+  /** On the primary identity: per attribute id, its name and how many events the value counts. */
+  d?: Record<string, { name: string; events: number }>;
+}
+
+export interface ComputedFragment {
+  attributes: Record<string, unknown>;
+  meta: ComputedMeta;
+}
+
+export const sameFragment = (a: ComputedFragment | undefined, b: { attributes: unknown; meta?: unknown } | undefined) =>
+  JSON.stringify(a ? [a.attributes, a.meta] : null) === JSON.stringify(b ? [b.attributes, b.meta ?? null] : null);
+
+/**
+ * The computed fragment each member of a profile should hold, given each member's states
+ * and the profile's primary identity (`holder`): the holder's carries the values; others
+ * carry only their states; a member with neither holds none (undefined).
+ */
+export function placement(defs: readonly ComputedDef[], members: readonly { key: string; states: IdentityStates }[], holder: string | undefined): Map<string, ComputedFragment | undefined> {
+  const known = new Set(defs.map((d) => d.id));
+  const kept = members.map((m) => ({ key: m.key, states: Object.fromEntries(Object.entries(m.states).filter(([id]) => known.has(id))) as IdentityStates }));
+  const wanted = profileComputed(defs, kept.map((m) => m.states));
+  const out = new Map<string, ComputedFragment | undefined>();
+  for (const m of kept) {
+    const hasStates = Object.keys(m.states).length > 0;
+    const values = m.key === holder ? wanted : undefined;
+    if (!hasStates && !values) {
+      out.set(m.key, undefined);
+      continue;
+    }
+    const r = recheckAtOf(defs, m.states);
+    out.set(m.key, { attributes: values?.attributes ?? {}, meta: { ...(hasStates ? { s: m.states } : {}), ...(r !== null ? { r } : {}), ...(values ? { d: values.meta } : {}) } });
+  }
+  return out;
+}
+
+/** The states of the identities a write slice holds in memory, keyed by identity key; new events are counted into them. */
+export class ComputedStates {
   private readonly states = new Map<string, IdentityStates>();
-  private readonly changed = new Set<string>();
 
   constructor(
-    private readonly defs: readonly ComputedDef[],
-    loaded: readonly { namespace: string; value: string; states: IdentityStates }[],
+    readonly defs: readonly ComputedDef[],
+    loaded: readonly { namespace: string; value: string; meta: ComputedMeta | null }[],
   ) {
-    for (const row of loaded) this.states.set(identityKey(row.namespace, row.value), row.states);
+    for (const row of loaded) if (row.meta?.s) this.states.set(identityKey(row.namespace, row.value), row.meta.s);
   }
 
-  /** Whether there is anything to compute. */
   get active(): boolean {
     return this.defs.length > 0;
   }
@@ -32,25 +74,11 @@ export class ComputedProfiles {
       states ??= { ...(this.states.get(key) ?? {}) };
       states[def.id] = add(def, states[def.id], event);
     }
-    if (!states) return;
-    this.states.set(key, states);
-    this.changed.add(key);
+    if (states) this.states.set(key, states);
   }
 
-  /** The `computed` fragment a profile with these member identities should hold (undefined: none). */
-  of(memberKeys: readonly string[]) {
-    return profileComputed(
-      this.defs,
-      memberKeys.map((k) => this.states.get(k) ?? {}),
-    );
-  }
-
-  /** Rows for `statesWriteStatements`: [identityId, states, recheckAt] of every changed identity still stored. */
-  changedRows(rowIdOf: (key: string) => number | undefined): [number, IdentityStates, number | null][] {
-    return [...this.changed].flatMap((key) => {
-      const id = rowIdOf(key);
-      const states = this.states.get(key)!;
-      return id === undefined ? [] : [[id, states, recheckAtOf(this.defs, states)] as [number, IdentityStates, number | null]];
-    });
+  /** What each member of a profile should hold (see `placement`). */
+  place(memberKeys: readonly string[], holder: string | undefined): Map<string, ComputedFragment | undefined> {
+    return placement(this.defs, memberKeys.map((key) => ({ key, states: this.states.get(key) ?? {} })), holder);
   }
 }

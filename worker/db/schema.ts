@@ -167,11 +167,19 @@ export const fragments = sqliteTable(
     attributes: text("attributes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     /** The item timestamp of the latest write (what `timestamp` merge policies compare). */
     updatedAt: integer("updated_at").notNull(),
-    /** Dataset `computed` only: per attribute id, `{ name, events }` (the provenance a lookup shows). */
+    /**
+     * Dataset `computed` only: what the computed attributes have counted of this identity's
+     * events (its states), and on the profile's primary identity the name and event count of
+     * each value (the provenance a lookup shows).
+     */
     meta: text("meta", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  // Keyed by identity first: lookups by identity need no second index (WITHOUT ROWID, migration 0013).
-  (t) => [primaryKey({ columns: [t.identityId, t.dataset] })],
+  (t) => [
+    // Keyed by identity first: lookups by identity need no second index (WITHOUT ROWID, migration 0013).
+    primaryKey({ columns: [t.identityId, t.dataset] }),
+    // Search by a computed value walks the computed fragments only; an update never touches it.
+    index("fragments_computed_idx").on(t.identityId).where(sql`${t.dataset} = 'computed'`),
+  ],
 );
 
 /**
@@ -251,19 +259,17 @@ export const computedAttributes = sqliteTable("computed_attributes", {
 });
 
 /**
- * What every computed attribute has counted of one identity's events, as one JSON object
- * `{ <attribute id>: state }` — the anchor identity an event follows through merges and
- * splits. A profile's value combines the states of its identities, so a merge or a split
- * needs no event read. `recheck_at`: when a rolling window next drops one of its events.
+ * When an identity's rolling-window computed attributes next drop an event (SPEC §7): the
+ * cron's recheck list. Written only when that time changes (a first event, a recheck),
+ * not with every event.
  */
-export const computedStates = sqliteTable(
-  "computed_states",
+export const computedRechecks = sqliteTable(
+  "computed_rechecks",
   {
     identityId: integer("identity_id").primaryKey(),
-    states: text("states", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
-    recheckAt: integer("recheck_at"),
+    recheckAt: integer("recheck_at").notNull(),
   },
-  (t) => [index("computed_states_recheck_idx").on(t.recheckAt)],
+  (t) => [index("computed_rechecks_at_idx").on(t.recheckAt)],
 );
 
 export const memberships = sqliteTable(

@@ -9,6 +9,7 @@
  * fragments happen to be stored.
  */
 import { emptyTree, isTree as isPlainObject } from "../../shared/attribute-tree";
+import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 
 export type MergePolicyType = "timestamp" | "dataset-precedence";
 
@@ -30,9 +31,6 @@ export interface FragmentInput {
   /** The `computed` fragment only: per attribute id, `{ name, events }`. */
   meta?: Record<string, unknown> | null;
 }
-
-/** The dataset of the one fragment per profile that holds its computed attributes (SPEC §7). */
-export const COMPUTED_DATASET = "computed";
 
 export interface Provenance {
   dataset: string;
@@ -110,7 +108,7 @@ export function mergeFragments(fragments: readonly FragmentInput[], policy: Merg
           dataset: fragment.dataset,
           identity: { namespace: fragment.namespace, id: fragment.value },
           timestamp,
-          ...(fragment.dataset === COMPUTED_DATASET ? computedProvenance(fragment.meta?.[path[1]!], timestamp) : {}),
+          ...(fragment.dataset === COMPUTED_DATASET ? computedProvenance((fragment.meta?.d as Record<string, unknown> | undefined)?.[path[1]!], timestamp) : {}),
         };
       }
     }

@@ -10,8 +10,9 @@ import { findMergePolicy } from "../config/service";
 import { toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
 import { toIso } from "../lib/time";
+import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import { sha256Hex } from "../auth/keys";
-import { COMPUTED_DATASET, DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
+import { DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
 
 export type Include = "provenance" | "events" | "segments" | "graph";
 export const INCLUDES: readonly Include[] = ["provenance", "events", "segments", "graph"];

@@ -10,7 +10,7 @@ import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
-import { COMPUTED_DATASET } from "../profiles/merge";
+import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 

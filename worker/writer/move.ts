@@ -43,7 +43,7 @@ export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "suppressions", key: ["hash"] },
   { name: "events", key: ["id"] },
   { name: "event_rollups", key: ["hour", "dataset", "type"] },
-  { name: "computed_states", key: ["identity_id"] },
+  { name: "computed_rechecks", key: ["identity_id"] },
 ];
 
 /** Rows per slice: a slice stays well under a millisecond budget per 100 rows locally. */

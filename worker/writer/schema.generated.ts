@@ -182,9 +182,10 @@ export const WRITER_MIGRATIONS: readonly { name: string; statements: readonly st
     "name": "0015_computed_attributes",
     "statements": [
       "CREATE TABLE `computed_attributes` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`definition` text NOT NULL,\n\t`status` text DEFAULT 'backfilling' NOT NULL,\n\t`computed_identities` integer DEFAULT 0 NOT NULL,\n\t`compute_after` integer DEFAULT 0 NOT NULL,\n\t`version` integer DEFAULT 1 NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);",
-      "CREATE TABLE `computed_states` (\n\t`identity_id` integer PRIMARY KEY NOT NULL,\n\t`states` text NOT NULL,\n\t`recheck_at` integer\n);",
-      "CREATE INDEX `computed_states_recheck_idx` ON `computed_states` (`recheck_at`);",
-      "ALTER TABLE `fragments` ADD `meta` text;"
+      "CREATE TABLE `computed_rechecks` (\n\t`identity_id` integer PRIMARY KEY NOT NULL,\n\t`recheck_at` integer NOT NULL\n);",
+      "CREATE INDEX `computed_rechecks_at_idx` ON `computed_rechecks` (`recheck_at`);",
+      "ALTER TABLE `fragments` ADD `meta` text;",
+      "CREATE INDEX `fragments_computed_idx` ON `fragments` (`identity_id`) WHERE \"fragments\".\"dataset\" = 'computed';"
     ]
   }
 ];

@@ -1,5 +1,6 @@
 /**
- * The exact-value index of attribute leaves for `attr.<path>=` search. Its key is
+ * The exact-value index of attribute leaves for `attr.<path>=` search (computed values are
+ * matched on their fragments instead: see `searchProfiles`). Its key is
  * (path, value, identity_id, dataset) and it has no second index: rows are removed by
  * recomputing the leaves of the fragment they came from (the same json_tree walk that
  * inserted them), so every removal is a key lookup — which is why a fragment's old leaves
@@ -7,11 +8,13 @@
  */
 import { bulk } from "./json-chunks";
 
+/** A json_tree row `t` as an index key: its path and its value as text. */
+export const LEAF_PATH = `substr(t.fullkey, 3)`;
+export const LEAF_VALUE = `CASE t.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN t.value ELSE CAST(t.atom AS TEXT) END`;
+
 /** Leaves of the fragments selected by `fragmentFilter` (a condition on `f`), as index keys. */
 function leavesOf(fragmentSource: string, fragmentFilter: string): string {
-  return `SELECT substr(t.fullkey, 3) AS path,
-                 CASE t.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN t.value ELSE CAST(t.atom AS TEXT) END AS value,
-                 f.identity_id, f.dataset
+  return `SELECT ${LEAF_PATH} AS path, ${LEAF_VALUE} AS value, f.identity_id, f.dataset
           FROM ${fragmentSource}, json_tree(f.attributes) t
           WHERE ${fragmentFilter} AND t.type NOT IN ('object', 'null') AND t.fullkey NOT GLOB '*[[]*'
             AND (t.type != 'text' OR length(t.atom) <= 256)`;

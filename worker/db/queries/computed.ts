@@ -1,14 +1,14 @@
 /**
- * SQL for computed attributes (SPEC §7): the definitions (control plane, D1) and what the
- * writer keeps per identity (`computed_states`), plus the reads its background work needs.
+ * SQL for computed attributes (SPEC §7): the definitions (control plane, D1), the
+ * windows' recheck list, and the reads the writer's background work needs. The values and
+ * states themselves are `computed` fragments (`computed/profiles.ts`).
  */
 import { asc, eq, sql } from "drizzle-orm";
-import type { IdentityStates } from "../../computed/aggregate";
+import type { ComputedMeta } from "../../computed/profiles";
 import { toDef, type StoredDefinition } from "../../computed/definitions";
 import type { ComputedDef } from "../../computed/aggregate";
 import type { Db } from "../client";
 import { computedAttributes } from "../schema";
-import { TOUCHED_PROFILES } from "./graph";
 import { bulk, jsonColumns } from "./json-chunks";
 import { rowsOf, type Read } from "./reads";
 
@@ -63,32 +63,18 @@ export function computedProgressStatement(d1: D1Database, id: string, version: n
     .bind(id, version, computed, done ? "ready" : "backfilling", after, Date.now());
 }
 
-// ---- the writer's per-identity state -------------------------------------------------
+// ---- the writer's side ---------------------------------------------------------------
 
-/** The states of every identity of the profiles holding any of `refs` (the working set's load). */
-export function touchedStatesRead(d1: D1Database, refs: readonly { namespace: string; value: string }[]): Read<{ namespace: string; value: string; states: IdentityStates }[]> {
-  return {
-    statements: bulk(
-      d1,
-      `SELECT m.namespace, m.value, c.states FROM identities m JOIN computed_states c ON c.identity_id = m.id WHERE m.profile_id IN (${TOUCHED_PROFILES})`,
-      refs.map((r) => [r.namespace, r.value]),
-    ),
-    parse: (results) => rowsOf<{ namespace: string; value: string; states: string }>(results).map((r) => ({ namespace: r.namespace, value: r.value, states: JSON.parse(r.states) as IdentityStates })),
-  };
-}
-
-/** Rows: [identityId, statesJson, recheckAt|null]; an empty state object deletes the row. */
-export function statesWriteStatements(d1: D1Database, rows: readonly [number, IdentityStates, number | null][]): D1PreparedStatement[] {
-  const kept = rows.filter(([, states]) => Object.keys(states).length > 0).map(([id, states, at]) => [id, states, at]);
-  const emptied = rows.filter(([, states]) => Object.keys(states).length === 0).map(([id]) => id);
+/** Rows: [identityId, recheckAt|null]; null removes the identity from the recheck list. */
+export function recheckWriteStatements(d1: D1Database, rows: readonly [number, number | null][]): D1PreparedStatement[] {
   return [
     ...bulk(
       d1,
-      `INSERT INTO computed_states (identity_id, states, recheck_at) SELECT ${jsonColumns(3)} FROM json_each(?1) WHERE true
-       ON CONFLICT(identity_id) DO UPDATE SET states = excluded.states, recheck_at = excluded.recheck_at`,
-      kept,
+      `INSERT INTO computed_rechecks (identity_id, recheck_at) SELECT ${jsonColumns(2)} FROM json_each(?1) WHERE true
+       ON CONFLICT(identity_id) DO UPDATE SET recheck_at = excluded.recheck_at`,
+      rows.filter(([, at]) => at !== null),
     ),
-    ...bulk(d1, `DELETE FROM computed_states WHERE identity_id IN (SELECT value FROM json_each(?1))`, emptied),
+    ...bulk(d1, `DELETE FROM computed_rechecks WHERE identity_id IN (SELECT value FROM json_each(?1))`, rows.filter(([, at]) => at === null).map(([id]) => id)),
   ];
 }
 
@@ -100,7 +86,7 @@ export async function identityPage(d1: D1Database, after: number, limit: number)
 
 /** Identities whose rolling windows have an event to drop by `now`. */
 export async function dueComputedRechecks(d1: D1Database, now: number, limit: number): Promise<number[]> {
-  const { results } = await d1.prepare(`SELECT identity_id FROM computed_states WHERE recheck_at IS NOT NULL AND recheck_at <= ?1 LIMIT ?2`).bind(now, limit).all<{ identity_id: number }>();
+  const { results } = await d1.prepare(`SELECT identity_id FROM computed_rechecks WHERE recheck_at <= ?1 ORDER BY recheck_at LIMIT ?2`).bind(now, limit).all<{ identity_id: number }>();
   return results.map((r) => r.identity_id);
 }
 
@@ -115,25 +101,27 @@ export interface MemberRow {
   profileId: string;
   namespace: string;
   value: string;
-  states: IdentityStates;
+  /** The identity's `computed` fragment, if it has one. */
+  computed: { attributes: Record<string, unknown>; meta: ComputedMeta | null } | undefined;
 }
 
-/** Every identity (with its states) of the profiles that hold `identityIds`. */
+/** Every identity (with its `computed` fragment) of the profiles that hold `identityIds`. */
 export function membersRead(d1: D1Database, identityIds: readonly number[]): Read<MemberRow[]> {
   return {
     statements: bulk(
       d1,
-      `SELECT i.id, i.profile_id, i.namespace, i.value, c.states FROM identities i LEFT JOIN computed_states c ON c.identity_id = i.id
+      `SELECT i.id, i.profile_id, i.namespace, i.value, f.attributes, f.meta FROM identities i
+       LEFT JOIN fragments f ON f.identity_id = i.id AND f.dataset = 'computed'
        WHERE i.profile_id IN (SELECT profile_id FROM identities WHERE id IN (SELECT value FROM json_each(?1)))`,
       identityIds,
     ),
     parse: (results) =>
-      rowsOf<{ id: number; profile_id: string; namespace: string; value: string; states: string | null }>(results).map((r) => ({
+      rowsOf<{ id: number; profile_id: string; namespace: string; value: string; attributes: string | null; meta: string | null }>(results).map((r) => ({
         id: r.id,
         profileId: r.profile_id,
         namespace: r.namespace,
         value: r.value,
-        states: r.states ? (JSON.parse(r.states) as IdentityStates) : {},
+        computed: r.attributes === null ? undefined : { attributes: JSON.parse(r.attributes) as Record<string, unknown>, meta: r.meta ? (JSON.parse(r.meta) as ComputedMeta) : null },
       })),
   };
 }

@@ -1,4 +1,5 @@
 /** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
+import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { attributeIndexAddStatements, attributeIndexRemoveStatements } from "./attribute-index";
 import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
 import { TOUCHED_PROFILES } from "./graph";
@@ -90,7 +91,9 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
 /** Rows: [dataset, identityId, attributes, updatedAt, meta?]. Also refreshes the attribute index. */
 export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, number, Record<string, unknown>, number, Record<string, unknown>?][]): D1PreparedStatement[] {
   if (rows.length === 0) return [];
-  const keys = rows.map(([dataset, identityId]) => [identityId, dataset] as [number, string]);
+  // Computed values are searched through their own partial index (profiles.ts), so the many
+  // rewrites of a computed fragment never touch the attribute index.
+  const keys = rows.filter(([dataset]) => dataset !== COMPUTED_DATASET).map(([dataset, identityId]) => [identityId, dataset] as [number, string]);
   return [
     // The old leaves go first, recomputed from the fragments as they still are.
     ...attributeIndexRemoveStatements(d1, keys),
@@ -111,7 +114,7 @@ export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, 
 export function fragmentDeleteStatements(d1: D1Database, keys: readonly [number, string][]): D1PreparedStatement[] {
   if (keys.length === 0) return [];
   return [
-    ...attributeIndexRemoveStatements(d1, keys),
+    ...attributeIndexRemoveStatements(d1, keys.filter(([, dataset]) => dataset !== COMPUTED_DATASET)),
     ...bulk(d1, `DELETE FROM fragments WHERE (identity_id, dataset) IN (SELECT ${jsonColumns(2)} FROM json_each(?1))`, keys),
   ];
 }

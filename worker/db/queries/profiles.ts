@@ -3,6 +3,8 @@
  * queries, whatever the number of profiles: the profile row, its identities, their
  * fragments, and optionally recent events and memberships.
  */
+import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
+import { LEAF_PATH, LEAF_VALUE } from "./attribute-index";
 import { searchWords } from "../../../shared/search-terms";
 import type { IdentityRef } from "../../graph/workspace";
 
@@ -158,7 +160,12 @@ export async function searchProfiles(d1: D1Database, f: SearchFilters): Promise<
   }
   for (const [path, value] of f.attributes) {
     where.push(
-      `p.id IN (SELECT i.profile_id FROM attribute_index a JOIN identities i ON i.id = a.identity_id
+      path.startsWith(`${COMPUTED_DATASET}.`)
+        ? // Computed values change with every event, so they are not in the attribute index:
+          // their fragments are walked through a partial index (only profiles that have values).
+          `p.id IN (SELECT i.profile_id FROM fragments f JOIN identities i ON i.id = f.identity_id, json_tree(f.attributes) t
+                    WHERE f.dataset = '${COMPUTED_DATASET}' AND ${LEAF_PATH} = ${bind(path)} AND ${LEAF_VALUE} = ${bind(value)})`
+        : `p.id IN (SELECT i.profile_id FROM attribute_index a JOIN identities i ON i.id = a.identity_id
                 WHERE a.path = ${bind(path)} AND a.value = ${bind(value)})`,
     );
   }

@@ -12,13 +12,15 @@
  *
  * Host slice: `config` (definitions, segments), `store` (pages, members, events, facts).
  */
-import { fromEvents, profileComputed, recheckAtOf, sinceOf, typesOf, type ComputedDef, type IdentityStates } from "../../computed/aggregate";
-import { computedProgressStatement, dueComputedRechecks, identityEventsRead, identityPage, membersRead, statesWriteStatements, type MemberRow } from "../../db/queries/computed";
+import { identityKey } from "../../../shared/identity/normalize";
+import { fromEvents, sinceOf, typesOf, type ComputedDef, type IdentityStates } from "../../computed/aggregate";
+import { placement, sameFragment } from "../../computed/profiles";
+import { computedProgressStatement, dueComputedRechecks, identityEventsRead, identityPage, membersRead, recheckWriteStatements, type MemberRow } from "../../db/queries/computed";
 import { fragmentDeleteStatements, fragmentWriteStatements } from "../../db/queries/ingest";
 import type { WriteStatement } from "../../db/queries/reads";
 import { profileFactsRead, type ProfileFacts } from "../../db/queries/segments";
 import type { ComputedJob } from "../../model/jobs";
-import { COMPUTED_DATASET } from "../../profiles/merge";
+import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { eventNeedsOf } from "../../segments/rules";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
@@ -38,12 +40,12 @@ export interface ComputedRefresh {
 
 /**
  * Recomputes `recompute`'s states of `identityIds` from their stored events (leaving out
- * `gone`), drops states of definitions that no longer exist, and rewrites the `computed`
- * fragment of every profile they belong to.
+ * `gone`), drops states of definitions that no longer exist, and re-places the `computed`
+ * fragments of every profile they belong to.
  */
 export async function computedRefresh(host: WriterHost, identityIds: readonly number[], recompute: readonly ComputedDef[], now: number, gone?: ReadonlySet<string>): Promise<ComputedRefresh> {
   const sql = host.store.sql;
-  const { computed: defs } = await host.config.current();
+  const { computed: defs, segments } = await host.config.current();
   const read = await host.store.read({
     members: membersRead(sql, identityIds),
     events: identityEventsRead(sql, recompute.length ? identityIds : [], typesOf(recompute), sinceOf(recompute, now)),
@@ -52,56 +54,48 @@ export async function computedRefresh(host: WriterHost, identityIds: readonly nu
   for (const e of read.events) if (!gone?.has(e.id)) eventsOf.set(e.identityId, [...(eventsOf.get(e.identityId) ?? []), e]);
 
   const targets = new Set(identityIds);
-  const known = new Set(defs.map((d) => d.id));
-  const stateRows: [number, IdentityStates, number | null][] = [];
+  const byProfile = new Map<string, { member: MemberRow; states: IdentityStates }[]>();
   for (const m of read.members) {
-    if (!targets.has(m.id)) continue;
-    const states: IdentityStates = Object.fromEntries(Object.entries(m.states).filter(([id]) => known.has(id)));
-    for (const def of recompute) {
-      const state = fromEvents(def, eventsOf.get(m.id) ?? [], now);
-      if (state) states[def.id] = state;
-      else delete states[def.id];
+    const states: IdentityStates = { ...(m.computed?.meta?.s ?? {}) };
+    if (targets.has(m.id)) {
+      for (const def of recompute) {
+        const state = fromEvents(def, eventsOf.get(m.id) ?? [], now);
+        if (state) states[def.id] = state;
+        else delete states[def.id];
+      }
     }
-    // Written even when equal: the row's recheck time may be what was due.
-    if (Object.keys(states).length === 0 && Object.keys(m.states).length === 0) continue;
-    m.states = states;
-    stateRows.push([m.id, states, recheckAtOf(defs, states)]);
+    byProfile.set(m.profileId, [...(byProfile.get(m.profileId) ?? []), { member: m, states }]);
   }
 
-  const byProfile = new Map<string, MemberRow[]>();
-  for (const m of read.members) byProfile.set(m.profileId, [...(byProfile.get(m.profileId) ?? []), m]);
   const profileIds = [...byProfile.keys()];
-  const { segments } = await host.config.current();
   const needs = eventNeedsOf(segments.map((s) => s.rule), now);
   const { facts } = await host.store.read({ facts: profileFactsRead(sql, profileIds, needs.types.length ? needs : undefined) });
-  const primaryOf = new Map(facts.primaries.map((p) => [p.profileId, `${p.namespace}\u0000${p.value}`]));
-  const holding = new Set(facts.fragments.filter((f) => f.dataset === COMPUTED_DATASET).map((f) => `${f.namespace}\u0000${f.value}`));
+  const primaryOf = new Map(facts.primaries.map((p) => [p.profileId, keyOf(p)]));
 
   const writes: [string, number, Record<string, unknown>, number, Record<string, unknown>][] = [];
   const deletes: [number, string][] = [];
-  const placed = new Map<string, { namespace: string; value: string; attributes: string } | undefined>();
+  const rechecks: [number, number | null][] = [];
+  const placed: ProfileFacts["fragments"] = [];
   for (const [profileId, members] of byProfile) {
-    const wanted = profileComputed(defs, members.map((m) => m.states));
-    const holder = members.find((m) => `${m.namespace}\u0000${m.value}` === primaryOf.get(profileId));
-    for (const m of members) {
-      if (wanted && m === holder) writes.push([COMPUTED_DATASET, m.id, wanted.attributes, now, wanted.meta]);
-      else if (holding.has(`${m.namespace}\u0000${m.value}`)) deletes.push([m.id, COMPUTED_DATASET]);
+    const wanted = placement(defs, members.map((m) => ({ key: keyOf(m.member), states: m.states })), primaryOf.get(profileId));
+    for (const { member } of members) {
+      const fragment = wanted.get(keyOf(member));
+      if (fragment) placed.push({ profileId, namespace: member.namespace, value: member.value, dataset: COMPUTED_DATASET, attributes: JSON.stringify(fragment.attributes), updatedAt: now });
+      if (sameFragment(fragment, member.computed)) continue;
+      if (fragment) writes.push([COMPUTED_DATASET, member.id, fragment.attributes, now, fragment.meta as Record<string, unknown>]);
+      else deletes.push([member.id, COMPUTED_DATASET]);
+      if ((fragment?.meta.r ?? null) !== (member.computed?.meta?.r ?? null)) rechecks.push([member.id, fragment?.meta.r ?? null]);
     }
-    placed.set(profileId, wanted && holder ? { namespace: holder.namespace, value: holder.value, attributes: JSON.stringify(wanted.attributes) } : undefined);
   }
 
   return {
-    statements: [...statesWriteStatements(sql, stateRows), ...fragmentDeleteStatements(sql, deletes), ...fragmentWriteStatements(sql, writes)],
+    statements: [...fragmentDeleteStatements(sql, deletes), ...fragmentWriteStatements(sql, writes), ...recheckWriteStatements(sql, rechecks)],
     profileIds,
-    facts: {
-      ...facts,
-      fragments: [
-        ...facts.fragments.filter((x) => !(x.dataset === COMPUTED_DATASET && placed.has(x.profileId))),
-        ...[...placed].flatMap(([profileId, p]) => (p ? [{ profileId, namespace: p.namespace, value: p.value, dataset: COMPUTED_DATASET, attributes: p.attributes, updatedAt: now }] : [])),
-      ],
-    },
+    facts: { ...facts, fragments: [...facts.fragments.filter((x) => x.dataset !== COMPUTED_DATASET), ...placed] },
   };
 }
+
+const keyOf = (i: { namespace: string; value: string }) => identityKey(i.namespace, i.value);
 
 /** A refresh as a slice: its writes, and the segments of its profiles evaluated with the new values. */
 async function refreshSlice(host: WriterHost, refresh: ComputedRefresh, now: number, trailing: WriteStatement[] = []): Promise<SliceResult> {

@@ -69,7 +69,7 @@ export async function ingestGroup(
   host.ids.loaded(read.counters);
   clock.lap("load");
 
-  const set = new WorkingSet(config, read.graph, read.data, read.states);
+  const set = new WorkingSet(config, read.graph, read.data);
   const checks: Checks = { hashOf, suppressed: read.suppressed, seenEvents: new Set(read.existingEvents) };
   const results = calls.map((call) => applyCall(set, checks, call, evaluatedAt(call)));
   const statements = set.statements(host, Math.max(...calls.map((c) => c.receivedAt)));

@@ -9,18 +9,18 @@
  * Host slice: `store` (one read, statement builders), `ids` (identity and history ids).
  */
 import { identityKey } from "../../../shared/identity/normalize";
+import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { applyPatch } from "../../../shared/merge-patch";
 import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
-import { ComputedProfiles } from "../../computed/profiles";
-import type { IdentityStates } from "../../computed/aggregate";
-import { statesWriteStatements, touchedStatesRead } from "../../db/queries/computed";
+import { ComputedStates, sameFragment, type ComputedMeta } from "../../computed/profiles";
+import { recheckWriteStatements } from "../../db/queries/computed";
 import { eventInsertStatements, fragmentDeleteStatements, fragmentWriteStatements, touchedProfileDataRead, type TouchedProfileData } from "../../db/queries/ingest";
 import { profileNameStatements } from "../../db/queries/profile-names";
 import { constantRead, type Read, type WriteStatement } from "../../db/queries/reads";
 import { membershipWriteStatements, type SegmentDef } from "../../db/queries/segments";
 import { newProfileId } from "../../graph/profile-id";
 import { GraphWorkspace, highestPriority, type IdentityRef } from "../../graph/workspace";
-import { COMPUTED_DATASET, DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
+import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
 import { membershipRow, nextMembership, type MembershipState } from "../../segments/evaluate";
 import { eventNeedsOf, type RuleEvent } from "../../segments/rules";
 import { graphActivation, type ActivationFact, type ProfileView } from "../../webhooks/outbox";
@@ -46,7 +46,6 @@ export interface NewEvent {
 }
 
 const fragmentId = (dataset: string, key: string) => `${dataset}\u0000${key}`;
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const membershipKey = (segmentId: string, profileId: string) => `${segmentId}\u0000${profileId}`;
 
 /** The reads that load the profiles holding any of `refs` (add them to the slice's one read). */
@@ -55,19 +54,16 @@ export function workingSetReads(
   config: WriterConfig,
   refs: readonly IdentityRef[],
   earliest: number,
-): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; states: Read<LoadedStates>; counters: Read<Counters> } {
+): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; counters: Read<Counters> } {
   const sql = host.store.sql;
   const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
   return {
     graph: graphRead(sql, refs),
     data: touchedProfileDataRead(sql, refs, config.segments.length > 0 ? needs : undefined),
-    // Computed attributes need no event: each identity's state is enough to combine.
-    states: config.computed.length > 0 ? touchedStatesRead(sql, refs) : constantRead([]),
     counters: host.ids.countersRead(),
   };
 }
 
-type LoadedStates = { namespace: string; value: string; states: IdentityStates }[];
 
 export class WorkingSet {
   readonly ws: GraphWorkspace;
@@ -76,7 +72,9 @@ export class WorkingSet {
   readonly activation: ActivationFact[] = [];
   private historySeen = 0;
   private readonly segments: readonly SegmentDef[];
-  private readonly computed: ComputedProfiles;
+  private readonly computed: ComputedStates;
+  /** Identities whose rolling-window recheck time changed: [key, time or null]. */
+  private readonly rechecks = new Map<string, number | null>();
   private readonly fragments = new Map<string, Fragment>();
   private readonly fragmentsByIdentity = new Map<string, Set<string>>();
   private readonly changedFragmentIds = new Set<string>();
@@ -87,9 +85,13 @@ export class WorkingSet {
   private readonly touched = new Set<string>();
   private readonly renamed = new Set<string>();
 
-  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData, states: LoadedStates) {
+  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData) {
     this.segments = config.segments;
-    this.computed = new ComputedProfiles(config.computed, states);
+    // Computed attributes need no event: each identity's states (in its computed fragment) are enough.
+    this.computed = new ComputedStates(
+      config.computed,
+      data.fragments.filter((f) => f.dataset === COMPUTED_DATASET).map((f) => ({ namespace: f.namespace, value: f.value, meta: f.meta as ComputedMeta | null })),
+    );
     this.ws = new GraphWorkspace(config.rules, newProfileId);
     this.ws.load(graph.identities, graph.links);
     for (const f of data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt, meta: f.meta });
@@ -183,7 +185,7 @@ export class WorkingSet {
         return row === undefined ? [] : [[row, dataset] as [number, string]];
       })),
       ...fragmentWriteStatements(sql, [...this.changedFragmentIds].map((id) => this.fragments.get(id)!).map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt, f.meta ?? undefined])),
-      ...statesWriteStatements(sql, this.computed.changedRows((key) => (this.ws.identities.has(key) ? rowId(key) : undefined))),
+      ...recheckWriteStatements(sql, [...this.rechecks].flatMap(([key, at]) => (this.ws.identities.has(key) ? [[rowId(key)!, at] as [number, number | null]] : []))),
       ...eventInsertStatements(sql, this.newEvents.map((e) => [e.id, e.type, e.at, e.dataset, rowId(e.anchor)!, e.data, e.receivedAt])),
       ...profileNameStatements(sql, this.displayNames()),
       ...membershipWriteStatements(sql, this.changedMemberships()),
@@ -227,25 +229,26 @@ export class WorkingSet {
   }
 
   /**
-   * The profile's one `computed` fragment, held by its primary identity: rewritten when its
-   * values changed, moved when the primary changed, removed from any other identity (a merge
-   * brings the other profile's; a split leaves one part without).
+   * The `computed` fragments of a profile's identities (see `computed/profiles.ts`): each
+   * member's states, and the profile's values on its primary identity — rewritten where
+   * they changed, so a merge moves the values to the new primary and a split gives each
+   * part its own.
    */
   private placeComputed(profileId: string, now: number): void {
     const members = this.ws.members.get(profileId);
     const primary = this.ws.primaryIdentity(profileId);
     if (!members || !primary) return;
-    const holder = identityKey(primary.namespace, primary.value);
-    const wanted = this.computed.of([...members]);
-    for (const key of members) {
+    for (const [key, wanted] of this.computed.place([...members], identityKey(primary.namespace, primary.value))) {
       const id = fragmentId(COMPUTED_DATASET, key);
       const current = this.fragments.get(id);
-      if (key === holder && wanted) {
-        if (current && sameJson(current.attributes, wanted.attributes) && sameJson(current.meta, wanted.meta)) continue;
-        this.setFragment({ dataset: COMPUTED_DATASET, key, attributes: wanted.attributes, updatedAt: now, meta: wanted.meta });
+      if (sameFragment(wanted, current)) continue;
+      const recheck = wanted?.meta.r ?? null;
+      if (recheck !== ((current?.meta as ComputedMeta | null | undefined)?.r ?? null)) this.rechecks.set(key, recheck);
+      if (wanted) {
+        this.setFragment({ dataset: COMPUTED_DATASET, key, attributes: wanted.attributes, updatedAt: now, meta: wanted.meta as Record<string, unknown> });
         this.changedFragmentIds.add(id);
         this.removedFragmentIds.delete(id);
-      } else if (current) {
+      } else {
         this.fragments.delete(id);
         this.fragmentsByIdentity.get(key)?.delete(id);
         this.changedFragmentIds.delete(id);
