@@ -14,6 +14,7 @@ const D1_STORE_FILES = [
   "test/worker/ingest.happy.test.ts",
   "test/worker/privacy.happy.test.ts",
   "test/worker/segments.happy.test.ts",
+  "test/worker/computed.happy.test.ts",
   "test/worker/retention.recovery.test.ts",
   "test/worker/store-mode.happy.test.ts",
 ];

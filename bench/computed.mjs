@@ -19,11 +19,11 @@ const ADMIN = "sk_bench_admin_key_local_only";
 const CATEGORIES = ["camping", "kitchen", "shoes", "books", "garden"];
 
 export const FIVE = {
-  "bench-orders": { name: "Orders", aggregate: "count", filter: { type: ["purchase"] } },
-  "bench-ltv": { name: "Lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["purchase"] } },
-  "bench-largest": { name: "Largest order", aggregate: "max", field: "data.amount", filter: { type: ["purchase"] } },
-  "bench-last-sku": { name: "Last product", aggregate: "last", field: "data.sku", filter: { type: ["purchase"] } },
-  "bench-category": { name: "Favourite category", aggregate: "mostFrequent", field: "data.category", filter: { type: ["purchase"] } },
+  orders: { name: "Orders", aggregate: "count", filter: { type: ["purchase"] } },
+  ltv: { name: "Lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["purchase"] } },
+  largest: { name: "Largest order", aggregate: "max", field: "data.amount", filter: { type: ["purchase"] } },
+  last_sku: { name: "Last product", aggregate: "last", field: "data.sku", filter: { type: ["purchase"] } },
+  category: { name: "Favourite category", aggregate: "mostFrequent", field: "data.category", filter: { type: ["purchase"] } },
 };
 
 const admin = (url, method, pathname, body) =>

@@ -39,8 +39,8 @@ export interface State {
   /** first / last: [at, value]. */
   f?: [number, unknown];
   l?: [number, unknown];
-  /** mostFrequent / distinctCount: value (JSON) → [count, last at]. */
-  m?: Record<string, [number, number]>;
+  /** mostFrequent / distinctCount: value (`valueKey`) → how often. */
+  m?: Record<string, number>;
   /** Windows: the oldest counted event's time (when the value next changes without new data). */
   o?: number;
 }
@@ -51,6 +51,13 @@ export type IdentityStates = Record<string, State>;
 export const MAX_DISTINCT = 1000;
 /** Longer values (as JSON) are not tracked as distinct values. */
 const MAX_VALUE_JSON = 256;
+
+/**
+ * A distinct value as a key: a string as itself (states are stored on every event, so they
+ * stay small), anything else as \u0001 + its JSON — as is a string that starts with \u0001.
+ */
+export const valueKey = (value: unknown) => (typeof value === "string" && !value.startsWith("\u0001") ? value : `\u0001${JSON.stringify(value)}`);
+export const keyValue = (key: string): unknown => (key.startsWith("\u0001") ? JSON.parse(key.slice(1)) : key);
 
 export interface ComputedValue {
   value: unknown;
@@ -102,12 +109,11 @@ export function add(def: ComputedDef, state: State | undefined, event: RuleEvent
       break;
     case "mostFrequent":
     case "distinctCount": {
-      const key = JSON.stringify(value);
+      const key = valueKey(value);
       if (key.length > MAX_VALUE_JSON) break;
       const m = { ...(next.m ?? {}) };
-      const seen = m[key];
-      if (seen) m[key] = [seen[0] + 1, Math.max(seen[1], event.at)];
-      else if (Object.keys(m).length < MAX_DISTINCT) m[key] = [1, event.at];
+      if (m[key] !== undefined) m[key]++;
+      else if (Object.keys(m).length < MAX_DISTINCT) m[key] = 1;
       next.m = m;
       break;
     }
@@ -140,10 +146,7 @@ export function combine(def: ComputedDef, states: readonly (State | undefined)[]
     if (s.o !== undefined) out.o = out.o === undefined ? s.o : Math.min(out.o, s.o);
     if (s.m) {
       const m = (out.m ??= {});
-      for (const [k, [c, at]] of Object.entries(s.m)) {
-        const seen = m[k];
-        m[k] = seen ? [seen[0] + c, Math.max(seen[1], at)] : [c, at];
-      }
+      for (const [k, c] of Object.entries(s.m)) m[k] = (m[k] ?? 0) + c;
     }
   }
   return out;
@@ -171,10 +174,10 @@ export function valueOf(def: ComputedDef, state: State | undefined): ComputedVal
     case "distinctCount":
       return { value: Object.keys(state.m ?? {}).length, events };
     case "mostFrequent": {
-      // The most frequent value; a tie goes to the one seen most recently.
-      let best: [string, number, number] | undefined;
-      for (const [k, [c, at]] of Object.entries(state.m ?? {})) if (!best || c > best[1] || (c === best[1] && at > best[2])) best = [k, c, at];
-      return best ? { value: JSON.parse(best[0]), events } : undefined;
+      // The most frequent value; a tie goes to the one whose key sorts first, so it never depends on storage order.
+      let best: [string, number] | undefined;
+      for (const [k, c] of Object.entries(state.m ?? {})) if (!best || c > best[1] || (c === best[1] && k < best[0])) best = [k, c];
+      return best ? { value: keyValue(best[0]), events } : undefined;
     }
   }
 }
@@ -194,18 +197,18 @@ export function recheckAtOf(defs: readonly ComputedDef[], states: IdentityStates
   return at;
 }
 
-/** The `computed` attributes and their provenance meta for a profile whose identities hold `states`. */
-export function profileComputed(defs: readonly ComputedDef[], states: readonly IdentityStates[]): { attributes: Record<string, unknown>; meta: Record<string, { name: string; events: number }> } | undefined {
+/** The `computed` attributes of a profile whose identities hold `states` (undefined: none). */
+export function profileComputed(defs: readonly ComputedDef[], states: readonly IdentityStates[]): Record<string, unknown> | undefined {
   const values: Record<string, unknown> = {};
-  const meta: Record<string, { name: string; events: number }> = {};
   for (const def of defs) {
     const v = valueOf(def, combine(def, states.map((s) => s[def.id])));
-    if (!v) continue;
-    values[def.id] = v.value;
-    meta[def.id] = { name: def.name, events: v.events };
+    if (v) values[def.id] = v.value;
   }
-  return Object.keys(values).length ? { attributes: { computed: values }, meta } : undefined;
+  return Object.keys(values).length ? { computed: values } : undefined;
 }
+
+/** How many events a profile's value of `def` counts (its provenance). */
+export const eventsCounted = (def: ComputedDef, states: readonly IdentityStates[]) => combine(def, states.map((s) => s[def.id]))?.n ?? 0;
 
 /** Event types whose events a recompute must read (undefined: every type). */
 export function typesOf(defs: readonly ComputedDef[]): string[] | undefined {

@@ -5,7 +5,8 @@
  * names and event counts (`meta.d`). So a typical event rewrites one row (its identity's
  * fragment, which is usually the primary's), every reader that merges fragments sees the
  * values as ordinary attributes, and a merge or a split only re-places fragments — the
- * states of each identity are all it needs, never an event.
+ * states of each identity are all it needs, never an event. Names and event counts (the
+ * provenance) are added when a profile is read, from the definitions and the states.
  */
 import { identityKey } from "../../shared/identity/normalize";
 import type { RuleEvent } from "../segments/rules";
@@ -16,8 +17,6 @@ export interface ComputedMeta {
   s?: IdentityStates;
   /** When its rolling windows next drop an event. */
   r?: number;
-  /** On the primary identity: per attribute id, its name and how many events the value counts. */
-  d?: Record<string, { name: string; events: number }>;
 }
 
 export interface ComputedFragment {
@@ -46,7 +45,7 @@ export function placement(defs: readonly ComputedDef[], members: readonly { key:
       continue;
     }
     const r = recheckAtOf(defs, m.states);
-    out.set(m.key, { attributes: values?.attributes ?? {}, meta: { ...(hasStates ? { s: m.states } : {}), ...(r !== null ? { r } : {}), ...(values ? { d: values.meta } : {}) } });
+    out.set(m.key, { attributes: values ?? {}, meta: { ...(hasStates ? { s: m.states } : {}), ...(r !== null ? { r } : {}) } });
   }
   return out;
 }

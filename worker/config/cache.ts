@@ -17,6 +17,8 @@ export const CONFIG_TTL_MS = {
   datasets: 5_000,
   /** Segment definitions for the visitor context (GET /v1/context): shorter, a new public segment shows soon. */
   segmentDefs: 2_000,
+  /** Computed attribute names and versions, for a lookup's provenance. */
+  computedDefs: 5_000,
   /** Settings read on hot paths (personalization allow-list, collect types). */
   settings: 5_000,
   /** The profile dashboard's figures: expensive, and a minute old is fine. */

@@ -8,6 +8,7 @@
  */
 import type { Rule } from "../../shared/schemas/segments";
 import { configChanged, readConfig } from "./cache";
+import { deleteComputed, loadComputedDefs, putComputed } from "../db/queries/computed";
 import type { Db } from "../db/client";
 import { listDatasets, upsertDataset, type DatasetRow } from "../db/queries/datasets";
 import { listMergePolicies, putMergePolicy, type MergePolicyRow } from "../db/queries/merge-policies";
@@ -35,6 +36,23 @@ export function getCachedSetting<K extends SettingName>(db: Db, name: K): Promis
 /** Segment definitions, for the visitor context. */
 export function cachedSegmentDefs(d1: D1Database) {
   return readConfig("segmentDefs", () => loadSegmentDefs(d1));
+}
+
+/** Computed attribute definitions (their names and versions, for a lookup's provenance). */
+export function cachedComputedDefs(d1: D1Database) {
+  return readConfig("computedDefs", () => loadComputedDefs(d1));
+}
+
+export async function saveComputed(db: Db, row: Parameters<typeof putComputed>[1]) {
+  const saved = await putComputed(db, row);
+  configChanged("computedDefs");
+  return saved;
+}
+
+export async function removeComputed(db: Db, id: string) {
+  const removed = await deleteComputed(db, id);
+  configChanged("computedDefs");
+  return removed;
 }
 
 export async function saveDataset(db: Db, row: Parameters<typeof upsertDataset>[1]) {

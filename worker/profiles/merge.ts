@@ -28,8 +28,6 @@ export interface FragmentInput {
   attributes: Record<string, unknown>;
   /** Milliseconds: when the fragment was last written. */
   updatedAt: number;
-  /** The `computed` fragment only: per attribute id, `{ name, events }`. */
-  meta?: Record<string, unknown> | null;
 }
 
 export interface Provenance {
@@ -103,22 +101,15 @@ export function mergeFragments(fragments: readonly FragmentInput[], policy: Merg
   for (const fragment of ordered) {
     for (const [path, value] of leaves(fragment.attributes)) {
       if (place(attributes, path, value)) {
-        const timestamp = new Date(fragment.updatedAt).toISOString();
         provenance[path.join(".")] = {
           dataset: fragment.dataset,
           identity: { namespace: fragment.namespace, id: fragment.value },
-          timestamp,
-          ...(fragment.dataset === COMPUTED_DATASET ? computedProvenance((fragment.meta?.d as Record<string, unknown> | undefined)?.[path[1]!], timestamp) : {}),
+          timestamp: new Date(fragment.updatedAt).toISOString(),
         };
       }
     }
   }
   return { attributes, provenance };
-}
-
-function computedProvenance(meta: unknown, computedAt: string): Partial<Provenance> {
-  const m = (meta ?? {}) as { name?: unknown; events?: unknown };
-  return { ...(typeof m.name === "string" ? { name: m.name } : {}), computedAt, ...(typeof m.events === "number" ? { events: m.events } : {}) };
 }
 
 /** `firstName lastName`, `name` or `fullName` from an attribute tree; undefined when none. */

@@ -6,13 +6,15 @@ import { ok, problem, type Result } from "../lib/result";
 import { presentHistory, presentLink } from "./present";
 import type { Db } from "../db/client";
 import { linksAmong, profileHistory } from "../db/queries/graph";
-import { findMergePolicy } from "../config/service";
+import { cachedComputedDefs, findMergePolicy } from "../config/service";
+import { eventsCounted, type ComputedDef } from "../computed/aggregate";
+import type { ComputedMeta } from "../computed/profiles";
 import { toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
 import { toIso } from "../lib/time";
 import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import { sha256Hex } from "../auth/keys";
-import { DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy } from "./merge";
+import { DEFAULT_POLICY, mergeFragments, type FragmentInput, type MergePolicy, type Provenance } from "./merge";
 
 export type Include = "provenance" | "events" | "segments" | "graph";
 export const INCLUDES: readonly Include[] = ["provenance", "events", "segments", "graph"];
@@ -37,8 +39,18 @@ export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
   const byId = new Map(bundle.identities.map((i) => [i.id, i]));
   return bundle.fragments.map((f) => {
     const identity = byId.get(f.identity_id)!;
-    return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at, meta: f.meta ? JSON.parse(f.meta) : null };
+    return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at };
   });
+}
+
+/** Computed values' provenance: each one's name, when it was computed, and how many events it counts. */
+function withComputedProvenance(provenance: Record<string, Provenance>, bundle: ProfileBundle, defs: readonly ComputedDef[]): Record<string, Provenance> {
+  const states = bundle.fragments.filter((f) => f.dataset === COMPUTED_DATASET && f.meta).map((f) => (JSON.parse(f.meta!) as ComputedMeta).s ?? {});
+  for (const def of defs) {
+    const entry = provenance[`${COMPUTED_DATASET}.${def.id}`];
+    if (entry?.dataset === COMPUTED_DATASET) Object.assign(entry, { name: def.name, computedAt: entry.timestamp, events: eventsCounted(def, states) });
+  }
+  return provenance;
 }
 
 /** With `idStitching: "none"`, only the looked-up identity's fragments count (its primary one for a profile id). */
@@ -69,7 +81,7 @@ export async function readProfile(db: Db, selector: ProfileSelector, options: Re
     attributes: merged.attributes,
     mergePolicy: policy.name,
   };
-  if (options.include.has("provenance")) body.provenance = merged.provenance;
+  if (options.include.has("provenance")) body.provenance = withComputedProvenance(merged.provenance, bundle, await cachedComputedDefs(db.$client));
   if (bundle.memberships) {
     body.segments = bundle.memberships.map((m) => ({ id: m.segment_id, name: m.name, status: m.status, since: toIso(m.since) }));
   }

@@ -7,7 +7,8 @@ import { z } from "@hono/zod-openapi";
 import { listOf, ResourceName } from "../../shared/schemas/common";
 import { ComputedAttributeBody, ComputedAttributeSchema, MAX_COMPUTED_ATTRIBUTES } from "../../shared/schemas/computed";
 import { definitionProblems, type StoredDefinition } from "../computed/definitions";
-import { countIdentities, deleteComputed, getComputed, listComputed, putComputed, type ComputedRow } from "../db/queries/computed";
+import { removeComputed, saveComputed } from "../config/service";
+import { countIdentities, getComputed, listComputed, type ComputedRow } from "../db/queries/computed";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -59,7 +60,7 @@ export const computedRouter = createRouter()
       if (!existing.some((r) => r.id === id) && existing.length >= MAX_COMPUTED_ATTRIBUTES) {
         throw new ApiError("invalid_request", `at most ${MAX_COMPUTED_ATTRIBUTES} computed attributes`, { details: [{ path: "id", message: `${existing.length} are defined; delete one first` }] });
       }
-      const stored = await putComputed(c.var.db, { id, name, definition });
+      const stored = await saveComputed(c.var.db, { id, name, definition });
       // The writer counts new events under the new definition from its next write on.
       await graphWriter(c.env).configChanged();
       await startBackfill(c.env, id, stored.version);
@@ -110,7 +111,7 @@ export const computedRouter = createRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const row = await getComputed(c.var.db, id);
-      if (!row || !(await deleteComputed(c.var.db, id))) throw new ApiError("not_found", `no computed attribute ${id}`);
+      if (!row || !(await removeComputed(c.var.db, id))) throw new ApiError("not_found", `no computed attribute ${id}`);
       await graphWriter(c.env).configChanged();
       // The same walk as a backfill: with the definition gone, it removes the values.
       await startBackfill(c.env, id, row.version);

@@ -3,7 +3,7 @@
  * windows' recheck list, and the reads the writer's background work needs. The values and
  * states themselves are `computed` fragments (`computed/profiles.ts`).
  */
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { ComputedMeta } from "../../computed/profiles";
 import { toDef, type StoredDefinition } from "../../computed/definitions";
 import type { ComputedDef } from "../../computed/aggregate";
@@ -23,19 +23,32 @@ export async function getComputed(db: Db, id: string): Promise<ComputedRow | und
 }
 
 /**
- * Creates or replaces a definition and restarts its computation. The version is at least
- * the time of the change, so a definition deleted and created again never takes a version
- * whose per-identity states are still stored.
+ * The next definition version: a counter kept in `settings`, never handed out twice — so a
+ * definition deleted and created again never takes a version whose states are still
+ * stored. Small numbers, because every identity's state carries one.
  */
+async function nextVersion(d1: D1Database, now: number): Promise<number> {
+  const row = await d1
+    .prepare(
+      `INSERT INTO settings (key, value, updated_at) VALUES ('computed-version', '1', ?1)
+       ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1, updated_at = ?1 RETURNING value`,
+    )
+    .bind(now)
+    .first<{ value: string | number }>();
+  return Number(row!.value);
+}
+
+/** Creates or replaces a definition and restarts its computation under a new version. */
 export async function putComputed(db: Db, row: { id: string; name: string; definition: StoredDefinition }): Promise<ComputedRow> {
   const now = Date.now();
+  const version = await nextVersion(db.$client, now);
   const definition = row.definition as unknown as Record<string, unknown>;
   const [stored] = await db
     .insert(computedAttributes)
-    .values({ id: row.id, name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version: now, createdAt: now, updatedAt: now })
+    .values({ id: row.id, name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: computedAttributes.id,
-      set: { name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version: sql`max(${computedAttributes.version} + 1, ${now})`, updatedAt: now },
+      set: { name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version, updatedAt: now },
     })
     .returning();
   return stored!;

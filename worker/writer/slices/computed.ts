@@ -25,10 +25,10 @@ import { eventNeedsOf } from "../../segments/rules";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
 
-/** Identities per turn in the write lane. */
-export const COMPUTED_SLICE = 200;
+/** Identities per turn in the write lane: a slice holds ingestion for a few milliseconds only. */
+export const COMPUTED_SLICE = 50;
 /** Identities per background job (one queue message). */
-export const COMPUTED_PAGE = 2_000;
+export const COMPUTED_PAGE = 1_000;
 
 export interface ComputedRefresh {
   statements: WriteStatement[];

@@ -218,7 +218,7 @@ export class WorkingSet {
       const identity = this.ws.identities.get(key)!;
       for (const id of this.fragmentsByIdentity.get(key) ?? []) {
         const f = this.fragments.get(id)!;
-        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt, meta: f.meta });
+        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
       }
     }
     return mergeFragments(inputs, DEFAULT_POLICY).attributes;
