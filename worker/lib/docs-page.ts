@@ -48,8 +48,8 @@ function typeLabel(schema: Json | undefined): string {
 function mediaHtml(doc: Json, label: string, mediaType: string, media: Json) {
   const schema = resolveRef(doc, media.schema);
   return html`<div class="media"><p class="label">${label} <code>${mediaType}</code> ${typeLabel(media.schema)}</p>
-    ${media.example !== undefined ? html`<pre class="example">${jsonText(media.example)}</pre>` : ""}
-    ${schema ? html`<details><summary>Schema</summary><pre>${jsonText(schema)}</pre></details>` : ""}</div>`;
+    ${media.example !== undefined ? html`<pre class="example" tabindex="0">${jsonText(media.example)}</pre>` : ""}
+    ${schema ? html`<details><summary>Schema</summary><pre tabindex="0">${jsonText(schema)}</pre></details>` : ""}</div>`;
 }
 
 function operationHtml(doc: Json, method: string, path: string, op: Json) {
@@ -100,6 +100,7 @@ export function renderDocsPage(doc: Json): HtmlEscapedString | Promise<HtmlEscap
     }
   }
   const tags = [...byTag.keys()].sort();
+  const slug = (tag: string) => tag.toLowerCase().replace(/[^a-z0-9]+/g, "-");
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -117,10 +118,10 @@ export function renderDocsPage(doc: Json): HtmlEscapedString | Promise<HtmlEscap
 Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>. Errors always look like
 <code>{"error":{"code","message","details","requestId"}}</code>; the codes are the closed list
 <a href="#error-codes">below</a>.</p>
-<nav>${tags.map((t) => html`<a href="#tag-${t}">${t}</a> `)}</nav></header>
+<nav>${tags.map((t) => html`<a href="#tag-${slug(t)}">${t}</a> `)}</nav></header>
 <main>
 ${tags.map(
-  (tag) => html`<h2 id="tag-${tag}">${tag}</h2>${byTag.get(tag)!.map(([m, p, op]) => operationHtml(doc, m, p, op))}`,
+  (tag) => html`<h2 id="tag-${slug(tag)}">${tag}</h2>${byTag.get(tag)!.map(([m, p, op]) => operationHtml(doc, m, p, op))}`,
 )}
 <h2 id="error-codes">Error codes</h2>
 <p>${prose(resolveRef(doc, { $ref: "#/components/schemas/ErrorCode" })?.description)}</p>
