@@ -23,6 +23,7 @@ import { privacyRouter } from "./routes/privacy";
 import { profilesRouter } from "./routes/profiles";
 import { segmentsRouter } from "./routes/segments";
 import { computedRouter } from "./routes/computed";
+import { consentRouter } from "./routes/consent";
 import { personalizationRouter } from "./routes/personalization";
 import { pagesRouter } from "./routes/pages";
 import { metricsRouter } from "./routes/metrics";
@@ -138,6 +139,7 @@ export function createApp() {
     .route("/v1", mergePoliciesRouter)
     .route("/v1", segmentsRouter)
     .route("/v1", computedRouter)
+    .route("/v1", consentRouter)
     .route("/v1", personalizationRouter)
     .route("/v1", settingsRouter)
     .route("/v1", metricsRouter)

@@ -17,7 +17,8 @@ export const DestinationBody = z
     content: z.enum(["profiles", "events", "identities"]).default("profiles").meta({ description: "merged profiles, experience events, or the identity map (namespace, id, profileId, firstSeen, lastSeen)" }),
     mode: z.enum(["full", "incremental"]).default("full").meta({ description: "incremental: only what changed since the last completed run" }),
     mergePolicy: z.string().optional(),
-    includeNoConsent: z.boolean().default(false).meta({ description: "Include profiles whose consent.marketing is \"n\"" }),
+    includeNoConsent: z.boolean().default(false).meta({ description: "Include profiles that denied marketing (consent, or the older consent.marketing = \"n\" attribute)" }),
+    purposes: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/)).max(20).optional().meta({ description: "Consent purposes a profile must have granted to be sent here (SPEC §8)" }),
     credentials: z
       .object({ accessKeyId: SecretName.optional(), secretAccessKey: SecretName.optional(), sasUrl: SecretName.optional() })
       .optional()
@@ -49,6 +50,7 @@ export const WebhookDestinationBody = z
     url: z.string().url().max(2000).meta({ description: "https:// and not a private, loopback or link-local address (unless TESSERA_WEBHOOK_ALLOW_INSECURE is set)" }),
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
     segments: z.array(z.string()).max(200).optional().meta({ description: "Only these segments' entries and exits (default: all)" }),
+    purposes: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/)).max(20).optional().meta({ description: "Consent purposes a profile must have granted to be sent here (SPEC §8)" }),
     attributes: z.array(AttrPath).max(200).optional().meta({ description: "Attribute paths sent with each delivery (default: none)" }),
     batchSize: z.number().int().min(1).max(100).optional().meta({ description: "Up to this many events per POST, as a JSON array (default 1: one event per POST)" }),
     paused: z.boolean().optional().meta({ description: "Hold deliveries (kept pending) until set back to false" }),

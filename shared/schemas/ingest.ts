@@ -32,7 +32,7 @@ export const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]{1,200}$/u;
  */
 export const eventTypeString = (message: string) => z.string().regex(EVENT_TYPE_PATTERN, message).meta({ pattern: EVENT_TYPE_PATTERN.source });
 
-const Timestamp = z.iso.datetime({ offset: true, message: "timestamp must be an ISO-8601 date-time" });
+export const Timestamp = z.iso.datetime({ offset: true, message: "timestamp must be an ISO-8601 date-time" });
 const Attributes = z.record(z.string(), z.unknown());
 
 export const EventInput = z

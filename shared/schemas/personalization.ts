@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BrowserConsent } from "./consent";
 import { eventTypeString } from "./ingest";
 
 export const PersonalizationSettings = z
@@ -33,9 +34,10 @@ export const CollectBody = z
           data: z.record(z.string(), z.unknown()).optional(),
         }),
       )
-      .min(1)
       .max(50),
+    consent: BrowserConsent.optional().meta({ description: "The visitor's choices (`tessera.setConsent()`): `{ analytics: true, marketing: false }`, recorded before the events" }),
   })
+  .refine((b) => b.events.length > 0 || b.consent !== undefined, { message: "send at least one event, or consent", path: ["events"] })
   .meta({ id: "CollectBody" });
 
 export const TokenBody = z

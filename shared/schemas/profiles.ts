@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ProfileConsent } from "./consent";
 import { pageLimit } from "./common";
 
 const Identity = z.object({ namespace: z.string(), id: z.string() });
@@ -18,6 +19,7 @@ export const ProfileSchema = z
     primaryIdentity: Identity,
     identities: z.array(Identity.extend({ firstSeen: z.string(), lastSeen: z.string() })),
     attributes: z.record(z.string(), z.unknown()),
+    consent: ProfileConsent.optional().meta({ description: "Per purpose: the status that applies, when and where it was given (source `default`: nobody chose)" }),
     mergePolicy: z.string(),
     provenance: z.record(z.string(), ProvenanceEntry).optional(),
     segments: z.array(z.object({ id: z.string(), name: z.string(), status: z.string(), since: z.string() })).optional(),

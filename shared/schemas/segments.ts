@@ -26,7 +26,13 @@ export interface EventCondition {
   where?: Rule;
 }
 
-export type Rule = { all: Rule[] } | { any: Rule[] } | { not: Rule } | AttributeCondition | EventCondition;
+/** A consent condition (SPEC §8): the profile's status for a purpose. */
+export interface ConsentCondition {
+  consent: string;
+  status: "granted" | "denied";
+}
+
+export type Rule = { all: Rule[] } | { any: Rule[] } | { not: Rule } | AttributeCondition | ConsentCondition | EventCondition;
 
 const path = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "a dotted attribute path like loyalty.tier").max(200);
 
@@ -36,6 +42,7 @@ export const RuleSchema: z.ZodType<Rule> = z.lazy(() =>
     z.strictObject({ any: z.array(RuleSchema).min(1).max(50) }),
     z.strictObject({ not: RuleSchema }),
     z.strictObject({ attr: path, op: z.enum(ATTRIBUTE_OPS), value: z.unknown().optional() }),
+    z.strictObject({ consent: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "a purpose id"), status: z.enum(["granted", "denied"]) }),
     z.strictObject({
       event: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type"),
       within: z.string().optional(),
@@ -48,7 +55,7 @@ export const RuleSchema: z.ZodType<Rule> = z.lazy(() =>
 export const SegmentBody = z
   .object({
     name: z.string().trim().min(1).max(200),
-    rule: z.unknown().meta({ description: "all / any / not; attribute ops eq ne gt gte lt lte in exists contains startsWith; event conditions { event, within, count, where }" }),
+    rule: z.unknown().meta({ description: "all / any / not; attribute ops eq ne gt gte lt lte in exists contains startsWith; event conditions { event, within, count, where }; consent conditions { consent, status }" }),
     public: z.boolean().default(false),
     description: z.string().max(1000).optional(),
   })

@@ -54,5 +54,7 @@ export const TrackingResult = z
     accepted: z.number().int(),
     duplicates: z.number().int(),
     rejected: z.array(z.object({ index: z.number().int(), error: z.object({ code: z.string(), message: z.string() }) })),
+    ignored: z.number().int().optional().meta({ description: "Browser messages stored nothing of: the visitor denied `analytics`" }),
+    reason: z.literal("consent").optional(),
   })
   .meta({ id: "TrackingResult" });

@@ -33,7 +33,7 @@ export function definitionProblems(d: StoredDefinition): ErrorDetail[] {
       if ("all" in rule) rule.all.forEach((r, j) => walk(r, [...path, "all", j]));
       else if ("any" in rule) rule.any.forEach((r, j) => walk(r, [...path, "any", j]));
       else if ("not" in rule) walk(rule.not, [...path, "not"]);
-      else if ("event" in rule) details.push({ path: formatPath(path), message: "a filter tests one event: use attribute conditions (attr: data.<path> or type)" });
+      else if ("event" in rule || "consent" in rule) details.push({ path: formatPath(path), message: "a filter tests one event: use attribute conditions (attr: data.<path> or type)" });
       else if (rule.attr !== "type" && !rule.attr.startsWith("data.")) details.push({ path: formatPath([...path, "attr"]), message: `"${rule.attr}" is not on the event: use data.<path> or type` });
     };
     walk(checked.rule, at);

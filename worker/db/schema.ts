@@ -272,6 +272,25 @@ export const computedRechecks = sqliteTable(
   (t) => [index("computed_rechecks_at_idx").on(t.recheckAt)],
 );
 
+/**
+ * Consent choices (SPEC §8), one row per choice: a revocation is a new row, never an
+ * overwrite, so the history shows when and from where each change came. An identity's
+ * current choice for a purpose is its newest row.
+ */
+export const consentRecords = sqliteTable(
+  "consent_records",
+  {
+    identityId: integer("identity_id").notNull(),
+    purpose: text("purpose").notNull(),
+    /** When the choice was made (the call's timestamp). */
+    at: integer("at").notNull(),
+    status: text("status").notNull(),
+    source: text("source").notNull(),
+    recordedAt: integer("recorded_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.identityId, t.purpose, t.at, t.recordedAt] })],
+);
+
 export const memberships = sqliteTable(
   "memberships",
   {

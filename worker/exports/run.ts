@@ -30,6 +30,8 @@ import {
 import type { Bindings } from "../env";
 import { allowListed } from "../../shared/attribute-tree";
 import { mergeFragments, type FragmentInput } from "../profiles/merge";
+import { grantsAll, isGranted } from "../consent/merge";
+import { consentSettings, readConsents } from "../consent/service";
 import { resolvePolicy } from "../profiles/service";
 import { contentTypeOf, encodePart, eventRow, extensionOf, sha256Hex, type ExportContent, type ExportFormat, type Row } from "./formats";
 import { storeFor } from "./storage";
@@ -120,7 +122,7 @@ async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan,
   if (!resolved.ok) throw new Error(resolved.problem.message);
   const policy = resolved.value;
   const ids = await exportPageFacts(env.DB, after, size, config.segment, plan.mode === "incremental" ? plan.since : 0);
-  const bundle = await exportBundle(env.DB, ids);
+  const [bundle, consentOf] = await Promise.all([exportBundle(env.DB, ids), consentSettings(createDb(env.DB)).then((settings) => readConsents(env.DB, settings, ids))]);
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of bundle.fragments) {
     if (!fragments.has(f.profile_id)) fragments.set(f.profile_id, []);
@@ -131,8 +133,12 @@ async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan,
   const rows: Row[] = [];
   for (const p of bundle.profiles) {
     const merged = mergeFragments(fragments.get(p.id) ?? [], policy).attributes;
-    const consent = (merged.consent as Record<string, unknown> | undefined)?.marketing;
-    if (consent === "n" && !config.includeNoConsent) continue;
+    const consent = consentOf(p.id);
+    // Marketing denied — by a recorded choice, or by the older `consent.marketing = "n"` attribute — stays out
+    // unless the destination includes such profiles; purposes the destination declared must all be granted.
+    const marketingDenied = !isGranted(consent, "marketing") || (consent.marketing?.source === "default" && (merged.consent as Record<string, unknown> | undefined)?.marketing === "n");
+    if (marketingDenied && !config.includeNoConsent) continue;
+    if (!grantsAll(consent, config.purposes)) continue;
     rows.push({
       profileId: p.id,
       primaryNamespace: p.primary_namespace,
@@ -218,3 +224,4 @@ export async function startDueExports(env: Bindings, now: number): Promise<numbe
   }
   return started;
 }
+

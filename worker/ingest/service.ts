@@ -25,6 +25,8 @@ export interface RawItem {
   defaultEventId?: string;
   /** Records only: also store an event of this type and id (tracking identify/group), which makes a resent message a duplicate. */
   receipt?: { id: string; type: string };
+  /** A purpose the profile must have granted, or the item stores nothing (browser collection: `analytics`). */
+  requires?: string;
 }
 
 /** The items of a call: one item, or `{ events: [...] }` / `{ records: [...] }` of 1–1,000. */
@@ -79,7 +81,8 @@ export async function ingestItems(
   env: Bindings,
   ctx: ValidationContext,
   items: readonly RawItem[],
-  options: { atomic: boolean; receivedAt: number },
+  /** `before`: items already normalized (consent choices a call carries) applied first, with indexes below 0. */
+  options: { atomic: boolean; receivedAt: number; before?: readonly NormalizedItem[] },
 ): Promise<IngestOutcomes> {
   const byIndex = new Map<number, ItemOutcome>();
   const good: NormalizedItem[] = [];
@@ -88,6 +91,7 @@ export async function ingestItems(
     const validate = raw.kind === "events" ? validateEvent : validateRecord;
     const result = validate(raw.value, raw.index, ctx, raw.defaultEventId);
     if (result.ok && raw.receipt) result.item.event = { id: raw.receipt.id, type: raw.receipt.type, data: null };
+    if (result.ok && raw.requires) result.item.requires = raw.requires;
     if (result.ok) good.push(result.item);
     else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
   }
@@ -97,9 +101,10 @@ export async function ingestItems(
   }
 
   let profiles: string[] = [];
-  if (good.length > 0) {
+  const before = options.before ?? [];
+  if (good.length + before.length > 0) {
     const started = performance.now();
-    const applied = await graphWriter(env).ingest({ items: good, atomic: options.atomic, receivedAt: options.receivedAt });
+    const applied = await graphWriter(env).ingest({ items: [...before, ...good], atomic: options.atomic, receivedAt: options.receivedAt });
     cost.writerMs = performance.now() - started;
     cost.lane = applied.lane;
     cost.consistency = applied.consistency;

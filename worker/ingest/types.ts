@@ -1,6 +1,7 @@
 import type { ErrorDetail } from "../../shared/errors";
 import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
+import type { ConsentStatus } from "../../shared/schemas/consent";
 
 export interface ItemError {
   code: ErrorCode;
@@ -11,8 +12,11 @@ export interface ItemError {
 /** An item that passed every stateless check, with its identities normalized. */
 export interface NormalizedItem {
   index: number;
-  /** `link`: only the identities matter (a visitor's device seen with a signed-in identity). */
-  kind: "record" | "event" | "link";
+  /**
+   * `link`: only the identities matter (a visitor's device seen with a signed-in identity).
+   * `consent`: choices per purpose, recorded for each identity (which are linked, as an event's).
+   */
+  kind: "record" | "event" | "link" | "consent";
   dataset: string;
   /** Normalized and de-duplicated, in the order given. */
   identities: IdentityRef[];
@@ -21,6 +25,10 @@ export interface NormalizedItem {
   attributes?: Record<string, unknown>;
   /** Events (and records that carry a receipt event, from the tracking API). */
   event?: { id: string; type: string; data: Record<string, unknown> | null };
+  /** Consent items: the choices and where they were made. */
+  consent?: { purposes: Record<string, ConsentStatus>; source: string };
+  /** A purpose the item's profile must have granted, or the item is ignored (browser collection: `analytics`). */
+  requires?: string;
 }
 
 export interface IngestCommand {
@@ -32,4 +40,5 @@ export interface IngestCommand {
 export type ItemOutcome =
   | { index: number; status: "accepted"; profileId: string }
   | { index: number; status: "duplicate" }
+  | { index: number; status: "ignored"; reason: "consent" }
   | { index: number; status: "rejected"; error: ItemError };

@@ -3,6 +3,7 @@
  * depth, timestamp window, names, shape, identity normalization, dataset and its JSON
  * Schema. Each failure is one item's error; the good items beside it go on.
  */
+import type { ConsentStatus } from "../../shared/schemas/consent";
 import { Validator } from "@cfworker/json-schema";
 import type { ZodType } from "zod";
 import { formatPath, type ErrorDetail } from "../../shared/errors";
@@ -223,6 +224,18 @@ export function validateEvent(raw: unknown, index: number, ctx: ValidationContex
       at: input.timestamp ? Date.parse(input.timestamp) : ctx.now,
       event: { id: input.id ?? defaultId ?? crypto.randomUUID(), type: input.type, data },
     },
+  };
+}
+
+/** `POST /v1/consent`: the identities normalized, the choices as given (shape checked by ConsentBody). */
+export function validateConsent(input: { identities: { namespace: string; id: string }[]; purposes: Record<string, ConsentStatus>; timestamp?: string; source?: string }, ctx: ValidationContext, purposes: ReadonlySet<string>): Result {
+  const identities = normalizeIdentities(ctx, input.identities);
+  if (isResult(identities)) return identities;
+  const unknown = Object.keys(input.purposes).filter((p) => !purposes.has(p));
+  if (unknown.length) return fail("invalid_request", `unknown purpose "${unknown[0]}"`, unknown.map((p) => ({ path: `purposes.${p}`, message: `not a purpose; see GET /v1/settings/consent (${[...purposes].join(", ")})` })));
+  return {
+    ok: true,
+    item: { index: 0, kind: "consent", dataset: "consent", identities: identities.refs, at: input.timestamp ? Date.parse(input.timestamp) : ctx.now, consent: { purposes: input.purposes, source: input.source ?? "api" } },
   };
 }
 

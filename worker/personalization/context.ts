@@ -12,6 +12,9 @@
  * Only allow-listed attribute paths ever leave; only public segments are named.
  */
 import { allowListed } from "../../shared/attribute-tree";
+import type { ConsentStatus } from "../../shared/schemas/consent";
+import { isGranted } from "../consent/merge";
+import { browserConsentItems, consentSettings, readProfileConsent } from "../consent/service";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
 import { cachedSegmentDefs, getCachedSetting } from "../config/service";
@@ -57,11 +60,24 @@ async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: stri
   return graphWriter(env).linkDevice(device, identity, now);
 }
 
-export async function visitorContext(env: Bindings, db: Db, publicKeyId: string, device: string, identityToken?: string): Promise<VisitorContextBody> {
-  const paths = await allowList(db);
+/** What a visitor who denied `personalization` gets: the answer for an unknown visitor, with nothing in it. */
+const withheld = (device: string): VisitorContextBody => ({ device, known: false, segments: [], attributes: {} });
+
+export async function visitorContext(
+  env: Bindings,
+  db: Db,
+  publicKeyId: string,
+  device: string,
+  identityToken?: string,
+  consent: { sent?: Record<string, ConsentStatus>; gpc?: boolean } = {},
+): Promise<VisitorContextBody> {
+  const [paths, settings] = await Promise.all([allowList(db), consentSettings(db)]);
+  const choices = browserConsentItems(settings, device, consent.sent, consent.gpc ?? false, Date.now());
+  if (choices.length) await graphWriter(env).ingest({ items: choices, atomic: false, receivedAt: Date.now() });
   const sub = identityToken ? await verifyIdentityToken(env, publicKeyId, identityToken) : undefined;
   if (sub) {
     const profileId = await linkKnownVisitor(env, db, device, sub);
+    if (profileId && !isGranted(await readProfileConsent(env.DB, settings, profileId), "personalization")) return withheld(device);
     if (profileId) {
       const [bundle, segments] = await Promise.all([loadProfile(db.$client, { profileId }, {}), publicMemberships(db.$client, profileId)]);
       const attributes = bundle ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes : {};
@@ -69,6 +85,9 @@ export async function visitorContext(env: Bindings, db: Db, publicKeyId: string,
     }
   }
 
+  // The device's own profile decides (its choices may have been made on another device of the same person).
+  const deviceProfile = await env.DB.prepare("SELECT profile_id FROM identities WHERE namespace = 'device' AND value = ?1").bind(device).first<string>("profile_id");
+  if (deviceProfile && !isGranted(await readProfileConsent(env.DB, settings, deviceProfile), "personalization")) return withheld(device);
   const publicSegments = (await cachedSegmentDefs(env.DB)).filter((s) => s.public);
   const now = Date.now();
   const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);

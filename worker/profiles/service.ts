@@ -9,6 +9,8 @@ import { linksAmong, profileHistory } from "../db/queries/graph";
 import { cachedComputedDefs, findMergePolicy } from "../config/service";
 import { eventsCounted, type ComputedDef } from "../computed/aggregate";
 import type { ComputedMeta } from "../computed/profiles";
+import { profileConsent, type ConsentChoice } from "../consent/merge";
+import { consentSettings, presentConsent } from "../consent/service";
 import { toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
 import { toIso } from "../lib/time";
@@ -41,6 +43,13 @@ export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
     const identity = byId.get(f.identity_id)!;
     return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at };
   });
+}
+
+/** Each identity's newest choices (for `profileConsent`). */
+function choicesByIdentity(bundle: ProfileBundle): Record<string, ConsentChoice>[] {
+  const byIdentity = new Map<number, Record<string, ConsentChoice>>();
+  for (const c of bundle.choices) byIdentity.set(c.identity_id, { ...(byIdentity.get(c.identity_id) ?? {}), [c.purpose]: { status: c.status, at: c.at, source: c.source } });
+  return [...byIdentity.values()];
 }
 
 /** Computed values' provenance: each one's name, when it was computed, and how many events it counts. */
@@ -79,6 +88,7 @@ export async function readProfile(db: Db, selector: ProfileSelector, options: Re
     primaryIdentity: { namespace: bundle.profile.primary_namespace, id: bundle.profile.primary_value },
     identities: bundle.identities.map((i) => ({ namespace: i.namespace, id: i.value, firstSeen: toIso(i.first_seen), lastSeen: toIso(i.last_seen) })),
     attributes: merged.attributes,
+    consent: presentConsent(profileConsent(await consentSettings(db), choicesByIdentity(bundle))),
     mergePolicy: policy.name,
   };
   if (options.include.has("provenance")) body.provenance = withComputedProvenance(merged.provenance, bundle, await cachedComputedDefs(db.$client));

@@ -10,6 +10,8 @@ import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { visitorContext } from "../personalization/context";
+import { fromBrowser } from "../consent/merge";
+import { browserConsentItems, consentSettings, parseConsentQuery } from "../consent/service";
 import { rateLimitBrowser } from "../personalization/rate-limit";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
@@ -26,7 +28,13 @@ function deviceOf(c: Context<AppEnv>): string {
   return device;
 }
 
-const ingestShape = z.object({ accepted: z.number(), duplicates: z.number(), rejected: z.array(z.object({ index: z.number(), error: z.unknown() })) });
+const ingestShape = z.object({
+  accepted: z.number(),
+  duplicates: z.number(),
+  rejected: z.array(z.object({ index: z.number(), error: z.unknown() })),
+  ignored: z.number().optional().meta({ description: "Events stored nothing of: the visitor denied `analytics`" }),
+  reason: z.literal("consent").optional(),
+});
 
 export const personalizationRouter = createRouter()
   .openapi(
@@ -41,14 +49,18 @@ export const personalizationRouter = createRouter()
           device: z.string().optional(),
           identityToken: z.string().optional().meta({ description: "HS256 JWT signed with the site secret; sub is an identity like crm:123" }),
           key: z.string().optional().meta({ description: "The public key, for simple GETs" }),
+          consent: z.string().optional().meta({ description: "The visitor's choices, recorded first: `analytics:granted,marketing:denied`", example: "personalization:granted" }),
         }),
       },
       responses: { 200: { description: "The context", content: { "application/json": { schema: ContextSchema } } }, ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
       const device = deviceOf(c);
-      const token = c.req.valid("query").identityToken ?? c.req.header("x-tessera-identity-token");
-      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token);
+      const query = c.req.valid("query");
+      const token = query.identityToken ?? c.req.header("x-tessera-identity-token");
+      const sent = parseConsentQuery(query.consent);
+      if (query.consent && !sent) throw new ApiError("invalid_request", "consent takes purpose:granted|denied pairs, comma-separated", { details: [{ path: "consent", message: "like analytics:granted,marketing:denied" }] });
+      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token, { sent, gpc: c.req.header("sec-gpc") === "1" });
       c.header("Cache-Control", "private, no-store");
       c.header("Vary", "Origin");
       return c.json(body, 200);
@@ -81,7 +93,9 @@ export const personalizationRouter = createRouter()
       await rateLimitBrowser(c, c.var.principal.keyId, new Map([[device, parsed.data.events.length]]));
       const allowed = new Set((await getCachedSetting(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
       const receivedAt = Date.now();
-      const ctx = await validationContext(c.env, c.var.db, "events", receivedAt);
+      const [ctx, settings] = await Promise.all([validationContext(c.env, c.var.db, "events", receivedAt), consentSettings(c.var.db)]);
+      // The visitor's choices (and Sec-GPC) are recorded first; every event then needs `analytics`.
+      const before = browserConsentItems(settings, device, parsed.data.consent && fromBrowser(parsed.data.consent), c.req.header("sec-gpc") === "1", receivedAt);
       const rejected: { index: number; error: unknown }[] = [];
       const items = parsed.data.events.flatMap((event, index) => {
         if (!allowed.has(event.type)) {
@@ -90,16 +104,22 @@ export const personalizationRouter = createRouter()
         }
         // The raw event (not zod's copy), so item validation sees every key as sent.
         const sent = (raw as { events: Record<string, unknown>[] }).events[index];
-        return [{ index, kind: "events" as const, value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] } }];
+        return [{ index, kind: "events" as const, value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] }, requires: "analytics" }];
       });
-      const { outcomes, cost } = items.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt }) : { outcomes: [], cost: undefined };
+      const { outcomes, cost } = items.length + before.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt, before }) : { outcomes: [], cost: undefined };
       // The widget keeps the token in its first-party cookie, so its next /v1/context sees this write.
       if (cost?.consistency) c.header("Tessera-Consistency", cost.consistency);
       for (const o of outcomes) if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
       rejected.sort((a, b) => a.index - b.index);
       // No profile ids: nothing about the graph reaches a browser.
+      const ignored = outcomes.filter((o) => o.status === "ignored").length;
       return c.json(
-        { accepted: outcomes.filter((o) => o.status === "accepted").length, duplicates: outcomes.filter((o) => o.status === "duplicate").length, rejected },
+        {
+          accepted: outcomes.filter((o) => o.status === "accepted").length,
+          duplicates: outcomes.filter((o) => o.status === "duplicate").length,
+          rejected,
+          ...(ignored ? { ignored, reason: "consent" as const } : {}),
+        },
         200,
       );
     },

@@ -21,6 +21,11 @@ import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { countByDevice, rateLimitBrowser } from "../personalization/rate-limit";
 import { TrackingBatch, TrackingMessage, TrackingResult } from "../../shared/schemas/tracking";
+import type { ConsentSettings } from "../../shared/schemas/consent";
+import { fromCategories, gpcChoices } from "../consent/merge";
+import { consentSettings } from "../consent/service";
+import { validateConsent, type ValidationContext } from "../ingest/validate";
+import type { NormalizedItem } from "../ingest/types";
 import { browserIdentities } from "../tracking/browser";
 import { claimedIdentities, mapMessage, TRACKING_LIMITS, type BrowserScope, type MessageType } from "../tracking/messages";
 import { trackingOf } from "../tracking/settings";
@@ -71,6 +76,25 @@ async function browserScope(c: Context<AppEnv>, message: unknown, type: MessageT
   return allowed.ok ? { ok: true, scope: { subject: allowed.subject } } : allowed;
 }
 
+/**
+ * The consent items of one message: `context.consent.categoryPreferences` mapped to purposes
+ * by the consent settings' categories (source `tracking`), and for a browser with
+ * `Sec-GPC: 1` a denial of every purpose that follows GPC. Recorded for the message's
+ * identities (for a browser: only those it may claim).
+ */
+function messageConsent(ctx: ValidationContext, settings: ConsentSettings, item: { identities: { namespace: string; id: string }[] }, message: unknown, index: number, gpc: boolean, at: number): NormalizedItem[] {
+  const preferences = (message as { context?: { consent?: { categoryPreferences?: unknown } } })?.context?.consent?.categoryPreferences;
+  const choices = preferences && typeof preferences === "object" ? fromCategories(settings, preferences as Record<string, unknown>) : {};
+  const out: NormalizedItem[] = [];
+  const purposes = new Set(settings.purposes.map((p) => p.id));
+  for (const [source, chosen] of [["tracking", choices], ["gpc", gpc ? gpcChoices(settings) : {}]] as const) {
+    if (Object.keys(chosen).length === 0) continue;
+    const checked = validateConsent({ identities: item.identities, purposes: chosen }, ctx, purposes);
+    if (checked.ok) out.push({ ...checked.item, index: -(index * 2 + (source === "gpc" ? 2 : 1)), at, consent: { purposes: chosen, source } });
+  }
+  return out;
+}
+
 /** Maps, validates and ingests the messages of one call; the answer every tracking route gives. */
 async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: MessageType | undefined, batchSentAt: unknown) {
   const receivedAt = Date.now();
@@ -78,7 +102,9 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
   const browser = c.var.principal.kind === "public";
   const rejected: { index: number; error: ItemError }[] = [];
   const raw: RawItem[] = [];
-  const ctx = await validationContext(c.env, c.var.db, "batch", receivedAt);
+  const [ctx, consent] = await Promise.all([validationContext(c.env, c.var.db, "batch", receivedAt), consentSettings(c.var.db)]);
+  const before: NormalizedItem[] = [];
+  const gpc = c.req.header("sec-gpc") === "1";
   for (const [index, message] of messages.entries()) {
     const bytes = JSON.stringify(message ?? null).length;
     if (bytes > TRACKING_LIMITS.messageBytes) {
@@ -91,8 +117,14 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
       continue;
     }
     const result = mapMessage(message, type, { settings, receivedAt, batchSentAt, fallbackId: `${c.get("requestId")}:${index}`, browser: scope?.scope });
-    if (!result.ok) rejected.push({ index, error: result.error });
-    else raw.push({ index, kind: result.kind, value: result.item, receipt: result.receipt ? { id: result.messageId, type: result.receipt.type } : undefined });
+    if (!result.ok) {
+      rejected.push({ index, error: result.error });
+      continue;
+    }
+    // Consent the message carries (Segment's categoryPreferences; a browser's Sec-GPC) is recorded before it.
+    before.push(...messageConsent(ctx, consent, result.item as { identities: { namespace: string; id: string }[] }, message, index, browser && gpc, receivedAt));
+    // A browser's messages store nothing for a visitor who denied analytics.
+    raw.push({ index, kind: result.kind, value: result.item, receipt: result.receipt ? { id: result.messageId, type: result.receipt.type } : undefined, ...(browser ? { requires: "analytics" } : {}) });
   }
   if (browser && raw.length > 0) {
     // Every browser message carries its anonymousId (browserScope refuses those without).
@@ -101,17 +133,19 @@ async function ingestMessages(c: Context<AppEnv>, messages: unknown[], type: Mes
   }
   let accepted = 0;
   let duplicates = 0;
+  let ignored = 0;
   if (raw.length > 0) {
-    const { outcomes, cost } = await ingestItems(c.env, ctx, raw, { atomic: false, receivedAt });
+    const { outcomes, cost } = await ingestItems(c.env, ctx, raw, { atomic: false, receivedAt, before });
     for (const o of outcomes) {
       if (o.status === "accepted") accepted++;
       else if (o.status === "duplicate") duplicates++;
+      else if (o.status === "ignored") ignored++;
       else rejected.push({ index: o.index, error: o.error });
     }
     ingestAnswerHeaders(c, cost);
   }
   rejected.sort((a, b) => a.index - b.index);
-  return c.json({ success: true as const, accepted, duplicates, rejected }, 200);
+  return c.json({ success: true as const, accepted, duplicates, rejected, ...(ignored ? { ignored, reason: "consent" as const } : {}) }, 200);
 }
 
 async function readMessages(c: Context<AppEnv>): Promise<Record<string, unknown>> {

@@ -10,6 +10,8 @@ import { membershipWriteStatements, profileFactsRead, type ProfileFacts, type Se
 import { DEFAULT_POLICY, mergeFragments, type FragmentInput } from "../profiles/merge";
 import { evaluate, eventNeedsOf, type RuleEvent, type Subject } from "./rules";
 import type { ActivationFact, ProfileView } from "../webhooks/outbox";
+import { consentByProfile, DEFAULT_CONSENT } from "../consent/merge";
+import type { ConsentSettings } from "../../shared/schemas/consent";
 
 export interface MembershipState {
   status: string;
@@ -47,7 +49,7 @@ export function factsRead(d1: D1Database, profileIds: readonly string[], segment
 }
 
 /** The membership writes for `profileIds` given their facts. */
-export function evaluateFacts(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], facts: ProfileFacts, now: number): EvaluationResult {
+export function evaluateFacts(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], facts: ProfileFacts, now: number, consent: ConsentSettings = DEFAULT_CONSENT): EvaluationResult {
   if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0, transitions: [], views: new Map() };
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of facts.fragments) {
@@ -60,7 +62,7 @@ export function evaluateFacts(d1: D1Database, profileIds: readonly string[], seg
     events.get(e.profileId)!.push({ type: e.type, at: e.at, data: e.data ? JSON.parse(e.data) : null });
   }
   const current = new Map(facts.memberships.map((m) => [`${m.segmentId}\u0000${m.profileId}`, m]));
-
+  const consentOf = consentByProfile(consent, facts.choices);
   const primaries = new Map(facts.primaries.map((p) => [p.profileId, { namespace: p.namespace, id: p.value }]));
   const writes: unknown[][] = [];
   const transitions: ActivationFact[] = [];
@@ -68,8 +70,9 @@ export function evaluateFacts(d1: D1Database, profileIds: readonly string[], seg
   let realized = 0;
   let exited = 0;
   for (const profileId of profileIds) {
-    const subject = { attributes: mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes, events: events.get(profileId) ?? [] };
-    views.set(profileId, { primaryIdentity: primaries.get(profileId), attributes: subject.attributes });
+    const profileConsentNow = consentOf(profileId);
+    const subject = { attributes: mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes, events: events.get(profileId) ?? [], consent: profileConsentNow };
+    views.set(profileId, { primaryIdentity: primaries.get(profileId), attributes: subject.attributes, consent: profileConsentNow });
     for (const segment of segments) {
       const was = current.get(`${segment.id}\u0000${profileId}`);
       const next = nextMembership(segment, subject, was, now);

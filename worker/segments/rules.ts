@@ -6,6 +6,7 @@ import { formatPath, type ErrorDetail } from "../../shared/errors";
 import { getPath } from "../../shared/attribute-tree";
 import { RuleSchema, type AttributeCondition, type CountCondition, type EventCondition, type Rule } from "../../shared/schemas/segments";
 import { zodDetails } from "../lib/validation";
+import type { ProfileConsent } from "../consent/merge";
 
 export interface RuleEvent {
   type: string;
@@ -15,6 +16,8 @@ export interface RuleEvent {
 
 export interface Subject {
   attributes: Record<string, unknown>;
+  /** The profile's consent per purpose (SPEC §8), for `{ consent, status }` conditions. */
+  consent?: ProfileConsent;
   /** The profile's events of the types the rule mentions, within its longest window. */
   events: readonly RuleEvent[];
 }
@@ -49,6 +52,7 @@ export function validateRule(raw: unknown): { ok: true; rule: Rule } | { ok: fal
     if ("all" in rule) rule.all.forEach((r, i) => walk(r, [...at, "all", i]));
     else if ("any" in rule) rule.any.forEach((r, i) => walk(r, [...at, "any", i]));
     else if ("not" in rule) walk(rule.not, [...at, "not"]);
+    else if ("consent" in rule) return;
     else if ("attr" in rule) {
       if (rule.op !== "exists" && rule.value === undefined) details.push({ path: formatPath([...at, "value"]), message: `op ${rule.op} needs a value` });
       if (rule.op === "in" && !Array.isArray(rule.value)) details.push({ path: formatPath([...at, "value"]), message: "op in needs an array" });
@@ -134,6 +138,7 @@ export function evaluate(rule: Rule, subject: Subject, now: number): Evaluation 
     return { match: !inner.match, recheckAt: inner.recheckAt };
   }
   if ("attr" in rule) return { match: testAttribute(subject.attributes, rule) };
+  if ("consent" in rule) return { match: subject.consent?.[rule.consent]?.status === rule.status };
   return testEvents(subject, rule, now);
 }
 

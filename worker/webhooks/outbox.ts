@@ -8,6 +8,7 @@ import type { WebhookDestinationConfig, WebhookEventType } from "../../shared/sc
 import type { NewDelivery } from "../db/queries/webhooks";
 import type { HistoryEntry } from "../graph/workspace";
 import { allowListed } from "../../shared/attribute-tree";
+import { grantsAll, type ProfileConsent } from "../consent/merge";
 
 export interface ActivationFact {
   type: WebhookEventType;
@@ -16,11 +17,15 @@ export interface ActivationFact {
   segmentId?: string;
   /** Merged: the profiles merged into `profileId`; split: the profiles it split into. */
   profiles?: string[];
+  /** An exit because consent was revoked: sent only to destinations that declared one of `purposes`. */
+  reason?: "consent";
+  purposes?: string[];
 }
 
 export interface ProfileView {
   primaryIdentity?: { namespace: string; id: string };
   attributes: Record<string, unknown>;
+  consent?: ProfileConsent;
 }
 
 export interface WebhookDestination {
@@ -41,12 +46,16 @@ export function buildDeliveries(
       if (fact.segmentId && d.config.segments && !d.config.segments.includes(fact.segmentId)) continue;
       // Erased people leave nothing personal behind: the profile id only.
       const profile = fact.type === "profile.erased" ? undefined : view(fact.profileId);
+      // Consent (SPEC §8): a revocation's exits go only where a revoked purpose was declared;
+      // otherwise a destination with purposes hears only of profiles that granted them all.
+      if (fact.reason === "consent" ? !d.config.purposes?.some((p) => fact.purposes?.includes(p)) : profile && !grantsAll(profile.consent, d.config.purposes)) continue;
       const sequence = nextSequence();
       const id = `msg_${crypto.randomUUID().replace(/-/g, "")}`;
       const data: Record<string, unknown> = { profileId: fact.profileId, sequence };
       if (profile?.primaryIdentity) data.primaryIdentity = profile.primaryIdentity;
       if (fact.segmentId) data.segment = { id: fact.segmentId };
       if (fact.profiles) data.profiles = fact.profiles;
+      if (fact.reason) data.reason = fact.reason;
       if (profile && d.config.attributes?.length) data.attributes = allowListed(profile.attributes, d.config.attributes);
       const payload = JSON.stringify({ type: fact.type, timestamp: new Date(fact.at).toISOString(), data });
       out.push({ id, destination: d.name, type: fact.type, profileId: fact.profileId, sequence, payload, at: fact.at });

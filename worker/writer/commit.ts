@@ -47,12 +47,13 @@ export interface Committed {
 
 export async function commitSlice(host: WriterHost, slice: SliceResult, beforeWrite?: () => void | Promise<void>): Promise<Committed> {
   const sql = host.store.sql;
-  const evaluation = slice.evaluate ? evaluateFacts(sql, slice.evaluate.profileIds, slice.evaluate.segments, slice.evaluate.facts, slice.evaluate.now) : undefined;
+  const config = await host.config.current();
+  const evaluation = slice.evaluate ? evaluateFacts(sql, slice.evaluate.profileIds, slice.evaluate.segments, slice.evaluate.facts, slice.evaluate.now, config.consent) : undefined;
   const activation = evaluation ? [...slice.activation, ...evaluation.transitions] : slice.activation;
   const view = (profileId: string) => evaluation?.views.get(profileId) ?? slice.view?.(profileId);
 
   // An outbox: the deliveries are written in the same batch as the change, so a crash cannot lose one.
-  const { webhooks } = await host.config.current();
+  const { webhooks } = config;
   let deliveries: ReturnType<typeof buildDeliveries> = [];
   if (webhooks.length > 0 && activation.length > 0) {
     await host.ids.ensure();

@@ -14,6 +14,7 @@
  * announce of committed deliveries, and the test seams.
  */
 import type { ComputedDef } from "../computed/aggregate";
+import type { ConsentSettings } from "../../shared/schemas/consent";
 import type { Read, SqlHandle, Values, WriteStatement } from "../db/queries/reads";
 import type { SegmentDef } from "../db/queries/segments";
 import type { GraphRules } from "../graph/workspace";
@@ -24,6 +25,8 @@ export interface WriterConfig {
   segments: SegmentDef[];
   /** Computed attribute definitions, kept current in every commit before segments are evaluated. */
   computed: ComputedDef[];
+  /** Consent purposes and the conflict rule (the stored settings with the built-in purposes). */
+  consent: ConsentSettings;
   /** Webhook destinations: what the writer's commits are announced to. */
   webhooks: WebhookDestination[];
 }

@@ -44,6 +44,7 @@ export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "events", key: ["id"] },
   { name: "event_rollups", key: ["hour", "dataset", "type"] },
   { name: "computed_rechecks", key: ["identity_id"] },
+  { name: "consent_records", key: ["identity_id", "purpose", "at", "recorded_at"] },
 ];
 
 /** Rows per slice: a slice stays well under a millisecond budget per 100 rows locally. */

@@ -187,5 +187,11 @@ export const WRITER_MIGRATIONS: readonly { name: string; statements: readonly st
       "ALTER TABLE `fragments` ADD `meta` text;",
       "CREATE INDEX `fragments_computed_idx` ON `fragments` (`identity_id`) WHERE \"fragments\".\"dataset\" = 'computed';"
     ]
+  },
+  {
+    "name": "0016_consent",
+    "statements": [
+      "CREATE TABLE `consent_records` (\n\t`identity_id` integer NOT NULL,\n\t`purpose` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`status` text NOT NULL,\n\t`source` text NOT NULL,\n\t`recorded_at` integer NOT NULL,\n\tPRIMARY KEY(`identity_id`, `purpose`, `at`, `recorded_at`)\n);"
+    ]
   }
 ];

@@ -15,6 +15,8 @@ import { idCountersRead } from "../db/queries/graph";
 import { constantRead, readTogether, type Read, type WriteStatement } from "../db/queries/reads";
 import { loadSegmentDefs } from "../db/queries/segments";
 import { loadComputedDefs } from "../db/queries/computed";
+import { getSetting } from "../db/queries/settings";
+import { effectiveSettings } from "../consent/merge";
 import { webhookDestinations } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
 import type { MeteredD1 } from "../lib/d1-latency";
@@ -36,7 +38,9 @@ class D1Config implements ConfigSource {
   current(): Promise<WriterConfig> {
     if (!this.cached || Date.now() - this.cached.loadedAt > CONFIG_MAX_AGE_MS) {
       const d1 = this.d1;
-      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1)]).then(([rules, segments, webhooks, computed]) => ({ rules, segments, webhooks, computed }));
+      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1), getSetting(createDb(d1), "consent")]).then(
+        ([rules, segments, webhooks, computed, consent]) => ({ rules, segments, webhooks, computed, consent: effectiveSettings(consent) }),
+      );
       this.cached = { value, loadedAt: Date.now() };
       value.catch(() => (this.cached = undefined));
     }

@@ -40,7 +40,7 @@ export async function historyMentioning(d1: D1Database, profileId: string, ident
 export function eraseStatements(d1: D1Database, profileId: string, identityIds: readonly number[], historyIds: readonly number[]): D1PreparedStatement[] {
   return [
     ...attributeIndexRemoveForIdentities(d1, identityIds),
-    ...["events", "fragments", "computed_rechecks"].flatMap((table) =>
+    ...["events", "fragments", "computed_rechecks", "consent_records"].flatMap((table) =>
       bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds),
     ),
     ...bulk(d1, `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`, identityIds),

@@ -148,7 +148,7 @@ export function graphWriteStatements(
   const deletedIds = change.deletedIdentities.map((i) => i.id).filter((id): id is number => id !== undefined);
   if (deletedIds.length > 0) {
     statements.push(...attributeIndexRemoveForIdentities(d1, deletedIds));
-    for (const table of ["fragments", "events", "computed_rechecks"]) {
+    for (const table of ["fragments", "events", "computed_rechecks", "consent_records"]) {
       statements.push(...bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, deletedIds));
     }
     statements.push(

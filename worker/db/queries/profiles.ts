@@ -28,6 +28,14 @@ export interface IdentityOut {
   last_seen: number;
 }
 
+export interface ChoiceOut {
+  identity_id: number;
+  purpose: string;
+  status: "granted" | "denied";
+  at: number;
+  source: string;
+}
+
 export interface FragmentRow {
   dataset: string;
   identity_id: number;
@@ -56,6 +64,7 @@ export interface ProfileBundle {
   profile: ProfileRow;
   identities: IdentityOut[];
   fragments: FragmentRow[];
+  choices: ChoiceOut[];
   events?: EventRow[];
   memberships?: MembershipRow[];
 }
@@ -79,6 +88,14 @@ export async function loadProfile(
     d1.prepare(`SELECT id, primary_namespace, primary_value, display_name, identity_count, created_at, updated_at FROM profiles WHERE id = ${pid}`).bind(...binds),
     d1.prepare(`SELECT id, namespace, value, first_seen, last_seen FROM identities WHERE profile_id = ${pid} ORDER BY namespace, value`).bind(...binds),
     d1.prepare(`SELECT dataset, identity_id, attributes, updated_at, meta FROM fragments WHERE identity_id IN ${ids}`).bind(...binds),
+    // Each identity's newest consent choice per purpose (SPEC §8).
+    d1
+      .prepare(
+        `SELECT identity_id, purpose, status, at, source FROM (
+           SELECT c.*, row_number() OVER (PARTITION BY c.identity_id, c.purpose ORDER BY c.at DESC, c.recorded_at DESC) AS rn
+           FROM consent_records c WHERE c.identity_id IN ${ids}) WHERE rn = 1`,
+      )
+      .bind(...binds),
   ];
   if (include.events) {
     statements.push(
@@ -100,11 +117,12 @@ export async function loadProfile(
   const results = await d1.batch(statements);
   const profile = results[0]!.results[0] as ProfileRow | undefined;
   if (!profile) return undefined;
-  let next = 3;
+  let next = 4;
   return {
     profile,
     identities: results[1]!.results as IdentityOut[],
     fragments: results[2]!.results as FragmentRow[],
+    choices: results[3]!.results as ChoiceOut[],
     events: include.events ? (results[next++]!.results as EventRow[]) : undefined,
     memberships: include.memberships ? (results[next++]!.results as MembershipRow[]) : undefined,
   };

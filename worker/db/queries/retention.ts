@@ -81,7 +81,7 @@ export async function identitiesOfProfiles(d1: D1Database, profileIds: readonly 
 export function expireProfilesStatements(d1: D1Database, profileIds: readonly string[], identityIds: readonly number[]): D1PreparedStatement[] {
   return [
     ...attributeIndexRemoveForIdentities(d1, identityIds),
-    ...["events", "fragments", "computed_rechecks"].flatMap((table) => bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds)),
+    ...["events", "fragments", "computed_rechecks", "consent_records"].flatMap((table) => bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds)),
     ...bulk(d1, `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`, identityIds),
     ...bulk(d1, `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`, identityIds),
     ...["memberships", "profile_terms"].flatMap((table) => bulk(d1, `DELETE FROM ${table} WHERE profile_id IN (SELECT value FROM json_each(?1))`, profileIds)),

@@ -4,6 +4,7 @@ import type { Db } from "../client";
 import { segments } from "../schema";
 import { bulk, jsonColumns } from "./json-chunks";
 import { constantRead, type Read } from "./reads";
+import { profileChoicesRead, type ChoiceRow } from "./consent";
 
 export type SegmentRow = typeof segments.$inferSelect;
 
@@ -84,15 +85,18 @@ export interface ProfileFacts {
   fragments: { profileId: string; namespace: string; value: string; dataset: string; attributes: string; updatedAt: number }[];
   events: { id: string; profileId: string; type: string; at: number; data: string | null }[];
   memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
+  /** Each identity's newest consent choice per purpose. */
+  choices: ChoiceRow[];
 }
 
-/** Everything the evaluator needs for a set of profiles (3 statements at most). */
+/** Everything the evaluator needs for a set of profiles (5 statements at most). */
 export function profileFactsRead(
   d1: D1Database,
   profileIds: readonly string[],
   events: { types: string[]; since: number } | undefined,
 ): Read<ProfileFacts> {
-  if (profileIds.length === 0) return constantRead({ primaries: [], fragments: [], events: [], memberships: [] });
+  if (profileIds.length === 0) return constantRead({ primaries: [], fragments: [], events: [], memberships: [], choices: [] });
+  const choices = profileChoicesRead(d1, profileIds);
   const ids = JSON.stringify(profileIds);
   const statements = [
     d1
@@ -103,7 +107,9 @@ export function profileFactsRead(
       .bind(ids),
     d1.prepare(`SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`).bind(ids),
     d1.prepare(`SELECT id, primary_namespace, primary_value FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`).bind(ids),
+    ...choices.statements,
   ];
+  const eventsAt = statements.length;
   if (events && events.types.length > 0) {
     statements.push(
       d1
@@ -121,12 +127,17 @@ export function profileFactsRead(
   }
   return {
     statements,
-    parse: ([fragments, memberships, primaries, eventRows]) => ({
+    parse: (results) => {
+      const [fragments, memberships, primaries] = results;
+      const eventRows = results[eventsAt];
+      return {
       primaries: (primaries!.results as Record<string, any>[]).map((r) => ({ profileId: r.id, namespace: r.primary_namespace, value: r.primary_value })),
       fragments: (fragments!.results as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, namespace: r.namespace, value: r.value, dataset: r.dataset, attributes: r.attributes, updatedAt: r.updated_at })),
       memberships: (memberships!.results as Record<string, any>[]).map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, status: r.status, since: r.since, recheckAt: r.recheck_at ?? null })),
       events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({ id: r.id, profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
-    }),
+      choices: choices.parse(results.slice(3, eventsAt)),
+      };
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { RetentionSettings } from "../../../shared/schemas/config";
+import type { ConsentSettings } from "../../../shared/schemas/consent";
 import type { Db } from "../client";
 import { settings } from "../schema";
 
@@ -16,6 +17,8 @@ export interface SettingValues {
   collect: { types?: string[] };
   /** TTLs of pseudonymous profiles and where expired events are archived. */
   retention: RetentionSettings;
+  /** Consent purposes, the conflict rule and the tracking-category map (SPEC §8). */
+  consent: ConsentSettings;
   /** The demo shop's public key (TESSERA_DEMO only). */
   demo: { keyId: string; key: string };
 }

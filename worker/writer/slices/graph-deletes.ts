@@ -18,7 +18,7 @@ async function load(host: WriterHost, refs: IdentityRef[], now: number): Promise
   const config = await host.config.current();
   const read = await host.store.read(workingSetReads(host, config, refs, now));
   host.ids.loaded(read.counters);
-  return new WorkingSet(config, read.graph, read.data);
+  return new WorkingSet(config, read.graph, read.data, read.choices);
 }
 
 function result(host: WriterHost, set: WorkingSet, now: number): SliceResult {

@@ -69,7 +69,7 @@ export async function ingestGroup(
   host.ids.loaded(read.counters);
   clock.lap("load");
 
-  const set = new WorkingSet(config, read.graph, read.data);
+  const set = new WorkingSet(config, read.graph, read.data, read.choices);
   const checks: Checks = { hashOf, suppressed: read.suppressed, seenEvents: new Set(read.existingEvents) };
   const results = calls.map((call) => applyCall(set, checks, call, evaluatedAt(call)));
   const statements = set.statements(host, Math.max(...calls.map((c) => c.receivedAt)));
@@ -101,9 +101,14 @@ function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: nu
   for (const id of callEvents) checks.seenEvents.add(id);
 
   const anchors = new Map<number, string>();
-  for (const item of live) anchors.set(item.index, applyItem(set, item, call.receivedAt));
-  const profiles = [...new Set(live.map((it) => set.ws.profileOf(anchors.get(it.index)!)!))];
   for (const item of live) {
+    // Browser collection needs `analytics` (SPEC §8), judged with the choices made so far in this call.
+    if (item.requires && !set.allows(item.identities, item.requires)) outcomes.set(item.index, { index: item.index, status: "ignored", reason: "consent" });
+    else anchors.set(item.index, applyItem(set, item, call.receivedAt));
+  }
+  const applied = live.filter((it) => anchors.has(it.index));
+  const profiles = [...new Set(applied.map((it) => set.ws.profileOf(anchors.get(it.index)!)!))];
+  for (const item of applied) {
     const profileId = set.ws.profileOf(anchors.get(item.index)!)!;
     outcomes.set(item.index, { index: item.index, status: "accepted", profileId });
     set.touch(profileId, item.kind === "record" && hasNameKey(item.attributes));
@@ -114,6 +119,7 @@ function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: nu
 
 /** Applies one item; returns the identity key it is anchored on. */
 function applyItem(set: WorkingSet, item: NormalizedItem, receivedAt: number): string {
+  if (item.kind === "consent") return set.recordConsent(item.identities, item.consent!.purposes, item.consent!.source, item.at, receivedAt);
   set.ws.observe(item.identities, item.dataset, item.at);
   const event = (anchor: string) => ({ id: item.event!.id, type: item.event!.type, at: item.at, dataset: item.dataset, anchor, data: item.event!.data, receivedAt });
   if (item.kind === "record") {

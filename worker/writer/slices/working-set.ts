@@ -14,6 +14,9 @@ import { applyPatch } from "../../../shared/merge-patch";
 import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
 import { ComputedStates, sameFragment, type ComputedMeta } from "../../computed/profiles";
 import { recheckWriteStatements } from "../../db/queries/computed";
+import { consentRecordStatements, touchedChoicesRead, type ChoiceRow } from "../../db/queries/consent";
+import { isGranted, profileConsent, type ConsentChoice, type ProfileConsent } from "../../consent/merge";
+import type { ConsentSettings, ConsentStatus } from "../../../shared/schemas/consent";
 import { eventInsertStatements, fragmentDeleteStatements, fragmentWriteStatements, touchedProfileDataRead, type TouchedProfileData } from "../../db/queries/ingest";
 import { profileNameStatements } from "../../db/queries/profile-names";
 import { constantRead, type Read, type WriteStatement } from "../../db/queries/reads";
@@ -54,12 +57,13 @@ export function workingSetReads(
   config: WriterConfig,
   refs: readonly IdentityRef[],
   earliest: number,
-): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; counters: Read<Counters> } {
+): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; choices: Read<ChoiceRow[]>; counters: Read<Counters> } {
   const sql = host.store.sql;
   const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
   return {
     graph: graphRead(sql, refs),
     data: touchedProfileDataRead(sql, refs, config.segments.length > 0 ? needs : undefined),
+    choices: touchedChoicesRead(sql, refs),
     counters: host.ids.countersRead(),
   };
 }
@@ -73,6 +77,10 @@ export class WorkingSet {
   private historySeen = 0;
   private readonly segments: readonly SegmentDef[];
   private readonly computed: ComputedStates;
+  private readonly consentSettings: ConsentSettings;
+  /** Each identity's newest choice per purpose, and the choices this slice made: [key, purpose, choice]. */
+  private readonly choices = new Map<string, Record<string, ConsentChoice>>();
+  private readonly newChoices: [string, string, ConsentChoice][] = [];
   /** Identities whose rolling-window recheck time changed: [key, time or null]. */
   private readonly rechecks = new Map<string, number | null>();
   private readonly fragments = new Map<string, Fragment>();
@@ -85,8 +93,13 @@ export class WorkingSet {
   private readonly touched = new Set<string>();
   private readonly renamed = new Set<string>();
 
-  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData) {
+  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData, choices: readonly ChoiceRow[]) {
     this.segments = config.segments;
+    this.consentSettings = config.consent;
+    for (const c of choices) {
+      const key = identityKey(c.namespace, c.value);
+      this.choices.set(key, { ...(this.choices.get(key) ?? {}), [c.purpose]: { status: c.status, at: c.at, source: c.source } });
+    }
     // Computed attributes need no event: each identity's states (in its computed fragment) are enough.
     this.computed = new ComputedStates(
       config.computed,
@@ -144,7 +157,7 @@ export class WorkingSet {
     if (this.segments.length === 0) return;
     for (const profileId of new Set([...touched, ...changed])) {
       if (!this.ws.members.has(profileId)) continue;
-      const subject = { attributes: this.mergedAttributes(profileId), events: this.eventsOf(profileId) };
+      const subject = { attributes: this.mergedAttributes(profileId), events: this.eventsOf(profileId), consent: this.consentOf(profileId) };
       for (const segment of this.segments) {
         const key = membershipKey(segment.id, profileId);
         const was = this.memberships.get(key);
@@ -159,11 +172,62 @@ export class WorkingSet {
     }
   }
 
+  /** A profile's consent: its identities' choices combined by the conflict rule. */
+  consentOf(profileId: string): ProfileConsent {
+    return profileConsent(this.consentSettings, [...(this.ws.members.get(profileId) ?? [])].map((k) => this.choices.get(k) ?? {}));
+  }
+
+  /**
+   * Whether the profile these identities belong to (as the graph stands, with this slice's
+   * choices) has granted `purpose` — asked before an item that needs it is applied, so a
+   * denied visitor's events store nothing.
+   */
+  allows(refs: readonly IdentityRef[], purpose: string): boolean {
+    const keys = refs.map((r) => identityKey(r.namespace, r.value));
+    const members = new Set(keys);
+    for (const key of keys) {
+      const profile = this.ws.profileOf(key);
+      for (const m of (profile && this.ws.members.get(profile)) || []) members.add(m);
+    }
+    return isGranted(profileConsent(this.consentSettings, [...members].map((k) => this.choices.get(k) ?? {})), purpose);
+  }
+
+  /**
+   * Records choices for each identity (linked, as an event's identities are). An unchanged
+   * choice is not recorded again. A purpose the profile had granted and now denies exits it
+   * from its realized segments at the destinations that declared that purpose.
+   */
+  recordConsent(refs: readonly IdentityRef[], choices: Record<string, ConsentStatus>, source: string, at: number, now: number): string {
+    const profileId = this.ws.observe(refs, "consent", at);
+    const anchor = this.eventAnchor(refs);
+    const before = this.consentOf(profileId);
+    for (const ref of refs) {
+      const key = identityKey(ref.namespace, ref.value);
+      const own = { ...(this.choices.get(key) ?? {}) };
+      for (const [purpose, status] of Object.entries(choices)) {
+        const current = own[purpose];
+        if (current && (current.status === status || current.at > at)) continue; // unchanged, or older than what is known
+        own[purpose] = { status, at, source };
+        this.newChoices.push([key, purpose, own[purpose]!]);
+      }
+      this.choices.set(key, own);
+    }
+    const after = this.consentOf(profileId);
+    const revoked = Object.keys(after).filter((p) => after[p]!.status === "denied" && before[p]?.status !== "denied");
+    if (revoked.length) {
+      for (const s of this.segments) {
+        if (this.memberships.get(membershipKey(s.id, profileId))?.status !== "realized") continue;
+        this.activation.push({ type: "segment.exited", profileId, at: now, segmentId: s.id, reason: "consent", purposes: revoked });
+      }
+    }
+    return anchor;
+  }
+
   /** What a webhook delivery says of a profile: its primary identity and merged attributes. */
   view(profileId: string): ProfileView | undefined {
     const primary = this.ws.primaryIdentity(profileId);
     if (!primary) return undefined;
-    return { primaryIdentity: { namespace: primary.namespace, id: primary.value }, attributes: this.mergedAttributes(profileId) };
+    return { primaryIdentity: { namespace: primary.namespace, id: primary.value }, attributes: this.mergedAttributes(profileId), consent: this.consentOf(profileId) };
   }
 
   /**
@@ -185,6 +249,7 @@ export class WorkingSet {
         return row === undefined ? [] : [[row, dataset] as [number, string]];
       })),
       ...fragmentWriteStatements(sql, [...this.changedFragmentIds].map((id) => this.fragments.get(id)!).map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt, f.meta ?? undefined])),
+      ...consentRecordStatements(sql, this.newChoices.flatMap(([key, purpose, c]) => (this.ws.identities.has(key) ? [[rowId(key), purpose, c.at, c.status, c.source, now]] : []))),
       ...recheckWriteStatements(sql, [...this.rechecks].flatMap(([key, at]) => (this.ws.identities.has(key) ? [[rowId(key)!, at] as [number, number | null]] : []))),
       ...eventInsertStatements(sql, this.newEvents.map((e) => [e.id, e.type, e.at, e.dataset, rowId(e.anchor)!, e.data, e.receivedAt])),
       ...profileNameStatements(sql, this.displayNames()),
