@@ -20,6 +20,10 @@ export const ContextSchema = z
     known: z.boolean(),
     segments: z.array(z.string()),
     attributes: z.record(z.string(), z.unknown()),
+    consent: z
+      .record(z.string(), z.enum(["granted", "denied"]))
+      .optional()
+      .meta({ description: "The visitor's consent per purpose, when a purpose is denied or a choice is on record (the widget sends no page view when analytics is denied)" }),
   })
   .meta({ id: "VisitorContext" });
 

@@ -141,8 +141,8 @@ describe("enforcement", () => {
     const context = (consent?: string) => call("GET", `/v1/context?device=${device}&identityToken=${token}${consent ? `&consent=${consent}` : ""}`, { key: site.key, headers: { origin: ORIGIN } });
     expect((await context()).json).toMatchObject({ known: true, attributes: { firstName: "Cora" } });
     const denied = await context("personalization:denied");
-    expect(denied.json).toEqual({ device, known: false, segments: [], attributes: {} });
-    expect((await context()).json).toEqual({ device, known: false, segments: [], attributes: {} });
+    expect(denied.json).toEqual({ device, known: false, segments: [], attributes: {}, consent: { analytics: "granted", personalization: "denied", marketing: "granted", research: "denied" } });
+    expect((await context()).json).toMatchObject({ device, known: false, segments: [], attributes: {} });
     expect((await consentOf("crm", "CTX-1")).consent.personalization).toMatchObject({ status: "denied", source: "browser" });
     expect((await context("personalization:granted")).json).toMatchObject({ known: true, attributes: { firstName: "Cora" } });
     expect(await call("GET", `/v1/context?device=${device}&consent=bogus`, { key: site.key, headers: { origin: ORIGIN } })).toHaveStatus(400);

@@ -15,6 +15,10 @@ const STRINGS = {
     at: "at",
     computedFrom: "Computed from",
     eventsCounted: "events",
+    consent: "Consent",
+    consentGranted: "granted",
+    consentDenied: "denied",
+    byDefault: "by default",
     retry: "Try again",
   },
   nl: {
@@ -32,6 +36,10 @@ const STRINGS = {
     at: "op",
     computedFrom: "Berekend uit",
     eventsCounted: "gebeurtenissen",
+    consent: "Toestemming",
+    consentGranted: "gegeven",
+    consentDenied: "geweigerd",
+    byDefault: "standaard",
     retry: "Opnieuw",
   },
 } as const;

@@ -4,6 +4,7 @@ import { visitorContext, type ContextState, type VisitorContext } from "./contex
 import { defineElement } from "./define";
 import { consistencyToken, keepConsistencyToken } from "./consistency";
 import { deviceId } from "./device";
+import { choicesSent, CONSENT_EVENT, globalPrivacyControl, listenToCmp, setConsent, storedChoices, unsentChoices } from "./consent";
 import { TesseraContextEvent } from "./events";
 
 /** A failed or slow context fetch renders `default` after this long (SPEC §3). */
@@ -38,6 +39,7 @@ export class TesseraPersonalize extends LitElement {
   private readonly provider = new ContextProvider(this, { context: visitorContext, initialValue: { status: "pending" } });
   private controller: AbortController | undefined;
   private tracked = false;
+  private readonly onConsent = () => void this.load();
 
   constructor() {
     super();
@@ -49,6 +51,8 @@ export class TesseraPersonalize extends LitElement {
     super.connectedCallback();
     // Performance marks a site can read: connection → first personalized render.
     performance.mark("tessera:connected");
+    // A choice made on the page (tessera.setConsent or a TCF CMP) is sent with a fresh context read.
+    document.addEventListener(CONSENT_EVENT, this.onConsent);
   }
 
   // Light DOM: the rendered template is part of the page and styled by it.
@@ -63,12 +67,14 @@ export class TesseraPersonalize extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback();
     this.controller?.abort();
+    document.removeEventListener(CONSENT_EVENT, this.onConsent);
   }
 
   private url(path: string, device: string): string {
     const url = new URL(path, this.endpoint || location.origin);
     url.searchParams.set("key", this.key);
     url.searchParams.set("device", device);
+    if (globalPrivacyControl()) url.searchParams.set("gpc", "1");
     return url.toString();
   }
 
@@ -82,6 +88,8 @@ export class TesseraPersonalize extends LitElement {
     try {
       const url = new URL(this.url("/v1/context", device));
       if (this.identityToken) url.searchParams.set("identityToken", this.identityToken);
+      const choices = unsentChoices();
+      if (choices) url.searchParams.set("consent", choices);
       const timeout = setTimeout(() => controller.abort(), CONTEXT_TIMEOUT_MS);
       // The visitor's last write, if recent: the context must include it (a header only then,
       // so the common read stays a simple request without a CORS preflight).
@@ -93,6 +101,7 @@ export class TesseraPersonalize extends LitElement {
       }).finally(() => clearTimeout(timeout));
       if (!response.ok) throw new Error(`context: HTTP ${response.status}`);
       state = { status: "complete", value: (await response.json()) as VisitorContext };
+      if (choices) choicesSent(choices);
     } catch {
       if (this.controller !== controller) return; // superseded by a newer load
       state = { status: "error" };
@@ -103,7 +112,10 @@ export class TesseraPersonalize extends LitElement {
     await this.updateComplete;
     performance.mark("tessera:rendered");
     this.dispatchEvent(new TesseraContextEvent(state.value));
-    if (!this.tracked && this.track !== "none") this.sendPageView(device);
+    // A page view only where the visitor's analytics consent allows it (the server's answer;
+    // when the context could not be read, only if no choice on this device denied it).
+    const analytics = state.value?.consent?.analytics ?? (storedChoices()?.includes("analytics:denied") ? "denied" : undefined);
+    if (!this.tracked && this.track !== "none" && analytics !== "denied") this.sendPageView(device);
   }
 
   private sendPageView(device: string) {
@@ -143,6 +155,11 @@ export class TesseraPersonalize extends LitElement {
 }
 
 defineElement("tessera-personalize", TesseraPersonalize);
+
+// The page's API: `tessera.setConsent({ analytics: true, marketing: false })`.
+const api = ((window as Window & { tessera?: Record<string, unknown> }).tessera ??= {});
+api.setConsent = (choices: Record<string, boolean>) => setConsent(choices);
+listenToCmp();
 
 declare global {
   interface HTMLElementTagNameMap {

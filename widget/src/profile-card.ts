@@ -49,6 +49,7 @@ function leaves(tree: Record<string, unknown>, prefix = ""): [string, string][] 
  * @cssprop --tessera-card-fg - text colour
  * @cssprop --tessera-muted - secondary text colour
  * @cssprop --tessera-accent - accent (chips, focus ring)
+ * @cssprop --tessera-denied - a denied consent purpose
  * @cssprop --tessera-card-radius - corner radius
  * @cssprop --tessera-border - border colour
  */
@@ -68,6 +69,7 @@ export class TesseraProfileCard extends LitElement {
       --_muted: var(--tessera-muted, #5b636e);
       --_accent: var(--tessera-accent, #1f5f9e);
       --_border: var(--tessera-border, #d9dde3);
+      --_denied: var(--tessera-denied, #a3262a);
       display: block;
       font: 14px/1.45 var(--tessera-font, system-ui, sans-serif);
       color: var(--_fg);
@@ -83,11 +85,13 @@ export class TesseraProfileCard extends LitElement {
       --_muted: var(--tessera-muted, #a3acb8);
       --_accent: var(--tessera-accent, #7cb8f2);
       --_border: var(--tessera-border, #39404a);
+      --_denied: var(--tessera-denied, #ff9d94);
     }
     h2 { margin: 0; font-size: 18px; }
     h3 { margin: 14px 0 6px; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--_muted); }
     .primary, .muted { color: var(--_muted); }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
+    dd.denied { color: var(--_denied); }
     dt { color: var(--_muted); position: relative; cursor: help; border-radius: 3px; }
     dd { margin: 0; overflow-wrap: anywhere; }
     dt:focus-visible, button:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
@@ -181,6 +185,17 @@ export class TesseraProfileCard extends LitElement {
         ? html`<section part="segments" aria-label=${t.segments}>
             <h3>${t.segments}</h3>
             <ul class="chips">${segments.map((s) => html`<li>${s.name}</li>`)}</ul>
+          </section>`
+        : nothing}
+      ${p.consent && this.layout !== "compact"
+        ? html`<section part="consent" aria-label=${t.consent}>
+            <h3>${t.consent}</h3>
+            <dl>
+              ${Object.entries(p.consent).map(
+                ([purpose, c]) => html`<dt>${purpose}</dt><dd class=${c.status}>${c.status === "granted" ? t.consentGranted : t.consentDenied}
+                    <span class="muted">${c.at ? `${c.source}, ${formatTime(c.at, this)}` : t.byDefault}</span></dd>`,
+              )}
+            </dl>
           </section>`
         : nothing}
       ${this.layout === "compact" || empty

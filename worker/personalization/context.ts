@@ -13,7 +13,7 @@
  */
 import { allowListed } from "../../shared/attribute-tree";
 import type { ConsentStatus } from "../../shared/schemas/consent";
-import { isGranted } from "../consent/merge";
+import { isGranted, profileConsent, type ProfileConsent } from "../consent/merge";
 import { browserConsentItems, consentSettings, readProfileConsent } from "../consent/service";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
@@ -36,6 +36,8 @@ export interface VisitorContextBody {
   known: boolean;
   segments: string[];
   attributes: Record<string, unknown>;
+  /** The visitor's consent per purpose, statuses only: present when a purpose is denied or a choice is on record. */
+  consent?: Record<string, "granted" | "denied">;
 }
 
 async function allowList(db: Db): Promise<string[]> {
@@ -61,7 +63,18 @@ async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: stri
 }
 
 /** What a visitor who denied `personalization` gets: the answer for an unknown visitor, with nothing in it. */
-const withheld = (device: string): VisitorContextBody => ({ device, known: false, segments: [], attributes: {} });
+const withheld = (device: string, consent: ProfileConsent): VisitorContextBody => ({ device, known: false, segments: [], attributes: {}, ...statuses(consent) });
+
+/**
+ * The visitor's consent as a browser sees it: statuses only (not when or where choices were
+ * made), and only when there is something to say — a denial, or a choice on record — so the
+ * common answer keeps its shape.
+ */
+function statuses(consent: ProfileConsent): { consent?: Record<string, "granted" | "denied"> } {
+  const entries = Object.entries(consent);
+  if (entries.every(([, c]) => c.status === "granted" && c.source === "default")) return {};
+  return { consent: Object.fromEntries(entries.map(([p, c]) => [p, c.status])) };
+}
 
 export async function visitorContext(
   env: Bindings,
@@ -69,25 +82,27 @@ export async function visitorContext(
   publicKeyId: string,
   device: string,
   identityToken?: string,
-  consent: { sent?: Record<string, ConsentStatus>; gpc?: boolean } = {},
+  browser: { sent?: Record<string, ConsentStatus>; gpc?: boolean } = {},
 ): Promise<VisitorContextBody> {
   const [paths, settings] = await Promise.all([allowList(db), consentSettings(db)]);
-  const choices = browserConsentItems(settings, device, consent.sent, consent.gpc ?? false, Date.now());
+  const choices = browserConsentItems(settings, device, browser.sent, browser.gpc ?? false, Date.now());
   if (choices.length) await graphWriter(env).ingest({ items: choices, atomic: false, receivedAt: Date.now() });
   const sub = identityToken ? await verifyIdentityToken(env, publicKeyId, identityToken) : undefined;
   if (sub) {
     const profileId = await linkKnownVisitor(env, db, device, sub);
-    if (profileId && !isGranted(await readProfileConsent(env.DB, settings, profileId), "personalization")) return withheld(device);
-    if (profileId) {
+    const consent = profileId ? await readProfileConsent(env.DB, settings, profileId) : undefined;
+    if (profileId && consent && !isGranted(consent, "personalization")) return withheld(device, consent);
+    if (profileId && consent) {
       const [bundle, segments] = await Promise.all([loadProfile(db.$client, { profileId }, {}), publicMemberships(db.$client, profileId)]);
       const attributes = bundle ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes : {};
-      return { device, known: true, segments, attributes: allowListed(attributes, paths) };
+      return { device, known: true, segments, attributes: allowListed(attributes, paths), ...statuses(consent) };
     }
   }
 
   // The device's own profile decides (its choices may have been made on another device of the same person).
   const deviceProfile = await env.DB.prepare("SELECT profile_id FROM identities WHERE namespace = 'device' AND value = ?1").bind(device).first<string>("profile_id");
-  if (deviceProfile && !isGranted(await readProfileConsent(env.DB, settings, deviceProfile), "personalization")) return withheld(device);
+  const consent = deviceProfile ? await readProfileConsent(env.DB, settings, deviceProfile) : profileConsent(settings, []);
+  if (!isGranted(consent, "personalization")) return withheld(device, consent);
   const publicSegments = (await cachedSegmentDefs(env.DB)).filter((s) => s.public);
   const now = Date.now();
   const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
@@ -98,6 +113,6 @@ export async function visitorContext(
   ).attributes;
   const subject = { attributes, events: own.events.map((e) => ({ type: e.type, at: e.at, data: e.data ? JSON.parse(e.data) : null })) };
   const segments = publicSegments.filter((s) => evaluate(s.rule, subject, now).match).map((s) => s.id);
-  return { device, known: false, segments, attributes: allowListed(attributes, paths) };
+  return { device, known: false, segments, attributes: allowListed(attributes, paths), ...statuses(consent) };
 }
 

@@ -18,6 +18,9 @@ import type { AppEnv } from "../env";
 
 const COLLECT_BODY_LIMIT = 64 * 1024;
 
+/** Global Privacy Control: the browser's `Sec-GPC: 1`, or the page's `navigator.globalPrivacyControl` sent as `gpc=1`. */
+const gpcOf = (c: Context<AppEnv>) => c.req.header("sec-gpc") === "1" || c.req.query("gpc") === "1";
+
 function deviceOf(c: Context<AppEnv>): string {
   const device = c.req.header("x-tessera-device") ?? c.req.query("device");
   if (!device || !DEVICE_ID_PATTERN.test(device)) {
@@ -50,6 +53,7 @@ export const personalizationRouter = createRouter()
           identityToken: z.string().optional().meta({ description: "HS256 JWT signed with the site secret; sub is an identity like crm:123" }),
           key: z.string().optional().meta({ description: "The public key, for simple GETs" }),
           consent: z.string().optional().meta({ description: "The visitor's choices, recorded first: `analytics:granted,marketing:denied`", example: "personalization:granted" }),
+          gpc: z.enum(["1"]).optional().meta({ description: "The page's `navigator.globalPrivacyControl` (as `Sec-GPC: 1`)" }),
         }),
       },
       responses: { 200: { description: "The context", content: { "application/json": { schema: ContextSchema } } }, ...errorResponses(400, 401, 403) },
@@ -60,7 +64,7 @@ export const personalizationRouter = createRouter()
       const token = query.identityToken ?? c.req.header("x-tessera-identity-token");
       const sent = parseConsentQuery(query.consent);
       if (query.consent && !sent) throw new ApiError("invalid_request", "consent takes purpose:granted|denied pairs, comma-separated", { details: [{ path: "consent", message: "like analytics:granted,marketing:denied" }] });
-      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token, { sent, gpc: c.req.header("sec-gpc") === "1" });
+      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token, { sent, gpc: gpcOf(c) });
       c.header("Cache-Control", "private, no-store");
       c.header("Vary", "Origin");
       return c.json(body, 200);
@@ -74,7 +78,7 @@ export const personalizationRouter = createRouter()
       tags: ["Personalization"],
       summary: "Browser events for the presented device only (allowed types, rate limited; public key)",
       request: {
-        query: z.object({ device: z.string().optional(), key: z.string().optional() }),
+        query: z.object({ device: z.string().optional(), key: z.string().optional(), gpc: z.enum(["1"]).optional().meta({ description: "The page's `navigator.globalPrivacyControl` (as `Sec-GPC: 1`)" }) }),
         body: { content: { "text/plain": { schema: z.string().meta({ description: "CollectBody as JSON (text/plain keeps beacons simple)" }) }, "application/json": { schema: CollectBody } } },
       },
       responses: { 200: { description: "Per-event outcome", content: { "application/json": { schema: ingestShape } } }, ...errorResponses(400, 401, 403, 413, 429) },
@@ -95,7 +99,7 @@ export const personalizationRouter = createRouter()
       const receivedAt = Date.now();
       const [ctx, settings] = await Promise.all([validationContext(c.env, c.var.db, "events", receivedAt), consentSettings(c.var.db)]);
       // The visitor's choices (and Sec-GPC) are recorded first; every event then needs `analytics`.
-      const before = browserConsentItems(settings, device, parsed.data.consent && fromBrowser(parsed.data.consent), c.req.header("sec-gpc") === "1", receivedAt);
+      const before = browserConsentItems(settings, device, parsed.data.consent && fromBrowser(parsed.data.consent), gpcOf(c), receivedAt);
       const rejected: { index: number; error: unknown }[] = [];
       const items = parsed.data.events.flatMap((event, index) => {
         if (!allowed.has(event.type)) {

@@ -15,6 +15,7 @@ import { ApiError, orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
+import { consentHistory } from "../db/queries/consent";
 import { toIso } from "../lib/time";
 import { suppressionHasher } from "../privacy/suppression";
 import { presentEvent, presentHistory, presentLink } from "../profiles/present";
@@ -77,7 +78,8 @@ export const privacyRouter = createRouter()
         before = { at: page[page.length - 1]!.at, id: page[page.length - 1]!.id };
       }
       const identityById = new Map(bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]));
-      const [links, history] = await Promise.all([linksAmong(c.var.db.$client, bundle.identities.map((i) => i.id)), profileHistory(c.var.db.$client, profileId, 1000)]);
+      const identityIds = bundle.identities.map((i) => i.id);
+      const [links, history, choices] = await Promise.all([linksAmong(c.var.db.$client, identityIds), profileHistory(c.var.db.$client, profileId, 1000), consentHistory(c.var.db.$client, identityIds)]);
       auditRead(c, "profile.export", profileId, ["*"]);
       return c.json(
         {
@@ -88,6 +90,8 @@ export const privacyRouter = createRouter()
           eventsTruncated: events.length >= EXPORT_EVENT_CAP,
           links: links.map((l) => presentLink(l, identityById)),
           history: history.map(presentHistory),
+          // Every consent choice ever recorded, newest first (a change is a new record).
+          consentHistory: choices.map((r) => ({ identity: { namespace: r.namespace, id: r.value }, purpose: r.purpose, status: r.status, at: toIso(r.at), source: r.source, recordedAt: toIso(r.recorded_at) })),
         },
         200,
       );
