@@ -97,6 +97,26 @@ describe("webhook destinations", () => {
     expect(at("/main").map((r) => r.payload.type)).toEqual(["segment.entered", "segment.exited", "profile.merged", "profile.erased"]);
   });
 
+  it("a consent revocation: segment.exited with reason consent, signed, and nothing after for that profile", { timeout: 60_000 }, async () => {
+    expect(await api("PUT", "/v1/segments/wh-consent-gold", { name: "gold", rule: { attr: "tier", op: "eq", value: "gold" } })).toHaveStatus(200);
+    await destination("wh-consent", "/consent", { segments: ["wh-consent-gold"], purposes: ["marketing"] });
+    await destination("wh-consent-all", "/consent-all", { segments: ["wh-consent-gold"] });
+    const who = [{ namespace: "crm", id: "wh-consent-1" }];
+    await api("POST", "/v1/records", { dataset: "default", identities: who, attributes: { tier: "gold" } });
+    await poll(() => at("/consent").length).toBe(1);
+    expect(await api("POST", "/v1/consent", { identities: who, purposes: { marketing: "denied" }, source: "unsubscribe-link" })).toHaveStatus(200);
+    await poll(() => at("/consent").length).toBe(2);
+    const exit = at("/consent")[1]!;
+    expect(exit.verified).toBe(true);
+    expect(exit.payload).toMatchObject({ type: "segment.exited", data: { segment: { id: "wh-consent-gold" }, reason: "consent" } });
+    // Later segment changes of that profile send nothing there; a destination without purposes hears of all of them.
+    await api("POST", "/v1/records", { dataset: "default", identities: who, attributes: { tier: "silver" } });
+    await api("POST", "/v1/records", { dataset: "default", identities: who, attributes: { tier: "gold" } });
+    await poll(() => at("/consent-all").map((r) => r.payload.type)).toEqual(["segment.entered", "segment.exited", "segment.entered"]);
+    expect(at("/consent").map((r) => r.payload.type)).toEqual(["segment.entered", "segment.exited"]);
+    expect(at("/consent-all").every((r) => r.verified && r.payload.data.reason === undefined)).toBe(true);
+  });
+
   it("redirects are never followed: a 307 or 302 is a failure naming its Location, and the target receives nothing", { timeout: 60_000 }, async () => {
     redirects.set("/moved-307", { status: 307, to: "/internal-only" });
     redirects.set("/moved-302", { status: 302, to: "/internal-only" });
