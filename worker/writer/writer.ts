@@ -163,27 +163,22 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    * One page of a segment's background evaluation, as slices between ingest groups
    * (memberships are written here too, so they never race an ingest of the same profile).
    */
-  async segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
-    let current: SegmentJob | undefined = job;
-    for (let done = 0; current && done < SEGMENT_PAGE; done += SEGMENT_SLICE) {
-      const from: SegmentJob = current;
-      const step = await this.background(async () => {
-        const page = await segmentSlice(this.host, from, Date.now());
-        if (page) await this.commit(page.slice);
-        return page;
-      });
-      current = step && !step.done ? step.job : undefined;
-    }
-    return current;
+  segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
+    return this.page(job, SEGMENT_PAGE / SEGMENT_SLICE, (from) => segmentSlice(this.host, from, Date.now()));
   }
 
   /** One page of a computed attribute's background computation, as slices between ingest groups. */
-  async computedPage(job: ComputedJob): Promise<ComputedJob | undefined> {
-    let current: ComputedJob | undefined = job;
-    for (let done = 0; current && done < COMPUTED_PAGE; done += COMPUTED_SLICE) {
-      const from: ComputedJob = current;
+  computedPage(job: ComputedJob): Promise<ComputedJob | undefined> {
+    return this.page(job, COMPUTED_PAGE / COMPUTED_SLICE, (from) => computedSlice(this.host, from, Date.now()));
+  }
+
+  /** Up to `slices` background slices of a paged job; the job as it stands after, or undefined when done (or stale). */
+  private async page<J>(job: J, slices: number, next: (from: J) => Promise<{ job: J; done: boolean; slice: SliceResult } | undefined>): Promise<J | undefined> {
+    let current: J | undefined = job;
+    for (let n = 0; current !== undefined && n < slices; n++) {
+      const from: J = current;
       const step = await this.background(async () => {
-        const page = await computedSlice(this.host, from, Date.now());
+        const page = await next(from);
         if (page) await this.commit(page.slice);
         return page;
       });
