@@ -23,7 +23,7 @@ import type { IngestCommand, ItemOutcome, NormalizedItem } from "../../ingest/ty
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
 import type { CallResult } from "../types";
-import { WorkingSet, workingSetReads } from "./working-set";
+import { usesConsent, WorkingSet, workingSetReads } from "./working-set";
 
 const hasNameKey = (attributes: Record<string, unknown> | undefined) => NAME_KEYS.some((k) => attributes !== undefined && Object.hasOwn(attributes, k));
 
@@ -64,7 +64,7 @@ export async function ingestGroup(
   const read = await host.store.read({
     suppressed: suppressedRead(sql, [...hashOf.values()]),
     existingEvents: existingEventsRead(sql, items.flatMap((it) => (it.event ? [it.event.id] : []))),
-    ...workingSetReads(host, config, items.flatMap((it) => it.identities), Math.min(...calls.map(evaluatedAt))),
+    ...workingSetReads(host, config, items.flatMap((it) => it.identities), Math.min(...calls.map(evaluatedAt)), usesConsent(config) || items.some((it) => it.kind === "consent" || it.requires)),
   });
   host.ids.loaded(read.counters);
   clock.lap("load");

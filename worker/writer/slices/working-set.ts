@@ -57,17 +57,25 @@ export function workingSetReads(
   config: WriterConfig,
   refs: readonly IdentityRef[],
   earliest: number,
+  consentNeeded = usesConsent(config),
 ): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; choices: Read<ChoiceRow[]>; counters: Read<Counters> } {
   const sql = host.store.sql;
   const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
   return {
     graph: graphRead(sql, refs),
     data: touchedProfileDataRead(sql, refs, config.segments.length > 0 ? needs : undefined),
-    choices: touchedChoicesRead(sql, refs),
+    // Consent matters only where something reads it: a call that records or needs it, a
+    // segment that tests it, a destination that declared purposes.
+    choices: consentNeeded ? touchedChoicesRead(sql, refs) : constantRead([]),
     counters: host.ids.countersRead(),
   };
 }
 
+
+/** Whether the configuration reads consent on every write: segments that test it, destinations with purposes. */
+export function usesConsent(config: WriterConfig): boolean {
+  return config.webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) || config.segments.some((s) => JSON.stringify(s.rule).includes('"consent":'));
+}
 
 export class WorkingSet {
   readonly ws: GraphWorkspace;
