@@ -71,6 +71,7 @@ function calls(state) {
     { op: "getProfile", method: "GET", path: () => `/v1/profiles/${state.profileId}` },
     { op: "searchProfiles", method: "GET", path: "/v1/profiles", query: "q=ann&limit=2" },
     { op: "listProfileEvents", method: "GET", path: () => `/v1/profiles/${state.profileId}/events`, query: "limit=2" },
+    { op: "simulateIdentities", method: "POST", path: "/v1/identities/simulate", request: { items: [{ type: "login", identities: [{ namespace: "email", id: EMAIL }, { namespace: "crm", id: "CUST-20009" }] }] } },
     { op: "getIdentityGraph", method: "GET", path: `/v1/identities/email/${EMAIL}/graph` },
     { op: "listMergePolicies", method: "GET", path: "/v1/merge-policies" },
     { op: "putMergePolicy", method: "PUT", path: "/v1/merge-policies/crm-first", request: { type: "dataset-precedence", datasets: ["crm", "loyalty"], idStitching: "graph" } },

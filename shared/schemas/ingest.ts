@@ -64,12 +64,28 @@ const ItemError = z.object({
   details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
+/** What a change does to identity graphs (SPEC §9): the shape of dry runs and simulations. */
+export const GraphEffectSchema = z
+  .object({
+    profilesAffected: z.number().int(),
+    merges: z.array(z.object({ into: z.string(), profiles: z.array(z.string()), identities: z.array(z.string()) })),
+    splits: z.array(z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) })),
+    moves: z.array(z.object({ from: z.string(), to: z.string(), identities: z.array(z.string()) })),
+    evictions: z.array(z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) })),
+    segmentChanges: z.array(z.object({ profileId: z.string(), segment: z.string(), from: z.string(), to: z.string() })),
+    sample: z.array(z.object({ before: z.object({ profileId: z.string(), identities: z.array(z.string()) }), after: z.array(z.object({ profileId: z.string().optional(), identities: z.array(z.string()) })) })),
+    truncated: z.boolean(),
+  })
+  .meta({ id: "GraphEffect" });
+
 export const IngestResult = z
   .object({
     accepted: z.number().int(),
     duplicates: z.number().int(),
     rejected: z.array(z.object({ index: z.number().int(), error: ItemError })),
     profiles: z.array(z.string()),
+    dryRun: z.literal(true).optional().meta({ description: "`?dryRun=true`: nothing was stored; `profiles` are what the call would have touched" }),
+    graph: GraphEffectSchema.optional().meta({ description: "`?dryRun=true`: what the call would do to identity graphs" }),
   })
   .meta({ id: "IngestResult" });
 

@@ -4,6 +4,7 @@
  * in one call. Bad items are rejected with their reason; with `atomic`, one bad item
  * rejects the whole call.
  */
+import type { GraphEffect } from "../graph/effect";
 import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
 import type { Db } from "../db/client";
 import { cachedDatasets } from "../config/service";
@@ -74,6 +75,8 @@ export interface IngestOutcomes {
   outcomes: ItemOutcome[];
   profiles: string[];
   cost: IngestCost;
+  /** A dry run: what the call would do to the graphs (nothing was written). */
+  effect?: GraphEffect;
 }
 
 /** Validates and stores items; never throws for a bad item unless `atomic`. */
@@ -82,7 +85,7 @@ export async function ingestItems(
   ctx: ValidationContext,
   items: readonly RawItem[],
   /** `before`: items already normalized (consent choices a call carries) applied first, with indexes below 0. */
-  options: { atomic: boolean; receivedAt: number; before?: readonly NormalizedItem[] },
+  options: { atomic: boolean; receivedAt: number; before?: readonly NormalizedItem[]; dryRun?: boolean },
 ): Promise<IngestOutcomes> {
   const byIndex = new Map<number, ItemOutcome>();
   const good: NormalizedItem[] = [];
@@ -104,7 +107,14 @@ export async function ingestItems(
   const before = options.before ?? [];
   if (good.length + before.length > 0) {
     const started = performance.now();
-    const applied = await graphWriter(env).ingest({ items: [...before, ...good], atomic: options.atomic, receivedAt: options.receivedAt });
+    const command = { items: [...before, ...good], atomic: options.atomic, receivedAt: options.receivedAt };
+    if (options.dryRun) {
+      const dry = await graphWriter(env).dryRun(command);
+      cost.writerMs = performance.now() - started;
+      for (const o of dry.outcomes) byIndex.set(o.index, o);
+      return { outcomes: items.map((it) => byIndex.get(it.index)!), profiles: dry.profiles, cost, effect: dry.effect };
+    }
+    const applied = await graphWriter(env).ingest(command);
     cost.writerMs = performance.now() - started;
     cost.lane = applied.lane;
     cost.consistency = applied.consistency;
@@ -134,18 +144,18 @@ export async function ingest(
   db: Db,
   kind: IngestKind,
   body: unknown,
-  options: { atomic: boolean },
+  options: { atomic: boolean; dryRun?: boolean },
 ): Promise<Result<IngestResult & { cost: IngestOutcomes["cost"] }>> {
   const parsed = itemsOf(body, kind);
   if (!parsed.ok) return parsed;
   const items = parsed.value;
   const receivedAt = Date.now();
   const ctx = await validationContext(env, db, kind, receivedAt);
-  const { outcomes, profiles, cost } = await ingestItems(
+  const { outcomes, profiles, cost, effect } = await ingestItems(
     env,
     ctx,
     items.map((value, index) => ({ index, kind, value })),
-    { atomic: options.atomic, receivedAt },
+    { atomic: options.atomic, receivedAt, dryRun: options.dryRun },
   );
   const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [{ index: o.index, error: o.error }] : []));
   if (options.atomic && rejected.length > 0) return atomicFailure(kind, rejected);
@@ -154,6 +164,7 @@ export async function ingest(
     duplicates: outcomes.filter((o) => o.status === "duplicate").length,
     rejected,
     profiles,
+    ...(effect ? { dryRun: true as const, graph: effect } : {}),
     cost,
   });
 }

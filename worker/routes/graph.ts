@@ -7,7 +7,9 @@ import { loadIdentityConfig } from "../graph/identity-config";
 import { consistentAnswer } from "../lib/consistency";
 import { graphWriter } from "../writer/client";
 import { ApiError, orFail } from "../lib/errors";
-import { errorResponses } from "../lib/openapi";
+import { errorResponses, jsonBody } from "../lib/openapi";
+import { GraphEffectSchema } from "../../shared/schemas/ingest";
+import { ingestItems, validationContext, type IngestKind } from "../ingest/service";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { presentHistory, presentLink } from "../profiles/present";
@@ -100,5 +102,40 @@ export const graphRouter = createRouter()
       const result = consistentAnswer(c, await graphWriter(c.env).deleteLink(a, b));
       if (!result.found) throw new ApiError("not_found", `no link between ${from} and ${to}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "simulateIdentities",
+      method: "post",
+      path: "/identities/simulate",
+      tags,
+      summary: "What records or events would do to identity graphs: merges, splits, moves, evictions, segment changes, a before/after sample. Nothing is written",
+      request: {
+        body: jsonBody(
+          z
+            .strictObject({
+              items: z.array(z.unknown()).min(1).max(1000).optional().meta({ description: "Records or events as for ingest (an item with `type` is an event)" }),
+              config: z.unknown().optional().meta({ description: "Proposed namespace settings (not simulated yet: see the README)" }),
+              scope: z.unknown().optional(),
+            })
+            .meta({ id: "SimulateInput" }),
+        ),
+      },
+      responses: { 200: { description: "The effect", content: { "application/json": { schema: GraphEffectSchema } } }, ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      for (const field of ["config", "scope"] as const) {
+        if (body[field] !== undefined) throw new ApiError("invalid_request", "simulating a configuration change on existing graphs is not available yet: simulate items", { details: [{ path: field, message: "not supported yet" }] });
+      }
+      if (!body.items) throw new ApiError("invalid_request", "give the items to simulate", { details: [{ path: "items", message: "required" }] });
+      const receivedAt = Date.now();
+      const ctx = await validationContext(c.env, c.var.db, "items", receivedAt);
+      const raw = body.items.map((value, index) => ({ index, kind: (value && typeof value === "object" && "type" in value ? "events" : "records") as IngestKind, value }));
+      const { outcomes, effect } = await ingestItems(c.env, ctx, raw, { atomic: false, receivedAt, dryRun: true });
+      const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [{ index: o.index, error: o.error }] : []));
+      if (rejected.length) throw new ApiError("invalid_request", `${rejected.length} item(s) are not valid`, { details: rejected.map((r) => ({ path: `items[${r.index}]`, message: `${r.error.code}: ${r.error.message}` })) });
+      return c.json(effect!, 200);
     },
   );

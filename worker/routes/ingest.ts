@@ -22,12 +22,13 @@ const tags = ["Ingest"];
 
 const AtomicQuery = z.object({
   atomic: BooleanQuery.optional().meta({ description: "`true`: all-or-nothing instead of per-item acceptance." }),
+  dryRun: BooleanQuery.optional().meta({ description: "`true`: answer what the call would do, with its effect on identity graphs (`graph`), and store nothing." }),
 });
 const ok = { description: "Per-item outcome", content: { "application/json": { schema: IngestResult } } };
 
 /** Reads the body, ingests it item by item, answers with the writer's cost as Server-Timing. */
-async function handle(c: Context<AppEnv>, kind: IngestKind, atomic: boolean | undefined) {
-  const { cost, ...body } = orFail(await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: atomic === true }));
+async function handle(c: Context<AppEnv>, kind: IngestKind, query: { atomic?: boolean; dryRun?: boolean }) {
+  const { cost, ...body } = orFail(await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: query.atomic === true, dryRun: query.dryRun === true }));
   ingestAnswerHeaders(c, cost);
   return body;
 }
@@ -45,7 +46,7 @@ export const ingestRouter = createRouter()
       summary: "Ingest one event or up to 1,000 (`{ events: [...] }`)",
       request: { query: AtomicQuery, body: selfCheckedBody(EventsBody, EventsBodySchema) },
     }),
-    async (c) => c.json(await handle(c, "events", c.req.valid("query").atomic), 200),
+    async (c) => c.json(await handle(c, "events", c.req.valid("query")), 200),
   )
   .openapi(
     scopedRoute("ingest", {
@@ -55,7 +56,7 @@ export const ingestRouter = createRouter()
       summary: "Ingest one record or up to 1,000 (`{ records: [...] }`)",
       request: { query: AtomicQuery, body: selfCheckedBody(RecordsBody, RecordsBodySchema) },
     }),
-    async (c) => c.json(await handle(c, "records", c.req.valid("query").atomic), 200),
+    async (c) => c.json(await handle(c, "records", c.req.valid("query")), 200),
   );
 ingestRouter.openAPIRegistry.register("Event", EventInput);
 ingestRouter.openAPIRegistry.register("Record", RecordInput);

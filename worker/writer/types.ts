@@ -1,9 +1,17 @@
 /** What the writer's methods answer (and the test seams' shapes): Worker code may import these. */
 import type { EraseCounts } from "../db/queries/erase";
+import type { GraphEffect } from "../graph/effect";
 import type { IdentityRef } from "../graph/workspace";
 import type { IngestCommand, ItemOutcome } from "../ingest/types";
 import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { MoveStatus } from "./move";
+
+/** A dry run's answer: the outcomes the call would have, and what it would do to the graphs. */
+export interface DryRunApplied {
+  outcomes: ItemOutcome[];
+  profiles: string[];
+  effect: GraphEffect;
+}
 
 /** One ingest call's answer. */
 export interface CallResult {
@@ -83,6 +91,8 @@ export interface GroupHooks {
 export interface GraphWriterApi {
   /** One ingest call, committed with the group it joins. */
   ingest(command: IngestCommand): Promise<IngestApplied>;
+  /** What an ingest call would do, and its effect on the graphs; nothing is written. */
+  dryRun(command: IngestCommand): Promise<DryRunApplied>;
   /** A signed-in visitor's device linked to their identity; the person's profile id (undefined: suppressed). */
   linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined>;
   deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>>;

@@ -30,13 +30,13 @@ import type { WriterHost } from "./host";
 import { WriteLane } from "./lane";
 import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
 import { eraseSlice, liftSuppressionSlice } from "./slices/erase";
-import { ingestGroup, stopwatch } from "./slices/ingest-group";
+import { dryRunGroup, ingestGroup, stopwatch } from "./slices/ingest-group";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
 import { COMPUTED_PAGE, COMPUTED_SLICE, computedRecheckSlice, computedSlice } from "./slices/computed";
 import type { Projection } from "./projection";
 import { openWriter, recordMode, type OpenedWriter } from "./state";
-import type { Consistent, DeleteResult, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
+import type { Consistent, DeleteResult, DryRunApplied, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
 import { formatToken } from "../lib/consistency";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
@@ -118,6 +118,15 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   async ingest(command: IngestCommand): Promise<IngestApplied> {
     const applied = await this.lane.submit(command);
     return { ...applied, consistency: await this.settled(applied.lane.seq) };
+  }
+
+  /**
+   * What an ingest call would do (SPEC §9 `dryRun`): its outcomes and its effect on the
+   * graphs, applied in the lane to the current state and then dropped — nothing is written.
+   */
+  async dryRun(command: IngestCommand): Promise<DryRunApplied> {
+    const { result, effect } = await this.lane.runExclusive(() => dryRunGroup(this.host, command));
+    return { outcomes: result.outcomes, profiles: result.profiles, effect };
   }
 
   /**

@@ -21,6 +21,7 @@ import { existingEventsRead, suppressedRead } from "../../db/queries/ingest";
 import { NAME_KEYS } from "../../db/queries/profile-names";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "../../ingest/types";
 import type { SliceResult } from "../commit";
+import { graphEffect, type GraphEffect } from "../../graph/effect";
 import type { WriterHost } from "../host";
 import type { CallResult } from "../types";
 import { usesConsent, WorkingSet, workingSetReads } from "./working-set";
@@ -52,6 +53,31 @@ export async function ingestGroup(
   calls: readonly IngestCommand[],
   clock: ReturnType<typeof stopwatch>,
 ): Promise<{ results: CallResult[]; slice: SliceResult }> {
+  const { set, results } = await applyGroup(host, calls, clock);
+  const statements = set.statements(host, Math.max(...calls.map((c) => c.receivedAt)));
+  clock.lap("apply");
+  return { results, slice: { statements, activation: set.activation, view: (p) => set.view(p) } };
+}
+
+/**
+ * A dry run (SPEC §9): the call applied exactly as `ingestGroup` would, and its effect on
+ * the graphs — but nothing written and no id taken.
+ */
+export async function dryRunGroup(host: WriterHost, call: IngestCommand): Promise<{ result: CallResult; effect: GraphEffect }> {
+  let before = new Map<string, string[]>();
+  const { set, results } = await applyGroup(host, [call], stopwatch(), (loaded) => {
+    before = new Map([...loaded.ws.members].map(([p, keys]) => [p, [...keys]]));
+  });
+  const after = new Map([...set.ws.members].map(([p, keys]) => [p, [...keys]]));
+  return { result: results[0]!, effect: graphEffect(set.ws.history, set.activation, before, after) };
+}
+
+async function applyGroup(
+  host: WriterHost,
+  calls: readonly IngestCommand[],
+  clock: ReturnType<typeof stopwatch>,
+  loaded?: (set: WorkingSet) => void,
+): Promise<{ set: WorkingSet; results: CallResult[] }> {
   const config = await host.config.current();
   const items = calls.flatMap((c) => c.items);
   // Segment windows are judged at the call's own time, as a sequential run would.
@@ -70,12 +96,10 @@ export async function ingestGroup(
   clock.lap("load");
 
   const set = new WorkingSet(config, read.graph, read.data, read.choices);
+  loaded?.(set);
   const checks: Checks = { hashOf, suppressed: read.suppressed, seenEvents: new Set(read.existingEvents) };
   const results = calls.map((call) => applyCall(set, checks, call, evaluatedAt(call)));
-  const statements = set.statements(host, Math.max(...calls.map((c) => c.receivedAt)));
-  clock.lap("apply");
-
-  return { results, slice: { statements, activation: set.activation, view: (p) => set.view(p) } };
+  return { set, results };
 }
 
 function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: number): CallResult {
