@@ -6,7 +6,7 @@
 import type { ConsentSettings, ConsentStatus } from "../../shared/schemas/consent";
 import { getCachedSetting } from "../config/service";
 import type { Db } from "../db/client";
-import { profileChoicesRead } from "../db/queries/consent";
+import { deviceChoicesRead, profileChoicesRead } from "../db/queries/consent";
 import type { IdentityRef } from "../graph/workspace";
 import type { NormalizedItem } from "../ingest/types";
 import { consentByProfile, effectiveSettings, type ProfileConsent } from "./merge";
@@ -43,6 +43,13 @@ export async function readConsents(d1: D1Database, settings: ConsentSettings, pr
   const read = profileChoicesRead(d1, profileIds);
   const rows = read.statements.length ? read.parse(await d1.batch<Record<string, unknown>>(read.statements as D1PreparedStatement[])) : [];
   return consentByProfile(settings, rows);
+}
+
+/** The consent of the profile a device belongs to (the defaults for an unknown device). */
+export async function readDeviceConsent(d1: D1Database, settings: ConsentSettings, device: string): Promise<ProfileConsent> {
+  const read = deviceChoicesRead(d1, device);
+  const rows = read.parse(await d1.batch<Record<string, unknown>>(read.statements as D1PreparedStatement[]));
+  return consentByProfile(settings, rows)(rows[0]?.profileId ?? "");
 }
 
 export async function readProfileConsent(d1: D1Database, settings: ConsentSettings, profileId: string): Promise<ProfileConsent> {

@@ -14,7 +14,7 @@
 import { allowListed } from "../../shared/attribute-tree";
 import type { ConsentStatus } from "../../shared/schemas/consent";
 import { isGranted, profileConsent, type ProfileConsent } from "../consent/merge";
-import { browserConsentItems, consentSettings, readProfileConsent } from "../consent/service";
+import { browserConsentItems, consentSettings, readDeviceConsent } from "../consent/service";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import type { Db } from "../db/client";
 import { cachedSegmentDefs, getCachedSetting } from "../config/service";
@@ -25,7 +25,7 @@ import { resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { graphWriter } from "../writer/client";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
-import { fragmentsOf } from "../profiles/service";
+import { bundleConsent, fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
 
 /** How stale a device link's `lastSeen` may get before a page view refreshes it. */
@@ -87,26 +87,27 @@ export async function visitorContext(
   const [paths, settings] = await Promise.all([allowList(db), consentSettings(db)]);
   const choices = browserConsentItems(settings, device, browser.sent, browser.gpc ?? false, Date.now());
   if (choices.length) await graphWriter(env).ingest({ items: choices, atomic: false, receivedAt: Date.now() });
+  // Choices just recorded must be seen: read the primary then, not a replica that may lag.
+  const reads = choices.length ? env.DB : db.$client;
   const sub = identityToken ? await verifyIdentityToken(env, publicKeyId, identityToken) : undefined;
   if (sub) {
     const profileId = await linkKnownVisitor(env, db, device, sub);
-    const consent = profileId ? await readProfileConsent(env.DB, settings, profileId) : undefined;
-    if (profileId && consent && !isGranted(consent, "personalization")) return withheld(device, consent);
-    if (profileId && consent) {
-      const [bundle, segments] = await Promise.all([loadProfile(db.$client, { profileId }, {}), publicMemberships(db.$client, profileId)]);
+    if (profileId) {
+      // The profile's bundle carries its consent choices: one read for both.
+      const [bundle, segments] = await Promise.all([loadProfile(reads, { profileId }, {}), publicMemberships(db.$client, profileId)]);
+      const consent = bundle ? bundleConsent(settings, bundle) : profileConsent(settings, []);
+      if (!isGranted(consent, "personalization")) return withheld(device, consent);
       const attributes = bundle ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes : {};
       return { device, known: true, segments, attributes: allowListed(attributes, paths), ...statuses(consent) };
     }
   }
 
-  // The device's own profile decides (its choices may have been made on another device of the same person).
-  const deviceProfile = await env.DB.prepare("SELECT profile_id FROM identities WHERE namespace = 'device' AND value = ?1").bind(device).first<string>("profile_id");
-  const consent = deviceProfile ? await readProfileConsent(env.DB, settings, deviceProfile) : profileConsent(settings, []);
-  if (!isGranted(consent, "personalization")) return withheld(device, consent);
   const publicSegments = (await cachedSegmentDefs(env.DB)).filter((s) => s.public);
   const now = Date.now();
   const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
-  const own = await deviceOwnData(db.$client, device, needs.types, needs.since);
+  // The device's profile decides consent (its choices may have been made on another device of the same person).
+  const [own, consent] = await Promise.all([deviceOwnData(db.$client, device, needs.types, needs.since), readDeviceConsent(reads, settings, device)]);
+  if (!isGranted(consent, "personalization")) return withheld(device, consent);
   const attributes = mergeFragments(
     own.fragments.map((f) => ({ dataset: f.dataset, namespace: "device", value: device, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at })),
     DEFAULT_POLICY,

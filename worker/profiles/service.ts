@@ -9,7 +9,8 @@ import { linksAmong, profileHistory } from "../db/queries/graph";
 import { cachedComputedDefs, findMergePolicy } from "../config/service";
 import { eventsCounted, type ComputedDef } from "../computed/aggregate";
 import type { ComputedMeta } from "../computed/profiles";
-import { profileConsent, type ConsentChoice } from "../consent/merge";
+import { profileConsent, type ConsentChoice, type ProfileConsent } from "../consent/merge";
+import type { ConsentSettings } from "../../shared/schemas/consent";
 import { consentSettings, presentConsent } from "../consent/service";
 import { toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
@@ -43,6 +44,11 @@ export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
     const identity = byId.get(f.identity_id)!;
     return { dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at };
   });
+}
+
+/** The profile's consent, from the choices its bundle carries. */
+export function bundleConsent(settings: ConsentSettings, bundle: ProfileBundle): ProfileConsent {
+  return profileConsent(settings, choicesByIdentity(bundle));
 }
 
 /** Each identity's newest choices (for `profileConsent`). */
@@ -88,7 +94,7 @@ export async function readProfile(db: Db, selector: ProfileSelector, options: Re
     primaryIdentity: { namespace: bundle.profile.primary_namespace, id: bundle.profile.primary_value },
     identities: bundle.identities.map((i) => ({ namespace: i.namespace, id: i.value, firstSeen: toIso(i.first_seen), lastSeen: toIso(i.last_seen) })),
     attributes: merged.attributes,
-    consent: presentConsent(profileConsent(await consentSettings(db), choicesByIdentity(bundle))),
+    consent: presentConsent(bundleConsent(await consentSettings(db), bundle)),
     mergePolicy: policy.name,
   };
   if (options.include.has("provenance")) body.provenance = withComputedProvenance(merged.provenance, bundle, await cachedComputedDefs(db.$client));

@@ -39,6 +39,14 @@ export function profileChoicesRead(d1: D1Database, profileIds: readonly string[]
   return { statements: bulk(d1, latest("identities m", `m.profile_id IN (SELECT value FROM json_each(?1))`), profileIds), parse: parseChoices };
 }
 
+/** The choices of every identity of the profile a device identity belongs to. */
+export function deviceChoicesRead(d1: D1Database, device: string): Read<ChoiceRow[]> {
+  return {
+    statements: [d1.prepare(latest("identities m", `m.profile_id = (SELECT profile_id FROM identities WHERE namespace = 'device' AND value = ?1)`)).bind(device)],
+    parse: parseChoices,
+  };
+}
+
 /** Rows: [identityId, purpose, at, status, source, recordedAt]. */
 export function consentRecordStatements(d1: D1Database, rows: readonly unknown[][]): D1PreparedStatement[] {
   return bulk(
