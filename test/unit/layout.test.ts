@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 /** Domain folders: the writer uses them, never the other way round. */
-const DOMAIN = ["worker/graph/", "worker/segments/", "worker/webhooks/", "worker/profiles/", "worker/computed/"];
+const DOMAIN = ["worker/graph/", "worker/segments/", "worker/webhooks/", "worker/profiles/", "worker/computed/", "worker/consent/"];
 /** What code outside the writer may import from it. */
 const WRITER_SURFACE = new Set(["worker/writer/client.ts", "worker/writer/types.ts"]);
 
