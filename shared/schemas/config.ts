@@ -98,3 +98,25 @@ export const GraphChangeSchema = z
     profiles: z.array(z.string()).meta({ description: "The profiles that graph is now." }),
   })
   .meta({ id: "GraphChange" });
+
+/** A proposed identity configuration (SPEC §9): namespace settings by code, and the graph cap. */
+export const ConfigProposalBody = z
+  .strictObject({
+    namespaces: z
+      .record(
+        z.string(),
+        z.strictObject({
+          unique: z.boolean().optional(),
+          priority: z.number().int().min(0).max(1000).optional(),
+          maxPerGraph: z.number().int().min(1).max(1000).nullable().optional(),
+          blockedValues: z.array(z.string().max(200)).max(200).optional(),
+        }),
+      )
+      .optional(),
+    maxIdentities: z.number().int().min(2).max(1000).optional(),
+  })
+  .meta({ id: "ConfigProposal" });
+
+export const GraphSettingsBody = z
+  .strictObject({ maxIdentities: z.number().int().min(2).max(1000).meta({ description: "Identities one profile may hold (default 50)" }) })
+  .meta({ id: "GraphSettings" });

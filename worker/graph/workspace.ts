@@ -24,6 +24,11 @@ export interface NamespaceGraphRules {
 export interface GraphRules {
   maxIdentities: number;
   namespaces: ReadonlyMap<string, NamespaceGraphRules>;
+  /**
+   * Identity keys no link may join (a value blocked after it was stored). Only a preview or
+   * an apply of a configuration change sets it: ingest never sees a blocked value.
+   */
+  isolated?: ReadonlySet<string>;
 }
 
 export interface IdentityState {
@@ -48,7 +53,7 @@ export interface LinkState {
 }
 
 export type HistoryKind = "merge" | "split" | "move" | "evict" | "delete";
-export type GraphCause = "ingest" | "identity.delete" | "link.delete" | "erase";
+export type GraphCause = "ingest" | "identity.delete" | "link.delete" | "erase" | "config";
 
 export interface HistoryEntry {
   at: number;
@@ -270,6 +275,14 @@ export class GraphWorkspace {
     return this.resolve(rest, cause, at);
   }
 
+  /**
+   * Rule 3 again over everything loaded, under this workspace's rules (a configuration
+   * change applied to existing graphs). Returns the profiles it changed.
+   */
+  reapply(at: number): string[] {
+    return this.resolve(new Set(this.identities.keys()), "config", at);
+  }
+
   /** Rule 4 for one link: removes it and re-applies rule 3 to its graph. */
   deleteLink(a: string, b: string, at: number): { found: boolean; profiles: string[] } {
     const key = linkKey(a, b);
@@ -316,8 +329,8 @@ export class GraphWorkspace {
     for (const [lk, link] of ranked) {
       const ra = find(link.a);
       const rb = find(link.b);
-      let applied = true;
-      if (ra !== rb) {
+      let applied = !(this.rules.isolated?.has(link.a) || this.rules.isolated?.has(link.b));
+      if (applied && ra !== rb) {
         if (this.fits(size.get(ra)! + size.get(rb)!, perNs.get(ra)!, perNs.get(rb)!)) {
           parent.set(rb, ra);
           size.set(ra, size.get(ra)! + size.get(rb)!);

@@ -1,14 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import { listOf, ResourceName } from "../../shared/schemas/common";
-import { DatasetBody, DatasetSchema, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
+import { DatasetBody, DatasetSchema, GraphSettingsBody, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
+import { GraphEffectSchema } from "../../shared/schemas/ingest";
+import { previewChange } from "../config/preview";
+import { getSetting } from "../db/queries/settings";
+import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
 import { Validator } from "@cfworker/json-schema";
-import { saveDataset, saveNamespace } from "../config/service";
+import { saveDataset, saveNamespace, saveSetting } from "../config/service";
 import { listDatasets, getDataset, type DatasetRow } from "../db/queries/datasets";
 import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
 import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
-import { errorResponses, jsonBody } from "../lib/openapi";
+import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import { createRouter } from "../lib/router";
@@ -48,6 +52,8 @@ function checkSchema(schema: Record<string, unknown>) {
     throw problem(err instanceof Error ? err.message : String(err));
   }
 }
+
+const PreviewQuery = z.object({ preview: BooleanQuery.optional().meta({ description: "`true`: answer what the change would do to existing graphs (bounded to 1,000 profiles, `truncated` when there are more), and save nothing" }) });
 
 export const configRouter = createRouter()
   .openapi(
@@ -129,10 +135,10 @@ export const configRouter = createRouter()
       method: "put",
       path: "/namespaces/{code}",
       tags: ["Namespaces"],
-      summary: "Create or change a namespace",
-      request: { params: z.object({ code: ResourceName }), body: jsonBody(NamespaceBody) },
+      summary: "Create or change a namespace (`?preview=true`: what the change would do to existing graphs, nothing saved)",
+      request: { params: z.object({ code: ResourceName }), query: PreviewQuery, body: jsonBody(NamespaceBody) },
       responses: {
-        200: { description: "The stored namespace", content: { "application/json": { schema: NamespaceSchema } } },
+        200: { description: "The stored namespace, or with `?preview=true` the change's effect on existing graphs", content: { "application/json": { schema: z.union([NamespaceSchema, GraphEffectSchema]) } } },
         ...errorResponses(400, 401, 403, 409),
       },
     }),
@@ -150,6 +156,10 @@ export const configRouter = createRouter()
         // Stored identities were normalized the old way; changing it would orphan them.
         throw new ApiError("conflict", `the normalization of the built-in namespace "${code}" cannot change`);
       }
+      if (c.req.valid("query").preview) {
+        const change = { unique: body.unique, priority: body.priority, maxPerGraph: body.maxPerGraph ?? null, blockedValues: body.blockedValues ?? [] };
+        return c.json(await previewChange(c, { namespaces: { [code]: change } }, { namespace: code }), 200);
+      }
       const row = await saveNamespace(c.var.db, {
         code,
         normalize: body.normalize,
@@ -164,4 +174,36 @@ export const configRouter = createRouter()
       await graphWriter(c.env).configChanged();
       return c.json(presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), 200);
     },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "putGraphSettings",
+      method: "put",
+      path: "/settings/graph",
+      tags: ["Namespaces"],
+      summary: "Graph limits: identities per profile (`?preview=true`: the change's effect on existing graphs, nothing saved)",
+      request: { query: PreviewQuery, body: jsonBody(GraphSettingsBody) },
+      responses: {
+        200: { description: "The stored settings, or with `?preview=true` the change's effect on existing graphs", content: { "application/json": { schema: z.union([GraphSettingsBody, GraphEffectSchema]) } } },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      if (c.req.valid("query").preview) return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
+      await saveSetting(c.var.db, "graph", body);
+      await graphWriter(c.env).configChanged();
+      return c.json(body, 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "getGraphSettings",
+      method: "get",
+      path: "/settings/graph",
+      tags: ["Namespaces"],
+      summary: "Graph limits",
+      responses: { 200: { description: "Settings", content: { "application/json": { schema: GraphSettingsBody } } }, ...errorResponses(401, 403) },
+    }),
+    async (c) => c.json({ maxIdentities: (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES }, 200),
   );

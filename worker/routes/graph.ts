@@ -8,7 +8,9 @@ import { consistentAnswer } from "../lib/consistency";
 import { graphWriter } from "../writer/client";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { GraphEffectSchema } from "../../shared/schemas/ingest";
+import { GraphEffectSchema, IdentityInput } from "../../shared/schemas/ingest";
+import { ConfigProposalBody } from "../../shared/schemas/config";
+import { previewChange } from "../config/preview";
 import { ingestItems, validationContext, type IngestKind } from "../ingest/service";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -116,8 +118,14 @@ export const graphRouter = createRouter()
           z
             .strictObject({
               items: z.array(z.unknown()).min(1).max(1000).optional().meta({ description: "Records or events as for ingest (an item with `type` is an event)" }),
-              config: z.unknown().optional().meta({ description: "Proposed namespace settings (not simulated yet: see the README)" }),
-              scope: z.unknown().optional(),
+              config: ConfigProposalBody.optional().meta({ description: "Proposed namespace settings and `maxIdentities`: their effect on existing graphs" }),
+              scope: z
+                .strictObject({
+                  identities: z.array(IdentityInput).max(100).optional().meta({ description: "Only the graphs holding these identities" }),
+                  namespace: z.string().optional().meta({ description: "Only graphs holding an identity of this namespace" }),
+                  limit: z.number().int().min(1).max(10_000).optional().meta({ description: "Profiles considered at most (default 1,000); `truncated` says when there are more" }),
+                })
+                .optional(),
             })
             .meta({ id: "SimulateInput" }),
         ),
@@ -126,10 +134,13 @@ export const graphRouter = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      for (const field of ["config", "scope"] as const) {
-        if (body[field] !== undefined) throw new ApiError("invalid_request", "simulating a configuration change on existing graphs is not available yet: simulate items", { details: [{ path: field, message: "not supported yet" }] });
+      if (body.items && body.config) throw new ApiError("invalid_request", "simulate items or a configuration, one at a time", { details: [{ path: "config", message: "not with items" }] });
+      if (body.config) {
+        const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
+        const identities = (body.scope?.identities ?? []).map((i, n) => orFail(resolveIdentity(config, i.namespace, i.id, `scope.identities[${n}]`)));
+        return c.json(await previewChange(c, body.config, { ...body.scope, identities: identities.length ? identities : undefined }), 200);
       }
-      if (!body.items) throw new ApiError("invalid_request", "give the items to simulate", { details: [{ path: "items", message: "required" }] });
+      if (!body.items) throw new ApiError("invalid_request", "give the items or the configuration to simulate", { details: [{ path: "items", message: "required without config" }] });
       const receivedAt = Date.now();
       const ctx = await validationContext(c.env, c.var.db, "items", receivedAt);
       const raw = body.items.map((value, index) => ({ index, kind: (value && typeof value === "object" && "type" in value ? "events" : "records") as IngestKind, value }));

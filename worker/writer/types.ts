@@ -1,7 +1,7 @@
 /** What the writer's methods answer (and the test seams' shapes): Worker code may import these. */
 import type { EraseCounts } from "../db/queries/erase";
 import type { GraphEffect } from "../graph/effect";
-import type { IdentityRef } from "../graph/workspace";
+import type { GraphRules, IdentityRef } from "../graph/workspace";
 import type { IngestCommand, ItemOutcome } from "../ingest/types";
 import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { MoveStatus } from "./move";
@@ -93,6 +93,8 @@ export interface GraphWriterApi {
   ingest(command: IngestCommand): Promise<IngestApplied>;
   /** What an ingest call would do, and its effect on the graphs; nothing is written. */
   dryRun(command: IngestCommand): Promise<DryRunApplied>;
+  /** What a configuration change would do to existing graphs in a scope; nothing is written. */
+  previewConfig(rules: GraphRules, blocked: Record<string, string[]>, scope: { identities?: IdentityRef[]; namespace?: string; limit?: number }): Promise<GraphEffect>;
   /** A signed-in visitor's device linked to their identity; the person's profile id (undefined: suppressed). */
   linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined>;
   deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>>;

@@ -20,7 +20,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
-import type { IdentityRef } from "../graph/workspace";
+import type { GraphRules, IdentityRef } from "../graph/workspace";
 import type { IngestCommand } from "../ingest/types";
 import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
 import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
@@ -31,6 +31,8 @@ import { WriteLane } from "./lane";
 import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
 import { eraseSlice, liftSuppressionSlice } from "./slices/erase";
 import { dryRunGroup, ingestGroup, stopwatch } from "./slices/ingest-group";
+import { previewSlice, type PreviewScope } from "./slices/graph-preview";
+import type { GraphEffect } from "../graph/effect";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
 import { COMPUTED_PAGE, COMPUTED_SLICE, computedRecheckSlice, computedSlice } from "./slices/computed";
@@ -127,6 +129,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   async dryRun(command: IngestCommand): Promise<DryRunApplied> {
     const { result, effect } = await this.lane.runExclusive(() => dryRunGroup(this.host, command));
     return { outcomes: result.outcomes, profiles: result.profiles, effect };
+  }
+
+  /** What a configuration change would do to existing graphs in `scope` (SPEC §9 preview); nothing is written. */
+  previewConfig(rules: GraphRules, blocked: Record<string, string[]>, scope: PreviewScope): Promise<GraphEffect> {
+    return this.lane.runExclusive(() => previewSlice(this.host, rules, blocked, scope, Date.now()));
   }
 
   /**

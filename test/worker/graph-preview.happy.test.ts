@@ -1,0 +1,64 @@
+/**
+ * Previews of an identity configuration change on existing graphs (SPEC §9): the splits
+ * rule 3 gives under the proposed rules, segment changes they cause, and nothing changed.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, graphOf, id, iso, keysOf, postEvents, waitForSegment } from "../helpers";
+
+const T0 = Date.now() - 10 * 3_600_000;
+
+beforeAll(async () => {
+  expect(await call("PUT", "/v1/namespaces/pcard", { body: { normalize: "trim", maxPerGraph: 5 } })).toHaveStatus(200);
+  expect(await call("PUT", "/v1/namespaces/acct", { body: { normalize: "trim" } })).toHaveStatus(200);
+  // One customer with five point cards, seen one after another (A oldest, E newest).
+  await postEvents(["A", "B", "C", "D", "E"].map((card, i) => ({ type: "scan", timestamp: iso(T0 + i * 60_000), identities: [id("crm", "PV-1"), id("pcard", card)] })));
+  // A mega-graph built on one shared account value.
+  await postEvents(["m1", "m2", "m3"].map((m, i) => ({ type: "login", timestamp: iso(T0 + i * 60_000), identities: [id("email", `${m}@preview.example`), id("acct", "shared")] })));
+  expect(await call("PUT", "/v1/segments/preview-everyone", { body: { name: "Everyone", rule: { attr: "x", op: "exists", value: false } } })).toHaveStatus(200);
+  await waitForSegment("preview-everyone");
+});
+
+describe("preview of a configuration change", () => {
+  it("lowering maxPerGraph from 5 to 1: the four least recently seen cards leave; nothing changes", async () => {
+    const res = await call("PUT", "/v1/namespaces/pcard?preview=true", { body: { normalize: "trim", maxPerGraph: 1 } });
+    expect(res.status, res.text).toBe(200);
+    const left = res.json.splits.flatMap((s: any) => s.identities).sort();
+    expect(left).toEqual(["pcard:A", "pcard:B", "pcard:C", "pcard:D"]);
+    expect(res.json.truncated).toBe(false);
+    // Each card that leaves is a new profile, and enters the segment everyone is in.
+    const entered = res.json.segmentChanges.filter((c: any) => c.segment === "preview-everyone");
+    expect(entered).toHaveLength(4);
+    expect(entered.every((c: any) => c.from === "out" && c.to === "realized")).toBe(true);
+    const sample = res.json.sample.find((s: any) => s.before.identities.includes("crm:PV-1"));
+    expect(sample.before.identities).toHaveLength(6);
+    expect(sample.after).toHaveLength(5);
+    expect(sample.after.find((a: any) => a.identities.includes("crm:PV-1")).identities).toEqual(["crm:PV-1", "pcard:E"]);
+    // Not saved: the namespace and the graph are as they were.
+    expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(5);
+    expect(keysOf(await graphOf("crm", "PV-1"))).toHaveLength(6);
+  });
+
+  it("a blocked value that a mega-graph was built on: the graph falls apart around it", async () => {
+    const res = await call("POST", "/v1/identities/simulate", { body: { config: { namespaces: { acct: { blockedValues: ["shared"] } } }, scope: { namespace: "acct" } } });
+    expect(res.status, res.text).toBe(200);
+    const sample = res.json.sample.find((s: any) => s.before.identities.includes("acct:shared"));
+    expect(sample.before.identities).toHaveLength(4);
+    expect(sample.after.map((a: any) => a.identities.length)).toEqual([1, 1, 1, 1]);
+    expect(res.json.splits.length).toBe(3);
+    expect(keysOf(await graphOf("acct", "shared"))).toHaveLength(4);
+  });
+
+  it("graph settings preview; scope limits with truncated; bad input is a 400", async () => {
+    const graph = await call("PUT", "/v1/settings/graph?preview=true", { body: { maxIdentities: 3 } });
+    expect(graph.status, graph.text).toBe(200);
+    expect(graph.json.splits.length).toBeGreaterThanOrEqual(2);
+    expect((await call("GET", "/v1/settings/graph")).json).toEqual({ maxIdentities: 50 });
+    const limited = await call("POST", "/v1/identities/simulate", { body: { config: { maxIdentities: 3 }, scope: { limit: 1 } } });
+    expect(limited.json.truncated).toBe(true);
+    const scoped = await call("POST", "/v1/identities/simulate", { body: { config: { namespaces: { pcard: { maxPerGraph: 1 } } }, scope: { identities: [id("crm", "PV-1")] } } });
+    expect(scoped.json.splits).toHaveLength(4);
+    expect(await call("POST", "/v1/identities/simulate", { body: { config: { maxIdentities: 1 } } })).toHaveStatus(400);
+    expect(await call("POST", "/v1/identities/simulate", { body: { items: [{ type: "x", identities: [id("crm", "Z")] }], config: {} } })).toHaveStatus(400);
+    expect(await call("PUT", "/v1/namespaces/pcard?preview=yes", { body: { normalize: "trim", maxPerGraph: 1 } })).toHaveStatus(400);
+  });
+});

@@ -1,0 +1,37 @@
+/** SQL for previews of a configuration change on existing graphs (SPEC §9): which graphs, and their neighbours. */
+import type { IdentityRef } from "../../graph/workspace";
+import { TOUCHED_PROFILES } from "./graph";
+import { bulk } from "./json-chunks";
+import { rowsOf } from "./reads";
+
+/** Up to `limit` + 1 profile ids in scope: holding one of `identities`, or an identity of `namespace`, or any. */
+export async function profilesInScope(d1: D1Database, scope: { identities?: readonly IdentityRef[]; namespace?: string }, limit: number): Promise<string[]> {
+  if (scope.identities?.length) {
+    const results = await d1.batch<Record<string, unknown>>(bulk(d1, `SELECT DISTINCT profile_id FROM (${TOUCHED_PROFILES}) ORDER BY profile_id`, scope.identities.map((r) => [r.namespace, r.value])));
+    return rowsOf<{ profile_id: string }>(results).map((r) => r.profile_id).slice(0, limit + 1);
+  }
+  const { results } = scope.namespace
+    ? await d1.prepare(`SELECT DISTINCT profile_id FROM identities WHERE namespace = ?1 ORDER BY profile_id LIMIT ?2`).bind(scope.namespace, limit + 1).all<{ profile_id: string }>()
+    : await d1.prepare(`SELECT id AS profile_id FROM profiles ORDER BY id LIMIT ?1`).bind(limit + 1).all<{ profile_id: string }>();
+  return results.map((r) => r.profile_id);
+}
+
+/**
+ * The identities of these profiles, and of the profiles their refused links reach (a
+ * relaxed rule may apply those links now), as refs for the working set's load.
+ */
+export async function graphRefs(d1: D1Database, profileIds: readonly string[]): Promise<IdentityRef[]> {
+  const ids = JSON.stringify(profileIds);
+  const { results } = await d1
+    .prepare(
+      `WITH members AS (SELECT id FROM identities WHERE profile_id IN (SELECT value FROM json_each(?1))),
+            neighbours AS (
+              SELECT b_id AS id FROM links WHERE applied = 0 AND a_id IN (SELECT id FROM members)
+              UNION SELECT a_id FROM links WHERE applied = 0 AND b_id IN (SELECT id FROM members))
+       SELECT namespace, value FROM identities WHERE profile_id IN (SELECT value FROM json_each(?1))
+          OR profile_id IN (SELECT profile_id FROM identities WHERE id IN (SELECT id FROM neighbours))`,
+    )
+    .bind(ids)
+    .all<{ namespace: string; value: string }>();
+  return results;
+}
