@@ -75,6 +75,9 @@ function calls(state) {
     { op: "simulateIdentities", method: "POST", path: "/v1/identities/simulate", request: { config: { namespaces: { device: { maxPerGraph: 1 } } }, scope: { namespace: "device", limit: 100 } }, also: true },
     { op: "putGraphSettings", method: "PUT", path: "/v1/settings/graph", query: "preview=true", request: { maxIdentities: 20 } },
     { op: "getGraphSettings", method: "GET", path: "/v1/settings/graph" },
+    { op: "putGraphSettings", method: "PUT", path: "/v1/settings/graph", query: "apply=retroactive", request: { maxIdentities: 50 }, also: true },
+    { op: "getGraphRun", method: "GET", path: () => `/v1/graph-runs/${state.graphRunId}` },
+    { op: "revertGraphRun", method: "POST", path: () => `/v1/graph-runs/${state.graphRunId}/revert` },
     { op: "getIdentityGraph", method: "GET", path: `/v1/identities/email/${EMAIL}/graph` },
     { op: "listMergePolicies", method: "GET", path: "/v1/merge-policies" },
     { op: "putMergePolicy", method: "PUT", path: "/v1/merge-policies/crm-first", request: { type: "dataset-precedence", datasets: ["crm", "loyalty"], idStitching: "graph" } },
@@ -181,6 +184,7 @@ async function main() {
       if (!response.ok && !call.expectError) throw new Error(`${call.op}: ${call.method} ${p} answered ${response.status} ${text}`);
       if (call.op === "createKey") state.keyId = json.id;
       if (call.op === "lookupProfile") state.profileId = json.profileId;
+      if (call.op === "putGraphSettings" && json.runId) state.graphRunId = json.runId;
       if (call.op === "createBatch" && !call.also) {
         state.batchId = json.batchId;
         await waitForBatch(worker.url, state.batchId);

@@ -10,10 +10,10 @@ import { failRun, runExportPage, startDueExports, type ExportJob } from "./expor
 import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
-import type { ComputedJob, SegmentJob } from "./model/jobs";
+import type { ComputedJob, GraphRunJob, SegmentJob } from "./model/jobs";
 import { failMaintenance, runMaintenanceStep, startDueMaintenance, type MaintenanceJob } from "./maintenance/retention";
 
-export type Job = SegmentJob | ComputedJob | ExportJob | MaintenanceJob;
+export type Job = SegmentJob | ComputedJob | GraphRunJob | ExportJob | MaintenanceJob;
 const MAX_JOB_ATTEMPTS = 5;
 
 export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
@@ -25,6 +25,9 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "computed-backfill") {
         const next = await graphWriter(env).computedPage(job);
+        if (next) await env.JOBS_QUEUE.send(next);
+      } else if (job.kind === "graph-run") {
+        const next = await graphWriter(env).graphRunPage(job);
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "export-page") {
         const next = await runExportPage(env, job);

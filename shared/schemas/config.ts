@@ -120,3 +120,20 @@ export const ConfigProposalBody = z
 export const GraphSettingsBody = z
   .strictObject({ maxIdentities: z.number().int().min(2).max(1000).meta({ description: "Identities one profile may hold (default 50)" }) })
   .meta({ id: "GraphSettings" });
+
+export const GraphRunSchema = z
+  .object({
+    runId: z.string(),
+    kind: z.enum(["apply", "revert"]),
+    status: z.enum(["running", "completed"]),
+    change: z.record(z.string(), z.unknown()).meta({ description: "{ target: namespace | graph, code?, previous, next }" }),
+    graphsChecked: z.number().int(),
+    merges: z.number().int(),
+    splits: z.number().int(),
+    moves: z.number().int(),
+    evictions: z.number().int(),
+    reverts: z.string().optional().meta({ description: "The run this one reverts" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "GraphRun" });

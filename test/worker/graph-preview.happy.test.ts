@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, graphOf, id, iso, keysOf, postEvents, waitForSegment } from "../helpers";
+import { poll } from "../poll";
 
 const T0 = Date.now() - 10 * 3_600_000;
 
@@ -60,5 +61,43 @@ describe("preview of a configuration change", () => {
     expect(await call("POST", "/v1/identities/simulate", { body: { config: { maxIdentities: 1 } } })).toHaveStatus(400);
     expect(await call("POST", "/v1/identities/simulate", { body: { items: [{ type: "x", identities: [id("crm", "Z")] }], config: {} } })).toHaveStatus(400);
     expect(await call("PUT", "/v1/namespaces/pcard?preview=yes", { body: { normalize: "trim", maxPerGraph: 1 } })).toHaveStatus(400);
+  });
+});
+
+describe("applying a configuration change to existing graphs, and reverting it", () => {
+  const waitRun = (runId: string) =>
+    poll(async () => (await call("GET", `/v1/graph-runs/${runId}`)).json, (r) => r.status === "completed", `graph run ${runId}`, { tries: 200 });
+
+  it("maxPerGraph 5 → 1 applied: the splits the preview showed, history cause config, memberships; revert restores the graph", async () => {
+    await postEvents(["A", "B", "C", "D", "E"].map((card, i) => ({ type: "scan", timestamp: iso(T0 + i * 60_000), identities: [id("crm", "PV-APPLY"), id("pcard", `X${card}`)] })));
+    const before = keysOf(await graphOf("crm", "PV-APPLY"));
+    expect(before).toHaveLength(6);
+    const preview = await call("PUT", "/v1/namespaces/pcard?preview=true", { body: { normalize: "trim", maxPerGraph: 1 } });
+    const previewed = preview.json.splits.filter((s: any) => s.identities.some((k: string) => k.startsWith("pcard:X"))).flatMap((s: any) => s.identities).sort();
+
+    const applied = await call("PUT", "/v1/namespaces/pcard?apply=retroactive", { body: { normalize: "trim", maxPerGraph: 1 } });
+    expect(applied.status, applied.text).toBe(200);
+    const run = await waitRun(applied.json.runId);
+    expect(run).toMatchObject({ kind: "apply", status: "completed" });
+    expect(run.splits).toBeGreaterThanOrEqual(4);
+    expect(run.graphsChecked).toBeGreaterThanOrEqual(1);
+    const after = await graphOf("crm", "PV-APPLY");
+    expect(keysOf(after)).toEqual(["crm:PV-APPLY", "pcard:XE"]);
+    expect(previewed).toEqual(["pcard:XA", "pcard:XB", "pcard:XC", "pcard:XD"]);
+    expect((after as any).history.some((h: any) => h.cause === "config")).toBe(true);
+    // Each card that left is a profile of its own, in the everyone segment.
+    const left = await call("GET", "/v1/profiles/by-identity/pcard/XA?include=segments");
+    expect(left.json.segments).toContainEqual(expect.objectContaining({ id: "preview-everyone", status: "realized" }));
+    expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(1);
+
+    const reverted = await call("POST", `/v1/graph-runs/${applied.json.runId}/revert`);
+    expect(reverted).toHaveStatus(202);
+    const back = await waitRun(reverted.json.runId);
+    expect(back).toMatchObject({ kind: "revert", status: "completed", reverts: applied.json.runId });
+    expect(back.merges).toBeGreaterThanOrEqual(1);
+    expect(keysOf(await graphOf("crm", "PV-APPLY"))).toEqual(before);
+    expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(5);
+    expect(await call("POST", `/v1/graph-runs/${reverted.json.runId}/revert`)).toHaveStatus(409);
+    expect(await call("GET", "/v1/graph-runs/grun_nope")).toHaveStatus(404);
   });
 });

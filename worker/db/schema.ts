@@ -291,6 +291,33 @@ export const consentRecords = sqliteTable(
   (t) => [primaryKey({ columns: [t.identityId, t.purpose, t.at, t.recordedAt] })],
 );
 
+/**
+ * A configuration change applied to existing graphs, or reverted (SPEC §9): rule 3 again
+ * over every graph in scope, in background slices; progress is recorded with each slice.
+ */
+export const graphRuns = sqliteTable("graph_runs", {
+  id: text("id").primaryKey(),
+  /** apply | revert */
+  kind: text("kind").notNull(),
+  /** running | completed */
+  status: text("status").notNull(),
+  /** What changed: { target: "namespace" | "graph", code?, previous, next }. */
+  change: text("change", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  /** The graphs it walks ({ namespace? }) and values newly blocked ({ <namespace>: [...] }). */
+  scope: text("scope", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  blocked: text("blocked", { mode: "json" }).$type<Record<string, string[]>>().notNull(),
+  /** The last profile id a slice finished: where the next one (or a resumed run) starts. */
+  after: text("after").notNull().default(""),
+  graphsChecked: integer("graphs_checked").notNull().default(0),
+  merges: integer("merges").notNull().default(0),
+  splits: integer("splits").notNull().default(0),
+  moves: integer("moves").notNull().default(0),
+  evictions: integer("evictions").notNull().default(0),
+  /** The run this one reverts. */
+  reverts: text("reverts"),
+  ...timestamps,
+});
+
 export const memberships = sqliteTable(
   "memberships",
   {

@@ -22,6 +22,17 @@ export interface ComputedJob {
   computed: number;
 }
 
+/** One page of a graph run: a configuration change applied to (or reverted on) existing graphs (`JOBS_QUEUE`). */
+export interface GraphRunJob {
+  kind: "graph-run";
+  runId: string;
+  /** The last profile id done. */
+  after: string;
+  /** The graphs it walks, and values the change newly blocks (the run's own record is D1's, not the writer's). */
+  scope: { namespace?: string };
+  blocked: Record<string, string[]>;
+}
+
 /** One step of a maintenance (retention) run (`JOBS_QUEUE`). */
 export interface MaintenanceJob {
   kind: "maintenance";

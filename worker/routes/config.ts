@@ -3,7 +3,7 @@ import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import { listOf, ResourceName } from "../../shared/schemas/common";
 import { DatasetBody, DatasetSchema, GraphSettingsBody, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
 import { GraphEffectSchema } from "../../shared/schemas/ingest";
-import { previewChange } from "../config/preview";
+import { addedValues, previewChange, startGraphRun } from "../config/preview";
 import { getSetting } from "../db/queries/settings";
 import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
 import { Validator } from "@cfworker/json-schema";
@@ -53,7 +53,11 @@ function checkSchema(schema: Record<string, unknown>) {
   }
 }
 
-const PreviewQuery = z.object({ preview: BooleanQuery.optional().meta({ description: "`true`: answer what the change would do to existing graphs (bounded to 1,000 profiles, `truncated` when there are more), and save nothing" }) });
+const PreviewQuery = z.object({
+  preview: BooleanQuery.optional().meta({ description: "`true`: answer what the change would do to existing graphs (bounded to 1,000 profiles, `truncated` when there are more), and save nothing" }),
+  apply: z.enum(["retroactive"]).optional().meta({ description: "`retroactive`: save the change and apply it to existing graphs in the background; answers `{ runId }` (GET /v1/graph-runs/:id)" }),
+});
+const RunStarted = z.object({ runId: z.string() });
 
 export const configRouter = createRouter()
   .openapi(
@@ -138,7 +142,7 @@ export const configRouter = createRouter()
       summary: "Create or change a namespace (`?preview=true`: what the change would do to existing graphs, nothing saved)",
       request: { params: z.object({ code: ResourceName }), query: PreviewQuery, body: jsonBody(NamespaceBody) },
       responses: {
-        200: { description: "The stored namespace, or with `?preview=true` the change's effect on existing graphs", content: { "application/json": { schema: z.union([NamespaceSchema, GraphEffectSchema]) } } },
+        200: { description: "The stored namespace; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([NamespaceSchema, GraphEffectSchema, RunStarted]) } } },
         ...errorResponses(400, 401, 403, 409),
       },
     }),
@@ -160,6 +164,8 @@ export const configRouter = createRouter()
         const change = { unique: body.unique, priority: body.priority, maxPerGraph: body.maxPerGraph ?? null, blockedValues: body.blockedValues ?? [] };
         return c.json(await previewChange(c, { namespaces: { [code]: change } }, { namespace: code }), 200);
       }
+      const query = c.req.valid("query");
+      if (query.preview && query.apply) throw new ApiError("invalid_request", "preview or apply, not both", { details: [{ path: "apply", message: "not with preview" }] });
       const row = await saveNamespace(c.var.db, {
         code,
         normalize: body.normalize,
@@ -170,8 +176,15 @@ export const configRouter = createRouter()
         description: body.description ?? existing?.description ?? null,
         pseudonymous: body.pseudonymous ?? existing?.pseudonymous ?? false,
       });
+      if (query.apply && existing) {
+        const previous = { unique: existing.unique, priority: existing.priority, maxPerGraph: existing.maxPerGraph, blockedValues: existing.blockedValues };
+        const next = { unique: row.unique, priority: row.priority, maxPerGraph: row.maxPerGraph, blockedValues: row.blockedValues };
+        const runId = await startGraphRun(c, { kind: "apply", change: { target: "namespace", code, previous, next }, scope: { namespace: code }, blocked: { [code]: addedValues(previous.blockedValues, next.blockedValues) } });
+        return c.json({ runId }, 200);
+      }
       // The writer owns the graph rules it applies: the next write uses the new ones.
       await graphWriter(c.env).configChanged();
+      if (query.apply) return c.json({ runId: await startGraphRun(c, { kind: "apply", change: { target: "namespace", code, previous: null, next: body }, scope: { namespace: code }, blocked: {} }) }, 200);
       return c.json(presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), 200);
     },
   )
@@ -184,15 +197,19 @@ export const configRouter = createRouter()
       summary: "Graph limits: identities per profile (`?preview=true`: the change's effect on existing graphs, nothing saved)",
       request: { query: PreviewQuery, body: jsonBody(GraphSettingsBody) },
       responses: {
-        200: { description: "The stored settings, or with `?preview=true` the change's effect on existing graphs", content: { "application/json": { schema: z.union([GraphSettingsBody, GraphEffectSchema]) } } },
+        200: { description: "The stored settings; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([GraphSettingsBody, GraphEffectSchema, RunStarted]) } } },
         ...errorResponses(400, 401, 403),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
-      if (c.req.valid("query").preview) return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
+      const query = c.req.valid("query");
+      if (query.preview && query.apply) throw new ApiError("invalid_request", "preview or apply, not both", { details: [{ path: "apply", message: "not with preview" }] });
+      if (query.preview) return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
+      const previous = (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
       await saveSetting(c.var.db, "graph", body);
       await graphWriter(c.env).configChanged();
+      if (query.apply) return c.json({ runId: await startGraphRun(c, { kind: "apply", change: { target: "graph", previous: { maxIdentities: previous }, next: body }, scope: {}, blocked: {} }) }, 200);
       return c.json(body, 200);
     },
   )

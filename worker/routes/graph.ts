@@ -9,8 +9,11 @@ import { graphWriter } from "../writer/client";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { GraphEffectSchema, IdentityInput } from "../../shared/schemas/ingest";
-import { ConfigProposalBody } from "../../shared/schemas/config";
-import { previewChange } from "../config/preview";
+import { ConfigProposalBody, GraphRunSchema } from "../../shared/schemas/config";
+import { addedValues, previewChange, startGraphRun } from "../config/preview";
+import { saveNamespace, saveSetting } from "../config/service";
+import { getGraphRun, type GraphRunRow } from "../db/queries/graph-runs";
+import { getNamespace } from "../db/queries/namespaces";
 import { ingestItems, validationContext, type IngestKind } from "../ingest/service";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -149,4 +152,65 @@ export const graphRouter = createRouter()
       if (rejected.length) throw new ApiError("invalid_request", `${rejected.length} item(s) are not valid`, { details: rejected.map((r) => ({ path: `items[${r.index}]`, message: `${r.error.code}: ${r.error.message}` })) });
       return c.json(effect!, 200);
     },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "getGraphRun",
+      method: "get",
+      path: "/graph-runs/{id}",
+      tags,
+      summary: "A configuration change applied to existing graphs (or reverted): status and what it did",
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: { description: "The run", content: { "application/json": { schema: GraphRunSchema } } }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const run = await getGraphRun(c.var.db, c.req.valid("param").id);
+      if (!run) throw new ApiError("not_found", `no graph run ${c.req.valid("param").id}`);
+      return c.json(presentRun(run), 200);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "revertGraphRun",
+      method: "post",
+      path: "/graph-runs/{id}/revert",
+      tags,
+      summary: "Restore the settings a run applied and re-apply them to the same graphs, in the background",
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 202: { description: "The reverting run", content: { "application/json": { schema: z.object({ runId: z.string() }) } } }, ...errorResponses(401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const run = await getGraphRun(c.var.db, c.req.valid("param").id);
+      if (!run) throw new ApiError("not_found", `no graph run ${c.req.valid("param").id}`);
+      if (run.kind !== "apply") throw new ApiError("conflict", "only a run that applied a change can be reverted");
+      const change = run.change as { target: "namespace" | "graph"; code?: string; previous: Record<string, any> | null; next: Record<string, any> };
+      if (!change.previous) throw new ApiError("conflict", "the run created its namespace: there is nothing to restore");
+      if (change.target === "namespace") {
+        const current = (await getNamespace(c.var.db, change.code!))!;
+        const p = change.previous;
+        await saveNamespace(c.var.db, { code: current.code, normalize: current.normalize, unique: p.unique, priority: p.priority, maxPerGraph: p.maxPerGraph, blockedValues: p.blockedValues, description: current.description, pseudonymous: current.pseudonymous });
+      } else {
+        await saveSetting(c.var.db, "graph", { maxIdentities: change.previous.maxIdentities });
+      }
+      const blocked = change.target === "namespace" ? { [change.code!]: addedValues(change.next.blockedValues ?? [], change.previous.blockedValues ?? []) } : {};
+      const runId = await startGraphRun(c, { kind: "revert", change: { ...change, previous: change.next, next: change.previous }, scope: run.scope as { namespace?: string }, blocked, reverts: run.id });
+      return c.json({ runId }, 202);
+    },
   );
+
+function presentRun(run: GraphRunRow) {
+  return {
+    runId: run.id,
+    kind: run.kind as "apply" | "revert",
+    status: run.status as "running" | "completed",
+    change: run.change,
+    graphsChecked: run.graphsChecked,
+    merges: run.merges,
+    splits: run.splits,
+    moves: run.moves,
+    evictions: run.evictions,
+    ...(run.reverts ? { reverts: run.reverts } : {}),
+    createdAt: toIso(run.createdAt),
+    updatedAt: toIso(run.updatedAt),
+  };
+}

@@ -193,5 +193,11 @@ export const WRITER_MIGRATIONS: readonly { name: string; statements: readonly st
     "statements": [
       "CREATE TABLE `consent_records` (\n\t`identity_id` integer NOT NULL,\n\t`purpose` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`status` text NOT NULL,\n\t`source` text NOT NULL,\n\t`recorded_at` integer NOT NULL,\n\tPRIMARY KEY(`identity_id`, `purpose`, `at`, `recorded_at`)\n);"
     ]
+  },
+  {
+    "name": "0017_graph_runs",
+    "statements": [
+      "CREATE TABLE `graph_runs` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`kind` text NOT NULL,\n\t`status` text NOT NULL,\n\t`change` text NOT NULL,\n\t`scope` text NOT NULL,\n\t`blocked` text NOT NULL,\n\t`after` text DEFAULT '' NOT NULL,\n\t`graphs_checked` integer DEFAULT 0 NOT NULL,\n\t`merges` integer DEFAULT 0 NOT NULL,\n\t`splits` integer DEFAULT 0 NOT NULL,\n\t`moves` integer DEFAULT 0 NOT NULL,\n\t`evictions` integer DEFAULT 0 NOT NULL,\n\t`reverts` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);"
+    ]
   }
 ];

@@ -3,7 +3,7 @@ import type { EraseCounts } from "../db/queries/erase";
 import type { GraphEffect } from "../graph/effect";
 import type { GraphRules, IdentityRef } from "../graph/workspace";
 import type { IngestCommand, ItemOutcome } from "../ingest/types";
-import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
+import type { ComputedJob, GraphRunJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { MoveStatus } from "./move";
 
 /** A dry run's answer: the outcomes the call would have, and what it would do to the graphs. */
@@ -103,6 +103,8 @@ export interface GraphWriterApi {
   erase(ref: IdentityRef, suppress: boolean): Promise<Consistent<EraseReceipt | undefined>>;
   /** One page of a segment's evaluation; the next job, or undefined when done (or stale). */
   segmentPage(job: SegmentJob): Promise<SegmentJob | undefined>;
+  /** One page of a graph run; the next job, or undefined when done. */
+  graphRunPage(job: GraphRunJob): Promise<GraphRunJob | undefined>;
   /** One page of a computed attribute's background computation; the next job, or undefined when done (or stale). */
   computedPage(job: ComputedJob): Promise<ComputedJob | undefined>;
   expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;

@@ -23,7 +23,7 @@ import type { Bindings } from "../env";
 import type { GraphRules, IdentityRef } from "../graph/workspace";
 import type { IngestCommand } from "../ingest/types";
 import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
-import type { ComputedJob, SegmentJob, StepProgress } from "../model/jobs";
+import type { ComputedJob, GraphRunJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { WebhookMessage } from "../webhooks/send";
 import { commitSlice, type SliceResult } from "./commit";
 import type { WriterHost } from "./host";
@@ -31,7 +31,7 @@ import { WriteLane } from "./lane";
 import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
 import { eraseSlice, liftSuppressionSlice } from "./slices/erase";
 import { dryRunGroup, ingestGroup, stopwatch } from "./slices/ingest-group";
-import { previewSlice, type PreviewScope } from "./slices/graph-preview";
+import { GRAPH_RUN_PAGE, GRAPH_RUN_SLICE, graphRunSlice, previewSlice, type PreviewScope } from "./slices/graph-preview";
 import type { GraphEffect } from "../graph/effect";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
@@ -181,6 +181,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    */
   segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
     return this.page(job, SEGMENT_PAGE / SEGMENT_SLICE, (from) => segmentSlice(this.host, from, Date.now()));
+  }
+
+  /** One page of a graph run (a configuration change applied to existing graphs, or reverted), as slices between ingest groups. */
+  graphRunPage(job: GraphRunJob): Promise<GraphRunJob | undefined> {
+    return this.page(job, GRAPH_RUN_PAGE / GRAPH_RUN_SLICE, (from) => graphRunSlice(this.host, from, Date.now()));
   }
 
   /** One page of a computed attribute's background computation, as slices between ingest groups. */

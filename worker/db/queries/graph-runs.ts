@@ -1,5 +1,8 @@
 /** SQL for previews of a configuration change on existing graphs (SPEC §9): which graphs, and their neighbours. */
+import { eq } from "drizzle-orm";
 import type { IdentityRef } from "../../graph/workspace";
+import type { Db } from "../client";
+import { graphRuns } from "../schema";
 import { TOUCHED_PROFILES } from "./graph";
 import { bulk } from "./json-chunks";
 import { rowsOf } from "./reads";
@@ -35,3 +38,36 @@ export async function graphRefs(d1: D1Database, profileIds: readonly string[]): 
     .all<{ namespace: string; value: string }>();
   return results;
 }
+
+// ---- runs ------------------------------------------------------------------------------
+
+export type GraphRunRow = typeof graphRuns.$inferSelect;
+
+export async function createGraphRun(db: Db, row: { id: string; kind: "apply" | "revert"; change: Record<string, unknown>; scope: { namespace?: string }; blocked: Record<string, string[]>; reverts?: string }): Promise<void> {
+  const now = Date.now();
+  await db.insert(graphRuns).values({ id: row.id, kind: row.kind, status: "running", change: row.change, scope: row.scope, blocked: row.blocked, reverts: row.reverts ?? null, createdAt: now, updatedAt: now });
+}
+
+export async function getGraphRun(db: Db, id: string): Promise<GraphRunRow | undefined> {
+  const [row] = await db.select().from(graphRuns).where(eq(graphRuns.id, id));
+  return row;
+}
+
+/** The next profiles of a run's scope after `after`, in id order. */
+export async function profilesAfter(d1: D1Database, scope: { namespace?: string }, after: string, limit: number): Promise<string[]> {
+  const { results } = scope.namespace
+    ? await d1.prepare(`SELECT DISTINCT profile_id FROM identities WHERE namespace = ?1 AND profile_id > ?2 ORDER BY profile_id LIMIT ?3`).bind(scope.namespace, after, limit).all<{ profile_id: string }>()
+    : await d1.prepare(`SELECT id AS profile_id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ profile_id: string }>();
+  return results.map((r) => r.profile_id);
+}
+
+/** Records a slice of a run (in the slice's own write). */
+export function graphRunProgressStatement(d1: D1Database, id: string, counts: { graphs: number; merges: number; splits: number; moves: number; evictions: number }, after: string, done: boolean): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE graph_runs SET graphs_checked = graphs_checked + ?2, merges = merges + ?3, splits = splits + ?4, moves = moves + ?5, evictions = evictions + ?6,
+         after = ?7, status = ?8, updated_at = ?9 WHERE id = ?1`,
+    )
+    .bind(id, counts.graphs, counts.merges, counts.splits, counts.moves, counts.evictions, after, done ? "completed" : "running", Date.now());
+}
+

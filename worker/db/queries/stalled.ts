@@ -70,6 +70,19 @@ export async function claimStalledComputed(d1: D1Database, olderThan: number, no
   return results;
 }
 
+/** Graph runs: resumed after the last profile they recorded. */
+export async function claimStalledGraphRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; after: string; scope: string; blocked: string }[]> {
+  const { results } = await d1
+    .prepare(
+      `UPDATE graph_runs SET updated_at = ?2
+       WHERE id IN (SELECT id FROM graph_runs WHERE status = 'running' AND updated_at < ?1 LIMIT ${SWEEP_LIMIT})
+       RETURNING id, after, scope, blocked`,
+    )
+    .bind(olderThan, now)
+    .all<{ id: string; after: string; scope: string; blocked: string }>();
+  return results;
+}
+
 /** Retention runs: the step they recorded last (the next job is that step + 1). */
 export async function claimStalledMaintenanceRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; step: number }[]> {
   const { results } = await d1
