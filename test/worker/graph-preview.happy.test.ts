@@ -100,4 +100,21 @@ describe("applying a configuration change to existing graphs, and reverting it",
     expect(await call("POST", `/v1/graph-runs/${reverted.json.runId}/revert`)).toHaveStatus(409);
     expect(await call("GET", "/v1/graph-runs/grun_nope")).toHaveStatus(404);
   });
+
+  it("a blocked value applied: the mega-graph falls apart around it; revert joins it again", async () => {
+    await postEvents(["b1", "b2", "b3"].map((m, i) => ({ type: "login", timestamp: iso(T0 + i * 60_000), identities: [id("email", `${m}@apply.example`), id("acct", "shared-apply")] })));
+    expect(keysOf(await graphOf("acct", "shared-apply"))).toHaveLength(4);
+    const applied = await call("PUT", "/v1/namespaces/acct?apply=retroactive", { body: { normalize: "trim", blockedValues: ["shared-apply"] } });
+    expect(applied.status, applied.text).toBe(200);
+    expect((await waitRun(applied.json.runId)).splits).toBeGreaterThanOrEqual(3);
+    expect(keysOf(await graphOf("acct", "shared-apply"))).toEqual(["acct:shared-apply"]);
+    expect(keysOf(await graphOf("email", "b1@apply.example"))).toEqual(["email:b1@apply.example"]);
+    // A blocked value is refused at ingest from now on.
+    const refused = await call("POST", "/v1/events", { body: { type: "login", identities: [id("acct", "shared-apply")] } });
+    expect(refused).toHaveStatus(400);
+    expect(refused.json.error.code).toBe("blocked_identity");
+    const reverted = await call("POST", `/v1/graph-runs/${applied.json.runId}/revert`);
+    await waitRun(reverted.json.runId);
+    expect(keysOf(await graphOf("acct", "shared-apply"))).toHaveLength(4);
+  });
 });
