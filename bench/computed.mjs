@@ -26,7 +26,7 @@ export const FIVE = {
   category: { name: "Favourite category", aggregate: "mostFrequent", field: "data.category", filter: { type: ["purchase"] } },
 };
 
-const admin = (url, method, pathname, body) =>
+export const admin = (url, method, pathname, body) =>
   request(url, method, pathname, { body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" } });
 
 /** A purchase by one of 5,000 returning devices. */
@@ -55,7 +55,7 @@ async function waitReady(url, ids) {
 }
 
 /** A fresh Worker on a fresh local D1, seeded with `profiles` generated profiles, calling with an ingest key. */
-async function seeded(profiles) {
+export async function seeded(profiles) {
   const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-computed-"));
   await applyMigrations({ persistTo });
   const worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" } });

@@ -14,6 +14,7 @@ import { openBaseline } from "./baseline.mjs";
 import { BENCH_DATASETS, eventsOf, generate, profiles } from "./data.mjs";
 import { lanes } from "./lanes.mjs";
 import { computed } from "./computed.mjs";
+import { whatif } from "./whatif.mjs";
 import { concurrently, percentile } from "./load.mjs";
 import { tracking, webhooks } from "./activation.mjs";
 import { reports } from "./reports.mjs";
@@ -21,7 +22,7 @@ import { reports } from "./reports.mjs";
 const { values } = parseArgs({
   options: {
     profiles: { type: "string", default: "10000" },
-    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,tracking,webhooks,widget,reports,computed" },
+    only: { type: "string", default: "ingest,lookup,segments,merge,export,batch,tracking,webhooks,widget,reports,computed,whatif" },
     // reports: events spread over 90 days for the journey analytics figures
     "report-events": { type: "string", default: "1000000" },
     lookups: { type: "string", default: "2000" },
@@ -411,6 +412,17 @@ if (ONLY.has("computed")) {
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
   if (ONLY.size === 1) {
+    console.log("\nwritten: bench/results/latest.json");
+    process.exit(0);
+  }
+}
+
+if (ONLY.has("whatif")) {
+  // Its own Worker: a preview and an apply over `--backfill-profiles` profiles, beside single events.
+  results.whatif = await whatif({ profiles: Number(values["backfill-profiles"]) });
+  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
+  if ([...ONLY].every((o) => o === "computed" || o === "whatif" || o === "lanes")) {
     console.log("\nwritten: bench/results/latest.json");
     process.exit(0);
   }
