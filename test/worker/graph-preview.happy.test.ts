@@ -96,6 +96,10 @@ describe("applying a configuration change to existing graphs, and reverting it",
     expect(back).toMatchObject({ kind: "revert", status: "completed", reverts: applied.json.runId });
     expect(back.merges).toBeGreaterThanOrEqual(1);
     expect(keysOf(await graphOf("crm", "PV-APPLY"))).toEqual(before);
+    // Memberships follow: the card's profile is the customer's again, in the segment once.
+    const card = await call("GET", "/v1/profiles/by-identity/pcard/XA?include=segments");
+    expect(card.json.profileId).toBe((await call("GET", "/v1/profiles/by-identity/crm/PV-APPLY")).json.profileId);
+    expect(card.json.segments.filter((m: any) => m.id === "preview-everyone")).toEqual([expect.objectContaining({ status: "realized" })]);
     expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(5);
     expect(await call("POST", `/v1/graph-runs/${reverted.json.runId}/revert`)).toHaveStatus(409);
     expect(await call("GET", "/v1/graph-runs/grun_nope")).toHaveStatus(404);

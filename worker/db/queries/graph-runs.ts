@@ -13,10 +13,7 @@ export async function profilesInScope(d1: D1Database, scope: { identities?: read
     const results = await d1.batch<Record<string, unknown>>(bulk(d1, `SELECT DISTINCT profile_id FROM (${TOUCHED_PROFILES}) ORDER BY profile_id`, scope.identities.map((r) => [r.namespace, r.value])));
     return rowsOf<{ profile_id: string }>(results).map((r) => r.profile_id).slice(0, limit + 1);
   }
-  const { results } = scope.namespace
-    ? await d1.prepare(`SELECT DISTINCT profile_id FROM identities WHERE namespace = ?1 ORDER BY profile_id LIMIT ?2`).bind(scope.namespace, limit + 1).all<{ profile_id: string }>()
-    : await d1.prepare(`SELECT id AS profile_id FROM profiles ORDER BY id LIMIT ?1`).bind(limit + 1).all<{ profile_id: string }>();
-  return results.map((r) => r.profile_id);
+  return profilesAfter(d1, scope, "", limit + 1);
 }
 
 /**
@@ -53,12 +50,16 @@ export async function getGraphRun(db: Db, id: string): Promise<GraphRunRow | und
   return row;
 }
 
-/** The next profiles of a run's scope after `after`, in id order. */
+/**
+ * The next profiles of a scope after `after`, in id order: a walk of the profiles' primary
+ * key, filtered by the namespaces each profile row lists (identities have no index by
+ * namespace and profile, and a scan of them per slice would hold the write lane).
+ */
 export async function profilesAfter(d1: D1Database, scope: { namespace?: string }, after: string, limit: number): Promise<string[]> {
   const { results } = scope.namespace
-    ? await d1.prepare(`SELECT DISTINCT profile_id FROM identities WHERE namespace = ?1 AND profile_id > ?2 ORDER BY profile_id LIMIT ?3`).bind(scope.namespace, after, limit).all<{ profile_id: string }>()
-    : await d1.prepare(`SELECT id AS profile_id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ profile_id: string }>();
-  return results.map((r) => r.profile_id);
+    ? await d1.prepare(`SELECT id FROM profiles WHERE id > ?1 AND instr(',' || namespaces || ',', ?2) > 0 ORDER BY id LIMIT ?3`).bind(after, `,${scope.namespace},`, limit).all<{ id: string }>()
+    : await d1.prepare(`SELECT id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ id: string }>();
+  return results.map((r) => r.id);
 }
 
 /** Records a slice of a run (in the slice's own write). */

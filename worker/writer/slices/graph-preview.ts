@@ -53,9 +53,9 @@ export async function previewSlice(host: WriterHost, rules: GraphRules, blocked:
 }
 
 /** Profiles per slice of a graph run. */
-export const GRAPH_RUN_SLICE = 50;
+export const GRAPH_RUN_SLICE = 25;
 /** Profiles per background job (one queue message). */
-export const GRAPH_RUN_PAGE = 1000;
+export const GRAPH_RUN_PAGE = 500;
 
 /**
  * One slice of a graph run: the next profiles of its scope reapplied under the rules now
