@@ -390,42 +390,41 @@ function printTable() {
   for (const r of rows) console.log(line(r));
 }
 
+/** Sections that start their own Workers; when only they are asked for, the run ends after them. */
+const OWN_WORKER_SECTIONS = ["lanes", "computed", "whatif"];
+
+/** Writes what is measured so far; ends the run when nothing but own-Worker sections was asked for. */
+function savedSection() {
+  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
+  const pending = OWN_WORKER_SECTIONS.filter((s) => ONLY.has(s) && !(s in results));
+  if (pending.length === 0 && [...ONLY].every((o) => OWN_WORKER_SECTIONS.includes(o))) {
+    console.log("\nwritten: bench/results/latest.json");
+    process.exit(0);
+  }
+}
+
 if (ONLY.has("lanes")) {
-  // Its own Workers (one per simulated latency), before the main run.
+  // One Worker per simulated latency.
   results.lanes = await lanes({
     delays: values.delays.split(",").map(Number),
     seedProfiles: PROFILES,
     backfillProfiles: Number(values["backfill-profiles"]),
     requests: Number(values["lane-requests"]),
   });
-  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
-  if (ONLY.size === 1) {
-    console.log("\nwritten: bench/results/latest.json");
-    process.exit(0);
-  }
+  savedSection();
 }
 
 if (ONLY.has("computed")) {
-  // Its own Worker: five computed attributes on 1,000-event calls, and a backfill beside single events.
+  // Five computed attributes on 1,000-event calls, and a backfill beside single events.
   results.computed = await computed({ seedProfiles: PROFILES, backfillProfiles: Number(values["backfill-profiles"]) });
-  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
-  if (ONLY.size === 1) {
-    console.log("\nwritten: bench/results/latest.json");
-    process.exit(0);
-  }
+  savedSection();
 }
 
 if (ONLY.has("whatif")) {
-  // Its own Worker: a preview and an apply over `--backfill-profiles` profiles, beside single events.
+  // A preview and an apply over `--backfill-profiles` profiles, beside single events.
   results.whatif = await whatif({ profiles: Number(values["backfill-profiles"]) });
-  mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
-  if ([...ONLY].every((o) => o === "computed" || o === "whatif" || o === "lanes")) {
-    console.log("\nwritten: bench/results/latest.json");
-    process.exit(0);
-  }
+  savedSection();
 }
 
 if (ONLY.has("reports")) {

@@ -53,7 +53,7 @@ export async function previewSlice(host: WriterHost, rules: GraphRules, blocked:
 }
 
 /** Profiles per slice of a graph run. */
-export const GRAPH_RUN_SLICE = 25;
+export const GRAPH_RUN_SLICE = 10;
 /** Profiles per background job (one queue message). */
 export const GRAPH_RUN_PAGE = 500;
 
