@@ -50,7 +50,7 @@ describe("dry-run ingest", () => {
 });
 
 describe("POST /v1/identities/simulate", () => {
-  it("items: the effect on graphs, nothing written; invalid items and config are 400s", async () => {
+  it("items: the effect on graphs, nothing written; invalid items, items with config, and neither are 400s", async () => {
     await postEvents([{ type: "visit", identities: [id("crm", "SIM-1")] }, { type: "visit", identities: [id("email", "sim-1@example.com")] }]);
     const res = await call("POST", "/v1/identities/simulate", { body: { items: [{ type: "login", identities: [id("crm", "SIM-1"), id("email", "sim-1@example.com")] }, { dataset: "default", identities: [id("crm", "SIM-1")], attributes: { tier: "gold" } }] } });
     expect(res.status, res.text).toBe(200);
@@ -61,8 +61,9 @@ describe("POST /v1/identities/simulate", () => {
     const bad = await call("POST", "/v1/identities/simulate", { body: { items: [{ type: "x", identities: [id("email", "nope")] }] } });
     expect(bad).toHaveStatus(400);
     expect(bad.json.error.details[0].path).toBe("items[0]");
-    const config = await call("POST", "/v1/identities/simulate", { body: { config: { namespaces: {} } } });
-    expect(config).toHaveStatus(400);
-    expect(config.json.error.details[0].path).toBe("config");
+    const both = await call("POST", "/v1/identities/simulate", { body: { items: [{ type: "x", identities: [id("crm", "SIM-1")] }], config: { namespaces: {} } } });
+    expect(both).toHaveStatus(400);
+    expect(both.json.error.details[0].path).toBe("config");
+    expect(await call("POST", "/v1/identities/simulate", { body: {} })).toHaveStatus(400);
   });
 });
