@@ -77,6 +77,7 @@ function calls(state) {
     { op: "getGraphSettings", method: "GET", path: "/v1/settings/graph" },
     { op: "putGraphSettings", method: "PUT", path: "/v1/settings/graph", query: "apply=retroactive", request: { maxIdentities: 50 }, also: true },
     { op: "getGraphRun", method: "GET", path: () => `/v1/graph-runs/${state.graphRunId}` },
+    { op: "listGraphRuns", method: "GET", path: "/v1/graph-runs" },
     { op: "revertGraphRun", method: "POST", path: () => `/v1/graph-runs/${state.graphRunId}/revert` },
     { op: "getIdentityGraph", method: "GET", path: `/v1/identities/email/${EMAIL}/graph` },
     { op: "listMergePolicies", method: "GET", path: "/v1/merge-policies" },

@@ -83,6 +83,38 @@ describe("the console", () => {
     await page.close();
   });
 
+  it("previews a namespace change on existing graphs, applies it, lists the run and reverts it", async () => {
+    await api("PUT", "/v1/namespaces/console-card", { normalize: "trim", maxPerGraph: 3 });
+    const scan = (card: string, minutes: number) => ({ type: "scan", timestamp: new Date(Date.now() - minutes * 60_000).toISOString(), identities: [{ namespace: "crm", id: "CONSOLE-CARDS" }, { namespace: "console-card", id: card }] });
+    await api("POST", "/v1/events", { events: [scan("K1", 30), scan("K2", 20), scan("K3", 10)] });
+    const page = await browser.newPage();
+    await page.goto(`${workerUrl}/console`);
+    await page.fill("tessera-console >> #key", adminKey);
+    await page.click("tessera-console >> button[type=submit]");
+    await page.click("tessera-console >> button[role=tab]:has-text('Identity rules')");
+    const form = page.locator("tessera-console >> form[aria-label='Change a namespace']");
+    await form.locator("select[name=code]").selectOption("console-card");
+    await expect.poll(() => form.locator("input[name=maxPerGraph]").inputValue()).toBe("3");
+    await form.locator("input[name=maxPerGraph]").fill("1");
+    await form.locator("button[type=submit]").click();
+    const preview = page.locator("tessera-console >> [aria-label=Preview]");
+    await expect.poll(() => textOf(preview)).toContain("2 splits");
+    expect(await textOf(preview)).toContain("console-card:K1");
+    // Nothing saved by a preview.
+    expect((await api("GET", "/v1/namespaces")).items.find((n: any) => n.code === "console-card").maxPerGraph).toBe(3);
+    await preview.locator("button:has-text('Apply to existing graphs')").click();
+    const runs = page.locator("tessera-console >> tessera-console-identity >> table").last();
+    await expect.poll(() => textOf(runs)).toContain("namespace console-card");
+    await expect.poll(async () => (await api("GET", "/v1/identities/crm/CONSOLE-CARDS/graph")).identities.length, { timeout: 15_000 }).toBe(2);
+    await page.click("tessera-console >> tessera-console-identity >> button:has-text('Refresh')");
+    await expect.poll(() => textOf(runs)).toContain("completed");
+    await runs.locator("button:has-text('Revert')").first().click();
+    await expect.poll(() => textOf(runs)).toContain("revert");
+    await expect.poll(async () => (await api("GET", "/v1/identities/crm/CONSOLE-CARDS/graph")).identities.length, { timeout: 15_000 }).toBe(4);
+    await page.screenshot({ path: "test-artifacts/console-identity.png", fullPage: true });
+    await page.close();
+  });
+
   it("builds a report: the journeys view, last 7 days, by journey; chart, table, CSV download and attribution", async () => {
     // Two journeys' messages 3 days ago and a purchase 2 days ago, all before yesterday ended.
     const DAY = 86_400_000;

@@ -7,6 +7,7 @@ import "./views/dashboard";
 import "./views/batches";
 import "./views/segments";
 import "./views/computed";
+import "./views/identity";
 import "./views/destinations";
 import "./views/reports";
 
@@ -16,13 +17,14 @@ import "./views/reports";
  * never lands in another. The admin key is kept in sessionStorage (gone when the tab
  * closes). Every value from the API is rendered as text.
  */
-type Tab = "profiles" | "dashboard" | "batches" | "segments" | "computed" | "destinations" | "reports";
+type Tab = "profiles" | "dashboard" | "batches" | "segments" | "computed" | "identity" | "destinations" | "reports";
 const TABS: [Tab, string][] = [
   ["profiles", "Profiles"],
   ["dashboard", "Dashboard"],
   ["batches", "Batches"],
   ["segments", "Segments"],
   ["computed", "Computed"],
+  ["identity", "Identity rules"],
   ["destinations", "Destinations"],
   ["reports", "Reports"],
 ];
@@ -89,6 +91,8 @@ export class TesseraConsole extends LitElement {
         return html`<tessera-console-segments></tessera-console-segments>`;
       case "computed":
         return html`<tessera-console-computed></tessera-console-computed>`;
+      case "identity":
+        return html`<tessera-console-identity></tessera-console-identity>`;
       case "destinations":
         return html`<tessera-console-destinations></tessera-console-destinations>`;
       case "reports":

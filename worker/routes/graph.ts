@@ -12,7 +12,8 @@ import { GraphEffectSchema, IdentityInput } from "../../shared/schemas/ingest";
 import { ConfigProposalBody, GraphRunSchema } from "../../shared/schemas/config";
 import { addedValues, previewChange, startGraphRun } from "../config/preview";
 import { saveNamespace, saveSetting } from "../config/service";
-import { getGraphRun, type GraphRunRow } from "../db/queries/graph-runs";
+import { getGraphRun, listGraphRuns, type GraphRunRow } from "../db/queries/graph-runs";
+import { listOf } from "../../shared/schemas/common";
 import { getNamespace } from "../db/queries/namespaces";
 import { ingestItems, validationContext, type IngestKind } from "../ingest/service";
 import { scopedRoute } from "../lib/route";
@@ -152,6 +153,17 @@ export const graphRouter = createRouter()
       if (rejected.length) throw new ApiError("invalid_request", `${rejected.length} item(s) are not valid`, { details: rejected.map((r) => ({ path: `items[${r.index}]`, message: `${r.error.code}: ${r.error.message}` })) });
       return c.json(effect!, 200);
     },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "listGraphRuns",
+      method: "get",
+      path: "/graph-runs",
+      tags,
+      summary: "Configuration changes applied to existing graphs (and reverts), newest first",
+      responses: { 200: { description: "Runs", content: { "application/json": { schema: listOf(GraphRunSchema) } } }, ...errorResponses(401, 403) },
+    }),
+    async (c) => c.json({ items: (await listGraphRuns(c.var.db, 50)).map(presentRun), nextCursor: null }, 200),
   )
   .openapi(
     scopedRoute("admin", {

@@ -1,5 +1,5 @@
 /** SQL for previews of a configuration change on existing graphs (SPEC §9): which graphs, and their neighbours. */
-import { eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { IdentityRef } from "../../graph/workspace";
 import type { Db } from "../client";
 import { graphRuns } from "../schema";
@@ -60,6 +60,11 @@ export async function profilesAfter(d1: D1Database, scope: { namespace?: string 
     ? await d1.prepare(`SELECT id FROM profiles WHERE id > ?1 AND instr(',' || namespaces || ',', ?2) > 0 ORDER BY id LIMIT ?3`).bind(after, `,${scope.namespace},`, limit).all<{ id: string }>()
     : await d1.prepare(`SELECT id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ id: string }>();
   return results.map((r) => r.id);
+}
+
+/** The newest runs first. */
+export async function listGraphRuns(db: Db, limit: number): Promise<GraphRunRow[]> {
+  return db.select().from(graphRuns).orderBy(desc(graphRuns.createdAt)).limit(limit);
 }
 
 /** Records a slice of a run (in the slice's own write). */
