@@ -9,7 +9,7 @@ import { linksAmong, profileHistory } from "../db/queries/graph";
 import { cachedComputedDefs, findMergePolicy } from "../config/service";
 import { eventsCounted, type ComputedDef } from "../computed/aggregate";
 import type { ComputedMeta } from "../computed/profiles";
-import { profileConsent, type ConsentChoice, type ProfileConsent } from "../consent/merge";
+import { consentByProfile, type ProfileConsent } from "../consent/merge";
 import type { ConsentSettings } from "../../shared/schemas/consent";
 import { consentSettings, presentConsent } from "../consent/service";
 import { toPolicy } from "../db/queries/merge-policies";
@@ -48,14 +48,9 @@ export function fragmentsOf(bundle: ProfileBundle): FragmentInput[] {
 
 /** The profile's consent, from the choices its bundle carries. */
 export function bundleConsent(settings: ConsentSettings, bundle: ProfileBundle): ProfileConsent {
-  return profileConsent(settings, choicesByIdentity(bundle));
-}
-
-/** Each identity's newest choices (for `profileConsent`). */
-function choicesByIdentity(bundle: ProfileBundle): Record<string, ConsentChoice>[] {
-  const byIdentity = new Map<number, Record<string, ConsentChoice>>();
-  for (const c of bundle.choices) byIdentity.set(c.identity_id, { ...(byIdentity.get(c.identity_id) ?? {}), [c.purpose]: { status: c.status, at: c.at, source: c.source } });
-  return [...byIdentity.values()];
+  const byId = new Map(bundle.identities.map((i) => [i.id, i]));
+  const rows = bundle.choices.map((c) => ({ ...c, profileId: bundle.profile.id, namespace: byId.get(c.identity_id)!.namespace, value: byId.get(c.identity_id)!.value }));
+  return consentByProfile(settings, rows)(bundle.profile.id);
 }
 
 /** Computed values' provenance: each one's name, when it was computed, and how many events it counts. */

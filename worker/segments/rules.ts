@@ -142,6 +142,14 @@ export function evaluate(rule: Rule, subject: Subject, now: number): Evaluation 
   return testEvents(subject, rule, now);
 }
 
+/** Whether a rule has a consent condition anywhere in it. */
+export function ruleTestsConsent(rule: Rule): boolean {
+  if ("all" in rule) return rule.all.some(ruleTestsConsent);
+  if ("any" in rule) return rule.any.some(ruleTestsConsent);
+  if ("not" in rule) return ruleTestsConsent(rule.not);
+  return "consent" in rule;
+}
+
 /** Event types a rule looks at and its longest window (undefined: all time). */
 export function eventNeeds(rule: Rule): { types: Set<string>; windowMs: number | undefined; any: boolean } {
   const types = new Set<string>();

@@ -27,6 +27,8 @@ export interface WriterConfig {
   computed: ComputedDef[];
   /** Consent purposes and the conflict rule (the stored settings with the built-in purposes). */
   consent: ConsentSettings;
+  /** Whether every write must read consent: a segment tests it, or a destination declared purposes. */
+  readsConsent: boolean;
   /** Webhook destinations: what the writer's commits are announced to. */
   webhooks: WebhookDestination[];
 }

@@ -17,6 +17,7 @@ import { loadSegmentDefs } from "../db/queries/segments";
 import { loadComputedDefs } from "../db/queries/computed";
 import { getSetting } from "../db/queries/settings";
 import { effectiveSettings } from "../consent/merge";
+import { ruleTestsConsent } from "../segments/rules";
 import { webhookDestinations } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
 import type { MeteredD1 } from "../lib/d1-latency";
@@ -39,7 +40,14 @@ class D1Config implements ConfigSource {
     if (!this.cached || Date.now() - this.cached.loadedAt > CONFIG_MAX_AGE_MS) {
       const d1 = this.d1;
       const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1), getSetting(createDb(d1), "consent")]).then(
-        ([rules, segments, webhooks, computed, consent]) => ({ rules, segments, webhooks, computed, consent: effectiveSettings(consent) }),
+        ([rules, segments, webhooks, computed, consent]) => ({
+          rules,
+          segments,
+          webhooks,
+          computed,
+          consent: effectiveSettings(consent),
+          readsConsent: webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) || segments.some((s) => ruleTestsConsent(s.rule)),
+        }),
       );
       this.cached = { value, loadedAt: Date.now() };
       value.catch(() => (this.cached = undefined));

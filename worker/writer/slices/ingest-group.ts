@@ -24,7 +24,7 @@ import type { SliceResult } from "../commit";
 import { graphEffect, type GraphEffect } from "../../graph/effect";
 import type { WriterHost } from "../host";
 import type { CallResult } from "../types";
-import { usesConsent, WorkingSet, workingSetReads } from "./working-set";
+import { WorkingSet, workingSetReads } from "./working-set";
 
 const hasNameKey = (attributes: Record<string, unknown> | undefined) => NAME_KEYS.some((k) => attributes !== undefined && Object.hasOwn(attributes, k));
 
@@ -90,7 +90,7 @@ async function applyGroup(
   const read = await host.store.read({
     suppressed: suppressedRead(sql, [...hashOf.values()]),
     existingEvents: existingEventsRead(sql, items.flatMap((it) => (it.event ? [it.event.id] : []))),
-    ...workingSetReads(host, config, items.flatMap((it) => it.identities), Math.min(...calls.map(evaluatedAt)), usesConsent(config) || items.some((it) => it.kind === "consent" || it.requires)),
+    ...workingSetReads(host, config, items.flatMap((it) => it.identities), Math.min(...calls.map(evaluatedAt)), config.readsConsent || items.some((it) => it.kind === "consent" || it.requires)),
   });
   host.ids.loaded(read.counters);
   clock.lap("load");

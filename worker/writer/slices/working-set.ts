@@ -57,7 +57,7 @@ export function workingSetReads(
   config: WriterConfig,
   refs: readonly IdentityRef[],
   earliest: number,
-  consentNeeded = usesConsent(config),
+  consentNeeded = config.readsConsent,
 ): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; choices: Read<ChoiceRow[]>; counters: Read<Counters> } {
   const sql = host.store.sql;
   const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
@@ -71,11 +71,6 @@ export function workingSetReads(
   };
 }
 
-
-/** Whether the configuration reads consent on every write: segments that test it, destinations with purposes. */
-export function usesConsent(config: WriterConfig): boolean {
-  return config.webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) || config.segments.some((s) => JSON.stringify(s.rule).includes('"consent":'));
-}
 
 export class WorkingSet {
   readonly ws: GraphWorkspace;
