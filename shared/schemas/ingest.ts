@@ -68,6 +68,7 @@ const ItemError = z.object({
 export const GraphEffectSchema = z
   .object({
     profilesAffected: z.number().int(),
+    graphsChanged: z.number().int().meta({ description: "Existing profiles (graphs) the change alters" }),
     merges: z.array(z.object({ into: z.string(), profiles: z.array(z.string()), identities: z.array(z.string()) })),
     splits: z.array(z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) })),
     moves: z.array(z.object({ from: z.string(), to: z.string(), identities: z.array(z.string()) })),

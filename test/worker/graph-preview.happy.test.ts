@@ -49,6 +49,30 @@ describe("preview of a configuration change", () => {
     expect(keysOf(await graphOf("acct", "shared"))).toHaveLength(4);
   });
 
+  it("a plain PUT applies to new data only and answers how many existing graphs it would change", async () => {
+    expect(await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim" } })).toHaveStatus(200);
+    await postEvents(["N1", "N2", "N3"].map((card, i) => ({ type: "scan", timestamp: iso(T0 + i * 60_000), identities: [id("crm", "NC-1"), id("ncard", card)] })));
+    await postEvents([{ type: "scan", identities: [id("crm", "NC-2"), id("ncard", "N9")] }]);
+    const saved = await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim", maxPerGraph: 1 } });
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.json).toMatchObject({ code: "ncard", maxPerGraph: 1, existingGraphs: { wouldChange: 1, truncated: false } });
+    // New data only: the existing graph keeps its three cards.
+    expect(keysOf(await graphOf("crm", "NC-1"))).toEqual(["crm:NC-1", "ncard:N1", "ncard:N2", "ncard:N3"]);
+    // A change that leaves the rules as they are would change nothing.
+    const described = await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim", maxPerGraph: 1, description: "Point cards" } });
+    expect(described.json.existingGraphs).toEqual({ wouldChange: 0, truncated: false });
+
+    const graph = await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 3 } });
+    expect(graph.status, graph.text).toBe(200);
+    expect(graph.json.maxIdentities).toBe(3);
+    expect(graph.json.existingGraphs.wouldChange).toBeGreaterThanOrEqual(2); // PV-1's six identities, NC-1's four, the mega-graph's four
+    expect(keysOf(await graphOf("crm", "PV-1"))).toHaveLength(6);
+    // Back to 50: applied, rule 3 would run again over every graph under every rule in
+    // force, so NC-1's graph, which holds three cards against the saved cap of one, is the one it changes.
+    expect((await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 50 } })).json.existingGraphs).toEqual({ wouldChange: 1, truncated: false });
+    expect((await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 50 } })).json.existingGraphs).toEqual({ wouldChange: 0, truncated: false });
+  });
+
   it("graph settings preview; scope limits with truncated; bad input is a 400", async () => {
     const graph = await call("PUT", "/v1/settings/graph?preview=true", { body: { maxIdentities: 3 } });
     expect(graph.status, graph.text).toBe(200);

@@ -10,11 +10,30 @@ import type { IdentityRef } from "../graph/workspace";
 import { graphWriter } from "../writer/client";
 import { createGraphRun } from "../db/queries/graph-runs";
 import type { GraphRunJob } from "../model/jobs";
+import type { NamespaceRow } from "../db/queries/namespaces";
 
 export async function previewChange(c: { env: Bindings; var: { db: Db } }, proposal: ConfigProposal, scope: { identities?: IdentityRef[]; namespace?: string; limit?: number }) {
   const { rules, blocked } = await proposedRules(c.var.db, proposal);
   return graphWriter(c.env).previewConfig(rules, blocked, scope);
 }
+
+/**
+ * A change saved for new data only answers how many existing graphs it would change
+ * (SPEC §9), counted over the first 1,000 profiles in scope (`truncated` when there are more).
+ * Call before saving: the proposal is compared with the configuration in force.
+ */
+export async function existingGraphsChanged(c: { env: Bindings; var: { db: Db } }, proposal: ConfigProposal, scope: { namespace?: string }) {
+  const effect = await previewChange(c, proposal, scope);
+  return { wouldChange: effect.graphsChanged, truncated: effect.truncated };
+}
+
+/** Whether a namespace change touches what rule 3 applies (not only its description or normalization). */
+export function namespaceRulesDiffer(existing: NamespaceRow, next: { unique: boolean; priority: number; maxPerGraph: number | null; blockedValues: readonly string[] }): boolean {
+  const maxPerGraph = existing.unique ? 1 : (existing.maxPerGraph ?? null);
+  return existing.unique !== next.unique || existing.priority !== next.priority || maxPerGraph !== next.maxPerGraph || existing.blockedValues.join("\n") !== next.blockedValues.join("\n");
+}
+
+export const NO_GRAPHS_CHANGED = { wouldChange: 0, truncated: false } as const;
 
 /** Starts a graph run over `scope` under the configuration now saved; its id. */
 export async function startGraphRun(

@@ -8,6 +8,8 @@ import type { HistoryEntry } from "./workspace";
 
 export interface GraphEffect {
   profilesAffected: number;
+  /** Existing profiles (graphs) the change alters. */
+  graphsChanged: number;
   merges: { into: string; profiles: string[]; identities: string[] }[];
   splits: { from: string; into: string; identities: string[] }[];
   moves: { from: string; to: string; identities: string[] }[];
@@ -35,7 +37,7 @@ export function graphEffect(
   after: ReadonlyMap<string, readonly string[]>,
   sampleSize = 10,
 ): GraphEffect {
-  const effect: GraphEffect = { profilesAffected: 0, merges: [], splits: [], moves: [], evictions: [], segmentChanges: [], sample: [], truncated: false };
+  const effect: GraphEffect = { profilesAffected: 0, graphsChanged: 0, merges: [], splits: [], moves: [], evictions: [], segmentChanges: [], sample: [], truncated: false };
   const affected = new Set<string>();
   for (const h of history) {
     const [first, ...rest] = h.profiles;
@@ -52,9 +54,11 @@ export function graphEffect(
     effect.segmentChanges.push({ profileId: c.profileId, segment: c.segmentId, ...(c.type === "segment.entered" ? { from: "out", to: "realized" } : { from: "realized", to: "exited" }) });
   }
   effect.profilesAffected = affected.size;
+  const existing = [...affected].filter((p) => before.has(p));
+  effect.graphsChanged = existing.length;
   const owner = new Map<string, string>();
   for (const [profileId, keys] of after) for (const key of keys) owner.set(key, profileId);
-  for (const profileId of [...affected].filter((p) => before.has(p)).slice(0, sampleSize)) {
+  for (const profileId of existing.slice(0, sampleSize)) {
     const identities = [...before.get(profileId)!].sort();
     const parts = new Map<string | undefined, string[]>();
     for (const key of identities) parts.set(owner.get(key), [...(parts.get(owner.get(key)) ?? []), key]);

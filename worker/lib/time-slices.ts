@@ -6,6 +6,7 @@
  * a report that would need more is refused with a clear error instead of running on.
  */
 import { fail } from "./result";
+import { timerTurn } from "./timer-turn";
 
 export interface ReadBudget {
   /** Database time this report may use in total. */
@@ -41,10 +42,8 @@ export async function eachSlice(start: number, end: number, budget: ReadBudget, 
       fail("invalid_request", `this report needs more than ${Math.round(budget.budgetMs / 1000)} s of database time; narrow the range`, [{ path: "from", message: "narrow the range" }]);
     }
     if (more === false) return;
-    // A timer between slices: the Worker's event loop passes through I/O, so requests that
-    // arrived meanwhile start now rather than after the whole report. (Locally D1 answers
-    // in-process, and a chain of its answers would otherwise keep new requests waiting.)
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    // Requests that arrived meanwhile start now rather than after the whole report.
+    await timerTurn();
     from = to;
     // Next slice: as long as would take TARGET_SLICE_MS at this slice's pace, at most twice as
     // long as this one (an empty stretch says little about the next), within bounds.

@@ -3,7 +3,7 @@ import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import { listOf, ResourceName } from "../../shared/schemas/common";
 import { DatasetBody, DatasetSchema, GraphSettingsBody, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
 import { GraphEffectSchema } from "../../shared/schemas/ingest";
-import { addedValues, previewChange, startGraphRun } from "../config/preview";
+import { addedValues, existingGraphsChanged, namespaceRulesDiffer, NO_GRAPHS_CHANGED, previewChange, startGraphRun } from "../config/preview";
 import { getSetting } from "../db/queries/settings";
 import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
 import { Validator } from "@cfworker/json-schema";
@@ -58,6 +58,11 @@ const PreviewQuery = z.object({
   apply: z.enum(["retroactive"]).optional().meta({ description: "`retroactive`: save the change and apply it to existing graphs in the background; answers `{ runId }` (GET /v1/graph-runs/:id)" }),
 });
 const RunStarted = z.object({ runId: z.string() });
+const ExistingGraphs = z
+  .object({ wouldChange: z.number().int(), truncated: z.boolean() })
+  .meta({ id: "ExistingGraphs", description: "A change saved for new data only: how many existing graphs (profiles) it would change if applied (`?apply=retroactive`), counted over the first 1,000 in scope; `truncated` when there are more" });
+const SavedNamespace = NamespaceSchema.extend({ existingGraphs: ExistingGraphs.optional() });
+const SavedGraphSettings = z.object({ maxIdentities: z.number().int(), existingGraphs: ExistingGraphs.optional() });
 
 export const configRouter = createRouter()
   .openapi(
@@ -142,7 +147,7 @@ export const configRouter = createRouter()
       summary: "Create or change a namespace (`?preview=true`: what the change would do to existing graphs, nothing saved)",
       request: { params: z.object({ code: ResourceName }), query: PreviewQuery, body: jsonBody(NamespaceBody) },
       responses: {
-        200: { description: "The stored namespace; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([NamespaceSchema, GraphEffectSchema, RunStarted]) } } },
+        200: { description: "The stored namespace, with `existingGraphs` (what the change would do if applied to existing graphs); with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([SavedNamespace, GraphEffectSchema, RunStarted]) } } },
         ...errorResponses(400, 401, 403, 409),
       },
     }),
@@ -160,19 +165,16 @@ export const configRouter = createRouter()
         // Stored identities were normalized the old way; changing it would orphan them.
         throw new ApiError("conflict", `the normalization of the built-in namespace "${code}" cannot change`);
       }
-      if (c.req.valid("query").preview) {
-        const change = { unique: body.unique, priority: body.priority, maxPerGraph: body.maxPerGraph ?? null, blockedValues: body.blockedValues ?? [] };
-        return c.json(await previewChange(c, { namespaces: { [code]: change } }, { namespace: code }), 200);
-      }
       const query = c.req.valid("query");
       if (query.preview && query.apply) throw new ApiError("invalid_request", "preview or apply, not both", { details: [{ path: "apply", message: "not with preview" }] });
+      const rules = { unique: body.unique, priority: body.priority, maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null), blockedValues: body.blockedValues ?? [] };
+      if (query.preview) return c.json(await previewChange(c, { namespaces: { [code]: rules } }, { namespace: code }), 200);
+      // Before saving: the count compares the change with the rules in force.
+      const existingGraphs = !query.apply && existing && namespaceRulesDiffer(existing, rules) ? await existingGraphsChanged(c, { namespaces: { [code]: rules } }, { namespace: code }) : NO_GRAPHS_CHANGED;
       const row = await saveNamespace(c.var.db, {
         code,
         normalize: body.normalize,
-        unique: body.unique,
-        priority: body.priority,
-        maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null),
-        blockedValues: body.blockedValues ?? [],
+        ...rules,
         description: body.description ?? existing?.description ?? null,
         pseudonymous: body.pseudonymous ?? existing?.pseudonymous ?? false,
       });
@@ -185,7 +187,7 @@ export const configRouter = createRouter()
       // The writer owns the graph rules it applies: the next write uses the new ones.
       await graphWriter(c.env).configChanged();
       if (query.apply) return c.json({ runId: await startGraphRun(c, { kind: "apply", change: { target: "namespace", code, previous: null, next: body }, scope: { namespace: code }, blocked: {} }) }, 200);
-      return c.json(presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), 200);
+      return c.json({ ...presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), existingGraphs }, 200);
     },
   )
   .openapi(
@@ -197,7 +199,7 @@ export const configRouter = createRouter()
       summary: "Graph limits: identities per profile (`?preview=true`: the change's effect on existing graphs, nothing saved)",
       request: { query: PreviewQuery, body: jsonBody(GraphSettingsBody) },
       responses: {
-        200: { description: "The stored settings; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([GraphSettingsBody, GraphEffectSchema, RunStarted]) } } },
+        200: { description: "The stored settings, with `existingGraphs`; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([SavedGraphSettings, GraphEffectSchema, RunStarted]) } } },
         ...errorResponses(400, 401, 403),
       },
     }),
@@ -207,10 +209,11 @@ export const configRouter = createRouter()
       if (query.preview && query.apply) throw new ApiError("invalid_request", "preview or apply, not both", { details: [{ path: "apply", message: "not with preview" }] });
       if (query.preview) return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
       const previous = (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
+      const existingGraphs = !query.apply && body.maxIdentities !== previous ? await existingGraphsChanged(c, { maxIdentities: body.maxIdentities }, {}) : NO_GRAPHS_CHANGED;
       await saveSetting(c.var.db, "graph", body);
       await graphWriter(c.env).configChanged();
       if (query.apply) return c.json({ runId: await startGraphRun(c, { kind: "apply", change: { target: "graph", previous: { maxIdentities: previous }, next: body }, scope: {}, blocked: {} }) }, 200);
-      return c.json(body, 200);
+      return c.json({ ...body, existingGraphs }, 200);
     },
   )
   .openapi(

@@ -15,6 +15,7 @@
  * while anything is pending) wakes it to drain.
  */
 import type { PortableStatement } from "./local-sql";
+import { timerTurn } from "../lib/timer-turn";
 
 /** Statements per D1 batch: far below D1's limits on a batch's time and size. */
 const BATCH_STATEMENTS = 400;
@@ -193,7 +194,7 @@ export class Projection {
       }
       this.advance(last);
       // A timer turn between batches: locally, a chain of D1 answers alone holds back new requests.
-      if (this.applied < this.committed) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (this.applied < this.committed) await timerTurn();
     }
   }
 

@@ -40,6 +40,7 @@ import type { Projection } from "./projection";
 import { openWriter, recordMode, type OpenedWriter } from "./state";
 import type { Consistent, DeleteResult, DryRunApplied, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
 import { formatToken } from "../lib/consistency";
+import { timerTurn } from "../lib/timer-turn";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
@@ -89,8 +90,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     this.moving = (async () => {
       while (this.opened.mode === "moving" && this.opened.move!.status.phase !== "stuck") {
         const ready = await this.lane.runInBackground(() => this.opened.move!.step());
-        // A timer turn between slices: a chain of D1 answers alone would hold back new requests.
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await timerTurn(); // new requests start between slices
         if (ready) await this.lane.runExclusive(() => this.flipToLocal());
       }
     })()
@@ -204,6 +204,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
         return page;
       });
       current = step && !step.done ? step.job : undefined;
+      await timerTurn(); // ingest calls that arrived during the slice reach the lane before the next one
     }
     return current;
   }
