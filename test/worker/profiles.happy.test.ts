@@ -128,8 +128,8 @@ describe("search on the demo data", () => {
       expect((await call("GET", `/v1/profiles?q=${q}`)).json.items.map((p: any) => p.profileId)).toContain(john.profileId);
     }
     expect((await call("GET", "/v1/profiles?q=john%20zz")).json.items.map((p: any) => p.profileId)).not.toContain(john.profileId);
-    // New profile ids are 12 base64url characters (72 random bits).
-    expect(john.profileId).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    // New profile ids are 13 base64url characters: "p", the home bucket, 54 random bits.
+    expect(john.profileId).toMatch(/^p[A-Za-z0-9_-]{12}$/);
     const byEmail = await call("GET", "/v1/profiles?q=john.gr&namespace=email");
     expect(byEmail.json.items.map((p: any) => p.profileId)).toEqual([john.profileId]);
 

@@ -129,7 +129,11 @@ export class GraphWorkspace {
 
   constructor(
     readonly rules: GraphRules,
-    private readonly newProfileId: () => string,
+    /**
+     * A new profile's id, given its anchor identity's key and, for a part split off a
+     * profile, that profile's id (ids carry their home bucket; a split stays in its bucket).
+     */
+    private readonly newProfileId: (anchorKey: string, splitFrom?: string) => string,
   ) {}
 
   // ---- loading -------------------------------------------------------------------
@@ -224,7 +228,7 @@ export class GraphWorkspace {
         }
       } else {
         // A new identity starts as a graph of its own; resolve() may merge it.
-        const profileId = this.newProfileId();
+        const profileId = this.newProfileId(key);
         this.fresh.identities.add(key);
         this.fresh.profiles.add(profileId);
         this.identities.set(key, { key, namespace: ref.namespace, value: ref.value, profileId, firstSeen: at, lastSeen: at });
@@ -411,7 +415,7 @@ export class GraphWorkspace {
       // new identity's priority: ids change only through merges and splits.
       const isFresh = (p: string) => (this.fresh.profiles.has(p) ? 1 : 0);
       claimants.sort((x, y) => isFresh(x.profile) - isFresh(y.profile) || this.compareAnchors(x.anchor, y.anchor));
-      const profile = claimants[0]?.profile ?? this.newProfileId();
+      const profile = claimants[0]?.profile ?? this.newProfileId(this.bestAnchor(parts[i]!), oldProfile.get(this.bestAnchor(parts[i]!)));
       assigned[i] = profile;
       kept.add(profile);
     });

@@ -82,7 +82,8 @@ export class DirectoryCache {
     this.loading ??= this.load().finally(() => (this.loading = undefined));
     const table = await this.loading;
     // A slower, older load never replaces a newer copy.
-    if (!this.table || this.table.version < table.version) this.table = table;
-    return this.table;
+    const held = this.table as DirectoryTable | undefined;
+    if (!held || held.version < table.version) this.table = table;
+    return this.table ?? table;
   }
 }

@@ -60,6 +60,20 @@ export async function indexKey(salt: string): Promise<Uint32Array> {
   return new Uint32Array([0, 1, 2, 3].map((i) => digest.getUint32(i * 4, true)));
 }
 
+/** A new deployment's index salt: 128 random bits. */
+export const newIndexSalt = (): string => bytesToBase64url(crypto.getRandomValues(new Uint8Array(16)));
+
+/**
+ * Mints ids for new profiles (the graph workspace's `newProfileId`): a new profile is homed
+ * in the index bucket of its anchor identity, so "claim the identity and create the
+ * profile" happens on one shard; a part split off a profile stays in that profile's bucket,
+ * so a split moves nothing.
+ */
+export const profileIdMinter =
+  (key: Uint32Array) =>
+  (anchorKey: string, splitFrom?: string): string =>
+    mintProfileId(splitFrom === undefined ? indexBucket(key, anchorKey) : profileBucket(splitFrom));
+
 /** The index bucket of an identity ("namespace:value"), under the deployment's key. */
 export const indexBucket = (key: Uint32Array, identityKey: string): Bucket => SipHash.hash_uint(key, identityKey) % BUCKETS;
 

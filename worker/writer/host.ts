@@ -31,6 +31,8 @@ export interface WriterConfig {
   readsConsent: boolean;
   /** Webhook destinations: what the writer's commits are announced to. */
   webhooks: WebhookDestination[];
+  /** A new profile's id, homed in its anchor identity's index bucket (design/scale-out.md §3.4). */
+  newProfileId: (anchorKey: string, splitFrom?: string) => string;
 }
 
 /** The configuration the writer applies; config routes tell it when to reload. */

@@ -15,7 +15,8 @@ import { idCountersRead } from "../db/queries/graph";
 import { constantRead, readTogether, type Read, type WriteStatement } from "../db/queries/reads";
 import { loadSegmentDefs } from "../db/queries/segments";
 import { loadComputedDefs } from "../db/queries/computed";
-import { getSetting } from "../db/queries/settings";
+import { getSetting, settingOnce } from "../db/queries/settings";
+import { indexKey, newIndexSalt, profileIdMinter } from "../shards/placement";
 import { effectiveSettings } from "../consent/merge";
 import { ruleTestsConsent } from "../segments/rules";
 import { webhookDestinations } from "../db/queries/webhooks";
@@ -33,20 +34,25 @@ const CONFIG_MAX_AGE_MS = 60_000;
 
 class D1Config implements ConfigSource {
   private cached?: { value: Promise<WriterConfig>; loadedAt: number };
+  /** The deployment's index salt never changes: read once. */
+  private minter?: Promise<WriterConfig["newProfileId"]>;
 
   constructor(private readonly d1: D1Database) {}
 
   current(): Promise<WriterConfig> {
     if (!this.cached || Date.now() - this.cached.loadedAt > CONFIG_MAX_AGE_MS) {
       const d1 = this.d1;
-      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1), getSetting(createDb(d1), "consent")]).then(
-        ([rules, segments, webhooks, computed, consent]) => ({
+      this.minter ??= settingOnce(createDb(d1), "placement", { salt: newIndexSalt() }).then(async ({ salt }) => profileIdMinter(await indexKey(salt)));
+      this.minter.catch(() => (this.minter = undefined));
+      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1), getSetting(createDb(d1), "consent"), this.minter]).then(
+        ([rules, segments, webhooks, computed, consent, newProfileId]) => ({
           rules,
           segments,
           webhooks,
           computed,
           consent: effectiveSettings(consent),
           readsConsent: webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) || segments.some((s) => ruleTestsConsent(s.rule)),
+          newProfileId,
         }),
       );
       this.cached = { value, loadedAt: Date.now() };

@@ -41,11 +41,10 @@ import { openWriter, recordMode, type OpenedWriter } from "./state";
 import type { Consistent, DeleteResult, DryRunApplied, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
 import { formatToken } from "../lib/consistency";
 import { timerTurn } from "../lib/timer-turn";
+import { BUCKETS } from "../shards/placement"; // with one shard, every bucket is its own
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
-/** Profile buckets (SPEC §6): fixed at install; with one shard, all are its own. */
-const BUCKETS = 16_384;
 /** Commits that may wait for D1 before the next group starts (see Projection.backlogAtMost). */
 const PROJECTION_BACKLOG = 1;
 

@@ -19,6 +19,8 @@ export interface SettingValues {
   retention: RetentionSettings;
   /** Consent purposes, the conflict rule and the tracking-category map (SPEC §8). */
   consent: ConsentSettings;
+  /** The deployment's index salt (random, set once): which bucket an identity's index entry lives in. */
+  placement: { salt: string };
   /** The demo shop's public key (TESSERA_DEMO only). */
   demo: { keyId: string; key: string };
 }
@@ -35,4 +37,10 @@ export async function putSetting<K extends SettingName>(db: Db, name: K, value: 
     .insert(settings)
     .values({ key: name, value, updatedAt: now })
     .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+}
+
+/** Stores `value` unless the setting exists; the stored value either way (two first callers agree). */
+export async function settingOnce<K extends SettingName>(db: Db, name: K, value: SettingValues[K]): Promise<SettingValues[K]> {
+  await db.insert(settings).values({ key: name, value, updatedAt: Date.now() }).onConflictDoNothing({ target: settings.key });
+  return (await getSetting(db, name))!;
 }

@@ -21,7 +21,6 @@ import { eventInsertStatements, fragmentDeleteStatements, fragmentWriteStatement
 import { profileNameStatements } from "../../db/queries/profile-names";
 import { constantRead, type Read, type WriteStatement } from "../../db/queries/reads";
 import { membershipWriteStatements, type SegmentDef } from "../../db/queries/segments";
-import { newProfileId } from "../../graph/profile-id";
 import { GraphWorkspace, highestPriority, type IdentityRef } from "../../graph/workspace";
 import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
 import { membershipRow, nextMembership, type MembershipState } from "../../segments/evaluate";
@@ -108,7 +107,7 @@ export class WorkingSet {
       config.computed,
       data.fragments.filter((f) => f.dataset === COMPUTED_DATASET).map((f) => ({ namespace: f.namespace, value: f.value, meta: f.meta as ComputedMeta | null })),
     );
-    this.ws = new GraphWorkspace(config.rules, newProfileId);
+    this.ws = new GraphWorkspace(config.rules, config.newProfileId);
     this.ws.load(graph.identities, graph.links);
     for (const f of data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt, meta: f.meta });
     for (const e of data.events) this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });
