@@ -124,6 +124,7 @@ function calls(state) {
     { op: "rotateDestinationSecret", method: "POST", path: "/v1/destinations/crm-hook/secret" },
     { op: "listDestinationDeliveries", method: "GET", path: "/v1/destinations/crm-hook/deliveries", query: "limit=2" },
     { op: "retryDestinationDelivery", method: "POST", path: () => `/v1/destinations/crm-hook/deliveries/${state.deliveryId}/retry` },
+    { op: "testDestination", method: "POST", path: "/v1/destinations/crm-hook/test" },
     { op: "deleteDestination", method: "DELETE", path: "/v1/destinations/crm-hook" },
     { op: "createBatch", method: "POST", path: "/v1/batches", query: "dataset=crm&format=csv", contentType: "text/csv", text: "identity.crm,identity.email,firstName,lastName\nCUST-20002,piet@example.com,Piet,de Vries\nCUST-20004,not-an-email,Bad,Row\n" },
     { op: "createBatch", method: "POST", path: "/v1/batches", query: "dataset=crm&format=ndjson", contentType: "application/x-ndjson", text: `${JSON.stringify({ identities: [{ namespace: "crm", id: "CUST-20005" }], attributes: { firstName: "Sanne" } })}\n`, also: true },

@@ -81,6 +81,21 @@ describe("webhook destinations: secret and deliveries API", () => {
     expect(await call("GET", "/v1/destinations/hooks/deliveries?status=bogus")).toHaveStatus(400);
     expect(await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).toHaveStatus(404);
   });
+
+  it("a test delivery: queued, listed as destination.test with no profile; only for webhook destinations that exist", async () => {
+    const sent = await call("POST", "/v1/destinations/hooks/test");
+    expect(sent).toHaveStatus(202);
+    expect(sent.json).toEqual({ id: expect.stringMatching(/^msg_/), status: "pending" });
+    const listed = (await call("GET", "/v1/destinations/hooks/deliveries?limit=50")).json.items.find((d: any) => d.id === sent.json.id);
+    expect(listed).toMatchObject({ type: "destination.test", profileId: "", sequence: 0 });
+    const row = await env.DB.prepare("SELECT payload FROM webhook_deliveries WHERE id = ?1").bind(sent.json.id).first<{ payload: string }>();
+    expect(JSON.parse(row!.payload)).toMatchObject({ type: "destination.test", data: { destination: "hooks", test: true } });
+    expect(await call("POST", "/v1/destinations/nope/test")).toHaveStatus(404);
+    expect(await call("PUT", "/v1/destinations/files-only", { body: { type: "r2", prefix: "f/", schedule: "manual" } })).toHaveStatus(200);
+    const files = await call("POST", "/v1/destinations/files-only/test");
+    expect(files).toHaveStatus(409);
+    expect(files.json.error.message).toContain("/runs");
+  });
 });
 
 describe("webhook destinations: secrets never come back", () => {

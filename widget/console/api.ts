@@ -27,7 +27,9 @@ export class ConsoleApi {
           this.onUnauthorized();
           throw new Error("That key is not valid.");
         }
-        throw new Error(`${err.apiMessage} (${err.code})`);
+        // The details name the field and the fix ("rule.op: …"): show them, not only the headline.
+        const details = (err.details ?? []).slice(0, 3).map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
+        throw new Error(`${err.apiMessage}${details.length ? ` — ${details.join("; ")}` : ""} (${err.code})`);
       }
       throw err;
     }
@@ -38,6 +40,17 @@ export class ConsoleApi {
     const response = await call;
     if (!response.ok) await this.read(Promise.resolve(response));
     return response.text();
+  }
+
+  /** Uploads a CSV or NDJSON file as a batch (`POST /v1/batches`, the file itself as the body). */
+  async upload(dataset: string, file: File): Promise<{ batchId: string }> {
+    const format = /\.(ndjson|jsonl)$/i.test(file.name) ? "ndjson" : "csv";
+    const response = fetch(`${location.origin}/v1/batches?${new URLSearchParams({ dataset, format })}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.key}`, "content-type": format === "csv" ? "text/csv" : "application/x-ndjson" },
+      body: file,
+    });
+    return this.read(response as unknown as Promise<ClientResponse<{ batchId: string }, 202, "json">>);
   }
 
   /** Saves text as a file in the browser. */

@@ -35,11 +35,18 @@ export class TesseraConsole extends LitElement {
 
   static override styles = css`
     :host { display: block; font: 14px/1.5 system-ui, sans-serif; color: #1b1f24; }
-    header { display: flex; gap: 16px; align-items: center; padding: 12px 20px; background: #15324f; color: #fff; }
+    header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 12px 20px; background: #15324f; color: #fff; }
+    header .signout { margin-left: auto; background: none; border: 1px solid #5d7d9c; color: #fff; font: inherit; padding: 4px 10px; border-radius: 6px; cursor: pointer; }
+    nav { display: flex; flex-wrap: wrap; gap: 2px; }
     header strong { font-size: 16px; }
     nav button { background: none; border: 0; color: #cfe0f2; font: inherit; padding: 6px 10px; border-radius: 6px; cursor: pointer; }
     nav button[aria-selected="true"] { background: #2a5680; color: #fff; }
     main { padding: 20px; max-width: 1100px; margin: 0 auto; }
+    @media (max-width: 700px) {
+      header { padding: 10px 12px; }
+      main { padding: 12px; }
+      input { max-width: 100%; box-sizing: border-box; }
+    }
     .panel { background: #fff; border: 1px solid #dde2e8; border-radius: 10px; padding: 14px 16px; }
     input, button.action { font: inherit; padding: 6px 10px; border: 1px solid #b9c2cc; border-radius: 6px; }
     button.action { background: #1f5f9e; color: #fff; border-color: #1f5f9e; cursor: pointer; }
@@ -79,6 +86,14 @@ export class TesseraConsole extends LitElement {
     this.provide(this.key);
   }
 
+  /** Forgets the key (this tab's copy) and asks for one again. */
+  private signOut() {
+    sessionStorage.removeItem(KEY_STORAGE);
+    this.key = "";
+    this.error = "";
+    this.tab = "profiles";
+  }
+
   private renderTab() {
     switch (this.tab) {
       case "profiles":
@@ -105,7 +120,7 @@ export class TesseraConsole extends LitElement {
       return html`<header><strong>Tessera console</strong></header>
         <main><form class="panel" @submit=${this.signIn}>
           <label for="key">Admin key (kept for this tab only)</label><br />
-          <input id="key" name="key" type="password" autocomplete="off" required size="48" />
+          <input id="key" name="key" type="password" autocomplete="off" required size="40" />
           <button class="action" type="submit">Open console</button>
           ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
           <p class="muted">Running locally? <code>npm start</code> printed the key; it is also in <code>.dev.vars</code>.</p>
@@ -114,6 +129,7 @@ export class TesseraConsole extends LitElement {
     return html`<header>
         <strong>Tessera console</strong>
         <nav role="tablist">${TABS.map(([id, label]) => html`<button role="tab" aria-selected=${this.tab === id ? "true" : "false"} @click=${() => (this.tab = id)}>${label}</button>`)}</nav>
+        <button class="signout" @click=${this.signOut}>Sign out</button>
       </header>
       <main role="tabpanel">${this.renderTab()}</main>`;
   }

@@ -18,9 +18,20 @@ export const viewStyles = css`
   pre { background: #f4f6f8; padding: 10px; border-radius: 6px; overflow: auto; font-size: 12px; }
   .error { color: #a3262a; }
   .muted { color: #5b636e; }
-  form.builder { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; }
-  form.builder label { display: flex; flex-direction: column; font-size: 12px; color: #5b636e; gap: 2px; }
+  .builder { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; }
+  .builder label { display: flex; flex-direction: column; font-size: 12px; color: #5b636e; gap: 2px; }
   fieldset { border: 1px solid #dde2e8; border-radius: 6px; display: flex; flex-wrap: wrap; gap: 8px; font-size: 13px; }
+  textarea { font: 12px/1.4 ui-monospace, monospace; padding: 6px 8px; border: 1px solid #b9c2cc; border-radius: 6px; width: 100%; box-sizing: border-box; }
+  .ok { color: #1d6b34; }
+  .secret code { word-break: break-all; }
+  progress { width: 240px; }
+  /* A phone: one column, and wide tables scroll inside their panel instead of the page. */
+  @media (max-width: 700px) {
+    .grid { grid-template-columns: 1fr; }
+    table { display: block; overflow-x: auto; }
+    .builder { flex-direction: column; align-items: stretch; }
+    progress { width: 100%; }
+  }
 `;
 
 /** A labelled horizontal bar chart as SVG (values are rendered as text, never markup). */
@@ -47,6 +58,12 @@ export function howToIngest(): TemplateResult {
     <pre>npx tessera import examples/customers.csv --dataset crm --endpoint ${origin} --key &lt;your key&gt;</pre>
   </div>`;
 }
+
+/** What a tab shows while its data loads (a slow API never leaves it blank). */
+export const loading = () => html`<p class="muted" role="status">Loading…</p>`;
+
+/** A form field's trimmed value. */
+export const fieldText = (form: HTMLFormElement, name: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement | null)?.value ?? "").trim();
 
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 export const failed = (err: unknown) => html`<p class="error" role="alert">${errorText(err)}</p>`;

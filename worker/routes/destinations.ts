@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
-import { deleteDeliveries, listDeliveries, openDeliveryIds, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
+import { deleteDeliveries, insertTestDelivery, listDeliveries, openDeliveryIds, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
 import { graphWriter } from "../writer/client";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { signingSecretFor } from "../webhooks/signing";
@@ -173,6 +173,29 @@ export const destinationsRouter = createRouter()
     async (c) => {
       const { name, id } = c.req.valid("param");
       if (!(await requeueDelivery(c.var.db.$client, name, id, Date.now()))) throw new ApiError("not_found", `no delivery ${id} of ${name}`);
+      await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
+      return c.json({ id, status: "pending" as const }, 202);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "testDestination",
+      method: "post",
+      path: "/destinations/{name}/test",
+      tags,
+      summary: "Send a test delivery to a webhook destination (`destination.test`, signed like any other; it shows in its deliveries)",
+      request: { params: z.object({ name: z.string() }) },
+      responses: {
+        202: { description: "Queued", content: { "application/json": { schema: z.object({ id: z.string(), status: z.literal("pending") }) } } },
+        ...errorResponses(401, 403, 404, 409),
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const destination = await getDestination(c.var.db, name);
+      if (!destination) throw new ApiError("not_found", `no destination ${name}`);
+      if (destination.config.type !== "webhook") throw new ApiError("conflict", `${name} is a file destination: run an export with POST /v1/destinations/${name}/runs`);
+      const id = await insertTestDelivery(c.var.db.$client, name, Date.now());
       await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
       return c.json({ id, status: "pending" as const }, 202);
     },

@@ -2,7 +2,7 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { AGGREGATES } from "../../../shared/schemas/computed";
 import { defineElement } from "../../src/define";
-import { errorText, failed } from "../ui";
+import { errorText, failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 const text = (form: HTMLFormElement, name: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value ?? "").trim();
@@ -66,6 +66,7 @@ export class ConsoleComputed extends ConsoleView {
   protected override render() {
     return html`${this.renderForm()}
       ${this.definitions.render({
+        pending: loading,
         complete: (page) => html`<div class="panel">
           <h3>Computed attributes</h3>
           ${page.items.length

@@ -1,7 +1,7 @@
 import { Task } from "@lit/task";
 import { html } from "lit";
 import { defineElement } from "../../src/define";
-import { bars, failed, howToIngest } from "../ui";
+import { bars, failed, howToIngest, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 /** The profile dashboard: totals, growth, merges, namespaces, graph sizes, overlap. */
@@ -10,6 +10,7 @@ export class ConsoleDashboard extends ConsoleView {
 
   protected override render() {
     return this.metrics.render({
+      pending: loading,
       complete: (m) =>
         m.total === 0
           ? howToIngest()

@@ -1,7 +1,7 @@
 import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { errorText, failed } from "../ui";
+import { errorText, failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 interface Effect {
@@ -91,6 +91,7 @@ export class ConsoleIdentity extends ConsoleView {
 
   private renderForm() {
     return this.namespaces.render({
+      pending: loading,
       complete: (page) => {
         const ns = page.items.find((n) => n.code === this.code) ?? page.items[0];
         return html`<form class="panel builder" aria-label="Change a namespace" @submit=${this.previewChange}>
@@ -126,6 +127,7 @@ export class ConsoleIdentity extends ConsoleView {
 
   private renderRuns() {
     return this.runs.render({
+      pending: loading,
       complete: (page) => html`<div class="panel">
         <h3>Changes applied to existing graphs</h3>
         <button class="action" @click=${() => this.runs.run()}>Refresh</button>

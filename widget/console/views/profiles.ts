@@ -1,7 +1,7 @@
 import { Task, TaskStatus } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { failed } from "../ui";
+import { failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 type ProfileSummary = { profileId: string; displayName: string; primaryIdentity: { namespace: string; id: string } };
@@ -86,7 +86,7 @@ export class ConsoleProfiles extends ConsoleView {
       </div>
       <div>
         ${this.selected
-          ? this.detail.render({ pending: () => html`<p class="muted">Loading…</p>`, complete: (d) => (d ? this.renderDetail(d) : nothing), error: failed })
+          ? this.detail.render({ pending: loading, complete: (d) => (d ? this.renderDetail(d) : nothing), error: failed })
           : html`<p class="muted">Search and pick a profile to see its card, graph and timeline.</p>`}
       </div>
     </div>`;

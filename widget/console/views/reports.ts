@@ -2,7 +2,7 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
 import { ConsoleApi } from "../api";
-import { bars, errorText, failed } from "../ui";
+import { bars, errorText, failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 /** A data view and a report as the API answers them. */
@@ -198,7 +198,7 @@ export class ConsoleReports extends ConsoleView {
         </label>
       </form>
       ${this.attribution.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
+        pending: loading,
         complete: (a) =>
           a
             ? html`<table>
@@ -214,9 +214,10 @@ export class ConsoleReports extends ConsoleView {
 
   protected override render() {
     return this.views.render({
+      pending: loading,
       complete: (views) => html`${this.renderControls(views)}
         ${this.downloadError ? html`<p class="error" role="alert">${this.downloadError}</p>` : nothing}
-        ${this.report.render({ pending: () => html`<p class="muted">Loading…</p>`, complete: (r) => (r && typeof r === "object" && "items" in r ? this.renderReport(r) : nothing), error: failed })}
+        ${this.report.render({ pending: loading, complete: (r) => (r && typeof r === "object" && "items" in r ? this.renderReport(r) : nothing), error: failed })}
         ${this.viewId === "journeys" ? this.renderAttribution() : nothing}`,
       error: failed,
     });

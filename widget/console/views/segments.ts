@@ -1,25 +1,100 @@
 import { Task } from "@lit/task";
-import { html } from "lit";
+import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { bars, failed } from "../ui";
+import { bars, errorText, failed, fieldText, loading } from "../ui";
 import { ConsoleView } from "./view";
 
-/** Segments with their sizes and evaluation status. */
+const EXAMPLE_RULE = `{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`;
+/** How often the list is read again while a segment is still evaluating. */
+const REFRESH_MS = 1_000;
+
+/** Segments with their sizes and evaluation status, and a form to create one. */
 export class ConsoleSegments extends ConsoleView {
-  private readonly segments = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.segments.$get(undefined, { init: { signal } })), args: () => [] });
+  static override properties = { saving: { state: true }, problem: { state: true }, saved: { state: true } };
+  declare saving: boolean;
+  declare problem: string;
+  declare saved: string;
+  private refresh: ReturnType<typeof setTimeout> | undefined;
+
+  private readonly segments = new Task(this, {
+    task: async (_, { signal }) => {
+      const page = await this.api.read(this.api.client.v1.segments.$get(undefined, { init: { signal } }));
+      // A new or changed segment is evaluated in the background: show its size once it is ready.
+      clearTimeout(this.refresh);
+      if (page.items.some((s) => s.status !== "ready")) this.refresh = setTimeout(() => this.segments.run(), REFRESH_MS);
+      return page;
+    },
+    args: () => [],
+  });
+
+  constructor() {
+    super();
+    this.saving = false;
+    this.problem = "";
+    this.saved = "";
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    clearTimeout(this.refresh);
+  }
+
+  private async create(event: SubmitEvent) {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    this.problem = "";
+    this.saved = "";
+    let rule: unknown;
+    try {
+      rule = JSON.parse(fieldText(form, "rule"));
+    } catch {
+      this.problem = "The rule is not valid JSON.";
+      return;
+    }
+    const id = fieldText(form, "id");
+    this.saving = true;
+    try {
+      await this.api.read(
+        this.api.client.v1.segments[":id"].$put({ param: { id }, json: { name: fieldText(form, "name"), rule: rule as never, public: (form.elements.namedItem("public") as HTMLInputElement).checked } }),
+      );
+      this.saved = `Saved ${id}: its members are being counted.`;
+      form.reset();
+      this.segments.run();
+    } catch (err) {
+      this.problem = errorText(err);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  private renderForm() {
+    return html`<form class="panel" aria-label="Create a segment" @submit=${this.create}>
+      <h3>New segment</h3>
+      <div class="builder">
+        <label>id <input name="id" required pattern="[a-z][a-z0-9_-]{0,63}" placeholder="gold-members" /></label>
+        <label>name <input name="name" required placeholder="Gold members" /></label>
+        <label><span><input name="public" type="checkbox" /> public (the website may see it)</span></label>
+      </div>
+      <label for="segment-rule">rule (JSON; see /docs for the operators)</label>
+      <textarea id="segment-rule" name="rule" rows="3" required .value=${EXAMPLE_RULE}></textarea>
+      <p><button class="action" type="submit" ?disabled=${this.saving}>Create segment</button></p>
+      ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}${this.saved ? html`<p class="ok" role="status">${this.saved}</p>` : nothing}
+    </form>`;
+  }
 
   protected override render() {
-    return this.segments.render({
+    return html`${this.renderForm()}${this.segments.render({
+      pending: loading,
       complete: (page) => html`<div class="panel">
         <h3>Segment sizes</h3>
-        ${page.items.length ? bars(page.items.map((s) => [s.id, s.size ?? 0]), "Segment sizes") : html`<p class="muted">No segments yet: PUT /v1/segments/:id.</p>`}
+        ${page.items.length ? bars(page.items.map((s) => [s.id, s.size ?? 0]), "Segment sizes") : html`<p class="muted">No segments yet: create one above.</p>`}
         <table>
-          <thead><tr><th>id</th><th>name</th><th>public</th><th>status</th><th>members</th></tr></thead>
-          <tbody>${page.items.map((s) => html`<tr><td>${s.id}</td><td>${s.name}</td><td>${s.public ? "yes" : "no"}</td><td>${s.status}</td><td>${s.size ?? 0}</td></tr>`)}</tbody>
+          <thead><tr><th>id</th><th>name</th><th>public</th><th>status</th><th class="num">members</th></tr></thead>
+          <tbody>${page.items.map((s) => html`<tr><td>${s.id}</td><td>${s.name}</td><td>${s.public ? "yes" : "no"}</td><td>${s.status}</td><td class="num">${(s.size ?? 0).toLocaleString()}</td></tr>`)}</tbody>
         </table>
       </div>`,
       error: failed,
-    });
+    })}`;
   }
 }
 

@@ -24,6 +24,17 @@ const COLUMNS = `id, destination, type, profile_id AS profileId, sequence, paylo
 /** A delivery about to be inserted: created (and due) `at`. */
 export type NewDelivery = Pick<DeliveryRow, "id" | "destination" | "type" | "profileId" | "sequence" | "payload"> & { at: number };
 
+/**
+ * A test delivery (`POST /v1/destinations/:name/test`): no profile, sequence 0, so a
+ * receiver can tell it from real ones. Written straight to D1: it changes no profile.
+ */
+export async function insertTestDelivery(d1: D1Database, destination: string, now: number): Promise<string> {
+  const id = `msg_${crypto.randomUUID().replace(/-/g, "")}`;
+  const payload = JSON.stringify({ type: "destination.test", timestamp: new Date(now).toISOString(), data: { destination, test: true } });
+  await d1.batch(deliveryInsertStatements(d1, [{ id, destination, type: "destination.test", profileId: "", sequence: 0, payload, at: now }]));
+  return id;
+}
+
 /** Pending deliveries, inserted in the same batch as the change that caused them. */
 export function deliveryInsertStatements(d1: D1Database, rows: readonly NewDelivery[]): D1PreparedStatement[] {
   return bulk(
