@@ -23,6 +23,7 @@ const GRAPH_TABLES: Record<string, string> = {
   graph_history_profiles: "history_id, profile_id",
   suppressions: "hash",
   event_rollups: "hour, dataset, type",
+  message_firsts: "type, message_id",
 };
 
 const T0 = Date.now() - 5 * 86_400_000;
@@ -56,6 +57,8 @@ describe("the D1 projection of the writer's graph", () => {
     await postEvents([
       { type: "page.view", timestamp: iso(T0), identities: [id("email", "p1@example.com"), id("device", "proj-device-0000001")] },
       { type: "order.completed", timestamp: iso(T0 + 60_000), identities: [id("crm", "P-2"), id("device", "proj-device-0000002")], data: { total: 12.5 } },
+      { type: "message.delivered", timestamp: iso(T0 + 120_000), identities: [id("email", "p1@example.com")], data: { messageId: "proj-m1", journey: "welcome" } },
+      { type: "message.delivered", timestamp: iso(T0 + 90_000), identities: [id("crm", "P-2")], data: { messageId: "proj-m2", journey: "welcome" } },
     ]);
     expect(await call("DELETE", "/v1/links?from=email:p1@example.com&to=device:proj-device-0000001")).toHaveStatus(200);
     expect(await call("DELETE", "/v1/identities/device/proj-device-0000002")).toHaveStatus(200);

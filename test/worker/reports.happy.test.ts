@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { api, id, postEvents, unwrap } from "../helpers";
+import { env } from "cloudflare:test";
+import { api, call, id, postEvents, unwrap } from "../helpers";
 
 /** The message report through the typed client: its answer is typed, no `any`. */
 type MessagesQuery = { from?: string; to?: string; tz?: string; groupBy?: "day" | "week" | "month" | "channel" | "journey" };
@@ -56,6 +57,45 @@ describe("message reports", () => {
     expect(report.items[0]!.complete).toBe(true);
     expect(report.totals.complete).toBe(false);
     await expect(messages({ tz: "Mars/Olympus" })).rejects.toMatchObject({ status: 400, code: "invalid_request" });
+  });
+});
+
+describe("message firsts (kept by triggers)", () => {
+  const scan = async () =>
+    (
+      await env.DB.prepare(
+        `SELECT type, CAST(json_extract(data, '$.messageId') AS TEXT) AS message_id, min(at) AS first_at, identity_id, json_extract(data, '$.journey') AS journey FROM events
+         WHERE type IN ('message.sent', 'message.delivered', 'message.bounced', 'message.opened', 'message.clicked') AND json_extract(data, '$.messageId') LIKE 'mf-%'
+           AND (type != 'message.sent' OR coalesce(json_extract(data, '$.attempt'), 1) <= 1)
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+      ).all()
+    ).results;
+  const table = async () => (await env.DB.prepare(`SELECT type, message_id, first_at, identity_id, journey FROM message_firsts WHERE message_id LIKE 'mf-%' ORDER BY 1, 2`).all()).results;
+
+  it("equal a scan of the events through duplicates, late earlier events, retries, identity deletes and erasure", async () => {
+    await postEvents([
+      msg("mf-1", "message.sent", "2026-05-02T09:00:00Z", { attempt: 1 }),
+      msg("mf-1", "message.sent", "2026-05-02T10:00:00Z", { attempt: 2 }),
+      msg("mf-1", "message.delivered", "2026-05-02T10:01:00Z"),
+      msg("mf-2", "message.opened", "2026-05-03T09:00:00Z"),
+    ]);
+    // A resent event is a duplicate; an earlier event arriving later becomes the first.
+    await postEvents([msg("mf-1", "message.delivered", "2026-05-02T10:01:00Z"), msg("mf-1", "message.delivered", "2026-05-02T09:30:00Z")]);
+    // mf-3's first delivery is on a device of the same person; the device goes away, the e-mail's later delivery takes its place.
+    await postEvents([{ ...msg("mf-3", "message.delivered", "2026-05-04T08:00:00Z"), identities: [id("email", "mf-3@example.com"), id("device", "mf-device-00000001")] }]);
+    await postEvents([{ ...msg("mf-3", "message.delivered", "2026-05-04T08:00:00Z"), id: "mf-3-device", identities: [id("device", "mf-device-00000001")], timestamp: "2026-05-04T07:00:00Z" }]);
+    await postEvents([{ ...msg("mf-3", "message.delivered", "2026-05-04T09:00:00Z"), id: "mf-3-later" }]);
+    expect(await table()).toEqual(await scan());
+    expect((await table()).find((r: any) => r.message_id === "mf-3")).toMatchObject({ first_at: Date.parse("2026-05-04T07:00:00Z") });
+    expect(await call("DELETE", "/v1/identities/device/mf-device-00000001")).toHaveStatus(200);
+    expect(await table()).toEqual(await scan());
+    expect((await table()).find((r: any) => r.message_id === "mf-3")).toMatchObject({ first_at: Date.parse("2026-05-04T08:00:00Z") });
+    // Erasure leaves nothing of the person's messages.
+    expect(await call("DELETE", "/v1/profiles/by-identity/email/mf-1@example.com")).toHaveStatus(200);
+    expect((await table()).some((r: any) => r.message_id === "mf-1")).toBe(false);
+    expect(await table()).toEqual(await scan());
+    const report = await messages({ from: "2026-05-01", to: "2026-05-05", tz: "UTC" });
+    expect(report.totals).toMatchObject({ sent: 0, retries: 0, delivered: 1, opened: 1 });
   });
 });
 

@@ -5,12 +5,13 @@
  * same aggregation as the message report, so the two never disagree.
  */
 import type { DataViewInput } from "../../shared/schemas/data-views";
-import { conversionFacts, messageFacts, touchFacts } from "../db/queries/reports";
+import { conversionFacts, touchFacts } from "../db/queries/reports";
+import { messageReport } from "../reports/message-report";
 import { fail, resultOf, type Result } from "../lib/result";
 import { readBudget } from "../lib/time-slices";
 import { rangeComplete } from "../reports/time";
 import { attribute, type AttributionModel } from "./attribution";
-import { aggregateMessages, type GroupBy } from "../reports/messages";
+import type { GroupBy } from "../reports/messages";
 import { parseFormula } from "./formula";
 import { resolveRequest, shapeReport, type Report, type ReportRequest } from "./report";
 import type { CompiledView, Field } from "./view";
@@ -69,8 +70,7 @@ export function runJourneysReport(d1: D1Database, request: ReportRequest): Promi
 async function journeysReport(d1: D1Database, request: ReportRequest): Promise<Report> {
   const { dimension, metrics } = resolveRequest(journeysView, request);
   const groupBy = DIMENSIONS.find((d) => d.id === dimension.id)!.groupBy;
-  const facts = await messageFacts(d1, request.range.start, request.range.end);
-  const { items, totals } = aggregateMessages(facts.firsts, facts.retries, request.range, groupBy, request.tz, request.now);
+  const { items, totals } = await messageReport(d1, request.range, groupBy, request.tz, request.now);
   const values = (r: Record<keyof typeof MESSAGE_METRICS, number>) => Object.fromEntries(Object.keys(MESSAGE_METRICS).map((id) => [id, r[id as keyof typeof MESSAGE_METRICS]]));
   return shapeReport({
     view: JOURNEYS_VIEW_ID,
@@ -115,14 +115,12 @@ async function journeyAttribution(d1: D1Database, request: AttributionRequest) {
   const { range, tz, now } = request;
   // One database-time budget for the whole report; its reads run one after another, in slices.
   const budget = readBudget();
-  const facts = await messageFacts(d1, range.start, range.end, budget);
   const conversions = await conversionFacts(d1, request.conversion, range.start, range.end, request.valuePath, MAX_CONVERSIONS + 1, budget);
   if (conversions.length > MAX_CONVERSIONS) fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [{ path: "from", message: "narrow the range" }]);
-  const converters = new Set(conversions.map((c) => c.profileId));
-  const touches = await touchFacts(d1, converters, range.start - request.windowMs, range.end, MAX_CONVERSIONS * 10 + 1, budget);
+  const touches = await touchFacts(d1, request.conversion, range.start, range.end, request.windowMs, MAX_CONVERSIONS * 10 + 1, budget);
   if (touches.length > MAX_CONVERSIONS * 10) fail("invalid_request", "too many journey messages before these conversions", [{ path: "window", message: "shorten the window or narrow the range" }]);
   const credit = attribute(conversions, touches, request.windowMs, request.model);
-  const messages = aggregateMessages(facts.firsts, facts.retries, range, "journey", tz, now);
+  const messages = await messageReport(d1, range, "journey", tz, now, budget);
   const journeys = new Set([...messages.items.map((r) => r.key), ...credit.byJourney.keys()]);
   const items = [...journeys].sort().map((journey) => {
     const m = messages.items.find((r) => r.key === journey);

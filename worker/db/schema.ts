@@ -535,6 +535,26 @@ export const eventRollups = sqliteTable(
 );
 
 /**
+ * The first event of each type per message (`message.sent` first attempts, delivered,
+ * bounced, opened, clicked), kept exact by triggers on `events` like the hourly rollups:
+ * message reports, the journeys view and attribution count these rows in SQL instead of
+ * de-duplicating every message event of a range in the Worker. When a message's first
+ * event is deleted, the next one of the same profile takes its place.
+ */
+export const messageFirsts = sqliteTable(
+  "message_firsts",
+  {
+    type: text("type").notNull(),
+    messageId: text("message_id").notNull(),
+    firstAt: integer("first_at").notNull(),
+    identityId: integer("identity_id").notNull(),
+    channel: text("channel"),
+    journey: text("journey"),
+  },
+  (t) => [primaryKey({ columns: [t.type, t.messageId] }), index("message_firsts_at_idx").on(t.firstAt), index("message_firsts_identity_idx").on(t.identityId, t.firstAt)],
+);
+
+/**
  * How far D1's graph tables are a projection of the GraphWriter's own SQLite (where the
  * graph's truth lives): the writer's commit log is applied here in sequence order, and
  * `applied_seq` moves in the same D1 transaction as the rows, so a replayed entry is

@@ -9,22 +9,27 @@
  * - bounced: messages with a `message.bounced` and no delivery at all (a bounce that a retry
  *   fixed is a delivery), counted once, on the first bounce.
  * - opened / clicked: messages with at least one open / click, counted once (unique per message).
+ * The database does the per-message part (`message_firsts`, see messageCounts); this module
+ * puts the counts into the report's rows.
  * A bucket is complete only when its whole time span lies in the past and inside the range.
  */
-import { bucketComplete, bucketKeys, bucketOfDay, dayKey, type Grain } from "./time";
+import { bucketComplete, bucketKeys, bucketOfDay, type Grain } from "./time";
 
-export interface MessageFirst {
+/** Messages whose first event of `type` fell on local `day` (the database counts them; see messageCounts). */
+export interface MessageCount {
   type: string;
-  messageId: string;
-  firstAt: number;
+  day: string;
   channel: string | null;
   journey: string | null;
+  count: number;
 }
 
-export interface RetryEvent {
-  at: number;
+/** Retries (`message.retry`, and `message.sent` with attempt > 1) on local `day`. */
+export interface RetryCount {
+  day: string;
   channel: string | null;
   journey: string | null;
+  count: number;
 }
 
 export type GroupBy = Grain | "channel" | "journey";
@@ -50,41 +55,29 @@ const METRIC_OF: Record<string, keyof Omit<MessageRow, "key" | "complete">> = {
 };
 
 export function aggregateMessages(
-  firsts: readonly MessageFirst[],
-  retries: readonly RetryEvent[],
+  firsts: readonly MessageCount[],
+  retries: readonly RetryCount[],
   range: { start: number; end: number },
   groupBy: GroupBy,
   tz: string,
   now: number,
 ): { items: MessageRow[]; totals: Omit<MessageRow, "key" | "complete"> & { complete: boolean } } {
-  const delivered = new Set(firsts.filter((f) => f.type === "message.delivered").map((f) => f.messageId));
-  // Channel and journey of a message come from any of its events (the send, usually).
-  const context = new Map<string, { channel: string | null; journey: string | null }>();
-  for (const f of firsts) {
-    const known = context.get(f.messageId);
-    context.set(f.messageId, { channel: known?.channel ?? f.channel, journey: known?.journey ?? f.journey });
-  }
   const rows = new Map<string, MessageRow>();
   const row = (key: string) => {
     let r = rows.get(key);
     if (!r) rows.set(key, (r = { key, sent: 0, retries: 0, delivered: 0, bounced: 0, opened: 0, clicked: 0, complete: true }));
     return r;
   };
-  const keyOf = (at: number, channel: string | null, journey: string | null) =>
-    isGrain(groupBy) ? bucketOfDay(dayKey(at, tz), groupBy) : groupBy === "channel" ? (channel ?? "(none)") : (journey ?? "(none)");
+  const keyOf = (day: string, channel: string | null, journey: string | null) =>
+    isGrain(groupBy) ? bucketOfDay(day, groupBy) : groupBy === "channel" ? (channel ?? "(none)") : (journey ?? "(none)");
 
   // Every day (week, month) of the range appears, even with zero counts.
   if (isGrain(groupBy)) for (const key of bucketKeys(range, groupBy, tz)) row(key);
   for (const f of firsts) {
-    if (f.firstAt < range.start || f.firstAt >= range.end) continue; // first occurrence outside the range
-    if (f.type === "message.bounced" && delivered.has(f.messageId)) continue;
-    const ctx = context.get(f.messageId)!;
-    row(keyOf(f.firstAt, ctx.channel, ctx.journey))[METRIC_OF[f.type]!]++;
+    const metric = METRIC_OF[f.type];
+    if (metric) row(keyOf(f.day, f.channel, f.journey))[metric] += f.count;
   }
-  for (const r of retries) {
-    if (r.at < range.start || r.at >= range.end) continue;
-    row(keyOf(r.at, r.channel, r.journey)).retries++;
-  }
+  for (const r of retries) row(keyOf(r.day, r.channel, r.journey)).retries += r.count;
   const rangeComplete = range.end <= now;
   for (const r of rows.values()) {
     r.complete = isGrain(groupBy) ? bucketComplete(r.key, groupBy, tz, range, now) : rangeComplete;

@@ -1,11 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { eventFacts, messageFacts } from "../db/queries/reports";
+import { eventFacts } from "../db/queries/reports";
+import { messageReport } from "../reports/message-report";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { ATTRIBUTION_DEFINITIONS, MESSAGE_METRICS, runJourneyAttribution } from "../analytics/journeys";
-import { aggregateMessages, type GroupBy } from "../reports/messages";
+import type { GroupBy } from "../reports/messages";
 import { durationMs } from "../segments/rules";
 import { bucketComplete, bucketKeys, checkTimeZone, dayKey, reportRange } from "../reports/time";
 
@@ -57,8 +58,7 @@ export const reportsRouter = createRouter()
       const groupBy: GroupBy = q.groupBy ?? "day";
       const now = Date.now();
       const range = orFail(reportRange(q.from, q.to, tz, now));
-      const facts = await messageFacts(c.var.db.$client, range.start, range.end);
-      const { items, totals } = aggregateMessages(facts.firsts, facts.retries, range, groupBy, tz, now);
+      const { items, totals } = await messageReport(c.var.db.$client, range, groupBy, tz, now);
       return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, groupBy, items, totals, definitions: DEFINITIONS }, 200);
     },
   )

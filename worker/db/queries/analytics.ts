@@ -13,7 +13,7 @@ import { bulk } from "./json-chunks";
 import { rowsOf } from "./reads";
 
 /** Numbered parameters, a repeated value bound once (D1 allows 100 per statement). */
-class Binder {
+export class Binder {
   readonly values: unknown[] = [];
   private readonly seen = new Map<string, number>();
   bind(value: string | number | null): string {
@@ -105,6 +105,9 @@ interface EventColumns {
 }
 const EVENT_COLUMNS: EventColumns = { at: "e.at", type: "e.type", dataset: "e.dataset" };
 const ROLLUP_COLUMNS: EventColumns = { at: "(r.hour * 3600000)", type: "r.type", dataset: "r.dataset" };
+
+/** The local day (YYYY-MM-DD) of the instant `at` (ms) in a zone given its offset steps. */
+export const localDaySql = (at: string, steps: readonly { until: number | null; offset: number }[], b: Binder): string => `date(${localTime(at, steps, b)} / 1000, 'unixepoch')`;
 
 /** The local-time expression (ms) of an instant in a zone given its offset steps. */
 function localTime(at: string, steps: readonly { until: number | null; offset: number }[], b: Binder): string {

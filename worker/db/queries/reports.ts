@@ -1,50 +1,63 @@
-/** SQL for reports: indexed by (type, at); per-message firsts are reduced in SQL. */
+/** SQL for reports: events by (type, at), messages by their firsts (`message_firsts`), counted in SQL. */
 import type { Conversion, Touch } from "../../analytics/attribution";
-import type { MessageFirst, RetryEvent } from "../../reports/messages";
+import type { MessageCount, RetryCount } from "../../reports/messages";
+import { Binder, localDaySql } from "./analytics";
 import { eachSlice, readBudget, readInSlices, type ReadBudget } from "../../lib/time-slices";
 
-/** How far before the range we look so "first delivery/open" is really the first. */
-export const MESSAGE_LOOKBACK_MS = 30 * 86_400_000;
+const MESSAGE_TYPES = `'message.sent', 'message.delivered', 'message.bounced', 'message.opened', 'message.clicked'`;
 
 /**
- * The message report's facts: per (type, message) the first event, and the retries. Read in
- * time slices (../../lib/time-slices.ts) so no single query holds the database; the firsts
- * of the slices are merged to the earliest per (type, message), as one GROUP BY would.
+ * The message report's facts, counted in SQL: per type, local day, channel and journey, the
+ * messages whose first event of that type falls in the range (`message_firsts`, kept by
+ * triggers), a bounce not counted when the message was delivered before the range ended;
+ * and the retries. Read in time slices (../../lib/time-slices.ts) so no single query holds
+ * the database; counts of slices add up, as every first falls in one slice.
+ * A message's channel and journey are its own event's, else those of its earliest event
+ * that names them.
  */
-export async function messageFacts(d1: D1Database, start: number, end: number, budget: ReadBudget = readBudget()): Promise<{ firsts: MessageFirst[]; retries: RetryEvent[] }> {
-  const firstRows = await readInSlices(start - MESSAGE_LOOKBACK_MS, end, budget, async (from, to) => {
+export async function messageCounts(
+  d1: D1Database,
+  range: { start: number; end: number },
+  steps: readonly { until: number | null; offset: number }[],
+  budget: ReadBudget = readBudget(),
+): Promise<{ firsts: MessageCount[]; retries: RetryCount[] }> {
+  const context = (column: "channel" | "journey") =>
+    `coalesce(f.${column}, (SELECT m.${column} FROM message_firsts m WHERE m.type IN (${MESSAGE_TYPES}) AND m.message_id = f.message_id AND m.${column} IS NOT NULL ORDER BY m.first_at LIMIT 1))`;
+  const firsts = await readInSlices(range.start, range.end, budget, async (from, to) => {
+    const b = new Binder();
+    const [start, end, rangeEnd] = [b.bind(from), b.bind(to), b.bind(range.end)];
     const { results } = await d1
       .prepare(
-        `SELECT type, json_extract(data, '$.messageId') AS mid, min(at) AS first_at,
-                json_extract(data, '$.channel') AS channel, json_extract(data, '$.journey') AS journey
-         FROM events
-         WHERE type IN ('message.sent', 'message.delivered', 'message.bounced', 'message.opened', 'message.clicked')
-           AND at >= ?1 AND at < ?2 AND json_extract(data, '$.messageId') IS NOT NULL
-           AND (type != 'message.sent' OR coalesce(json_extract(data, '$.attempt'), 1) <= 1)
-         GROUP BY type, mid`,
+        `SELECT f.type AS type, ${localDaySql("f.first_at", steps, b)} AS day, ${context("channel")} AS channel, ${context("journey")} AS journey, count(*) AS count
+         FROM message_firsts f
+         WHERE f.first_at >= ${start} AND f.first_at < ${end}
+           AND NOT (f.type = 'message.bounced' AND EXISTS (SELECT 1 FROM message_firsts d WHERE d.type = 'message.delivered' AND d.message_id = f.message_id AND d.first_at < ${rangeEnd}))
+         GROUP BY 1, 2, 3, 4`,
       )
-      .bind(from, to)
-      .all<{ type: string; mid: unknown; first_at: number; channel: string | null; journey: string | null }>();
+      .bind(...b.values)
+      .all<MessageCount>();
     return results;
   });
-  const retries = await readInSlices(start, end, budget, async (from, to) => {
+  const retries = await readInSlices(range.start, range.end, budget, async (from, to) => {
+    const b = new Binder();
+    const [start, end] = [b.bind(from), b.bind(to)];
+    const day = localDaySql("at", steps, b);
+    // The second part's WHERE is the partial index events_sent_retry_idx's, so it is used.
     const { results } = await d1
       .prepare(
-        `SELECT at, json_extract(data, '$.channel') AS channel, json_extract(data, '$.journey') AS journey FROM events
-         WHERE ((type = 'message.retry') OR (type = 'message.sent' AND coalesce(json_extract(data, '$.attempt'), 1) > 1))
-           AND at >= ?1 AND at < ?2`,
+        `SELECT day, channel, journey, count(*) AS count FROM (
+           SELECT ${day} AS day, json_extract(data, '$.channel') AS channel, json_extract(data, '$.journey') AS journey FROM events
+           WHERE type = 'message.retry' AND at >= ${start} AND at < ${end}
+           UNION ALL
+           SELECT ${day}, json_extract(data, '$.channel'), json_extract(data, '$.journey') FROM events
+           WHERE type = 'message.sent' AND coalesce(json_extract(data, '$.attempt'), 1) > 1 AND at >= ${start} AND at < ${end})
+         GROUP BY 1, 2, 3`,
       )
-      .bind(from, to)
-      .all<{ at: number; channel: string | null; journey: string | null }>();
+      .bind(...b.values)
+      .all<RetryCount>();
     return results;
   });
-  // Slices come oldest first: the first row seen per (type, message) is its earliest.
-  const firsts = new Map<string, MessageFirst>();
-  for (const r of firstRows) {
-    const key = `${r.type}\u0000${String(r.mid)}`;
-    if (!firsts.has(key)) firsts.set(key, { type: r.type as MessageFirst["type"], messageId: String(r.mid), firstAt: r.first_at, channel: r.channel ?? null, journey: r.journey ?? null });
-  }
-  return { firsts: [...firsts.values()], retries: retries.map((r) => ({ at: r.at, channel: r.channel ?? null, journey: r.journey ?? null })) };
+  return { firsts, retries };
 }
 
 export interface EventFact {
@@ -93,24 +106,28 @@ export async function conversionFacts(d1: D1Database, type: string, start: numbe
 }
 
 /**
- * Journey messages delivered or clicked in [start, end) by the profiles that converted —
- * the only touchpoints attribution can use. Read in time slices; the profiles are matched
- * here rather than by a subquery that every slice would run again.
+ * The touchpoints attribution can use: for the conversions of `type` in [start, end), the
+ * journey messages of the same profile first delivered or first clicked within `windowMs`
+ * before one of them (`message_firsts`, through the profile's identities). Read in time
+ * slices of the conversions; a touch seen by several conversions comes back once.
  */
-export async function touchFacts(d1: D1Database, converters: ReadonlySet<string>, start: number, end: number, limit: number, budget: ReadBudget = readBudget()): Promise<Touch[]> {
-  const touches: Touch[] = [];
+export async function touchFacts(d1: D1Database, type: string, start: number, end: number, windowMs: number, limit: number, budget: ReadBudget = readBudget()): Promise<Touch[]> {
+  const touches = new Map<string, Touch>();
   await eachSlice(start, end, budget, async (from, to) => {
     const { results } = await d1
       .prepare(
-        `SELECT i.profile_id AS profileId, e.at, json_extract(e.data, '$.messageId') AS messageId, json_extract(e.data, '$.journey') AS journey
-         FROM events e JOIN identities i ON i.id = e.identity_id
-         WHERE e.type IN ('message.delivered', 'message.clicked') AND e.at >= ?1 AND e.at < ?2
-           AND json_type(e.data, '$.journey') = 'text' AND json_extract(e.data, '$.messageId') IS NOT NULL`,
+        `SELECT DISTINCT ic.profile_id AS profileId, f.first_at AS at, f.message_id AS messageId, f.journey AS journey, f.type AS kind
+         FROM events c
+         JOIN identities ic ON ic.id = c.identity_id
+         JOIN identities it ON it.profile_id = ic.profile_id
+         JOIN message_firsts f ON f.identity_id = it.id AND f.first_at >= c.at - ?4 AND f.first_at <= c.at
+         WHERE c.type = ?1 AND c.at >= ?2 AND c.at < ?3
+           AND f.type IN ('message.delivered', 'message.clicked') AND typeof(f.journey) = 'text'`,
       )
-      .bind(from, to)
-      .all<Touch>();
-    for (const t of results) if (converters.has(t.profileId)) touches.push({ ...t, messageId: String(t.messageId) });
-    return touches.length < limit;
+      .bind(type, from, to, windowMs)
+      .all<Touch & { kind: string }>();
+    for (const { kind, ...t } of results) touches.set(`${kind}\u0000${t.messageId}`, t);
+    return touches.size < limit;
   });
-  return touches;
+  return [...touches.values()];
 }
