@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKey, ensureSeeded, workerUrl } from "./api";
+import { ensureSeeded, workerUrl } from "./api";
 import { launchChromium } from "./chromium";
+import { signIn } from "./console-page";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 let browser: Browser;
@@ -46,8 +47,7 @@ describe("accessibility (axe-core)", () => {
     const page = await context.newPage();
     await page.goto(`${workerUrl}/console`);
     expect(await findings(page)).toEqual([]); // the sign-in form
-    await page.fill("tessera-console >> #key", adminKey);
-    await page.click("tessera-console >> button[type=submit]");
+    await signIn(page, false);
     const tabs = await page.locator("tessera-console >> button[role=tab]").allTextContents();
     expect(tabs.length).toBeGreaterThan(5);
     for (const tab of tabs) {

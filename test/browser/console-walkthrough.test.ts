@@ -2,14 +2,15 @@
  * The console as a working tool, in Chromium at desktop width and at 390 px (a phone):
  * create a segment and see its size, create a webhook destination and send it a test
  * delivery (a real HTTP receiver gets it), retry a delivery that failed, upload a CSV and
- * watch its progress, run an export, sign out. Screenshots of each step are saved under
+ * watch its progress, run an export, create and delete an API key, sign out. Screenshots of each step are saved under
  * test-artifacts/.
  */
 import http from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKey, api, ensureSeeded, textOf, workerUrl } from "./api";
+import { api, ensureSeeded, textOf, workerUrl } from "./api";
 import { launchChromium } from "./chromium";
+import { openTab, signIn } from "./console-page";
 
 let browser: Browser;
 let server: http.Server;
@@ -48,13 +49,9 @@ async function openConsole(width: number, height: number): Promise<{ page: Page;
   const page = await browser.newPage({ viewport: { width, height } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${workerUrl}/console`);
-  await page.fill("tessera-console >> #key", adminKey);
-  await page.click("tessera-console >> button[type=submit]");
+  await signIn(page);
   return { page, errors };
 }
-
-const tab = (page: Page, label: string) => page.click(`tessera-console >> button[role=tab]:has-text('${label}')`);
 
 /** Nothing wider than the viewport: the page itself never scrolls sideways. */
 const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -64,7 +61,7 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
 
   it("creates a segment and shows its size", async () => {
     const { page, errors } = await openConsole(width, height);
-    await tab(page, "Segments");
+    await openTab(page, "Segments");
     const form = page.locator("tessera-console-segments >> form[aria-label='Create a segment']");
     await form.locator("input[name=id]").fill(`walk-gold-${name}`);
     await form.locator("input[name=name]").fill("Gold members");
@@ -88,7 +85,7 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
 
   it("creates a webhook destination, sends a test delivery, and retries a delivery that failed", async () => {
     const { page, errors } = await openConsole(width, height);
-    await tab(page, "Destinations");
+    await openTab(page, "Destinations");
     const hook = `walk-hook-${name}`;
     const form = page.locator("tessera-console-destinations >> form[aria-label='Create a webhook destination']");
     await form.locator("input[name=name]").fill(hook);
@@ -110,8 +107,8 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     await expect.poll(async () => (await api("GET", `/v1/destinations/${flaky}/deliveries`)).items[0]?.status, { timeout: 40_000, interval: 500 }).toBe("dead");
     // The receiver is back: one click sends it again.
     failing.delete(`/${flaky}`);
-    await tab(page, "Segments");
-    await tab(page, "Destinations");
+    await openTab(page, "Segments");
+    await openTab(page, "Destinations");
     const flakyPanel = page.locator(`tessera-console-destinations >> .destination:has-text('${flaky}')`);
     await expect.poll(() => textOf(flakyPanel)).toMatch(/1 failing/);
     await flakyPanel.locator("button:has-text('Retry')").click();
@@ -123,9 +120,32 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     await page.close();
   });
 
+  it("creates an API key, shows it once, and deletes it", async () => {
+    const { page, errors } = await openConsole(width, height);
+    await openTab(page, "Keys");
+    const form = page.locator("tessera-console-keys >> form[aria-label='Create an API key']");
+    await form.locator("input[name=name]").fill(`walk key ${name}`);
+    await form.locator("button[type=submit]").click();
+    const shown = page.locator("tessera-console-keys >> .secret code");
+    await expect.poll(() => textOf(shown)).toMatch(/^sk_/);
+    const key = (await textOf(shown))!;
+    // The key works (ingest scope) …
+    const send = () => fetch(`${workerUrl}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ type: "walk", identities: [{ namespace: "crm", id: `walk-key-${name}` }] }) });
+    expect((await send()).status).toBe(200);
+    expect(await fitsWidth(page)).toBe(true);
+    await shot(page, "keys");
+    // … until it is deleted.
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.locator(`tessera-console-keys >> tr:has-text('walk key ${name}') button:has-text('Delete')`).click();
+    await expect.poll(() => page.locator(`tessera-console-keys >> tr:has-text('walk key ${name}')`).count()).toBe(0);
+    expect((await send()).status).toBe(401);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("uploads a CSV with progress, runs an export, and signs out", async () => {
     const { page, errors } = await openConsole(width, height);
-    await tab(page, "Batches");
+    await openTab(page, "Batches");
     const rows = Array.from({ length: 40 }, (_, i) => `WALK-${name}-${i},walk${i}.${name}@example.com,Walker${i}`);
     const form = page.locator("tessera-console-batches >> form[aria-label='Upload a file']");
     await expect.poll(() => form.locator("select[name=dataset] option").count()).toBeGreaterThan(0);
@@ -140,7 +160,7 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
 
     const lake = `walk-lake-${name}`;
     await api("PUT", `/v1/destinations/${lake}`, { type: "r2", prefix: `walk-${name}/`, schedule: "manual", format: "ndjson", content: "profiles", mode: "full" });
-    await tab(page, "Destinations");
+    await openTab(page, "Destinations");
     const panel = page.locator(`tessera-console-destinations >> .destination:has-text('${lake}')`);
     await panel.locator("button:has-text('Run export now')").click();
     await expect.poll(() => textOf(panel), { timeout: 30_000 }).toMatch(/completed/);
@@ -167,7 +187,7 @@ describe("the console while the API is slow", () => {
       await held;
       await route.continue();
     });
-    await tab(page, "Segments");
+    await openTab(page, "Segments");
     await expect.poll(() => textOf(page.locator("tessera-console-segments >> [role=status]"))).toBe("Loading…");
     release();
     await expect.poll(() => textOf(page.locator("tessera-console-segments >> .panel h3:has-text('Segment sizes')"))).toBe("Segment sizes");

@@ -2,6 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminKey, api, ensureSeeded, textOf, workerUrl } from "./api";
 import { launchChromium } from "./chromium";
+import { openTab, signIn } from "./console-page";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -23,8 +24,7 @@ describe("the console", () => {
     expect(served!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(served!.headers()["content-security-policy"]).not.toContain("unsafe-inline");
     expect(served!.headers()["x-frame-options"]).toBe("DENY");
-    await page.fill("tessera-console >> #key", adminKey);
-    await page.click("tessera-console >> button[type=submit]");
+    await signIn(page, false);
     await page.fill("tessera-console >> #q", "john");
     await expect.poll(() => textOf(page.locator("tessera-console >> ul.results"))).toContain("John Greene");
     await page.click("tessera-console >> ul.results button:has-text('John Greene')");
@@ -32,7 +32,7 @@ describe("the console", () => {
     expect(await textOf(page.locator("tessera-console >> .panel"))).toContain("History");
     expect(await page.evaluate(() => sessionStorage.getItem("tessera.console.key"))).toBe(adminKey);
 
-    await page.click("tessera-console >> button[role=tab]:has-text('Dashboard')");
+    await openTab(page, "Dashboard");
     await expect.poll(() => page.locator("tessera-console >> svg[role=img]").count()).toBeGreaterThan(1);
     await page.screenshot({ path: "test-artifacts/console-dashboard.png", fullPage: true });
     expect(errors).toEqual([]);
@@ -47,10 +47,8 @@ describe("the console", () => {
     await expect.poll(async () => (await api("GET", "/v1/destinations/console-hook/deliveries")).items[0]?.attempts ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
 
     const page = await browser.newPage();
-    await page.goto(`${workerUrl}/console`);
-    await page.fill("tessera-console >> #key", adminKey);
-    await page.click("tessera-console >> button[type=submit]");
-    await page.click("tessera-console >> button[role=tab]:has-text('Destinations')");
+    await signIn(page);
+    await openTab(page, "Destinations");
     const panel = page.locator("tessera-console >> .destination:has-text('console-hook')");
     await expect.poll(() => textOf(panel)).toContain("profile.erased");
     expect(await textOf(panel)).toMatch(/1 failing/);
@@ -60,10 +58,8 @@ describe("the console", () => {
 
   it("lists computed attributes with their status, and defines one from a form (a bad one shows the API's error)", async () => {
     const page = await browser.newPage();
-    await page.goto(`${workerUrl}/console`);
-    await page.fill("tessera-console >> #key", adminKey);
-    await page.click("tessera-console >> button[type=submit]");
-    await page.click("tessera-console >> button[role=tab]:has-text('Computed')");
+    await signIn(page);
+    await openTab(page, "Computed");
     const form = page.locator("tessera-console >> form[aria-label='Define a computed attribute']");
     // A sum needs a field: the API's 400 is shown, nothing is stored.
     await form.locator("input[name=id]").fill("console-ltv");
@@ -88,10 +84,8 @@ describe("the console", () => {
     const scan = (card: string, minutes: number) => ({ type: "scan", timestamp: new Date(Date.now() - minutes * 60_000).toISOString(), identities: [{ namespace: "crm", id: "CONSOLE-CARDS" }, { namespace: "console-card", id: card }] });
     await api("POST", "/v1/events", { events: [scan("K1", 30), scan("K2", 20), scan("K3", 10)] });
     const page = await browser.newPage();
-    await page.goto(`${workerUrl}/console`);
-    await page.fill("tessera-console >> #key", adminKey);
-    await page.click("tessera-console >> button[type=submit]");
-    await page.click("tessera-console >> button[role=tab]:has-text('Identity rules')");
+    await signIn(page);
+    await openTab(page, "Identity rules");
     const form = page.locator("tessera-console >> form[aria-label='Change a namespace']");
     await form.locator("select[name=code]").selectOption("console-card");
     await expect.poll(() => form.locator("input[name=maxPerGraph]").inputValue()).toBe("3");
@@ -135,10 +129,8 @@ describe("the console", () => {
     const page = await browser.newPage({ acceptDownloads: true, timezoneId: "UTC" });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${workerUrl}/console`);
-    await page.fill("tessera-console >> #key", adminKey);
-    await page.click("tessera-console >> button[type=submit]");
-    await page.click("tessera-console >> button[role=tab]:has-text('Reports')");
+    await signIn(page);
+    await openTab(page, "Reports");
 
     await page.selectOption("tessera-console-reports >> #view", "journeys");
     await page.selectOption("tessera-console-reports >> #range", "7");
@@ -169,6 +161,24 @@ describe("the console", () => {
     await expect.poll(() => textOf(attribution.locator("tbody tr:has-text('console-welcome')"))).toMatch(/console-welcome\s*1\s*1\s*1\s*40/);
     await page.screenshot({ path: "test-artifacts/console-report-builder.png", fullPage: true });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("heads a report with the days it covers in the chosen zone, numbers with separators", async () => {
+    const page = await browser.newPage({ timezoneId: "Europe/Amsterdam" });
+    await signIn(page);
+    await openTab(page, "Reports");
+    await page.selectOption("tessera-console-reports >> #view", "journeys");
+    await page.selectOption("tessera-console-reports >> #range", "7");
+    const heading = page.locator("tessera-console-reports >> .report h3");
+    await expect.poll(() => textOf(heading)).toContain("Europe/Amsterdam");
+    // Seven days ending yesterday, as Amsterdam counts them (the range starts at its local midnight, 23:00 or 22:00 UTC the day before).
+    const day = (daysAgo: number) => {
+      const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+      return new Date(Date.parse(`${today}T00:00:00Z`) - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    };
+    expect(await textOf(heading)).toContain(`${day(7)} – ${day(1)}`);
+    expect(await textOf(heading)).toMatch(/^sent by /);
     await page.close();
   });
 });

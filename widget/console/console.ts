@@ -10,6 +10,7 @@ import "./views/computed";
 import "./views/identity";
 import "./views/destinations";
 import "./views/reports";
+import "./views/keys";
 
 /**
  * The admin console (`/console`): a shell with the sign-in and the tabs. Each tab is its
@@ -17,7 +18,7 @@ import "./views/reports";
  * never lands in another. The admin key is kept in sessionStorage (gone when the tab
  * closes). Every value from the API is rendered as text.
  */
-type Tab = "profiles" | "dashboard" | "batches" | "segments" | "computed" | "identity" | "destinations" | "reports";
+type Tab = "profiles" | "dashboard" | "batches" | "segments" | "computed" | "identity" | "destinations" | "reports" | "keys";
 const TABS: [Tab, string][] = [
   ["profiles", "Profiles"],
   ["dashboard", "Dashboard"],
@@ -27,6 +28,7 @@ const TABS: [Tab, string][] = [
   ["identity", "Identity rules"],
   ["destinations", "Destinations"],
   ["reports", "Reports"],
+  ["keys", "Keys"],
 ];
 const KEY_STORAGE = "tessera.console.key";
 
@@ -112,6 +114,8 @@ export class TesseraConsole extends LitElement {
         return html`<tessera-console-destinations></tessera-console-destinations>`;
       case "reports":
         return html`<tessera-console-reports></tessera-console-reports>`;
+      case "keys":
+        return html`<tessera-console-keys></tessera-console-keys>`;
     }
   }
 

@@ -3,6 +3,7 @@ import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
 import { ConsoleApi } from "../api";
 import { errorText, failed, fieldText, howToIngest, loading } from "../ui";
+import { RefreshController } from "../refresh";
 import { ConsoleView } from "./view";
 
 /** How often an upload's progress is read while its rows are being ingested. */
@@ -22,7 +23,7 @@ export class ConsoleBatches extends ConsoleView {
   static override properties = { problem: { state: true }, upload: { state: true } };
   declare problem: string;
   declare upload: Upload | undefined;
-  private following: ReturnType<typeof setTimeout> | undefined;
+  private readonly following = new RefreshController(this, PROGRESS_MS);
 
   private readonly batches = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.batches.$get({ query: { limit: "50" } }, { init: { signal } })), args: () => [] });
   private readonly datasets = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.datasets.$get(undefined, { init: { signal } })), args: () => [] });
@@ -30,11 +31,6 @@ export class ConsoleBatches extends ConsoleView {
   constructor() {
     super();
     this.problem = "";
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    clearTimeout(this.following);
   }
 
   private async downloadErrors(batchId: string) {
@@ -68,11 +64,9 @@ export class ConsoleBatches extends ConsoleView {
   private async follow(batchId: string) {
     const batch = await this.api.read(this.api.client.v1.batches[":id"].$get({ param: { id: batchId } }));
     this.upload = { batchId, file: this.upload?.file ?? "", status: batch.status, total: batch.rows.total, done: batch.rows.ingested + batch.rows.failed, failed: batch.rows.failed };
-    if (batch.status === "completed" || batch.status === "failed") {
-      this.batches.run();
-      return;
-    }
-    this.following = setTimeout(() => void this.follow(batchId).catch((err) => (this.problem = errorText(err))), PROGRESS_MS);
+    const done = batch.status === "completed" || batch.status === "failed";
+    if (done) this.batches.run();
+    this.following.schedule(!done, () => void this.follow(batchId).catch((err) => (this.problem = errorText(err))));
   }
 
   private renderUpload() {

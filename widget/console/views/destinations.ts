@@ -3,6 +3,7 @@ import { html, nothing } from "lit";
 import { WEBHOOK_EVENTS } from "../../../shared/schemas/destinations";
 import { defineElement } from "../../src/define";
 import { errorText, failed, fieldText, loading } from "../ui";
+import { RefreshController } from "../refresh";
 import { ConsoleView } from "./view";
 
 /** A destination as the tab shows it: webhook ones carry their recent deliveries, file ones their runs. */
@@ -22,7 +23,7 @@ export class ConsoleDestinations extends ConsoleView {
   declare secret: { name: string; value: string } | undefined;
   declare problem: string;
   declare notice: string;
-  private refresh: ReturnType<typeof setTimeout> | undefined;
+  private readonly refresh = new RefreshController(this, REFRESH_MS);
 
   readonly destinations = new Task(this, {
     task: async (_, { signal }) => {
@@ -34,9 +35,8 @@ export class ConsoleDestinations extends ConsoleView {
             : { ...d, runs: (await this.api.read(this.api.client.v1.destinations[":name"].runs.$get({ param: { name: d.name } }, { init: { signal } }))).items.slice(0, 5) },
         ),
       );
-      clearTimeout(this.refresh);
       const underWay = items.some((d) => ("deliveries" in d && d.deliveries.some((x) => x.status === "pending")) || ("runs" in d && d.runs.some((r) => r.status === "queued" || r.status === "running")));
-      if (underWay) this.refresh = setTimeout(() => this.destinations.run(), REFRESH_MS);
+      this.refresh.schedule(underWay, () => this.destinations.run());
       return items;
     },
     args: () => [],
@@ -47,11 +47,6 @@ export class ConsoleDestinations extends ConsoleView {
     this.busy = false;
     this.problem = "";
     this.notice = "";
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    clearTimeout(this.refresh);
   }
 
   /** Runs one change, shows its outcome, and reads the list again. */

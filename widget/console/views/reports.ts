@@ -26,7 +26,14 @@ function dayInZone(daysAgo: number, tz: string): string {
 }
 
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-const formatNumber = (v: number | null | undefined) => (v === null || v === undefined ? "–" : Number.isInteger(v) ? String(v) : v.toFixed(3));
+/** Numbers as people read them: thousands separators, at most three decimals. */
+const formatNumber = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toLocaleString(undefined, { maximumFractionDigits: 3 }));
+/** "deliveryRate" → "delivery rate": metric ids as words. */
+const label = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+/** The local day (YYYY-MM-DD) of an instant in the report's zone. */
+const localDay = (ms: number, tz: string) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(ms));
+/** The days a report covers, in its own zone: its range ends at the midnight after its last day. */
+const rangeHeading = (r: { from: string; to: string; tz: string }) => `${localDay(Date.parse(r.from), r.tz)} – ${localDay(Date.parse(r.to) - 1, r.tz)}`;
 
 /**
  * The report builder: a data view, a date range ending yesterday (today is partial), a
@@ -170,10 +177,10 @@ export class ConsoleReports extends ConsoleView {
   private renderReport(r: Report) {
     const first = r.metrics[0] ?? "";
     return html`<div class="panel report">
-      <h3>${first} by ${r.dimension} <span class="muted">${r.from.slice(0, 10)} – ${r.to.slice(0, 10)} (${r.tz})${r.complete ? "" : ", includes a partial day"}</span></h3>
+      <h3>${label(first)} by ${r.dimension} <span class="muted">${rangeHeading(r)} (${r.tz})${r.complete ? "" : ", includes a partial day"}</span></h3>
       ${r.items.length ? bars(r.items.map((i) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`) : html`<p class="muted">No data in this range.</p>`}
       <table>
-        <thead><tr><th>${r.dimension}</th>${r.metrics.map((m: string) => html`<th class="num">${m}</th>`)}<th>complete</th></tr></thead>
+        <thead><tr><th>${r.dimension}</th>${r.metrics.map((m: string) => html`<th class="num">${label(m)}</th>`)}<th>complete</th></tr></thead>
         <tbody>${r.items.map((i) => html`<tr><td>${i.key}</td>${r.metrics.map((m: string) => html`<td class="num">${formatNumber(i.values[m])}</td>`)}<td>${i.complete ? "yes" : "no"}</td></tr>`)}</tbody>
         <tfoot><tr><th>Total</th>${r.metrics.map((m: string) => html`<th class="num">${formatNumber(r.totals[m])}</th>`)}<th></th></tr></tfoot>
       </table>
@@ -203,7 +210,7 @@ export class ConsoleReports extends ConsoleView {
           a
             ? html`<table>
                 <thead><tr><th>journey</th><th class="num">delivered</th><th class="num">clicked</th><th class="num">conversions</th><th class="num">value</th></tr></thead>
-                <tbody>${a.items.map((i) => html`<tr><td>${i.journey}</td><td class="num">${i.delivered}</td><td class="num">${i.clicked}</td><td class="num">${formatNumber(i.conversions)}</td><td class="num">${formatNumber(i.conversionValue)}</td></tr>`)}</tbody>
+                <tbody>${a.items.map((i) => html`<tr><td>${i.journey}</td><td class="num">${formatNumber(i.delivered)}</td><td class="num">${formatNumber(i.clicked)}</td><td class="num">${formatNumber(i.conversions)}</td><td class="num">${formatNumber(i.conversionValue)}</td></tr>`)}</tbody>
               </table>
               <p class="muted">${a.totals.conversions} conversions, ${a.totals.unattributedConversions} with no journey message in the window.</p>`
             : nothing,

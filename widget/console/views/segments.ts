@@ -2,6 +2,7 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
 import { bars, errorText, failed, fieldText, loading } from "../ui";
+import { RefreshController } from "../refresh";
 import { ConsoleView } from "./view";
 
 const EXAMPLE_RULE = `{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`;
@@ -14,14 +15,13 @@ export class ConsoleSegments extends ConsoleView {
   declare saving: boolean;
   declare problem: string;
   declare saved: string;
-  private refresh: ReturnType<typeof setTimeout> | undefined;
+  private readonly refresh = new RefreshController(this, REFRESH_MS);
 
   private readonly segments = new Task(this, {
     task: async (_, { signal }) => {
       const page = await this.api.read(this.api.client.v1.segments.$get(undefined, { init: { signal } }));
       // A new or changed segment is evaluated in the background: show its size once it is ready.
-      clearTimeout(this.refresh);
-      if (page.items.some((s) => s.status !== "ready")) this.refresh = setTimeout(() => this.segments.run(), REFRESH_MS);
+      this.refresh.schedule(page.items.some((s) => s.status !== "ready"), () => this.segments.run());
       return page;
     },
     args: () => [],
@@ -32,11 +32,6 @@ export class ConsoleSegments extends ConsoleView {
     this.saving = false;
     this.problem = "";
     this.saved = "";
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    clearTimeout(this.refresh);
   }
 
   private async create(event: SubmitEvent) {
