@@ -10,8 +10,8 @@ CREATE TABLE `message_firsts` (
 	PRIMARY KEY(`type`, `message_id`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
-CREATE INDEX `message_firsts_at_idx` ON `message_firsts` (`first_at`);--> statement-breakpoint
-CREATE INDEX `message_firsts_identity_idx` ON `message_firsts` (`identity_id`,`first_at`);
+CREATE INDEX `message_firsts_at_idx` ON `message_firsts` (`first_at`,`type`,`channel`,`journey`,`message_id`);--> statement-breakpoint
+CREATE INDEX `message_firsts_identity_idx` ON `message_firsts` (`identity_id`,`first_at`,`type`,`journey`,`message_id`);
 --> statement-breakpoint
 INSERT INTO `message_firsts` (`type`, `message_id`, `first_at`, `identity_id`, `channel`, `journey`)
 SELECT `type`, CAST(json_extract(`data`, '$.messageId') AS TEXT), min(`at`), `identity_id`, json_extract(`data`, '$.channel'), json_extract(`data`, '$.journey')

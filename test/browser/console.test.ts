@@ -181,4 +181,29 @@ describe("the console", () => {
     expect(await textOf(heading)).toMatch(/^sent by /);
     await page.close();
   });
+
+  it("draws a profile's identity graph: identities as nodes, applied links solid, refused ones dashed", async () => {
+    await api("PUT", "/v1/namespaces/gcard", { normalize: "trim", maxPerGraph: 1 });
+    await api("PUT", "/v1/datasets/graph-crm", { kind: "records" });
+    await api("POST", "/v1/records", { records: [{ dataset: "graph-crm", identities: [{ namespace: "crm", id: "GRAPHY-1" }, { namespace: "email", id: "graphy@example.com" }], attributes: { firstName: "Graphy", lastName: "Drawn" } }] });
+    await api("POST", "/v1/events", { type: "scan", identities: [{ namespace: "crm", id: "GRAPHY-1" }, { namespace: "gcard", id: "A" }] });
+    await api("POST", "/v1/events", { type: "scan", identities: [{ namespace: "crm", id: "GRAPHY-1" }, { namespace: "gcard", id: "B" }] });
+    const graph = await api("GET", "/v1/identities/crm/GRAPHY-1/graph");
+    expect(graph.links.filter((l: { applied: boolean }) => !l.applied).length).toBe(1);
+
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.fill("tessera-console >> #q", "graphy");
+    await page.click("tessera-console >> ul.results button:has-text('Graphy Drawn')");
+    const picture = page.locator("tessera-console-profiles >> svg.graph-picture");
+    await expect.poll(() => picture.count()).toBe(1);
+    // Every identity of the profile, and the card the cap refused (in a profile of its own), as nodes.
+    expect(await picture.locator("circle").count()).toBe(graph.identities.length + 1);
+    expect(await picture.locator("line.applied").count()).toBe(graph.links.length - 1);
+    expect(await picture.locator("line.refused").count()).toBe(1);
+    expect(await picture.locator("line.refused").getAttribute("stroke-dasharray")).toBe("6 4");
+    expect(await textOf(picture.locator("line.refused title"))).toMatch(/gcard:[AB].*kept, not applied.*dataset/);
+    await page.screenshot({ path: "test-artifacts/console-identity-graph.png", fullPage: true });
+    await page.close();
+  });
 });

@@ -551,7 +551,12 @@ export const messageFirsts = sqliteTable(
     channel: text("channel"),
     journey: text("journey"),
   },
-  (t) => [primaryKey({ columns: [t.type, t.messageId] }), index("message_firsts_at_idx").on(t.firstAt), index("message_firsts_identity_idx").on(t.identityId, t.firstAt)],
+  // Both indexes cover what reports read, so a report never looks a row up by its key.
+  (t) => [
+    primaryKey({ columns: [t.type, t.messageId] }),
+    index("message_firsts_at_idx").on(t.firstAt, t.type, t.channel, t.journey, t.messageId),
+    index("message_firsts_identity_idx").on(t.identityId, t.firstAt, t.type, t.journey, t.messageId),
+  ],
 );
 
 /**

@@ -2,6 +2,7 @@ import { Task, TaskStatus } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
 import { failed, loading } from "../ui";
+import { graphPicture } from "../graph-picture";
 import { ConsoleView } from "./view";
 
 type ProfileSummary = { profileId: string; displayName: string; primaryIdentity: { namespace: string; id: string } };
@@ -53,10 +54,14 @@ export class ConsoleProfiles extends ConsoleView {
     return html`<tessera-profile-card identity=${d.identity} token=${this.api.key}></tessera-profile-card>
       <div class="panel">
         <h3>Identity graph</h3>
-        <table>
-          <thead><tr><th>from</th><th>to</th><th>dataset</th><th>last seen</th><th>applied</th></tr></thead>
-          <tbody>${d.graph.links.map((l) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
-        </table>
+        ${graphPicture(d.graph, `Identity graph of ${d.identity}: ${d.graph.identities.length} identities, ${d.graph.links.length} links`)}
+        <details>
+          <summary>Links as a table</summary>
+          <table>
+            <thead><tr><th>from</th><th>to</th><th>dataset</th><th>last seen</th><th>applied</th></tr></thead>
+            <tbody>${d.graph.links.map((l) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
+          </table>
+        </details>
         <h3>History</h3>
         <ul>${d.graph.history.map((h) => html`<li>${h.at} — ${h.kind}: ${h.identities.map((i) => `${i.namespace}:${i.id}`).join(", ")}</li>`)}</ul>
         <h3>Timeline</h3>
