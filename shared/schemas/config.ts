@@ -80,6 +80,11 @@ export const GraphSchema = z
     links: z.array(
       z.object({ from: IdentityOut, to: IdentityOut, dataset: z.string(), firstSeen: z.string(), lastSeen: z.string(), applied: z.boolean() }),
     ),
+    refusedLinks: z
+      .array(
+        z.object({ from: IdentityOut, to: IdentityOut, dataset: z.string(), firstSeen: z.string(), lastSeen: z.string(), applied: z.literal(false), otherProfileId: z.string() }),
+      )
+      .meta({ description: "Links a cap kept but did not apply between this profile's identities and another profile's (its id in otherProfileId), newest first, at most 200" }),
     history: z.array(
       z.object({
         at: z.string(),

@@ -70,6 +70,15 @@ describe("identity graph through the API", () => {
     for (let i = 0; i < 7; i++) await postRecords([{ dataset: "default", identities: [id("crm", "cap-7"), id("email", `cap${i}@example.com`)], attributes: { n: i }, timestamp: iso(T0 + i * MIN) }]);
     const g = await graphOf("crm", "cap-7");
     expect(keysOf(g)).toEqual(["crm:cap-7", ...[2, 3, 4, 5, 6].map((i) => `email:cap${i}@example.com`)]);
+    // The two links the cap refused come with the graph, each with the profile the e-mail is in now.
+    expect(g.links.every((l) => l.applied)).toBe(true);
+    expect(g.refusedLinks.map((l) => [l.from, l.to].map((r) => `${r.namespace}:${r.id}`).sort().join(" ")).sort()).toEqual([
+      "crm:cap-7 email:cap0@example.com",
+      "crm:cap-7 email:cap1@example.com",
+    ]);
+    const cap0 = await graphOf("email", "cap0@example.com");
+    expect(g.refusedLinks.map((l) => l.otherProfileId)).toContain(cap0.profileId);
+    expect(g.refusedLinks.every((l) => l.applied === false && l.dataset === "default")).toBe(true);
   });
 
   it("split: a–b–c chain, delete b → two profiles; the higher-priority part keeps the id", async () => {

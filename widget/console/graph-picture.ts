@@ -9,9 +9,12 @@ interface Ref {
   namespace: string;
   id: string;
 }
+type Link = { from: Ref; to: Ref; dataset: string; firstSeen: string; lastSeen: string; applied: boolean };
 interface GraphPictureInput {
   identities: (Ref & { firstSeen: string; lastSeen: string })[];
-  links: { from: Ref; to: Ref; dataset: string; firstSeen: string; lastSeen: string; applied: boolean }[];
+  links: Link[];
+  /** Links a cap refused to identities of other profiles (drawn with those identities, greyed). */
+  refusedLinks?: Link[];
 }
 
 const SIZE = 420;
@@ -19,14 +22,15 @@ const keyOf = (r: Ref) => `${r.namespace}:${r.id}`;
 const short = (text: string, max = 22) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export function graphPicture(graph: GraphPictureInput, label: string): TemplateResult {
-  // Refused links can reach identities outside the profile: they are drawn too, greyed.
+  // Refused links reach identities outside the profile: they are drawn too, greyed.
+  const links = [...graph.links, ...(graph.refusedLinks ?? [])];
   const members = new Set(graph.identities.map(keyOf));
-  const nodes = [...graph.identities.map(keyOf), ...new Set(graph.links.flatMap((l) => [keyOf(l.from), keyOf(l.to)]).filter((k) => !members.has(k)))];
+  const nodes = [...graph.identities.map(keyOf), ...new Set(links.flatMap((l) => [keyOf(l.from), keyOf(l.to)]).filter((k) => !members.has(k)))];
   const radius = nodes.length === 1 ? 0 : SIZE / 2 - 90;
   const at = new Map(nodes.map((k, i) => [k, { x: SIZE / 2 + radius * Math.cos((2 * Math.PI * i) / nodes.length - Math.PI / 2), y: SIZE / 2 + radius * Math.sin((2 * Math.PI * i) / nodes.length - Math.PI / 2) }]));
   const seen = new Map(graph.identities.map((i) => [keyOf(i), i]));
-  return html`<svg role="img" aria-label=${label} viewBox="0 0 ${SIZE} ${SIZE}" width="100%" style="max-width: ${SIZE}px" class="graph-picture">
-    ${graph.links.map((l) => {
+  return html`<svg role="img" aria-label=${label} viewBox="0 0 ${SIZE} ${SIZE}" width="100%" class="graph-picture">
+    ${links.map((l) => {
       const a = at.get(keyOf(l.from))!;
       const b = at.get(keyOf(l.to))!;
       return svg`<line class=${l.applied ? "applied" : "refused"} x1=${a.x} y1=${a.y} x2=${b.x} y2=${b.y} stroke=${l.applied ? "#1f5f9e" : "#b0413e"} stroke-width="2" stroke-dasharray=${l.applied ? "" : "6 4"}>

@@ -24,6 +24,7 @@ export const viewStyles = css`
   textarea { font: 12px/1.4 ui-monospace, monospace; padding: 6px 8px; border: 1px solid #b9c2cc; border-radius: 6px; width: 100%; box-sizing: border-box; }
   .ok { color: #1d6b34; }
   .secret code { word-break: break-all; }
+  svg.graph-picture { max-width: 420px; display: block; }
   progress { width: 240px; }
   /* A phone: one column, and wide tables scroll inside their panel instead of the page. */
   @media (max-width: 700px) {

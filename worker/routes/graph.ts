@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { GraphChangeSchema, GraphSchema } from "../../shared/schemas/config";
 import { assertMayReadProfile } from "../auth/restrict";
-import { findIdentity, linksAmong, profileHistory, profileIdentities } from "../db/queries/graph";
+import { findIdentity, linksAmong, profileHistory, profileIdentities, refusedLinksOut } from "../db/queries/graph";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { consistentAnswer } from "../lib/consistency";
@@ -45,16 +45,19 @@ export const graphRouter = createRouter()
       if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       const members = await profileIdentities(c.var.db.$client, identity.profileId);
       assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
-      const [links, history] = await Promise.all([
+      const [links, refused, history] = await Promise.all([
         linksAmong(c.var.db.$client, members.map((m) => m.id)),
+        refusedLinksOut(c.var.db.$client, members.map((m) => m.id), identity.profileId),
         profileHistory(c.var.db.$client, identity.profileId),
       ]);
       const byId = new Map(members.map((m) => [m.id, { namespace: m.namespace, id: m.value }]));
+      for (const r of refused) byId.set(r.other.id, { namespace: r.other.namespace, id: r.other.value });
       return c.json(
         {
           profileId: identity.profileId,
           identities: members.map((m) => ({ namespace: m.namespace, id: m.value, firstSeen: toIso(m.firstSeen), lastSeen: toIso(m.lastSeen) })),
           links: links.map((l) => presentLink(l, byId)),
+          refusedLinks: refused.map((l) => ({ ...presentLink(l, byId), applied: false as const, otherProfileId: l.other.profileId })),
           history: history.map(presentHistory),
         },
         200,

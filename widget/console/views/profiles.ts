@@ -54,12 +54,12 @@ export class ConsoleProfiles extends ConsoleView {
     return html`<tessera-profile-card identity=${d.identity} token=${this.api.key}></tessera-profile-card>
       <div class="panel">
         <h3>Identity graph</h3>
-        ${graphPicture(d.graph, `Identity graph of ${d.identity}: ${d.graph.identities.length} identities, ${d.graph.links.length} links`)}
+        ${graphPicture(d.graph, `Identity graph of ${d.identity}: ${d.graph.identities.length} identities, ${d.graph.links.length} links, ${d.graph.refusedLinks.length} refused`)}
         <details>
           <summary>Links as a table</summary>
           <table>
             <thead><tr><th>from</th><th>to</th><th>dataset</th><th>last seen</th><th>applied</th></tr></thead>
-            <tbody>${d.graph.links.map((l) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
+            <tbody>${[...d.graph.links, ...d.graph.refusedLinks].map((l) => html`<tr><td>${l.from.namespace}: ${l.from.id}</td><td>${l.to.namespace}: ${l.to.id}</td><td>${l.dataset}</td><td>${l.lastSeen}</td><td>${l.applied ? "yes" : "kept, not applied"}</td></tr>`)}</tbody>
           </table>
         </details>
         <h3>History</h3>

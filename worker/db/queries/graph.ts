@@ -278,6 +278,36 @@ export interface StoredLink {
   applied: boolean;
 }
 
+/** A link a cap refused between a profile's identity and one of another profile, with that identity. */
+export interface RefusedLink extends StoredLink {
+  other: { id: number; namespace: string; value: string; profileId: string };
+}
+
+/** Links kept but not applied from `identityIds` (one profile's) to identities of other profiles. */
+export async function refusedLinksOut(d1: D1Database, identityIds: readonly number[], profileId: string): Promise<RefusedLink[]> {
+  if (identityIds.length === 0) return [];
+  const { results } = await d1
+    .prepare(
+      `SELECT l.a_id, l.b_id, l.dataset, l.first_seen, l.last_seen, o.id AS other_id, o.namespace, o.value, o.profile_id
+       FROM (SELECT * FROM links WHERE applied = 0 AND a_id IN (SELECT value FROM json_each(?1))
+             UNION ALL SELECT * FROM links WHERE applied = 0 AND b_id IN (SELECT value FROM json_each(?1))) l
+       JOIN identities o ON o.id = CASE WHEN l.a_id IN (SELECT value FROM json_each(?1)) THEN l.b_id ELSE l.a_id END
+       WHERE o.profile_id != ?2
+       ORDER BY l.last_seen DESC LIMIT 200`,
+    )
+    .bind(JSON.stringify(identityIds), profileId)
+    .all<LinkRow & { other_id: number; namespace: string; value: string; profile_id: string }>();
+  return results.map((r) => ({
+    aId: r.a_id,
+    bId: r.b_id,
+    dataset: r.dataset,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    applied: false,
+    other: { id: r.other_id, namespace: r.namespace, value: r.value, profileId: r.profile_id },
+  }));
+}
+
 export async function linksAmong(d1: D1Database, identityIds: readonly number[]): Promise<StoredLink[]> {
   if (identityIds.length === 0) return [];
   const members = new Set(identityIds);
