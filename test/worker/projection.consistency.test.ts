@@ -24,6 +24,7 @@ const GRAPH_TABLES: Record<string, string> = {
   suppressions: "hash",
   event_rollups: "hour, dataset, type",
   message_firsts: "type, message_id",
+  message_rollups: "hour, type, channel, journey",
 };
 
 const T0 = Date.now() - 5 * 86_400_000;

@@ -71,6 +71,16 @@ describe("message firsts (kept by triggers)", () => {
       ).all()
     ).results;
   const table = async () => (await env.DB.prepare(`SELECT type, message_id, first_at, identity_id, journey FROM message_firsts WHERE message_id LIKE 'mf-%' ORDER BY 1, 2`).all()).results;
+  /** The hourly rollups against a count of the firsts (a bounce only while its message has no delivery). */
+  const expectRollupsExact = async () => {
+    const counted = await env.DB.prepare(
+      `SELECT first_at / 3600000 AS hour, type, ifnull(channel, '') AS channel, ifnull(journey, '') AS journey, count(*) AS messages FROM message_firsts f
+       WHERE NOT (type = 'message.bounced' AND EXISTS (SELECT 1 FROM message_firsts d WHERE d.type = 'message.delivered' AND d.message_id = f.message_id))
+       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+    ).all();
+    const rolled = await env.DB.prepare(`SELECT hour, type, channel, journey, messages FROM message_rollups WHERE messages != 0 ORDER BY 1, 2, 3, 4`).all();
+    expect(rolled.results).toEqual(counted.results);
+  };
 
   it("equal a scan of the events through duplicates, late earlier events, retries, identity deletes and erasure", async () => {
     await postEvents([
@@ -86,6 +96,7 @@ describe("message firsts (kept by triggers)", () => {
     await postEvents([{ ...msg("mf-3", "message.delivered", "2026-05-04T08:00:00Z"), id: "mf-3-device", identities: [id("device", "mf-device-00000001")], timestamp: "2026-05-04T07:00:00Z" }]);
     await postEvents([{ ...msg("mf-3", "message.delivered", "2026-05-04T09:00:00Z"), id: "mf-3-later" }]);
     expect(await table()).toEqual(await scan());
+    await expectRollupsExact();
     expect((await table()).find((r: any) => r.message_id === "mf-3")).toMatchObject({ first_at: Date.parse("2026-05-04T07:00:00Z") });
     expect(await call("DELETE", "/v1/identities/device/mf-device-00000001")).toHaveStatus(200);
     expect(await table()).toEqual(await scan());
@@ -94,8 +105,15 @@ describe("message firsts (kept by triggers)", () => {
     expect(await call("DELETE", "/v1/profiles/by-identity/email/mf-1@example.com")).toHaveStatus(200);
     expect((await table()).some((r: any) => r.message_id === "mf-1")).toBe(false);
     expect(await table()).toEqual(await scan());
+    // A bounce counts until the message is delivered; a half-hour zone counts the firsts themselves and agrees.
+    await postEvents([msg("mf-4", "message.bounced", "2026-05-03T10:00:00Z")]);
+    expect((await messages({ from: "2026-05-01", to: "2026-05-05", tz: "UTC" })).totals).toMatchObject({ bounced: 1 });
+    await postEvents([msg("mf-4", "message.delivered", "2026-05-03T12:00:00Z")]);
+    await expectRollupsExact();
     const report = await messages({ from: "2026-05-01", to: "2026-05-05", tz: "UTC" });
-    expect(report.totals).toMatchObject({ sent: 0, retries: 0, delivered: 1, opened: 1 });
+    expect(report.totals).toMatchObject({ sent: 0, retries: 0, delivered: 2, bounced: 0, opened: 1 });
+    const kolkata = await messages({ from: "2026-05-01", to: "2026-05-05", tz: "Asia/Kolkata" });
+    expect(kolkata.totals).toEqual(report.totals);
   });
 });
 

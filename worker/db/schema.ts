@@ -560,6 +560,23 @@ export const messageFirsts = sqliteTable(
 );
 
 /**
+ * Messages per UTC hour of their first event of a type, channel and journey ('' when the
+ * message names none), kept by triggers on `message_firsts`: a bounce is counted only while
+ * the message has no delivery. Message reports over whole-hour zones read these.
+ */
+export const messageRollups = sqliteTable(
+  "message_rollups",
+  {
+    hour: integer("hour").notNull(),
+    type: text("type").notNull(),
+    channel: text("channel").notNull(),
+    journey: text("journey").notNull(),
+    messages: integer("messages").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.type, t.channel, t.journey] })],
+);
+
+/**
  * How far D1's graph tables are a projection of the GraphWriter's own SQLite (where the
  * graph's truth lives): the writer's commit log is applied here in sequence order, and
  * `applied_seq` moves in the same D1 transaction as the rows, so a replayed entry is

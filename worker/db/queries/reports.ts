@@ -4,16 +4,18 @@ import type { MessageCount, RetryCount } from "../../reports/messages";
 import { Binder, localDaySql } from "./analytics";
 import { eachSlice, readBudget, readInSlices, type ReadBudget } from "../../lib/time-slices";
 
-const MESSAGE_TYPES = `'message.sent', 'message.delivered', 'message.bounced', 'message.opened', 'message.clicked'`;
+const HOUR = 3_600_000;
+
+/** Whether the hourly rollups can answer a range in a zone: its bounds and every offset change fall on whole UTC hours. */
+const wholeHours = (range: { start: number; end: number }, steps: readonly { until: number | null; offset: number }[]) =>
+  range.start % HOUR === 0 && range.end % HOUR === 0 && steps.every((s) => s.offset % HOUR === 0 && (s.until === null || s.until % HOUR === 0));
 
 /**
  * The message report's facts, counted in SQL: per type, local day, channel and journey, the
- * messages whose first event of that type falls in the range (`message_firsts`, kept by
- * triggers), a bounce not counted when the message was delivered before the range ended;
- * and the retries. Read in time slices (../../lib/time-slices.ts) so no single query holds
- * the database; counts of slices add up, as every first falls in one slice.
- * A message's channel and journey are its own event's, else those of its earliest event
- * that names them.
+ * messages whose first event of that type falls in the range — a bounce only while the
+ * message has no delivery — and the retries. Whole-hour zones read the hourly rollups of the
+ * firsts (`message_rollups`); others count the firsts (`message_firsts`) in time slices
+ * (../../lib/time-slices.ts), whose counts add up as every first falls in one slice.
  */
 export async function messageCounts(
   d1: D1Database,
@@ -21,23 +23,35 @@ export async function messageCounts(
   steps: readonly { until: number | null; offset: number }[],
   budget: ReadBudget = readBudget(),
 ): Promise<{ firsts: MessageCount[]; retries: RetryCount[] }> {
-  const context = (column: "channel" | "journey") =>
-    `coalesce(f.${column}, (SELECT m.${column} FROM message_firsts m WHERE m.type IN (${MESSAGE_TYPES}) AND m.message_id = f.message_id AND m.${column} IS NOT NULL ORDER BY m.first_at LIMIT 1))`;
-  const firsts = await readInSlices(range.start, range.end, budget, async (from, to) => {
-    const b = new Binder();
-    const [start, end, rangeEnd] = [b.bind(from), b.bind(to), b.bind(range.end)];
-    const { results } = await d1
-      .prepare(
-        `SELECT f.type AS type, ${localDaySql("f.first_at", steps, b)} AS day, ${context("channel")} AS channel, ${context("journey")} AS journey, count(*) AS count
-         FROM message_firsts f
-         WHERE f.first_at >= ${start} AND f.first_at < ${end}
-           AND NOT (f.type = 'message.bounced' AND EXISTS (SELECT 1 FROM message_firsts d WHERE d.type = 'message.delivered' AND d.message_id = f.message_id AND d.first_at < ${rangeEnd}))
-         GROUP BY 1, 2, 3, 4`,
-      )
-      .bind(...b.values)
-      .all<MessageCount>();
-    return results;
-  });
+  const firsts = wholeHours(range, steps)
+    ? await (async () => {
+        const b = new Binder();
+        const [start, end] = [b.bind(range.start / HOUR), b.bind(range.end / HOUR)];
+        const { results } = await d1
+          .prepare(
+            `SELECT type, ${localDaySql("(hour * 3600000)", steps, b)} AS day, nullif(channel, '') AS channel, nullif(journey, '') AS journey, sum(messages) AS count
+             FROM message_rollups WHERE hour >= ${start} AND hour < ${end} AND messages != 0
+             GROUP BY 1, 2, 3, 4`,
+          )
+          .bind(...b.values)
+          .all<MessageCount>();
+        return results;
+      })()
+    : await readInSlices(range.start, range.end, budget, async (from, to) => {
+        const b = new Binder();
+        const [start, end] = [b.bind(from), b.bind(to)];
+        const { results } = await d1
+          .prepare(
+            `SELECT f.type AS type, ${localDaySql("f.first_at", steps, b)} AS day, f.channel AS channel, f.journey AS journey, count(*) AS count
+             FROM message_firsts f
+             WHERE f.first_at >= ${start} AND f.first_at < ${end}
+               AND NOT (f.type = 'message.bounced' AND EXISTS (SELECT 1 FROM message_firsts d WHERE d.type = 'message.delivered' AND d.message_id = f.message_id))
+             GROUP BY 1, 2, 3, 4`,
+          )
+          .bind(...b.values)
+          .all<MessageCount>();
+        return results;
+      });
   const retries = await readInSlices(range.start, range.end, budget, async (from, to) => {
     const b = new Binder();
     const [start, end] = [b.bind(from), b.bind(to)];
