@@ -97,51 +97,67 @@ export async function eventFacts(d1: D1Database, start: number, end: number, typ
   return results.map((r) => ({ type: r.type, at: r.at, value: r.value, profileId: r.profile_id }));
 }
 
-/** Events of the conversion type in range, with their profile and the number at `valuePath`. */
-export async function conversionFacts(d1: D1Database, type: string, start: number, end: number, valuePath: string | undefined, limit: number, budget: ReadBudget = readBudget()): Promise<Conversion[]> {
-  return readInSlices(
-    start,
-    end,
-    budget,
-    async (from, to) => {
-      const { results } = await d1
-        .prepare(
-          `SELECT i.profile_id AS profileId, e.at,
-                  CASE WHEN ?4 IS NOT NULL AND json_type(e.data, ?4) IN ('integer', 'real') THEN json_extract(e.data, ?4) END AS value
-           FROM events e JOIN identities i ON i.id = e.identity_id
-           WHERE e.type = ?1 AND e.at >= ?2 AND e.at < ?3 LIMIT ?5`,
-        )
-        .bind(type, from, to, valuePath ? `$.${valuePath}` : null, limit)
-        .all<Conversion>();
-      return results;
-    },
-    limit,
-  );
+/** The number at `valuePath` in a conversion event's data (`c`), or NULL. */
+const valueSql = (valuePath: string | undefined, b: Binder) => {
+  if (!valuePath) return "NULL";
+  const path = b.bind(`$.${valuePath}`);
+  return `CASE WHEN json_type(c.data, ${path}) IN ('integer', 'real') THEN json_extract(c.data, ${path}) END`;
+};
+
+/** How many conversion events of `type` are in [start, end), and the sum of their values (the number at `valuePath`). */
+export async function conversionTotals(d1: D1Database, type: string, start: number, end: number, valuePath: string | undefined, budget: ReadBudget = readBudget()): Promise<{ count: number; value: number }> {
+  const parts = await readInSlices(start, end, budget, async (from, to) => {
+    const b = new Binder();
+    const row = await d1
+      .prepare(`SELECT count(*) AS count, total(${valueSql(valuePath, b)}) AS value FROM events c WHERE c.type = ${b.bind(type)} AND c.at >= ${b.bind(from)} AND c.at < ${b.bind(to)}`)
+      .bind(...b.values)
+      .first<{ count: number; value: number }>();
+    return row ? [row] : [];
+  });
+  return parts.reduce((sum, p) => ({ count: sum.count + p.count, value: sum.value + p.value }), { count: 0, value: 0 });
 }
 
 /**
- * The touchpoints attribution can use: for the conversions of `type` in [start, end), the
- * journey messages of the same profile first delivered or first clicked within `windowMs`
- * before one of them (`message_firsts`, through the profile's identities). Read in time
- * slices of the conversions; a touch seen by several conversions comes back once.
+ * The conversions of `type` in [start, end) that have touchpoints, with those touchpoints:
+ * the journey messages of the same profile first delivered or first clicked within
+ * `windowMs` before the conversion (`message_firsts`, through the profile's identities).
+ * Conversions without any stay in the database (`conversionTotals` counts them). Read in
+ * time slices of the conversions; a touch seen by several conversions comes back once.
  */
-export async function touchFacts(d1: D1Database, type: string, start: number, end: number, windowMs: number, limit: number, budget: ReadBudget = readBudget()): Promise<Touch[]> {
+export async function touchedConversions(
+  d1: D1Database,
+  type: string,
+  start: number,
+  end: number,
+  windowMs: number,
+  valuePath: string | undefined,
+  limit: number,
+  budget: ReadBudget = readBudget(),
+): Promise<{ conversions: Conversion[]; touches: Touch[] }> {
+  const conversions = new Map<string, Conversion>();
   const touches = new Map<string, Touch>();
   await eachSlice(start, end, budget, async (from, to) => {
+    const b = new Binder();
+    const value = valueSql(valuePath, b);
+    const [kind, start, end, window] = [b.bind(type), b.bind(from), b.bind(to), b.bind(windowMs)];
     const { results } = await d1
       .prepare(
-        `SELECT DISTINCT ic.profile_id AS profileId, f.first_at AS at, f.message_id AS messageId, f.journey AS journey, f.type AS kind
+        `SELECT c.id AS conversionId, ic.profile_id AS profileId, c.at AS at, ${value} AS value,
+                f.first_at AS touchAt, f.message_id AS messageId, f.journey AS journey, f.type AS kind
          FROM events c
          JOIN identities ic ON ic.id = c.identity_id
          JOIN identities it ON it.profile_id = ic.profile_id
-         JOIN message_firsts f ON f.identity_id = it.id AND f.first_at >= c.at - ?4 AND f.first_at <= c.at
-         WHERE c.type = ?1 AND c.at >= ?2 AND c.at < ?3
+         JOIN message_firsts f ON f.identity_id = it.id AND f.first_at >= c.at - ${window} AND f.first_at <= c.at
+         WHERE c.type = ${kind} AND c.at >= ${start} AND c.at < ${end}
            AND f.type IN ('message.delivered', 'message.clicked') AND typeof(f.journey) = 'text'`,
       )
-      .bind(type, from, to, windowMs)
-      .all<Touch & { kind: string }>();
-    for (const { kind, ...t } of results) touches.set(`${kind}\u0000${t.messageId}`, t);
+      .bind(...b.values)
+      .all<{ conversionId: string; profileId: string; at: number; value: number | null; touchAt: number; messageId: string; journey: string; kind: string }>();
+    for (const r of results) {
+      conversions.set(r.conversionId, { profileId: r.profileId, at: r.at, value: r.value });
+      touches.set(`${r.kind}\u0000${r.messageId}`, { profileId: r.profileId, at: r.touchAt, messageId: r.messageId, journey: r.journey });
+    }
     return touches.size < limit;
   });
-  return [...touches.values()];
+  return { conversions: [...conversions.values()], touches: [...touches.values()] };
 }
