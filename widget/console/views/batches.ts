@@ -20,18 +20,12 @@ interface Upload {
 
 /** Upload a CSV or NDJSON file with progress; batch uploads with their row counts; failed rows download as NDJSON. */
 export class ConsoleBatches extends ConsoleView {
-  static override properties = { problem: { state: true }, upload: { state: true } };
-  declare problem: string;
+  static override properties = { upload: { state: true } };
   declare upload: Upload | undefined;
   private readonly following = new RefreshController(this, PROGRESS_MS);
 
   private readonly batches = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.batches.$get({ query: { limit: "50" } }, { init: { signal } })), args: () => [] });
   private readonly datasets = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.datasets.$get(undefined, { init: { signal } })), args: () => [] });
-
-  constructor() {
-    super();
-    this.problem = "";
-  }
 
   private async downloadErrors(batchId: string) {
     try {

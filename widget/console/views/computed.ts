@@ -2,27 +2,18 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { AGGREGATES } from "../../../shared/schemas/computed";
 import { defineElement } from "../../src/define";
-import { errorText, failed, loading } from "../ui";
+import { failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 const text = (form: HTMLFormElement, name: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value ?? "").trim();
 
 /** Computed attributes with their status and progress, and a form to define one. */
 export class ConsoleComputed extends ConsoleView {
-  static override properties = { saving: { state: true }, problem: { state: true } };
-  declare saving: boolean;
-  declare problem: string;
 
   private readonly definitions = new Task(this, {
     task: (_, { signal }) => this.api.read(this.api.client.v1["computed-attributes"].$get(undefined, { init: { signal } })),
     args: () => [],
   });
-
-  constructor() {
-    super();
-    this.saving = false;
-    this.problem = "";
-  }
 
   private async create(event: SubmitEvent) {
     event.preventDefault();
@@ -37,16 +28,10 @@ export class ConsoleComputed extends ConsoleView {
       ...(types.length ? { filter: { type: types } } : {}),
       ...(within ? { within } : {}),
     };
-    this.saving = true;
-    this.problem = "";
-    try {
-      await this.api.read(this.api.client.v1["computed-attributes"][":id"].$put({ param: { id: text(form, "id") }, json: body }));
+    const saved = await this.attempt(() => this.api.read(this.api.client.v1["computed-attributes"][":id"].$put({ param: { id: text(form, "id") }, json: body })));
+    if (saved) {
       form.reset();
       this.definitions.run();
-    } catch (err) {
-      this.problem = errorText(err);
-    } finally {
-      this.saving = false;
     }
   }
 
@@ -58,7 +43,7 @@ export class ConsoleComputed extends ConsoleView {
       <label>field <input name="field" placeholder="data.amount" /></label>
       <label>event types <input name="types" placeholder="purchase, refund" /></label>
       <label>within <input name="within" placeholder="P90D" size="6" /></label>
-      <button class="action" type="submit" ?disabled=${this.saving}>Define</button>
+      <button class="action" type="submit" ?disabled=${this.busy}>Define</button>
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}
     </form>`;
   }

@@ -2,7 +2,7 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { WEBHOOK_EVENTS } from "../../../shared/schemas/destinations";
 import { defineElement } from "../../src/define";
-import { errorText, failed, fieldText, loading } from "../ui";
+import { failed, fieldText, loading } from "../ui";
 import { RefreshController } from "../refresh";
 import { ConsoleView } from "./view";
 
@@ -18,10 +18,8 @@ const REFRESH_MS = 1_000;
  * run a file export now and follow its runs.
  */
 export class ConsoleDestinations extends ConsoleView {
-  static override properties = { busy: { state: true }, problem: { state: true }, notice: { state: true }, secret: { state: true } };
-  declare busy: boolean;
+  static override properties = { notice: { state: true }, secret: { state: true } };
   declare secret: { name: string; value: string } | undefined;
-  declare problem: string;
   declare notice: string;
   private readonly refresh = new RefreshController(this, REFRESH_MS);
 
@@ -44,25 +42,15 @@ export class ConsoleDestinations extends ConsoleView {
 
   constructor() {
     super();
-    this.busy = false;
-    this.problem = "";
     this.notice = "";
   }
 
   /** Runs one change, shows its outcome, and reads the list again. */
   private async act(change: () => Promise<unknown>, notice: string) {
-    this.busy = true;
-    this.problem = "";
     this.notice = "";
-    try {
-      await change();
-      this.notice = notice;
-      this.destinations.run();
-    } catch (err) {
-      this.problem = errorText(err);
-    } finally {
-      this.busy = false;
-    }
+    if (!(await this.attempt(change))) return;
+    this.notice = notice;
+    this.destinations.run();
   }
 
   private create(event: SubmitEvent) {

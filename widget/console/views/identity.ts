@@ -25,30 +25,11 @@ export class ConsoleIdentity extends ConsoleView {
   declare preview: Effect | undefined;
   /** The namespace being edited: its current settings fill the form. */
   declare code: string | undefined;
-  declare problem: string;
-  declare busy: boolean;
   private pending: { code: string; body: Record<string, unknown> } | undefined;
 
   private readonly namespaces = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.namespaces.$get(undefined, { init: { signal } })), args: () => [] });
   private readonly runs = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1["graph-runs"].$get(undefined, { init: { signal } })), args: () => [] });
 
-  constructor() {
-    super();
-    this.problem = "";
-    this.busy = false;
-  }
-
-  private async act(work: () => Promise<void>) {
-    this.busy = true;
-    this.problem = "";
-    try {
-      await work();
-    } catch (err) {
-      this.problem = errorText(err);
-    } finally {
-      this.busy = false;
-    }
-  }
 
   private previewChange(event: SubmitEvent) {
     event.preventDefault();
@@ -64,7 +45,7 @@ export class ConsoleIdentity extends ConsoleView {
       maxPerGraph: field("maxPerGraph") ? Number(field("maxPerGraph")) : null,
       blockedValues: field("blockedValues") ? field("blockedValues").split(",").map((v) => v.trim()).filter(Boolean) : [],
     };
-    void this.act(async () => {
+    void this.attempt(async () => {
       this.preview = (await this.api.read(this.api.client.v1.namespaces[":code"].$put({ param: { code }, query: { preview: "true" }, json: body as never }))) as unknown as Effect;
       this.pending = { code, body };
     });
@@ -73,7 +54,7 @@ export class ConsoleIdentity extends ConsoleView {
   private save(apply: boolean) {
     const pending = this.pending;
     if (!pending) return;
-    void this.act(async () => {
+    void this.attempt(async () => {
       await this.api.read(this.api.client.v1.namespaces[":code"].$put({ param: { code: pending.code }, query: apply ? { apply: "retroactive" } : {}, json: pending.body as never }));
       this.preview = undefined;
       this.pending = undefined;
@@ -83,7 +64,7 @@ export class ConsoleIdentity extends ConsoleView {
   }
 
   private revert(runId: string) {
-    void this.act(async () => {
+    void this.attempt(async () => {
       await this.api.read(this.api.client.v1["graph-runs"][":id"].revert.$post({ param: { id: runId } }));
       this.runs.run();
     });

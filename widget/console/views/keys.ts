@@ -2,7 +2,7 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { SCOPES } from "../../../shared/scopes";
 import { defineElement } from "../../src/define";
-import { errorText, failed, fieldText, loading } from "../ui";
+import { failed, fieldText, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 /** A new key as the API answers it once: the key itself and, for a public key, its site secret. */
@@ -14,9 +14,7 @@ interface Created {
 
 /** API keys: create a secret key (scopes) or a public key (origins), see the key once, delete one. */
 export class ConsoleKeys extends ConsoleView {
-  static override properties = { busy: { state: true }, problem: { state: true }, created: { state: true }, kind: { state: true } };
-  declare busy: boolean;
-  declare problem: string;
+  static override properties = { created: { state: true }, kind: { state: true } };
   declare created: Created | undefined;
   declare kind: "secret" | "public";
 
@@ -24,22 +22,12 @@ export class ConsoleKeys extends ConsoleView {
 
   constructor() {
     super();
-    this.busy = false;
-    this.problem = "";
     this.kind = "secret";
   }
 
+  /** A change to the keys, then the list read again. */
   private async change(run: () => Promise<void>) {
-    this.busy = true;
-    this.problem = "";
-    try {
-      await run();
-      this.keys.run();
-    } catch (err) {
-      this.problem = errorText(err);
-    } finally {
-      this.busy = false;
-    }
+    if (await this.attempt(run)) this.keys.run();
   }
 
   private create(event: SubmitEvent) {

@@ -1,7 +1,7 @@
 import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { bars, errorText, failed, fieldText, loading } from "../ui";
+import { bars, failed, fieldText, loading } from "../ui";
 import { RefreshController } from "../refresh";
 import { ConsoleView } from "./view";
 
@@ -11,9 +11,7 @@ const REFRESH_MS = 1_000;
 
 /** Segments with their sizes and evaluation status, and a form to create one. */
 export class ConsoleSegments extends ConsoleView {
-  static override properties = { saving: { state: true }, problem: { state: true }, saved: { state: true } };
-  declare saving: boolean;
-  declare problem: string;
+  static override properties = { saved: { state: true } };
   declare saved: string;
   private readonly refresh = new RefreshController(this, REFRESH_MS);
 
@@ -29,8 +27,6 @@ export class ConsoleSegments extends ConsoleView {
 
   constructor() {
     super();
-    this.saving = false;
-    this.problem = "";
     this.saved = "";
   }
 
@@ -47,18 +43,11 @@ export class ConsoleSegments extends ConsoleView {
       return;
     }
     const id = fieldText(form, "id");
-    this.saving = true;
-    try {
-      await this.api.read(
-        this.api.client.v1.segments[":id"].$put({ param: { id }, json: { name: fieldText(form, "name"), rule: rule as never, public: (form.elements.namedItem("public") as HTMLInputElement).checked } }),
-      );
+    const json = { name: fieldText(form, "name"), rule: rule as never, public: (form.elements.namedItem("public") as HTMLInputElement).checked };
+    if (await this.attempt(() => this.api.read(this.api.client.v1.segments[":id"].$put({ param: { id }, json })))) {
       this.saved = `Saved ${id}: its members are being counted.`;
       form.reset();
       this.segments.run();
-    } catch (err) {
-      this.problem = errorText(err);
-    } finally {
-      this.saving = false;
     }
   }
 
@@ -72,7 +61,7 @@ export class ConsoleSegments extends ConsoleView {
       </div>
       <label for="segment-rule">rule (JSON; see /docs for the operators)</label>
       <textarea id="segment-rule" name="rule" rows="3" required .value=${EXAMPLE_RULE}></textarea>
-      <p><button class="action" type="submit" ?disabled=${this.saving}>Create segment</button></p>
+      <p><button class="action" type="submit" ?disabled=${this.busy}>Create segment</button></p>
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}${this.saved ? html`<p class="ok" role="status">${this.saved}</p>` : nothing}
     </form>`;
   }
