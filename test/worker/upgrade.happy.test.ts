@@ -37,6 +37,9 @@ describe("upgrading a deployment whose graph is in D1", () => {
     for (let chunk = 0; chunk < 2; chunk++) {
       await postEvents(Array.from({ length: 700 }, (_, k) => ({ type: k % 5 ? "page.view" : "purchase", dataset: "up-web", timestamp: iso(T0 + (chunk * 700 + k) * 1000), identities: [id("email", `up${(chunk * 700 + k) % 300}@example.com`), id("device", `up-device-${String(k % 400).padStart(6, "0")}-00`)] })));
     }
+    // Journey messages: their firsts and hourly counts are tables of the graph too.
+    const kinds = ["message.sent", "message.delivered", "message.bounced", "message.opened"];
+    await postEvents(Array.from({ length: 80 }, (_, k) => ({ type: kinds[k % 4]!, dataset: "up-web", timestamp: iso(T0 + k * 60_000), identities: [id("email", `up${k % 40}@example.com`)], data: { messageId: `up-m${k % 30}`, journey: "welcome" } })));
     expect(await call("DELETE", "/v1/links?from=email:up7@example.com&to=crm:UP-7")).toHaveStatus(200);
     expect(await call("DELETE", "/v1/profiles/by-identity/crm/UP-9")).toHaveStatus(200);
 

@@ -29,7 +29,11 @@ export interface MovedTable {
   key: string[];
 }
 
-/** The graph's tables, in copy order (rollups after events: inserting events locally moves them). */
+/**
+ * The graph's tables, in copy order. Tables that triggers keep (rollups, message firsts)
+ * come after events: inserting events locally moves them, and their own copy then makes
+ * them equal to D1's; message rollups come last, as message firsts' triggers move them.
+ */
 export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "identities", key: ["id"] },
   { name: "links", key: ["a_id", "b_id"] },
@@ -43,6 +47,8 @@ export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "suppressions", key: ["hash"] },
   { name: "events", key: ["id"] },
   { name: "event_rollups", key: ["hour", "dataset", "type"] },
+  { name: "message_firsts", key: ["type", "message_id"] },
+  { name: "message_rollups", key: ["hour", "type", "channel", "journey"] },
   { name: "computed_rechecks", key: ["identity_id"] },
   { name: "consent_records", key: ["identity_id", "purpose", "at", "recorded_at"] },
 ];
