@@ -36,6 +36,8 @@ await build({
   minify: true,
   target: "es2022",
   outfile: path.join(out, "console.js"),
+  // uPlot's stylesheet goes into the chart's shadow root as text.
+  loader: { ".css": "text" },
   legalComments: "none",
   tsconfig: path.join(root, "tsconfig.json"),
 });

@@ -179,6 +179,14 @@ describe("the console", () => {
     };
     expect(await textOf(heading)).toContain(`${day(7)} – ${day(1)}`);
     expect(await textOf(heading)).toMatch(/^sent by /);
+    // By day: a time series drawn on a canvas (uPlot), one line per metric, the table below it.
+    await page.selectOption("tessera-console-reports >> #dimension", "day");
+    const chart = page.locator("tessera-console-reports >> tessera-time-chart");
+    await expect.poll(() => chart.locator("canvas").count()).toBe(1);
+    expect(await chart.locator("[role=img]").getAttribute("aria-label")).toMatch(/^sent, retries, delivered, bounced by day, /);
+    expect(await textOf(chart.locator(".u-legend"))).toContain("delivered");
+    expect(await page.locator("tessera-console-reports >> .report > table > tbody > tr").count()).toBe(7);
+    await page.screenshot({ path: "test-artifacts/console-report-time-series.png", fullPage: true });
     await page.close();
   });
 

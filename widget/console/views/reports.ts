@@ -3,6 +3,7 @@ import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
 import { ConsoleApi } from "../api";
 import { bars, errorText, failed, loading } from "../ui";
+import "../time-chart";
 import { ConsoleView } from "./view";
 
 /** A data view and a report as the API answers them. */
@@ -174,11 +175,23 @@ export class ConsoleReports extends ConsoleView {
     </form>`;
   }
 
+  /** Whether a dimension of the current view is a time grain (drawn as a series, not bars). */
+  private isTime(dimension: string) {
+    return this.view?.dimensions.find((d) => d.id === dimension)?.field.startsWith("time.") ?? false;
+  }
+
   private renderReport(r: Report) {
     const first = r.metrics[0] ?? "";
     return html`<div class="panel report">
       <h3>${label(first)} by ${r.dimension} <span class="muted">${rangeHeading(r)} (${r.tz})${r.complete ? "" : ", includes a partial day"}</span></h3>
-      ${r.items.length ? bars(r.items.map((i) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`) : html`<p class="muted">No data in this range.</p>`}
+      ${!r.items.length
+        ? html`<p class="muted">No data in this range.</p>`
+        : this.isTime(r.dimension)
+          ? html`<tessera-time-chart
+              .data=${{ keys: r.items.map((i) => i.key), series: r.metrics.map((m) => ({ label: label(m), values: r.items.map((i) => i.values[m] ?? null) })) }}
+              label=${`${r.metrics.map(label).join(", ")} by ${r.dimension}, ${rangeHeading(r)}`}
+            ></tessera-time-chart>`
+          : bars(r.items.map((i) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`)}
       <table>
         <thead><tr><th>${r.dimension}</th>${r.metrics.map((m: string) => html`<th class="num">${label(m)}</th>`)}<th>complete</th></tr></thead>
         <tbody>${r.items.map((i) => html`<tr><td>${i.key}</td>${r.metrics.map((m: string) => html`<td class="num">${formatNumber(i.values[m])}</td>`)}<td>${i.complete ? "yes" : "no"}</td></tr>`)}</tbody>
