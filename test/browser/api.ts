@@ -54,7 +54,7 @@ export async function seedBrowserData() {
   });
   await api("POST", "/v1/events", {
     events: [
-      { id: "b-1", type: "purchase", timestamp: new Date(Date.now() - 2 * DAY).toISOString(), identities: [id("crm", "CUST-10000")] },
+      { id: "b-1", type: "purchase", timestamp: new Date(Date.now() - 2 * DAY).toISOString(), identities: [id("crm", "CUST-10000")], data: { product: "Trail tent", amount: 249, currency: "EUR" } },
       { id: "b-2", type: "purchase", timestamp: new Date(Date.now() - 5 * DAY).toISOString(), identities: [id("crm", "CUST-10000")] },
     ],
   });

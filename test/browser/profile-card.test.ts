@@ -42,6 +42,8 @@ describe("<tessera-profile-card> in /embed/card", () => {
     expect(await shadow("[part=attributes]").textContent()).toContain("loyalty.tier");
     expect(await shadow("[part=segments]").textContent()).toContain("Gold members");
     expect(await shadow("[part=events]").textContent()).toContain("purchase");
+    // An order says what it was and what it cost, in the viewer's format (EUR, a product).
+    expect(await shadow("[part=events] .summary").first().textContent()).toBe("€249.00 · Trail tent");
     expect(cspErrors).toEqual([]);
     const csp = (await page.request.get(page.url())).headers()["content-security-policy"];
     expect(csp).toContain("frame-ancestors");
@@ -112,7 +114,12 @@ describe("<tessera-profile-card> in /embed/card", () => {
     await expect.poll(() => textOf(missing.shadow("[part=state]"))).toBe("No profile found for crm:NOBODY");
     await missing.close();
 
-    const denied = await embed({ identity: "crm:CUST-10000", token: "sk_not_a_real_key" });
+    // A token that is not valid (expired, mistyped) says so and what to do; a valid one without the right says "not allowed".
+    const expired = await embed({ identity: "crm:CUST-10000", token: "sk_not_a_real_key" });
+    await expect.poll(() => textOf(expired.shadow("[part=state]"))).toMatch(/link has expired or is not valid/);
+    await expired.close();
+    const noRead = (await api("POST", "/v1/tokens", { scopes: ["segments"], ttlSeconds: 900 })).token;
+    const denied = await embed({ identity: "crm:CUST-10000", token: noRead });
     await expect.poll(() => textOf(denied.shadow("[part=state]"))).toBe("You are not allowed to see this profile.");
     await denied.close();
 

@@ -1,7 +1,8 @@
 import { Task } from "@lit/task";
 import { LitElement, css, html, nothing } from "lit";
 import { defineElement } from "./define";
-import { formatTime, stringsFor, type Strings } from "./i18n";
+import { summarizeEvent } from "./event-summary";
+import { formatTime, langOf, stringsFor, type Strings } from "./i18n";
 import type { z } from "zod";
 import type { ProfileSchema } from "../../shared/schemas/profiles";
 
@@ -101,6 +102,7 @@ export class TesseraProfileCard extends LitElement {
     ul { list-style: none; padding: 0; margin: 0; }
     .chips li { display: inline-block; margin: 0 6px 6px 0; padding: 2px 10px; border-radius: 999px;
       border: 1px solid var(--_accent); color: var(--_accent); font-size: 12px; }
+    .events .summary { color: var(--_muted, #5b636e); }
     .events li { display: flex; justify-content: space-between; gap: 12px; border-top: 1px solid var(--_border); padding: 4px 0; }
     :host([layout="compact"]) [part="events"], :host([layout="compact"]) [part="identities"] { display: none; }
     button { font: inherit; color: var(--_accent); background: none; border: 1px solid var(--_accent); border-radius: 6px; padding: 2px 10px; cursor: pointer; }
@@ -203,7 +205,10 @@ export class TesseraProfileCard extends LitElement {
         : html`<section part="events" aria-label=${t.events}>
             <h3>${t.events}</h3>
             ${events.length
-              ? html`<ul class="events">${events.map((e) => html`<li><span>${e.type}</span><time datetime=${e.timestamp} class="muted">${formatTime(e.timestamp, this)}</time></li>`)}</ul>`
+              ? html`<ul class="events">${events.map((e) => {
+                  const summary = summarizeEvent(e.data, langOf(this));
+                  return html`<li><span>${e.type}${summary ? html` <span class="summary">${summary}</span>` : nothing}</span><time datetime=${e.timestamp} class="muted">${formatTime(e.timestamp, this)}</time></li>`;
+                })}</ul>`
               : html`<p class="muted">${t.noEvents}</p>`}
           </section>`}
     `;
@@ -217,7 +222,9 @@ export class TesseraProfileCard extends LitElement {
       error: (err) => {
         const status = err instanceof HttpError ? err.status : 0;
         if (status === 404) return this.state(`${t.notFound} ${this.identity}`);
-        if (status === 401 || status === 403) return this.state(t.denied);
+        // 401: the token itself is not valid (expired, or for another profile); 403: valid, not allowed.
+        if (status === 401) return this.state(t.expired);
+        if (status === 403) return this.state(t.denied);
         return this.state(t.error, html` <button @click=${() => this.profile.run()}>${t.retry}</button>`);
       },
     });
