@@ -7,7 +7,7 @@ const ProvenanceEntry = z.object({
   dataset: z.string(),
   identity: Identity,
   timestamp: z.string(),
-  name: z.string().optional().meta({ description: "Computed attributes (dataset `computed`): the definition's name." }),
+  name: z.string().optional().meta({ description: "The attribute's label: a computed attribute's name, or the `title` its dataset's JSON Schema gives the property." }),
   computedAt: z.string().optional().meta({ description: "Computed attributes: when the value was last computed." }),
   events: z.number().int().optional().meta({ description: "Computed attributes: how many events the value counts." }),
 });

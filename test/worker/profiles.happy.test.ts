@@ -95,6 +95,23 @@ describe("merged profiles", () => {
   });
 });
 
+describe("attribute labels", () => {
+  it("a dataset schema's property titles label the attributes in provenance; computed names and untitled paths stay", async () => {
+    const schema = {
+      type: "object",
+      properties: { loyalty: { type: "object", properties: { tier: { type: "string", title: "Loyalty tier" } } }, phoneOk: { type: "boolean", title: "  May we call?  " }, note: { type: "string" } },
+    };
+    expect(await call("PUT", "/v1/datasets/labelled-crm", { body: { kind: "records", schema } })).toHaveStatus(200);
+    await postRecords([{ dataset: "labelled-crm", identities: [id("crm", "LABEL-1")], attributes: { loyalty: { tier: "gold" }, phoneOk: true, note: "x" } }]);
+    const profile = await call("GET", "/v1/profiles/by-identity/crm/LABEL-1?include=provenance");
+    expect(profile.json.provenance["loyalty.tier"]).toMatchObject({ dataset: "labelled-crm", name: "Loyalty tier" });
+    expect(profile.json.provenance.phoneOk.name).toBe("May we call?");
+    expect(profile.json.provenance.note.name).toBeUndefined();
+    // Without include=provenance nothing changes in the answer.
+    expect((await call("GET", "/v1/profiles/by-identity/crm/LABEL-1")).json.provenance).toBeUndefined();
+  });
+});
+
 describe("ids with URL characters", () => {
   it("round-trip through the typed client: lookup, graph and identity delete address exactly that id", async () => {
     const ids = ["pc?x=1", "pc%41", "pcA", "pc/slash", "pc#frag x"];

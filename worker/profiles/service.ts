@@ -6,7 +6,8 @@ import { ok, problem, type Result } from "../lib/result";
 import { presentHistory, presentLink } from "./present";
 import type { Db } from "../db/client";
 import { linksAmong, profileHistory } from "../db/queries/graph";
-import { cachedComputedDefs, findMergePolicy } from "../config/service";
+import { cachedComputedDefs, cachedDatasets, findMergePolicy } from "../config/service";
+import { withSchemaTitles } from "./labels";
 import { eventsCounted, type ComputedDef } from "../computed/aggregate";
 import type { ComputedMeta } from "../computed/profiles";
 import { consentByProfile, type ProfileConsent } from "../consent/merge";
@@ -92,7 +93,10 @@ export async function readProfile(db: Db, selector: ProfileSelector, options: Re
     consent: presentConsent(bundleConsent(await consentSettings(db), bundle)),
     mergePolicy: policy.name,
   };
-  if (options.include.has("provenance")) body.provenance = withComputedProvenance(merged.provenance, bundle, await cachedComputedDefs(db.$client));
+  if (options.include.has("provenance")) {
+    const [defs, datasets] = await Promise.all([cachedComputedDefs(db.$client), cachedDatasets(db)]);
+    body.provenance = withSchemaTitles(withComputedProvenance(merged.provenance, bundle, defs), new Map(datasets.map((d) => [d.name, d.schema])));
+  }
   if (bundle.memberships) {
     body.segments = bundle.memberships.map((m) => ({ id: m.segment_id, name: m.name, status: m.status, since: toIso(m.since) }));
   }
