@@ -77,6 +77,16 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     const size = (await api("GET", `/v1/segments/walk-gold-${name}`)).size;
     expect(size).toBeGreaterThan(0);
     expect(await textOf(row)).toContain(size.toLocaleString("en-US"));
+    // Edit it: the form holds its definition; a new name and public, the rule kept.
+    await row.locator("button:has-text('Edit')").click();
+    const edit = page.locator("tessera-console-segments >> form[aria-label='Edit a segment']");
+    expect(await edit.locator("input[name=id]").inputValue()).toBe(`walk-gold-${name}`);
+    expect(JSON.parse(await edit.locator("textarea[name=rule]").inputValue())).toEqual({ attr: "loyalty.tier", op: "eq", value: "gold" });
+    await edit.locator("input[name=name]").fill("Gold members (all)");
+    await edit.locator("input[name=public]").check();
+    await edit.locator("button[type=submit]").click();
+    await expect.poll(async () => (await api("GET", `/v1/segments/walk-gold-${name}`)).name).toBe("Gold members (all)");
+    expect((await api("GET", `/v1/segments/walk-gold-${name}`)).public).toBe(true);
     expect(await fitsWidth(page)).toBe(true);
     await shot(page, "segment");
     expect(errors).toEqual([]);

@@ -5,14 +5,17 @@ import { bars, failed, fieldText, loading } from "../ui";
 import { RefreshController } from "../refresh";
 import { ConsoleView } from "./view";
 
+type Segment = NonNullable<ConsoleSegments["segments"]["value"]>["items"][number];
 const EXAMPLE_RULE = `{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`;
 /** How often the list is read again while a segment is still evaluating. */
 const REFRESH_MS = 1_000;
 
 /** Segments with their sizes and evaluation status, and a form to create one. */
 export class ConsoleSegments extends ConsoleView {
-  static override properties = { saved: { state: true } };
+  static override properties = { saved: { state: true }, editing: { state: true } };
   declare saved: string;
+  /** The segment whose definition the form holds, when it edits one rather than creating one. */
+  declare editing: Segment | undefined;
   private readonly refresh = new RefreshController(this, REFRESH_MS);
 
   private readonly segments = new Task(this, {
@@ -46,22 +49,27 @@ export class ConsoleSegments extends ConsoleView {
     const json = { name: fieldText(form, "name"), rule: rule as never, public: (form.elements.namedItem("public") as HTMLInputElement).checked };
     if (await this.attempt(() => this.api.read(this.api.client.v1.segments[":id"].$put({ param: { id }, json })))) {
       this.saved = `Saved ${id}: its members are being counted.`;
+      this.editing = undefined;
       form.reset();
       this.segments.run();
     }
   }
 
   private renderForm() {
-    return html`<form class="panel" aria-label="Create a segment" @submit=${this.create}>
-      <h3>New segment</h3>
+    const e = this.editing;
+    return html`<form class="panel" aria-label=${e ? "Edit a segment" : "Create a segment"} @submit=${this.create}>
+      <h3>${e ? `Edit ${e.id}` : "New segment"}</h3>
       <div class="builder">
-        <label>id <input name="id" required pattern="[a-z][a-z0-9_-]{0,63}" placeholder="gold-members" /></label>
-        <label>name <input name="name" required placeholder="Gold members" /></label>
-        <label><span><input name="public" type="checkbox" /> public (the website may see it)</span></label>
+        <label>id <input name="id" required pattern="[a-z][a-z0-9_-]{0,63}" placeholder="gold-members" .value=${e?.id ?? ""} ?readonly=${!!e} /></label>
+        <label>name <input name="name" required placeholder="Gold members" .value=${e?.name ?? ""} /></label>
+        <label><span><input name="public" type="checkbox" .checked=${e?.public ?? false} /> public (the website may see it)</span></label>
       </div>
       <label for="segment-rule">rule (JSON; see /docs for the operators)</label>
-      <textarea id="segment-rule" name="rule" rows="3" required .value=${EXAMPLE_RULE}></textarea>
-      <p><button class="action" type="submit" ?disabled=${this.busy}>Create segment</button></p>
+      <textarea id="segment-rule" name="rule" rows=${e ? 6 : 3} required .value=${e ? JSON.stringify(e.rule, null, 2) : EXAMPLE_RULE}></textarea>
+      <p>
+        <button class="action" type="submit" ?disabled=${this.busy}>${e ? "Save changes" : "Create segment"}</button>
+        ${e ? html`<button type="button" class="action" @click=${() => (this.editing = undefined)}>Cancel</button>` : nothing}
+      </p>
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}${this.saved ? html`<p class="ok" role="status">${this.saved}</p>` : nothing}
     </form>`;
   }
@@ -73,8 +81,11 @@ export class ConsoleSegments extends ConsoleView {
         <h3>Segment sizes</h3>
         ${page.items.length ? bars(page.items.map((s) => [s.id, s.size ?? 0]), "Segment sizes") : html`<p class="muted">No segments yet: create one above.</p>`}
         <table>
-          <thead><tr><th>id</th><th>name</th><th>public</th><th>status</th><th class="num">members</th></tr></thead>
-          <tbody>${page.items.map((s) => html`<tr><td>${s.id}</td><td>${s.name}</td><td>${s.public ? "yes" : "no"}</td><td>${s.status}</td><td class="num">${(s.size ?? 0).toLocaleString()}</td></tr>`)}</tbody>
+          <thead><tr><th>id</th><th>name</th><th>public</th><th>status</th><th class="num">members</th><th></th></tr></thead>
+          <tbody>${page.items.map(
+            (s) => html`<tr><td>${s.id}</td><td>${s.name}</td><td>${s.public ? "yes" : "no"}</td><td>${s.status}</td><td class="num">${(s.size ?? 0).toLocaleString()}</td>
+              <td><button class="action" @click=${() => ((this.editing = s), (this.saved = ""), (this.problem = ""))}>Edit</button></td></tr>`,
+          )}</tbody>
         </table>
       </div>`,
       error: failed,
