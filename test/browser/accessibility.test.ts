@@ -5,22 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureSeeded, workerUrl } from "./api";
-import { launchChromium } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { workerUrl } from "./api";
+import { chromiumForFile } from "./chromium";
 import { signIn } from "./console-page";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-let browser: Browser;
-
-beforeAll(async () => {
-  await ensureSeeded();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const chromium = chromiumForFile();
 
 /** Serious and critical axe findings on the page as it is now (the page's CSP is bypassed to inject axe). */
 async function findings(page: Page): Promise<string[]> {
@@ -35,7 +27,7 @@ async function findings(page: Page): Promise<string[]> {
 
 describe("accessibility (axe-core)", () => {
   it("the API reference at /docs", async () => {
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await chromium.browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     await page.goto(`${workerUrl}/docs`);
     expect(await findings(page)).toEqual([]);
@@ -43,7 +35,7 @@ describe("accessibility (axe-core)", () => {
   });
 
   it("the console, on every tab", async () => {
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await chromium.browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     await page.goto(`${workerUrl}/console`);
     expect(await findings(page)).toEqual([]); // the sign-in form
@@ -59,7 +51,7 @@ describe("accessibility (axe-core)", () => {
   });
 
   it("the demo shop", async () => {
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await chromium.browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     await page.goto(`${workerUrl}/`);
     await page.waitForLoadState("networkidle");

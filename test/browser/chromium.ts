@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { ensureSeeded } from "./api";
 
 /** Debian's Chromium; never a downloaded browser. Override with TESSERA_CHROMIUM. */
 export const CHROMIUM_PATH = process.env.TESSERA_CHROMIUM ?? "/usr/bin/chromium";
@@ -22,4 +24,22 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** One Chromium for a test file, on the seeded Worker: launched before the file's tests, closed after them. */
+export function chromiumForFile(): { readonly browser: Browser } {
+  const holder: { browser?: Browser } = {};
+  beforeAll(async () => {
+    await ensureSeeded();
+    holder.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await holder.browser?.close();
+  });
+  return {
+    get browser() {
+      if (!holder.browser) throw new Error("Chromium is not running (used outside the file's tests?)");
+      return holder.browser;
+    },
+  };
 }

@@ -6,13 +6,13 @@
  * test-artifacts/.
  */
 import http from "node:http";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, ensureSeeded, textOf, workerUrl } from "./api";
-import { launchChromium } from "./chromium";
+import { api, textOf, workerUrl } from "./api";
+import { chromiumForFile } from "./chromium";
 import { openTab, signIn } from "./console-page";
 
-let browser: Browser;
+const chromium = chromiumForFile();
 let server: http.Server;
 let receiver = "";
 const received: { path: string; type: string }[] = [];
@@ -20,8 +20,6 @@ const received: { path: string; type: string }[] = [];
 const failing = new Set<string>();
 
 beforeAll(async () => {
-  await ensureSeeded();
-  browser = await launchChromium();
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
@@ -35,10 +33,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   receiver = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.close(r));
-});
+afterAll(() => new Promise((r) => server?.close(r)));
 
 const SIZES = [
   { name: "desktop", width: 1280, height: 900 },
@@ -46,7 +41,7 @@ const SIZES = [
 ] as const;
 
 async function openConsole(width: number, height: number): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height } });
+  const page = await chromium.browser.newPage({ viewport: { width, height } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await signIn(page);

@@ -1,21 +1,13 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminKey, api, ensureSeeded, textOf, workerUrl } from "./api";
-import { launchChromium } from "./chromium";
+import { describe, expect, it } from "vitest";
+import { adminKey, api, textOf, workerUrl } from "./api";
+import { chromiumForFile } from "./chromium";
 import { openTab, signIn } from "./console-page";
 
-let browser: Browser;
-beforeAll(async () => {
-  await ensureSeeded();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const chromium = chromiumForFile();
 
 describe("the console", () => {
   it("asks for the key once, finds a profile, opens its card, graph and timeline; the dashboard draws charts", async () => {
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(`${e.message} ${e.stack?.split("\n")[1] ?? ""}`));
     page.on("console", (m) => void (/Content Security Policy/i.test(m.text()) && errors.push(m.text())));
@@ -46,7 +38,7 @@ describe("the console", () => {
     await api("DELETE", "/v1/profiles/by-identity/crm/console-erase-1");
     await expect.poll(async () => (await api("GET", "/v1/destinations/console-hook/deliveries")).items[0]?.attempts ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
 
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     await signIn(page);
     await openTab(page, "Destinations");
     const panel = page.locator("tessera-console >> .destination:has-text('console-hook')");
@@ -57,7 +49,7 @@ describe("the console", () => {
   });
 
   it("lists computed attributes with their status, and defines one from a form (a bad one shows the API's error)", async () => {
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     await signIn(page);
     await openTab(page, "Computed");
     const form = page.locator("tessera-console >> form[aria-label='Define a computed attribute']");
@@ -83,7 +75,7 @@ describe("the console", () => {
     await api("PUT", "/v1/namespaces/console-card", { normalize: "trim", maxPerGraph: 3 });
     const scan = (card: string, minutes: number) => ({ type: "scan", timestamp: new Date(Date.now() - minutes * 60_000).toISOString(), identities: [{ namespace: "crm", id: "CONSOLE-CARDS" }, { namespace: "console-card", id: card }] });
     await api("POST", "/v1/events", { events: [scan("K1", 30), scan("K2", 20), scan("K3", 10)] });
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     await signIn(page);
     await openTab(page, "Identity rules");
     const form = page.locator("tessera-console >> form[aria-label='Change a namespace']");
@@ -126,7 +118,7 @@ describe("the console", () => {
       ],
     });
 
-    const page = await browser.newPage({ acceptDownloads: true, timezoneId: "UTC" });
+    const page = await chromium.browser.newPage({ acceptDownloads: true, timezoneId: "UTC" });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await signIn(page);
@@ -165,7 +157,7 @@ describe("the console", () => {
   });
 
   it("heads a report with the days it covers in the chosen zone, numbers with separators", async () => {
-    const page = await browser.newPage({ timezoneId: "Europe/Amsterdam" });
+    const page = await chromium.browser.newPage({ timezoneId: "Europe/Amsterdam" });
     await signIn(page);
     await openTab(page, "Reports");
     await page.selectOption("tessera-console-reports >> #view", "journeys");
@@ -201,7 +193,7 @@ describe("the console", () => {
     expect(graph.refusedLinks).toHaveLength(1);
     expect(graph.refusedLinks[0]).toMatchObject({ applied: false, otherProfileId: expect.any(String) });
 
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     await signIn(page);
     await page.fill("tessera-console >> #q", "graphy");
     await page.click("tessera-console >> ul.results button:has-text('Graphy Drawn')");

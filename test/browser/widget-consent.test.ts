@@ -3,23 +3,16 @@
  * on, an IAB TCF CMP that denies, and `tessera.setConsent()` — checked by what the browser
  * sends (page views to /v1/collect) and what the server recorded for the device.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, ensureSeeded, textOf, workerUrl } from "./api";
-import { launchChromium } from "./chromium";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { api, textOf, workerUrl } from "./api";
+import { chromiumForFile } from "./chromium";
 
-let browser: Browser;
-beforeAll(async () => {
-  await ensureSeeded();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const chromium = chromiumForFile();
 
 /** The demo shop with `init` run before any page script; its collect calls and context URLs, as sent. */
 async function shop(init?: () => void) {
-  const context = await browser.newContext();
+  const context = await chromium.browser.newContext();
   const page = await context.newPage();
   const collected: string[] = [];
   const contextUrls: string[] = [];

@@ -8,7 +8,7 @@ import { getPath } from "../../shared/attribute-tree";
 import { aggregateByProfile, aggregateEvents, aggregateRollups, countEventsInRange, fragmentsOfProfiles, type ReportScope } from "../db/queries/analytics";
 import { fail, resultOf, type Result } from "../lib/result";
 import { mergeFragments, type MergePolicy } from "../profiles/merge";
-import { bucketComplete, bucketKeys, offsetSteps, rangeComplete, type Grain } from "../reports/time";
+import { bucketComplete, bucketKeys, offsetSteps, onWholeHours, rangeComplete, type Grain } from "../reports/time";
 import { testAttribute } from "../segments/rules";
 import { formulaReferences } from "./formula";
 import { withCalculated, type CompiledView, type Field, type Metric } from "./view";
@@ -116,15 +116,7 @@ function tooManyKeys(id: string): never {
 
 /** Can the hourly rollups answer this metric by this dimension over this scope? */
 function fromRollups(metric: Metric, field: Field, scope: ReportScope): boolean {
-  const HOUR = 3_600_000;
-  return (
-    metric.aggregate === "count" &&
-    metric.where.length === 0 &&
-    (field.kind === "time" || field.kind === "type" || field.kind === "dataset") &&
-    scope.start % HOUR === 0 &&
-    scope.end % HOUR === 0 &&
-    scope.steps.every((s) => s.offset % HOUR === 0 && (s.until === null || s.until % HOUR === 0))
-  );
+  return metric.aggregate === "count" && metric.where.length === 0 && (field.kind === "time" || field.kind === "type" || field.kind === "dataset") && onWholeHours(scope, scope.steps);
 }
 
 /**

@@ -125,6 +125,16 @@ export function offsetSteps(start: number, end: number, tz: string): { until: nu
 
 export type Grain = "day" | "week" | "month";
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Whether hourly rollups can answer a range in a zone: its bounds and every offset change
+ * fall on whole UTC hours (UTC, Europe/…, America/…; not Asia/Kolkata).
+ */
+export function onWholeHours(range: { start: number; end: number }, steps: readonly { until: number | null; offset: number }[]): boolean {
+  return range.start % HOUR_MS === 0 && range.end % HOUR_MS === 0 && steps.every((s) => s.offset % HOUR_MS === 0 && (s.until === null || s.until % HOUR_MS === 0));
+}
+
 /** The bucket a local day falls in: the day, the Monday of its ISO week, or YYYY-MM. */
 export function bucketOfDay(day: string, grain: Grain): string {
   if (grain === "day") return day;

@@ -42,8 +42,10 @@ class D1Config implements ConfigSource {
   current(): Promise<WriterConfig> {
     if (!this.cached || Date.now() - this.cached.loadedAt > CONFIG_MAX_AGE_MS) {
       const d1 = this.d1;
-      this.minter ??= settingOnce(createDb(d1), "placement", { salt: newIndexSalt() }).then(async ({ salt }) => profileIdMinter(await indexKey(salt)));
-      this.minter.catch(() => (this.minter = undefined));
+      if (!this.minter) {
+        this.minter = settingOnce(createDb(d1), "placement", { salt: newIndexSalt() }).then(async ({ salt }) => profileIdMinter(await indexKey(salt)));
+        this.minter.catch(() => (this.minter = undefined)); // read again on the next load
+      }
       const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1), getSetting(createDb(d1), "consent"), this.minter]).then(
         ([rules, segments, webhooks, computed, consent, newProfileId]) => ({
           rules,

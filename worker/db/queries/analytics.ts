@@ -120,8 +120,8 @@ function keySql(field: Exclude<Field, { kind: "profile" }>, steps: readonly { un
   if (field.kind === "type") return columns.type;
   if (field.kind === "dataset") return columns.dataset;
   if (field.kind === "time") {
+    if (field.grain === "day") return localDaySql(columns.at, steps, b);
     const seconds = `${localTime(columns.at, steps, b)} / 1000`;
-    if (field.grain === "day") return `date(${seconds}, 'unixepoch')`;
     // The Monday of the ISO week: six days back, then forward to a Monday.
     if (field.grain === "week") return `date(${seconds}, 'unixepoch', '-6 days', 'weekday 1')`;
     return `strftime('%Y-%m', ${seconds}, 'unixepoch')`;

@@ -2,13 +2,10 @@
 import type { Conversion, Touch } from "../../analytics/attribution";
 import type { MessageCount, RetryCount } from "../../reports/messages";
 import { Binder, localDaySql } from "./analytics";
+import { onWholeHours } from "../../reports/time";
 import { eachSlice, readBudget, readInSlices, type ReadBudget } from "../../lib/time-slices";
 
 const HOUR = 3_600_000;
-
-/** Whether the hourly rollups can answer a range in a zone: its bounds and every offset change fall on whole UTC hours. */
-const wholeHours = (range: { start: number; end: number }, steps: readonly { until: number | null; offset: number }[]) =>
-  range.start % HOUR === 0 && range.end % HOUR === 0 && steps.every((s) => s.offset % HOUR === 0 && (s.until === null || s.until % HOUR === 0));
 
 /**
  * The message report's facts, counted in SQL: per type, local day, channel and journey, the
@@ -23,7 +20,7 @@ export async function messageCounts(
   steps: readonly { until: number | null; offset: number }[],
   budget: ReadBudget = readBudget(),
 ): Promise<{ firsts: MessageCount[]; retries: RetryCount[] }> {
-  const firsts = wholeHours(range, steps)
+  const firsts = onWholeHours(range, steps)
     ? await (async () => {
         const b = new Binder();
         const [start, end] = [b.bind(range.start / HOUR), b.bind(range.end / HOUR)];
