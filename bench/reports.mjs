@@ -94,7 +94,7 @@ function baseline(events) {
   const dir = mkdtempSync(path.join(tmpdir(), "tessera-reports-baseline-"));
   const db = new DatabaseSync(path.join(dir, "events.sqlite"));
   db.exec(`CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, dataset TEXT NOT NULL, identity_id INTEGER NOT NULL, data TEXT);
-           CREATE INDEX events_type_at ON events (type, at); CREATE INDEX events_at ON events (at);`);
+           CREATE INDEX events_type_at ON events (type, at, identity_id); CREATE INDEX events_at ON events (at); CREATE INDEX events_identity_at ON events (identity_id, at);`);
   const ids = new Map();
   const insert = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)");
   db.exec("BEGIN");
@@ -111,6 +111,18 @@ function baseline(events) {
     byJourney: (start, end) =>
       db.prepare(`SELECT json_extract(data, '$.journey') AS k, count(*) FILTER (WHERE type = 'message.clicked'), count(*) FILTER (WHERE type = 'message.delivered')
                   FROM events WHERE at >= ? AND at < ? AND type IN ('message.clicked', 'message.delivered') GROUP BY k`).all(start, end),
+    // Messages per journey and type, each counted once (its first event), straight from the events.
+    journeys: (start, end) =>
+      db.prepare(`SELECT json_extract(data, '$.journey') AS k, type, count(DISTINCT json_extract(data, '$.messageId'))
+                  FROM events WHERE at >= ? AND at < ? AND type IN ('message.sent', 'message.delivered', 'message.bounced', 'message.opened', 'message.clicked') GROUP BY k, type`).all(start, end),
+    // Attribution's reads: the conversions' count and value, and each conversion's delivered or
+    // clicked journey messages in the window before it (here one customer is one identity).
+    attribution: (start, end, windowMs) => [
+      db.prepare(`SELECT count(*), total(json_extract(data, '$.amount')) FROM events WHERE type = 'purchase' AND at >= ? AND at < ?`).get(start, end),
+      db.prepare(`SELECT c.id, c.at, json_extract(c.data, '$.amount'), m.at, json_extract(m.data, '$.messageId'), json_extract(m.data, '$.journey'), m.type
+                  FROM events c JOIN events m ON m.identity_id = c.identity_id AND m.at >= c.at - ? AND m.at <= c.at AND m.type IN ('message.delivered', 'message.clicked')
+                  WHERE c.type = 'purchase' AND c.at >= ? AND c.at < ?`).all(windowMs, start, end),
+    ],
     close: () => {
       db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -193,11 +205,13 @@ export async function reports({ events: total = 1_000_000, clients = 2, isolatio
     out.byDayTotals = check.totals;
     out.byJourneyMs = await timed(5, () => api(url, "GET", `/v1/data-views/bench/report?${q("dimension=journey&metrics=clicks,delivered,ctr")}`));
     out.byWeekAllMetricsMs = await timed(5, () => api(url, "GET", `/v1/data-views/bench/report?${q("dimension=week")}`));
-    out.journeysViewMs = await timed(3, () => api(url, "GET", `/v1/data-views/journeys/report?${q("dimension=journey")}`));
-    out.attributionMs = await timed(3, () => api(url, "GET", `/v1/reports/journeys?${q("conversion=purchase&value=data.amount&model=linear&window=P7D")}`));
+    out.journeysViewMs = await timed(5, () => api(url, "GET", `/v1/data-views/journeys/report?${q("dimension=journey")}`));
+    out.attributionMs = await timed(5, () => api(url, "GET", `/v1/reports/journeys?${q("conversion=purchase&value=data.amount&model=linear&window=P7D")}`));
     Object.assign(out, await isolation(url, q("conversion=purchase&value=data.amount&model=linear&window=P30D")));
     out.sqliteByDayMs = await timed(5, () => floor.byDay(start, today - 0));
     out.sqliteByJourneyMs = await timed(5, () => floor.byJourney(start, today));
+    out.sqliteJourneysViewMs = await timed(5, () => floor.journeys(start, today));
+    out.sqliteAttributionMs = await timed(5, () => floor.attribution(start, today, 7 * DAY));
     return out;
   } finally {
     floor.close();

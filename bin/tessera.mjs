@@ -38,10 +38,15 @@ function fail(message) {
 }
 
 /** A failed call in one line: what the server said, and what to do about the usual causes. */
+/** "1 row", "2 rows". */
+const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 function explain(err, context) {
   if (!(err instanceof TesseraError)) {
     const cause = err?.cause?.message ?? err?.message ?? String(err);
-    return `${context}: cannot reach Tessera (${cause})`;
+    // Connection refused on the local default address: the Worker is not running.
+    const refused = /ECONNREFUSED|fetch failed/.test(`${cause} ${err?.cause?.code ?? ""}`);
+    return `${context}: cannot reach Tessera (${cause})${refused ? ' — is it running? Start it with "npm start", or pass --endpoint' : ""}`;
   }
   const hint =
     err.status === 401
@@ -166,7 +171,7 @@ async function importFile(file, options) {
   }
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   process.stderr.write(
-    `${batch.rows.total} rows: ${batch.rows.ingested} ingested, ${batch.rows.failed} failed` +
+    `${count(batch.rows.total, "row")}: ${batch.rows.ingested} ingested, ${batch.rows.failed} failed` +
       (summary.errorsFile ? ` — failed rows listed in ${summary.errorsFile}` : "") +
       "\n",
   );
@@ -199,7 +204,7 @@ async function exportNow(destination, options) {
     if (run && (run.status === "completed" || run.status === "failed")) {
       print(run);
       if (run.status === "failed") fail(`export ${destination} failed: ${run.error}`);
-      process.stderr.write(`export ${destination}: ${run.rows} ${run.content} rows in ${run.parts.length} parts${run.manifest ? `, manifest ${run.manifest}` : ""}\n`);
+      process.stderr.write(`export ${destination}: ${run.rows} ${run.content} ${run.rows === 1 ? "row" : "rows"} in ${count(run.parts.length, "part")}${run.manifest ? `, manifest ${run.manifest}` : ""}\n`);
       return;
     }
     await sleep(500);

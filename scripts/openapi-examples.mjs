@@ -82,6 +82,7 @@ function calls(state) {
     { op: "getIdentityGraph", method: "GET", path: `/v1/identities/email/${EMAIL}/graph` },
     { op: "listMergePolicies", method: "GET", path: "/v1/merge-policies" },
     { op: "putMergePolicy", method: "PUT", path: "/v1/merge-policies/crm-first", request: { type: "dataset-precedence", datasets: ["crm", "loyalty"], idStitching: "graph" } },
+    { op: "putSegment", method: "PUT", path: "/v1/segments/gold", query: "preview=true", request: { name: "Gold members", rule: { attr: "loyalty.tier", op: "eq", value: "gold" }, public: true }, also: true },
     { op: "putSegment", method: "PUT", path: "/v1/segments/gold", request: { name: "Gold members", rule: { attr: "loyalty.tier", op: "eq", value: "gold" }, public: true } },
     { op: "getSegment", method: "GET", path: "/v1/segments/gold" },
     { op: "listSegments", method: "GET", path: "/v1/segments" },
@@ -125,6 +126,7 @@ function calls(state) {
     { op: "listDestinationDeliveries", method: "GET", path: "/v1/destinations/crm-hook/deliveries", query: "limit=2" },
     { op: "retryDestinationDelivery", method: "POST", path: () => `/v1/destinations/crm-hook/deliveries/${state.deliveryId}/retry` },
     { op: "testDestination", method: "POST", path: "/v1/destinations/crm-hook/test" },
+    { op: "redriveDestinationDeliveries", method: "POST", path: "/v1/destinations/crm-hook/deliveries/redrive", query: "status=dead" },
     { op: "deleteDestination", method: "DELETE", path: "/v1/destinations/crm-hook" },
     { op: "createBatch", method: "POST", path: "/v1/batches", query: "dataset=crm&format=csv", contentType: "text/csv", text: "identity.crm,identity.email,firstName,lastName\nCUST-20002,piet@example.com,Piet,de Vries\nCUST-20004,not-an-email,Bad,Row\n" },
     { op: "createBatch", method: "POST", path: "/v1/batches", query: "dataset=crm&format=ndjson", contentType: "application/x-ndjson", text: `${JSON.stringify({ identities: [{ namespace: "crm", id: "CUST-20005" }], attributes: { firstName: "Sanne" } })}\n`, also: true },
@@ -156,6 +158,7 @@ async function main() {
   await applyMigrations({ persistTo });
   const worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "examples-secret-local-only", TESSERA_DEMO: "true", TESSERA_WEBHOOK_ALLOW_INSECURE: "false" } });
   const out = {};
+  const localHost = new URL(worker.url).host;
   try {
     await seedDemoData({ url: worker.url, adminKey: ADMIN, people: 40, log: () => {} });
     const state = {};
@@ -208,7 +211,8 @@ async function main() {
     rmSync(persistTo, { recursive: true, force: true });
   }
   const file = path.join(ROOT, "worker/openapi/examples.json");
-  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  // Answers that echo the host (tracking settings' apiHost) show a deployment's, not this run's port.
+  writeFileSync(file, `${JSON.stringify(out, null, 2).replaceAll(localHost, "tessera.example.com")}\n`);
   console.log(`wrote ${Object.keys(out).length} operations' examples to ${path.relative(process.cwd(), file)}`);
 }
 

@@ -83,5 +83,5 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
     total += n;
     if (n === 0) break;
   }
-  if (total > 0) console.log(`cron ${controller.cron}: re-evaluated ${total} profiles`);
+  if (total > 0) console.log(`cron ${controller.cron}: re-evaluated ${total} profile${total === 1 ? "" : "s"}`);
 }

@@ -35,12 +35,14 @@ export function customers(count, seed = 42) {
       crm: `CUST-${10000 + i}`,
       email,
       phone: r() < 0.66 ? `06${String(10000000 + Math.floor(r() * 89999999)).slice(0, 8)}` : undefined,
-      loyalty: i === 0 || r() < 0.5 ? `L${700000 + i}` : undefined,
+      loyalty: i === 0 || r() < 0.5 || i === 1 ? `L${700000 + i}` : undefined,
       devices,
       firstName,
       lastName,
       city: pick(r, CITIES),
-      tier: i === 0 ? "gold" : pick(r, TIERS),
+      // The demo page's two customers: John is gold; customer 1 is silver and a frequent
+      // buyer, so each of the page's two segment banners has someone to show it to.
+      tier: i === 0 ? "gold" : i === 1 ? (r(), "silver") : pick(r, TIERS),
       points: Math.floor(r() * 5000),
       marketing: r() < 0.8 ? "y" : "n",
       r,
@@ -92,10 +94,11 @@ export function eventsFor(people, now = Date.now(), seed = 7) {
         data: { url: pick(r, ["/", "/shoes", "/jackets", "/sale", "/tents"]) },
       });
     }
-    const purchases = Math.floor(r() * 4) + (p.crm === "CUST-10000" ? 2 : 0);
+    const demoShopper = p.crm === "CUST-10000" || p.crm === "CUST-10001";
+    const purchases = Math.floor(r() * 4) + (demoShopper ? 2 : 0);
     for (let k = 0; k < purchases; k++) {
       const [product, amount] = pick(r, PRODUCTS);
-      const recent = p.crm === "CUST-10000" && k < 2;
+      const recent = demoShopper && k < 2;
       const at = now - (recent ? (k + 1) * 3 * DAY : Math.floor(r() * 60 * DAY));
       events.push({
         id: `demo-order-${p.crm}-${k}`,

@@ -75,3 +75,15 @@ export const SegmentSchema = z
     updatedAt: z.string(),
   })
   .meta({ id: "Segment" });
+
+/** `PUT /v1/segments/:id?preview=true`: the size the rule would have, nothing saved. */
+export const SegmentSizePreviewSchema = z
+  .object({
+    preview: z.literal(true),
+    size: z.number().int().meta({ description: "Profiles the rule matches now: exact when `exact`, else estimated from the sample" }),
+    exact: z.boolean(),
+    sampled: z.number().int().meta({ description: "Profiles evaluated (the first 1,000 by id, a random sample)" }),
+    matched: z.number().int().meta({ description: "Sampled profiles the rule matches" }),
+    totalProfiles: z.number().int(),
+  })
+  .meta({ id: "SegmentSizePreview" });

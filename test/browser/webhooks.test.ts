@@ -177,6 +177,21 @@ describe("webhook destinations", () => {
     expect(at("/dead")[0]!.verified).toBe(true);
     expect((await api("GET", "/v1/destinations/wh-dead/deliveries?status=delivered")).json.items.map((d: any) => d.id)).toEqual([dead.id]);
   });
+
+  it("a receiver back after a long outage: one redrive sends every dead delivery again, oldest first", { timeout: 60_000 }, async () => {
+    await destination("wh-redrive", "/redrive", { segments: ["wh-gold"] });
+    failing.add("/redrive");
+    for (const n of [1, 2, 3]) await api("POST", "/v1/records", { dataset: "default", identities: [{ namespace: "crm", id: `wh-redrive-${n}` }], attributes: { tier: "gold" } });
+    await poll(async () => (await api("GET", "/v1/destinations/wh-redrive/deliveries?status=dead")).json.items.length).toBe(3);
+    failing.delete("/redrive");
+    const redrive = await api("POST", "/v1/destinations/wh-redrive/deliveries/redrive");
+    expect(redrive).toHaveStatus(202);
+    expect(redrive.json).toEqual({ requeued: 3, more: false });
+    await poll(() => at("/redrive").length).toBe(3);
+    expect(at("/redrive").every((r) => r.verified)).toBe(true);
+    expect((await api("GET", "/v1/destinations/wh-redrive/deliveries?status=delivered")).json.items).toHaveLength(3);
+    expect((await api("POST", "/v1/destinations/wh-redrive/deliveries/redrive")).json).toEqual({ requeued: 0, more: false });
+  });
 });
 
 describe("webhook destinations: each destination on its own", () => {

@@ -67,6 +67,19 @@ describe("journey attribution", () => {
     expect(credits(first).promo).toEqual([1, 90]);
   });
 
+  it("totals the value the same from the hourly rollups (a top-level field, whole hours) as from the events themselves", async () => {
+    // UTC and a top-level field read the rollups; a half-hour zone and a nested path read the events.
+    await postEvents([{ id: "at-purchase-3", type: "purchase", timestamp: "2025-10-07T10:00:00Z", identities: [id("crm", "AT-3")], data: { amount: 2.5, order: { total: 2.5 } } }]);
+    const rolled = await attribution("model=linear&window=P7D");
+    const kolkata = await call("GET", "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=Asia/Kolkata&conversion=purchase&value=data.amount&model=linear&window=P7D");
+    const nested = await call("GET", "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.order.total&model=linear&window=P7D");
+    expect(rolled.totals).toMatchObject({ conversions: 3, conversionValue: 102.5, attributedValue: 90 });
+    expect(kolkata.json.totals).toMatchObject({ conversions: 3, conversionValue: 102.5, attributedValue: 90 });
+    expect(nested.json.totals).toMatchObject({ conversions: 3, conversionValue: 2.5, attributedValue: 0 });
+    await call("DELETE", "/v1/profiles/by-identity/crm/AT-3");
+    expect((await attribution("model=linear&window=P7D")).totals).toMatchObject({ conversions: 2, conversionValue: 100 });
+  });
+
   it("carries the message metrics of each journey with the message report's definitions", async () => {
     const r = await attribution("model=last");
     const welcome = r.items.find((i: any) => i.journey === "welcome");

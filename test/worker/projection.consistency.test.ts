@@ -23,6 +23,7 @@ const GRAPH_TABLES: Record<string, string> = {
   graph_history_profiles: "history_id, profile_id",
   suppressions: "hash",
   event_rollups: "hour, dataset, type",
+  event_value_rollups: "hour, dataset, type, field",
   message_firsts: "type, message_id",
   message_rollups: "hour, type, channel, journey",
 };

@@ -117,6 +117,34 @@ describe("message firsts (kept by triggers)", () => {
   });
 });
 
+describe("value rollups (kept by triggers)", () => {
+  it("equal a sum of the events' top-level numbers through inserts, duplicates, identity deletes and erasure", async () => {
+    const scan = async () =>
+      (
+        await env.DB.prepare(
+          `SELECT e.at / 3600000 AS hour, e.dataset, e.type, j.key AS field, total(j.value) AS total FROM events e, json_each(e.data) j
+           WHERE json_type(e.data) = 'object' AND j.type IN ('integer', 'real') GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+        ).all()
+      ).results;
+    const rolled = async () => (await env.DB.prepare(`SELECT hour, dataset, type, field, total FROM event_value_rollups WHERE total != 0 ORDER BY 1, 2, 3, 4`).all()).results;
+    const order = (n: number, who: string, data: Record<string, unknown>) => ({ id: `vr-${n}`, type: "purchase", timestamp: `2026-06-0${1 + (n % 3)}T10:${String(n).padStart(2, "0")}:00Z`, identities: [id("crm", who)], data });
+    await postEvents([
+      order(1, "VR-1", { amount: 10, qty: 2, sku: "A" }),
+      order(2, "VR-1", { amount: 2.25, nested: { amount: 99 } }),
+      order(3, "VR-2", { amount: "12", qty: 1 }),
+      { ...order(4, "VR-3", { amount: 7 }), identities: [id("crm", "VR-3"), id("device", "vr-device-00000001")] },
+      { ...order(5, "VR-3", { amount: 1 }), identities: [id("device", "vr-device-00000001")] },
+    ]);
+    await postEvents([order(1, "VR-1", { amount: 10, qty: 2, sku: "A" })]); // a duplicate
+    expect(await rolled()).toEqual(await scan());
+    expect((await rolled()).filter((r: any) => r.field === "amount").reduce((sum: number, r: any) => sum + r.total, 0)).toBeCloseTo(10 + 2.25 + 7 + 1, 9);
+    expect(await call("DELETE", "/v1/identities/device/vr-device-00000001")).toHaveStatus(200);
+    expect(await rolled()).toEqual(await scan());
+    expect(await call("DELETE", "/v1/profiles/by-identity/crm/VR-1")).toHaveStatus(200);
+    expect(await rolled()).toEqual(await scan());
+  });
+});
+
 describe("event reports", () => {
   it("counts and distinct profiles per day, type and data path", async () => {
     await postEvents([

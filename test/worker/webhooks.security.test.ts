@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, expectErrorShape } from "../helpers";
+import { call, createKey, expectErrorShape } from "../helpers";
 
 const webhook = (url: string, extra: Record<string, unknown> = {}) => ({ type: "webhook", url, events: ["segment.entered"], ...extra });
 
@@ -80,6 +80,20 @@ describe("webhook destinations: secret and deliveries API", () => {
     expect(list.json.items[0]).toMatchObject({ type: "profile.erased", attempts: expect.any(Number) });
     expect(await call("GET", "/v1/destinations/hooks/deliveries?status=bogus")).toHaveStatus(400);
     expect(await call("POST", "/v1/destinations/hooks/deliveries/msg_nope/retry")).toHaveStatus(404);
+  });
+
+  it("redrive: dead deliveries made pending in one call, oldest first; a bad status, a missing destination and a non-admin key refused", async () => {
+    await env.DB.prepare("UPDATE webhook_deliveries SET status = 'dead' WHERE destination = 'hooks'").run();
+    const dead = (await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE destination = 'hooks' AND status = 'dead'").first<{ n: number }>())!.n;
+    expect(dead).toBeGreaterThan(0);
+    const redrive = await call("POST", "/v1/destinations/hooks/deliveries/redrive");
+    expect(redrive).toHaveStatus(202);
+    expect(redrive.json).toEqual({ requeued: dead, more: false });
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE destination = 'hooks' AND status = 'dead'").first<{ n: number }>())!.n).toBe(0);
+    expect((await call("POST", "/v1/destinations/hooks/deliveries/redrive?status=failed")).json).toMatchObject({ more: false });
+    expect(await call("POST", "/v1/destinations/hooks/deliveries/redrive?status=pending")).toHaveStatus(400);
+    expect(await call("POST", "/v1/destinations/nope/deliveries/redrive")).toHaveStatus(404);
+    expect(await call("POST", "/v1/destinations/hooks/deliveries/redrive", { key: await createKey(["ingest", "profiles:read"]) })).toHaveStatus(403);
   });
 
   it("a test delivery: queued, listed as destination.test with no profile; only for webhook destinations that exist", async () => {

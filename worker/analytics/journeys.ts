@@ -5,7 +5,7 @@
  * same aggregation as the message report, so the two never disagree.
  */
 import type { DataViewInput } from "../../shared/schemas/data-views";
-import { conversionTotals, touchedConversions } from "../db/queries/reports";
+import { conversionFacts } from "../db/queries/reports";
 import { messageReport } from "../reports/message-report";
 import { fail, resultOf, type Result } from "../lib/result";
 import { readBudget } from "../lib/time-slices";
@@ -115,13 +115,13 @@ async function journeyAttribution(d1: D1Database, request: AttributionRequest) {
   const { range, tz, now } = request;
   // One database-time budget for the whole report; its reads run one after another, in slices.
   const budget = readBudget();
-  const totals = await conversionTotals(d1, request.conversion, range.start, range.end, request.valuePath, budget);
-  if (totals.count > MAX_CONVERSIONS) fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [{ path: "from", message: "narrow the range" }]);
   // Only conversions with touchpoints leave the database; the others are counted there.
-  const touched = await touchedConversions(d1, request.conversion, range.start, range.end, request.windowMs, request.valuePath, MAX_CONVERSIONS * 10 + 1, budget);
-  if (touched.touches.length > MAX_CONVERSIONS * 10) fail("invalid_request", "too many journey messages before these conversions", [{ path: "window", message: "shorten the window or narrow the range" }]);
-  const attributed = attribute(touched.conversions, touched.touches, request.windowMs, request.model);
-  const credit = { ...attributed, conversions: totals.count, unattributed: totals.count - attributed.attributed, value: Math.round(totals.value * 1e9) / 1e9 };
+  const conversion = { type: request.conversion, start: range.start, end: range.end, windowMs: request.windowMs, valuePath: request.valuePath };
+  const facts = await conversionFacts(d1, conversion, (so) => so.count > MAX_CONVERSIONS || so.touches > MAX_CONVERSIONS * 10, budget);
+  if (facts.count > MAX_CONVERSIONS) fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [{ path: "from", message: "narrow the range" }]);
+  if (facts.touches.length > MAX_CONVERSIONS * 10) fail("invalid_request", "too many journey messages before these conversions", [{ path: "window", message: "shorten the window or narrow the range" }]);
+  const attributed = attribute(facts.conversions, facts.touches, request.windowMs, request.model);
+  const credit = { ...attributed, conversions: facts.count, unattributed: facts.count - attributed.attributed, value: Math.round(facts.value * 1e9) / 1e9 };
   const messages = await messageReport(d1, range, "journey", tz, now, budget);
   const journeys = new Set([...messages.items.map((r) => r.key), ...credit.byJourney.keys()]);
   const items = [...journeys].sort().map((journey) => {

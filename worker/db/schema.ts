@@ -16,6 +16,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -213,7 +214,8 @@ export const events = sqliteTable(
   },
   (t) => [
     index("events_identity_at_idx").on(t.identityId, t.at),
-    index("events_type_at_idx").on(t.type, t.at),
+    // Covers what attribution reads of every conversion (the row only when it has touchpoints).
+    index("events_type_at_identity_idx").on(t.type, t.at, t.identityId),
   ],
 );
 
@@ -532,6 +534,23 @@ export const eventRollups = sqliteTable(
     events: integer("events").notNull(),
   },
   (t) => [primaryKey({ columns: [t.hour, t.dataset, t.type] })],
+);
+
+/**
+ * Sums of the numbers at the top level of events' `data` (`data.amount`, …) per UTC hour,
+ * dataset, type and field, kept exact by triggers on `events` like the counts above:
+ * attribution totals a conversion value over whole hours without reading every conversion.
+ */
+export const eventValueRollups = sqliteTable(
+  "event_value_rollups",
+  {
+    hour: integer("hour").notNull(),
+    dataset: text("dataset").notNull(),
+    type: text("type").notNull(),
+    field: text("field").notNull(),
+    total: real("total").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.dataset, t.type, t.field] })],
 );
 
 /**

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
 import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
-import { deleteDeliveries, insertTestDelivery, listDeliveries, openDeliveryIds, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
+import { deleteDeliveries, insertTestDelivery, listDeliveries, openDeliveryIds, requeueDeliveries, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
 import { graphWriter } from "../writer/client";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { signingSecretFor } from "../webhooks/signing";
@@ -68,6 +68,9 @@ const presentRun = (r: RunRow) => ({
   startedAt: toIso(r.startedAt),
   finishedAt: r.finishedAt ? toIso(r.finishedAt) : null,
 });
+
+/** Deliveries one redrive call sends again (a D1 write and 20 queue messages at most). */
+const REDRIVE_LIMIT = 1_000;
 
 export const destinationsRouter = createRouter()
   .openapi(
@@ -175,6 +178,33 @@ export const destinationsRouter = createRouter()
       if (!(await requeueDelivery(c.var.db.$client, name, id, Date.now()))) throw new ApiError("not_found", `no delivery ${id} of ${name}`);
       await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
       return c.json({ id, status: "pending" as const }, 202);
+    },
+  )
+  .openapi(
+    scopedRoute("admin", {
+      operationId: "redriveDestinationDeliveries",
+      method: "post",
+      path: "/destinations/{name}/deliveries/redrive",
+      tags,
+      summary: `Send again every dead (or, with \`status=failed\`, every failing) delivery of a destination, oldest first, up to ${REDRIVE_LIMIT} a call`,
+      request: {
+        params: z.object({ name: z.string() }),
+        query: z.object({ status: z.enum(["dead", "failed"]).default("dead").meta({ description: "which deliveries to send again (default `dead`)" }) }),
+      },
+      responses: {
+        202: {
+          description: "Queued: how many, and whether more in that status are left (call again)",
+          content: { "application/json": { schema: z.object({ requeued: z.number().int(), more: z.boolean() }) } },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
+      const { ids, more } = await requeueDeliveries(c.var.db.$client, name, c.req.valid("query").status, REDRIVE_LIMIT, Date.now());
+      await announceDeliveries(c.env, ids.map((id) => ({ id, destination: name })));
+      return c.json({ requeued: ids.length, more }, 202);
     },
   )
   .openapi(

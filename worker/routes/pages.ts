@@ -71,7 +71,7 @@ export const pagesRouter = new Hono<AppEnv>()
       demo = { keyId, key };
       await saveSetting(c.var.db, "demo", demo);
     }
-    return c.json({ key: demo.key, customers: [{ crm: "CUST-10000", name: "John Greene (gold)" }, { crm: "CUST-10001", name: "Another customer" }] });
+    return c.json({ key: demo.key, customers: [{ crm: "CUST-10000", name: "John Greene (gold)" }, { crm: "CUST-10001", name: "A frequent buyer (silver)" }] });
   })
   .post("/demo/login", async (c) => {
     // What a real site's back end does: sign the logged-in customer's identity with the

@@ -1,14 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import type { Rule } from "../../shared/schemas/segments";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
-import { SegmentBody, SegmentSchema } from "../../shared/schemas/segments";
+import { SegmentBody, SegmentSchema, SegmentSizePreviewSchema } from "../../shared/schemas/segments";
 import { saveSegment } from "../config/service";
 import { countProfiles, getSegment, listSegments, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { profileSummary } from "../profiles/present";
 import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
-import { errorResponses, jsonBody } from "../lib/openapi";
+import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
+import { consentSettings } from "../consent/service";
+import { previewSegmentSize } from "../segments/preview";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
@@ -41,15 +43,26 @@ export const segmentsRouter = createRouter()
       method: "put",
       path: "/segments/{id}",
       tags,
-      summary: "Create or change a segment; every profile is (re)evaluated in the background",
-      request: { params: z.object({ id: ResourceName }), body: jsonBody(SegmentBody) },
-      responses: { 200: { description: "The stored segment (status: evaluating)", content: { "application/json": { schema: SegmentSchema } } }, ...errorResponses(400, 401, 403) },
+      summary: "Create or change a segment; every profile is (re)evaluated in the background (`?preview=true`: the size it would have, nothing saved)",
+      request: {
+        params: z.object({ id: ResourceName }),
+        query: z.object({ preview: BooleanQuery.optional().meta({ description: "`true`: answer how many profiles the rule matches now (exact up to 1,000 profiles, else estimated from a sample of 1,000) and save nothing" }) }),
+        body: jsonBody(SegmentBody),
+      },
+      responses: {
+        200: { description: "The stored segment (status: evaluating); with `?preview=true` the size the rule would have", content: { "application/json": { schema: z.union([SegmentSchema, SegmentSizePreviewSchema]) } } },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const rule = validateRule(body.rule);
       if (!rule.ok) throw new ApiError("invalid_request", "the segment rule is not valid", { details: rule.details });
+      if (c.req.valid("query").preview) {
+        const preview = await previewSegmentSize(c.var.db.$client, rule.rule as Rule, await consentSettings(c.var.db), Date.now());
+        return c.json({ preview: true as const, ...preview }, 200);
+      }
       const total = await countProfiles(c.var.db.$client);
       const stored = await saveSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
       // Streaming evaluation in the writer uses the new rule from the next write on.

@@ -48,9 +48,8 @@ export function factsRead(d1: D1Database, profileIds: readonly string[], segment
   return profileFactsRead(d1, segments.length === 0 ? [] : profileIds, needs.types.length ? needs : undefined);
 }
 
-/** The membership writes for `profileIds` given their facts. */
-export function evaluateFacts(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], facts: ProfileFacts, now: number, consent: ConsentSettings = DEFAULT_CONSENT): EvaluationResult {
-  if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0, transitions: [], views: new Map() };
+/** What a rule is evaluated against for each of `profileIds`, and its primary identity, from its facts. */
+export function subjectsFromFacts(profileIds: readonly string[], facts: ProfileFacts, consent: ConsentSettings = DEFAULT_CONSENT): Map<string, { subject: Subject; primaryIdentity?: { namespace: string; id: string } }> {
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of facts.fragments) {
     if (!fragments.has(f.profileId)) fragments.set(f.profileId, []);
@@ -61,18 +60,28 @@ export function evaluateFacts(d1: D1Database, profileIds: readonly string[], seg
     if (!events.has(e.profileId)) events.set(e.profileId, []);
     events.get(e.profileId)!.push({ type: e.type, at: e.at, data: e.data ? JSON.parse(e.data) : null });
   }
-  const current = new Map(facts.memberships.map((m) => [`${m.segmentId}\u0000${m.profileId}`, m]));
   const consentOf = consentByProfile(consent, facts.choices);
   const primaries = new Map(facts.primaries.map((p) => [p.profileId, { namespace: p.namespace, id: p.value }]));
+  const out = new Map<string, { subject: Subject; primaryIdentity?: { namespace: string; id: string } }>();
+  for (const profileId of profileIds) {
+    const subject = { attributes: mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes, events: events.get(profileId) ?? [], consent: consentOf(profileId) };
+    out.set(profileId, { subject, primaryIdentity: primaries.get(profileId) });
+  }
+  return out;
+}
+
+/** The membership writes for `profileIds` given their facts. */
+export function evaluateFacts(d1: D1Database, profileIds: readonly string[], segments: readonly SegmentDef[], facts: ProfileFacts, now: number, consent: ConsentSettings = DEFAULT_CONSENT): EvaluationResult {
+  if (profileIds.length === 0 || segments.length === 0) return { statements: [], realized: 0, exited: 0, transitions: [], views: new Map() };
+  const subjects = subjectsFromFacts(profileIds, facts, consent);
+  const current = new Map(facts.memberships.map((m) => [`${m.segmentId}\u0000${m.profileId}`, m]));
   const writes: unknown[][] = [];
   const transitions: ActivationFact[] = [];
   const views = new Map<string, ProfileView>();
   let realized = 0;
   let exited = 0;
-  for (const profileId of profileIds) {
-    const profileConsentNow = consentOf(profileId);
-    const subject = { attributes: mergeFragments(fragments.get(profileId) ?? [], DEFAULT_POLICY).attributes, events: events.get(profileId) ?? [], consent: profileConsentNow };
-    views.set(profileId, { primaryIdentity: primaries.get(profileId), attributes: subject.attributes, consent: profileConsentNow });
+  for (const [profileId, { subject, primaryIdentity }] of subjects) {
+    views.set(profileId, { primaryIdentity, attributes: subject.attributes, consent: subject.consent });
     for (const segment of segments) {
       const was = current.get(`${segment.id}\u0000${profileId}`);
       const next = nextMembership(segment, subject, was, now);

@@ -47,6 +47,7 @@ export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "suppressions", key: ["hash"] },
   { name: "events", key: ["id"] },
   { name: "event_rollups", key: ["hour", "dataset", "type"] },
+  { name: "event_value_rollups", key: ["hour", "dataset", "type", "field"] },
   { name: "message_firsts", key: ["type", "message_id"] },
   { name: "message_rollups", key: ["hour", "type", "channel", "journey"] },
   { name: "computed_rechecks", key: ["identity_id"] },

@@ -74,6 +74,16 @@ export class ConsoleDestinations extends ConsoleView {
     void this.act(() => this.api.read(this.api.client.v1.destinations[":name"].deliveries[":id"].retry.$post({ param: { name, id } })), `Delivery ${id} queued again.`);
   }
 
+  /** Every dead delivery of the destination sent again (the API takes 1,000 a call; more calls while it says there are more). */
+  private redrive(name: string) {
+    void this.act(async () => {
+      for (let more = true; more; ) {
+        const answer = await this.api.read(this.api.client.v1.destinations[":name"].deliveries.redrive.$post({ param: { name }, query: { status: "dead" } }));
+        more = answer.more && answer.requeued > 0;
+      }
+    }, `Dead deliveries of ${name} queued again.`);
+  }
+
   private run(name: string) {
     void this.act(() => this.api.read(this.api.client.v1.destinations[":name"].runs.$post({ param: { name }, query: {} })), `Export of ${name} started.`);
   }
@@ -95,8 +105,10 @@ export class ConsoleDestinations extends ConsoleView {
 
   private renderWebhook(name: string, deliveries: Delivery[]) {
     const failing = deliveries.filter((x) => x.status === "failed" || x.status === "dead").length;
+    const dead = deliveries.some((x) => x.status === "dead");
     return html`<p>${deliveries.length} recent deliveries${failing ? html`, <strong class="error">${failing} failing</strong>` : nothing}.
-        <button class="action" @click=${() => this.test(name)} ?disabled=${this.busy}>Send test delivery</button></p>
+        <button class="action" @click=${() => this.test(name)} ?disabled=${this.busy}>Send test delivery</button>
+        ${dead ? html`<button class="action" @click=${() => this.redrive(name)} ?disabled=${this.busy}>Retry all dead</button>` : nothing}</p>
       <table>
         <thead><tr><th>created</th><th>event</th><th>profile</th><th>status</th><th class="num">attempts</th><th>last error</th><th></th></tr></thead>
         <tbody>${deliveries.map(

@@ -102,60 +102,100 @@ const valueSql = (valuePath: string | undefined, b: Binder) => {
   return `CASE WHEN json_type(c.data, ${path}) IN ('integer', 'real') THEN json_extract(c.data, ${path}) END`;
 };
 
-/** How many conversion events of `type` are in [start, end), and the sum of their values (the number at `valuePath`). */
-export async function conversionTotals(d1: D1Database, type: string, start: number, end: number, valuePath: string | undefined, budget: ReadBudget = readBudget()): Promise<{ count: number; value: number }> {
-  const parts = await readInSlices(start, end, budget, async (from, to) => {
-    const b = new Binder();
-    const row = await d1
-      .prepare(`SELECT count(*) AS count, total(${valueSql(valuePath, b)}) AS value FROM events c WHERE c.type = ${b.bind(type)} AND c.at >= ${b.bind(from)} AND c.at < ${b.bind(to)}`)
-      .bind(...b.values)
-      .first<{ count: number; value: number }>();
-    return row ? [row] : [];
-  });
-  return parts.reduce((sum, p) => ({ count: sum.count + p.count, value: sum.value + p.value }), { count: 0, value: 0 });
+export interface ConversionFacts {
+  /** Conversion events of the type in range, and the sum of their values. */
+  count: number;
+  value: number;
+  /** The conversions that have touchpoints, and those touchpoints (each once). */
+  conversions: Conversion[];
+  touches: Touch[];
+}
+
+interface ConversionRequest {
+  type: string;
+  start: number;
+  end: number;
+  windowMs: number;
+  /** A path inside the conversion's data (without `data.`). */
+  valuePath: string | undefined;
+}
+
+/** A value path the hourly value rollups hold: one top-level field of `data`. */
+const TOP_LEVEL_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The count and value sum of the conversions from the hourly rollups (`event_rollups`,
+ * `event_value_rollups`), when the range is whole UTC hours and the value, if any, is a
+ * top-level field; otherwise undefined (the conversions are then summed as they are read).
+ */
+async function conversionTotalsFromRollups(d1: D1Database, request: ConversionRequest): Promise<{ count: number; value: number } | undefined> {
+  if (request.start % HOUR !== 0 || request.end % HOUR !== 0) return undefined;
+  if (request.valuePath !== undefined && !TOP_LEVEL_FIELD.test(request.valuePath)) return undefined;
+  const [counts, values] = await d1.batch<{ n: number }>([
+    d1.prepare("SELECT total(events) AS n FROM event_rollups WHERE type = ?1 AND hour >= ?2 AND hour < ?3").bind(request.type, request.start / HOUR, request.end / HOUR),
+    d1.prepare("SELECT total(total) AS n FROM event_value_rollups WHERE type = ?1 AND field = ?4 AND hour >= ?2 AND hour < ?3").bind(request.type, request.start / HOUR, request.end / HOUR, request.valuePath ?? null),
+  ]);
+  return { count: counts!.results[0]?.n ?? 0, value: values!.results[0]?.n ?? 0 };
 }
 
 /**
- * The conversions of `type` in [start, end) that have touchpoints, with those touchpoints:
- * the journey messages of the same profile first delivered or first clicked within
- * `windowMs` before the conversion (`message_firsts`, through the profile's identities).
- * Conversions without any stay in the database (`conversionTotals` counts them). Read in
- * time slices of the conversions; a touch seen by several conversions comes back once.
+ * The conversions of `type` in [start, end): how many there are and their value sum (from
+ * the hourly rollups where they answer it, else counted in SQL), and the ones with
+ * touchpoints with those touchpoints — the journey messages of the same profile first
+ * delivered or first clicked within `windowMs` before the conversion (`message_firsts`,
+ * through the profile's identities). Read in time slices, one round trip per slice;
+ * conversions without touchpoints never leave the database. `stop` ends the read early (a
+ * limit passed); a touch seen by several conversions comes back once.
  */
-export async function touchedConversions(
+export async function conversionFacts(
   d1: D1Database,
-  type: string,
-  start: number,
-  end: number,
-  windowMs: number,
-  valuePath: string | undefined,
-  limit: number,
+  request: ConversionRequest,
+  stop: (facts: { count: number; touches: number }) => boolean,
   budget: ReadBudget = readBudget(),
-): Promise<{ conversions: Conversion[]; touches: Touch[] }> {
-  const conversions = new Map<string, Conversion>();
+): Promise<ConversionFacts> {
+  const rolled = await conversionTotalsFromRollups(d1, request);
+  let count = rolled?.count ?? 0;
+  let value = rolled?.value ?? 0;
+  const conversions = new Map<number, Conversion>();
   const touches = new Map<string, Touch>();
-  await eachSlice(start, end, budget, async (from, to) => {
+  if (rolled && stop({ count, touches: 0 })) return { count, value, conversions: [], touches: [] };
+  await eachSlice(request.start, request.end, budget, async (from, to) => {
+    const statements: D1PreparedStatement[] = [];
+    if (!rolled) {
+      const b = new Binder();
+      const sql = `SELECT count(*) AS count, total(${valueSql(request.valuePath, b)}) AS value FROM events c WHERE c.type = ${b.bind(request.type)} AND c.at >= ${b.bind(from)} AND c.at < ${b.bind(to)}`;
+      statements.push(d1.prepare(sql).bind(...b.values));
+    }
     const b = new Binder();
-    const value = valueSql(valuePath, b);
-    const [kind, start, end, window] = [b.bind(type), b.bind(from), b.bind(to), b.bind(windowMs)];
-    const { results } = await d1
-      .prepare(
-        `SELECT c.id AS conversionId, ic.profile_id AS profileId, c.at AS at, ${value} AS value,
-                f.first_at AS touchAt, f.message_id AS messageId, f.journey AS journey, f.type AS kind
-         FROM events c
-         JOIN identities ic ON ic.id = c.identity_id
-         JOIN identities it ON it.profile_id = ic.profile_id
-         JOIN message_firsts f ON f.identity_id = it.id AND f.first_at >= c.at - ${window} AND f.first_at <= c.at
-         WHERE c.type = ${kind} AND c.at >= ${start} AND c.at < ${end}
-           AND f.type IN ('message.delivered', 'message.clicked') AND typeof(f.journey) = 'text'`,
-      )
-      .bind(...b.values)
-      .all<{ conversionId: string; profileId: string; at: number; value: number | null; touchAt: number; messageId: string; journey: string; kind: string }>();
-    for (const r of results) {
+    const [v, kind, start, end, window] = [valueSql(request.valuePath, b), b.bind(request.type), b.bind(from), b.bind(to), b.bind(request.windowMs)];
+    statements.push(
+      // Conversions through the covering (type, at, identity_id) index, touchpoints through
+      // the partial index of first deliveries and clicks: a conversion's row is read only
+      // when it has touchpoints.
+      d1
+        .prepare(
+          `SELECT c.rowid AS conversionId, ic.profile_id AS profileId, c.at AS at, ${v} AS value,
+                  f.first_at AS touchAt, f.message_id AS messageId, f.journey AS journey, f.type AS kind
+           FROM events c
+           JOIN identities ic ON ic.id = c.identity_id
+           JOIN identities it ON it.profile_id = ic.profile_id
+           JOIN message_firsts f INDEXED BY message_firsts_touch_idx ON f.identity_id = it.id AND f.first_at >= c.at - ${window} AND f.first_at <= c.at
+           WHERE c.type = ${kind} AND c.at >= ${start} AND c.at < ${end}
+             AND f.type IN ('message.delivered', 'message.clicked') AND f.journey IS NOT NULL AND typeof(f.journey) = 'text'`,
+        )
+        .bind(...b.values),
+    );
+    const results = await d1.batch<Record<string, unknown>>(statements);
+    if (!rolled) {
+      const sum = results[0]!.results[0] as { count: number; value: number };
+      count += sum.count;
+      value += sum.value;
+    }
+    for (const r of results[results.length - 1]!.results as { conversionId: number; profileId: string; at: number; value: number | null; touchAt: number; messageId: string; journey: string; kind: string }[]) {
       conversions.set(r.conversionId, { profileId: r.profileId, at: r.at, value: r.value });
       touches.set(`${r.kind}\u0000${r.messageId}`, { profileId: r.profileId, at: r.touchAt, messageId: r.messageId, journey: r.journey });
     }
-    return touches.size < limit;
+    return !stop({ count, touches: touches.size });
   });
-  return { conversions: [...conversions.values()], touches: [...touches.values()] };
+  return { count, value, conversions: [...conversions.values()], touches: [...touches.values()] };
 }

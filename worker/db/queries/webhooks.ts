@@ -121,6 +121,23 @@ export async function listDeliveries(d1: D1Database, destination: string, status
   return results;
 }
 
+/**
+ * Redrive: up to `limit` deliveries of a destination in `status`, oldest first, made pending
+ * and due now (attempts are kept); their ids, and whether more in that status are left.
+ */
+export async function requeueDeliveries(d1: D1Database, destination: string, status: "dead" | "failed", limit: number, now: number): Promise<{ ids: string[]; more: boolean }> {
+  const [requeued, left] = await d1.batch<{ id?: string; more?: number }>([
+    d1
+      .prepare(
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?4, updated_at = ?4
+         WHERE id IN (SELECT id FROM webhook_deliveries WHERE destination = ?1 AND status = ?2 ORDER BY created_at LIMIT ?3) RETURNING id`,
+      )
+      .bind(destination, status, limit, now),
+    d1.prepare(`SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE destination = ?1 AND status = ?2) AS more`).bind(destination, status),
+  ]);
+  return { ids: requeued!.results.map((r) => r.id!), more: left!.results[0]?.more === 1 };
+}
+
 /** Sends one again: pending, due now (attempts are kept). */
 export async function requeueDelivery(d1: D1Database, destination: string, id: string, now: number): Promise<boolean> {
   const result = await d1
