@@ -30,7 +30,9 @@ export function openBaseline() {
     `INSERT INTO fragments (dataset, identity_id, attributes, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (dataset, identity_id) DO UPDATE SET attributes = json_patch(attributes, excluded.attributes), updated_at = excluded.updated_at`,
   );
-  const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insertEvent = db.prepare(
+    `INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
   const lookup = db.prepare(
     `SELECT i2.namespace, i2.value, f.dataset, f.attributes FROM identities i1
      JOIN identities i2 ON i2.profile_id = i1.profile_id
@@ -52,8 +54,18 @@ export function openBaseline() {
         for (const item of items.slice(i, i + 1000)) {
           const at = Date.parse(item.timestamp);
           const ids = identityIds(item, at);
-          if (kind === "records") upsertFragment.run(item.dataset, ids[0], JSON.stringify(item.attributes), at);
-          else insertEvent.run(item.id, item.type, at, item.dataset, ids[0], JSON.stringify(item.data), Date.now());
+          if (kind === "records")
+            upsertFragment.run(item.dataset, ids[0], JSON.stringify(item.attributes), at);
+          else
+            insertEvent.run(
+              item.id,
+              item.type,
+              at,
+              item.dataset,
+              ids[0],
+              JSON.stringify(item.data),
+              Date.now(),
+            );
         }
         db.exec("COMMIT");
       }

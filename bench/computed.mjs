@@ -20,46 +20,93 @@ const CATEGORIES = ["camping", "kitchen", "shoes", "books", "garden"];
 
 export const FIVE = {
   orders: { name: "Orders", aggregate: "count", filter: { type: ["purchase"] } },
-  ltv: { name: "Lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["purchase"] } },
-  largest: { name: "Largest order", aggregate: "max", field: "data.amount", filter: { type: ["purchase"] } },
-  last_sku: { name: "Last product", aggregate: "last", field: "data.sku", filter: { type: ["purchase"] } },
-  category: { name: "Favourite category", aggregate: "mostFrequent", field: "data.category", filter: { type: ["purchase"] } },
+  ltv: {
+    name: "Lifetime value",
+    aggregate: "sum",
+    field: "data.amount",
+    filter: { type: ["purchase"] },
+  },
+  largest: {
+    name: "Largest order",
+    aggregate: "max",
+    field: "data.amount",
+    filter: { type: ["purchase"] },
+  },
+  last_sku: {
+    name: "Last product",
+    aggregate: "last",
+    field: "data.sku",
+    filter: { type: ["purchase"] },
+  },
+  category: {
+    name: "Favourite category",
+    aggregate: "mostFrequent",
+    field: "data.category",
+    filter: { type: ["purchase"] },
+  },
 };
 
 export const admin = (url, method, pathname, body) =>
-  request(url, method, pathname, { body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" } });
+  request(url, method, pathname, {
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+  });
 
 /** A purchase by one of 5,000 returning devices. */
 const purchase = (run, i) => ({
   type: "purchase",
   dataset: "bench-events",
-  identities: [{ namespace: "device", id: `lane-device-${String(i % 5000).padStart(6, "0")}-000000` }],
-  data: { run, amount: (i % 200) + 1, sku: `SKU-${i % 50}`, category: CATEGORIES[i % CATEGORIES.length] },
+  identities: [
+    { namespace: "device", id: `lane-device-${String(i % 5000).padStart(6, "0")}-000000` },
+  ],
+  data: {
+    run,
+    amount: (i % 200) + 1,
+    sku: `SKU-${i % 50}`,
+    category: CATEGORIES[i % CATEGORIES.length],
+  },
 });
 
 async function thousandEventCalls(url, run, calls) {
-  const { seconds, latencies } = await concurrently(calls, 2, (i) => post(url, "/v1/events", { events: Array.from({ length: 1000 }, (_, k) => purchase(`${run}-${i}`, i * 1000 + k)) }));
-  return { eventsPerSecond: Math.round((calls * 1000) / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
+  const { seconds, latencies } = await concurrently(calls, 2, (i) =>
+    post(url, "/v1/events", {
+      events: Array.from({ length: 1000 }, (_, k) => purchase(`${run}-${i}`, i * 1000 + k)),
+    }),
+  );
+  return {
+    eventsPerSecond: Math.round((calls * 1000) / seconds),
+    p50: Number(percentile(latencies, 50).toFixed(1)),
+    p99: Number(percentile(latencies, 99).toFixed(1)),
+  };
 }
 
 async function waitReady(url, ids) {
   const started = performance.now();
   const samples = [];
   for (let i = 0; i < 2400; i++) {
-    const items = JSON.parse((await admin(url, "GET", "/v1/computed-attributes")).text).items.filter((a) => ids.includes(a.id));
+    const items = JSON.parse(
+      (await admin(url, "GET", "/v1/computed-attributes")).text,
+    ).items.filter((a) => ids.includes(a.id));
     samples.push(items.map((a) => a.progress.computedIdentities));
     if (items.length === ids.length && items.every((a) => a.status === "ready")) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { seconds: Number(((performance.now() - started) / 1000).toFixed(1)), progressSamples: samples.length };
+  return {
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    progressSamples: samples.length,
+  };
 }
 
 /** A fresh Worker on a fresh local D1, seeded with `profiles` generated profiles, calling with an ingest key. */
 export async function seeded(profiles) {
   const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-computed-"));
   await applyMigrations({ persistTo });
-  const worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" } });
-  for (const [name, kind] of BENCH_DATASETS) await admin(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
+  const worker = await startWorker({
+    persistTo,
+    vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret" },
+  });
+  for (const [name, kind] of BENCH_DATASETS)
+    await admin(worker.url, "PUT", `/v1/datasets/${name}`, { kind });
   useKey(ADMIN);
   await seed(worker.url, profiles);
   useKey(await ingestKey(worker.url));
@@ -76,7 +123,12 @@ export async function seeded(profiles) {
  * Without and with: two Workers seeded alike, so neither run is measured on a database the
  * other has grown (measured: the second of two identical runs on one database is ~5 % slower).
  */
-export async function computed({ seedProfiles = 10_000, backfillProfiles = 100_000, calls = 30, requests = 2000 } = {}) {
+export async function computed({
+  seedProfiles = 10_000,
+  backfillProfiles = 100_000,
+  calls = 30,
+  requests = 2000,
+} = {}) {
   const out = { seedProfiles };
   const plain = await seeded(seedProfiles);
   try {
@@ -97,15 +149,23 @@ export async function computed({ seedProfiles = 10_000, backfillProfiles = 100_0
     await thousandEventCalls(url, "warm", 5);
     out.with = await thousandEventCalls(url, "calls", calls);
     out.ratio = Number((out.with.eventsPerSecond / out.without.eventsPerSecond).toFixed(2));
-    console.log(`\ncomputed — ${seedProfiles} profiles, 1,000-event purchase calls (2 clients), two Workers seeded alike`);
-    console.log(`  without computed attributes: ${out.without.eventsPerSecond} events/s | with five: ${out.with.eventsPerSecond} events/s (${Math.round(out.ratio * 100)}%; the five computed for ${seedProfiles} profiles in ${out.definedIn.seconds} s)`);
+    console.log(
+      `\ncomputed — ${seedProfiles} profiles, 1,000-event purchase calls (2 clients), two Workers seeded alike`,
+    );
+    console.log(
+      `  without computed attributes: ${out.without.eventsPerSecond} events/s | with five: ${out.with.eventsPerSecond} events/s (${Math.round(out.ratio * 100)}%; the five computed for ${seedProfiles} profiles in ${out.definedIn.seconds} s)`,
+    );
 
     if (backfillProfiles > 0) {
       useKey(ADMIN);
       await seed(url, backfillProfiles); // the same generator: the first profiles are upserts
       useKey(await ingestKey(url));
       const idle = await singleEvents(url, "computed-idle", requests, 8);
-      const res = await admin(url, "PUT", "/v1/computed-attributes/bench-backfill", { name: "Spent on page views", aggregate: "sum", field: "data.amount" });
+      const res = await admin(url, "PUT", "/v1/computed-attributes/bench-backfill", {
+        name: "Spent on page views",
+        aggregate: "sum",
+        field: "data.amount",
+      });
       if (res.status !== 200) throw new Error(`PUT computed: ${res.status} ${res.text}`);
       const started = performance.now();
       const during = await singleEvents(url, "computed-backfill", requests, 8);

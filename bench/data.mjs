@@ -21,10 +21,31 @@ export function* profiles(count, seed = 1) {
 export function recordsOf(p, now) {
   const at = new Date(now - (p.i % 60) * DAY).toISOString();
   const records = [
-    { dataset: "bench-crm", identities: p.identities, timestamp: at, attributes: { firstName: `First${p.i}`, lastName: `Last${p.i}`, address: { city: `City${p.i % 100}` } } },
+    {
+      dataset: "bench-crm",
+      identities: p.identities,
+      timestamp: at,
+      attributes: {
+        firstName: `First${p.i}`,
+        lastName: `Last${p.i}`,
+        address: { city: `City${p.i % 100}` },
+      },
+    },
   ];
-  if (p.r < 0.6) records.push({ dataset: "bench-loyalty", identities: [p.identities[0]], timestamp: at, attributes: { loyalty: { tier: ["bronze", "silver", "gold"][p.i % 3], points: p.i % 5000 } } });
-  if (p.r < 0.3) records.push({ dataset: "bench-prefs", identities: [p.identities[0]], timestamp: at, attributes: { newsletter: p.i % 2 === 0, language: "nl" } });
+  if (p.r < 0.6)
+    records.push({
+      dataset: "bench-loyalty",
+      identities: [p.identities[0]],
+      timestamp: at,
+      attributes: { loyalty: { tier: ["bronze", "silver", "gold"][p.i % 3], points: p.i % 5000 } },
+    });
+  if (p.r < 0.3)
+    records.push({
+      dataset: "bench-prefs",
+      identities: [p.identities[0]],
+      timestamp: at,
+      attributes: { newsletter: p.i % 2 === 0, language: "nl" },
+    });
   return records;
 }
 

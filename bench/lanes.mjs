@@ -28,7 +28,13 @@ export function request(url, method, pathname, { body, headers = {} } = {}) {
     const req = http.request(`${url}${pathname}`, { method, agent, headers }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
     req.on("error", reject);
     req.end(body);
@@ -38,7 +44,11 @@ export function request(url, method, pathname, { body, headers = {} } = {}) {
 /** Runs `count` calls of `task(i)` from `clients` concurrent loops; throughput and latency. */
 async function load(count, clients, task) {
   const { seconds, latencies } = await concurrently(count, clients, task);
-  return { perSecond: Math.round(count / seconds), p50: Number(percentile(latencies, 50).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)) };
+  return {
+    perSecond: Math.round(count / seconds),
+    p50: Number(percentile(latencies, 50).toFixed(1)),
+    p99: Number(percentile(latencies, 99).toFixed(1)),
+  };
 }
 
 function laneOf(headers) {
@@ -46,7 +56,10 @@ function laneOf(headers) {
   const m = /lane;desc="calls=(\d+) items=(\d+) rt=(\d+)"/.exec(timing);
   if (!m) return undefined;
   // How long the group held the lane (its load + apply + persist steps).
-  const busyMs = ["load", "apply", "persist"].reduce((t, name) => t + Number(new RegExp(`${name};dur=([\\d.]+)`).exec(timing)?.[1] ?? 0), 0);
+  const busyMs = ["load", "apply", "persist"].reduce(
+    (t, name) => t + Number(new RegExp(`${name};dur=([\\d.]+)`).exec(timing)?.[1] ?? 0),
+    0,
+  );
   return { calls: Number(m[1]), items: Number(m[2]), rt: Number(m[3]), busyMs };
 }
 
@@ -57,16 +70,28 @@ export const useKey = (key) => {
 };
 
 export async function post(url, pathname, body, headers = {}) {
-  const res = await request(url, "POST", pathname, { body: JSON.stringify(body), headers: { authorization: `Bearer ${callKey}`, "content-type": "application/json", ...headers } });
-  if (res.status !== 200) throw new Error(`POST ${pathname}: ${res.status} ${res.text.slice(0, 200)}`);
+  const res = await request(url, "POST", pathname, {
+    body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${callKey}`, "content-type": "application/json", ...headers },
+  });
+  if (res.status !== 200)
+    throw new Error(`POST ${pathname}: ${res.status} ${res.text.slice(0, 200)}`);
   return { json: JSON.parse(res.text), lane: laneOf(res.headers) };
 }
 
 export async function seed(url, count) {
   const { records, events } = generate(count);
-  const chunks = (items) => Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) => items.slice(i * 1000, i * 1000 + 1000));
-  for (const [kind, items] of [["records", records], ["events", events]]) {
-    await load(Math.ceil(items.length / 1000), 2, (i) => post(url, `/v1/${kind}`, { [kind]: chunks(items)[i] }));
+  const chunks = (items) =>
+    Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) =>
+      items.slice(i * 1000, i * 1000 + 1000),
+    );
+  for (const [kind, items] of [
+    ["records", records],
+    ["events", events],
+  ]) {
+    await load(Math.ceil(items.length / 1000), 2, (i) =>
+      post(url, `/v1/${kind}`, { [kind]: chunks(items)[i] }),
+    );
   }
 }
 
@@ -74,7 +99,9 @@ export async function seed(url, count) {
 const pageView = (run, i) => ({
   type: "page.view",
   dataset: "bench-events",
-  identities: [{ namespace: "device", id: `lane-device-${String(i % 5000).padStart(6, "0")}-000000` }],
+  identities: [
+    { namespace: "device", id: `lane-device-${String(i % 5000).padStart(6, "0")}-000000` },
+  ],
   data: { run, i },
 });
 
@@ -115,13 +142,16 @@ async function collectEvents(url, key, run, count, clients) {
 }
 
 async function shard(url) {
-  const res = await request(url, "GET", "/v1/admin/shards", { headers: { authorization: `Bearer ${ADMIN}` } });
+  const res = await request(url, "GET", "/v1/admin/shards", {
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
   return JSON.parse(res.text).shards[0];
 }
 
 /** Waits until D1's projection holds every commit (the writer answers only then, so this is short). */
 async function projected(url) {
-  for (let i = 0; i < 200 && (await shard(url)).projectionLag > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await shard(url)).projectionLag > 0; i++)
+    await new Promise((r) => setTimeout(r, 50));
 }
 
 /**
@@ -133,7 +163,9 @@ async function rowsPerEvent(url, run, calls, perCall) {
   await projected(url);
   const before = await shard(url);
   for (let i = 0; i < calls; i++) {
-    const events = Array.from({ length: perCall }, (_, k) => pageView(`${run}-${i}`, i * perCall + k));
+    const events = Array.from({ length: perCall }, (_, k) =>
+      pageView(`${run}-${i}`, i * perCall + k),
+    );
     await post(url, "/v1/events", perCall === 1 ? events[0] : { events });
   }
   await projected(url);
@@ -157,7 +189,10 @@ async function withLagSamples(url, task) {
   running = false;
   await sampler;
   samples.sort((a, b) => a - b);
-  return { result, lag: { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) } };
+  return {
+    result,
+    lag: { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) },
+  };
 }
 
 async function health(url, count, clients) {
@@ -182,7 +217,9 @@ async function publicKey(url) {
 
 async function batched(url, run, perCall, calls, clients) {
   const result = await load(calls, clients, (i) =>
-    post(url, "/v1/events", { events: Array.from({ length: perCall }, (_, k) => pageView(`${run}-${i}`, i * perCall + k)) }),
+    post(url, "/v1/events", {
+      events: Array.from({ length: perCall }, (_, k) => pageView(`${run}-${i}`, i * perCall + k)),
+    }),
   );
   return { eventsPerSecond: result.perSecond * perCall, p50: result.p50, p99: result.p99 };
 }
@@ -190,7 +227,15 @@ async function batched(url, run, perCall, calls, clients) {
 async function backfillImpact(url, options) {
   const idle = await singleEvents(url, "idle", options.requests, 8);
   const put = await request(url, "PUT", "/v1/segments/lanes-bench", {
-    body: JSON.stringify({ name: "lanes bench", rule: { all: [{ attr: "loyalty.tier", op: "eq", value: "gold" }, { event: "purchase", within: "P30D" }] } }),
+    body: JSON.stringify({
+      name: "lanes bench",
+      rule: {
+        all: [
+          { attr: "loyalty.tier", op: "eq", value: "gold" },
+          { event: "purchase", within: "P30D" },
+        ],
+      },
+    }),
     headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
   });
   if (put.status !== 200) throw new Error(`PUT segment: ${put.status}`);
@@ -198,7 +243,13 @@ async function backfillImpact(url, options) {
   const during = await singleEvents(url, "backfill", options.requests, 8);
   let status;
   for (let i = 0; i < 1200; i++) {
-    status = JSON.parse((await request(url, "GET", "/v1/segments/lanes-bench", { headers: { authorization: `Bearer ${ADMIN}` } })).text);
+    status = JSON.parse(
+      (
+        await request(url, "GET", "/v1/segments/lanes-bench", {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        })
+      ).text,
+    );
     if (status.status === "ready") break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -213,17 +264,32 @@ async function backfillImpact(url, options) {
 }
 
 /** The whole lanes section; returns the results object it also prints. */
-export async function lanes({ delays = [0, 5, 20], seedProfiles = 10_000, backfillProfiles = 100_000, requests = 3000 } = {}) {
+export async function lanes({
+  delays = [0, 5, 20],
+  seedProfiles = 10_000,
+  backfillProfiles = 100_000,
+  requests = 3000,
+} = {}) {
   const out = { seedProfiles, requests, byDelay: {} };
   for (const delay of delays) {
     const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-lanes-"));
     let worker;
     try {
       await applyMigrations({ persistTo });
-      worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret", TESSERA_BENCH_D1_DELAY_MS: String(delay) } });
+      worker = await startWorker({
+        persistTo,
+        vars: {
+          TESSERA_ADMIN_KEY: ADMIN,
+          TESSERA_SECRET: "bench-secret",
+          TESSERA_BENCH_D1_DELAY_MS: String(delay),
+        },
+      });
       const url = worker.url;
       for (const [name, kind] of BENCH_DATASETS) {
-        await request(url, "PUT", `/v1/datasets/${name}`, { body: JSON.stringify({ kind }), headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" } });
+        await request(url, "PUT", `/v1/datasets/${name}`, {
+          body: JSON.stringify({ kind }),
+          headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        });
       }
       const profilesHere = delay === 0 ? seedProfiles : Math.min(seedProfiles, 2000);
       callKey = ADMIN;
@@ -233,22 +299,36 @@ export async function lanes({ delays = [0, 5, 20], seedProfiles = 10_000, backfi
       const n = delay === 0 ? requests : Math.round(requests / 2);
       for (const clients of [32, 128]) {
         r[`health${clients}`] = await health(url, n, clients);
-        const { result, lag } = await withLagSamples(url, () => singleEvents(url, `c${clients}`, n, clients));
+        const { result, lag } = await withLagSamples(url, () =>
+          singleEvents(url, `c${clients}`, n, clients),
+        );
         r[`events${clients}`] = result;
         r[`projectionLag${clients}`] = lag;
-        r[`collect${clients}`] = await collectEvents(url, await publicKey(url), `c${clients}`, Math.min(n, 2500), clients);
+        r[`collect${clients}`] = await collectEvents(
+          url,
+          await publicKey(url),
+          `c${clients}`,
+          Math.min(n, 2500),
+          clients,
+        );
       }
       r.tenEventCalls = await batched(url, "ten", 10, delay === 0 ? 600 : 200, 32);
       r.thousandEventCalls = await batched(url, "thousand", 1000, delay === 0 ? 40 : 10, 2);
       // What a typical event costs in rows written (known devices, so no new identity).
-      r.rowsWritten = { pageView: await rowsPerEvent(url, "rows-single", 200, 1), thousandEventCall: await rowsPerEvent(url, "rows-thousand", 3, 1000) };
+      r.rowsWritten = {
+        pageView: await rowsPerEvent(url, "rows-single", 200, 1),
+        thousandEventCall: await rowsPerEvent(url, "rows-thousand", 3, 1000),
+      };
       out.byDelay[delay] = r;
       printDelay(delay, r);
       if (delay === 0 && backfillProfiles > 0) {
         callKey = ADMIN;
         await seed(url, backfillProfiles); // the same generator: the first profiles are upserts
         callKey = await ingestKey(url);
-        out.backfill = { profiles: backfillProfiles, ...(await backfillImpact(url, { requests: Math.min(requests, 2000) })) };
+        out.backfill = {
+          profiles: backfillProfiles,
+          ...(await backfillImpact(url, { requests: Math.min(requests, 2000) })),
+        };
         console.log(`lanes: backfill ${JSON.stringify(out.backfill)}`);
       }
     } finally {
@@ -266,13 +346,21 @@ function printDelay(delay, r) {
     const h = r[`health${clients}`];
     const e = r[`events${clients}`];
     const c = r[`collect${clients}`];
-    console.log(`  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call; lane capacity ${e.laneCapacity}/s) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`);
+    console.log(
+      `  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call; lane capacity ${e.laneCapacity}/s) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`,
+    );
   }
-  console.log(`  10-event calls: ${r.tenEventCalls.eventsPerSecond} events/s | 1,000-event calls: ${r.thousandEventCalls.eventsPerSecond} events/s`);
+  console.log(
+    `  10-event calls: ${r.tenEventCalls.eventsPerSecond} events/s | 1,000-event calls: ${r.thousandEventCalls.eventsPerSecond} events/s`,
+  );
   for (const clients of [32, 128]) {
     const lag = r[`projectionLag${clients}`];
-    console.log(`  projection lag under the ${clients}-client load: p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} samples of GET /v1/admin/shards)`);
+    console.log(
+      `  projection lag under the ${clients}-client load: p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} samples of GET /v1/admin/shards)`,
+    );
   }
   const { pageView, thousandEventCall } = r.rowsWritten;
-  console.log(`  rows written per event — single page view: ${pageView.shard} in the writer's SQLite + ${pageView.projection} in D1 | in 1,000-event calls: ${thousandEventCall.shard} + ${thousandEventCall.projection}`);
+  console.log(
+    `  rows written per event — single page view: ${pageView.shard} in the writer's SQLite + ${pageView.projection} in D1 | in 1,000-event calls: ${thousandEventCall.shard} + ${thousandEventCall.projection}`,
+  );
 }

@@ -1,7 +1,8 @@
 // Load helpers shared by the bench steps: a bounded concurrent runner and percentiles.
 
 /** The p-th percentile of an ascending array. */
-export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /**
  * Runs `task(0)` … `task(count - 1)` from `clients` concurrent loops. Returns the wall

@@ -8,7 +8,12 @@ import { parseArgs } from "node:util";
 import { rng } from "../scripts/lib/demo-data.mjs";
 
 const { values } = parseArgs({
-  options: { rows: { type: "string", default: "10000" }, bad: { type: "string", default: "0" }, out: { type: "string" }, seed: { type: "string", default: "1" } },
+  options: {
+    rows: { type: "string", default: "10000" },
+    bad: { type: "string", default: "0" },
+    out: { type: "string" },
+    seed: { type: "string", default: "1" },
+  },
 });
 const rows = Number(values.rows);
 const bad = Number(values.bad);

@@ -5,7 +5,14 @@
 //   tessera export DESTINATION           run an export now and wait for its files
 //   tessera keys [create|delete]         list, create and delete API keys
 //   tessera shards                       the owner shards and the projection's lag
-import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { parseArgs } from "node:util";
@@ -85,7 +92,9 @@ function progress(label) {
       if (tty) {
         const width = 28;
         const filled = Math.round(ratio * width);
-        process.stderr.write(`\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ${extra}\x1b[K`);
+        process.stderr.write(
+          `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ${extra}\x1b[K`,
+        );
       } else {
         const quarter = Math.floor(ratio * 4);
         if (quarter !== lastQuarter) {
@@ -108,19 +117,28 @@ async function importFile(file, options) {
   if (!file) fail(`import needs a FILE (see tessera --help)`);
   if (!options.dataset) fail(`import needs --dataset NAME (see tessera --help)`);
   if (!existsSync(file)) fail(`no such file: ${file}`);
-  const format = options.format ?? (/\.(nd)?jsonl?$/i.test(file) ? "ndjson" : /\.csv$/i.test(file) ? "csv" : undefined);
+  const format =
+    options.format ??
+    (/\.(nd)?jsonl?$/i.test(file) ? "ndjson" : /\.csv$/i.test(file) ? "csv" : undefined);
   if (format !== "csv" && format !== "ndjson") fail("say --format csv or --format ndjson");
   const tessera = connect(options);
   const errorsFile = `${file}.errors.ndjson`;
 
   // Key and dataset first: a bad key or a missing dataset is reported before any upload.
-  const dataset = await unwrap(tessera.v1.datasets[":name"].$get({ param: { name: options.dataset } })).catch((err) => {
+  const dataset = await unwrap(
+    tessera.v1.datasets[":name"].$get({ param: { name: options.dataset } }),
+  ).catch((err) => {
     if (err instanceof TesseraError && err.status === 404) {
-      fail(`no dataset "${options.dataset}": create it first (PUT /v1/datasets/${options.dataset}, e.g. {"kind":"records"})`);
+      fail(
+        `no dataset "${options.dataset}": create it first (PUT /v1/datasets/${options.dataset}, e.g. {"kind":"records"})`,
+      );
     }
     fail(explain(err, "checking the key and dataset"));
   });
-  if (dataset.kind === "events" && format === "csv") process.stderr.write(`note: ${options.dataset} holds events; CSV rows become records and will be refused\n`);
+  if (dataset.kind === "events" && format === "csv")
+    process.stderr.write(
+      `note: ${options.dataset} holds events; CSV rows become records and will be refused\n`,
+    );
 
   const size = statSync(file).size;
   const upload = progress("upload");
@@ -140,7 +158,10 @@ async function importFile(file, options) {
         init: {
           body: Readable.toWeb(createReadStream(file).pipe(counter)),
           duplex: "half",
-          headers: { "content-type": format === "csv" ? "text/csv" : "application/x-ndjson", "content-length": String(size) },
+          headers: {
+            "content-type": format === "csv" ? "text/csv" : "application/x-ndjson",
+            "content-length": String(size),
+          },
         },
       },
     ),
@@ -151,8 +172,14 @@ async function importFile(file, options) {
   const processing = progress("process");
   let batch;
   while (true) {
-    batch = await unwrap(tessera.v1.batches[":id"].$get({ param: { id: batchId } })).catch((err) => fail(explain(err, `reading batch ${batchId}`)));
-    processing.update(batch.bytesProcessed, batch.bytes, `${batch.rows.ingested} ingested, ${batch.rows.failed} failed`);
+    batch = await unwrap(tessera.v1.batches[":id"].$get({ param: { id: batchId } })).catch((err) =>
+      fail(explain(err, `reading batch ${batchId}`)),
+    );
+    processing.update(
+      batch.bytesProcessed,
+      batch.bytes,
+      `${batch.rows.ingested} ingested, ${batch.rows.failed} failed`,
+    );
     if (batch.status === "completed" || batch.status === "failed") break;
     await sleep(500);
   }
@@ -160,7 +187,12 @@ async function importFile(file, options) {
   processing.done(`${batch.status} in ${seconds.toFixed(1)} s`);
   if (batch.status === "failed") fail(`batch ${batchId} failed: ${batch.error}`);
 
-  const summary = { batchId, rows: batch.rows, seconds: Number(seconds.toFixed(1)), rowsPerSecond: Math.round(batch.rows.total / Math.max(seconds, 0.001)) };
+  const summary = {
+    batchId,
+    rows: batch.rows,
+    seconds: Number(seconds.toFixed(1)),
+    rowsPerSecond: Math.round(batch.rows.total / Math.max(seconds, 0.001)),
+  };
   if (batch.rows.failed > 0) {
     const response = await tessera.v1.batches[":id"].errors.$get({ param: { id: batchId } });
     writeFileSync(errorsFile, await response.text());
@@ -180,7 +212,8 @@ async function importFile(file, options) {
 
 async function lookup(identity, options) {
   const at = identity?.indexOf(":") ?? -1;
-  if (!identity || at <= 0 || at === identity.length - 1) fail("lookup needs NAMESPACE:ID, e.g. tessera lookup email:ann@example.com");
+  if (!identity || at <= 0 || at === identity.length - 1)
+    fail("lookup needs NAMESPACE:ID, e.g. tessera lookup email:ann@example.com");
   const tessera = connect(options);
   const profile = await unwrap(
     tessera.v1.profiles["by-identity"][":namespace"][":id"].$get({
@@ -194,17 +227,21 @@ async function lookup(identity, options) {
 async function exportNow(destination, options) {
   if (!destination) fail("export needs a DESTINATION name (GET /v1/destinations lists them)");
   const tessera = connect(options);
-  const { runId } = await unwrap(tessera.v1.destinations[":name"].runs.$post({ param: { name: destination }, query: {} })).catch((err) =>
-    fail(explain(err, `export ${destination}`)),
-  );
+  const { runId } = await unwrap(
+    tessera.v1.destinations[":name"].runs.$post({ param: { name: destination }, query: {} }),
+  ).catch((err) => fail(explain(err, `export ${destination}`)));
   process.stderr.write(`export ${destination}: run ${runId} started\n`);
   while (true) {
-    const runs = await unwrap(tessera.v1.destinations[":name"].runs.$get({ param: { name: destination } })).catch((err) => fail(explain(err, `export ${destination}`)));
+    const runs = await unwrap(
+      tessera.v1.destinations[":name"].runs.$get({ param: { name: destination } }),
+    ).catch((err) => fail(explain(err, `export ${destination}`)));
     const run = runs.items.find((r) => r.runId === runId);
     if (run && (run.status === "completed" || run.status === "failed")) {
       print(run);
       if (run.status === "failed") fail(`export ${destination} failed: ${run.error}`);
-      process.stderr.write(`export ${destination}: ${run.rows} ${run.content} ${run.rows === 1 ? "row" : "rows"} in ${count(run.parts.length, "part")}${run.manifest ? `, manifest ${run.manifest}` : ""}\n`);
+      process.stderr.write(
+        `export ${destination}: ${run.rows} ${run.content} ${run.rows === 1 ? "row" : "rows"} in ${count(run.parts.length, "part")}${run.manifest ? `, manifest ${run.manifest}` : ""}\n`,
+      );
       return;
     }
     await sleep(500);
@@ -218,16 +255,28 @@ async function keys([action, arg], options) {
   } else if (action === "create") {
     if (!arg) fail("keys create needs a NAME");
     const kind = options.public ? "public" : "secret";
-    const scopes = options.public ? [] : (options.scopes ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    const origins = (options.origins ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const scopes = options.public
+      ? []
+      : (options.scopes ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
+    const origins = (options.origins ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const created = await unwrap(
-      tessera.v1.keys.$post({ json: { name: arg, kind, scopes, ...(origins.length ? { origins } : {}) } }),
+      tessera.v1.keys.$post({
+        json: { name: arg, kind, scopes, ...(origins.length ? { origins } : {}) },
+      }),
     ).catch((err) => fail(explain(err, "keys create")));
     print(created);
     process.stderr.write("The key is shown only now: store it.\n");
   } else if (action === "delete") {
     if (!arg) fail("keys delete needs a KEY_ID (tessera keys lists them)");
-    await unwrap(tessera.v1.keys[":id"].$delete({ param: { id: arg } })).catch((err) => fail(explain(err, "keys delete")));
+    await unwrap(tessera.v1.keys[":id"].$delete({ param: { id: arg } })).catch((err) =>
+      fail(explain(err, "keys delete")),
+    );
     process.stderr.write(`deleted ${arg}\n`);
   } else {
     fail(`unknown keys action "${action}": use list, create or delete`);

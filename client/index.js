@@ -32,8 +32,10 @@ export function createClient(options) {
   /** @type {typeof fetch} */
   const authorized = (input, init) => {
     const request = new Request(input, init);
-    if (options.key && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${options.key}`);
-    for (const [name, value] of Object.entries(options.headers ?? {})) if (!request.headers.has(name)) request.headers.set(name, value);
+    if (options.key && !request.headers.has("authorization"))
+      request.headers.set("authorization", `Bearer ${options.key}`);
+    for (const [name, value] of Object.entries(options.headers ?? {}))
+      if (!request.headers.has(name)) request.headers.set(name, value);
     return base(request);
   };
   const client = encodingPathParams(hc(options.baseUrl, { fetch: authorized }));
@@ -55,16 +57,24 @@ function encodingPathParams(node) {
       const value = target[property];
       if (typeof property !== "string") return value;
       if (property.startsWith("$") && typeof value === "function") {
-        return (/** @type {any} */ args, /** @type {any[]} */ ...rest) => value(args?.param ? { ...args, param: encodeParams(args.param) } : args, ...rest);
+        return (/** @type {any} */ args, /** @type {any[]} */ ...rest) =>
+          value(args?.param ? { ...args, param: encodeParams(args.param) } : args, ...rest);
       }
-      return value !== null && (typeof value === "object" || typeof value === "function") ? encodingPathParams(value) : value;
+      return value !== null && (typeof value === "object" || typeof value === "function")
+        ? encodingPathParams(value)
+        : value;
     },
   });
 }
 
 /** @param {Record<string, unknown>} params */
 function encodeParams(params) {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? v : encodeURIComponent(String(v))]));
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      v === undefined ? v : encodeURIComponent(String(v)),
+    ]),
+  );
 }
 
 /** The spec's one error shape, thrown by `unwrap` for any answer that is not 2xx. */
@@ -103,8 +113,21 @@ export async function errorOf(response) {
   }
   const error = body?.error;
   const requestId = error?.requestId ?? response.headers.get("x-request-id") ?? undefined;
-  if (error && typeof error.code === "string") return new TesseraError(response.status, error.code, String(error.message ?? ""), error.details, requestId);
-  return new TesseraError(response.status, `http_${response.status}`, text.slice(0, 200) || response.statusText, undefined, requestId);
+  if (error && typeof error.code === "string")
+    return new TesseraError(
+      response.status,
+      error.code,
+      String(error.message ?? ""),
+      error.details,
+      requestId,
+    );
+  return new TesseraError(
+    response.status,
+    `http_${response.status}`,
+    text.slice(0, 200) || response.statusText,
+    undefined,
+    requestId,
+  );
 }
 
 /**

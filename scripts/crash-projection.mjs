@@ -14,13 +14,31 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyMigrations, finishScript, queryLocalStore, startWorker, waitUntil } from "./lib/local-worker.mjs";
+import {
+  applyMigrations,
+  finishScript,
+  queryLocalStore,
+  startWorker,
+  waitUntil,
+} from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_admin_key_local_only";
 const CLIENTS = 16;
 const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-crash-projection-"));
-const vars = { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "crash-secret", TESSERA_BENCH_D1_DELAY_MS: "200" };
-const TABLES = { identities: "id", links: "a_id, b_id", profiles: "id", events: "id", graph_history: "id", graph_history_profiles: "history_id, profile_id", event_rollups: "hour, dataset, type" };
+const vars = {
+  TESSERA_ADMIN_KEY: ADMIN,
+  TESSERA_SECRET: "crash-secret",
+  TESSERA_BENCH_D1_DELAY_MS: "200",
+};
+const TABLES = {
+  identities: "id",
+  links: "a_id, b_id",
+  profiles: "id",
+  events: "id",
+  graph_history: "id",
+  graph_history_profiles: "history_id, profile_id",
+  event_rollups: "hour, dataset, type",
+};
 
 const query = (store, sql) => queryLocalStore(persistTo, store, sql);
 
@@ -37,7 +55,15 @@ async function client(n) {
       const res = await fetch(`${url}/v1/events`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-        body: JSON.stringify({ id, type: "page.view", dataset: "crash-web", identities: [{ namespace: "device", id: `crash-device-${String(i % 500).padStart(6, "0")}` }, { namespace: "crm", id: `C-${i % 200}` }] }),
+        body: JSON.stringify({
+          id,
+          type: "page.view",
+          dataset: "crash-web",
+          identities: [
+            { namespace: "device", id: `crash-device-${String(i % 500).padStart(6, "0")}` },
+            { namespace: "crm", id: `C-${i % 200}` },
+          ],
+        }),
       });
       if (res.status === 200) acked.add(id);
       else await res.text();
@@ -53,15 +79,24 @@ try {
   await applyMigrations({ persistTo });
   worker = await startWorker({ persistTo, vars });
   url = worker.url;
-  await fetch(`${url}/v1/datasets/crash-web`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "events" }) });
+  await fetch(`${url}/v1/datasets/crash-web`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ kind: "events" }),
+  });
   const load = Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n)));
 
   for (const afterMs of [4_000, 6_000]) {
     await new Promise((r) => setTimeout(r, afterMs));
     await worker.kill();
-    const pending = query("writer", "SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM _commit_log")[0];
+    const pending = query(
+      "writer",
+      "SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM _commit_log",
+    )[0];
     const applied = query("d1", "SELECT applied_seq AS seq FROM projection_state")[0]?.seq ?? 0;
-    report.push(`killed with ${acked.size} events acknowledged; the writer held ${pending.n} commits not yet in D1 (seq ${pending.lo}–${pending.hi}, D1 at ${applied})`);
+    report.push(
+      `killed with ${acked.size} events acknowledged; the writer held ${pending.n} commits not yet in D1 (seq ${pending.lo}–${pending.hi}, D1 at ${applied})`,
+    );
     worker = await startWorker({ persistTo, vars });
     url = worker.url;
   }
@@ -72,7 +107,9 @@ try {
   const started = Date.now();
   await waitUntil(
     async () => {
-      const res = await fetch(`${url}/v1/profiles/by-identity/crm/C-1`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const res = await fetch(`${url}/v1/profiles/by-identity/crm/C-1`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
       await res.text();
       const pending = query("writer", "SELECT count(*) AS n FROM _commit_log")[0].n;
       return pending;
@@ -80,17 +117,34 @@ try {
     (pending) => pending === 0,
     { timeoutMs: 120_000, everyMs: 250 },
   );
-  report.push(`the projection caught up ${((Date.now() - started) / 1000).toFixed(1)} s after the load stopped`);
+  report.push(
+    `the projection caught up ${((Date.now() - started) / 1000).toFixed(1)} s after the load stopped`,
+  );
   await worker.stop();
   worker = undefined;
 
-  const stored = new Set(query("d1", "SELECT id FROM events WHERE dataset = 'crash-web'").map((r) => r.id));
+  const stored = new Set(
+    query("d1", "SELECT id FROM events WHERE dataset = 'crash-web'").map((r) => r.id),
+  );
   const missing = [...acked].filter((id) => !stored.has(id));
-  report.push(`${acked.size} events acknowledged, ${stored.size} in D1 (${stored.size - acked.size + missing.length} committed but unanswered when the Worker died), ${missing.length} acknowledged ones missing`);
-  const differing = Object.entries(TABLES).filter(([table, order]) => JSON.stringify(query("writer", `SELECT * FROM ${table} ORDER BY ${order}`)) !== JSON.stringify(query("d1", `SELECT * FROM ${table} ORDER BY ${order}`)));
-  report.push(differing.length === 0 ? `D1's ${Object.keys(TABLES).join(", ")} equal the writer's, row for row` : `tables that differ: ${differing.map(([t]) => t).join(", ")}`);
+  report.push(
+    `${acked.size} events acknowledged, ${stored.size} in D1 (${stored.size - acked.size + missing.length} committed but unanswered when the Worker died), ${missing.length} acknowledged ones missing`,
+  );
+  const differing = Object.entries(TABLES).filter(
+    ([table, order]) =>
+      JSON.stringify(query("writer", `SELECT * FROM ${table} ORDER BY ${order}`)) !==
+      JSON.stringify(query("d1", `SELECT * FROM ${table} ORDER BY ${order}`)),
+  );
+  report.push(
+    differing.length === 0
+      ? `D1's ${Object.keys(TABLES).join(", ")} equal the writer's, row for row`
+      : `tables that differ: ${differing.map(([t]) => t).join(", ")}`,
+  );
   const ok = missing.length === 0 && differing.length === 0 && acked.size > 0;
-  finishScript("crash-projection", report, { ok, okText: "nothing acknowledged lost, the projection equals the truth" });
+  finishScript("crash-projection", report, {
+    ok,
+    okText: "nothing acknowledged lost, the projection equals the truth",
+  });
 } catch (err) {
   finishScript("crash-projection", report, { ok: false, error: err });
 } finally {

@@ -15,19 +15,37 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { applyMigrations, emulateCron, finishScript, OFFLINE_ENV, queryLocalD1, ROOT, startWorker, waitUntil } from "./lib/local-worker.mjs";
+import {
+  applyMigrations,
+  emulateCron,
+  finishScript,
+  OFFLINE_ENV,
+  queryLocalD1,
+  ROOT,
+  startWorker,
+  waitUntil,
+} from "./lib/local-worker.mjs";
 
 const ADMIN = "sk_crash_retention_admin_key_local_only";
 const EXPIRED = 8_000;
 const DAY = 86_400_000;
 const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-crash-retention-"));
 const files = mkdtempSync(path.join(tmpdir(), "tessera-crash-retention-files-"));
-const vars = { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "crash-secret", TESSERA_STALE_SECONDS: "5" };
+const vars = {
+  TESSERA_ADMIN_KEY: ADMIN,
+  TESSERA_SECRET: "crash-secret",
+  TESSERA_STALE_SECONDS: "5",
+};
 
 async function api(url, method, pathname, body) {
-  const res = await fetch(`${url}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${url}${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${pathname}: ${res.status} ${text.slice(0, 300)}`);
+  if (res.status >= 300)
+    throw new Error(`${method} ${pathname}: ${res.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : undefined;
 }
 
@@ -38,8 +56,12 @@ async function start() {
 }
 
 function runOf(url, runId, done) {
-  const read = async () => (await api(url, "GET", "/v1/maintenance/runs")).items.find((r) => r.runId === runId);
-  return waitUntil(read, (run) => run !== undefined && done(run), { everyMs: 50, failed: (run) => (run?.status === "failed" ? `run failed: ${run.error}` : undefined) });
+  const read = async () =>
+    (await api(url, "GET", "/v1/maintenance/runs")).items.find((r) => r.runId === runId);
+  return waitUntil(read, (run) => run !== undefined && done(run), {
+    everyMs: 50,
+    failed: (run) => (run?.status === "failed" ? `run failed: ${run.error}` : undefined),
+  });
 }
 
 const report = [];
@@ -48,25 +70,46 @@ try {
   await applyMigrations({ persistTo });
   worker = await start();
   await api(worker.url, "PUT", "/v1/datasets/crash-web", { kind: "events", ttlDays: 30 });
-  await api(worker.url, "PUT", "/v1/destinations/crash-archive", { type: "r2", prefix: "crash-archive/", schedule: "manual" });
+  await api(worker.url, "PUT", "/v1/destinations/crash-archive", {
+    type: "r2",
+    prefix: "crash-archive/",
+    schedule: "manual",
+  });
   await api(worker.url, "PUT", "/v1/settings/retention", { archiveDestination: "crash-archive" });
   const old = Date.now() - 40 * DAY;
   for (let c = 0; c < EXPIRED / 1000; c++) {
-    const events = Array.from({ length: 1000 }, (_, i) => ({ id: `cr-${c}-${i}`, type: "visit", dataset: "crash-web", timestamp: new Date(old - (c * 1000 + i) * 1000).toISOString(), identities: [{ namespace: "crm", id: `CR-${i % 400}` }] }));
+    const events = Array.from({ length: 1000 }, (_, i) => ({
+      id: `cr-${c}-${i}`,
+      type: "visit",
+      dataset: "crash-web",
+      timestamp: new Date(old - (c * 1000 + i) * 1000).toISOString(),
+      identities: [{ namespace: "crm", id: `CR-${i % 400}` }],
+    }));
     await api(worker.url, "POST", "/v1/events", { events });
   }
-  await api(worker.url, "POST", "/v1/events", { events: Array.from({ length: 100 }, (_, i) => ({ id: `cr-recent-${i}`, type: "visit", dataset: "crash-web", identities: [{ namespace: "crm", id: `CR-${i}` }] })) });
+  await api(worker.url, "POST", "/v1/events", {
+    events: Array.from({ length: 100 }, (_, i) => ({
+      id: `cr-recent-${i}`,
+      type: "visit",
+      dataset: "crash-web",
+      identities: [{ namespace: "crm", id: `CR-${i}` }],
+    })),
+  });
   const { runId } = await api(worker.url, "POST", "/v1/maintenance/runs");
 
   for (const at of [2_000, 5_000]) {
     const seen = await runOf(worker.url, runId, (r) => r.eventsExpired >= at);
     await worker.kill();
-    report.push(`killed with ${seen.eventsExpired} events expired and ${seen.eventsArchived} archived (status ${seen.status})`);
+    report.push(
+      `killed with ${seen.eventsExpired} events expired and ${seen.eventsArchived} archived (status ${seen.status})`,
+    );
     worker = await start();
   }
   const started = Date.now();
   const done = await runOf(worker.url, runId, (r) => r.status === "completed");
-  report.push(`completed ${((Date.now() - started) / 1000).toFixed(1)} s after the last restart: ${done.eventsExpired} expired, ${done.eventsArchived} archived, ${done.parts.length} parts`);
+  report.push(
+    `completed ${((Date.now() - started) / 1000).toFixed(1)} s after the last restart: ${done.eventsExpired} expired, ${done.eventsArchived} archived, ${done.parts.length} parts`,
+  );
   await worker.stop();
   worker = undefined;
 
@@ -74,17 +117,50 @@ try {
   const local = [];
   for (const [i, part] of done.parts.entries()) {
     const file = path.join(files, `part-${i}.parquet`);
-    execFileSync(path.join(ROOT, "node_modules/.bin/wrangler"), ["r2", "object", "get", `tessera-files/${part.path}`, "--local", "--persist-to", persistTo, "--file", file], { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: "ignore" });
+    execFileSync(
+      path.join(ROOT, "node_modules/.bin/wrangler"),
+      [
+        "r2",
+        "object",
+        "get",
+        `tessera-files/${part.path}`,
+        "--local",
+        "--persist-to",
+        persistTo,
+        "--file",
+        file,
+      ],
+      { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV }, stdio: "ignore" },
+    );
     local.push(file);
   }
   const duck = await DuckDBInstance.create(":memory:");
   const connection = await duck.connect();
   const list = local.map((f) => `'${f}'`).join(", ");
-  const counted = (await connection.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT eventId)::INTEGER AS d, count(*) FILTER (WHERE eventId LIKE 'cr-recent-%')::INTEGER AS recent FROM read_parquet([${list}])`)).getRowObjects()[0];
-  const left = queryLocalD1(persistTo, "SELECT count(*) AS n FROM events WHERE dataset = 'crash-web'");
-  report.push(`archive: ${counted.n} rows, ${counted.d} distinct event ids, ${counted.recent} recent; D1 keeps ${left.n} events of the dataset`);
-  const ok = done.eventsExpired === EXPIRED && done.eventsArchived === EXPIRED && counted.n === EXPIRED && counted.d === EXPIRED && counted.recent === 0 && left.n === 100;
-  finishScript("crash-retention", report, { ok, okText: "exact counts and every expired event archived once after two crashes", failText: "counts differ" });
+  const counted = (
+    await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT eventId)::INTEGER AS d, count(*) FILTER (WHERE eventId LIKE 'cr-recent-%')::INTEGER AS recent FROM read_parquet([${list}])`,
+    )
+  ).getRowObjects()[0];
+  const left = queryLocalD1(
+    persistTo,
+    "SELECT count(*) AS n FROM events WHERE dataset = 'crash-web'",
+  );
+  report.push(
+    `archive: ${counted.n} rows, ${counted.d} distinct event ids, ${counted.recent} recent; D1 keeps ${left.n} events of the dataset`,
+  );
+  const ok =
+    done.eventsExpired === EXPIRED &&
+    done.eventsArchived === EXPIRED &&
+    counted.n === EXPIRED &&
+    counted.d === EXPIRED &&
+    counted.recent === 0 &&
+    left.n === 100;
+  finishScript("crash-retention", report, {
+    ok,
+    okText: "exact counts and every expired event archived once after two crashes",
+    failText: "counts differ",
+  });
 } catch (err) {
   finishScript("crash-retention", report, { ok: false, error: err });
 } finally {

@@ -8,8 +8,9 @@
 //     starts the Worker again on the same storage;
 //  4. the scheduled handler (run at start, as `npm start` does) sends every due delivery;
 //     the script checks that all 20 arrive, each verified with the `standardwebhooks` package.
-import http from "node:http";
+
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
@@ -18,7 +19,11 @@ import { applyMigrations, emulateCron, startWorker } from "./lib/local-worker.mj
 const ADMIN = "sk_crash_admin_key_local_only";
 const PROFILES = 20;
 const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-crash-webhook-"));
-const vars = { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "crash-secret", TESSERA_WEBHOOK_ALLOW_INSECURE: "true" };
+const vars = {
+  TESSERA_ADMIN_KEY: ADMIN,
+  TESSERA_SECRET: "crash-secret",
+  TESSERA_WEBHOOK_ALLOW_INSECURE: "true",
+};
 
 let up = false;
 let secret;
@@ -42,7 +47,11 @@ await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const receiver = `http://127.0.0.1:${server.address().port}/hook`;
 
 async function api(url, method, pathname, body) {
-  const res = await fetch(`${url}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  const res = await fetch(`${url}${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${pathname}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -52,11 +61,28 @@ let worker;
 try {
   await applyMigrations({ persistTo });
   worker = await startWorker({ persistTo, vars });
-  await api(worker.url, "PUT", "/v1/segments/crash-gold", { name: "gold", rule: { attr: "tier", op: "eq", value: "gold" } });
-  secret = (await api(worker.url, "PUT", "/v1/destinations/crash-hook", { type: "webhook", url: receiver, events: ["segment.entered"] })).signingSecret;
-  await api(worker.url, "POST", "/v1/records", { records: Array.from({ length: PROFILES }, (_, i) => ({ dataset: "default", identities: [{ namespace: "crm", id: `crash-${i}` }], attributes: { tier: "gold" } })) });
+  await api(worker.url, "PUT", "/v1/segments/crash-gold", {
+    name: "gold",
+    rule: { attr: "tier", op: "eq", value: "gold" },
+  });
+  secret = (
+    await api(worker.url, "PUT", "/v1/destinations/crash-hook", {
+      type: "webhook",
+      url: receiver,
+      events: ["segment.entered"],
+    })
+  ).signingSecret;
+  await api(worker.url, "POST", "/v1/records", {
+    records: Array.from({ length: PROFILES }, (_, i) => ({
+      dataset: "default",
+      identities: [{ namespace: "crm", id: `crash-${i}` }],
+      attributes: { tier: "gold" },
+    })),
+  });
   const before = await api(worker.url, "GET", "/v1/destinations/crash-hook/deliveries?limit=100");
-  console.log(`crash-webhook: ${before.items.length} deliveries committed; receiver down; statuses ${JSON.stringify(countBy(before.items))}`);
+  console.log(
+    `crash-webhook: ${before.items.length} deliveries committed; receiver down; statuses ${JSON.stringify(countBy(before.items))}`,
+  );
   await new Promise((r) => setTimeout(r, 1000)); // the first attempts fail and schedule retries
   await worker.kill();
   console.log("crash-webhook: workerd killed; receiver up; restarting");
@@ -64,11 +90,18 @@ try {
   worker = await startWorker({ persistTo, vars });
   emulateCron(worker.url, 5); // the start-up sweep (npm start does the same)
   const deadline = Date.now() + 120_000;
-  while (arrived.size < PROFILES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  while (arrived.size < PROFILES && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 200));
   const after = await api(worker.url, "GET", "/v1/destinations/crash-hook/deliveries?limit=100");
-  console.log(`crash-webhook: ${arrived.size} of ${PROFILES} arrived and verified; statuses ${JSON.stringify(countBy(after.items))}`);
+  console.log(
+    `crash-webhook: ${arrived.size} of ${PROFILES} arrived and verified; statuses ${JSON.stringify(countBy(after.items))}`,
+  );
   const ok = arrived.size === PROFILES && after.items.every((d) => d.status === "delivered");
-  console.log(ok ? "crash-webhook: OK — every committed delivery arrived after the crash" : "crash-webhook: FAILED");
+  console.log(
+    ok
+      ? "crash-webhook: OK — every committed delivery arrived after the crash"
+      : "crash-webhook: FAILED",
+  );
   process.exitCode = ok ? 0 : 1;
 } catch (err) {
   console.error(`crash-webhook: FAILED — ${err.message}`);

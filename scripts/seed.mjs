@@ -16,9 +16,13 @@ async function request(url, adminKey, method, pathname, body) {
 async function sendAll(url, adminKey, kind, items) {
   let accepted = 0;
   for (let i = 0; i < items.length; i += 1000) {
-    const res = await request(url, adminKey, "POST", `/v1/${kind}`, { [kind]: items.slice(i, i + 1000) });
-    if (res.status !== 200) throw new Error(`seed: POST /v1/${kind} → ${res.status} ${JSON.stringify(res.json)}`);
-    if (res.json.rejected.length > 0) throw new Error(`seed: rejected ${JSON.stringify(res.json.rejected.slice(0, 3))}`);
+    const res = await request(url, adminKey, "POST", `/v1/${kind}`, {
+      [kind]: items.slice(i, i + 1000),
+    });
+    if (res.status !== 200)
+      throw new Error(`seed: POST /v1/${kind} → ${res.status} ${JSON.stringify(res.json)}`);
+    if (res.json.rejected.length > 0)
+      throw new Error(`seed: rejected ${JSON.stringify(res.json.rejected.slice(0, 3))}`);
     accepted += res.json.accepted + res.json.duplicates;
   }
   return accepted;
@@ -41,12 +45,22 @@ export async function seedDemoData({ url, adminKey, people = DEMO_PEOPLE, log = 
     if (res.status !== 200) throw new Error(`seed: PUT /v1/datasets/${name} → ${res.status}`);
   }
   // What the demo page personalizes on: public segments and the attribute allow-list.
-  await request(url, adminKey, "PUT", "/v1/settings/personalization", { attributes: ["firstName", "loyalty.tier"] });
+  await request(url, adminKey, "PUT", "/v1/settings/personalization", {
+    attributes: ["firstName", "loyalty.tier"],
+  });
   for (const [id, name, rule] of [
     ["gold-members", "Gold members", { attr: "loyalty.tier", op: "eq", value: "gold" }],
-    ["frequent-buyers", "Frequent buyers", { event: "purchase", within: "P30D", count: { gte: 2 } }],
+    [
+      "frequent-buyers",
+      "Frequent buyers",
+      { event: "purchase", within: "P30D", count: { gte: 2 } },
+    ],
   ]) {
-    const res = await request(url, adminKey, "PUT", `/v1/segments/${id}`, { name, public: true, rule });
+    const res = await request(url, adminKey, "PUT", `/v1/segments/${id}`, {
+      name,
+      public: true,
+      rule,
+    });
     if (res.status !== 200) throw new Error(`seed: PUT /v1/segments/${id} → ${res.status}`);
   }
   // A data view for the report builder, next to the built-in journeys view.
@@ -68,10 +82,15 @@ export async function seedDemoData({ url, adminKey, people = DEMO_PEOPLE, log = 
     ],
     calculated: [{ id: "revenuePerBuyer", formula: "revenue / buyers" }],
   });
-  if (view.status !== 200) throw new Error(`seed: PUT /v1/data-views/shop → ${view.status} ${JSON.stringify(view.json)}`);
+  if (view.status !== 200)
+    throw new Error(`seed: PUT /v1/data-views/shop → ${view.status} ${JSON.stringify(view.json)}`);
   const list = customers(people);
   const records = await sendAll(url, adminKey, "records", recordsFor(list));
-  const events = (await sendAll(url, adminKey, "events", eventsFor(list))) + (await sendAll(url, adminKey, "events", messagesFor(list)));
-  log(`tessera: seeded ${people} demo customers (${records} records, ${events} events) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const events =
+    (await sendAll(url, adminKey, "events", eventsFor(list))) +
+    (await sendAll(url, adminKey, "events", messagesFor(list)));
+  log(
+    `tessera: seeded ${people} demo customers (${records} records, ${events} events) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return true;
 }

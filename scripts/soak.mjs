@@ -6,7 +6,7 @@
 // Load: `clients` loops, each sending single page-view events (a new profile every 50
 // calls), with every `batch-every`-th call a 100-event call; all events get unique ids.
 // D1 size is printed with the memory so growth of the database can be told from a leak.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -61,10 +61,17 @@ function d1Mb() {
 
 async function main() {
   await applyMigrations({ persistTo });
-  const worker = await startWorker({ persistTo, vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "soak-secret" } });
+  const worker = await startWorker({
+    persistTo,
+    vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "soak-secret" },
+  });
   const pgid = worker.child.pid;
   const post = async (body) => {
-    const res = await fetch(`${worker.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${worker.url}/v1/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, json: res.status === 200 ? JSON.parse(text) : text };
   };
@@ -81,7 +88,12 @@ async function main() {
       const count = batch ? 100 : 1;
       const events = Array.from({ length: count }, () => {
         const i = seq++;
-        return { id: `soak-${i}`, type: "soak.view", identities: [{ namespace: "crm", id: `SOAK-${c}-${Math.floor(n / 50)}` }], data: { i } };
+        return {
+          id: `soak-${i}`,
+          type: "soak.view",
+          identities: [{ namespace: "crm", id: `SOAK-${c}-${Math.floor(n / 50)}` }],
+          data: { i },
+        };
       });
       const t0 = performance.now();
       let res;
@@ -101,7 +113,8 @@ async function main() {
         if (!batch) minute.singles.push(ms);
       } else {
         totals.errors++;
-        if (errorSamples.length < 5) errorSamples.push(`${res.status} ${String(res.json).slice(0, 200)}`);
+        if (errorSamples.length < 5)
+          errorSamples.push(`${res.status} ${String(res.json).slice(0, 200)}`);
       }
     }
   };
@@ -118,7 +131,9 @@ async function main() {
       d1Mb: d1Mb(),
     };
     rows.push(row);
-    console.log(`soak: min ${String(row.minute).padStart(3)}  ${row.callsPerSecond} calls/s  ${row.eventsPerSecond} events/s  p50 ${row.p50} ms  p99 ${row.p99} ms  workerd ${row.workerdMb} MB  D1 ${row.d1Mb} MB`);
+    console.log(
+      `soak: min ${String(row.minute).padStart(3)}  ${row.callsPerSecond} calls/s  ${row.eventsPerSecond} events/s  p50 ${row.p50} ms  p99 ${row.p99} ms  workerd ${row.workerdMb} MB  D1 ${row.d1Mb} MB`,
+    );
     minute = { calls: 0, events: 0, singles: [] };
   }, 60_000);
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
@@ -126,17 +141,30 @@ async function main() {
   const seconds = (Date.now() - started) / 1000;
   await worker.stop();
 
-  const stored = queryLocalD1(persistTo, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE type = 'soak.view'");
-  console.log(`soak: ${totals.calls} calls in ${seconds.toFixed(0)} s; acknowledged ${totals.acknowledged} events, duplicates ${totals.duplicates}, rejected ${totals.rejected}, errors ${totals.errors}`);
+  const stored = queryLocalD1(
+    persistTo,
+    "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE type = 'soak.view'",
+  );
+  console.log(
+    `soak: ${totals.calls} calls in ${seconds.toFixed(0)} s; acknowledged ${totals.acknowledged} events, duplicates ${totals.duplicates}, rejected ${totals.rejected}, errors ${totals.errors}`,
+  );
   for (const e of errorSamples) console.log(`soak: error sample: ${e}`);
   console.log(`soak: stored ${stored.n} events (${stored.d} distinct ids)`);
   const warm = rows.slice(Math.min(2, rows.length - 1));
   if (warm.length > 1) {
     const [first, last] = [warm[0], warm.at(-1)];
-    console.log(`soak: after warm-up, minute ${first.minute} → ${last.minute}: p99 ${first.p99} → ${last.p99} ms, events/s ${first.eventsPerSecond} → ${last.eventsPerSecond}, workerd ${first.workerdMb} → ${last.workerdMb} MB, D1 ${first.d1Mb} → ${last.d1Mb} MB`);
+    console.log(
+      `soak: after warm-up, minute ${first.minute} → ${last.minute}: p99 ${first.p99} → ${last.p99} ms, events/s ${first.eventsPerSecond} → ${last.eventsPerSecond}, workerd ${first.workerdMb} → ${last.workerdMb} MB, D1 ${first.d1Mb} → ${last.d1Mb} MB`,
+    );
   }
-  const ok = totals.errors === 0 && totals.rejected === 0 && stored.n === totals.acknowledged && stored.d === totals.acknowledged;
-  console.log(ok ? "soak: OK — stored = acknowledged, no errors" : "soak: FAILED — see the counts above");
+  const ok =
+    totals.errors === 0 &&
+    totals.rejected === 0 &&
+    stored.n === totals.acknowledged &&
+    stored.d === totals.acknowledged;
+  console.log(
+    ok ? "soak: OK — stored = acknowledged, no errors" : "soak: FAILED — see the counts above",
+  );
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -48,7 +48,11 @@ console.log("tessera: applying D1 migrations to the local database");
 await applyMigrations({ quiet: true });
 
 console.log(`tessera: starting the Worker on http://localhost:${PORT}`);
-const worker = await startWorker({ port: PORT, inheritOutput: false, vars: { TESSERA_DEMO: "true", TESSERA_WEBHOOK_ALLOW_INSECURE: "true" } });
+const worker = await startWorker({
+  port: PORT,
+  inheritOutput: false,
+  vars: { TESSERA_DEMO: "true", TESSERA_WEBHOOK_ALLOW_INSECURE: "true" },
+});
 // Schedules (exports, segment rechecks) and the sweep that resumes work a crash left behind.
 emulateCron(worker.url, 60);
 const stop = async () => {

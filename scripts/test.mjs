@@ -1,4 +1,4 @@
-// `npm test`: generated types current, typecheck, then every Vitest project (workerd tests and the Chromium tests),
+// `npm test`: generated types current, format and lint, typecheck, then every Vitest project (workerd tests and the Chromium tests),
 // ending with one plain summary line: "tests: N passed, N failed".
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,7 +14,11 @@ const bin = (name) => path.join(ROOT, "node_modules/.bin", name);
 console.log("generated types: wrangler types (fresh?)");
 const committed = path.join(ROOT, "worker/worker-configuration.d.ts");
 const fresh = path.join(ROOT, "worker/.worker-configuration.check.d.ts");
-const types = spawnSync(bin("wrangler"), ["types", fresh, "--env-file", "/dev/null", "--strict-vars=false"], { cwd: ROOT, stdio: "ignore", env });
+const types = spawnSync(
+  bin("wrangler"),
+  ["types", fresh, "--env-file", "/dev/null", "--strict-vars=false"],
+  { cwd: ROOT, stdio: "ignore", env },
+);
 // Line 2 names the output path and its hash; everything after it must be identical.
 const body = (file) => readFileSync(file, "utf8").split("\n").slice(2).join("\n");
 const stale = types.status !== 0 || body(fresh) !== body(committed);
@@ -22,6 +26,15 @@ rmSync(fresh, { force: true });
 if (stale) {
   console.log("worker/worker-configuration.d.ts is stale: run `npm run types` and commit it");
   console.log("tests: 0 passed, 1 failed (generated types)");
+  process.exit(1);
+}
+
+// Formatting (line width 100), organized imports and no unused variables or imports: biome.json.
+console.log("format and lint: biome ci");
+const biome = spawnSync(bin("biome"), ["ci", "."], { cwd: ROOT, stdio: "inherit", env });
+if (biome.status !== 0) {
+  console.log("run `npm run format` to format and organize imports, then fix what it reports");
+  console.log("tests: 0 passed, 1 failed (format and lint)");
   process.exit(1);
 }
 
@@ -33,7 +46,13 @@ if (tsc.status !== 0) {
 }
 
 const report = path.join(mkdtempSync(path.join(tmpdir(), "tessera-test-")), "vitest.json");
-const args = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const vitest = spawnSync(bin("vitest"), args, { cwd: ROOT, stdio: "inherit", env });
 
 let passed = 0;

@@ -7,7 +7,11 @@
  */
 import { InexactNumber } from "./json-exact";
 
-export const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  "__proto__",
+  "constructor",
+  "prototype",
+]);
 
 export type Tree = Record<string, unknown>;
 
@@ -15,7 +19,12 @@ export type Tree = Record<string, unknown>;
 export const emptyTree = (): Tree => Object.create(null) as Tree;
 
 export function isTree(value: unknown): value is Tree {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof InexactNumber);
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    !(value instanceof InexactNumber)
+  );
 }
 
 /**
@@ -25,7 +34,8 @@ export function isTree(value: unknown): value is Tree {
  */
 export function plainTree(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainTree);
-  if (isTree(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainTree(v)]));
+  if (isTree(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainTree(v)]));
   return value;
 }
 
@@ -57,7 +67,10 @@ export function getPath(tree: unknown, path: readonly string[]): unknown {
 
 /** Lone surrogates cannot be stored as sent (SQLite would write U+FFFD). */
 /** Copies only the allow-listed paths (a listed object path brings its subtree). */
-export function allowListed(attributes: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+export function allowListed(
+  attributes: Record<string, unknown>,
+  paths: readonly string[],
+): Record<string, unknown> {
   const out = emptyTree();
   for (const path of paths) {
     const keys = path.split(".");
@@ -67,7 +80,8 @@ export function allowListed(attributes: Record<string, unknown>, paths: readonly
   return out;
 }
 
-export const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
+export const isWellFormed = (text: string): boolean =>
+  (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 export type TreeProblem =
   | { kind: "reserved_key"; path: string; key: string }
@@ -81,7 +95,8 @@ export interface TreeReport {
   problem?: TreeProblem;
 }
 
-const child = (path: string, key: string | number) => (typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+const child = (path: string, key: string | number) =>
+  typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
 
 /**
  * One walk over an attribute tree: its depth (arrays count) and the first value that

@@ -6,7 +6,8 @@ export function bytesToBase64(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(bin);
 }
 
-export const bytesToBase64url = (bytes: ArrayBuffer | Uint8Array): string => bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+export const bytesToBase64url = (bytes: ArrayBuffer | Uint8Array): string =>
+  bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 /** Throws on anything that is not base64 (`atob` accepts it). */
 export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
@@ -19,7 +20,9 @@ export function base64urlToBytes(text: string): Uint8Array<ArrayBuffer> {
   return base64ToBytes(text.replace(/-/g, "+").replace(/_/g, "/"));
 }
 
-export const textToBase64url = (text: string): string => bytesToBase64url(new TextEncoder().encode(text));
+export const textToBase64url = (text: string): string =>
+  bytesToBase64url(new TextEncoder().encode(text));
 
 /** Throws on invalid base64url or invalid UTF-8. */
-export const base64urlToText = (text: string): string => new TextDecoder("utf-8", { fatal: true }).decode(base64urlToBytes(text));
+export const base64urlToText = (text: string): string =>
+  new TextDecoder("utf-8", { fatal: true }).decode(base64urlToBytes(text));

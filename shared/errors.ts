@@ -33,7 +33,10 @@ export const ERROR_STATUS = {
   schema_violation: 422,
   rate_limited: 429,
   internal_error: 500,
-} as const satisfies Record<string, 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500>;
+} as const satisfies Record<
+  string,
+  400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500
+>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];

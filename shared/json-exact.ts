@@ -50,8 +50,17 @@ export function isExactLiteral(source: string, value: number): boolean {
 /** `JSON.parse`, with inexact number literals replaced by `InexactNumber` markers. */
 export function parseJsonExact(text: string): unknown {
   if (!MAYBE_INEXACT.test(text)) return JSON.parse(text);
-  return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
-    if (typeof value === "number" && context?.source !== undefined && (Object.is(value, -0) || !isExactLiteral(context.source, value))) {
+  return JSON.parse(text, function (
+    this: unknown,
+    _key: string,
+    value: unknown,
+    context?: { source?: string },
+  ) {
+    if (
+      typeof value === "number" &&
+      context?.source !== undefined &&
+      (Object.is(value, -0) || !isExactLiteral(context.source, value))
+    ) {
       return new InexactNumber(context.source);
     }
     return value;

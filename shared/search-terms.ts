@@ -1,6 +1,10 @@
 /** Lower-cased, accent-free form used for name search terms and queries. */
 export function foldForSearch(text: string): string {
-  return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .trim();
 }
 
 /**
@@ -14,5 +18,7 @@ export function nameTerms(name: string): string[] {
 
 /** The folded words of a name or a query. */
 export function searchWords(text: string): string[] {
-  return foldForSearch(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return foldForSearch(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 }

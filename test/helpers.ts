@@ -1,5 +1,5 @@
-import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { createClient, unwrap } from "../client/index.js";
 import type { EventInput, RecordInput } from "../shared/schemas/ingest";
 import type { Scope } from "../shared/scopes";
@@ -16,7 +16,8 @@ export function apiClient(key: string | null = ADMIN_KEY) {
   return createClient({
     baseUrl: "https://tessera.test",
     ...(key ? { key } : {}),
-    fetch: ((input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init))) as typeof fetch,
+    fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
+      exports.default.fetch(new Request(input, init))) as typeof fetch,
   });
 }
 export const api = apiClient();
@@ -60,8 +61,10 @@ export async function createKey(scopes: Scope[], name = "test key"): Promise<str
 }
 
 export function expectErrorShape(json: any, code: string) {
-  if (!json || typeof json.error !== "object") throw new Error(`not an error body: ${JSON.stringify(json)}`);
-  if (json.error.code !== code) throw new Error(`expected ${code}, got ${json.error.code}: ${json.error.message}`);
+  if (!json || typeof json.error !== "object")
+    throw new Error(`not an error body: ${JSON.stringify(json)}`);
+  if (json.error.code !== code)
+    throw new Error(`expected ${code}, got ${json.error.code}: ${json.error.message}`);
   if (typeof json.error.message !== "string" || json.error.message.length === 0) {
     throw new Error("error.message must be a non-empty string");
   }
@@ -70,11 +73,17 @@ export function expectErrorShape(json: any, code: string) {
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Posts events (one call) with the admin key and returns the parsed result. */
-export async function postEvents(events: EventInputBody[], query: { atomic?: "true" | "false" } = {}) {
+export async function postEvents(
+  events: EventInputBody[],
+  query: { atomic?: "true" | "false" } = {},
+) {
   return unwrap(api.v1.events.$post({ query, json: { events } }));
 }
 
-export async function postRecords(records: RecordInputBody[], query: { atomic?: "true" | "false" } = {}) {
+export async function postRecords(
+  records: RecordInputBody[],
+  query: { atomic?: "true" | "false" } = {},
+) {
   return unwrap(api.v1.records.$post({ query, json: { records } }));
 }
 type EventInputBody = import("zod").input<typeof EventInput>;
@@ -84,7 +93,9 @@ export const id = (namespace: string, value: string) => ({ namespace, id: value 
 
 /** GET the identity graph of `ns:value`. */
 export async function graphOf(namespace: string, value: string) {
-  return unwrap(api.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace, id: value } }));
+  return unwrap(
+    api.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace, id: value } }),
+  );
 }
 
 export const keysOf = (g: { identities: { namespace: string; id: string }[] }) =>
@@ -94,7 +105,11 @@ export const keysOf = (g: { identities: { namespace: string; id: string }[] }) =
 export async function createPublicKey(origins: string[] = ["https://shop.example"]) {
   const res = await call("POST", "/v1/keys", { body: { name: "site", kind: "public", origins } });
   if (res.status !== 201) throw new Error(`createPublicKey: ${res.status} ${res.text}`);
-  return { key: res.json.key as string, id: res.json.id as string, siteSecret: res.json.siteSecret as string };
+  return {
+    key: res.json.key as string,
+    id: res.json.id as string,
+    siteSecret: res.json.siteSecret as string,
+  };
 }
 
 /** Signs an identity token as a site's back end would (HS256 with the site secret). */
@@ -108,43 +123,71 @@ export async function identityToken(siteSecret: string, sub: string, ttlSeconds 
  * A stored batch file with its row and no queue message, as an upload leaves it (or a
  * crash): 2,500 purchase rows of which every 100th (index 7, 107, …) has no identity.
  */
-export async function storeBatchWithoutMessage(batchId: string, dataset: string, status: "queued" | "processing", updatedAt: number, idPrefix: string) {
+export async function storeBatchWithoutMessage(
+  batchId: string,
+  dataset: string,
+  status: "queued" | "processing",
+  updatedAt: number,
+  idPrefix: string,
+) {
   const { env } = await import("cloudflare:test");
   await call("PUT", `/v1/datasets/${dataset}`, { body: { kind: "events" } });
   const rows = ["identity.crm,type,amount"];
-  for (let i = 0; i < 2500; i++) rows.push(i % 100 === 7 ? `,purchase,${i}` : `${idPrefix}-${i % 300},purchase,${i}`);
+  for (let i = 0; i < 2500; i++)
+    rows.push(i % 100 === 7 ? `,purchase,${i}` : `${idPrefix}-${i % 300},purchase,${i}`);
   const object = await env.FILES.put(`batches/${batchId}.csv`, rows.join("\n") + "\n");
   await env.DB.prepare(
     "INSERT INTO batches (id, dataset, format, status, object_key, bytes, created_at, updated_at) VALUES (?1, ?2, 'csv', ?3, ?4, ?5, ?6, ?6)",
-  ).bind(batchId, dataset, status, `batches/${batchId}.csv`, object!.size, updatedAt).run();
+  )
+    .bind(batchId, dataset, status, `batches/${batchId}.csv`, object!.size, updatedAt)
+    .run();
 }
 
 /** Polls a batch until it is completed or failed; its final state. */
 export async function waitForBatch(batchId: string) {
   const read = async () => (await call("GET", `/v1/batches/${batchId}`)).json;
-  return poll(read, (b) => b.status === "completed" || b.status === "failed", `batch ${batchId}`, { everyMs: 100 });
+  return poll(read, (b) => b.status === "completed" || b.status === "failed", `batch ${batchId}`, {
+    everyMs: 100,
+  });
 }
 
 /** Polls a segment until its evaluation is done; the segment. */
 export async function waitForSegment(segmentId: string) {
   const read = async () => (await call("GET", `/v1/segments/${segmentId}`)).json;
-  return poll(read, (s) => s.status === "ready", `segment ${segmentId} to be ready`, { tries: 200 });
+  return poll(read, (s) => s.status === "ready", `segment ${segmentId} to be ready`, {
+    tries: 200,
+  });
 }
 
 /** Polls a destination's run until it completed or failed; the run. */
 export async function waitForRun(name: string, runId: string) {
-  const read = async () => (await call("GET", `/v1/destinations/${name}/runs`)).json.items.find((r: any) => r.runId === runId);
+  const read = async () =>
+    (await call("GET", `/v1/destinations/${name}/runs`)).json.items.find(
+      (r: any) => r.runId === runId,
+    );
   return poll<any>(read, runFinished, `run ${runId} of ${name}`);
 }
 
 /** Uploads a batch file (CSV by default) with the admin key; status and body. */
 export async function uploadFile(body: string, query: string, contentType = "text/csv") {
-  return call("POST", `/v1/batches?${query}`, { body, headers: { "content-type": contentType, "content-length": String(new TextEncoder().encode(body).length) } });
+  return call("POST", `/v1/batches?${query}`, {
+    body,
+    headers: {
+      "content-type": contentType,
+      "content-length": String(new TextEncoder().encode(body).length),
+    },
+  });
 }
 
 /** A batch's row errors (its NDJSON errors file, parsed). */
 export async function batchErrors(batchId: string) {
   const res = await call("GET", `/v1/batches/${batchId}/errors`);
-  if (!/ndjson/.test(res.headers.get("content-type") ?? "")) throw new Error(`errors of ${batchId}: not NDJSON (${res.status})`);
-  return res.text.trim() ? res.text.trim().split("\n").map((l) => JSON.parse(l)) : [];
+  if (!/ndjson/.test(res.headers.get("content-type") ?? ""))
+    throw new Error(`errors of ${batchId}: not NDJSON (${res.status})`);
+  return res.text.trim()
+    ? res.text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+    : [];
 }

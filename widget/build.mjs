@@ -24,7 +24,8 @@ const result = await build({
 const code = result.outputFiles[0].contents;
 const hash = createHash("sha256").update(code).digest("hex").slice(0, 10);
 
-for (const f of readdirSync(out)) if (/^widget\.[0-9a-f]{10}\.js$/.test(f)) rmSync(path.join(out, f));
+for (const f of readdirSync(out))
+  if (/^widget\.[0-9a-f]{10}\.js$/.test(f)) rmSync(path.join(out, f));
 writeFileSync(path.join(out, "widget.js"), code);
 writeFileSync(path.join(out, `widget.${hash}.js`), code);
 
@@ -43,7 +44,9 @@ await build({
 });
 
 const gzip = gzipSync(code, { level: 9 }).length;
-console.log(`widget: ${code.length} bytes, ${gzip} bytes gzip (budget ${WIDGET_BUDGET_BYTES}) → public/widget.js, public/widget.${hash}.js`);
+console.log(
+  `widget: ${code.length} bytes, ${gzip} bytes gzip (budget ${WIDGET_BUDGET_BYTES}) → public/widget.js, public/widget.${hash}.js`,
+);
 if (gzip > WIDGET_BUDGET_BYTES) {
   console.error(`widget: over the ${WIDGET_BUDGET_BYTES}-byte gzip budget`);
   process.exit(1);

@@ -7,34 +7,34 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
 import type { AppEnv } from "./env";
-import { ApiError, codeForStatus, errorBody, ERROR_STATUS } from "./lib/errors";
 import { gunzipRequests } from "./lib/body";
+import { ApiError, codeForStatus, ERROR_STATUS, errorBody } from "./lib/errors";
 import { validationHook } from "./lib/validation";
-import { docsRouter, OPENAPI_DOCUMENT } from "./routes/docs";
-import { healthRouter } from "./routes/health";
-import { keysRouter } from "./routes/keys";
-import { settingsRouter } from "./routes/settings";
+import { reportSlot } from "./reports/gate";
+import { adminRouter } from "./routes/admin";
 import { auditRouter } from "./routes/audit";
-import { configRouter } from "./routes/config";
-import { graphRouter } from "./routes/graph";
 import { batchesRouter } from "./routes/batches";
+import { computedRouter } from "./routes/computed";
+import { configRouter } from "./routes/config";
+import { consentRouter } from "./routes/consent";
+import { dataViewsRouter } from "./routes/data-views";
+import { destinationsRouter } from "./routes/destinations";
+import { docsRouter, OPENAPI_DOCUMENT } from "./routes/docs";
+import { graphRouter } from "./routes/graph";
+import { healthRouter } from "./routes/health";
+import { ingestRouter } from "./routes/ingest";
+import { keysRouter } from "./routes/keys";
+import { maintenanceRouter } from "./routes/maintenance";
 import { mergePoliciesRouter } from "./routes/merge-policies";
+import { metricsRouter } from "./routes/metrics";
+import { pagesRouter } from "./routes/pages";
+import { personalizationRouter } from "./routes/personalization";
 import { privacyRouter } from "./routes/privacy";
 import { profilesRouter } from "./routes/profiles";
-import { segmentsRouter } from "./routes/segments";
-import { computedRouter } from "./routes/computed";
-import { consentRouter } from "./routes/consent";
-import { personalizationRouter } from "./routes/personalization";
-import { pagesRouter } from "./routes/pages";
-import { metricsRouter } from "./routes/metrics";
-import { reportsRouter } from "./routes/reports";
-import { reportSlot } from "./reports/gate";
 import { readSession } from "./routes/read-session";
-import { adminRouter } from "./routes/admin";
-import { dataViewsRouter } from "./routes/data-views";
-import { maintenanceRouter } from "./routes/maintenance";
-import { destinationsRouter } from "./routes/destinations";
-import { ingestRouter } from "./routes/ingest";
+import { reportsRouter } from "./routes/reports";
+import { segmentsRouter } from "./routes/segments";
+import { settingsRouter } from "./routes/settings";
 import { trackingRouter } from "./routes/tracking";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
@@ -48,27 +48,42 @@ const TRACKING_ROUTES = /^\/v1\/(batch|identify|track|page|screen|group|alias|[t
 export function onError(err: Error, c: Context<AppEnv>) {
   const requestId = c.get("requestId");
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.code, err.message, err.details, requestId), ERROR_STATUS[err.code], err.headers);
+    return c.json(
+      errorBody(err.code, err.message, err.details, requestId),
+      ERROR_STATUS[err.code],
+      err.headers,
+    );
   }
   if (err instanceof HTTPException) {
     // Hono's own middleware (body limit, malformed JSON…): same shape, same vocabulary.
-    const code = err.status === 400 && /json/i.test(err.message) ? "invalid_json" : codeForStatus(err.status);
+    const code =
+      err.status === 400 && /json/i.test(err.message) ? "invalid_json" : codeForStatus(err.status);
     return c.json(errorBody(code, err.message || code, undefined, requestId), ERROR_STATUS[code]);
   }
   // Unknown failure: log the message (never request bodies or keys), answer generically.
   console.error(`[${requestId}] unhandled error:`, err.message);
-  return c.json(errorBody("internal_error", "Something went wrong on our side.", undefined, requestId), 500);
+  return c.json(
+    errorBody("internal_error", "Something went wrong on our side.", undefined, requestId),
+    500,
+  );
 }
 
 /** 415 unless a body-carrying /v1 request says it is JSON. */
 function requireJsonBodies() {
   return async (c: Context<AppEnv>, next: () => Promise<void>) => {
     const method = c.req.method;
-    if ((method === "POST" || method === "PUT" || method === "PATCH") && !FILE_ROUTES.test(c.req.path) && !TRACKING_ROUTES.test(c.req.path)) {
+    if (
+      (method === "POST" || method === "PUT" || method === "PATCH") &&
+      !FILE_ROUTES.test(c.req.path) &&
+      !TRACKING_ROUTES.test(c.req.path)
+    ) {
       const hasBody = c.req.header("content-length") !== "0" && c.req.raw.body !== null;
       const type = c.req.header("content-type") ?? "";
       if (hasBody && !/^application\/([a-z.+-]+\+)?json\b/i.test(type)) {
-        throw new ApiError("unsupported_media_type", "Send JSON with `Content-Type: application/json`.");
+        throw new ApiError(
+          "unsupported_media_type",
+          "Send JSON with `Content-Type: application/json`.",
+        );
       }
     }
     await next();
@@ -93,17 +108,36 @@ export function createApp() {
     crossOriginOpenerPolicy: false,
   });
   // The embeddable card is meant for iframes: its CSP's frame-ancestors decides where.
-  const embedHeaders = secureHeaders({ crossOriginResourcePolicy: "cross-origin", crossOriginOpenerPolicy: false, xFrameOptions: false });
-  app.use("*", (c, next) => (c.req.path.startsWith("/embed/") ? embedHeaders(c, next) : defaultHeaders(c, next)));
+  const embedHeaders = secureHeaders({
+    crossOriginResourcePolicy: "cross-origin",
+    crossOriginOpenerPolicy: false,
+    xFrameOptions: false,
+  });
+  app.use("*", (c, next) =>
+    c.req.path.startsWith("/embed/") ? embedHeaders(c, next) : defaultHeaders(c, next),
+  );
   // The request's data handle: a D1 session as fresh as the request needs (./routes/read-session.ts).
   app.use("*", readSession());
   app.use(
     "/v1/*",
     cors({
       origin: (origin) => origin,
-      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Tessera-Device", "X-Tessera-Identity-Token", "Tessera-Consistency"],
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "If-None-Match",
+        "X-Tessera-Device",
+        "X-Tessera-Identity-Token",
+        "Tessera-Consistency",
+      ],
       allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "Server-Timing", "Tessera-Consistency"],
+      exposeHeaders: [
+        "ETag",
+        "X-Request-Id",
+        "Retry-After",
+        "Server-Timing",
+        "Tessera-Consistency",
+      ],
       maxAge: 600,
     }),
   );
@@ -114,7 +148,10 @@ export function createApp() {
     return bodyLimit({
       maxSize: JSON_BODY_LIMIT,
       onError: () => {
-        throw new ApiError("payload_too_large", `JSON bodies are limited to ${JSON_BODY_LIMIT} bytes; send large files to /v1/batches.`);
+        throw new ApiError(
+          "payload_too_large",
+          `JSON bodies are limited to ${JSON_BODY_LIMIT} bytes; send large files to /v1/batches.`,
+        );
       },
     })(c, next);
   });
@@ -149,9 +186,14 @@ export function createApp() {
     .route("/v1", destinationsRouter)
     .route("/v1", adminRouter)
     .route("/", pagesRouter)
-    .route("/", docsRouter(() => app.getOpenAPI31Document(OPENAPI_DOCUMENT)));
+    .route(
+      "/",
+      docsRouter(() => app.getOpenAPI31Document(OPENAPI_DOCUMENT)),
+    );
 
-  app.notFound((c) => onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
+  app.notFound((c) =>
+    onError(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c),
+  );
   app.onError(onError);
   return routes;
 }

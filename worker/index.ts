@@ -2,9 +2,9 @@ import { createApp } from "./app";
 import type { Bindings } from "./env";
 import { handleQueue, handleScheduled } from "./jobs";
 
-export { GraphWriter } from "./writer/writer";
-export { WebhookLane } from "./webhooks/lane";
 export { ReadGate } from "./reports/gate";
+export { WebhookLane } from "./webhooks/lane";
+export { GraphWriter } from "./writer/writer";
 
 const app = createApp();
 

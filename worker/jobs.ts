@@ -3,15 +3,20 @@
  * background (segment evaluation pages) goes through the jobs queue. Every job step is
  * idempotent, so at-least-once delivery is safe.
  */
-import { handleBatchQueue, type BatchMessage } from "./batches/process";
+import { type BatchMessage, handleBatchQueue } from "./batches/process";
 import type { Bindings } from "./env";
-import { graphWriter } from "./writer/client";
-import { failRun, runExportPage, startDueExports, type ExportJob } from "./exports/run";
+import { type ExportJob, failRun, runExportPage, startDueExports } from "./exports/run";
 import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
-import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
+import {
+  failMaintenance,
+  type MaintenanceJob,
+  runMaintenanceStep,
+  startDueMaintenance,
+} from "./maintenance/retention";
 import type { ComputedJob, GraphRunJob, SegmentJob } from "./model/jobs";
-import { failMaintenance, runMaintenanceStep, startDueMaintenance, type MaintenanceJob } from "./maintenance/retention";
+import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
+import { graphWriter } from "./writer/client";
 
 export type Job = SegmentJob | ComputedJob | GraphRunJob | ExportJob | MaintenanceJob;
 const MAX_JOB_ATTEMPTS = 5;
@@ -42,7 +47,8 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
       console.error(`job ${message.body.kind} failed (attempt ${message.attempts}): ${reason}`);
       if (message.attempts >= MAX_JOB_ATTEMPTS || err instanceof PermanentStoreError) {
         if (message.body.kind === "export-page") await failRun(env, message.body.runId, reason);
-        if (message.body.kind === "maintenance") await failMaintenance(env, message.body.runId, reason);
+        if (message.body.kind === "maintenance")
+          await failMaintenance(env, message.body.runId, reason);
         message.ack();
       } else {
         message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
@@ -52,26 +58,36 @@ export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): 
 }
 
 /** All messages of a batch at once: deliver() hands each destination's ids to its own lane. */
-async function handleWebhookQueue(batch: MessageBatch<WebhookMessage>, env: Bindings): Promise<void> {
+async function handleWebhookQueue(
+  batch: MessageBatch<WebhookMessage>,
+  env: Bindings,
+): Promise<void> {
   try {
     await deliver(env, [...new Set(batch.messages.flatMap((m) => m.body.ids))]);
     batch.ackAll();
   } catch (err) {
     // Attempts are recorded per delivery; this only covers D1 being unreachable.
     const attempts = Math.max(...batch.messages.map((m) => m.attempts));
-    console.error(`webhook delivery batch failed (attempt ${attempts}): ${err instanceof Error ? err.message : err}`);
+    console.error(
+      `webhook delivery batch failed (attempt ${attempts}): ${err instanceof Error ? err.message : err}`,
+    );
     batch.retryAll({ delaySeconds: Math.min(2 ** attempts, 60) });
   }
 }
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
-  if (batch.queue.startsWith("tessera-batches")) return handleBatchQueue(batch as MessageBatch<BatchMessage>, env);
-  if (batch.queue.startsWith("tessera-webhooks")) return handleWebhookQueue(batch as MessageBatch<WebhookMessage>, env);
+  if (batch.queue.startsWith("tessera-batches"))
+    return handleBatchQueue(batch as MessageBatch<BatchMessage>, env);
+  if (batch.queue.startsWith("tessera-webhooks"))
+    return handleWebhookQueue(batch as MessageBatch<WebhookMessage>, env);
   return handleJobsQueue(batch as MessageBatch<Job>, env);
 }
 
 /** Cron: resume stalled work; start due exports and the daily retention run; exit members whose time window has passed (bounded work per run). */
-export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
+export async function handleScheduled(
+  controller: ScheduledController,
+  env: Bindings,
+): Promise<void> {
   await resumeStalledWork(env);
   await sweepDueDeliveries(env);
   await startDueExports(env, controller.scheduledTime);
@@ -83,5 +99,6 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
     total += n;
     if (n === 0) break;
   }
-  if (total > 0) console.log(`cron ${controller.cron}: re-evaluated ${total} profile${total === 1 ? "" : "s"}`);
+  if (total > 0)
+    console.log(`cron ${controller.cron}: re-evaluated ${total} profile${total === 1 ? "" : "s"}`);
 }

@@ -13,15 +13,89 @@ export function rng(seed) {
   };
 }
 
-const FIRST = ["Emma", "Liam", "Sophie", "Noah", "Julia", "Daan", "Mila", "Sem", "Tess", "Lucas", "Anna", "Finn", "Sara", "Levi", "Eva", "Milan", "Lotte", "Jesse", "Fleur", "Thijs", "Nina", "Bram", "Zoë", "Ruben", "Lisa", "Max", "Iris", "Luuk", "Noor", "Stijn"];
-const LAST = ["de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer", "Bos", "Vos", "Peters", "Hendriks", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf"];
-const CITIES = ["Amsterdam", "Rotterdam", "Utrecht", "Den Haag", "Eindhoven", "Groningen", "Leiden", "Haarlem"];
-const PRODUCTS = [["trail-shoes", 129], ["rain-jacket", 189], ["backpack-30l", 99], ["wool-socks", 19], ["headlamp", 39], ["tent-2p", 349]];
+const FIRST = [
+  "Emma",
+  "Liam",
+  "Sophie",
+  "Noah",
+  "Julia",
+  "Daan",
+  "Mila",
+  "Sem",
+  "Tess",
+  "Lucas",
+  "Anna",
+  "Finn",
+  "Sara",
+  "Levi",
+  "Eva",
+  "Milan",
+  "Lotte",
+  "Jesse",
+  "Fleur",
+  "Thijs",
+  "Nina",
+  "Bram",
+  "Zoë",
+  "Ruben",
+  "Lisa",
+  "Max",
+  "Iris",
+  "Luuk",
+  "Noor",
+  "Stijn",
+];
+const LAST = [
+  "de Jong",
+  "Jansen",
+  "de Vries",
+  "van den Berg",
+  "Bakker",
+  "Visser",
+  "Smit",
+  "Meijer",
+  "Mulder",
+  "de Boer",
+  "Bos",
+  "Vos",
+  "Peters",
+  "Hendriks",
+  "Dekker",
+  "Brouwer",
+  "de Wit",
+  "Dijkstra",
+  "Smits",
+  "de Graaf",
+];
+const CITIES = [
+  "Amsterdam",
+  "Rotterdam",
+  "Utrecht",
+  "Den Haag",
+  "Eindhoven",
+  "Groningen",
+  "Leiden",
+  "Haarlem",
+];
+const PRODUCTS = [
+  ["trail-shoes", 129],
+  ["rain-jacket", 189],
+  ["backpack-30l", 99],
+  ["wool-socks", 19],
+  ["headlamp", 39],
+  ["tent-2p", 349],
+];
 const TIERS = ["bronze", "silver", "gold", "platinum"];
 const DAY = 24 * 3600 * 1000;
 
 const pick = (r, list) => list[Math.floor(r() * list.length)];
-const slug = (s) => s.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-z]+/g, ".").replace(/^\.|\.$/g, "");
+const slug = (s) =>
+  s
+    .toLowerCase()
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-z]+/g, ".")
+    .replace(/^\.|\.$/g, "");
 
 /** `count` customers; customer 0 is John Greene (the spec's example). */
 export function customers(count, seed = 42) {
@@ -29,12 +103,17 @@ export function customers(count, seed = 42) {
   return Array.from({ length: count }, (_, i) => {
     const firstName = i === 0 ? "John" : pick(r, FIRST);
     const lastName = i === 0 ? "Greene" : pick(r, LAST);
-    const email = i === 0 ? "John.Greene@Luma.com" : `${slug(firstName)}.${slug(lastName)}${i}@example.com`;
-    const devices = Array.from({ length: 1 + Math.floor(r() * 3) }, (_, d) => `dev_${String(i).padStart(6, "0")}_${d}_${Math.floor(r() * 1e9).toString(36)}`);
+    const email =
+      i === 0 ? "John.Greene@Luma.com" : `${slug(firstName)}.${slug(lastName)}${i}@example.com`;
+    const devices = Array.from(
+      { length: 1 + Math.floor(r() * 3) },
+      (_, d) => `dev_${String(i).padStart(6, "0")}_${d}_${Math.floor(r() * 1e9).toString(36)}`,
+    );
     return {
       crm: `CUST-${10000 + i}`,
       email,
-      phone: r() < 0.66 ? `06${String(10000000 + Math.floor(r() * 89999999)).slice(0, 8)}` : undefined,
+      phone:
+        r() < 0.66 ? `06${String(10000000 + Math.floor(r() * 89999999)).slice(0, 8)}` : undefined,
       loyalty: i === 0 || r() < 0.5 || i === 1 ? `L${700000 + i}` : undefined,
       devices,
       firstName,
@@ -62,7 +141,12 @@ export function recordsFor(people, now = Date.now()) {
       dataset: "crm",
       identities: crmIds,
       timestamp: at,
-      attributes: { firstName: p.firstName, lastName: p.lastName, address: { city: p.city, country: "NL" }, consent: { marketing: p.marketing } },
+      attributes: {
+        firstName: p.firstName,
+        lastName: p.lastName,
+        address: { city: p.city, country: "NL" },
+        consent: { marketing: p.marketing },
+      },
     });
     if (p.loyalty) {
       records.push({
@@ -126,7 +210,13 @@ export function messagesFor(people, now = Date.now(), seed = 11) {
       const sentAt = now - Math.floor(r() * 60 * DAY);
       const base = { dataset: "messages", identities: [id("email", p.email)] };
       const push = (type, at, extra = {}) =>
-        events.push({ ...base, id: `${messageId}-${type}-${events.length}`, type, timestamp: new Date(Math.min(at, now)).toISOString(), data: { messageId, channel, journey, ...extra } });
+        events.push({
+          ...base,
+          id: `${messageId}-${type}-${events.length}`,
+          type,
+          timestamp: new Date(Math.min(at, now)).toISOString(),
+          data: { messageId, channel, journey, ...extra },
+        });
       push("message.sent", sentAt, { attempt: 1 });
       const outcome = r();
       if (outcome < 0.1) {
@@ -147,7 +237,14 @@ export function messagesFor(people, now = Date.now(), seed = 11) {
         const at = sentAt + Math.floor((0.5 + r() * 5) * DAY);
         const [product, amount] = pick(r, PRODUCTS);
         if (at < now)
-          events.push({ id: `demo-order-${messageId}`, type: "purchase", dataset: "orders", timestamp: new Date(at).toISOString(), identities: [id("crm", p.crm), id("email", p.email)], data: { product, amount, currency: "EUR" } });
+          events.push({
+            id: `demo-order-${messageId}`,
+            type: "purchase",
+            dataset: "orders",
+            timestamp: new Date(at).toISOString(),
+            identities: [id("crm", p.crm), id("email", p.email)],
+            data: { product, amount, currency: "EUR" },
+          });
       }
     }
   }

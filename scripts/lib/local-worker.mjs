@@ -1,7 +1,7 @@
 // Starts Tessera's Worker locally with wrangler (workerd + local D1/R2/Queues), offline.
 // Used by `npm start`, the e2e/browser tests and the benchmark, so all three run the
 // Worker exactly the same way.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -31,7 +31,9 @@ function run(args, { quiet = false } = {}) {
     child.stderr?.on("data", (d) => (output += d));
     child.on("error", reject);
     child.on("exit", (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`wrangler ${args.join(" ")} exited ${code}\n${output}`)),
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`wrangler ${args.join(" ")} exited ${code}\n${output}`)),
     );
   });
 }
@@ -71,11 +73,17 @@ export function queryLocalStore(persistTo, store, sql) {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite" && (store === "d1" || full.includes("GraphWriter"))) files.push(full);
+      else if (
+        entry.name.endsWith(".sqlite") &&
+        entry.name !== "metadata.sqlite" &&
+        (store === "d1" || full.includes("GraphWriter"))
+      )
+        files.push(full);
     }
   };
   walk(path.join(persistTo, "v3", store === "d1" ? "d1" : "do"));
-  if (files.length !== 1) throw new Error(`expected one ${store} database under ${persistTo}, found ${files.length}`);
+  if (files.length !== 1)
+    throw new Error(`expected one ${store} database under ${persistTo}, found ${files.length}`);
   const db = new DatabaseSync(files[0], { readOnly: true });
   try {
     return db.prepare(sql).all();
@@ -93,7 +101,12 @@ export function queryLocalStore(persistTo, store, sql) {
 export function finishScript(name, report, { ok, okText = "", failText = "", error }) {
   console.log(report.map((l) => `${name}: ${l}`).join("\n"));
   if (error) console.error(`${name}: FAILED — ${error.stack ?? error.message}`);
-  else console.log(ok ? `${name}: OK${okText ? ` — ${okText}` : ""}` : `${name}: FAILED${failText ? ` — ${failText}` : ""}`);
+  else
+    console.log(
+      ok
+        ? `${name}: OK${okText ? ` — ${okText}` : ""}`
+        : `${name}: FAILED${failText ? ` — ${failText}` : ""}`,
+    );
   process.exitCode = ok && !error ? 0 : 1;
 }
 
@@ -106,7 +119,11 @@ export function finishScript(name, report, { ok, okText = "", failText = "", err
  * @param {{ failed?: (value: T) => string | undefined, timeoutMs?: number, everyMs?: number }} [options]
  * @returns {Promise<T>}
  */
-export async function waitUntil(read, done, { failed = () => undefined, timeoutMs = 300_000, everyMs = 100 } = {}) {
+export async function waitUntil(
+  read,
+  done,
+  { failed = () => undefined, timeoutMs = 300_000, everyMs = 100 } = {},
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -136,7 +153,10 @@ export const CRON = "*/5 * * * *";
  * sweep that resumes work a crash left behind) and then every `everySeconds`.
  */
 export function emulateCron(url, everySeconds = 60) {
-  const fire = () => fetch(`${url}/__scheduled?cron=${encodeURIComponent(CRON)}`).then((r) => r.text()).catch(() => undefined);
+  const fire = () =>
+    fetch(`${url}/__scheduled?cron=${encodeURIComponent(CRON)}`)
+      .then((r) => r.text())
+      .catch(() => undefined);
   fire();
   const timer = setInterval(fire, everySeconds * 1000);
   timer.unref();
@@ -148,9 +168,24 @@ export function emulateCron(url, everySeconds = 60) {
  * `--var` (secrets for tests); otherwise `.dev.vars` is read as usual.
  * @param {{ port?: number, persistTo?: string, vars?: Record<string, string>, inheritOutput?: boolean, extraArgs?: string[] }} [options]
  */
-export async function startWorker({ port, persistTo, vars = {}, inheritOutput = false, extraArgs = [] } = {}) {
+export async function startWorker({
+  port,
+  persistTo,
+  vars = {},
+  inheritOutput = false,
+  extraArgs = [],
+} = {}) {
   port ??= await freePort();
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--log-level", inheritOutput ? "info" : "warn", "--test-scheduled"];
+  const args = [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--log-level",
+    inheritOutput ? "info" : "warn",
+    "--test-scheduled",
+  ];
   if (persistTo) args.push("--persist-to", persistTo);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   args.push(...extraArgs);
@@ -167,7 +202,8 @@ export async function startWorker({ port, persistTo, vars = {}, inheritOutput = 
 
   const deadline = Date.now() + 90_000;
   while (true) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${log}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited early (${child.exitCode}):\n${log}`);
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) break;
@@ -180,7 +216,14 @@ export async function startWorker({ port, persistTo, vars = {}, inheritOutput = 
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, port, child, log: () => log, stop: () => stopProcess(child), kill: () => stopProcess(child, "SIGKILL") };
+  return {
+    url,
+    port,
+    child,
+    log: () => log,
+    stop: () => stopProcess(child),
+    kill: () => stopProcess(child, "SIGKILL"),
+  };
 }
 
 function stopProcess(child, signal = "SIGTERM") {

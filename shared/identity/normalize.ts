@@ -2,12 +2,18 @@
  * Identity normalization (SPEC §1 "Namespaces and normalization"). Runs on ingest and on
  * lookup, so `John.Greene@Luma.com` and ` john.greene@luma.com` are one identity.
  */
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/min";
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/min";
 import { RE2JS } from "re2js";
 import { isWellFormed } from "../attribute-tree";
 
 export type NormalizeRule = "email" | "phone" | "lowercase" | "trim" | "none";
-export const NORMALIZE_RULES: readonly NormalizeRule[] = ["email", "phone", "lowercase", "trim", "none"];
+export const NORMALIZE_RULES: readonly NormalizeRule[] = [
+  "email",
+  "phone",
+  "lowercase",
+  "trim",
+  "none",
+];
 
 export interface NamespaceRules {
   code: string;
@@ -73,7 +79,10 @@ interface BlockList {
   patterns: Pattern[];
 }
 
-function compileBlockList(entries: readonly string[], compile: (entry: string) => Pattern | undefined): BlockList {
+function compileBlockList(
+  entries: readonly string[],
+  compile: (entry: string) => Pattern | undefined,
+): BlockList {
   const list: BlockList = { exact: new Set(), patterns: [] };
   for (const entry of entries) {
     const pattern = compile(entry);
@@ -85,11 +94,15 @@ function compileBlockList(entries: readonly string[], compile: (entry: string) =
 
 // Compiled once: ingest checks every identity of every item against these. The defaults
 // are ours and safe, so they keep the native engine.
-const DEFAULT_BLOCK_LIST = compileBlockList(DEFAULT_BLOCKED_VALUES, (entry) => (entry === "/^[0-]*$/" ? /^[0-]*$/ : undefined));
+const DEFAULT_BLOCK_LIST = compileBlockList(DEFAULT_BLOCKED_VALUES, (entry) =>
+  entry === "/^[0-]*$/" ? /^[0-]*$/ : undefined,
+);
 const compiledExtras = new WeakMap<readonly string[], BlockList>();
 
 function matches(list: BlockList, candidate: string, trimmed: string): boolean {
-  return list.exact.has(candidate) || list.patterns.some((p) => p.test(candidate) || p.test(trimmed));
+  return (
+    list.exact.has(candidate) || list.patterns.some((p) => p.test(candidate) || p.test(trimmed))
+  );
 }
 
 /** Whether a value is junk under the defaults plus the namespace's own list. */
@@ -130,7 +143,11 @@ function applyRule(rule: NormalizeRule, raw: string, phoneRegion: string): strin
  * Normalizes one identity value under its namespace's rules; rejects invalid and blocked
  * values with the spec's codes. `phoneRegion` is the default region for national numbers.
  */
-export function normalizeIdentity(ns: NamespaceRules, raw: unknown, phoneRegion = "NL"): NormalizeResult {
+export function normalizeIdentity(
+  ns: NamespaceRules,
+  raw: unknown,
+  phoneRegion = "NL",
+): NormalizeResult {
   if (typeof raw !== "string" && typeof raw !== "number") {
     return { ok: false, code: "invalid_identity", message: `${ns.code} id must be a string` };
   }
@@ -139,26 +156,54 @@ export function normalizeIdentity(ns: NamespaceRules, raw: unknown, phoneRegion 
   // invisible characters make two ids that look the same (SPEC §2 Ingest). Whitespace
   // that the namespace's rule trims away is not part of the id and so not checked.
   if (!isWellFormed(input)) {
-    return { ok: false, code: "invalid_identity", message: `${ns.code} id is not valid Unicode (it holds a lone surrogate)` };
+    return {
+      ok: false,
+      code: "invalid_identity",
+      message: `${ns.code} id is not valid Unicode (it holds a lone surrogate)`,
+    };
   }
   if (isBlocked(input, ns.blockedValues)) {
-    return { ok: false, code: "blocked_identity", message: `"${input}" is a blocked ${ns.code} value, never an identity` };
+    return {
+      ok: false,
+      code: "blocked_identity",
+      message: `"${input}" is a blocked ${ns.code} value, never an identity`,
+    };
   }
   const value = applyRule(ns.normalize, input, phoneRegion);
   if (value === undefined) {
-    return { ok: false, code: "invalid_identity", message: `"${input}" is not a valid ${ns.code} (${ns.normalize})` };
+    return {
+      ok: false,
+      code: "invalid_identity",
+      message: `"${input}" is not a valid ${ns.code} (${ns.normalize})`,
+    };
   }
   if (INVISIBLE.test(value)) {
-    return { ok: false, code: "invalid_identity", message: `${ns.code} id holds control or invisible formatting characters` };
+    return {
+      ok: false,
+      code: "invalid_identity",
+      message: `${ns.code} id holds control or invisible formatting characters`,
+    };
   }
   if (value.length === 0 || value.length > MAX_IDENTITY_LENGTH) {
-    return { ok: false, code: "invalid_identity", message: `${ns.code} id must be 1–${MAX_IDENTITY_LENGTH} characters` };
+    return {
+      ok: false,
+      code: "invalid_identity",
+      message: `${ns.code} id must be 1–${MAX_IDENTITY_LENGTH} characters`,
+    };
   }
   if (ns.code === "device" && !DEVICE_ID_PATTERN.test(value)) {
-    return { ok: false, code: "invalid_identity", message: "a device id is 16–64 characters of [A-Za-z0-9_-]" };
+    return {
+      ok: false,
+      code: "invalid_identity",
+      message: "a device id is 16–64 characters of [A-Za-z0-9_-]",
+    };
   }
   if (isBlocked(value, ns.blockedValues)) {
-    return { ok: false, code: "blocked_identity", message: `"${input}" is a blocked ${ns.code} value, never an identity` };
+    return {
+      ok: false,
+      code: "blocked_identity",
+      message: `"${input}" is a blocked ${ns.code} value, never an identity`,
+    };
   }
   return { ok: true, value };
 }

@@ -14,13 +14,27 @@ export const BatchSchema = z
     format: z.enum(["ndjson", "csv"]),
     status: z.enum(["queued", "processing", "completed", "failed"]),
     bytes: z.number().int(),
-    bytesProcessed: z.number().int().meta({ description: "How far into the stored file processing has come (bytes); equals `bytes` when done." }),
-    rows: z.object({ total: z.number().int(), ingested: z.number().int(), failed: z.number().int() }),
+    bytesProcessed: z.number().int().meta({
+      description:
+        "How far into the stored file processing has come (bytes); equals `bytes` when done.",
+    }),
+    rows: z.object({
+      total: z.number().int(),
+      ingested: z.number().int(),
+      failed: z.number().int(),
+    }),
     error: z.string().nullable(),
     columns: z
-      .object({ identities: z.array(z.string()), fields: z.array(z.string()), attributes: z.array(z.string()) })
+      .object({
+        identities: z.array(z.string()),
+        fields: z.array(z.string()),
+        attributes: z.array(z.string()),
+      })
       .optional()
-      .meta({ description: "CSV: what each header column became — identity columns, event fields (timestamp, type, id) and attribute paths" }),
+      .meta({
+        description:
+          "CSV: what each header column became — identity columns, event fields (timestamp, type, id) and attribute paths",
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -20,21 +20,31 @@ export const ErrorSchema = z
   })
   .meta({
     id: "Error",
-    example: { error: { code: "invalid_identity", message: "\"not-an-email\" is not a valid email (email)", details: [{ path: "identities[0].id", message: "\"not-an-email\" is not a valid email (email)" }], requestId: "0b7f5c1e-5d0a-4a51-9f38-2f1f6f3c1a9e" } },
+    example: {
+      error: {
+        code: "invalid_identity",
+        message: '"not-an-email" is not a valid email (email)',
+        details: [
+          { path: "identities[0].id", message: '"not-an-email" is not a valid email (email)' },
+        ],
+        requestId: "0b7f5c1e-5d0a-4a51-9f38-2f1f6f3c1a9e",
+      },
+    },
   });
 
 export const IsoTime = z.iso.datetime().meta({ example: "2026-11-24T10:00:00.000Z" });
 
 /** `[a-z][a-z0-9_-]{0,63}`: namespace codes and dataset names (SPEC limits). */
 export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
-export const ResourceName = z
-  .string()
-  .regex(NAME_PATTERN, "must match [a-z][a-z0-9_-]{0,63}");
+export const ResourceName = z.string().regex(NAME_PATTERN, "must match [a-z][a-z0-9_-]{0,63}");
 
 export const Cursor = z.string().max(512).optional();
 
 /** A time query parameter (read with Date.parse; ISO-8601 is what clients should send). */
-export const TimeQuery = z.string().optional().meta({ format: "date-time", example: "2026-11-01T00:00:00Z" });
+export const TimeQuery = z
+  .string()
+  .optional()
+  .meta({ format: "date-time", example: "2026-11-01T00:00:00Z" });
 
 /** A page size query parameter: an integer in 1…max, `fallback` when absent. */
 export function pageLimit(fallback: number, max: number) {

@@ -1,6 +1,16 @@
 import { z } from "zod";
 
-export const AGGREGATES = ["count", "sum", "min", "max", "avg", "first", "last", "mostFrequent", "distinctCount"] as const;
+export const AGGREGATES = [
+  "count",
+  "sum",
+  "min",
+  "max",
+  "avg",
+  "first",
+  "last",
+  "mostFrequent",
+  "distinctCount",
+] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
 /** The dataset of the fragments that hold computed values and states (reserved: no user dataset has this name). */
@@ -18,7 +28,12 @@ export interface ComputedFilter {
 
 export const ComputedAttributeBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).meta({ description: "What the card and the console show (`Lifetime value`)." }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .meta({ description: "What the card and the console show (`Lifetime value`)." }),
     aggregate: z.enum(AGGREGATES),
     field: z
       .string()
@@ -28,11 +43,21 @@ export const ComputedAttributeBody = z
       .meta({ description: "`data.<path>`: the value aggregated. Required except for `count`." }),
     filter: z
       .strictObject({
-        type: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type")).min(1).max(50).optional(),
-        where: z.array(z.unknown()).min(1).max(20).optional().meta({ description: "Segment rule conditions on the event (`{ attr: \"data.currency\", op: \"eq\", value: \"EUR\" }`), all of which must hold." }),
+        type: z
+          .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type"))
+          .min(1)
+          .max(50)
+          .optional(),
+        where: z.array(z.unknown()).min(1).max(20).optional().meta({
+          description:
+            'Segment rule conditions on the event (`{ attr: "data.currency", op: "eq", value: "EUR" }`), all of which must hold.',
+        }),
       })
       .optional(),
-    within: z.string().max(40).optional().meta({ description: "ISO-8601 duration (`P90D`): only events this recent count; older ones drop out on the recheck schedule." }),
+    within: z.string().max(40).optional().meta({
+      description:
+        "ISO-8601 duration (`P90D`): only events this recent count; older ones drop out on the recheck schedule.",
+    }),
   })
   .meta({ id: "ComputedAttributeInput" });
 
@@ -42,10 +67,15 @@ export const ComputedAttributeSchema = z
     name: z.string(),
     aggregate: z.enum(AGGREGATES),
     field: z.string().optional(),
-    filter: z.object({ type: z.array(z.string()).optional(), where: z.array(z.unknown()).optional() }).optional(),
+    filter: z
+      .object({ type: z.array(z.string()).optional(), where: z.array(z.unknown()).optional() })
+      .optional(),
     within: z.string().optional(),
     status: z.enum(["backfilling", "ready"]),
-    progress: z.object({ computedIdentities: z.number().int(), totalIdentities: z.number().int().optional() }),
+    progress: z.object({
+      computedIdentities: z.number().int(),
+      totalIdentities: z.number().int().optional(),
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

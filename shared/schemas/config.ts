@@ -3,10 +3,19 @@ import { NORMALIZE_RULES } from "../identity/normalize";
 
 export const DatasetBody = z
   .object({
-    kind: z.enum(["records", "events", "any"]).meta({ description: "`any` takes records and events (like `default`; e.g. a tracking API dataset)." }),
-    schema: z.record(z.string(), z.unknown()).nullable().optional().meta({ description: "JSON Schema 2020-12 for attributes (records) or data (events)." }),
+    kind: z.enum(["records", "events", "any"]).meta({
+      description: "`any` takes records and events (like `default`; e.g. a tracking API dataset).",
+    }),
+    schema: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .optional()
+      .meta({ description: "JSON Schema 2020-12 for attributes (records) or data (events)." }),
     description: z.string().max(1000).nullable().optional(),
-    ttlDays: z.number().int().min(1).max(36500).nullable().optional().meta({ description: "Events older than this many days (by their timestamp) are removed by retention (events and any datasets). Null keeps them." }),
+    ttlDays: z.number().int().min(1).max(36500).nullable().optional().meta({
+      description:
+        "Events older than this many days (by their timestamp) are removed by retention (events and any datasets). Null keeps them.",
+    }),
   })
   .meta({ id: "DatasetInput" });
 
@@ -30,7 +39,10 @@ export const NamespaceBody = z
     maxPerGraph: z.number().int().min(1).max(1000).nullable().optional(),
     blockedValues: z.array(z.string().max(200)).max(200).optional(),
     description: z.string().max(500).nullable().optional(),
-    pseudonymous: z.boolean().optional().meta({ description: "Identifiers of a device or browser, not a person (device is): profiles with only such identities expire under the retention settings. Default: unchanged, false for a new namespace." }),
+    pseudonymous: z.boolean().optional().meta({
+      description:
+        "Identifiers of a device or browser, not a person (device is): profiles with only such identities expire under the retention settings. Default: unchanged, false for a new namespace.",
+    }),
   })
   .meta({ id: "NamespaceInput" });
 
@@ -50,10 +62,24 @@ export const NamespaceSchema = z
 
 export const RetentionBody = z
   .strictObject({
-    pseudonymousProfileDays: z.number().int().min(1).max(36500).nullable().optional().meta({ description: "Profiles whose identities are all pseudonymous and that saw no activity for this many days are deleted with their data. Null: never." }),
-    archiveDestination: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "a destination name").nullable().optional().meta({ description: "An r2, s3 or azure destination: expired events are written there as Parquet before they are removed." }),
+    pseudonymousProfileDays: z.number().int().min(1).max(36500).nullable().optional().meta({
+      description:
+        "Profiles whose identities are all pseudonymous and that saw no activity for this many days are deleted with their data. Null: never.",
+    }),
+    archiveDestination: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,63}$/, "a destination name")
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "An r2, s3 or azure destination: expired events are written there as Parquet before they are removed.",
+      }),
   })
-  .meta({ id: "RetentionSettings", example: { pseudonymousProfileDays: 90, archiveDestination: "lake" } });
+  .meta({
+    id: "RetentionSettings",
+    example: { pseudonymousProfileDays: 90, archiveDestination: "lake" },
+  });
 export type RetentionSettings = z.infer<typeof RetentionBody>;
 
 export const MaintenanceRunSchema = z
@@ -64,7 +90,9 @@ export const MaintenanceRunSchema = z
     eventsExpired: z.number(),
     eventsArchived: z.number(),
     profilesExpired: z.number(),
-    parts: z.array(z.object({ path: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+    parts: z.array(
+      z.object({ path: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() }),
+    ),
     error: z.string().nullable(),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
@@ -78,13 +106,31 @@ export const GraphSchema = z
     profileId: z.string(),
     identities: z.array(IdentityOut.extend({ firstSeen: z.string(), lastSeen: z.string() })),
     links: z.array(
-      z.object({ from: IdentityOut, to: IdentityOut, dataset: z.string(), firstSeen: z.string(), lastSeen: z.string(), applied: z.boolean() }),
+      z.object({
+        from: IdentityOut,
+        to: IdentityOut,
+        dataset: z.string(),
+        firstSeen: z.string(),
+        lastSeen: z.string(),
+        applied: z.boolean(),
+      }),
     ),
     refusedLinks: z
       .array(
-        z.object({ from: IdentityOut, to: IdentityOut, dataset: z.string(), firstSeen: z.string(), lastSeen: z.string(), applied: z.literal(false), otherProfileId: z.string() }),
+        z.object({
+          from: IdentityOut,
+          to: IdentityOut,
+          dataset: z.string(),
+          firstSeen: z.string(),
+          lastSeen: z.string(),
+          applied: z.literal(false),
+          otherProfileId: z.string(),
+        }),
       )
-      .meta({ description: "Links a cap kept but did not apply between this profile's identities and another profile's (its id in otherProfileId), newest first, at most 200" }),
+      .meta({
+        description:
+          "Links a cap kept but did not apply between this profile's identities and another profile's (its id in otherProfileId), newest first, at most 200",
+      }),
     history: z.array(
       z.object({
         at: z.string(),
@@ -123,7 +169,14 @@ export const ConfigProposalBody = z
   .meta({ id: "ConfigProposal" });
 
 export const GraphSettingsBody = z
-  .strictObject({ maxIdentities: z.number().int().min(2).max(1000).meta({ description: "Identities one profile may hold (default 50)" }) })
+  .strictObject({
+    maxIdentities: z
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      .meta({ description: "Identities one profile may hold (default 50)" }),
+  })
   .meta({ id: "GraphSettings" });
 
 export const GraphRunSchema = z
@@ -131,7 +184,9 @@ export const GraphRunSchema = z
     runId: z.string(),
     kind: z.enum(["apply", "revert"]),
     status: z.enum(["running", "completed"]),
-    change: z.record(z.string(), z.unknown()).meta({ description: "{ target: namespace | graph, code?, previous, next }" }),
+    change: z
+      .record(z.string(), z.unknown())
+      .meta({ description: "{ target: namespace | graph, code?, previous, next }" }),
     graphsChecked: z.number().int(),
     merges: z.number().int(),
     splits: z.number().int(),

@@ -19,7 +19,11 @@ export const ViewCondition = z.strictObject({
 });
 
 export const MetricFilter = z.strictObject({
-  type: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type")).min(1).max(50).optional(),
+  type: z
+    .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type"))
+    .min(1)
+    .max(50)
+    .optional(),
   where: z.array(ViewCondition).min(1).max(20).optional(),
 });
 
@@ -35,9 +39,16 @@ export const DataViewBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
     description: z.string().max(1000).optional(),
-    datasets: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "a dataset name")).min(1).max(50).optional(),
+    datasets: z
+      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "a dataset name"))
+      .min(1)
+      .max(50)
+      .optional(),
     timezone: z.string().max(64).optional().meta({ example: "Europe/Amsterdam" }),
-    dimensions: z.array(z.strictObject({ id: itemId, field })).min(1).max(50),
+    dimensions: z
+      .array(z.strictObject({ id: itemId, field }))
+      .min(1)
+      .max(50),
     metrics: z.array(ViewMetric).min(1).max(50),
     calculated: z.array(CalculatedMetric).max(50).optional(),
   })
@@ -101,7 +112,13 @@ export const ReportSchema = z
       tz: "UTC",
       dimension: "journey",
       metrics: ["sent", "delivered", "clicked", "clickThrough"],
-      items: [{ key: "welcome", values: { sent: 120, delivered: 118, clicked: 30, clickThrough: 0.254 }, complete: true }],
+      items: [
+        {
+          key: "welcome",
+          values: { sent: 120, delivered: 118, clicked: 30, clickThrough: 0.254 },
+          complete: true,
+        },
+      ],
       totals: { sent: 120, delivered: 118, clicked: 30, clickThrough: 0.254 },
       complete: true,
       truncated: false,

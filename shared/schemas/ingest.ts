@@ -30,15 +30,26 @@ export const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]{1,200}$/u;
  * `toString()`, which keeps a `u` flag as a literal "/u" at the end; the pattern is given
  * here as its source (JSON Schema patterns are Unicode-aware already).
  */
-export const eventTypeString = (message: string) => z.string().regex(EVENT_TYPE_PATTERN, message).meta({ pattern: EVENT_TYPE_PATTERN.source });
+export const eventTypeString = (message: string) =>
+  z.string().regex(EVENT_TYPE_PATTERN, message).meta({ pattern: EVENT_TYPE_PATTERN.source });
 
-export const Timestamp = z.iso.datetime({ offset: true, message: "timestamp must be an ISO-8601 date-time" });
+export const Timestamp = z.iso.datetime({
+  offset: true,
+  message: "timestamp must be an ISO-8601 date-time",
+});
 const Attributes = z.record(z.string(), z.unknown());
 
 export const EventInput = z
   .object({
-    id: z.string().min(1).max(128).optional().meta({ description: "Idempotency key; generated when absent." }),
-    type: eventTypeString("type must be 1–200 characters of printable text (no control or invisible formatting characters)").meta({ example: "Order Completed" }),
+    id: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .meta({ description: "Idempotency key; generated when absent." }),
+    type: eventTypeString(
+      "type must be 1–200 characters of printable text (no control or invisible formatting characters)",
+    ).meta({ example: "Order Completed" }),
     timestamp: Timestamp.optional(),
     dataset: z.string().optional(),
     identities: z.array(IdentityInput).min(1, "an event needs at least one identity"),
@@ -68,13 +79,35 @@ const ItemError = z.object({
 export const GraphEffectSchema = z
   .object({
     profilesAffected: z.number().int(),
-    graphsChanged: z.number().int().meta({ description: "Existing profiles (graphs) the change alters" }),
-    merges: z.array(z.object({ into: z.string(), profiles: z.array(z.string()), identities: z.array(z.string()) })),
-    splits: z.array(z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) })),
+    graphsChanged: z
+      .number()
+      .int()
+      .meta({ description: "Existing profiles (graphs) the change alters" }),
+    merges: z.array(
+      z.object({
+        into: z.string(),
+        profiles: z.array(z.string()),
+        identities: z.array(z.string()),
+      }),
+    ),
+    splits: z.array(
+      z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) }),
+    ),
     moves: z.array(z.object({ from: z.string(), to: z.string(), identities: z.array(z.string()) })),
-    evictions: z.array(z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) })),
-    segmentChanges: z.array(z.object({ profileId: z.string(), segment: z.string(), from: z.string(), to: z.string() })),
-    sample: z.array(z.object({ before: z.object({ profileId: z.string(), identities: z.array(z.string()) }), after: z.array(z.object({ profileId: z.string().optional(), identities: z.array(z.string()) })) })),
+    evictions: z.array(
+      z.object({ from: z.string(), into: z.string(), identities: z.array(z.string()) }),
+    ),
+    segmentChanges: z.array(
+      z.object({ profileId: z.string(), segment: z.string(), from: z.string(), to: z.string() }),
+    ),
+    sample: z.array(
+      z.object({
+        before: z.object({ profileId: z.string(), identities: z.array(z.string()) }),
+        after: z.array(
+          z.object({ profileId: z.string().optional(), identities: z.array(z.string()) }),
+        ),
+      }),
+    ),
     truncated: z.boolean(),
   })
   .meta({ id: "GraphEffect" });
@@ -85,8 +118,13 @@ export const IngestResult = z
     duplicates: z.number().int(),
     rejected: z.array(z.object({ index: z.number().int(), error: ItemError })),
     profiles: z.array(z.string()),
-    dryRun: z.literal(true).optional().meta({ description: "`?dryRun=true`: nothing was stored; `profiles` are what the call would have touched" }),
-    graph: GraphEffectSchema.optional().meta({ description: "`?dryRun=true`: what the call would do to identity graphs" }),
+    dryRun: z.literal(true).optional().meta({
+      description:
+        "`?dryRun=true`: nothing was stored; `profiles` are what the call would have touched",
+    }),
+    graph: GraphEffectSchema.optional().meta({
+      description: "`?dryRun=true`: what the call would do to identity graphs",
+    }),
   })
   .meta({ id: "IngestResult" });
 
@@ -98,8 +136,14 @@ export type IngestResult = z.infer<typeof IngestResult>;
  * Worker reads these bodies itself and checks item by item (bad items never sink good
  * ones), so no zod validator runs on them as a whole.
  */
-export const EventsBody = z.union([EventInput, z.object({ events: z.array(EventInput).min(1).max(INGEST_LIMITS.itemsPerCall) })]);
-export const RecordsBody = z.union([RecordInput, z.object({ records: z.array(RecordInput).min(1).max(INGEST_LIMITS.itemsPerCall) })]);
+export const EventsBody = z.union([
+  EventInput,
+  z.object({ events: z.array(EventInput).min(1).max(INGEST_LIMITS.itemsPerCall) }),
+]);
+export const RecordsBody = z.union([
+  RecordInput,
+  z.object({ records: z.array(RecordInput).min(1).max(INGEST_LIMITS.itemsPerCall) }),
+]);
 export type EventsBody = z.input<typeof EventsBody>;
 export type RecordsBody = z.input<typeof RecordsBody>;
 
@@ -107,7 +151,21 @@ function listBodySchema(item: "Event" | "Record", list: "events" | "records") {
   const ref = { $ref: `#/components/schemas/${item}` };
   return {
     description: `One ${item}, or \`{ "${list}": [${item}, …] }\` with at most ${INGEST_LIMITS.itemsPerCall.toLocaleString("en")} ${list}.`,
-    oneOf: [ref, { type: "object" as const, required: [list], properties: { [list]: { type: "array" as const, minItems: 1, maxItems: INGEST_LIMITS.itemsPerCall, items: ref } } }],
+    oneOf: [
+      ref,
+      {
+        type: "object" as const,
+        required: [list],
+        properties: {
+          [list]: {
+            type: "array" as const,
+            minItems: 1,
+            maxItems: INGEST_LIMITS.itemsPerCall,
+            items: ref,
+          },
+        },
+      },
+    ],
   };
 }
 export const EventsBodySchema = listBodySchema("Event", "events");

@@ -6,7 +6,10 @@ export const ScopeSchema = z.enum(SCOPES);
 
 const Origin = z
   .string()
-  .regex(/^https?:\/\/[^/\s]+$/, "must be an origin like https://shop.example (scheme and host, no path)");
+  .regex(
+    /^https?:\/\/[^/\s]+$/,
+    "must be an origin like https://shop.example (scheme and host, no path)",
+  );
 
 export const CreateKeyBody = z
   .object({
@@ -16,18 +19,32 @@ export const CreateKeyBody = z
     origins: z.array(Origin).max(50).optional(),
     tracking: z
       .object({
-        userIdNamespace: ResourceName.optional().meta({ description: "Namespace of Segment `userId`s sent with this key (default `crm`)." }),
-        dataset: ResourceName.optional().meta({ description: "Dataset that tracking records and events go to (default `default`)." }),
+        userIdNamespace: ResourceName.optional().meta({
+          description: "Namespace of Segment `userId`s sent with this key (default `crm`).",
+        }),
+        dataset: ResourceName.optional().meta({
+          description: "Dataset that tracking records and events go to (default `default`).",
+        }),
       })
       .optional()
-      .meta({ description: "How the tracking API (Segment / RudderStack calls) maps this key's messages." }),
+      .meta({
+        description: "How the tracking API (Segment / RudderStack calls) maps this key's messages.",
+      }),
   })
   .superRefine((body, ctx) => {
     if (body.kind === "secret" && body.scopes.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["scopes"], message: "a secret key needs at least one scope" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["scopes"],
+        message: "a secret key needs at least one scope",
+      });
     }
     if (body.kind === "public" && (!body.origins || body.origins.length === 0)) {
-      ctx.addIssue({ code: "custom", path: ["origins"], message: "a public key needs the origins it may be used from" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["origins"],
+        message: "a public key needs the origins it may be used from",
+      });
     }
     if (body.kind === "public" && body.scopes.length > 0) {
       ctx.addIssue({

@@ -16,12 +16,20 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
  */
 export const TrackingMessage = z
   .looseObject({
-    type: z.enum(MESSAGE_TYPES).optional().meta({ description: "Required in a batch; implied by the path of a single call." }),
-    messageId: z.string().optional().meta({ description: "Idempotency key; the same messageId twice is counted as a duplicate." }),
+    type: z
+      .enum(MESSAGE_TYPES)
+      .optional()
+      .meta({ description: "Required in a batch; implied by the path of a single call." }),
+    messageId: z.string().optional().meta({
+      description: "Idempotency key; the same messageId twice is counted as a duplicate.",
+    }),
     userId: z.string().optional(),
     anonymousId: z.string().optional(),
     event: z.string().optional().meta({ description: "`track`: the event name." }),
-    name: z.string().optional().meta({ description: "`page` / `screen`: the page or screen name." }),
+    name: z
+      .string()
+      .optional()
+      .meta({ description: "`page` / `screen`: the page or screen name." }),
     properties: z.record(z.string(), z.unknown()).optional(),
     traits: z.record(z.string(), z.unknown()).optional(),
     groupId: z.string().optional(),
@@ -32,7 +40,13 @@ export const TrackingMessage = z
   })
   .meta({
     id: "TrackingMessage",
-    example: { type: "track", messageId: "m-1", userId: "42", event: "Order Completed", properties: { total: 30 } },
+    example: {
+      type: "track",
+      messageId: "m-1",
+      userId: "42",
+      event: "Order Completed",
+      properties: { total: 30 },
+    },
   });
 export type TrackingMessage = z.input<typeof TrackingMessage>;
 
@@ -44,7 +58,10 @@ export const TrackingBatch = z
   })
   .meta({
     id: "TrackingBatch",
-    example: { batch: [{ type: "identify", userId: "42", traits: { email: "ann@example.com" } }], sentAt: "2026-11-30T10:00:00Z" },
+    example: {
+      batch: [{ type: "identify", userId: "42", traits: { email: "ann@example.com" } }],
+      sentAt: "2026-11-30T10:00:00Z",
+    },
   });
 export type TrackingBatch = z.input<typeof TrackingBatch>;
 
@@ -53,8 +70,17 @@ export const TrackingResult = z
     success: z.literal(true),
     accepted: z.number().int(),
     duplicates: z.number().int(),
-    rejected: z.array(z.object({ index: z.number().int(), error: z.object({ code: z.string(), message: z.string() }) })),
-    ignored: z.number().int().optional().meta({ description: "Browser messages stored nothing of: the visitor denied `analytics`" }),
+    rejected: z.array(
+      z.object({
+        index: z.number().int(),
+        error: z.object({ code: z.string(), message: z.string() }),
+      }),
+    ),
+    ignored: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: "Browser messages stored nothing of: the visitor denied `analytics`" }),
     reason: z.literal("consent").optional(),
   })
   .meta({ id: "TrackingResult" });

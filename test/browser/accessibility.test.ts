@@ -11,7 +11,10 @@ import { workerUrl } from "./api";
 import { chromiumForFile } from "./chromium";
 import { signIn } from "./console-page";
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
+  "utf8",
+);
 const chromium = chromiumForFile();
 
 /** Serious and critical axe findings on the page as it is now (the page's CSP is bypassed to inject axe). */
@@ -21,7 +24,13 @@ async function findings(page: Page): Promise<string[]> {
     const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
     return result.violations
       .filter((v: any) => v.impact === "serious" || v.impact === "critical")
-      .map((v: any) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n: any) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+      .map(
+        (v: any) =>
+          `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+            .map((n: any) => n.target.join(" "))
+            .slice(0, 3)
+            .join(", ")}`,
+      );
   });
 }
 

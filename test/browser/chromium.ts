@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
 import { ensureSeeded } from "./api";
 
@@ -8,7 +8,9 @@ export const CHROMIUM_PATH = process.env.TESSERA_CHROMIUM ?? "/usr/bin/chromium"
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` (.ci/run does).`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` (.ci/run does).`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -38,7 +40,8 @@ export function chromiumForFile(): { readonly browser: Browser } {
   });
   return {
     get browser() {
-      if (!holder.browser) throw new Error("Chromium is not running (used outside the file's tests?)");
+      if (!holder.browser)
+        throw new Error("Chromium is not running (used outside the file's tests?)");
       return holder.browser;
     },
   };

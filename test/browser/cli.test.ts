@@ -15,12 +15,20 @@ const CLI = path.resolve("bin/tessera.mjs");
 const dir = mkdtempSync(path.join(tmpdir(), "tessera-cli-"));
 
 /** Runs the CLI in an empty folder (no .dev.vars), as a user would. */
-function cli(args: string[], key: string | null = adminKey): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  key: string | null = adminKey,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const all = [...args, "--endpoint", workerUrl, ...(key ? ["--key", key] : [])];
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...all], { cwd: dir, env: { ...process.env, TESSERA_KEY: "", TESSERA_ENDPOINT: "" } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...all],
+      { cwd: dir, env: { ...process.env, TESSERA_KEY: "", TESSERA_ENDPOINT: "" } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,21 +38,30 @@ async function batchCount() {
 
 describe("tessera CLI", () => {
   beforeAll(async () => {
-    await unwrap(tessera.v1.datasets[":name"].$put({ param: { name: "cli-crm" }, json: { kind: "records" } }));
+    await unwrap(
+      tessera.v1.datasets[":name"].$put({ param: { name: "cli-crm" }, json: { kind: "records" } }),
+    );
   });
 
   it("an unknown flag is one line, not a stack trace", async () => {
     const out = await cli(["import", "x.csv", "--datset", "crm"]);
     expect(out.code).toBe(1);
-    expect(out.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^tessera: Unknown option '--datset'.*\(see tessera --help\)$/)]);
+    expect(out.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^tessera: Unknown option '--datset'.*\(see tessera --help\)$/),
+    ]);
   });
 
   it("a bad key and a missing dataset are reported before anything is uploaded", async () => {
     copyFileSync("examples/customers.csv", path.join(dir, "customers.csv"));
     const before = await batchCount();
-    const badKey = await cli(["import", "customers.csv", "--dataset", "cli-crm"], "sk_not_a_real_key");
+    const badKey = await cli(
+      ["import", "customers.csv", "--dataset", "cli-crm"],
+      "sk_not_a_real_key",
+    );
     expect(badKey.code).toBe(1);
-    expect(badKey.stderr).toMatch(/^tessera: checking the key and dataset: 401 unauthorized: .* — check --key/);
+    expect(badKey.stderr).toMatch(
+      /^tessera: checking the key and dataset: 401 unauthorized: .* — check --key/,
+    );
     expect(badKey.stderr).not.toMatch(/upload/);
     const noDataset = await cli(["import", "customers.csv", "--dataset", "no-such-dataset"]);
     expect(noDataset.code).toBe(1);
@@ -64,7 +81,12 @@ describe("tessera CLI", () => {
     expect(readFileSync(errorsFile, "utf8").trim().split("\n")).toHaveLength(2);
 
     // The same file, fixed: a clean run leaves no stale errors file.
-    const good = readFileSync(path.join(dir, "customers.csv"), "utf8").split("\n").filter((line, i) => i === 0 || (line && !line.includes("not-an-email") && !line.startsWith("null,")));
+    const good = readFileSync(path.join(dir, "customers.csv"), "utf8")
+      .split("\n")
+      .filter(
+        (line, i) =>
+          i === 0 || (line && !line.includes("not-an-email") && !line.startsWith("null,")),
+      );
     writeFileSync(path.join(dir, "customers.csv"), `${good.join("\n")}\n`);
     const clean = await cli(["import", "customers.csv", "--dataset", "cli-crm"]);
     expect(clean.code, clean.stderr).toBe(0);
@@ -84,7 +106,18 @@ describe("tessera CLI", () => {
 
   it("looks up ids holding ?, %, /, # and spaces as they are", async () => {
     const ids = ["cli?x=1", "cli%41", "cli/slash", "cli#frag x"];
-    await unwrap(tessera.v1.records.$post({ query: {}, json: { records: ids.map((id) => ({ dataset: "default", identities: [{ namespace: "crm", id }], attributes: { label: id } })) } }));
+    await unwrap(
+      tessera.v1.records.$post({
+        query: {},
+        json: {
+          records: ids.map((id) => ({
+            dataset: "default",
+            identities: [{ namespace: "crm", id }],
+            attributes: { label: id },
+          })),
+        },
+      }),
+    );
     for (const id of ids) {
       const out = await cli(["lookup", `crm:${id}`]);
       expect(out.code, out.stderr).toBe(0);
@@ -96,7 +129,12 @@ describe("tessera CLI", () => {
     const created = await cli(["keys", "create", "cli reader", "--scopes", "profiles:read"]);
     expect(created.code, created.stderr).toBe(0);
     const key = JSON.parse(created.stdout);
-    expect(key).toMatchObject({ name: "cli reader", kind: "secret", scopes: ["profiles:read"], key: expect.stringMatching(/^sk_/) });
+    expect(key).toMatchObject({
+      name: "cli reader",
+      kind: "secret",
+      scopes: ["profiles:read"],
+      key: expect.stringMatching(/^sk_/),
+    });
     const listed = JSON.parse((await cli(["keys"])).stdout) as { id: string }[];
     expect(listed.map((k) => k.id)).toContain(key.id);
     // The new key reads profiles but cannot import.
@@ -110,19 +148,40 @@ describe("tessera CLI", () => {
     const out = await cli(["shards"]);
     expect(out.code, out.stderr).toBe(0);
     const { shards, coordinator } = JSON.parse(out.stdout);
-    expect(shards).toEqual([expect.objectContaining({ id: 0, buckets: 16384, store: "local", projectionLag: expect.any(Number) })]);
+    expect(shards).toEqual([
+      expect.objectContaining({
+        id: 0,
+        buckets: 16384,
+        store: "local",
+        projectionLag: expect.any(Number),
+      }),
+    ]);
     expect(shards[0].profiles).toBeGreaterThan(0);
     expect(coordinator).toEqual({ inFlight: 0, committed: 0 });
   });
 
   it("runs an export and waits for its files", async () => {
     await unwrap(
-      tessera.v1.destinations[":name"].$put({ param: { name: "cli-lake" }, json: { type: "r2", prefix: "cli/", schedule: "manual", format: "ndjson", content: "profiles", mode: "full" } }),
+      tessera.v1.destinations[":name"].$put({
+        param: { name: "cli-lake" },
+        json: {
+          type: "r2",
+          prefix: "cli/",
+          schedule: "manual",
+          format: "ndjson",
+          content: "profiles",
+          mode: "full",
+        },
+      }),
     );
     const out = await cli(["export", "cli-lake"]);
     expect(out.code, out.stderr).toBe(0);
     const run = JSON.parse(out.stdout);
-    expect(run).toMatchObject({ destination: "cli-lake", status: "completed", content: "profiles" });
+    expect(run).toMatchObject({
+      destination: "cli-lake",
+      status: "completed",
+      content: "profiles",
+    });
     expect(run.rows).toBeGreaterThan(0);
     expect(run.parts.length).toBeGreaterThan(0);
   });

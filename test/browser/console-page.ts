@@ -9,4 +9,5 @@ export async function signIn(page: Page, goto = true): Promise<void> {
   await page.click("tessera-console >> button[type=submit]");
 }
 
-export const openTab = (page: Page, label: string) => page.click(`tessera-console >> button[role=tab]:has-text('${label}')`);
+export const openTab = (page: Page, label: string) =>
+  page.click(`tessera-console >> button[role=tab]:has-text('${label}')`);

@@ -40,7 +40,10 @@ const SIZES = [
   { name: "phone", width: 390, height: 844 },
 ] as const;
 
-async function openConsole(width: number, height: number): Promise<{ page: Page; errors: string[] }> {
+async function openConsole(
+  width: number,
+  height: number,
+): Promise<{ page: Page; errors: string[] }> {
   const page = await chromium.browser.newPage({ viewport: { width, height } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -49,10 +52,12 @@ async function openConsole(width: number, height: number): Promise<{ page: Page;
 }
 
 /** Nothing wider than the viewport: the page itself never scrolls sideways. */
-const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+const fitsWidth = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
 describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, height }) => {
-  const shot = (page: Page, step: string) => page.screenshot({ path: `test-artifacts/console-walk-${name}-${step}.png`, fullPage: true });
+  const shot = (page: Page, step: string) =>
+    page.screenshot({ path: `test-artifacts/console-walk-${name}-${step}.png`, fullPage: true });
 
   it("creates a segment and shows its size", async () => {
     const { page, errors } = await openConsole(width, height);
@@ -60,20 +65,39 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     const form = page.locator("tessera-console-segments >> form[aria-label='Create a segment']");
     await form.locator("input[name=id]").fill(`walk-gold-${name}`);
     await form.locator("input[name=name]").fill("Gold members");
-    await form.locator("textarea[name=rule]").fill(`{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`);
+    await form
+      .locator("textarea[name=rule]")
+      .fill(`{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`);
     // While the rule is typed, the form says how many profiles it matches now (nothing saved).
     const preview = form.locator("[data-preview]");
-    await expect.poll(() => textOf(preview)).toMatch(/^Matches (about )?[\d,]+ of [\d,]+ profiles now/);
-    const expected = await api("PUT", `/v1/segments/walk-gold-${name}?preview=true`, { name: "x", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } });
-    expect(await textOf(preview)).toContain(`${expected.exact ? "" : "about "}${expected.size.toLocaleString("en-US")} of ${expected.totalProfiles.toLocaleString("en-US")}`);
+    await expect
+      .poll(() => textOf(preview))
+      .toMatch(/^Matches (about )?[\d,]+ of [\d,]+ profiles now/);
+    const expected = await api("PUT", `/v1/segments/walk-gold-${name}?preview=true`, {
+      name: "x",
+      rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+    });
+    expect(await textOf(preview)).toContain(
+      `${expected.exact ? "" : "about "}${expected.size.toLocaleString("en-US")} of ${expected.totalProfiles.toLocaleString("en-US")}`,
+    );
     expect(expected.size).toBeGreaterThan(0);
-    expect((await fetch(`${workerUrl}/v1/segments/walk-gold-${name}`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(404);
+    expect(
+      (
+        await fetch(`${workerUrl}/v1/segments/walk-gold-${name}`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+        })
+      ).status,
+    ).toBe(404);
     // A typo is refused with the API's own words, and nothing is created.
-    await form.locator("textarea[name=rule]").fill(`{ "attr": "loyalty.tier", "op": "equals", "value": "gold" }`);
+    await form
+      .locator("textarea[name=rule]")
+      .fill(`{ "attr": "loyalty.tier", "op": "equals", "value": "gold" }`);
     await form.locator("button[type=submit]").click();
     await expect.poll(() => textOf(form.locator("[role=alert]"))).toMatch(/op/);
     await expect.poll(() => textOf(preview)).toMatch(/^Size preview: .*op/);
-    await form.locator("textarea[name=rule]").fill(`{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`);
+    await form
+      .locator("textarea[name=rule]")
+      .fill(`{ "attr": "loyalty.tier", "op": "eq", "value": "gold" }`);
     await form.locator("button[type=submit]").click();
     const row = page.locator(`tessera-console-segments >> tr:has-text('walk-gold-${name}')`);
     await expect.poll(() => textOf(row), { timeout: 20_000 }).toMatch(/ready/);
@@ -85,11 +109,17 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     await row.locator("button:has-text('Edit')").click();
     const edit = page.locator("tessera-console-segments >> form[aria-label='Edit a segment']");
     expect(await edit.locator("input[name=id]").inputValue()).toBe(`walk-gold-${name}`);
-    expect(JSON.parse(await edit.locator("textarea[name=rule]").inputValue())).toEqual({ attr: "loyalty.tier", op: "eq", value: "gold" });
+    expect(JSON.parse(await edit.locator("textarea[name=rule]").inputValue())).toEqual({
+      attr: "loyalty.tier",
+      op: "eq",
+      value: "gold",
+    });
     await edit.locator("input[name=name]").fill("Gold members (all)");
     await edit.locator("input[name=public]").check();
     await edit.locator("button[type=submit]").click();
-    await expect.poll(async () => (await api("GET", `/v1/segments/walk-gold-${name}`)).name).toBe("Gold members (all)");
+    await expect
+      .poll(async () => (await api("GET", `/v1/segments/walk-gold-${name}`)).name)
+      .toBe("Gold members (all)");
     expect((await api("GET", `/v1/segments/walk-gold-${name}`)).public).toBe(true);
     expect(await fitsWidth(page)).toBe(true);
     await shot(page, "segment");
@@ -101,34 +131,61 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     const { page, errors } = await openConsole(width, height);
     await openTab(page, "Destinations");
     const hook = `walk-hook-${name}`;
-    const form = page.locator("tessera-console-destinations >> form[aria-label='Create a webhook destination']");
+    const form = page.locator(
+      "tessera-console-destinations >> form[aria-label='Create a webhook destination']",
+    );
     await form.locator("input[name=name]").fill(hook);
     await form.locator("input[name=url]").fill(`${receiver}/${hook}`);
     await form.locator("button[type=submit]").click();
     // The signing secret is shown once, right after creation.
-    await expect.poll(() => textOf(page.locator("tessera-console-destinations >> .secret"))).toMatch(/whsec_/);
+    await expect
+      .poll(() => textOf(page.locator("tessera-console-destinations >> .secret")))
+      .toMatch(/whsec_/);
     const panel = page.locator(`tessera-console-destinations >> .destination:has-text('${hook}')`);
     await panel.locator("button:has-text('Send test delivery')").click();
-    await expect.poll(() => received.some((r) => r.path === `/${hook}` && r.type === "destination.test"), { timeout: 20_000 }).toBe(true);
-    await expect.poll(() => textOf(panel), { timeout: 20_000 }).toMatch(/destination\.test\s*delivered/);
+    await expect
+      .poll(() => received.some((r) => r.path === `/${hook}` && r.type === "destination.test"), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    await expect
+      .poll(() => textOf(panel), { timeout: 20_000 })
+      .toMatch(/destination\.test\s*delivered/);
     await shot(page, "test-delivery");
 
     // A receiver that is down: the delivery fails, is retried in the background, and gives up.
     const flaky = `walk-flaky-${name}`;
     failing.add(`/${flaky}`);
-    await api("PUT", `/v1/destinations/${flaky}`, { type: "webhook", url: `${receiver}/${flaky}`, events: ["segment.entered"] });
+    await api("PUT", `/v1/destinations/${flaky}`, {
+      type: "webhook",
+      url: `${receiver}/${flaky}`,
+      events: ["segment.entered"],
+    });
     await api("POST", `/v1/destinations/${flaky}/test`);
-    await expect.poll(async () => (await api("GET", `/v1/destinations/${flaky}/deliveries`)).items[0]?.status, { timeout: 40_000, interval: 500 }).toBe("dead");
+    await expect
+      .poll(
+        async () => (await api("GET", `/v1/destinations/${flaky}/deliveries`)).items[0]?.status,
+        { timeout: 40_000, interval: 500 },
+      )
+      .toBe("dead");
     // The receiver is back: one click sends it again.
     failing.delete(`/${flaky}`);
     await openTab(page, "Segments");
     await openTab(page, "Destinations");
-    const flakyPanel = page.locator(`tessera-console-destinations >> .destination:has-text('${flaky}')`);
+    const flakyPanel = page.locator(
+      `tessera-console-destinations >> .destination:has-text('${flaky}')`,
+    );
     await expect.poll(() => textOf(flakyPanel)).toMatch(/1 failing/);
     // One delivery's "Retry" at one size, "Retry all dead" (a redrive of the destination) at the other.
-    await flakyPanel.locator(name === "desktop" ? "button:text-is('Retry')" : "button:text-is('Retry all dead')").click();
-    await expect.poll(() => received.some((r) => r.path === `/${flaky}`), { timeout: 20_000 }).toBe(true);
-    await expect.poll(() => textOf(flakyPanel), { timeout: 20_000 }).toMatch(/destination\.test\s*delivered/);
+    await flakyPanel
+      .locator(name === "desktop" ? "button:text-is('Retry')" : "button:text-is('Retry all dead')")
+      .click();
+    await expect
+      .poll(() => received.some((r) => r.path === `/${flaky}`), { timeout: 20_000 })
+      .toBe(true);
+    await expect
+      .poll(() => textOf(flakyPanel), { timeout: 20_000 })
+      .toMatch(/destination\.test\s*delivered/);
     expect(await fitsWidth(page)).toBe(true);
     await shot(page, "retry");
     expect(errors).toEqual([]);
@@ -145,14 +202,26 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
     await expect.poll(() => textOf(shown)).toMatch(/^sk_/);
     const key = (await textOf(shown))!;
     // The key works (ingest scope) …
-    const send = () => fetch(`${workerUrl}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ type: "walk", identities: [{ namespace: "crm", id: `walk-key-${name}` }] }) });
+    const send = () =>
+      fetch(`${workerUrl}/v1/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          type: "walk",
+          identities: [{ namespace: "crm", id: `walk-key-${name}` }],
+        }),
+      });
     expect((await send()).status).toBe(200);
     expect(await fitsWidth(page)).toBe(true);
     await shot(page, "keys");
     // … until it is deleted.
     page.once("dialog", (dialog) => void dialog.accept());
-    await page.locator(`tessera-console-keys >> tr:has-text('walk key ${name}') button:has-text('Delete')`).click();
-    await expect.poll(() => page.locator(`tessera-console-keys >> tr:has-text('walk key ${name}')`).count()).toBe(0);
+    await page
+      .locator(`tessera-console-keys >> tr:has-text('walk key ${name}') button:has-text('Delete')`)
+      .click();
+    await expect
+      .poll(() => page.locator(`tessera-console-keys >> tr:has-text('walk key ${name}')`).count())
+      .toBe(0);
     expect((await send()).status).toBe(401);
     expect(errors).toEqual([]);
     await page.close();
@@ -161,20 +230,38 @@ describe.each(SIZES)("the console at $name size ($width px)", ({ name, width, he
   it("uploads a CSV with progress, runs an export, and signs out", async () => {
     const { page, errors } = await openConsole(width, height);
     await openTab(page, "Batches");
-    const rows = Array.from({ length: 40 }, (_, i) => `WALK-${name}-${i},walk${i}.${name}@example.com,Walker${i}`);
+    const rows = Array.from(
+      { length: 40 },
+      (_, i) => `WALK-${name}-${i},walk${i}.${name}@example.com,Walker${i}`,
+    );
     const form = page.locator("tessera-console-batches >> form[aria-label='Upload a file']");
     await expect.poll(() => form.locator("select[name=dataset] option").count()).toBeGreaterThan(0);
     await form.locator("select[name=dataset]").selectOption("crm");
-    await form.locator("input[name=file]").setInputFiles({ name: `walk-${name}.csv`, mimeType: "text/csv", buffer: Buffer.from(`identity.crm,identity.email,firstName\n${rows.join("\n")}\n`) });
+    await form.locator("input[name=file]").setInputFiles({
+      name: `walk-${name}.csv`,
+      mimeType: "text/csv",
+      buffer: Buffer.from(`identity.crm,identity.email,firstName\n${rows.join("\n")}\n`),
+    });
     await form.locator("button[type=submit]").click();
     const status = form.locator(".upload");
-    await expect.poll(() => textOf(status), { timeout: 30_000 }).toMatch(/completed — .*40 of 40 rows/);
+    await expect
+      .poll(() => textOf(status), { timeout: 30_000 })
+      .toMatch(/completed — .*40 of 40 rows/);
     expect(await status.locator("progress").getAttribute("value")).toBe("40");
-    expect((await api("GET", `/v1/profiles/by-identity/crm/WALK-${name}-7`)).attributes.firstName).toBe("Walker7");
+    expect(
+      (await api("GET", `/v1/profiles/by-identity/crm/WALK-${name}-7`)).attributes.firstName,
+    ).toBe("Walker7");
     await shot(page, "upload");
 
     const lake = `walk-lake-${name}`;
-    await api("PUT", `/v1/destinations/${lake}`, { type: "r2", prefix: `walk-${name}/`, schedule: "manual", format: "ndjson", content: "profiles", mode: "full" });
+    await api("PUT", `/v1/destinations/${lake}`, {
+      type: "r2",
+      prefix: `walk-${name}/`,
+      schedule: "manual",
+      format: "ndjson",
+      content: "profiles",
+      mode: "full",
+    });
     await openTab(page, "Destinations");
     const panel = page.locator(`tessera-console-destinations >> .destination:has-text('${lake}')`);
     await panel.locator("button:has-text('Run export now')").click();
@@ -203,9 +290,17 @@ describe("the console while the API is slow", () => {
       await route.continue();
     });
     await openTab(page, "Segments");
-    await expect.poll(() => textOf(page.locator("tessera-console-segments >> [role=status]:not([data-preview])"))).toBe("Loading…");
+    await expect
+      .poll(() =>
+        textOf(page.locator("tessera-console-segments >> [role=status]:not([data-preview])")),
+      )
+      .toBe("Loading…");
     release();
-    await expect.poll(() => textOf(page.locator("tessera-console-segments >> .panel h3:has-text('Segment sizes')"))).toBe("Segment sizes");
+    await expect
+      .poll(() =>
+        textOf(page.locator("tessera-console-segments >> .panel h3:has-text('Segment sizes')")),
+      )
+      .toBe("Segment sizes");
     await page.close();
   });
 });

@@ -10,7 +10,10 @@ describe("the console", () => {
     const page = await chromium.browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(`${e.message} ${e.stack?.split("\n")[1] ?? ""}`));
-    page.on("console", (m) => void (/Content Security Policy/i.test(m.text()) && errors.push(m.text())));
+    page.on(
+      "console",
+      (m) => void (/Content Security Policy/i.test(m.text()) && errors.push(m.text())),
+    );
     const served = await page.goto(`${workerUrl}/console`);
     // Served under a strict policy and never framed; the checks below run under it.
     expect(served!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
@@ -18,14 +21,18 @@ describe("the console", () => {
     expect(served!.headers()["x-frame-options"]).toBe("DENY");
     await signIn(page, false);
     await page.fill("tessera-console >> #q", "john");
-    await expect.poll(() => textOf(page.locator("tessera-console >> ul.results"))).toContain("John Greene");
+    await expect
+      .poll(() => textOf(page.locator("tessera-console >> ul.results")))
+      .toContain("John Greene");
     await page.click("tessera-console >> ul.results button:has-text('John Greene')");
     await expect.poll(() => textOf(page.locator("tessera-profile-card >> h2"))).toBe("John Greene");
     expect(await textOf(page.locator("tessera-console >> .panel"))).toContain("History");
     expect(await page.evaluate(() => sessionStorage.getItem("tessera.console.key"))).toBe(adminKey);
 
     await openTab(page, "Dashboard");
-    await expect.poll(() => page.locator("tessera-console >> svg[role=img]").count()).toBeGreaterThan(1);
+    await expect
+      .poll(() => page.locator("tessera-console >> svg[role=img]").count())
+      .toBeGreaterThan(1);
     await page.screenshot({ path: "test-artifacts/console-dashboard.png", fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -33,10 +40,23 @@ describe("the console", () => {
 
   it("shows a webhook destination's recent deliveries and its failures", async () => {
     // Port 9 on loopback refuses connections: the delivery fails and stays failing.
-    await api("PUT", "/v1/destinations/console-hook", { type: "webhook", url: "http://127.0.0.1:9/none", events: ["profile.erased"] });
-    await api("POST", "/v1/events", { type: "visit", identities: [{ namespace: "crm", id: "console-erase-1" }] });
+    await api("PUT", "/v1/destinations/console-hook", {
+      type: "webhook",
+      url: "http://127.0.0.1:9/none",
+      events: ["profile.erased"],
+    });
+    await api("POST", "/v1/events", {
+      type: "visit",
+      identities: [{ namespace: "crm", id: "console-erase-1" }],
+    });
     await api("DELETE", "/v1/profiles/by-identity/crm/console-erase-1");
-    await expect.poll(async () => (await api("GET", "/v1/destinations/console-hook/deliveries")).items[0]?.attempts ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        async () =>
+          (await api("GET", "/v1/destinations/console-hook/deliveries")).items[0]?.attempts ?? 0,
+        { timeout: 15_000 },
+      )
+      .toBeGreaterThan(0);
 
     const page = await chromium.browser.newPage();
     await signIn(page);
@@ -64,16 +84,30 @@ describe("the console", () => {
     await form.locator("button[type=submit]").click();
     const table = page.locator("tessera-console >> tessera-console-computed >> table");
     await expect.poll(() => textOf(table)).toContain("Console lifetime value");
-    expect(await textOf(table)).toMatch(/console-ltv\s*Console lifetime value\s*sum\s*data\.amount\s*console\.purchase/);
+    expect(await textOf(table)).toMatch(
+      /console-ltv\s*Console lifetime value\s*sum\s*data\.amount\s*console\.purchase/,
+    );
     const stored = await api("GET", "/v1/computed-attributes/console-ltv");
-    expect(stored).toMatchObject({ name: "Console lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["console.purchase"] } });
+    expect(stored).toMatchObject({
+      name: "Console lifetime value",
+      aggregate: "sum",
+      field: "data.amount",
+      filter: { type: ["console.purchase"] },
+    });
     await api("DELETE", "/v1/computed-attributes/console-ltv");
     await page.close();
   });
 
   it("previews a namespace change on existing graphs, applies it, lists the run and reverts it", async () => {
     await api("PUT", "/v1/namespaces/console-card", { normalize: "trim", maxPerGraph: 3 });
-    const scan = (card: string, minutes: number) => ({ type: "scan", timestamp: new Date(Date.now() - minutes * 60_000).toISOString(), identities: [{ namespace: "crm", id: "CONSOLE-CARDS" }, { namespace: "console-card", id: card }] });
+    const scan = (card: string, minutes: number) => ({
+      type: "scan",
+      timestamp: new Date(Date.now() - minutes * 60_000).toISOString(),
+      identities: [
+        { namespace: "crm", id: "CONSOLE-CARDS" },
+        { namespace: "console-card", id: card },
+      ],
+    });
     await api("POST", "/v1/events", { events: [scan("K1", 30), scan("K2", 20), scan("K3", 10)] });
     const page = await chromium.browser.newPage();
     await signIn(page);
@@ -87,16 +121,29 @@ describe("the console", () => {
     await expect.poll(() => textOf(preview)).toContain("2 splits");
     expect(await textOf(preview)).toContain("console-card:K1");
     // Nothing saved by a preview.
-    expect((await api("GET", "/v1/namespaces")).items.find((n: any) => n.code === "console-card").maxPerGraph).toBe(3);
+    expect(
+      (await api("GET", "/v1/namespaces")).items.find((n: any) => n.code === "console-card")
+        .maxPerGraph,
+    ).toBe(3);
     await preview.locator("button:has-text('Apply to existing graphs')").click();
     const runs = page.locator("tessera-console >> tessera-console-identity >> table").last();
     await expect.poll(() => textOf(runs)).toContain("namespace console-card");
-    await expect.poll(async () => (await api("GET", "/v1/identities/crm/CONSOLE-CARDS/graph")).identities.length, { timeout: 15_000 }).toBe(2);
+    await expect
+      .poll(
+        async () => (await api("GET", "/v1/identities/crm/CONSOLE-CARDS/graph")).identities.length,
+        { timeout: 15_000 },
+      )
+      .toBe(2);
     await page.click("tessera-console >> tessera-console-identity >> button:has-text('Refresh')");
     await expect.poll(() => textOf(runs)).toContain("completed");
     await runs.locator("button:has-text('Revert')").first().click();
     await expect.poll(() => textOf(runs)).toContain("revert");
-    await expect.poll(async () => (await api("GET", "/v1/identities/crm/CONSOLE-CARDS/graph")).identities.length, { timeout: 15_000 }).toBe(4);
+    await expect
+      .poll(
+        async () => (await api("GET", "/v1/identities/crm/CONSOLE-CARDS/graph")).identities.length,
+        { timeout: 15_000 },
+      )
+      .toBe(4);
     await page.screenshot({ path: "test-artifacts/console-identity.png", fullPage: true });
     await page.close();
   });
@@ -106,7 +153,13 @@ describe("the console", () => {
     const DAY = 86_400_000;
     const at = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString();
     const who = [{ namespace: "email", id: "console-report@example.com" }];
-    const message = (messageId: string, journey: string, type: string, daysAgo: number) => ({ id: `cr-${messageId}-${type}`, type, timestamp: at(daysAgo), identities: who, data: { messageId, journey, channel: "email" } });
+    const message = (messageId: string, journey: string, type: string, daysAgo: number) => ({
+      id: `cr-${messageId}-${type}`,
+      type,
+      timestamp: at(daysAgo),
+      identities: who,
+      data: { messageId, journey, channel: "email" },
+    });
     await api("POST", "/v1/events", {
       events: [
         message("cr-1", "console-welcome", "message.sent", 3),
@@ -114,7 +167,13 @@ describe("the console", () => {
         message("cr-1", "console-welcome", "message.clicked", 3),
         message("cr-2", "console-winback", "message.sent", 3),
         message("cr-2", "console-winback", "message.delivered", 3),
-        { id: "cr-purchase", type: "purchase", timestamp: at(2), identities: who, data: { amount: 40 } },
+        {
+          id: "cr-purchase",
+          type: "purchase",
+          timestamp: at(2),
+          identities: who,
+          data: { amount: 40 },
+        },
       ],
     });
 
@@ -134,7 +193,10 @@ describe("the console", () => {
     // sent, delivered, bounced… in the view's order: the first four metrics are shown by default.
     expect(welcomeRow).toMatch(/console-welcome\s*1\s*0\s*1/);
 
-    const [download] = await Promise.all([page.waitForEvent("download"), page.click("tessera-console-reports >> button:has-text('Download CSV')")]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("tessera-console-reports >> button:has-text('Download CSV')"),
+    ]);
     const csv = await new Promise<string>((resolve, reject) => {
       download.createReadStream().then((stream) => {
         let text = "";
@@ -150,7 +212,9 @@ describe("the console", () => {
 
     const attribution = page.locator("tessera-console-reports >> .attribution");
     await page.selectOption("tessera-console-reports >> #model", "first");
-    await expect.poll(() => textOf(attribution.locator("tbody tr:has-text('console-welcome')"))).toMatch(/console-welcome\s*1\s*1\s*1\s*40/);
+    await expect
+      .poll(() => textOf(attribution.locator("tbody tr:has-text('console-welcome')")))
+      .toMatch(/console-welcome\s*1\s*1\s*1\s*40/);
     await page.screenshot({ path: "test-artifacts/console-report-builder.png", fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -166,8 +230,15 @@ describe("the console", () => {
     await expect.poll(() => textOf(heading)).toContain("Europe/Amsterdam");
     // Seven days ending yesterday, as Amsterdam counts them (the range starts at its local midnight, 23:00 or 22:00 UTC the day before).
     const day = (daysAgo: number) => {
-      const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
-      return new Date(Date.parse(`${today}T00:00:00Z`) - daysAgo * 86_400_000).toISOString().slice(0, 10);
+      const today = new Intl.DateTimeFormat("en-CA", {
+        timeZone: "Europe/Amsterdam",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+      }).format(new Date());
+      return new Date(Date.parse(`${today}T00:00:00Z`) - daysAgo * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
     };
     expect(await textOf(heading)).toContain(`${day(7)} – ${day(1)}`);
     expect(await textOf(heading)).toMatch(/^sent by /);
@@ -175,23 +246,56 @@ describe("the console", () => {
     await page.selectOption("tessera-console-reports >> #dimension", "day");
     const chart = page.locator("tessera-console-reports >> tessera-time-chart");
     await expect.poll(() => chart.locator("canvas").count()).toBe(1);
-    expect(await chart.locator("[role=img]").getAttribute("aria-label")).toMatch(/^sent, retries, delivered, bounced by day, /);
+    expect(await chart.locator("[role=img]").getAttribute("aria-label")).toMatch(
+      /^sent, retries, delivered, bounced by day, /,
+    );
     expect(await textOf(chart.locator(".u-legend"))).toContain("delivered");
-    expect(await page.locator("tessera-console-reports >> .report > table > tbody > tr").count()).toBe(7);
-    await page.screenshot({ path: "test-artifacts/console-report-time-series.png", fullPage: true });
+    expect(
+      await page.locator("tessera-console-reports >> .report > table > tbody > tr").count(),
+    ).toBe(7);
+    await page.screenshot({
+      path: "test-artifacts/console-report-time-series.png",
+      fullPage: true,
+    });
     await page.close();
   });
 
   it("draws a profile's identity graph: identities as nodes, applied links solid, refused ones dashed", async () => {
     await api("PUT", "/v1/namespaces/gcard", { normalize: "trim", maxPerGraph: 1 });
     await api("PUT", "/v1/datasets/graph-crm", { kind: "records" });
-    await api("POST", "/v1/records", { records: [{ dataset: "graph-crm", identities: [{ namespace: "crm", id: "GRAPHY-1" }, { namespace: "email", id: "graphy@example.com" }], attributes: { firstName: "Graphy", lastName: "Drawn" } }] });
-    await api("POST", "/v1/events", { type: "scan", identities: [{ namespace: "crm", id: "GRAPHY-1" }, { namespace: "gcard", id: "A" }] });
-    await api("POST", "/v1/events", { type: "scan", identities: [{ namespace: "crm", id: "GRAPHY-1" }, { namespace: "gcard", id: "B" }] });
+    await api("POST", "/v1/records", {
+      records: [
+        {
+          dataset: "graph-crm",
+          identities: [
+            { namespace: "crm", id: "GRAPHY-1" },
+            { namespace: "email", id: "graphy@example.com" },
+          ],
+          attributes: { firstName: "Graphy", lastName: "Drawn" },
+        },
+      ],
+    });
+    await api("POST", "/v1/events", {
+      type: "scan",
+      identities: [
+        { namespace: "crm", id: "GRAPHY-1" },
+        { namespace: "gcard", id: "A" },
+      ],
+    });
+    await api("POST", "/v1/events", {
+      type: "scan",
+      identities: [
+        { namespace: "crm", id: "GRAPHY-1" },
+        { namespace: "gcard", id: "B" },
+      ],
+    });
     const graph = await api("GET", "/v1/identities/crm/GRAPHY-1/graph");
     // The card a cap refused is in a profile of its own; the refused link comes with the graph.
     expect(graph.refusedLinks).toHaveLength(1);
-    expect(graph.refusedLinks[0]).toMatchObject({ applied: false, otherProfileId: expect.any(String) });
+    expect(graph.refusedLinks[0]).toMatchObject({
+      applied: false,
+      otherProfileId: expect.any(String),
+    });
 
     const page = await chromium.browser.newPage();
     await signIn(page);
@@ -204,7 +308,9 @@ describe("the console", () => {
     expect(await picture.locator("line.applied").count()).toBe(graph.links.length);
     expect(await picture.locator("line.refused").count()).toBe(1);
     expect(await picture.locator("line.refused").getAttribute("stroke-dasharray")).toBe("6 4");
-    expect(await textOf(picture.locator("line.refused title"))).toMatch(/gcard:[AB].*kept, not applied.*dataset/);
+    expect(await textOf(picture.locator("line.refused title"))).toMatch(
+      /gcard:[AB].*kept, not applied.*dataset/,
+    );
     await page.screenshot({ path: "test-artifacts/console-identity-graph.png", fullPage: true });
     await page.close();
   });

@@ -16,7 +16,9 @@ async function document(): Promise<Json> {
 }
 function operations(doc: Json): [string, string, Json][] {
   return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
-    METHODS.filter((m) => (item as Json)[m]).map((m) => [m, path, (item as Json)[m] as Json] as [string, string, Json]),
+    METHODS.filter((m) => (item as Json)[m]).map(
+      (m) => [m, path, (item as Json)[m] as Json] as [string, string, Json],
+    ),
   );
 }
 
@@ -35,12 +37,22 @@ describe("API documentation", () => {
   it("passes Redocly's recommended lint with 0 errors", async () => {
     const doc = await document();
     const config = await createConfig({ extends: ["recommended"] });
-    const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: `${workerUrl}/v1/openapi.json`, config });
-    const errors = problems.filter((p) => p.severity === "error").map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
+    const problems = await lintFromString({
+      source: JSON.stringify(doc),
+      absoluteRef: `${workerUrl}/v1/openapi.json`,
+      config,
+    });
+    const errors = problems
+      .filter((p) => p.severity === "error")
+      .map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
     expect(errors).toEqual([]);
     // Warnings are allowed but printed, so they are seen (the server URL is localhost here).
-    const warnings = problems.filter((p) => p.severity === "warn").map((p) => `${p.ruleId} at ${p.location[0]?.pointer}`);
-    console.log(`redocly recommended: 0 errors, ${warnings.length} warnings${warnings.length ? `:\n  ${warnings.join("\n  ")}` : ""}`);
+    const warnings = problems
+      .filter((p) => p.severity === "warn")
+      .map((p) => `${p.ruleId} at ${p.location[0]?.pointer}`);
+    console.log(
+      `redocly recommended: 0 errors, ${warnings.length} warnings${warnings.length ? `:\n  ${warnings.join("\n  ")}` : ""}`,
+    );
   });
 
   it("names every operation once, and shows an example request and response for each", async () => {
@@ -53,12 +65,16 @@ describe("API documentation", () => {
     const missing: string[] = [];
     for (const [method, path, op] of ops) {
       for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Json)) {
-        if ((media as Json).example === undefined) missing.push(`${method} ${path} request ${type}`);
+        if ((media as Json).example === undefined)
+          missing.push(`${method} ${path} request ${type}`);
       }
-      const success = Object.entries(op.responses as Json).filter(([status, r]) => status.startsWith("2") && (r as Json).content);
+      const success = Object.entries(op.responses as Json).filter(
+        ([status, r]) => status.startsWith("2") && (r as Json).content,
+      );
       for (const [status, response] of success) {
         for (const [type, media] of Object.entries((response as Json).content as Json)) {
-          if ((media as Json).example === undefined) missing.push(`${method} ${path} ${status} ${type}`);
+          if ((media as Json).example === undefined)
+            missing.push(`${method} ${path} ${status} ${type}`);
         }
       }
     }
@@ -67,16 +83,23 @@ describe("API documentation", () => {
 
   it("types query parameters, documents attr.<path> filters and lists the closed error codes", async () => {
     const doc = await document();
-    const params: Json[] = operations(doc).flatMap(([, path, op]) => ((op.parameters ?? []) as Json[]).map((p) => ({ path, ...p })));
-    const param = (path: string, name: string) => params.find((p) => p.path === path && p.name === name);
+    const params: Json[] = operations(doc).flatMap(([, path, op]) =>
+      ((op.parameters ?? []) as Json[]).map((p) => ({ path, ...p })),
+    );
+    const param = (path: string, name: string) =>
+      params.find((p) => p.path === path && p.name === name);
     expect(param("/v1/profiles", "limit")?.schema.type).toBe("integer");
     expect(param("/v1/events", "atomic")?.schema.type).toBe("boolean");
-    expect(param("/v1/profiles/by-identity/{namespace}/{id}", "suppress")?.schema.type).toBe("boolean");
+    expect(param("/v1/profiles/by-identity/{namespace}/{id}", "suppress")?.schema.type).toBe(
+      "boolean",
+    );
     const search = doc.paths["/v1/profiles"].get;
     expect(search.description).toContain("attr.<path>");
     expect(search["x-tessera-pattern-parameters"][0].pattern).toMatch(/^\^attr/);
     expect(doc.components.schemas.ErrorCode.enum).toEqual(ERROR_CODES);
-    expect(doc.components.schemas.Error.properties.error.properties.code).toEqual({ $ref: "#/components/schemas/ErrorCode" });
+    expect(doc.components.schemas.Error.properties.error.properties.code).toEqual({
+      $ref: "#/components/schemas/ErrorCode",
+    });
     // The ingest bodies are real schemas: one item or a list of them.
     const events = doc.paths["/v1/events"].post.requestBody.content["application/json"].schema;
     expect(events.oneOf[0]).toEqual({ $ref: "#/components/schemas/Event" });
@@ -109,15 +132,29 @@ describe("API documentation", () => {
 
       const ingest = page.locator("#ingestEvents");
       await expect(ingest.locator("h3").textContent()).resolves.toContain("/v1/events");
-      const requestExample = JSON.parse((await ingest.locator(".media").first().locator("pre.example").textContent()) ?? "");
-      expect(requestExample).toMatchObject({ type: "Order Completed", identities: [{ namespace: "email" }] });
+      const requestExample = JSON.parse(
+        (await ingest.locator(".media").first().locator("pre.example").textContent()) ?? "",
+      );
+      expect(requestExample).toMatchObject({
+        type: "Order Completed",
+        identities: [{ namespace: "email" }],
+      });
 
       const lookup = page.locator("#lookupProfile");
-      const body = JSON.parse((await lookup.locator(".responses pre.example").first().textContent()) ?? "");
-      expect(body).toMatchObject({ profileId: expect.any(String), identities: expect.any(Array), attributes: expect.any(Object) });
+      const body = JSON.parse(
+        (await lookup.locator(".responses pre.example").first().textContent()) ?? "",
+      );
+      expect(body).toMatchObject({
+        profileId: expect.any(String),
+        identities: expect.any(Array),
+        attributes: expect.any(Object),
+      });
       // Prose shows code, not raw backticks; the stylesheet loaded under the CSP.
       await expect(lookup.locator("p").first().innerHTML()).resolves.not.toContain("`");
-      const styled = await page.locator(".method.get").first().evaluate((el) => getComputedStyle(el).backgroundColor);
+      const styled = await page
+        .locator(".method.get")
+        .first()
+        .evaluate((el) => getComputedStyle(el).backgroundColor);
       expect(styled).toBe("rgb(31, 122, 68)");
       expect(problems).toEqual([]);
       await page.close();

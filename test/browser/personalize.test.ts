@@ -42,7 +42,9 @@ describe("<tessera-personalize> on the demo shop", () => {
     await page.screenshot({ path: `${ARTIFACTS}/demo-logged-in.png`, fullPage: true });
 
     // The device cookie survives and is the same one; logging out goes back to anonymous.
-    expect(await page.evaluate(() => document.cookie.match(/tessera_device=([^;]+)/)?.[1])).toBe(device);
+    expect(await page.evaluate(() => document.cookie.match(/tessera_device=([^;]+)/)?.[1])).toBe(
+      device,
+    );
     await page.click("#logout");
     await expect.poll(() => textOf(heroHeading(page))).toBe("Gear for every trail");
     await page.screenshot({ path: `${ARTIFACTS}/demo-anonymous.png`, fullPage: true });
@@ -54,7 +56,10 @@ describe("<tessera-personalize> on the demo shop", () => {
       const m = performance.measure("tessera", "tessera:connected", "tessera:rendered");
       return m.duration;
     });
-    writeFileSync(`${ARTIFACTS}/personalize-timing.json`, JSON.stringify({ connectionToRenderMs: Number(ms.toFixed(1)) }));
+    writeFileSync(
+      `${ARTIFACTS}/personalize-timing.json`,
+      JSON.stringify({ connectionToRenderMs: Number(ms.toFixed(1)) }),
+    );
     console.log(`personalize: connection → personalized render ${ms.toFixed(1)} ms`);
     await closeTimed();
     expect(errors).toEqual([]);
@@ -65,8 +70,14 @@ describe("<tessera-personalize> on the demo shop", () => {
     const { page, errors, close } = await demoPage();
     await expect.poll(() => textOf(heroHeading(page))).toBe("Gear for every trail");
     // The page view (POST /v1/collect) answered with a token; the widget kept it.
-    await expect.poll(() => page.evaluate(() => document.cookie.match(/tessera_consistency=([^;]+)/)?.[1] ?? "")).toMatch(/^t1\.0\.\d+/);
-    const token = await page.evaluate(() => document.cookie.match(/tessera_consistency=([^;]+)/)![1]);
+    await expect
+      .poll(() =>
+        page.evaluate(() => document.cookie.match(/tessera_consistency=([^;]+)/)?.[1] ?? ""),
+      )
+      .toMatch(/^t1\.0\.\d+/);
+    const token = await page.evaluate(
+      () => document.cookie.match(/tessera_consistency=([^;]+)/)![1],
+    );
     const sent = page.waitForRequest((r) => r.url().includes("/v1/context"));
     await page.reload();
     expect((await sent).headers()["tessera-consistency"]).toBe(token);
@@ -76,7 +87,9 @@ describe("<tessera-personalize> on the demo shop", () => {
   });
 
   it("renders default when the API is down", async () => {
-    const { page, close } = await demoPage(async (p) => void (await p.route("**/v1/context**", (route) => route.abort())));
+    const { page, close } = await demoPage(
+      async (p) => void (await p.route("**/v1/context**", (route) => route.abort())),
+    );
     await expect.poll(() => textOf(heroHeading(page))).toBe("Gear for every trail");
     await close();
   });
@@ -89,7 +102,9 @@ describe("<tessera-personalize> on the demo shop", () => {
       });
     });
     const started = Date.now();
-    await expect.poll(() => textOf(heroHeading(page)), { timeout: 4_000 }).toBe("Gear for every trail");
+    await expect
+      .poll(() => textOf(heroHeading(page)), { timeout: 4_000 })
+      .toBe("Gear for every trail");
     expect(Date.now() - started).toBeLessThan(4_000);
     await close();
   });

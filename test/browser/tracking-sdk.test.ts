@@ -4,12 +4,11 @@
  * @rudderstack/rudder-sdk-node (which gzips its bodies and labels them
  * application/x-www-form-urlencoded).
  */
-import { Analytics as SegmentAnalytics } from "@segment/analytics-node";
+
 import RudderAnalytics from "@rudderstack/rudder-sdk-node";
+import { Analytics as SegmentAnalytics } from "@segment/analytics-node";
 import { describe, expect, it } from "vitest";
 import { apiCall as api, workerUrl } from "./api";
-
-
 
 async function ingestKey(name: string) {
   const res = await api("POST", "/v1/keys", { name, kind: "secret", scopes: ["ingest"] });
@@ -17,18 +16,44 @@ async function ingestKey(name: string) {
   return res.json.key as string;
 }
 
-const lookup = (userId: string) => api("GET", `/v1/profiles/by-identity/crm/${userId}?include=events&events.limit=50`);
+const lookup = (userId: string) =>
+  api("GET", `/v1/profiles/by-identity/crm/${userId}?include=events&events.limit=50`);
 
 /** identify + track (Order Completed with properties) + page, with fixed message ids. */
-function sendThrough(client: { identify: Function; track: Function; page: Function }, userId: string, prefix: string) {
-  client.identify({ userId, messageId: `${prefix}-identify`, traits: { email: `${userId}@Example.com`, firstName: "Ann", plan: "pro" } });
-  client.track({ userId, messageId: `${prefix}-order`, event: "Order Completed", properties: { orderId: "o-1", total: 30.5, currency: "EUR" } });
-  client.page({ userId, messageId: `${prefix}-page`, name: "Checkout", properties: { path: "/checkout" } });
+function sendThrough(
+  client: { identify: Function; track: Function; page: Function },
+  userId: string,
+  prefix: string,
+) {
+  client.identify({
+    userId,
+    messageId: `${prefix}-identify`,
+    traits: { email: `${userId}@Example.com`, firstName: "Ann", plan: "pro" },
+  });
+  client.track({
+    userId,
+    messageId: `${prefix}-order`,
+    event: "Order Completed",
+    properties: { orderId: "o-1", total: 30.5, currency: "EUR" },
+  });
+  client.page({
+    userId,
+    messageId: `${prefix}-page`,
+    name: "Checkout",
+    properties: { path: "/checkout" },
+  });
 }
 
 function expectStored(profile: any, userId: string) {
-  expect(profile.attributes).toMatchObject({ email: `${userId}@Example.com`, firstName: "Ann", plan: "pro" });
-  expect(profile.identities.map((i: any) => `${i.namespace}:${i.id}`).sort()).toEqual([`crm:${userId}`, `email:${userId.toLowerCase()}@example.com`]);
+  expect(profile.attributes).toMatchObject({
+    email: `${userId}@Example.com`,
+    firstName: "Ann",
+    plan: "pro",
+  });
+  expect(profile.identities.map((i: any) => `${i.namespace}:${i.id}`).sort()).toEqual([
+    `crm:${userId}`,
+    `email:${userId.toLowerCase()}@example.com`,
+  ]);
   const order = profile.events.find((e: any) => e.type === "Order Completed");
   expect(order.data.properties).toEqual({ orderId: "o-1", total: 30.5, currency: "EUR" });
   expect(order.data.context.library.name).toBeTruthy();
@@ -41,7 +66,12 @@ describe("real tracking SDKs against the local Worker", () => {
     const key = await ingestKey("segment node");
     const errors: unknown[] = [];
     const run = async () => {
-      const analytics = new SegmentAnalytics({ writeKey: key, host: workerUrl, flushAt: 10, maxRetries: 0 });
+      const analytics = new SegmentAnalytics({
+        writeKey: key,
+        host: workerUrl,
+        flushAt: 10,
+        maxRetries: 0,
+      });
       analytics.on("error", (e) => errors.push(e));
       sendThrough(analytics, "seg-u1", "seg");
       await analytics.closeAndFlush({ timeout: 20_000 });
@@ -64,7 +94,12 @@ describe("real tracking SDKs against the local Worker", () => {
     const key = await ingestKey("rudder node");
     const errors: unknown[] = [];
     const run = async () => {
-      const client = new RudderAnalytics(key, { dataPlaneUrl: workerUrl, flushAt: 10, retryCount: 0, errorHandler: (e: unknown) => errors.push(e) });
+      const client = new RudderAnalytics(key, {
+        dataPlaneUrl: workerUrl,
+        flushAt: 10,
+        retryCount: 0,
+        errorHandler: (e: unknown) => errors.push(e),
+      });
       sendThrough(client, "rud-u1", "rud");
       await client.flush();
     };

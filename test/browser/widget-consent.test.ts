@@ -24,12 +24,18 @@ async function shop(init?: () => void) {
   });
   if (init) await page.addInitScript(init);
   await page.goto(`${workerUrl}/`);
-  await expect.poll(() => textOf(page.locator("#hero [part=content] h1"))).toBe("Gear for every trail");
+  await expect
+    .poll(() => textOf(page.locator("#hero [part=content] h1")))
+    .toBe("Gear for every trail");
   const device = await page.evaluate(() => document.cookie.match(/tessera_device=([^;]+)/)?.[1]);
   return { page, device: device!, collected, contextUrls, errors, close: () => context.close() };
 }
 
-const consentOf = async (device: string) => (await api("GET", `/v1/profiles/by-identity/device/${device}`)).consent as Record<string, { status: string; source: string }>;
+const consentOf = async (device: string) =>
+  (await api("GET", `/v1/profiles/by-identity/device/${device}`)).consent as Record<
+    string,
+    { status: string; source: string }
+  >;
 const settle = (page: Page) => page.waitForTimeout(400);
 
 describe("the widget and consent", () => {
@@ -42,30 +48,51 @@ describe("the widget and consent", () => {
   });
 
   it("with Global Privacy Control on, the server denies what follows GPC (marketing)", async () => {
-    const { page, device, contextUrls, close } = await shop(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
+    const { page, device, contextUrls, close } = await shop(() =>
+      Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }),
+    );
     expect(contextUrls[0]).toContain("gpc=1");
     await settle(page);
-    await expect.poll(async () => (await consentOf(device)).marketing).toMatchObject({ status: "denied", source: "gpc" });
+    await expect
+      .poll(async () => (await consentOf(device)).marketing)
+      .toMatchObject({ status: "denied", source: "gpc" });
     expect((await consentOf(device)).analytics).toMatchObject({ status: "granted" });
     await close();
   });
 
   it("a TCF CMP that denies: no page view, the denial recorded; then tessera.setConsent grants and the page view goes", async () => {
     const { page, device, collected, contextUrls, errors, close } = await shop(() => {
-      (window as any).__tcfapi = (command: string, _version: number, callback: (data: unknown, ok: boolean) => void) => {
-        if (command === "addEventListener") callback({ gdprApplies: true, eventStatus: "tcloaded", purpose: { consents: { 1: true, 5: true, 6: true } } }, true);
+      (window as any).__tcfapi = (
+        command: string,
+        _version: number,
+        callback: (data: unknown, ok: boolean) => void,
+      ) => {
+        if (command === "addEventListener")
+          callback(
+            {
+              gdprApplies: true,
+              eventStatus: "tcloaded",
+              purpose: { consents: { 1: true, 5: true, 6: true } },
+            },
+            true,
+          );
       };
     });
     await settle(page);
     expect(collected).toEqual([]);
-    expect(decodeURIComponent(contextUrls[0]!)).toContain("consent=analytics:denied,marketing:denied,personalization:granted");
+    expect(decodeURIComponent(contextUrls[0]!)).toContain(
+      "consent=analytics:denied,marketing:denied,personalization:granted",
+    );
     const denied = await consentOf(device);
     expect(denied.analytics).toMatchObject({ status: "denied", source: "browser" });
     expect(denied.personalization).toMatchObject({ status: "granted", source: "browser" });
 
     await page.evaluate(() => (window as any).tessera.setConsent({ analytics: true }));
     await expect.poll(() => collected.length).toBe(1);
-    expect((await consentOf(device)).analytics).toMatchObject({ status: "granted", source: "browser" });
+    expect((await consentOf(device)).analytics).toMatchObject({
+      status: "granted",
+      source: "browser",
+    });
     expect(errors).toEqual([]);
     await close();
   });
@@ -73,8 +100,14 @@ describe("the widget and consent", () => {
   it("a choice is sent once, with the next context read, not on every page", async () => {
     const { page, device, contextUrls, close } = await shop();
     await page.evaluate(() => (window as any).tessera.setConsent({ marketing: false }));
-    await expect.poll(() => contextUrls.some((u) => decodeURIComponent(u).includes("consent=marketing:denied"))).toBe(true);
-    await expect.poll(async () => (await consentOf(device)).marketing).toMatchObject({ status: "denied", source: "browser" });
+    await expect
+      .poll(() =>
+        contextUrls.some((u) => decodeURIComponent(u).includes("consent=marketing:denied")),
+      )
+      .toBe(true);
+    await expect
+      .poll(async () => (await consentOf(device)).marketing)
+      .toMatchObject({ status: "denied", source: "browser" });
     await page.reload();
     await settle(page);
     expect(contextUrls.at(-1)).not.toContain("consent=");

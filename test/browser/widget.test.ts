@@ -27,12 +27,17 @@ describe("the widget bundle served by the Worker", () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => void (/Content Security Policy/i.test(m.text()) && errors.push(m.text())));
+    page.on(
+      "console",
+      (m) => void (/Content Security Policy/i.test(m.text()) && errors.push(m.text())),
+    );
     const served = await page.goto(`${workerUrl}/`);
     // The demo shop runs under a strict policy (no inline script or style) and is never framed.
     expect(served!.headers()["content-security-policy"]).toContain("script-src 'self'");
     expect(served!.headers()["x-frame-options"]).toBe("DENY");
-    await page.waitForFunction(() => customElements.get("tessera-personalize") && customElements.get("tessera-field"));
+    await page.waitForFunction(
+      () => customElements.get("tessera-personalize") && customElements.get("tessera-field"),
+    );
     // With no context available the element falls back to the `default` template.
     await page.waitForSelector("#hero [part=content] h1");
     expect(await page.textContent("#hero [part=content] h1")).toBe("Gear for every trail");

@@ -81,7 +81,11 @@ const anyJsonText: fc.Arbitrary<string> = fc.oneof(
 
 function resolve(doc: any, schema: any): any {
   let s = schema;
-  for (let i = 0; s?.$ref && i < 10; i++) s = s.$ref.replace(/^#\//, "").split("/").reduce((node: any, key: string) => node?.[key], doc);
+  for (let i = 0; s?.$ref && i < 10; i++)
+    s = s.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce((node: any, key: string) => node?.[key], doc);
   return s ?? {};
 }
 
@@ -91,44 +95,84 @@ function resolve(doc: any, schema: any): any {
  */
 export function fromSchema(doc: any, raw: any, depth = 0): fc.Arbitrary<string> {
   const schema = resolve(doc, raw);
-  const hostile = fc.oneof(hostileJsonText, hostileString.map((s) => JSON.stringify(s)));
+  const hostile = fc.oneof(
+    hostileJsonText,
+    hostileString.map((s) => JSON.stringify(s)),
+  );
   if (depth > 4) return anyJsonText;
   const variants: fc.Arbitrary<string>[] = [];
   if (schema.enum) variants.push(fc.constantFrom(...schema.enum).map((v) => JSON.stringify(v)));
   if (schema.example !== undefined) variants.push(fc.constant(JSON.stringify(schema.example)));
   for (const key of ["oneOf", "anyOf"] as const) {
-    if (Array.isArray(schema[key])) variants.push(fc.oneof(...schema[key].map((s: any) => fromSchema(doc, s, depth + 1))));
+    if (Array.isArray(schema[key]))
+      variants.push(fc.oneof(...schema[key].map((s: any) => fromSchema(doc, s, depth + 1))));
   }
-  if (Array.isArray(schema.allOf) && schema.allOf.length > 0) variants.push(fromSchema(doc, schema.allOf[0], depth + 1));
-  const types: string[] = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+  if (Array.isArray(schema.allOf) && schema.allOf.length > 0)
+    variants.push(fromSchema(doc, schema.allOf[0], depth + 1));
+  const types: string[] = Array.isArray(schema.type)
+    ? schema.type
+    : schema.type
+      ? [schema.type]
+      : [];
   for (const type of types) {
     switch (type) {
       case "object": {
         const props = Object.entries<any>(schema.properties ?? {});
         const required = new Set<string>(schema.required ?? []);
         const entries = props.map(([name, s]) =>
-          fc.option(fromSchema(doc, s, depth + 1).map((v) => `${JSON.stringify(name)}:${v}`), { freq: required.has(name) ? 20 : 2, nil: undefined }),
+          fc.option(
+            fromSchema(doc, s, depth + 1).map((v) => `${JSON.stringify(name)}:${v}`),
+            { freq: required.has(name) ? 20 : 2, nil: undefined },
+          ),
         );
         const extra = fc.option(
-          fc.tuple(fc.oneof(hostileString, fc.string({ maxLength: 8 })), anyJsonText).map(([k, v]) => `${JSON.stringify(k)}:${v}`),
+          fc
+            .tuple(fc.oneof(hostileString, fc.string({ maxLength: 8 })), anyJsonText)
+            .map(([k, v]) => `${JSON.stringify(k)}:${v}`),
           { freq: 4, nil: undefined },
         );
-        variants.push(fc.tuple(fc.tuple(...entries), extra).map(([parts, more]) => `{${[...parts, more].filter((p) => p !== undefined).join(",")}}`));
+        variants.push(
+          fc
+            .tuple(fc.tuple(...entries), extra)
+            .map(
+              ([parts, more]) => `{${[...parts, more].filter((p) => p !== undefined).join(",")}}`,
+            ),
+        );
         break;
       }
       case "array": {
         const item = schema.items ? fromSchema(doc, schema.items, depth + 1) : anyJsonText;
-        variants.push(fc.array(item, { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 4, 4) }).map((xs) => `[${xs.join(",")}]`));
+        variants.push(
+          fc
+            .array(item, {
+              minLength: schema.minItems ?? 0,
+              maxLength: Math.min(schema.maxItems ?? 4, 4),
+            })
+            .map((xs) => `[${xs.join(",")}]`),
+        );
         break;
       }
       case "string":
-        variants.push(fc.oneof(fc.string({ maxLength: 20 }), fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((d) => d.toISOString())).map((s) => JSON.stringify(s)));
+        variants.push(
+          fc
+            .oneof(
+              fc.string({ maxLength: 20 }),
+              fc
+                .date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) })
+                .map((d) => d.toISOString()),
+            )
+            .map((s) => JSON.stringify(s)),
+        );
         break;
       case "integer":
-        variants.push(fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 100000 }).map(String));
+        variants.push(
+          fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 100000 }).map(String),
+        );
         break;
       case "number":
-        variants.push(fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)));
+        variants.push(
+          fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+        );
         break;
       case "boolean":
         variants.push(fc.boolean().map(String));
@@ -139,7 +183,10 @@ export function fromSchema(doc: any, raw: any, depth = 0): fc.Arbitrary<string> 
     }
   }
   if (variants.length === 0) variants.push(anyJsonText);
-  return fc.oneof({ weight: 8, arbitrary: fc.oneof(...variants) }, { weight: 1, arbitrary: hostile });
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.oneof(...variants) },
+    { weight: 1, arbitrary: hostile },
+  );
 }
 
 function paramValue(doc: any, param: any): fc.Arbitrary<string> {
@@ -148,11 +195,21 @@ function paramValue(doc: any, param: any): fc.Arbitrary<string> {
   if (schema.enum) typed.push(fc.constantFrom(...schema.enum.map(String)));
   if (schema.example !== undefined) typed.push(fc.constant(String(schema.example)));
   if (schema.type === "integer") typed.push(fc.integer({ min: -5, max: 2000 }).map(String));
-  if (/^(namespace)$/.test(param.name)) typed.push(fc.constantFrom("email", "crm", "device", "phone", "loyalty"));
-  if (/^(id|profileId|name|code)$/.test(param.name)) typed.push(fc.constantFrom("crm-fuzz-1", "default", "fuzz", "gold-members"));
-  if (/^(from|to|updatedSince)$/.test(param.name)) typed.push(fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((d) => d.toISOString()));
+  if (/^(namespace)$/.test(param.name))
+    typed.push(fc.constantFrom("email", "crm", "device", "phone", "loyalty"));
+  if (/^(id|profileId|name|code)$/.test(param.name))
+    typed.push(fc.constantFrom("crm-fuzz-1", "default", "fuzz", "gold-members"));
+  if (/^(from|to|updatedSince)$/.test(param.name))
+    typed.push(
+      fc
+        .date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) })
+        .map((d) => d.toISOString()),
+    );
   typed.push(fc.string({ maxLength: 12 }));
-  return fc.oneof({ weight: 4, arbitrary: fc.oneof(...typed) }, { weight: 1, arbitrary: hostileString });
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.oneof(...typed) },
+    { weight: 1, arbitrary: hostileString },
+  );
 }
 
 /** Lists every operation of the document. */
@@ -160,7 +217,8 @@ export function operationsOf(doc: any): Operation[] {
   const ops: Operation[] = [];
   for (const [path, item] of Object.entries<any>(doc.paths)) {
     for (const [method, op] of Object.entries<any>(item)) {
-      if (["get", "post", "put", "delete", "patch"].includes(method)) ops.push({ method: method.toUpperCase(), path, op });
+      if (["get", "post", "put", "delete", "patch"].includes(method))
+        ops.push({ method: method.toUpperCase(), path, op });
     }
   }
   return ops;
@@ -179,17 +237,35 @@ export function requestFor(doc: any, operation: Operation, key: string): fc.Arbi
   const pathParams = params.filter((p) => p.in === "path");
   const queryParams = params.filter((p) => p.in === "query");
   const json = operation.op.requestBody?.content?.["application/json"]?.schema;
-  const body: fc.Arbitrary<string | undefined> = json ? fromSchema(doc, json) : fc.constant(undefined);
-  const query = fc.tuple(...queryParams.map((p) => fc.option(paramValue(doc, p).map((v) => [p.name, v] as const), { freq: 2, nil: undefined })));
+  const body: fc.Arbitrary<string | undefined> = json
+    ? fromSchema(doc, json)
+    : fc.constant(undefined);
+  const query = fc.tuple(
+    ...queryParams.map((p) =>
+      fc.option(
+        paramValue(doc, p).map((v) => [p.name, v] as const),
+        { freq: 2, nil: undefined },
+      ),
+    ),
+  );
   const auth = fc.oneof(
     { weight: 12, arbitrary: fc.constant(`Bearer ${key}`) },
-    { weight: 1, arbitrary: fc.constantFrom("", "Bearer ", "Bearer sk_wrong", "Basic Og==", `Bearer ${key}x`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("", "Bearer ", "Bearer sk_wrong", "Basic Og==", `Bearer ${key}x`),
+    },
   );
   return fc
     .record({
       path: fc.tuple(...pathParams.map((p) => paramValue(doc, p))),
       query,
-      extraQuery: fc.option(fc.tuple(fc.constantFrom("cursor", "limit", "attr.__proto__", "include", "mergePolicy"), hostileString), { freq: 5, nil: undefined }),
+      extraQuery: fc.option(
+        fc.tuple(
+          fc.constantFrom("cursor", "limit", "attr.__proto__", "include", "mergePolicy"),
+          hostileString,
+        ),
+        { freq: 5, nil: undefined },
+      ),
       body,
       auth,
       encoding: fc.constantFrom("plain", "plain", "plain", "plain", "gzip", "broken-gzip"),
@@ -208,10 +284,20 @@ export function requestFor(doc: any, operation: Operation, key: string): fc.Arbi
         headers["content-type"] = "application/json";
         if (encoding !== "plain") headers["content-encoding"] = "gzip";
       }
-      return { method: operation.method, path: url + qs, headers, body: payload, label: `${operation.method} ${operation.path} (${encoding})` };
+      return {
+        method: operation.method,
+        path: url + qs,
+        headers,
+        body: payload,
+        label: `${operation.method} ${operation.path} (${encoding})`,
+      };
     });
 }
 
 export async function gzipBytes(text: string): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+  return new Uint8Array(
+    await new Response(
+      new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer(),
+  );
 }

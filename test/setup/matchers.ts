@@ -31,7 +31,9 @@ expect.extend({
     return {
       pass,
       message: () =>
-        pass ? `expected the answer not to have status ${expected}` : `expected status ${expected}, got ${describeAnswer(received)}`,
+        pass
+          ? `expected the answer not to have status ${expected}`
+          : `expected status ${expected}, got ${describeAnswer(received)}`,
       actual: received?.status,
       expected,
     };

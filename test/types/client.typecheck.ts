@@ -11,7 +11,13 @@ const tessera = createClient({ baseUrl: "http://localhost:8787", key: "sk_test" 
 export async function contract() {
   // A correct event type-checks, and so does the answer's shape.
   const ok = await unwrap(
-    tessera.v1.events.$post({ query: {}, json: { type: "Order Completed", identities: [{ namespace: "email", id: "ann@example.com" }] } }),
+    tessera.v1.events.$post({
+      query: {},
+      json: {
+        type: "Order Completed",
+        identities: [{ namespace: "email", id: "ann@example.com" }],
+      },
+    }),
   );
   const accepted: number = ok.accepted;
 
@@ -23,15 +29,22 @@ export async function contract() {
 
   await tessera.v1.records.$post({
     query: {},
-    // @ts-expect-error misspelled field: `identitees`
-    json: { dataset: "crm", identitees: [{ namespace: "email", id: "ann@example.com" }], attributes: {} },
+    json: {
+      dataset: "crm",
+      // @ts-expect-error misspelled field: `identitees`
+      identitees: [{ namespace: "email", id: "ann@example.com" }],
+      attributes: {},
+    },
   });
 
   // @ts-expect-error unknown route
   await tessera.v1.evnets.$post({ json: {} });
 
   const profile = await unwrap(
-    tessera.v1.profiles["by-identity"][":namespace"][":id"].$get({ param: { namespace: "email", id: "ann@example.com" }, query: {} }),
+    tessera.v1.profiles["by-identity"][":namespace"][":id"].$get({
+      param: { namespace: "email", id: "ann@example.com" },
+      query: {},
+    }),
   );
   // @ts-expect-error a lookup answer has no `attributez`
   profile.attributez;

@@ -14,7 +14,17 @@ describe("CSV chunk parsing", () => {
 
   it("reads the header past a BOM", () => {
     const h = parseCsvHeader(file);
-    expect(h).toEqual({ header: ["identity.crm", "identity.email", "firstName", "address.city", "loyalty.points", "note"], bytes: 3 + 70 + 2 });
+    expect(h).toEqual({
+      header: [
+        "identity.crm",
+        "identity.email",
+        "firstName",
+        "address.city",
+        "loyalty.points",
+        "note",
+      ],
+      bytes: 3 + 70 + 2,
+    });
   });
 
   it("parses quoted fields, embedded newlines, and reports lines and bytes", () => {
@@ -64,12 +74,26 @@ describe("CSV chunk parsing", () => {
 
   it("maps columns to identities, timestamp and nested attributes, coercing by schema", () => {
     const item = csvRowToItem(
-      { "identity.crm": "1", "identity.email": "", "loyalty.points": "12", "loyalty.tier": "gold", timestamp: "2026-01-01T00:00:00Z" },
+      {
+        "identity.crm": "1",
+        "identity.email": "",
+        "loyalty.points": "12",
+        "loyalty.tier": "gold",
+        timestamp: "2026-01-01T00:00:00Z",
+      },
       "records",
       "crm",
-      { type: "object", properties: { loyalty: { type: "object", properties: { points: { type: "integer" } } } } },
+      {
+        type: "object",
+        properties: { loyalty: { type: "object", properties: { points: { type: "integer" } } } },
+      },
     );
-    expect(item).toEqual({ dataset: "crm", identities: [{ namespace: "crm", id: "1" }], timestamp: "2026-01-01T00:00:00Z", attributes: { loyalty: { points: 12, tier: "gold" } } });
+    expect(item).toEqual({
+      dataset: "crm",
+      identities: [{ namespace: "crm", id: "1" }],
+      timestamp: "2026-01-01T00:00:00Z",
+      attributes: { loyalty: { points: 12, tier: "gold" } },
+    });
   });
 });
 

@@ -1,5 +1,11 @@
 import { identityKey } from "../../shared/identity/normalize";
-import { GraphWorkspace, linkKey, type GraphRules, type IdentityState, type LinkState } from "../../worker/graph/workspace";
+import {
+  type GraphRules,
+  GraphWorkspace,
+  type IdentityState,
+  type LinkState,
+  linkKey,
+} from "../../worker/graph/workspace";
 
 /** The built-in namespaces' graph rules (SPEC §1). */
 export function builtInRules(maxIdentities = 50): GraphRules {
@@ -47,9 +53,11 @@ export class MemoryStore {
     for (const op of ops) {
       if (op.kind === "observe") op.identities.forEach((k) => keys.add(k));
       if (op.kind === "deleteIdentity") keys.add(op.key);
-      if (op.kind === "deleteLink") (keys.add(op.a), keys.add(op.b));
+      if (op.kind === "deleteLink") keys.add(op.a), keys.add(op.b);
     }
-    const profiles = new Set([...keys].map((k) => this.identities.get(k)?.profileId).filter(Boolean));
+    const profiles = new Set(
+      [...keys].map((k) => this.identities.get(k)?.profileId).filter(Boolean),
+    );
     const loaded = [...this.identities.values()].filter((i) => profiles.has(i.profileId));
     const loadedKeys = new Set(loaded.map((i) => i.key));
     ws.load(

@@ -1,21 +1,59 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GraphWorkspace } from "../../worker/graph/workspace";
-import { apply, builtInRules, canonical, ids, MemoryStore, partitionOf, type Op } from "./graph-fixtures";
+import {
+  apply,
+  builtInRules,
+  canonical,
+  ids,
+  MemoryStore,
+  type Op,
+  partitionOf,
+} from "./graph-fixtures";
 
 // A small universe, so random items collide, merge and hit caps often.
 const UNIVERSE = [
-  "crm:1", "crm:2", "crm:3", "loyalty:L1", "loyalty:L2",
-  "email:a@x.com", "email:b@x.com", "email:c@x.com", "email:d@x.com",
-  "phone:+31600000001", "phone:+31600000002",
+  "crm:1",
+  "crm:2",
+  "crm:3",
+  "loyalty:L1",
+  "loyalty:L2",
+  "email:a@x.com",
+  "email:b@x.com",
+  "email:c@x.com",
+  "email:d@x.com",
+  "phone:+31600000001",
+  "phone:+31600000002",
   ...Array.from({ length: 8 }, (_, i) => `device:device-${String(i).padStart(10, "0")}`),
 ];
 const MAX_IDENTITIES = 6;
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("observe" as const), identities: fc.uniqueArray(fc.constantFrom(...UNIVERSE), { minLength: 1, maxLength: 4 }), at: fc.integer({ min: 0, max: 50 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("deleteIdentity" as const), key: fc.constantFrom(...UNIVERSE), at: fc.integer({ min: 0, max: 50 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("deleteLink" as const), a: fc.constantFrom(...UNIVERSE), b: fc.constantFrom(...UNIVERSE), at: fc.integer({ min: 0, max: 50 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("observe" as const),
+      identities: fc.uniqueArray(fc.constantFrom(...UNIVERSE), { minLength: 1, maxLength: 4 }),
+      at: fc.integer({ min: 0, max: 50 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("deleteIdentity" as const),
+      key: fc.constantFrom(...UNIVERSE),
+      at: fc.integer({ min: 0, max: 50 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("deleteLink" as const),
+      a: fc.constantFrom(...UNIVERSE),
+      b: fc.constantFrom(...UNIVERSE),
+      at: fc.integer({ min: 0, max: 50 }),
+    }),
+  },
 );
 
 function checkInvariants(ws: GraphWorkspace) {

@@ -12,25 +12,36 @@ function workspace(maxIdentities = 50) {
 describe("identity graph scenarios (SPEC rule 3 & 4)", () => {
   it("shared device follows its most recent login; history shows the move", () => {
     const ws = workspace();
-    const pA = ws.observe([ref("device:shared-device-0001"), ref("crm:A"), ref("email:a@x.com")], "web", T0);
+    const pA = ws.observe(
+      [ref("device:shared-device-0001"), ref("crm:A"), ref("email:a@x.com")],
+      "web",
+      T0,
+    );
     const pB = ws.observe([ref("device:shared-device-0001"), ref("crm:B")], "web", T0 + MIN);
     expect(pB).not.toBe(pA);
     expect(ws.profileOf("device:shared-device-0001")).toBe(pB);
     expect([...ws.members.get(pA)!].sort()).toEqual(["crm:A", "email:a@x.com"]);
     expect([...ws.members.get(pB)!].sort()).toEqual(["crm:B", "device:shared-device-0001"]);
     expect(ws.history).toContainEqual(
-      expect.objectContaining({ kind: "move", identities: ["device:shared-device-0001"], profiles: [pA, pB] }),
+      expect.objectContaining({
+        kind: "move",
+        identities: ["device:shared-device-0001"],
+        profiles: [pA, pB],
+      }),
     );
     // The old login's link is kept on record, not applied.
     const links = [...ws.links.values()];
-    expect(links.find((l) => l.a === "crm:A" && l.b === "device:shared-device-0001")?.applied).toBe(false);
+    expect(links.find((l) => l.a === "crm:A" && l.b === "device:shared-device-0001")?.applied).toBe(
+      false,
+    );
   });
 
   it("60 devices on one e-mail: 50 identities stay (the 49 newest devices), 11 split off", () => {
     const ws = workspace();
     const device = (i: number) => `device:dev-${String(i).padStart(14, "0")}`;
     let emailProfile = "";
-    for (let i = 0; i < 60; i++) emailProfile = ws.observe([ref("email:busy@x.com"), ref(device(i))], "web", T0 + i * MIN);
+    for (let i = 0; i < 60; i++)
+      emailProfile = ws.observe([ref("email:busy@x.com"), ref(device(i))], "web", T0 + i * MIN);
     const graph = ws.members.get(ws.profileOf("email:busy@x.com")!)!;
     expect(graph.size).toBe(50);
     for (let i = 11; i < 60; i++) expect(graph.has(device(i))).toBe(true);
@@ -44,9 +55,17 @@ describe("identity graph scenarios (SPEC rule 3 & 4)", () => {
 
   it("a crm id seen with 7 e-mails keeps the 5 most recently seen", () => {
     const ws = workspace();
-    for (let i = 0; i < 7; i++) ws.observe([ref("crm:42"), ref(`email:e${i}@x.com`)], "crm", T0 + i * MIN);
+    for (let i = 0; i < 7; i++)
+      ws.observe([ref("crm:42"), ref(`email:e${i}@x.com`)], "crm", T0 + i * MIN);
     const graph = [...ws.members.get(ws.profileOf("crm:42")!)!].sort();
-    expect(graph).toEqual(["crm:42", "email:e2@x.com", "email:e3@x.com", "email:e4@x.com", "email:e5@x.com", "email:e6@x.com"]);
+    expect(graph).toEqual([
+      "crm:42",
+      "email:e2@x.com",
+      "email:e3@x.com",
+      "email:e4@x.com",
+      "email:e5@x.com",
+      "email:e6@x.com",
+    ]);
     // Seeing an old e-mail again brings it back and pushes out the now-oldest one.
     ws.observe([ref("crm:42"), ref("email:e0@x.com")], "crm", T0 + 10 * MIN);
     expect(ws.members.get(ws.profileOf("crm:42")!)!.has("email:e0@x.com")).toBe(true);
@@ -96,10 +115,16 @@ describe("identity graph scenarios (SPEC rule 3 & 4)", () => {
   it("an item joining two existing graphs records a merge", () => {
     const ws = workspace();
     const p1 = ws.observe([ref("crm:1"), ref("email:a@x.com")], "crm", T0);
-    const p2 = ws.observe([ref("device:device-000000000009"), ref("phone:+31612345678")], "web", T0);
+    const p2 = ws.observe(
+      [ref("device:device-000000000009"), ref("phone:+31612345678")],
+      "web",
+      T0,
+    );
     const merged = ws.observe([ref("email:a@x.com"), ref("phone:+31612345678")], "web", T0 + MIN);
     expect(merged).toBe(p1);
     expect(ws.members.has(p2)).toBe(false);
-    expect(ws.history).toContainEqual(expect.objectContaining({ kind: "merge", profiles: [p1, p2] }));
+    expect(ws.history).toContainEqual(
+      expect.objectContaining({ kind: "merge", profiles: [p1, p2] }),
+    );
   });
 });

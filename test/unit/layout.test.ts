@@ -3,14 +3,23 @@
  * no circle anywhere, and the writer package is a boundary (structure rules T1).
  */
 import path from "node:path";
+
 // typescript-estree (under madge) warns about its own deprecated AST fields on every file.
 process.noDeprecation = true;
+
 import madge from "madge";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 /** Domain folders: the writer uses them, never the other way round. */
-const DOMAIN = ["worker/graph/", "worker/segments/", "worker/webhooks/", "worker/profiles/", "worker/computed/", "worker/consent/"];
+const DOMAIN = [
+  "worker/graph/",
+  "worker/segments/",
+  "worker/webhooks/",
+  "worker/profiles/",
+  "worker/computed/",
+  "worker/consent/",
+];
 /** What code outside the writer may import from it. */
 const WRITER_SURFACE = new Set(["worker/writer/client.ts", "worker/writer/types.ts"]);
 
@@ -45,15 +54,34 @@ describe("the import graph", () => {
 
   it("reaches the writer package only through its client and types", () => {
     const outside = importsOf((f) => !f.startsWith("worker/writer/") && f !== "worker/index.ts");
-    expect(outside.filter((edge) => edge.split(" → ")[1]!.startsWith("worker/writer/") && !WRITER_SURFACE.has(edge.split(" → ")[1]!))).toEqual([]);
+    expect(
+      outside.filter(
+        (edge) =>
+          edge.split(" → ")[1]!.startsWith("worker/writer/") &&
+          !WRITER_SURFACE.has(edge.split(" → ")[1]!),
+      ),
+    ).toEqual([]);
   });
 
   it("keeps domain folders free of the writer", () => {
-    expect(importsOf((f) => DOMAIN.some((d) => f.startsWith(d))).filter((edge) => edge.split(" → ")[1]!.startsWith("worker/writer/"))).toEqual([]);
+    expect(
+      importsOf((f) => DOMAIN.some((d) => f.startsWith(d))).filter((edge) =>
+        edge.split(" → ")[1]!.startsWith("worker/writer/"),
+      ),
+    ).toEqual([]);
   });
 
   it("lets slices use the host seams, not the façade or its D1 implementation", () => {
-    const forbidden = ["worker/writer/writer.ts", "worker/writer/state.ts", "worker/writer/client.ts", "worker/writer/lane.ts"];
-    expect(importsOf((f) => f.startsWith("worker/writer/slices/")).filter((edge) => forbidden.includes(edge.split(" → ")[1]!))).toEqual([]);
+    const forbidden = [
+      "worker/writer/writer.ts",
+      "worker/writer/state.ts",
+      "worker/writer/client.ts",
+      "worker/writer/lane.ts",
+    ];
+    expect(
+      importsOf((f) => f.startsWith("worker/writer/slices/")).filter((edge) =>
+        forbidden.includes(edge.split(" → ")[1]!),
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isBlocked, normalizeIdentity, type NamespaceRules } from "../../shared/identity/normalize";
+import { isBlocked, type NamespaceRules, normalizeIdentity } from "../../shared/identity/normalize";
 
-const ns = (code: string, normalize: NamespaceRules["normalize"], extra: Partial<NamespaceRules> = {}): NamespaceRules => ({
+const ns = (
+  code: string,
+  normalize: NamespaceRules["normalize"],
+  extra: Partial<NamespaceRules> = {},
+): NamespaceRules => ({
   code,
   normalize,
   unique: false,
@@ -16,10 +20,15 @@ const crm = ns("crm", "trim", { unique: true });
 
 describe("normalizeIdentity", () => {
   it("makes e-mails that differ in case and spaces one identity", () => {
-    const values = ["John.Greene@Luma.com", " john.greene@luma.com", "JOHN.GREENE@LUMA.COM", "john.greene@luma.com "].map(
-      (v) => normalizeIdentity(email, v),
+    const values = [
+      "John.Greene@Luma.com",
+      " john.greene@luma.com",
+      "JOHN.GREENE@LUMA.COM",
+      "john.greene@luma.com ",
+    ].map((v) => normalizeIdentity(email, v));
+    expect(new Set(values.map((v) => (v.ok ? v.value : "ERR")))).toEqual(
+      new Set(["john.greene@luma.com"]),
     );
-    expect(new Set(values.map((v) => (v.ok ? v.value : "ERR")))).toEqual(new Set(["john.greene@luma.com"]));
   });
 
   it("rejects malformed e-mails as invalid_identity", () => {
@@ -29,14 +38,39 @@ describe("normalizeIdentity", () => {
   });
 
   it("writes phones as E.164 using the default region", () => {
-    expect(normalizeIdentity(phone, "+31 6 12345678", "NL")).toEqual({ ok: true, value: "+31612345678" });
-    expect(normalizeIdentity(phone, "0031612345678", "NL")).toEqual({ ok: true, value: "+31612345678" });
-    expect(normalizeIdentity(phone, "06-12345678", "NL")).toEqual({ ok: true, value: "+31612345678" });
-    expect(normalizeIdentity(phone, "12", "NL")).toMatchObject({ ok: false, code: "invalid_identity" });
+    expect(normalizeIdentity(phone, "+31 6 12345678", "NL")).toEqual({
+      ok: true,
+      value: "+31612345678",
+    });
+    expect(normalizeIdentity(phone, "0031612345678", "NL")).toEqual({
+      ok: true,
+      value: "+31612345678",
+    });
+    expect(normalizeIdentity(phone, "06-12345678", "NL")).toEqual({
+      ok: true,
+      value: "+31612345678",
+    });
+    expect(normalizeIdentity(phone, "12", "NL")).toMatchObject({
+      ok: false,
+      code: "invalid_identity",
+    });
   });
 
   it("blocks the spec's junk values in every namespace", () => {
-    for (const junk of ["", "null", "NULL", "undefined", "anonymous", "Unknown", "none", "n/a", "-1", "0", "000-000", "---"]) {
+    for (const junk of [
+      "",
+      "null",
+      "NULL",
+      "undefined",
+      "anonymous",
+      "Unknown",
+      "none",
+      "n/a",
+      "-1",
+      "0",
+      "000-000",
+      "---",
+    ]) {
       expect(normalizeIdentity(crm, junk)).toMatchObject({ ok: false, code: "blocked_identity" });
     }
     expect(normalizeIdentity(email, "null")).toMatchObject({ ok: false, code: "blocked_identity" });
@@ -54,6 +88,9 @@ describe("normalizeIdentity", () => {
   it("checks device id format", () => {
     const device = ns("device", "trim");
     expect(normalizeIdentity(device, "short")).toMatchObject({ code: "invalid_identity" });
-    expect(normalizeIdentity(device, "d_0123456789abcdef")).toEqual({ ok: true, value: "d_0123456789abcdef" });
+    expect(normalizeIdentity(device, "d_0123456789abcdef")).toEqual({
+      ok: true,
+      value: "d_0123456789abcdef",
+    });
   });
 });

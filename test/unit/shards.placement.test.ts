@@ -2,8 +2,25 @@
 import fc from "fast-check";
 import SipHash from "siphash";
 import { describe, expect, it } from "vitest";
-import { bucketRanges, DirectoryCache, initialDirectory, ownerOf, withMove, type DirectoryTable } from "../../worker/shards/directory";
-import { BUCKETS, identityRowId, indexBucket, indexKey, isBucketedId, MAX_SHARDS, mintProfileId, profileBucket, splitIdentityRowId } from "../../worker/shards/placement";
+import {
+  bucketRanges,
+  DirectoryCache,
+  type DirectoryTable,
+  initialDirectory,
+  ownerOf,
+  withMove,
+} from "../../worker/shards/directory";
+import {
+  BUCKETS,
+  identityRowId,
+  indexBucket,
+  indexKey,
+  isBucketedId,
+  MAX_SHARDS,
+  mintProfileId,
+  profileBucket,
+  splitIdentityRowId,
+} from "../../worker/shards/placement";
 
 describe("profile ids and buckets", () => {
   it("a v2 id carries its bucket, for every bucket", () => {
@@ -39,11 +56,15 @@ describe("profile ids and buckets", () => {
   it("index buckets are a keyed hash: stable per deployment, different across salts, spread evenly", async () => {
     // The library against the SipHash-2-4 paper's test vector (key 00..0f, message 00..0e).
     const key = new Uint32Array([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c]);
-    expect(SipHash.hash_hex(key, new Uint8Array(Array.from({ length: 15 }, (_, i) => i)))).toBe("a129ca6149be45e5");
+    expect(SipHash.hash_hex(key, new Uint8Array(Array.from({ length: 15 }, (_, i) => i)))).toBe(
+      "a129ca6149be45e5",
+    );
 
     const a = await indexKey("deployment-a");
     const b = await indexKey("deployment-b");
-    expect(indexBucket(a, "email:ada@example.com")).toBe(indexBucket(await indexKey("deployment-a"), "email:ada@example.com"));
+    expect(indexBucket(a, "email:ada@example.com")).toBe(
+      indexBucket(await indexKey("deployment-a"), "email:ada@example.com"),
+    );
     const keys = Array.from({ length: 50_000 }, (_, i) => `email:user${i}@example.com`);
     const moved = keys.filter((k) => indexBucket(a, k) !== indexBucket(b, k)).length;
     expect(moved / keys.length).toBeGreaterThan(0.99);
@@ -55,11 +76,15 @@ describe("profile ids and buckets", () => {
 
   it("identity row ids carry the creating shard and stay safe integers", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: MAX_SHARDS - 1 }), fc.integer({ min: 1, max: 2 ** 40 - 1 }), (shard, counter) => {
-        const id = identityRowId(shard, counter);
-        expect(Number.isSafeInteger(id)).toBe(true);
-        expect(splitIdentityRowId(id)).toEqual({ shard, counter });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: MAX_SHARDS - 1 }),
+        fc.integer({ min: 1, max: 2 ** 40 - 1 }),
+        (shard, counter) => {
+          const id = identityRowId(shard, counter);
+          expect(Number.isSafeInteger(id)).toBe(true);
+          expect(splitIdentityRowId(id)).toEqual({ shard, counter });
+        },
+      ),
     );
     // Ids from before shards are shard 0's.
     expect(splitIdentityRowId(12345)).toEqual({ shard: 0, counter: 12345 });

@@ -12,19 +12,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  applyLocally,
-  Coordinator,
-  localPlacement,
   abort as abortAt,
-  commit as commitAt,
-  prepare as prepareAt,
+  applyLocally,
   type Component,
+  Coordinator,
+  commit as commitAt,
   type Decide,
   type IndexEntry,
   type Key,
+  localPlacement,
   type ParticipantStore,
   type Placement,
   type ProfileId,
+  prepare as prepareAt,
   type ShardRpc,
   type TxId,
   type TxLog,
@@ -54,16 +54,27 @@ const mint = (anchor: Key) => `${placement.indexBucket(anchor)}/${anchor}`;
 
 /** The reference semantics (and the decision both the shards and the coordinator run): union, deduplicated by operation id. */
 const decide: Decide<Op, Result, Payload> = (ops, components, _reserved, suppressed) => {
-  const live = new Map(components.map((c) => [c.profileId, { profileId: c.profileId, keys: [...c.keys], payload: { ops: [...c.payload.ops] } }]));
+  const live = new Map(
+    components.map((c) => [
+      c.profileId,
+      { profileId: c.profileId, keys: [...c.keys], payload: { ops: [...c.payload.ops] } },
+    ]),
+  );
   const owner = new Map<Key, ProfileId>();
   for (const c of live.values()) for (const k of c.keys) owner.set(k, c.profileId);
   const results = ops.map((op): Result => {
     const keys = op.keys.filter((k) => !suppressed.has(k));
     if (keys.length === 0) return { status: "refused" };
-    const involved = [...new Set(keys.map((k) => owner.get(k)).filter((p): p is ProfileId => p !== undefined))].sort();
+    const involved = [
+      ...new Set(keys.map((k) => owner.get(k)).filter((p): p is ProfileId => p !== undefined)),
+    ].sort();
     const hit = involved.find((p) => live.get(p)!.payload.ops.includes(op.id));
     if (hit) return { status: "duplicate", profileId: hit };
-    const survivor = live.get(involved[0] ?? "") ?? { profileId: mint(keys[0]!), keys: [], payload: { ops: [] } };
+    const survivor = live.get(involved[0] ?? "") ?? {
+      profileId: mint(keys[0]!),
+      keys: [],
+      payload: { ops: [] },
+    };
     live.set(survivor.profileId, survivor);
     for (const other of involved.slice(1)) {
       const absorbed = live.get(other)!;
@@ -94,18 +105,26 @@ class ModelShard implements ParticipantStore<Payload> {
   component = (profileId: ProfileId) => this.components.get(profileId);
   private guard(profileId: ProfileId) {
     const holder = this.freezes.get(profileId);
-    if (holder !== undefined && !(typeof this.writer === "object" && this.writer.tx === holder)) this.violations.push(`shard ${this.shard}: ${profileId} written while frozen by tx ${holder}`);
+    if (holder !== undefined && !(typeof this.writer === "object" && this.writer.tx === holder))
+      this.violations.push(
+        `shard ${this.shard}: ${profileId} written while frozen by tx ${holder}`,
+      );
   }
   put(component: Component<Payload>) {
     this.guard(component.profileId);
     this.remove(component.profileId, false);
-    const copy = { profileId: component.profileId, keys: [...component.keys], payload: { ops: [...component.payload.ops] } };
+    const copy = {
+      profileId: component.profileId,
+      keys: [...component.keys],
+      payload: { ops: [...component.payload.ops] },
+    };
     this.components.set(copy.profileId, copy);
     for (const k of copy.keys) this.owners.set(k, copy.profileId);
   }
   remove(profileId: ProfileId, guard = true) {
     if (guard) this.guard(profileId);
-    for (const k of this.components.get(profileId)?.keys ?? []) if (this.owners.get(k) === profileId) this.owners.delete(k);
+    for (const k of this.components.get(profileId)?.keys ?? [])
+      if (this.owners.get(k) === profileId) this.owners.delete(k);
     this.components.delete(profileId);
   }
   frozenBy = (profileId: ProfileId) => this.freezes.get(profileId);
@@ -119,7 +138,8 @@ class ModelShard implements ParticipantStore<Payload> {
     if (entry === undefined) this.index.delete(key);
     else this.index.set(key, entry);
   }
-  reserved = (tx: TxId) => [...this.index].filter(([, e]) => e.state === "reserved" && e.tx === tx).map(([k]) => k);
+  reserved = (tx: TxId) =>
+    [...this.index].filter(([, e]) => e.state === "reserved" && e.tx === tx).map(([k]) => k);
   outcome = (tx: TxId) => this.outcomes.get(tx);
   setOutcome(tx: TxId, outcome: "prepared" | "committed" | "aborted") {
     this.outcomes.set(tx, outcome);
@@ -139,7 +159,8 @@ class ModelLog implements TxLog<Payload> {
     this.records.set(record.tx, structuredClone(record));
     if (first) this.onDecided(record.tx);
   }
-  unfinished = () => [...this.records.values()].filter((r) => r.state === "preparing" || r.state === "decided");
+  unfinished = () =>
+    [...this.records.values()].filter((r) => r.state === "preparing" || r.state === "decided");
 }
 
 interface Message {
@@ -174,7 +195,10 @@ class Simulation {
   seen = { crashesInFlight: 0, lost: 0, twice: 0 };
 
   constructor() {
-    for (const key of SUPPRESSED) this.shards[placement.ownerOf(placement.indexBucket(key))]!.index.set(key, { state: "suppressed" });
+    for (const key of SUPPRESSED)
+      this.shards[placement.ownerOf(placement.indexBucket(key))]!.index.set(key, {
+        state: "suppressed",
+      });
     this.log.onDecided = () => this.history.push(...this.deciding);
     this.restartCoordinator();
   }
@@ -184,20 +208,42 @@ class Simulation {
       new Promise<T>((resolve, reject) => {
         // A dead coordinator sends nothing more (its process is gone).
         if (generation !== this.generation) return;
-        this.net.push({ to, run, resolve: resolve as (v: never) => void, reject, live: () => generation === this.generation });
+        this.net.push({
+          to,
+          run,
+          resolve: resolve as (v: never) => void,
+          reject,
+          live: () => generation === this.generation,
+        });
       });
-    const as = <T>(shard: ModelShard, tx: TxId, run: () => T) => () => {
-      shard.writer = { tx };
-      try {
-        return run();
-      } finally {
-        shard.writer = undefined;
-      }
-    };
+    const as =
+      <T>(shard: ModelShard, tx: TxId, run: () => T) =>
+      () => {
+        shard.writer = { tx };
+        try {
+          return run();
+        } finally {
+          shard.writer = undefined;
+        }
+      };
     return {
-      prepare: (s, tx, keys) => send(s, as(this.shards[s]!, tx, () => structuredClone(prepareAt(this.shards[s]!, placement, tx, keys)))),
-      commit: (s, tx, actions) => send(s, as(this.shards[s]!, tx, () => commitAt(this.shards[s]!, tx, structuredClone(actions)))),
-      abort: (s, tx) => send(s, as(this.shards[s]!, tx, () => abortAt(this.shards[s]!, tx))),
+      prepare: (s, tx, keys) =>
+        send(
+          s,
+          as(this.shards[s]!, tx, () =>
+            structuredClone(prepareAt(this.shards[s]!, placement, tx, keys)),
+          ),
+        ),
+      commit: (s, tx, actions) =>
+        send(
+          s,
+          as(this.shards[s]!, tx, () => commitAt(this.shards[s]!, tx, structuredClone(actions))),
+        ),
+      abort: (s, tx) =>
+        send(
+          s,
+          as(this.shards[s]!, tx, () => abortAt(this.shards[s]!, tx)),
+        ),
     };
   }
 
@@ -208,7 +254,13 @@ class Simulation {
       this.deciding = [...ops];
       return decide(ops, components, reserved, suppressed);
     };
-    this.coordinator = new Coordinator(this.log, this.rpcFor(this.generation), placement, recording, (op) => op.keys);
+    this.coordinator = new Coordinator(
+      this.log,
+      this.rpcFor(this.generation),
+      placement,
+      recording,
+      (op) => op.keys,
+    );
     void this.coordinator.recover();
   }
 
@@ -227,7 +279,8 @@ class Simulation {
 
   private ack(op: Op, result: Result) {
     const earlier = this.acked.get(op.id);
-    if (earlier && earlier.status !== "refused" && result.status === "applied") this.problems.push(`${op.id} applied twice`);
+    if (earlier && earlier.status !== "refused" && result.status === "applied")
+      this.problems.push(`${op.id} applied twice`);
     if (!earlier || earlier.status === "refused") this.acked.set(op.id, result);
   }
 
@@ -264,7 +317,8 @@ class Simulation {
     if (fate === "lost-request" || fate === "lost-reply") this.seen.lost++;
     if (fate === "lost-request") return m.live() && m.reject(new Error("lost"));
     if (fate === "twice") this.seen.twice++;
-    if (fate === "twice") this.net.push({ ...m, resolve: () => undefined, reject: () => undefined });
+    if (fate === "twice")
+      this.net.push({ ...m, resolve: () => undefined, reject: () => undefined });
     let value: unknown;
     try {
       value = m.run();
@@ -291,9 +345,14 @@ async function run(script: Script): Promise<Simulation> {
   for (const step of script.steps) {
     const kind = step.kind % 10;
     if (kind <= 2 && nextOp < ops.length) submit(ops[nextOp++]!);
-    else if (kind <= 5 && sim.net.length > 0) sim.deliver(step.pick, (["ok", "ok", "lost-request", "lost-reply", "twice"] as const)[step.fate % 5]!);
+    else if (kind <= 5 && sim.net.length > 0)
+      sim.deliver(
+        step.pick,
+        (["ok", "ok", "lost-request", "lost-reply", "twice"] as const)[step.fate % 5]!,
+      );
     else if (kind === 6 || kind === 7) sim.tick();
-    else if (kind === 8 && sim.waiting.length > 0) submit(sim.waiting.splice(step.pick % sim.waiting.length, 1)[0]!);
+    else if (kind === 8 && sim.waiting.length > 0)
+      submit(sim.waiting.splice(step.pick % sim.waiting.length, 1)[0]!);
     else if (kind === 9 && (sim.busy || step.fate % 4 === 0)) sim.crash();
     await settle();
   }
@@ -303,7 +362,12 @@ async function run(script: Script): Promise<Simulation> {
     if (sim.net.length > 0) sim.deliver(0, "ok");
     else if (sim.waiting.length > 0) submit(sim.waiting.shift()!);
     else if (!sim.busy && sim.queue.length > 0) sim.tick();
-    else if (!sim.busy && sim.log.unfinished().length === 0 && ops.every((op) => sim.acked.has(op.id))) break;
+    else if (
+      !sim.busy &&
+      sim.log.unfinished().length === 0 &&
+      ops.every((op) => sim.acked.has(op.id))
+    )
+      break;
     await settle();
   }
   return sim;
@@ -313,36 +377,62 @@ async function run(script: Script): Promise<Simulation> {
 function check(sim: Simulation, ops: number): string[] {
   const problems = [...sim.problems, ...sim.shards.flatMap((s) => s.violations)];
   if (sim.acked.size !== ops) problems.push(`answered ${sim.acked.size} of ${ops} operations`);
-  if (sim.log.unfinished().length > 0) problems.push(`unfinished transactions ${sim.log.unfinished().map((r) => r.tx)}`);
+  if (sim.log.unfinished().length > 0)
+    problems.push(`unfinished transactions ${sim.log.unfinished().map((r) => r.tx)}`);
   const holders = new Map<Key, number[]>();
   for (const shard of sim.shards) {
-    if (shard.freezes.size > 0) problems.push(`shard ${shard.shard} still has freezes ${[...shard.freezes]}`);
-    for (const [key, entry] of shard.index) if (entry.state === "reserved") problems.push(`shard ${shard.shard} still reserves ${key}`);
+    if (shard.freezes.size > 0)
+      problems.push(`shard ${shard.shard} still has freezes ${[...shard.freezes]}`);
+    for (const [key, entry] of shard.index)
+      if (entry.state === "reserved") problems.push(`shard ${shard.shard} still reserves ${key}`);
     for (const c of shard.components.values()) {
-      if (placement.ownerOf(placement.profileBucket(c.profileId)) !== shard.shard) problems.push(`${c.profileId} lives on shard ${shard.shard}, not its bucket's owner`);
+      if (placement.ownerOf(placement.profileBucket(c.profileId)) !== shard.shard)
+        problems.push(`${c.profileId} lives on shard ${shard.shard}, not its bucket's owner`);
       for (const key of c.keys) holders.set(key, [...(holders.get(key) ?? []), shard.shard]);
     }
-    for (const [key, profileId] of shard.owners) if (!shard.components.get(profileId)?.keys.includes(key)) problems.push(`shard ${shard.shard}: ${key} points to ${profileId}, which does not hold it`);
+    for (const [key, profileId] of shard.owners)
+      if (!shard.components.get(profileId)?.keys.includes(key))
+        problems.push(
+          `shard ${shard.shard}: ${key} points to ${profileId}, which does not hold it`,
+        );
   }
   for (const [key, shards] of holders) {
     if (shards.length !== 1) problems.push(`${key} held by shards ${shards}`);
     const entry = sim.shards[placement.ownerOf(placement.indexBucket(key))]!.index.get(key);
-    if (entry?.state !== "live" || placement.ownerOf(entry.home) !== shards[0]) problems.push(`index entry of ${key} is ${JSON.stringify(entry)}, but it lives on shard ${shards[0]}`);
+    if (entry?.state !== "live" || placement.ownerOf(entry.home) !== shards[0])
+      problems.push(
+        `index entry of ${key} is ${JSON.stringify(entry)}, but it lives on shard ${shards[0]}`,
+      );
   }
   // Sequential equivalence: the committed operations, replayed one by one in commit order, give the same graph.
-  const reference = sim.history.reduce<Component<Payload>[]>((components, op) => decide([op], components, new Set(), new Set(SUPPRESSED)).after, []);
+  const reference = sim.history.reduce<Component<Payload>[]>(
+    (components, op) => decide([op], components, new Set(), new Set(SUPPRESSED)).after,
+    [],
+  );
   const actual = sim.shards.flatMap((s) => [...s.components.values()]);
-  const canonical = (cs: Component<Payload>[]) => cs.map((c) => `${c.profileId}=${[...c.keys].sort().join(",")}|${c.payload.ops.join(",")}`).sort();
-  if (JSON.stringify(canonical(actual)) !== JSON.stringify(canonical(reference))) problems.push(`differs from the sequential run:\n  ${canonical(actual).join("\n  ")}\nvs\n  ${canonical(reference).join("\n  ")}`);
+  const canonical = (cs: Component<Payload>[]) =>
+    cs
+      .map((c) => `${c.profileId}=${[...c.keys].sort().join(",")}|${c.payload.ops.join(",")}`)
+      .sort();
+  if (JSON.stringify(canonical(actual)) !== JSON.stringify(canonical(reference)))
+    problems.push(
+      `differs from the sequential run:\n  ${canonical(actual).join("\n  ")}\nvs\n  ${canonical(reference).join("\n  ")}`,
+    );
   // Every answer is what that sequential run says about the operation, and each op is applied at most once.
   const applied = reference.flatMap((c) => c.payload.ops);
-  if (new Set(applied).size !== applied.length) problems.push(`an operation was applied twice: ${applied}`);
-  for (const [id, result] of sim.acked) if (result.status !== "refused" && !applied.includes(id)) problems.push(`${id} answered ${result.status} but is not in the graph`);
+  if (new Set(applied).size !== applied.length)
+    problems.push(`an operation was applied twice: ${applied}`);
+  for (const [id, result] of sim.acked)
+    if (result.status !== "refused" && !applied.includes(id))
+      problems.push(`${id} answered ${result.status} but is not in the graph`);
   return problems;
 }
 
 const scriptArb = fc.record({
-  ops: fc.array(fc.shuffledSubarray([...KEYS, ...SUPPRESSED], { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
+  ops: fc.array(fc.shuffledSubarray([...KEYS, ...SUPPRESSED], { minLength: 1, maxLength: 3 }), {
+    minLength: 1,
+    maxLength: 8,
+  }),
   steps: fc.array(fc.record({ kind: fc.nat(), pick: fc.nat(), fate: fc.nat() }), { maxLength: 80 }),
 });
 
@@ -360,12 +450,22 @@ describe("the shard protocol under random message orders, losses, duplicates and
       ],
     });
     expect(check(sim, 4)).toEqual([]);
-    const component = sim.shards.flatMap((s) => [...s.components.values()]).find((c) => c.keys.includes("a"))!;
+    const component = sim.shards
+      .flatMap((s) => [...s.components.values()])
+      .find((c) => c.keys.includes("a"))!;
     expect([...component.keys].sort()).toEqual(["a", "b", "c"]);
   });
 
   it("holds the invariants over 10,000 random histories", async () => {
-    const seen = { preparing: 0, decided: 0, done: 0, aborted: 0, crashesInFlight: 0, lost: 0, twice: 0 };
+    const seen = {
+      preparing: 0,
+      decided: 0,
+      done: 0,
+      aborted: 0,
+      crashesInFlight: 0,
+      lost: 0,
+      twice: 0,
+    };
     await fc.assert(
       fc.asyncProperty(scriptArb, async (script) => {
         const sim = await run(script);

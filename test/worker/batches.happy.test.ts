@@ -1,12 +1,18 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { processBatchChunk, type BatchMessage } from "../../worker/batches/process";
-import { batchErrors, call, storeBatchWithoutMessage, waitForBatch, uploadFile } from "../helpers";
+import { type BatchMessage, processBatchChunk } from "../../worker/batches/process";
+import { batchErrors, call, storeBatchWithoutMessage, uploadFile, waitForBatch } from "../helpers";
 
 describe("batch files", () => {
   it("ingests a CSV with BOM, quoted fields, embedded commas and newlines; lists bad rows by line", async () => {
     await call("PUT", "/v1/datasets/crm-file", {
-      body: { kind: "records", schema: { type: "object", properties: { loyalty: { type: "object", properties: { points: { type: "integer" } } } } } },
+      body: {
+        kind: "records",
+        schema: {
+          type: "object",
+          properties: { loyalty: { type: "object", properties: { points: { type: "integer" } } } },
+        },
+      },
     });
     const csv =
       "\uFEFFidentity.crm,identity.email,firstName,address.city,loyalty.points,note\r\n" +
@@ -28,7 +34,12 @@ describe("batch files", () => {
     const row = await env.DB.prepare(
       "SELECT f.attributes FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value = 'C-1' AND f.dataset = 'crm-file'",
     ).first<{ attributes: string }>();
-    expect(JSON.parse(row!.attributes)).toEqual({ firstName: "Greene, John", address: { city: "Amsterdam" }, loyalty: { points: 10 }, note: 'said "hi"' });
+    expect(JSON.parse(row!.attributes)).toEqual({
+      firstName: "Greene, John",
+      address: { city: "Amsterdam" },
+      loyalty: { points: 10 },
+      note: 'said "hi"',
+    });
     const two = await env.DB.prepare(
       "SELECT f.attributes FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value = 'C-2'",
     ).first<{ attributes: string }>();
@@ -38,7 +49,11 @@ describe("batch files", () => {
   it("ingests NDJSON events with stable ids per line; a second upload of the same file adds nothing", async () => {
     await call("PUT", "/v1/datasets/web-file", { body: { kind: "events" } });
     const lines = Array.from({ length: 30 }, (_, i) =>
-      JSON.stringify({ type: "page.view", identities: [{ namespace: "device", id: `ndjson-device-${String(i).padStart(8, "0")}` }], data: { i } }),
+      JSON.stringify({
+        type: "page.view",
+        identities: [{ namespace: "device", id: `ndjson-device-${String(i).padStart(8, "0")}` }],
+        data: { i },
+      }),
     );
     lines.splice(10, 0, "{not json");
     const body = lines.join("\n") + "\n";
@@ -46,7 +61,9 @@ describe("batch files", () => {
     const done = await waitForBatch(first.json.batchId);
     expect(done.rows).toEqual({ total: 31, ingested: 30, failed: 1 });
     expect((await batchErrors(first.json.batchId)).map((e) => e.line)).toEqual([11]);
-    const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE dataset = 'web-file'").first<{ n: number }>();
+    const events = await env.DB.prepare(
+      "SELECT count(*) AS n FROM events WHERE dataset = 'web-file'",
+    ).first<{ n: number }>();
     expect(events!.n).toBe(30);
   });
 
@@ -56,7 +73,13 @@ describe("batch files", () => {
 
     // The first attempt ingests chunk 0 and dies before recording it.
     const first: BatchMessage = { batchId, chunk: 0, offset: 0, line: 1 };
-    await expect(processBatchChunk(env, first, { afterIngest: () => { throw new Error("killed mid-batch"); } })).rejects.toThrow("killed");
+    await expect(
+      processBatchChunk(env, first, {
+        afterIngest: () => {
+          throw new Error("killed mid-batch");
+        },
+      }),
+    ).rejects.toThrow("killed");
     const midway = await call("GET", `/v1/batches/${batchId}`);
     expect(midway.json.rows.total).toBe(0);
 
@@ -65,11 +88,12 @@ describe("batch files", () => {
     const done = await waitForBatch(batchId);
     expect(done.status).toBe("completed");
     expect(done.rows).toEqual({ total: 2500, ingested: 2475, failed: 25 });
-    const stored = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE dataset = 'big-file'").first<{ n: number; d: number }>();
+    const stored = await env.DB.prepare(
+      "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events WHERE dataset = 'big-file'",
+    ).first<{ n: number; d: number }>();
     expect(stored).toEqual({ n: 2475, d: 2475 });
     const errors = await batchErrors(batchId);
     expect(errors).toHaveLength(25);
     expect(errors[0].line).toBe(9); // row i=7 is on line 9 (header is line 1)
   });
-
 });

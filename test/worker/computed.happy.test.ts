@@ -15,18 +15,54 @@ const now = Date.now();
 const ago = (days: number) => iso(now - days * DAY);
 
 const DEFINITIONS = {
-  ltv: { name: "Lifetime value", aggregate: "sum", field: "data.amount", filter: { type: ["purchase"] } },
+  ltv: {
+    name: "Lifetime value",
+    aggregate: "sum",
+    field: "data.amount",
+    filter: { type: ["purchase"] },
+  },
   orders: { name: "Orders", aggregate: "count", filter: { type: ["purchase"] } },
-  "orders-30d": { name: "Orders in 30 days", aggregate: "count", filter: { type: ["purchase"] }, within: "P30D" },
-  "last-sku": { name: "Last product", aggregate: "last", field: "data.sku", filter: { type: ["purchase"] } },
+  "orders-30d": {
+    name: "Orders in 30 days",
+    aggregate: "count",
+    filter: { type: ["purchase"] },
+    within: "P30D",
+  },
+  "last-sku": {
+    name: "Last product",
+    aggregate: "last",
+    field: "data.sku",
+    filter: { type: ["purchase"] },
+  },
   "top-category": { name: "Favourite category", aggregate: "mostFrequent", field: "data.category" },
-  "big-orders-eur": { name: "Big orders in euro", aggregate: "count", filter: { type: ["purchase"], where: [{ attr: "data.currency", op: "eq", value: "EUR" }, { attr: "data.amount", op: "gte", value: 100 }] } },
-  "avg-order": { name: "Average order", aggregate: "avg", field: "data.amount", filter: { type: ["purchase"] } },
+  "big-orders-eur": {
+    name: "Big orders in euro",
+    aggregate: "count",
+    filter: {
+      type: ["purchase"],
+      where: [
+        { attr: "data.currency", op: "eq", value: "EUR" },
+        { attr: "data.amount", op: "gte", value: 100 },
+      ],
+    },
+  },
+  "avg-order": {
+    name: "Average order",
+    aggregate: "avg",
+    field: "data.amount",
+    filter: { type: ["purchase"] },
+  },
   "largest-order": { name: "Largest order", aggregate: "max", field: "data.amount" },
   categories: { name: "Categories", aggregate: "distinctCount", field: "data.category" },
 } as const;
 
-const purchase = (eventId: string, who: { namespace: string; id: string }[], amount: number, extra: Record<string, unknown> = {}, at = ago(1)) => ({
+const purchase = (
+  eventId: string,
+  who: { namespace: string; id: string }[],
+  amount: number,
+  extra: Record<string, unknown> = {},
+  at = ago(1),
+) => ({
   id: eventId,
   type: "purchase",
   timestamp: at,
@@ -35,11 +71,20 @@ const purchase = (eventId: string, who: { namespace: string; id: string }[], amo
 });
 
 async function profile(ns: string, value: string) {
-  const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=provenance,segments`);
+  const res = await call(
+    "GET",
+    `/v1/profiles/by-identity/${ns}/${value}?include=provenance,segments`,
+  );
   expect(res.status, res.text).toBe(200);
-  return res.json as { profileId: string; attributes: { computed?: Record<string, unknown> }; provenance: Record<string, any>; segments: { id: string; status: string }[] };
+  return res.json as {
+    profileId: string;
+    attributes: { computed?: Record<string, unknown> };
+    provenance: Record<string, any>;
+    segments: { id: string; status: string }[];
+  };
 }
-const computedOf = async (ns: string, value: string) => (await profile(ns, value)).attributes.computed ?? {};
+const computedOf = async (ns: string, value: string) =>
+  (await profile(ns, value)).attributes.computed ?? {};
 
 const waitReady = (attributeId: string) =>
   poll(
@@ -54,16 +99,35 @@ beforeAll(async () => {
   await postEvents([
     purchase("bf-1", [id("crm", "BF-1")], 40, { sku: "TENT", category: "camping" }, ago(60)),
     purchase("bf-2", [id("crm", "BF-1")], 25, { sku: "MUG", category: "kitchen" }, ago(10)),
-    { id: "bf-3", type: "page.view", timestamp: ago(5), identities: [id("crm", "BF-1")], data: { category: "camping" } },
+    {
+      id: "bf-3",
+      type: "page.view",
+      timestamp: ago(5),
+      identities: [id("crm", "BF-1")],
+      data: { category: "camping" },
+    },
   ]);
   for (const [attributeId, body] of Object.entries(DEFINITIONS)) {
     const res = await call("PUT", `/v1/computed-attributes/${attributeId}`, { body });
     expect(res.status, res.text).toBe(200);
-    expect(res.json).toMatchObject({ id: attributeId, name: body.name, aggregate: body.aggregate, status: "backfilling" });
+    expect(res.json).toMatchObject({
+      id: attributeId,
+      name: body.name,
+      aggregate: body.aggregate,
+      status: "backfilling",
+    });
   }
   for (const attributeId of Object.keys(DEFINITIONS)) await waitReady(attributeId);
-  expect(await call("PUT", "/v1/segments/computed-big-spenders", { body: { name: "Big spenders", rule: { attr: "computed.ltv", op: "gte", value: 100 } } })).toHaveStatus(200);
-  await poll(async () => (await call("GET", "/v1/segments/computed-big-spenders")).json, (s) => s.status === "ready", "segment");
+  expect(
+    await call("PUT", "/v1/segments/computed-big-spenders", {
+      body: { name: "Big spenders", rule: { attr: "computed.ltv", op: "gte", value: 100 } },
+    }),
+  ).toHaveStatus(200);
+  await poll(
+    async () => (await call("GET", "/v1/segments/computed-big-spenders")).json,
+    (s) => s.status === "ready",
+    "segment",
+  );
 });
 
 describe("computed attributes", () => {
@@ -79,21 +143,50 @@ describe("computed attributes", () => {
       categories: 2,
     });
     const one = (await call("GET", "/v1/computed-attributes/ltv")).json;
-    expect(one).toMatchObject({ status: "ready", progress: { computedIdentities: expect.any(Number) } });
+    expect(one).toMatchObject({
+      status: "ready",
+      progress: { computedIdentities: expect.any(Number) },
+    });
     expect(one.progress.computedIdentities).toBeGreaterThanOrEqual(1);
     const list = (await call("GET", "/v1/computed-attributes")).json;
     expect(list.items.map((a: any) => a.id).sort()).toEqual(Object.keys(DEFINITIONS).sort());
   });
 
   it("one purchase: the very next lookup shows the values, with provenance and the name", async () => {
-    await postEvents([purchase("now-1", [id("email", "now@example.com")], 19.99, { sku: "HAT", category: "clothing" })]);
+    await postEvents([
+      purchase("now-1", [id("email", "now@example.com")], 19.99, {
+        sku: "HAT",
+        category: "clothing",
+      }),
+    ]);
     const p = await profile("email", "now@example.com");
-    expect(p.attributes.computed).toMatchObject({ ltv: 19.99, orders: 1, "orders-30d": 1, "last-sku": "HAT", "top-category": "clothing" });
+    expect(p.attributes.computed).toMatchObject({
+      ltv: 19.99,
+      orders: 1,
+      "orders-30d": 1,
+      "last-sku": "HAT",
+      "top-category": "clothing",
+    });
     expect(p.attributes.computed).not.toHaveProperty("big-orders-eur");
-    expect(p.provenance["computed.ltv"]).toMatchObject({ dataset: "computed", name: "Lifetime value", events: 1, computedAt: expect.any(String) });
-    await postEvents([purchase("now-2", [id("email", "now@example.com")], 5.01, { sku: "SOCKS", category: "clothing" })]);
+    expect(p.provenance["computed.ltv"]).toMatchObject({
+      dataset: "computed",
+      name: "Lifetime value",
+      events: 1,
+      computedAt: expect.any(String),
+    });
+    await postEvents([
+      purchase("now-2", [id("email", "now@example.com")], 5.01, {
+        sku: "SOCKS",
+        category: "clothing",
+      }),
+    ]);
     const after = await profile("email", "now@example.com");
-    expect(after.attributes.computed).toMatchObject({ ltv: 25, orders: 2, "last-sku": "SOCKS", categories: 1 });
+    expect(after.attributes.computed).toMatchObject({
+      ltv: 25,
+      orders: 2,
+      "last-sku": "SOCKS",
+      categories: 1,
+    });
     expect(after.provenance["computed.orders"]).toMatchObject({ events: 2 });
   });
 
@@ -104,24 +197,54 @@ describe("computed attributes", () => {
     const p = await profile("crm", "SEG-C");
     expect(p.attributes.computed).toMatchObject({ ltv: 105 });
     expect(p.attributes.computed).not.toHaveProperty("big-orders-eur"); // neither order reached 100
-    expect(p.segments).toContainEqual(expect.objectContaining({ id: "computed-big-spenders", status: "realized" }));
+    expect(p.segments).toContainEqual(
+      expect.objectContaining({ id: "computed-big-spenders", status: "realized" }),
+    );
   });
 
   it("a merge gives the union's values; an unlink gives each part its own", async () => {
     await postEvents([
       purchase("m-1", [id("crm", "MERGE-A")], 120, { sku: "BOOTS", category: "shoes" }, ago(3)),
-      purchase("m-2", [id("email", "merge-b@example.com")], 30, { sku: "LACES", category: "shoes" }, ago(2)),
+      purchase(
+        "m-2",
+        [id("email", "merge-b@example.com")],
+        30,
+        { sku: "LACES", category: "shoes" },
+        ago(2),
+      ),
     ]);
-    expect(await computedOf("crm", "MERGE-A")).toMatchObject({ ltv: 120, orders: 1, "big-orders-eur": 1 });
+    expect(await computedOf("crm", "MERGE-A")).toMatchObject({
+      ltv: 120,
+      orders: 1,
+      "big-orders-eur": 1,
+    });
     expect(await computedOf("email", "merge-b@example.com")).toMatchObject({ ltv: 30, orders: 1 });
 
-    await postRecords([{ dataset: "default", identities: [id("crm", "MERGE-A"), id("email", "merge-b@example.com")], attributes: { firstName: "Merged" } }]);
+    await postRecords([
+      {
+        dataset: "default",
+        identities: [id("crm", "MERGE-A"), id("email", "merge-b@example.com")],
+        attributes: { firstName: "Merged" },
+      },
+    ]);
     const merged = await profile("crm", "MERGE-A");
-    expect(merged.attributes.computed).toMatchObject({ ltv: 150, orders: 2, "last-sku": "LACES", "largest-order": 120, "big-orders-eur": 1 });
+    expect(merged.attributes.computed).toMatchObject({
+      ltv: 150,
+      orders: 2,
+      "last-sku": "LACES",
+      "largest-order": 120,
+      "big-orders-eur": 1,
+    });
     expect((await profile("email", "merge-b@example.com")).profileId).toBe(merged.profileId);
 
-    expect(await call("DELETE", "/v1/links?from=crm:MERGE-A&to=email:merge-b@example.com")).toHaveStatus(200);
-    expect(await computedOf("crm", "MERGE-A")).toMatchObject({ ltv: 120, orders: 1, "last-sku": "BOOTS" });
+    expect(
+      await call("DELETE", "/v1/links?from=crm:MERGE-A&to=email:merge-b@example.com"),
+    ).toHaveStatus(200);
+    expect(await computedOf("crm", "MERGE-A")).toMatchObject({
+      ltv: 120,
+      orders: 1,
+      "last-sku": "BOOTS",
+    });
     const b = await profile("email", "merge-b@example.com");
     expect(b.attributes.computed).toMatchObject({ ltv: 30, orders: 1, "last-sku": "LACES" });
     expect(b.attributes.computed).not.toHaveProperty("big-orders-eur");
@@ -140,34 +263,52 @@ describe("computed attributes", () => {
   });
 
   it("a rolling window drops an event on the recheck schedule", async () => {
-    await postEvents([purchase("win-1", [id("crm", "WIN-A")], 10, {}, ago(29.5)), purchase("win-2", [id("crm", "WIN-A")], 10, {}, ago(1))]);
+    await postEvents([
+      purchase("win-1", [id("crm", "WIN-A")], 10, {}, ago(29.5)),
+      purchase("win-2", [id("crm", "WIN-A")], 10, {}, ago(1)),
+    ]);
     expect(await computedOf("crm", "WIN-A")).toMatchObject({ orders: 2, "orders-30d": 2 });
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(now + DAY), cron: "*/5 * * * *" }), env);
+    await worker.scheduled(
+      createScheduledController({ scheduledTime: new Date(now + DAY), cron: "*/5 * * * *" }),
+      env,
+    );
     expect(await computedOf("crm", "WIN-A")).toMatchObject({ orders: 2, "orders-30d": 1 });
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(now + 30 * DAY), cron: "*/5 * * * *" }), env);
+    await worker.scheduled(
+      createScheduledController({ scheduledTime: new Date(now + 30 * DAY), cron: "*/5 * * * *" }),
+      env,
+    );
     const later = await computedOf("crm", "WIN-A");
     expect(later).toMatchObject({ orders: 2 });
     expect(later).not.toHaveProperty("orders-30d");
   });
 
   it("retention: an expired event's share leaves the values", async () => {
-    expect(await call("PUT", "/v1/datasets/computed-web", { body: { kind: "events", ttlDays: 30 } })).toHaveStatus(200);
+    expect(
+      await call("PUT", "/v1/datasets/computed-web", { body: { kind: "events", ttlDays: 30 } }),
+    ).toHaveStatus(200);
     await postEvents([
       { ...purchase("ret-old", [id("crm", "RET-C")], 70, {}, ago(40)), dataset: "computed-web" },
       { ...purchase("ret-new", [id("crm", "RET-C")], 30, {}, ago(2)), dataset: "computed-web" },
     ]);
     expect(await computedOf("crm", "RET-C")).toMatchObject({ ltv: 100, orders: 2 });
-    expect((await profile("crm", "RET-C")).segments).toContainEqual(expect.objectContaining({ id: "computed-big-spenders", status: "realized" }));
+    expect((await profile("crm", "RET-C")).segments).toContainEqual(
+      expect.objectContaining({ id: "computed-big-spenders", status: "realized" }),
+    );
     const started = await call("POST", "/v1/maintenance/runs");
     expect(started).toHaveStatus(202);
     await poll(
-      async () => (await call("GET", "/v1/maintenance/runs")).json.items.find((r: any) => r.runId === started.json.runId),
+      async () =>
+        (await call("GET", "/v1/maintenance/runs")).json.items.find(
+          (r: any) => r.runId === started.json.runId,
+        ),
       (r) => r?.status === "completed" || r?.status === "failed",
       "the maintenance run",
     );
     const p = await profile("crm", "RET-C");
     expect(p.attributes.computed).toMatchObject({ ltv: 30, orders: 1 });
-    expect(p.segments).toContainEqual(expect.objectContaining({ id: "computed-big-spenders", status: "exited" }));
+    expect(p.segments).toContainEqual(
+      expect.objectContaining({ id: "computed-big-spenders", status: "exited" }),
+    );
   });
 
   it("search finds profiles by a computed value", async () => {
@@ -178,27 +319,53 @@ describe("computed attributes", () => {
 
   it("works wherever an attribute works: the personalization allow-list, webhook attributes, data views", async () => {
     const ORIGIN = "https://computed.example";
-    expect(await call("PUT", "/v1/settings/personalization", { body: { attributes: ["computed.ltv"] } })).toHaveStatus(200);
+    expect(
+      await call("PUT", "/v1/settings/personalization", { body: { attributes: ["computed.ltv"] } }),
+    ).toHaveStatus(200);
     const site = await createPublicKey([ORIGIN]);
     const token = await identityToken(site.siteSecret, "crm:SEG-C");
-    const context = await call("GET", `/v1/context?device=computed-device-0001&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
+    const context = await call(
+      "GET",
+      `/v1/context?device=computed-device-0001&identityToken=${token}`,
+      { key: site.key, headers: { origin: ORIGIN } },
+    );
     expect(context.status, context.text).toBe(200);
     expect(context.json.attributes).toEqual({ computed: { ltv: 105 } });
 
-    const hook = { type: "webhook", url: "https://hooks.example.com/computed", events: ["segment.entered"], segments: ["computed-big-spenders"], attributes: ["computed.ltv", "computed.orders"] };
+    const hook = {
+      type: "webhook",
+      url: "https://hooks.example.com/computed",
+      events: ["segment.entered"],
+      segments: ["computed-big-spenders"],
+      attributes: ["computed.ltv", "computed.orders"],
+    };
     expect(await call("PUT", "/v1/destinations/computed-hooks", { body: hook })).toHaveStatus(200);
     await postEvents([purchase("hook-1", [id("crm", "HOOK-C")], 150, {}, ago(1))]);
     const { profileId } = await profile("crm", "HOOK-C");
     const delivery = await poll(
-      () => env.DB.prepare("SELECT payload FROM webhook_deliveries WHERE destination = 'computed-hooks' AND profile_id = ?1").bind(profileId).first<{ payload: string }>(),
+      () =>
+        env.DB.prepare(
+          "SELECT payload FROM webhook_deliveries WHERE destination = 'computed-hooks' AND profile_id = ?1",
+        )
+          .bind(profileId)
+          .first<{ payload: string }>(),
       (row) => row !== null,
       "the segment.entered delivery",
     );
-    expect(JSON.parse(delivery!.payload).data.attributes).toEqual({ computed: { ltv: 150, orders: 1 } });
+    expect(JSON.parse(delivery!.payload).data.attributes).toEqual({
+      computed: { ltv: 150, orders: 1 },
+    });
 
-    const view = { name: "Orders by count", dimensions: [{ id: "orders", field: "profile.computed.orders" }], metrics: [{ id: "buyers", aggregate: "profiles", filter: { type: ["purchase"] } }] };
+    const view = {
+      name: "Orders by count",
+      dimensions: [{ id: "orders", field: "profile.computed.orders" }],
+      metrics: [{ id: "buyers", aggregate: "profiles", filter: { type: ["purchase"] } }],
+    };
     expect(await call("PUT", "/v1/data-views/computed-orders", { body: view })).toHaveStatus(200);
-    const report = await call("GET", `/v1/data-views/computed-orders/report?from=${ago(3).slice(0, 10)}&to=${ago(-1).slice(0, 10)}&dimension=orders&metrics=buyers&tz=UTC`);
+    const report = await call(
+      "GET",
+      `/v1/data-views/computed-orders/report?from=${ago(3).slice(0, 10)}&to=${ago(-1).slice(0, 10)}&dimension=orders&metrics=buyers&tz=UTC`,
+    );
     expect(report.status, report.text).toBe(200);
     const keys = (report.json.items as { key: string }[]).map((i) => i.key);
     expect(keys).toContain("1");
@@ -206,19 +373,38 @@ describe("computed attributes", () => {
   });
 
   it("a record's own `computed` attributes never shadow the computed values", async () => {
-    await postRecords([{ dataset: "default", identities: [id("crm", "SEG-C")], attributes: { computed: { ltv: 1 } } }]);
+    await postRecords([
+      {
+        dataset: "default",
+        identities: [id("crm", "SEG-C")],
+        attributes: { computed: { ltv: 1 } },
+      },
+    ]);
     expect(await computedOf("crm", "SEG-C")).toMatchObject({ ltv: 105 });
   });
 
   it("changing a definition recomputes it; deleting one removes its values in the background", async () => {
-    expect(await call("PUT", "/v1/computed-attributes/largest-order", { body: { name: "Largest purchase", aggregate: "max", field: "data.amount", filter: { type: ["purchase"], where: [{ attr: "data.amount", op: "lt", value: 100 }] } } })).toHaveStatus(200);
+    expect(
+      await call("PUT", "/v1/computed-attributes/largest-order", {
+        body: {
+          name: "Largest purchase",
+          aggregate: "max",
+          field: "data.amount",
+          filter: { type: ["purchase"], where: [{ attr: "data.amount", op: "lt", value: 100 }] },
+        },
+      }),
+    ).toHaveStatus(200);
     await waitReady("largest-order");
     expect(await computedOf("crm", "BF-1")).toMatchObject({ "largest-order": 40 });
     expect(await computedOf("crm", "MERGE-A")).not.toHaveProperty("largest-order");
 
     expect(await call("DELETE", "/v1/computed-attributes/categories")).toHaveStatus(200);
     expect(await call("GET", "/v1/computed-attributes/categories")).toHaveStatus(404);
-    await poll(() => computedOf("crm", "BF-1"), (c) => !("categories" in c), "categories to leave BF-1");
+    await poll(
+      () => computedOf("crm", "BF-1"),
+      (c) => !("categories" in c),
+      "categories to leave BF-1",
+    );
     expect(await computedOf("crm", "BF-1")).toMatchObject({ ltv: 65 });
   });
 });

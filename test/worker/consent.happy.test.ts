@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords } from "../helpers";
+import { call, createPublicKey, id, identityToken, postEvents, postRecords } from "../helpers";
 import { poll } from "../poll";
 
 const ORIGIN = "https://consent.example";
@@ -15,12 +15,23 @@ let site: Awaited<ReturnType<typeof createPublicKey>>;
 const consentOf = async (ns: string, value: string) => {
   const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`);
   expect(res.status, res.text).toBe(200);
-  return res.json as { profileId: string; consent: Record<string, { status: string; at: string | null; source: string }>; segments: { id: string; status: string }[] };
+  return res.json as {
+    profileId: string;
+    consent: Record<string, { status: string; at: string | null; source: string }>;
+    segments: { id: string; status: string }[];
+  };
 };
-const record = (identities: { namespace: string; id: string }[], purposes: Record<string, string>, extra: Record<string, unknown> = {}) =>
-  call("POST", "/v1/consent", { body: { identities, purposes, ...extra } });
+const record = (
+  identities: { namespace: string; id: string }[],
+  purposes: Record<string, string>,
+  extra: Record<string, unknown> = {},
+) => call("POST", "/v1/consent", { body: { identities, purposes, ...extra } });
 const collect = (device: string, body: unknown, headers: Record<string, string> = {}) =>
-  call("POST", `/v1/collect?device=${device}`, { key: site.key, body, headers: { origin: ORIGIN, ...headers } });
+  call("POST", `/v1/collect?device=${device}`, {
+    key: site.key,
+    body,
+    headers: { origin: ORIGIN, ...headers },
+  });
 
 beforeAll(async () => {
   site = await createPublicKey([ORIGIN]);
@@ -30,21 +41,47 @@ describe("consent settings and choices", () => {
   it("the built-in purposes apply until settings change them; settings are checked", async () => {
     const defaults = await call("GET", "/v1/settings/consent");
     expect(defaults.json).toMatchObject({ conflict: "most-restrictive" });
-    expect(defaults.json.purposes.map((p: any) => p.id).sort()).toEqual(["analytics", "marketing", "personalization"]);
-    const bad = await call("PUT", "/v1/settings/consent", { body: { purposes: [], conflict: "most-restrictive", categories: { Advertising: "adverts" } } });
+    expect(defaults.json.purposes.map((p: any) => p.id).sort()).toEqual([
+      "analytics",
+      "marketing",
+      "personalization",
+    ]);
+    const bad = await call("PUT", "/v1/settings/consent", {
+      body: { purposes: [], conflict: "most-restrictive", categories: { Advertising: "adverts" } },
+    });
     expect(bad).toHaveStatus(400);
     expect(bad.json.error.details[0].path).toBe("categories.Advertising");
     const put = await call("PUT", "/v1/settings/consent", {
-      body: { purposes: [{ id: "marketing", default: "granted", gpc: "deny" }, { id: "research", default: "denied" }], conflict: "most-restrictive", categories: { Advertising: "marketing", Analytics: "analytics" } },
+      body: {
+        purposes: [
+          { id: "marketing", default: "granted", gpc: "deny" },
+          { id: "research", default: "denied" },
+        ],
+        conflict: "most-restrictive",
+        categories: { Advertising: "marketing", Analytics: "analytics" },
+      },
     });
     expect(put.status, put.text).toBe(200);
-    expect(put.json.purposes.map((p: any) => p.id).sort()).toEqual(["analytics", "marketing", "personalization", "research"]);
+    expect(put.json.purposes.map((p: any) => p.id).sort()).toEqual([
+      "analytics",
+      "marketing",
+      "personalization",
+      "research",
+    ]);
   });
 
   it("a lookup shows each purpose with status, time and source; defaults say so", async () => {
-    const res = await record([id("email", "c-one@example.com")], { marketing: "denied" }, { timestamp: "2026-11-01T10:00:00Z", source: "preference-center" });
+    const res = await record(
+      [id("email", "c-one@example.com")],
+      { marketing: "denied" },
+      { timestamp: "2026-11-01T10:00:00Z", source: "preference-center" },
+    );
     expect(res.status, res.text).toBe(200);
-    expect(res.json.consent.marketing).toEqual({ status: "denied", at: "2026-11-01T10:00:00.000Z", source: "preference-center" });
+    expect(res.json.consent.marketing).toEqual({
+      status: "denied",
+      at: "2026-11-01T10:00:00.000Z",
+      source: "preference-center",
+    });
     const p = await consentOf("email", "c-one@example.com");
     expect(p.consent).toMatchObject({
       marketing: { status: "denied", source: "preference-center" },
@@ -60,40 +97,86 @@ describe("consent settings and choices", () => {
     const badId = await record([id("email", "not-an-email")], { marketing: "denied" });
     expect(badId).toHaveStatus(400);
     expect(badId.json.error.details[0].path).toBe("identities[0].id");
-    expect(await record([id("email", "c-two@example.com")], { marketing: "maybe" })).toHaveStatus(400);
+    expect(await record([id("email", "c-two@example.com")], { marketing: "maybe" })).toHaveStatus(
+      400,
+    );
   });
 
   it("a merged profile follows the conflict rule, both ways", async () => {
-    await record([id("crm", "CONFLICT-A")], { marketing: "denied" }, { timestamp: "2026-11-01T10:00:00Z" });
-    await record([id("email", "conflict-b@example.com")], { marketing: "granted" }, { timestamp: "2026-11-02T10:00:00Z" });
-    await postEvents([{ type: "signup", identities: [id("crm", "CONFLICT-A"), id("email", "conflict-b@example.com")] }]);
+    await record(
+      [id("crm", "CONFLICT-A")],
+      { marketing: "denied" },
+      { timestamp: "2026-11-01T10:00:00Z" },
+    );
+    await record(
+      [id("email", "conflict-b@example.com")],
+      { marketing: "granted" },
+      { timestamp: "2026-11-02T10:00:00Z" },
+    );
+    await postEvents([
+      {
+        type: "signup",
+        identities: [id("crm", "CONFLICT-A"), id("email", "conflict-b@example.com")],
+      },
+    ]);
     // most-restrictive: the older denial still denies.
-    expect((await consentOf("crm", "CONFLICT-A")).consent.marketing).toMatchObject({ status: "denied", source: "api" });
+    expect((await consentOf("crm", "CONFLICT-A")).consent.marketing).toMatchObject({
+      status: "denied",
+      source: "api",
+    });
     const settings = (await call("GET", "/v1/settings/consent")).json;
-    expect(await call("PUT", "/v1/settings/consent", { body: { ...settings, conflict: "latest" } })).toHaveStatus(200);
+    expect(
+      await call("PUT", "/v1/settings/consent", { body: { ...settings, conflict: "latest" } }),
+    ).toHaveStatus(200);
     // latest: the newer grant wins.
-    expect((await consentOf("crm", "CONFLICT-A")).consent.marketing).toMatchObject({ status: "granted", at: "2026-11-02T10:00:00.000Z" });
-    expect(await call("PUT", "/v1/settings/consent", { body: { ...settings, conflict: "most-restrictive" } })).toHaveStatus(200);
+    expect((await consentOf("crm", "CONFLICT-A")).consent.marketing).toMatchObject({
+      status: "granted",
+      at: "2026-11-02T10:00:00.000Z",
+    });
+    expect(
+      await call("PUT", "/v1/settings/consent", {
+        body: { ...settings, conflict: "most-restrictive" },
+      }),
+    ).toHaveStatus(200);
   });
 
   it("history: a change is a new record, an unchanged choice is not recorded again", async () => {
     const who = [id("email", "history@example.com")];
-    await record(who, { marketing: "granted" }, { timestamp: "2026-11-01T10:00:00Z", source: "signup-form" });
+    await record(
+      who,
+      { marketing: "granted" },
+      { timestamp: "2026-11-01T10:00:00Z", source: "signup-form" },
+    );
     await record(who, { marketing: "granted" }, { timestamp: "2026-11-02T10:00:00Z" });
-    await record(who, { marketing: "denied" }, { timestamp: "2026-11-03T10:00:00Z", source: "unsubscribe-link" });
+    await record(
+      who,
+      { marketing: "denied" },
+      { timestamp: "2026-11-03T10:00:00Z", source: "unsubscribe-link" },
+    );
     const rows = await poll(
-      async () => (await env.DB.prepare("SELECT c.status, c.source FROM consent_records c JOIN identities i ON i.id = c.identity_id WHERE i.value = 'history@example.com' ORDER BY c.at").all()).results,
+      async () =>
+        (
+          await env.DB.prepare(
+            "SELECT c.status, c.source FROM consent_records c JOIN identities i ON i.id = c.identity_id WHERE i.value = 'history@example.com' ORDER BY c.at",
+          ).all()
+        ).results,
       (r) => r.length === 2,
       "two records",
     );
-    expect(rows).toEqual([{ status: "granted", source: "signup-form" }, { status: "denied", source: "unsubscribe-link" }]);
+    expect(rows).toEqual([
+      { status: "granted", source: "signup-form" },
+      { status: "denied", source: "unsubscribe-link" },
+    ]);
   });
 });
 
 describe("enforcement", () => {
   it("analytics denied: /v1/collect stores nothing for that visitor", async () => {
     const device = "consent-device-analytics-01";
-    const first = await collect(device, { consent: { analytics: false }, events: [{ type: "page.view", data: { url: "/a" } }] });
+    const first = await collect(device, {
+      consent: { analytics: false },
+      events: [{ type: "page.view", data: { url: "/a" } }],
+    });
     expect(first.status, first.text).toBe(200);
     expect(first.json).toMatchObject({ accepted: 0, ignored: 1, reason: "consent" });
     const later = await collect(device, { events: [{ type: "page.view" }, { type: "page.view" }] });
@@ -102,7 +185,10 @@ describe("enforcement", () => {
     expect(profile.json.events).toEqual([]);
     expect(profile.json.consent.analytics).toMatchObject({ status: "denied", source: "browser" });
     // Granting again lets the next events through.
-    const again = await collect(device, { consent: { analytics: true }, events: [{ type: "page.view" }] });
+    const again = await collect(device, {
+      consent: { analytics: true },
+      events: [{ type: "page.view" }],
+    });
     expect(again.json).toMatchObject({ accepted: 1 });
     expect(again.json.ignored).toBeUndefined();
   });
@@ -121,7 +207,12 @@ describe("enforcement", () => {
     const denied = await call("POST", "/v1/t", {
       key: null,
       headers: { origin: ORIGIN },
-      body: { writeKey: site.key, anonymousId, event: "Viewed", context: { consent: { categoryPreferences: { Analytics: false, Advertising: true } } } },
+      body: {
+        writeKey: site.key,
+        anonymousId,
+        event: "Viewed",
+        context: { consent: { categoryPreferences: { Analytics: false, Advertising: true } } },
+      },
     });
     expect(denied.status, denied.text).toBe(200);
     expect(denied.json).toMatchObject({ accepted: 0, ignored: 1, reason: "consent" });
@@ -129,43 +220,125 @@ describe("enforcement", () => {
     expect(p.consent.analytics).toMatchObject({ status: "denied", source: "tracking" });
     expect(p.consent.marketing).toMatchObject({ status: "granted", source: "tracking" });
     // Server-side tracking (a secret key) records choices but is not gated.
-    const server = await call("POST", "/v1/track", { body: { userId: "CONSENT-SERVER-1", event: "Order Completed", context: { consent: { categoryPreferences: { Advertising: false } } } } });
+    const server = await call("POST", "/v1/track", {
+      body: {
+        userId: "CONSENT-SERVER-1",
+        event: "Order Completed",
+        context: { consent: { categoryPreferences: { Advertising: false } } },
+      },
+    });
     expect(server.json).toMatchObject({ accepted: 1 });
   });
 
   it("personalization denied: /v1/context answers as for an unknown visitor", async () => {
-    expect(await call("PUT", "/v1/settings/personalization", { body: { attributes: ["firstName"] } })).toHaveStatus(200);
-    await postRecords([{ dataset: "default", identities: [id("crm", "CTX-1")], attributes: { firstName: "Cora" } }]);
+    expect(
+      await call("PUT", "/v1/settings/personalization", { body: { attributes: ["firstName"] } }),
+    ).toHaveStatus(200);
+    await postRecords([
+      { dataset: "default", identities: [id("crm", "CTX-1")], attributes: { firstName: "Cora" } },
+    ]);
     const token = await identityToken(site.siteSecret, "crm:CTX-1");
     const device = "consent-context-device-01";
-    const context = (consent?: string) => call("GET", `/v1/context?device=${device}&identityToken=${token}${consent ? `&consent=${consent}` : ""}`, { key: site.key, headers: { origin: ORIGIN } });
-    expect((await context()).json).toMatchObject({ known: true, attributes: { firstName: "Cora" } });
+    const context = (consent?: string) =>
+      call(
+        "GET",
+        `/v1/context?device=${device}&identityToken=${token}${consent ? `&consent=${consent}` : ""}`,
+        { key: site.key, headers: { origin: ORIGIN } },
+      );
+    expect((await context()).json).toMatchObject({
+      known: true,
+      attributes: { firstName: "Cora" },
+    });
     const denied = await context("personalization:denied");
-    expect(denied.json).toEqual({ device, known: false, segments: [], attributes: {}, consent: { analytics: "granted", personalization: "denied", marketing: "granted", research: "denied" } });
-    expect((await context()).json).toMatchObject({ device, known: false, segments: [], attributes: {} });
-    expect((await consentOf("crm", "CTX-1")).consent.personalization).toMatchObject({ status: "denied", source: "browser" });
-    expect((await context("personalization:granted")).json).toMatchObject({ known: true, attributes: { firstName: "Cora" } });
-    expect(await call("GET", `/v1/context?device=${device}&consent=bogus`, { key: site.key, headers: { origin: ORIGIN } })).toHaveStatus(400);
+    expect(denied.json).toEqual({
+      device,
+      known: false,
+      segments: [],
+      attributes: {},
+      consent: {
+        analytics: "granted",
+        personalization: "denied",
+        marketing: "granted",
+        research: "denied",
+      },
+    });
+    expect((await context()).json).toMatchObject({
+      device,
+      known: false,
+      segments: [],
+      attributes: {},
+    });
+    expect((await consentOf("crm", "CTX-1")).consent.personalization).toMatchObject({
+      status: "denied",
+      source: "browser",
+    });
+    expect((await context("personalization:granted")).json).toMatchObject({
+      known: true,
+      attributes: { firstName: "Cora" },
+    });
+    expect(
+      await call("GET", `/v1/context?device=${device}&consent=bogus`, {
+        key: site.key,
+        headers: { origin: ORIGIN },
+      }),
+    ).toHaveStatus(400);
   });
 
   it("segment rules test consent", async () => {
-    expect(await call("PUT", "/v1/segments/consent-marketable", { body: { name: "Marketable", rule: { all: [{ consent: "marketing", status: "granted" }, { event: "signup" }] } } })).toHaveStatus(200);
-    await poll(async () => (await call("GET", "/v1/segments/consent-marketable")).json, (s) => s.status === "ready", "segment");
+    expect(
+      await call("PUT", "/v1/segments/consent-marketable", {
+        body: {
+          name: "Marketable",
+          rule: { all: [{ consent: "marketing", status: "granted" }, { event: "signup" }] },
+        },
+      }),
+    ).toHaveStatus(200);
+    await poll(
+      async () => (await call("GET", "/v1/segments/consent-marketable")).json,
+      (s) => s.status === "ready",
+      "segment",
+    );
     await postEvents([{ type: "signup", identities: [id("crm", "SEG-CONSENT-1")] }]);
-    expect((await consentOf("crm", "SEG-CONSENT-1")).segments).toContainEqual(expect.objectContaining({ id: "consent-marketable", status: "realized" }));
+    expect((await consentOf("crm", "SEG-CONSENT-1")).segments).toContainEqual(
+      expect.objectContaining({ id: "consent-marketable", status: "realized" }),
+    );
     await record([id("crm", "SEG-CONSENT-1")], { marketing: "denied" });
-    expect((await consentOf("crm", "SEG-CONSENT-1")).segments).toContainEqual(expect.objectContaining({ id: "consent-marketable", status: "exited" }));
-    const invalid = await call("PUT", "/v1/segments/consent-bad", { body: { name: "Bad", rule: { consent: "marketing", status: "maybe" } } });
+    expect((await consentOf("crm", "SEG-CONSENT-1")).segments).toContainEqual(
+      expect.objectContaining({ id: "consent-marketable", status: "exited" }),
+    );
+    const invalid = await call("PUT", "/v1/segments/consent-bad", {
+      body: { name: "Bad", rule: { consent: "marketing", status: "maybe" } },
+    });
     expect(invalid).toHaveStatus(400);
   });
 
   it("a destination with purposes: nothing for profiles that have not granted them; a revocation exits with reason consent", async () => {
-    expect(await call("PUT", "/v1/segments/consent-buyers", { body: { name: "Buyers", rule: { event: "purchase" } } })).toHaveStatus(200);
-    await poll(async () => (await call("GET", "/v1/segments/consent-buyers")).json, (s) => s.status === "ready", "segment");
-    const hook = { type: "webhook", url: "https://hooks.example.com/consent", events: ["segment.entered", "segment.exited"], segments: ["consent-buyers"], purposes: ["marketing"] };
+    expect(
+      await call("PUT", "/v1/segments/consent-buyers", {
+        body: { name: "Buyers", rule: { event: "purchase" } },
+      }),
+    ).toHaveStatus(200);
+    await poll(
+      async () => (await call("GET", "/v1/segments/consent-buyers")).json,
+      (s) => s.status === "ready",
+      "segment",
+    );
+    const hook = {
+      type: "webhook",
+      url: "https://hooks.example.com/consent",
+      events: ["segment.entered", "segment.exited"],
+      segments: ["consent-buyers"],
+      purposes: ["marketing"],
+    };
     expect(await call("PUT", "/v1/destinations/consent-hooks", { body: hook })).toHaveStatus(200);
     const deliveriesOf = async (profileId: string) =>
-      (await env.DB.prepare("SELECT type, payload FROM webhook_deliveries WHERE destination = 'consent-hooks' AND profile_id = ?1 ORDER BY sequence").bind(profileId).all<{ type: string; payload: string }>()).results.map((r) => ({
+      (
+        await env.DB.prepare(
+          "SELECT type, payload FROM webhook_deliveries WHERE destination = 'consent-hooks' AND profile_id = ?1 ORDER BY sequence",
+        )
+          .bind(profileId)
+          .all<{ type: string; payload: string }>()
+      ).results.map((r) => ({
         type: r.type,
         reason: JSON.parse(r.payload).data.reason,
       }));
@@ -173,39 +346,87 @@ describe("enforcement", () => {
     // Never granted (research defaults to denied, but marketing defaults to granted): entered is delivered.
     await postEvents([{ type: "purchase", identities: [id("crm", "HOOK-CONSENT-1")] }]);
     const granted = await consentOf("crm", "HOOK-CONSENT-1");
-    expect(await poll(() => deliveriesOf(granted.profileId), (d) => d.length === 1, "entered")).toEqual([{ type: "segment.entered", reason: undefined }]);
+    expect(
+      await poll(
+        () => deliveriesOf(granted.profileId),
+        (d) => d.length === 1,
+        "entered",
+      ),
+    ).toEqual([{ type: "segment.entered", reason: undefined }]);
     // Revoked: an exit with reason consent, and nothing after.
     await record([id("crm", "HOOK-CONSENT-1")], { marketing: "denied" });
-    expect(await poll(() => deliveriesOf(granted.profileId), (d) => d.length === 2, "the consent exit")).toEqual([
+    expect(
+      await poll(
+        () => deliveriesOf(granted.profileId),
+        (d) => d.length === 2,
+        "the consent exit",
+      ),
+    ).toEqual([
       { type: "segment.entered", reason: undefined },
       { type: "segment.exited", reason: "consent" },
     ]);
-    expect((await consentOf("crm", "HOOK-CONSENT-1")).segments).toContainEqual(expect.objectContaining({ id: "consent-buyers", status: "realized" }));
+    expect((await consentOf("crm", "HOOK-CONSENT-1")).segments).toContainEqual(
+      expect.objectContaining({ id: "consent-buyers", status: "realized" }),
+    );
 
     // A profile that denied marketing before entering: nothing at all.
     await record([id("crm", "HOOK-CONSENT-2")], { marketing: "denied" });
     await postEvents([{ type: "purchase", identities: [id("crm", "HOOK-CONSENT-2")] }]);
     const denied = await consentOf("crm", "HOOK-CONSENT-2");
-    expect(denied.segments).toContainEqual(expect.objectContaining({ id: "consent-buyers", status: "realized" }));
+    expect(denied.segments).toContainEqual(
+      expect.objectContaining({ id: "consent-buyers", status: "realized" }),
+    );
     expect(await deliveriesOf(denied.profileId)).toEqual([]);
   });
 
   it("exports leave out profiles that denied marketing, and those without a declared purpose", async () => {
     await postRecords([
-      { dataset: "default", identities: [id("crm", "EXP-C-YES")], attributes: { firstName: "Yes" } },
+      {
+        dataset: "default",
+        identities: [id("crm", "EXP-C-YES")],
+        attributes: { firstName: "Yes" },
+      },
       { dataset: "default", identities: [id("crm", "EXP-C-NO")], attributes: { firstName: "No" } },
-      { dataset: "default", identities: [id("crm", "EXP-C-OLD")], attributes: { firstName: "Old", consent: { marketing: "n" } } },
+      {
+        dataset: "default",
+        identities: [id("crm", "EXP-C-OLD")],
+        attributes: { firstName: "Old", consent: { marketing: "n" } },
+      },
     ]);
     await record([id("crm", "EXP-C-NO")], { marketing: "denied" });
     await record([id("crm", "EXP-C-YES")], { research: "granted" });
     const exported = async (name: string, extra: Record<string, unknown>) => {
-      expect(await call("PUT", `/v1/destinations/${name}`, { body: { type: "r2", prefix: `${name}/`, schedule: "manual", ...extra } })).toHaveStatus(200);
+      expect(
+        await call("PUT", `/v1/destinations/${name}`, {
+          body: { type: "r2", prefix: `${name}/`, schedule: "manual", ...extra },
+        }),
+      ).toHaveStatus(200);
       const run = await call("POST", `/v1/destinations/${name}/runs`);
-      const done = await poll(async () => (await call("GET", `/v1/destinations/${name}/runs`)).json.items.find((r: any) => r.runId === run.json.runId), (r) => r?.status === "completed" || r?.status === "failed", "run");
+      const done = await poll(
+        async () =>
+          (await call("GET", `/v1/destinations/${name}/runs`)).json.items.find(
+            (r: any) => r.runId === run.json.runId,
+          ),
+        (r) => r?.status === "completed" || r?.status === "failed",
+        "run",
+      );
       expect(done.status).toBe("completed");
       const listed = await env.FILES.list({ prefix: `${name}/` });
-      const texts = await Promise.all(listed.objects.filter((o) => o.key.endsWith(".ndjson.gz")).map(async (o) => new Response((await env.FILES.get(o.key))!.body!.pipeThrough(new DecompressionStream("gzip"))).text()));
-      return texts.join("").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).primaryIdentity.id as string);
+      const texts = await Promise.all(
+        listed.objects
+          .filter((o) => o.key.endsWith(".ndjson.gz"))
+          .map(async (o) =>
+            new Response(
+              (await env.FILES.get(o.key))!.body!.pipeThrough(new DecompressionStream("gzip")),
+            ).text(),
+          ),
+      );
+      return texts
+        .join("")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).primaryIdentity.id as string);
     };
     const all = await exported("consent-export-all", {});
     expect(all).toContain("EXP-C-YES");

@@ -5,7 +5,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { graphWriter, type GraphWriter } from "../../worker/writer/client";
+import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import { call, expectErrorShape, id, postEvents } from "../helpers";
 
 const TOKEN = /^t1\.0\.\d+(\.[A-Za-z0-9-]+)?$/;
@@ -16,12 +16,16 @@ async function post(path: string, body: unknown) {
 
 describe("consistency tokens", () => {
   it("every write answer carries one, and a read that presents it sees the write", async () => {
-    const res = await post("/v1/events", { events: [{ type: "page.view", identities: [id("crm", "TOK-1")] }] });
+    const res = await post("/v1/events", {
+      events: [{ type: "page.view", identities: [id("crm", "TOK-1")] }],
+    });
     expect(res).toHaveStatus(200);
     const token = res.headers.get("tessera-consistency")!;
     expect(token).toMatch(TOKEN);
     expect(token.split(".")).toHaveLength(4); // the D1 bookmark of the batch that applied it
-    const read = await call("GET", "/v1/profiles/by-identity/crm/TOK-1", { headers: { "tessera-consistency": token } });
+    const read = await call("GET", "/v1/profiles/by-identity/crm/TOK-1", {
+      headers: { "tessera-consistency": token },
+    });
     expect(read).toHaveStatus(200);
     const unlink = await call("DELETE", "/v1/identities/crm/TOK-1");
     expect(unlink.headers.get("tessera-consistency")).toMatch(TOKEN);
@@ -29,12 +33,18 @@ describe("consistency tokens", () => {
 
   it("a malformed token is an error; `?consistency=eventual` is the one other choice", async () => {
     await postEvents([{ type: "page.view", identities: [id("crm", "TOK-2")] }]);
-    const bad = await call("GET", "/v1/profiles/by-identity/crm/TOK-2", { headers: { "tessera-consistency": "yesterday" } });
+    const bad = await call("GET", "/v1/profiles/by-identity/crm/TOK-2", {
+      headers: { "tessera-consistency": "yesterday" },
+    });
     expect(bad).toHaveStatus(400);
     expectErrorShape(bad.json, "invalid_request");
     expect(bad.json.error.details[0].path).toBe("header.Tessera-Consistency");
-    expect(await call("GET", "/v1/profiles/by-identity/crm/TOK-2?consistency=eventual")).toHaveStatus(200);
-    expect(await call("GET", "/v1/profiles/by-identity/crm/TOK-2?consistency=strong")).toHaveStatus(400);
+    expect(
+      await call("GET", "/v1/profiles/by-identity/crm/TOK-2?consistency=eventual"),
+    ).toHaveStatus(200);
+    expect(await call("GET", "/v1/profiles/by-identity/crm/TOK-2?consistency=strong")).toHaveStatus(
+      400,
+    );
   });
 
   it("a read whose token is ahead of D1's projection waits for it", async () => {
@@ -42,7 +52,8 @@ describe("consistency tokens", () => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     await runInDurableObject(graphWriter(env), (instance: GraphWriter) => {
-      const projection = (instance as unknown as { opened: { projection: { d1: D1Database } } }).opened.projection;
+      const projection = (instance as unknown as { opened: { projection: { d1: D1Database } } })
+        .opened.projection;
       const real = projection.d1;
       projection.d1 = new Proxy(real, {
         get(target, prop) {
@@ -51,7 +62,10 @@ describe("consistency tokens", () => {
               const session = target.withSession(constraint);
               return new Proxy(session, {
                 get(s, p) {
-                  if (p === "batch") return async (statements: D1PreparedStatement[]) => (await released, s.batch(statements));
+                  if (p === "batch")
+                    return async (statements: D1PreparedStatement[]) => (
+                      await released, s.batch(statements)
+                    );
                   const value = Reflect.get(s, p, s);
                   return typeof value === "function" ? value.bind(s) : value;
                 },
@@ -63,15 +77,26 @@ describe("consistency tokens", () => {
       });
     });
     const before = (await graphWriter(env).laneStats()).projection!.committedSeq;
-    const write = post("/v1/events", { events: [{ type: "page.view", identities: [id("crm", "TOK-3")] }] });
+    const write = post("/v1/events", {
+      events: [{ type: "page.view", identities: [id("crm", "TOK-3")] }],
+    });
     // The writer has committed it; D1 has not (the answer is still waiting too).
-    for (let i = 0; i < 100 && (await graphWriter(env).laneStats()).projection!.committedSeq === before; i++) await new Promise((r) => setTimeout(r, 10));
+    for (
+      let i = 0;
+      i < 100 && (await graphWriter(env).laneStats()).projection!.committedSeq === before;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 10));
     const seq = (await graphWriter(env).laneStats()).projection!.committedSeq;
     expect(seq).toBe(before + 1);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM identities WHERE value = 'TOK-3'").first("n")).toBe(0);
+    expect(
+      await env.DB.prepare("SELECT count(*) AS n FROM identities WHERE value = 'TOK-3'").first("n"),
+    ).toBe(0);
 
     let answered = false;
-    const read = call("GET", "/v1/profiles/by-identity/crm/TOK-3", { headers: { "tessera-consistency": `t1.0.${seq}` } }).then((r) => ((answered = true), r));
+    const read = call("GET", "/v1/profiles/by-identity/crm/TOK-3", {
+      headers: { "tessera-consistency": `t1.0.${seq}` },
+    }).then((r) => ((answered = true), r));
     await new Promise((r) => setTimeout(r, 200));
     expect(answered).toBe(false);
     release();

@@ -5,7 +5,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, id, postEvents, postRecords } from "../helpers";
 
-const ev = (type: string, who: string, at: string, data: Record<string, unknown>) => ({ id: `dv-${type}-${who}-${at}`, type, timestamp: at, identities: [id("crm", `DV-${who}`)], data });
+const ev = (type: string, who: string, at: string, data: Record<string, unknown>) => ({
+  id: `dv-${type}-${who}-${at}`,
+  type,
+  timestamp: at,
+  identities: [id("crm", `DV-${who}`)],
+  data,
+});
 
 const VIEW = {
   name: "E-mail performance",
@@ -22,8 +28,19 @@ const VIEW = {
     { id: "recipients", aggregate: "profiles", filter: { type: ["email.delivered"] } },
     { id: "revenue", aggregate: "sum", field: "data.amount", filter: { type: ["purchase"] } },
     { id: "avgOrder", aggregate: "avg", field: "data.amount", filter: { type: ["purchase"] } },
-    { id: "goldDelivered", aggregate: "count", filter: { type: ["email.delivered"], where: [{ field: "profile.loyalty.tier", op: "eq", value: "gold" }] } },
-    { id: "bigOrders", aggregate: "count", filter: { type: ["purchase"], where: [{ field: "data.amount", op: "gte", value: 30 }] } },
+    {
+      id: "goldDelivered",
+      aggregate: "count",
+      filter: {
+        type: ["email.delivered"],
+        where: [{ field: "profile.loyalty.tier", op: "eq", value: "gold" }],
+      },
+    },
+    {
+      id: "bigOrders",
+      aggregate: "count",
+      filter: { type: ["purchase"], where: [{ field: "data.amount", op: "gte", value: 30 }] },
+    },
   ],
   calculated: [
     { id: "ctr", formula: "clicked / delivered" },
@@ -32,17 +49,34 @@ const VIEW = {
 };
 
 const report = async (query: string) => {
-  const res = await call("GET", `/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&${query}`);
+  const res = await call(
+    "GET",
+    `/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&${query}`,
+  );
   if (res.status !== 200) throw new Error(`report ${query}: ${res.status} ${res.text}`);
-  return res.json as { items: { key: string; values: Record<string, number | null>; complete: boolean }[]; totals: Record<string, number | null>; complete: boolean; truncated: boolean };
+  return res.json as {
+    items: { key: string; values: Record<string, number | null>; complete: boolean }[];
+    totals: Record<string, number | null>;
+    complete: boolean;
+    truncated: boolean;
+  };
 };
-const table = (items: { key: string; values: Record<string, number | null> }[]) => items.map((i) => [i.key, ...Object.values(i.values)]);
+const table = (items: { key: string; values: Record<string, number | null> }[]) =>
+  items.map((i) => [i.key, ...Object.values(i.values)]);
 
 beforeAll(async () => {
   await call("PUT", "/v1/datasets/dv-crm", { body: { kind: "records" } });
   await postRecords([
-    { dataset: "dv-crm", identities: [id("crm", "DV-A")], attributes: { loyalty: { tier: "gold" } } },
-    { dataset: "dv-crm", identities: [id("crm", "DV-B")], attributes: { loyalty: { tier: "silver" } } },
+    {
+      dataset: "dv-crm",
+      identities: [id("crm", "DV-A")],
+      attributes: { loyalty: { tier: "gold" } },
+    },
+    {
+      dataset: "dv-crm",
+      identities: [id("crm", "DV-B")],
+      attributes: { loyalty: { tier: "silver" } },
+    },
     { dataset: "dv-crm", identities: [id("crm", "DV-C")], attributes: { name: "C" } },
   ]);
   await postEvents([
@@ -66,9 +100,17 @@ describe("data views", () => {
   it("stores the definition and lists it after the built-in journeys view", async () => {
     const one = await call("GET", "/v1/data-views/email-perf");
     expect(one).toHaveStatus(200);
-    expect(one.json).toMatchObject({ id: "email-perf", builtIn: false, name: "E-mail performance", dimensions: VIEW.dimensions, calculated: VIEW.calculated });
+    expect(one.json).toMatchObject({
+      id: "email-perf",
+      builtIn: false,
+      name: "E-mail performance",
+      dimensions: VIEW.dimensions,
+      calculated: VIEW.calculated,
+    });
     const list = await call("GET", "/v1/data-views");
-    expect(list.json.items.map((v: any) => v.id)).toEqual(expect.arrayContaining(["journeys", "email-perf"]));
+    expect(list.json.items.map((v: any) => v.id)).toEqual(
+      expect.arrayContaining(["journeys", "email-perf"]),
+    );
     expect(list.json.items[0]).toMatchObject({ id: "journeys", builtIn: true });
   });
 
@@ -128,12 +170,17 @@ describe("data views", () => {
 
   it("serves the same report as CSV", async () => {
     const json = await report("dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC");
-    const res = await call("GET", "/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC&format=csv");
+    const res = await call(
+      "GET",
+      "/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC&format=csv",
+    );
     expect(res).toHaveStatus(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
     const [header, ...rows] = res.text.trim().split("\r\n");
     expect(header).toBe("campaign,delivered,clicked,ctr,complete");
-    expect(rows.map((r) => r.split(","))).toEqual(json.items.map((i) => [i.key, ...Object.values(i.values).map(String), String(i.complete)]));
+    expect(rows.map((r) => r.split(","))).toEqual(
+      json.items.map((i) => [i.key, ...Object.values(i.values).map(String), String(i.complete)]),
+    );
   });
 
   it("limits the items to the top ones and says so", async () => {
@@ -145,7 +192,10 @@ describe("data views", () => {
 
   it("marks today's partial day and the report incomplete", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const res = await call("GET", `/v1/data-views/email-perf/report?to=${today}&dimension=day&metrics=delivered&tz=UTC`);
+    const res = await call(
+      "GET",
+      `/v1/data-views/email-perf/report?to=${today}&dimension=day&metrics=delivered&tz=UTC`,
+    );
     expect(res).toHaveStatus(200);
     expect(res.json.complete).toBe(false);
     expect(res.json.items.at(-1)).toMatchObject({ key: today, complete: false });
@@ -158,30 +208,65 @@ describe("counts from the hourly rollups", () => {
     await call("PUT", "/v1/data-views/rollup-check", {
       body: {
         name: "Rollups vs scan",
-        dimensions: [{ id: "day", field: "time.day" }, { id: "type", field: "type" }],
+        dimensions: [
+          { id: "day", field: "time.day" },
+          { id: "type", field: "type" },
+        ],
         metrics: [
           // `where` that always holds forces the scan path: the two must agree.
           { id: "rolled", aggregate: "count", filter: { type: ["rc.visit", "rc.buy"] } },
-          { id: "scanned", aggregate: "count", filter: { type: ["rc.visit", "rc.buy"], where: [{ field: "dataset", op: "exists" }] } },
+          {
+            id: "scanned",
+            aggregate: "count",
+            filter: { type: ["rc.visit", "rc.buy"], where: [{ field: "dataset", op: "exists" }] },
+          },
         ],
       },
     });
-    const visit = (who: string, at: string, type = "rc.visit") => ({ id: `rc-${who}-${type}-${at}`, type, timestamp: at, identities: [id("crm", `RC-${who}`)] });
-    const batch = [visit("a", "2025-08-04T23:30:00Z"), visit("a", "2025-08-05T00:30:00Z", "rc.buy"), visit("b", "2025-08-05T12:00:00Z"), visit("b", "2025-08-06T18:45:00Z")];
+    const visit = (who: string, at: string, type = "rc.visit") => ({
+      id: `rc-${who}-${type}-${at}`,
+      type,
+      timestamp: at,
+      identities: [id("crm", `RC-${who}`)],
+    });
+    const batch = [
+      visit("a", "2025-08-04T23:30:00Z"),
+      visit("a", "2025-08-05T00:30:00Z", "rc.buy"),
+      visit("b", "2025-08-05T12:00:00Z"),
+      visit("b", "2025-08-06T18:45:00Z"),
+    ];
     await postEvents(batch);
     await postEvents(batch); // duplicates: not inserted, not counted
     const both = async (query: string) => {
-      const r = await call("GET", `/v1/data-views/rollup-check/report?from=2025-08-04&to=2025-08-06&${query}`);
+      const r = await call(
+        "GET",
+        `/v1/data-views/rollup-check/report?from=2025-08-04&to=2025-08-06&${query}`,
+      );
       expect(r.status, r.text).toBe(200);
       return r.json.items.map((i: any) => [i.key, i.values.rolled, i.values.scanned]);
     };
-    expect(await both("dimension=day&tz=UTC")).toEqual([["2025-08-04", 1, 1], ["2025-08-05", 2, 2], ["2025-08-06", 1, 1]]);
+    expect(await both("dimension=day&tz=UTC")).toEqual([
+      ["2025-08-04", 1, 1],
+      ["2025-08-05", 2, 2],
+      ["2025-08-06", 1, 1],
+    ]);
     // Kolkata is UTC+5:30: the rollups' whole hours cannot answer, so both come from the scan.
-    expect(await both("dimension=day&tz=Asia/Kolkata")).toEqual([["2025-08-04", 0, 0], ["2025-08-05", 3, 3], ["2025-08-06", 0, 0]]);
-    expect(await both("dimension=type&tz=UTC")).toEqual([["rc.visit", 3, 3], ["rc.buy", 1, 1]]);
+    expect(await both("dimension=day&tz=Asia/Kolkata")).toEqual([
+      ["2025-08-04", 0, 0],
+      ["2025-08-05", 3, 3],
+      ["2025-08-06", 0, 0],
+    ]);
+    expect(await both("dimension=type&tz=UTC")).toEqual([
+      ["rc.visit", 3, 3],
+      ["rc.buy", 1, 1],
+    ]);
     const erased = await call("DELETE", "/v1/profiles/by-identity/crm/RC-a");
     expect(erased.status, erased.text).toBe(200);
-    expect(await both("dimension=day&tz=UTC")).toEqual([["2025-08-04", 0, 0], ["2025-08-05", 1, 1], ["2025-08-06", 1, 1]]);
+    expect(await both("dimension=day&tz=UTC")).toEqual([
+      ["2025-08-04", 0, 0],
+      ["2025-08-05", 1, 1],
+      ["2025-08-06", 1, 1],
+    ]);
     expect(await both("dimension=type&tz=UTC")).toEqual([["rc.visit", 2, 2]]);
   });
 });

@@ -4,10 +4,14 @@ import { customers, recordsFor } from "../../scripts/lib/demo-data.mjs";
 import { call, id, postRecords, waitForRun } from "../helpers";
 
 async function gunzip(bytes: ArrayBuffer): Promise<string> {
-  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  return new Response(
+    new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
+  ).text();
 }
 async function sha256(bytes: ArrayBuffer) {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 describe("exports to R2", () => {
@@ -18,11 +22,21 @@ describe("exports to R2", () => {
     const records = recordsFor(people);
     for (let i = 0; i < records.length; i += 1000) await postRecords(records.slice(i, i + 1000));
     // One person erased, one with marketing consent "n" (the demo data has more of those).
-    await postRecords([{ dataset: "crm", identities: [id("crm", "CUST-10001")], attributes: { consent: { marketing: "n" } } }]);
+    await postRecords([
+      {
+        dataset: "crm",
+        identities: [id("crm", "CUST-10001")],
+        attributes: { consent: { marketing: "n" } },
+      },
+    ]);
     await call("DELETE", "/v1/profiles/by-identity/crm/CUST-10002");
-    const noConsent = people.filter((p: any, i: number) => i !== 2 && (p.marketing === "n" || i === 1)).length;
+    const noConsent = people.filter(
+      (p: any, i: number) => i !== 2 && (p.marketing === "n" || i === 1),
+    ).length;
 
-    const put = await call("PUT", "/v1/destinations/warehouse", { body: { type: "r2", prefix: "exports/", schedule: "daily" } });
+    const put = await call("PUT", "/v1/destinations/warehouse", {
+      body: { type: "r2", prefix: "exports/", schedule: "daily" },
+    });
     expect(put).toHaveStatus(200);
     const started = await call("POST", "/v1/destinations/warehouse/runs");
     expect(started).toHaveStatus(202);
@@ -33,7 +47,12 @@ describe("exports to R2", () => {
 
     const folder = `exports/content=profiles/date=${run.startedAt.slice(0, 10)}/run=${run.runId}/`;
     expect(run.manifest).toBe(`${folder}manifest.json`);
-    expect(run).toMatchObject({ content: "profiles", format: "ndjson", mode: "full", rows: run.profiles });
+    expect(run).toMatchObject({
+      content: "profiles",
+      format: "ndjson",
+      mode: "full",
+      rows: run.profiles,
+    });
     const manifest = JSON.parse(await (await env.FILES.get(`${folder}manifest.json`))!.text());
     expect(manifest.profiles).toBe(run.profiles);
     let lines: any[] = [];
@@ -41,7 +60,10 @@ describe("exports to R2", () => {
       const bytes = await (await env.FILES.get(`${folder}${part.name}`))!.arrayBuffer();
       expect(await sha256(bytes)).toBe(part.sha256);
       expect(bytes.byteLength).toBe(part.bytes);
-      const rows = (await gunzip(bytes)).trim().split("\n").map((l) => JSON.parse(l));
+      const rows = (await gunzip(bytes))
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(rows).toHaveLength(part.rows);
       lines = lines.concat(rows);
     }
@@ -51,11 +73,18 @@ describe("exports to R2", () => {
     expect(primaries.has("CUST-10001")).toBe(false); // consent "n"
     expect(primaries.has("CUST-10000")).toBe(true);
     expect(lines.every((l) => l.attributes?.consent?.marketing !== "n")).toBe(true);
-    expect(lines.find((l) => l.primaryIdentity.id === "CUST-10000").attributes.firstName).toBe("John");
+    expect(lines.find((l) => l.primaryIdentity.id === "CUST-10000").attributes.firstName).toBe(
+      "John",
+    );
 
     // The same profiles as Parquet: the same rows, in fewer bytes than the gzip NDJSON.
-    await call("PUT", "/v1/destinations/warehouse-parquet", { body: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" } });
-    const parquet = await waitForRun("warehouse-parquet", (await call("POST", "/v1/destinations/warehouse-parquet/runs")).json.runId);
+    await call("PUT", "/v1/destinations/warehouse-parquet", {
+      body: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" },
+    });
+    const parquet = await waitForRun(
+      "warehouse-parquet",
+      (await call("POST", "/v1/destinations/warehouse-parquet/runs")).json.runId,
+    );
     expect(parquet.status).toBe("completed");
     expect(parquet.rows).toBe(run.rows);
     const bytes = (r: any) => r.parts.reduce((sum: number, p: any) => sum + p.bytes, 0);
@@ -65,42 +94,101 @@ describe("exports to R2", () => {
   });
 
   it("projects attributes and filters by segment; credentials are names, never values", async () => {
-    await call("PUT", "/v1/segments/gold", { body: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
+    await call("PUT", "/v1/segments/gold", {
+      body: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
+    });
     for (let i = 0; i < 100; i++) {
       const s = await call("GET", "/v1/segments/gold");
       if (s.json.status === "ready") break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    await call("PUT", "/v1/destinations/gold-only", { body: { type: "r2", schedule: "manual", segment: "gold", attributes: ["firstName", "loyalty.tier"], includeNoConsent: true } });
-    const run = await waitForRun("gold-only", (await call("POST", "/v1/destinations/gold-only/runs")).json.runId);
+    await call("PUT", "/v1/destinations/gold-only", {
+      body: {
+        type: "r2",
+        schedule: "manual",
+        segment: "gold",
+        attributes: ["firstName", "loyalty.tier"],
+        includeNoConsent: true,
+      },
+    });
+    const run = await waitForRun(
+      "gold-only",
+      (await call("POST", "/v1/destinations/gold-only/runs")).json.runId,
+    );
     const size = (await call("GET", "/v1/segments/gold")).json.size;
     expect(run.profiles).toBe(size);
     const bytes = await (await env.FILES.get(run.parts[0].path))!.arrayBuffer();
-    const rows = (await gunzip(bytes)).trim().split("\n").map((l) => JSON.parse(l));
-    expect(rows.every((r) => Object.keys(r.attributes).every((k) => ["firstName", "loyalty"].includes(k)) && r.attributes.loyalty.tier === "gold")).toBe(true);
+    const rows = (await gunzip(bytes))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(
+      rows.every(
+        (r) =>
+          Object.keys(r.attributes).every((k) => ["firstName", "loyalty"].includes(k)) &&
+          r.attributes.loyalty.tier === "gold",
+      ),
+    ).toBe(true);
 
     const s3 = await call("PUT", "/v1/destinations/lake", {
-      body: { type: "s3", bucket: "lake", endpoint: "https://s3.eu-west-1.amazonaws.com", region: "eu-west-1", schedule: "manual", credentials: { accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" } },
+      body: {
+        type: "s3",
+        bucket: "lake",
+        endpoint: "https://s3.eu-west-1.amazonaws.com",
+        region: "eu-west-1",
+        schedule: "manual",
+        credentials: { accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" },
+      },
     });
-    expect(s3.json.config.credentials).toEqual({ accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" });
-    const missing = await call("PUT", "/v1/destinations/bad", { body: { type: "s3", schedule: "manual" } });
+    expect(s3.json.config.credentials).toEqual({
+      accessKeyId: "LAKE_KEY_ID",
+      secretAccessKey: "LAKE_SECRET",
+    });
+    const missing = await call("PUT", "/v1/destinations/bad", {
+      body: { type: "s3", schedule: "manual" },
+    });
     expect(missing).toHaveStatus(400);
   });
 });
 
 describe("incremental identity exports", () => {
   it("export an identity whose last-seen time lies in the future once, not on every later run", async () => {
-    await call("PUT", "/v1/destinations/idmap", { body: { type: "r2", prefix: "idmap/", schedule: "manual", content: "identities", mode: "incremental" } });
+    await call("PUT", "/v1/destinations/idmap", {
+      body: {
+        type: "r2",
+        prefix: "idmap/",
+        schedule: "manual",
+        content: "identities",
+        mode: "incremental",
+      },
+    });
     const exported = async () => {
-      const run = await waitForRun("idmap", (await call("POST", "/v1/destinations/idmap/runs")).json.runId);
+      const run = await waitForRun(
+        "idmap",
+        (await call("POST", "/v1/destinations/idmap/runs")).json.runId,
+      );
       expect(run.status).toBe("completed");
       const rows: any[] = [];
-      for (const part of run.parts) rows.push(...(await gunzip(await (await env.FILES.get(part.path))!.arrayBuffer())).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+      for (const part of run.parts)
+        rows.push(
+          ...(await gunzip(await (await env.FILES.get(part.path))!.arrayBuffer()))
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+        );
       return rows.map((r) => `${r.namespace}:${r.id}`);
     };
     await exported(); // everything so far
     // Seen "tomorrow" by a device whose clock runs ahead (timestamps up to now + 1 day are valid).
-    await postRecords([{ dataset: "default", identities: [id("crm", "FUTURE-1")], attributes: { x: 1 }, timestamp: new Date(Date.now() + 12 * 3600_000).toISOString() }]);
+    await postRecords([
+      {
+        dataset: "default",
+        identities: [id("crm", "FUTURE-1")],
+        attributes: { x: 1 },
+        timestamp: new Date(Date.now() + 12 * 3600_000).toISOString(),
+      },
+    ]);
     const runs = [await exported(), await exported(), await exported()];
     expect(runs.flat().filter((i) => i === "crm:FUTURE-1")).toHaveLength(1);
   });

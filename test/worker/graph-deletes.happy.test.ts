@@ -11,11 +11,22 @@ const T0 = Date.now() - 3_600_000;
 const segmentsOf = async (ns: string, value: string) => {
   const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`);
   expect(res).toHaveStatus(200);
-  return { profileId: res.json.profileId as string, displayName: res.json.displayName as string | null, realized: (res.json.segments as { id: string; status: string }[]).filter((s) => s.status === "realized").map((s) => s.id) };
+  return {
+    profileId: res.json.profileId as string,
+    displayName: res.json.displayName as string | null,
+    realized: (res.json.segments as { id: string; status: string }[])
+      .filter((s) => s.status === "realized")
+      .map((s) => s.id),
+  };
 };
 
 /** The destination's deliveries, newest first. */
-const deliveries = async () => (await call("GET", "/v1/destinations/split-hooks/deliveries?limit=100")).json.items as { id: string; type: string; profileId: string }[];
+const deliveries = async () =>
+  (await call("GET", "/v1/destinations/split-hooks/deliveries?limit=100")).json.items as {
+    id: string;
+    type: string;
+    profileId: string;
+  }[];
 
 /**
  * A gold record on an e-mail address, joined to a crm id through a device seen with each
@@ -25,10 +36,24 @@ async function goldPerson(tag: string) {
   const email = `gold-${tag}@example.com`;
   const crm = `GOLD-${tag}`;
   const device = `split-device-${tag}-000001`;
-  await postRecords([{ dataset: "split-loyalty", identities: [id("email", email)], attributes: { firstName: "Gold", loyalty: { tier: "gold" } } }]);
+  await postRecords([
+    {
+      dataset: "split-loyalty",
+      identities: [id("email", email)],
+      attributes: { firstName: "Gold", loyalty: { tier: "gold" } },
+    },
+  ]);
   await postEvents([
-    { type: "page.view", timestamp: iso(T0), identities: [id("email", email), id("device", device)] },
-    { type: "page.view", timestamp: iso(T0 + 1000), identities: [id("crm", crm), id("device", device)] },
+    {
+      type: "page.view",
+      timestamp: iso(T0),
+      identities: [id("email", email), id("device", device)],
+    },
+    {
+      type: "page.view",
+      timestamp: iso(T0 + 1000),
+      identities: [id("crm", crm), id("device", device)],
+    },
   ]);
   const joined = await segmentsOf("crm", crm);
   expect(joined.realized).toEqual(["split-gold"]);
@@ -38,15 +63,32 @@ async function goldPerson(tag: string) {
 
 describe("a split by a delete", () => {
   it("setup: a records dataset, a gold segment and a webhook destination for splits and segment changes", async () => {
-    expect(await call("PUT", "/v1/datasets/split-loyalty", { body: { kind: "records" } })).toHaveStatus(200);
-    expect(await call("PUT", "/v1/segments/split-gold", { body: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } })).toHaveStatus(200);
-    const hook = { type: "webhook", url: "https://hooks.example.com/split", events: ["profile.split", "segment.entered", "segment.exited"] };
+    expect(
+      await call("PUT", "/v1/datasets/split-loyalty", { body: { kind: "records" } }),
+    ).toHaveStatus(200);
+    expect(
+      await call("PUT", "/v1/segments/split-gold", {
+        body: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
+      }),
+    ).toHaveStatus(200);
+    const hook = {
+      type: "webhook",
+      url: "https://hooks.example.com/split",
+      events: ["profile.split", "segment.entered", "segment.exited"],
+    };
     expect(await call("PUT", "/v1/destinations/split-hooks", { body: hook })).toHaveStatus(200);
   });
 
   it.each([
-    ["unlinking the e-mail address from the device", (p: { email: string; device: string }) => `/v1/links?from=email:${p.email}&to=device:${p.device}`],
-    ["deleting the device that joined them", (p: { email: string; device: string }) => `/v1/identities/device/${p.device}`],
+    [
+      "unlinking the e-mail address from the device",
+      (p: { email: string; device: string }) =>
+        `/v1/links?from=email:${p.email}&to=device:${p.device}`,
+    ],
+    [
+      "deleting the device that joined them",
+      (p: { email: string; device: string }) => `/v1/identities/device/${p.device}`,
+    ],
   ])("by %s re-evaluates both parts' segments and delivers profile.split", async (how, path) => {
     const person = await goldPerson(how.startsWith("unlinking") ? "unlink" : "delete");
     const before = new Set((await deliveries()).map((d) => d.id));
@@ -59,14 +101,20 @@ describe("a split by a delete", () => {
     expect(crmPart.displayName).not.toBe("Gold");
 
     const sent = (await deliveries()).filter((d) => !before.has(d.id));
-    expect(sent).toContainEqual(expect.objectContaining({ type: "profile.split", profileId: person.profileId }));
-    expect(sent).toContainEqual(expect.objectContaining({ type: "segment.exited", profileId: person.profileId }));
+    expect(sent).toContainEqual(
+      expect.objectContaining({ type: "profile.split", profileId: person.profileId }),
+    );
+    expect(sent).toContainEqual(
+      expect.objectContaining({ type: "segment.exited", profileId: person.profileId }),
+    );
 
     // The e-mail part is a new profile holding the gold record: it enters, and is named by it.
     const emailPart = await segmentsOf("email", person.email);
     expect(emailPart.profileId).not.toBe(person.profileId);
     expect(emailPart.realized).toEqual(["split-gold"]);
     expect(emailPart.displayName).toBe("Gold");
-    expect(sent).toContainEqual(expect.objectContaining({ type: "segment.entered", profileId: emailPart.profileId }));
+    expect(sent).toContainEqual(
+      expect.objectContaining({ type: "segment.entered", profileId: emailPart.profileId }),
+    );
   });
 });

@@ -9,19 +9,41 @@ import { poll } from "../poll";
 const T0 = Date.now() - 10 * 3_600_000;
 
 beforeAll(async () => {
-  expect(await call("PUT", "/v1/namespaces/pcard", { body: { normalize: "trim", maxPerGraph: 5 } })).toHaveStatus(200);
-  expect(await call("PUT", "/v1/namespaces/acct", { body: { normalize: "trim" } })).toHaveStatus(200);
+  expect(
+    await call("PUT", "/v1/namespaces/pcard", { body: { normalize: "trim", maxPerGraph: 5 } }),
+  ).toHaveStatus(200);
+  expect(await call("PUT", "/v1/namespaces/acct", { body: { normalize: "trim" } })).toHaveStatus(
+    200,
+  );
   // One customer with five point cards, seen one after another (A oldest, E newest).
-  await postEvents(["A", "B", "C", "D", "E"].map((card, i) => ({ type: "scan", timestamp: iso(T0 + i * 60_000), identities: [id("crm", "PV-1"), id("pcard", card)] })));
+  await postEvents(
+    ["A", "B", "C", "D", "E"].map((card, i) => ({
+      type: "scan",
+      timestamp: iso(T0 + i * 60_000),
+      identities: [id("crm", "PV-1"), id("pcard", card)],
+    })),
+  );
   // A mega-graph built on one shared account value.
-  await postEvents(["m1", "m2", "m3"].map((m, i) => ({ type: "login", timestamp: iso(T0 + i * 60_000), identities: [id("email", `${m}@preview.example`), id("acct", "shared")] })));
-  expect(await call("PUT", "/v1/segments/preview-everyone", { body: { name: "Everyone", rule: { attr: "x", op: "exists", value: false } } })).toHaveStatus(200);
+  await postEvents(
+    ["m1", "m2", "m3"].map((m, i) => ({
+      type: "login",
+      timestamp: iso(T0 + i * 60_000),
+      identities: [id("email", `${m}@preview.example`), id("acct", "shared")],
+    })),
+  );
+  expect(
+    await call("PUT", "/v1/segments/preview-everyone", {
+      body: { name: "Everyone", rule: { attr: "x", op: "exists", value: false } },
+    }),
+  ).toHaveStatus(200);
   await waitForSegment("preview-everyone");
 });
 
 describe("preview of a configuration change", () => {
   it("lowering maxPerGraph from 5 to 1: the four least recently seen cards leave; nothing changes", async () => {
-    const res = await call("PUT", "/v1/namespaces/pcard?preview=true", { body: { normalize: "trim", maxPerGraph: 1 } });
+    const res = await call("PUT", "/v1/namespaces/pcard?preview=true", {
+      body: { normalize: "trim", maxPerGraph: 1 },
+    });
     expect(res.status, res.text).toBe(200);
     const left = res.json.splits.flatMap((s: any) => s.identities).sort();
     expect(left).toEqual(["pcard:A", "pcard:B", "pcard:C", "pcard:D"]);
@@ -33,14 +55,25 @@ describe("preview of a configuration change", () => {
     const sample = res.json.sample.find((s: any) => s.before.identities.includes("crm:PV-1"));
     expect(sample.before.identities).toHaveLength(6);
     expect(sample.after).toHaveLength(5);
-    expect(sample.after.find((a: any) => a.identities.includes("crm:PV-1")).identities).toEqual(["crm:PV-1", "pcard:E"]);
+    expect(sample.after.find((a: any) => a.identities.includes("crm:PV-1")).identities).toEqual([
+      "crm:PV-1",
+      "pcard:E",
+    ]);
     // Not saved: the namespace and the graph are as they were.
-    expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(5);
+    expect(
+      (await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard")
+        .maxPerGraph,
+    ).toBe(5);
     expect(keysOf(await graphOf("crm", "PV-1"))).toHaveLength(6);
   });
 
   it("a blocked value that a mega-graph was built on: the graph falls apart around it", async () => {
-    const res = await call("POST", "/v1/identities/simulate", { body: { config: { namespaces: { acct: { blockedValues: ["shared"] } } }, scope: { namespace: "acct" } } });
+    const res = await call("POST", "/v1/identities/simulate", {
+      body: {
+        config: { namespaces: { acct: { blockedValues: ["shared"] } } },
+        scope: { namespace: "acct" },
+      },
+    });
     expect(res.status, res.text).toBe(200);
     const sample = res.json.sample.find((s: any) => s.before.identities.includes("acct:shared"));
     expect(sample.before.identities).toHaveLength(4);
@@ -50,16 +83,37 @@ describe("preview of a configuration change", () => {
   });
 
   it("a plain PUT applies to new data only and answers how many existing graphs it would change", async () => {
-    expect(await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim" } })).toHaveStatus(200);
-    await postEvents(["N1", "N2", "N3"].map((card, i) => ({ type: "scan", timestamp: iso(T0 + i * 60_000), identities: [id("crm", "NC-1"), id("ncard", card)] })));
+    expect(await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim" } })).toHaveStatus(
+      200,
+    );
+    await postEvents(
+      ["N1", "N2", "N3"].map((card, i) => ({
+        type: "scan",
+        timestamp: iso(T0 + i * 60_000),
+        identities: [id("crm", "NC-1"), id("ncard", card)],
+      })),
+    );
     await postEvents([{ type: "scan", identities: [id("crm", "NC-2"), id("ncard", "N9")] }]);
-    const saved = await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim", maxPerGraph: 1 } });
+    const saved = await call("PUT", "/v1/namespaces/ncard", {
+      body: { normalize: "trim", maxPerGraph: 1 },
+    });
     expect(saved.status, saved.text).toBe(200);
-    expect(saved.json).toMatchObject({ code: "ncard", maxPerGraph: 1, existingGraphs: { wouldChange: 1, truncated: false } });
+    expect(saved.json).toMatchObject({
+      code: "ncard",
+      maxPerGraph: 1,
+      existingGraphs: { wouldChange: 1, truncated: false },
+    });
     // New data only: the existing graph keeps its three cards.
-    expect(keysOf(await graphOf("crm", "NC-1"))).toEqual(["crm:NC-1", "ncard:N1", "ncard:N2", "ncard:N3"]);
+    expect(keysOf(await graphOf("crm", "NC-1"))).toEqual([
+      "crm:NC-1",
+      "ncard:N1",
+      "ncard:N2",
+      "ncard:N3",
+    ]);
     // A change that leaves the rules as they are would change nothing.
-    const described = await call("PUT", "/v1/namespaces/ncard", { body: { normalize: "trim", maxPerGraph: 1, description: "Point cards" } });
+    const described = await call("PUT", "/v1/namespaces/ncard", {
+      body: { normalize: "trim", maxPerGraph: 1, description: "Point cards" },
+    });
     expect(described.json.existingGraphs).toEqual({ wouldChange: 0, truncated: false });
 
     const graph = await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 3 } });
@@ -69,37 +123,80 @@ describe("preview of a configuration change", () => {
     expect(keysOf(await graphOf("crm", "PV-1"))).toHaveLength(6);
     // Back to 50: applied, rule 3 would run again over every graph under every rule in
     // force, so NC-1's graph, which holds three cards against the saved cap of one, is the one it changes.
-    expect((await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 50 } })).json.existingGraphs).toEqual({ wouldChange: 1, truncated: false });
-    expect((await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 50 } })).json.existingGraphs).toEqual({ wouldChange: 0, truncated: false });
+    expect(
+      (await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 50 } })).json
+        .existingGraphs,
+    ).toEqual({ wouldChange: 1, truncated: false });
+    expect(
+      (await call("PUT", "/v1/settings/graph", { body: { maxIdentities: 50 } })).json
+        .existingGraphs,
+    ).toEqual({ wouldChange: 0, truncated: false });
   });
 
   it("graph settings preview; scope limits with truncated; bad input is a 400", async () => {
-    const graph = await call("PUT", "/v1/settings/graph?preview=true", { body: { maxIdentities: 3 } });
+    const graph = await call("PUT", "/v1/settings/graph?preview=true", {
+      body: { maxIdentities: 3 },
+    });
     expect(graph.status, graph.text).toBe(200);
     expect(graph.json.splits.length).toBeGreaterThanOrEqual(2);
     expect((await call("GET", "/v1/settings/graph")).json).toEqual({ maxIdentities: 50 });
-    const limited = await call("POST", "/v1/identities/simulate", { body: { config: { maxIdentities: 3 }, scope: { limit: 1 } } });
+    const limited = await call("POST", "/v1/identities/simulate", {
+      body: { config: { maxIdentities: 3 }, scope: { limit: 1 } },
+    });
     expect(limited.json.truncated).toBe(true);
-    const scoped = await call("POST", "/v1/identities/simulate", { body: { config: { namespaces: { pcard: { maxPerGraph: 1 } } }, scope: { identities: [id("crm", "PV-1")] } } });
+    const scoped = await call("POST", "/v1/identities/simulate", {
+      body: {
+        config: { namespaces: { pcard: { maxPerGraph: 1 } } },
+        scope: { identities: [id("crm", "PV-1")] },
+      },
+    });
     expect(scoped.json.splits).toHaveLength(4);
-    expect(await call("POST", "/v1/identities/simulate", { body: { config: { maxIdentities: 1 } } })).toHaveStatus(400);
-    expect(await call("POST", "/v1/identities/simulate", { body: { items: [{ type: "x", identities: [id("crm", "Z")] }], config: {} } })).toHaveStatus(400);
-    expect(await call("PUT", "/v1/namespaces/pcard?preview=yes", { body: { normalize: "trim", maxPerGraph: 1 } })).toHaveStatus(400);
+    expect(
+      await call("POST", "/v1/identities/simulate", { body: { config: { maxIdentities: 1 } } }),
+    ).toHaveStatus(400);
+    expect(
+      await call("POST", "/v1/identities/simulate", {
+        body: { items: [{ type: "x", identities: [id("crm", "Z")] }], config: {} },
+      }),
+    ).toHaveStatus(400);
+    expect(
+      await call("PUT", "/v1/namespaces/pcard?preview=yes", {
+        body: { normalize: "trim", maxPerGraph: 1 },
+      }),
+    ).toHaveStatus(400);
   });
 });
 
 describe("applying a configuration change to existing graphs, and reverting it", () => {
   const waitRun = (runId: string) =>
-    poll(async () => (await call("GET", `/v1/graph-runs/${runId}`)).json, (r) => r.status === "completed", `graph run ${runId}`, { tries: 200 });
+    poll(
+      async () => (await call("GET", `/v1/graph-runs/${runId}`)).json,
+      (r) => r.status === "completed",
+      `graph run ${runId}`,
+      { tries: 200 },
+    );
 
   it("maxPerGraph 5 → 1 applied: the splits the preview showed, history cause config, memberships; revert restores the graph", async () => {
-    await postEvents(["A", "B", "C", "D", "E"].map((card, i) => ({ type: "scan", timestamp: iso(T0 + i * 60_000), identities: [id("crm", "PV-APPLY"), id("pcard", `X${card}`)] })));
+    await postEvents(
+      ["A", "B", "C", "D", "E"].map((card, i) => ({
+        type: "scan",
+        timestamp: iso(T0 + i * 60_000),
+        identities: [id("crm", "PV-APPLY"), id("pcard", `X${card}`)],
+      })),
+    );
     const before = keysOf(await graphOf("crm", "PV-APPLY"));
     expect(before).toHaveLength(6);
-    const preview = await call("PUT", "/v1/namespaces/pcard?preview=true", { body: { normalize: "trim", maxPerGraph: 1 } });
-    const previewed = preview.json.splits.filter((s: any) => s.identities.some((k: string) => k.startsWith("pcard:X"))).flatMap((s: any) => s.identities).sort();
+    const preview = await call("PUT", "/v1/namespaces/pcard?preview=true", {
+      body: { normalize: "trim", maxPerGraph: 1 },
+    });
+    const previewed = preview.json.splits
+      .filter((s: any) => s.identities.some((k: string) => k.startsWith("pcard:X")))
+      .flatMap((s: any) => s.identities)
+      .sort();
 
-    const applied = await call("PUT", "/v1/namespaces/pcard?apply=retroactive", { body: { normalize: "trim", maxPerGraph: 1 } });
+    const applied = await call("PUT", "/v1/namespaces/pcard?apply=retroactive", {
+      body: { normalize: "trim", maxPerGraph: 1 },
+    });
     expect(applied.status, applied.text).toBe(200);
     const run = await waitRun(applied.json.runId);
     expect(run).toMatchObject({ kind: "apply", status: "completed" });
@@ -111,38 +208,72 @@ describe("applying a configuration change to existing graphs, and reverting it",
     expect((after as any).history.some((h: any) => h.cause === "config")).toBe(true);
     // Each card that left is a profile of its own, in the everyone segment.
     const left = await call("GET", "/v1/profiles/by-identity/pcard/XA?include=segments");
-    expect(left.json.segments).toContainEqual(expect.objectContaining({ id: "preview-everyone", status: "realized" }));
-    expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(1);
+    expect(left.json.segments).toContainEqual(
+      expect.objectContaining({ id: "preview-everyone", status: "realized" }),
+    );
+    expect(
+      (await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard")
+        .maxPerGraph,
+    ).toBe(1);
 
     const reverted = await call("POST", `/v1/graph-runs/${applied.json.runId}/revert`);
     expect(reverted).toHaveStatus(202);
     const back = await waitRun(reverted.json.runId);
-    expect(back).toMatchObject({ kind: "revert", status: "completed", reverts: applied.json.runId });
+    expect(back).toMatchObject({
+      kind: "revert",
+      status: "completed",
+      reverts: applied.json.runId,
+    });
     expect(back.merges).toBeGreaterThanOrEqual(1);
     expect(keysOf(await graphOf("crm", "PV-APPLY"))).toEqual(before);
     // Memberships follow: the card's profile is the customer's again, in the segment once.
     const card = await call("GET", "/v1/profiles/by-identity/pcard/XA?include=segments");
-    expect(card.json.profileId).toBe((await call("GET", "/v1/profiles/by-identity/crm/PV-APPLY")).json.profileId);
-    expect(card.json.segments.filter((m: any) => m.id === "preview-everyone")).toEqual([expect.objectContaining({ status: "realized" })]);
-    expect((await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard").maxPerGraph).toBe(5);
+    expect(card.json.profileId).toBe(
+      (await call("GET", "/v1/profiles/by-identity/crm/PV-APPLY")).json.profileId,
+    );
+    expect(card.json.segments.filter((m: any) => m.id === "preview-everyone")).toEqual([
+      expect.objectContaining({ status: "realized" }),
+    ]);
+    expect(
+      (await call("GET", "/v1/namespaces")).json.items.find((n: any) => n.code === "pcard")
+        .maxPerGraph,
+    ).toBe(5);
     expect(await call("POST", `/v1/graph-runs/${reverted.json.runId}/revert`)).toHaveStatus(409);
     expect(await call("GET", "/v1/graph-runs/grun_nope")).toHaveStatus(404);
   });
 
   it("a blocked value applied: the mega-graph falls apart around it; revert joins it again", async () => {
-    await postEvents(["b1", "b2", "b3"].map((m, i) => ({ type: "login", timestamp: iso(T0 + i * 60_000), identities: [id("email", `${m}@apply.example`), id("acct", "shared-apply")] })));
+    await postEvents(
+      ["b1", "b2", "b3"].map((m, i) => ({
+        type: "login",
+        timestamp: iso(T0 + i * 60_000),
+        identities: [id("email", `${m}@apply.example`), id("acct", "shared-apply")],
+      })),
+    );
     expect(keysOf(await graphOf("acct", "shared-apply"))).toHaveLength(4);
-    const applied = await call("PUT", "/v1/namespaces/acct?apply=retroactive", { body: { normalize: "trim", blockedValues: ["shared-apply"] } });
+    const applied = await call("PUT", "/v1/namespaces/acct?apply=retroactive", {
+      body: { normalize: "trim", blockedValues: ["shared-apply"] },
+    });
     expect(applied.status, applied.text).toBe(200);
     expect((await waitRun(applied.json.runId)).splits).toBeGreaterThanOrEqual(3);
     // (A blocked value can no longer be named in a path either: the e-mail addresses show it.)
     expect(keysOf(await graphOf("email", "b1@apply.example"))).toEqual(["email:b1@apply.example"]);
     expect(keysOf(await graphOf("email", "b2@apply.example"))).toEqual(["email:b2@apply.example"]);
     // A blocked value is refused at ingest from now on.
-    const refused = await call("POST", "/v1/events", { body: { type: "login", identities: [id("acct", "shared-apply")] } });
-    expect(refused.json).toMatchObject({ accepted: 0, rejected: [{ index: 0, error: { code: "blocked_identity" } }] });
+    const refused = await call("POST", "/v1/events", {
+      body: { type: "login", identities: [id("acct", "shared-apply")] },
+    });
+    expect(refused.json).toMatchObject({
+      accepted: 0,
+      rejected: [{ index: 0, error: { code: "blocked_identity" } }],
+    });
     const reverted = await call("POST", `/v1/graph-runs/${applied.json.runId}/revert`);
     await waitRun(reverted.json.runId);
-    expect(keysOf(await graphOf("email", "b1@apply.example"))).toEqual(["acct:shared-apply", "email:b1@apply.example", "email:b2@apply.example", "email:b3@apply.example"]);
+    expect(keysOf(await graphOf("email", "b1@apply.example"))).toEqual([
+      "acct:shared-apply",
+      "email:b1@apply.example",
+      "email:b2@apply.example",
+      "email:b3@apply.example",
+    ]);
   });
 });

@@ -14,7 +14,10 @@ function chainEvents(prefix: string) {
   const events = [];
   for (let c = 0; c < CHAINS; c++) {
     for (let i = 0; i < LENGTH; i++) {
-      const identities = [id("device", `${prefix}-c${c}-d${String(i).padStart(12, "0")}`), id("device", `${prefix}-c${c}-d${String(i + 1).padStart(12, "0")}`)];
+      const identities = [
+        id("device", `${prefix}-c${c}-d${String(i).padStart(12, "0")}`),
+        id("device", `${prefix}-c${c}-d${String(i + 1).padStart(12, "0")}`),
+      ];
       // Every third link also carries the chain's e-mail: more overlap between calls.
       if (i % 3 === 0) identities.push(id("email", `${prefix}-chain${c}@example.com`));
       events.push({ type: "page.view", timestamp: iso(T0 + i * 1000), identities });
@@ -45,7 +48,9 @@ describe("concurrent ingest", () => {
       const res = await call("POST", "/v1/events", { body: e });
       expect(res).toHaveStatus(200);
     }
-    const responses = await Promise.all(chainEvents("par").map((e) => call("POST", "/v1/events", { body: e })));
+    const responses = await Promise.all(
+      chainEvents("par").map((e) => call("POST", "/v1/events", { body: e })),
+    );
     expect(responses.every((r) => r.status === 200 && r.json.accepted === 1)).toBe(true);
 
     const sequential = await graphsOf("seq");

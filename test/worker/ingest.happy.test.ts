@@ -19,7 +19,10 @@ function thousandEvents(prefix: string, withBad: boolean) {
       id: `${prefix}-${i}`,
       type: "purchase",
       timestamp: iso(now - (i % 100) * 60_000),
-      identities: [id("email", `${prefix}-${i % 300}@example.com`), id("crm", `${prefix}-crm-${i % 300}`)],
+      identities: [
+        id("email", `${prefix}-${i % 300}@example.com`),
+        id("crm", `${prefix}-crm-${i % 300}`),
+      ],
       data: { amount: i },
     };
     if (withBad && BAD_AT.includes(i)) {
@@ -90,10 +93,14 @@ describe("POST /v1/events", () => {
 
   it("accepts a single event, generates an id, and uses the receipt time without a timestamp", async () => {
     const t = Date.now();
-    const res = await call("POST", "/v1/events", { body: { type: "page.view", identities: [id("device", "single-device-0000001")] } });
+    const res = await call("POST", "/v1/events", {
+      body: { type: "page.view", identities: [id("device", "single-device-0000001")] },
+    });
     expect(res).toHaveStatus(200);
     expect(res.json).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
-    const row = await env.DB.prepare("SELECT e.id, e.at FROM events e JOIN identities i ON i.id = e.identity_id WHERE i.value = 'single-device-0000001'").first<{ id: string; at: number }>();
+    const row = await env.DB.prepare(
+      "SELECT e.id, e.at FROM events e JOIN identities i ON i.id = e.identity_id WHERE i.value = 'single-device-0000001'",
+    ).first<{ id: string; at: number }>();
     expect(row!.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(row!.at).toBeGreaterThanOrEqual(t - 1000);
   });
@@ -103,15 +110,45 @@ describe("POST /v1/records", () => {
   it("deep-merges attributes into the (dataset, first identity) fragment; null removes", async () => {
     await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
     const who = [id("crm", "merge-1"), id("email", "merge1@example.com")];
-    await postRecords([{ dataset: "crm", identities: who, attributes: { firstName: "John", loyalty: { tier: "silver", points: 10 }, tags: ["a", "b"] } }]);
-    await postRecords([{ dataset: "crm", identities: who, attributes: { loyalty: { tier: "gold" }, tags: ["c"], lastName: "Greene" } }]);
-    await postRecords([{ dataset: "crm", identities: who, attributes: { firstName: null, loyalty: { points: null } } }]);
+    await postRecords([
+      {
+        dataset: "crm",
+        identities: who,
+        attributes: {
+          firstName: "John",
+          loyalty: { tier: "silver", points: 10 },
+          tags: ["a", "b"],
+        },
+      },
+    ]);
+    await postRecords([
+      {
+        dataset: "crm",
+        identities: who,
+        attributes: { loyalty: { tier: "gold" }, tags: ["c"], lastName: "Greene" },
+      },
+    ]);
+    await postRecords([
+      {
+        dataset: "crm",
+        identities: who,
+        attributes: { firstName: null, loyalty: { points: null } },
+      },
+    ]);
     const row = await env.DB.prepare(
       "SELECT f.attributes FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.namespace = 'crm' AND i.value = 'merge-1' AND f.dataset = 'crm'",
     ).first<{ attributes: string }>();
-    expect(JSON.parse(row!.attributes)).toEqual({ loyalty: { tier: "gold" }, tags: ["c"], lastName: "Greene" });
+    expect(JSON.parse(row!.attributes)).toEqual({
+      loyalty: { tier: "gold" },
+      tags: ["c"],
+      lastName: "Greene",
+    });
     // Only one fragment: it hangs off the first identity.
-    expect(await count("SELECT count(*) AS n FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value LIKE 'merge1@%'")).toBe(0);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value LIKE 'merge1@%'",
+      ),
+    ).toBe(0);
   });
 
   it("rejects items that violate the dataset's JSON Schema with per-path details", async () => {
@@ -120,15 +157,26 @@ describe("POST /v1/records", () => {
         kind: "records",
         schema: {
           type: "object",
-          properties: { tier: { enum: ["silver", "gold", "platinum"] }, points: { type: "integer", minimum: 0 } },
+          properties: {
+            tier: { enum: ["silver", "gold", "platinum"] },
+            points: { type: "integer", minimum: 0 },
+          },
           additionalProperties: false,
         },
       },
     });
     expect(put).toHaveStatus(200);
     const out = await postRecords([
-      { dataset: "loyalty", identities: [id("loyalty", "L-1")], attributes: { tier: "gold", points: 5 } },
-      { dataset: "loyalty", identities: [id("loyalty", "L-2")], attributes: { tier: "bronze", points: -1 } },
+      {
+        dataset: "loyalty",
+        identities: [id("loyalty", "L-1")],
+        attributes: { tier: "gold", points: 5 },
+      },
+      {
+        dataset: "loyalty",
+        identities: [id("loyalty", "L-2")],
+        attributes: { tier: "bronze", points: -1 },
+      },
       { dataset: "loyalty", identities: [id("loyalty", "L-3")], attributes: { colour: "red" } },
     ]);
     expect(out.accepted).toBe(1);
@@ -155,6 +203,8 @@ describe("POST /v1/records", () => {
   it("lists datasets, including the built-in default", async () => {
     const res = await call("GET", "/v1/datasets");
     expect(res).toHaveStatus(200);
-    expect(res.json.items.map((d: any) => d.name)).toEqual(expect.arrayContaining(["default", "web"]));
+    expect(res.json.items.map((d: any) => d.name)).toEqual(
+      expect.arrayContaining(["default", "web"]),
+    );
   });
 });

@@ -11,7 +11,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { call, id, postEvents } from "../helpers";
 
 const email = id("email", "at-1@example.com");
-const msg = (messageId: string, journey: string, type: string, at: string) => ({ id: `at-${messageId}-${type}-${at}`, type, timestamp: at, identities: [email], data: { messageId, journey, channel: "email" } });
+const msg = (messageId: string, journey: string, type: string, at: string) => ({
+  id: `at-${messageId}-${type}-${at}`,
+  type,
+  timestamp: at,
+  identities: [email],
+  data: { messageId, journey, channel: "email" },
+});
 
 beforeAll(async () => {
   await postEvents([
@@ -25,23 +31,45 @@ beforeAll(async () => {
     msg("m2", "winback", "message.delivered", "2025-10-03T10:01:00Z"),
     msg("m2", "winback", "message.clicked", "2025-10-04T09:00:00Z"),
     // The purchase carries the e-mail too, so it belongs to the same profile.
-    { id: "at-purchase-1", type: "purchase", timestamp: "2025-10-05T10:00:00Z", identities: [id("crm", "AT-1"), email], data: { amount: 90 } },
-    { id: "at-purchase-2", type: "purchase", timestamp: "2025-10-06T10:00:00Z", identities: [id("crm", "AT-2")], data: { amount: 10 } },
+    {
+      id: "at-purchase-1",
+      type: "purchase",
+      timestamp: "2025-10-05T10:00:00Z",
+      identities: [id("crm", "AT-1"), email],
+      data: { amount: 90 },
+    },
+    {
+      id: "at-purchase-2",
+      type: "purchase",
+      timestamp: "2025-10-06T10:00:00Z",
+      identities: [id("crm", "AT-2")],
+      data: { amount: 10 },
+    },
   ]);
 });
 
 const attribution = async (query: string) => {
-  const res = await call("GET", `/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.amount&${query}`);
+  const res = await call(
+    "GET",
+    `/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.amount&${query}`,
+  );
   if (res.status !== 200) throw new Error(`${query}: ${res.status} ${res.text}`);
   return res.json;
 };
-const credits = (json: any) => Object.fromEntries(json.items.map((i: any) => [i.journey, [i.conversions, i.conversionValue]]));
+const credits = (json: any) =>
+  Object.fromEntries(json.items.map((i: any) => [i.journey, [i.conversions, i.conversionValue]]));
 
 describe("journey attribution", () => {
   it("first touch credits the earliest message's journey", async () => {
     const r = await attribution("model=first&window=P7D");
     expect(credits(r)).toEqual({ welcome: [1, 90], winback: [0, 0] });
-    expect(r.totals).toMatchObject({ conversions: 2, attributedConversions: 1, unattributedConversions: 1, conversionValue: 100, attributedValue: 90 });
+    expect(r.totals).toMatchObject({
+      conversions: 2,
+      attributedConversions: 1,
+      unattributedConversions: 1,
+      conversionValue: 100,
+      attributedValue: 90,
+    });
   });
 
   it("last touch credits the latest message's journey", async () => {
@@ -69,22 +97,55 @@ describe("journey attribution", () => {
 
   it("totals the value the same from the hourly rollups (a top-level field, whole hours) as from the events themselves", async () => {
     // UTC and a top-level field read the rollups; a half-hour zone and a nested path read the events.
-    await postEvents([{ id: "at-purchase-3", type: "purchase", timestamp: "2025-10-07T10:00:00Z", identities: [id("crm", "AT-3")], data: { amount: 2.5, order: { total: 2.5 } } }]);
+    await postEvents([
+      {
+        id: "at-purchase-3",
+        type: "purchase",
+        timestamp: "2025-10-07T10:00:00Z",
+        identities: [id("crm", "AT-3")],
+        data: { amount: 2.5, order: { total: 2.5 } },
+      },
+    ]);
     const rolled = await attribution("model=linear&window=P7D");
-    const kolkata = await call("GET", "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=Asia/Kolkata&conversion=purchase&value=data.amount&model=linear&window=P7D");
-    const nested = await call("GET", "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.order.total&model=linear&window=P7D");
-    expect(rolled.totals).toMatchObject({ conversions: 3, conversionValue: 102.5, attributedValue: 90 });
-    expect(kolkata.json.totals).toMatchObject({ conversions: 3, conversionValue: 102.5, attributedValue: 90 });
-    expect(nested.json.totals).toMatchObject({ conversions: 3, conversionValue: 2.5, attributedValue: 0 });
+    const kolkata = await call(
+      "GET",
+      "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=Asia/Kolkata&conversion=purchase&value=data.amount&model=linear&window=P7D",
+    );
+    const nested = await call(
+      "GET",
+      "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.order.total&model=linear&window=P7D",
+    );
+    expect(rolled.totals).toMatchObject({
+      conversions: 3,
+      conversionValue: 102.5,
+      attributedValue: 90,
+    });
+    expect(kolkata.json.totals).toMatchObject({
+      conversions: 3,
+      conversionValue: 102.5,
+      attributedValue: 90,
+    });
+    expect(nested.json.totals).toMatchObject({
+      conversions: 3,
+      conversionValue: 2.5,
+      attributedValue: 0,
+    });
     await call("DELETE", "/v1/profiles/by-identity/crm/AT-3");
-    expect((await attribution("model=linear&window=P7D")).totals).toMatchObject({ conversions: 2, conversionValue: 100 });
+    expect((await attribution("model=linear&window=P7D")).totals).toMatchObject({
+      conversions: 2,
+      conversionValue: 100,
+    });
   });
 
   it("carries the message metrics of each journey with the message report's definitions", async () => {
     const r = await attribution("model=last");
     const welcome = r.items.find((i: any) => i.journey === "welcome");
     expect(welcome).toMatchObject({ sent: 2, delivered: 2, clicked: 0 });
-    expect(r.items.find((i: any) => i.journey === "winback")).toMatchObject({ sent: 1, delivered: 1, clicked: 1 });
+    expect(r.items.find((i: any) => i.journey === "winback")).toMatchObject({
+      sent: 1,
+      delivered: 1,
+      clicked: 1,
+    });
     expect(r.definitions.conversions).toMatch(/window/);
     expect(r.complete).toBe(true);
   });
@@ -92,16 +153,29 @@ describe("journey attribution", () => {
 
 describe("the built-in journeys view", () => {
   it("reports the messaging metrics by journey with rates, and agrees with /v1/reports/messages", async () => {
-    const res = await call("GET", "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=journey&metrics=sent,delivered,clicked,clickThrough");
+    const res = await call(
+      "GET",
+      "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=journey&metrics=sent,delivered,clicked,clickThrough",
+    );
     expect(res).toHaveStatus(200);
     const rows = Object.fromEntries(res.json.items.map((i: any) => [i.key, i.values]));
     expect(rows.welcome).toEqual({ sent: 2, delivered: 2, clicked: 0, clickThrough: 0 });
     expect(rows.winback).toEqual({ sent: 1, delivered: 1, clicked: 1, clickThrough: 1 });
-    const messages = await call("GET", "/v1/reports/messages?from=2025-10-01&to=2025-10-31&tz=UTC&groupBy=journey");
+    const messages = await call(
+      "GET",
+      "/v1/reports/messages?from=2025-10-01&to=2025-10-31&tz=UTC&groupBy=journey",
+    );
     for (const m of messages.json.items) {
-      expect(rows[m.key]).toMatchObject({ sent: m.sent, delivered: m.delivered, clicked: m.clicked });
+      expect(rows[m.key]).toMatchObject({
+        sent: m.sent,
+        delivered: m.delivered,
+        clicked: m.clicked,
+      });
     }
-    const weekly = await call("GET", "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=week&metrics=delivered");
+    const weekly = await call(
+      "GET",
+      "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=week&metrics=delivered",
+    );
     expect(weekly.json.items.map((i: any) => [i.key, i.values.delivered])).toEqual([
       ["2025-09-29", 3],
       ["2025-10-06", 0],

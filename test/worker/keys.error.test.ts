@@ -11,7 +11,10 @@ describe("error shape", () => {
 
   it("401 with an unknown key or a malformed header", async () => {
     expect(await call("GET", "/v1/keys", { key: "sk_nope" })).toHaveStatus(401);
-    const res = await call("GET", "/v1/keys", { key: null, headers: { authorization: "Basic abc" } });
+    const res = await call("GET", "/v1/keys", {
+      key: null,
+      headers: { authorization: "Basic abc" },
+    });
     expect(res).toHaveStatus(401);
     expectErrorShape(res.json, "unauthorized");
   });
@@ -28,7 +31,9 @@ describe("error shape", () => {
   });
 
   it("400 with per-field details for invalid input", async () => {
-    const res = await call("POST", "/v1/keys", { body: { name: "", kind: "secret", scopes: ["everything"] } });
+    const res = await call("POST", "/v1/keys", {
+      body: { name: "", kind: "secret", scopes: ["everything"] },
+    });
     expect(res).toHaveStatus(400);
     expectErrorShape(res.json, "invalid_request");
     const paths = res.json.error.details.map((d: any) => d.path);

@@ -8,7 +8,12 @@ describe("API keys", () => {
       body: { name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"] },
     });
     expect(created).toHaveStatus(201);
-    expect(created.json).toMatchObject({ name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"], origins: [] });
+    expect(created.json).toMatchObject({
+      name: "crm sync",
+      kind: "secret",
+      scopes: ["ingest", "profiles:read"],
+      origins: [],
+    });
     expect(created.json.id).toMatch(/^key_/);
     expect(created.json.key).toMatch(/^sk_[A-Za-z0-9]{40}$/);
 
@@ -28,8 +33,11 @@ describe("API keys", () => {
   });
 
   it("records when a key was last used, to the minute", async () => {
-    const created = await unwrap(api.v1.keys.$post({ json: { name: "reader", kind: "secret", scopes: ["profiles:read"] } }));
-    const listed = async () => (await unwrap(api.v1.keys.$get())).items.find((k) => k.id === created.id)!;
+    const created = await unwrap(
+      api.v1.keys.$post({ json: { name: "reader", kind: "secret", scopes: ["profiles:read"] } }),
+    );
+    const listed = async () =>
+      (await unwrap(api.v1.keys.$get())).items.find((k) => k.id === created.id)!;
     expect((await listed()).lastUsedAt).toBeNull();
 
     const before = Date.now();
@@ -74,7 +82,9 @@ describe("API keys", () => {
     expect(res.json.key).toMatch(/^pk_/);
     expect(res.json.siteSecret).toMatch(/^ss_/);
     expect(res.json.origins).toEqual(["https://shop.example"]);
-    const rows = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(res.json.id).all();
+    const rows = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?")
+      .bind(res.json.id)
+      .all();
     expect(JSON.stringify(rows.results)).not.toContain(res.json.siteSecret);
   });
 });

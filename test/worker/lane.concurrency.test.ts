@@ -9,7 +9,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { graphWriter, type GraphWriter } from "../../worker/writer/client";
+import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import type { JournalEntry } from "../../worker/writer/types";
 import { call, id } from "../helpers";
 
@@ -17,7 +17,12 @@ const T0 = Date.parse("2026-06-01T00:00:00Z");
 
 type Ref = [namespace: string, value: string];
 type Op =
-  | { kind: "events"; tag: string; atomic: boolean; items: { refs: Ref[]; type: string; bad?: boolean }[] }
+  | {
+      kind: "events";
+      tag: string;
+      atomic: boolean;
+      items: { refs: Ref[]; type: string; bad?: boolean }[];
+    }
   | { kind: "records"; tag: string; refs: Ref[]; attributes: Record<string, unknown> }
   | { kind: "deleteIdentity"; ref: Ref }
   | { kind: "deleteLink"; a: Ref; b: Ref }
@@ -26,22 +31,62 @@ type Op =
 // A small pool, so calls collide: crm is unique, email capped at 2 per graph in this file.
 const ref: fc.Arbitrary<Ref> = fc.oneof(
   fc.constantFrom<Ref>(["crm", "c0"], ["crm", "c1"], ["crm", "c2"]),
-  fc.constantFrom<Ref>(["email", "e0@x.test"], ["email", "e1@x.test"], ["email", "e2@x.test"], ["email", "e3@x.test"]),
-  fc.constantFrom<Ref>(["device", "d0-000000000000"], ["device", "d1-000000000000"], ["device", "d2-000000000000"]),
+  fc.constantFrom<Ref>(
+    ["email", "e0@x.test"],
+    ["email", "e1@x.test"],
+    ["email", "e2@x.test"],
+    ["email", "e3@x.test"],
+  ),
+  fc.constantFrom<Ref>(
+    ["device", "d0-000000000000"],
+    ["device", "d1-000000000000"],
+    ["device", "d2-000000000000"],
+  ),
   fc.constantFrom<Ref>(["loyalty", "l0"], ["loyalty", "l1"]),
 );
 const refs = fc.uniqueArray(ref, { minLength: 1, maxLength: 3, selector: (r) => r.join(":") });
 
 const opArb = (tag: string): fc.Arbitrary<Op> =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant("events" as const), tag: fc.constant(tag), atomic: fc.boolean(), items: fc.array(fc.record({ refs, type: fc.constantFrom("purchase", "page.view"), bad: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }), { minLength: 1, maxLength: 3 }) }) },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("records" as const), tag: fc.constant(tag), refs, attributes: fc.record({ firstName: fc.constantFrom("Ann", "Bob", "Cy"), tier: fc.constantFrom("gold", "silver", null) }) }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant("events" as const),
+        tag: fc.constant(tag),
+        atomic: fc.boolean(),
+        items: fc.array(
+          fc.record({
+            refs,
+            type: fc.constantFrom("purchase", "page.view"),
+            bad: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+          }),
+          { minLength: 1, maxLength: 3 },
+        ),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant("records" as const),
+        tag: fc.constant(tag),
+        refs,
+        attributes: fc.record({
+          firstName: fc.constantFrom("Ann", "Bob", "Cy"),
+          tier: fc.constantFrom("gold", "silver", null),
+        }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("deleteIdentity" as const), ref }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("deleteLink" as const), a: ref, b: ref }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant("deleteLink" as const), a: ref, b: ref }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("erase" as const), ref }) },
   );
 
-const history = fc.integer({ min: 15, max: 35 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => opArb(`t${i}`))));
+const history = fc
+  .integer({ min: 15, max: 35 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => opArb(`t${i}`))));
 
 const value = (prefix: string, [, v]: Ref) => `${prefix}${v}`;
 const idOf = (prefix: string, r: Ref) => id(r[0], value(prefix, r));
@@ -59,14 +104,30 @@ async function perform(op: Op, prefix: string, index: number): Promise<number> {
         identities: it.bad ? [id("email", "not an email")] : it.refs.map((r) => idOf(prefix, r)),
         data: { tag: op.tag },
       }));
-      return (await call("POST", `/v1/events${op.atomic ? "?atomic=true" : ""}`, { body: { events } })).status;
+      return (
+        await call("POST", `/v1/events${op.atomic ? "?atomic=true" : ""}`, { body: { events } })
+      ).status;
     }
     case "records":
-      return (await call("POST", "/v1/records", { body: { dataset: "default", timestamp: at, identities: op.refs.map((r) => idOf(prefix, r)), attributes: { ...op.attributes, tag: op.tag } } })).status;
+      return (
+        await call("POST", "/v1/records", {
+          body: {
+            dataset: "default",
+            timestamp: at,
+            identities: op.refs.map((r) => idOf(prefix, r)),
+            attributes: { ...op.attributes, tag: op.tag },
+          },
+        })
+      ).status;
     case "deleteIdentity":
       return (await call("DELETE", `/v1/identities/${path(prefix, op.ref)}`)).status;
     case "deleteLink":
-      return (await call("DELETE", `/v1/links?from=${encodeURIComponent(`${op.a[0]}:${value(prefix, op.a)}`)}&to=${encodeURIComponent(`${op.b[0]}:${value(prefix, op.b)}`)}`)).status;
+      return (
+        await call(
+          "DELETE",
+          `/v1/links?from=${encodeURIComponent(`${op.a[0]}:${value(prefix, op.a)}`)}&to=${encodeURIComponent(`${op.b[0]}:${value(prefix, op.b)}`)}`,
+        )
+      ).status;
     case "erase":
       return (await call("DELETE", `/v1/profiles/by-identity/${path(prefix, op.ref)}`)).status;
   }
@@ -77,7 +138,9 @@ function entryKey(entry: JournalEntry, prefix: string): string {
   const strip = (v: string) => v.slice(prefix.length);
   if (entry.kind === "ingest") {
     const item = entry.command.items[0]!;
-    const tag = item.event ? /^(t\d+)-/.exec(strip(item.event.id))![1]! : String(item.attributes?.tag);
+    const tag = item.event
+      ? /^(t\d+)-/.exec(strip(item.event.id))![1]!
+      : String(item.attributes?.tag);
     return `ingest:${tag}`;
   }
   return `${entry.kind}:${entry.refs.map((r) => `${r.namespace}:${strip(r.value)}`).join("|")}`;
@@ -101,50 +164,90 @@ const writer = () => graphWriter(env) as unknown as DurableObjectStub<GraphWrite
 /** Everything stored under `prefix`, with the prefix and random ids taken out. */
 async function snapshot(prefix: string) {
   const like = `${prefix}%`;
-  const q = async (sql: string) => (await env.DB.prepare(sql).bind(like).all<Record<string, any>>()).results;
+  const q = async (sql: string) =>
+    (await env.DB.prepare(sql).bind(like).all<Record<string, any>>()).results;
   const strip = (text: string) => text.split(prefix).join("");
-  const identities = await q(`SELECT namespace, value, profile_id, first_seen, last_seen FROM identities WHERE value LIKE ?1`);
+  const identities = await q(
+    `SELECT namespace, value, profile_id, first_seen, last_seen FROM identities WHERE value LIKE ?1`,
+  );
   const byProfile = new Map<string, string[]>();
-  for (const i of identities) byProfile.set(i.profile_id, [...(byProfile.get(i.profile_id) ?? []), `${i.namespace}:${strip(i.value)}`]);
+  for (const i of identities)
+    byProfile.set(i.profile_id, [
+      ...(byProfile.get(i.profile_id) ?? []),
+      `${i.namespace}:${strip(i.value)}`,
+    ]);
   const profileRows = await q(
     `SELECT p.id, p.primary_namespace, p.primary_value, p.identity_count, p.display_name FROM profiles p WHERE p.primary_value LIKE ?1`,
   );
   const memberships = await q(
     `SELECT m.profile_id, m.segment_id, m.status FROM memberships m JOIN profiles p ON p.id = m.profile_id WHERE p.primary_value LIKE ?1`,
   );
-  const partitionOf = (profileId: string) => JSON.stringify((byProfile.get(profileId) ?? []).sort());
+  const partitionOf = (profileId: string) =>
+    JSON.stringify((byProfile.get(profileId) ?? []).sort());
   return {
-    identities: identities.map((i) => `${i.namespace}:${strip(i.value)} ${i.first_seen} ${i.last_seen}`).sort(),
+    identities: identities
+      .map((i) => `${i.namespace}:${strip(i.value)} ${i.first_seen} ${i.last_seen}`)
+      .sort(),
     profiles: [...byProfile.values()].map((members) => JSON.stringify(members.sort())).sort(),
     profileRows: profileRows
-      .map((p) => `${partitionOf(p.id)} primary=${p.primary_namespace}:${strip(p.primary_value)} n=${p.identity_count} name=${p.display_name}`)
+      .map(
+        (p) =>
+          `${partitionOf(p.id)} primary=${p.primary_namespace}:${strip(p.primary_value)} n=${p.identity_count} name=${p.display_name}`,
+      )
       .sort(),
-    memberships: memberships.map((m) => `${partitionOf(m.profile_id)} ${m.segment_id} ${m.status}`).sort(),
+    memberships: memberships
+      .map((m) => `${partitionOf(m.profile_id)} ${m.segment_id} ${m.status}`)
+      .sort(),
     links: (
       await q(`SELECT a.namespace AS an, a.value AS av, b.namespace AS bn, b.value AS bv, l.dataset, l.first_seen, l.last_seen, l.applied
                FROM links l JOIN identities a ON a.id = l.a_id JOIN identities b ON b.id = l.b_id WHERE a.value LIKE ?1`)
     )
-      .map((l) => `${l.an}:${strip(l.av)} ${l.bn}:${strip(l.bv)} ${l.dataset} ${l.first_seen} ${l.last_seen} ${l.applied}`)
+      .map(
+        (l) =>
+          `${l.an}:${strip(l.av)} ${l.bn}:${strip(l.bv)} ${l.dataset} ${l.first_seen} ${l.last_seen} ${l.applied}`,
+      )
       .sort(),
-    fragments: (await q(`SELECT i.namespace, i.value, f.dataset, f.attributes, f.updated_at FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value LIKE ?1`))
+    fragments: (
+      await q(
+        `SELECT i.namespace, i.value, f.dataset, f.attributes, f.updated_at FROM fragments f JOIN identities i ON i.id = f.identity_id WHERE i.value LIKE ?1`,
+      )
+    )
       .map((f) => `${f.namespace}:${strip(f.value)} ${f.dataset} ${f.attributes} ${f.updated_at}`)
       .sort(),
-    events: (await q(`SELECT e.id, e.type, e.at, e.data, i.namespace, i.value FROM events e JOIN identities i ON i.id = e.identity_id WHERE e.id LIKE ?1`))
+    events: (
+      await q(
+        `SELECT e.id, e.type, e.at, e.data, i.namespace, i.value FROM events e JOIN identities i ON i.id = e.identity_id WHERE e.id LIKE ?1`,
+      )
+    )
       .map((e) => `${strip(e.id)} ${e.type} ${e.at} ${e.data} ${e.namespace}:${strip(e.value)}`)
       .sort(),
-    history: (await q(`SELECT kind, identities FROM graph_history WHERE identities LIKE '%' || ?1 ORDER BY id`))
+    history: (
+      await q(
+        `SELECT kind, identities FROM graph_history WHERE identities LIKE '%' || ?1 ORDER BY id`,
+      )
+    )
       .filter((h) => JSON.parse(h.identities).every((k: string) => k.includes(prefix)))
       .map((h) => `${h.kind} ${strip(h.identities)}`),
   };
 }
 
 beforeAll(async () => {
-  expect(await call("PUT", "/v1/namespaces/email", { body: { normalize: "email", unique: false, priority: 80, maxPerGraph: 2 } })).toHaveStatus(200);
-  expect(await call("PUT", "/v1/segments/buyers", { body: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } } })).toHaveStatus(200);
+  expect(
+    await call("PUT", "/v1/namespaces/email", {
+      body: { normalize: "email", unique: false, priority: 80, maxPerGraph: 2 },
+    }),
+  ).toHaveStatus(200);
+  expect(
+    await call("PUT", "/v1/segments/buyers", {
+      body: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } },
+    }),
+  ).toHaveStatus(200);
 });
 
 describe("group commit", () => {
-  it("concurrent histories equal their sequential replay in the writer's commit order", { timeout: 300_000 }, async () => {
+  it("concurrent histories equal their sequential replay in the writer's commit order", {
+    timeout: 300_000,
+  }, async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(history, async (ops) => {
@@ -171,7 +274,11 @@ describe("group commit", () => {
         });
         const order: number[] = [];
         for (const entry of journal) {
-          if (entry.kind === "ingest" && !entry.command.items[0]!.identities.some((r) => r.value.startsWith(live))) continue;
+          if (
+            entry.kind === "ingest" &&
+            !entry.command.items[0]!.identities.some((r) => r.value.startsWith(live))
+          )
+            continue;
           const indexes = pending.get(entryKey(entry, live));
           if (indexes?.length) order.push(indexes.shift()!);
         }
@@ -188,9 +295,19 @@ describe("group commit", () => {
     await Promise.all(
       Array.from({ length: 60 }, async (_, i) => {
         const device = `visible-${String(i).padStart(10, "0")}`;
-        const res = await call("POST", "/v1/events", { body: { id: `visible-${i}`, type: "page.view", identities: [id("device", device)], data: { i } } });
+        const res = await call("POST", "/v1/events", {
+          body: {
+            id: `visible-${i}`,
+            type: "page.view",
+            identities: [id("device", device)],
+            data: { i },
+          },
+        });
         expect(res).toHaveStatus(200);
-        const lookup = await call("GET", `/v1/profiles/by-identity/device/${device}?include=events`);
+        const lookup = await call(
+          "GET",
+          `/v1/profiles/by-identity/device/${device}?include=events`,
+        );
         expect(lookup).toHaveStatus(200);
         expect(lookup.json.events.map((e: any) => e.id)).toEqual([`visible-${i}`]);
       }),
@@ -200,19 +317,27 @@ describe("group commit", () => {
   it("a group whose D1 write fails loses no accepted item and fails only the call that fails alone", async () => {
     await runInDurableObject(writer(), (instance: GraphWriter) => {
       instance.hooks.beforePersist = async (calls) => {
-        if (calls.some((c) => c.items.some((it) => it.event?.type === "hold.lane"))) await new Promise((r) => setTimeout(r, 300));
-        if (calls.some((c) => c.items.some((it) => it.event?.type === "poison.write"))) throw new Error("simulated D1 failure");
+        if (calls.some((c) => c.items.some((it) => it.event?.type === "hold.lane")))
+          await new Promise((r) => setTimeout(r, 300));
+        if (calls.some((c) => c.items.some((it) => it.event?.type === "poison.write")))
+          throw new Error("simulated D1 failure");
       };
     });
     const before = await writer().laneStats();
     try {
       // One call holds the lane, so the 24 below queue up and form one group.
-      const holder = call("POST", "/v1/events", { body: { type: "hold.lane", identities: [id("crm", "lane-holder")] } });
+      const holder = call("POST", "/v1/events", {
+        body: { type: "hold.lane", identities: [id("crm", "lane-holder")] },
+      });
       await new Promise((r) => setTimeout(r, 50));
       const results = await Promise.all(
         Array.from({ length: 24 }, (_, i) =>
           call("POST", "/v1/events", {
-            body: { id: `innocent-${i}`, type: i === 11 ? "poison.write" : "purchase", identities: [id("crm", `innocent-${i}`)] },
+            body: {
+              id: `innocent-${i}`,
+              type: i === 11 ? "poison.write" : "purchase",
+              identities: [id("crm", `innocent-${i}`)],
+            },
           }),
         ),
       );
@@ -229,7 +354,10 @@ describe("group commit", () => {
       const after = await writer().laneStats();
       expect(after.retriedGroups).toBeGreaterThan(before.retriedGroups);
       for (let i = 0; i < 24; i++) {
-        const lookup = await call("GET", `/v1/profiles/by-identity/crm/innocent-${i}?include=events`);
+        const lookup = await call(
+          "GET",
+          `/v1/profiles/by-identity/crm/innocent-${i}?include=events`,
+        );
         if (i === 11) expect(lookup).toHaveStatus(404);
         else expect(lookup.json.events.map((e: any) => e.id)).toEqual([`innocent-${i}`]);
       }

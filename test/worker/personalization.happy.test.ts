@@ -1,7 +1,16 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { graphWriter, type GraphWriter } from "../../worker/writer/client";
-import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords, waitForSegment } from "../helpers";
+import { type GraphWriter, graphWriter } from "../../worker/writer/client";
+import {
+  call,
+  createPublicKey,
+  id,
+  identityToken,
+  iso,
+  postEvents,
+  postRecords,
+  waitForSegment,
+} from "../helpers";
 
 const ORIGIN = "https://shop.example";
 const DAY = 86_400_000;
@@ -11,16 +20,57 @@ describe("a visitor, anonymous then signed in", () => {
   it("scenario: collect as anonymous device D, log in as crm:42 (gold, 2 purchases in 30 days) → known, segments, allow-listed attributes only", async () => {
     const site = await createPublicKey([ORIGIN]);
     await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
-    await call("PUT", "/v1/settings/personalization", { body: { attributes: ["firstName", "loyalty.tier"] } });
-    await call("PUT", "/v1/segments/gold-members", { body: { name: "Gold members", public: true, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
-    await call("PUT", "/v1/segments/frequent-buyers", { body: { name: "Frequent buyers", public: true, rule: { event: "purchase", within: "P30D", count: { gte: 2 } } } });
-    await call("PUT", "/v1/segments/internal-vip", { body: { name: "Internal", public: false, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } } });
+    await call("PUT", "/v1/settings/personalization", {
+      body: { attributes: ["firstName", "loyalty.tier"] },
+    });
+    await call("PUT", "/v1/segments/gold-members", {
+      body: {
+        name: "Gold members",
+        public: true,
+        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+      },
+    });
+    await call("PUT", "/v1/segments/frequent-buyers", {
+      body: {
+        name: "Frequent buyers",
+        public: true,
+        rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
+      },
+    });
+    await call("PUT", "/v1/segments/internal-vip", {
+      body: {
+        name: "Internal",
+        public: false,
+        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+      },
+    });
     await waitForSegment("gold-members");
 
-    await postRecords([{ dataset: "crm", identities: [id("crm", "42"), id("email", "gold@example.com")], attributes: { firstName: "Greta", lastName: "Gold", loyalty: { tier: "gold", points: 900 }, email: "gold@example.com" } }]);
+    await postRecords([
+      {
+        dataset: "crm",
+        identities: [id("crm", "42"), id("email", "gold@example.com")],
+        attributes: {
+          firstName: "Greta",
+          lastName: "Gold",
+          loyalty: { tier: "gold", points: 900 },
+          email: "gold@example.com",
+        },
+      },
+    ]);
     await postEvents([
-      { id: "p42-1", type: "purchase", timestamp: iso(Date.now() - 3 * DAY), identities: [id("crm", "42")] },
-      { id: "p42-2", type: "purchase", timestamp: iso(Date.now() - 10 * DAY), identities: [id("crm", "42")] },
+      {
+        id: "p42-1",
+        type: "purchase",
+        timestamp: iso(Date.now() - 3 * DAY),
+        identities: [id("crm", "42")],
+      },
+      {
+        id: "p42-2",
+        type: "purchase",
+        timestamp: iso(Date.now() - 10 * DAY),
+        identities: [id("crm", "42")],
+      },
     ]);
 
     // Anonymous browsing: page views through collect.
@@ -33,14 +83,20 @@ describe("a visitor, anonymous then signed in", () => {
       expect(res).toHaveStatus(200);
       expect(res.json).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     }
-    const anonymous = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, { key: null, headers: { origin: ORIGIN } });
+    const anonymous = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, {
+      key: null,
+      headers: { origin: ORIGIN },
+    });
     expect(anonymous).toHaveStatus(200);
     expect(anonymous.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
     expect(anonymous.headers.get("cache-control")).toContain("private");
 
     // The site logs the visitor in and passes a token signed with its site secret.
     const token = await identityToken(site.siteSecret, "crm:42");
-    const known = await call("GET", `/v1/context?device=${DEVICE}&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
+    const known = await call("GET", `/v1/context?device=${DEVICE}&identityToken=${token}`, {
+      key: site.key,
+      headers: { origin: ORIGIN },
+    });
     expect(known).toHaveStatus(200);
     expect(known.json.known).toBe(true);
     expect(known.json.segments).toEqual(["frequent-buyers", "gold-members"]);
@@ -50,32 +106,78 @@ describe("a visitor, anonymous then signed in", () => {
     const graph = await call("GET", `/v1/identities/device/${DEVICE}/graph`);
     expect(graph.json.identities.map((i: any) => `${i.namespace}:${i.id}`)).toContain("crm:42");
     // …but without the token, the same device is anonymous again: only its own data counts.
-    const again = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, { key: null, headers: { origin: ORIGIN } });
+    const again = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, {
+      key: null,
+      headers: { origin: ORIGIN },
+    });
     expect(again.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
   });
 
   it("anonymous visitors are still segmented by what their own device did", async () => {
     const site = await createPublicKey([ORIGIN]);
-    await call("PUT", "/v1/segments/sale-hunters", { body: { name: "Sale hunters", public: true, rule: { event: "page.view", within: "P1D", count: { gte: 2 }, where: { attr: "url", op: "startsWith", value: "/sale" } } } });
+    await call("PUT", "/v1/segments/sale-hunters", {
+      body: {
+        name: "Sale hunters",
+        public: true,
+        rule: {
+          event: "page.view",
+          within: "P1D",
+          count: { gte: 2 },
+          where: { attr: "url", op: "startsWith", value: "/sale" },
+        },
+      },
+    });
     const device = "sale-hunter-device-0001";
     const send = (url: string) =>
-      call("POST", `/v1/collect?device=${device}`, { key: site.key, body: { events: [{ type: "page.view", data: { url } }] }, headers: { origin: ORIGIN } });
+      call("POST", `/v1/collect?device=${device}`, {
+        key: site.key,
+        body: { events: [{ type: "page.view", data: { url } }] },
+        headers: { origin: ORIGIN },
+      });
     await send("/sale/shoes");
-    expect((await call("GET", `/v1/context?device=${device}`, { key: site.key, headers: { origin: ORIGIN } })).json.segments).toEqual([]);
+    expect(
+      (
+        await call("GET", `/v1/context?device=${device}`, {
+          key: site.key,
+          headers: { origin: ORIGIN },
+        })
+      ).json.segments,
+    ).toEqual([]);
     await send("/sale/tents");
-    expect((await call("GET", `/v1/context?device=${device}`, { key: site.key, headers: { origin: ORIGIN } })).json.segments).toEqual(["sale-hunters"]);
+    expect(
+      (
+        await call("GET", `/v1/context?device=${device}`, {
+          key: site.key,
+          headers: { origin: ORIGIN },
+        })
+      ).json.segments,
+    ).toEqual(["sale-hunters"]);
   });
 
   it("collect: allowed types only, no identities, rate limited per device with Retry-After", async () => {
     const site = await createPublicKey([ORIGIN]);
     const device = "rate-limited-device-01";
-    const post = (body: unknown) => call("POST", `/v1/collect?device=${device}`, { key: site.key, body, headers: { origin: ORIGIN } });
-    const typed = await post({ events: [{ type: "purchase", data: { amount: 1000 } }, { type: "click" }] });
+    const post = (body: unknown) =>
+      call("POST", `/v1/collect?device=${device}`, {
+        key: site.key,
+        body,
+        headers: { origin: ORIGIN },
+      });
+    const typed = await post({
+      events: [{ type: "purchase", data: { amount: 1000 } }, { type: "click" }],
+    });
     expect(typed.json.accepted).toBe(1);
-    expect(typed.json.rejected).toEqual([{ index: 0, error: expect.objectContaining({ code: "type_not_allowed" }) }]);
-    const sneaky = await post({ events: [{ type: "page.view", identities: [{ namespace: "crm", id: "42" }] }] });
+    expect(typed.json.rejected).toEqual([
+      { index: 0, error: expect.objectContaining({ code: "type_not_allowed" }) },
+    ]);
+    const sneaky = await post({
+      events: [{ type: "page.view", identities: [{ namespace: "crm", id: "42" }] }],
+    });
     expect(sneaky).toHaveStatus(400);
-    const attrs = await post({ events: [{ type: "page.view" }], attributes: { loyalty: { tier: "gold" } } });
+    const attrs = await post({
+      events: [{ type: "page.view" }],
+      attributes: { loyalty: { tier: "gold" } },
+    });
     expect(attrs).toHaveStatus(400);
     let limited;
     for (let i = 0; i < 70 && !limited; i++) {
@@ -92,14 +194,19 @@ describe("a signed-in visitor's page views", () => {
   it("link the device through the write lane once; repeat views with the same token write nothing", async () => {
     const writer = graphWriter(env) as unknown as DurableObjectStub<GraphWriter>;
     const site = await createPublicKey([ORIGIN]);
-    await postRecords([{ dataset: "default", identities: [id("crm", "repeat-1")], attributes: { firstName: "Rae" } }]);
+    await postRecords([
+      { dataset: "default", identities: [id("crm", "repeat-1")], attributes: { firstName: "Rae" } },
+    ]);
     const token = await identityToken(site.siteSecret, "crm:repeat-1");
     const device = "repeat-device-00000001";
     await runInDurableObject(writer, (instance: GraphWriter) => {
       instance.journal = [];
     });
     for (let i = 0; i < 5; i++) {
-      const res = await call("GET", `/v1/context?device=${device}&identityToken=${token}`, { key: site.key, headers: { origin: ORIGIN } });
+      const res = await call("GET", `/v1/context?device=${device}&identityToken=${token}`, {
+        key: site.key,
+        headers: { origin: ORIGIN },
+      });
       expect(res.json.known).toBe(true);
     }
     const journal = await runInDurableObject(writer, (instance: GraphWriter) => {
@@ -107,7 +214,9 @@ describe("a signed-in visitor's page views", () => {
       instance.journal = undefined;
       return entries;
     });
-    const links = journal.filter((e) => e.kind === "ingest" && e.command.items.some((it) => it.kind === "link"));
+    const links = journal.filter(
+      (e) => e.kind === "ingest" && e.command.items.some((it) => it.kind === "link"),
+    );
     expect(links).toHaveLength(1);
   });
 });

@@ -5,12 +5,37 @@ import { call, id, iso, postEvents, postRecords, uploadFile, waitForBatch } from
 const T = Date.now() - 3 * 24 * 3600_000;
 const person = {
   records: [
-    { dataset: "crm", identities: [id("crm", "ERASE-1"), id("email", "Erase.Me@Example.com"), id("phone", "+31 6 11112222")], attributes: { firstName: "Erin", lastName: "Raser" }, timestamp: iso(T) },
-    { dataset: "loyalty", identities: [id("loyalty", "EL-1"), id("crm", "ERASE-1")], attributes: { loyalty: { tier: "gold" } }, timestamp: iso(T) },
+    {
+      dataset: "crm",
+      identities: [
+        id("crm", "ERASE-1"),
+        id("email", "Erase.Me@Example.com"),
+        id("phone", "+31 6 11112222"),
+      ],
+      attributes: { firstName: "Erin", lastName: "Raser" },
+      timestamp: iso(T),
+    },
+    {
+      dataset: "loyalty",
+      identities: [id("loyalty", "EL-1"), id("crm", "ERASE-1")],
+      attributes: { loyalty: { tier: "gold" } },
+      timestamp: iso(T),
+    },
   ],
   events: [
-    { id: "erase-ev-1", type: "purchase", timestamp: iso(T), identities: [id("crm", "ERASE-1")], data: { amount: 10 } },
-    { id: "erase-ev-2", type: "page.view", timestamp: iso(T), identities: [id("device", "erase-device-000001"), id("email", "erase.me@example.com")] },
+    {
+      id: "erase-ev-1",
+      type: "purchase",
+      timestamp: iso(T),
+      identities: [id("crm", "ERASE-1")],
+      data: { amount: 10 },
+    },
+    {
+      id: "erase-ev-2",
+      type: "page.view",
+      timestamp: iso(T),
+      identities: [id("device", "erase-device-000001"), id("email", "erase.me@example.com")],
+    },
   ],
 };
 const oldIdentities = [
@@ -41,23 +66,40 @@ describe("privacy erase", () => {
     expect(before.json.attributes.note).toBe("from a file");
     const profileId = before.json.profileId;
 
-    const exportCopy = await call("GET", "/v1/profiles/by-identity/email/erase.me@example.com/export");
+    const exportCopy = await call(
+      "GET",
+      "/v1/profiles/by-identity/email/erase.me@example.com/export",
+    );
     expect(exportCopy).toHaveStatus(200);
-    expect(exportCopy.json.events.map((e: any) => e.id).sort()).toEqual(["erase-ev-1", "erase-ev-2"]);
+    expect(exportCopy.json.events.map((e: any) => e.id).sort()).toEqual([
+      "erase-ev-1",
+      "erase-ev-2",
+    ]);
     expect(exportCopy.json.fragments.length).toBe(2);
 
     const receipt = await call("DELETE", "/v1/profiles/by-identity/email/Erase.Me@example.com");
     expect(receipt).toHaveStatus(200);
-    expect(receipt.json).toEqual({ profileId, erased: { identities: 5, fragments: 2, events: 2 }, suppressed: true });
+    expect(receipt.json).toEqual({
+      profileId,
+      erased: { identities: 5, fragments: 2, events: 2 },
+      suppressed: true,
+    });
 
     for (const [ns, value] of oldIdentities) {
-      expect(await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}`)).toHaveStatus(404);
-      expect(await call("GET", `/v1/identities/${ns}/${encodeURIComponent(value!)}/graph`)).toHaveStatus(404);
-      expect(await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}/export`)).toHaveStatus(404);
+      expect(
+        await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}`),
+      ).toHaveStatus(404);
+      expect(
+        await call("GET", `/v1/identities/${ns}/${encodeURIComponent(value!)}/graph`),
+      ).toHaveStatus(404);
+      expect(
+        await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}/export`),
+      ).toHaveStatus(404);
     }
     expect(await call("GET", `/v1/profiles/${profileId}`)).toHaveStatus(404);
     expect(await call("GET", `/v1/profiles/${profileId}/events`)).toHaveStatus(404);
-    for (const q of ["erin", "raser", "erase", "ERASE-1"]) expect((await call("GET", `/v1/profiles?q=${q}`)).json.items).toEqual([]);
+    for (const q of ["erin", "raser", "erase", "ERASE-1"])
+      expect((await call("GET", `/v1/profiles?q=${q}`)).json.items).toEqual([]);
     expect((await call("GET", "/v1/profiles?attr.loyalty.tier=gold")).json.items).toEqual([]);
     // Nothing left in any table that names them.
     const leftovers = await env.DB.prepare(
@@ -66,7 +108,9 @@ describe("privacy erase", () => {
               (SELECT count(*) FROM profile_terms WHERE profile_id = ?1) +
               (SELECT count(*) FROM graph_history WHERE identities LIKE '%erase%') +
               (SELECT count(*) FROM attribute_index a WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.id = a.identity_id)) AS n`,
-    ).bind(profileId).first<{ n: number }>();
+    )
+      .bind(profileId)
+      .first<{ n: number }>();
     expect(leftovers!.n).toBe(0);
     const suppressed = await call("GET", "/v1/suppressions");
     expect(suppressed.json.items).toHaveLength(5);
@@ -75,27 +119,42 @@ describe("privacy erase", () => {
     // The original records and events again: rejected item by item, nothing recreated.
     const records = await postRecords(person.records);
     expect(records.accepted).toBe(0);
-    expect(records.rejected.map((r) => r.error.code)).toEqual(["suppressed_identity", "suppressed_identity"]);
+    expect(records.rejected.map((r) => r.error.code)).toEqual([
+      "suppressed_identity",
+      "suppressed_identity",
+    ]);
     const events = await postEvents(person.events);
-    expect(events.rejected.map((r) => r.error.code)).toEqual(["suppressed_identity", "suppressed_identity"]);
+    expect(events.rejected.map((r) => r.error.code)).toEqual([
+      "suppressed_identity",
+      "suppressed_identity",
+    ]);
     expect(await call("GET", "/v1/profiles/by-identity/crm/ERASE-1")).toHaveStatus(404);
 
     // Lifting one suppression lets that identity back in.
     expect(await call("DELETE", "/v1/suppressions?identity=loyalty:EL-1")).toHaveStatus(204);
-    const back = await postRecords([{ dataset: "loyalty", identities: [id("loyalty", "EL-1")], attributes: { loyalty: { tier: "silver" } } }]);
+    const back = await postRecords([
+      {
+        dataset: "loyalty",
+        identities: [id("loyalty", "EL-1")],
+        attributes: { loyalty: { tier: "silver" } },
+      },
+    ]);
     expect(back.accepted).toBe(1);
   });
 
   it("with ?suppress=false a re-send creates a fresh profile", async () => {
-    await postRecords([{ dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } }]);
+    await postRecords([
+      { dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } },
+    ]);
     const old = (await call("GET", "/v1/profiles/by-identity/crm/FRESH-1")).json.profileId;
     const receipt = await call("DELETE", "/v1/profiles/by-identity/crm/FRESH-1?suppress=false");
     expect(receipt.json.suppressed).toBe(false);
-    const again = await postRecords([{ dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } }]);
+    const again = await postRecords([
+      { dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } },
+    ]);
     expect(again.accepted).toBe(1);
     const fresh = await call("GET", "/v1/profiles/by-identity/crm/FRESH-1");
     expect(fresh).toHaveStatus(200);
     expect(fresh.json.profileId).not.toBe(old);
   });
-
 });

@@ -35,7 +35,9 @@ async function d1Rows(table: string, order: string) {
 }
 
 async function writerRows(table: string, order: string) {
-  return runInDurableObject(graphWriter(env), (_: GraphWriter, state) => state.storage.sql.exec(`SELECT * FROM ${table} ORDER BY ${order}`).toArray());
+  return runInDurableObject(graphWriter(env), (_: GraphWriter, state) =>
+    state.storage.sql.exec(`SELECT * FROM ${table} ORDER BY ${order}`).toArray(),
+  );
 }
 
 async function expectProjectionEqualsTruth() {
@@ -51,35 +53,67 @@ async function expectProjectionEqualsTruth() {
 describe("the D1 projection of the writer's graph", () => {
   it("equals the writer's own tables after a mixed history", async () => {
     await call("PUT", "/v1/datasets/proj-crm", { body: { kind: "records" } });
-    await call("PUT", "/v1/segments/proj-vip", { body: { name: "VIP", rule: { attr: "vip", op: "eq", value: true } } });
+    await call("PUT", "/v1/segments/proj-vip", {
+      body: { name: "VIP", rule: { attr: "vip", op: "eq", value: true } },
+    });
     await postRecords([
-      { dataset: "proj-crm", identities: [id("crm", "P-1"), id("email", "p1@example.com")], attributes: { firstName: "Ada", vip: true } },
+      {
+        dataset: "proj-crm",
+        identities: [id("crm", "P-1"), id("email", "p1@example.com")],
+        attributes: { firstName: "Ada", vip: true },
+      },
       { dataset: "proj-crm", identities: [id("crm", "P-2")], attributes: { firstName: "Bo" } },
     ]);
     await postEvents([
-      { type: "page.view", timestamp: iso(T0), identities: [id("email", "p1@example.com"), id("device", "proj-device-0000001")] },
-      { type: "order.completed", timestamp: iso(T0 + 60_000), identities: [id("crm", "P-2"), id("device", "proj-device-0000002")], data: { total: 12.5 } },
-      { type: "message.delivered", timestamp: iso(T0 + 120_000), identities: [id("email", "p1@example.com")], data: { messageId: "proj-m1", journey: "welcome" } },
-      { type: "message.delivered", timestamp: iso(T0 + 90_000), identities: [id("crm", "P-2")], data: { messageId: "proj-m2", journey: "welcome" } },
+      {
+        type: "page.view",
+        timestamp: iso(T0),
+        identities: [id("email", "p1@example.com"), id("device", "proj-device-0000001")],
+      },
+      {
+        type: "order.completed",
+        timestamp: iso(T0 + 60_000),
+        identities: [id("crm", "P-2"), id("device", "proj-device-0000002")],
+        data: { total: 12.5 },
+      },
+      {
+        type: "message.delivered",
+        timestamp: iso(T0 + 120_000),
+        identities: [id("email", "p1@example.com")],
+        data: { messageId: "proj-m1", journey: "welcome" },
+      },
+      {
+        type: "message.delivered",
+        timestamp: iso(T0 + 90_000),
+        identities: [id("crm", "P-2")],
+        data: { messageId: "proj-m2", journey: "welcome" },
+      },
     ]);
-    expect(await call("DELETE", "/v1/links?from=email:p1@example.com&to=device:proj-device-0000001")).toHaveStatus(200);
+    expect(
+      await call("DELETE", "/v1/links?from=email:p1@example.com&to=device:proj-device-0000001"),
+    ).toHaveStatus(200);
     expect(await call("DELETE", "/v1/identities/device/proj-device-0000002")).toHaveStatus(200);
     expect(await call("DELETE", "/v1/profiles/by-identity/crm/P-2")).toHaveStatus(200);
-    await postRecords([{ dataset: "proj-crm", identities: [id("crm", "P-3")], attributes: { firstName: "Cy" } }]);
+    await postRecords([
+      { dataset: "proj-crm", identities: [id("crm", "P-3")], attributes: { firstName: "Cy" } },
+    ]);
     expect(await call("DELETE", "/v1/profiles/by-identity/crm/P-3")).toHaveStatus(200);
     expect(await call("DELETE", "/v1/suppressions?identity=crm:P-3")).toHaveStatus(204);
     await expectProjectionEqualsTruth();
     // What was written is readable through D1 at once (the answer waited for the projection).
     const ada = await call("GET", "/v1/profiles/by-identity/crm/P-1?include=segments");
     expect(ada.json.attributes.firstName).toBe("Ada");
-    expect(ada.json.segments).toContainEqual(expect.objectContaining({ id: "proj-vip", status: "realized" }));
+    expect(ada.json.segments).toContainEqual(
+      expect.objectContaining({ id: "proj-vip", status: "realized" }),
+    );
   });
 
   it("skips a batch D1 committed but whose answer was lost, instead of applying it twice", async () => {
     // The next projection batch commits in D1, then its caller sees an error (a lost answer).
     let injected = false;
     await runInDurableObject(graphWriter(env), (instance: GraphWriter) => {
-      const projection = (instance as unknown as { opened: { projection: { d1: D1Database } } }).opened.projection;
+      const projection = (instance as unknown as { opened: { projection: { d1: D1Database } } })
+        .opened.projection;
       const real = projection.d1;
       let failed = false;
       // The projection writes through a D1 session: its next batch commits, then "fails".
@@ -102,25 +136,43 @@ describe("the D1 projection of the writer's graph", () => {
         });
       projection.d1 = new Proxy(real, {
         get(target, prop) {
-          if (prop === "withSession") return (constraint?: string) => failOnce(target.withSession(constraint));
+          if (prop === "withSession")
+            return (constraint?: string) => failOnce(target.withSession(constraint));
           const value = Reflect.get(target, prop, target);
           return typeof value === "function" ? value.bind(target) : value;
         },
       });
     });
-    const out = await postEvents([{ type: "page.view", timestamp: iso(T0 + 120_000), identities: [id("crm", "P-1"), id("device", "proj-device-0000003")] }]);
+    const out = await postEvents([
+      {
+        type: "page.view",
+        timestamp: iso(T0 + 120_000),
+        identities: [id("crm", "P-1"), id("device", "proj-device-0000003")],
+      },
+    ]);
     expect(out.accepted).toBe(1);
     expect(injected).toBe(true);
     await expectProjectionEqualsTruth();
-    const history = await env.DB.prepare("SELECT count(*) AS n FROM graph_history").first<number>("n");
+    const history = await env.DB.prepare("SELECT count(*) AS n FROM graph_history").first<number>(
+      "n",
+    );
     expect(history).toBe((await writerRows("graph_history", "id")).length);
   });
 
   it("keeps webhook deliveries in D1 and only the newest one in the writer's SQLite", async () => {
-    const hook = { type: "webhook", url: "https://hooks.example.com/projection", events: ["segment.entered", "segment.exited"] };
+    const hook = {
+      type: "webhook",
+      url: "https://hooks.example.com/projection",
+      events: ["segment.entered", "segment.exited"],
+    };
     expect(await call("PUT", "/v1/destinations/proj-hooks", { body: hook })).toHaveStatus(200);
-    for (let i = 0; i < 3; i++) await postRecords([{ dataset: "proj-crm", identities: [id("crm", `P-VIP-${i}`)], attributes: { vip: true } }]);
-    const inD1 = await env.DB.prepare("SELECT count(*) AS n, max(sequence) AS hi FROM webhook_deliveries").first<{ n: number; hi: number }>();
+    for (let i = 0; i < 3; i++)
+      await postRecords([
+        { dataset: "proj-crm", identities: [id("crm", `P-VIP-${i}`)], attributes: { vip: true } },
+      ]);
+    const inD1 = await env.DB.prepare(
+      "SELECT count(*) AS n, max(sequence) AS hi FROM webhook_deliveries",
+    ).first<{ n: number; hi: number }>();
     const mine = await writerRows("webhook_deliveries", "sequence");
     expect(inD1!.n).toBeGreaterThanOrEqual(3);
     expect(mine).toHaveLength(1);

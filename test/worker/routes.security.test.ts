@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { grants, SCOPES, type Scope } from "../../shared/scopes";
-import { declaredAccess } from "../../worker/auth/middleware";
 import { createApp } from "../../worker/app";
+import { declaredAccess } from "../../worker/auth/middleware";
 import { call, createKey } from "../helpers";
 
 /** Every `/v1` route the app registers, with the access it declares. */
@@ -46,13 +46,19 @@ describe("scope enforcement on every /v1 route", () => {
       } else if (access === "tracking") {
         key = await createKey(["profiles:read"]); // the tracking API needs `ingest` (or a public key)
       } else if (access === "secret") {
-        const res = await call("POST", "/v1/keys", { body: { name: "pk", kind: "public", origins: ["https://shop.example"] } });
+        const res = await call("POST", "/v1/keys", {
+          body: { name: "pk", kind: "public", origins: ["https://shop.example"] },
+        });
         key = res.json.key;
       } else {
         const otherScopes = SCOPES.filter((s) => !grants([s], access as Scope));
         key = await createKey(otherScopes.length ? [otherScopes[0]!] : ["ingest"]);
       }
-      const wrong = await call(route.method, path, { key, body, headers: { origin: "https://shop.example" } });
+      const wrong = await call(route.method, path, {
+        key,
+        body,
+        headers: { origin: "https://shop.example" },
+      });
       expect(wrong).toHaveStatus(403);
       expect(wrong.json.error.code).toBe("forbidden");
     });

@@ -1,13 +1,29 @@
 // A segment's size before it is saved: `PUT /v1/segments/:id?preview=true`.
 import { describe, expect, it } from "vitest";
 import { TesseraError } from "../../client/index.js";
-import { api, apiClient, createKey, id, iso, postEvents, postRecords, unwrap, waitForSegment } from "../helpers";
+import {
+  api,
+  apiClient,
+  createKey,
+  id,
+  iso,
+  postEvents,
+  postRecords,
+  unwrap,
+  waitForSegment,
+} from "../helpers";
 
 const DAY = 86_400_000;
 const GOLD = { attr: "loyalty.tier", op: "eq", value: "gold" };
 
 const preview = (rule: unknown, client = api) =>
-  unwrap(client.v1.segments[":id"].$put({ param: { id: "draft" }, query: { preview: "true" }, json: { name: "Draft", rule: rule as never } }));
+  unwrap(
+    client.v1.segments[":id"].$put({
+      param: { id: "draft" },
+      query: { preview: "true" },
+      json: { name: "Draft", rule: rule as never },
+    }),
+  );
 
 /** The size preview's answer, narrowed from the route's union with a saved segment. */
 async function previewSize(rule: unknown) {
@@ -18,26 +34,57 @@ async function previewSize(rule: unknown) {
 
 describe("segment size preview", () => {
   it("counts exactly what the saved segment then holds, and saves nothing", async () => {
-    await unwrap(api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }));
+    await unwrap(
+      api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
+    );
     await postRecords(
-      Array.from({ length: 30 }, (_, i) => ({ dataset: "loyalty", identities: [id("crm", `PV-${i}`)], attributes: { loyalty: { tier: i % 3 === 0 ? "gold" : "silver" } } })),
+      Array.from({ length: 30 }, (_, i) => ({
+        dataset: "loyalty",
+        identities: [id("crm", `PV-${i}`)],
+        attributes: { loyalty: { tier: i % 3 === 0 ? "gold" : "silver" } },
+      })),
     );
     const now = Date.now();
     await postEvents([
-      { id: "pv-b1", type: "purchase", timestamp: iso(now - 2 * DAY), identities: [id("crm", "PV-1")] },
+      {
+        id: "pv-b1",
+        type: "purchase",
+        timestamp: iso(now - 2 * DAY),
+        identities: [id("crm", "PV-1")],
+      },
       { id: "pv-b2", type: "purchase", timestamp: iso(now - DAY), identities: [id("crm", "PV-1")] },
-      { id: "pv-b3", type: "purchase", timestamp: iso(now - 40 * DAY), identities: [id("crm", "PV-2")] },
+      {
+        id: "pv-b3",
+        type: "purchase",
+        timestamp: iso(now - 40 * DAY),
+        identities: [id("crm", "PV-2")],
+      },
       { id: "pv-b4", type: "purchase", timestamp: iso(now - DAY), identities: [id("crm", "PV-2")] },
     ]);
 
     const gold = await previewSize(GOLD);
-    expect(gold).toEqual({ preview: true, size: 10, exact: true, sampled: 30, matched: 10, totalProfiles: 30 });
+    expect(gold).toEqual({
+      preview: true,
+      size: 10,
+      exact: true,
+      sampled: 30,
+      matched: 10,
+      totalProfiles: 30,
+    });
     // Event windows count too: PV-2's first purchase is outside the 30 days.
     const buyers = await previewSize({ event: "purchase", within: "P30D", count: { gte: 2 } });
     expect([buyers.size, buyers.exact]).toEqual([1, true]);
-    await expect(unwrap(api.v1.segments[":id"].$get({ param: { id: "draft" } }))).rejects.toMatchObject({ status: 404 });
+    await expect(
+      unwrap(api.v1.segments[":id"].$get({ param: { id: "draft" } })),
+    ).rejects.toMatchObject({ status: 404 });
 
-    await unwrap(api.v1.segments[":id"].$put({ param: { id: "gold" }, query: {}, json: { name: "Gold", rule: GOLD as never } }));
+    await unwrap(
+      api.v1.segments[":id"].$put({
+        param: { id: "gold" },
+        query: {},
+        json: { name: "Gold", rule: GOLD as never },
+      }),
+    );
     expect((await waitForSegment("gold")).size).toBe(gold.size);
   });
 
@@ -46,7 +93,11 @@ describe("segment size preview", () => {
       await postRecords(
         Array.from({ length: 400 }, (_, k) => {
           const i = call * 400 + k;
-          return { dataset: "loyalty", identities: [id("crm", `PVB-${i}`)], attributes: { loyalty: { tier: i % 4 === 0 ? "gold" : "bronze" } } };
+          return {
+            dataset: "loyalty",
+            identities: [id("crm", `PVB-${i}`)],
+            attributes: { loyalty: { tier: i % 4 === 0 ? "gold" : "bronze" } },
+          };
         }),
       );
     }
@@ -59,7 +110,9 @@ describe("segment size preview", () => {
   });
 
   it("rejects a bad rule naming the field, and needs the segments scope", async () => {
-    const bad = await preview({ attr: "loyalty.tier", op: "equals", value: "gold" }).catch((err: unknown) => err);
+    const bad = await preview({ attr: "loyalty.tier", op: "equals", value: "gold" }).catch(
+      (err: unknown) => err,
+    );
     expect(bad).toBeInstanceOf(TesseraError);
     expect(bad).toMatchObject({ status: 400, code: "invalid_request" });
     expect((bad as TesseraError).details?.map((d) => d.path)).toContain("rule.op");

@@ -1,12 +1,15 @@
 import { createScheduledController, env } from "cloudflare:test";
-import worker from "../../worker/index";
 import { describe, expect, it } from "vitest";
+import worker from "../../worker/index";
 import { call, id, iso, postEvents, postRecords, waitForSegment } from "../helpers";
 
 const DAY = 86_400_000;
 
 const segmentsOf = async (ns: string, value: string) =>
-  ((await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`)).json.segments as { id: string; status: string }[])
+  (
+    (await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`)).json
+      .segments as { id: string; status: string }[]
+  )
     .filter((s) => s.status === "realized")
     .map((s) => s.id)
     .sort();
@@ -15,10 +18,18 @@ describe("segments", () => {
   it("evaluates all existing profiles in the background, then streams membership changes on ingest", async () => {
     await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
     await postRecords(
-      Array.from({ length: 30 }, (_, i) => ({ dataset: "loyalty", identities: [id("crm", `SEG-${i}`)], attributes: { loyalty: { tier: i % 3 === 0 ? "gold" : "silver" } } })),
+      Array.from({ length: 30 }, (_, i) => ({
+        dataset: "loyalty",
+        identities: [id("crm", `SEG-${i}`)],
+        attributes: { loyalty: { tier: i % 3 === 0 ? "gold" : "silver" } },
+      })),
     );
     const put = await call("PUT", "/v1/segments/gold-members", {
-      body: { name: "Gold members", public: true, rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
+      body: {
+        name: "Gold members",
+        public: true,
+        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+      },
     });
     expect(put).toHaveStatus(200);
     expect(put.json.status).toBe("evaluating");
@@ -27,48 +38,91 @@ describe("segments", () => {
     expect(ready.evaluatedProfiles).toBeGreaterThanOrEqual(30);
 
     // Streaming: the ingest call itself updates membership.
-    await postRecords([{ dataset: "loyalty", identities: [id("crm", "SEG-1")], attributes: { loyalty: { tier: "gold" } } }]);
+    await postRecords([
+      {
+        dataset: "loyalty",
+        identities: [id("crm", "SEG-1")],
+        attributes: { loyalty: { tier: "gold" } },
+      },
+    ]);
     expect(await segmentsOf("crm", "SEG-1")).toEqual(["gold-members"]);
-    await postRecords([{ dataset: "loyalty", identities: [id("crm", "SEG-0")], attributes: { loyalty: { tier: "bronze" } } }]);
-    const exited = (await call("GET", "/v1/profiles/by-identity/crm/SEG-0?include=segments")).json.segments;
+    await postRecords([
+      {
+        dataset: "loyalty",
+        identities: [id("crm", "SEG-0")],
+        attributes: { loyalty: { tier: "bronze" } },
+      },
+    ]);
+    const exited = (await call("GET", "/v1/profiles/by-identity/crm/SEG-0?include=segments")).json
+      .segments;
     expect(exited).toEqual([expect.objectContaining({ id: "gold-members", status: "exited" })]);
 
     const members = [];
     let cursor: string | null = null;
     do {
-      const page: any = await call("GET", `/v1/segments/gold-members/members?limit=4${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: any = await call(
+        "GET",
+        `/v1/segments/gold-members/members?limit=4${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       members.push(...page.json.items);
       cursor = page.json.nextCursor;
     } while (cursor);
     expect(members).toHaveLength(10);
-    expect((await call("GET", "/v1/profiles?segment=gold-members&limit=100")).json.items).toHaveLength(10);
+    expect(
+      (await call("GET", "/v1/profiles?segment=gold-members&limit=100")).json.items,
+    ).toHaveLength(10);
     const list = await call("GET", "/v1/segments");
     expect(list.json.items.find((s: any) => s.id === "gold-members").size).toBe(10);
   });
 
   it("event windows: frequent buyers realize on the second purchase and exit by cron when the window passes", async () => {
     await call("PUT", "/v1/segments/frequent-buyers", {
-      body: { name: "Frequent buyers", public: true, rule: { event: "purchase", within: "P30D", count: { gte: 2 } } },
+      body: {
+        name: "Frequent buyers",
+        public: true,
+        rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
+      },
     });
     await waitForSegment("frequent-buyers");
     const now = Date.now();
-    await postEvents([{ id: "fb-1", type: "purchase", timestamp: iso(now - 29.5 * DAY), identities: [id("crm", "FB-1")] }]);
+    await postEvents([
+      {
+        id: "fb-1",
+        type: "purchase",
+        timestamp: iso(now - 29.5 * DAY),
+        identities: [id("crm", "FB-1")],
+      },
+    ]);
     expect(await segmentsOf("crm", "FB-1")).toEqual([]);
-    await postEvents([{ id: "fb-2", type: "purchase", timestamp: iso(now - DAY), identities: [id("crm", "FB-1")] }]);
+    await postEvents([
+      { id: "fb-2", type: "purchase", timestamp: iso(now - DAY), identities: [id("crm", "FB-1")] },
+    ]);
     expect(await segmentsOf("crm", "FB-1")).toEqual(["frequent-buyers"]);
 
     // A day later the older purchase has left the window: the cron job exits the member.
-    const ctrl = createScheduledController({ scheduledTime: new Date(now + DAY), cron: "*/5 * * * *" });
+    const ctrl = createScheduledController({
+      scheduledTime: new Date(now + DAY),
+      cron: "*/5 * * * *",
+    });
     await worker.scheduled(ctrl, env);
-    const after = (await call("GET", "/v1/profiles/by-identity/crm/FB-1?include=segments")).json.segments;
+    const after = (await call("GET", "/v1/profiles/by-identity/crm/FB-1?include=segments")).json
+      .segments;
     expect(after).toEqual([expect.objectContaining({ id: "frequent-buyers", status: "exited" })]);
   });
 
   it("a changed rule re-evaluates everyone (background) and needs the segments scope", async () => {
-    await call("PUT", "/v1/segments/gold-members", { body: { name: "Gold or silver", public: true, rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] } } });
+    await call("PUT", "/v1/segments/gold-members", {
+      body: {
+        name: "Gold or silver",
+        public: true,
+        rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] },
+      },
+    });
     const ready = await waitForSegment("gold-members");
     expect(ready.size).toBeGreaterThanOrEqual(29);
-    const row = await env.DB.prepare("SELECT version FROM segments WHERE id = 'gold-members'").first<{ version: number }>();
+    const row = await env.DB.prepare(
+      "SELECT version FROM segments WHERE id = 'gold-members'",
+    ).first<{ version: number }>();
     expect(row!.version).toBe(2);
   });
 });

@@ -13,15 +13,29 @@ describe("the writer's store", () => {
   it("starts from a graph D1 already holds, and the stored profiles keep working", async () => {
     const now = Date.now();
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO profiles (id, primary_namespace, primary_value, identity_count, created_at, updated_at, namespaces) VALUES ('legacyProf01', 'crm', 'OLD-1', 1, ?1, ?1, 'crm')").bind(now),
-      env.DB.prepare("INSERT INTO identities (id, namespace, value, profile_id, first_seen, last_seen) VALUES (1, 'crm', 'OLD-1', 'legacyProf01', ?1, ?1)").bind(now),
+      env.DB.prepare(
+        "INSERT INTO profiles (id, primary_namespace, primary_value, identity_count, created_at, updated_at, namespaces) VALUES ('legacyProf01', 'crm', 'OLD-1', 1, ?1, ?1, 'crm')",
+      ).bind(now),
+      env.DB.prepare(
+        "INSERT INTO identities (id, namespace, value, profile_id, first_seen, last_seen) VALUES (1, 'crm', 'OLD-1', 'legacyProf01', ?1, ?1)",
+      ).bind(now),
     ]);
-    const out = await postEvents([{ type: "page.view", timestamp: iso(now), identities: [id("crm", "OLD-1"), id("email", "old-1@example.com")] }]);
+    const out = await postEvents([
+      {
+        type: "page.view",
+        timestamp: iso(now),
+        identities: [id("crm", "OLD-1"), id("email", "old-1@example.com")],
+      },
+    ]);
     expect(out.profiles).toEqual(["legacyProf01"]);
     const store = (await graphWriter(env).laneStats()).store;
-    if ((env as { TESSERA_GRAPH_STORE?: string }).TESSERA_GRAPH_STORE === "d1") expect(store).toBe("d1");
+    if ((env as { TESSERA_GRAPH_STORE?: string }).TESSERA_GRAPH_STORE === "d1")
+      expect(store).toBe("d1");
     else expect(store).toMatch(/^(moving|local)$/);
-    expect(keysOf(await graphOf("email", "old-1@example.com"))).toEqual(["crm:OLD-1", "email:old-1@example.com"]);
+    expect(keysOf(await graphOf("email", "old-1@example.com"))).toEqual([
+      "crm:OLD-1",
+      "email:old-1@example.com",
+    ]);
     expect(await call("GET", "/v1/profiles/by-identity/crm/OLD-1")).toHaveStatus(200);
   });
 });

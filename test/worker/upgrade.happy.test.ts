@@ -17,7 +17,19 @@ const T0 = Date.now() - 2 * 86_400_000;
 const upgraded = () => env.GRAPH_WRITER.get(env.GRAPH_WRITER.idFromName("upgrade-check"));
 
 const event = (n: number, crm: string): IngestCommand => ({
-  items: [{ index: 0, kind: "event", dataset: "up-web", identities: [{ namespace: "crm", value: crm }, { namespace: "device", value: `up-device-during-${n}-00000` }], at: Date.now(), event: { id: `during-${n}`, type: "page.view", data: { n } } }],
+  items: [
+    {
+      index: 0,
+      kind: "event",
+      dataset: "up-web",
+      identities: [
+        { namespace: "crm", value: crm },
+        { namespace: "device", value: `up-device-during-${n}-00000` },
+      ],
+      at: Date.now(),
+      event: { id: `during-${n}`, type: "page.view", data: { n } },
+    },
+  ],
   atomic: false,
   receivedAt: Date.now(),
 });
@@ -32,15 +44,43 @@ describe("upgrading a deployment whose graph is in D1", () => {
     // A graph written by the real write path: records, events, merges, a segment, a split, an erase.
     await call("PUT", "/v1/datasets/up-crm", { body: { kind: "records" } });
     await call("PUT", "/v1/datasets/up-web", { body: { kind: "events" } });
-    await call("PUT", "/v1/segments/up-gold", { body: { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } } });
-    await postRecords(Array.from({ length: 300 }, (_, i) => ({ dataset: "up-crm", identities: [id("crm", `UP-${i}`), id("email", `up${i}@example.com`)], attributes: { tier: i % 3 ? "silver" : "gold", n: i } })));
+    await call("PUT", "/v1/segments/up-gold", {
+      body: { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } },
+    });
+    await postRecords(
+      Array.from({ length: 300 }, (_, i) => ({
+        dataset: "up-crm",
+        identities: [id("crm", `UP-${i}`), id("email", `up${i}@example.com`)],
+        attributes: { tier: i % 3 ? "silver" : "gold", n: i },
+      })),
+    );
     for (let chunk = 0; chunk < 2; chunk++) {
-      await postEvents(Array.from({ length: 700 }, (_, k) => ({ type: k % 5 ? "page.view" : "purchase", dataset: "up-web", timestamp: iso(T0 + (chunk * 700 + k) * 1000), identities: [id("email", `up${(chunk * 700 + k) % 300}@example.com`), id("device", `up-device-${String(k % 400).padStart(6, "0")}-00`)] })));
+      await postEvents(
+        Array.from({ length: 700 }, (_, k) => ({
+          type: k % 5 ? "page.view" : "purchase",
+          dataset: "up-web",
+          timestamp: iso(T0 + (chunk * 700 + k) * 1000),
+          identities: [
+            id("email", `up${(chunk * 700 + k) % 300}@example.com`),
+            id("device", `up-device-${String(k % 400).padStart(6, "0")}-00`),
+          ],
+        })),
+      );
     }
     // Journey messages: their firsts and hourly counts are tables of the graph too.
     const kinds = ["message.sent", "message.delivered", "message.bounced", "message.opened"];
-    await postEvents(Array.from({ length: 80 }, (_, k) => ({ type: kinds[k % 4]!, dataset: "up-web", timestamp: iso(T0 + k * 60_000), identities: [id("email", `up${k % 40}@example.com`)], data: { messageId: `up-m${k % 30}`, journey: "welcome" } })));
-    expect(await call("DELETE", "/v1/links?from=email:up7@example.com&to=crm:UP-7")).toHaveStatus(200);
+    await postEvents(
+      Array.from({ length: 80 }, (_, k) => ({
+        type: kinds[k % 4]!,
+        dataset: "up-web",
+        timestamp: iso(T0 + k * 60_000),
+        identities: [id("email", `up${k % 40}@example.com`)],
+        data: { messageId: `up-m${k % 30}`, journey: "welcome" },
+      })),
+    );
+    expect(await call("DELETE", "/v1/links?from=email:up7@example.com&to=crm:UP-7")).toHaveStatus(
+      200,
+    );
     expect(await call("DELETE", "/v1/profiles/by-identity/crm/UP-9")).toHaveStatus(200);
 
     // The upgraded writer starts, finds the graph in D1, and moves it — taking writes meanwhile.
@@ -64,17 +104,34 @@ describe("upgrading a deployment whose graph is in D1", () => {
 
     // Equal, table by table, row by row — and the writes made during the move are there.
     const local = (table: { name: string; key: string[] }) =>
-      runInDurableObject(writer, (_: GraphWriter, state) => state.storage.sql.exec(`SELECT * FROM "${table.name}" ORDER BY ${table.key.map((k) => `"${k}"`).join(", ")}`).toArray());
+      runInDurableObject(writer, (_: GraphWriter, state) =>
+        state.storage.sql
+          .exec(
+            `SELECT * FROM "${table.name}" ORDER BY ${table.key.map((k) => `"${k}"`).join(", ")}`,
+          )
+          .toArray(),
+      );
     for (const table of MOVED_TABLES) {
       const [d1Rows, localRows] = await Promise.all([rowsOf(table), local(table)]);
       expect({ table: table.name, rows: localRows }).toEqual({ table: table.name, rows: d1Rows });
     }
-    const stored = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(during)).first("n");
+    const stored = await env.DB.prepare(
+      "SELECT count(*) AS n FROM events WHERE id IN (SELECT value FROM json_each(?1))",
+    )
+      .bind(JSON.stringify(during))
+      .first("n");
     expect(stored).toBe(40);
-    const status = await runInDurableObject(writer, (_: GraphWriter, state) => JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_move'").one().value));
+    const status = await runInDurableObject(writer, (_: GraphWriter, state) =>
+      JSON.parse(
+        state.storage.sql
+          .exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_move'")
+          .one().value,
+      ),
+    );
     expect(status.phase).toBe("done");
     // The clean pass compared every table (rows and SHA-256 chains, on both sides, at its time).
-    for (const table of MOVED_TABLES) expect(status.checks[table.name].d1).toBe(status.checks[table.name].local);
+    for (const table of MOVED_TABLES)
+      expect(status.checks[table.name].d1).toBe(status.checks[table.name].local);
     expect(status.checks.events.rows).toBeGreaterThanOrEqual(1390); // 1,400 less the erased person's
     expect(status.checks.suppressions.rows).toBeGreaterThan(0);
     expect(status.checks.memberships.rows).toBeGreaterThan(0);
@@ -82,7 +139,9 @@ describe("upgrading a deployment whose graph is in D1", () => {
     // From now on D1 is the projection of the moved graph.
     const after = await writer.ingest(event(99, "UP-99"));
     expect(after.consistency).toMatch(/^t1\.0\.\d+\./);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM events WHERE id = 'during-99'").first("n")).toBe(1);
+    expect(
+      await env.DB.prepare("SELECT count(*) AS n FROM events WHERE id = 'during-99'").first("n"),
+    ).toBe(1);
     const projection = (await writer.laneStats()).projection!;
     expect(projection.appliedSeq).toBe(projection.committedSeq);
   });
@@ -92,10 +151,13 @@ describe("upgrading a deployment whose graph is in D1", () => {
     // into its copy (as a failed mirror or a bug would leave it).
     const writer = env.GRAPH_WRITER.get(env.GRAPH_WRITER.idFromName("upgrade-diverged"));
     let moving = await writer.laneStats();
-    for (let i = 0; i < 600 && moving.move?.phase === "copy"; i++) moving = await writer.laneStats();
+    for (let i = 0; i < 600 && moving.move?.phase === "copy"; i++)
+      moving = await writer.laneStats();
     expect(moving.move?.phase).toBe("verify"); // copied once; now checking
     await runInDurableObject(writer, (_: GraphWriter, state) => {
-      state.storage.sql.exec("INSERT OR REPLACE INTO identities (id, namespace, value, profile_id, first_seen, last_seen) VALUES (999999999, 'crm', 'NOT-IN-D1', 'bogusProfile', 0, 0)");
+      state.storage.sql.exec(
+        "INSERT OR REPLACE INTO identities (id, namespace, value, profile_id, first_seen, last_seen) VALUES (999999999, 'crm', 'NOT-IN-D1', 'bogusProfile', 0, 0)",
+      );
     });
     let stats = await writer.laneStats();
     for (let i = 0; i < 600 && stats.store !== "local"; i++) {
@@ -103,11 +165,27 @@ describe("upgrading a deployment whose graph is in D1", () => {
       stats = await writer.laneStats();
     }
     expect(stats.store).toBe("local");
-    const bogus = await runInDurableObject(writer, (_: GraphWriter, state) => state.storage.sql.exec("SELECT count(*) AS n FROM identities WHERE value = 'NOT-IN-D1'").one().n);
+    const bogus = await runInDurableObject(
+      writer,
+      (_: GraphWriter, state) =>
+        state.storage.sql
+          .exec("SELECT count(*) AS n FROM identities WHERE value = 'NOT-IN-D1'")
+          .one().n,
+    );
     expect(bogus).toBe(0);
-    const status = await runInDurableObject(writer, (_: GraphWriter, state) => JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_move'").one().value));
+    const status = await runInDurableObject(writer, (_: GraphWriter, state) =>
+      JSON.parse(
+        state.storage.sql
+          .exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_move'")
+          .one().value,
+      ),
+    );
     expect(status.pass).toBeGreaterThanOrEqual(2); // the difference made a pass unclean
-    const counts = await runInDurableObject(writer, (_: GraphWriter, state) => state.storage.sql.exec("SELECT count(*) AS n FROM identities").one().n);
+    const counts = await runInDurableObject(
+      writer,
+      (_: GraphWriter, state) =>
+        state.storage.sql.exec("SELECT count(*) AS n FROM identities").one().n,
+    );
     expect(counts).toBe(await env.DB.prepare("SELECT count(*) AS n FROM identities").first("n"));
   });
 });

@@ -1,6 +1,12 @@
 import { createContext } from "@lit/context";
 import type { ClientResponse } from "hono/client";
-import { createClient, TesseraError, unwrap, type SuccessBody, type TesseraClient } from "../../client/index.js";
+import {
+  createClient,
+  type SuccessBody,
+  type TesseraClient,
+  TesseraError,
+  unwrap,
+} from "../../client/index.js";
 
 /**
  * The console's API handle: the typed client (client/) with the admin key, and one way to
@@ -18,7 +24,9 @@ export class ConsoleApi {
   }
 
   /** Awaits a client call: its body, or an Error worded for people. */
-  async read<R extends ClientResponse<any, number, string>>(call: R | Promise<R>): Promise<SuccessBody<R>> {
+  async read<R extends ClientResponse<any, number, string>>(
+    call: R | Promise<R>,
+  ): Promise<SuccessBody<R>> {
     try {
       return await unwrap(call);
     } catch (err) {
@@ -28,8 +36,12 @@ export class ConsoleApi {
           throw new Error("That key is not valid.");
         }
         // The details name the field and the fix ("rule.op: …"): show them, not only the headline.
-        const details = (err.details ?? []).slice(0, 3).map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
-        throw new Error(`${err.apiMessage}${details.length ? ` — ${details.join("; ")}` : ""} (${err.code})`);
+        const details = (err.details ?? [])
+          .slice(0, 3)
+          .map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
+        throw new Error(
+          `${err.apiMessage}${details.length ? ` — ${details.join("; ")}` : ""} (${err.code})`,
+        );
       }
       throw err;
     }
@@ -45,12 +57,20 @@ export class ConsoleApi {
   /** Uploads a CSV or NDJSON file as a batch (`POST /v1/batches`, the file itself as the body). */
   async upload(dataset: string, file: File): Promise<{ batchId: string }> {
     const format = /\.(ndjson|jsonl)$/i.test(file.name) ? "ndjson" : "csv";
-    const response = fetch(`${location.origin}/v1/batches?${new URLSearchParams({ dataset, format })}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${this.key}`, "content-type": format === "csv" ? "text/csv" : "application/x-ndjson" },
-      body: file,
-    });
-    return this.read(response as unknown as Promise<ClientResponse<{ batchId: string }, 202, "json">>);
+    const response = fetch(
+      `${location.origin}/v1/batches?${new URLSearchParams({ dataset, format })}`,
+      {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${this.key}`,
+          "content-type": format === "csv" ? "text/csv" : "application/x-ndjson",
+        },
+        body: file,
+      },
+    );
+    return this.read(
+      response as unknown as Promise<ClientResponse<{ batchId: string }, 202, "json">>,
+    );
   }
 
   /** Saves text as a file in the browser. */

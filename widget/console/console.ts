@@ -1,5 +1,5 @@
 import { ContextProvider } from "@lit/context";
-import { LitElement, css, html, nothing } from "lit";
+import { css, html, LitElement, nothing } from "lit";
 import { defineElement } from "../src/define";
 import { apiContext, ConsoleApi } from "./api";
 import "./views/profiles";
@@ -18,7 +18,16 @@ import "./views/keys";
  * never lands in another. The admin key is kept in sessionStorage (gone when the tab
  * closes). Every value from the API is rendered as text.
  */
-type Tab = "profiles" | "dashboard" | "batches" | "segments" | "computed" | "identity" | "destinations" | "reports" | "keys";
+type Tab =
+  | "profiles"
+  | "dashboard"
+  | "batches"
+  | "segments"
+  | "computed"
+  | "identity"
+  | "destinations"
+  | "reports"
+  | "keys";
 const TABS: [Tab, string][] = [
   ["profiles", "Profiles"],
   ["dashboard", "Dashboard"],
@@ -33,7 +42,11 @@ const TABS: [Tab, string][] = [
 const KEY_STORAGE = "tessera.console.key";
 
 export class TesseraConsole extends LitElement {
-  static override properties = { key: { state: true }, tab: { state: true }, error: { state: true } };
+  static override properties = {
+    key: { state: true },
+    tab: { state: true },
+    error: { state: true },
+  };
 
   static override styles = css`
     :host { display: block; font: 14px/1.5 system-ui, sans-serif; color: #1b1f24; }

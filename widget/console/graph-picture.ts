@@ -9,7 +9,14 @@ interface Ref {
   namespace: string;
   id: string;
 }
-type Link = { from: Ref; to: Ref; dataset: string; firstSeen: string; lastSeen: string; applied: boolean };
+type Link = {
+  from: Ref;
+  to: Ref;
+  dataset: string;
+  firstSeen: string;
+  lastSeen: string;
+  applied: boolean;
+};
 interface GraphPictureInput {
   identities: (Ref & { firstSeen: string; lastSeen: string })[];
   links: Link[];
@@ -25,9 +32,20 @@ export function graphPicture(graph: GraphPictureInput, label: string): TemplateR
   // Refused links reach identities outside the profile: they are drawn too, greyed.
   const links = [...graph.links, ...(graph.refusedLinks ?? [])];
   const members = new Set(graph.identities.map(keyOf));
-  const nodes = [...graph.identities.map(keyOf), ...new Set(links.flatMap((l) => [keyOf(l.from), keyOf(l.to)]).filter((k) => !members.has(k)))];
+  const nodes = [
+    ...graph.identities.map(keyOf),
+    ...new Set(links.flatMap((l) => [keyOf(l.from), keyOf(l.to)]).filter((k) => !members.has(k))),
+  ];
   const radius = nodes.length === 1 ? 0 : SIZE / 2 - 90;
-  const at = new Map(nodes.map((k, i) => [k, { x: SIZE / 2 + radius * Math.cos((2 * Math.PI * i) / nodes.length - Math.PI / 2), y: SIZE / 2 + radius * Math.sin((2 * Math.PI * i) / nodes.length - Math.PI / 2) }]));
+  const at = new Map(
+    nodes.map((k, i) => [
+      k,
+      {
+        x: SIZE / 2 + radius * Math.cos((2 * Math.PI * i) / nodes.length - Math.PI / 2),
+        y: SIZE / 2 + radius * Math.sin((2 * Math.PI * i) / nodes.length - Math.PI / 2),
+      },
+    ]),
+  );
   const seen = new Map(graph.identities.map((i) => [keyOf(i), i]));
   return html`<svg role="img" aria-label=${label} viewBox="0 0 ${SIZE} ${SIZE}" width="100%" class="graph-picture">
     ${links.map((l) => {

@@ -4,7 +4,7 @@
  * separators, values on hover. The table under it says the same in text, for screen
  * readers and copying.
  */
-import { LitElement, css, html, unsafeCSS, type PropertyValues } from "lit";
+import { css, html, LitElement, type PropertyValues, unsafeCSS } from "lit";
 import uPlot from "uplot";
 import uPlotCss from "uplot/dist/uPlot.min.css";
 import { defineElement } from "../src/define";
@@ -18,15 +18,21 @@ export interface TimeSeries {
 const COLORS = ["#1f5f9e", "#c2571a", "#2d7d46", "#7b3fa0", "#a3262a", "#5b636e"];
 const number = (v: number) => v.toLocaleString(undefined, { maximumFractionDigits: 2 });
 /** A bucket key as seconds since the epoch (uPlot's time axis), at UTC midnight of its first day. */
-const secondsOf = (key: string) => Date.parse(`${key.length === 7 ? `${key}-01` : key}T00:00:00Z`) / 1000;
+const secondsOf = (key: string) =>
+  Date.parse(`${key.length === 7 ? `${key}-01` : key}T00:00:00Z`) / 1000;
 
 export class TesseraTimeChart extends LitElement {
   static override properties = { data: { attribute: false }, label: {} };
-  static override styles = [unsafeCSS(uPlotCss), css`:host { display: block; } .u-legend { font-size: 12px; }`];
+  static override styles = [
+    unsafeCSS(uPlotCss),
+    css`:host { display: block; } .u-legend { font-size: 12px; }`,
+  ];
   declare data: TimeSeries | undefined;
   declare label: string;
   private plot: uPlot | undefined;
-  private readonly resize = new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: 240 }));
+  private readonly resize = new ResizeObserver(() =>
+    this.plot?.setSize({ width: this.width(), height: 240 }),
+  );
 
   override connectedCallback() {
     super.connectedCallback();
@@ -63,10 +69,23 @@ export class TesseraTimeChart extends LitElement {
         scales: { x: { time: true } },
         // Ticks on whole days (or months), labelled as the keys are: no clock times for daily data.
         axes: [
-          { incrs: [86_400, 7 * 86_400, 28 * 86_400, 365 * 86_400], values: keys[0]?.length === 7 ? "{YYYY}-{MM}" : "{YYYY}-{MM}-{DD}", space: 70 },
+          {
+            incrs: [86_400, 7 * 86_400, 28 * 86_400, 365 * 86_400],
+            values: keys[0]?.length === 7 ? "{YYYY}-{MM}" : "{YYYY}-{MM}-{DD}",
+            space: 70,
+          },
           { values: (_, ticks) => ticks.map(number), size: 60 },
         ],
-        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: keys.length <= 40 }, value: (_: uPlot, v: number | null) => (v === null ? "–" : number(v)) }))],
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: COLORS[i % COLORS.length],
+            width: 2,
+            points: { show: keys.length <= 40 },
+            value: (_: uPlot, v: number | null) => (v === null ? "–" : number(v)),
+          })),
+        ],
       },
       [keys.map(secondsOf), ...series.map((s) => s.values)],
       target,

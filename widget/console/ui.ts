@@ -64,7 +64,16 @@ export function howToIngest(): TemplateResult {
 export const loading = () => html`<p class="muted" role="status">Loading…</p>`;
 
 /** A form field's trimmed value. */
-export const fieldText = (form: HTMLFormElement, name: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement | null)?.value ?? "").trim();
+export const fieldText = (form: HTMLFormElement, name: string) =>
+  (
+    (
+      form.elements.namedItem(name) as
+        | HTMLInputElement
+        | HTMLSelectElement
+        | HTMLTextAreaElement
+        | null
+    )?.value ?? ""
+  ).trim();
 
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 export const failed = (err: unknown) => html`<p class="error" role="alert">${errorText(err)}</p>`;

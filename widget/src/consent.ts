@@ -34,7 +34,9 @@ export function storedChoices(doc: Document = document): string | undefined {
 /** The choices Tessera has not recorded yet (to send with the next context read). */
 export function unsentChoices(doc: Document = document): string | undefined {
   const choices = storedChoices(doc);
-  return choices && choices !== decodeURIComponent(readCookie(SENT, doc) ?? "") ? choices : undefined;
+  return choices && choices !== decodeURIComponent(readCookie(SENT, doc) ?? "")
+    ? choices
+    : undefined;
 }
 
 /** Tessera answered a read that carried `choices`: they are recorded. */
@@ -44,12 +46,20 @@ export function choicesSent(choices: string, doc: Document = document): void {
 
 /** `tessera.setConsent({ analytics: true, … })`: merged into the stored choices. */
 export function setConsent(choices: Record<string, boolean>, doc: Document = document): void {
-  const current = Object.fromEntries((storedChoices(doc)?.split(",") ?? []).map((p) => [p.split(":")[0]!, p.endsWith(":granted")]));
-  writeCookie(CHOICES, encodeURIComponent(encode({ ...current, ...choices })), ONE_YEAR_SECONDS, doc);
+  const current = Object.fromEntries(
+    (storedChoices(doc)?.split(",") ?? []).map((p) => [p.split(":")[0]!, p.endsWith(":granted")]),
+  );
+  writeCookie(
+    CHOICES,
+    encodeURIComponent(encode({ ...current, ...choices })),
+    ONE_YEAR_SECONDS,
+    doc,
+  );
   doc.dispatchEvent(new Event(CONSENT_EVENT));
 }
 
-export const globalPrivacyControl = () => (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
+export const globalPrivacyControl = () =>
+  (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
 
 interface TcData {
   gdprApplies?: boolean;
@@ -64,12 +74,28 @@ interface TcData {
  * (personalised content) `personalization`, with 3 and 4 (personalised ads) `marketing`.
  */
 export function listenToCmp(win: Window = window): void {
-  const tcfapi = (win as Window & { __tcfapi?: (command: string, version: number, callback: (data: TcData, ok: boolean) => void) => void }).__tcfapi;
+  const tcfapi = (
+    win as Window & {
+      __tcfapi?: (
+        command: string,
+        version: number,
+        callback: (data: TcData, ok: boolean) => void,
+      ) => void;
+    }
+  ).__tcfapi;
   if (typeof tcfapi !== "function") return;
   tcfapi("addEventListener", 2, (data, ok) => {
-    if (!ok || data.gdprApplies === false || (data.eventStatus !== "tcloaded" && data.eventStatus !== "useractioncomplete")) return;
+    if (
+      !ok ||
+      data.gdprApplies === false ||
+      (data.eventStatus !== "tcloaded" && data.eventStatus !== "useractioncomplete")
+    )
+      return;
     const c = data.purpose?.consents ?? {};
     const all = (...ids: number[]) => ids.every((id) => c[id] === true);
-    setConsent({ analytics: all(1, 8), personalization: all(1, 5, 6), marketing: all(1, 3, 4) }, win.document);
+    setConsent(
+      { analytics: all(1, 8), personalization: all(1, 5, 6), marketing: all(1, 3, 4) },
+      win.document,
+    );
   });
 }

@@ -20,7 +20,12 @@ export function readCookie(name: string, doc: Document = document): string | und
 }
 
 /** Sets a first-party cookie for the whole site: SameSite=Lax, Secure on https. */
-export function writeCookie(name: string, value: string, maxAgeSeconds: number, doc: Document = document): void {
+export function writeCookie(
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+  doc: Document = document,
+): void {
   const secure = location.protocol === "https:" ? "; Secure" : "";
   doc.cookie = `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; SameSite=Lax${secure}`;
 }

@@ -13,8 +13,15 @@ export function summarizeEvent(data: unknown, lang: string): string {
   const amountKey = AMOUNT.find((k) => typeof d[k] === "number");
   if (amountKey) {
     const amount = d[amountKey] as number;
-    const currency = typeof d.currency === "string" && /^[A-Za-z]{3}$/.test(d.currency) ? d.currency.toUpperCase() : undefined;
-    parts.push(currency ? amount.toLocaleString(lang, { style: "currency", currency }) : amount.toLocaleString(lang));
+    const currency =
+      typeof d.currency === "string" && /^[A-Za-z]{3}$/.test(d.currency)
+        ? d.currency.toUpperCase()
+        : undefined;
+    parts.push(
+      currency
+        ? amount.toLocaleString(lang, { style: "currency", currency })
+        : amount.toLocaleString(lang),
+    );
   }
   const subjectKey = SUBJECT.find((k) => typeof d[k] === "string" && (d[k] as string).length > 0);
   if (subjectKey) parts.push((d[subjectKey] as string).slice(0, 60));

@@ -18,7 +18,10 @@ export class TesseraField extends LitElement {
   declare path: string;
   declare fallback: string;
 
-  private readonly consumer = new ContextConsumer(this, { context: visitorContext, subscribe: true });
+  private readonly consumer = new ContextConsumer(this, {
+    context: visitorContext,
+    subscribe: true,
+  });
 
   constructor() {
     super();
@@ -32,7 +35,10 @@ export class TesseraField extends LitElement {
 
   protected override render() {
     const value = readPath(this.consumer.value?.value?.attributes, this.path);
-    const shown = value === undefined || value === null || typeof value === "object" ? this.fallback : String(value);
+    const shown =
+      value === undefined || value === null || typeof value === "object"
+        ? this.fallback
+        : String(value);
     // A string in a Lit text position is always a text node.
     return shown;
   }

@@ -4,7 +4,8 @@ const STRINGS = {
     loading: "Loading profile…",
     error: "The profile could not be loaded.",
     denied: "You are not allowed to see this profile.",
-    expired: "This card's link has expired or is not valid. Open the profile again from your tool to get a new one.",
+    expired:
+      "This card's link has expired or is not valid. Open the profile again from your tool to get a new one.",
     notFound: "No profile found for",
     empty: "Nothing is known about this person yet.",
     identities: "Identities",
@@ -26,7 +27,8 @@ const STRINGS = {
     loading: "Profiel laden…",
     error: "Het profiel kon niet worden geladen.",
     denied: "Je mag dit profiel niet bekijken.",
-    expired: "De link van deze kaart is verlopen of ongeldig. Open het profiel opnieuw vanuit je eigen systeem voor een nieuwe.",
+    expired:
+      "De link van deze kaart is verlopen of ongeldig. Open het profiel opnieuw vanuit je eigen systeem voor een nieuwe.",
     notFound: "Geen profiel gevonden voor",
     empty: "Er is nog niets bekend over deze persoon.",
     identities: "Identiteiten",
@@ -54,7 +56,8 @@ export function stringsFor(element: Element): Strings {
 }
 
 /** The element's language tag: its own `lang`, else the closest ancestor's, else English. */
-export const langOf = (element: Element): string => element.closest("[lang]")?.getAttribute("lang") ?? "en";
+export const langOf = (element: Element): string =>
+  element.closest("[lang]")?.getAttribute("lang") ?? "en";
 
 export function formatTime(iso: string, element: Element): string {
   const lang = langOf(element);

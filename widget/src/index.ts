@@ -1,5 +1,6 @@
 // The one ES module served at /widget.js.
-export { TesseraPersonalize } from "./personalize";
-export { TesseraField } from "./field";
-export { TesseraProfileCard } from "./profile-card";
+
 export { TesseraContextEvent } from "./events";
+export { TesseraField } from "./field";
+export { TesseraPersonalize } from "./personalize";
+export { TesseraProfileCard } from "./profile-card";

@@ -1,10 +1,18 @@
 import { ContextProvider } from "@lit/context";
-import { LitElement, html, nothing, type PropertyValues } from "lit";
-import { visitorContext, type ContextState, type VisitorContext } from "./context";
-import { defineElement } from "./define";
+import { html, LitElement, nothing, type PropertyValues } from "lit";
+import {
+  CONSENT_EVENT,
+  choicesSent,
+  globalPrivacyControl,
+  listenToCmp,
+  setConsent,
+  storedChoices,
+  unsentChoices,
+} from "./consent";
 import { consistencyToken, keepConsistencyToken } from "./consistency";
+import { type ContextState, type VisitorContext, visitorContext } from "./context";
+import { defineElement } from "./define";
 import { deviceId } from "./device";
-import { choicesSent, CONSENT_EVENT, globalPrivacyControl, listenToCmp, setConsent, storedChoices, unsentChoices } from "./consent";
 import { TesseraContextEvent } from "./events";
 
 /** A failed or slow context fetch renders `default` after this long (SPEC §3). */
@@ -36,7 +44,10 @@ export class TesseraPersonalize extends LitElement {
   declare identityToken: string | undefined;
   declare track: string | undefined;
 
-  private readonly provider = new ContextProvider(this, { context: visitorContext, initialValue: { status: "pending" } });
+  private readonly provider = new ContextProvider(this, {
+    context: visitorContext,
+    initialValue: { status: "pending" },
+  });
   private controller: AbortController | undefined;
   private tracked = false;
   private readonly onConsent = () => void this.load();
@@ -61,7 +72,8 @@ export class TesseraPersonalize extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>) {
-    if (changed.has("endpoint") || changed.has("key") || changed.has("identityToken")) void this.load();
+    if (changed.has("endpoint") || changed.has("key") || changed.has("identityToken"))
+      void this.load();
   }
 
   override disconnectedCallback() {
@@ -114,14 +126,21 @@ export class TesseraPersonalize extends LitElement {
     this.dispatchEvent(new TesseraContextEvent(state.value));
     // A page view only where the visitor's analytics consent allows it (the server's answer;
     // when the context could not be read, only if no choice on this device denied it).
-    const analytics = state.value?.consent?.analytics ?? (storedChoices()?.includes("analytics:denied") ? "denied" : undefined);
+    const analytics =
+      state.value?.consent?.analytics ??
+      (storedChoices()?.includes("analytics:denied") ? "denied" : undefined);
     if (!this.tracked && this.track !== "none" && analytics !== "denied") this.sendPageView(device);
   }
 
   private sendPageView(device: string) {
     this.tracked = true;
     const body = JSON.stringify({
-      events: [{ type: "page.view", data: { url: location.href, referrer: document.referrer || undefined } }],
+      events: [
+        {
+          type: "page.view",
+          data: { url: location.href, referrer: document.referrer || undefined },
+        },
+      ],
     });
     // text/plain keeps it a simple CORS request (no preflight); keepalive survives navigation.
     fetch(this.url("/v1/collect", device), {
@@ -141,8 +160,9 @@ export class TesseraPersonalize extends LitElement {
     const templates = [...this.querySelectorAll<HTMLTemplateElement>(":scope > template")];
     const segments = new Set(state.value?.segments ?? []);
     return (
-      templates.find((t) => t.hasAttribute("segment") && segments.has(t.getAttribute("segment")!)) ??
-      templates.find((t) => t.hasAttribute("default"))
+      templates.find(
+        (t) => t.hasAttribute("segment") && segments.has(t.getAttribute("segment")!),
+      ) ?? templates.find((t) => t.hasAttribute("default"))
     );
   }
 
@@ -150,7 +170,9 @@ export class TesseraPersonalize extends LitElement {
     const template = this.chosenTemplate();
     // `importNode` copies the site author's own markup; data only ever enters as text
     // through <tessera-field>, never as HTML.
-    return template ? html`<div part="content">${document.importNode(template.content, true)}</div>` : nothing;
+    return template
+      ? html`<div part="content">${document.importNode(template.content, true)}</div>`
+      : nothing;
   }
 }
 

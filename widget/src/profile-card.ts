@@ -1,10 +1,10 @@
 import { Task } from "@lit/task";
-import { LitElement, css, html, nothing } from "lit";
-import { defineElement } from "./define";
-import { summarizeEvent } from "./event-summary";
-import { formatTime, langOf, stringsFor, type Strings } from "./i18n";
+import { css, html, LitElement, nothing } from "lit";
 import type { z } from "zod";
 import type { ProfileSchema } from "../../shared/schemas/profiles";
+import { defineElement } from "./define";
+import { summarizeEvent } from "./event-summary";
+import { formatTime, langOf, type Strings, stringsFor } from "./i18n";
 
 /** What `GET /v1/profiles/by-identity/…` answers: the API's own type (a type-only import; no zod in the bundle). */
 type Profile = z.infer<typeof ProfileSchema>;
@@ -20,7 +20,8 @@ function leaves(tree: Record<string, unknown>, prefix = ""): [string, string][] 
   const out: [string, string][] = [];
   for (const [key, value] of Object.entries(tree)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) out.push(...leaves(value as Record<string, unknown>, path));
+    if (value !== null && typeof value === "object" && !Array.isArray(value))
+      out.push(...leaves(value as Record<string, unknown>, path));
     else out.push([path, Array.isArray(value) ? value.join(", ") : String(value)]);
   }
   return out;
@@ -119,8 +120,14 @@ export class TesseraProfileCard extends LitElement {
       const at = identity.indexOf(":");
       if (at <= 0) throw new HttpError(404);
       const path = `/v1/profiles/by-identity/${encodeURIComponent(identity.slice(0, at))}/${encodeURIComponent(identity.slice(at + 1))}`;
-      const url = new URL(`${path}?include=provenance,segments,events&events.limit=8`, endpoint || location.origin);
-      const response = await fetch(url, { signal, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const url = new URL(
+        `${path}?include=provenance,segments,events&events.limit=8`,
+        endpoint || location.origin,
+      );
+      const response = await fetch(url, {
+        signal,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
       if (!response.ok) throw new HttpError(response.status);
       return (await response.json()) as Profile;
     },
@@ -147,11 +154,15 @@ export class TesseraProfileCard extends LitElement {
   private renderProfile(p: Profile, t: Strings) {
     this.setAttribute("aria-label", p.displayName);
     const byNamespace = new Map<string, string[]>();
-    for (const i of p.identities) byNamespace.set(i.namespace, [...(byNamespace.get(i.namespace) ?? []), i.id]);
+    for (const i of p.identities)
+      byNamespace.set(i.namespace, [...(byNamespace.get(i.namespace) ?? []), i.id]);
     // Computed attributes first ("12 orders, 1840 lifetime value" is what an agent looks for), each under its name.
     const all = leaves(p.attributes);
     const computed = (path: string) => p.provenance?.[path]?.dataset === "computed";
-    const attributes = [...all.filter(([path]) => computed(path)), ...all.filter(([path]) => !computed(path))].slice(0, this.layout === "compact" ? 6 : 24);
+    const attributes = [
+      ...all.filter(([path]) => computed(path)),
+      ...all.filter(([path]) => !computed(path)),
+    ].slice(0, this.layout === "compact" ? 6 : 24);
     const segments = (p.segments ?? []).filter((s) => s.status === "realized");
     const events = p.events ?? [];
     const empty = attributes.length === 0 && events.length === 0;
@@ -165,8 +176,9 @@ export class TesseraProfileCard extends LitElement {
         <dl>${[...byNamespace].map(([ns, ids]) => html`<dt>${ns}</dt><dd>${ids.join(", ")}</dd>`)}</dl>
       </section>
       ${empty ? this.state(t.empty) : nothing}
-      ${attributes.length
-        ? html`<section part="attributes" aria-label=${t.attributes}>
+      ${
+        attributes.length
+          ? html`<section part="attributes" aria-label=${t.attributes}>
             <h3>${t.attributes}</h3>
             <dl>
               ${attributes.map(([path, value], i) => {
@@ -182,35 +194,47 @@ export class TesseraProfileCard extends LitElement {
               })}
             </dl>
           </section>`
-        : nothing}
-      ${segments.length
-        ? html`<section part="segments" aria-label=${t.segments}>
+          : nothing
+      }
+      ${
+        segments.length
+          ? html`<section part="segments" aria-label=${t.segments}>
             <h3>${t.segments}</h3>
             <ul class="chips">${segments.map((s) => html`<li>${s.name}</li>`)}</ul>
           </section>`
-        : nothing}
-      ${p.consent && this.layout !== "compact"
-        ? html`<section part="consent" aria-label=${t.consent}>
+          : nothing
+      }
+      ${
+        p.consent && this.layout !== "compact"
+          ? html`<section part="consent" aria-label=${t.consent}>
             <h3>${t.consent}</h3>
             <dl>
               ${Object.entries(p.consent).map(
-                ([purpose, c]) => html`<dt>${purpose}</dt><dd class=${c.status}>${c.status === "granted" ? t.consentGranted : t.consentDenied}
+                ([
+                  purpose,
+                  c,
+                ]) => html`<dt>${purpose}</dt><dd class=${c.status}>${c.status === "granted" ? t.consentGranted : t.consentDenied}
                     <span class="muted">${c.at ? `${c.source}, ${formatTime(c.at, this)}` : t.byDefault}</span></dd>`,
               )}
             </dl>
           </section>`
-        : nothing}
-      ${this.layout === "compact" || empty
-        ? nothing
-        : html`<section part="events" aria-label=${t.events}>
+          : nothing
+      }
+      ${
+        this.layout === "compact" || empty
+          ? nothing
+          : html`<section part="events" aria-label=${t.events}>
             <h3>${t.events}</h3>
-            ${events.length
-              ? html`<ul class="events">${events.map((e) => {
-                  const summary = summarizeEvent(e.data, langOf(this));
-                  return html`<li><span>${e.type}${summary ? html` <span class="summary">${summary}</span>` : nothing}</span><time datetime=${e.timestamp} class="muted">${formatTime(e.timestamp, this)}</time></li>`;
-                })}</ul>`
-              : html`<p class="muted">${t.noEvents}</p>`}
-          </section>`}
+            ${
+              events.length
+                ? html`<ul class="events">${events.map((e) => {
+                    const summary = summarizeEvent(e.data, langOf(this));
+                    return html`<li><span>${e.type}${summary ? html` <span class="summary">${summary}</span>` : nothing}</span><time datetime=${e.timestamp} class="muted">${formatTime(e.timestamp, this)}</time></li>`;
+                  })}</ul>`
+                : html`<p class="muted">${t.noEvents}</p>`
+            }
+          </section>`
+      }
     `;
   }
 
@@ -225,7 +249,10 @@ export class TesseraProfileCard extends LitElement {
         // 401: the token itself is not valid (expired, or for another profile); 403: valid, not allowed.
         if (status === 401) return this.state(t.expired);
         if (status === 403) return this.state(t.denied);
-        return this.state(t.error, html` <button @click=${() => this.profile.run()}>${t.retry}</button>`);
+        return this.state(
+          t.error,
+          html` <button @click=${() => this.profile.run()}>${t.retry}</button>`,
+        );
       },
     });
   }

@@ -44,14 +44,20 @@ export interface AttributionResult {
 /** Rounds away binary noise (1/3 + 1/3 + 1/3) so credits add up as they should. */
 const tidy = (n: number) => Math.round(n * 1e9) / 1e9;
 
-export function attribute(conversions: readonly Conversion[], touches: readonly Touch[], windowMs: number, model: AttributionModel): AttributionResult {
+export function attribute(
+  conversions: readonly Conversion[],
+  touches: readonly Touch[],
+  windowMs: number,
+  model: AttributionModel,
+): AttributionResult {
   const byProfile = new Map<string, Touch[]>();
   for (const t of touches) {
     let list = byProfile.get(t.profileId);
     if (!list) byProfile.set(t.profileId, (list = []));
     list.push(t);
   }
-  for (const list of byProfile.values()) list.sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
+  for (const list of byProfile.values())
+    list.sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
 
   const byJourney = new Map<string, JourneyCredit>();
   const credit = (journey: string, share: number, value: number) => {
@@ -70,7 +76,8 @@ export function attribute(conversions: readonly Conversion[], touches: readonly 
     const points: Touch[] = [];
     const seen = new Set<string>();
     for (const t of byProfile.get(conversion.profileId) ?? []) {
-      if (t.at < conversion.at - windowMs || t.at > conversion.at || seen.has(t.messageId)) continue;
+      if (t.at < conversion.at - windowMs || t.at > conversion.at || seen.has(t.messageId))
+        continue;
       seen.add(t.messageId);
       points.push(t);
     }
@@ -85,5 +92,12 @@ export function attribute(conversions: readonly Conversion[], touches: readonly 
     c.conversions = tidy(c.conversions);
     c.value = tidy(c.value);
   }
-  return { byJourney, conversions: conversions.length, attributed, unattributed: conversions.length - attributed, value: tidy(value), attributedValue: tidy(attributedValue) };
+  return {
+    byJourney,
+    conversions: conversions.length,
+    attributed,
+    unattributed: conversions.length - attributed,
+    value: tidy(value),
+    attributedValue: tidy(attributedValue),
+  };
 }

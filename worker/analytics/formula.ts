@@ -13,7 +13,10 @@ export type Formula =
 
 export class FormulaError extends Error {}
 
-type Token = { kind: "number"; value: number; at: number } | { kind: "id"; value: string; at: number } | { kind: "op"; value: string; at: number };
+type Token =
+  | { kind: "number"; value: number; at: number }
+  | { kind: "id"; value: string; at: number }
+  | { kind: "op"; value: string; at: number };
 
 const MAX_DEPTH = 32;
 
@@ -41,7 +44,8 @@ export function parseFormula(text: string): Formula {
   const tokens = tokenize(text);
   let i = 0;
   const peek = () => tokens[i];
-  const describe = (t: Token | undefined) => (t ? `"${t.value}" at character ${t.at + 1}` : "the end");
+  const describe = (t: Token | undefined) =>
+    t ? `"${t.value}" at character ${t.at + 1}` : "the end";
 
   const expression = (depth: number): Formula => {
     if (depth > MAX_DEPTH) throw new FormulaError(`nested deeper than ${MAX_DEPTH} levels`);
@@ -93,7 +97,10 @@ export function formulaReferences(formula: Formula, into = new Set<string>()): S
 }
 
 /** The value of a formula; null when a metric is null or a division is by zero. */
-export function evaluateFormula(formula: Formula, values: Readonly<Record<string, number | null | undefined>>): number | null {
+export function evaluateFormula(
+  formula: Formula,
+  values: Readonly<Record<string, number | null | undefined>>,
+): number | null {
   switch (formula.kind) {
     case "number":
       return formula.value;

@@ -6,14 +6,14 @@
  */
 import type { DataViewInput } from "../../shared/schemas/data-views";
 import { conversionFacts } from "../db/queries/reports";
-import { messageReport } from "../reports/message-report";
-import { fail, resultOf, type Result } from "../lib/result";
+import { fail, type Result, resultOf } from "../lib/result";
 import { readBudget } from "../lib/time-slices";
-import { rangeComplete } from "../reports/time";
-import { attribute, type AttributionModel } from "./attribution";
+import { messageReport } from "../reports/message-report";
 import type { GroupBy } from "../reports/messages";
+import { rangeComplete } from "../reports/time";
+import { type AttributionModel, attribute } from "./attribution";
 import { parseFormula } from "./formula";
-import { resolveRequest, shapeReport, type Report, type ReportRequest } from "./report";
+import { type Report, type ReportRequest, resolveRequest, shapeReport } from "./report";
 import type { CompiledView, Field } from "./view";
 
 export const JOURNEYS_VIEW_ID = "journeys";
@@ -28,9 +28,21 @@ export const MESSAGE_METRICS = {
 } as const;
 
 const CALCULATED = [
-  { id: "deliveryRate", formula: "delivered / sent", description: "delivered messages per message sent" },
-  { id: "openRate", formula: "opened / delivered", description: "opened messages per delivered message" },
-  { id: "clickThrough", formula: "clicked / delivered", description: "clicked messages per delivered message" },
+  {
+    id: "deliveryRate",
+    formula: "delivered / sent",
+    description: "delivered messages per message sent",
+  },
+  {
+    id: "openRate",
+    formula: "opened / delivered",
+    description: "opened messages per delivered message",
+  },
+  {
+    id: "clickThrough",
+    formula: "clicked / delivered",
+    description: "clicked messages per delivered message",
+  },
 ];
 
 const DIMENSIONS: { id: string; field: string; groupBy: GroupBy }[] = [
@@ -41,13 +53,22 @@ const DIMENSIONS: { id: string; field: string; groupBy: GroupBy }[] = [
   { id: "month", field: "time.month", groupBy: "month" },
 ];
 
-const fieldOf = (text: string): Field => (text.startsWith("time.") ? { kind: "time", grain: text.slice(5) as "day" } : { kind: "data", path: text.slice(5) });
+const fieldOf = (text: string): Field =>
+  text.startsWith("time.")
+    ? { kind: "time", grain: text.slice(5) as "day" }
+    : { kind: "data", path: text.slice(5) };
 
 const definition: DataViewInput & { metrics: { description?: string }[] } = {
   name: "Journeys",
-  description: "Message delivery and engagement per journey, channel and time, from message.* events.",
+  description:
+    "Message delivery and engagement per journey, channel and time, from message.* events.",
   dimensions: DIMENSIONS.map(({ id, field }) => ({ id, field })),
-  metrics: Object.entries(MESSAGE_METRICS).map(([id, description]) => ({ id, aggregate: "count" as const, filter: { type: [id === "retries" ? "message.retry" : `message.${id}`] }, description })),
+  metrics: Object.entries(MESSAGE_METRICS).map(([id, description]) => ({
+    id,
+    aggregate: "count" as const,
+    filter: { type: [id === "retries" ? "message.retry" : `message.${id}`] },
+    description,
+  })),
   calculated: CALCULATED.map(({ id, formula, description }) => ({ id, formula, description })),
 };
 
@@ -57,8 +78,18 @@ export const journeysView: CompiledView = {
   builtIn: true,
   timezone: "UTC",
   dimensions: DIMENSIONS.map(({ id, field }) => ({ id, field: fieldOf(field), text: field })),
-  metrics: Object.entries(MESSAGE_METRICS).map(([id, description]) => ({ id, aggregate: "count", where: [], description })),
-  calculated: CALCULATED.map(({ id, formula, description }) => ({ id, formula: parseFormula(formula), text: formula, description })),
+  metrics: Object.entries(MESSAGE_METRICS).map(([id, description]) => ({
+    id,
+    aggregate: "count",
+    where: [],
+    description,
+  })),
+  calculated: CALCULATED.map(({ id, formula, description }) => ({
+    id,
+    formula: parseFormula(formula),
+    text: formula,
+    description,
+  })),
   definition,
 };
 
@@ -70,8 +101,17 @@ export function runJourneysReport(d1: D1Database, request: ReportRequest): Promi
 async function journeysReport(d1: D1Database, request: ReportRequest): Promise<Report> {
   const { dimension, metrics } = resolveRequest(journeysView, request);
   const groupBy = DIMENSIONS.find((d) => d.id === dimension.id)!.groupBy;
-  const { items, totals } = await messageReport(d1, request.range, groupBy, request.tz, request.now);
-  const values = (r: Record<keyof typeof MESSAGE_METRICS, number>) => Object.fromEntries(Object.keys(MESSAGE_METRICS).map((id) => [id, r[id as keyof typeof MESSAGE_METRICS]]));
+  const { items, totals } = await messageReport(
+    d1,
+    request.range,
+    groupBy,
+    request.tz,
+    request.now,
+  );
+  const values = (r: Record<keyof typeof MESSAGE_METRICS, number>) =>
+    Object.fromEntries(
+      Object.keys(MESSAGE_METRICS).map((id) => [id, r[id as keyof typeof MESSAGE_METRICS]]),
+    );
   return shapeReport({
     view: JOURNEYS_VIEW_ID,
     calculated: journeysView,
@@ -100,9 +140,11 @@ export interface AttributionRequest {
 
 export const ATTRIBUTION_DEFINITIONS = {
   ...MESSAGE_METRICS,
-  conversions: "conversion events credited to the journey: each conversion in range is shared among the journey messages delivered or clicked within the window before it, under the model",
+  conversions:
+    "conversion events credited to the journey: each conversion in range is shared among the journey messages delivered or clicked within the window before it, under the model",
   conversionValue: "the conversions' value (the number at the value path) credited the same way",
-  unattributedConversions: "conversions in range with no journey message delivered or clicked within the window before them",
+  unattributedConversions:
+    "conversions in range with no journey message delivered or clicked within the window before them",
   complete: "false when the range has a partial day",
 };
 
@@ -116,12 +158,34 @@ async function journeyAttribution(d1: D1Database, request: AttributionRequest) {
   // One database-time budget for the whole report; its reads run one after another, in slices.
   const budget = readBudget();
   // Only conversions with touchpoints leave the database; the others are counted there.
-  const conversion = { type: request.conversion, start: range.start, end: range.end, windowMs: request.windowMs, valuePath: request.valuePath };
-  const facts = await conversionFacts(d1, conversion, (so) => so.count > MAX_CONVERSIONS || so.touches > MAX_CONVERSIONS * 10, budget);
-  if (facts.count > MAX_CONVERSIONS) fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [{ path: "from", message: "narrow the range" }]);
-  if (facts.touches.length > MAX_CONVERSIONS * 10) fail("invalid_request", "too many journey messages before these conversions", [{ path: "window", message: "shorten the window or narrow the range" }]);
+  const conversion = {
+    type: request.conversion,
+    start: range.start,
+    end: range.end,
+    windowMs: request.windowMs,
+    valuePath: request.valuePath,
+  };
+  const facts = await conversionFacts(
+    d1,
+    conversion,
+    (so) => so.count > MAX_CONVERSIONS || so.touches > MAX_CONVERSIONS * 10,
+    budget,
+  );
+  if (facts.count > MAX_CONVERSIONS)
+    fail("invalid_request", `more than ${MAX_CONVERSIONS} conversions in range`, [
+      { path: "from", message: "narrow the range" },
+    ]);
+  if (facts.touches.length > MAX_CONVERSIONS * 10)
+    fail("invalid_request", "too many journey messages before these conversions", [
+      { path: "window", message: "shorten the window or narrow the range" },
+    ]);
   const attributed = attribute(facts.conversions, facts.touches, request.windowMs, request.model);
-  const credit = { ...attributed, conversions: facts.count, unattributed: facts.count - attributed.attributed, value: Math.round(facts.value * 1e9) / 1e9 };
+  const credit = {
+    ...attributed,
+    conversions: facts.count,
+    unattributed: facts.count - attributed.attributed,
+    value: Math.round(facts.value * 1e9) / 1e9,
+  };
   const messages = await messageReport(d1, range, "journey", tz, now, budget);
   const journeys = new Set([...messages.items.map((r) => r.key), ...credit.byJourney.keys()]);
   const items = [...journeys].sort().map((journey) => {
@@ -142,7 +206,14 @@ async function journeyAttribution(d1: D1Database, request: AttributionRequest) {
   const { complete: _, ...messageTotals } = messages.totals;
   return {
     items,
-    totals: { ...messageTotals, conversions: credit.conversions, attributedConversions: credit.attributed, unattributedConversions: credit.unattributed, conversionValue: credit.value, attributedValue: credit.attributedValue },
+    totals: {
+      ...messageTotals,
+      conversions: credit.conversions,
+      attributedConversions: credit.attributed,
+      unattributedConversions: credit.unattributed,
+      conversionValue: credit.value,
+      attributedValue: credit.attributedValue,
+    },
     complete: rangeComplete(range, tz, now),
   };
 }

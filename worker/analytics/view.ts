@@ -3,11 +3,17 @@
  * compiled into what the report engine runs — parsed fields, metric filters and formula
  * trees. Every problem is reported at once, each with the path of the field it is in.
  */
-import { formatPath, type ErrorDetail } from "../../shared/errors";
-import type { AttributeOp } from "../../shared/schemas/segments";
+import { type ErrorDetail, formatPath } from "../../shared/errors";
 import type { DataViewInput } from "../../shared/schemas/data-views";
-import { evaluateFormula, FormulaError, formulaReferences, parseFormula, type Formula } from "./formula";
+import type { AttributeOp } from "../../shared/schemas/segments";
 import type { Grain } from "../reports/time";
+import {
+  evaluateFormula,
+  type Formula,
+  FormulaError,
+  formulaReferences,
+  parseFormula,
+} from "./formula";
 
 export type Field =
   | { kind: "type" }
@@ -58,52 +64,74 @@ const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 export function parseField(text: string): Field | string {
   if (text === "type") return { kind: "type" };
   if (text === "dataset") return { kind: "dataset" };
-  if (text === "time.day" || text === "time.week" || text === "time.month") return { kind: "time", grain: text.slice(5) as Grain };
+  if (text === "time.day" || text === "time.week" || text === "time.month")
+    return { kind: "time", grain: text.slice(5) as Grain };
   for (const kind of ["data", "profile"] as const) {
     if (text.startsWith(`${kind}.`)) {
       const path = text.slice(kind.length + 1);
-      return PATH.test(path) && path.length <= 200 ? { kind, path } : `"${text}": ${kind}.<path> takes a dotted path like ${kind}.loyalty.tier`;
+      return PATH.test(path) && path.length <= 200
+        ? { kind, path }
+        : `"${text}": ${kind}.<path> takes a dotted path like ${kind}.loyalty.tier`;
     }
   }
   return `unknown field "${text}": use type, dataset, data.<path>, profile.<path> or time.day|week|month`;
 }
 
-const isScalar = (v: unknown) => v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+const isScalar = (v: unknown) =>
+  v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
 /** Problems with a condition's value for its operator (the segment rule operators). */
 function conditionProblem(op: AttributeOp, value: unknown): string | undefined {
   switch (op) {
     case "exists":
-      return value === undefined || typeof value === "boolean" ? undefined : "exists takes true, false or no value";
+      return value === undefined || typeof value === "boolean"
+        ? undefined
+        : "exists takes true, false or no value";
     case "in":
-      if (!Array.isArray(value) || value.length === 0 || value.length > 100) return "in takes a list of 1–100 values";
+      if (!Array.isArray(value) || value.length === 0 || value.length > 100)
+        return "in takes a list of 1–100 values";
       return value.every(isScalar) ? undefined : "in compares strings, numbers, booleans or null";
     case "eq":
     case "ne":
       return isScalar(value) ? undefined : `${op} compares a string, number, boolean or null`;
     case "contains":
     case "startsWith":
-      return typeof value === "string" || (op === "contains" && isScalar(value) && value !== null) ? undefined : `${op} takes a string`;
+      return typeof value === "string" || (op === "contains" && isScalar(value) && value !== null)
+        ? undefined
+        : `${op} takes a string`;
     default:
-      return typeof value === "number" || typeof value === "string" ? undefined : `${op} compares a number or a string`;
+      return typeof value === "number" || typeof value === "string"
+        ? undefined
+        : `${op} compares a number or a string`;
   }
 }
 
 /** Checks a definition and compiles it, or lists every problem with its path. */
-export function compileView(id: string, input: DataViewInput, options: { knownDatasets?: ReadonlySet<string>; checkTimeZone: (tz: string) => boolean }): { ok: true; view: CompiledView } | { ok: false; details: ErrorDetail[] } {
+export function compileView(
+  id: string,
+  input: DataViewInput,
+  options: { knownDatasets?: ReadonlySet<string>; checkTimeZone: (tz: string) => boolean },
+): { ok: true; view: CompiledView } | { ok: false; details: ErrorDetail[] } {
   const details: ErrorDetail[] = [];
-  const problem = (path: PropertyKey[], message: string) => details.push({ path: formatPath(path), message });
+  const problem = (path: PropertyKey[], message: string) =>
+    details.push({ path: formatPath(path), message });
 
   const timezone = input.timezone ?? "UTC";
-  if (!options.checkTimeZone(timezone)) problem(["timezone"], `unknown time zone "${timezone}": use an IANA name like Europe/Amsterdam`);
+  if (!options.checkTimeZone(timezone))
+    problem(
+      ["timezone"],
+      `unknown time zone "${timezone}": use an IANA name like Europe/Amsterdam`,
+    );
   input.datasets?.forEach((name, i) => {
-    if (options.knownDatasets && !options.knownDatasets.has(name)) problem(["datasets", i], `no dataset "${name}"`);
+    if (options.knownDatasets && !options.knownDatasets.has(name))
+      problem(["datasets", i], `no dataset "${name}"`);
   });
 
   const dimensions: CompiledView["dimensions"] = [];
   const dimensionIds = new Set<string>();
   input.dimensions.forEach((d, i) => {
-    if (dimensionIds.has(d.id)) problem(["dimensions", i, "id"], `dimension "${d.id}" is defined twice`);
+    if (dimensionIds.has(d.id))
+      problem(["dimensions", i, "id"], `dimension "${d.id}" is defined twice`);
     dimensionIds.add(d.id);
     const field = parseField(d.field);
     if (typeof field === "string") problem(["dimensions", i, "field"], field);
@@ -117,9 +145,16 @@ export function compileView(id: string, input: DataViewInput, options: { knownDa
     metricIds.add(m.id);
     let field: Metric["field"];
     if (m.aggregate === "sum" || m.aggregate === "avg") {
-      const parsed = m.field === undefined ? `${m.aggregate} needs a numeric field: data.<path>` : parseField(m.field);
+      const parsed =
+        m.field === undefined
+          ? `${m.aggregate} needs a numeric field: data.<path>`
+          : parseField(m.field);
       if (typeof parsed === "string") problem(["metrics", i, "field"], parsed);
-      else if (parsed.kind !== "data") problem(["metrics", i, "field"], `${m.aggregate} reads a number from the event: use data.<path>`);
+      else if (parsed.kind !== "data")
+        problem(
+          ["metrics", i, "field"],
+          `${m.aggregate} reads a number from the event: use data.<path>`,
+        );
       else field = parsed;
     } else if (m.field !== undefined) {
       problem(["metrics", i, "field"], `${m.aggregate} takes no field`);
@@ -129,7 +164,8 @@ export function compileView(id: string, input: DataViewInput, options: { knownDa
       const at = ["metrics", i, "filter", "where", j];
       const parsed = parseField(c.field);
       if (typeof parsed === "string") return problem([...at, "field"], parsed);
-      if (parsed.kind === "time") return problem([...at, "field"], "filter on time with the report's from and to");
+      if (parsed.kind === "time")
+        return problem([...at, "field"], "filter on time with the report's from and to");
       const bad = conditionProblem(c.op, c.value);
       if (bad) return problem([...at, "value"], bad);
       where.push({ field: parsed, op: c.op, value: c.value });
@@ -145,7 +181,11 @@ export function compileView(id: string, input: DataViewInput, options: { knownDa
     try {
       const formula = parseFormula(c.formula);
       for (const ref of formulaReferences(formula)) {
-        if (!known.has(ref)) problem([...at, "formula"], `unknown metric "${ref}" (a formula uses metrics and calculated metrics defined before it)`);
+        if (!known.has(ref))
+          problem(
+            [...at, "formula"],
+            `unknown metric "${ref}" (a formula uses metrics and calculated metrics defined before it)`,
+          );
       }
       calculated.push({ id: c.id, formula, text: c.formula });
     } catch (e) {
@@ -156,11 +196,27 @@ export function compileView(id: string, input: DataViewInput, options: { knownDa
   });
 
   if (details.length) return { ok: false, details };
-  return { ok: true, view: { id, name: input.name, builtIn: false, timezone, datasets: input.datasets, dimensions, metrics, calculated, definition: input } };
+  return {
+    ok: true,
+    view: {
+      id,
+      name: input.name,
+      builtIn: false,
+      timezone,
+      datasets: input.datasets,
+      dimensions,
+      metrics,
+      calculated,
+      definition: input,
+    },
+  };
 }
 
 /** Values of the calculated metrics, in order, given the base metrics. */
-export function withCalculated(view: Pick<CompiledView, "calculated">, values: Record<string, number | null>): Record<string, number | null> {
+export function withCalculated(
+  view: Pick<CompiledView, "calculated">,
+  values: Record<string, number | null>,
+): Record<string, number | null> {
   const all = { ...values };
   for (const c of view.calculated) {
     const v = evaluateFormula(c.formula, all);

@@ -2,7 +2,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { grants, isScope, type Scope } from "../../shared/scopes";
-import { findApiKeyByHash, findApiKeyById, KEY_USE_RESOLUTION_MS, touchApiKey } from "../db/queries/keys";
+import {
+  findApiKeyByHash,
+  findApiKeyById,
+  KEY_USE_RESOLUTION_MS,
+  touchApiKey,
+} from "../db/queries/keys";
 import type { AppEnv, Principal } from "../env";
 import { readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
@@ -41,7 +46,10 @@ type TaggedMiddleware = MiddlewareHandler<AppEnv> & { [ACCESS]?: Declaration };
  * The check itself happens once, in `authenticate`, which refuses any `/v1` route that
  * declares none — a forgotten scope fails closed, not open.
  */
-export function requireScope(access: RouteAccess, options: AccessOptions = {}): MiddlewareHandler<AppEnv> {
+export function requireScope(
+  access: RouteAccess,
+  options: AccessOptions = {},
+): MiddlewareHandler<AppEnv> {
   const marker: TaggedMiddleware = async (_c, next) => {
     await next();
   };
@@ -68,7 +76,8 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   const header = c.req.header("authorization");
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new ApiError("unauthorized", "The Authorization header must be `Bearer <key>`.");
+  if (!match)
+    throw new ApiError("unauthorized", "The Authorization header must be `Bearer <key>`.");
   return match[1];
 }
 
@@ -96,7 +105,11 @@ async function trackingKey(c: Context<AppEnv>): Promise<string | undefined> {
   if (inPath) {
     const key = decodeURIComponent(inPath);
     // A URL ends up in access logs and browser history: only a key that may live in a page goes there.
-    if (!key.startsWith("pk_")) throw new ApiError("unauthorized", "Only a public key (pk_…) may be sent in a URL; a secret key sent there should be rotated.");
+    if (!key.startsWith("pk_"))
+      throw new ApiError(
+        "unauthorized",
+        "Only a public key (pk_…) may be sent in a URL; a secret key sent there should be rotated.",
+      );
     return key;
   }
   if (c.req.method !== "POST") return undefined;
@@ -114,7 +127,14 @@ async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Princi
     if (!claims) return undefined;
     // A token dies with its minter: deleting the key revokes every token it minted.
     if (claims.sub !== "admin" && !(await findApiKeyById(c.var.db, claims.sub))) return undefined;
-    return { keyId: claims.sub, kind: "token", scopes: claims.scp, origins: [], tokenId: claims.jti, identity: claims.idn };
+    return {
+      keyId: claims.sub,
+      kind: "token",
+      scopes: claims.scp,
+      origins: [],
+      tokenId: claims.jti,
+      identity: claims.idn,
+    };
   }
   const hash = await hashKey(presented);
   const adminKey = c.env.TESSERA_ADMIN_KEY;
@@ -126,7 +146,9 @@ async function resolveKey(c: Context<AppEnv>, presented: string): Promise<Princi
   const now = Date.now();
   if (row.lastUsedAt == null || row.lastUsedAt < now - KEY_USE_RESOLUTION_MS) {
     // Bookkeeping must never fail the call it describes.
-    await touchApiKey(c.var.db, row.id, now).catch((err) => console.error("could not record key use:", err instanceof Error ? err.message : err));
+    await touchApiKey(c.var.db, row.id, now).catch((err) =>
+      console.error("could not record key use:", err instanceof Error ? err.message : err),
+    );
   }
   return {
     keyId: row.id,
@@ -173,26 +195,45 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const queryKey = access === "tracking" ? undefined : c.req.query("key");
   const presented = access === "tracking" ? await trackingKey(c) : (bearerToken(c) ?? queryKey);
   if (!presented) {
-    throw new ApiError("unauthorized", "An API key is required: send `Authorization: Bearer <key>`.");
+    throw new ApiError(
+      "unauthorized",
+      "An API key is required: send `Authorization: Bearer <key>`.",
+    );
   }
   if (queryKey !== undefined && (!queryKey.startsWith("pk_") || access !== "public")) {
-    throw new ApiError("unauthorized", "Only public keys may be sent as ?key=, and only to /v1/context and /v1/collect.");
+    throw new ApiError(
+      "unauthorized",
+      "Only public keys may be sent as ?key=, and only to /v1/context and /v1/collect.",
+    );
   }
   const principal = await resolveKey(c, presented);
-  if (!principal) throw new ApiError("unauthorized", "The API key or token is not valid (or has expired).");
+  if (!principal)
+    throw new ApiError("unauthorized", "The API key or token is not valid (or has expired).");
 
   if (access === "public" || (access === "tracking" && principal.kind === "public")) {
-    if (principal.kind !== "public") throw new ApiError("forbidden", "This endpoint takes a public key (pk_…).");
+    if (principal.kind !== "public")
+      throw new ApiError("forbidden", "This endpoint takes a public key (pk_…).");
     const origin = requestOrigin(c);
     if (!origin || !principal.origins.includes(origin)) {
-      throw new ApiError("origin_not_allowed", `This public key may only be used from its origins${origin ? `, not ${origin}` : ""}.`);
+      throw new ApiError(
+        "origin_not_allowed",
+        `This public key may only be used from its origins${origin ? `, not ${origin}` : ""}.`,
+      );
     }
   } else if (access === "tracking") {
-    if (!grants(principal.scopes, "ingest")) throw new ApiError("forbidden", "The tracking API needs a key with the `ingest` scope (or a public key).");
+    if (!grants(principal.scopes, "ingest"))
+      throw new ApiError(
+        "forbidden",
+        "The tracking API needs a key with the `ingest` scope (or a public key).",
+      );
   } else if (principal.kind === "public") {
-    throw new ApiError("forbidden", "A public key can only call /v1/context, /v1/collect and the tracking API.");
+    throw new ApiError(
+      "forbidden",
+      "A public key can only call /v1/context, /v1/collect and the tracking API.",
+    );
   } else if (access === "secret") {
-    if (principal.kind !== "secret") throw new ApiError("forbidden", "Only a secret key can do this.");
+    if (principal.kind !== "secret")
+      throw new ApiError("forbidden", "Only a secret key can do this.");
   } else if (access && !grants(principal.scopes, access)) {
     throw new ApiError("forbidden", `This route needs the \`${access}\` scope.`);
   }

@@ -15,9 +15,18 @@ import { bytesToBase64url as base64url } from "../../shared/base64url";
 export { base64url };
 
 /** An HMAC-SHA256 signer with the key imported once (importing per message is slow in bulk). */
-export async function hmacSigner(secret: string): Promise<(message: string) => Promise<Uint8Array>> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return async (message) => new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+export async function hmacSigner(
+  secret: string,
+): Promise<(message: string) => Promise<Uint8Array>> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return async (message) =>
+    new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
 }
 
 export async function hmacSha256(secret: string, message: string): Promise<Uint8Array> {

@@ -30,18 +30,38 @@ export function looksLikeJwt(value: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value);
 }
 
-export async function mintApiToken(env: Bindings, claims: Omit<ApiTokenClaims, "iat" | "jti" | "exp">, ttlSeconds: number) {
+export async function mintApiToken(
+  env: Bindings,
+  claims: Omit<ApiTokenClaims, "iat" | "jti" | "exp">,
+  ttlSeconds: number,
+) {
   const iat = Math.floor(Date.now() / 1000);
   const payload = { ...claims, iss: ISSUER, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
   return { token: await sign(payload, await tokenSigningKey(env), "HS256"), claims: payload };
 }
 
 /** The token's claims, or undefined when it is forged, expired or malformed. */
-export async function verifyApiToken(env: Bindings, token: string): Promise<ApiTokenClaims | undefined> {
+export async function verifyApiToken(
+  env: Bindings,
+  token: string,
+): Promise<ApiTokenClaims | undefined> {
   try {
     const p = await verify(token, await tokenSigningKey(env), { alg: "HS256", iss: ISSUER });
-    if (typeof p.sub !== "string" || typeof p.exp !== "number" || !Array.isArray(p.scp) || typeof p.jti !== "string") return undefined;
-    return { sub: p.sub, scp: (p.scp as string[]).filter(isScope), idn: typeof p.idn === "string" ? p.idn : undefined, jti: p.jti, iat: Number(p.iat), exp: p.exp };
+    if (
+      typeof p.sub !== "string" ||
+      typeof p.exp !== "number" ||
+      !Array.isArray(p.scp) ||
+      typeof p.jti !== "string"
+    )
+      return undefined;
+    return {
+      sub: p.sub,
+      scp: (p.scp as string[]).filter(isScope),
+      idn: typeof p.idn === "string" ? p.idn : undefined,
+      jti: p.jti,
+      iat: Number(p.iat),
+      exp: p.exp,
+    };
   } catch {
     return undefined;
   }
@@ -51,11 +71,16 @@ export async function verifyApiToken(env: Bindings, token: string): Promise<ApiT
  * A visitor's identity from an identity token signed with the public key's site secret:
  * `sub` is an identity like `crm:123`; `exp` is required. Undefined when invalid.
  */
-export async function verifyIdentityToken(env: Bindings, publicKeyId: string, token: string): Promise<string | undefined> {
+export async function verifyIdentityToken(
+  env: Bindings,
+  publicKeyId: string,
+  token: string,
+): Promise<string | undefined> {
   if (!looksLikeJwt(token)) return undefined;
   try {
     const p = await verify(token, await siteSecretFor(env, publicKeyId), "HS256");
-    if (typeof p.exp !== "number" || typeof p.sub !== "string" || !p.sub.includes(":")) return undefined;
+    if (typeof p.exp !== "number" || typeof p.sub !== "string" || !p.sub.includes(":"))
+      return undefined;
     return p.sub;
   } catch {
     return undefined;

@@ -35,7 +35,12 @@ export function stripBom(text: string): string {
 }
 
 /** NDJSON: one JSON object per line; blank lines are skipped. */
-export function parseNdjsonChunk(text: string, startLine: number, atEnd: boolean, maxRows: number): ParsedChunk {
+export function parseNdjsonChunk(
+  text: string,
+  startLine: number,
+  atEnd: boolean,
+  maxRows: number,
+): ParsedChunk {
   const rows: ParsedRow[] = [];
   let pos = 0;
   let line = startLine;
@@ -47,16 +52,24 @@ export function parseNdjsonChunk(text: string, startLine: number, atEnd: boolean
     if (raw.trim().length > 0) {
       try {
         const value = JSON.parse(raw);
-        if (value === null || typeof value !== "object" || Array.isArray(value)) rows.push({ line, error: "each line must be a JSON object" });
+        if (value === null || typeof value !== "object" || Array.isArray(value))
+          rows.push({ line, error: "each line must be a JSON object" });
         else rows.push({ line, value });
       } catch (err) {
-        rows.push({ line, error: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` });
+        rows.push({
+          line,
+          error: `invalid JSON: ${err instanceof Error ? err.message : String(err)}`,
+        });
       }
     }
     pos = nl < 0 ? text.length : nl + 1;
     line++;
   }
-  return { rows, consumedBytes: encoder.encode(text.slice(0, pos)).length, consumedLines: line - startLine };
+  return {
+    rows,
+    consumedBytes: encoder.encode(text.slice(0, pos)).length,
+    consumedLines: line - startLine,
+  };
 }
 
 /** A quoted field may hold newlines, but a row running longer than this is broken quoting. */
@@ -106,21 +119,30 @@ export function parseCsvChunk(
         const runsToEnd = rowEnd >= text.length;
         const quoteError = result.errors.some((e) => e.type === "Quotes");
         // Possibly cut off by the chunk boundary: leave it for the next chunk.
-        if (runsToEnd && !atEnd && (!quoteError || text.length - rowStart < MAX_ROW_CHARS)) return parser.abort();
+        if (runsToEnd && !atEnd && (!quoteError || text.length - rowStart < MAX_ROW_CHARS))
+          return parser.abort();
 
         const line = lineOf(rowStart);
         if (quoteError) {
           const lineEnd = text.indexOf("\n", rowStart);
           if (lineEnd < 0 && !atEnd) return parser.abort();
-          rows.push({ line, error: `CSV: ${result.errors[0]!.message} (quotes must be balanced within the row)` });
+          rows.push({
+            line,
+            error: `CSV: ${result.errors[0]!.message} (quotes must be balanced within the row)`,
+          });
           consumed = restartAt = lineEnd < 0 ? text.length : lineEnd + 1;
           return parser.abort();
         }
         consumed = pastLineBreak(rowEnd);
         const cells = result.data;
         if (!(cells.length === 1 && cells[0] === "")) {
-          if (result.errors.length > 0) rows.push({ line, error: `CSV: ${result.errors[0]!.message}` });
-          else if (cells.length !== header.length) rows.push({ line, error: `CSV: expected ${header.length} fields, found ${cells.length}` });
+          if (result.errors.length > 0)
+            rows.push({ line, error: `CSV: ${result.errors[0]!.message}` });
+          else if (cells.length !== header.length)
+            rows.push({
+              line,
+              error: `CSV: expected ${header.length} fields, found ${cells.length}`,
+            });
           else rows.push({ line, value: Object.fromEntries(header.map((h, j) => [h, cells[j]!])) });
         }
         if (rows.length >= maxRows) parser.abort();
@@ -140,7 +162,10 @@ export function parseCsvChunk(
 
 /** The header line of a CSV file and the bytes it takes (BOM included). */
 /** `atEnd`: the text is the whole file, so a header without a line break is the last line. */
-export function parseCsvHeader(text: string, atEnd = false): { header: string[]; bytes: number } | { error: string } {
+export function parseCsvHeader(
+  text: string,
+  atEnd = false,
+): { header: string[]; bytes: number } | { error: string } {
   const hadBom = text.charCodeAt(0) === 0xfeff;
   const body = stripBom(text);
   const found = body.search(/\r?\n/);
@@ -149,7 +174,8 @@ export function parseCsvHeader(text: string, atEnd = false): { header: string[];
   const first = body.slice(0, nl);
   const parsed = Papa.parse<string[]>(first, { header: false, delimiter: "," });
   const header = (parsed.data[0] ?? []).map((h) => h.trim());
-  if (header.length === 0 || header.some((h) => h.length === 0)) return { error: "CSV: the header has an empty column name" };
+  if (header.length === 0 || header.some((h) => h.length === 0))
+    return { error: "CSV: the header has an empty column name" };
   const lineBreak = found < 0 ? 0 : body.slice(nl).startsWith("\r\n") ? 2 : 1;
   return { header, bytes: (hadBom ? 3 : 0) + encoder.encode(first).length + lineBreak };
 }

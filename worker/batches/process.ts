@@ -10,14 +10,21 @@
  * message) is resumed by the sweeper in `maintenance/resume.ts`.
  */
 import { createDb } from "../db/client";
-import { completeChunk, getBatch, getChunk, markBatchFailed, setBatchHeader, type BatchRow } from "../db/queries/batches";
+import {
+  type BatchRow,
+  completeChunk,
+  getBatch,
+  getChunk,
+  markBatchFailed,
+  setBatchHeader,
+} from "../db/queries/batches";
 import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/identity-config";
-import { ingestItems, validationContext, type RawItem } from "../ingest/service";
+import { ingestItems, type RawItem, validationContext } from "../ingest/service";
 import type { ItemOutcome } from "../ingest/types";
 import type { ValidationContext } from "../ingest/validate";
-import { parseCsvChunk, parseCsvHeader, parseNdjsonChunk, type ParsedChunk } from "./parse";
-import { csvRowToItem, misspelledIdentityColumn, type ItemKind } from "./rows";
+import { type ParsedChunk, parseCsvChunk, parseCsvHeader, parseNdjsonChunk } from "./parse";
+import { csvRowToItem, type ItemKind, misspelledIdentityColumn } from "./rows";
 
 export const CHUNK_BYTES = 1024 * 1024;
 export const CHUNK_ROWS = 1000;
@@ -39,12 +46,20 @@ export interface ProcessHooks {
   afterIngest?: (message: BatchMessage) => void | Promise<void>;
 }
 
-async function readRange(env: Bindings, batch: BatchRow, offset: number, length: number): Promise<{ text: string; atEnd: boolean } | undefined> {
+async function readRange(
+  env: Bindings,
+  batch: BatchRow,
+  offset: number,
+  length: number,
+): Promise<{ text: string; atEnd: boolean } | undefined> {
   const object = await env.FILES.get(batch.objectKey, { range: { offset, length } });
   if (!object) return undefined;
   const bytes = new Uint8Array(await object.arrayBuffer());
   // ignoreBOM keeps a leading BOM in the text, so byte offsets computed from it stay exact.
-  return { text: new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes), atEnd: offset + bytes.length >= batch.bytes };
+  return {
+    text: new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes),
+    atEnd: offset + bytes.length >= batch.bytes,
+  };
 }
 
 function itemKind(datasetKind: string, row: Record<string, unknown>): ItemKind {
@@ -56,17 +71,26 @@ function itemKind(datasetKind: string, row: Record<string, unknown>): ItemKind {
  * An NDJSON file of events sent to a records dataset (or records to an events dataset)
  * would fail every row with a shape error; judged on the first row, it is one clear error.
  */
-function kindMismatch(datasetKind: string, first: Record<string, unknown> | undefined): string | undefined {
+function kindMismatch(
+  datasetKind: string,
+  first: Record<string, unknown> | undefined,
+): string | undefined {
   if (!first) return undefined;
   const looksLikeEvent = typeof first.type === "string" && !("attributes" in first);
   const looksLikeRecord = "attributes" in first && !("type" in first);
-  if (datasetKind === "records" && looksLikeEvent) return "this dataset holds records, and the file's first row is an event (it has `type` and no `attributes`); import it into an events dataset";
-  if (datasetKind === "events" && looksLikeRecord) return "this dataset holds events, and the file's first row is a record (it has `attributes` and no `type`); import it into a records dataset";
+  if (datasetKind === "records" && looksLikeEvent)
+    return "this dataset holds records, and the file's first row is an event (it has `type` and no `attributes`); import it into an events dataset";
+  if (datasetKind === "events" && looksLikeRecord)
+    return "this dataset holds events, and the file's first row is a record (it has `attributes` and no `type`); import it into a records dataset";
   return undefined;
 }
 
 /** Handles one queue message; throws to have the message retried. */
-export async function processBatchChunk(env: Bindings, message: BatchMessage, hooks: ProcessHooks = {}): Promise<void> {
+export async function processBatchChunk(
+  env: Bindings,
+  message: BatchMessage,
+  hooks: ProcessHooks = {},
+): Promise<void> {
   const db = createDb(env.DB);
   const batch = await getBatch(db, message.batchId);
   if (!batch || batch.status === "completed" || batch.status === "failed") return;
@@ -83,7 +107,9 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
   if (batch.format === "csv" && offset === 0) {
     // Chunk 0 (first delivery or a retry): the header line comes first; skip past it.
     const start = await readRange(env, batch, 0, 64 * 1024);
-    const parsed = start ? parseCsvHeader(start.text, start.atEnd) : { error: "the stored file is missing" };
+    const parsed = start
+      ? parseCsvHeader(start.text, start.atEnd)
+      : { error: "the stored file is missing" };
     if ("error" in parsed) {
       await markBatchFailed(db, batch.id, parsed.error);
       return;
@@ -103,7 +129,21 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
 
   if (offset >= batch.bytes) {
     // Nothing after the header (or an empty tail): the batch completes with what it has.
-    await completeChunk(env.DB, { batchId: batch.id, chunk: message.chunk, rows: 0, ingested: 0, failed: 0, nextOffset: offset, nextLine: line, final: true }, [], Date.now());
+    await completeChunk(
+      env.DB,
+      {
+        batchId: batch.id,
+        chunk: message.chunk,
+        rows: 0,
+        ingested: 0,
+        failed: 0,
+        nextOffset: offset,
+        nextLine: line,
+        final: true,
+      },
+      [],
+      Date.now(),
+    );
     return;
   }
   const range = await readRange(env, batch, offset, CHUNK_BYTES);
@@ -111,7 +151,8 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
     await markBatchFailed(db, batch.id, "the stored file is missing");
     return;
   }
-  const text = offset === 0 && range.text.charCodeAt(0) === 0xfeff ? range.text.slice(1) : range.text;
+  const text =
+    offset === 0 && range.text.charCodeAt(0) === 0xfeff ? range.text.slice(1) : range.text;
   const bomBytes = text.length !== range.text.length ? 3 : 0;
   const parsed: ParsedChunk =
     batch.format === "csv"
@@ -124,7 +165,10 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
 
   const ctx = await validationContext(env, db, "rows", batch.createdAt);
   const dataset = ctx.datasets.get(batch.dataset);
-  const mismatch = message.chunk === 0 && batch.format === "ndjson" && dataset ? kindMismatch(dataset.kind, parsed.rows.find((r) => r.value)?.value) : undefined;
+  const mismatch =
+    message.chunk === 0 && batch.format === "ndjson" && dataset
+      ? kindMismatch(dataset.kind, parsed.rows.find((r) => r.value)?.value)
+      : undefined;
   if (mismatch) {
     await markBatchFailed(db, batch.id, `wrong_dataset_kind: ${mismatch} — no row was imported`);
     return;
@@ -133,7 +177,10 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
   const items: RawItem[] = [];
   parsed.rows.forEach((row, index) => {
     if (row.error || !row.value) {
-      errors.push({ line: row.line, error: { code: "invalid_row", message: row.error ?? "unreadable row" } });
+      errors.push({
+        line: row.line,
+        error: { code: "invalid_row", message: row.error ?? "unreadable row" },
+      });
       return;
     }
     const kind = itemKind(dataset?.kind ?? "records", row.value);
@@ -146,9 +193,13 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
 
   let ingested = 0;
   if (items.length > 0) {
-    const outcomes = hooks.isolateRows ? await ingestOneByOne(env, ctx, items, batch.createdAt) : (await ingestItems(env, ctx, items, { atomic: false, receivedAt: batch.createdAt })).outcomes;
+    const outcomes = hooks.isolateRows
+      ? await ingestOneByOne(env, ctx, items, batch.createdAt)
+      : (await ingestItems(env, ctx, items, { atomic: false, receivedAt: batch.createdAt }))
+          .outcomes;
     for (const outcome of outcomes) {
-      if (outcome.status === "rejected") errors.push({ line: parsed.rows[outcome.index]!.line, error: outcome.error });
+      if (outcome.status === "rejected")
+        errors.push({ line: parsed.rows[outcome.index]!.line, error: outcome.error });
       else ingested++; // accepted, or a duplicate of a row this batch already stored
     }
   }
@@ -160,7 +211,16 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
   errors.sort((a, b) => a.line - b.line);
   await completeChunk(
     env.DB,
-    { batchId: batch.id, chunk: message.chunk, rows: parsed.rows.length, ingested, failed: errors.length, nextOffset, nextLine, final },
+    {
+      batchId: batch.id,
+      chunk: message.chunk,
+      rows: parsed.rows.length,
+      ingested,
+      failed: errors.length,
+      nextOffset,
+      nextLine,
+      final,
+    },
     errors,
     Date.now(),
   );
@@ -173,25 +233,49 @@ export async function processBatchChunk(env: Bindings, message: BatchMessage, ho
  * every good row beside it is kept. Rows are idempotent, so rows stored by the failed
  * attempt count once.
  */
-async function ingestOneByOne(env: Bindings, ctx: ValidationContext, items: RawItem[], receivedAt: number): Promise<ItemOutcome[]> {
+async function ingestOneByOne(
+  env: Bindings,
+  ctx: ValidationContext,
+  items: RawItem[],
+  receivedAt: number,
+): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = [];
   for (const item of items) {
     try {
-      outcomes.push(...(await ingestItems(env, ctx, [item], { atomic: false, receivedAt })).outcomes);
+      outcomes.push(
+        ...(await ingestItems(env, ctx, [item], { atomic: false, receivedAt })).outcomes,
+      );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      outcomes.push({ index: item.index, status: "rejected", error: { code: "internal_error", message: `this row could not be stored: ${reason}` } });
+      outcomes.push({
+        index: item.index,
+        status: "rejected",
+        error: { code: "internal_error", message: `this row could not be stored: ${reason}` },
+      });
     }
   }
   return outcomes;
 }
 
-async function enqueueNext(env: Bindings, message: BatchMessage, offset: number, line: number): Promise<void> {
-  await env.BATCH_QUEUE.send({ batchId: message.batchId, chunk: message.chunk + 1, offset, line } satisfies BatchMessage);
+async function enqueueNext(
+  env: Bindings,
+  message: BatchMessage,
+  offset: number,
+  line: number,
+): Promise<void> {
+  await env.BATCH_QUEUE.send({
+    batchId: message.batchId,
+    chunk: message.chunk + 1,
+    offset,
+    line,
+  } satisfies BatchMessage);
 }
 
 /** The queue consumer: one chunk per message, retried with backoff, failed after MAX_ATTEMPTS. */
-export async function handleBatchQueue(batch: MessageBatch<BatchMessage>, env: Bindings): Promise<void> {
+export async function handleBatchQueue(
+  batch: MessageBatch<BatchMessage>,
+  env: Bindings,
+): Promise<void> {
   for (const message of batch.messages) {
     try {
       // From the second attempt on, rows go one by one: a poison row fails alone.
@@ -199,9 +283,15 @@ export async function handleBatchQueue(batch: MessageBatch<BatchMessage>, env: B
       message.ack();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      console.error(`batch ${message.body.batchId} chunk ${message.body.chunk}: attempt ${message.attempts} failed: ${reason}`);
+      console.error(
+        `batch ${message.body.batchId} chunk ${message.body.chunk}: attempt ${message.attempts} failed: ${reason}`,
+      );
       if (message.attempts >= MAX_ATTEMPTS) {
-        await markBatchFailed(createDb(env.DB), message.body.batchId, `chunk ${message.body.chunk} failed ${message.attempts} times: ${reason}`);
+        await markBatchFailed(
+          createDb(env.DB),
+          message.body.batchId,
+          `chunk ${message.body.chunk} failed ${message.attempts} times: ${reason}`,
+        );
         message.ack();
       } else {
         message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });

@@ -12,7 +12,10 @@ import { closest } from "../../shared/suggest";
 
 export type ItemKind = "events" | "records";
 
-function schemaTypeAt(schema: Record<string, unknown> | null | undefined, path: string[]): string | undefined {
+function schemaTypeAt(
+  schema: Record<string, unknown> | null | undefined,
+  path: string[],
+): string | undefined {
   let node: unknown = schema;
   for (const key of path) {
     node = getPath(node, ["properties", key]);
@@ -24,8 +27,14 @@ function schemaTypeAt(schema: Record<string, unknown> | null | undefined, path: 
 
 function coerce(value: string, type: string | undefined): unknown {
   // Only a number that holds the cell exactly; otherwise the string stays and the schema judges it.
-  if ((type === "number" || type === "integer") && value.trim() !== "" && isExactLiteral(value.trim(), Number(value))) return Number(value);
-  if (type === "boolean" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === "true";
+  if (
+    (type === "number" || type === "integer") &&
+    value.trim() !== "" &&
+    isExactLiteral(value.trim(), Number(value))
+  )
+    return Number(value);
+  if (type === "boolean" && /^(true|false)$/i.test(value.trim()))
+    return value.trim().toLowerCase() === "true";
   return value;
 }
 
@@ -67,7 +76,11 @@ export function csvColumns(header: readonly string[], kind: ItemKind): CsvColumn
   const out: CsvColumns = { identities: [], fields: [], attributes: [] };
   for (const column of header) {
     if (column.startsWith("identity.")) out.identities.push(column);
-    else if (column === "timestamp" || (kind === "events" && (column === "type" || column === "id"))) out.fields.push(column);
+    else if (
+      column === "timestamp" ||
+      (kind === "events" && (column === "type" || column === "id"))
+    )
+      out.fields.push(column);
     else out.attributes.push(column);
   }
   return out;
@@ -79,7 +92,10 @@ export function csvColumns(header: readonly string[], kind: ItemKind): CsvColumn
  * (`identiy.email`). Imported as an attribute, it would leave every row without that
  * identity and give each profile a junk attribute, so the batch fails before any row.
  */
-export function misspelledIdentityColumn(header: readonly string[], namespaces: ReadonlySet<string>): { column: string; message: string } | undefined {
+export function misspelledIdentityColumn(
+  header: readonly string[],
+  namespaces: ReadonlySet<string>,
+): { column: string; message: string } | undefined {
   for (const column of header) {
     const dot = column.indexOf(".");
     if (dot < 0) continue;
@@ -87,11 +103,17 @@ export function misspelledIdentityColumn(header: readonly string[], namespaces: 
     if (prefix === "identity") {
       if (namespaces.has(rest)) continue;
       const meant = closest(rest, namespaces);
-      return { column, message: `column "${column}": "${rest}" is not a namespace${meant ? `; did you mean "identity.${meant}"?` : " (see GET /v1/namespaces)"}` };
+      return {
+        column,
+        message: `column "${column}": "${rest}" is not a namespace${meant ? `; did you mean "identity.${meant}"?` : " (see GET /v1/namespaces)"}`,
+      };
     }
     if (closest(prefix, ["identity"]) !== undefined) {
       const ns = namespaces.has(rest) ? rest : (closest(rest, namespaces) ?? rest);
-      return { column, message: `column "${column}" looks like a misspelled identity column; did you mean "identity.${ns}"?` };
+      return {
+        column,
+        message: `column "${column}" looks like a misspelled identity column; did you mean "identity.${ns}"?`,
+      };
     }
   }
   return undefined;

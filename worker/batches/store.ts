@@ -33,7 +33,10 @@ export async function storeDecompressed(
       size += value.length;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new ApiError("payload_too_large", `batch files are at most ${maxBytes} bytes (decompressed)`);
+        throw new ApiError(
+          "payload_too_large",
+          `batch files are at most ${maxBytes} bytes (decompressed)`,
+        );
       }
       let offset = 0;
       while (offset < value.length) {

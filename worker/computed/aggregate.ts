@@ -8,8 +8,9 @@
  * an event. Only what removes events (retention, a rolling window sliding past one, a new
  * or changed definition) recomputes a state from the identity's stored events.
  */
-import type { Aggregate, ComputedFilter } from "../../shared/schemas/computed";
+
 import { getPath } from "../../shared/attribute-tree";
+import type { Aggregate, ComputedFilter } from "../../shared/schemas/computed";
 import type { Rule } from "../../shared/schemas/segments";
 import { evaluate, type RuleEvent } from "../segments/rules";
 
@@ -56,8 +57,12 @@ const MAX_VALUE_JSON = 256;
  * A distinct value as a key: a string as itself (states are stored on every event, so they
  * stay small), anything else as \u0001 + its JSON — as is a string that starts with \u0001.
  */
-export const valueKey = (value: unknown) => (typeof value === "string" && !value.startsWith("\u0001") ? value : `\u0001${JSON.stringify(value)}`);
-export const keyValue = (key: string): unknown => (key.startsWith("\u0001") ? JSON.parse(key.slice(1)) : key);
+export const valueKey = (value: unknown) =>
+  typeof value === "string" && !value.startsWith("\u0001")
+    ? value
+    : `\u0001${JSON.stringify(value)}`;
+export const keyValue = (key: string): unknown =>
+  key.startsWith("\u0001") ? JSON.parse(key.slice(1)) : key;
 
 export interface ComputedValue {
   value: unknown;
@@ -73,20 +78,26 @@ export function counts(def: ComputedDef, event: RuleEvent): boolean {
   }
   if (!def.field) return true;
   const value = fieldOf(def, event);
-  return usesNumbers(def.aggregate) ? typeof value === "number" && Number.isFinite(value) : value !== undefined && value !== null;
+  return usesNumbers(def.aggregate)
+    ? typeof value === "number" && Number.isFinite(value)
+    : value !== undefined && value !== null;
 }
 
 /** Whether an event at `at` is inside the definition's window at `now`. */
-export const inWindow = (def: ComputedDef, at: number, now: number) => def.withinMs === undefined || at >= now - def.withinMs;
+export const inWindow = (def: ComputedDef, at: number, now: number) =>
+  def.withinMs === undefined || at >= now - def.withinMs;
 
-const usesNumbers = (aggregate: Aggregate) => aggregate === "sum" || aggregate === "avg" || aggregate === "min" || aggregate === "max";
-const fieldOf = (def: ComputedDef, event: RuleEvent) => (def.field ? getPath({ data: event.data ?? {} }, def.field) : undefined);
+const usesNumbers = (aggregate: Aggregate) =>
+  aggregate === "sum" || aggregate === "avg" || aggregate === "min" || aggregate === "max";
+const fieldOf = (def: ComputedDef, event: RuleEvent) =>
+  def.field ? getPath({ data: event.data ?? {} }, def.field) : undefined;
 
 /** `state` (or a fresh one when it is another version's or absent) with `event` counted. */
 export function add(def: ComputedDef, state: State | undefined, event: RuleEvent): State {
   const next: State = state && state.v === def.version ? { ...state } : { v: def.version, n: 0 };
   next.n++;
-  if (def.withinMs !== undefined) next.o = next.o === undefined ? event.at : Math.min(next.o, event.at);
+  if (def.withinMs !== undefined)
+    next.o = next.o === undefined ? event.at : Math.min(next.o, event.at);
   const value = fieldOf(def, event);
   switch (def.aggregate) {
     case "count":
@@ -122,14 +133,22 @@ export function add(def: ComputedDef, state: State | undefined, event: RuleEvent
 }
 
 /** A state computed from an identity's events (those `def` counts, inside its window at `now`). */
-export function fromEvents(def: ComputedDef, events: readonly RuleEvent[], now: number): State | undefined {
+export function fromEvents(
+  def: ComputedDef,
+  events: readonly RuleEvent[],
+  now: number,
+): State | undefined {
   let state: State | undefined;
-  for (const e of [...events].sort((a, b) => a.at - b.at)) if (inWindow(def, e.at, now) && counts(def, e)) state = add(def, state, e);
+  for (const e of [...events].sort((a, b) => a.at - b.at))
+    if (inWindow(def, e.at, now) && counts(def, e)) state = add(def, state, e);
   return state;
 }
 
 /** The states of several identities as one (a profile's). Other versions' states are ignored. */
-export function combine(def: ComputedDef, states: readonly (State | undefined)[]): State | undefined {
+export function combine(
+  def: ComputedDef,
+  states: readonly (State | undefined)[],
+): State | undefined {
   let out: State | undefined;
   for (const s of states) {
     if (!s || s.v !== def.version || s.n === 0) continue;
@@ -176,7 +195,8 @@ export function valueOf(def: ComputedDef, state: State | undefined): ComputedVal
     case "mostFrequent": {
       // The most frequent value; a tie goes to the one whose key sorts first, so it never depends on storage order.
       let best: [string, number] | undefined;
-      for (const [k, c] of Object.entries(state.m ?? {})) if (!best || c > best[1] || (c === best[1] && k < best[0])) best = [k, c];
+      for (const [k, c] of Object.entries(state.m ?? {}))
+        if (!best || c > best[1] || (c === best[1] && k < best[0])) best = [k, c];
       return best ? { value: keyValue(best[0]), events } : undefined;
     }
   }
@@ -198,17 +218,30 @@ export function recheckAtOf(defs: readonly ComputedDef[], states: IdentityStates
 }
 
 /** The `computed` attributes of a profile whose identities hold `states` (undefined: none). */
-export function profileComputed(defs: readonly ComputedDef[], states: readonly IdentityStates[]): Record<string, unknown> | undefined {
+export function profileComputed(
+  defs: readonly ComputedDef[],
+  states: readonly IdentityStates[],
+): Record<string, unknown> | undefined {
   const values: Record<string, unknown> = {};
   for (const def of defs) {
-    const v = valueOf(def, combine(def, states.map((s) => s[def.id])));
+    const v = valueOf(
+      def,
+      combine(
+        def,
+        states.map((s) => s[def.id]),
+      ),
+    );
     if (v) values[def.id] = v.value;
   }
   return Object.keys(values).length ? { computed: values } : undefined;
 }
 
 /** How many events a profile's value of `def` counts (its provenance). */
-export const eventsCounted = (def: ComputedDef, states: readonly IdentityStates[]) => combine(def, states.map((s) => s[def.id]))?.n ?? 0;
+export const eventsCounted = (def: ComputedDef, states: readonly IdentityStates[]) =>
+  combine(
+    def,
+    states.map((s) => s[def.id]),
+  )?.n ?? 0;
 
 /** Event types whose events a recompute must read (undefined: every type). */
 export function typesOf(defs: readonly ComputedDef[]): string[] | undefined {

@@ -20,21 +20,42 @@ export interface StoredDefinition {
 /** The problems of a definition beyond its shape (which the request schema checks). */
 export function definitionProblems(d: StoredDefinition): ErrorDetail[] {
   const details: ErrorDetail[] = [];
-  if (d.aggregate !== "count" && !d.field) details.push({ path: "field", message: `aggregate ${d.aggregate} needs a field (data.<path>)` });
-  if (d.within !== undefined && !durationMs(d.within)) details.push({ path: "within", message: `"${d.within}" is not an ISO-8601 duration like P90D or PT12H` });
+  if (d.aggregate !== "count" && !d.field)
+    details.push({
+      path: "field",
+      message: `aggregate ${d.aggregate} needs a field (data.<path>)`,
+    });
+  if (d.within !== undefined && !durationMs(d.within))
+    details.push({
+      path: "within",
+      message: `"${d.within}" is not an ISO-8601 duration like P90D or PT12H`,
+    });
   d.filter?.where?.forEach((raw, i) => {
     const at: PropertyKey[] = ["filter", "where", i];
     const checked = validateRule(raw);
     if (!checked.ok) {
-      details.push(...checked.details.map((x) => ({ ...x, path: formatPath(at) + x.path.replace(/^rule/, "") })));
+      details.push(
+        ...checked.details.map((x) => ({
+          ...x,
+          path: formatPath(at) + x.path.replace(/^rule/, ""),
+        })),
+      );
       return;
     }
     const walk = (rule: Rule, path: PropertyKey[]) => {
       if ("all" in rule) rule.all.forEach((r, j) => walk(r, [...path, "all", j]));
       else if ("any" in rule) rule.any.forEach((r, j) => walk(r, [...path, "any", j]));
       else if ("not" in rule) walk(rule.not, [...path, "not"]);
-      else if ("event" in rule || "consent" in rule) details.push({ path: formatPath(path), message: "a filter tests one event: use attribute conditions (attr: data.<path> or type)" });
-      else if (rule.attr !== "type" && !rule.attr.startsWith("data.")) details.push({ path: formatPath([...path, "attr"]), message: `"${rule.attr}" is not on the event: use data.<path> or type` });
+      else if ("event" in rule || "consent" in rule)
+        details.push({
+          path: formatPath(path),
+          message: "a filter tests one event: use attribute conditions (attr: data.<path> or type)",
+        });
+      else if (rule.attr !== "type" && !rule.attr.startsWith("data."))
+        details.push({
+          path: formatPath([...path, "attr"]),
+          message: `"${rule.attr}" is not on the event: use data.<path> or type`,
+        });
     };
     walk(checked.rule, at);
   });
@@ -42,14 +63,26 @@ export function definitionProblems(d: StoredDefinition): ErrorDetail[] {
 }
 
 /** A stored definition as the writer applies it. */
-export function toDef(row: { id: string; name: string; definition: StoredDefinition; version: number }): ComputedDef {
+export function toDef(row: {
+  id: string;
+  name: string;
+  definition: StoredDefinition;
+  version: number;
+}): ComputedDef {
   const d = row.definition;
   return {
     id: row.id,
     name: row.name,
     aggregate: d.aggregate,
     ...(d.field ? { field: d.field.split(".") } : {}),
-    ...(d.filter ? { filter: { ...(d.filter.type ? { type: d.filter.type } : {}), ...(d.filter.where ? { where: d.filter.where as Rule[] } : {}) } } : {}),
+    ...(d.filter
+      ? {
+          filter: {
+            ...(d.filter.type ? { type: d.filter.type } : {}),
+            ...(d.filter.where ? { where: d.filter.where as Rule[] } : {}),
+          },
+        }
+      : {}),
     ...(d.within ? { withinMs: durationMs(d.within)! } : {}),
     version: row.version,
   };

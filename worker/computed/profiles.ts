@@ -10,7 +10,15 @@
  */
 import { identityKey } from "../../shared/identity/normalize";
 import type { RuleEvent } from "../segments/rules";
-import { add, counts, inWindow, profileComputed, recheckAtOf, type ComputedDef, type IdentityStates } from "./aggregate";
+import {
+  add,
+  type ComputedDef,
+  counts,
+  type IdentityStates,
+  inWindow,
+  profileComputed,
+  recheckAtOf,
+} from "./aggregate";
 
 export interface ComputedMeta {
   /** This identity's states. */
@@ -24,18 +32,34 @@ export interface ComputedFragment {
   meta: ComputedMeta;
 }
 
-export const sameFragment = (a: ComputedFragment | undefined, b: { attributes: unknown; meta?: unknown } | undefined) =>
-  JSON.stringify(a ? [a.attributes, a.meta] : null) === JSON.stringify(b ? [b.attributes, b.meta ?? null] : null);
+export const sameFragment = (
+  a: ComputedFragment | undefined,
+  b: { attributes: unknown; meta?: unknown } | undefined,
+) =>
+  JSON.stringify(a ? [a.attributes, a.meta] : null) ===
+  JSON.stringify(b ? [b.attributes, b.meta ?? null] : null);
 
 /**
  * The computed fragment each member of a profile should hold, given each member's states
  * and the profile's primary identity (`holder`): the holder's carries the values; others
  * carry only their states; a member with neither holds none (undefined).
  */
-export function placement(defs: readonly ComputedDef[], members: readonly { key: string; states: IdentityStates }[], holder: string | undefined): Map<string, ComputedFragment | undefined> {
+export function placement(
+  defs: readonly ComputedDef[],
+  members: readonly { key: string; states: IdentityStates }[],
+  holder: string | undefined,
+): Map<string, ComputedFragment | undefined> {
   const known = new Set(defs.map((d) => d.id));
-  const kept = members.map((m) => ({ key: m.key, states: Object.fromEntries(Object.entries(m.states).filter(([id]) => known.has(id))) as IdentityStates }));
-  const wanted = profileComputed(defs, kept.map((m) => m.states));
+  const kept = members.map((m) => ({
+    key: m.key,
+    states: Object.fromEntries(
+      Object.entries(m.states).filter(([id]) => known.has(id)),
+    ) as IdentityStates,
+  }));
+  const wanted = profileComputed(
+    defs,
+    kept.map((m) => m.states),
+  );
   const out = new Map<string, ComputedFragment | undefined>();
   for (const m of kept) {
     const hasStates = Object.keys(m.states).length > 0;
@@ -45,7 +69,10 @@ export function placement(defs: readonly ComputedDef[], members: readonly { key:
       continue;
     }
     const r = recheckAtOf(defs, m.states);
-    out.set(m.key, { attributes: values ?? {}, meta: { ...(hasStates ? { s: m.states } : {}), ...(r !== null ? { r } : {}) } });
+    out.set(m.key, {
+      attributes: values ?? {},
+      meta: { ...(hasStates ? { s: m.states } : {}), ...(r !== null ? { r } : {}) },
+    });
   }
   return out;
 }
@@ -58,7 +85,8 @@ export class ComputedStates {
     readonly defs: readonly ComputedDef[],
     loaded: readonly { namespace: string; value: string; meta: ComputedMeta | null }[],
   ) {
-    for (const row of loaded) if (row.meta?.s) this.states.set(identityKey(row.namespace, row.value), row.meta.s);
+    for (const row of loaded)
+      if (row.meta?.s) this.states.set(identityKey(row.namespace, row.value), row.meta.s);
   }
 
   get active(): boolean {
@@ -77,7 +105,14 @@ export class ComputedStates {
   }
 
   /** What each member of a profile should hold (see `placement`). */
-  place(memberKeys: readonly string[], holder: string | undefined): Map<string, ComputedFragment | undefined> {
-    return placement(this.defs, memberKeys.map((key) => ({ key, states: this.states.get(key) ?? {} })), holder);
+  place(
+    memberKeys: readonly string[],
+    holder: string | undefined,
+  ): Map<string, ComputedFragment | undefined> {
+    return placement(
+      this.defs,
+      memberKeys.map((key) => ({ key, states: this.states.get(key) ?? {} })),
+      holder,
+    );
   }
 }

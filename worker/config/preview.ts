@@ -4,15 +4,19 @@
  * change to existing graphs (`?apply=retroactive`) or revert one.
  */
 import type { Db } from "../db/client";
-import type { Bindings } from "../env";
-import { proposedRules, type ConfigProposal } from "../graph/proposed";
-import type { IdentityRef } from "../graph/workspace";
-import { graphWriter } from "../writer/client";
 import { createGraphRun } from "../db/queries/graph-runs";
-import type { GraphRunJob } from "../model/jobs";
 import type { NamespaceRow } from "../db/queries/namespaces";
+import type { Bindings } from "../env";
+import { type ConfigProposal, proposedRules } from "../graph/proposed";
+import type { IdentityRef } from "../graph/workspace";
+import type { GraphRunJob } from "../model/jobs";
+import { graphWriter } from "../writer/client";
 
-export async function previewChange(c: { env: Bindings; var: { db: Db } }, proposal: ConfigProposal, scope: { identities?: IdentityRef[]; namespace?: string; limit?: number }) {
+export async function previewChange(
+  c: { env: Bindings; var: { db: Db } },
+  proposal: ConfigProposal,
+  scope: { identities?: IdentityRef[]; namespace?: string; limit?: number },
+) {
   const { rules, blocked } = await proposedRules(c.var.db, proposal);
   return graphWriter(c.env).previewConfig(rules, blocked, scope);
 }
@@ -22,15 +26,32 @@ export async function previewChange(c: { env: Bindings; var: { db: Db } }, propo
  * (SPEC §9), counted over the first 1,000 profiles in scope (`truncated` when there are more).
  * Call before saving: the proposal is compared with the configuration in force.
  */
-export async function existingGraphsChanged(c: { env: Bindings; var: { db: Db } }, proposal: ConfigProposal, scope: { namespace?: string }) {
+export async function existingGraphsChanged(
+  c: { env: Bindings; var: { db: Db } },
+  proposal: ConfigProposal,
+  scope: { namespace?: string },
+) {
   const effect = await previewChange(c, proposal, scope);
   return { wouldChange: effect.graphsChanged, truncated: effect.truncated };
 }
 
 /** Whether a namespace change touches what rule 3 applies (not only its description or normalization). */
-export function namespaceRulesDiffer(existing: NamespaceRow, next: { unique: boolean; priority: number; maxPerGraph: number | null; blockedValues: readonly string[] }): boolean {
+export function namespaceRulesDiffer(
+  existing: NamespaceRow,
+  next: {
+    unique: boolean;
+    priority: number;
+    maxPerGraph: number | null;
+    blockedValues: readonly string[];
+  },
+): boolean {
   const maxPerGraph = existing.unique ? 1 : (existing.maxPerGraph ?? null);
-  return existing.unique !== next.unique || existing.priority !== next.priority || maxPerGraph !== next.maxPerGraph || existing.blockedValues.join("\n") !== next.blockedValues.join("\n");
+  return (
+    existing.unique !== next.unique ||
+    existing.priority !== next.priority ||
+    maxPerGraph !== next.maxPerGraph ||
+    existing.blockedValues.join("\n") !== next.blockedValues.join("\n")
+  );
 }
 
 export const NO_GRAPHS_CHANGED = { wouldChange: 0, truncated: false } as const;
@@ -38,14 +59,27 @@ export const NO_GRAPHS_CHANGED = { wouldChange: 0, truncated: false } as const;
 /** Starts a graph run over `scope` under the configuration now saved; its id. */
 export async function startGraphRun(
   c: { env: Bindings; var: { db: Db } },
-  run: { kind: "apply" | "revert"; change: Record<string, unknown>; scope: { namespace?: string }; blocked: Record<string, string[]>; reverts?: string },
+  run: {
+    kind: "apply" | "revert";
+    change: Record<string, unknown>;
+    scope: { namespace?: string };
+    blocked: Record<string, string[]>;
+    reverts?: string;
+  },
 ): Promise<string> {
   const id = `grun_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
   await createGraphRun(c.var.db, { id, ...run });
   await graphWriter(c.env).configChanged();
-  await c.env.JOBS_QUEUE.send({ kind: "graph-run", runId: id, after: "", scope: run.scope, blocked: run.blocked } satisfies GraphRunJob);
+  await c.env.JOBS_QUEUE.send({
+    kind: "graph-run",
+    runId: id,
+    after: "",
+    scope: run.scope,
+    blocked: run.blocked,
+  } satisfies GraphRunJob);
   return id;
 }
 
 /** Values in `next` that `previous` did not have (what a change newly blocks). */
-export const addedValues = (previous: readonly string[], next: readonly string[]) => next.filter((v) => !previous.includes(v));
+export const addedValues = (previous: readonly string[], next: readonly string[]) =>
+  next.filter((v) => !previous.includes(v));

@@ -7,15 +7,24 @@
  * is read in graph/identity-config.ts through the same cache and keys.)
  */
 import type { Rule } from "../../shared/schemas/segments";
-import { configChanged, readConfig } from "./cache";
-import { deleteComputed, loadComputedDefs, putComputed } from "../db/queries/computed";
 import type { Db } from "../db/client";
-import { listDatasets, upsertDataset, type DatasetRow } from "../db/queries/datasets";
-import { listMergePolicies, putMergePolicy, type MergePolicyRow } from "../db/queries/merge-policies";
+import { deleteComputed, loadComputedDefs, putComputed } from "../db/queries/computed";
+import { type DatasetRow, listDatasets, upsertDataset } from "../db/queries/datasets";
+import {
+  listMergePolicies,
+  type MergePolicyRow,
+  putMergePolicy,
+} from "../db/queries/merge-policies";
 import { upsertNamespace } from "../db/queries/namespaces";
 import { loadSegmentDefs, putSegment } from "../db/queries/segments";
-import { getSetting, putSetting, type SettingName, type SettingValues } from "../db/queries/settings";
+import {
+  getSetting,
+  putSetting,
+  type SettingName,
+  type SettingValues,
+} from "../db/queries/settings";
 import type { MergePolicy } from "../profiles/merge";
+import { configChanged, readConfig } from "./cache";
 
 /** Datasets as every ingest call needs them. */
 export function cachedDatasets(db: Db): Promise<DatasetRow[]> {
@@ -29,7 +38,10 @@ export async function findMergePolicy(db: Db, name?: string): Promise<MergePolic
 }
 
 /** A setting read on hot paths (context, collect). */
-export function getCachedSetting<K extends SettingName>(db: Db, name: K): Promise<SettingValues[K] | undefined> {
+export function getCachedSetting<K extends SettingName>(
+  db: Db,
+  name: K,
+): Promise<SettingValues[K] | undefined> {
   return readConfig("settings", () => getSetting(db, name), name);
 }
 
@@ -73,13 +85,20 @@ export async function saveMergePolicy(db: Db, policy: MergePolicy & { isDefault:
   return saved;
 }
 
-export async function saveSegment(db: Db, row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number }) {
+export async function saveSegment(
+  db: Db,
+  row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number },
+) {
   const saved = await putSegment(db, row);
   configChanged("segmentDefs");
   return saved;
 }
 
-export async function saveSetting<K extends SettingName>(db: Db, name: K, value: SettingValues[K]): Promise<void> {
+export async function saveSetting<K extends SettingName>(
+  db: Db,
+  name: K,
+  value: SettingValues[K],
+): Promise<void> {
   await putSetting(db, name, value);
   // The graph setting is part of the identity configuration.
   configChanged("settings", ...(name === "graph" ? (["identityConfig"] as const) : []));

@@ -16,8 +16,21 @@ export async function consentSettings(db: Db): Promise<ConsentSettings> {
 }
 
 /** A consent item for the write lane (indexes below 0: never reported as a caller's item). */
-export function consentItem(index: number, identities: IdentityRef[], purposes: Record<string, ConsentStatus>, source: string, at: number): NormalizedItem {
-  return { index, kind: "consent", dataset: "consent", identities, at, consent: { purposes, source } };
+export function consentItem(
+  index: number,
+  identities: IdentityRef[],
+  purposes: Record<string, ConsentStatus>,
+  source: string,
+  at: number,
+): NormalizedItem {
+  return {
+    index,
+    kind: "consent",
+    dataset: "consent",
+    identities,
+    at,
+    consent: { purposes, source },
+  };
 }
 
 /**
@@ -25,43 +38,79 @@ export function consentItem(index: number, identities: IdentityRef[], purposes: 
  * browser`), and `Sec-GPC: 1` as a denial of every purpose configured to follow it.
  * Empty when there are none.
  */
-export function browserConsentItems(settings: ConsentSettings, device: string, sent: Record<string, ConsentStatus> | undefined, gpc: boolean, at: number): NormalizedItem[] {
+export function browserConsentItems(
+  settings: ConsentSettings,
+  device: string,
+  sent: Record<string, ConsentStatus> | undefined,
+  gpc: boolean,
+  at: number,
+): NormalizedItem[] {
   const identities = [{ namespace: "device", value: device }];
   const items: NormalizedItem[] = [];
   const known = new Set(settings.purposes.map((p) => p.id));
   const explicit = Object.fromEntries(Object.entries(sent ?? {}).filter(([p]) => known.has(p)));
-  if (Object.keys(explicit).length) items.push(consentItem(-1, identities, explicit, "browser", at));
+  if (Object.keys(explicit).length)
+    items.push(consentItem(-1, identities, explicit, "browser", at));
   if (gpc) {
-    const denied = Object.fromEntries(settings.purposes.filter((p) => p.gpc === "deny").map((p) => [p.id, "denied" as const]));
+    const denied = Object.fromEntries(
+      settings.purposes.filter((p) => p.gpc === "deny").map((p) => [p.id, "denied" as const]),
+    );
     if (Object.keys(denied).length) items.push(consentItem(-2, identities, denied, "gpc", at));
   }
   return items;
 }
 
 /** The consent of each of these profiles as stored (read from `d1`: the primary or a session), by profile id. */
-export async function readConsents(d1: D1Database, settings: ConsentSettings, profileIds: readonly string[]): Promise<(profileId: string) => ProfileConsent> {
+export async function readConsents(
+  d1: D1Database,
+  settings: ConsentSettings,
+  profileIds: readonly string[],
+): Promise<(profileId: string) => ProfileConsent> {
   const read = profileChoicesRead(d1, profileIds);
-  const rows = read.statements.length ? read.parse(await d1.batch<Record<string, unknown>>(read.statements as D1PreparedStatement[])) : [];
+  const rows = read.statements.length
+    ? read.parse(await d1.batch<Record<string, unknown>>(read.statements as D1PreparedStatement[]))
+    : [];
   return consentByProfile(settings, rows);
 }
 
 /** The consent of the profile a device belongs to (the defaults for an unknown device). */
-export async function readDeviceConsent(d1: D1Database, settings: ConsentSettings, device: string): Promise<ProfileConsent> {
+export async function readDeviceConsent(
+  d1: D1Database,
+  settings: ConsentSettings,
+  device: string,
+): Promise<ProfileConsent> {
   const read = deviceChoicesRead(d1, device);
-  const rows = read.parse(await d1.batch<Record<string, unknown>>(read.statements as D1PreparedStatement[]));
+  const rows = read.parse(
+    await d1.batch<Record<string, unknown>>(read.statements as D1PreparedStatement[]),
+  );
   return consentByProfile(settings, rows)(rows[0]?.profileId ?? "");
 }
 
-export async function readProfileConsent(d1: D1Database, settings: ConsentSettings, profileId: string): Promise<ProfileConsent> {
+export async function readProfileConsent(
+  d1: D1Database,
+  settings: ConsentSettings,
+  profileId: string,
+): Promise<ProfileConsent> {
   return (await readConsents(d1, settings, [profileId]))(profileId);
 }
 
 /** A profile's consent as answers show it (ISO times). */
 export const presentConsent = (consent: ProfileConsent) =>
-  Object.fromEntries(Object.entries(consent).map(([p, c]) => [p, { status: c.status, at: c.at === null ? null : new Date(c.at).toISOString(), source: c.source }]));
+  Object.fromEntries(
+    Object.entries(consent).map(([p, c]) => [
+      p,
+      {
+        status: c.status,
+        at: c.at === null ? null : new Date(c.at).toISOString(),
+        source: c.source,
+      },
+    ]),
+  );
 
 /** `analytics:granted,marketing:denied` (a query parameter) as choices; undefined when absent or not in that form. */
-export function parseConsentQuery(text: string | undefined): Record<string, ConsentStatus> | undefined {
+export function parseConsentQuery(
+  text: string | undefined,
+): Record<string, ConsentStatus> | undefined {
   if (!text) return undefined;
   const out: Record<string, ConsentStatus> = {};
   for (const part of text.split(",")) {

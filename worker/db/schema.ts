@@ -38,7 +38,10 @@ export const namespaces = sqliteTable("namespaces", {
   /** At most this many identities of the namespace in one graph; null = only maxIdentities. */
   maxPerGraph: integer("max_per_graph"),
   /** Extra blocked values (exact strings or `/regex/`), on top of the built-in defaults. */
-  blockedValues: text("blocked_values", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  blockedValues: text("blocked_values", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
   builtIn: integer("built_in", { mode: "boolean" }).notNull().default(false),
   /** Identifiers that name a browser or device, not a person: profiles with only these expire (retention). */
   pseudonymous: integer("pseudonymous", { mode: "boolean" }).notNull().default(false),
@@ -82,7 +85,10 @@ export const profileTerms = sqliteTable(
     term: text("term").notNull(),
     profileId: text("profile_id").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.term, t.profileId] }), index("profile_terms_profile_idx").on(t.profileId)],
+  (t) => [
+    primaryKey({ columns: [t.term, t.profileId] }),
+    index("profile_terms_profile_idx").on(t.profileId),
+  ],
 );
 
 /** A normalized identifier, and the profile (graph) it currently belongs to. */
@@ -353,7 +359,10 @@ export const apiKeys = sqliteTable(
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
     origins: text("origins", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     /** Tracking API mapping: `{ userIdNamespace, dataset }` (defaults `crm`, `default`). */
-    tracking: text("tracking", { mode: "json" }).$type<{ userIdNamespace?: string; dataset?: string }>(),
+    tracking: text("tracking", { mode: "json" }).$type<{
+      userIdNamespace?: string;
+      dataset?: string;
+    }>(),
     createdAt: integer("created_at").notNull(),
     lastUsedAt: integer("last_used_at"),
   },
@@ -574,7 +583,13 @@ export const messageFirsts = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.type, t.messageId] }),
     index("message_firsts_at_idx").on(t.firstAt, t.type, t.channel, t.journey, t.messageId),
-    index("message_firsts_identity_idx").on(t.identityId, t.firstAt, t.type, t.journey, t.messageId),
+    index("message_firsts_identity_idx").on(
+      t.identityId,
+      t.firstAt,
+      t.type,
+      t.journey,
+      t.messageId,
+    ),
   ],
 );
 

@@ -56,11 +56,23 @@ export type Row = Record<string, unknown>;
 
 /** An event as an export or archive row. */
 export function eventRow(e: EventExportRow): Row {
-  return { eventId: e.id, type: e.type, timestamp: e.at, dataset: e.dataset, profileId: e.profile_id, namespace: e.namespace, identity: e.value, data: e.data ? JSON.parse(e.data) : null, receivedAt: e.received_at };
+  return {
+    eventId: e.id,
+    type: e.type,
+    timestamp: e.at,
+    dataset: e.dataset,
+    profileId: e.profile_id,
+    namespace: e.namespace,
+    identity: e.value,
+    data: e.data ? JSON.parse(e.data) : null,
+    receivedAt: e.received_at,
+  };
 }
 
-export const extensionOf = (format: ExportFormat) => (format === "parquet" ? "parquet" : "ndjson.gz");
-export const contentTypeOf = (format: ExportFormat) => (format === "parquet" ? "application/vnd.apache.parquet" : "application/gzip");
+export const extensionOf = (format: ExportFormat) =>
+  format === "parquet" ? "parquet" : "ndjson.gz";
+export const contentTypeOf = (format: ExportFormat) =>
+  format === "parquet" ? "application/vnd.apache.parquet" : "application/gzip";
 
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -68,7 +80,9 @@ async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 /** NDJSON: timestamps as ISO-8601 strings, everything else as it is. */
@@ -76,12 +90,19 @@ function ndjsonLine(content: ExportContent, columns: readonly Column[], row: Row
   const out: Record<string, unknown> = {};
   for (const c of columns) {
     const v = row[c.name];
-    out[c.name] = c.type === "TIMESTAMP" && typeof v === "number" ? new Date(v).toISOString() : (v ?? null);
+    out[c.name] =
+      c.type === "TIMESTAMP" && typeof v === "number" ? new Date(v).toISOString() : (v ?? null);
   }
   if (content === "profiles") {
     // NDJSON profiles keep their original shape: the primary identity as one object.
     const { primaryNamespace, primaryId, ...rest } = out;
-    return JSON.stringify({ profileId: rest.profileId, primaryIdentity: { namespace: primaryNamespace, id: primaryId }, identities: rest.identities, attributes: rest.attributes, updatedAt: rest.updatedAt });
+    return JSON.stringify({
+      profileId: rest.profileId,
+      primaryIdentity: { namespace: primaryNamespace, id: primaryId },
+      identities: rest.identities,
+      attributes: rest.attributes,
+      updatedAt: rest.updatedAt,
+    });
   }
   return JSON.stringify(out);
 }
@@ -100,11 +121,22 @@ function parquet(columns: readonly Column[], rows: readonly Row[]): Uint8Array<A
       return v;
     }),
   }));
-  return new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize: Math.max(1, rows.length), codec: "GZIP", compressors: { GZIP: (input) => gzipSync(input) } }) as ArrayBuffer);
+  return new Uint8Array(
+    parquetWriteBuffer({
+      columnData,
+      rowGroupSize: Math.max(1, rows.length),
+      codec: "GZIP",
+      compressors: { GZIP: (input) => gzipSync(input) },
+    }) as ArrayBuffer,
+  );
 }
 
 /** One part's bytes in the chosen format. */
-export async function encodePart(format: ExportFormat, content: ExportContent, rows: readonly Row[]): Promise<Uint8Array<ArrayBuffer>> {
+export async function encodePart(
+  format: ExportFormat,
+  content: ExportContent,
+  rows: readonly Row[],
+): Promise<Uint8Array<ArrayBuffer>> {
   const columns = COLUMNS[content];
   if (format === "parquet") return parquet(columns, rows);
   return gzip(rows.map((r) => ndjsonLine(content, columns, r)).join("\n") + "\n");

@@ -11,7 +11,11 @@
  * profiles updated since it started, events stored after its last event, identities
  * seen (or whose profile changed) since it started.
  */
+
+import { allowListed } from "../../shared/attribute-tree";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
+import { grantsAll, isGranted } from "../consent/merge";
+import { consentSettings, readConsents } from "../consent/service";
 import { createDb } from "../db/client";
 import {
   createRun,
@@ -24,20 +28,30 @@ import {
   identityExportPage,
   lastCompletedRun,
   listDestinations,
-  updateRun,
   type PartInfo,
+  updateRun,
 } from "../db/queries/exports";
 import type { Bindings } from "../env";
-import { allowListed } from "../../shared/attribute-tree";
-import { mergeFragments, type FragmentInput } from "../profiles/merge";
-import { grantsAll, isGranted } from "../consent/merge";
-import { consentSettings, readConsents } from "../consent/service";
+import { type FragmentInput, mergeFragments } from "../profiles/merge";
 import { resolvePolicy } from "../profiles/service";
-import { contentTypeOf, encodePart, eventRow, extensionOf, sha256Hex, type ExportContent, type ExportFormat, type Row } from "./formats";
+import {
+  contentTypeOf,
+  type ExportContent,
+  type ExportFormat,
+  encodePart,
+  eventRow,
+  extensionOf,
+  type Row,
+  sha256Hex,
+} from "./formats";
 import { storeFor } from "./storage";
 
 /** Rows per part: profiles are merged per page (CPU); events and identities are plain rows. */
-export const EXPORT_PAGE: Record<ExportContent, number> = { profiles: 1000, events: 10_000, identities: 10_000 };
+export const EXPORT_PAGE: Record<ExportContent, number> = {
+  profiles: 1000,
+  events: 10_000,
+  identities: 10_000,
+};
 
 export interface ExportJob {
   kind: "export-page";
@@ -64,7 +78,17 @@ export interface RunPlan {
 
 export function planOf(cursor: string | null): RunPlan {
   const stored = cursor ? (JSON.parse(cursor) as Partial<RunPlan>) : {};
-  return { part: 0, after: "", content: "profiles", format: "ndjson", mode: "full", since: 0, high: 0, date: new Date().toISOString().slice(0, 10), ...stored };
+  return {
+    part: 0,
+    after: "",
+    content: "profiles",
+    format: "ndjson",
+    mode: "full",
+    since: 0,
+    high: 0,
+    date: new Date().toISOString().slice(0, 10),
+    ...stored,
+  };
 }
 
 /** How far a run got: the last part written and the row it ended at. */
@@ -74,9 +98,15 @@ export function exportProgress(cursor: string | null): { part: number; after: st
 }
 
 /** `prefix/content=…/date=…/run=…/` */
-export const runFolder = (prefix: string, content: ExportContent, date: string, runId: string) => `${prefix}content=${content}/date=${date}/run=${runId}/`;
+export const runFolder = (prefix: string, content: ExportContent, date: string, runId: string) =>
+  `${prefix}content=${content}/date=${date}/run=${runId}/`;
 
-export async function startExport(env: Bindings, destination: string, trigger: string, runId = `run_${crypto.randomUUID()}`): Promise<string> {
+export async function startExport(
+  env: Bindings,
+  destination: string,
+  trigger: string,
+  runId = `run_${crypto.randomUUID()}`,
+): Promise<string> {
   const db = createDb(env.DB);
   const row = await getDestination(db, destination);
   const config = (row?.config ?? {}) as Partial<DestinationConfig>;
@@ -87,7 +117,11 @@ export async function startExport(env: Bindings, destination: string, trigger: s
   // Incremental events continue after the previous run's newest event, identities from the
   // previous run's upper bound (so a last-seen time in the future is exported once, when its
   // window comes), profiles from when the previous run started.
-  const since = previous ? (content === "events" || (content === "identities" && previousPlan!.high > 0) ? previousPlan!.high : previous.startedAt) : 0;
+  const since = previous
+    ? content === "events" || (content === "identities" && previousPlan!.high > 0)
+      ? previousPlan!.high
+      : previous.startedAt
+    : 0;
   const now = Date.now();
   const plan: RunPlan = {
     part: 0,
@@ -100,12 +134,22 @@ export async function startExport(env: Bindings, destination: string, trigger: s
     date: new Date().toISOString().slice(0, 10),
   };
   await createRun(db, { id: runId, destination, trigger, cursor: JSON.stringify(plan) });
-  await env.JOBS_QUEUE.send({ kind: "export-page", runId, part: 1, after: plan.after } satisfies ExportJob);
+  await env.JOBS_QUEUE.send({
+    kind: "export-page",
+    runId,
+    part: 1,
+    after: plan.after,
+  } satisfies ExportJob);
   return runId;
 }
 
 /** One page of rows of the run's content; `next` is where the following page starts. */
-async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan, after: string): Promise<{ rows: Row[]; next: string; last: boolean }> {
+async function pageRows(
+  env: Bindings,
+  config: DestinationConfig,
+  plan: RunPlan,
+  after: string,
+): Promise<{ rows: Row[]; next: string; last: boolean }> {
   const size = EXPORT_PAGE[plan.content];
   if (plan.content === "events") {
     const events = await eventExportPage(env.DB, Number(after), plan.high, size);
@@ -113,30 +157,63 @@ async function pageRows(env: Bindings, config: DestinationConfig, plan: RunPlan,
     return { rows, next: String(events.at(-1)?.rowid ?? after), last: events.length < size };
   }
   if (plan.content === "identities") {
-    const identities = await identityExportPage(env.DB, Number(after), plan.mode === "incremental" ? { since: plan.since, until: plan.high } : undefined, size);
-    const rows = identities.map((i) => ({ namespace: i.namespace, id: i.value, profileId: i.profile_id, firstSeen: i.first_seen, lastSeen: i.last_seen }));
+    const identities = await identityExportPage(
+      env.DB,
+      Number(after),
+      plan.mode === "incremental" ? { since: plan.since, until: plan.high } : undefined,
+      size,
+    );
+    const rows = identities.map((i) => ({
+      namespace: i.namespace,
+      id: i.value,
+      profileId: i.profile_id,
+      firstSeen: i.first_seen,
+      lastSeen: i.last_seen,
+    }));
     return { rows, next: String(identities.at(-1)?.id ?? after), last: identities.length < size };
   }
   const resolved = await resolvePolicy(createDb(env.DB), config.mergePolicy);
   // The policy was checked when the destination was saved; it may have been deleted since.
   if (!resolved.ok) throw new Error(resolved.problem.message);
   const policy = resolved.value;
-  const ids = await exportPageFacts(env.DB, after, size, config.segment, plan.mode === "incremental" ? plan.since : 0);
-  const [bundle, consentOf] = await Promise.all([exportBundle(env.DB, ids), consentSettings(createDb(env.DB)).then((settings) => readConsents(env.DB, settings, ids))]);
+  const ids = await exportPageFacts(
+    env.DB,
+    after,
+    size,
+    config.segment,
+    plan.mode === "incremental" ? plan.since : 0,
+  );
+  const [bundle, consentOf] = await Promise.all([
+    exportBundle(env.DB, ids),
+    consentSettings(createDb(env.DB)).then((settings) => readConsents(env.DB, settings, ids)),
+  ]);
   const fragments = new Map<string, FragmentInput[]>();
   for (const f of bundle.fragments) {
     if (!fragments.has(f.profile_id)) fragments.set(f.profile_id, []);
-    fragments.get(f.profile_id)!.push({ dataset: f.dataset, namespace: f.namespace, value: f.value, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at });
+    fragments.get(f.profile_id)!.push({
+      dataset: f.dataset,
+      namespace: f.namespace,
+      value: f.value,
+      attributes: JSON.parse(f.attributes),
+      updatedAt: f.updated_at,
+    });
   }
   const identities = new Map<string, { namespace: string; id: string }[]>();
-  for (const i of bundle.identities) identities.set(i.profile_id, [...(identities.get(i.profile_id) ?? []), { namespace: i.namespace, id: i.value }]);
+  for (const i of bundle.identities)
+    identities.set(i.profile_id, [
+      ...(identities.get(i.profile_id) ?? []),
+      { namespace: i.namespace, id: i.value },
+    ]);
   const rows: Row[] = [];
   for (const p of bundle.profiles) {
     const merged = mergeFragments(fragments.get(p.id) ?? [], policy).attributes;
     const consent = consentOf(p.id);
     // Marketing denied — by a recorded choice, or by the older `consent.marketing = "n"` attribute — stays out
     // unless the destination includes such profiles; purposes the destination declared must all be granted.
-    const marketingDenied = !isGranted(consent, "marketing") || (consent.marketing?.source === "default" && (merged.consent as Record<string, unknown> | undefined)?.marketing === "n");
+    const marketingDenied =
+      !isGranted(consent, "marketing") ||
+      (consent.marketing?.source === "default" &&
+        (merged.consent as Record<string, unknown> | undefined)?.marketing === "n");
     if (marketingDenied && !config.includeNoConsent) continue;
     if (!grantsAll(consent, config.purposes)) continue;
     rows.push({
@@ -157,11 +234,16 @@ export async function runExportPage(env: Bindings, job: ExportJob): Promise<Expo
   const run = await getRun(db, job.runId);
   if (!run || run.status === "completed" || run.status === "failed") return undefined;
   const plan = planOf(run.cursor);
-  if (job.part <= plan.part) return { kind: "export-page", runId: job.runId, part: plan.part + 1, after: plan.after }; // redelivered
+  if (job.part <= plan.part)
+    return { kind: "export-page", runId: job.runId, part: plan.part + 1, after: plan.after }; // redelivered
 
   const destination = await getDestination(db, run.destination);
   if (!destination) {
-    await updateRun(db, run.id, { status: "failed", error: "the destination was deleted", finishedAt: Date.now() });
+    await updateRun(db, run.id, {
+      status: "failed",
+      error: "the destination was deleted",
+      finishedAt: Date.now(),
+    });
     return undefined;
   }
   const config = destination.config as unknown as DestinationConfig;
@@ -174,12 +256,24 @@ export async function runExportPage(env: Bindings, job: ExportJob): Promise<Expo
     const name = `part-${String(job.part).padStart(5, "0")}.${extensionOf(plan.format)}`;
     const body = await encodePart(plan.format, plan.content, rows);
     await store.put(`${folder}${name}`, body, contentTypeOf(plan.format));
-    parts.push({ name, path: `${folder}${name}`, rows: rows.length, bytes: body.length, sha256: await sha256Hex(body) });
+    parts.push({
+      name,
+      path: `${folder}${name}`,
+      rows: rows.length,
+      bytes: body.length,
+      sha256: await sha256Hex(body),
+    });
   }
   const written = run.rows + rows.length;
   const cursor = JSON.stringify({ ...plan, part: job.part, after: next } satisfies RunPlan);
   if (!last) {
-    await updateRun(db, run.id, { status: "running", parts, profiles: written, rows: written, cursor });
+    await updateRun(db, run.id, {
+      status: "running",
+      parts,
+      profiles: written,
+      rows: written,
+      cursor,
+    });
     return { kind: "export-page", runId: run.id, part: job.part + 1, after: next };
   }
   const finishedAt = Date.now();
@@ -191,7 +285,12 @@ export async function runExportPage(env: Bindings, job: ExportJob): Promise<Expo
     content: plan.content,
     format: plan.format,
     mode: plan.mode,
-    since: plan.mode === "incremental" ? (plan.content === "events" ? { afterEvent: plan.since } : new Date(plan.since).toISOString()) : null,
+    since:
+      plan.mode === "incremental"
+        ? plan.content === "events"
+          ? { afterEvent: plan.since }
+          : new Date(plan.since).toISOString()
+        : null,
     createdAt: new Date(run.startedAt).toISOString(),
     completedAt: new Date(finishedAt).toISOString(),
     mergePolicy: plan.content === "profiles" ? (config.mergePolicy ?? "default") : null,
@@ -202,8 +301,20 @@ export async function runExportPage(env: Bindings, job: ExportJob): Promise<Expo
     profiles: plan.content === "profiles" ? written : undefined,
     parts,
   };
-  await store.put(manifestKey, new TextEncoder().encode(JSON.stringify(manifest, null, 2)), "application/json");
-  await updateRun(db, run.id, { status: "completed", parts, profiles: written, rows: written, cursor, manifest: manifestKey, finishedAt });
+  await store.put(
+    manifestKey,
+    new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
+    "application/json",
+  );
+  await updateRun(db, run.id, {
+    status: "completed",
+    parts,
+    profiles: written,
+    rows: written,
+    cursor,
+    manifest: manifestKey,
+    finishedAt,
+  });
   return undefined;
 }
 
@@ -224,4 +335,3 @@ export async function startDueExports(env: Bindings, now: number): Promise<numbe
   }
   return started;
 }
-

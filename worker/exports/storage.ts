@@ -6,7 +6,12 @@
 import { AwsClient } from "aws4fetch";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
 import type { Bindings } from "../env";
-import { outboundFetch, outboundPolicy, RedirectRefused, resolvedUrlProblem } from "../lib/outbound";
+import {
+  outboundFetch,
+  outboundPolicy,
+  RedirectRefused,
+  resolvedUrlProblem,
+} from "../lib/outbound";
 
 /** A store's refusal that retrying cannot fix (4xx other than 408/429): the run fails at once. */
 export class PermanentStoreError extends Error {}
@@ -14,7 +19,8 @@ export class PermanentStoreError extends Error {}
 async function check(res: Response, what: string): Promise<void> {
   if (res.ok) return;
   const message = `${what}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`;
-  if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentStoreError(message);
+  if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
+    throw new PermanentStoreError(message);
   throw new Error(message);
 }
 
@@ -24,7 +30,8 @@ export interface ObjectStore {
 
 function secret(env: Bindings, name: string | undefined): string {
   const value = name ? (env as unknown as Record<string, unknown>)[name] : undefined;
-  if (typeof value !== "string" || !value) throw new Error(`the Worker secret ${name ?? "(unnamed)"} is not set`);
+  if (typeof value !== "string" || !value)
+    throw new Error(`the Worker secret ${name ?? "(unnamed)"} is not set`);
   return value;
 }
 
@@ -74,7 +81,13 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
         // Path-style addressing works with every S3-compatible endpoint.
         await guard();
         const url = `${base}/${encodeURIComponent(config.bucket!)}/${encodeKey(key)}`;
-        const res = await send(() => outboundFetch(url, { method: "PUT", body, headers: { "content-type": contentType } }, (input, init) => client.fetch(input, init)));
+        const res = await send(() =>
+          outboundFetch(
+            url,
+            { method: "PUT", body, headers: { "content-type": contentType } },
+            (input, init) => client.fetch(input, init),
+          ),
+        );
         await check(res, `s3 PUT ${key}`);
       },
     };
@@ -86,7 +99,13 @@ export function storeFor(env: Bindings, config: DestinationConfig): ObjectStore 
       const url = new URL(sas);
       url.pathname = `${sas.pathname.replace(/\/+$/, "")}/${encodeKey(key)}`;
       await guard();
-      const res = await send(() => outboundFetch(url, { method: "PUT", body, headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType } }));
+      const res = await send(() =>
+        outboundFetch(url, {
+          method: "PUT",
+          body,
+          headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType },
+        }),
+      );
       await check(res, `azure PUT ${key}`);
     },
   };

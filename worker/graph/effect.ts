@@ -15,7 +15,10 @@ export interface GraphEffect {
   moves: { from: string; to: string; identities: string[] }[];
   evictions: { from: string; into: string; identities: string[] }[];
   segmentChanges: { profileId: string; segment: string; from: string; to: string }[];
-  sample: { before: { profileId: string; identities: string[] }; after: { profileId?: string; identities: string[] }[] }[];
+  sample: {
+    before: { profileId: string; identities: string[] };
+    after: { profileId?: string; identities: string[] }[];
+  }[];
   truncated: boolean;
 }
 
@@ -37,21 +40,41 @@ export function graphEffect(
   after: ReadonlyMap<string, readonly string[]>,
   sampleSize = 10,
 ): GraphEffect {
-  const effect: GraphEffect = { profilesAffected: 0, graphsChanged: 0, merges: [], splits: [], moves: [], evictions: [], segmentChanges: [], sample: [], truncated: false };
+  const effect: GraphEffect = {
+    profilesAffected: 0,
+    graphsChanged: 0,
+    merges: [],
+    splits: [],
+    moves: [],
+    evictions: [],
+    segmentChanges: [],
+    sample: [],
+    truncated: false,
+  };
   const affected = new Set<string>();
   for (const h of history) {
     const [first, ...rest] = h.profiles;
     if (!first) continue;
     h.profiles.forEach((p) => affected.add(p));
-    if (h.kind === "merge") effect.merges.push({ into: first, profiles: rest, identities: h.identities });
-    else if (h.kind === "split") effect.splits.push({ from: first, into: rest[0]!, identities: h.identities });
-    else if (h.kind === "evict") effect.evictions.push({ from: first, into: rest[0]!, identities: h.identities });
-    else if (h.kind === "move") effect.moves.push({ from: first, to: rest[0]!, identities: h.identities });
+    if (h.kind === "merge")
+      effect.merges.push({ into: first, profiles: rest, identities: h.identities });
+    else if (h.kind === "split")
+      effect.splits.push({ from: first, into: rest[0]!, identities: h.identities });
+    else if (h.kind === "evict")
+      effect.evictions.push({ from: first, into: rest[0]!, identities: h.identities });
+    else if (h.kind === "move")
+      effect.moves.push({ from: first, to: rest[0]!, identities: h.identities });
   }
   for (const c of changes) {
-    if (c.type !== "segment.entered" && c.type !== "segment.exited" || !c.segmentId) continue;
+    if ((c.type !== "segment.entered" && c.type !== "segment.exited") || !c.segmentId) continue;
     affected.add(c.profileId);
-    effect.segmentChanges.push({ profileId: c.profileId, segment: c.segmentId, ...(c.type === "segment.entered" ? { from: "out", to: "realized" } : { from: "realized", to: "exited" }) });
+    effect.segmentChanges.push({
+      profileId: c.profileId,
+      segment: c.segmentId,
+      ...(c.type === "segment.entered"
+        ? { from: "out", to: "realized" }
+        : { from: "realized", to: "exited" }),
+    });
   }
   effect.profilesAffected = affected.size;
   const existing = [...affected].filter((p) => before.has(p));
@@ -61,8 +84,15 @@ export function graphEffect(
   for (const profileId of existing.slice(0, sampleSize)) {
     const identities = [...before.get(profileId)!].sort();
     const parts = new Map<string | undefined, string[]>();
-    for (const key of identities) parts.set(owner.get(key), [...(parts.get(owner.get(key)) ?? []), key]);
-    effect.sample.push({ before: { profileId, identities }, after: [...parts].map(([p, keys]) => ({ ...(p ? { profileId: p } : {}), identities: [...(after.get(p ?? "") ?? keys)].sort() })) });
+    for (const key of identities)
+      parts.set(owner.get(key), [...(parts.get(owner.get(key)) ?? []), key]);
+    effect.sample.push({
+      before: { profileId, identities },
+      after: [...parts].map(([p, keys]) => ({
+        ...(p ? { profileId: p } : {}),
+        identities: [...(after.get(p ?? "") ?? keys)].sort(),
+      })),
+    });
   }
   return effect;
 }

@@ -3,11 +3,11 @@
  * the graph settings, loaded from D1 and cached per isolate, turned into the rules the
  * graph engine (workspace.ts) applies.
  */
-import { perGraphCap, type NamespaceRules } from "../../shared/identity/normalize";
+import { type NamespaceRules, perGraphCap } from "../../shared/identity/normalize";
+import { readConfig } from "../config/cache";
 import type { Db } from "../db/client";
 import { listNamespaces, toRules } from "../db/queries/namespaces";
 import { getSetting } from "../db/queries/settings";
-import { readConfig } from "../config/cache";
 import type { GraphRules } from "./workspace";
 
 export const DEFAULT_MAX_IDENTITIES = 50;
@@ -33,10 +33,15 @@ export async function loadIdentityConfig(db: Db, phoneRegion: string): Promise<I
  * builds its own from D1 (it owns them while it applies writes); the Worker uses the same
  * function for its reads.
  */
-export function graphRulesOf(namespaces: ReadonlyMap<string, NamespaceRules>, graphSetting: { maxIdentities?: number } | undefined): GraphRules {
+export function graphRulesOf(
+  namespaces: ReadonlyMap<string, NamespaceRules>,
+  graphSetting: { maxIdentities?: number } | undefined,
+): GraphRules {
   return {
     maxIdentities: graphSetting?.maxIdentities ?? DEFAULT_MAX_IDENTITIES,
-    namespaces: new Map([...namespaces].map(([code, ns]) => [code, { priority: ns.priority, cap: perGraphCap(ns) }])),
+    namespaces: new Map(
+      [...namespaces].map(([code, ns]) => [code, { priority: ns.priority, cap: perGraphCap(ns) }]),
+    ),
   };
 }
 

@@ -21,7 +21,10 @@ export interface ConfigProposal {
 }
 
 /** The rules a proposal would apply, and per namespace the blocked values it would add. */
-export async function proposedRules(db: Db, proposal: ConfigProposal): Promise<{ rules: GraphRules; blocked: Record<string, string[]> }> {
+export async function proposedRules(
+  db: Db,
+  proposal: ConfigProposal,
+): Promise<{ rules: GraphRules; blocked: Record<string, string[]> }> {
   const [rows, graphSetting] = await Promise.all([listNamespaces(db), getSetting(db, "graph")]);
   const namespaces = new Map(rows.map((r) => [r.code, toRules(r)]));
   const blocked: Record<string, string[]> = {};
@@ -33,11 +36,20 @@ export async function proposedRules(db: Db, proposal: ConfigProposal): Promise<{
       ...current,
       unique,
       priority: change.priority ?? current.priority,
-      maxPerGraph: unique ? 1 : change.maxPerGraph !== undefined ? change.maxPerGraph : current.maxPerGraph,
+      maxPerGraph: unique
+        ? 1
+        : change.maxPerGraph !== undefined
+          ? change.maxPerGraph
+          : current.maxPerGraph,
       blockedValues: change.blockedValues ?? current.blockedValues,
     });
     const added = (change.blockedValues ?? []).filter((v) => !current.blockedValues.includes(v));
     if (added.length) blocked[code] = added;
   }
-  return { rules: graphRulesOf(namespaces, { maxIdentities: proposal.maxIdentities ?? graphSetting?.maxIdentities }), blocked };
+  return {
+    rules: graphRulesOf(namespaces, {
+      maxIdentities: proposal.maxIdentities ?? graphSetting?.maxIdentities,
+    }),
+    blocked,
+  };
 }

@@ -97,10 +97,15 @@ export interface GraphChangeset {
  * The identity an item is anchored on: highest namespace priority, then the smallest key.
  * Ingest links an item's identities to it (a star) and files its event under it.
  */
-export function highestPriority<T extends IdentityRef & { key?: string }>(identities: readonly T[], rules: GraphRules): T & { key: string } {
+export function highestPriority<T extends IdentityRef & { key?: string }>(
+  identities: readonly T[],
+  rules: GraphRules,
+): T & { key: string } {
   const keyOf = (i: T) => i.key ?? identityKey(i.namespace, i.value);
   const priority = (i: T) => rules.namespaces.get(i.namespace)?.priority ?? 0;
-  const best = [...identities].sort((x, y) => priority(y) - priority(x) || (keyOf(x) < keyOf(y) ? -1 : 1))[0]!;
+  const best = [...identities].sort(
+    (x, y) => priority(y) - priority(x) || (keyOf(x) < keyOf(y) ? -1 : 1),
+  )[0]!;
   return { ...best, key: keyOf(best) };
 }
 
@@ -147,7 +152,8 @@ export class GraphWorkspace {
     }
     for (const link of links) {
       const key = linkKey(link.a, link.b);
-      if (this.links.has(key) || !this.identities.has(link.a) || !this.identities.has(link.b)) continue;
+      if (this.links.has(key) || !this.identities.has(link.a) || !this.identities.has(link.b))
+        continue;
       this.links.set(key, { ...link });
       this.adjacent(link.a).add(key);
       this.adjacent(link.b).add(key);
@@ -174,7 +180,12 @@ export class GraphWorkspace {
       deletedIdentities: [...this.deletedIdentities.values()].map((i) => ({ ...i })),
       links: [...this.dirtyLinks].map((k) => ({ ...this.links.get(k)! })),
       deletedLinks: [...this.deletedLinks.values()].map((l) => ({ ...l })),
-      profiles: [...live].map((id) => ({ id, primary: { ...this.primaryIdentity(id)! }, identityCount: this.members.get(id)!.size, namespaces: this.namespacesOf(id) })),
+      profiles: [...live].map((id) => ({
+        id,
+        primary: { ...this.primaryIdentity(id)! },
+        identityCount: this.members.get(id)!.size,
+        namespaces: this.namespacesOf(id),
+      })),
       retiredProfiles: [...new Set(retired)],
       history: this.history.map((h) => ({ ...h })),
     };
@@ -182,7 +193,13 @@ export class GraphWorkspace {
 
   /** The namespaces of a profile's identities, sorted and comma-separated. */
   private namespacesOf(profileId: string): string {
-    return [...new Set([...this.members.get(profileId)!].map((key) => this.identities.get(key)!.namespace))].sort().join(",");
+    return [
+      ...new Set(
+        [...this.members.get(profileId)!].map((key) => this.identities.get(key)!.namespace),
+      ),
+    ]
+      .sort()
+      .join(",");
   }
 
   /** Profiles whose membership changed since the last call of this (live or retired). */
@@ -231,7 +248,14 @@ export class GraphWorkspace {
         const profileId = this.newProfileId(key);
         this.fresh.identities.add(key);
         this.fresh.profiles.add(profileId);
-        this.identities.set(key, { key, namespace: ref.namespace, value: ref.value, profileId, firstSeen: at, lastSeen: at });
+        this.identities.set(key, {
+          key,
+          namespace: ref.namespace,
+          value: ref.value,
+          profileId,
+          firstSeen: at,
+          lastSeen: at,
+        });
         this.memberSet(profileId).add(key);
         this.dirtyIdentities.add(key);
         this.markChanged(profileId);
@@ -245,7 +269,8 @@ export class GraphWorkspace {
     }
 
     const touched = new Set<string>();
-    for (const key of keys) for (const member of this.members.get(this.profileOf(key)!) ?? []) touched.add(member);
+    for (const key of keys)
+      for (const member of this.members.get(this.profileOf(key)!) ?? []) touched.add(member);
     this.resolve(touched, "ingest", at);
     return this.profileOf(anchor)!;
   }
@@ -298,7 +323,10 @@ export class GraphWorkspace {
     const pa = this.profileOf(a)!;
     const pb = this.profileOf(b)!;
     if (pa !== pb) return { found: true, profiles: [pa, pb] };
-    return { found: true, profiles: this.resolve(new Set(this.members.get(pa)), "link.delete", at) };
+    return {
+      found: true,
+      profiles: this.resolve(new Set(this.members.get(pa)), "link.delete", at),
+    };
   }
 
   // ---- rule 3 --------------------------------------------------------------------
@@ -328,7 +356,9 @@ export class GraphWorkspace {
         if (touched.has(link.a) && touched.has(link.b)) candidates.set(lk, link);
       }
     }
-    const ranked = [...candidates.entries()].sort(([ka, la], [kb, lb]) => this.compareLinks(la, lb) || (ka < kb ? -1 : 1));
+    const ranked = [...candidates.entries()].sort(
+      ([ka, la], [kb, lb]) => this.compareLinks(la, lb) || (ka < kb ? -1 : 1),
+    );
 
     for (const [lk, link] of ranked) {
       const ra = find(link.a);
@@ -373,7 +403,10 @@ export class GraphWorkspace {
   /** Negative when `x` outranks `y`. */
   private compareLinks(x: LinkState, y: LinkState): number {
     const low = (l: LinkState) =>
-      Math.min(this.nsRules(this.identities.get(l.a)!.namespace).priority, this.nsRules(this.identities.get(l.b)!.namespace).priority);
+      Math.min(
+        this.nsRules(this.identities.get(l.a)!.namespace).priority,
+        this.nsRules(this.identities.get(l.b)!.namespace).priority,
+      );
     return low(y) - low(x) || y.lastSeen - x.lastSeen;
   }
 
@@ -414,8 +447,13 @@ export class GraphWorkspace {
       // An existing profile keeps its id when a new identity joins it, whatever the
       // new identity's priority: ids change only through merges and splits.
       const isFresh = (p: string) => (this.fresh.profiles.has(p) ? 1 : 0);
-      claimants.sort((x, y) => isFresh(x.profile) - isFresh(y.profile) || this.compareAnchors(x.anchor, y.anchor));
-      const profile = claimants[0]?.profile ?? this.newProfileId(this.bestAnchor(parts[i]!), oldProfile.get(this.bestAnchor(parts[i]!)));
+      claimants.sort(
+        (x, y) =>
+          isFresh(x.profile) - isFresh(y.profile) || this.compareAnchors(x.anchor, y.anchor),
+      );
+      const profile =
+        claimants[0]?.profile ??
+        this.newProfileId(this.bestAnchor(parts[i]!), oldProfile.get(this.bestAnchor(parts[i]!)));
       assigned[i] = profile;
       kept.add(profile);
     });
@@ -439,13 +477,31 @@ export class GraphWorkspace {
           if (existedBefore) merged.push(from);
         } else if (!oldMembers.has(profile) && part.every((k) => oldProfile.get(k) === from)) {
           // The part is made only of identities that left `from`: it split off.
-          this.history.push({ at, kind: cause === "ingest" ? "evict" : "split", cause, identities: moved.sort(), profiles: [from, profile] });
+          this.history.push({
+            at,
+            kind: cause === "ingest" ? "evict" : "split",
+            cause,
+            identities: moved.sort(),
+            profiles: [from, profile],
+          });
         } else {
-          this.history.push({ at, kind: "move", cause, identities: moved.sort(), profiles: [from, profile] });
+          this.history.push({
+            at,
+            kind: "move",
+            cause,
+            identities: moved.sort(),
+            profiles: [from, profile],
+          });
         }
       }
       if (merged.length > 0) {
-        this.history.push({ at, kind: "merge", cause, identities: [...part].sort(), profiles: [profile, ...merged] });
+        this.history.push({
+          at,
+          kind: "merge",
+          cause,
+          identities: [...part].sort(),
+          profiles: [profile, ...merged],
+        });
       }
     });
 
@@ -460,7 +516,8 @@ export class GraphWorkspace {
       const profile = assigned[i]!;
       const set = new Set(part);
       const before = this.members.get(profile);
-      if (!before || before.size !== set.size || part.some((k) => !before.has(k))) this.markChanged(profile);
+      if (!before || before.size !== set.size || part.some((k) => !before.has(k)))
+        this.markChanged(profile);
       this.members.set(profile, set);
       for (const k of part) {
         const identity = this.identities.get(k)!;
@@ -472,7 +529,8 @@ export class GraphWorkspace {
     });
     // Profiles that lost members but survive elsewhere were updated above; make sure the
     // old owners of moved identities are marked changed too.
-    for (const [k, from] of oldProfile) if (this.identities.get(k)!.profileId !== from) this.markChanged(from);
+    for (const [k, from] of oldProfile)
+      if (this.identities.get(k)!.profileId !== from) this.markChanged(from);
     return assigned;
   }
 
@@ -486,9 +544,11 @@ export class GraphWorkspace {
   }
 
   private bestByPriority(keys: string[]): string {
-    return highestPriority(keys.map((k) => this.identities.get(k)!), this.rules).key;
+    return highestPriority(
+      keys.map((k) => this.identities.get(k)!),
+      this.rules,
+    ).key;
   }
-
 
   /** Negative when `x` is the better profile anchor: priority, then oldest, then key. */
   private compareAnchors(x: string, y: string): number {

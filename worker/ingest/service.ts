@@ -4,17 +4,18 @@
  * in one call. Bad items are rejected with their reason; with `atomic`, one bad item
  * rejects the whole call.
  */
-import type { GraphEffect } from "../graph/effect";
+
 import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
-import type { Db } from "../db/client";
 import { cachedDatasets } from "../config/service";
+import type { Db } from "../db/client";
 import type { Bindings } from "../env";
+import type { GraphEffect } from "../graph/effect";
 import { loadIdentityConfig } from "../graph/identity-config";
+import { ok, problem, type Result } from "../lib/result";
 import { graphWriter } from "../writer/client";
 import type { IngestApplied } from "../writer/types";
-import { ok, problem, type Result } from "../lib/result";
 import type { ItemError, ItemOutcome, NormalizedItem } from "./types";
-import { validateEvent, validateRecord, type ValidationContext } from "./validate";
+import { type ValidationContext, validateEvent, validateRecord } from "./validate";
 
 export type IngestKind = "events" | "records";
 
@@ -35,7 +36,10 @@ export function itemsOf(body: unknown, kind: IngestKind): Result<unknown[]> {
   let items: unknown[];
   if (body !== null && typeof body === "object" && !Array.isArray(body) && kind in body) {
     const list = (body as Record<string, unknown>)[kind];
-    if (!Array.isArray(list)) return problem("invalid_request", `\`${kind}\` must be an array`, [{ path: kind, message: "not an array" }]);
+    if (!Array.isArray(list))
+      return problem("invalid_request", `\`${kind}\` must be an array`, [
+        { path: kind, message: "not an array" },
+      ]);
     // A list body has one key: anything beside it would be silently ignored.
     const extra = Object.keys(body).find((k) => k !== kind);
     if (extra !== undefined) {
@@ -44,19 +48,32 @@ export function itemsOf(body: unknown, kind: IngestKind): Result<unknown[]> {
     }
     items = list;
   } else if (Array.isArray(body)) {
-    return problem("invalid_request", `send one item or { "${kind}": [...] }`, [{ path: "", message: "a bare array" }]);
+    return problem("invalid_request", `send one item or { "${kind}": [...] }`, [
+      { path: "", message: "a bare array" },
+    ]);
   } else {
     items = [body];
   }
   if (items.length === 0) return problem("invalid_request", `\`${kind}\` is empty`);
   if (items.length > INGEST_LIMITS.itemsPerCall) {
-    return problem("too_many_items", `at most ${INGEST_LIMITS.itemsPerCall} ${kind} per call (got ${items.length}); use /v1/batches for files`);
+    return problem(
+      "too_many_items",
+      `at most ${INGEST_LIMITS.itemsPerCall} ${kind} per call (got ${items.length}); use /v1/batches for files`,
+    );
   }
   return ok(items);
 }
 
-export async function validationContext(env: Bindings, db: Db, listName: string, now = Date.now()): Promise<ValidationContext> {
-  const [identity, datasets] = await Promise.all([loadIdentityConfig(db, env.TESSERA_PHONE_REGION), cachedDatasets(db)]);
+export async function validationContext(
+  env: Bindings,
+  db: Db,
+  listName: string,
+  now = Date.now(),
+): Promise<ValidationContext> {
+  const [identity, datasets] = await Promise.all([
+    loadIdentityConfig(db, env.TESSERA_PHONE_REGION),
+    cachedDatasets(db),
+  ]);
   return { identity, datasets: new Map(datasets.map((d) => [d.name, d])), now, listName };
 }
 
@@ -85,7 +102,12 @@ export async function ingestItems(
   ctx: ValidationContext,
   items: readonly RawItem[],
   /** `before`: items already normalized (consent choices a call carries) applied first, with indexes below 0. */
-  options: { atomic: boolean; receivedAt: number; before?: readonly NormalizedItem[]; dryRun?: boolean },
+  options: {
+    atomic: boolean;
+    receivedAt: number;
+    before?: readonly NormalizedItem[];
+    dryRun?: boolean;
+  },
 ): Promise<IngestOutcomes> {
   const byIndex = new Map<number, ItemOutcome>();
   const good: NormalizedItem[] = [];
@@ -93,26 +115,42 @@ export async function ingestItems(
   for (const raw of items) {
     const validate = raw.kind === "events" ? validateEvent : validateRecord;
     const result = validate(raw.value, raw.index, ctx, raw.defaultEventId);
-    if (result.ok && raw.receipt) result.item.event = { id: raw.receipt.id, type: raw.receipt.type, data: null };
+    if (result.ok && raw.receipt)
+      result.item.event = { id: raw.receipt.id, type: raw.receipt.type, data: null };
     if (result.ok && raw.requires) result.item.requires = raw.requires;
     if (result.ok) good.push(result.item);
     else byIndex.set(raw.index, { index: raw.index, status: "rejected", error: result.error });
   }
   const cost: IngestCost = { writerMs: 0, validateMs: performance.now() - validationStarted };
   if (options.atomic && byIndex.size > 0) {
-    return { outcomes: items.map((it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [], cost };
+    return {
+      outcomes: items.map(
+        (it) => byIndex.get(it.index) ?? { index: it.index, status: "duplicate" },
+      ),
+      profiles: [],
+      cost,
+    };
   }
 
   let profiles: string[] = [];
   const before = options.before ?? [];
   if (good.length + before.length > 0) {
     const started = performance.now();
-    const command = { items: [...before, ...good], atomic: options.atomic, receivedAt: options.receivedAt };
+    const command = {
+      items: [...before, ...good],
+      atomic: options.atomic,
+      receivedAt: options.receivedAt,
+    };
     if (options.dryRun) {
       const dry = await graphWriter(env).dryRun(command);
       cost.writerMs = performance.now() - started;
       for (const o of dry.outcomes) byIndex.set(o.index, o);
-      return { outcomes: items.map((it) => byIndex.get(it.index)!), profiles: dry.profiles, cost, effect: dry.effect };
+      return {
+        outcomes: items.map((it) => byIndex.get(it.index)!),
+        profiles: dry.profiles,
+        cost,
+        effect: dry.effect,
+      };
     }
     const applied = await graphWriter(env).ingest(command);
     cost.writerMs = performance.now() - started;
@@ -157,7 +195,9 @@ export async function ingest(
     items.map((value, index) => ({ index, kind, value })),
     { atomic: options.atomic, receivedAt, dryRun: options.dryRun },
   );
-  const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [{ index: o.index, error: o.error }] : []));
+  const rejected = outcomes.flatMap((o) =>
+    o.status === "rejected" ? [{ index: o.index, error: o.error }] : [],
+  );
   if (options.atomic && rejected.length > 0) return atomicFailure(kind, rejected);
   return ok({
     accepted: outcomes.filter((o) => o.status === "accepted").length,

@@ -6,16 +6,25 @@ import type { IngestCost } from "./service";
  * (`lane;desc="calls=12 items=12 rt=2"`). The bench reads it; browsers' dev tools show it.
  */
 export function serverTiming(cost: IngestCost): string {
-  const parts = [`validate;dur=${cost.validateMs.toFixed(1)}`, `writer;dur=${cost.writerMs.toFixed(1)}`];
+  const parts = [
+    `validate;dur=${cost.validateMs.toFixed(1)}`,
+    `writer;dur=${cost.writerMs.toFixed(1)}`,
+  ];
   if (cost.lane) {
-    for (const [name, ms] of Object.entries(cost.lane.phases)) parts.push(`${name};dur=${ms.toFixed(1)}`);
-    parts.push(`lane;desc="calls=${cost.lane.group} items=${cost.lane.items} rt=${cost.lane.roundTrips}"`);
+    for (const [name, ms] of Object.entries(cost.lane.phases))
+      parts.push(`${name};dur=${ms.toFixed(1)}`);
+    parts.push(
+      `lane;desc="calls=${cost.lane.group} items=${cost.lane.items} rt=${cost.lane.roundTrips}"`,
+    );
   }
   return parts.join(", ");
 }
 
 /** The headers of an ingest answer: its cost, and the consistency token when it reached the writer. */
-export function ingestAnswerHeaders(c: { header(name: string, value: string): void }, cost: IngestCost): void {
+export function ingestAnswerHeaders(
+  c: { header(name: string, value: string): void },
+  cost: IngestCost,
+): void {
   c.header("Server-Timing", serverTiming(cost));
   if (cost.consistency) c.header("Tessera-Consistency", cost.consistency);
 }

@@ -15,7 +15,9 @@ export function isGzip(request: Request): boolean {
 
 /** The body as a stream of decompressed bytes; a corrupt stream errors with `invalid_request`. */
 export function gunzipStream(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = (body as ReadableStream<BufferSource>).pipeThrough(new DecompressionStream("gzip")).getReader();
+  const reader = (body as ReadableStream<BufferSource>)
+    .pipeThrough(new DecompressionStream("gzip"))
+    .getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -23,7 +25,9 @@ export function gunzipStream(body: ReadableStream<Uint8Array>): ReadableStream<U
         if (done) controller.close();
         else controller.enqueue(value);
       } catch {
-        controller.error(new ApiError("invalid_request", "the body is not valid gzip (Content-Encoding: gzip)"));
+        controller.error(
+          new ApiError("invalid_request", "the body is not valid gzip (Content-Encoding: gzip)"),
+        );
       }
     },
     cancel: (reason) => reader.cancel(reason),
@@ -46,7 +50,10 @@ export function gunzipRequests(skip: RegExp): MiddlewareHandler<AppEnv> {
     }
     const encoding = c.req.raw.headers.get("content-encoding");
     if (c.req.raw.body && encoding && !/^\s*(identity|(x-)?gzip)\s*$/i.test(encoding)) {
-      throw new ApiError("unsupported_media_type", `Content-Encoding "${encoding}" is not supported; send gzip or plain bodies.`);
+      throw new ApiError(
+        "unsupported_media_type",
+        `Content-Encoding "${encoding}" is not supported; send gzip or plain bodies.`,
+      );
     }
     await next();
   };
@@ -79,7 +86,10 @@ export function parseJsonText(text: string): unknown {
   try {
     return parseJsonExact(text);
   } catch (err) {
-    throw new ApiError("invalid_json", `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ApiError(
+      "invalid_json",
+      `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 

@@ -27,7 +27,10 @@ export function parseToken(text: string): ConsistencyToken | undefined {
 }
 
 /** Sets the write answer's `Tessera-Consistency` header; returns the answer's value. */
-export function consistentAnswer<T>(c: { header(name: string, value: string): void }, answer: { value: T; consistency: string }): T {
+export function consistentAnswer<T>(
+  c: { header(name: string, value: string): void },
+  answer: { value: T; consistency: string },
+): T {
   c.header("Tessera-Consistency", answer.consistency);
   return answer.value;
 }

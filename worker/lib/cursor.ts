@@ -6,7 +6,10 @@ export function encodeCursor(value: unknown): string {
   return textToBase64url(JSON.stringify(value));
 }
 
-export function decodeCursor<T>(cursor: string | undefined, check: (v: any) => v is T): T | undefined {
+export function decodeCursor<T>(
+  cursor: string | undefined,
+  check: (v: any) => v is T,
+): T | undefined {
   if (!cursor) return undefined;
   try {
     const value = JSON.parse(base64urlToText(cursor));
@@ -14,7 +17,9 @@ export function decodeCursor<T>(cursor: string | undefined, check: (v: any) => v
   } catch {
     // fall through
   }
-  throw new ApiError("invalid_request", "the cursor is not valid", { details: [{ path: "cursor", message: "use nextCursor from a previous page" }] });
+  throw new ApiError("invalid_request", "the cursor is not valid", {
+    details: [{ path: "cursor", message: "use nextCursor from a previous page" }],
+  });
 }
 
 /**
@@ -30,12 +35,18 @@ export function pageOf<R, I>(
 ): { items: I[]; nextCursor: string | null } {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(present), nextCursor: rows.length > limit && last !== undefined ? encode(cursorOf(last)) : null };
+  return {
+    items: page.map(present),
+    nextCursor: rows.length > limit && last !== undefined ? encode(cursorOf(last)) : null,
+  };
 }
 
 export function parseTime(raw: string | undefined, path: string): number | undefined {
   if (raw === undefined) return undefined;
   const ms = Date.parse(raw);
-  if (!Number.isFinite(ms)) throw new ApiError("invalid_request", `${path} must be an ISO-8601 time`, { details: [{ path, message: raw }] });
+  if (!Number.isFinite(ms))
+    throw new ApiError("invalid_request", `${path} must be an ISO-8601 time`, {
+      details: [{ path, message: raw }],
+    });
   return ms;
 }

@@ -24,14 +24,20 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
   };
   const originals = new WeakMap<object, D1PreparedStatement>();
   const sources = new WeakMap<object, { sql: string; args: unknown[] }>();
-  const wrap = (statement: D1PreparedStatement, source: { sql: string; args: unknown[] }): D1PreparedStatement => {
+  const wrap = (
+    statement: D1PreparedStatement,
+    source: { sql: string; args: unknown[] },
+  ): D1PreparedStatement => {
     const proxy = new Proxy(statement, {
       get(target, prop) {
-        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args), { sql: source.sql, args });
+        if (prop === "bind")
+          return (...args: unknown[]) => wrap(target.bind(...args), { sql: source.sql, args });
         if (typeof prop === "string" && TERMINAL.has(prop)) {
           return async (...args: unknown[]) => {
             await pause();
-            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
+            return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(
+              ...args,
+            );
           };
         }
         const value = Reflect.get(target, prop, target);
@@ -53,13 +59,19 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
             return inner.batch(statements.map((s) => originals.get(s) ?? s));
           };
         }
-        if (prop === "withSession") return (constraint?: string) => meter((inner as D1Database).withSession(constraint));
+        if (prop === "withSession")
+          return (constraint?: string) => meter((inner as D1Database).withSession(constraint));
         const value = Reflect.get(inner, prop, inner);
         return typeof value === "function" ? value.bind(inner) : value;
       },
     });
   const db = meter(d1);
-  return { db, roundTrips: () => count, sqlOf: (statement) => (typeof statement === "object" && statement !== null ? sources.get(statement) : undefined) };
+  return {
+    db,
+    roundTrips: () => count,
+    sqlOf: (statement) =>
+      typeof statement === "object" && statement !== null ? sources.get(statement) : undefined,
+  };
 }
 
 /** The configured bench delay (0 when unset or invalid). */

@@ -18,7 +18,10 @@ function jsonText(value: unknown): string {
 function resolveRef(doc: Json, schema: Json | undefined): Json | undefined {
   const ref = schema?.$ref as string | undefined;
   if (!ref) return schema;
-  return ref.split("/").slice(1).reduce<Json | undefined>((node, key) => node?.[key], doc);
+  return ref
+    .split("/")
+    .slice(1)
+    .reduce<Json | undefined>((node, key) => node?.[key], doc);
 }
 
 /** `code` and **bold** in summaries and descriptions; everything else is escaped text. */
@@ -40,8 +43,12 @@ function typeLabel(schema: Json | undefined): string {
   if (schema.$ref) return String(schema.$ref).split("/").pop() ?? "";
   if (schema.enum) return (schema.enum as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
   if (schema.type === "array") return `${typeLabel(schema.items)}[]`;
-  if (schema.oneOf || schema.anyOf) return ((schema.oneOf ?? schema.anyOf) as Json[]).map(typeLabel).join(" | ");
-  const range = schema.minimum !== undefined && schema.maximum !== undefined ? ` ${schema.minimum}–${schema.maximum}` : "";
+  if (schema.oneOf || schema.anyOf)
+    return ((schema.oneOf ?? schema.anyOf) as Json[]).map(typeLabel).join(" | ");
+  const range =
+    schema.minimum !== undefined && schema.maximum !== undefined
+      ? ` ${schema.minimum}–${schema.maximum}`
+      : "";
   return `${schema.type ?? "any"}${schema.format ? ` (${schema.format})` : ""}${range}`;
 }
 
@@ -63,17 +70,20 @@ function operationHtml(doc: Json, method: string, path: string, op: Json) {
     <p>${prose(op.summary)}${scope ? html` <span class="scope">scope: ${scope}</span>` : ""}
       ${op.operationId ? html` <span class="opid">${op.operationId}</span>` : ""}</p>
     ${op.description ? html`<p>${prose(op.description)}</p>` : ""}
-    ${params.length || patterned.length
-      ? html`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>type</th><th>description</th></tr></thead><tbody>
+    ${
+      params.length || patterned.length
+        ? html`<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>type</th><th>description</th></tr></thead><tbody>
           ${params.map(
             (p) =>
               html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? "yes" : "no"}</td><td>${typeLabel(p.schema)}</td><td>${prose(p.description ?? p.schema?.description)}</td></tr>`,
           )}
           ${patterned.map(
-            (p) => html`<tr><td><code>${p.example ?? p.pattern}</code></td><td>${p.in}</td><td>no</td><td>${typeLabel(p.schema)}</td><td>${prose(p.description)}</td></tr>`,
+            (p) =>
+              html`<tr><td><code>${p.example ?? p.pattern}</code></td><td>${p.in}</td><td>no</td><td>${typeLabel(p.schema)}</td><td>${prose(p.description)}</td></tr>`,
           )}
         </tbody></table>`
-      : ""}
+        : ""
+    }
     ${requestContent.map(([type, media]) => mediaHtml(doc, "Request body", type, media as Json))}
     <h4>Responses</h4>
     <ul class="responses">
@@ -121,7 +131,8 @@ Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>. Errors always 
 <nav>${tags.map((t) => html`<a href="#tag-${slug(t)}">${t}</a> `)}</nav></header>
 <main>
 ${tags.map(
-  (tag) => html`<h2 id="tag-${slug(tag)}">${tag}</h2>${byTag.get(tag)!.map(([m, p, op]) => operationHtml(doc, m, p, op))}`,
+  (tag) =>
+    html`<h2 id="tag-${slug(tag)}">${tag}</h2>${byTag.get(tag)!.map(([m, p, op]) => operationHtml(doc, m, p, op))}`,
 )}
 <h2 id="error-codes">Error codes</h2>
 <p>${prose(resolveRef(doc, { $ref: "#/components/schemas/ErrorCode" })?.description)}</p>

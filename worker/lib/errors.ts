@@ -1,9 +1,13 @@
 import { HTTPException } from "hono/http-exception";
+import {
+  ERROR_STATUS,
+  type ErrorBody,
+  type ErrorCode,
+  type ErrorDetail,
+} from "../../shared/errors";
 import type { Result } from "./result";
-import { ERROR_STATUS, type ErrorBody, type ErrorCode, type ErrorDetail } from "../../shared/errors";
 
 export { ERROR_STATUS, type ErrorCode };
-
 
 /** An error that knows its code, status and optional per-field details. */
 export class ApiError extends HTTPException {
@@ -70,5 +74,9 @@ export function codeForStatus(status: number): ErrorCode {
 /** The value of a domain Result, or the spec's error answer for its Problem (routes use this). */
 export function orFail<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  throw new ApiError(result.problem.code, result.problem.message, result.problem.details ? { details: result.problem.details } : {});
+  throw new ApiError(
+    result.problem.code,
+    result.problem.message,
+    result.problem.details ? { details: result.problem.details } : {},
+  );
 }

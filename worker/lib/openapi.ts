@@ -24,7 +24,10 @@ export function errorResponses(...statuses: number[]) {
         content: { "application/json": { schema: ErrorSchema } },
       },
     ]),
-  ) as Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }>;
+  ) as Record<
+    number,
+    { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }
+  >;
 }
 
 /** A required JSON request body. */
@@ -39,10 +42,19 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
  * no validator runs on it as a whole: `@hono/zod-openapi` only validates zod schemas, and
  * the value here is the plain OpenAPI schema object.
  */
-export function selfCheckedBody<T extends z.ZodType>(_schema: T, jsonSchema: object, example?: unknown) {
+export function selfCheckedBody<T extends z.ZodType>(
+  _schema: T,
+  jsonSchema: object,
+  example?: unknown,
+) {
   return {
     required: true,
-    content: { "application/json": { schema: jsonSchema as unknown as T, ...(example === undefined ? {} : { example }) } },
+    content: {
+      "application/json": {
+        schema: jsonSchema as unknown as T,
+        ...(example === undefined ? {} : { example }),
+      },
+    },
   } as const;
 }
 

@@ -23,12 +23,25 @@ export interface OutboundPolicy {
 }
 
 /** The deployment's policy, from its variables. */
-export function outboundPolicy(env: { TESSERA_WEBHOOK_ALLOW_INSECURE?: string; TESSERA_DNS_RESOLVER?: string }): OutboundPolicy {
-  return { allowInsecure: /^(1|true|yes)$/i.test(env.TESSERA_WEBHOOK_ALLOW_INSECURE ?? ""), resolver: env.TESSERA_DNS_RESOLVER || undefined };
+export function outboundPolicy(env: {
+  TESSERA_WEBHOOK_ALLOW_INSECURE?: string;
+  TESSERA_DNS_RESOLVER?: string;
+}): OutboundPolicy {
+  return {
+    allowInsecure: /^(1|true|yes)$/i.test(env.TESSERA_WEBHOOK_ALLOW_INSECURE ?? ""),
+    resolver: env.TESSERA_DNS_RESOLVER || undefined,
+  };
 }
 
 /** Metadata services of the clouds, by name and address; refused even in local development. */
-const METADATA_HOSTS = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "metadata.google.internal", "metadata", "[fd00:ec2::254]"]);
+const METADATA_HOSTS = new Set([
+  "169.254.169.254",
+  "169.254.170.2",
+  "100.100.100.200",
+  "metadata.google.internal",
+  "metadata",
+  "[fd00:ec2::254]",
+]);
 
 const LOCAL_NAMES = /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|localdomain)$/i;
 
@@ -41,9 +54,16 @@ function ipv4Octets(host: string): number[] | undefined {
 
 function ipv4Internal([a, b]: number[]): boolean {
   return (
-    a === 0 || a === 10 || a === 127 || (a === 100 && b! >= 64 && b! <= 127) || (a === 169 && b === 254) ||
-    (a === 172 && b! >= 16 && b! <= 31) || (a === 192 && b === 168) || (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19)) || a! >= 224
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b! >= 64 && b! <= 127) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b! >= 16 && b! <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 192 && b === 0) ||
+    (a === 198 && (b === 18 || b === 19)) ||
+    a! >= 224
   );
 }
 
@@ -58,12 +78,16 @@ export function ipv6Groups(text: string): number[] | undefined {
   }
   const halves = ip.split("::");
   if (halves.length > 2) return undefined;
-  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const parse = (part: string) =>
+    part === ""
+      ? []
+      : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
   const head = parse(halves[0]!);
   const tail = halves.length === 2 ? parse(halves[1]!) : [];
   const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
   const groups = [...head, ...Array(Math.max(fill, 0)).fill(0), ...tail];
-  if (groups.length !== 8 || groups.some(Number.isNaN) || (halves.length === 2 && fill < 1)) return undefined;
+  if (groups.length !== 8 || groups.some(Number.isNaN) || (halves.length === 2 && fill < 1))
+    return undefined;
   return groups;
 }
 
@@ -103,12 +127,14 @@ export function outboundUrlProblem(raw: string, policy: OutboundPolicy): string 
     return "not a URL";
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an https:// URL";
-  if (url.username || url.password) return "credentials in the URL are not allowed (put a token in the path or query)";
+  if (url.username || url.password)
+    return "credentials in the URL are not allowed (put a token in the path or query)";
   const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   // The URL parser has already written IP literals in their one canonical form.
   if (METADATA_HOSTS.has(host)) return "must not be a cloud metadata address";
   if (policy.allowInsecure) return undefined;
-  if (url.protocol !== "https:") return "must be https:// (plain http is allowed only with TESSERA_WEBHOOK_ALLOW_INSECURE)";
+  if (url.protocol !== "https:")
+    return "must be https:// (plain http is allowed only with TESSERA_WEBHOOK_ALLOW_INSECURE)";
   const literal = host.startsWith("[") || ipv4Octets(host) !== undefined;
   if (host.startsWith("[") && !ipv6Groups(host.slice(1, -1))) return "not a valid IPv6 address";
   if (internalAddress(host) || (!literal && (LOCAL_NAMES.test(host) || !host.includes(".")))) {
@@ -122,7 +148,10 @@ export function outboundUrlProblem(raw: string, policy: OutboundPolicy): string 
  * is a name, resolves it (A and AAAA) and refuses it if any address is internal — a public
  * name can point at 127.0.0.1.
  */
-export async function resolvedUrlProblem(raw: string, policy: OutboundPolicy): Promise<string | undefined> {
+export async function resolvedUrlProblem(
+  raw: string,
+  policy: OutboundPolicy,
+): Promise<string | undefined> {
   const problem = outboundUrlProblem(raw, policy);
   if (problem || policy.allowInsecure || !policy.resolver) return problem;
   const host = new URL(raw).hostname.replace(/\.+$/, "");
@@ -133,24 +162,33 @@ export async function resolvedUrlProblem(raw: string, policy: OutboundPolicy): P
     url.searchParams.set("type", type);
     let answers: { type: number; data: string }[];
     try {
-      const res = await fetch(url, { headers: { accept: "application/dns-json" }, redirect: "manual", signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(url, {
+        headers: { accept: "application/dns-json" },
+        redirect: "manual",
+        signal: AbortSignal.timeout(5_000),
+      });
       if (!res.ok) return `could not resolve ${host} (resolver answered HTTP ${res.status})`;
-      answers = (((await res.json()) as { Answer?: { type: number; data: string }[] }).Answer ?? []);
+      answers = ((await res.json()) as { Answer?: { type: number; data: string }[] }).Answer ?? [];
     } catch (err) {
       return `could not resolve ${host} (${describeFetchError(err, 5)})`;
     }
-    const internal = answers.find((a) => (a.type === 1 || a.type === 28) && internalAddress(a.data));
-    if (internal) return `must not resolve to a private or loopback address (${host} is ${internal.data})`;
+    const internal = answers.find(
+      (a) => (a.type === 1 || a.type === 28) && internalAddress(a.data),
+    );
+    if (internal)
+      return `must not resolve to a private or loopback address (${host} is ${internal.data})`;
   }
   return undefined;
 }
 
 /** What a failed fetch did, as a receiver's operator would say it. */
 export function describeFetchError(err: unknown, timeoutSeconds: number): string {
-  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) return `timed out after ${timeoutSeconds} s`;
+  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))
+    return `timed out after ${timeoutSeconds} s`;
   const message = err instanceof Error ? err.message : String(err);
   // workerd reports refused and unreachable connections as an opaque "internal error".
-  if (/internal error|network connection lost|connection refused|ECONNREFUSED/i.test(message)) return "could not connect (connection refused or host unreachable)";
+  if (/internal error|network connection lost|connection refused|ECONNREFUSED/i.test(message))
+    return "could not connect (connection refused or host unreachable)";
   if (/dns|resolve|ENOTFOUND/i.test(message)) return "could not resolve the host name";
   return message.slice(0, 200);
 }
@@ -168,7 +206,11 @@ export class RedirectRefused extends Error {
  * fetch that never follows redirects: a 3xx answer throws RedirectRefused (its body is
  * discarded). `doFetch` lets a signing client (aws4fetch) do the sending.
  */
-export async function outboundFetch(input: RequestInfo | URL, init: RequestInit, doFetch: (input: RequestInfo | URL, init: RequestInit) => Promise<Response> = fetch): Promise<Response> {
+export async function outboundFetch(
+  input: RequestInfo | URL,
+  init: RequestInit,
+  doFetch: (input: RequestInfo | URL, init: RequestInit) => Promise<Response> = fetch,
+): Promise<Response> {
   const res = await doFetch(input, { ...init, redirect: "manual" });
   if (res.status >= 300 && res.status < 400) {
     await res.body?.cancel();
@@ -178,7 +220,11 @@ export async function outboundFetch(input: RequestInfo | URL, init: RequestInit,
 }
 
 /** A `Retry-After` header (seconds or an HTTP date) in milliseconds, at most `capMs`; undefined when absent or past. */
-export function retryAfterOf(header: string | null, capMs: number, now = Date.now()): number | undefined {
+export function retryAfterOf(
+  header: string | null,
+  capMs: number,
+  now = Date.now(),
+): number | undefined {
   if (!header) return undefined;
   const text = header.trim();
   const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;

@@ -16,7 +16,11 @@ export type Result<T> = { ok: true; value: T } | { ok: false; problem: Problem }
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 
-export function problem(code: ErrorCode, message: string, details?: ErrorDetail[]): { ok: false; problem: Problem } {
+export function problem(
+  code: ErrorCode,
+  message: string,
+  details?: ErrorDetail[],
+): { ok: false; problem: Problem } {
   return { ok: false, problem: { code, message, ...(details ? { details } : {}) } };
 }
 

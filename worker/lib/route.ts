@@ -1,5 +1,5 @@
-import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
-import { requireScope, type AccessOptions, type RouteAccess } from "../auth/middleware";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import { type AccessOptions, type RouteAccess, requireScope } from "../auth/middleware";
 import { errorResponses } from "./openapi";
 import { strictQuery } from "./strict-query";
 
@@ -8,11 +8,10 @@ import { strictQuery } from "./strict-query";
  * middleware and printed in the OpenAPI document (`x-tessera-scope`, `security`);
  * `identityReadable` routes also admit a token restricted to one identity.
  */
-export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; operationId: string }>(
-  access: RouteAccess,
-  config: R,
-  options: AccessOptions = {},
-) {
+export function scopedRoute<
+  P extends string,
+  R extends Omit<RouteConfig, "path"> & { path: P; operationId: string },
+>(access: RouteAccess, config: R, options: AccessOptions = {}) {
   const routeConfig = withReadConsistency(config);
   return createRoute({
     ...routeConfig,
@@ -20,7 +19,11 @@ export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"
     // every status the server sends: 401/403 (auth), 400 (invalid parameters or body),
     // 413/415 (body size and type), 500.
     responses: { ...commonErrors(access, routeConfig), ...config.responses },
-    middleware: [requireScope(access, options), strictQuery(queryNames(routeConfig), queryPatterns(config)), ...toArray(config.middleware)],
+    middleware: [
+      requireScope(access, options),
+      strictQuery(queryNames(routeConfig), queryPatterns(config)),
+      ...toArray(config.middleware),
+    ],
     security: access === "anonymous" ? [] : [{ bearer: [] }],
     "x-tessera-scope": access,
     ...(options.identityReadable ? { "x-tessera-identity-token": true } : {}),
@@ -31,12 +34,21 @@ export function scopedRoute<P extends string, R extends Omit<RouteConfig, "path"
  * Every read takes `?consistency=eventual` (SPEC §6): it may then be answered by a D1 read
  * replica near the caller, a few seconds behind (../routes/read-session.ts decides).
  */
-const EVENTUAL = z.enum(["eventual"]).optional().meta({ description: "`eventual`: may be answered by a read replica near the caller, at most a few seconds behind (default: strongly consistent)." });
+const EVENTUAL = z.enum(["eventual"]).optional().meta({
+  description:
+    "`eventual`: may be answered by a read replica near the caller, at most a few seconds behind (default: strongly consistent).",
+});
 
 function withReadConsistency<R extends Omit<RouteConfig, "path">>(config: R): R {
   if (config.method !== "get") return config;
   const query = config.request?.query as z.ZodObject | undefined;
-  return { ...config, request: { ...config.request, query: query ? query.extend({ consistency: EVENTUAL }) : z.object({ consistency: EVENTUAL }) } };
+  return {
+    ...config,
+    request: {
+      ...config.request,
+      query: query ? query.extend({ consistency: EVENTUAL }) : z.object({ consistency: EVENTUAL }),
+    },
+  };
 }
 
 function commonErrors(access: RouteAccess, config: Omit<RouteConfig, "path">) {
@@ -56,7 +68,10 @@ function queryNames(config: Omit<RouteConfig, "path">): string[] {
 
 /** Documented name patterns (`x-tessera-pattern-parameters` in the query). */
 function queryPatterns(config: Omit<RouteConfig, "path">): RegExp[] {
-  const patterns = (config as { "x-tessera-pattern-parameters"?: { in: string; pattern: string }[] })["x-tessera-pattern-parameters"] ?? [];
+  const patterns =
+    (config as { "x-tessera-pattern-parameters"?: { in: string; pattern: string }[] })[
+      "x-tessera-pattern-parameters"
+    ] ?? [];
   return patterns.filter((p) => p.in === "query").map((p) => new RegExp(p.pattern));
 }
 

@@ -10,13 +10,28 @@ import { unknownNameMessage } from "../../shared/suggest";
 import type { AppEnv } from "../env";
 import { ApiError } from "./errors";
 
-export function strictQuery(declared: readonly string[], patterns: readonly RegExp[]): MiddlewareHandler<AppEnv> {
+export function strictQuery(
+  declared: readonly string[],
+  patterns: readonly RegExp[],
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const unknown = [...new Set(new URL(c.req.url).searchParams.keys())].filter((name) => !declared.includes(name) && !patterns.some((p) => p.test(name)));
+    const unknown = [...new Set(new URL(c.req.url).searchParams.keys())].filter(
+      (name) => !declared.includes(name) && !patterns.some((p) => p.test(name)),
+    );
     if (unknown.length > 0) {
-      const details = unknown.map((name) => ({ path: `query.${name}`, message: unknownNameMessage("query parameter", name, declared) }));
-      const accepted = declared.length > 0 ? `; this route takes ${declared.map((d) => `\`${d}\``).join(", ")}` : "; this route takes none";
-      throw new ApiError("invalid_request", `${details.map((d) => d.message).join(", ")}${accepted}`, { details });
+      const details = unknown.map((name) => ({
+        path: `query.${name}`,
+        message: unknownNameMessage("query parameter", name, declared),
+      }));
+      const accepted =
+        declared.length > 0
+          ? `; this route takes ${declared.map((d) => `\`${d}\``).join(", ")}`
+          : "; this route takes none";
+      throw new ApiError(
+        "invalid_request",
+        `${details.map((d) => d.message).join(", ")}${accepted}`,
+        { details },
+      );
     }
     await next();
   };

@@ -28,7 +28,12 @@ export function readBudget(budgetMs = REPORT_BUDGET_MS): ReadBudget {
  * Calls `visit(sliceStart, sliceEnd)` over consecutive slices of [start, end), oldest first,
  * until the range is done or `visit` answers false.
  */
-export async function eachSlice(start: number, end: number, budget: ReadBudget, visit: (from: number, to: number) => Promise<boolean | void>): Promise<void> {
+export async function eachSlice(
+  start: number,
+  end: number,
+  budget: ReadBudget,
+  visit: (from: number, to: number) => Promise<boolean | void>,
+): Promise<void> {
   let from = start;
   let length = 86_400_000;
   while (from < end) {
@@ -39,7 +44,11 @@ export async function eachSlice(start: number, end: number, budget: ReadBudget, 
     const ms = Math.max(performance.now() - t0, 0.5);
     budget.spentMs += ms;
     if (budget.spentMs > budget.budgetMs) {
-      fail("invalid_request", `this report needs more than ${Math.round(budget.budgetMs / 1000)} s of database time; narrow the range`, [{ path: "from", message: "narrow the range" }]);
+      fail(
+        "invalid_request",
+        `this report needs more than ${Math.round(budget.budgetMs / 1000)} s of database time; narrow the range`,
+        [{ path: "from", message: "narrow the range" }],
+      );
     }
     if (more === false) return;
     // Requests that arrived meanwhile start now rather than after the whole report.
@@ -47,12 +56,22 @@ export async function eachSlice(start: number, end: number, budget: ReadBudget, 
     from = to;
     // Next slice: as long as would take TARGET_SLICE_MS at this slice's pace, at most twice as
     // long as this one (an empty stretch says little about the next), within bounds.
-    length = Math.min(MAX_SLICE, 2 * span, Math.max(MIN_SLICE, Math.round((span * TARGET_SLICE_MS) / ms)));
+    length = Math.min(
+      MAX_SLICE,
+      2 * span,
+      Math.max(MIN_SLICE, Math.round((span * TARGET_SLICE_MS) / ms)),
+    );
   }
 }
 
 /** The rows `read` answers for each slice, concatenated; stops once `limit` rows came back. */
-export async function readInSlices<T>(start: number, end: number, budget: ReadBudget, read: (from: number, to: number) => Promise<T[]>, limit = Infinity): Promise<T[]> {
+export async function readInSlices<T>(
+  start: number,
+  end: number,
+  budget: ReadBudget,
+  read: (from: number, to: number) => Promise<T[]>,
+  limit = Infinity,
+): Promise<T[]> {
   const out: T[] = [];
   await eachSlice(start, end, budget, async (from, to) => {
     for (const row of await read(from, to)) out.push(row);

@@ -1,6 +1,6 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import { formatPath, type ErrorDetail } from "../../shared/errors";
+import { type ErrorDetail, formatPath } from "../../shared/errors";
 import { ApiError } from "./errors";
 
 type Issue = ZodError["issues"][number];
@@ -17,16 +17,30 @@ export function zodDetails(error: ZodError, prefix: readonly PropertyKey[] = [])
  */
 function issueDetails(issue: Issue, prefix: readonly PropertyKey[]): ErrorDetail[] {
   const path = [...prefix, ...issue.path];
-  if (issue.code !== "invalid_union" || !("errors" in issue) || !Array.isArray(issue.errors) || issue.errors.length === 0) {
+  if (
+    issue.code !== "invalid_union" ||
+    !("errors" in issue) ||
+    !Array.isArray(issue.errors) ||
+    issue.errors.length === 0
+  ) {
     return [{ path: formatPath(path), message: issue.message }];
   }
   const branches = issue.errors as Issue[][];
-  const tagOf = (branch: Issue[]) => branch.find((i) => i.code === "invalid_value" && i.path.length === 1);
+  const tagOf = (branch: Issue[]) =>
+    branch.find((i) => i.code === "invalid_value" && i.path.length === 1);
   const tags = branches.map(tagOf);
   const field = tags[0]?.path[0];
   if (field !== undefined && tags.every((t) => t !== undefined && t.path[0] === field)) {
-    const expected = [...new Set(tags.flatMap((t) => ("values" in t! ? (t!.values as unknown[]) : []).map((v) => JSON.stringify(v))))];
-    return [{ path: formatPath([...path, field]), message: `expected one of ${expected.join(", ")}` }];
+    const expected = [
+      ...new Set(
+        tags.flatMap((t) =>
+          ("values" in t! ? (t!.values as unknown[]) : []).map((v) => JSON.stringify(v)),
+        ),
+      ),
+    ];
+    return [
+      { path: formatPath([...path, field]), message: `expected one of ${expected.join(", ")}` },
+    ];
   }
   const best = branches.reduce((a, b) => (b.length < a.length ? b : a));
   return best.flatMap((i) => issueDetails(i, path));

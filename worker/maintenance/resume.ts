@@ -6,9 +6,16 @@
  * Runs from the Cron Trigger (and, locally, when `npm start` starts the Worker).
  */
 import type { BatchMessage } from "../batches/process";
-import { claimStalledBatches, claimStalledExportRuns, claimStalledComputed, claimStalledGraphRuns, claimStalledMaintenanceRuns, claimStalledSegmentEvaluations } from "../db/queries/stalled";
+import {
+  claimStalledBatches,
+  claimStalledComputed,
+  claimStalledExportRuns,
+  claimStalledGraphRuns,
+  claimStalledMaintenanceRuns,
+  claimStalledSegmentEvaluations,
+} from "../db/queries/stalled";
 import type { Bindings } from "../env";
-import { exportProgress, type ExportJob } from "../exports/run";
+import { type ExportJob, exportProgress } from "../exports/run";
 import type { ComputedJob, GraphRunJob, SegmentJob } from "../model/jobs";
 import type { MaintenanceJob } from "./retention";
 
@@ -49,14 +56,49 @@ export async function resumeStalledWork(env: Bindings, now = Date.now()): Promis
       const done = exportProgress(r.cursor);
       return { kind: "export-page", runId: r.id, part: done.part + 1, after: done.after };
     }),
-    ...segments.map((s): SegmentJob => ({ kind: "segment-evaluate", segmentId: s.id, version: s.version, after: s.after, evaluated: s.evaluated })),
-    ...computed.map((a): ComputedJob => ({ kind: "computed-backfill", attributeId: a.id, version: a.version, after: a.after, computed: a.computed })),
-    ...graphRuns.map((r): GraphRunJob => ({ kind: "graph-run", runId: r.id, after: r.after, scope: JSON.parse(r.scope), blocked: JSON.parse(r.blocked) })),
-    ...retention.map((r): MaintenanceJob => ({ kind: "maintenance", runId: r.id, step: r.step + 1 })),
+    ...segments.map(
+      (s): SegmentJob => ({
+        kind: "segment-evaluate",
+        segmentId: s.id,
+        version: s.version,
+        after: s.after,
+        evaluated: s.evaluated,
+      }),
+    ),
+    ...computed.map(
+      (a): ComputedJob => ({
+        kind: "computed-backfill",
+        attributeId: a.id,
+        version: a.version,
+        after: a.after,
+        computed: a.computed,
+      }),
+    ),
+    ...graphRuns.map(
+      (r): GraphRunJob => ({
+        kind: "graph-run",
+        runId: r.id,
+        after: r.after,
+        scope: JSON.parse(r.scope),
+        blocked: JSON.parse(r.blocked),
+      }),
+    ),
+    ...retention.map(
+      (r): MaintenanceJob => ({ kind: "maintenance", runId: r.id, step: r.step + 1 }),
+    ),
   ];
-  if (batchMessages.length > 0) await env.BATCH_QUEUE.sendBatch(batchMessages.map((body) => ({ body })));
+  if (batchMessages.length > 0)
+    await env.BATCH_QUEUE.sendBatch(batchMessages.map((body) => ({ body })));
   if (jobs.length > 0) await env.JOBS_QUEUE.sendBatch(jobs.map((body) => ({ body })));
-  const resumed = { batches: batches.length, exports: runs.length, segments: segments.length, computed: computed.length, graphRuns: graphRuns.length, retention: retention.length };
-  if (Object.values(resumed).some((n) => n > 0)) console.log(`resumed stalled work: ${JSON.stringify(resumed)}`);
+  const resumed = {
+    batches: batches.length,
+    exports: runs.length,
+    segments: segments.length,
+    computed: computed.length,
+    graphRuns: graphRuns.length,
+    retention: retention.length,
+  };
+  if (Object.values(resumed).some((n) => n > 0))
+    console.log(`resumed stalled work: ${JSON.stringify(resumed)}`);
   return resumed;
 }

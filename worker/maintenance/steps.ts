@@ -10,6 +10,13 @@ export const EVENT_SLICE = 1000;
 export const PROFILE_SLICE = 500;
 
 /** The cursor after a profiles page: where the next page starts, and whether this was the last. */
-export function afterProfilesPage(cursor: MaintenanceCursor, page: { checked: number; after: string }): MaintenanceCursor {
-  return { ...cursor, after: page.after, phase: page.checked < PROFILE_SLICE ? "done" : "profiles" };
+export function afterProfilesPage(
+  cursor: MaintenanceCursor,
+  page: { checked: number; after: string },
+): MaintenanceCursor {
+  return {
+    ...cursor,
+    after: page.after,
+    phase: page.checked < PROFILE_SLICE ? "done" : "profiles",
+  };
 }

@@ -25,18 +25,27 @@ export const EXAMPLES: Readonly<Record<string, Recorded>> = recorded;
 /** The document with each operation's recorded example on its request body and its success response. */
 export function withExamples<D extends { paths?: unknown }>(document: D): D {
   const doc = structuredClone(document);
-  for (const item of Object.values((doc.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+  for (const item of Object.values(
+    (doc.paths ?? {}) as Record<string, Record<string, Operation>>,
+  )) {
     for (const op of Object.values(item)) {
       const example = op.operationId ? EXAMPLES[op.operationId] : undefined;
       if (!example) continue;
       for (const [mediaType, media] of Object.entries(op.requestBody?.content ?? {})) {
         // Tracking calls document the same JSON under text/plain (SDKs send both).
-        const value = example.requests?.[mediaType] ?? (mediaType === "text/plain" ? example.requests?.["application/json"] : undefined);
+        const value =
+          example.requests?.[mediaType] ??
+          (mediaType === "text/plain" ? example.requests?.["application/json"] : undefined);
         // A text/plain body documented as a string (browser beacons) shows the JSON as text.
-        const asText = mediaType === "text/plain" && media.schema?.type === "string" && typeof value !== "string";
+        const asText =
+          mediaType === "text/plain" &&
+          media.schema?.type === "string" &&
+          typeof value !== "string";
         if (value !== undefined) media.example = asText ? JSON.stringify(value) : value;
       }
-      for (const [mediaType, media] of Object.entries(op.responses?.[String(example.status)]?.content ?? {})) {
+      for (const [mediaType, media] of Object.entries(
+        op.responses?.[String(example.status)]?.content ?? {},
+      )) {
         const value = example.responses?.[mediaType];
         if (value !== undefined) media.example = value;
       }

@@ -13,20 +13,20 @@
  */
 import { allowListed } from "../../shared/attribute-tree";
 import type { ConsentStatus } from "../../shared/schemas/consent";
-import { isGranted, profileConsent, type ProfileConsent } from "../consent/merge";
-import { browserConsentItems, consentSettings, readDeviceConsent } from "../consent/service";
-import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
-import type { Db } from "../db/client";
+import { verifyIdentityToken } from "../auth/tokens";
 import { cachedSegmentDefs, getCachedSetting } from "../config/service";
+import { isGranted, type ProfileConsent, profileConsent } from "../consent/merge";
+import { browserConsentItems, consentSettings, readDeviceConsent } from "../consent/service";
+import type { Db } from "../db/client";
+import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import { loadProfile } from "../db/queries/profiles";
 import type { Bindings } from "../env";
-import { verifyIdentityToken } from "../auth/tokens";
-import { resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
-import { graphWriter } from "../writer/client";
+import { resolveIdentityString } from "../graph/identity-param";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { bundleConsent, fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
+import { graphWriter } from "../writer/client";
 
 /** How stale a device link's `lastSeen` may get before a page view refreshes it. */
 export const LINK_REFRESH_MS = 60 * 60 * 1000;
@@ -45,7 +45,12 @@ async function allowList(db: Db): Promise<string[]> {
 }
 
 /** Links the device to the token's identity; the person's profile id, or undefined (e.g. suppressed). */
-async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: string): Promise<string | undefined> {
+async function linkKnownVisitor(
+  env: Bindings,
+  db: Db,
+  device: string,
+  sub: string,
+): Promise<string | undefined> {
   const config = await loadIdentityConfig(db, env.TESSERA_PHONE_REGION);
   const resolved = resolveIdentityString(config, sub, "identityToken.sub");
   if (!resolved.ok) return undefined;
@@ -56,14 +61,25 @@ async function linkKnownVisitor(env: Bindings, db: Db, device: string, sub: stri
   // move, or a stale `lastSeen` goes through the write lane.
   // On the primary (not the request's session): whether to write must not depend on a replica's lag.
   const state = await deviceLinkState(env.DB, device, identity);
-  if (state && state.deviceProfile === state.identityProfile && state.linkLastSeen !== null && now - state.linkLastSeen < LINK_REFRESH_MS) {
+  if (
+    state &&
+    state.deviceProfile === state.identityProfile &&
+    state.linkLastSeen !== null &&
+    now - state.linkLastSeen < LINK_REFRESH_MS
+  ) {
     return state.identityProfile;
   }
   return graphWriter(env).linkDevice(device, identity, now);
 }
 
 /** What a visitor who denied `personalization` gets: the answer for an unknown visitor, with nothing in it. */
-const withheld = (device: string, consent: ProfileConsent): VisitorContextBody => ({ device, known: false, segments: [], attributes: {}, ...statuses(consent) });
+const withheld = (device: string, consent: ProfileConsent): VisitorContextBody => ({
+  device,
+  known: false,
+  segments: [],
+  attributes: {},
+  ...statuses(consent),
+});
 
 /**
  * The visitor's consent as a browser sees it: statuses only (not when or where choices were
@@ -85,35 +101,81 @@ export async function visitorContext(
   browser: { sent?: Record<string, ConsentStatus>; gpc?: boolean } = {},
 ): Promise<VisitorContextBody> {
   const [paths, settings] = await Promise.all([allowList(db), consentSettings(db)]);
-  const choices = browserConsentItems(settings, device, browser.sent, browser.gpc ?? false, Date.now());
-  if (choices.length) await graphWriter(env).ingest({ items: choices, atomic: false, receivedAt: Date.now() });
+  const choices = browserConsentItems(
+    settings,
+    device,
+    browser.sent,
+    browser.gpc ?? false,
+    Date.now(),
+  );
+  if (choices.length)
+    await graphWriter(env).ingest({ items: choices, atomic: false, receivedAt: Date.now() });
   // Choices just recorded must be seen: read the primary then, not a replica that may lag.
   const reads = choices.length ? env.DB : db.$client;
-  const sub = identityToken ? await verifyIdentityToken(env, publicKeyId, identityToken) : undefined;
+  const sub = identityToken
+    ? await verifyIdentityToken(env, publicKeyId, identityToken)
+    : undefined;
   if (sub) {
     const profileId = await linkKnownVisitor(env, db, device, sub);
     if (profileId) {
       // The profile's bundle carries its consent choices: one read for both.
-      const [bundle, segments] = await Promise.all([loadProfile(reads, { profileId }, {}), publicMemberships(db.$client, profileId)]);
+      const [bundle, segments] = await Promise.all([
+        loadProfile(reads, { profileId }, {}),
+        publicMemberships(db.$client, profileId),
+      ]);
       const consent = bundle ? bundleConsent(settings, bundle) : profileConsent(settings, []);
       if (!isGranted(consent, "personalization")) return withheld(device, consent);
-      const attributes = bundle ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes : {};
-      return { device, known: true, segments, attributes: allowListed(attributes, paths), ...statuses(consent) };
+      const attributes = bundle
+        ? mergeFragments(fragmentsOf(bundle), DEFAULT_POLICY).attributes
+        : {};
+      return {
+        device,
+        known: true,
+        segments,
+        attributes: allowListed(attributes, paths),
+        ...statuses(consent),
+      };
     }
   }
 
   const publicSegments = (await cachedSegmentDefs(env.DB)).filter((s) => s.public);
   const now = Date.now();
-  const needs = eventNeedsOf(publicSegments.map((s) => s.rule), now);
+  const needs = eventNeedsOf(
+    publicSegments.map((s) => s.rule),
+    now,
+  );
   // The device's profile decides consent (its choices may have been made on another device of the same person).
-  const [own, consent] = await Promise.all([deviceOwnData(db.$client, device, needs.types, needs.since), readDeviceConsent(reads, settings, device)]);
+  const [own, consent] = await Promise.all([
+    deviceOwnData(db.$client, device, needs.types, needs.since),
+    readDeviceConsent(reads, settings, device),
+  ]);
   if (!isGranted(consent, "personalization")) return withheld(device, consent);
   const attributes = mergeFragments(
-    own.fragments.map((f) => ({ dataset: f.dataset, namespace: "device", value: device, attributes: JSON.parse(f.attributes), updatedAt: f.updated_at })),
+    own.fragments.map((f) => ({
+      dataset: f.dataset,
+      namespace: "device",
+      value: device,
+      attributes: JSON.parse(f.attributes),
+      updatedAt: f.updated_at,
+    })),
     DEFAULT_POLICY,
   ).attributes;
-  const subject = { attributes, events: own.events.map((e) => ({ type: e.type, at: e.at, data: e.data ? JSON.parse(e.data) : null })) };
-  const segments = publicSegments.filter((s) => evaluate(s.rule, subject, now).match).map((s) => s.id);
-  return { device, known: false, segments, attributes: allowListed(attributes, paths), ...statuses(consent) };
+  const subject = {
+    attributes,
+    events: own.events.map((e) => ({
+      type: e.type,
+      at: e.at,
+      data: e.data ? JSON.parse(e.data) : null,
+    })),
+  };
+  const segments = publicSegments
+    .filter((s) => evaluate(s.rule, subject, now).match)
+    .map((s) => s.id);
+  return {
+    device,
+    known: false,
+    segments,
+    attributes: allowListed(attributes, paths),
+    ...statuses(consent),
+  };
 }
-

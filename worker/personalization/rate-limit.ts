@@ -10,15 +10,28 @@ import { ApiError } from "../lib/errors";
  * call carry hundreds of messages, and counting only the first message's device would let
  * a call aim them all at another.
  */
-export async function rateLimitBrowser(c: Context<AppEnv>, keyId: string, messagesPerDevice: ReadonlyMap<string, number>): Promise<void> {
+export async function rateLimitBrowser(
+  c: Context<AppEnv>,
+  keyId: string,
+  messagesPerDevice: ReadonlyMap<string, number>,
+): Promise<void> {
   let total = 0;
   for (const n of messagesPerDevice.values()) total += n;
-  const deviceChecks = [...messagesPerDevice].map(([device, n]) => takeUnits(c.env.COLLECT_DEVICE_LIMIT, `${keyId}:${device}`, n));
-  const [keyOk, ...devicesOk] = await Promise.all([takeUnits(c.env.COLLECT_KEY_LIMIT, keyId, total), ...deviceChecks]);
+  const deviceChecks = [...messagesPerDevice].map(([device, n]) =>
+    takeUnits(c.env.COLLECT_DEVICE_LIMIT, `${keyId}:${device}`, n),
+  );
+  const [keyOk, ...devicesOk] = await Promise.all([
+    takeUnits(c.env.COLLECT_KEY_LIMIT, keyId, total),
+    ...deviceChecks,
+  ]);
   if (!keyOk || devicesOk.includes(false)) {
-    throw new ApiError("rate_limited", `too many events from this ${keyOk ? "device" : "site key"}; retry in a minute`, {
-      headers: { "Retry-After": "60" },
-    });
+    throw new ApiError(
+      "rate_limited",
+      `too many events from this ${keyOk ? "device" : "site key"}; retry in a minute`,
+      {
+        headers: { "Retry-After": "60" },
+      },
+    );
   }
 }
 

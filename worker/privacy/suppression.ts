@@ -1,12 +1,17 @@
-import type { Bindings } from "../env";
 import { hmacSigner, serverSecret } from "../auth/signing";
+import type { Bindings } from "../env";
 
 /**
  * The salted hashes erased identities are kept as (SPEC: suppression list). HMAC with the
  * deployment's secret, so the list cannot be reversed by hashing guessed e-mail addresses.
  * Returns a hasher with the key imported once, for hashing many identities.
  */
-export async function suppressionHasher(env: Bindings): Promise<(identityKey: string) => Promise<string>> {
+export async function suppressionHasher(
+  env: Bindings,
+): Promise<(identityKey: string) => Promise<string>> {
   const sign = await hmacSigner(serverSecret(env));
-  return async (identityKey) => [...(await sign(`suppress:${identityKey}`))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return async (identityKey) =>
+    [...(await sign(`suppress:${identityKey}`))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
 }

@@ -13,11 +13,16 @@ export function schemaTitle(schema: unknown, path: string): string | undefined {
     if (!next || typeof next !== "object") return undefined;
     node = next as typeof node;
   }
-  return typeof node?.title === "string" && node.title.trim() ? node.title.trim().slice(0, 100) : undefined;
+  return typeof node?.title === "string" && node.title.trim()
+    ? node.title.trim().slice(0, 100)
+    : undefined;
 }
 
 /** Gives each attribute without a name the title its dataset's schema has for it. */
-export function withSchemaTitles(provenance: Record<string, Provenance>, schemas: ReadonlyMap<string, unknown>): Record<string, Provenance> {
+export function withSchemaTitles(
+  provenance: Record<string, Provenance>,
+  schemas: ReadonlyMap<string, unknown>,
+): Record<string, Provenance> {
   for (const [path, entry] of Object.entries(provenance)) {
     if (entry.name) continue;
     const title = schemaTitle(schemas.get(entry.dataset), path);

@@ -46,7 +46,12 @@ export interface MergedAttributes {
   provenance: Record<string, Provenance>;
 }
 
-export const DEFAULT_POLICY: MergePolicy = { name: "default", type: "timestamp", datasets: [], idStitching: "graph" };
+export const DEFAULT_POLICY: MergePolicy = {
+  name: "default",
+  type: "timestamp",
+  datasets: [],
+  idStitching: "graph",
+};
 
 /** Negative when `a` takes precedence over `b`. */
 export function comparePrecedence(policy: MergePolicy, a: FragmentInput, b: FragmentInput): number {
@@ -70,7 +75,11 @@ export function comparePrecedence(policy: MergePolicy, a: FragmentInput, b: Frag
 }
 
 /** Leaf paths and values; empty objects hold no attribute and are skipped. */
-function leaves(tree: Record<string, unknown>, prefix: string[] = [], out: [string[], unknown][] = []): [string[], unknown][] {
+function leaves(
+  tree: Record<string, unknown>,
+  prefix: string[] = [],
+  out: [string[], unknown][] = [],
+): [string[], unknown][] {
   for (const key of Object.keys(tree).sort()) {
     const value = tree[key];
     if (isPlainObject(value)) leaves(value, [...prefix, key], out);
@@ -94,7 +103,10 @@ function place(tree: Record<string, unknown>, path: string[], value: unknown): b
   return true;
 }
 
-export function mergeFragments(fragments: readonly FragmentInput[], policy: MergePolicy): MergedAttributes {
+export function mergeFragments(
+  fragments: readonly FragmentInput[],
+  policy: MergePolicy,
+): MergedAttributes {
   const ordered = [...fragments].sort((a, b) => comparePrecedence(policy, a, b));
   const attributes = emptyTree();
   const provenance = emptyTree() as Record<string, Provenance>;
@@ -118,5 +130,7 @@ export function displayNameOf(attributes: Record<string, unknown>): string | und
   const first = text(attributes.firstName) ?? text(attributes.first_name);
   const last = text(attributes.lastName) ?? text(attributes.last_name);
   const joined = [first, last].filter(Boolean).join(" ");
-  return joined || text(attributes.name) || text(attributes.fullName) || text(attributes.displayName);
+  return (
+    joined || text(attributes.name) || text(attributes.fullName) || text(attributes.displayName)
+  );
 }

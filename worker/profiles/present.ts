@@ -17,7 +17,12 @@ export function splitKey(key: string): IdentityRef {
 }
 
 /** The few fields a list of profiles shows. */
-export function profileSummary(row: { profile_id: string; display_name: string | null; primary_namespace: string; primary_value: string }) {
+export function profileSummary(row: {
+  profile_id: string;
+  display_name: string | null;
+  primary_namespace: string;
+  primary_value: string;
+}) {
   return {
     profileId: row.profile_id,
     displayName: row.display_name ?? row.primary_value,
@@ -26,7 +31,15 @@ export function profileSummary(row: { profile_id: string; display_name: string |
 }
 
 /** An event row (with its identity's namespace and value) as the API shows it. */
-export function presentEvent(e: { id: string; type: string; at: number; dataset: string; namespace: string; value: string; data: string | null }) {
+export function presentEvent(e: {
+  id: string;
+  type: string;
+  at: number;
+  dataset: string;
+  namespace: string;
+  value: string;
+  data: string | null;
+}) {
   return {
     id: e.id,
     type: e.type,
@@ -39,15 +52,41 @@ export function presentEvent(e: { id: string; type: string; at: number; dataset:
 
 /** A link between two identities of the graph; `identityById` names the ends. */
 export function presentLink(
-  l: { aId: number; bId: number; dataset: string; firstSeen: number; lastSeen: number; applied: boolean },
+  l: {
+    aId: number;
+    bId: number;
+    dataset: string;
+    firstSeen: number;
+    lastSeen: number;
+    applied: boolean;
+  },
   identityById: ReadonlyMap<number, IdentityRef>,
 ) {
-  return { from: identityById.get(l.aId)!, to: identityById.get(l.bId)!, dataset: l.dataset, firstSeen: toIso(l.firstSeen), lastSeen: toIso(l.lastSeen), applied: l.applied };
+  return {
+    from: identityById.get(l.aId)!,
+    to: identityById.get(l.bId)!,
+    dataset: l.dataset,
+    firstSeen: toIso(l.firstSeen),
+    lastSeen: toIso(l.lastSeen),
+    applied: l.applied,
+  };
 }
 
 export type HistoryKind = "merge" | "split" | "move" | "evict" | "delete";
 
 /** One entry of a profile's graph history. */
-export function presentHistory(h: { at: number; kind: string; cause: string; identities: string[]; profiles: string[] }) {
-  return { at: toIso(h.at), kind: h.kind as HistoryKind, cause: h.cause, identities: h.identities.map(splitKey), profiles: h.profiles };
+export function presentHistory(h: {
+  at: number;
+  kind: string;
+  cause: string;
+  identities: string[];
+  profiles: string[];
+}) {
+  return {
+    at: toIso(h.at),
+    kind: h.kind as HistoryKind,
+    cause: h.cause,
+    identities: h.identities.map(splitKey),
+    profiles: h.profiles,
+  };
 }

@@ -36,7 +36,11 @@ export const reportSlot = createMiddleware<AppEnv>(async (c, next) => {
   const gate = c.env.READ_GATE.get(c.env.READ_GATE.idFromName(c.var.principal.keyId));
   const token = await gate.acquire(REPORTS_PER_KEY, LEASE_MS);
   if (!token) {
-    throw new ApiError("rate_limited", `at most ${REPORTS_PER_KEY} reports run at once per key; retry when one has finished`, { headers: { "Retry-After": "2" } });
+    throw new ApiError(
+      "rate_limited",
+      `at most ${REPORTS_PER_KEY} reports run at once per key; retry when one has finished`,
+      { headers: { "Retry-After": "2" } },
+    );
   }
   try {
     await next();

@@ -65,11 +65,28 @@ export function aggregateMessages(
   const rows = new Map<string, MessageRow>();
   const row = (key: string) => {
     let r = rows.get(key);
-    if (!r) rows.set(key, (r = { key, sent: 0, retries: 0, delivered: 0, bounced: 0, opened: 0, clicked: 0, complete: true }));
+    if (!r)
+      rows.set(
+        key,
+        (r = {
+          key,
+          sent: 0,
+          retries: 0,
+          delivered: 0,
+          bounced: 0,
+          opened: 0,
+          clicked: 0,
+          complete: true,
+        }),
+      );
     return r;
   };
   const keyOf = (day: string, channel: string | null, journey: string | null) =>
-    isGrain(groupBy) ? bucketOfDay(day, groupBy) : groupBy === "channel" ? (channel ?? "(none)") : (journey ?? "(none)");
+    isGrain(groupBy)
+      ? bucketOfDay(day, groupBy)
+      : groupBy === "channel"
+        ? (channel ?? "(none)")
+        : (journey ?? "(none)");
 
   // Every day (week, month) of the range appears, even with zero counts.
   if (isGrain(groupBy)) for (const key of bucketKeys(range, groupBy, tz)) row(key);
@@ -83,7 +100,17 @@ export function aggregateMessages(
     r.complete = isGrain(groupBy) ? bucketComplete(r.key, groupBy, tz, range, now) : rangeComplete;
   }
   const items = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-  const totals = { sent: 0, retries: 0, delivered: 0, bounced: 0, opened: 0, clicked: 0, complete: rangeComplete };
-  for (const r of items) for (const k of ["sent", "retries", "delivered", "bounced", "opened", "clicked"] as const) totals[k] += r[k];
+  const totals = {
+    sent: 0,
+    retries: 0,
+    delivered: 0,
+    bounced: 0,
+    opened: 0,
+    clicked: 0,
+    complete: rangeComplete,
+  };
+  for (const r of items)
+    for (const k of ["sent", "retries", "delivered", "bounced", "opened", "clicked"] as const)
+      totals[k] += r[k];
   return { items, totals };
 }

@@ -1,12 +1,21 @@
 /** Calendar days in an IANA time zone (DST-safe, via Intl). */
-import { fail, ok, problem, resultOfSync, type Result } from "../lib/result";
+import { fail, ok, problem, type Result, resultOfSync } from "../lib/result";
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    f = new Intl.DateTimeFormat("en-CA", {
+      timeZone: tz,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
     formatters.set(tz, f);
   }
   return f;
@@ -17,13 +26,26 @@ export function checkTimeZone(tz: string): Result<string> {
     formatter(tz);
     return ok(tz);
   } catch {
-    return problem("invalid_request", `unknown time zone "${tz}"`, [{ path: "tz", message: "an IANA time zone like Europe/Amsterdam" }]);
+    return problem("invalid_request", `unknown time zone "${tz}"`, [
+      { path: "tz", message: "an IANA time zone like Europe/Amsterdam" },
+    ]);
   }
 }
 
 function parts(ms: number, tz: string) {
-  const p = Object.fromEntries(formatter(tz).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return { y: Number(p.year), m: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), s: Number(p.second) };
+  const p = Object.fromEntries(
+    formatter(tz)
+      .formatToParts(new Date(ms))
+      .map((x) => [x.type, x.value]),
+  );
+  return {
+    y: Number(p.year),
+    m: Number(p.month),
+    d: Number(p.day),
+    h: Number(p.hour),
+    mi: Number(p.minute),
+    s: Number(p.second),
+  };
 }
 
 /** YYYY-MM-DD of the instant in the zone. */
@@ -51,7 +73,12 @@ export function nextDay(day: string): string {
 }
 
 /** `from`/`to` as days (inclusive range) or instants; returns [startMs, endMs). */
-export function reportRange(from: string | undefined, to: string | undefined, tz: string, now = Date.now()): Result<{ start: number; end: number }> {
+export function reportRange(
+  from: string | undefined,
+  to: string | undefined,
+  tz: string,
+  now = Date.now(),
+): Result<{ start: number; end: number }> {
   return resultOfSync(() => rangeOf(from, to, tz, now));
 }
 
@@ -68,23 +95,39 @@ export function isCalendarDay(value: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
-function rangeOf(from: string | undefined, to: string | undefined, tz: string, now: number): { start: number; end: number } {
+function rangeOf(
+  from: string | undefined,
+  to: string | undefined,
+  tz: string,
+  now: number,
+): { start: number; end: number } {
   const parse = (value: string, path: string, endOfDay: boolean) => {
-    const outOfRange = () => fail("invalid_request", `${path} must be between ${FIRST_DAY} and ${LAST_DAY}`, [{ path, message: value }]);
+    const outOfRange = () =>
+      fail("invalid_request", `${path} must be between ${FIRST_DAY} and ${LAST_DAY}`, [
+        { path, message: value },
+      ]);
     if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      if (!isCalendarDay(value)) fail("invalid_request", `${path} is not a calendar day`, [{ path, message: value }]);
+      if (!isCalendarDay(value))
+        fail("invalid_request", `${path} is not a calendar day`, [{ path, message: value }]);
       if (value < FIRST_DAY || value > LAST_DAY) outOfRange();
       return startOfDay(endOfDay ? nextDay(value) : value, tz);
     }
     const ms = Date.parse(value);
-    if (!Number.isFinite(ms)) fail("invalid_request", `${path} must be a date (YYYY-MM-DD) or an ISO-8601 time`, [{ path, message: value }]);
+    if (!Number.isFinite(ms))
+      fail("invalid_request", `${path} must be a date (YYYY-MM-DD) or an ISO-8601 time`, [
+        { path, message: value },
+      ]);
     if (ms < Date.parse(FIRST_DAY) || ms > Date.parse(`${LAST_DAY}T23:59:59.999Z`)) outOfRange();
     return ms;
   };
   const end = to ? parse(to, "to", true) : startOfDay(nextDay(dayKey(now, tz)), tz);
   const start = from ? parse(from, "from", false) : end - 30 * 86_400_000;
-  if (start >= end) fail("invalid_request", "from must be before to", [{ path: "from", message: "after to" }]);
-  if (end - start > 400 * 86_400_000) fail("invalid_request", "a report covers at most 400 days", [{ path: "from", message: "range too long" }]);
+  if (start >= end)
+    fail("invalid_request", "from must be before to", [{ path: "from", message: "after to" }]);
+  if (end - start > 400 * 86_400_000)
+    fail("invalid_request", "a report covers at most 400 days", [
+      { path: "from", message: "range too long" },
+    ]);
   return { start, end };
 }
 
@@ -99,7 +142,11 @@ export function offsetAt(ms: number, tz: string): number {
  * step has none). Found by sampling every 6 hours and bisecting each change to the
  * second, so SQL can turn an instant into a local day with one CASE over a few steps.
  */
-export function offsetSteps(start: number, end: number, tz: string): { until: number | null; offset: number }[] {
+export function offsetSteps(
+  start: number,
+  end: number,
+  tz: string,
+): { until: number | null; offset: number }[] {
   const steps: { until: number | null; offset: number }[] = [];
   const SAMPLE = 6 * 3_600_000;
   let current = offsetAt(start, tz);
@@ -131,8 +178,15 @@ const HOUR_MS = 3_600_000;
  * Whether hourly rollups can answer a range in a zone: its bounds and every offset change
  * fall on whole UTC hours (UTC, Europe/…, America/…; not Asia/Kolkata).
  */
-export function onWholeHours(range: { start: number; end: number }, steps: readonly { until: number | null; offset: number }[]): boolean {
-  return range.start % HOUR_MS === 0 && range.end % HOUR_MS === 0 && steps.every((s) => s.offset % HOUR_MS === 0 && (s.until === null || s.until % HOUR_MS === 0));
+export function onWholeHours(
+  range: { start: number; end: number },
+  steps: readonly { until: number | null; offset: number }[],
+): boolean {
+  return (
+    range.start % HOUR_MS === 0 &&
+    range.end % HOUR_MS === 0 &&
+    steps.every((s) => s.offset % HOUR_MS === 0 && (s.until === null || s.until % HOUR_MS === 0))
+  );
 }
 
 /** The bucket a local day falls in: the day, the Monday of its ISO week, or YYYY-MM. */
@@ -154,12 +208,21 @@ function firstDayOf(key: string): string {
 export function bucketSpan(key: string, grain: Grain, tz: string): { start: number; end: number } {
   const first = firstDayOf(key);
   const [y, m, d] = first.split("-").map(Number) as [number, number, number];
-  const after = grain === "day" ? nextDay(first) : grain === "week" ? new Date(Date.UTC(y, m - 1, d + 7)).toISOString().slice(0, 10) : new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
+  const after =
+    grain === "day"
+      ? nextDay(first)
+      : grain === "week"
+        ? new Date(Date.UTC(y, m - 1, d + 7)).toISOString().slice(0, 10)
+        : new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
   return { start: startOfDay(first, tz), end: startOfDay(after, tz) };
 }
 
 /** Every bucket key that [start, end) touches, in order. */
-export function bucketKeys(range: { start: number; end: number }, grain: Grain, tz: string): string[] {
+export function bucketKeys(
+  range: { start: number; end: number },
+  grain: Grain,
+  tz: string,
+): string[] {
   const keys: string[] = [];
   for (let day = dayKey(range.start, tz); startOfDay(day, tz) < range.end; day = nextDay(day)) {
     const key = bucketOfDay(day, grain);
@@ -169,13 +232,23 @@ export function bucketKeys(range: { start: number; end: number }, grain: Grain, 
 }
 
 /** A bucket is complete when its whole span is in the past and inside the range. */
-export function bucketComplete(key: string, grain: Grain, tz: string, range: { start: number; end: number }, now: number): boolean {
+export function bucketComplete(
+  key: string,
+  grain: Grain,
+  tz: string,
+  range: { start: number; end: number },
+  now: number,
+): boolean {
   const span = bucketSpan(key, grain, tz);
   return span.end <= now && span.start >= range.start && span.end <= range.end;
 }
 
 /** A range is complete when it is in the past and starts and ends on local midnights (no partial day). */
-export function rangeComplete(range: { start: number; end: number }, tz: string, now: number): boolean {
+export function rangeComplete(
+  range: { start: number; end: number },
+  tz: string,
+  now: number,
+): boolean {
   const midnight = (ms: number) => startOfDay(dayKey(ms, tz), tz) === ms;
   return range.end <= now && midnight(range.start) && midnight(range.end);
 }

@@ -1,25 +1,35 @@
 import { z } from "@hono/zod-openapi";
-import { NAME_PATTERN } from "../../shared/schemas/common";
 import { BATCH_MAX_BYTES, BatchQuery, BatchSchema } from "../../shared/schemas/batches";
-import { listOf, pageLimit } from "../../shared/schemas/common";
+import { listOf, NAME_PATTERN, pageLimit } from "../../shared/schemas/common";
 import { randomToken } from "../auth/keys";
 import type { BatchMessage } from "../batches/process";
-import { batchErrorsPage, batchProgress, getBatch, insertBatch, listBatches, type BatchRow } from "../db/queries/batches";
-import { getDataset } from "../db/queries/datasets";
+import { csvColumns } from "../batches/rows";
 import { storeDecompressed } from "../batches/store";
+import { cachedDatasets } from "../config/service";
+import {
+  type BatchRow,
+  batchErrorsPage,
+  batchProgress,
+  getBatch,
+  insertBatch,
+  listBatches,
+} from "../db/queries/batches";
+import { getDataset } from "../db/queries/datasets";
 import { gunzipStream, isGzip } from "../lib/body";
+import { pageOf } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
-import { pageOf } from "../lib/cursor";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
-import { csvColumns } from "../batches/rows";
-import { cachedDatasets } from "../config/service";
 
 const tags = ["Batches"];
 
-const present = (b: BatchRow, processed: ReadonlyMap<string, number>, kinds: ReadonlyMap<string, string>) => ({
+const present = (
+  b: BatchRow,
+  processed: ReadonlyMap<string, number>,
+  kinds: ReadonlyMap<string, string>,
+) => ({
   batchId: b.id,
   dataset: b.dataset,
   format: b.format as "ndjson" | "csv",
@@ -29,7 +39,9 @@ const present = (b: BatchRow, processed: ReadonlyMap<string, number>, kinds: Rea
   rows: { total: b.rowsTotal, ingested: b.rowsIngested, failed: b.rowsFailed },
   error: b.error ?? null,
   // `type` and `id` are event fields unless the dataset holds records.
-  ...(b.format === "csv" && b.header ? { columns: csvColumns(b.header, kinds.get(b.dataset) === "records" ? "records" : "events") } : {}),
+  ...(b.format === "csv" && b.header
+    ? { columns: csvColumns(b.header, kinds.get(b.dataset) === "records" ? "records" : "events") }
+    : {}),
   createdAt: toIso(b.createdAt),
   updatedAt: toIso(b.updatedAt),
 });
@@ -41,7 +53,8 @@ export const batchesRouter = createRouter()
       method: "post",
       path: "/batches",
       tags,
-      summary: "Upload a CSV or NDJSON file (≤ 100 MB decompressed, streamed, gzip allowed); it is stored before the 202",
+      summary:
+        "Upload a CSV or NDJSON file (≤ 100 MB decompressed, streamed, gzip allowed); it is stored before the 202",
       request: {
         query: BatchQuery,
         body: {
@@ -53,34 +66,73 @@ export const batchesRouter = createRouter()
         },
       },
       responses: {
-        202: { description: "Stored and queued", content: { "application/json": { schema: z.object({ batchId: z.string() }) } } },
+        202: {
+          description: "Stored and queued",
+          content: { "application/json": { schema: z.object({ batchId: z.string() }) } },
+        },
         ...errorResponses(400, 401, 403, 413, 415),
       },
     }),
     async (c) => {
       const { dataset, format } = c.req.valid("query");
-      if (!NAME_PATTERN.test(dataset)) throw new ApiError("invalid_name", "dataset names match [a-z][a-z0-9_-]{0,63}", { details: [{ path: "dataset", message: "invalid name" }] });
-      if (!(await getDataset(c.var.db, dataset))) throw new ApiError("unknown_dataset", `unknown dataset "${dataset}": create it with PUT /v1/datasets/${dataset}`);
+      if (!NAME_PATTERN.test(dataset))
+        throw new ApiError("invalid_name", "dataset names match [a-z][a-z0-9_-]{0,63}", {
+          details: [{ path: "dataset", message: "invalid name" }],
+        });
+      if (!(await getDataset(c.var.db, dataset)))
+        throw new ApiError(
+          "unknown_dataset",
+          `unknown dataset "${dataset}": create it with PUT /v1/datasets/${dataset}`,
+        );
       const type = c.req.header("content-type") ?? "";
       if (/multipart\/form-data|application\/x-www-form-urlencoded/i.test(type)) {
-        throw new ApiError("unsupported_media_type", "send the file itself as the request body (e.g. curl --data-binary @file.csv), not a form");
+        throw new ApiError(
+          "unsupported_media_type",
+          "send the file itself as the request body (e.g. curl --data-binary @file.csv), not a form",
+        );
       }
       const gzip = isGzip(c.req.raw);
       const length = Number(c.req.header("content-length") ?? NaN);
-      if (!gzip && !Number.isFinite(length)) throw new ApiError("invalid_request", "a Content-Length header is required (upload the file as the body)");
-      if (!gzip && length > BATCH_MAX_BYTES) throw new ApiError("payload_too_large", `batch files are at most ${BATCH_MAX_BYTES} bytes`);
-      if (length === 0 || !c.req.raw.body) throw new ApiError("invalid_request", "the file is empty");
+      if (!gzip && !Number.isFinite(length))
+        throw new ApiError(
+          "invalid_request",
+          "a Content-Length header is required (upload the file as the body)",
+        );
+      if (!gzip && length > BATCH_MAX_BYTES)
+        throw new ApiError("payload_too_large", `batch files are at most ${BATCH_MAX_BYTES} bytes`);
+      if (length === 0 || !c.req.raw.body)
+        throw new ApiError("invalid_request", "the file is empty");
 
       const id = `bat_${randomToken(20)}`;
       const objectKey = `batches/${id}.${format}`;
       const contentType = type || "application/octet-stream";
       // The file is in R2 before we answer: an accepted batch is never lost.
       const stored = gzip
-        ? await storeDecompressed(c.env.FILES, objectKey, gunzipStream(c.req.raw.body), BATCH_MAX_BYTES, contentType)
+        ? await storeDecompressed(
+            c.env.FILES,
+            objectKey,
+            gunzipStream(c.req.raw.body),
+            BATCH_MAX_BYTES,
+            contentType,
+          )
         : await c.env.FILES.put(objectKey, c.req.raw.body, { httpMetadata: { contentType } });
       const now = Date.now();
-      await insertBatch(c.var.db, { id, dataset, format, status: "queued", objectKey, bytes: stored.size, createdAt: now, updatedAt: now });
-      await c.env.BATCH_QUEUE.send({ batchId: id, chunk: 0, offset: 0, line: 1 } satisfies BatchMessage);
+      await insertBatch(c.var.db, {
+        id,
+        dataset,
+        format,
+        status: "queued",
+        objectKey,
+        bytes: stored.size,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await c.env.BATCH_QUEUE.send({
+        batchId: id,
+        chunk: 0,
+        offset: 0,
+        line: 1,
+      } satisfies BatchMessage);
       return c.json({ batchId: id }, 202);
     },
   )
@@ -91,16 +143,39 @@ export const batchesRouter = createRouter()
       path: "/batches",
       tags,
       summary: "Recent batches, newest first",
-      request: { query: z.object({ limit: pageLimit(50, 200), cursor: z.string().regex(/^\d+$/, "use nextCursor from a previous page").optional() }) },
-      responses: { 200: { description: "Batches", content: { "application/json": { schema: listOf(BatchSchema) } } }, ...errorResponses(400, 401, 403) },
+      request: {
+        query: z.object({
+          limit: pageLimit(50, 200),
+          cursor: z.string().regex(/^\d+$/, "use nextCursor from a previous page").optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: "Batches",
+          content: { "application/json": { schema: listOf(BatchSchema) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
       const rows = await listBatches(c.var.db, limit + 1, cursor ? Number(cursor) : undefined);
       // Batch cursors are the plain creation time (documented as digits).
-      const processed = await batchProgress(c.var.db.$client, rows.slice(0, limit).map((b) => b.id));
+      const processed = await batchProgress(
+        c.var.db.$client,
+        rows.slice(0, limit).map((b) => b.id),
+      );
       const kinds = new Map((await cachedDatasets(c.var.db)).map((d) => [d.name, d.kind]));
-      return c.json(pageOf(rows, limit, (b) => present(b, processed, kinds), (last) => last.createdAt, String), 200);
+      return c.json(
+        pageOf(
+          rows,
+          limit,
+          (b) => present(b, processed, kinds),
+          (last) => last.createdAt,
+          String,
+        ),
+        200,
+      );
     },
   )
   .openapi(
@@ -111,7 +186,10 @@ export const batchesRouter = createRouter()
       tags,
       summary: "Status and row counts of a batch",
       request: { params: z.object({ id: z.string() }) },
-      responses: { 200: { description: "The batch", content: { "application/json": { schema: BatchSchema } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: { description: "The batch", content: { "application/json": { schema: BatchSchema } } },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const batch = await getBatch(c.var.db, c.req.valid("param").id);
@@ -131,13 +209,17 @@ export const batchesRouter = createRouter()
       responses: {
         // The media type is widened to `string` so the route types as "any Response": zod-openapi
         // would read `application/x-ndjson` as a JSON type and type the answer as never.
-        200: { description: "NDJSON", content: { ["application/x-ndjson" as string]: { schema: z.string() } } },
+        200: {
+          description: "NDJSON",
+          content: { ["application/x-ndjson" as string]: { schema: z.string() } },
+        },
         ...errorResponses(401, 403, 404),
       },
     }),
     async (c) => {
       const batchId = c.req.valid("param").id;
-      if (!(await getBatch(c.var.db, batchId))) throw new ApiError("not_found", `no batch ${batchId}`);
+      if (!(await getBatch(c.var.db, batchId)))
+        throw new ApiError("not_found", `no batch ${batchId}`);
       const d1 = c.var.db.$client;
       const encoder = new TextEncoder();
       let after = 0;

@@ -5,10 +5,19 @@
  */
 import { z } from "@hono/zod-openapi";
 import { listOf, ResourceName } from "../../shared/schemas/common";
-import { ComputedAttributeBody, ComputedAttributeSchema, MAX_COMPUTED_ATTRIBUTES } from "../../shared/schemas/computed";
+import {
+  ComputedAttributeBody,
+  ComputedAttributeSchema,
+  MAX_COMPUTED_ATTRIBUTES,
+} from "../../shared/schemas/computed";
 import { definitionProblems, type StoredDefinition } from "../computed/definitions";
 import { removeComputed, saveComputed } from "../config/service";
-import { countIdentities, getComputed, listComputed, type ComputedRow } from "../db/queries/computed";
+import {
+  type ComputedRow,
+  countIdentities,
+  getComputed,
+  listComputed,
+} from "../db/queries/computed";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
@@ -29,15 +38,28 @@ function present(row: ComputedRow, totalIdentities?: number) {
     ...(d.filter ? { filter: d.filter } : {}),
     ...(d.within ? { within: d.within } : {}),
     status: row.status as "backfilling" | "ready",
-    progress: { computedIdentities: row.computedIdentities, ...(totalIdentities !== undefined ? { totalIdentities } : {}) },
+    progress: {
+      computedIdentities: row.computedIdentities,
+      ...(totalIdentities !== undefined ? { totalIdentities } : {}),
+    },
     createdAt: toIso(row.createdAt),
     updatedAt: toIso(row.updatedAt),
   };
 }
 
 /** Starts (or restarts) the background computation of `id` at `version`. */
-async function startBackfill(env: { JOBS_QUEUE: Queue }, id: string, version: number): Promise<void> {
-  await env.JOBS_QUEUE.send({ kind: "computed-backfill", attributeId: id, version, after: 0, computed: 0 } satisfies ComputedJob);
+async function startBackfill(
+  env: { JOBS_QUEUE: Queue },
+  id: string,
+  version: number,
+): Promise<void> {
+  await env.JOBS_QUEUE.send({
+    kind: "computed-backfill",
+    attributeId: id,
+    version,
+    after: 0,
+    computed: 0,
+  } satisfies ComputedJob);
 }
 
 export const computedRouter = createRouter()
@@ -47,18 +69,32 @@ export const computedRouter = createRouter()
       method: "put",
       path: "/computed-attributes/{id}",
       tags,
-      summary: "Create or change a computed attribute; every profile's value is computed in the background, new events count at once",
+      summary:
+        "Create or change a computed attribute; every profile's value is computed in the background, new events count at once",
       request: { params: z.object({ id: ResourceName }), body: jsonBody(ComputedAttributeBody) },
-      responses: { 200: { description: "The stored definition (status: backfilling)", content: { "application/json": { schema: ComputedAttributeSchema } } }, ...errorResponses(400, 401, 403) },
+      responses: {
+        200: {
+          description: "The stored definition (status: backfilling)",
+          content: { "application/json": { schema: ComputedAttributeSchema } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const { name, ...definition } = c.req.valid("json");
       const details = definitionProblems(definition);
-      if (details.length) throw new ApiError("invalid_request", "the computed attribute is not valid", { details });
+      if (details.length)
+        throw new ApiError("invalid_request", "the computed attribute is not valid", { details });
       const existing = await listComputed(c.var.db);
       if (!existing.some((r) => r.id === id) && existing.length >= MAX_COMPUTED_ATTRIBUTES) {
-        throw new ApiError("invalid_request", `at most ${MAX_COMPUTED_ATTRIBUTES} computed attributes`, { details: [{ path: "id", message: `${existing.length} are defined; delete one first` }] });
+        throw new ApiError(
+          "invalid_request",
+          `at most ${MAX_COMPUTED_ATTRIBUTES} computed attributes`,
+          {
+            details: [{ path: "id", message: `${existing.length} are defined; delete one first` }],
+          },
+        );
       }
       const stored = await saveComputed(c.var.db, { id, name, definition });
       // The writer counts new events under the new definition from its next write on.
@@ -74,12 +110,26 @@ export const computedRouter = createRouter()
       path: "/computed-attributes",
       tags,
       summary: "List computed attributes with their status",
-      responses: { 200: { description: "Computed attributes", content: { "application/json": { schema: listOf(ComputedAttributeSchema) } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Computed attributes",
+          content: { "application/json": { schema: listOf(ComputedAttributeSchema) } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
     async (c) => {
       const rows = await listComputed(c.var.db);
-      const total = rows.some((r) => r.status === "backfilling") ? await countIdentities(c.var.db.$client) : undefined;
-      return c.json({ items: rows.map((r) => present(r, r.status === "backfilling" ? total : undefined)), nextCursor: null }, 200);
+      const total = rows.some((r) => r.status === "backfilling")
+        ? await countIdentities(c.var.db.$client)
+        : undefined;
+      return c.json(
+        {
+          items: rows.map((r) => present(r, r.status === "backfilling" ? total : undefined)),
+          nextCursor: null,
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -90,12 +140,24 @@ export const computedRouter = createRouter()
       tags,
       summary: "One computed attribute with its background progress",
       request: { params: z.object({ id: z.string() }) },
-      responses: { 200: { description: "The computed attribute", content: { "application/json": { schema: ComputedAttributeSchema } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "The computed attribute",
+          content: { "application/json": { schema: ComputedAttributeSchema } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const row = await getComputed(c.var.db, c.req.valid("param").id);
       if (!row) throw new ApiError("not_found", `no computed attribute ${c.req.valid("param").id}`);
-      return c.json(present(row, row.status === "backfilling" ? await countIdentities(c.var.db.$client) : undefined), 200);
+      return c.json(
+        present(
+          row,
+          row.status === "backfilling" ? await countIdentities(c.var.db.$client) : undefined,
+        ),
+        200,
+      );
     },
   )
   .openapi(
@@ -106,12 +168,21 @@ export const computedRouter = createRouter()
       tags,
       summary: "Remove a computed attribute; its values leave every profile in the background",
       request: { params: z.object({ id: z.string() }) },
-      responses: { 200: { description: "Removed", content: { "application/json": { schema: z.object({ id: z.string(), deleted: z.literal(true) }) } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "Removed",
+          content: {
+            "application/json": { schema: z.object({ id: z.string(), deleted: z.literal(true) }) },
+          },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const row = await getComputed(c.var.db, id);
-      if (!row || !(await removeComputed(c.var.db, id))) throw new ApiError("not_found", `no computed attribute ${id}`);
+      if (!row || !(await removeComputed(c.var.db, id)))
+        throw new ApiError("not_found", `no computed attribute ${id}`);
       await graphWriter(c.env).configChanged();
       // The same walk as a backfill: with the definition gone, it removes the values.
       await startBackfill(c.env, id, row.version);

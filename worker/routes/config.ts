@@ -1,22 +1,35 @@
+import { Validator } from "@cfworker/json-schema";
 import { z } from "@hono/zod-openapi";
 import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import { listOf, ResourceName } from "../../shared/schemas/common";
-import { DatasetBody, DatasetSchema, GraphSettingsBody, NamespaceBody, NamespaceSchema } from "../../shared/schemas/config";
+import { COMPUTED_DATASET } from "../../shared/schemas/computed";
+import {
+  DatasetBody,
+  DatasetSchema,
+  GraphSettingsBody,
+  NamespaceBody,
+  NamespaceSchema,
+} from "../../shared/schemas/config";
 import { GraphEffectSchema } from "../../shared/schemas/ingest";
-import { addedValues, existingGraphsChanged, namespaceRulesDiffer, NO_GRAPHS_CHANGED, previewChange, startGraphRun } from "../config/preview";
+import {
+  addedValues,
+  existingGraphsChanged,
+  NO_GRAPHS_CHANGED,
+  namespaceRulesDiffer,
+  previewChange,
+  startGraphRun,
+} from "../config/preview";
+import { saveDataset, saveNamespace, saveSetting } from "../config/service";
+import { type DatasetRow, getDataset, listDatasets } from "../db/queries/datasets";
+import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
 import { getSetting } from "../db/queries/settings";
 import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
-import { Validator } from "@cfworker/json-schema";
-import { saveDataset, saveNamespace, saveSetting } from "../config/service";
-import { listDatasets, getDataset, type DatasetRow } from "../db/queries/datasets";
-import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
-import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
 import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
-import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
+import { graphWriter } from "../writer/client";
 
 const presentDataset = (d: DatasetRow) => ({
   name: d.name,
@@ -42,8 +55,13 @@ const presentNamespace = (n: NamespaceRow) => ({
 
 function checkSchema(schema: Record<string, unknown>) {
   const problem = (message: string) =>
-    new ApiError("invalid_request", "the dataset schema is not a usable JSON Schema", { details: [{ path: "schema", message }] });
-  if (schema.$schema !== undefined && schema.$schema !== "https://json-schema.org/draft/2020-12/schema") {
+    new ApiError("invalid_request", "the dataset schema is not a usable JSON Schema", {
+      details: [{ path: "schema", message }],
+    });
+  if (
+    schema.$schema !== undefined &&
+    schema.$schema !== "https://json-schema.org/draft/2020-12/schema"
+  ) {
     throw problem("only JSON Schema 2020-12 is supported ($schema)");
   }
   try {
@@ -54,15 +72,26 @@ function checkSchema(schema: Record<string, unknown>) {
 }
 
 const PreviewQuery = z.object({
-  preview: BooleanQuery.optional().meta({ description: "`true`: answer what the change would do to existing graphs (bounded to 1,000 profiles, `truncated` when there are more), and save nothing" }),
-  apply: z.enum(["retroactive"]).optional().meta({ description: "`retroactive`: save the change and apply it to existing graphs in the background; answers `{ runId }` (GET /v1/graph-runs/:id)" }),
+  preview: BooleanQuery.optional().meta({
+    description:
+      "`true`: answer what the change would do to existing graphs (bounded to 1,000 profiles, `truncated` when there are more), and save nothing",
+  }),
+  apply: z.enum(["retroactive"]).optional().meta({
+    description:
+      "`retroactive`: save the change and apply it to existing graphs in the background; answers `{ runId }` (GET /v1/graph-runs/:id)",
+  }),
 });
 const RunStarted = z.object({ runId: z.string() });
-const ExistingGraphs = z
-  .object({ wouldChange: z.number().int(), truncated: z.boolean() })
-  .meta({ id: "ExistingGraphs", description: "A change saved for new data only: how many existing graphs (profiles) it would change if applied (`?apply=retroactive`), counted over the first 1,000 in scope; `truncated` when there are more" });
+const ExistingGraphs = z.object({ wouldChange: z.number().int(), truncated: z.boolean() }).meta({
+  id: "ExistingGraphs",
+  description:
+    "A change saved for new data only: how many existing graphs (profiles) it would change if applied (`?apply=retroactive`), counted over the first 1,000 in scope; `truncated` when there are more",
+});
 const SavedNamespace = NamespaceSchema.extend({ existingGraphs: ExistingGraphs.optional() });
-const SavedGraphSettings = z.object({ maxIdentities: z.number().int(), existingGraphs: ExistingGraphs.optional() });
+const SavedGraphSettings = z.object({
+  maxIdentities: z.number().int(),
+  existingGraphs: ExistingGraphs.optional(),
+});
 
 export const configRouter = createRouter()
   .openapi(
@@ -74,20 +103,41 @@ export const configRouter = createRouter()
       summary: "Create or replace a dataset (kind, optional JSON Schema 2020-12)",
       request: { params: z.object({ name: ResourceName }), body: jsonBody(DatasetBody) },
       responses: {
-        200: { description: "The stored dataset", content: { "application/json": { schema: DatasetSchema } } },
+        200: {
+          description: "The stored dataset",
+          content: { "application/json": { schema: DatasetSchema } },
+        },
         ...errorResponses(400, 401, 403, 409),
       },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
       const body = c.req.valid("json");
-      if (name === "default") throw new ApiError("conflict", "the `default` dataset is built in and takes records and events; it cannot be replaced");
-      if (name === COMPUTED_DATASET) throw new ApiError("conflict", "`computed` is where Tessera keeps computed attributes (see /v1/computed-attributes); choose another dataset name");
+      if (name === "default")
+        throw new ApiError(
+          "conflict",
+          "the `default` dataset is built in and takes records and events; it cannot be replaced",
+        );
+      if (name === COMPUTED_DATASET)
+        throw new ApiError(
+          "conflict",
+          "`computed` is where Tessera keeps computed attributes (see /v1/computed-attributes); choose another dataset name",
+        );
       if (body.schema) checkSchema(body.schema);
       if (body.ttlDays && body.kind === "records") {
-        throw new ApiError("invalid_request", "ttlDays applies to events: a records dataset keeps its latest attributes", { details: [{ path: "ttlDays", message: "only for events and any datasets" }] });
+        throw new ApiError(
+          "invalid_request",
+          "ttlDays applies to events: a records dataset keeps its latest attributes",
+          { details: [{ path: "ttlDays", message: "only for events and any datasets" }] },
+        );
       }
-      const { row } = await saveDataset(c.var.db, { name, kind: body.kind, schema: body.schema ?? null, description: body.description ?? null, ttlDays: body.ttlDays ?? null });
+      const { row } = await saveDataset(c.var.db, {
+        name,
+        kind: body.kind,
+        schema: body.schema ?? null,
+        description: body.description ?? null,
+        ttlDays: body.ttlDays ?? null,
+      });
       return c.json(presentDataset(row), 200);
     },
   )
@@ -99,11 +149,15 @@ export const configRouter = createRouter()
       tags: ["Datasets"],
       summary: "List datasets",
       responses: {
-        200: { description: "Datasets", content: { "application/json": { schema: listOf(DatasetSchema) } } },
+        200: {
+          description: "Datasets",
+          content: { "application/json": { schema: listOf(DatasetSchema) } },
+        },
         ...errorResponses(401, 403),
       },
     }),
-    async (c) => c.json({ items: (await listDatasets(c.var.db)).map(presentDataset), nextCursor: null }, 200),
+    async (c) =>
+      c.json({ items: (await listDatasets(c.var.db)).map(presentDataset), nextCursor: null }, 200),
   )
   .openapi(
     scopedRoute("ingest", {
@@ -114,7 +168,10 @@ export const configRouter = createRouter()
       summary: "One dataset",
       request: { params: z.object({ name: z.string() }) },
       responses: {
-        200: { description: "The dataset", content: { "application/json": { schema: DatasetSchema } } },
+        200: {
+          description: "The dataset",
+          content: { "application/json": { schema: DatasetSchema } },
+        },
         ...errorResponses(401, 403, 404),
       },
     }),
@@ -132,11 +189,18 @@ export const configRouter = createRouter()
       tags: ["Namespaces"],
       summary: "List namespaces with their normalization, uniqueness and priority",
       responses: {
-        200: { description: "Namespaces", content: { "application/json": { schema: listOf(NamespaceSchema) } } },
+        200: {
+          description: "Namespaces",
+          content: { "application/json": { schema: listOf(NamespaceSchema) } },
+        },
         ...errorResponses(401, 403),
       },
     }),
-    async (c) => c.json({ items: (await listNamespaces(c.var.db)).map(presentNamespace), nextCursor: null }, 200),
+    async (c) =>
+      c.json(
+        { items: (await listNamespaces(c.var.db)).map(presentNamespace), nextCursor: null },
+        200,
+      ),
   )
   .openapi(
     scopedRoute("admin", {
@@ -144,10 +208,23 @@ export const configRouter = createRouter()
       method: "put",
       path: "/namespaces/{code}",
       tags: ["Namespaces"],
-      summary: "Create or change a namespace (`?preview=true`: what the change would do to existing graphs, nothing saved)",
-      request: { params: z.object({ code: ResourceName }), query: PreviewQuery, body: jsonBody(NamespaceBody) },
+      summary:
+        "Create or change a namespace (`?preview=true`: what the change would do to existing graphs, nothing saved)",
+      request: {
+        params: z.object({ code: ResourceName }),
+        query: PreviewQuery,
+        body: jsonBody(NamespaceBody),
+      },
       responses: {
-        200: { description: "The stored namespace, with `existingGraphs` (what the change would do if applied to existing graphs); with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([SavedNamespace, GraphEffectSchema, RunStarted]) } } },
+        200: {
+          description:
+            "The stored namespace, with `existingGraphs` (what the change would do if applied to existing graphs); with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it",
+          content: {
+            "application/json": {
+              schema: z.union([SavedNamespace, GraphEffectSchema, RunStarted]),
+            },
+          },
+        },
         ...errorResponses(400, 401, 403, 409),
       },
     }),
@@ -157,20 +234,44 @@ export const configRouter = createRouter()
       const bad = (body.blockedValues ?? []).findIndex((v) => !isValidBlockedEntry(v));
       if (bad >= 0) {
         throw new ApiError("invalid_request", "a blocked value is not a valid /regex/", {
-          details: [{ path: `blockedValues[${bad}]`, message: "not an RE2 regular expression of at most 200 characters (no backreferences or lookaround)" }],
+          details: [
+            {
+              path: `blockedValues[${bad}]`,
+              message:
+                "not an RE2 regular expression of at most 200 characters (no backreferences or lookaround)",
+            },
+          ],
         });
       }
       const existing = await getNamespace(c.var.db, code);
       if (existing?.builtIn && existing.normalize !== body.normalize) {
         // Stored identities were normalized the old way; changing it would orphan them.
-        throw new ApiError("conflict", `the normalization of the built-in namespace "${code}" cannot change`);
+        throw new ApiError(
+          "conflict",
+          `the normalization of the built-in namespace "${code}" cannot change`,
+        );
       }
       const query = c.req.valid("query");
-      if (query.preview && query.apply) throw new ApiError("invalid_request", "preview or apply, not both", { details: [{ path: "apply", message: "not with preview" }] });
-      const rules = { unique: body.unique, priority: body.priority, maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null), blockedValues: body.blockedValues ?? [] };
-      if (query.preview) return c.json(await previewChange(c, { namespaces: { [code]: rules } }, { namespace: code }), 200);
+      if (query.preview && query.apply)
+        throw new ApiError("invalid_request", "preview or apply, not both", {
+          details: [{ path: "apply", message: "not with preview" }],
+        });
+      const rules = {
+        unique: body.unique,
+        priority: body.priority,
+        maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null),
+        blockedValues: body.blockedValues ?? [],
+      };
+      if (query.preview)
+        return c.json(
+          await previewChange(c, { namespaces: { [code]: rules } }, { namespace: code }),
+          200,
+        );
       // Before saving: the count compares the change with the rules in force.
-      const existingGraphs = !query.apply && existing && namespaceRulesDiffer(existing, rules) ? await existingGraphsChanged(c, { namespaces: { [code]: rules } }, { namespace: code }) : NO_GRAPHS_CHANGED;
+      const existingGraphs =
+        !query.apply && existing && namespaceRulesDiffer(existing, rules)
+          ? await existingGraphsChanged(c, { namespaces: { [code]: rules } }, { namespace: code })
+          : NO_GRAPHS_CHANGED;
       const row = await saveNamespace(c.var.db, {
         code,
         normalize: body.normalize,
@@ -179,15 +280,44 @@ export const configRouter = createRouter()
         pseudonymous: body.pseudonymous ?? existing?.pseudonymous ?? false,
       });
       if (query.apply && existing) {
-        const previous = { unique: existing.unique, priority: existing.priority, maxPerGraph: existing.maxPerGraph, blockedValues: existing.blockedValues };
-        const next = { unique: row.unique, priority: row.priority, maxPerGraph: row.maxPerGraph, blockedValues: row.blockedValues };
-        const runId = await startGraphRun(c, { kind: "apply", change: { target: "namespace", code, previous, next }, scope: { namespace: code }, blocked: { [code]: addedValues(previous.blockedValues, next.blockedValues) } });
+        const previous = {
+          unique: existing.unique,
+          priority: existing.priority,
+          maxPerGraph: existing.maxPerGraph,
+          blockedValues: existing.blockedValues,
+        };
+        const next = {
+          unique: row.unique,
+          priority: row.priority,
+          maxPerGraph: row.maxPerGraph,
+          blockedValues: row.blockedValues,
+        };
+        const runId = await startGraphRun(c, {
+          kind: "apply",
+          change: { target: "namespace", code, previous, next },
+          scope: { namespace: code },
+          blocked: { [code]: addedValues(previous.blockedValues, next.blockedValues) },
+        });
         return c.json({ runId }, 200);
       }
       // The writer owns the graph rules it applies: the next write uses the new ones.
       await graphWriter(c.env).configChanged();
-      if (query.apply) return c.json({ runId: await startGraphRun(c, { kind: "apply", change: { target: "namespace", code, previous: null, next: body }, scope: { namespace: code }, blocked: {} }) }, 200);
-      return c.json({ ...presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), existingGraphs }, 200);
+      if (query.apply)
+        return c.json(
+          {
+            runId: await startGraphRun(c, {
+              kind: "apply",
+              change: { target: "namespace", code, previous: null, next: body },
+              scope: { namespace: code },
+              blocked: {},
+            }),
+          },
+          200,
+        );
+      return c.json(
+        { ...presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), existingGraphs },
+        200,
+      );
     },
   )
   .openapi(
@@ -196,23 +326,51 @@ export const configRouter = createRouter()
       method: "put",
       path: "/settings/graph",
       tags: ["Namespaces"],
-      summary: "Graph limits: identities per profile (`?preview=true`: the change's effect on existing graphs, nothing saved)",
+      summary:
+        "Graph limits: identities per profile (`?preview=true`: the change's effect on existing graphs, nothing saved)",
       request: { query: PreviewQuery, body: jsonBody(GraphSettingsBody) },
       responses: {
-        200: { description: "The stored settings, with `existingGraphs`; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it", content: { "application/json": { schema: z.union([SavedGraphSettings, GraphEffectSchema, RunStarted]) } } },
+        200: {
+          description:
+            "The stored settings, with `existingGraphs`; with `?preview=true` the change's effect on existing graphs; with `?apply=retroactive` the run applying it",
+          content: {
+            "application/json": {
+              schema: z.union([SavedGraphSettings, GraphEffectSchema, RunStarted]),
+            },
+          },
+        },
         ...errorResponses(400, 401, 403),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const query = c.req.valid("query");
-      if (query.preview && query.apply) throw new ApiError("invalid_request", "preview or apply, not both", { details: [{ path: "apply", message: "not with preview" }] });
-      if (query.preview) return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
-      const previous = (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
-      const existingGraphs = !query.apply && body.maxIdentities !== previous ? await existingGraphsChanged(c, { maxIdentities: body.maxIdentities }, {}) : NO_GRAPHS_CHANGED;
+      if (query.preview && query.apply)
+        throw new ApiError("invalid_request", "preview or apply, not both", {
+          details: [{ path: "apply", message: "not with preview" }],
+        });
+      if (query.preview)
+        return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
+      const previous =
+        (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
+      const existingGraphs =
+        !query.apply && body.maxIdentities !== previous
+          ? await existingGraphsChanged(c, { maxIdentities: body.maxIdentities }, {})
+          : NO_GRAPHS_CHANGED;
       await saveSetting(c.var.db, "graph", body);
       await graphWriter(c.env).configChanged();
-      if (query.apply) return c.json({ runId: await startGraphRun(c, { kind: "apply", change: { target: "graph", previous: { maxIdentities: previous }, next: body }, scope: {}, blocked: {} }) }, 200);
+      if (query.apply)
+        return c.json(
+          {
+            runId: await startGraphRun(c, {
+              kind: "apply",
+              change: { target: "graph", previous: { maxIdentities: previous }, next: body },
+              scope: {},
+              blocked: {},
+            }),
+          },
+          200,
+        );
       return c.json({ ...body, existingGraphs }, 200);
     },
   )
@@ -223,7 +381,20 @@ export const configRouter = createRouter()
       path: "/settings/graph",
       tags: ["Namespaces"],
       summary: "Graph limits",
-      responses: { 200: { description: "Settings", content: { "application/json": { schema: GraphSettingsBody } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Settings",
+          content: { "application/json": { schema: GraphSettingsBody } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
-    async (c) => c.json({ maxIdentities: (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES }, 200),
+    async (c) =>
+      c.json(
+        {
+          maxIdentities:
+            (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES,
+        },
+        200,
+      ),
   );

@@ -26,16 +26,30 @@ export const consentRouter = createRouter()
       tags,
       summary: "Consent purposes (default, GPC), the conflict rule and the tracking-category map",
       request: { body: jsonBody(ConsentSettingsBody) },
-      responses: { 200: { description: "The settings in force (with the built-in purposes)", content: { "application/json": { schema: ConsentSettingsBody } } }, ...errorResponses(400, 401, 403) },
+      responses: {
+        200: {
+          description: "The settings in force (with the built-in purposes)",
+          content: { "application/json": { schema: ConsentSettingsBody } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const ids = body.purposes.map((p) => p.id);
       const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-      if (twice) throw new ApiError("invalid_request", `purpose "${twice}" is listed twice`, { details: [{ path: `purposes[${ids.lastIndexOf(twice)}].id`, message: "listed twice" }] });
+      if (twice)
+        throw new ApiError("invalid_request", `purpose "${twice}" is listed twice`, {
+          details: [{ path: `purposes[${ids.lastIndexOf(twice)}].id`, message: "listed twice" }],
+        });
       const all = new Set([...ids, "analytics", "personalization", "marketing"]);
       const stray = Object.entries(body.categories ?? {}).find(([, purpose]) => !all.has(purpose));
-      if (stray) throw new ApiError("invalid_request", `category "${stray[0]}" maps to an unknown purpose "${stray[1]}"`, { details: [{ path: `categories.${stray[0]}`, message: "not a purpose" }] });
+      if (stray)
+        throw new ApiError(
+          "invalid_request",
+          `category "${stray[0]}" maps to an unknown purpose "${stray[1]}"`,
+          { details: [{ path: `categories.${stray[0]}`, message: "not a purpose" }] },
+        );
       await saveSetting(c.var.db, "consent", body);
       // The writer applies the conflict rule and the defaults from its next write on.
       await graphWriter(c.env).configChanged();
@@ -49,7 +63,13 @@ export const consentRouter = createRouter()
       path: "/settings/consent",
       tags,
       summary: "The consent settings in force",
-      responses: { 200: { description: "Settings", content: { "application/json": { schema: ConsentSettingsBody } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Settings",
+          content: { "application/json": { schema: ConsentSettingsBody } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
     async (c) => c.json(await consentSettings(c.var.db), 200),
   )
@@ -59,23 +79,43 @@ export const consentRouter = createRouter()
       method: "post",
       path: "/consent",
       tags,
-      summary: "Record consent choices for identities (kept with their time and source; a change is a new record)",
+      summary:
+        "Record consent choices for identities (kept with their time and source; a change is a new record)",
       request: { body: jsonBody(ConsentBody) },
       responses: {
-        200: { description: "The profile's consent after the choices", content: { "application/json": { schema: z.object({ profileId: z.string(), consent: ProfileConsent }) } } },
+        200: {
+          description: "The profile's consent after the choices",
+          content: {
+            "application/json": {
+              schema: z.object({ profileId: z.string(), consent: ProfileConsent }),
+            },
+          },
+        },
         ...errorResponses(400, 401, 403),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const receivedAt = Date.now();
-      const [ctx, settings] = await Promise.all([validationContext(c.env, c.var.db, "consent", receivedAt), consentSettings(c.var.db)]);
+      const [ctx, settings] = await Promise.all([
+        validationContext(c.env, c.var.db, "consent", receivedAt),
+        consentSettings(c.var.db),
+      ]);
       const item = validateConsent(body, ctx, new Set(settings.purposes.map((p) => p.id)));
-      if (!item.ok) throw new ApiError(item.error.code, item.error.message, { details: item.error.details });
-      const applied = await graphWriter(c.env).ingest({ items: [item.item], atomic: true, receivedAt });
+      if (!item.ok)
+        throw new ApiError(item.error.code, item.error.message, { details: item.error.details });
+      const applied = await graphWriter(c.env).ingest({
+        items: [item.item],
+        atomic: true,
+        receivedAt,
+      });
       const outcome = applied.outcomes[0]!;
-      if (outcome.status === "rejected") throw new ApiError(outcome.error.code, outcome.error.message, { details: outcome.error.details });
-      if (outcome.status !== "accepted") throw new ApiError("internal_error", "the consent was not recorded");
+      if (outcome.status === "rejected")
+        throw new ApiError(outcome.error.code, outcome.error.message, {
+          details: outcome.error.details,
+        });
+      if (outcome.status !== "accepted")
+        throw new ApiError("internal_error", "the consent was not recorded");
       if (applied.consistency) c.header("Tessera-Consistency", applied.consistency);
       const consent = await readProfileConsent(c.var.db.$client, settings, outcome.profileId);
       return c.json({ profileId: outcome.profileId, consent: presentConsent(consent) }, 200);

@@ -1,21 +1,45 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
-import { DestinationBody, RunSchema, WebhookDestinationBody, type DestinationConfig, type WebhookDestinationConfig } from "../../shared/schemas/destinations";
-import { deleteDeliveries, insertTestDelivery, listDeliveries, openDeliveryIds, requeueDeliveries, requeueDelivery, type DeliveryRow } from "../db/queries/webhooks";
-import { graphWriter } from "../writer/client";
-import { decodeCursor, pageOf } from "../lib/cursor";
-import { signingSecretFor } from "../webhooks/signing";
-import { announceDeliveries, type WebhookMessage } from "../webhooks/send";
-import { outboundPolicy, resolvedUrlProblem } from "../lib/outbound";
-import { deleteDestination, getDestination, getRun, listDestinations, listRuns, putDestination, type DestinationRow, type PartInfo, type RunRow } from "../db/queries/exports";
+import {
+  DestinationBody,
+  type DestinationConfig,
+  RunSchema,
+  WebhookDestinationBody,
+  type WebhookDestinationConfig,
+} from "../../shared/schemas/destinations";
+import {
+  type DestinationRow,
+  deleteDestination,
+  getDestination,
+  getRun,
+  listDestinations,
+  listRuns,
+  type PartInfo,
+  putDestination,
+  type RunRow,
+} from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
+import {
+  type DeliveryRow,
+  deleteDeliveries,
+  insertTestDelivery,
+  listDeliveries,
+  openDeliveryIds,
+  requeueDeliveries,
+  requeueDelivery,
+} from "../db/queries/webhooks";
 import { planOf, startExport } from "../exports/run";
+import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
+import { outboundPolicy, resolvedUrlProblem } from "../lib/outbound";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { resolvePolicy } from "../profiles/service";
+import { announceDeliveries, type WebhookMessage } from "../webhooks/send";
+import { signingSecretFor } from "../webhooks/signing";
+import { graphWriter } from "../writer/client";
 
 const tags = ["Destinations"];
 
@@ -47,11 +71,22 @@ const presentDelivery = (d: DeliveryRow) => ({
   deliveredAt: d.deliveredAt ? toIso(d.deliveredAt) : null,
 });
 
-const isDeliveryCursor = (v: any): v is { t: number; id: string } => typeof v?.t === "number" && typeof v?.id === "string";
-const DestinationSchema = z.object({ name: z.string(), config: z.record(z.string(), z.unknown()), lastRunAt: z.string().nullable() }).meta({ id: "Destination" });
+const isDeliveryCursor = (v: any): v is { t: number; id: string } =>
+  typeof v?.t === "number" && typeof v?.id === "string";
+const DestinationSchema = z
+  .object({
+    name: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    lastRunAt: z.string().nullable(),
+  })
+  .meta({ id: "Destination" });
 
 /** Configuration as stored: credential *names* only, never values. */
-const presentDestination = (d: DestinationRow) => ({ name: d.name, config: d.config, lastRunAt: d.lastRunAt ? toIso(d.lastRunAt) : null });
+const presentDestination = (d: DestinationRow) => ({
+  name: d.name,
+  config: d.config,
+  lastRunAt: d.lastRunAt ? toIso(d.lastRunAt) : null,
+});
 const presentRun = (r: RunRow) => ({
   runId: r.id,
   destination: r.destination,
@@ -79,12 +114,21 @@ export const destinationsRouter = createRouter()
       method: "put",
       path: "/destinations/{name}",
       tags,
-      summary: "Create or replace a destination: file exports (r2, s3, azure) or a webhook (streaming activation)",
-      request: { params: z.object({ name: ResourceName }), body: jsonBody(z.union([DestinationBody, WebhookDestinationBody])) },
+      summary:
+        "Create or replace a destination: file exports (r2, s3, azure) or a webhook (streaming activation)",
+      request: {
+        params: z.object({ name: ResourceName }),
+        body: jsonBody(z.union([DestinationBody, WebhookDestinationBody])),
+      },
       responses: {
         200: {
-          description: "Stored. A webhook destination's creation answer carries its `signingSecret` (shown once).",
-          content: { "application/json": { schema: DestinationSchema.extend({ signingSecret: z.string().optional() }) } },
+          description:
+            "Stored. A webhook destination's creation answer carries its `signingSecret` (shown once).",
+          content: {
+            "application/json": {
+              schema: DestinationSchema.extend({ signingSecret: z.string().optional() }),
+            },
+          },
         },
         ...errorResponses(400, 401, 403),
       },
@@ -94,27 +138,47 @@ export const destinationsRouter = createRouter()
       const body = c.req.valid("json");
       if (body.type === "webhook") {
         const problem = await resolvedUrlProblem(body.url, outboundPolicy(c.env));
-        if (problem) throw new ApiError("invalid_request", `webhook url ${problem}`, { details: [{ path: "url", message: problem }] });
+        if (problem)
+          throw new ApiError("invalid_request", `webhook url ${problem}`, {
+            details: [{ path: "url", message: problem }],
+          });
         const existing = await getDestination(c.var.db, name);
-        const previous = existing?.type === "webhook" ? (existing.config as unknown as WebhookDestinationConfig) : undefined;
+        const previous =
+          existing?.type === "webhook"
+            ? (existing.config as unknown as WebhookDestinationConfig)
+            : undefined;
         // A new webhook (or one that was another kind in between) gets a secret never handed
         // out before: the version is the creation time, and a rotation adds one.
-        const config: WebhookDestinationConfig = { ...body, secretVersion: previous?.secretVersion ?? Date.now() };
+        const config: WebhookDestinationConfig = {
+          ...body,
+          secretVersion: previous?.secretVersion ?? Date.now(),
+        };
         const stored = await putDestination(c.var.db, name, config);
         await graphWriter(c.env).configChanged();
         // Unpaused: what waited is announced again (the sweep would also find it).
-        if (previous?.paused && !config.paused) await announceDeliveries(c.env, await openDeliveryIds(c.var.db.$client, name));
+        if (previous?.paused && !config.paused)
+          await announceDeliveries(c.env, await openDeliveryIds(c.var.db.$client, name));
         // The secret is shown when the destination is created, never again (rotate with POST …/secret).
-        const signingSecret = previous ? undefined : await signingSecretFor(c.env, name, config.secretVersion!);
-        return c.json({ ...presentDestination(stored), ...(signingSecret ? { signingSecret } : {}) }, 200);
+        const signingSecret = previous
+          ? undefined
+          : await signingSecretFor(c.env, name, config.secretVersion!);
+        return c.json(
+          { ...presentDestination(stored), ...(signingSecret ? { signingSecret } : {}) },
+          200,
+        );
       }
       const config = body as DestinationConfig;
       if (config.type === "s3" && config.endpoint) {
         const endpointProblem = await resolvedUrlProblem(config.endpoint, outboundPolicy(c.env));
-        if (endpointProblem) throw new ApiError("invalid_request", `endpoint ${endpointProblem}`, { details: [{ path: "endpoint", message: endpointProblem }] });
+        if (endpointProblem)
+          throw new ApiError("invalid_request", `endpoint ${endpointProblem}`, {
+            details: [{ path: "endpoint", message: endpointProblem }],
+          });
       }
       if (config.segment && !(await getSegment(c.var.db, config.segment))) {
-        throw new ApiError("invalid_request", `unknown segment "${config.segment}"`, { details: [{ path: "segment", message: "not a segment" }] });
+        throw new ApiError("invalid_request", `unknown segment "${config.segment}"`, {
+          details: [{ path: "segment", message: "not a segment" }],
+        });
       }
       orFail(await resolvePolicy(c.var.db, config.mergePolicy));
       const stored = await putDestination(c.var.db, name, config);
@@ -130,16 +194,26 @@ export const destinationsRouter = createRouter()
       tags,
       summary: "Rotate a webhook destination's signing secret; the new one is shown once",
       request: { params: z.object({ name: z.string() }) },
-      responses: { 200: { description: "The new secret", content: { "application/json": { schema: z.object({ signingSecret: z.string() }) } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "The new secret",
+          content: { "application/json": { schema: z.object({ signingSecret: z.string() }) } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
       const existing = await getDestination(c.var.db, name);
-      if (!existing || existing.type !== "webhook") throw new ApiError("not_found", `no webhook destination ${name}`);
+      if (!existing || existing.type !== "webhook")
+        throw new ApiError("not_found", `no webhook destination ${name}`);
       const config = existing.config as unknown as WebhookDestinationConfig;
       const next = { ...config, secretVersion: (config.secretVersion ?? 1) + 1 };
       await putDestination(c.var.db, name, next);
-      return c.json({ signingSecret: await signingSecretFor(c.env, name, next.secretVersion) }, 200);
+      return c.json(
+        { signingSecret: await signingSecretFor(c.env, name, next.secretVersion) },
+        200,
+      );
     },
   )
   .openapi(
@@ -151,16 +225,36 @@ export const destinationsRouter = createRouter()
       summary: "A webhook destination's deliveries, newest first, with attempts and last error",
       request: {
         params: z.object({ name: z.string() }),
-        query: z.object({ status: z.enum(["pending", "delivered", "failed", "dead"]).optional(), cursor: z.string().optional(), limit: pageLimit(50, 500) }),
+        query: z.object({
+          status: z.enum(["pending", "delivered", "failed", "dead"]).optional(),
+          cursor: z.string().optional(),
+          limit: pageLimit(50, 500),
+        }),
       },
-      responses: { 200: { description: "Deliveries", content: { "application/json": { schema: listOf(DeliverySchema) } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "Deliveries",
+          content: { "application/json": { schema: listOf(DeliverySchema) } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
       const { status, cursor, limit } = c.req.valid("query");
-      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
-      const rows = await listDeliveries(c.var.db.$client, name, status, decodeCursor(cursor, isDeliveryCursor), limit + 1);
-      return c.json(pageOf(rows, limit, presentDelivery, (last) => ({ t: last.createdAt, id: last.id })), 200);
+      if (!(await getDestination(c.var.db, name)))
+        throw new ApiError("not_found", `no destination ${name}`);
+      const rows = await listDeliveries(
+        c.var.db.$client,
+        name,
+        status,
+        decodeCursor(cursor, isDeliveryCursor),
+        limit + 1,
+      );
+      return c.json(
+        pageOf(rows, limit, presentDelivery, (last) => ({ t: last.createdAt, id: last.id })),
+        200,
+      );
     },
   )
   .openapi(
@@ -171,12 +265,26 @@ export const destinationsRouter = createRouter()
       tags,
       summary: "Send one delivery again (any status)",
       request: { params: z.object({ name: z.string(), id: z.string() }) },
-      responses: { 202: { description: "Queued", content: { "application/json": { schema: z.object({ id: z.string(), status: z.literal("pending") }) } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        202: {
+          description: "Queued",
+          content: {
+            "application/json": {
+              schema: z.object({ id: z.string(), status: z.literal("pending") }),
+            },
+          },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const { name, id } = c.req.valid("param");
-      if (!(await requeueDelivery(c.var.db.$client, name, id, Date.now()))) throw new ApiError("not_found", `no delivery ${id} of ${name}`);
-      await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
+      if (!(await requeueDelivery(c.var.db.$client, name, id, Date.now())))
+        throw new ApiError("not_found", `no delivery ${id} of ${name}`);
+      await c.env.WEBHOOK_QUEUE.send({
+        kind: "webhook-deliver",
+        ids: [id],
+      } satisfies WebhookMessage);
       return c.json({ id, status: "pending" as const }, 202);
     },
   )
@@ -189,21 +297,40 @@ export const destinationsRouter = createRouter()
       summary: `Send again every dead (or, with \`status=failed\`, every failing) delivery of a destination, oldest first, up to ${REDRIVE_LIMIT} a call`,
       request: {
         params: z.object({ name: z.string() }),
-        query: z.object({ status: z.enum(["dead", "failed"]).default("dead").meta({ description: "which deliveries to send again (default `dead`)" }) }),
+        query: z.object({
+          status: z
+            .enum(["dead", "failed"])
+            .default("dead")
+            .meta({ description: "which deliveries to send again (default `dead`)" }),
+        }),
       },
       responses: {
         202: {
           description: "Queued: how many, and whether more in that status are left (call again)",
-          content: { "application/json": { schema: z.object({ requeued: z.number().int(), more: z.boolean() }) } },
+          content: {
+            "application/json": {
+              schema: z.object({ requeued: z.number().int(), more: z.boolean() }),
+            },
+          },
         },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
-      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
-      const { ids, more } = await requeueDeliveries(c.var.db.$client, name, c.req.valid("query").status, REDRIVE_LIMIT, Date.now());
-      await announceDeliveries(c.env, ids.map((id) => ({ id, destination: name })));
+      if (!(await getDestination(c.var.db, name)))
+        throw new ApiError("not_found", `no destination ${name}`);
+      const { ids, more } = await requeueDeliveries(
+        c.var.db.$client,
+        name,
+        c.req.valid("query").status,
+        REDRIVE_LIMIT,
+        Date.now(),
+      );
+      await announceDeliveries(
+        c.env,
+        ids.map((id) => ({ id, destination: name })),
+      );
       return c.json({ requeued: ids.length, more }, 202);
     },
   )
@@ -213,10 +340,18 @@ export const destinationsRouter = createRouter()
       method: "post",
       path: "/destinations/{name}/test",
       tags,
-      summary: "Send a test delivery to a webhook destination (`destination.test`, signed like any other; it shows in its deliveries)",
+      summary:
+        "Send a test delivery to a webhook destination (`destination.test`, signed like any other; it shows in its deliveries)",
       request: { params: z.object({ name: z.string() }) },
       responses: {
-        202: { description: "Queued", content: { "application/json": { schema: z.object({ id: z.string(), status: z.literal("pending") }) } } },
+        202: {
+          description: "Queued",
+          content: {
+            "application/json": {
+              schema: z.object({ id: z.string(), status: z.literal("pending") }),
+            },
+          },
+        },
         ...errorResponses(401, 403, 404, 409),
       },
     }),
@@ -224,9 +359,16 @@ export const destinationsRouter = createRouter()
       const { name } = c.req.valid("param");
       const destination = await getDestination(c.var.db, name);
       if (!destination) throw new ApiError("not_found", `no destination ${name}`);
-      if (destination.config.type !== "webhook") throw new ApiError("conflict", `${name} is a file destination: run an export with POST /v1/destinations/${name}/runs`);
+      if (destination.config.type !== "webhook")
+        throw new ApiError(
+          "conflict",
+          `${name} is a file destination: run an export with POST /v1/destinations/${name}/runs`,
+        );
       const id = await insertTestDelivery(c.var.db.$client, name, Date.now());
-      await c.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: [id] } satisfies WebhookMessage);
+      await c.env.WEBHOOK_QUEUE.send({
+        kind: "webhook-deliver",
+        ids: [id],
+      } satisfies WebhookMessage);
       return c.json({ id, status: "pending" as const }, 202);
     },
   )
@@ -237,9 +379,19 @@ export const destinationsRouter = createRouter()
       path: "/destinations",
       tags,
       summary: "List destinations",
-      responses: { 200: { description: "Destinations", content: { "application/json": { schema: listOf(DestinationSchema) } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Destinations",
+          content: { "application/json": { schema: listOf(DestinationSchema) } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
-    async (c) => c.json({ items: (await listDestinations(c.var.db)).map(presentDestination), nextCursor: null }, 200),
+    async (c) =>
+      c.json(
+        { items: (await listDestinations(c.var.db)).map(presentDestination), nextCursor: null },
+        200,
+      ),
   )
   .openapi(
     scopedRoute("admin", {
@@ -249,7 +401,13 @@ export const destinationsRouter = createRouter()
       tags,
       summary: "One destination",
       request: { params: z.object({ name: z.string() }) },
-      responses: { 200: { description: "The destination", content: { "application/json": { schema: DestinationSchema } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "The destination",
+          content: { "application/json": { schema: DestinationSchema } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const d = await getDestination(c.var.db, c.req.valid("param").name);
@@ -263,7 +421,8 @@ export const destinationsRouter = createRouter()
       method: "delete",
       path: "/destinations/{name}",
       tags,
-      summary: "Remove a destination: its pending deliveries are dropped (counted in the answer), its run history removed; files already written stay",
+      summary:
+        "Remove a destination: its pending deliveries are dropped (counted in the answer), its run history removed; files already written stay",
       request: { params: z.object({ name: z.string() }) },
       responses: {
         200: {
@@ -273,7 +432,14 @@ export const destinationsRouter = createRouter()
               schema: z.object({
                 name: z.string(),
                 deleted: z.literal(true),
-                deliveries: z.object({ dropped: z.number().meta({ description: "Pending or failed deliveries never sent" }), removed: z.number().meta({ description: "Delivered or dead deliveries (history)" }) }),
+                deliveries: z.object({
+                  dropped: z
+                    .number()
+                    .meta({ description: "Pending or failed deliveries never sent" }),
+                  removed: z
+                    .number()
+                    .meta({ description: "Delivered or dead deliveries (history)" }),
+                }),
                 runs: z.number(),
               }),
             },
@@ -284,7 +450,8 @@ export const destinationsRouter = createRouter()
     }),
     async (c) => {
       const { name } = c.req.valid("param");
-      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
+      if (!(await getDestination(c.var.db, name)))
+        throw new ApiError("not_found", `no destination ${name}`);
       const { runs } = await deleteDestination(c.var.db, name);
       await graphWriter(c.env).configChanged(); // the writer stops creating its deliveries
       const deliveries = await deleteDeliveries(c.var.db.$client, name);
@@ -298,19 +465,34 @@ export const destinationsRouter = createRouter()
       path: "/destinations/{name}/runs",
       tags,
       summary: "Export now (`?retry=<runId>` re-runs a failed run into its own files)",
-      request: { params: z.object({ name: z.string() }), query: z.object({ retry: z.string().optional() }) },
-      responses: { 202: { description: "Queued", content: { "application/json": { schema: z.object({ runId: z.string() }) } } }, ...errorResponses(401, 403, 404, 409) },
+      request: {
+        params: z.object({ name: z.string() }),
+        query: z.object({ retry: z.string().optional() }),
+      },
+      responses: {
+        202: {
+          description: "Queued",
+          content: { "application/json": { schema: z.object({ runId: z.string() }) } },
+        },
+        ...errorResponses(401, 403, 404, 409),
+      },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
-      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
+      if (!(await getDestination(c.var.db, name)))
+        throw new ApiError("not_found", `no destination ${name}`);
       const retry = c.req.valid("query").retry;
       if (retry) {
         const run = await getRun(c.var.db, retry);
-        if (!run || run.destination !== name) throw new ApiError("not_found", `no run ${retry} of ${name}`);
-        if (run.status !== "failed") throw new ApiError("conflict", "only a failed run can be retried");
+        if (!run || run.destination !== name)
+          throw new ApiError("not_found", `no run ${retry} of ${name}`);
+        if (run.status !== "failed")
+          throw new ApiError("conflict", "only a failed run can be retried");
       }
-      return c.json({ runId: await startExport(c.env, name, retry ? "retry" : "manual", retry) }, 202);
+      return c.json(
+        { runId: await startExport(c.env, name, retry ? "retry" : "manual", retry) },
+        202,
+      );
     },
   )
   .openapi(
@@ -321,11 +503,21 @@ export const destinationsRouter = createRouter()
       tags,
       summary: "Runs with status, counts, files and errors",
       request: { params: z.object({ name: z.string() }) },
-      responses: { 200: { description: "Runs", content: { "application/json": { schema: listOf(RunSchema) } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "Runs",
+          content: { "application/json": { schema: listOf(RunSchema) } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const { name } = c.req.valid("param");
-      if (!(await getDestination(c.var.db, name))) throw new ApiError("not_found", `no destination ${name}`);
-      return c.json({ items: (await listRuns(c.var.db, name)).map(presentRun), nextCursor: null }, 200);
+      if (!(await getDestination(c.var.db, name)))
+        throw new ApiError("not_found", `no destination ${name}`);
+      return c.json(
+        { items: (await listRuns(c.var.db, name)).map(presentRun), nextCursor: null },
+        200,
+      );
     },
   );

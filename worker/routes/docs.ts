@@ -19,7 +19,8 @@ export const OPENAPI_DOCUMENT = {
 type Document = object;
 
 /** The page has no script; it may load only its own stylesheet. */
-const DOCS_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const DOCS_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The document as this deployment serves it: its own origin is the one server. */
 function forOrigin(doc: Document, origin: string): Document {
@@ -34,7 +35,8 @@ export function docsRouter(document: () => Document) {
   // The routes do not change after start: generate the document and merge its examples
   // once per isolate, not on every request; only `servers` depends on the request.
   let built: Document | undefined;
-  const forRequest = (url: string) => forOrigin((built ??= withExamples(document())), new URL(url).origin);
+  const forRequest = (url: string) =>
+    forOrigin((built ??= withExamples(document())), new URL(url).origin);
   return new Hono<AppEnv>()
     .get("/v1/openapi.json", requireScope("anonymous"), (c) => c.json(forRequest(c.req.url)))
     .get("/docs", (c) => {

@@ -1,63 +1,104 @@
 import { z } from "@hono/zod-openapi";
-import { GraphChangeSchema, GraphSchema } from "../../shared/schemas/config";
-import { assertMayReadProfile } from "../auth/restrict";
-import { findIdentity, linksAmong, profileHistory, profileIdentities, refusedLinksOut } from "../db/queries/graph";
-import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/identity-config";
-import { consistentAnswer } from "../lib/consistency";
-import { graphWriter } from "../writer/client";
-import { ApiError, orFail } from "../lib/errors";
-import { errorResponses, jsonBody } from "../lib/openapi";
+import { listOf } from "../../shared/schemas/common";
+import {
+  ConfigProposalBody,
+  GraphChangeSchema,
+  GraphRunSchema,
+  GraphSchema,
+} from "../../shared/schemas/config";
 import { GraphEffectSchema, IdentityInput } from "../../shared/schemas/ingest";
-import { ConfigProposalBody, GraphRunSchema } from "../../shared/schemas/config";
+import { assertMayReadProfile } from "../auth/restrict";
 import { addedValues, previewChange, startGraphRun } from "../config/preview";
 import { saveNamespace, saveSetting } from "../config/service";
-import { getGraphRun, listGraphRuns, type GraphRunRow } from "../db/queries/graph-runs";
-import { listOf } from "../../shared/schemas/common";
+import {
+  findIdentity,
+  linksAmong,
+  profileHistory,
+  profileIdentities,
+  refusedLinksOut,
+} from "../db/queries/graph";
+import { type GraphRunRow, getGraphRun, listGraphRuns } from "../db/queries/graph-runs";
 import { getNamespace } from "../db/queries/namespaces";
-import { ingestItems, validationContext, type IngestKind } from "../ingest/service";
+import { loadIdentityConfig } from "../graph/identity-config";
+import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
+import { type IngestKind, ingestItems, validationContext } from "../ingest/service";
+import { consistentAnswer } from "../lib/consistency";
+import { ApiError, orFail } from "../lib/errors";
+import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
-import { presentHistory, presentLink } from "../profiles/present";
 import { toIso } from "../lib/time";
+import { presentHistory, presentLink } from "../profiles/present";
+import { graphWriter } from "../writer/client";
 
 const tags = ["Identity graph"];
 const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
 
 export const graphRouter = createRouter()
   .openapi(
-    scopedRoute("profiles:read", {
-      operationId: "getIdentityGraph",
-      method: "get",
-      path: "/identities/{namespace}/{id}/graph",
-      tags,
-      summary: "The identity graph of an identity: identities, links (with dataset and times) and history",
-      request: { params: IdentityParams },
-      responses: {
-        200: { description: "The graph", content: { "application/json": { schema: GraphSchema } } },
-        ...errorResponses(400, 401, 403, 404),
+    scopedRoute(
+      "profiles:read",
+      {
+        operationId: "getIdentityGraph",
+        method: "get",
+        path: "/identities/{namespace}/{id}/graph",
+        tags,
+        summary:
+          "The identity graph of an identity: identities, links (with dataset and times) and history",
+        request: { params: IdentityParams },
+        responses: {
+          200: {
+            description: "The graph",
+            content: { "application/json": { schema: GraphSchema } },
+          },
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
-    }, { identityReadable: true }),
+      { identityReadable: true },
+    ),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const identity = await findIdentity(c.var.db.$client, orFail(resolveIdentity(config, namespace, id)));
+      const identity = await findIdentity(
+        c.var.db.$client,
+        orFail(resolveIdentity(config, namespace, id)),
+      );
       if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       const members = await profileIdentities(c.var.db.$client, identity.profileId);
-      assertMayReadProfile(c, members.map((m) => `${m.namespace}:${m.value}`));
+      assertMayReadProfile(
+        c,
+        members.map((m) => `${m.namespace}:${m.value}`),
+      );
       const [links, refused, history] = await Promise.all([
-        linksAmong(c.var.db.$client, members.map((m) => m.id)),
-        refusedLinksOut(c.var.db.$client, members.map((m) => m.id), identity.profileId),
+        linksAmong(
+          c.var.db.$client,
+          members.map((m) => m.id),
+        ),
+        refusedLinksOut(
+          c.var.db.$client,
+          members.map((m) => m.id),
+          identity.profileId,
+        ),
         profileHistory(c.var.db.$client, identity.profileId),
       ]);
       const byId = new Map(members.map((m) => [m.id, { namespace: m.namespace, id: m.value }]));
-      for (const r of refused) byId.set(r.other.id, { namespace: r.other.namespace, id: r.other.value });
+      for (const r of refused)
+        byId.set(r.other.id, { namespace: r.other.namespace, id: r.other.value });
       return c.json(
         {
           profileId: identity.profileId,
-          identities: members.map((m) => ({ namespace: m.namespace, id: m.value, firstSeen: toIso(m.firstSeen), lastSeen: toIso(m.lastSeen) })),
+          identities: members.map((m) => ({
+            namespace: m.namespace,
+            id: m.value,
+            firstSeen: toIso(m.firstSeen),
+            lastSeen: toIso(m.lastSeen),
+          })),
           links: links.map((l) => presentLink(l, byId)),
-          refusedLinks: refused.map((l) => ({ ...presentLink(l, byId), applied: false as const, otherProfileId: l.other.profileId })),
+          refusedLinks: refused.map((l) => ({
+            ...presentLink(l, byId),
+            applied: false as const,
+            otherProfileId: l.other.profileId,
+          })),
           history: history.map(presentHistory),
         },
         200,
@@ -73,14 +114,20 @@ export const graphRouter = createRouter()
       summary: "Remove one identity; its graph splits into the parts that remain connected",
       request: { params: IdentityParams },
       responses: {
-        200: { description: "Removed", content: { "application/json": { schema: GraphChangeSchema } } },
+        200: {
+          description: "Removed",
+          content: { "application/json": { schema: GraphChangeSchema } },
+        },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = consistentAnswer(c, await graphWriter(c.env).deleteIdentity(orFail(resolveIdentity(config, namespace, id))));
+      const result = consistentAnswer(
+        c,
+        await graphWriter(c.env).deleteIdentity(orFail(resolveIdentity(config, namespace, id))),
+      );
       if (!result.found) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },
@@ -99,7 +146,10 @@ export const graphRouter = createRouter()
         }),
       },
       responses: {
-        200: { description: "Removed", content: { "application/json": { schema: GraphChangeSchema } } },
+        200: {
+          description: "Removed",
+          content: { "application/json": { schema: GraphChangeSchema } },
+        },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
@@ -119,41 +169,95 @@ export const graphRouter = createRouter()
       method: "post",
       path: "/identities/simulate",
       tags,
-      summary: "What records or events would do to identity graphs: merges, splits, moves, evictions, segment changes, a before/after sample. Nothing is written",
+      summary:
+        "What records or events would do to identity graphs: merges, splits, moves, evictions, segment changes, a before/after sample. Nothing is written",
       request: {
         body: jsonBody(
           z
             .strictObject({
-              items: z.array(z.unknown()).min(1).max(1000).optional().meta({ description: "Records or events as for ingest (an item with `type` is an event)" }),
-              config: ConfigProposalBody.optional().meta({ description: "Proposed namespace settings and `maxIdentities`: their effect on existing graphs" }),
+              items: z.array(z.unknown()).min(1).max(1000).optional().meta({
+                description: "Records or events as for ingest (an item with `type` is an event)",
+              }),
+              config: ConfigProposalBody.optional().meta({
+                description:
+                  "Proposed namespace settings and `maxIdentities`: their effect on existing graphs",
+              }),
               scope: z
                 .strictObject({
-                  identities: z.array(IdentityInput).max(100).optional().meta({ description: "Only the graphs holding these identities" }),
-                  namespace: z.string().optional().meta({ description: "Only graphs holding an identity of this namespace" }),
-                  limit: z.number().int().min(1).max(10_000).optional().meta({ description: "Profiles considered at most (default 1,000); `truncated` says when there are more" }),
+                  identities: z
+                    .array(IdentityInput)
+                    .max(100)
+                    .optional()
+                    .meta({ description: "Only the graphs holding these identities" }),
+                  namespace: z
+                    .string()
+                    .optional()
+                    .meta({ description: "Only graphs holding an identity of this namespace" }),
+                  limit: z.number().int().min(1).max(10_000).optional().meta({
+                    description:
+                      "Profiles considered at most (default 1,000); `truncated` says when there are more",
+                  }),
                 })
                 .optional(),
             })
             .meta({ id: "SimulateInput" }),
         ),
       },
-      responses: { 200: { description: "The effect", content: { "application/json": { schema: GraphEffectSchema } } }, ...errorResponses(400, 401, 403) },
+      responses: {
+        200: {
+          description: "The effect",
+          content: { "application/json": { schema: GraphEffectSchema } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
-      if (body.items && body.config) throw new ApiError("invalid_request", "simulate items or a configuration, one at a time", { details: [{ path: "config", message: "not with items" }] });
+      if (body.items && body.config)
+        throw new ApiError("invalid_request", "simulate items or a configuration, one at a time", {
+          details: [{ path: "config", message: "not with items" }],
+        });
       if (body.config) {
         const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-        const identities = (body.scope?.identities ?? []).map((i, n) => orFail(resolveIdentity(config, i.namespace, i.id, `scope.identities[${n}]`)));
-        return c.json(await previewChange(c, body.config, { ...body.scope, identities: identities.length ? identities : undefined }), 200);
+        const identities = (body.scope?.identities ?? []).map((i, n) =>
+          orFail(resolveIdentity(config, i.namespace, i.id, `scope.identities[${n}]`)),
+        );
+        return c.json(
+          await previewChange(c, body.config, {
+            ...body.scope,
+            identities: identities.length ? identities : undefined,
+          }),
+          200,
+        );
       }
-      if (!body.items) throw new ApiError("invalid_request", "give the items or the configuration to simulate", { details: [{ path: "items", message: "required without config" }] });
+      if (!body.items)
+        throw new ApiError("invalid_request", "give the items or the configuration to simulate", {
+          details: [{ path: "items", message: "required without config" }],
+        });
       const receivedAt = Date.now();
       const ctx = await validationContext(c.env, c.var.db, "items", receivedAt);
-      const raw = body.items.map((value, index) => ({ index, kind: (value && typeof value === "object" && "type" in value ? "events" : "records") as IngestKind, value }));
-      const { outcomes, effect } = await ingestItems(c.env, ctx, raw, { atomic: false, receivedAt, dryRun: true });
-      const rejected = outcomes.flatMap((o) => (o.status === "rejected" ? [{ index: o.index, error: o.error }] : []));
-      if (rejected.length) throw new ApiError("invalid_request", `${rejected.length} item(s) are not valid`, { details: rejected.map((r) => ({ path: `items[${r.index}]`, message: `${r.error.code}: ${r.error.message}` })) });
+      const raw = body.items.map((value, index) => ({
+        index,
+        kind: (value && typeof value === "object" && "type" in value
+          ? "events"
+          : "records") as IngestKind,
+        value,
+      }));
+      const { outcomes, effect } = await ingestItems(c.env, ctx, raw, {
+        atomic: false,
+        receivedAt,
+        dryRun: true,
+      });
+      const rejected = outcomes.flatMap((o) =>
+        o.status === "rejected" ? [{ index: o.index, error: o.error }] : [],
+      );
+      if (rejected.length)
+        throw new ApiError("invalid_request", `${rejected.length} item(s) are not valid`, {
+          details: rejected.map((r) => ({
+            path: `items[${r.index}]`,
+            message: `${r.error.code}: ${r.error.message}`,
+          })),
+        });
       return c.json(effect!, 200);
     },
   )
@@ -164,9 +268,16 @@ export const graphRouter = createRouter()
       path: "/graph-runs",
       tags,
       summary: "Configuration changes applied to existing graphs (and reverts), newest first",
-      responses: { 200: { description: "Runs", content: { "application/json": { schema: listOf(GraphRunSchema) } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Runs",
+          content: { "application/json": { schema: listOf(GraphRunSchema) } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
-    async (c) => c.json({ items: (await listGraphRuns(c.var.db, 50)).map(presentRun), nextCursor: null }, 200),
+    async (c) =>
+      c.json({ items: (await listGraphRuns(c.var.db, 50)).map(presentRun), nextCursor: null }, 200),
   )
   .openapi(
     scopedRoute("admin", {
@@ -174,9 +285,16 @@ export const graphRouter = createRouter()
       method: "get",
       path: "/graph-runs/{id}",
       tags,
-      summary: "A configuration change applied to existing graphs (or reverted): status and what it did",
+      summary:
+        "A configuration change applied to existing graphs (or reverted): status and what it did",
       request: { params: z.object({ id: z.string() }) },
-      responses: { 200: { description: "The run", content: { "application/json": { schema: GraphRunSchema } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "The run",
+          content: { "application/json": { schema: GraphRunSchema } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const run = await getGraphRun(c.var.db, c.req.valid("param").id);
@@ -190,25 +308,65 @@ export const graphRouter = createRouter()
       method: "post",
       path: "/graph-runs/{id}/revert",
       tags,
-      summary: "Restore the settings a run applied and re-apply them to the same graphs, in the background",
+      summary:
+        "Restore the settings a run applied and re-apply them to the same graphs, in the background",
       request: { params: z.object({ id: z.string() }) },
-      responses: { 202: { description: "The reverting run", content: { "application/json": { schema: z.object({ runId: z.string() }) } } }, ...errorResponses(401, 403, 404, 409) },
+      responses: {
+        202: {
+          description: "The reverting run",
+          content: { "application/json": { schema: z.object({ runId: z.string() }) } },
+        },
+        ...errorResponses(401, 403, 404, 409),
+      },
     }),
     async (c) => {
       const run = await getGraphRun(c.var.db, c.req.valid("param").id);
       if (!run) throw new ApiError("not_found", `no graph run ${c.req.valid("param").id}`);
-      if (run.kind !== "apply") throw new ApiError("conflict", "only a run that applied a change can be reverted");
-      const change = run.change as { target: "namespace" | "graph"; code?: string; previous: Record<string, any> | null; next: Record<string, any> };
-      if (!change.previous) throw new ApiError("conflict", "the run created its namespace: there is nothing to restore");
+      if (run.kind !== "apply")
+        throw new ApiError("conflict", "only a run that applied a change can be reverted");
+      const change = run.change as {
+        target: "namespace" | "graph";
+        code?: string;
+        previous: Record<string, any> | null;
+        next: Record<string, any>;
+      };
+      if (!change.previous)
+        throw new ApiError(
+          "conflict",
+          "the run created its namespace: there is nothing to restore",
+        );
       if (change.target === "namespace") {
         const current = (await getNamespace(c.var.db, change.code!))!;
         const p = change.previous;
-        await saveNamespace(c.var.db, { code: current.code, normalize: current.normalize, unique: p.unique, priority: p.priority, maxPerGraph: p.maxPerGraph, blockedValues: p.blockedValues, description: current.description, pseudonymous: current.pseudonymous });
+        await saveNamespace(c.var.db, {
+          code: current.code,
+          normalize: current.normalize,
+          unique: p.unique,
+          priority: p.priority,
+          maxPerGraph: p.maxPerGraph,
+          blockedValues: p.blockedValues,
+          description: current.description,
+          pseudonymous: current.pseudonymous,
+        });
       } else {
         await saveSetting(c.var.db, "graph", { maxIdentities: change.previous.maxIdentities });
       }
-      const blocked = change.target === "namespace" ? { [change.code!]: addedValues(change.next.blockedValues ?? [], change.previous.blockedValues ?? []) } : {};
-      const runId = await startGraphRun(c, { kind: "revert", change: { ...change, previous: change.next, next: change.previous }, scope: run.scope as { namespace?: string }, blocked, reverts: run.id });
+      const blocked =
+        change.target === "namespace"
+          ? {
+              [change.code!]: addedValues(
+                change.next.blockedValues ?? [],
+                change.previous.blockedValues ?? [],
+              ),
+            }
+          : {};
+      const runId = await startGraphRun(c, {
+        kind: "revert",
+        change: { ...change, previous: change.next, next: change.previous },
+        scope: run.scope as { namespace?: string },
+        blocked,
+        reverts: run.id,
+      });
       return c.json({ runId }, 202);
     },
   );

@@ -21,17 +21,26 @@ export const healthRouter = createRouter().openapi(
     summary: "Liveness, with the applied D1 schema version",
     responses: {
       200: { description: "Healthy", content: { "application/json": { schema: HealthSchema } } },
-      503: { description: "D1 unreachable or not migrated", content: { "application/json": { schema: HealthSchema } } },
+      503: {
+        description: "D1 unreachable or not migrated",
+        content: { "application/json": { schema: HealthSchema } },
+      },
     },
   }),
   async (c) => {
     const time = new Date().toISOString();
     try {
       const { version, latest } = await schemaVersion(c.var.db);
-      return c.json({ status: "ok" as const, schemaVersion: version, latestMigration: latest, time }, 200);
+      return c.json(
+        { status: "ok" as const, schemaVersion: version, latestMigration: latest, time },
+        200,
+      );
     } catch (err) {
       console.error("health: D1 check failed", err instanceof Error ? err.message : err);
-      return c.json({ status: "unavailable" as const, schemaVersion: 0, latestMigration: null, time }, 503);
+      return c.json(
+        { status: "unavailable" as const, schemaVersion: 0, latestMigration: null, time },
+        503,
+      );
     }
   },
 );

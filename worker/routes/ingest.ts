@@ -10,7 +10,7 @@ import {
   RecordsBodySchema,
 } from "../../shared/schemas/ingest";
 import type { AppEnv } from "../env";
-import { ingest, type IngestKind } from "../ingest/service";
+import { type IngestKind, ingest } from "../ingest/service";
 import { ingestAnswerHeaders } from "../ingest/timing";
 import { readJsonBody } from "../lib/body";
 import { orFail } from "../lib/errors";
@@ -21,21 +21,42 @@ import { createRouter } from "../lib/router";
 const tags = ["Ingest"];
 
 const AtomicQuery = z.object({
-  atomic: BooleanQuery.optional().meta({ description: "`true`: all-or-nothing instead of per-item acceptance." }),
-  dryRun: BooleanQuery.optional().meta({ description: "`true`: answer what the call would do, with its effect on identity graphs (`graph`), and store nothing." }),
+  atomic: BooleanQuery.optional().meta({
+    description: "`true`: all-or-nothing instead of per-item acceptance.",
+  }),
+  dryRun: BooleanQuery.optional().meta({
+    description:
+      "`true`: answer what the call would do, with its effect on identity graphs (`graph`), and store nothing.",
+  }),
 });
-const ok = { description: "Per-item outcome", content: { "application/json": { schema: IngestResult } } };
+const ok = {
+  description: "Per-item outcome",
+  content: { "application/json": { schema: IngestResult } },
+};
 
 /** Reads the body, ingests it item by item, answers with the writer's cost as Server-Timing. */
-async function handle(c: Context<AppEnv>, kind: IngestKind, query: { atomic?: boolean; dryRun?: boolean }) {
-  const { cost, ...body } = orFail(await ingest(c.env, c.var.db, kind, await readJsonBody(c), { atomic: query.atomic === true, dryRun: query.dryRun === true }));
+async function handle(
+  c: Context<AppEnv>,
+  kind: IngestKind,
+  query: { atomic?: boolean; dryRun?: boolean },
+) {
+  const { cost, ...body } = orFail(
+    await ingest(c.env, c.var.db, kind, await readJsonBody(c), {
+      atomic: query.atomic === true,
+      dryRun: query.dryRun === true,
+    }),
+  );
   ingestAnswerHeaders(c, cost);
   return body;
 }
 
 /** What both ingest routes share. (Each route's own body is written at its route: a factory
  * generic in the body schema hides the body's type from `hc<AppType>`.) */
-const shared = { method: "post", tags, responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) } } as const;
+const shared = {
+  method: "post",
+  tags,
+  responses: { 200: ok, ...errorResponses(400, 401, 403, 413, 415, 422) },
+} as const;
 
 export const ingestRouter = createRouter()
   .openapi(

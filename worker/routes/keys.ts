@@ -1,20 +1,20 @@
 import { z } from "@hono/zod-openapi";
-import { TokenBody } from "../../shared/schemas/personalization";
-import { grants, isScope } from "../../shared/scopes";
-import { mintApiToken } from "../auth/tokens";
-import { resolveIdentity } from "../graph/identity-param";
-import { loadIdentityConfig } from "../graph/identity-config";
-import { ApiKeySchema, CreatedKeySchema, CreateKeyBody } from "../../shared/schemas/keys";
 import { listOf } from "../../shared/schemas/common";
+import { ApiKeySchema, CreatedKeySchema, CreateKeyBody } from "../../shared/schemas/keys";
+import { TokenBody } from "../../shared/schemas/personalization";
+import type { Scope } from "../../shared/scopes";
+import { grants, isScope } from "../../shared/scopes";
 import { hashKey, keyPrefix, newKeyId, newPublicKey, newSecretKey } from "../auth/keys";
 import { siteSecretFor } from "../auth/signing";
-import { deleteApiKey, insertApiKey, listApiKeys, type ApiKeyRow } from "../db/queries/keys";
+import { mintApiToken } from "../auth/tokens";
+import { type ApiKeyRow, deleteApiKey, insertApiKey, listApiKeys } from "../db/queries/keys";
+import { loadIdentityConfig } from "../graph/identity-config";
+import { resolveIdentity } from "../graph/identity-param";
 import { ApiError, orFail } from "../lib/errors";
-import { jsonBody, errorResponses } from "../lib/openapi";
-import { createRouter } from "../lib/router";
+import { errorResponses, jsonBody } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
+import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
-import type { Scope } from "../../shared/scopes";
 import { trackingOf } from "../tracking/settings";
 
 function present(row: ApiKeyRow) {
@@ -43,7 +43,10 @@ export const keysRouter = createRouter()
       summary: "Create an API key (shown once)",
       request: { body: jsonBody(CreateKeyBody) },
       responses: {
-        201: { description: "The key; `key` and `siteSecret` are shown only now.", content: { "application/json": { schema: CreatedKeySchema } } },
+        201: {
+          description: "The key; `key` and `siteSecret` are shown only now.",
+          content: { "application/json": { schema: CreatedKeySchema } },
+        },
         ...errorResponses(400, 401, 403),
       },
     }),
@@ -74,7 +77,10 @@ export const keysRouter = createRouter()
       tags,
       summary: "List API keys (never the keys themselves)",
       responses: {
-        200: { description: "Keys", content: { "application/json": { schema: listOf(ApiKeySchema) } } },
+        200: {
+          description: "Keys",
+          content: { "application/json": { schema: listOf(ApiKeySchema) } },
+        },
         ...errorResponses(401, 403),
       },
     }),
@@ -113,7 +119,17 @@ export const keysRouter = createRouter()
       responses: {
         201: {
           description: "The token",
-          content: { "application/json": { schema: z.object({ token: z.string(), tokenId: z.string(), scopes: z.array(z.string()), identity: z.object({ namespace: z.string(), id: z.string() }).nullable(), expiresAt: z.string() }) } },
+          content: {
+            "application/json": {
+              schema: z.object({
+                token: z.string(),
+                tokenId: z.string(),
+                scopes: z.array(z.string()),
+                identity: z.object({ namespace: z.string(), id: z.string() }).nullable(),
+                expiresAt: z.string(),
+              }),
+            },
+          },
         },
         ...errorResponses(400, 401, 403),
       },
@@ -122,22 +138,44 @@ export const keysRouter = createRouter()
       const body = c.req.valid("json");
       const minter = c.var.principal;
       const unknown = body.scopes.findIndex((s) => !isScope(s));
-      if (unknown >= 0) throw new ApiError("invalid_request", `unknown scope "${body.scopes[unknown]}"`, { details: [{ path: `scopes[${unknown}]`, message: "not a scope" }] });
+      if (unknown >= 0)
+        throw new ApiError("invalid_request", `unknown scope "${body.scopes[unknown]}"`, {
+          details: [{ path: `scopes[${unknown}]`, message: "not a scope" }],
+        });
       const beyond = body.scopes.filter((s) => isScope(s) && !grants(minter.scopes, s));
-      if (beyond.length > 0) throw new ApiError("forbidden", `a token never has more scopes than its minter (not granted: ${beyond.join(", ")})`);
+      if (beyond.length > 0)
+        throw new ApiError(
+          "forbidden",
+          `a token never has more scopes than its minter (not granted: ${beyond.join(", ")})`,
+        );
       let identity: string | undefined;
       if (body.identity) {
         const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-        const ref = orFail(resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id"));
+        const ref = orFail(
+          resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id"),
+        );
         identity = `${ref.namespace}:${ref.value}`;
       }
-      const { token, claims } = await mintApiToken(c.env, { sub: minter.keyId, scp: body.scopes.filter(isScope), ...(identity ? { idn: identity } : {}) }, body.ttlSeconds);
+      const { token, claims } = await mintApiToken(
+        c.env,
+        {
+          sub: minter.keyId,
+          scp: body.scopes.filter(isScope),
+          ...(identity ? { idn: identity } : {}),
+        },
+        body.ttlSeconds,
+      );
       return c.json(
         {
           token,
           tokenId: claims.jti,
           scopes: claims.scp,
-          identity: identity ? { namespace: identity.slice(0, identity.indexOf(":")), id: identity.slice(identity.indexOf(":") + 1) } : null,
+          identity: identity
+            ? {
+                namespace: identity.slice(0, identity.indexOf(":")),
+                id: identity.slice(identity.indexOf(":") + 1),
+              }
+            : null,
           expiresAt: new Date(claims.exp * 1000).toISOString(),
         },
         201,

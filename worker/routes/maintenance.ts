@@ -15,7 +15,12 @@ const presentRun = (r: MaintenanceRunRow) => ({
   eventsExpired: r.eventsExpired,
   eventsArchived: r.eventsArchived,
   profilesExpired: r.profilesExpired,
-  parts: (r.parts as PartInfo[]).map((p) => ({ path: p.path ?? p.name, rows: p.rows, bytes: p.bytes, sha256: p.sha256 })),
+  parts: (r.parts as PartInfo[]).map((p) => ({
+    path: p.path ?? p.name,
+    rows: p.rows,
+    bytes: p.bytes,
+    sha256: p.sha256,
+  })),
   error: r.error ?? null,
   startedAt: toIso(r.startedAt),
   finishedAt: r.finishedAt ? toIso(r.finishedAt) : null,
@@ -28,8 +33,14 @@ export const maintenanceRouter = createRouter()
       method: "post",
       path: "/maintenance/runs",
       tags: ["Retention"],
-      summary: "Run retention now (it also runs daily from the cron): expire events past their dataset's TTL and idle pseudonymous profiles",
-      responses: { 202: { description: "Started", content: { "application/json": { schema: z.object({ runId: z.string() }) } } } },
+      summary:
+        "Run retention now (it also runs daily from the cron): expire events past their dataset's TTL and idle pseudonymous profiles",
+      responses: {
+        202: {
+          description: "Started",
+          content: { "application/json": { schema: z.object({ runId: z.string() }) } },
+        },
+      },
     }),
     async (c) => c.json({ runId: await startMaintenance(c.env, "manual") }, 202),
   )
@@ -40,7 +51,16 @@ export const maintenanceRouter = createRouter()
       path: "/maintenance/runs",
       tags: ["Retention"],
       summary: "Recent retention runs with their status and counts",
-      responses: { 200: { description: "Runs, newest first", content: { "application/json": { schema: listOf(MaintenanceRunSchema) } } } },
+      responses: {
+        200: {
+          description: "Runs, newest first",
+          content: { "application/json": { schema: listOf(MaintenanceRunSchema) } },
+        },
+      },
     }),
-    async (c) => c.json({ items: (await listMaintenanceRuns(c.var.db)).map(presentRun), nextCursor: null }, 200),
+    async (c) =>
+      c.json(
+        { items: (await listMaintenanceRuns(c.var.db)).map(presentRun), nextCursor: null },
+        200,
+      ),
   );

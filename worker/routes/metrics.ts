@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { profileMetrics } from "../db/queries/metrics";
 import { readConfig } from "../config/cache";
+import { profileMetrics } from "../db/queries/metrics";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
@@ -10,7 +10,9 @@ const MetricsSchema = z
     total: z.number(),
     added: z.object({ last7d: z.number(), last30d: z.number() }),
     byNamespace: z.record(z.string(), z.number()),
-    identityOverlap: z.array(z.object({ namespaces: z.tuple([z.string(), z.string()]), profiles: z.number() })),
+    identityOverlap: z.array(
+      z.object({ namespaces: z.tuple([z.string(), z.string()]), profiles: z.number() }),
+    ),
     graphSizes: z.array(z.object({ identities: z.string(), profiles: z.number() })),
     merges: z.object({ last7d: z.number(), last30d: z.number() }),
     computedAt: z.string(),
@@ -23,11 +25,18 @@ export const metricsRouter = createRouter().openapi(
     method: "get",
     path: "/metrics/profiles",
     tags: ["Reporting"],
-    summary: "The profile dashboard: totals, growth, namespaces, overlap, graph sizes, merges (cached up to 60 s)",
-    responses: { 200: { description: "Metrics", content: { "application/json": { schema: MetricsSchema } } }, ...errorResponses(401, 403) },
+    summary:
+      "The profile dashboard: totals, growth, namespaces, overlap, graph sizes, merges (cached up to 60 s)",
+    responses: {
+      200: { description: "Metrics", content: { "application/json": { schema: MetricsSchema } } },
+      ...errorResponses(401, 403),
+    },
   }),
   async (c) => {
-    const metrics = await readConfig("profileMetrics", async () => ({ ...(await profileMetrics(c.var.db.$client)), computedAt: new Date().toISOString() }));
+    const metrics = await readConfig("profileMetrics", async () => ({
+      ...(await profileMetrics(c.var.db.$client)),
+      computedAt: new Date().toISOString(),
+    }));
     return c.json(metrics, 200);
   },
 );

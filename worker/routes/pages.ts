@@ -7,8 +7,8 @@ import { html } from "hono/html";
 import { sign } from "hono/jwt";
 import { hashKey, keyPrefix, newKeyId, newPublicKey } from "../auth/keys";
 import { siteSecretFor } from "../auth/signing";
-import { findApiKeyById, insertApiKey } from "../db/queries/keys";
 import { saveSetting } from "../config/service";
+import { findApiKeyById, insertApiKey } from "../db/queries/keys";
 import { getSetting } from "../db/queries/settings";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
@@ -54,7 +54,8 @@ export const pagesRouter = new Hono<AppEnv>()
 </html>`);
   })
   .use("/demo/*", async (c, next) => {
-    if (c.env.TESSERA_DEMO !== "true") throw new ApiError("not_found", "the demo is not enabled on this deployment");
+    if (c.env.TESSERA_DEMO !== "true")
+      throw new ApiError("not_found", "the demo is not enabled on this deployment");
     await next();
   })
   .get("/demo/config", async (c) => {
@@ -66,21 +67,43 @@ export const pagesRouter = new Hono<AppEnv>()
       const key = newPublicKey();
       const keyId = newKeyId();
       const port = new URL(origin).port;
-      const origins = [...new Set([origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`])];
-      await insertApiKey(c.var.db, { id: keyId, name: "demo site", kind: "public", keyHash: await hashKey(key), keyPrefix: keyPrefix(key), scopes: [], origins, createdAt: Date.now() });
+      const origins = [
+        ...new Set([origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`]),
+      ];
+      await insertApiKey(c.var.db, {
+        id: keyId,
+        name: "demo site",
+        kind: "public",
+        keyHash: await hashKey(key),
+        keyPrefix: keyPrefix(key),
+        scopes: [],
+        origins,
+        createdAt: Date.now(),
+      });
       demo = { keyId, key };
       await saveSetting(c.var.db, "demo", demo);
     }
-    return c.json({ key: demo.key, customers: [{ crm: "CUST-10000", name: "John Greene (gold)" }, { crm: "CUST-10001", name: "A frequent buyer (silver)" }] });
+    return c.json({
+      key: demo.key,
+      customers: [
+        { crm: "CUST-10000", name: "John Greene (gold)" },
+        { crm: "CUST-10001", name: "A frequent buyer (silver)" },
+      ],
+    });
   })
   .post("/demo/login", async (c) => {
     // What a real site's back end does: sign the logged-in customer's identity with the
     // site secret. The browser never sees the secret, only the short-lived token.
     const { customer } = await c.req.json<{ customer?: string }>();
-    if (!customer || !/^CUST-\d+$/.test(customer)) throw new ApiError("invalid_request", "customer must be a demo customer id like CUST-10000");
+    if (!customer || !/^CUST-\d+$/.test(customer))
+      throw new ApiError("invalid_request", "customer must be a demo customer id like CUST-10000");
     const demo = await getSetting(c.var.db, "demo");
     if (!demo) throw new ApiError("conflict", "load /demo/config first");
     const now = Math.floor(Date.now() / 1000);
-    const identityToken = await sign({ sub: `crm:${customer}`, iat: now, exp: now + 600 }, await siteSecretFor(c.env, demo.keyId), "HS256");
+    const identityToken = await sign(
+      { sub: `crm:${customer}`, iat: now, exp: now + 600 },
+      await siteSecretFor(c.env, demo.keyId),
+      "HS256",
+    );
     return c.json({ identityToken });
   });

@@ -1,8 +1,16 @@
 import { z } from "@hono/zod-openapi";
-import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
-import { CollectBody, ContextSchema, DEFAULT_COLLECT_TYPES } from "../../shared/schemas/personalization";
+import type { Context } from "hono";
 import { formatPath } from "../../shared/errors";
+import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
+import {
+  CollectBody,
+  ContextSchema,
+  DEFAULT_COLLECT_TYPES,
+} from "../../shared/schemas/personalization";
 import { getCachedSetting } from "../config/service";
+import { fromBrowser } from "../consent/merge";
+import { browserConsentItems, consentSettings, parseConsentQuery } from "../consent/service";
+import type { AppEnv } from "../env";
 import { ingestItems, validationContext } from "../ingest/service";
 import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
@@ -10,11 +18,7 @@ import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { visitorContext } from "../personalization/context";
-import { fromBrowser } from "../consent/merge";
-import { browserConsentItems, consentSettings, parseConsentQuery } from "../consent/service";
 import { rateLimitBrowser } from "../personalization/rate-limit";
-import type { Context } from "hono";
-import type { AppEnv } from "../env";
 
 const COLLECT_BODY_LIMIT = 64 * 1024;
 
@@ -24,9 +28,13 @@ const gpcOf = (c: Context<AppEnv>) => c.req.header("sec-gpc") === "1" || c.req.q
 function deviceOf(c: Context<AppEnv>): string {
   const device = c.req.header("x-tessera-device") ?? c.req.query("device");
   if (!device || !DEVICE_ID_PATTERN.test(device)) {
-    throw new ApiError("invalid_identity", "a device id (X-Tessera-Device header or ?device=) of 16–64 characters of [A-Za-z0-9_-] is required", {
-      details: [{ path: "device", message: "16–64 of [A-Za-z0-9_-]" }],
-    });
+    throw new ApiError(
+      "invalid_identity",
+      "a device id (X-Tessera-Device header or ?device=) of 16–64 characters of [A-Za-z0-9_-] is required",
+      {
+        details: [{ path: "device", message: "16–64 of [A-Za-z0-9_-]" }],
+      },
+    );
   }
   return device;
 }
@@ -35,7 +43,10 @@ const ingestShape = z.object({
   accepted: z.number(),
   duplicates: z.number(),
   rejected: z.array(z.object({ index: z.number(), error: z.unknown() })),
-  ignored: z.number().optional().meta({ description: "Events stored nothing of: the visitor denied `analytics`" }),
+  ignored: z
+    .number()
+    .optional()
+    .meta({ description: "Events stored nothing of: the visitor denied `analytics`" }),
   reason: z.literal("consent").optional(),
 });
 
@@ -50,21 +61,44 @@ export const personalizationRouter = createRouter()
       request: {
         query: z.object({
           device: z.string().optional(),
-          identityToken: z.string().optional().meta({ description: "HS256 JWT signed with the site secret; sub is an identity like crm:123" }),
+          identityToken: z.string().optional().meta({
+            description: "HS256 JWT signed with the site secret; sub is an identity like crm:123",
+          }),
           key: z.string().optional().meta({ description: "The public key, for simple GETs" }),
-          consent: z.string().optional().meta({ description: "The visitor's choices, recorded first: `analytics:granted,marketing:denied`", example: "personalization:granted" }),
-          gpc: z.enum(["1"]).optional().meta({ description: "The page's `navigator.globalPrivacyControl` (as `Sec-GPC: 1`)" }),
+          consent: z.string().optional().meta({
+            description:
+              "The visitor's choices, recorded first: `analytics:granted,marketing:denied`",
+            example: "personalization:granted",
+          }),
+          gpc: z
+            .enum(["1"])
+            .optional()
+            .meta({ description: "The page's `navigator.globalPrivacyControl` (as `Sec-GPC: 1`)" }),
         }),
       },
-      responses: { 200: { description: "The context", content: { "application/json": { schema: ContextSchema } } }, ...errorResponses(400, 401, 403) },
+      responses: {
+        200: {
+          description: "The context",
+          content: { "application/json": { schema: ContextSchema } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const device = deviceOf(c);
       const query = c.req.valid("query");
       const token = query.identityToken ?? c.req.header("x-tessera-identity-token");
       const sent = parseConsentQuery(query.consent);
-      if (query.consent && !sent) throw new ApiError("invalid_request", "consent takes purpose:granted|denied pairs, comma-separated", { details: [{ path: "consent", message: "like analytics:granted,marketing:denied" }] });
-      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token, { sent, gpc: gpcOf(c) });
+      if (query.consent && !sent)
+        throw new ApiError(
+          "invalid_request",
+          "consent takes purpose:granted|denied pairs, comma-separated",
+          { details: [{ path: "consent", message: "like analytics:granted,marketing:denied" }] },
+        );
+      const body = await visitorContext(c.env, c.var.db, c.var.principal.keyId, device, token, {
+        sent,
+        gpc: gpcOf(c),
+      });
       c.header("Cache-Control", "private, no-store");
       c.header("Vary", "Origin");
       return c.json(body, 200);
@@ -76,44 +110,110 @@ export const personalizationRouter = createRouter()
       method: "post",
       path: "/collect",
       tags: ["Personalization"],
-      summary: "Browser events for the presented device only (allowed types, rate limited; public key)",
+      summary:
+        "Browser events for the presented device only (allowed types, rate limited; public key)",
       request: {
-        query: z.object({ device: z.string().optional(), key: z.string().optional(), gpc: z.enum(["1"]).optional().meta({ description: "The page's `navigator.globalPrivacyControl` (as `Sec-GPC: 1`)" }) }),
-        body: { content: { "text/plain": { schema: z.string().meta({ description: "CollectBody as JSON (text/plain keeps beacons simple)" }) }, "application/json": { schema: CollectBody } } },
+        query: z.object({
+          device: z.string().optional(),
+          key: z.string().optional(),
+          gpc: z
+            .enum(["1"])
+            .optional()
+            .meta({ description: "The page's `navigator.globalPrivacyControl` (as `Sec-GPC: 1`)" }),
+        }),
+        body: {
+          content: {
+            "text/plain": {
+              schema: z
+                .string()
+                .meta({ description: "CollectBody as JSON (text/plain keeps beacons simple)" }),
+            },
+            "application/json": { schema: CollectBody },
+          },
+        },
       },
-      responses: { 200: { description: "Per-event outcome", content: { "application/json": { schema: ingestShape } } }, ...errorResponses(400, 401, 403, 413, 429) },
+      responses: {
+        200: {
+          description: "Per-event outcome",
+          content: { "application/json": { schema: ingestShape } },
+        },
+        ...errorResponses(400, 401, 403, 413, 429),
+      },
     }),
     async (c) => {
       const device = deviceOf(c);
       const text = await readBodyText(c);
-      if (text.length > COLLECT_BODY_LIMIT) throw new ApiError("payload_too_large", `collect bodies are at most ${COLLECT_BODY_LIMIT} bytes`);
+      if (text.length > COLLECT_BODY_LIMIT)
+        throw new ApiError(
+          "payload_too_large",
+          `collect bodies are at most ${COLLECT_BODY_LIMIT} bytes`,
+        );
       const raw = parseJsonText(text);
       const parsed = CollectBody.safeParse(raw);
       if (!parsed.success) {
-        throw new ApiError("invalid_request", "collect takes { events: [{ type, timestamp?, data? }] } — no identities or attributes", {
-          details: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-        });
+        throw new ApiError(
+          "invalid_request",
+          "collect takes { events: [{ type, timestamp?, data? }] } — no identities or attributes",
+          {
+            details: parsed.error.issues.map((i) => ({
+              path: formatPath(i.path),
+              message: i.message,
+            })),
+          },
+        );
       }
-      await rateLimitBrowser(c, c.var.principal.keyId, new Map([[device, parsed.data.events.length]]));
-      const allowed = new Set((await getCachedSetting(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES);
+      await rateLimitBrowser(
+        c,
+        c.var.principal.keyId,
+        new Map([[device, parsed.data.events.length]]),
+      );
+      const allowed = new Set(
+        (await getCachedSetting(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES,
+      );
       const receivedAt = Date.now();
-      const [ctx, settings] = await Promise.all([validationContext(c.env, c.var.db, "events", receivedAt), consentSettings(c.var.db)]);
+      const [ctx, settings] = await Promise.all([
+        validationContext(c.env, c.var.db, "events", receivedAt),
+        consentSettings(c.var.db),
+      ]);
       // The visitor's choices (and Sec-GPC) are recorded first; every event then needs `analytics`.
-      const before = browserConsentItems(settings, device, parsed.data.consent && fromBrowser(parsed.data.consent), gpcOf(c), receivedAt);
+      const before = browserConsentItems(
+        settings,
+        device,
+        parsed.data.consent && fromBrowser(parsed.data.consent),
+        gpcOf(c),
+        receivedAt,
+      );
       const rejected: { index: number; error: unknown }[] = [];
       const items = parsed.data.events.flatMap((event, index) => {
         if (!allowed.has(event.type)) {
-          rejected.push({ index, error: { code: "type_not_allowed", message: `"${event.type}" is not a collectable event type` } });
+          rejected.push({
+            index,
+            error: {
+              code: "type_not_allowed",
+              message: `"${event.type}" is not a collectable event type`,
+            },
+          });
           return [];
         }
         // The raw event (not zod's copy), so item validation sees every key as sent.
         const sent = (raw as { events: Record<string, unknown>[] }).events[index];
-        return [{ index, kind: "events" as const, value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] }, requires: "analytics" }];
+        return [
+          {
+            index,
+            kind: "events" as const,
+            value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] },
+            requires: "analytics",
+          },
+        ];
       });
-      const { outcomes, cost } = items.length + before.length ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt, before }) : { outcomes: [], cost: undefined };
+      const { outcomes, cost } =
+        items.length + before.length
+          ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt, before })
+          : { outcomes: [], cost: undefined };
       // The widget keeps the token in its first-party cookie, so its next /v1/context sees this write.
       if (cost?.consistency) c.header("Tessera-Consistency", cost.consistency);
-      for (const o of outcomes) if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
+      for (const o of outcomes)
+        if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
       rejected.sort((a, b) => a.index - b.index);
       // No profile ids: nothing about the graph reaches a browser.
       const ignored = outcomes.filter((o) => o.status === "ignored").length;

@@ -2,24 +2,24 @@ import { z } from "@hono/zod-openapi";
 import { identityKey } from "../../shared/identity/normalize";
 import { listOf, pageLimit } from "../../shared/schemas/common";
 import { EraseReceiptSchema } from "../../shared/schemas/profiles";
+import { consentHistory } from "../db/queries/consent";
 import { linksAmong, profileHistory } from "../db/queries/graph";
 import { profileTimeline } from "../db/queries/profiles";
 import { listSuppressions } from "../db/queries/suppressions";
-import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { loadIdentityConfig } from "../graph/identity-config";
-import { consistentAnswer } from "../lib/consistency";
-import { graphWriter } from "../writer/client";
+import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { auditRead } from "../lib/audit";
+import { consistentAnswer } from "../lib/consistency";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError, orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
-import { consentHistory } from "../db/queries/consent";
 import { toIso } from "../lib/time";
 import { suppressionHasher } from "../privacy/suppression";
 import { presentEvent, presentHistory, presentLink } from "../profiles/present";
 import { fragmentsOf, readProfile } from "../profiles/service";
+import { graphWriter } from "../writer/client";
 
 const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
 /** An access copy holds every event, up to this many (then `eventsTruncated`). */
@@ -35,16 +35,32 @@ export const privacyRouter = createRouter()
       path: "/profiles/by-identity/{namespace}/{id}",
       tags: ["Privacy"],
       summary: "Erase a person: every identity, link, fragment, event and membership of the graph",
-      request: { params: IdentityParams, query: z.object({ suppress: BooleanQuery.optional().meta({ description: "Block the identities from coming back (default true)." }) }) },
+      request: {
+        params: IdentityParams,
+        query: z.object({
+          suppress: BooleanQuery.optional().meta({
+            description: "Block the identities from coming back (default true).",
+          }),
+        }),
+      },
       responses: {
-        200: { description: "Erase receipt", content: { "application/json": { schema: EraseReceiptSchema } } },
+        200: {
+          description: "Erase receipt",
+          content: { "application/json": { schema: EraseReceiptSchema } },
+        },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const receipt = consistentAnswer(c, await graphWriter(c.env).erase(orFail(resolveIdentity(config, namespace, id)), c.req.valid("query").suppress !== false));
+      const receipt = consistentAnswer(
+        c,
+        await graphWriter(c.env).erase(
+          orFail(resolveIdentity(config, namespace, id)),
+          c.req.valid("query").suppress !== false,
+        ),
+      );
       if (!receipt) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       auditRead(c, "profile.erase", receipt.profileId, []);
       return c.json(receipt, 200);
@@ -58,15 +74,27 @@ export const privacyRouter = createRouter()
       tags: ["Privacy"],
       summary: "Privacy access copy: everything held about the person as one JSON document",
       request: { params: IdentityParams },
-      responses: { 200: { description: "The access copy", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } }, ...errorResponses(400, 401, 403, 404) },
+      responses: {
+        200: {
+          description: "The access copy",
+          content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
     }),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = orFail(await readProfile(c.var.db, { identity: orFail(resolveIdentity(config, namespace, id)) }, {
-        include: new Set(["provenance", "segments"]),
-        eventsLimit: 0,
-      }));
+      const result = orFail(
+        await readProfile(
+          c.var.db,
+          { identity: orFail(resolveIdentity(config, namespace, id)) },
+          {
+            include: new Set(["provenance", "segments"]),
+            eventsLimit: 0,
+          },
+        ),
+      );
       if (!result) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       const { bundle, profileId } = result;
       const events = [];
@@ -77,21 +105,39 @@ export const privacyRouter = createRouter()
         if (page.length < 1000) break;
         before = { at: page[page.length - 1]!.at, id: page[page.length - 1]!.id };
       }
-      const identityById = new Map(bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]));
+      const identityById = new Map(
+        bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]),
+      );
       const identityIds = bundle.identities.map((i) => i.id);
-      const [links, history, choices] = await Promise.all([linksAmong(c.var.db.$client, identityIds), profileHistory(c.var.db.$client, profileId, 1000), consentHistory(c.var.db.$client, identityIds)]);
+      const [links, history, choices] = await Promise.all([
+        linksAmong(c.var.db.$client, identityIds),
+        profileHistory(c.var.db.$client, profileId, 1000),
+        consentHistory(c.var.db.$client, identityIds),
+      ]);
       auditRead(c, "profile.export", profileId, ["*"]);
       return c.json(
         {
           exportedAt: new Date().toISOString(),
           profile: result.body,
-          fragments: fragmentsOf(bundle).map((f) => ({ dataset: f.dataset, identity: { namespace: f.namespace, id: f.value }, attributes: f.attributes, updatedAt: toIso(f.updatedAt) })),
+          fragments: fragmentsOf(bundle).map((f) => ({
+            dataset: f.dataset,
+            identity: { namespace: f.namespace, id: f.value },
+            attributes: f.attributes,
+            updatedAt: toIso(f.updatedAt),
+          })),
           events: events.map(presentEvent),
           eventsTruncated: events.length >= EXPORT_EVENT_CAP,
           links: links.map((l) => presentLink(l, identityById)),
           history: history.map(presentHistory),
           // Every consent choice ever recorded, newest first (a change is a new record).
-          consentHistory: choices.map((r) => ({ identity: { namespace: r.namespace, id: r.value }, purpose: r.purpose, status: r.status, at: toIso(r.at), source: r.source, recordedAt: toIso(r.recorded_at) })),
+          consentHistory: choices.map((r) => ({
+            identity: { namespace: r.namespace, id: r.value },
+            purpose: r.purpose,
+            status: r.status,
+            at: toIso(r.at),
+            source: r.source,
+            recordedAt: toIso(r.recorded_at),
+          })),
         },
         200,
       );
@@ -106,15 +152,35 @@ export const privacyRouter = createRouter()
       summary: "Erased identities kept as salted hashes (never the values)",
       request: { query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }) },
       responses: {
-        200: { description: "Suppressions", content: { "application/json": { schema: listOf(z.object({ hash: z.string(), namespace: z.string(), createdAt: z.string() })) } } },
+        200: {
+          description: "Suppressions",
+          content: {
+            "application/json": {
+              schema: listOf(
+                z.object({ hash: z.string(), namespace: z.string(), createdAt: z.string() }),
+              ),
+            },
+          },
+        },
         ...errorResponses(400, 401, 403),
       },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
-      const rows = await listSuppressions(c.var.db, limit + 1, decodeCursor(cursor, isNumberCursor)?.n);
-      const present = (r: (typeof rows)[number]) => ({ hash: r.hash, namespace: r.namespace, createdAt: toIso(r.createdAt) });
-      return c.json(pageOf(rows, limit, present, (last) => ({ n: last.createdAt })), 200);
+      const rows = await listSuppressions(
+        c.var.db,
+        limit + 1,
+        decodeCursor(cursor, isNumberCursor)?.n,
+      );
+      const present = (r: (typeof rows)[number]) => ({
+        hash: r.hash,
+        namespace: r.namespace,
+        createdAt: toIso(r.createdAt),
+      });
+      return c.json(
+        pageOf(rows, limit, present, (last) => ({ n: last.createdAt })),
+        200,
+      );
     },
   )
   .openapi(
@@ -123,7 +189,8 @@ export const privacyRouter = createRouter()
       method: "delete",
       path: "/suppressions",
       tags: ["Privacy"],
-      summary: "Lift the suppression of one identity (`?identity=ns:id`), so it may be ingested again",
+      summary:
+        "Lift the suppression of one identity (`?identity=ns:id`), so it may be ingested again",
       request: { query: z.object({ identity: z.string() }) },
       responses: { 204: { description: "Lifted" }, ...errorResponses(400, 401, 403, 404) },
     }),
@@ -131,7 +198,8 @@ export const privacyRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const ref = orFail(resolveIdentityString(config, c.req.valid("query").identity, "identity"));
       const hash = await (await suppressionHasher(c.env))(identityKey(ref.namespace, ref.value));
-      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(hash))) throw new ApiError("not_found", "that identity is not suppressed");
+      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(hash)))
+        throw new ApiError("not_found", "that identity is not suppressed");
       return c.body(null, 204);
     },
   )
@@ -146,7 +214,8 @@ export const privacyRouter = createRouter()
       responses: { 204: { description: "Lifted" }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(c.req.valid("param").hash))) throw new ApiError("not_found", "no such suppression");
+      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(c.req.valid("param").hash)))
+        throw new ApiError("not_found", "no such suppression");
       return c.body(null, 204);
     },
   );

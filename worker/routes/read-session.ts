@@ -15,7 +15,7 @@ import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
-import { parseToken, type ConsistencyToken } from "../lib/consistency";
+import { type ConsistencyToken, parseToken } from "../lib/consistency";
 import { ApiError } from "../lib/errors";
 import { graphWriter } from "../writer/client";
 
@@ -26,8 +26,11 @@ export function readSession(): MiddlewareHandler<AppEnv> {
     if (header !== undefined) {
       token = parseToken(header);
       if (!token) {
-        const message = "Tessera-Consistency: not a token (send back the value of a write answer's Tessera-Consistency header)";
-        throw new ApiError("invalid_request", message, { details: [{ path: "header.Tessera-Consistency", message }] });
+        const message =
+          "Tessera-Consistency: not a token (send back the value of a write answer's Tessera-Consistency header)";
+        throw new ApiError("invalid_request", message, {
+          details: [{ path: "header.Tessera-Consistency", message }],
+        });
       }
     } else {
       const cookie = getCookie(c, "tessera_consistency");
@@ -36,7 +39,13 @@ export function readSession(): MiddlewareHandler<AppEnv> {
 
     let constraint: string;
     if (token?.bookmark) constraint = token.bookmark;
-    else if (!token && c.req.method === "GET" && (c.req.path === "/v1/context" || new URL(c.req.url).searchParams.get("consistency") === "eventual")) constraint = "first-unconstrained";
+    else if (
+      !token &&
+      c.req.method === "GET" &&
+      (c.req.path === "/v1/context" ||
+        new URL(c.req.url).searchParams.get("consistency") === "eventual")
+    )
+      constraint = "first-unconstrained";
     else constraint = "first-primary";
     if (token && !token.bookmark && token.seq > 0) await projectedUpTo(c.env, token.seq);
     c.set("db", createDb(c.env.DB.withSession(constraint) as unknown as D1Database));
@@ -46,6 +55,8 @@ export function readSession(): MiddlewareHandler<AppEnv> {
 
 /** Waits (bounded) until D1's projection holds commit `seq`. */
 async function projectedUpTo(env: AppEnv["Bindings"], seq: number): Promise<void> {
-  const applied = await env.DB.prepare("SELECT applied_seq FROM projection_state WHERE id = 1").first<number>("applied_seq");
+  const applied = await env.DB.prepare(
+    "SELECT applied_seq FROM projection_state WHERE id = 1",
+  ).first<number>("applied_seq");
   if (applied !== null && applied < seq) await graphWriter(env).awaitProjection(seq);
 }

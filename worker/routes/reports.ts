@@ -1,14 +1,18 @@
 import { z } from "@hono/zod-openapi";
+import {
+  ATTRIBUTION_DEFINITIONS,
+  MESSAGE_METRICS,
+  runJourneyAttribution,
+} from "../analytics/journeys";
 import { eventFacts } from "../db/queries/reports";
-import { messageReport } from "../reports/message-report";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
-import { ATTRIBUTION_DEFINITIONS, MESSAGE_METRICS, runJourneyAttribution } from "../analytics/journeys";
+import { messageReport } from "../reports/message-report";
 import type { GroupBy } from "../reports/messages";
-import { durationMs } from "../segments/rules";
 import { bucketComplete, bucketKeys, checkTimeZone, dayKey, reportRange } from "../reports/time";
+import { durationMs } from "../segments/rules";
 
 const EVENT_REPORT_ROW_CAP = 500_000;
 
@@ -47,7 +51,19 @@ export const reportsRouter = createRouter()
       responses: {
         200: {
           description: "Buckets and totals",
-          content: { "application/json": { schema: z.object({ from: z.string(), to: z.string(), tz: z.string(), groupBy: z.string(), items: z.array(MessageRowSchema), totals: MessageRowSchema.omit({ key: true }), definitions: z.record(z.string(), z.string()) }) } },
+          content: {
+            "application/json": {
+              schema: z.object({
+                from: z.string(),
+                to: z.string(),
+                tz: z.string(),
+                groupBy: z.string(),
+                items: z.array(MessageRowSchema),
+                totals: MessageRowSchema.omit({ key: true }),
+                definitions: z.record(z.string(), z.string()),
+              }),
+            },
+          },
         },
         ...errorResponses(400, 401, 403),
       },
@@ -59,7 +75,18 @@ export const reportsRouter = createRouter()
       const now = Date.now();
       const range = orFail(reportRange(q.from, q.to, tz, now));
       const { items, totals } = await messageReport(c.var.db.$client, range, groupBy, tz, now);
-      return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, groupBy, items, totals, definitions: DEFINITIONS }, 200);
+      return c.json(
+        {
+          from: new Date(range.start).toISOString(),
+          to: new Date(range.end).toISOString(),
+          tz,
+          groupBy,
+          items,
+          totals,
+          definitions: DEFINITIONS,
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -68,19 +95,39 @@ export const reportsRouter = createRouter()
       method: "get",
       path: "/reports/events",
       tags: ["Reporting"],
-      summary: "A small data view over any events: counts or distinct profiles per day, type or data.<path>",
+      summary:
+        "A small data view over any events: counts or distinct profiles per day, type or data.<path>",
       request: {
         query: z.object({
           type: z.string().optional(),
           from: z.string().optional(),
           to: z.string().optional(),
           tz: z.string().optional(),
-          groupBy: z.string().regex(/^(day|type|data\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/, "day, type or data.<path>").optional(),
+          groupBy: z
+            .string()
+            .regex(
+              /^(day|type|data\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/,
+              "day, type or data.<path>",
+            )
+            .optional(),
           metric: z.enum(["count", "profiles"]).optional(),
         }),
       },
       responses: {
-        200: { description: "Buckets", content: { "application/json": { schema: z.object({ groupBy: z.string(), metric: z.string(), items: z.array(z.object({ key: z.string(), value: z.number(), complete: z.boolean() })) }) } } },
+        200: {
+          description: "Buckets",
+          content: {
+            "application/json": {
+              schema: z.object({
+                groupBy: z.string(),
+                metric: z.string(),
+                items: z.array(
+                  z.object({ key: z.string(), value: z.number(), complete: z.boolean() }),
+                ),
+              }),
+            },
+          },
+        },
         ...errorResponses(400, 401, 403, 413),
       },
     }),
@@ -91,22 +138,45 @@ export const reportsRouter = createRouter()
       const metric = q.metric ?? "count";
       const now = Date.now();
       const range = orFail(reportRange(q.from, q.to, tz, now));
-      const facts = await eventFacts(c.var.db.$client, range.start, range.end, q.type, groupBy.startsWith("data.") ? groupBy.slice(5) : undefined, EVENT_REPORT_ROW_CAP + 1);
-      if (facts.length > EVENT_REPORT_ROW_CAP) throw new ApiError("payload_too_large", `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`);
+      const facts = await eventFacts(
+        c.var.db.$client,
+        range.start,
+        range.end,
+        q.type,
+        groupBy.startsWith("data.") ? groupBy.slice(5) : undefined,
+        EVENT_REPORT_ROW_CAP + 1,
+      );
+      if (facts.length > EVENT_REPORT_ROW_CAP)
+        throw new ApiError(
+          "payload_too_large",
+          `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`,
+        );
       const buckets = new Map<string, { count: number; profiles: Set<string> }>();
-      if (groupBy === "day") for (const d of bucketKeys(range, "day", tz)) buckets.set(d, { count: 0, profiles: new Set() });
+      if (groupBy === "day")
+        for (const d of bucketKeys(range, "day", tz))
+          buckets.set(d, { count: 0, profiles: new Set() });
       for (const f of facts) {
-        const key = groupBy === "day" ? dayKey(f.at, tz) : groupBy === "type" ? f.type : f.value === null || f.value === undefined ? "(none)" : String(f.value);
+        const key =
+          groupBy === "day"
+            ? dayKey(f.at, tz)
+            : groupBy === "type"
+              ? f.type
+              : f.value === null || f.value === undefined
+                ? "(none)"
+                : String(f.value);
         let b = buckets.get(key);
         if (!b) buckets.set(key, (b = { count: 0, profiles: new Set() }));
         b.count++;
         if (f.profileId) b.profiles.add(f.profileId);
       }
-      const items = [...buckets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, b]) => ({
-        key,
-        value: metric === "count" ? b.count : b.profiles.size,
-        complete: groupBy === "day" ? bucketComplete(key, "day", tz, range, now) : range.end <= now,
-      }));
+      const items = [...buckets]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([key, b]) => ({
+          key,
+          value: metric === "count" ? b.count : b.profiles.size,
+          complete:
+            groupBy === "day" ? bucketComplete(key, "day", tz, range, now) : range.end <= now,
+        }));
       return c.json({ groupBy, metric, items }, 200);
     },
   )
@@ -116,16 +186,33 @@ export const reportsRouter = createRouter()
       method: "get",
       path: "/reports/journeys",
       tags: ["Journey analytics"],
-      summary: "Per journey: message metrics plus conversions and value attributed to its messages (first, last or linear)",
+      summary:
+        "Per journey: message metrics plus conversions and value attributed to its messages (first, last or linear)",
       request: {
         query: z.object({
           from: z.string().optional().meta({ example: "2026-11-01" }),
           to: z.string().optional().meta({ example: "2026-11-29" }),
           tz: z.string().optional().meta({ example: "UTC" }),
-          conversion: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type").meta({ description: "The event type that counts as a conversion.", example: "purchase" }),
-          window: z.string().default("P7D").meta({ description: "ISO-8601 lookback before each conversion (at most P90D).", example: "P7D" }),
+          conversion: z
+            .string()
+            .regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type")
+            .meta({
+              description: "The event type that counts as a conversion.",
+              example: "purchase",
+            }),
+          window: z.string().default("P7D").meta({
+            description: "ISO-8601 lookback before each conversion (at most P90D).",
+            example: "P7D",
+          }),
           model: z.enum(["first", "last", "linear"]).default("last"),
-          value: z.string().regex(/^data\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "data.<path>").optional().meta({ description: "The conversion's value: a number in its data.", example: "data.amount" }),
+          value: z
+            .string()
+            .regex(/^data\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "data.<path>")
+            .optional()
+            .meta({
+              description: "The conversion's value: a number in its data.",
+              example: "data.amount",
+            }),
         }),
       },
       responses: {
@@ -140,7 +227,19 @@ export const reportsRouter = createRouter()
                 conversion: z.string(),
                 window: z.string(),
                 model: z.string(),
-                items: z.array(z.object({ journey: z.string(), sent: z.number(), retries: z.number(), delivered: z.number(), bounced: z.number(), opened: z.number(), clicked: z.number(), conversions: z.number(), conversionValue: z.number() })),
+                items: z.array(
+                  z.object({
+                    journey: z.string(),
+                    sent: z.number(),
+                    retries: z.number(),
+                    delivered: z.number(),
+                    bounced: z.number(),
+                    opened: z.number(),
+                    clicked: z.number(),
+                    conversions: z.number(),
+                    conversionValue: z.number(),
+                  }),
+                ),
                 totals: z.record(z.string(), z.number()),
                 complete: z.boolean(),
                 definitions: z.record(z.string(), z.string()),
@@ -154,10 +253,35 @@ export const reportsRouter = createRouter()
       const q = c.req.valid("query");
       const tz = orFail(checkTimeZone(q.tz ?? "UTC"));
       const windowMs = durationMs(q.window);
-      if (!windowMs || windowMs > 90 * 86_400_000) throw new ApiError("invalid_request", "window is an ISO-8601 duration of at most 90 days", { details: [{ path: "window", message: `"${q.window}": use e.g. P7D or PT12H` }] });
+      if (!windowMs || windowMs > 90 * 86_400_000)
+        throw new ApiError("invalid_request", "window is an ISO-8601 duration of at most 90 days", {
+          details: [{ path: "window", message: `"${q.window}": use e.g. P7D or PT12H` }],
+        });
       const now = Date.now();
       const range = orFail(reportRange(q.from, q.to, tz, now));
-      const result = orFail(await runJourneyAttribution(c.var.db.$client, { range, tz, now, conversion: q.conversion, windowMs, model: q.model, valuePath: q.value?.slice(5) }));
-      return c.json({ from: new Date(range.start).toISOString(), to: new Date(range.end).toISOString(), tz, conversion: q.conversion, window: q.window, model: q.model, ...result, definitions: ATTRIBUTION_DEFINITIONS }, 200);
+      const result = orFail(
+        await runJourneyAttribution(c.var.db.$client, {
+          range,
+          tz,
+          now,
+          conversion: q.conversion,
+          windowMs,
+          model: q.model,
+          valuePath: q.value?.slice(5),
+        }),
+      );
+      return c.json(
+        {
+          from: new Date(range.start).toISOString(),
+          to: new Date(range.end).toISOString(),
+          tz,
+          conversion: q.conversion,
+          window: q.window,
+          model: q.model,
+          ...result,
+          definitions: ATTRIBUTION_DEFINITIONS,
+        },
+        200,
+      );
     },
   );

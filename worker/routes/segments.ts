@@ -1,21 +1,33 @@
 import { z } from "@hono/zod-openapi";
-import type { Rule } from "../../shared/schemas/segments";
 import { listOf, pageLimit, ResourceName } from "../../shared/schemas/common";
-import { SegmentBody, SegmentSchema, SegmentSizePreviewSchema } from "../../shared/schemas/segments";
+import type { Rule } from "../../shared/schemas/segments";
+import {
+  SegmentBody,
+  SegmentSchema,
+  SegmentSizePreviewSchema,
+} from "../../shared/schemas/segments";
 import { saveSegment } from "../config/service";
-import { countProfiles, getSegment, listSegments, segmentMembers, segmentSize, segmentSizes, type SegmentRow } from "../db/queries/segments";
+import { consentSettings } from "../consent/service";
+import {
+  countProfiles,
+  getSegment,
+  listSegments,
+  type SegmentRow,
+  segmentMembers,
+  segmentSize,
+  segmentSizes,
+} from "../db/queries/segments";
 import { decodeCursor, pageOf } from "../lib/cursor";
-import { profileSummary } from "../profiles/present";
-import { graphWriter } from "../writer/client";
 import { ApiError } from "../lib/errors";
 import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
-import { consentSettings } from "../consent/service";
-import { previewSegmentSize } from "../segments/preview";
 import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import type { SegmentJob } from "../model/jobs";
+import { profileSummary } from "../profiles/present";
+import { previewSegmentSize } from "../segments/preview";
 import { validateRule } from "../segments/rules";
+import { graphWriter } from "../writer/client";
 
 const tags = ["Segments"];
 
@@ -43,14 +55,26 @@ export const segmentsRouter = createRouter()
       method: "put",
       path: "/segments/{id}",
       tags,
-      summary: "Create or change a segment; every profile is (re)evaluated in the background (`?preview=true`: the size it would have, nothing saved)",
+      summary:
+        "Create or change a segment; every profile is (re)evaluated in the background (`?preview=true`: the size it would have, nothing saved)",
       request: {
         params: z.object({ id: ResourceName }),
-        query: z.object({ preview: BooleanQuery.optional().meta({ description: "`true`: answer how many profiles the rule matches now (exact up to 1,000 profiles, else estimated from a sample of 1,000) and save nothing" }) }),
+        query: z.object({
+          preview: BooleanQuery.optional().meta({
+            description:
+              "`true`: answer how many profiles the rule matches now (exact up to 1,000 profiles, else estimated from a sample of 1,000) and save nothing",
+          }),
+        }),
         body: jsonBody(SegmentBody),
       },
       responses: {
-        200: { description: "The stored segment (status: evaluating); with `?preview=true` the size the rule would have", content: { "application/json": { schema: z.union([SegmentSchema, SegmentSizePreviewSchema]) } } },
+        200: {
+          description:
+            "The stored segment (status: evaluating); with `?preview=true` the size the rule would have",
+          content: {
+            "application/json": { schema: z.union([SegmentSchema, SegmentSizePreviewSchema]) },
+          },
+        },
         ...errorResponses(400, 401, 403),
       },
     }),
@@ -58,16 +82,36 @@ export const segmentsRouter = createRouter()
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const rule = validateRule(body.rule);
-      if (!rule.ok) throw new ApiError("invalid_request", "the segment rule is not valid", { details: rule.details });
+      if (!rule.ok)
+        throw new ApiError("invalid_request", "the segment rule is not valid", {
+          details: rule.details,
+        });
       if (c.req.valid("query").preview) {
-        const preview = await previewSegmentSize(c.var.db.$client, rule.rule as Rule, await consentSettings(c.var.db), Date.now());
+        const preview = await previewSegmentSize(
+          c.var.db.$client,
+          rule.rule as Rule,
+          await consentSettings(c.var.db),
+          Date.now(),
+        );
         return c.json({ preview: true as const, ...preview }, 200);
       }
       const total = await countProfiles(c.var.db.$client);
-      const stored = await saveSegment(c.var.db, { id, name: body.name, rule: rule.rule as Rule, public: body.public, totalProfiles: total });
+      const stored = await saveSegment(c.var.db, {
+        id,
+        name: body.name,
+        rule: rule.rule as Rule,
+        public: body.public,
+        totalProfiles: total,
+      });
       // Streaming evaluation in the writer uses the new rule from the next write on.
       await graphWriter(c.env).configChanged();
-      await c.env.JOBS_QUEUE.send({ kind: "segment-evaluate", segmentId: id, version: stored.version, after: "", evaluated: 0 } satisfies SegmentJob);
+      await c.env.JOBS_QUEUE.send({
+        kind: "segment-evaluate",
+        segmentId: id,
+        version: stored.version,
+        after: "",
+        evaluated: 0,
+      } satisfies SegmentJob);
       return c.json(present(stored, await segmentSize(c.var.db.$client, id), total), 200);
     },
   )
@@ -78,11 +122,23 @@ export const segmentsRouter = createRouter()
       path: "/segments",
       tags,
       summary: "List segments with their sizes",
-      responses: { 200: { description: "Segments", content: { "application/json": { schema: listOf(SegmentSchema) } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Segments",
+          content: { "application/json": { schema: listOf(SegmentSchema) } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
     async (c) => {
-      const [rows, sizes] = await Promise.all([listSegments(c.var.db), segmentSizes(c.var.db.$client)]);
-      return c.json({ items: rows.map((s) => present(s, sizes.get(s.id) ?? 0)), nextCursor: null }, 200);
+      const [rows, sizes] = await Promise.all([
+        listSegments(c.var.db),
+        segmentSizes(c.var.db.$client),
+      ]);
+      return c.json(
+        { items: rows.map((s) => present(s, sizes.get(s.id) ?? 0)), nextCursor: null },
+        200,
+      );
     },
   )
   .openapi(
@@ -93,12 +149,19 @@ export const segmentsRouter = createRouter()
       tags,
       summary: "One segment with its size and evaluation progress",
       request: { params: z.object({ id: z.string() }) },
-      responses: { 200: { description: "The segment", content: { "application/json": { schema: SegmentSchema } } }, ...errorResponses(401, 403, 404) },
+      responses: {
+        200: {
+          description: "The segment",
+          content: { "application/json": { schema: SegmentSchema } },
+        },
+        ...errorResponses(401, 403, 404),
+      },
     }),
     async (c) => {
       const segment = await getSegment(c.var.db, c.req.valid("param").id);
       if (!segment) throw new ApiError("not_found", `no segment ${c.req.valid("param").id}`);
-      const total = segment.status === "evaluating" ? await countProfiles(c.var.db.$client) : undefined;
+      const total =
+        segment.status === "evaluating" ? await countProfiles(c.var.db.$client) : undefined;
       return c.json(present(segment, await segmentSize(c.var.db.$client, segment.id), total), 200);
     },
   )
@@ -109,11 +172,25 @@ export const segmentsRouter = createRouter()
       path: "/segments/{id}/members",
       tags,
       summary: "Profiles realized in the segment",
-      request: { params: z.object({ id: z.string() }), query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }) },
+      request: {
+        params: z.object({ id: z.string() }),
+        query: z.object({ cursor: z.string().optional(), limit: pageLimit(100, 1000) }),
+      },
       responses: {
         200: {
           description: "Members",
-          content: { "application/json": { schema: listOf(z.object({ profileId: z.string(), displayName: z.string(), primaryIdentity: z.object({ namespace: z.string(), id: z.string() }), since: z.string() })) } },
+          content: {
+            "application/json": {
+              schema: listOf(
+                z.object({
+                  profileId: z.string(),
+                  displayName: z.string(),
+                  primaryIdentity: z.object({ namespace: z.string(), id: z.string() }),
+                  since: z.string(),
+                }),
+              ),
+            },
+          },
         },
         ...errorResponses(400, 401, 403, 404),
       },
@@ -122,8 +199,19 @@ export const segmentsRouter = createRouter()
       const { id } = c.req.valid("param");
       if (!(await getSegment(c.var.db, id))) throw new ApiError("not_found", `no segment ${id}`);
       const { cursor, limit } = c.req.valid("query");
-      const rows = await segmentMembers(c.var.db.$client, id, decodeCursor(cursor, isMemberCursor)?.p ?? "", limit + 1);
-      const present = (r: (typeof rows)[number]) => ({ ...profileSummary(r), since: toIso(r.since) });
-      return c.json(pageOf(rows, limit, present, (last) => ({ p: last.profile_id })), 200);
+      const rows = await segmentMembers(
+        c.var.db.$client,
+        id,
+        decodeCursor(cursor, isMemberCursor)?.p ?? "",
+        limit + 1,
+      );
+      const present = (r: (typeof rows)[number]) => ({
+        ...profileSummary(r),
+        since: toIso(r.since),
+      });
+      return c.json(
+        pageOf(rows, limit, present, (last) => ({ p: last.profile_id })),
+        200,
+      );
     },
   );

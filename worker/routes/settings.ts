@@ -2,8 +2,8 @@
 import { z } from "@hono/zod-openapi";
 import { RetentionBody } from "../../shared/schemas/config";
 import { CollectSettings, PersonalizationSettings } from "../../shared/schemas/personalization";
-import { getDestination } from "../db/queries/exports";
 import { saveSetting } from "../config/service";
+import { getDestination } from "../db/queries/exports";
 import { getSetting } from "../db/queries/settings";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
@@ -11,7 +11,12 @@ import { scopedRoute } from "../lib/route";
 import { createRouter } from "../lib/router";
 import { RETENTION_SETTING, retentionSettings } from "../maintenance/retention";
 
-const RetentionSchema = z.object({ pseudonymousProfileDays: z.number().nullable(), archiveDestination: z.string().nullable() }).meta({ id: "Retention" });
+const RetentionSchema = z
+  .object({
+    pseudonymousProfileDays: z.number().nullable(),
+    archiveDestination: z.string().nullable(),
+  })
+  .meta({ id: "Retention" });
 
 export const settingsRouter = createRouter()
   .openapi(
@@ -22,7 +27,13 @@ export const settingsRouter = createRouter()
       tags: ["Personalization"],
       summary: "The allow-list of attributes a visitor's own context may contain",
       request: { body: jsonBody(PersonalizationSettings) },
-      responses: { 200: { description: "Stored", content: { "application/json": { schema: PersonalizationSettings } } }, ...errorResponses(400, 401, 403) },
+      responses: {
+        200: {
+          description: "Stored",
+          content: { "application/json": { schema: PersonalizationSettings } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -37,9 +48,19 @@ export const settingsRouter = createRouter()
       path: "/settings/personalization",
       tags: ["Personalization"],
       summary: "The attribute allow-list",
-      responses: { 200: { description: "Settings", content: { "application/json": { schema: PersonalizationSettings } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: {
+          description: "Settings",
+          content: { "application/json": { schema: PersonalizationSettings } },
+        },
+        ...errorResponses(401, 403),
+      },
     }),
-    async (c) => c.json({ attributes: (await getSetting(c.var.db, "personalization"))?.attributes ?? [] }, 200),
+    async (c) =>
+      c.json(
+        { attributes: (await getSetting(c.var.db, "personalization"))?.attributes ?? [] },
+        200,
+      ),
   )
   .openapi(
     scopedRoute("admin", {
@@ -49,7 +70,13 @@ export const settingsRouter = createRouter()
       tags: ["Personalization"],
       summary: "Event types browsers may send to /v1/collect",
       request: { body: jsonBody(CollectSettings) },
-      responses: { 200: { description: "Stored", content: { "application/json": { schema: CollectSettings } } }, ...errorResponses(400, 401, 403) },
+      responses: {
+        200: {
+          description: "Stored",
+          content: { "application/json": { schema: CollectSettings } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -65,19 +92,42 @@ export const settingsRouter = createRouter()
       tags: ["Retention"],
       summary: "Pseudonymous profile expiry and the archive destination for expired events",
       request: { body: jsonBody(RetentionBody) },
-      responses: { 200: { description: "The stored settings", content: { "application/json": { schema: RetentionSchema } } }, ...errorResponses(400) },
+      responses: {
+        200: {
+          description: "The stored settings",
+          content: { "application/json": { schema: RetentionSchema } },
+        },
+        ...errorResponses(400),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const current = await retentionSettings(c.var.db);
       const next = {
-        pseudonymousProfileDays: body.pseudonymousProfileDays === undefined ? (current.pseudonymousProfileDays ?? null) : body.pseudonymousProfileDays,
-        archiveDestination: body.archiveDestination === undefined ? (current.archiveDestination ?? null) : body.archiveDestination,
+        pseudonymousProfileDays:
+          body.pseudonymousProfileDays === undefined
+            ? (current.pseudonymousProfileDays ?? null)
+            : body.pseudonymousProfileDays,
+        archiveDestination:
+          body.archiveDestination === undefined
+            ? (current.archiveDestination ?? null)
+            : body.archiveDestination,
       };
       if (next.archiveDestination) {
         const destination = await getDestination(c.var.db, next.archiveDestination);
         if (!destination || destination.type === "webhook") {
-          throw new ApiError("invalid_request", `no r2, s3 or azure destination "${next.archiveDestination}"`, { details: [{ path: "archiveDestination", message: "create it with PUT /v1/destinations/:name first" }] });
+          throw new ApiError(
+            "invalid_request",
+            `no r2, s3 or azure destination "${next.archiveDestination}"`,
+            {
+              details: [
+                {
+                  path: "archiveDestination",
+                  message: "create it with PUT /v1/destinations/:name first",
+                },
+              ],
+            },
+          );
         }
       }
       await saveSetting(c.var.db, RETENTION_SETTING, next);
@@ -91,10 +141,21 @@ export const settingsRouter = createRouter()
       path: "/settings/retention",
       tags: ["Retention"],
       summary: "The retention settings",
-      responses: { 200: { description: "Settings", content: { "application/json": { schema: RetentionSchema } } } },
+      responses: {
+        200: {
+          description: "Settings",
+          content: { "application/json": { schema: RetentionSchema } },
+        },
+      },
     }),
     async (c) => {
       const s = await retentionSettings(c.var.db);
-      return c.json({ pseudonymousProfileDays: s.pseudonymousProfileDays ?? null, archiveDestination: s.archiveDestination ?? null }, 200);
+      return c.json(
+        {
+          pseudonymousProfileDays: s.pseudonymousProfileDays ?? null,
+          archiveDestination: s.archiveDestination ?? null,
+        },
+        200,
+      );
     },
   );

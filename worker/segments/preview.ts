@@ -6,8 +6,8 @@
  */
 import type { ConsentSettings } from "../../shared/schemas/consent";
 import type { Rule } from "../../shared/schemas/segments";
-import { countProfiles, profileFactsRead, sampleProfileIds } from "../db/queries/segments";
 import { readTogether } from "../db/queries/reads";
+import { countProfiles, profileFactsRead, sampleProfileIds } from "../db/queries/segments";
 import { subjectsFromFacts } from "./evaluate";
 import { evaluate, eventNeedsOf } from "./rules";
 
@@ -23,14 +23,28 @@ export interface SizePreview {
   totalProfiles: number;
 }
 
-export async function previewSegmentSize(d1: D1Database, rule: Rule, consent: ConsentSettings, now: number): Promise<SizePreview> {
+export async function previewSegmentSize(
+  d1: D1Database,
+  rule: Rule,
+  consent: ConsentSettings,
+  now: number,
+): Promise<SizePreview> {
   const [totalProfiles, ids] = await Promise.all([countProfiles(d1), sampleProfileIds(d1, SAMPLE)]);
   const needs = eventNeedsOf([rule], now);
-  const { facts } = await readTogether(d1, { facts: profileFactsRead(d1, ids, needs.types.length ? needs : undefined) });
+  const { facts } = await readTogether(d1, {
+    facts: profileFactsRead(d1, ids, needs.types.length ? needs : undefined),
+  });
   let matched = 0;
-  for (const { subject } of subjectsFromFacts(ids, facts, consent).values()) if (evaluate(rule, subject, now).match) matched++;
+  for (const { subject } of subjectsFromFacts(ids, facts, consent).values())
+    if (evaluate(rule, subject, now).match) matched++;
   // The count may have moved between the two reads; never answer more than there are.
   const total = Math.max(totalProfiles, ids.length);
   const exact = ids.length === total;
-  return { size: exact ? matched : Math.round((matched / Math.max(ids.length, 1)) * total), exact, sampled: ids.length, matched, totalProfiles: total };
+  return {
+    size: exact ? matched : Math.round((matched / Math.max(ids.length, 1)) * total),
+    exact,
+    sampled: ids.length,
+    matched,
+    totalProfiles: total,
+  };
 }

@@ -2,11 +2,18 @@
  * Segment rules (SPEC "Segments and personalization"): validation and evaluation, as
  * plain logic. A profile is evaluated from its merged attributes and its events.
  */
-import { formatPath, type ErrorDetail } from "../../shared/errors";
+
 import { getPath } from "../../shared/attribute-tree";
-import { RuleSchema, type AttributeCondition, type CountCondition, type EventCondition, type Rule } from "../../shared/schemas/segments";
-import { zodDetails } from "../lib/validation";
+import { type ErrorDetail, formatPath } from "../../shared/errors";
+import {
+  type AttributeCondition,
+  type CountCondition,
+  type EventCondition,
+  type Rule,
+  RuleSchema,
+} from "../../shared/schemas/segments";
 import type { ProfileConsent } from "../consent/merge";
+import { zodDetails } from "../lib/validation";
 
 export interface RuleEvent {
   type: string;
@@ -28,7 +35,8 @@ export interface Evaluation {
   recheckAt?: number;
 }
 
-const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+const DURATION =
+  /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
 /** ISO-8601 duration → milliseconds (months = 30 days, years = 365 days); undefined if invalid. */
 export function durationMs(text: string): number | undefined {
@@ -40,12 +48,17 @@ export function durationMs(text: string): number | undefined {
 }
 
 /** Parses and checks a rule; returns the problems as error details. */
-export function validateRule(raw: unknown): { ok: true; rule: Rule } | { ok: false; details: ErrorDetail[] } {
+export function validateRule(
+  raw: unknown,
+): { ok: true; rule: Rule } | { ok: false; details: ErrorDetail[] } {
   const parsed = RuleSchema.safeParse(raw);
   if (!parsed.success) {
     // A union reports every branch; the shared reduction keeps the branch the caller meant.
     const details = zodDetails(parsed.error, ["rule"]);
-    return { ok: false, details: details.length ? details : [{ path: "rule", message: "not a rule" }] };
+    return {
+      ok: false,
+      details: details.length ? details : [{ path: "rule", message: "not a rule" }],
+    };
   }
   const details: ErrorDetail[] = [];
   const walk = (rule: Rule, at: PropertyKey[]) => {
@@ -54,11 +67,19 @@ export function validateRule(raw: unknown): { ok: true; rule: Rule } | { ok: fal
     else if ("not" in rule) walk(rule.not, [...at, "not"]);
     else if ("consent" in rule) return;
     else if ("attr" in rule) {
-      if (rule.op !== "exists" && rule.value === undefined) details.push({ path: formatPath([...at, "value"]), message: `op ${rule.op} needs a value` });
-      if (rule.op === "in" && !Array.isArray(rule.value)) details.push({ path: formatPath([...at, "value"]), message: "op in needs an array" });
+      if (rule.op !== "exists" && rule.value === undefined)
+        details.push({
+          path: formatPath([...at, "value"]),
+          message: `op ${rule.op} needs a value`,
+        });
+      if (rule.op === "in" && !Array.isArray(rule.value))
+        details.push({ path: formatPath([...at, "value"]), message: "op in needs an array" });
     } else {
       if (rule.within !== undefined && !durationMs(rule.within)) {
-        details.push({ path: formatPath([...at, "within"]), message: `"${rule.within}" is not an ISO-8601 duration like P30D or PT12H` });
+        details.push({
+          path: formatPath([...at, "within"]),
+          message: `"${rule.within}" is not an ISO-8601 duration like P30D or PT12H`,
+        });
       }
       if (rule.where) walk(rule.where, [...at, "where"]);
     }
@@ -92,9 +113,17 @@ export function testAttribute(tree: unknown, c: AttributeCondition): boolean {
       return Array.isArray(c.value) && c.value.some((x) => same(x, v));
     case "contains":
       if (Array.isArray(v)) return v.some((x) => same(x, c.value));
-      return typeof v === "string" && typeof c.value === "string" && v.toLowerCase().includes(c.value.toLowerCase());
+      return (
+        typeof v === "string" &&
+        typeof c.value === "string" &&
+        v.toLowerCase().includes(c.value.toLowerCase())
+      );
     case "startsWith":
-      return typeof v === "string" && typeof c.value === "string" && v.toLowerCase().startsWith(c.value.toLowerCase());
+      return (
+        typeof v === "string" &&
+        typeof c.value === "string" &&
+        v.toLowerCase().startsWith(c.value.toLowerCase())
+      );
     default: {
       const d = compare(v, c.value);
       if (d === undefined) return false;
@@ -117,7 +146,13 @@ function testEvents(subject: Subject, c: EventCondition, now: number): Evaluatio
   const window = c.within ? durationMs(c.within)! : undefined;
   const since = window === undefined ? -Infinity : now - window;
   const hits = subject.events
-    .filter((e) => e.type === c.event && e.at >= since && e.at <= now && (!c.where || evaluate(c.where, { attributes: e.data ?? {}, events: [] }, now).match))
+    .filter(
+      (e) =>
+        e.type === c.event &&
+        e.at >= since &&
+        e.at <= now &&
+        (!c.where || evaluate(c.where, { attributes: e.data ?? {}, events: [] }, now).match),
+    )
     .map((e) => e.at)
     .sort((a, b) => a - b);
   // The oldest counted event leaving the window may change the outcome.
@@ -125,13 +160,17 @@ function testEvents(subject: Subject, c: EventCondition, now: number): Evaluatio
   return { match: countMatches(hits.length, c.count), recheckAt };
 }
 
-const earliest = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+const earliest = (a?: number, b?: number) =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
 export function evaluate(rule: Rule, subject: Subject, now: number): Evaluation {
   if ("all" in rule || "any" in rule) {
     const parts = ("all" in rule ? rule.all : rule.any).map((r) => evaluate(r, subject, now));
     const match = "all" in rule ? parts.every((p) => p.match) : parts.some((p) => p.match);
-    return { match, recheckAt: parts.reduce<number | undefined>((t, p) => earliest(t, p.recheckAt), undefined) };
+    return {
+      match,
+      recheckAt: parts.reduce<number | undefined>((t, p) => earliest(t, p.recheckAt), undefined),
+    };
   }
   if ("not" in rule) {
     const inner = evaluate(rule.not, subject, now);
@@ -151,7 +190,11 @@ export function ruleTestsConsent(rule: Rule): boolean {
 }
 
 /** Event types a rule looks at and its longest window (undefined: all time). */
-export function eventNeeds(rule: Rule): { types: Set<string>; windowMs: number | undefined; any: boolean } {
+export function eventNeeds(rule: Rule): {
+  types: Set<string>;
+  windowMs: number | undefined;
+  any: boolean;
+} {
   const types = new Set<string>();
   let windowMs: number | undefined = 0;
   let any = false;
@@ -171,13 +214,20 @@ export function eventNeeds(rule: Rule): { types: Set<string>; windowMs: number |
 }
 
 /** The event types and the earliest event time several rules need to be evaluated at `now`. */
-export function eventNeedsOf(rules: readonly Rule[], now: number): { types: string[]; since: number } {
+export function eventNeedsOf(
+  rules: readonly Rule[],
+  now: number,
+): { types: string[]; since: number } {
   const types = new Set<string>();
   let window: number | undefined = 0;
   for (const rule of rules) {
     const needs = eventNeeds(rule);
     needs.types.forEach((t) => types.add(t));
-    if (needs.any) window = needs.windowMs === undefined || window === undefined ? undefined : Math.max(window, needs.windowMs);
+    if (needs.any)
+      window =
+        needs.windowMs === undefined || window === undefined
+          ? undefined
+          : Math.max(window, needs.windowMs);
   }
   return { types: [...types], since: window === undefined ? 0 : now - window };
 }

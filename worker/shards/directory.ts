@@ -15,7 +15,8 @@ export interface DirectoryTable {
 
 /** A new deployment's directory: `shardCount` shards, each hosting one contiguous range of buckets. */
 export function initialDirectory(shardCount: number): DirectoryTable {
-  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > BUCKETS) throw new RangeError(`a deployment has 1..${BUCKETS} shards, not ${shardCount}`);
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > BUCKETS)
+    throw new RangeError(`a deployment has 1..${BUCKETS} shards, not ${shardCount}`);
   const shards = new Uint16Array(BUCKETS);
   for (let b = 0; b < BUCKETS; b++) shards[b] = Math.floor((b * shardCount) / BUCKETS);
   return { version: 1, shards };

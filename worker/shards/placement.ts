@@ -36,14 +36,16 @@ function fnv1a(text: string): number {
  * profiles keep a collision inside a bucket near 10⁻⁹.
  */
 export function mintProfileId(bucket: Bucket): string {
-  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKETS) throw new RangeError(`bucket ${bucket} is outside 0..${BUCKETS - 1}`);
+  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKETS)
+    throw new RangeError(`bucket ${bucket} is outside 0..${BUCKETS - 1}`);
   const head = new Uint8Array([bucket >> 10, (bucket >> 2) & 0xff, (bucket & 0x3) << 6]); // 18 bits, the last 4 zero
   const random = crypto.getRandomValues(new Uint8Array(7)); // 56 bits, 54 of which fill 9 characters
   return V2_PREFIX + bytesToBase64url(head).slice(0, 3) + bytesToBase64url(random).slice(0, 9);
 }
 
 /** Whether `id` carries its bucket (a v2 id). */
-export const isBucketedId = (id: string): boolean => id.length === V2_LENGTH && id.startsWith(V2_PREFIX);
+export const isBucketedId = (id: string): boolean =>
+  id.length === V2_LENGTH && id.startsWith(V2_PREFIX);
 
 /** The home bucket of a profile: written in a v2 id, hashed from any other id (12-character ids, UUIDs). */
 export function profileBucket(id: string): Bucket {
@@ -56,12 +58,15 @@ export function profileBucket(id: string): Bucket {
 
 /** The SipHash key of a deployment: the first 128 bits of SHA-256 of its salt (a secret that never changes). */
 export async function indexKey(salt: string): Promise<Uint32Array> {
-  const digest = new DataView(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`tessera-index:${salt}`)));
+  const digest = new DataView(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`tessera-index:${salt}`)),
+  );
   return new Uint32Array([0, 1, 2, 3].map((i) => digest.getUint32(i * 4, true)));
 }
 
 /** A new deployment's index salt: 128 random bits. */
-export const newIndexSalt = (): string => bytesToBase64url(crypto.getRandomValues(new Uint8Array(16)));
+export const newIndexSalt = (): string =>
+  bytesToBase64url(crypto.getRandomValues(new Uint8Array(16)));
 
 /**
  * Mints ids for new profiles (the graph workspace's `newProfileId`): a new profile is homed
@@ -75,7 +80,8 @@ export const profileIdMinter =
     mintProfileId(splitFrom === undefined ? indexBucket(key, anchorKey) : profileBucket(splitFrom));
 
 /** The index bucket of an identity ("namespace:value"), under the deployment's key. */
-export const indexBucket = (key: Uint32Array, identityKey: string): Bucket => SipHash.hash_uint(key, identityKey) % BUCKETS;
+export const indexBucket = (key: Uint32Array, identityKey: string): Bucket =>
+  SipHash.hash_uint(key, identityKey) % BUCKETS;
 
 const SHARD_BITS = 13;
 const COUNTER_BITS = 40;
@@ -84,10 +90,15 @@ export const MAX_SHARDS = 2 ** SHARD_BITS;
 
 /** A 53-bit identity row id: the creating shard in the top 13 bits, its counter below. */
 export function identityRowId(shard: number, counter: number): number {
-  if (!Number.isInteger(shard) || shard < 0 || shard >= MAX_SHARDS) throw new RangeError(`shard ${shard} is outside 0..${MAX_SHARDS - 1}`);
-  if (!Number.isInteger(counter) || counter < 1 || counter >= COUNTER_SPAN) throw new RangeError(`counter ${counter} is outside 1..2^40-1`);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= MAX_SHARDS)
+    throw new RangeError(`shard ${shard} is outside 0..${MAX_SHARDS - 1}`);
+  if (!Number.isInteger(counter) || counter < 1 || counter >= COUNTER_SPAN)
+    throw new RangeError(`counter ${counter} is outside 1..2^40-1`);
   return shard * COUNTER_SPAN + counter;
 }
 
 /** The shard that created an identity row, and its counter there (ids from before shards: shard 0). */
-export const splitIdentityRowId = (id: number): { shard: number; counter: number } => ({ shard: Math.floor(id / COUNTER_SPAN), counter: id % COUNTER_SPAN });
+export const splitIdentityRowId = (id: number): { shard: number; counter: number } => ({
+  shard: Math.floor(id / COUNTER_SPAN),
+  counter: id % COUNTER_SPAN,
+});

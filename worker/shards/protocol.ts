@@ -32,7 +32,10 @@ export interface Component<P> {
 }
 
 /** An identity's entry in the index, at the shard hosting its index bucket. */
-export type IndexEntry = { state: "live"; home: Bucket } | { state: "reserved"; tx: TxId } | { state: "suppressed" };
+export type IndexEntry =
+  | { state: "live"; home: Bucket }
+  | { state: "reserved"; tx: TxId }
+  | { state: "suppressed" };
 
 /** Where things live: the deployment's buckets and directory, as one shard or the coordinator sees them. */
 export interface Placement {
@@ -84,9 +87,21 @@ export interface PrepareReply<P> {
 }
 
 /** Freezes the components holding `keys` and reserves the keys that do not exist, for `tx`. Idempotent. */
-export function prepare<P>(store: ParticipantStore<P>, placement: Placement, tx: TxId, keys: readonly Key[]): PrepareReply<P> {
+export function prepare<P>(
+  store: ParticipantStore<P>,
+  placement: Placement,
+  tx: TxId,
+  keys: readonly Key[],
+): PrepareReply<P> {
   return store.transaction(() => {
-    const reply: PrepareReply<P> = { shard: store.shard, components: [], reserved: [], redirects: [], suppressed: [], busy: [] };
+    const reply: PrepareReply<P> = {
+      shard: store.shard,
+      components: [],
+      reserved: [],
+      redirects: [],
+      suppressed: [],
+      busy: [],
+    };
     const known = store.outcome(tx);
     if (known === "committed" || known === "aborted") return { ...reply, resolved: known };
     const seen = new Set<ProfileId>();
@@ -116,7 +131,8 @@ export function prepare<P>(store: ParticipantStore<P>, placement: Placement, tx:
         reply.reserved.push(key);
       } else if (entry.state === "reserved") reply.busy.push(key);
       else if (entry.state === "suppressed") reply.suppressed.push(key);
-      else if (placement.ownerOf(entry.home) === store.shard) throw new Error(`index says ${key} lives here, but no component holds it`);
+      else if (placement.ownerOf(entry.home) === store.shard)
+        throw new Error(`index says ${key} lives here, but no component holds it`);
       else reply.redirects.push([key, entry.home]);
     }
     store.setOutcome(tx, "prepared");
@@ -139,11 +155,16 @@ export interface ShardActions<P> {
  * second commit answers "already". A shard that was not asked (a new home) has no outcome yet
  * and applies it; one that aborted `tx` refuses (the coordinator never decides after an abort).
  */
-export function commit<P>(store: ParticipantStore<P>, tx: TxId, actions: ShardActions<P>): "committed" | "already" {
+export function commit<P>(
+  store: ParticipantStore<P>,
+  tx: TxId,
+  actions: ShardActions<P>,
+): "committed" | "already" {
   return store.transaction(() => {
     const known = store.outcome(tx);
     if (known === "committed") return "already";
-    if (known === "aborted") throw new Error(`commit of transaction ${tx}, which this shard aborted`);
+    if (known === "aborted")
+      throw new Error(`commit of transaction ${tx}, which this shard aborted`);
     for (const profileId of actions.remove) store.remove(profileId);
     for (const component of actions.put) store.put(component);
     for (const [key, entry] of actions.index) store.setIndexEntry(key, entry);
@@ -176,7 +197,11 @@ function release<P>(store: ParticipantStore<P>, tx: TxId): void {
  * an unfrozen component here, or new with its index bucket hosted here (a claim). Otherwise
  * it waits (a key is frozen or reserved by a transaction) or goes to the coordinator.
  */
-export function localPlacement<P>(store: ParticipantStore<P>, placement: Placement, keys: readonly Key[]): "local" | "wait" | "coordinator" | "suppressed" {
+export function localPlacement<P>(
+  store: ParticipantStore<P>,
+  placement: Placement,
+  keys: readonly Key[],
+): "local" | "wait" | "coordinator" | "suppressed" {
   let result: "local" | "suppressed" = "local";
   for (const key of keys) {
     const profileId = store.ownerOf(key);
@@ -200,7 +225,13 @@ export function localPlacement<P>(store: ParticipantStore<P>, placement: Placeme
  * touches, decided with the same code as the coordinator's, and the claimed keys' index
  * entries, in one transaction. Undefined when it cannot run here (see `localPlacement`).
  */
-export function applyLocally<O, R, P>(store: ParticipantStore<P>, placement: Placement, op: O, keys: readonly Key[], decide: Decide<O, R, P>): R | undefined {
+export function applyLocally<O, R, P>(
+  store: ParticipantStore<P>,
+  placement: Placement,
+  op: O,
+  keys: readonly Key[],
+  decide: Decide<O, R, P>,
+): R | undefined {
   const where = localPlacement(store, placement, keys);
   if (where !== "local" && where !== "suppressed") return undefined;
   return store.transaction(() => {
@@ -218,9 +249,11 @@ export function applyLocally<O, R, P>(store: ParticipantStore<P>, placement: Pla
     for (const profileId of owned.keys()) if (!kept.has(profileId)) store.remove(profileId);
     for (const component of after) {
       const home = placement.profileBucket(component.profileId);
-      if (placement.ownerOf(home) !== store.shard) throw new Error(`a local decision placed ${component.profileId} on another shard`);
+      if (placement.ownerOf(home) !== store.shard)
+        throw new Error(`a local decision placed ${component.profileId} on another shard`);
       store.put(component);
-      for (const key of component.keys) if (claimed.has(key)) store.setIndexEntry(key, { state: "live", home });
+      for (const key of component.keys)
+        if (claimed.has(key)) store.setIndexEntry(key, { state: "live", home });
     }
     return results[0]!;
   });
@@ -233,7 +266,12 @@ export function applyLocally<O, R, P>(store: ParticipantStore<P>, placement: Pla
  * the components as they stand after (a component absent from `after` was absorbed).
  * Production passes the shard's own group code (rule 3); the model test passes its reference.
  */
-export type Decide<O, R, P> = (ops: readonly O[], components: readonly Component<P>[], reserved: ReadonlySet<Key>, suppressed: ReadonlySet<Key>) => { results: R[]; after: Component<P>[] };
+export type Decide<O, R, P> = (
+  ops: readonly O[],
+  components: readonly Component<P>[],
+  reserved: ReadonlySet<Key>,
+  suppressed: ReadonlySet<Key>,
+) => { results: R[]; after: Component<P>[] };
 
 /**
  * Turns a decision into each shard's actions: every component after goes to the owner of its
@@ -241,7 +279,12 @@ export type Decide<O, R, P> = (ops: readonly O[], components: readonly Component
  * whose home bucket changed, or that were reserved, get a live index entry; reservations no
  * component took are released.
  */
-export function partitionByOwner<P>(placement: Placement, before: ReadonlyMap<ProfileId, { shard: number; component: Component<P> }>, after: readonly Component<P>[], reserved: ReadonlySet<Key>): Map<number, ShardActions<P>> {
+export function partitionByOwner<P>(
+  placement: Placement,
+  before: ReadonlyMap<ProfileId, { shard: number; component: Component<P> }>,
+  after: readonly Component<P>[],
+  reserved: ReadonlySet<Key>,
+): Map<number, ShardActions<P>> {
   const actions = new Map<number, ShardActions<P>>();
   const at = (shard: number) => {
     let a = actions.get(shard);
@@ -262,13 +305,21 @@ export function partitionByOwner<P>(placement: Placement, before: ReadonlyMap<Pr
     for (const key of component.keys) {
       const home = homeOf.get(key);
       // A key that left every component was dropped by the decision (never by this protocol's reference): release its entry.
-      if (home === undefined) at(placement.ownerOf(placement.indexBucket(key))).index.push([key, undefined]);
-      else if (home !== placement.profileBucket(profileId)) at(placement.ownerOf(placement.indexBucket(key))).index.push([key, { state: "live", home }]);
+      if (home === undefined)
+        at(placement.ownerOf(placement.indexBucket(key))).index.push([key, undefined]);
+      else if (home !== placement.profileBucket(profileId))
+        at(placement.ownerOf(placement.indexBucket(key))).index.push([
+          key,
+          { state: "live", home },
+        ]);
     }
   }
   for (const key of reserved) {
     const home = homeOf.get(key);
-    at(placement.ownerOf(placement.indexBucket(key))).index.push([key, home === undefined ? undefined : { state: "live", home }]);
+    at(placement.ownerOf(placement.indexBucket(key))).index.push([
+      key,
+      home === undefined ? undefined : { state: "live", home },
+    ]);
   }
   return actions;
 }
@@ -296,7 +347,9 @@ export interface ShardRpc<P> {
   abort(shard: number, tx: TxId): Promise<"aborted" | "committed">;
 }
 
-export type TxOutcome<R> = { committed: true; tx: TxId; results: R[] } | { committed: false; tx: TxId; reason: "busy" | "unreachable" | "redirects" };
+export type TxOutcome<R> =
+  | { committed: true; tx: TxId; results: R[] }
+  | { committed: false; tx: TxId; reason: "busy" | "unreachable" | "redirects" };
 
 const MAX_ROUNDS = 4;
 
@@ -309,7 +362,10 @@ export class Coordinator<O, R, P> {
     private readonly placement: Placement,
     private readonly decide: Decide<O, R, P>,
     private readonly keysOf: (op: O) => readonly Key[],
-    private readonly options: { prepareAttempts: number; retryDelay: () => Promise<void> } = { prepareAttempts: 3, retryDelay: () => Promise.resolve() },
+    private readonly options: { prepareAttempts: number; retryDelay: () => Promise<void> } = {
+      prepareAttempts: 3,
+      retryDelay: () => Promise.resolve(),
+    },
   ) {}
 
   /** Finishes what a crash left: an undecided transaction is aborted where it asked, a decided one committed everywhere. */
@@ -317,7 +373,8 @@ export class Coordinator<O, R, P> {
     this.recovering ??= (async () => {
       for (const record of this.log.unfinished()) {
         if (record.state === "preparing") await this.abortAll(record.tx, record.asked);
-        else if (record.state === "decided") await this.commitAll(record.tx, new Map(record.actions), record.pending);
+        else if (record.state === "decided")
+          await this.commitAll(record.tx, new Map(record.actions), record.pending);
       }
     })();
     return this.recovering;
@@ -333,34 +390,50 @@ export class Coordinator<O, R, P> {
     const suppressed = new Set<Key>();
     let asks = new Map<number, Key[]>();
     const ask = (shard: number, key: Key) => asks.set(shard, [...(asks.get(shard) ?? []), key]);
-    for (const key of new Set(ops.flatMap((op) => [...this.keysOf(op)]))) ask(this.placement.ownerOf(this.placement.indexBucket(key)), key);
+    for (const key of new Set(ops.flatMap((op) => [...this.keysOf(op)])))
+      ask(this.placement.ownerOf(this.placement.indexBucket(key)), key);
     this.log.put({ tx, state: "preparing", asked: [] });
     for (let round = 0; asks.size > 0; round++) {
       if (round === MAX_ROUNDS) return this.giveUp(tx, asked, "redirects");
       for (const shard of asks.keys()) asked.add(shard);
       this.log.put({ tx, state: "preparing", asked: [...asked] }); // durable before sending: recovery knows whom to release
-      const replies = await Promise.all([...asks].map(([shard, keys]) => this.prepareWithRetry(shard, tx, keys)));
+      const replies = await Promise.all(
+        [...asks].map(([shard, keys]) => this.prepareWithRetry(shard, tx, keys)),
+      );
       asks = new Map();
       for (const reply of replies) {
         if (reply === undefined) return this.giveUp(tx, asked, "unreachable");
         if (reply.busy.length > 0 || reply.resolved) return this.giveUp(tx, asked, "busy");
-        for (const component of reply.components) before.set(component.profileId, { shard: reply.shard, component });
+        for (const component of reply.components)
+          before.set(component.profileId, { shard: reply.shard, component });
         reply.reserved.forEach((k) => reserved.add(k));
         reply.suppressed.forEach((k) => suppressed.add(k));
       }
       const covered = new Set([...before.values()].flatMap((b) => b.component.keys));
-      for (const reply of replies) for (const [key, bucket] of reply!.redirects) if (!covered.has(key)) ask(this.placement.ownerOf(bucket), key);
+      for (const reply of replies)
+        for (const [key, bucket] of reply!.redirects)
+          if (!covered.has(key)) ask(this.placement.ownerOf(bucket), key);
     }
-    const { results, after } = this.decide(ops, [...before.values()].map((b) => b.component), reserved, suppressed);
+    const { results, after } = this.decide(
+      ops,
+      [...before.values()].map((b) => b.component),
+      reserved,
+      suppressed,
+    );
     const actions = partitionByOwner(this.placement, before, after, reserved);
-    for (const shard of asked) if (!actions.has(shard)) actions.set(shard, { put: [], remove: [], index: [] }); // every asked shard unfreezes
+    for (const shard of asked)
+      if (!actions.has(shard)) actions.set(shard, { put: [], remove: [], index: [] }); // every asked shard unfreezes
     const participants = [...actions.keys()];
     this.log.put({ tx, state: "decided", actions: [...actions], pending: participants }); // the commit point
     await this.commitAll(tx, actions, participants);
     return { committed: true, tx, results };
   }
 
-  private async prepareWithRetry(shard: number, tx: TxId, keys: Key[]): Promise<PrepareReply<P> | undefined> {
+  private async prepareWithRetry(
+    shard: number,
+    tx: TxId,
+    keys: Key[],
+  ): Promise<PrepareReply<P> | undefined> {
     for (let attempt = 0; attempt < this.options.prepareAttempts; attempt++) {
       try {
         return await this.rpc.prepare(shard, tx, keys);
@@ -371,7 +444,11 @@ export class Coordinator<O, R, P> {
     return undefined;
   }
 
-  private async giveUp(tx: TxId, asked: Set<number>, reason: "busy" | "unreachable" | "redirects"): Promise<TxOutcome<R>> {
+  private async giveUp(
+    tx: TxId,
+    asked: Set<number>,
+    reason: "busy" | "unreachable" | "redirects",
+  ): Promise<TxOutcome<R>> {
     await this.abortAll(tx, [...asked]);
     return { committed: false, tx, reason };
   }
@@ -382,7 +459,11 @@ export class Coordinator<O, R, P> {
     this.log.put({ tx, state: "aborted" });
   }
 
-  private async commitAll(tx: TxId, actions: ReadonlyMap<number, ShardActions<P>>, shards: readonly number[]): Promise<void> {
+  private async commitAll(
+    tx: TxId,
+    actions: ReadonlyMap<number, ShardActions<P>>,
+    shards: readonly number[],
+  ): Promise<void> {
     const pending = new Set(shards);
     await Promise.all(
       shards.map(async (shard) => {

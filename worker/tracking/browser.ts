@@ -13,7 +13,9 @@ import type { ItemError } from "../ingest/types";
 import type { MessageIdentities, MessageType } from "./messages";
 
 /** The identities a browser message is allowed to carry, or why it is refused. */
-export type BrowserIdentities = { ok: true; subject?: IdentityRef } | { ok: false; error: ItemError };
+export type BrowserIdentities =
+  | { ok: true; subject?: IdentityRef }
+  | { ok: false; error: ItemError };
 
 export interface BrowserClaim {
   kind: MessageType | undefined;
@@ -38,17 +40,32 @@ function refuse(message: string): BrowserIdentities {
  */
 export function browserIdentities(claim: BrowserClaim): BrowserIdentities {
   const { kind, claims, subject, userIdNamespace, isSubject } = claim;
-  const namesPerson = claims.userId !== undefined || claims.email !== undefined || claims.phone !== undefined || !DEVICE_ONLY_KINDS.includes(kind);
+  const namesPerson =
+    claims.userId !== undefined ||
+    claims.email !== undefined ||
+    claims.phone !== undefined ||
+    !DEVICE_ONLY_KINDS.includes(kind);
   if (!namesPerson) return { ok: true };
   if (!subject) {
-    return refuse("a browser message that names a person (userId, traits identities, identify, group, alias) needs a valid identity token in context.tessera.identityToken");
+    return refuse(
+      "a browser message that names a person (userId, traits identities, identify, group, alias) needs a valid identity token in context.tessera.identityToken",
+    );
   }
   const subjectText = `${subject.namespace}:${subject.value}`;
   if (claims.userId !== undefined && !isSubject(userIdNamespace, claims.userId)) {
-    return refuse(`the identity token is for ${subjectText}, not ${userIdNamespace}:${claims.userId}`);
+    return refuse(
+      `the identity token is for ${subjectText}, not ${userIdNamespace}:${claims.userId}`,
+    );
   }
-  if (kind === "alias" && claims.previousId !== undefined && claims.previousId !== claims.anonymousId && !isSubject(userIdNamespace, claims.previousId)) {
-    return refuse(`from a browser, alias can only join the visitor's device (anonymousId) to the identity token's ${subjectText}`);
+  if (
+    kind === "alias" &&
+    claims.previousId !== undefined &&
+    claims.previousId !== claims.anonymousId &&
+    !isSubject(userIdNamespace, claims.previousId)
+  ) {
+    return refuse(
+      `from a browser, alias can only join the visitor's device (anonymousId) to the identity token's ${subjectText}`,
+    );
   }
   return { ok: true, subject };
 }

@@ -17,29 +17,44 @@
  *   does: timestamp + (receivedAt − sentAt).
  */
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
+import { MESSAGE_TYPES, type MessageType, TRACKING_LIMITS } from "../../shared/schemas/tracking";
 import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
-import { MESSAGE_TYPES, TRACKING_LIMITS, type MessageType } from "../../shared/schemas/tracking";
 import type { TrackingSettings } from "./settings";
 
-export { MESSAGE_TYPES, TRACKING_LIMITS, type MessageType };
+export { MESSAGE_TYPES, type MessageType, TRACKING_LIMITS };
 
 /** What a message becomes: an item for validateEvent / validateRecord. */
 export type MappedMessage =
-  | { ok: true; kind: "events" | "records"; item: Record<string, unknown>; messageId: string; receipt?: { type: string } }
-  | { ok: false; error: { code: ErrorCode; message: string; details?: { path: string; message: string }[] } };
+  | {
+      ok: true;
+      kind: "events" | "records";
+      item: Record<string, unknown>;
+      messageId: string;
+      receipt?: { type: string };
+    }
+  | {
+      ok: false;
+      error: { code: ErrorCode; message: string; details?: { path: string; message: string }[] };
+    };
 
 type Message = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+const text = (v: unknown): string | undefined =>
+  typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
 
 function fail(code: ErrorCode, message: string, path?: string): MappedMessage {
   return { ok: false, error: { code, message, ...(path ? { details: [{ path, message }] } : {}) } };
 }
 
 /** Segment's clock-skew correction: the device's timestamp moved by (receivedAt − sentAt). */
-export function correctedTimestamp(message: Message, batchSentAt: unknown, receivedAt: number): string | undefined {
+export function correctedTimestamp(
+  message: Message,
+  batchSentAt: unknown,
+  receivedAt: number,
+): string | undefined {
   const timestamp = text(message.timestamp) ?? text(message.originalTimestamp);
   if (!timestamp) return new Date(receivedAt).toISOString();
   const at = Date.parse(timestamp);
@@ -53,7 +68,19 @@ export function correctedTimestamp(message: Message, batchSentAt: unknown, recei
 function usefulContext(message: Message): Record<string, unknown> | undefined {
   const context = isObject(message.context) ? message.context : {};
   const out: Record<string, unknown> = {};
-  for (const key of ["page", "campaign", "userAgent", "locale", "library", "screen", "app", "os", "device", "timezone", "referrer"]) {
+  for (const key of [
+    "page",
+    "campaign",
+    "userAgent",
+    "locale",
+    "library",
+    "screen",
+    "app",
+    "os",
+    "device",
+    "timezone",
+    "referrer",
+  ]) {
     if (context[key] !== undefined) out[key] = context[key];
   }
   return Object.keys(out).length > 0 ? out : undefined;
@@ -71,7 +98,8 @@ export interface MessageIdentities {
 /** The identities a message claims, as sent. */
 export function claimedIdentities(message: Message): MessageIdentities {
   const traits = isObject(message.traits) ? message.traits : {};
-  const contextTraits = isObject(message.context) && isObject(message.context.traits) ? message.context.traits : {};
+  const contextTraits =
+    isObject(message.context) && isObject(message.context.traits) ? message.context.traits : {};
   return {
     userId: text(message.userId),
     anonymousId: text(message.anonymousId),
@@ -86,16 +114,25 @@ export interface BrowserScope {
   subject?: IdentityRef;
 }
 
-function identitiesOf(claims: MessageIdentities, settings: TrackingSettings, extra: { namespace: string; id: string }[] = [], browser?: BrowserScope) {
+function identitiesOf(
+  claims: MessageIdentities,
+  settings: TrackingSettings,
+  extra: { namespace: string; id: string }[] = [],
+  browser?: BrowserScope,
+) {
   const identities: { namespace: string; id: string }[] = [];
   if (browser) {
-    if (browser.subject) identities.push({ namespace: browser.subject.namespace, id: browser.subject.value });
-    if (claims.anonymousId !== undefined) identities.push({ namespace: "device", id: claims.anonymousId });
+    if (browser.subject)
+      identities.push({ namespace: browser.subject.namespace, id: browser.subject.value });
+    if (claims.anonymousId !== undefined)
+      identities.push({ namespace: "device", id: claims.anonymousId });
     return identities;
   }
-  if (claims.userId !== undefined) identities.push({ namespace: settings.userIdNamespace, id: claims.userId });
+  if (claims.userId !== undefined)
+    identities.push({ namespace: settings.userIdNamespace, id: claims.userId });
   identities.push(...extra);
-  if (claims.anonymousId !== undefined) identities.push({ namespace: "device", id: claims.anonymousId });
+  if (claims.anonymousId !== undefined)
+    identities.push({ namespace: "device", id: claims.anonymousId });
   if (claims.email !== undefined) identities.push({ namespace: "email", id: claims.email });
   if (claims.phone !== undefined) identities.push({ namespace: "phone", id: claims.phone });
   return identities;
@@ -108,12 +145,22 @@ function identitiesOf(claims: MessageIdentities, settings: TrackingSettings, ext
 export function mapMessage(
   message: unknown,
   type: string | undefined,
-  options: { settings: TrackingSettings; receivedAt: number; batchSentAt?: unknown; fallbackId: string; browser?: BrowserScope },
+  options: {
+    settings: TrackingSettings;
+    receivedAt: number;
+    batchSentAt?: unknown;
+    fallbackId: string;
+    browser?: BrowserScope;
+  },
 ): MappedMessage {
   if (!isObject(message)) return fail("invalid_request", "a message must be a JSON object");
   const kind = (type ?? text(message.type)) as MessageType | undefined;
   if (!kind || !MESSAGE_TYPES.includes(kind)) {
-    return fail("invalid_request", `unknown message type ${JSON.stringify(message.type ?? null)}: one of ${MESSAGE_TYPES.join(", ")}`, "type");
+    return fail(
+      "invalid_request",
+      `unknown message type ${JSON.stringify(message.type ?? null)}: one of ${MESSAGE_TYPES.join(", ")}`,
+      "type",
+    );
   }
   const claims = claimedIdentities(message);
   if (claims.userId === undefined && claims.anonymousId === undefined) {
@@ -121,24 +168,41 @@ export function mapMessage(
   }
   if (claims.anonymousId !== undefined && !DEVICE_ID_PATTERN.test(claims.anonymousId)) {
     // Documented: anonymous ids are device ids (analytics.js mints UUIDs, which fit).
-    return fail("invalid_identity", "anonymousId must be 16–64 characters of [A-Za-z0-9_-] (a UUID fits); send other ids as userId", "anonymousId");
+    return fail(
+      "invalid_identity",
+      "anonymousId must be 16–64 characters of [A-Za-z0-9_-] (a UUID fits); send other ids as userId",
+      "anonymousId",
+    );
   }
   const messageId = text(message.messageId) ?? options.fallbackId;
   const timestamp = correctedTimestamp(message, options.batchSentAt, options.receivedAt);
   const { settings } = options;
   const context = usefulContext(message);
-  const event = (eventType: string, data: Record<string, unknown>, extra: { namespace: string; id: string }[] = []): MappedMessage => ({
+  const event = (
+    eventType: string,
+    data: Record<string, unknown>,
+    extra: { namespace: string; id: string }[] = [],
+  ): MappedMessage => ({
     ok: true,
     kind: "events",
     messageId,
-    item: { id: messageId, type: eventType, timestamp, dataset: settings.dataset, identities: identitiesOf(claims, settings, extra, options.browser), data: { ...data, ...(context ? { context } : {}) } },
+    item: {
+      id: messageId,
+      type: eventType,
+      timestamp,
+      dataset: settings.dataset,
+      identities: identitiesOf(claims, settings, extra, options.browser),
+      data: { ...data, ...(context ? { context } : {}) },
+    },
   });
 
   switch (kind) {
     case "track": {
       const name = text(message.event);
       if (!name) return fail("invalid_request", "a track message needs an `event` name", "event");
-      return event(name, { ...(isObject(message.properties) ? { properties: message.properties } : {}) });
+      return event(name, {
+        ...(isObject(message.properties) ? { properties: message.properties } : {}),
+      });
     }
     case "page":
     case "screen":
@@ -149,9 +213,17 @@ export function mapMessage(
       });
     case "alias": {
       const previousId = claims.previousId;
-      if (!previousId || claims.userId === undefined) return fail("invalid_request", "an alias message needs `previousId` and `userId`", "previousId");
+      if (!previousId || claims.userId === undefined)
+        return fail(
+          "invalid_request",
+          "an alias message needs `previousId` and `userId`",
+          "previousId",
+        );
       // The previous id is the visitor's device when it is the message's anonymousId, else an earlier userId.
-      const previous = previousId === claims.anonymousId ? { namespace: "device", id: previousId } : { namespace: settings.userIdNamespace, id: previousId };
+      const previous =
+        previousId === claims.anonymousId
+          ? { namespace: "device", id: previousId }
+          : { namespace: settings.userIdNamespace, id: previousId };
       return event("alias", { previousId }, [previous]);
     }
     case "identify":
@@ -160,7 +232,8 @@ export function mapMessage(
       let attributes: Record<string, unknown> = traits;
       if (kind === "group") {
         const groupId = text(message.groupId);
-        if (!groupId) return fail("invalid_request", "a group message needs a `groupId`", "groupId");
+        if (!groupId)
+          return fail("invalid_request", "a group message needs a `groupId`", "groupId");
         attributes = { groups: Object.fromEntries([[groupId, traits]]) };
       }
       return {
@@ -168,7 +241,12 @@ export function mapMessage(
         kind: "records",
         messageId,
         receipt: { type: kind },
-        item: { dataset: settings.dataset, timestamp, identities: identitiesOf(claims, settings, [], options.browser), attributes },
+        item: {
+          dataset: settings.dataset,
+          timestamp,
+          identities: identitiesOf(claims, settings, [], options.browser),
+          attributes,
+        },
       };
     }
   }

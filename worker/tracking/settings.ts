@@ -7,6 +7,11 @@ export interface TrackingSettings {
   dataset: string;
 }
 
-export function trackingOf(stored: { userIdNamespace?: string; dataset?: string } | null | undefined): TrackingSettings {
-  return { userIdNamespace: stored?.userIdNamespace ?? DEFAULT_USER_ID_NAMESPACE, dataset: stored?.dataset ?? DEFAULT_TRACKING_DATASET };
+export function trackingOf(
+  stored: { userIdNamespace?: string; dataset?: string } | null | undefined,
+): TrackingSettings {
+  return {
+    userIdNamespace: stored?.userIdNamespace ?? DEFAULT_USER_ID_NAMESPACE,
+    dataset: stored?.dataset ?? DEFAULT_TRACKING_DATASET,
+  };
 }

@@ -8,7 +8,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
-import { sendDestination, type Reachability } from "./send";
+import { type Reachability, sendDestination } from "./send";
 
 /** Deliveries looked at per alarm pass. */
 const PASS = 200;
@@ -18,8 +18,12 @@ export class WebhookLane extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS due (id TEXT PRIMARY KEY, queued_at INTEGER NOT NULL)");
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS lane (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS due (id TEXT PRIMARY KEY, queued_at INTEGER NOT NULL)",
+    );
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS lane (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    );
   }
 
   /** Adds ids to this destination's list (a repeat is ignored) and makes sure a pass is coming. */
@@ -27,7 +31,8 @@ export class WebhookLane extends DurableObject<Bindings> {
     const sql = this.ctx.storage.sql;
     sql.exec("INSERT OR REPLACE INTO lane (key, value) VALUES ('destination', ?)", destination);
     const now = Date.now();
-    for (const id of ids) sql.exec("INSERT OR IGNORE INTO due (id, queued_at) VALUES (?, ?)", id, now);
+    for (const id of ids)
+      sql.exec("INSERT OR IGNORE INTO due (id, queued_at) VALUES (?, ?)", id, now);
     const at = Math.max(now, this.reachability?.until ?? 0);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
@@ -35,16 +40,23 @@ export class WebhookLane extends DurableObject<Bindings> {
 
   override async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    const destination = sql.exec<{ value: string }>("SELECT value FROM lane WHERE key = 'destination'").toArray()[0]?.value;
+    const destination = sql
+      .exec<{ value: string }>("SELECT value FROM lane WHERE key = 'destination'")
+      .toArray()[0]?.value;
     if (!destination) return;
-    const ids = sql.exec<{ id: string }>("SELECT id FROM due ORDER BY queued_at, id LIMIT ?", PASS).toArray().map((r) => r.id);
+    const ids = sql
+      .exec<{ id: string }>("SELECT id FROM due ORDER BY queued_at, id LIMIT ?", PASS)
+      .toArray()
+      .map((r) => r.id);
     if (ids.length === 0) return;
     const result = await sendDestination(this.env, destination, ids, this.reachability);
     this.reachability = result.reachability;
     const waiting = new Set(result.waiting);
     for (const id of ids) if (!waiting.has(id)) sql.exec("DELETE FROM due WHERE id = ?", id);
     const left = sql.exec<{ n: number }>("SELECT count(*) AS n FROM due").one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(waiting.size > 0 && this.reachability ? this.reachability.until : Date.now());
+    if (left > 0)
+      await this.ctx.storage.setAlarm(
+        waiting.size > 0 && this.reachability ? this.reachability.until : Date.now(),
+      );
   }
-
 }

@@ -4,11 +4,12 @@
  * Built inside the writer from its own changes — never guessed outside it — and inserted
  * in the same batch as the change.
  */
+
+import { allowListed } from "../../shared/attribute-tree";
 import type { WebhookDestinationConfig, WebhookEventType } from "../../shared/schemas/destinations";
+import { grantsAll, type ProfileConsent } from "../consent/merge";
 import type { NewDelivery } from "../db/queries/webhooks";
 import type { HistoryEntry } from "../graph/workspace";
-import { allowListed } from "../../shared/attribute-tree";
-import { grantsAll, type ProfileConsent } from "../consent/merge";
 
 export interface ActivationFact {
   type: WebhookEventType;
@@ -43,12 +44,18 @@ export function buildDeliveries(
   for (const fact of facts) {
     for (const d of destinations) {
       if (!d.config.events.includes(fact.type)) continue;
-      if (fact.segmentId && d.config.segments && !d.config.segments.includes(fact.segmentId)) continue;
+      if (fact.segmentId && d.config.segments && !d.config.segments.includes(fact.segmentId))
+        continue;
       // Erased people leave nothing personal behind: the profile id only.
       const profile = fact.type === "profile.erased" ? undefined : view(fact.profileId);
       // Consent (SPEC §8): a revocation's exits go only where a revoked purpose was declared;
       // otherwise a destination with purposes hears only of profiles that granted them all.
-      if (fact.reason === "consent" ? !d.config.purposes?.some((p) => fact.purposes?.includes(p)) : profile && !grantsAll(profile.consent, d.config.purposes)) continue;
+      if (
+        fact.reason === "consent"
+          ? !d.config.purposes?.some((p) => fact.purposes?.includes(p))
+          : profile && !grantsAll(profile.consent, d.config.purposes)
+      )
+        continue;
       const sequence = nextSequence();
       const id = `msg_${crypto.randomUUID().replace(/-/g, "")}`;
       const data: Record<string, unknown> = { profileId: fact.profileId, sequence };
@@ -56,9 +63,22 @@ export function buildDeliveries(
       if (fact.segmentId) data.segment = { id: fact.segmentId };
       if (fact.profiles) data.profiles = fact.profiles;
       if (fact.reason) data.reason = fact.reason;
-      if (profile && d.config.attributes?.length) data.attributes = allowListed(profile.attributes, d.config.attributes);
-      const payload = JSON.stringify({ type: fact.type, timestamp: new Date(fact.at).toISOString(), data });
-      out.push({ id, destination: d.name, type: fact.type, profileId: fact.profileId, sequence, payload, at: fact.at });
+      if (profile && d.config.attributes?.length)
+        data.attributes = allowListed(profile.attributes, d.config.attributes);
+      const payload = JSON.stringify({
+        type: fact.type,
+        timestamp: new Date(fact.at).toISOString(),
+        data,
+      });
+      out.push({
+        id,
+        destination: d.name,
+        type: fact.type,
+        profileId: fact.profileId,
+        sequence,
+        payload,
+        at: fact.at,
+      });
     }
   }
   return out;
@@ -69,8 +89,10 @@ export function graphActivation(history: readonly HistoryEntry[]): ActivationFac
   return history.flatMap((h): ActivationFact[] => {
     const [profileId, ...others] = h.profiles;
     if (!profileId) return [];
-    if (h.kind === "merge") return [{ type: "profile.merged", profileId, at: h.at, profiles: others }];
-    if (h.kind === "split" || h.kind === "evict") return [{ type: "profile.split", profileId, at: h.at, profiles: others }];
+    if (h.kind === "merge")
+      return [{ type: "profile.merged", profileId, at: h.at, profiles: others }];
+    if (h.kind === "split" || h.kind === "evict")
+      return [{ type: "profile.split", profileId, at: h.at, profiles: others }];
     return [];
   });
 }

@@ -7,10 +7,23 @@
  * only hands ids to each destination's lane (./lane.ts); the lane sends, so a slow or
  * unreachable receiver holds nothing but its own deliveries, and nothing of ingestion.
  */
-import { deliveriesByIds, dueDeliveriesFair, recordAttempt, webhookDestinations, type DeliveryRow } from "../db/queries/webhooks";
+import {
+  type DeliveryRow,
+  deliveriesByIds,
+  dueDeliveriesFair,
+  recordAttempt,
+  webhookDestinations,
+} from "../db/queries/webhooks";
 import type { Bindings } from "../env";
+import {
+  describeFetchError,
+  outboundFetch,
+  outboundPolicy,
+  RedirectRefused,
+  resolvedUrlProblem,
+  retryAfterOf,
+} from "../lib/outbound";
 import { signatureHeaders, signingSecretFor } from "./signing";
-import { describeFetchError, outboundFetch, outboundPolicy, RedirectRefused, resolvedUrlProblem, retryAfterOf } from "../lib/outbound";
 
 export interface WebhookMessage {
   kind: "webhook-deliver";
@@ -37,21 +50,38 @@ export function backoffMs(attempts: number, factor: number): number {
 }
 
 /** `unreachable`: the receiver never answered (refused, unreachable, timed out). */
-type Outcome = { ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs?: number; unreachable?: boolean };
+type Outcome =
+  | { ok: true }
+  | { ok: false; retry: boolean; error: string; retryAfterMs?: number; unreachable?: boolean };
 
 async function post(url: string, headers: Record<string, string>, body: string): Promise<Outcome> {
   try {
-    const res = await outboundFetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await outboundFetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     await res.body?.cancel();
     if (res.ok) return { ok: true };
     // A receiver cannot park a delivery past the longest backoff step (it would never be retried nor dead-lettered).
     const retryAfterMs = retryAfterOf(res.headers.get("retry-after"), MAX_DELAY_MS);
     // 408 (the receiver timed out reading), 429 and 5xx are worth another try; another 4xx is a refusal.
     const retry = res.status === 408 || res.status === 429 || res.status >= 500;
-    return { ok: false, retry, error: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return {
+      ok: false,
+      retry,
+      error: `HTTP ${res.status}`,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
   } catch (err) {
     if (err instanceof RedirectRefused) return { ok: false, retry: false, error: err.message };
-    return { ok: false, retry: true, unreachable: true, error: describeFetchError(err, TIMEOUT_MS / 1000) };
+    return {
+      ok: false,
+      retry: true,
+      unreachable: true,
+      error: describeFetchError(err, TIMEOUT_MS / 1000),
+    };
   }
 }
 
@@ -98,14 +128,30 @@ export interface LaneResult {
  * time while it is suspect). Runs in the destination's own lane, so nothing here waits on
  * another destination's receiver.
  */
-export async function sendDestination(env: Bindings, name: string, ids: readonly string[], reachability: Reachability | undefined): Promise<LaneResult> {
+export async function sendDestination(
+  env: Bindings,
+  name: string,
+  ids: readonly string[],
+  reachability: Reachability | undefined,
+): Promise<LaneResult> {
   const now = Date.now();
-  const rows = (await deliveriesByIds(env.DB, ids)).filter((d) => d.destination === name && (d.status === "pending" || d.status === "failed") && d.nextAttemptAt <= now + 1000);
+  const rows = (await deliveriesByIds(env.DB, ids)).filter(
+    (d) =>
+      d.destination === name &&
+      (d.status === "pending" || d.status === "failed") &&
+      d.nextAttemptAt <= now + 1000,
+  );
   if (rows.length === 0) return { reachability, waiting: [] };
   const config = (await webhookDestinations(env.DB)).find((d) => d.name === name)?.config;
   if (!config) {
     // Deleted destinations drop their deliveries; this covers a delete racing a send.
-    for (const d of rows) await recordAttempt(env.DB, d.id, { status: "dead", error: "the destination was deleted" }, Date.now());
+    for (const d of rows)
+      await recordAttempt(
+        env.DB,
+        d.id,
+        { status: "dead", error: "the destination was deleted" },
+        Date.now(),
+      );
     return { waiting: [] };
   }
   if (config.paused) return { reachability, waiting: [] }; // kept pending; unpausing announces them again
@@ -118,7 +164,12 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
       await recordAttempt(env.DB, d.id, { status: "dead", error: outcome.error }, at);
     } else {
       const delayMs = outcome.retryAfterMs ?? backoffMs(d.attempts, factor);
-      await recordAttempt(env.DB, d.id, { status: "failed", error: outcome.error, nextAttemptAt: at + delayMs }, at);
+      await recordAttempt(
+        env.DB,
+        d.id,
+        { status: "failed", error: outcome.error, nextAttemptAt: at + delayMs },
+        at,
+      );
       retries.push({ id: d.id, delayMs });
     }
   };
@@ -134,7 +185,13 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
       const at = Date.now();
       const expired = (d: DeliveryRow) => at - d.createdAt >= RETRY_WINDOW_MS * factor;
       const rest = pending.flat();
-      for (const d of rest.filter(expired)) await recordAttempt(env.DB, d.id, { status: "dead", error: d.lastError ?? "the receiver could not be reached" }, at);
+      for (const d of rest.filter(expired))
+        await recordAttempt(
+          env.DB,
+          d.id,
+          { status: "dead", error: d.lastError ?? "the receiver could not be reached" },
+          at,
+        );
       waiting = rest.filter((d) => !expired(d)).map((d) => d.id);
       break;
     }
@@ -143,10 +200,15 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
     const outcomes = await Promise.all(
       chunk.map(async (group) => {
         const first = group[0]!;
-        const body = group.length === 1 ? first.payload : `[${group.map((d) => d.payload).join(",")}]`;
+        const body =
+          group.length === 1 ? first.payload : `[${group.map((d) => d.payload).join(",")}]`;
         const outcome: Outcome = problem
           ? { ok: false, retry: false, error: `refused URL: ${problem}` }
-          : await post(config.url, await signatureHeaders(secret, first.id, Math.floor(Date.now() / 1000), body), body);
+          : await post(
+              config.url,
+              await signatureHeaders(secret, first.id, Math.floor(Date.now() / 1000), body),
+              body,
+            );
         const at = Date.now();
         for (const d of group) await record(d, outcome, at);
         return outcome;
@@ -156,17 +218,29 @@ export async function sendDestination(env: Bindings, name: string, ids: readonly
     else if (outcomes.some((o) => o.ok)) state = undefined;
   }
   // Each retry is a delayed message; the cron sweep re-sends anything a lost message left due.
-  await sendMessages(env, retries.map((r) => ({ body: { kind: "webhook-deliver", ids: [r.id] }, delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200) })));
+  await sendMessages(
+    env,
+    retries.map((r) => ({
+      body: { kind: "webhook-deliver", ids: [r.id] },
+      delaySeconds: Math.min(Math.ceil(r.delayMs / 1000), 43_200),
+    })),
+  );
   return { reachability: state, waiting };
 }
 
 /** Queue messages, in `sendBatch` calls of at most 100 (the Queues limit). */
-async function sendMessages(env: Bindings, messages: MessageSendRequest<WebhookMessage>[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
+async function sendMessages(
+  env: Bindings,
+  messages: MessageSendRequest<WebhookMessage>[],
+): Promise<void> {
+  for (let i = 0; i < messages.length; i += 100)
+    await env.WEBHOOK_QUEUE.sendBatch(messages.slice(i, i + 100));
 }
 
 /** Delivery ids grouped by their destination. */
-function idsByDestination(rows: Iterable<{ id: string; destination: string }>): Map<string, string[]> {
+function idsByDestination(
+  rows: Iterable<{ id: string; destination: string }>,
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const r of rows) {
     const list = out.get(r.destination);
@@ -182,14 +256,25 @@ function idsByDestination(rows: Iterable<{ id: string; destination: string }>): 
  * only its own lane, never the consumer nor another destination.
  */
 export async function deliver(env: Bindings, ids: readonly string[]): Promise<void> {
-  const open = (await deliveriesByIds(env.DB, ids)).filter((d) => d.status === "pending" || d.status === "failed");
-  await Promise.all([...idsByDestination(open)].map(([name, list]) => env.WEBHOOK_LANE.get(env.WEBHOOK_LANE.idFromName(name)).enqueue(name, list)));
+  const open = (await deliveriesByIds(env.DB, ids)).filter(
+    (d) => d.status === "pending" || d.status === "failed",
+  );
+  await Promise.all(
+    [...idsByDestination(open)].map(([name, list]) =>
+      env.WEBHOOK_LANE.get(env.WEBHOOK_LANE.idFromName(name)).enqueue(name, list),
+    ),
+  );
 }
 
 /** Messages for ids, 50 to a message, one destination per message. */
-export async function announceDeliveries(env: Bindings, rows: readonly { id: string; destination: string }[]): Promise<void> {
+export async function announceDeliveries(
+  env: Bindings,
+  rows: readonly { id: string; destination: string }[],
+): Promise<void> {
   const messages: MessageSendRequest<WebhookMessage>[] = [];
-  for (const ids of idsByDestination(rows).values()) for (let i = 0; i < ids.length; i += 50) messages.push({ body: { kind: "webhook-deliver", ids: ids.slice(i, i + 50) } });
+  for (const ids of idsByDestination(rows).values())
+    for (let i = 0; i < ids.length; i += 50)
+      messages.push({ body: { kind: "webhook-deliver", ids: ids.slice(i, i + 50) } });
   await sendMessages(env, messages);
 }
 
@@ -199,7 +284,9 @@ export async function announceDeliveries(env: Bindings, rows: readonly { id: str
  * backlog never stands in front of another's, and up to SWEEP_LIMIT a run.
  */
 export async function sweepDueDeliveries(env: Bindings, now = Date.now()): Promise<number> {
-  const paused = (await webhookDestinations(env.DB)).filter((d) => d.config.paused).map((d) => d.name);
+  const paused = (await webhookDestinations(env.DB))
+    .filter((d) => d.config.paused)
+    .map((d) => d.name);
   const rows = await dueDeliveriesFair(env.DB, now, paused, SWEEP_LIMIT);
   await announceDeliveries(env, rows);
   return rows.length;

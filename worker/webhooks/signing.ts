@@ -11,12 +11,37 @@ import { base64ToBytes, bytesToBase64 } from "../../shared/base64url";
 import { hmacSha256, serverSecret } from "../auth/signing";
 import type { Bindings } from "../env";
 
-export async function signingSecretFor(env: Bindings, destination: string, version: number): Promise<string> {
+export async function signingSecretFor(
+  env: Bindings,
+  destination: string,
+  version: number,
+): Promise<string> {
   return `whsec_${bytesToBase64(await hmacSha256(serverSecret(env), `webhook:${destination}:${version}`))}`;
 }
 
-export async function signatureHeaders(secret: string, id: string, timestampSeconds: number, body: string): Promise<Record<string, string>> {
-  const key = await crypto.subtle.importKey("raw", base64ToBytes(secret.replace(/^whsec_/, "")), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestampSeconds}.${body}`)));
-  return { "webhook-id": id, "webhook-timestamp": String(timestampSeconds), "webhook-signature": `v1,${bytesToBase64(mac)}` };
+export async function signatureHeaders(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Promise<Record<string, string>> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    base64ToBytes(secret.replace(/^whsec_/, "")),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign(
+      "HMAC",
+      key,
+      new TextEncoder().encode(`${id}.${timestampSeconds}.${body}`),
+    ),
+  );
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestampSeconds),
+    "webhook-signature": `v1,${bytesToBase64(mac)}`,
+  };
 }

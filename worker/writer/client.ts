@@ -8,9 +8,9 @@
 import type { Bindings } from "../env";
 import type { GraphWriter } from "./writer";
 
+export type { GraphWriterApi } from "./types";
 /** The Durable Object class, for `runInDurableObject` in tests and the Worker's exports. */
 export type { GraphWriter };
-export type { GraphWriterApi } from "./types";
 
 /** The one GraphWriter instance (the class implements `GraphWriterApi`). */
 export function graphWriter(env: Bindings): DurableObjectStub<GraphWriter> {

@@ -19,7 +19,7 @@ import type { WriteStatement } from "../db/queries/reads";
 import type { ProfileFacts, SegmentDef } from "../db/queries/segments";
 import { deliveryInsertStatements } from "../db/queries/webhooks";
 import { evaluateFacts } from "../segments/evaluate";
-import { buildDeliveries, type ActivationFact, type ProfileView } from "../webhooks/outbox";
+import { type ActivationFact, buildDeliveries, type ProfileView } from "../webhooks/outbox";
 import type { WriterHost } from "./host";
 
 export interface SliceResult {
@@ -30,7 +30,12 @@ export interface SliceResult {
   /** What a delivery says of a profile the slice changed. */
   view?: (profileId: string) => ProfileView | undefined;
   /** Stored facts of profiles to evaluate for `segments` (as they stand after the change). */
-  evaluate?: { profileIds: readonly string[]; segments: readonly SegmentDef[]; facts: ProfileFacts; now: number };
+  evaluate?: {
+    profileIds: readonly string[];
+    segments: readonly SegmentDef[];
+    facts: ProfileFacts;
+    now: number;
+  };
   /** Statements that go last in the write (a step's recorded progress). */
   trailing?: WriteStatement[];
 }
@@ -45,11 +50,26 @@ export interface Committed {
   exited: number;
 }
 
-export async function commitSlice(host: WriterHost, slice: SliceResult, beforeWrite?: () => void | Promise<void>): Promise<Committed> {
+export async function commitSlice(
+  host: WriterHost,
+  slice: SliceResult,
+  beforeWrite?: () => void | Promise<void>,
+): Promise<Committed> {
   const sql = host.store.sql;
   const config = await host.config.current();
-  const evaluation = slice.evaluate ? evaluateFacts(sql, slice.evaluate.profileIds, slice.evaluate.segments, slice.evaluate.facts, slice.evaluate.now, config.consent) : undefined;
-  const activation = evaluation ? [...slice.activation, ...evaluation.transitions] : slice.activation;
+  const evaluation = slice.evaluate
+    ? evaluateFacts(
+        sql,
+        slice.evaluate.profileIds,
+        slice.evaluate.segments,
+        slice.evaluate.facts,
+        slice.evaluate.now,
+        config.consent,
+      )
+    : undefined;
+  const activation = evaluation
+    ? [...slice.activation, ...evaluation.transitions]
+    : slice.activation;
   const view = (profileId: string) => evaluation?.views.get(profileId) ?? slice.view?.(profileId);
 
   // An outbox: the deliveries are written in the same batch as the change, so a crash cannot lose one.
@@ -61,6 +81,16 @@ export async function commitSlice(host: WriterHost, slice: SliceResult, beforeWr
   }
 
   await beforeWrite?.();
-  const seq = await host.store.commit([...slice.statements, ...(evaluation?.statements ?? []), ...deliveryInsertStatements(sql, deliveries), ...(slice.trailing ?? [])]);
-  return { deliveryIds: deliveries.map((d) => d.id), seq, realized: evaluation?.realized ?? 0, exited: evaluation?.exited ?? 0 };
+  const seq = await host.store.commit([
+    ...slice.statements,
+    ...(evaluation?.statements ?? []),
+    ...deliveryInsertStatements(sql, deliveries),
+    ...(slice.trailing ?? []),
+  ]);
+  return {
+    deliveryIds: deliveries.map((d) => d.id),
+    seq,
+    realized: evaluation?.realized ?? 0,
+    exited: evaluation?.exited ?? 0,
+  };
 }

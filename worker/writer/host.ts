@@ -13,8 +13,9 @@
  * What stays with the façade (`writer.ts`): the lane (one arbiter for every change), the
  * announce of committed deliveries, and the test seams.
  */
-import type { ComputedDef } from "../computed/aggregate";
+
 import type { ConsentSettings } from "../../shared/schemas/consent";
+import type { ComputedDef } from "../computed/aggregate";
 import type { Read, SqlHandle, Values, WriteStatement } from "../db/queries/reads";
 import type { SegmentDef } from "../db/queries/segments";
 import type { GraphRules } from "../graph/workspace";

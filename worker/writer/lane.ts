@@ -103,7 +103,10 @@ export class WriteLane<I, O> {
   private takeGroup(): Waiting<I, O>[] {
     const group: Waiting<I, O>[] = [];
     let items = 0;
-    while (this.calls.length > 0 && (group.length === 0 || items + this.calls[0]!.size <= this.options.maxGroupItems)) {
+    while (
+      this.calls.length > 0 &&
+      (group.length === 0 || items + this.calls[0]!.size <= this.options.maxGroupItems)
+    ) {
       const next = this.calls.shift()!;
       items += next.size;
       group.push(next);

@@ -38,7 +38,15 @@ class LocalStatement {
     const cursor = this.db.storage.sql.exec(this.portable.sql, ...this.portable.args);
     const results = cursor.toArray() as Record<string, unknown>[];
     this.db.rowsWritten += cursor.rowsWritten;
-    const meta = { duration: 0, size_after: 0, rows_read: cursor.rowsRead, rows_written: cursor.rowsWritten, changes: cursor.rowsWritten, last_row_id: 0, changed_db: cursor.rowsWritten > 0 };
+    const meta = {
+      duration: 0,
+      size_after: 0,
+      rows_read: cursor.rowsRead,
+      rows_written: cursor.rowsWritten,
+      changes: cursor.rowsWritten,
+      last_row_id: 0,
+      changed_db: cursor.rowsWritten > 0,
+    };
     return { results, success: true, meta } as unknown as D1Result<Record<string, unknown>>;
   }
 
@@ -78,7 +86,8 @@ export class LocalSql {
   /** Runs statements given as SQL and arguments (a commit mirrored from D1), in one transaction. */
   applyPortable(statements: readonly { sql: string; args: readonly unknown[] }[]): void {
     this.storage.transactionSync(() => {
-      for (const s of statements) this.rowsWritten += this.storage.sql.exec(s.sql, ...s.args.map(portableValue)).rowsWritten;
+      for (const s of statements)
+        this.rowsWritten += this.storage.sql.exec(s.sql, ...s.args.map(portableValue)).rowsWritten;
     });
   }
 
@@ -90,7 +99,10 @@ export class LocalSql {
   /** The SQL and arguments of statements built on this handle. */
   static portable(statements: readonly unknown[]): PortableStatement[] {
     return statements.map((s) => {
-      if (!(s instanceof LocalStatement)) throw new TypeError("a writer commit may only hold statements built on the writer's own handle");
+      if (!(s instanceof LocalStatement))
+        throw new TypeError(
+          "a writer commit may only hold statements built on the writer's own handle",
+        );
       return s.portable;
     });
   }
@@ -107,13 +119,24 @@ export class LocalSql {
  */
 export function migrateWriterSql(storage: DurableObjectStorage): void {
   const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS _writer_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const applied = new Set(sql.exec<{ name: string }>("SELECT name FROM _writer_migrations").toArray().map((r) => r.name));
+  sql.exec(
+    "CREATE TABLE IF NOT EXISTS _writer_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
+  const applied = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM _writer_migrations")
+      .toArray()
+      .map((r) => r.name),
+  );
   for (const migration of WRITER_MIGRATIONS) {
     if (applied.has(migration.name)) continue;
     storage.transactionSync(() => {
       for (const statement of migration.statements) sql.exec(statement);
-      sql.exec("INSERT INTO _writer_migrations (name, applied_at) VALUES (?, ?)", migration.name, Date.now());
+      sql.exec(
+        "INSERT INTO _writer_migrations (name, applied_at) VALUES (?, ?)",
+        migration.name,
+        Date.now(),
+      );
     });
   }
 }

@@ -89,16 +89,31 @@ export interface MoveStatus {
 const STATE_KEY = "graph_move";
 
 export function newMoveStatus(now: number): MoveStatus {
-  return { phase: "copy", table: 0, after: null, pass: 0, mismatches: 0, copied: 0, checks: {}, startedAt: now };
+  return {
+    phase: "copy",
+    table: 0,
+    after: null,
+    pass: 0,
+    mismatches: 0,
+    copied: 0,
+    checks: {},
+    startedAt: now,
+  };
 }
 
 export function readMoveStatus(storage: DurableObjectStorage): MoveStatus | undefined {
-  const row = storage.sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = ?", STATE_KEY).toArray()[0];
+  const row = storage.sql
+    .exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = ?", STATE_KEY)
+    .toArray()[0];
   return row ? (JSON.parse(row.value) as MoveStatus) : undefined;
 }
 
 function writeMoveStatus(storage: DurableObjectStorage, status: MoveStatus): void {
-  storage.sql.exec("INSERT OR REPLACE INTO _writer_state (key, value) VALUES (?, ?)", STATE_KEY, JSON.stringify(status));
+  storage.sql.exec(
+    "INSERT OR REPLACE INTO _writer_state (key, value) VALUES (?, ?)",
+    STATE_KEY,
+    JSON.stringify(status),
+  );
 }
 
 const columnsOf = (key: string[]) => key.map((k) => `"${k}"`).join(", ");
@@ -122,7 +137,10 @@ function keyRange(table: MovedTable, after: Key | null, upTo?: Key): { where: st
 
 function pageSql(table: MovedTable, after: Key | null, upTo?: Key): { sql: string; args: Key } {
   const range = keyRange(table, after, upTo);
-  return { sql: `SELECT * FROM "${table.name}"${range.where} ORDER BY ${columnsOf(table.key)}`, args: range.args };
+  return {
+    sql: `SELECT * FROM "${table.name}"${range.where} ORDER BY ${columnsOf(table.key)}`,
+    args: range.args,
+  };
 }
 
 export class GraphMove {
@@ -149,8 +167,11 @@ export class GraphMove {
         s.pass++;
         if (s.pass > MAX_PASSES) {
           s.phase = "stuck";
-          console.error(`graph move: ${MAX_PASSES} verify passes found differences; staying on D1 until the next start`);
-        } else Object.assign(s, { phase: "verify", table: 0, after: null, mismatches: 0, checks: {} });
+          console.error(
+            `graph move: ${MAX_PASSES} verify passes found differences; staying on D1 until the next start`,
+          );
+        } else
+          Object.assign(s, { phase: "verify", table: 0, after: null, mismatches: 0, checks: {} });
         writeMoveStatus(this.storage, s);
         return false;
       }
@@ -159,14 +180,24 @@ export class GraphMove {
     }
 
     const page = pageSql(table, s.after);
-    const rows = (await this.d1.prepare(`${page.sql} LIMIT ${PAGE}`).bind(...page.args).all<Row>()).results;
-    const last = rows.length === PAGE ? table.key.map((k) => rows.at(-1)![k] as string | number | null) : undefined;
+    const rows = (
+      await this.d1
+        .prepare(`${page.sql} LIMIT ${PAGE}`)
+        .bind(...page.args)
+        .all<Row>()
+    ).results;
+    const last =
+      rows.length === PAGE
+        ? table.key.map((k) => rows.at(-1)![k] as string | number | null)
+        : undefined;
     if (s.phase === "copy") {
       this.replaceRange(table, s.after, last, rows);
       s.copied += rows.length;
     } else {
       const range = pageSql(table, s.after, last);
-      const mine = this.storage.sql.exec<Record<string, SqlStorageValue>>(range.sql, ...range.args).toArray();
+      const mine = this.storage.sql
+        .exec<Record<string, SqlStorageValue>>(range.sql, ...range.args)
+        .toArray();
       const theirs = JSON.stringify(rows.map((r) => Object.values(r)));
       const ours = JSON.stringify(mine.map((r) => Object.values(r)));
       const check = (s.checks[table.name] ??= { rows: 0, d1: "", local: "" });
@@ -191,11 +222,23 @@ export class GraphMove {
    */
   async countsAgree(): Promise<boolean> {
     for (const table of MOVED_TABLES) {
-      const theirs = await this.d1.prepare(`SELECT count(*) AS n FROM "${table.name}"`).first<number>("n");
-      const ours = this.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${table.name}"`).one().n;
+      const theirs = await this.d1
+        .prepare(`SELECT count(*) AS n FROM "${table.name}"`)
+        .first<number>("n");
+      const ours = this.storage.sql
+        .exec<{ n: number }>(`SELECT count(*) AS n FROM "${table.name}"`)
+        .one().n;
       if (theirs !== ours) {
-        console.error(`graph move: ${table.name} has ${theirs} rows in D1 and ${ours} locally; verifying again`);
-        Object.assign(this.status, { phase: "verify", table: 0, after: null, mismatches: 1, checks: {} });
+        console.error(
+          `graph move: ${table.name} has ${theirs} rows in D1 and ${ours} locally; verifying again`,
+        );
+        Object.assign(this.status, {
+          phase: "verify",
+          table: 0,
+          after: null,
+          mismatches: 1,
+          checks: {},
+        });
         writeMoveStatus(this.storage, this.status);
         return false;
       }
@@ -205,11 +248,16 @@ export class GraphMove {
 
   /** The last webhook delivery (its sequence number continues locally), then `done`. */
   async finish(now: number): Promise<void> {
-    const last = await this.d1.prepare("SELECT * FROM webhook_deliveries ORDER BY sequence DESC LIMIT 1").first<Row>();
+    const last = await this.d1
+      .prepare("SELECT * FROM webhook_deliveries ORDER BY sequence DESC LIMIT 1")
+      .first<Row>();
     this.storage.transactionSync(() => {
       if (last) {
         const cols = Object.keys(last);
-        this.storage.sql.exec(`INSERT OR REPLACE INTO webhook_deliveries (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${placeholders(cols.length)})`, ...(Object.values(last) as SqlStorageValue[]));
+        this.storage.sql.exec(
+          `INSERT OR REPLACE INTO webhook_deliveries (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${placeholders(cols.length)})`,
+          ...(Object.values(last) as SqlStorageValue[]),
+        );
       }
       Object.assign(this.status, { phase: "done", finishedAt: now });
       writeMoveStatus(this.storage, this.status);
@@ -217,13 +265,21 @@ export class GraphMove {
   }
 
   /** Makes the local key range (after, upTo] hold exactly `rows` (upTo undefined: to the end). */
-  private replaceRange(table: MovedTable, after: Key | null, upTo: Key | undefined, rows: Row[]): void {
+  private replaceRange(
+    table: MovedTable,
+    after: Key | null,
+    upTo: Key | undefined,
+    rows: Row[],
+  ): void {
     const range = keyRange(table, after, upTo);
     this.storage.transactionSync(() => {
       this.storage.sql.exec(`DELETE FROM "${table.name}"${range.where}`, ...range.args);
       for (const row of rows) {
         const names = Object.keys(row);
-        this.storage.sql.exec(`INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(", ")}) VALUES (${placeholders(names.length)})`, ...(Object.values(row) as SqlStorageValue[]));
+        this.storage.sql.exec(
+          `INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(", ")}) VALUES (${placeholders(names.length)})`,
+          ...(Object.values(row) as SqlStorageValue[]),
+        );
       }
     });
   }

@@ -14,8 +14,9 @@
  * commit and its projection loses nothing: the log is durable, and the object's alarm (set
  * while anything is pending) wakes it to drain.
  */
-import type { PortableStatement } from "./local-sql";
+
 import { timerTurn } from "../lib/timer-turn";
+import type { PortableStatement } from "./local-sql";
 
 /** Statements per D1 batch: far below D1's limits on a batch's time and size. */
 const BATCH_STATEMENTS = 400;
@@ -62,10 +63,19 @@ export class Projection {
 
   /** At start: the log table, D1's watermark, and a drain of anything a crash left behind. */
   async start(): Promise<void> {
-    this.storage.sql.exec("CREATE TABLE IF NOT EXISTS _commit_log (seq INTEGER PRIMARY KEY, statements TEXT NOT NULL, at INTEGER NOT NULL)");
-    await this.d1.prepare("INSERT OR IGNORE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)").bind(Date.now()).run();
+    this.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS _commit_log (seq INTEGER PRIMARY KEY, statements TEXT NOT NULL, at INTEGER NOT NULL)",
+    );
+    await this.d1
+      .prepare(
+        "INSERT OR IGNORE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)",
+      )
+      .bind(Date.now())
+      .run();
     this.applied = await this.readWatermark();
-    const last = this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM _commit_log").one().seq;
+    const last = this.storage.sql
+      .exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM _commit_log")
+      .one().seq;
     this.committed = Math.max(this.applied, last ?? 0);
     if (this.committed > this.applied) this.drain();
   }
@@ -77,7 +87,12 @@ export class Projection {
 
   /** Inside the commit's transaction: records its statements under `seq`. */
   record(seq: number, statements: readonly PortableStatement[]): void {
-    this.logRowsWritten += this.storage.sql.exec("INSERT INTO _commit_log (seq, statements, at) VALUES (?, ?, ?)", seq, JSON.stringify(statements), Date.now()).rowsWritten;
+    this.logRowsWritten += this.storage.sql.exec(
+      "INSERT INTO _commit_log (seq, statements, at) VALUES (?, ?, ?)",
+      seq,
+      JSON.stringify(statements),
+      Date.now(),
+    ).rowsWritten;
   }
 
   /** After the commit's transaction: the entry is durable; start applying it. */
@@ -97,7 +112,9 @@ export class Projection {
     if (seq === undefined || seq <= this.applied) return Promise.resolve(this.bookmark);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        console.warn(`projection: commit ${seq} not in D1 after ${WAIT_LIMIT_MS} ms (applied ${this.applied}); answering anyway`);
+        console.warn(
+          `projection: commit ${seq} not in D1 after ${WAIT_LIMIT_MS} ms (applied ${this.applied}); answering anyway`,
+        );
         resolve(undefined);
       }, WAIT_LIMIT_MS);
       this.waiters.push({ seq, resolve: (bookmark) => (clearTimeout(timer), resolve(bookmark)) });
@@ -126,7 +143,12 @@ export class Projection {
 
   /** Milliseconds since the oldest commit D1 does not hold yet (0 when it holds all). */
   lagMs(now: number): number {
-    const oldest = this.storage.sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM _commit_log WHERE seq > ?", this.applied).one().at;
+    const oldest = this.storage.sql
+      .exec<{ at: number | null }>(
+        "SELECT min(at) AS at FROM _commit_log WHERE seq > ?",
+        this.applied,
+      )
+      .one().at;
     return oldest === null ? 0 : Math.max(0, now - oldest);
   }
 
@@ -162,7 +184,13 @@ export class Projection {
 
   private async drainLoop(): Promise<void> {
     while (this.applied < this.committed) {
-      const rows = this.storage.sql.exec<{ seq: number; statements: string }>("SELECT seq, statements FROM _commit_log WHERE seq > ? ORDER BY seq LIMIT ?", this.applied, LOG_PAGE).toArray();
+      const rows = this.storage.sql
+        .exec<{ seq: number; statements: string }>(
+          "SELECT seq, statements FROM _commit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+          this.applied,
+          LOG_PAGE,
+        )
+        .toArray();
       if (rows.length === 0) return;
       const statements: PortableStatement[] = [];
       let last = this.applied;
@@ -177,20 +205,25 @@ export class Projection {
       try {
         const results = await session.batch([
           ...statements.map((s) => session.prepare(s.sql).bind(...s.args)),
-          session.prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1").bind(last, Date.now()),
+          session
+            .prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1")
+            .bind(last, Date.now()),
         ]);
         // The watermark's own row is bookkeeping, not the commits' cost.
-        this.rowsWritten += results.slice(0, -1).reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0);
+        this.rowsWritten += results
+          .slice(0, -1)
+          .reduce((n, r) => n + (r.meta?.rows_written ?? 0), 0);
         this.bookmark = session.getBookmark() ?? this.bookmark;
       } catch (err) {
         // The batch may have committed with only its answer lost: believe D1's watermark.
         const watermark = await this.readWatermark().catch(() => this.applied);
         if (watermark < last) {
-          console.error(`projection: applying commits ${this.applied + 1}–${last} failed (will retry): ${err}`);
+          console.error(
+            `projection: applying commits ${this.applied + 1}–${last} failed (will retry): ${err}`,
+          );
           throw err;
         }
         this.bookmark = undefined; // applied, but its bookmark is unknown: tokens send reads to the primary
-
       }
       this.advance(last);
       // A timer turn between batches: locally, a chain of D1 answers alone holds back new requests.
@@ -200,7 +233,10 @@ export class Projection {
 
   private advance(last: number): void {
     this.applied = last;
-    this.logRowsWritten += this.storage.sql.exec("DELETE FROM _commit_log WHERE seq <= ?", last).rowsWritten;
+    this.logRowsWritten += this.storage.sql.exec(
+      "DELETE FROM _commit_log WHERE seq <= ?",
+      last,
+    ).rowsWritten;
     const now = Date.now();
     for (const [seq, at] of this.commitTimes) {
       if (seq > last) continue;
@@ -221,6 +257,10 @@ export class Projection {
   }
 
   private async readWatermark(): Promise<number> {
-    return (await this.d1.prepare("SELECT applied_seq FROM projection_state WHERE id = 1").first<number>("applied_seq")) ?? 0;
+    return (
+      (await this.d1
+        .prepare("SELECT applied_seq FROM projection_state WHERE id = 1")
+        .first<number>("applied_seq")) ?? 0
+    );
   }
 }

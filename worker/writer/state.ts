@@ -10,21 +10,30 @@
  * (`projection.ts`). `d1`: D1 holds the truth, as deployments did before the writer had a
  * database of its own; such a deployment keeps it until its graph is moved.
  */
-import { createDb } from "../db/client";
-import { idCountersRead } from "../db/queries/graph";
-import { constantRead, readTogether, type Read, type WriteStatement } from "../db/queries/reads";
-import { loadSegmentDefs } from "../db/queries/segments";
-import { loadComputedDefs } from "../db/queries/computed";
-import { getSetting, settingOnce } from "../db/queries/settings";
-import { indexKey, newIndexSalt, profileIdMinter } from "../shards/placement";
+
 import { effectiveSettings } from "../consent/merge";
-import { ruleTestsConsent } from "../segments/rules";
+import { createDb } from "../db/client";
+import { loadComputedDefs } from "../db/queries/computed";
+import { idCountersRead } from "../db/queries/graph";
+import { constantRead, type Read, readTogether, type WriteStatement } from "../db/queries/reads";
+import { loadSegmentDefs } from "../db/queries/segments";
+import { getSetting, settingOnce } from "../db/queries/settings";
 import { webhookDestinations } from "../db/queries/webhooks";
 import type { Bindings } from "../env";
-import type { MeteredD1 } from "../lib/d1-latency";
 import { loadGraphRules } from "../graph/identity-config";
+import type { MeteredD1 } from "../lib/d1-latency";
 import { suppressionHasher } from "../privacy/suppression";
-import type { ConfigSource, Counters, Ids, Store, Suppression, WriterConfig, WriterHost } from "./host";
+import { ruleTestsConsent } from "../segments/rules";
+import { indexKey, newIndexSalt, profileIdMinter } from "../shards/placement";
+import type {
+  ConfigSource,
+  Counters,
+  Ids,
+  Store,
+  Suppression,
+  WriterConfig,
+  WriterHost,
+} from "./host";
 import { LocalSql, migrateWriterSql } from "./local-sql";
 import { GraphMove, newMoveStatus, readMoveStatus } from "./move";
 import { Projection } from "./projection";
@@ -43,20 +52,29 @@ class D1Config implements ConfigSource {
     if (!this.cached || Date.now() - this.cached.loadedAt > CONFIG_MAX_AGE_MS) {
       const d1 = this.d1;
       if (!this.minter) {
-        this.minter = settingOnce(createDb(d1), "placement", { salt: newIndexSalt() }).then(async ({ salt }) => profileIdMinter(await indexKey(salt)));
+        this.minter = settingOnce(createDb(d1), "placement", { salt: newIndexSalt() }).then(
+          async ({ salt }) => profileIdMinter(await indexKey(salt)),
+        );
         this.minter.catch(() => (this.minter = undefined)); // read again on the next load
       }
-      const value = Promise.all([loadGraphRules(createDb(d1)), loadSegmentDefs(d1), webhookDestinations(d1), loadComputedDefs(d1), getSetting(createDb(d1), "consent"), this.minter]).then(
-        ([rules, segments, webhooks, computed, consent, newProfileId]) => ({
-          rules,
-          segments,
-          webhooks,
-          computed,
-          consent: effectiveSettings(consent),
-          readsConsent: webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) || segments.some((s) => ruleTestsConsent(s.rule)),
-          newProfileId,
-        }),
-      );
+      const value = Promise.all([
+        loadGraphRules(createDb(d1)),
+        loadSegmentDefs(d1),
+        webhookDestinations(d1),
+        loadComputedDefs(d1),
+        getSetting(createDb(d1), "consent"),
+        this.minter,
+      ]).then(([rules, segments, webhooks, computed, consent, newProfileId]) => ({
+        rules,
+        segments,
+        webhooks,
+        computed,
+        consent: effectiveSettings(consent),
+        readsConsent:
+          webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) ||
+          segments.some((s) => ruleTestsConsent(s.rule)),
+        newProfileId,
+      }));
       this.cached = { value, loadedAt: Date.now() };
       value.catch(() => (this.cached = undefined));
     }
@@ -82,7 +100,8 @@ class SqlIds implements Ids {
   }
 
   async ensure(): Promise<void> {
-    if (!this.counters) this.loaded((await readTogether(this.d1, { counters: idCountersRead(this.d1) })).counters);
+    if (!this.counters)
+      this.loaded((await readTogether(this.d1, { counters: idCountersRead(this.d1) })).counters);
   }
 
   identity(): number {
@@ -101,7 +120,10 @@ class SqlIds implements Ids {
   }
 
   private known(): Counters {
-    if (!this.counters) throw new Error("writer ids used before they were loaded (call ids.ensure() or fold ids.countersRead() into the slice's read)");
+    if (!this.counters)
+      throw new Error(
+        "writer ids used before they were loaded (call ids.ensure() or fold ids.countersRead() into the slice's read)",
+      );
     return this.counters;
   }
 }
@@ -143,7 +165,9 @@ class LocalStore implements Store {
       this.projection.record(seq, portable);
       // Deliveries live in D1 (the projection writes them there); locally only the newest is
       // kept, as the sequence counter's high-water mark, so the object's SQLite does not grow with them.
-      this.local.rowsWritten += this.local.storage.sql.exec("DELETE FROM webhook_deliveries WHERE sequence < (SELECT max(sequence) FROM webhook_deliveries)").rowsWritten;
+      this.local.rowsWritten += this.local.storage.sql.exec(
+        "DELETE FROM webhook_deliveries WHERE sequence < (SELECT max(sequence) FROM webhook_deliveries)",
+      ).rowsWritten;
     });
     this.projection.committedUpTo(seq);
     return seq;
@@ -175,7 +199,9 @@ class MovingStore extends D1Store {
         }),
       );
     } catch (err) {
-      console.error(`graph move: a commit could not be mirrored locally (the move verifies again): ${err}`);
+      console.error(
+        `graph move: a commit could not be mirrored locally (the move verifies again): ${err}`,
+      );
       this.move.diverged();
     }
     return undefined;
@@ -201,37 +227,79 @@ export interface OpenedWriter {
  * new deployment (D1 holds no identity) starts `local`; one whose graph is in D1 starts
  * `moving` it, unless `TESSERA_GRAPH_STORE=d1` keeps it in D1.
  */
-async function chooseMode(storage: DurableObjectStorage, d1: D1Database, env: Bindings): Promise<GraphStoreMode> {
-  const recorded = storage.sql.exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_store'").toArray()[0]?.value;
+async function chooseMode(
+  storage: DurableObjectStorage,
+  d1: D1Database,
+  env: Bindings,
+): Promise<GraphStoreMode> {
+  const recorded = storage.sql
+    .exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_store'")
+    .toArray()[0]?.value;
   if (recorded === "local" || recorded === "moving") return recorded;
   if (env.TESSERA_GRAPH_STORE === "d1") return "d1";
-  const mode = (await d1.prepare("SELECT 1 AS one FROM identities LIMIT 1").first("one")) ? "moving" : "local";
+  const mode = (await d1.prepare("SELECT 1 AS one FROM identities LIMIT 1").first("one"))
+    ? "moving"
+    : "local";
   recordMode(storage, mode);
   return mode;
 }
 
 export function recordMode(storage: DurableObjectStorage, mode: "local" | "moving"): void {
-  storage.sql.exec("INSERT OR REPLACE INTO _writer_state (key, value) VALUES ('graph_store', ?)", mode);
+  storage.sql.exec(
+    "INSERT OR REPLACE INTO _writer_state (key, value) VALUES ('graph_store', ?)",
+    mode,
+  );
 }
 
 /** The writer's hosts; `metered` is its D1 handle, so the writer's D1 round trips are counted. */
-export async function openWriter(storage: DurableObjectStorage, env: Bindings, metered: MeteredD1): Promise<OpenedWriter> {
+export async function openWriter(
+  storage: DurableObjectStorage,
+  env: Bindings,
+  metered: MeteredD1,
+): Promise<OpenedWriter> {
   const d1 = metered.db;
   let hasher: Promise<(text: string) => Promise<string>> | undefined;
   const suppression: Suppression = { hasher: () => (hasher ??= suppressionHasher(env)) };
   const config = new D1Config(d1);
   migrateWriterSql(storage);
-  storage.sql.exec("CREATE TABLE IF NOT EXISTS _writer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  storage.sql.exec(
+    "CREATE TABLE IF NOT EXISTS _writer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  );
   const mode = await chooseMode(storage, d1, env);
-  if (mode === "d1") return { mode, host: { config, ids: new SqlIds(d1), suppression, store: new D1Store(d1) }, localRowsWritten: () => 0 };
+  if (mode === "d1")
+    return {
+      mode,
+      host: { config, ids: new SqlIds(d1), suppression, store: new D1Store(d1) },
+      localRowsWritten: () => 0,
+    };
   if (mode === "moving") {
     const local = new LocalSql(storage);
     const move = new GraphMove(storage, d1, readMoveStatus(storage) ?? newMoveStatus(Date.now()));
-    return { mode, move, host: { config, ids: new SqlIds(d1), suppression, store: new MovingStore(d1, metered.sqlOf, local, move) }, localRowsWritten: () => local.rowsWritten };
+    return {
+      mode,
+      move,
+      host: {
+        config,
+        ids: new SqlIds(d1),
+        suppression,
+        store: new MovingStore(d1, metered.sqlOf, local, move),
+      },
+      localRowsWritten: () => local.rowsWritten,
+    };
   }
 
   const local = new LocalSql(storage);
   const projection = new Projection(storage, d1);
   await projection.start();
-  return { mode, projection, host: { config, ids: new SqlIds(local.asHandle()), suppression, store: new LocalStore(local, projection) }, localRowsWritten: () => local.rowsWritten };
+  return {
+    mode,
+    projection,
+    host: {
+      config,
+      ids: new SqlIds(local.asHandle()),
+      suppression,
+      store: new LocalStore(local, projection),
+    },
+    localRowsWritten: () => local.rowsWritten,
+  };
 }

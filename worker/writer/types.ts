@@ -76,7 +76,9 @@ export interface LaneFigures {
 }
 
 /** Test seam: what was committed, in commit order. */
-export type JournalEntry = { kind: "ingest"; command: IngestCommand } | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] };
+export type JournalEntry =
+  | { kind: "ingest"; command: IngestCommand }
+  | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] };
 
 export interface GroupHooks {
   /** Test seam: runs before an ingest group's write (throw to simulate a failed write, wait to hold the lane). */
@@ -94,7 +96,11 @@ export interface GraphWriterApi {
   /** What an ingest call would do, and its effect on the graphs; nothing is written. */
   dryRun(command: IngestCommand): Promise<DryRunApplied>;
   /** What a configuration change would do to existing graphs in a scope; nothing is written. */
-  previewConfig(rules: GraphRules, blocked: Record<string, string[]>, scope: { identities?: IdentityRef[]; namespace?: string; limit?: number }): Promise<GraphEffect>;
+  previewConfig(
+    rules: GraphRules,
+    blocked: Record<string, string[]>,
+    scope: { identities?: IdentityRef[]; namespace?: string; limit?: number },
+  ): Promise<GraphEffect>;
   /** A signed-in visitor's device linked to their identity; the person's profile id (undefined: suppressed). */
   linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined>;
   deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>>;
@@ -107,8 +113,17 @@ export interface GraphWriterApi {
   graphRunPage(job: GraphRunJob): Promise<GraphRunJob | undefined>;
   /** One page of a computed attribute's background computation; the next job, or undefined when done (or stale). */
   computedPage(job: ComputedJob): Promise<ComputedJob | undefined>;
-  expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }>;
-  expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }>;
+  expireEvents(
+    eventIds: string[],
+    now: number,
+    progress: StepProgress,
+  ): Promise<{ deleted: number }>;
+  expireProfiles(
+    cutoff: number,
+    after: string,
+    now: number,
+    progress: StepProgress,
+  ): Promise<{ checked: number; expired: number; after: string }>;
   /** One slice of cron rechecks; how many profiles (segment windows) and identities (computed windows) were re-evaluated. */
   rechecks(now: number): Promise<number>;
   /** Lifts a suppression by its hash; false when there was none. */

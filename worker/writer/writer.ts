@@ -20,28 +20,50 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../env";
+import type { GraphEffect } from "../graph/effect";
 import type { GraphRules, IdentityRef } from "../graph/workspace";
 import type { IngestCommand } from "../ingest/types";
-import { benchDelayMs, meterD1, type MeteredD1 } from "../lib/d1-latency";
+import { formatToken } from "../lib/consistency";
+import { benchDelayMs, type MeteredD1, meterD1 } from "../lib/d1-latency";
+import { timerTurn } from "../lib/timer-turn";
 import type { ComputedJob, GraphRunJob, SegmentJob, StepProgress } from "../model/jobs";
+import { BUCKETS } from "../shards/placement"; // with one shard, every bucket is its own
 import type { WebhookMessage } from "../webhooks/send";
 import { commitSlice, type SliceResult } from "./commit";
 import type { WriterHost } from "./host";
 import { WriteLane } from "./lane";
-import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
+import type { Projection } from "./projection";
+import {
+  COMPUTED_PAGE,
+  COMPUTED_SLICE,
+  computedRecheckSlice,
+  computedSlice,
+} from "./slices/computed";
 import { eraseSlice, liftSuppressionSlice } from "./slices/erase";
+import { deleteIdentitySlice, deleteLinkSlice } from "./slices/graph-deletes";
+import {
+  GRAPH_RUN_PAGE,
+  GRAPH_RUN_SLICE,
+  graphRunSlice,
+  type PreviewScope,
+  previewSlice,
+} from "./slices/graph-preview";
 import { dryRunGroup, ingestGroup, stopwatch } from "./slices/ingest-group";
-import { GRAPH_RUN_PAGE, GRAPH_RUN_SLICE, graphRunSlice, previewSlice, type PreviewScope } from "./slices/graph-preview";
-import type { GraphEffect } from "../graph/effect";
 import { expireEventsSlice, expireProfilesSlice } from "./slices/retention";
 import { recheckSlice, SEGMENT_PAGE, SEGMENT_SLICE, segmentSlice } from "./slices/segment-pages";
-import { COMPUTED_PAGE, COMPUTED_SLICE, computedRecheckSlice, computedSlice } from "./slices/computed";
-import type { Projection } from "./projection";
-import { openWriter, recordMode, type OpenedWriter } from "./state";
-import type { Consistent, DeleteResult, DryRunApplied, EraseReceipt, GraphWriterApi, GroupHooks, IngestApplied, JournalEntry, LaneFigures, ShardFigures } from "./types";
-import { formatToken } from "../lib/consistency";
-import { timerTurn } from "../lib/timer-turn";
-import { BUCKETS } from "../shards/placement"; // with one shard, every bucket is its own
+import { type OpenedWriter, openWriter, recordMode } from "./state";
+import type {
+  Consistent,
+  DeleteResult,
+  DryRunApplied,
+  EraseReceipt,
+  GraphWriterApi,
+  GroupHooks,
+  IngestApplied,
+  JournalEntry,
+  LaneFigures,
+  ShardFigures,
+} from "./types";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
@@ -93,7 +115,9 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
         if (ready) await this.lane.runExclusive(() => this.flipToLocal());
       }
     })()
-      .catch((err) => console.error(`graph move: paused after an error (the alarm resumes it): ${err}`))
+      .catch((err) =>
+        console.error(`graph move: paused after an error (the alarm resumes it): ${err}`),
+      )
       .finally(() => (this.moving = undefined));
   }
 
@@ -102,10 +126,17 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     const move = this.opened.move!;
     if (!(await move.countsAgree())) return;
     await move.finish(Date.now());
-    await this.d1.db.prepare("INSERT OR REPLACE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)").bind(Date.now()).run();
+    await this.d1.db
+      .prepare(
+        "INSERT OR REPLACE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)",
+      )
+      .bind(Date.now())
+      .run();
     recordMode(this.ctx.storage, "local");
     this.opened = await openWriter(this.ctx.storage, this.env, this.d1);
-    console.log(`graph move: done — the graph is in the writer's own SQLite (${move.status.copied} rows copied, ${move.status.pass} verify passes)`);
+    console.log(
+      `graph move: done — the graph is in the writer's own SQLite (${move.status.copied} rows copied, ${move.status.pass} verify passes)`,
+    );
   }
 
   private get host(): WriterHost {
@@ -131,7 +162,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   }
 
   /** What a configuration change would do to existing graphs in `scope` (SPEC §9 preview); nothing is written. */
-  previewConfig(rules: GraphRules, blocked: Record<string, string[]>, scope: PreviewScope): Promise<GraphEffect> {
+  previewConfig(
+    rules: GraphRules,
+    blocked: Record<string, string[]>,
+    scope: PreviewScope,
+  ): Promise<GraphEffect> {
     return this.lane.runExclusive(() => previewSlice(this.host, rules, blocked, scope, Date.now()));
   }
 
@@ -142,7 +177,15 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    */
   async linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined> {
     const applied = await this.ingest({
-      items: [{ index: 0, kind: "link", dataset: "web", identities: [identity, { namespace: "device", value: device }], at }],
+      items: [
+        {
+          index: 0,
+          kind: "link",
+          dataset: "web",
+          identities: [identity, { namespace: "device", value: device }],
+          at,
+        },
+      ],
       atomic: true,
       receivedAt: at,
     });
@@ -179,21 +222,31 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    * (memberships are written here too, so they never race an ingest of the same profile).
    */
   segmentPage(job: SegmentJob): Promise<SegmentJob | undefined> {
-    return this.page(job, SEGMENT_PAGE / SEGMENT_SLICE, (from) => segmentSlice(this.host, from, Date.now()));
+    return this.page(job, SEGMENT_PAGE / SEGMENT_SLICE, (from) =>
+      segmentSlice(this.host, from, Date.now()),
+    );
   }
 
   /** One page of a graph run (a configuration change applied to existing graphs, or reverted), as slices between ingest groups. */
   graphRunPage(job: GraphRunJob): Promise<GraphRunJob | undefined> {
-    return this.page(job, GRAPH_RUN_PAGE / GRAPH_RUN_SLICE, (from) => graphRunSlice(this.host, from, Date.now()));
+    return this.page(job, GRAPH_RUN_PAGE / GRAPH_RUN_SLICE, (from) =>
+      graphRunSlice(this.host, from, Date.now()),
+    );
   }
 
   /** One page of a computed attribute's background computation, as slices between ingest groups. */
   computedPage(job: ComputedJob): Promise<ComputedJob | undefined> {
-    return this.page(job, COMPUTED_PAGE / COMPUTED_SLICE, (from) => computedSlice(this.host, from, Date.now()));
+    return this.page(job, COMPUTED_PAGE / COMPUTED_SLICE, (from) =>
+      computedSlice(this.host, from, Date.now()),
+    );
   }
 
   /** Up to `slices` background slices of a paged job; the job as it stands after, or undefined when done (or stale). */
-  private async page<J>(job: J, slices: number, next: (from: J) => Promise<{ job: J; done: boolean; slice: SliceResult } | undefined>): Promise<J | undefined> {
+  private async page<J>(
+    job: J,
+    slices: number,
+    next: (from: J) => Promise<{ job: J; done: boolean; slice: SliceResult } | undefined>,
+  ): Promise<J | undefined> {
     let current: J | undefined = job;
     for (let n = 0; current !== undefined && n < slices; n++) {
       const from: J = current;
@@ -209,7 +262,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   }
 
   /** Retention: one step's expired events deleted, and the segments that counted them re-evaluated. */
-  expireEvents(eventIds: string[], now: number, progress: StepProgress): Promise<{ deleted: number }> {
+  expireEvents(
+    eventIds: string[],
+    now: number,
+    progress: StepProgress,
+  ): Promise<{ deleted: number }> {
     return this.background(async () => {
       const { deleted, slice } = await expireEventsSlice(this.host, eventIds, now, progress);
       if (slice) await this.commit(slice);
@@ -218,9 +275,20 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   }
 
   /** Retention: one page of profiles checked for pseudonymous expiry. */
-  expireProfiles(cutoff: number, after: string, now: number, progress: StepProgress): Promise<{ checked: number; expired: number; after: string }> {
+  expireProfiles(
+    cutoff: number,
+    after: string,
+    now: number,
+    progress: StepProgress,
+  ): Promise<{ checked: number; expired: number; after: string }> {
     return this.background(async () => {
-      const { slice, ...outcome } = await expireProfilesSlice(this.host, cutoff, after, now, progress);
+      const { slice, ...outcome } = await expireProfilesSlice(
+        this.host,
+        cutoff,
+        after,
+        now,
+        progress,
+      );
       await this.commit(slice);
       return outcome;
     });
@@ -268,7 +336,13 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       store: this.opened.mode,
       ...(this.opened.move ? { move: this.opened.move.status } : {}),
       localRowsWritten: this.opened.localRowsWritten(),
-      projection: projection ? { committedSeq: projection.committedSeq, appliedSeq: projection.appliedSeq, lagMs: projection.lagMs } : undefined,
+      projection: projection
+        ? {
+            committedSeq: projection.committedSeq,
+            appliedSeq: projection.appliedSeq,
+            lagMs: projection.lagMs,
+          }
+        : undefined,
     };
   }
 
@@ -276,7 +350,10 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     const { mode, move } = this.opened;
     // Counted where the truth is: the object's own SQLite, or D1 until the graph has moved.
     const count = async (table: string) =>
-      mode === "local" ? this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n : ((await this.env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<number>("n")) ?? 0);
+      mode === "local"
+        ? this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n
+        : ((await this.env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<number>("n")) ??
+          0);
     return {
       id: 0,
       buckets: BUCKETS,
@@ -286,8 +363,13 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       seq: this.projection?.figures().committedSeq ?? 0,
       projectionLag: this.projection?.lagMs(Date.now()) ?? 0,
       store: mode,
-      rowsWritten: { shard: this.opened.localRowsWritten() + (this.projection?.logRowsWritten ?? 0), projection: this.projection?.rowsWritten ?? 0 },
-      ...(move ? { move: { phase: move.status.phase, pass: move.status.pass, copied: move.status.copied } } : {}),
+      rowsWritten: {
+        shard: this.opened.localRowsWritten() + (this.projection?.logRowsWritten ?? 0),
+        projection: this.projection?.rowsWritten ?? 0,
+      },
+      ...(move
+        ? { move: { phase: move.status.phase, pass: move.status.pass, copied: move.status.copied } }
+        : {}),
     };
   }
 
@@ -304,7 +386,13 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     await this.commit(slice, () => this.hooks.beforePersist?.(commands));
     clock.lap("persist");
     this.journal?.push(...commands.map((command): JournalEntry => ({ kind: "ingest", command })));
-    const lane = { group: commands.length, items: commands.reduce((n, c) => n + c.items.length, 0), roundTrips: this.d1.roundTrips() - before, phases: clock.phases, seq: this.lastSeq };
+    const lane = {
+      group: commands.length,
+      items: commands.reduce((n, c) => n + c.items.length, 0),
+      roundTrips: this.d1.roundTrips() - before,
+      phases: clock.phases,
+      seq: this.lastSeq,
+    };
     return results.map((r) => ({ ...r, lane }));
   }
 
@@ -312,7 +400,10 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    * Every slice's write goes through here: the one commit step, then the announce — once
    * D1 holds the deliveries, since the webhooks consumer reads them there.
    */
-  private async commit(slice: SliceResult, beforeWrite?: () => void | Promise<void>): Promise<void> {
+  private async commit(
+    slice: SliceResult,
+    beforeWrite?: () => void | Promise<void>,
+  ): Promise<void> {
     const { deliveryIds, seq } = await commitSlice(this.host, slice, beforeWrite);
     if (seq !== undefined) this.lastSeq = seq;
     if (deliveryIds.length === 0) return;
@@ -326,12 +417,20 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    */
   private announce(ids: string[]): void {
     for (let i = 0; i < ids.length; i += 50) {
-      this.env.WEBHOOK_QUEUE.send({ kind: "webhook-deliver", ids: ids.slice(i, i + 50) } satisfies WebhookMessage).catch((err) => console.error(`webhook announce failed (the cron sweep will send): ${err}`));
+      this.env.WEBHOOK_QUEUE.send({
+        kind: "webhook-deliver",
+        ids: ids.slice(i, i + 50),
+      } satisfies WebhookMessage).catch((err) =>
+        console.error(`webhook announce failed (the cron sweep will send): ${err}`),
+      );
     }
   }
 
   /** Runs alone in the lane; answers once D1 holds what it committed, with the token for it. */
-  private async exclusive<T>(entry: JournalEntry | undefined, run: () => Promise<T>): Promise<Consistent<T>> {
+  private async exclusive<T>(
+    entry: JournalEntry | undefined,
+    run: () => Promise<T>,
+  ): Promise<Consistent<T>> {
     const result = await this.lane.runExclusive(async () => {
       const value = await run();
       if (entry) this.journal?.push(entry);
@@ -346,7 +445,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
    */
   private async settled(seq: number | undefined): Promise<string> {
     const bookmark = await this.projection?.waitFor(seq ?? this.lastSeq);
-    return formatToken({ shard: 0, seq: seq ?? this.lastSeq ?? 0, ...(bookmark ? { bookmark } : {}) });
+    return formatToken({
+      shard: 0,
+      seq: seq ?? this.lastSeq ?? 0,
+      ...(bookmark ? { bookmark } : {}),
+    });
   }
 
   /** Test and read-path seam: resolves once D1 holds commit `seq` (bounded; see Projection.waitFor). */
@@ -356,7 +459,10 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
 
   /** Runs between ingest groups; answers once D1 holds what it committed. */
   private async background<T>(run: () => Promise<T>): Promise<T> {
-    const result = await this.lane.runInBackground(async () => ({ value: await run(), seq: this.lastSeq }));
+    const result = await this.lane.runInBackground(async () => ({
+      value: await run(),
+      seq: this.lastSeq,
+    }));
     await this.projection?.waitFor(result.seq);
     return result.value;
   }

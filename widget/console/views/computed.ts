@@ -5,20 +5,26 @@ import { defineElement } from "../../src/define";
 import { failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
-const text = (form: HTMLFormElement, name: string) => ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value ?? "").trim();
+const text = (form: HTMLFormElement, name: string) =>
+  ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value ?? "").trim();
 
 /** Computed attributes with their status and progress, and a form to define one. */
 export class ConsoleComputed extends ConsoleView {
-
   private readonly definitions = new Task(this, {
-    task: (_, { signal }) => this.api.read(this.api.client.v1["computed-attributes"].$get(undefined, { init: { signal } })),
+    task: (_, { signal }) =>
+      this.api.read(
+        this.api.client.v1["computed-attributes"].$get(undefined, { init: { signal } }),
+      ),
     args: () => [],
   });
 
   private async create(event: SubmitEvent) {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
-    const types = text(form, "types").split(",").map((t) => t.trim()).filter(Boolean);
+    const types = text(form, "types")
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
     const field = text(form, "field");
     const within = text(form, "within");
     const body = {
@@ -28,7 +34,14 @@ export class ConsoleComputed extends ConsoleView {
       ...(types.length ? { filter: { type: types } } : {}),
       ...(within ? { within } : {}),
     };
-    const saved = await this.attempt(() => this.api.read(this.api.client.v1["computed-attributes"][":id"].$put({ param: { id: text(form, "id") }, json: body })));
+    const saved = await this.attempt(() =>
+      this.api.read(
+        this.api.client.v1["computed-attributes"][":id"].$put({
+          param: { id: text(form, "id") },
+          json: body,
+        }),
+      ),
+    );
     if (saved) {
       form.reset();
       this.definitions.run();
@@ -54,8 +67,9 @@ export class ConsoleComputed extends ConsoleView {
         pending: loading,
         complete: (page) => html`<div class="panel">
           <h3>Computed attributes</h3>
-          ${page.items.length
-            ? html`<table>
+          ${
+            page.items.length
+              ? html`<table>
                 <thead><tr><th>id</th><th>name</th><th>aggregate</th><th>field</th><th>events</th><th>within</th><th>status</th><th class="num">identities computed</th></tr></thead>
                 <tbody>${page.items.map(
                   (a) => html`<tr>
@@ -64,7 +78,8 @@ export class ConsoleComputed extends ConsoleView {
                   </tr>`,
                 )}</tbody>
               </table>`
-            : html`<p class="muted">No computed attributes yet. Define one above: it shows on every profile at attributes.computed.&lt;id&gt;.</p>`}
+              : html`<p class="muted">No computed attributes yet. Define one above: it shows on every profile at attributes.computed.&lt;id&gt;.</p>`
+          }
         </div>`,
         error: failed,
       })}`;

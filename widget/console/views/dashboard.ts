@@ -6,7 +6,11 @@ import { ConsoleView } from "./view";
 
 /** The profile dashboard: totals, growth, merges, namespaces, graph sizes, overlap. */
 export class ConsoleDashboard extends ConsoleView {
-  private readonly metrics = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.metrics.profiles.$get(undefined, { init: { signal } })), args: () => [] });
+  private readonly metrics = new Task(this, {
+    task: (_, { signal }) =>
+      this.api.read(this.api.client.v1.metrics.profiles.$get(undefined, { init: { signal } })),
+    args: () => [],
+  });
 
   protected override render() {
     return this.metrics.render({
@@ -21,8 +25,14 @@ export class ConsoleDashboard extends ConsoleView {
               </div>
               <div class="cards">
                 <div class="panel"><h3>Profiles by namespace</h3>${bars(Object.entries(m.byNamespace) as [string, number][], "Profiles by namespace")}</div>
-                <div class="panel"><h3>Graph sizes (identities per profile)</h3>${bars(m.graphSizes.map((g) => [g.identities, g.profiles]), "Graph sizes")}</div>
-                <div class="panel"><h3>Identity overlap</h3>${bars(m.identityOverlap.slice(0, 8).map((o) => [o.namespaces.join(" + "), o.profiles]), "Identity overlap")}</div>
+                <div class="panel"><h3>Graph sizes (identities per profile)</h3>${bars(
+                  m.graphSizes.map((g) => [g.identities, g.profiles]),
+                  "Graph sizes",
+                )}</div>
+                <div class="panel"><h3>Identity overlap</h3>${bars(
+                  m.identityOverlap.slice(0, 8).map((o) => [o.namespaces.join(" + "), o.profiles]),
+                  "Identity overlap",
+                )}</div>
               </div>`,
       error: failed,
     });

@@ -2,8 +2,8 @@ import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { WEBHOOK_EVENTS } from "../../../shared/schemas/destinations";
 import { defineElement } from "../../src/define";
-import { failed, fieldText, loading } from "../ui";
 import { RefreshController } from "../refresh";
+import { failed, fieldText, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 /** A destination as the tab shows it: webhook ones carry their recent deliveries, file ones their runs. */
@@ -25,15 +25,41 @@ export class ConsoleDestinations extends ConsoleView {
 
   readonly destinations = new Task(this, {
     task: async (_, { signal }) => {
-      const list = await this.api.read(this.api.client.v1.destinations.$get(undefined, { init: { signal } }));
+      const list = await this.api.read(
+        this.api.client.v1.destinations.$get(undefined, { init: { signal } }),
+      );
       const items = await Promise.all(
         list.items.map(async (d) =>
           d.config?.type === "webhook"
-            ? { ...d, deliveries: (await this.api.read(this.api.client.v1.destinations[":name"].deliveries.$get({ param: { name: d.name }, query: { limit: "20" } }, { init: { signal } }))).items }
-            : { ...d, runs: (await this.api.read(this.api.client.v1.destinations[":name"].runs.$get({ param: { name: d.name } }, { init: { signal } }))).items.slice(0, 5) },
+            ? {
+                ...d,
+                deliveries: (
+                  await this.api.read(
+                    this.api.client.v1.destinations[":name"].deliveries.$get(
+                      { param: { name: d.name }, query: { limit: "20" } },
+                      { init: { signal } },
+                    ),
+                  )
+                ).items,
+              }
+            : {
+                ...d,
+                runs: (
+                  await this.api.read(
+                    this.api.client.v1.destinations[":name"].runs.$get(
+                      { param: { name: d.name } },
+                      { init: { signal } },
+                    ),
+                  )
+                ).items.slice(0, 5),
+              },
         ),
       );
-      const underWay = items.some((d) => ("deliveries" in d && d.deliveries.some((x) => x.status === "pending")) || ("runs" in d && d.runs.some((r) => r.status === "queued" || r.status === "running")));
+      const underWay = items.some(
+        (d) =>
+          ("deliveries" in d && d.deliveries.some((x) => x.status === "pending")) ||
+          ("runs" in d && d.runs.some((r) => r.status === "queued" || r.status === "running")),
+      );
       this.refresh.schedule(underWay, () => this.destinations.run());
       return items;
     },
@@ -57,35 +83,67 @@ export class ConsoleDestinations extends ConsoleView {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const name = fieldText(form, "name");
-    const events = WEBHOOK_EVENTS.filter((e) => (form.elements.namedItem(`event-${e}`) as HTMLInputElement).checked);
+    const events = WEBHOOK_EVENTS.filter(
+      (e) => (form.elements.namedItem(`event-${e}`) as HTMLInputElement).checked,
+    );
     void this.act(async () => {
-      const saved = await this.api.read(this.api.client.v1.destinations[":name"].$put({ param: { name }, json: { type: "webhook", url: fieldText(form, "url"), events } as never }));
+      const saved = await this.api.read(
+        this.api.client.v1.destinations[":name"].$put({
+          param: { name },
+          json: { type: "webhook", url: fieldText(form, "url"), events } as never,
+        }),
+      );
       form.reset();
       // The signing secret comes back once, with the creation: the receiver needs it to verify deliveries.
-      this.secret = "signingSecret" in saved && typeof saved.signingSecret === "string" ? { name, value: saved.signingSecret } : undefined;
+      this.secret =
+        "signingSecret" in saved && typeof saved.signingSecret === "string"
+          ? { name, value: saved.signingSecret }
+          : undefined;
     }, `Saved ${name}. Send it a test delivery to check the receiver.`);
   }
 
   private test(name: string) {
-    void this.act(() => this.api.read(this.api.client.v1.destinations[":name"].test.$post({ param: { name } })), `Test delivery queued for ${name}.`);
+    void this.act(
+      () => this.api.read(this.api.client.v1.destinations[":name"].test.$post({ param: { name } })),
+      `Test delivery queued for ${name}.`,
+    );
   }
 
   private retry(name: string, id: string) {
-    void this.act(() => this.api.read(this.api.client.v1.destinations[":name"].deliveries[":id"].retry.$post({ param: { name, id } })), `Delivery ${id} queued again.`);
+    void this.act(
+      () =>
+        this.api.read(
+          this.api.client.v1.destinations[":name"].deliveries[":id"].retry.$post({
+            param: { name, id },
+          }),
+        ),
+      `Delivery ${id} queued again.`,
+    );
   }
 
   /** Every dead delivery of the destination sent again (the API takes 1,000 a call; more calls while it says there are more). */
   private redrive(name: string) {
     void this.act(async () => {
       for (let more = true; more; ) {
-        const answer = await this.api.read(this.api.client.v1.destinations[":name"].deliveries.redrive.$post({ param: { name }, query: { status: "dead" } }));
+        const answer = await this.api.read(
+          this.api.client.v1.destinations[":name"].deliveries.redrive.$post({
+            param: { name },
+            query: { status: "dead" },
+          }),
+        );
         more = answer.more && answer.requeued > 0;
       }
     }, `Dead deliveries of ${name} queued again.`);
   }
 
   private run(name: string) {
-    void this.act(() => this.api.read(this.api.client.v1.destinations[":name"].runs.$post({ param: { name }, query: {} })), `Export of ${name} started.`);
+    void this.act(
+      () =>
+        this.api.read(
+          this.api.client.v1.destinations[":name"].runs.$post({ param: { name }, query: {} }),
+        ),
+      `Export of ${name} started.`,
+    );
   }
 
   private renderForm() {
@@ -112,7 +170,9 @@ export class ConsoleDestinations extends ConsoleView {
       <table>
         <thead><tr><th>created</th><th>event</th><th>profile</th><th>status</th><th class="num">attempts</th><th>last error</th><th></th></tr></thead>
         <tbody>${deliveries.map(
-          (x) => html`<tr><td>${x.createdAt}</td><td>${x.type}</td><td>${x.profileId}</td><td>${x.status}</td><td class="num">${x.attempts}</td><td>${x.lastError ?? ""}</td>
+          (
+            x,
+          ) => html`<tr><td>${x.createdAt}</td><td>${x.type}</td><td>${x.profileId}</td><td>${x.status}</td><td class="num">${x.attempts}</td><td>${x.lastError ?? ""}</td>
             <td>${x.status === "failed" || x.status === "dead" ? html`<button class="action" @click=${() => this.retry(name, x.id)} ?disabled=${this.busy}>Retry</button>` : nothing}</td></tr>`,
         )}</tbody>
       </table>`;
@@ -121,12 +181,14 @@ export class ConsoleDestinations extends ConsoleView {
   private renderFiles(d: DestinationView, runs: Run[]) {
     return html`<p class="muted">Schedule: ${d.config?.schedule ?? "manual"}; last run ${d.lastRunAt ?? "never"}.
         <button class="action" @click=${() => this.run(d.name)} ?disabled=${this.busy}>Run export now</button></p>
-      ${runs.length
-        ? html`<table>
+      ${
+        runs.length
+          ? html`<table>
             <thead><tr><th>run</th><th>started</th><th>status</th><th class="num">rows</th><th>files</th><th>error</th></tr></thead>
             <tbody>${runs.map((r) => html`<tr><td>${r.runId}</td><td>${r.startedAt}</td><td>${r.status}</td><td class="num">${r.rows.toLocaleString()}</td><td>${r.parts.length}</td><td>${r.error ?? ""}</td></tr>`)}</tbody>
           </table>`
-        : nothing}`;
+          : nothing
+      }`;
   }
 
   private renderOne(d: DestinationView) {
@@ -139,12 +201,17 @@ export class ConsoleDestinations extends ConsoleView {
   protected override render() {
     return html`${this.renderForm()}
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}${this.notice ? html`<p class="ok" role="status">${this.notice}</p>` : nothing}
-      ${this.secret
-        ? html`<p class="panel secret">Signing secret of ${this.secret.name}, shown this once — give it to the receiver to verify deliveries: <code>${this.secret.value}</code></p>`
-        : nothing}
+      ${
+        this.secret
+          ? html`<p class="panel secret">Signing secret of ${this.secret.name}, shown this once — give it to the receiver to verify deliveries: <code>${this.secret.value}</code></p>`
+          : nothing
+      }
       ${this.destinations.render({
         pending: loading,
-        complete: (items) => (items.length ? html`${items.map((d) => this.renderOne(d))}` : html`<p class="muted">No destinations yet: create a webhook one above, or a file export with PUT /v1/destinations/:name (r2, s3, azure).</p>`),
+        complete: (items) =>
+          items.length
+            ? html`${items.map((d) => this.renderOne(d))}`
+            : html`<p class="muted">No destinations yet: create a webhook one above, or a file export with PUT /v1/destinations/:name (r2, s3, azure).</p>`,
         error: failed,
       })}`;
   }

@@ -1,7 +1,7 @@
 import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { errorText, failed, loading } from "../ui";
+import { failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 interface Effect {
@@ -11,7 +11,10 @@ interface Effect {
   moves: unknown[];
   evictions: unknown[];
   segmentChanges: unknown[];
-  sample: { before: { profileId: string; identities: string[] }; after: { profileId?: string; identities: string[] }[] }[];
+  sample: {
+    before: { profileId: string; identities: string[] };
+    after: { profileId?: string; identities: string[] }[];
+  }[];
   truncated: boolean;
 }
 
@@ -21,20 +24,33 @@ interface Effect {
  * with their progress, each revertible.
  */
 export class ConsoleIdentity extends ConsoleView {
-  static override properties = { preview: { state: true }, problem: { state: true }, busy: { state: true }, code: { state: true } };
+  static override properties = {
+    preview: { state: true },
+    problem: { state: true },
+    busy: { state: true },
+    code: { state: true },
+  };
   declare preview: Effect | undefined;
   /** The namespace being edited: its current settings fill the form. */
   declare code: string | undefined;
   private pending: { code: string; body: Record<string, unknown> } | undefined;
 
-  private readonly namespaces = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.namespaces.$get(undefined, { init: { signal } })), args: () => [] });
-  private readonly runs = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1["graph-runs"].$get(undefined, { init: { signal } })), args: () => [] });
-
+  private readonly namespaces = new Task(this, {
+    task: (_, { signal }) =>
+      this.api.read(this.api.client.v1.namespaces.$get(undefined, { init: { signal } })),
+    args: () => [],
+  });
+  private readonly runs = new Task(this, {
+    task: (_, { signal }) =>
+      this.api.read(this.api.client.v1["graph-runs"].$get(undefined, { init: { signal } })),
+    args: () => [],
+  });
 
   private previewChange(event: SubmitEvent) {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
-    const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value.trim();
+    const field = (name: string) =>
+      (form.elements.namedItem(name) as HTMLInputElement).value.trim();
     const code = field("code");
     const current = this.namespaces.value?.items.find((n) => n.code === code);
     if (!current) return;
@@ -43,10 +59,21 @@ export class ConsoleIdentity extends ConsoleView {
       unique: (form.elements.namedItem("unique") as HTMLInputElement).checked,
       priority: Number(field("priority")),
       maxPerGraph: field("maxPerGraph") ? Number(field("maxPerGraph")) : null,
-      blockedValues: field("blockedValues") ? field("blockedValues").split(",").map((v) => v.trim()).filter(Boolean) : [],
+      blockedValues: field("blockedValues")
+        ? field("blockedValues")
+            .split(",")
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : [],
     };
     void this.attempt(async () => {
-      this.preview = (await this.api.read(this.api.client.v1.namespaces[":code"].$put({ param: { code }, query: { preview: "true" }, json: body as never }))) as unknown as Effect;
+      this.preview = (await this.api.read(
+        this.api.client.v1.namespaces[":code"].$put({
+          param: { code },
+          query: { preview: "true" },
+          json: body as never,
+        }),
+      )) as unknown as Effect;
       this.pending = { code, body };
     });
   }
@@ -55,7 +82,13 @@ export class ConsoleIdentity extends ConsoleView {
     const pending = this.pending;
     if (!pending) return;
     void this.attempt(async () => {
-      await this.api.read(this.api.client.v1.namespaces[":code"].$put({ param: { code: pending.code }, query: apply ? { apply: "retroactive" } : {}, json: pending.body as never }));
+      await this.api.read(
+        this.api.client.v1.namespaces[":code"].$put({
+          param: { code: pending.code },
+          query: apply ? { apply: "retroactive" } : {},
+          json: pending.body as never,
+        }),
+      );
       this.preview = undefined;
       this.pending = undefined;
       this.namespaces.run();
@@ -65,7 +98,9 @@ export class ConsoleIdentity extends ConsoleView {
 
   private revert(runId: string) {
     void this.attempt(async () => {
-      await this.api.read(this.api.client.v1["graph-runs"][":id"].revert.$post({ param: { id: runId } }));
+      await this.api.read(
+        this.api.client.v1["graph-runs"][":id"].revert.$post({ param: { id: runId } }),
+      );
       this.runs.run();
     });
   }
@@ -93,12 +128,14 @@ export class ConsoleIdentity extends ConsoleView {
       <h3>What the change would do to existing graphs${effect.truncated ? " (the first 1,000 profiles)" : ""}</h3>
       <p>${effect.profilesAffected} profiles affected: ${effect.merges.length} merges, ${effect.splits.length} splits, ${effect.moves.length} moves,
         ${effect.evictions.length} evictions, ${effect.segmentChanges.length} segment changes.</p>
-      ${effect.sample.length
-        ? html`<table>
+      ${
+        effect.sample.length
+          ? html`<table>
             <thead><tr><th>before</th><th>after</th></tr></thead>
             <tbody>${effect.sample.map((s) => html`<tr><td>${s.before.identities.join(", ")}</td><td>${s.after.map((a) => a.identities.join(", ")).join(" | ")}</td></tr>`)}</tbody>
           </table>`
-        : nothing}
+          : nothing
+      }
       <p>
         <button class="action" @click=${() => this.save(false)} ?disabled=${this.busy}>Save for new data only</button>
         <button class="action" @click=${() => this.save(true)} ?disabled=${this.busy}>Apply to existing graphs</button>
@@ -112,8 +149,9 @@ export class ConsoleIdentity extends ConsoleView {
       complete: (page) => html`<div class="panel">
         <h3>Changes applied to existing graphs</h3>
         <button class="action" @click=${() => this.runs.run()}>Refresh</button>
-        ${page.items.length
-          ? html`<table>
+        ${
+          page.items.length
+            ? html`<table>
               <thead><tr><th>run</th><th>kind</th><th>change</th><th>status</th><th class="num">graphs</th><th class="num">merges</th><th class="num">splits</th><th></th></tr></thead>
               <tbody>${page.items.map(
                 (r) => html`<tr>
@@ -123,7 +161,8 @@ export class ConsoleIdentity extends ConsoleView {
                 </tr>`,
               )}</tbody>
             </table>`
-          : html`<p class="muted">No change has been applied to existing graphs.</p>`}
+            : html`<p class="muted">No change has been applied to existing graphs.</p>`
+        }
       </div>`,
       error: failed,
     });

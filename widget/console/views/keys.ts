@@ -18,7 +18,11 @@ export class ConsoleKeys extends ConsoleView {
   declare created: Created | undefined;
   declare kind: "secret" | "public";
 
-  private readonly keys = new Task(this, { task: (_, { signal }) => this.api.read(this.api.client.v1.keys.$get(undefined, { init: { signal } })), args: () => [] });
+  private readonly keys = new Task(this, {
+    task: (_, { signal }) =>
+      this.api.read(this.api.client.v1.keys.$get(undefined, { init: { signal } })),
+    args: () => [],
+  });
 
   constructor() {
     super();
@@ -34,12 +38,23 @@ export class ConsoleKeys extends ConsoleView {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const name = fieldText(form, "name");
-    const scopes = SCOPES.filter((s) => (form.elements.namedItem(`scope-${s}`) as HTMLInputElement | null)?.checked);
-    const origins = fieldText(form, "origins").split(/[\s,]+/).filter(Boolean);
-    const json = this.kind === "secret" ? { name, kind: "secret" as const, scopes } : { name, kind: "public" as const, origins };
+    const scopes = SCOPES.filter(
+      (s) => (form.elements.namedItem(`scope-${s}`) as HTMLInputElement | null)?.checked,
+    );
+    const origins = fieldText(form, "origins")
+      .split(/[\s,]+/)
+      .filter(Boolean);
+    const json =
+      this.kind === "secret"
+        ? { name, kind: "secret" as const, scopes }
+        : { name, kind: "public" as const, origins };
     void this.change(async () => {
       const made = await this.api.read(this.api.client.v1.keys.$post({ json: json as never }));
-      this.created = { name, key: made.key, ...(made.siteSecret ? { siteSecret: made.siteSecret } : {}) };
+      this.created = {
+        name,
+        key: made.key,
+        ...(made.siteSecret ? { siteSecret: made.siteSecret } : {}),
+      };
       form.reset();
     });
   }
@@ -65,9 +80,11 @@ export class ConsoleKeys extends ConsoleView {
         </label>
         ${this.kind === "public" ? html`<label>origins <input name="origins" required placeholder="https://shop.example" size="30" /></label>` : nothing}
       </div>
-      ${this.kind === "secret"
-        ? html`<fieldset><legend>scopes</legend>${SCOPES.map((s) => html`<label><input type="checkbox" name=${`scope-${s}`} ?checked=${s === "ingest"} /> ${s}</label>`)}</fieldset>`
-        : nothing}
+      ${
+        this.kind === "secret"
+          ? html`<fieldset><legend>scopes</legend>${SCOPES.map((s) => html`<label><input type="checkbox" name=${`scope-${s}`} ?checked=${s === "ingest"} /> ${s}</label>`)}</fieldset>`
+          : nothing
+      }
       <p><button class="action" type="submit" ?disabled=${this.busy}>Create key</button></p>
     </form>`;
   }
@@ -76,12 +93,14 @@ export class ConsoleKeys extends ConsoleView {
     const made = this.created;
     return html`${this.renderForm()}
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}
-      ${made
-        ? html`<div class="panel secret" role="status">
+      ${
+        made
+          ? html`<div class="panel secret" role="status">
             <p>Key "${made.name}", shown this once — store it now: <code>${made.key}</code></p>
             ${made.siteSecret ? html`<p>Its site secret (signs identity tokens on your server): <code>${made.siteSecret}</code></p>` : nothing}
           </div>`
-        : nothing}
+          : nothing
+      }
       ${this.keys.render({
         pending: loading,
         complete: (page) => html`<div class="panel">
@@ -89,7 +108,9 @@ export class ConsoleKeys extends ConsoleView {
           <table>
             <thead><tr><th>name</th><th>kind</th><th>scopes or origins</th><th>prefix</th><th>created</th><th>last used</th><th></th></tr></thead>
             <tbody>${page.items.map(
-              (k) => html`<tr><td>${k.name}</td><td>${k.kind}</td><td>${k.kind === "public" ? k.origins.join(", ") : k.scopes.join(", ")}</td><td><code>${k.keyPrefix}</code></td>
+              (
+                k,
+              ) => html`<tr><td>${k.name}</td><td>${k.kind}</td><td>${k.kind === "public" ? k.origins.join(", ") : k.scopes.join(", ")}</td><td><code>${k.keyPrefix}</code></td>
                 <td>${k.createdAt}</td><td>${k.lastUsedAt ?? "never"}</td>
                 <td><button class="action" @click=${() => this.deleteKey(k.id, k.name)} ?disabled=${this.busy}>Delete</button></td></tr>`,
             )}</tbody>

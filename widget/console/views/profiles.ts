@@ -1,11 +1,15 @@
 import { Task, TaskStatus } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { failed, loading } from "../ui";
 import { graphPicture } from "../graph-picture";
+import { failed, loading } from "../ui";
 import { ConsoleView } from "./view";
 
-type ProfileSummary = { profileId: string; displayName: string; primaryIdentity: { namespace: string; id: string } };
+type ProfileSummary = {
+  profileId: string;
+  displayName: string;
+  primaryIdentity: { namespace: string; id: string };
+};
 /** What the detail pane shows: the identity, its graph and its timeline, as the API answers them. */
 type ProfileDetail = NonNullable<ConsoleProfiles["detail"]["value"]>;
 
@@ -23,7 +27,13 @@ export class ConsoleProfiles extends ConsoleView {
   }
 
   private readonly results = new Task(this, {
-    task: ([q], { signal }) => this.api.read(this.api.client.v1.profiles.$get({ query: { limit: "20", ...(q ? { q } : {}) } }, { init: { signal } })),
+    task: ([q], { signal }) =>
+      this.api.read(
+        this.api.client.v1.profiles.$get(
+          { query: { limit: "20", ...(q ? { q } : {}) } },
+          { init: { signal } },
+        ),
+      ),
     args: () => [this.query] as const,
   });
 
@@ -32,8 +42,18 @@ export class ConsoleProfiles extends ConsoleView {
       if (!item) return undefined;
       const { namespace, id } = item.primaryIdentity;
       const [graph, timeline] = await Promise.all([
-        this.api.read(this.api.client.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace, id } }, { init: { signal } })),
-        this.api.read(this.api.client.v1.profiles[":profileId"].events.$get({ param: { profileId: item.profileId }, query: { limit: "25" } }, { init: { signal } })),
+        this.api.read(
+          this.api.client.v1.identities[":namespace"][":id"].graph.$get(
+            { param: { namespace, id } },
+            { init: { signal } },
+          ),
+        ),
+        this.api.read(
+          this.api.client.v1.profiles[":profileId"].events.$get(
+            { param: { profileId: item.profileId }, query: { limit: "25" } },
+            { init: { signal } },
+          ),
+        ),
       ]);
       return { identity: `${namespace}:${id}`, graph, timeline };
     },
@@ -75,9 +95,13 @@ export class ConsoleProfiles extends ConsoleView {
     const error = this.results.status === TaskStatus.ERROR ? failed(this.results.error) : nothing;
     if (!page) return error;
     return html`${error}<ul class="results">
-        ${page.items.map((p) => html`<li><button aria-current=${this.selected?.profileId === p.profileId ? "true" : "false"} @click=${() => (this.selected = p)}>
+        ${page.items.map(
+          (
+            p,
+          ) => html`<li><button aria-current=${this.selected?.profileId === p.profileId ? "true" : "false"} @click=${() => (this.selected = p)}>
             <strong>${p.displayName}</strong><br /><span class="muted">${p.primaryIdentity.namespace}: ${p.primaryIdentity.id}</span>
-          </button></li>`)}
+          </button></li>`,
+        )}
       </ul>
       ${page.items.length === 0 ? html`<p class="muted">No matches.</p>` : nothing}`;
   }
@@ -90,9 +114,15 @@ export class ConsoleProfiles extends ConsoleView {
         ${this.renderResults()}
       </div>
       <div>
-        ${this.selected
-          ? this.detail.render({ pending: loading, complete: (d) => (d ? this.renderDetail(d) : nothing), error: failed })
-          : html`<p class="muted">Search and pick a profile to see its card, graph and timeline.</p>`}
+        ${
+          this.selected
+            ? this.detail.render({
+                pending: loading,
+                complete: (d) => (d ? this.renderDetail(d) : nothing),
+                error: failed,
+              })
+            : html`<p class="muted">Search and pick a profile to see its card, graph and timeline.</p>`
+        }
       </div>
     </div>`;
   }

@@ -22,19 +22,32 @@ const WINDOWS = ["P1D", "P3D", "P7D", "P14D", "P30D"];
 
 /** YYYY-MM-DD of a day `daysAgo` before today, in the chosen zone. */
 function dayInZone(daysAgo: number, tz: string): string {
-  const today = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  const today = new Intl.DateTimeFormat("en-CA", {
+    timeZone: tz,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(new Date());
   return new Date(Date.parse(`${today}T00:00:00Z`) - daysAgo * DAY).toISOString().slice(0, 10);
 }
 
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 /** Numbers as people read them: thousands separators, at most three decimals. */
-const formatNumber = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toLocaleString(undefined, { maximumFractionDigits: 3 }));
+const formatNumber = (v: number | null | undefined) =>
+  v === null || v === undefined ? "–" : v.toLocaleString(undefined, { maximumFractionDigits: 3 });
 /** "deliveryRate" → "delivery rate": metric ids as words. */
 const label = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
 /** The local day (YYYY-MM-DD) of an instant in the report's zone. */
-const localDay = (ms: number, tz: string) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(ms));
+const localDay = (ms: number, tz: string) =>
+  new Intl.DateTimeFormat("en-CA", {
+    timeZone: tz,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(new Date(ms));
 /** The days a report covers, in its own zone: its range ends at the midnight after its last day. */
-const rangeHeading = (r: { from: string; to: string; tz: string }) => `${localDay(Date.parse(r.from), r.tz)} – ${localDay(Date.parse(r.to) - 1, r.tz)}`;
+const rangeHeading = (r: { from: string; to: string; tz: string }) =>
+  `${localDay(Date.parse(r.from), r.tz)} – ${localDay(Date.parse(r.to) - 1, r.tz)}`;
 
 /**
  * The report builder: a data view, a date range ending yesterday (today is partial), a
@@ -77,7 +90,10 @@ export class ConsoleReports extends ConsoleView {
   }
 
   readonly views = new Task(this, {
-    task: (_, { signal }) => this.api.read(this.api.client.v1["data-views"].$get(undefined, { init: { signal } })).then((r) => r.items),
+    task: (_, { signal }) =>
+      this.api
+        .read(this.api.client.v1["data-views"].$get(undefined, { init: { signal } }))
+        .then((r) => r.items),
     args: () => [],
   });
 
@@ -95,28 +111,53 @@ export class ConsoleReports extends ConsoleView {
     const v = this.view;
     if (!v) return undefined;
     const dimension = this.dimension || v.dimensions[0]!.id;
-    const metrics = this.chosen.length ? this.chosen.filter((m) => this.metricIds.includes(m)) : this.metricIds.slice(0, 4);
-    const query: ReportQuery = { from: dayInZone(this.days, this.tz), to: dayInZone(1, this.tz), tz: this.tz, dimension, metrics: metrics.join(",") };
+    const metrics = this.chosen.length
+      ? this.chosen.filter((m) => this.metricIds.includes(m))
+      : this.metricIds.slice(0, 4);
+    const query: ReportQuery = {
+      from: dayInZone(this.days, this.tz),
+      to: dayInZone(1, this.tz),
+      tz: this.tz,
+      dimension,
+      metrics: metrics.join(","),
+    };
     return JSON.stringify({ id: v.id, query });
   }
 
   private reportCall(request: string, format: "json" | "csv", init: RequestInit = {}) {
     const { id, query } = JSON.parse(request) as { id: string; query: ReportQuery };
-    return this.api.client.v1["data-views"][":id"].report.$get({ param: { id }, query: { ...query, format } }, { init });
+    return this.api.client.v1["data-views"][":id"].report.$get(
+      { param: { id }, query: { ...query, format } },
+      { init },
+    );
   }
 
   readonly report = new Task(this, {
-    task: ([query], { signal }) => (query ? this.api.read(this.reportCall(query, "json", { signal })) : Promise.resolve(undefined)),
+    task: ([query], { signal }) =>
+      query
+        ? this.api.read(this.reportCall(query, "json", { signal }))
+        : Promise.resolve(undefined),
     args: () => [this.query] as const,
   });
 
   private readonly attribution = new Task(this, {
     task: ([viewId, days, tz, conversion, model, window], { signal }) => {
       if (viewId !== "journeys" || !conversion) return Promise.resolve(undefined);
-      const query = { from: dayInZone(days, tz), to: dayInZone(1, tz), tz, conversion, model: model as "first" | "last" | "linear", window, value: "data.amount" };
-      return this.api.read(this.api.client.v1.reports.journeys.$get({ query }, { init: { signal } }));
+      const query = {
+        from: dayInZone(days, tz),
+        to: dayInZone(1, tz),
+        tz,
+        conversion,
+        model: model as "first" | "last" | "linear",
+        window,
+        value: "data.amount",
+      };
+      return this.api.read(
+        this.api.client.v1.reports.journeys.$get({ query }, { init: { signal } }),
+      );
     },
-    args: () => [this.viewId, this.days, this.tz, this.conversion, this.model, this.window] as const,
+    args: () =>
+      [this.viewId, this.days, this.tz, this.conversion, this.model, this.window] as const,
   });
 
   private async downloadCsv() {
@@ -125,7 +166,11 @@ export class ConsoleReports extends ConsoleView {
       const query = this.query;
       if (!query) return;
       const csv = await this.api.text(this.reportCall(query, "csv"));
-      ConsoleApi.download(csv, "text/csv", `${this.viewId}-${this.dimension || this.view!.dimensions[0]!.id}.csv`);
+      ConsoleApi.download(
+        csv,
+        "text/csv",
+        `${this.viewId}-${this.dimension || this.view!.dimensions[0]!.id}.csv`,
+      );
     } catch (err) {
       this.downloadError = errorText(err);
     }
@@ -151,7 +196,11 @@ export class ConsoleReports extends ConsoleView {
     const active = this.chosen.length ? this.chosen : this.metricIds.slice(0, 4);
     return html`<form class="builder panel" @submit=${(e: Event) => e.preventDefault()}>
       <label>Data view
-        <select id="view" @change=${(e: Event) => { this.viewId = (e.target as HTMLSelectElement).value; this.dimension = ""; this.chosen = []; }}>
+        <select id="view" @change=${(e: Event) => {
+          this.viewId = (e.target as HTMLSelectElement).value;
+          this.dimension = "";
+          this.chosen = [];
+        }}>
           ${views.map((x) => html`<option value=${x.id} ?selected=${x.id === this.viewId}>${x.name}</option>`)}
         </select>
       </label>
@@ -177,21 +226,31 @@ export class ConsoleReports extends ConsoleView {
 
   /** Whether a dimension of the current view is a time grain (drawn as a series, not bars). */
   private isTime(dimension: string) {
-    return this.view?.dimensions.find((d) => d.id === dimension)?.field.startsWith("time.") ?? false;
+    return (
+      this.view?.dimensions.find((d) => d.id === dimension)?.field.startsWith("time.") ?? false
+    );
   }
 
   private renderReport(r: Report) {
     const first = r.metrics[0] ?? "";
     return html`<div class="panel report">
       <h3>${label(first)} by ${r.dimension} <span class="muted">${rangeHeading(r)} (${r.tz})${r.complete ? "" : ", includes a partial day"}</span></h3>
-      ${!r.items.length
-        ? html`<p class="muted">No data in this range.</p>`
-        : this.isTime(r.dimension)
-          ? html`<tessera-time-chart
+      ${
+        !r.items.length
+          ? html`<p class="muted">No data in this range.</p>`
+          : this.isTime(r.dimension)
+            ? html`<tessera-time-chart
               .data=${{ keys: r.items.map((i) => i.key), series: r.metrics.map((m) => ({ label: label(m), values: r.items.map((i) => i.values[m] ?? null) })) }}
               label=${`${r.metrics.map(label).join(", ")} by ${r.dimension}, ${rangeHeading(r)}`}
             ></tessera-time-chart>`
-          : bars(r.items.map((i) => [`${i.key}${i.complete ? "" : " (partial)"}`, Number(i.values[first] ?? 0)]), `${first} by ${r.dimension}`)}
+            : bars(
+                r.items.map((i) => [
+                  `${i.key}${i.complete ? "" : " (partial)"}`,
+                  Number(i.values[first] ?? 0),
+                ]),
+                `${first} by ${r.dimension}`,
+              )
+      }
       <table>
         <thead><tr><th>${r.dimension}</th>${r.metrics.map((m: string) => html`<th class="num">${label(m)}</th>`)}<th>complete</th></tr></thead>
         <tbody>${r.items.map((i) => html`<tr><td>${i.key}</td>${r.metrics.map((m: string) => html`<td class="num">${formatNumber(i.values[m])}</td>`)}<td>${i.complete ? "yes" : "no"}</td></tr>`)}</tbody>

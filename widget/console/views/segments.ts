@@ -1,8 +1,8 @@
 import { Task } from "@lit/task";
 import { html, nothing } from "lit";
 import { defineElement } from "../../src/define";
-import { bars, errorText, failed, fieldText, loading } from "../ui";
 import { RefreshController } from "../refresh";
+import { bars, errorText, failed, fieldText, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 type Segment = NonNullable<ConsoleSegments["segments"]["value"]>["items"][number];
@@ -15,12 +15,18 @@ const PREVIEW_PAUSE_MS = 400;
 const pause = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+    signal.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), {
+      once: true,
+    });
   });
 
 /** Segments with their sizes and evaluation status, and a form to create one. */
 export class ConsoleSegments extends ConsoleView {
-  static override properties = { saved: { state: true }, editing: { state: true }, draftRule: { state: true } };
+  static override properties = {
+    saved: { state: true },
+    editing: { state: true },
+    draftRule: { state: true },
+  };
   declare saved: string;
   /** The rule as typed, for the live size preview. */
   declare draftRule: string;
@@ -30,9 +36,14 @@ export class ConsoleSegments extends ConsoleView {
 
   private readonly segments = new Task(this, {
     task: async (_, { signal }) => {
-      const page = await this.api.read(this.api.client.v1.segments.$get(undefined, { init: { signal } }));
+      const page = await this.api.read(
+        this.api.client.v1.segments.$get(undefined, { init: { signal } }),
+      );
       // A new or changed segment is evaluated in the background: show its size once it is ready.
-      this.refresh.schedule(page.items.some((s) => s.status !== "ready"), () => this.segments.run());
+      this.refresh.schedule(
+        page.items.some((s) => s.status !== "ready"),
+        () => this.segments.run(),
+      );
       return page;
     },
     args: () => [],
@@ -49,8 +60,14 @@ export class ConsoleSegments extends ConsoleView {
         throw new Error("The rule is not valid JSON yet.");
       }
       const json = { name: "preview", rule: rule as never };
-      const answer = await this.api.read(this.api.client.v1.segments[":id"].$put({ param: { id: "preview" }, query: { preview: "true" }, json }, { init: { signal } }));
-      if (!("preview" in answer)) throw new Error("the API saved the segment instead of previewing it");
+      const answer = await this.api.read(
+        this.api.client.v1.segments[":id"].$put(
+          { param: { id: "preview" }, query: { preview: "true" }, json },
+          { init: { signal } },
+        ),
+      );
+      if (!("preview" in answer))
+        throw new Error("the API saved the segment instead of previewing it");
       return answer;
     },
     args: () => [this.draftRule] as const,
@@ -70,14 +87,16 @@ export class ConsoleSegments extends ConsoleView {
   }
 
   private renderSizePreview() {
-    return html`<p class="muted" role="status" aria-live="polite" data-preview>${this.sizePreview.render({
-      pending: () => "Counting the profiles this rule matches…",
-      complete: (p) =>
-        p.exact
-          ? `Matches ${p.size.toLocaleString()} of ${p.totalProfiles.toLocaleString()} profiles now.`
-          : `Matches about ${p.size.toLocaleString()} of ${p.totalProfiles.toLocaleString()} profiles now (${p.matched.toLocaleString()} of a sample of ${p.sampled.toLocaleString()}).`,
-      error: (err) => (signalAborted(err) ? "" : `Size preview: ${errorText(err)}`),
-    })}</p>`;
+    return html`<p class="muted" role="status" aria-live="polite" data-preview>${this.sizePreview.render(
+      {
+        pending: () => "Counting the profiles this rule matches…",
+        complete: (p) =>
+          p.exact
+            ? `Matches ${p.size.toLocaleString()} of ${p.totalProfiles.toLocaleString()} profiles now.`
+            : `Matches about ${p.size.toLocaleString()} of ${p.totalProfiles.toLocaleString()} profiles now (${p.matched.toLocaleString()} of a sample of ${p.sampled.toLocaleString()}).`,
+        error: (err) => (signalAborted(err) ? "" : `Size preview: ${errorText(err)}`),
+      },
+    )}</p>`;
   }
 
   private async create(event: SubmitEvent) {
@@ -93,8 +112,16 @@ export class ConsoleSegments extends ConsoleView {
       return;
     }
     const id = fieldText(form, "id");
-    const json = { name: fieldText(form, "name"), rule: rule as never, public: (form.elements.namedItem("public") as HTMLInputElement).checked };
-    if (await this.attempt(() => this.api.read(this.api.client.v1.segments[":id"].$put({ param: { id }, query: {}, json })))) {
+    const json = {
+      name: fieldText(form, "name"),
+      rule: rule as never,
+      public: (form.elements.namedItem("public") as HTMLInputElement).checked,
+    };
+    if (
+      await this.attempt(() =>
+        this.api.read(this.api.client.v1.segments[":id"].$put({ param: { id }, query: {}, json })),
+      )
+    ) {
       form.reset();
       this.edit(undefined);
       this.saved = `Saved ${id}: its members are being counted.`;
@@ -128,11 +155,20 @@ export class ConsoleSegments extends ConsoleView {
       pending: loading,
       complete: (page) => html`<div class="panel">
         <h3>Segment sizes</h3>
-        ${page.items.length ? bars(page.items.map((s) => [s.id, s.size ?? 0]), "Segment sizes") : html`<p class="muted">No segments yet: create one above.</p>`}
+        ${
+          page.items.length
+            ? bars(
+                page.items.map((s) => [s.id, s.size ?? 0]),
+                "Segment sizes",
+              )
+            : html`<p class="muted">No segments yet: create one above.</p>`
+        }
         <table>
           <thead><tr><th>id</th><th>name</th><th>public</th><th>status</th><th class="num">members</th><th></th></tr></thead>
           <tbody>${page.items.map(
-            (s) => html`<tr><td>${s.id}</td><td>${s.name}</td><td>${s.public ? "yes" : "no"}</td><td>${s.status}</td><td class="num">${(s.size ?? 0).toLocaleString()}</td>
+            (
+              s,
+            ) => html`<tr><td>${s.id}</td><td>${s.name}</td><td>${s.public ? "yes" : "no"}</td><td>${s.status}</td><td class="num">${(s.size ?? 0).toLocaleString()}</td>
               <td><button class="action" @click=${() => this.edit(s)}>Edit</button></td></tr>`,
           )}</tbody>
         </table>

@@ -10,7 +10,10 @@ import { errorText, viewStyles } from "../ui";
  */
 export abstract class ConsoleView extends LitElement {
   static override styles = viewStyles;
-  static override properties: PropertyDeclarations = { busy: { state: true }, problem: { state: true } };
+  static override properties: PropertyDeclarations = {
+    busy: { state: true },
+    problem: { state: true },
+  };
   declare busy: boolean;
   declare problem: string;
   private readonly apiConsumer = new ContextConsumer(this, { context: apiContext });

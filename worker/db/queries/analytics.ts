@@ -42,23 +42,31 @@ function sqlField(field: Exclude<Field, { kind: "time" | "profile" }>, b: Binder
   if (field.kind === "type") return { value: "e.type", type: "'text'" };
   if (field.kind === "dataset") return { value: "e.dataset", type: "'text'" };
   const path = b.bind(`$.${field.path}`);
-  return { value: `json_extract(e.data, ${path})`, type: `json_type(e.data, ${path})`, each: `json_each(e.data, ${path})` };
+  return {
+    value: `json_extract(e.data, ${path})`,
+    type: `json_type(e.data, ${path})`,
+    each: `json_each(e.data, ${path})`,
+  };
 }
 
 function scalarTest(f: SqlField, value: unknown, b: Binder): string {
   if (value === null) return `coalesce(${f.type}, 'null') = 'null'`;
   if (typeof value === "boolean") return `${f.type} = '${value ? "true" : "false"}'`;
-  if (typeof value === "number") return `(${f.type} IN ('integer', 'real') AND ${f.value} = ${b.bind(value)})`;
+  if (typeof value === "number")
+    return `(${f.type} IN ('integer', 'real') AND ${f.value} = ${b.bind(value)})`;
   return `(${f.type} = 'text' AND ${f.value} = ${b.bind(String(value))})`;
 }
 
 /** A condition as SQL, with the segment rules' meaning (types never mix in comparisons). */
 export function conditionSql(c: Condition, b: Binder): string {
-  if (c.field.kind === "profile") throw new Error("profile conditions are evaluated on merged profiles");
+  if (c.field.kind === "profile")
+    throw new Error("profile conditions are evaluated on merged profiles");
   const f = sqlField(c.field, b);
   switch (c.op) {
     case "exists":
-      return c.value === false ? `coalesce(${f.type}, 'null') = 'null'` : `coalesce(${f.type}, 'null') != 'null'`;
+      return c.value === false
+        ? `coalesce(${f.type}, 'null') = 'null'`
+        : `coalesce(${f.type}, 'null') != 'null'`;
     case "eq":
       return scalarTest(f, c.value, b);
     case "ne":
@@ -68,7 +76,9 @@ export function conditionSql(c: Condition, b: Binder): string {
     case "contains": {
       const needle = b.bind(String(c.value));
       const inText = `(${f.type} = 'text' AND instr(lower(${f.value}), lower(${needle})) > 0)`;
-      return f.each ? `(${inText} OR (${f.type} = 'array' AND EXISTS (SELECT 1 FROM ${f.each} j WHERE j.value = ${b.bind(c.value as string | number)})))` : inText;
+      return f.each
+        ? `(${inText} OR (${f.type} = 'array' AND EXISTS (SELECT 1 FROM ${f.each} j WHERE j.value = ${b.bind(c.value as string | number)})))`
+        : inText;
     }
     case "startsWith": {
       const prefix = b.bind(String(c.value));
@@ -85,7 +95,8 @@ export function conditionSql(c: Condition, b: Binder): string {
 /** The SQL part of a metric's filter (profile conditions are left to the caller). */
 function metricCondition(m: Metric, b: Binder): string | undefined {
   const parts: string[] = [];
-  if (m.types) parts.push(`e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify(m.types))}))`);
+  if (m.types)
+    parts.push(`e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify(m.types))}))`);
   for (const c of m.where) if (c.field.kind !== "profile") parts.push(conditionSql(c, b));
   return parts.length ? parts.join(" AND ") : undefined;
 }
@@ -95,7 +106,8 @@ function numeric(m: Metric, b: Binder): string {
   return `CASE WHEN ${f.type} IN ('integer', 'real') THEN ${f.value} END`;
 }
 
-const filtered = (aggregate: string, condition: string | undefined) => (condition ? `${aggregate} FILTER (WHERE ${condition})` : aggregate);
+const filtered = (aggregate: string, condition: string | undefined) =>
+  condition ? `${aggregate} FILTER (WHERE ${condition})` : aggregate;
 
 /** Where a query reads an event's time (ms), type and dataset: `events` rows or rollups. */
 interface EventColumns {
@@ -104,19 +116,40 @@ interface EventColumns {
   dataset: string;
 }
 const EVENT_COLUMNS: EventColumns = { at: "e.at", type: "e.type", dataset: "e.dataset" };
-const ROLLUP_COLUMNS: EventColumns = { at: "(r.hour * 3600000)", type: "r.type", dataset: "r.dataset" };
+const ROLLUP_COLUMNS: EventColumns = {
+  at: "(r.hour * 3600000)",
+  type: "r.type",
+  dataset: "r.dataset",
+};
 
 /** The local day (YYYY-MM-DD) of the instant `at` (ms) in a zone given its offset steps. */
-export const localDaySql = (at: string, steps: readonly { until: number | null; offset: number }[], b: Binder): string => `date(${localTime(at, steps, b)} / 1000, 'unixepoch')`;
+export const localDaySql = (
+  at: string,
+  steps: readonly { until: number | null; offset: number }[],
+  b: Binder,
+): string => `date(${localTime(at, steps, b)} / 1000, 'unixepoch')`;
 
 /** The local-time expression (ms) of an instant in a zone given its offset steps. */
-function localTime(at: string, steps: readonly { until: number | null; offset: number }[], b: Binder): string {
+function localTime(
+  at: string,
+  steps: readonly { until: number | null; offset: number }[],
+  b: Binder,
+): string {
   if (steps.length === 1) return `(${at} + ${b.bind(steps[0]!.offset)})`;
-  const branches = steps.map((s) => (s.until === null ? `ELSE ${b.bind(s.offset)}` : `WHEN ${at} < ${b.bind(s.until)} THEN ${b.bind(s.offset)}`));
+  const branches = steps.map((s) =>
+    s.until === null
+      ? `ELSE ${b.bind(s.offset)}`
+      : `WHEN ${at} < ${b.bind(s.until)} THEN ${b.bind(s.offset)}`,
+  );
   return `(${at} + CASE ${branches.join(" ")} END)`;
 }
 
-function keySql(field: Exclude<Field, { kind: "profile" }>, steps: readonly { until: number | null; offset: number }[], b: Binder, columns = EVENT_COLUMNS): string {
+function keySql(
+  field: Exclude<Field, { kind: "profile" }>,
+  steps: readonly { until: number | null; offset: number }[],
+  b: Binder,
+  columns = EVENT_COLUMNS,
+): string {
   if (field.kind === "type") return columns.type;
   if (field.kind === "dataset") return columns.dataset;
   if (field.kind === "time") {
@@ -140,16 +173,28 @@ export interface ReportScope {
 
 function scopeWhere(scope: ReportScope, metrics: readonly Metric[], b: Binder): string {
   const parts = [`e.at >= ${b.bind(scope.start)}`, `e.at < ${b.bind(scope.end)}`];
-  if (scope.datasets) parts.push(`e.dataset IN (SELECT value FROM json_each(${b.bind(JSON.stringify(scope.datasets))}))`);
+  if (scope.datasets)
+    parts.push(
+      `e.dataset IN (SELECT value FROM json_each(${b.bind(JSON.stringify(scope.datasets))}))`,
+    );
   // The scan runs on the (type, at) index: the metrics' own types when every metric names
   // them, else the types the hourly rollups saw in the range (exact, so nothing is missed).
-  if (metrics.every((m) => m.types)) parts.push(`e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...new Set(metrics.flatMap((m) => m.types!))]))}))`);
-  else parts.push(`e.type IN (SELECT DISTINCT type FROM event_rollups WHERE hour >= ${b.bind(Math.floor(scope.start / 3_600_000))} AND hour <= ${b.bind(Math.floor(scope.end / 3_600_000))} AND events > 0)`);
+  if (metrics.every((m) => m.types))
+    parts.push(
+      `e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...new Set(metrics.flatMap((m) => m.types!))]))}))`,
+    );
+  else
+    parts.push(
+      `e.type IN (SELECT DISTINCT type FROM event_rollups WHERE hour >= ${b.bind(Math.floor(scope.start / 3_600_000))} AND hour <= ${b.bind(Math.floor(scope.end / 3_600_000))} AND events > 0)`,
+    );
   return parts.join(" AND ");
 }
 
 function checkParameters(b: Binder) {
-  if (b.values.length > MAX_BOUND_PARAMETERS) throw new RangeError(`the report needs ${b.values.length} parameters; D1 allows ${MAX_BOUND_PARAMETERS}`);
+  if (b.values.length > MAX_BOUND_PARAMETERS)
+    throw new RangeError(
+      `the report needs ${b.values.length} parameters; D1 allows ${MAX_BOUND_PARAMETERS}`,
+    );
 }
 
 export interface KeyedValues {
@@ -175,23 +220,35 @@ export async function aggregateEvents(
     const columns = metrics.map((m, i) => {
       const condition = metricCondition(m, b);
       const expr =
-        m.aggregate === "count" ? filtered("count(*)", condition)
-        : m.aggregate === "profiles" ? filtered("count(DISTINCT i.profile_id)", condition)
-        : m.aggregate === "sum" ? filtered(`total(${numeric(m, b)})`, condition)
-        : filtered(`avg(${numeric(m, b)})`, condition);
+        m.aggregate === "count"
+          ? filtered("count(*)", condition)
+          : m.aggregate === "profiles"
+            ? filtered("count(DISTINCT i.profile_id)", condition)
+            : m.aggregate === "sum"
+              ? filtered(`total(${numeric(m, b)})`, condition)
+              : filtered(`avg(${numeric(m, b)})`, condition);
       return `${expr} AS m${i}`;
     });
-    const join = metrics.some((m) => m.aggregate === "profiles") ? "LEFT JOIN identities i ON i.id = e.identity_id" : "";
+    const join = metrics.some((m) => m.aggregate === "profiles")
+      ? "LEFT JOIN identities i ON i.id = e.identity_id"
+      : "";
     const key = grouped ? `${keySql(dimension, scope.steps, b)} AS k, ` : "";
     const from = `FROM events e ${join} WHERE ${scopeWhere(scope, metrics, b)}`;
     const tail = grouped ? ` GROUP BY k ORDER BY k LIMIT ${b.bind(maxKeys + 1)}` : "";
     checkParameters(b);
     return d1.prepare(`SELECT ${key}${columns.join(", ")} ${from}${tail}`).bind(...b.values);
   };
-  const [grouped, total] = await d1.batch<Record<string, number | string | null>>([statement(true), statement(false)]);
-  const valuesOf = (r: Record<string, number | string | null>) => metrics.map((_, i) => (r[`m${i}`] as number | null) ?? null);
+  const [grouped, total] = await d1.batch<Record<string, number | string | null>>([
+    statement(true),
+    statement(false),
+  ]);
+  const valuesOf = (r: Record<string, number | string | null>) =>
+    metrics.map((_, i) => (r[`m${i}`] as number | null) ?? null);
   return {
-    rows: grouped!.results.map((r) => ({ key: r.k === null ? null : String(r.k), values: valuesOf(r) })),
+    rows: grouped!.results.map((r) => ({
+      key: r.k === null ? null : String(r.k),
+      values: valuesOf(r),
+    })),
     totals: total!.results[0] ? valuesOf(total!.results[0]) : metrics.map(() => null),
   };
 }
@@ -219,25 +276,39 @@ export async function aggregateByProfile(
   const columns = metrics.flatMap((m, i) => {
     const condition = metricCondition(m, b);
     const number = m.field ? numeric(m, b) : "NULL";
-    return [`${filtered("count(*)", condition)} AS c${i}`, `${filtered(`total(${number})`, condition)} AS s${i}`, `${filtered(`count(${number})`, condition)} AS n${i}`];
+    return [
+      `${filtered("count(*)", condition)} AS c${i}`,
+      `${filtered(`total(${number})`, condition)} AS s${i}`,
+      `${filtered(`count(${number})`, condition)} AS n${i}`,
+    ];
   });
   const key = dimension ? keySql(dimension, scope.steps, b) : "NULL";
   const where = scopeWhere(scope, metrics, b);
   const limit = b.bind(maxRows + 1);
   checkParameters(b);
   const { results } = await d1
-    .prepare(`SELECT i.profile_id AS p, ${key} AS k, ${columns.join(", ")} FROM events e JOIN identities i ON i.id = e.identity_id WHERE ${where} GROUP BY p, k LIMIT ${limit}`)
+    .prepare(
+      `SELECT i.profile_id AS p, ${key} AS k, ${columns.join(", ")} FROM events e JOIN identities i ON i.id = e.identity_id WHERE ${where} GROUP BY p, k LIMIT ${limit}`,
+    )
     .bind(...b.values)
     .all<Record<string, number | string | null>>();
   return results.map((r) => ({
     profileId: String(r.p),
     key: r.k === null ? null : String(r.k),
-    parts: metrics.map((_, i) => [Number(r[`c${i}`] ?? 0), Number(r[`s${i}`] ?? 0), Number(r[`n${i}`] ?? 0)]),
+    parts: metrics.map((_, i) => [
+      Number(r[`c${i}`] ?? 0),
+      Number(r[`s${i}`] ?? 0),
+      Number(r[`n${i}`] ?? 0),
+    ]),
   }));
 }
 
 /** How many events a range holds, from the hourly rollups (to the hour: enough for a limit). */
-export async function countEventsInRange(d1: D1Database, start: number, end: number): Promise<number> {
+export async function countEventsInRange(
+  d1: D1Database,
+  start: number,
+  end: number,
+): Promise<number> {
   const row = await d1
     .prepare(`SELECT total(events) AS n FROM event_rollups WHERE hour >= ?1 AND hour < ?2`)
     .bind(Math.floor(start / 3_600_000), Math.ceil(end / 3_600_000))
@@ -250,23 +321,45 @@ export async function countEventsInRange(d1: D1Database, start: number, end: num
  * rollups: the range and every offset step must fall on whole hours (the caller checks).
  * One row per key; counts add up, so totals are the sum of the rows.
  */
-export async function aggregateRollups(d1: D1Database, scope: ReportScope, dimension: Extract<Field, { kind: "time" | "type" | "dataset" }>, metrics: readonly Metric[], maxKeys: number): Promise<KeyedValues[]> {
+export async function aggregateRollups(
+  d1: D1Database,
+  scope: ReportScope,
+  dimension: Extract<Field, { kind: "time" | "type" | "dataset" }>,
+  metrics: readonly Metric[],
+  maxKeys: number,
+): Promise<KeyedValues[]> {
   const b = new Binder();
   const columns = metrics.map((m, i) => {
-    const condition = m.types ? `r.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify(m.types))}))` : undefined;
+    const condition = m.types
+      ? `r.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify(m.types))}))`
+      : undefined;
     return `${filtered("total(r.events)", condition)} AS m${i}`;
   });
   const key = keySql(dimension, scope.steps, b, ROLLUP_COLUMNS);
-  const where = [`r.hour >= ${b.bind(scope.start / 3_600_000)}`, `r.hour < ${b.bind(scope.end / 3_600_000)}`];
-  if (scope.datasets) where.push(`r.dataset IN (SELECT value FROM json_each(${b.bind(JSON.stringify(scope.datasets))}))`);
-  if (metrics.every((m) => m.types)) where.push(`r.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...new Set(metrics.flatMap((m) => m.types!))]))}))`);
+  const where = [
+    `r.hour >= ${b.bind(scope.start / 3_600_000)}`,
+    `r.hour < ${b.bind(scope.end / 3_600_000)}`,
+  ];
+  if (scope.datasets)
+    where.push(
+      `r.dataset IN (SELECT value FROM json_each(${b.bind(JSON.stringify(scope.datasets))}))`,
+    );
+  if (metrics.every((m) => m.types))
+    where.push(
+      `r.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...new Set(metrics.flatMap((m) => m.types!))]))}))`,
+    );
   const limit = b.bind(maxKeys + 1);
   checkParameters(b);
   const { results } = await d1
-    .prepare(`SELECT ${key} AS k, ${columns.join(", ")} FROM event_rollups r WHERE ${where.join(" AND ")} GROUP BY k ORDER BY k LIMIT ${limit}`)
+    .prepare(
+      `SELECT ${key} AS k, ${columns.join(", ")} FROM event_rollups r WHERE ${where.join(" AND ")} GROUP BY k ORDER BY k LIMIT ${limit}`,
+    )
     .bind(...b.values)
     .all<Record<string, number | string | null>>();
-  return results.map((r) => ({ key: r.k === null ? null : String(r.k), values: metrics.map((_, i) => Number(r[`m${i}`] ?? 0)) }));
+  return results.map((r) => ({
+    key: r.k === null ? null : String(r.k),
+    values: metrics.map((_, i) => Number(r[`m${i}`] ?? 0)),
+  }));
 }
 
 export interface ProfileFragmentRow {
@@ -279,7 +372,10 @@ export interface ProfileFragmentRow {
 }
 
 /** The fragments of a set of profiles (for merging their attributes), in one round trip. */
-export async function fragmentsOfProfiles(d1: D1Database, profileIds: readonly string[]): Promise<ProfileFragmentRow[]> {
+export async function fragmentsOfProfiles(
+  d1: D1Database,
+  profileIds: readonly string[],
+): Promise<ProfileFragmentRow[]> {
   if (profileIds.length === 0) return [];
   const statements = bulk(
     d1,
@@ -301,7 +397,12 @@ export async function getDataView(db: Db, id: string): Promise<DataViewRow | und
   return row;
 }
 
-export async function putDataView(db: Db, id: string, name: string, definition: Record<string, unknown>): Promise<DataViewRow> {
+export async function putDataView(
+  db: Db,
+  id: string,
+  name: string,
+  definition: Record<string, unknown>,
+): Promise<DataViewRow> {
   const now = Date.now();
   const [row] = await db
     .insert(dataViews)
@@ -312,6 +413,9 @@ export async function putDataView(db: Db, id: string, name: string, definition: 
 }
 
 export async function deleteDataView(db: Db, id: string): Promise<boolean> {
-  const rows = await db.delete(dataViews).where(eq(dataViews.id, id)).returning({ id: dataViews.id });
+  const rows = await db
+    .delete(dataViews)
+    .where(eq(dataViews.id, id))
+    .returning({ id: dataViews.id });
   return rows.length > 0;
 }

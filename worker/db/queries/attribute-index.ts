@@ -23,17 +23,34 @@ function leavesOf(fragmentSource: string, fragmentFilter: string): string {
 const FRAGMENTS_BY_KEY = `json_each(?1) j JOIN fragments f ON f.identity_id = json_extract(j.value, '$[0]') AND f.dataset = json_extract(j.value, '$[1]')`;
 
 /** Index rows of the fragments [identityId, dataset] as they are now (run before rewriting them). */
-export function attributeIndexRemoveStatements(d1: D1Database, keys: readonly [number, string][]): D1PreparedStatement[] {
-  return bulk(d1, `DELETE FROM attribute_index WHERE (path, value, identity_id, dataset) IN (${leavesOf(FRAGMENTS_BY_KEY, "true")})`, keys);
+export function attributeIndexRemoveStatements(
+  d1: D1Database,
+  keys: readonly [number, string][],
+): D1PreparedStatement[] {
+  return bulk(
+    d1,
+    `DELETE FROM attribute_index WHERE (path, value, identity_id, dataset) IN (${leavesOf(FRAGMENTS_BY_KEY, "true")})`,
+    keys,
+  );
 }
 
 /** Index rows of the fragments [identityId, dataset] as written (run after writing them). */
-export function attributeIndexAddStatements(d1: D1Database, keys: readonly [number, string][]): D1PreparedStatement[] {
-  return bulk(d1, `INSERT OR IGNORE INTO attribute_index (path, value, identity_id, dataset) ${leavesOf(FRAGMENTS_BY_KEY, "true")}`, keys);
+export function attributeIndexAddStatements(
+  d1: D1Database,
+  keys: readonly [number, string][],
+): D1PreparedStatement[] {
+  return bulk(
+    d1,
+    `INSERT OR IGNORE INTO attribute_index (path, value, identity_id, dataset) ${leavesOf(FRAGMENTS_BY_KEY, "true")}`,
+    keys,
+  );
 }
 
 /** Index rows of every fragment of these identities (run before deleting the fragments). */
-export function attributeIndexRemoveForIdentities(d1: D1Database, identityIds: readonly number[]): D1PreparedStatement[] {
+export function attributeIndexRemoveForIdentities(
+  d1: D1Database,
+  identityIds: readonly number[],
+): D1PreparedStatement[] {
   return bulk(
     d1,
     `DELETE FROM attribute_index WHERE (path, value, identity_id, dataset) IN (${leavesOf("fragments f", "f.identity_id IN (SELECT value FROM json_each(?1))")})`,

@@ -4,7 +4,10 @@ import { auditLog } from "../schema";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
-export async function recordAudit(db: Db, entry: { keyId: string; action: string; profileId: string | null; fields: string[] }): Promise<void> {
+export async function recordAudit(
+  db: Db,
+  entry: { keyId: string; action: string; profileId: string | null; fields: string[] },
+): Promise<void> {
   await db.insert(auditLog).values({ ...entry, at: Date.now() });
 }
 

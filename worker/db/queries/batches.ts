@@ -15,13 +15,18 @@ export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined
 }
 
 /** How many bytes of each batch's file are processed: where its last applied chunk ended. */
-export async function batchProgress(d1: D1Database, ids: readonly string[]): Promise<Map<string, number>> {
+export async function batchProgress(
+  d1: D1Database,
+  ids: readonly string[],
+): Promise<Map<string, number>> {
   const processed = new Map<string, number>();
   // D1 binds at most 100 parameters per statement; a page lists up to 200 batches.
   for (let i = 0; i < ids.length; i += 100) {
     const slice = ids.slice(i, i + 100);
     const { results } = await d1
-      .prepare(`SELECT batch_id, MAX(next_offset) AS processed FROM batch_chunks WHERE batch_id IN (${slice.map(() => "?").join(",")}) GROUP BY batch_id`)
+      .prepare(
+        `SELECT batch_id, MAX(next_offset) AS processed FROM batch_chunks WHERE batch_id IN (${slice.map(() => "?").join(",")}) GROUP BY batch_id`,
+      )
       .bind(...slice)
       .all<{ batch_id: string; processed: number }>();
     for (const r of results) processed.set(r.batch_id, r.processed);
@@ -38,16 +43,28 @@ export async function listBatches(db: Db, limit: number, before?: number): Promi
     .limit(limit);
 }
 
-export async function getChunk(db: Db, batchId: string, chunk: number): Promise<BatchChunkRow | undefined> {
-  return db.query.batchChunks.findFirst({ where: and(eq(batchChunks.batchId, batchId), eq(batchChunks.chunk, chunk)) });
+export async function getChunk(
+  db: Db,
+  batchId: string,
+  chunk: number,
+): Promise<BatchChunkRow | undefined> {
+  return db.query.batchChunks.findFirst({
+    where: and(eq(batchChunks.batchId, batchId), eq(batchChunks.chunk, chunk)),
+  });
 }
 
 export async function setBatchHeader(db: Db, id: string, header: string[]): Promise<void> {
-  await db.update(batches).set({ header, status: "processing", updatedAt: Date.now() }).where(eq(batches.id, id));
+  await db
+    .update(batches)
+    .set({ header, status: "processing", updatedAt: Date.now() })
+    .where(eq(batches.id, id));
 }
 
 export async function markBatchFailed(db: Db, id: string, error: string): Promise<void> {
-  await db.update(batches).set({ status: "failed", error, updatedAt: Date.now() }).where(eq(batches.id, id));
+  await db
+    .update(batches)
+    .set({ status: "failed", error, updatedAt: Date.now() })
+    .where(eq(batches.id, id));
 }
 
 /**
@@ -75,7 +92,17 @@ export async function completeChunk(
         `INSERT OR IGNORE INTO batch_chunks (batch_id, chunk, rows, ingested, failed, next_offset, next_line, final, done_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
       )
-      .bind(chunk.batchId, chunk.chunk, chunk.rows, chunk.ingested, chunk.failed, chunk.nextOffset, chunk.nextLine, chunk.final ? 1 : 0, now),
+      .bind(
+        chunk.batchId,
+        chunk.chunk,
+        chunk.rows,
+        chunk.ingested,
+        chunk.failed,
+        chunk.nextOffset,
+        chunk.nextLine,
+        chunk.final ? 1 : 0,
+        now,
+      ),
     d1
       .prepare(
         `UPDATE batches SET
@@ -90,11 +117,17 @@ export async function completeChunk(
   ]);
 }
 
-export async function batchErrorsPage(d1: D1Database, batchId: string, afterLine: number, limit: number) {
+export async function batchErrorsPage(
+  d1: D1Database,
+  batchId: string,
+  afterLine: number,
+  limit: number,
+) {
   const { results } = await d1
-    .prepare(`SELECT line, error FROM batch_errors WHERE batch_id = ?1 AND line > ?2 ORDER BY line LIMIT ?3`)
+    .prepare(
+      `SELECT line, error FROM batch_errors WHERE batch_id = ?1 AND line > ?2 ORDER BY line LIMIT ?3`,
+    )
     .bind(batchId, afterLine, limit)
     .all<{ line: number; error: string }>();
   return results.map((r) => ({ line: r.line, error: JSON.parse(r.error) as unknown }));
 }
-

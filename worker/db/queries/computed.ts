@@ -4,13 +4,13 @@
  * states themselves are `computed` fragments (`computed/profiles.ts`).
  */
 import { asc, eq } from "drizzle-orm";
-import type { ComputedMeta } from "../../computed/profiles";
-import { toDef, type StoredDefinition } from "../../computed/definitions";
 import type { ComputedDef } from "../../computed/aggregate";
+import { type StoredDefinition, toDef } from "../../computed/definitions";
+import type { ComputedMeta } from "../../computed/profiles";
 import type { Db } from "../client";
 import { computedAttributes } from "../schema";
 import { bulk, jsonColumns } from "./json-chunks";
-import { rowsOf, type Read } from "./reads";
+import { type Read, rowsOf } from "./reads";
 
 export type ComputedRow = typeof computedAttributes.$inferSelect;
 
@@ -39,30 +39,63 @@ async function nextVersion(d1: D1Database, now: number): Promise<number> {
 }
 
 /** Creates or replaces a definition and restarts its computation under a new version. */
-export async function putComputed(db: Db, row: { id: string; name: string; definition: StoredDefinition }): Promise<ComputedRow> {
+export async function putComputed(
+  db: Db,
+  row: { id: string; name: string; definition: StoredDefinition },
+): Promise<ComputedRow> {
   const now = Date.now();
   const version = await nextVersion(db.$client, now);
   const definition = row.definition as unknown as Record<string, unknown>;
   const [stored] = await db
     .insert(computedAttributes)
-    .values({ id: row.id, name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version, createdAt: now, updatedAt: now })
+    .values({
+      id: row.id,
+      name: row.name,
+      definition,
+      status: "backfilling",
+      computedIdentities: 0,
+      computeAfter: 0,
+      version,
+      createdAt: now,
+      updatedAt: now,
+    })
     .onConflictDoUpdate({
       target: computedAttributes.id,
-      set: { name: row.name, definition, status: "backfilling", computedIdentities: 0, computeAfter: 0, version, updatedAt: now },
+      set: {
+        name: row.name,
+        definition,
+        status: "backfilling",
+        computedIdentities: 0,
+        computeAfter: 0,
+        version,
+        updatedAt: now,
+      },
     })
     .returning();
   return stored!;
 }
 
 export async function deleteComputed(db: Db, id: string): Promise<boolean> {
-  const deleted = await db.delete(computedAttributes).where(eq(computedAttributes.id, id)).returning({ id: computedAttributes.id });
+  const deleted = await db
+    .delete(computedAttributes)
+    .where(eq(computedAttributes.id, id))
+    .returning({ id: computedAttributes.id });
   return deleted.length > 0;
 }
 
 /** The definitions as the writer applies them. */
 export async function loadComputedDefs(d1: D1Database): Promise<ComputedDef[]> {
-  const { results } = await d1.prepare(`SELECT id, name, definition, version FROM computed_attributes ORDER BY id`).all<{ id: string; name: string; definition: string; version: number }>();
-  return results.map((r) => toDef({ id: r.id, name: r.name, definition: JSON.parse(r.definition) as StoredDefinition, version: r.version }));
+  const { results } = await d1
+    .prepare(`SELECT id, name, definition, version FROM computed_attributes ORDER BY id`)
+    .all<{ id: string; name: string; definition: string; version: number }>();
+  return results.map((r) =>
+    toDef({
+      id: r.id,
+      name: r.name,
+      definition: JSON.parse(r.definition) as StoredDefinition,
+      version: r.version,
+    }),
+  );
 }
 
 export async function countIdentities(d1: D1Database): Promise<number> {
@@ -70,16 +103,28 @@ export async function countIdentities(d1: D1Database): Promise<number> {
 }
 
 /** Records a backfill slice (guarded by version: a changed definition's old run records nothing). */
-export function computedProgressStatement(d1: D1Database, id: string, version: number, computed: number, done: boolean, after: number): D1PreparedStatement {
+export function computedProgressStatement(
+  d1: D1Database,
+  id: string,
+  version: number,
+  computed: number,
+  done: boolean,
+  after: number,
+): D1PreparedStatement {
   return d1
-    .prepare(`UPDATE computed_attributes SET computed_identities = ?3, status = ?4, compute_after = ?5, updated_at = ?6 WHERE id = ?1 AND version = ?2`)
+    .prepare(
+      `UPDATE computed_attributes SET computed_identities = ?3, status = ?4, compute_after = ?5, updated_at = ?6 WHERE id = ?1 AND version = ?2`,
+    )
     .bind(id, version, computed, done ? "ready" : "backfilling", after, Date.now());
 }
 
 // ---- the writer's side ---------------------------------------------------------------
 
 /** Rows: [identityId, recheckAt|null]; null removes the identity from the recheck list. */
-export function recheckWriteStatements(d1: D1Database, rows: readonly [number, number | null][]): D1PreparedStatement[] {
+export function recheckWriteStatements(
+  d1: D1Database,
+  rows: readonly [number, number | null][],
+): D1PreparedStatement[] {
   return [
     ...bulk(
       d1,
@@ -87,25 +132,54 @@ export function recheckWriteStatements(d1: D1Database, rows: readonly [number, n
        ON CONFLICT(identity_id) DO UPDATE SET recheck_at = excluded.recheck_at`,
       rows.filter(([, at]) => at !== null),
     ),
-    ...bulk(d1, `DELETE FROM computed_rechecks WHERE identity_id IN (SELECT value FROM json_each(?1))`, rows.filter(([, at]) => at === null).map(([id]) => id)),
+    ...bulk(
+      d1,
+      `DELETE FROM computed_rechecks WHERE identity_id IN (SELECT value FROM json_each(?1))`,
+      rows.filter(([, at]) => at === null).map(([id]) => id),
+    ),
   ];
 }
 
 /** Identity ids after `after`, in order (a backfill page). */
-export async function identityPage(d1: D1Database, after: number, limit: number): Promise<number[]> {
-  const { results } = await d1.prepare(`SELECT id FROM identities WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(after, limit).all<{ id: number }>();
+export async function identityPage(
+  d1: D1Database,
+  after: number,
+  limit: number,
+): Promise<number[]> {
+  const { results } = await d1
+    .prepare(`SELECT id FROM identities WHERE id > ?1 ORDER BY id LIMIT ?2`)
+    .bind(after, limit)
+    .all<{ id: number }>();
   return results.map((r) => r.id);
 }
 
 /** Identities whose rolling windows have an event to drop by `now`. */
-export async function dueComputedRechecks(d1: D1Database, now: number, limit: number): Promise<number[]> {
-  const { results } = await d1.prepare(`SELECT identity_id FROM computed_rechecks WHERE recheck_at <= ?1 ORDER BY recheck_at LIMIT ?2`).bind(now, limit).all<{ identity_id: number }>();
+export async function dueComputedRechecks(
+  d1: D1Database,
+  now: number,
+  limit: number,
+): Promise<number[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT identity_id FROM computed_rechecks WHERE recheck_at <= ?1 ORDER BY recheck_at LIMIT ?2`,
+    )
+    .bind(now, limit)
+    .all<{ identity_id: number }>();
   return results.map((r) => r.identity_id);
 }
 
 /** The identities that hold these events. */
-export async function identitiesOfEvents(d1: D1Database, eventIds: readonly string[]): Promise<number[]> {
-  const results = await d1.batch<Record<string, unknown>>(bulk(d1, `SELECT DISTINCT identity_id FROM events WHERE id IN (SELECT value FROM json_each(?1))`, eventIds));
+export async function identitiesOfEvents(
+  d1: D1Database,
+  eventIds: readonly string[],
+): Promise<number[]> {
+  const results = await d1.batch<Record<string, unknown>>(
+    bulk(
+      d1,
+      `SELECT DISTINCT identity_id FROM events WHERE id IN (SELECT value FROM json_each(?1))`,
+      eventIds,
+    ),
+  );
   return [...new Set(rowsOf<{ identity_id: number }>(results).map((r) => r.identity_id))];
 }
 
@@ -129,12 +203,25 @@ export function membersRead(d1: D1Database, identityIds: readonly number[]): Rea
       identityIds,
     ),
     parse: (results) =>
-      rowsOf<{ id: number; profile_id: string; namespace: string; value: string; attributes: string | null; meta: string | null }>(results).map((r) => ({
+      rowsOf<{
+        id: number;
+        profile_id: string;
+        namespace: string;
+        value: string;
+        attributes: string | null;
+        meta: string | null;
+      }>(results).map((r) => ({
         id: r.id,
         profileId: r.profile_id,
         namespace: r.namespace,
         value: r.value,
-        computed: r.attributes === null ? undefined : { attributes: JSON.parse(r.attributes) as Record<string, unknown>, meta: r.meta ? (JSON.parse(r.meta) as ComputedMeta) : null },
+        computed:
+          r.attributes === null
+            ? undefined
+            : {
+                attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+                meta: r.meta ? (JSON.parse(r.meta) as ComputedMeta) : null,
+              },
       })),
   };
 }
@@ -143,12 +230,35 @@ export function membersRead(d1: D1Database, identityIds: readonly number[]): Rea
  * Events of these identities of `types` (all when undefined) since `since`: what a
  * recompute folds. Callers pass a slice's identities (hundreds), one JSON parameter.
  */
-export function identityEventsRead(d1: D1Database, identityIds: readonly number[], types: string[] | undefined, since: number): Read<{ id: string; identityId: number; type: string; at: number; data: Record<string, unknown> | null }[]> {
-  const typeFilter = types ? `AND +type IN (SELECT value FROM json_each(?2))` : `AND ?2 IS NOT NULL`;
+export function identityEventsRead(
+  d1: D1Database,
+  identityIds: readonly number[],
+  types: string[] | undefined,
+  since: number,
+): Read<
+  {
+    id: string;
+    identityId: number;
+    type: string;
+    at: number;
+    data: Record<string, unknown> | null;
+  }[]
+> {
+  const typeFilter = types
+    ? `AND +type IN (SELECT value FROM json_each(?2))`
+    : `AND ?2 IS NOT NULL`;
   return {
-    statements: [d1.prepare(`SELECT id, identity_id, type, at, data FROM events WHERE identity_id IN (SELECT value FROM json_each(?1)) ${typeFilter} AND at >= ?3`).bind(JSON.stringify(identityIds), JSON.stringify(types ?? []), since)],
+    statements: [
+      d1
+        .prepare(
+          `SELECT id, identity_id, type, at, data FROM events WHERE identity_id IN (SELECT value FROM json_each(?1)) ${typeFilter} AND at >= ?3`,
+        )
+        .bind(JSON.stringify(identityIds), JSON.stringify(types ?? []), since),
+    ],
     parse: (results) =>
-      rowsOf<{ id: string; identity_id: number; type: string; at: number; data: string | null }>(results).map((r) => ({
+      rowsOf<{ id: string; identity_id: number; type: string; at: number; data: string | null }>(
+        results,
+      ).map((r) => ({
         id: r.id,
         identityId: r.identity_id,
         type: r.type,

@@ -6,16 +6,28 @@ export interface DeviceData {
 }
 
 /** Only what the device identity itself holds — never its graph's other identities. */
-export async function deviceOwnData(d1: D1Database, device: string, types: string[], since: number): Promise<DeviceData> {
+export async function deviceOwnData(
+  d1: D1Database,
+  device: string,
+  types: string[],
+  since: number,
+): Promise<DeviceData> {
   const id = `(SELECT id FROM identities WHERE namespace = 'device' AND value = ?1)`;
   const [fragments, events] = await d1.batch<Record<string, any>>([
-    d1.prepare(`SELECT dataset, attributes, updated_at FROM fragments WHERE identity_id = ${id}`).bind(device),
+    d1
+      .prepare(`SELECT dataset, attributes, updated_at FROM fragments WHERE identity_id = ${id}`)
+      .bind(device),
     d1
       // +type: use the (identity_id, at) index, never a scan of every event of that type.
-      .prepare(`SELECT type, at, data FROM events WHERE identity_id = ${id} AND +type IN (SELECT value FROM json_each(?2)) AND at >= ?3`)
+      .prepare(
+        `SELECT type, at, data FROM events WHERE identity_id = ${id} AND +type IN (SELECT value FROM json_each(?2)) AND at >= ?3`,
+      )
       .bind(device, JSON.stringify(types), since),
   ]);
-  return { fragments: fragments!.results as DeviceData["fragments"], events: events!.results as DeviceData["events"] };
+  return {
+    fragments: fragments!.results as DeviceData["fragments"],
+    events: events!.results as DeviceData["events"],
+  };
 }
 
 export async function publicMemberships(d1: D1Database, profileId: string): Promise<string[]> {
@@ -37,7 +49,11 @@ export interface DeviceLinkState {
 }
 
 /** Where a signed-in visitor's identity and device stand; undefined when the identity is new. */
-export async function deviceLinkState(d1: D1Database, device: string, identity: { namespace: string; value: string }): Promise<DeviceLinkState | undefined> {
+export async function deviceLinkState(
+  d1: D1Database,
+  device: string,
+  identity: { namespace: string; value: string },
+): Promise<DeviceLinkState | undefined> {
   const row = await d1
     .prepare(
       // Links are stored once, with the smaller identity key first: look up both orders
@@ -51,5 +67,11 @@ export async function deviceLinkState(d1: D1Database, device: string, identity: 
     )
     .bind(identity.namespace, identity.value, device)
     .first<{ identity_profile: string; device_profile: string | null; last_seen: number | null }>();
-  return row ? { identityProfile: row.identity_profile, deviceProfile: row.device_profile, linkLastSeen: row.last_seen } : undefined;
+  return row
+    ? {
+        identityProfile: row.identity_profile,
+        deviceProfile: row.device_profile,
+        linkLastSeen: row.last_seen,
+      }
+    : undefined;
 }

@@ -14,16 +14,36 @@ export async function getDataset(db: Db, name: string): Promise<DatasetRow | und
 
 export async function upsertDataset(
   db: Db,
-  row: { name: string; kind: string; description?: string | null; schema?: Record<string, unknown> | null; ttlDays?: number | null },
+  row: {
+    name: string;
+    kind: string;
+    description?: string | null;
+    schema?: Record<string, unknown> | null;
+    ttlDays?: number | null;
+  },
 ): Promise<{ row: DatasetRow; created: boolean }> {
   const now = Date.now();
   const existing = await getDataset(db, row.name);
   const [stored] = await db
     .insert(datasets)
-    .values({ name: row.name, kind: row.kind, description: row.description ?? null, schema: row.schema ?? null, ttlDays: row.ttlDays ?? null, createdAt: now, updatedAt: now })
+    .values({
+      name: row.name,
+      kind: row.kind,
+      description: row.description ?? null,
+      schema: row.schema ?? null,
+      ttlDays: row.ttlDays ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })
     .onConflictDoUpdate({
       target: datasets.name,
-      set: { kind: row.kind, description: row.description ?? null, schema: row.schema ?? null, ttlDays: row.ttlDays ?? null, updatedAt: now },
+      set: {
+        kind: row.kind,
+        description: row.description ?? null,
+        schema: row.schema ?? null,
+        ttlDays: row.ttlDays ?? null,
+        updatedAt: now,
+      },
     })
     .returning();
   return { row: stored!, created: !existing };

@@ -12,7 +12,10 @@ export interface EraseCounts {
   events: number;
 }
 
-export async function countProfileData(d1: D1Database, identityIds: readonly number[]): Promise<EraseCounts> {
+export async function countProfileData(
+  d1: D1Database,
+  identityIds: readonly number[],
+): Promise<EraseCounts> {
   const ids = JSON.stringify(identityIds);
   const row = await d1
     .prepare(
@@ -21,11 +24,19 @@ export async function countProfileData(d1: D1Database, identityIds: readonly num
     )
     .bind(ids)
     .first<{ fragments: number; events: number }>();
-  return { identities: identityIds.length, fragments: row?.fragments ?? 0, events: row?.events ?? 0 };
+  return {
+    identities: identityIds.length,
+    fragments: row?.fragments ?? 0,
+    events: row?.events ?? 0,
+  };
 }
 
 /** History entries that mention any of `identityKeys` or concern `profileId`. */
-export async function historyMentioning(d1: D1Database, profileId: string, identityKeys: readonly string[]): Promise<{ id: number; identities: string[] }[]> {
+export async function historyMentioning(
+  d1: D1Database,
+  profileId: string,
+  identityKeys: readonly string[],
+): Promise<{ id: number; identities: string[] }[]> {
   const { results } = await d1
     .prepare(
       `SELECT h.id, h.identities FROM graph_history h
@@ -37,16 +48,41 @@ export async function historyMentioning(d1: D1Database, profileId: string, ident
   return results.map((r) => ({ id: r.id, identities: JSON.parse(r.identities) as string[] }));
 }
 
-export function eraseStatements(d1: D1Database, profileId: string, identityIds: readonly number[], historyIds: readonly number[]): D1PreparedStatement[] {
+export function eraseStatements(
+  d1: D1Database,
+  profileId: string,
+  identityIds: readonly number[],
+  historyIds: readonly number[],
+): D1PreparedStatement[] {
   return [
     ...attributeIndexRemoveForIdentities(d1, identityIds),
     ...["events", "fragments", "computed_rechecks", "consent_records"].flatMap((table) =>
-      bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, identityIds),
+      bulk(
+        d1,
+        `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`,
+        identityIds,
+      ),
     ),
-    ...bulk(d1, `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`, identityIds),
-    ...bulk(d1, `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`, identityIds),
-    ...bulk(d1, `DELETE FROM graph_history_profiles WHERE history_id IN (SELECT value FROM json_each(?1))`, historyIds),
-    ...bulk(d1, `DELETE FROM graph_history WHERE id IN (SELECT value FROM json_each(?1))`, historyIds),
+    ...bulk(
+      d1,
+      `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`,
+      identityIds,
+    ),
+    ...bulk(
+      d1,
+      `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`,
+      identityIds,
+    ),
+    ...bulk(
+      d1,
+      `DELETE FROM graph_history_profiles WHERE history_id IN (SELECT value FROM json_each(?1))`,
+      historyIds,
+    ),
+    ...bulk(
+      d1,
+      `DELETE FROM graph_history WHERE id IN (SELECT value FROM json_each(?1))`,
+      historyIds,
+    ),
     d1.prepare(`DELETE FROM memberships WHERE profile_id = ?1`).bind(profileId),
     d1.prepare(`DELETE FROM profile_terms WHERE profile_id = ?1`).bind(profileId),
     d1.prepare(`DELETE FROM profiles WHERE id = ?1`).bind(profileId),

@@ -1,21 +1,43 @@
 import { and, desc, eq } from "drizzle-orm";
-import type { DestinationConfig, WebhookDestinationConfig } from "../../../shared/schemas/destinations";
+import type {
+  DestinationConfig,
+  WebhookDestinationConfig,
+} from "../../../shared/schemas/destinations";
 import type { Db } from "../client";
-import type { IdentityRow } from "./graph";
 import { destinationRuns, destinations } from "../schema";
+import type { IdentityRow } from "./graph";
 
 export type DestinationRow = typeof destinations.$inferSelect;
 export type RunRow = typeof destinationRuns.$inferSelect;
 export type { PartInfo } from "../../model/jobs";
 
-export async function putDestination(db: Db, name: string, config: DestinationConfig | WebhookDestinationConfig): Promise<DestinationRow> {
+export async function putDestination(
+  db: Db,
+  name: string,
+  config: DestinationConfig | WebhookDestinationConfig,
+): Promise<DestinationRow> {
   const now = Date.now();
   // Webhooks stream; they have no export schedule.
   const schedule = config.type === "webhook" ? "stream" : config.schedule;
   const [row] = await db
     .insert(destinations)
-    .values({ name, type: config.type, config: config as unknown as Record<string, unknown>, schedule, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: destinations.name, set: { type: config.type, config: config as unknown as Record<string, unknown>, schedule, updatedAt: now } })
+    .values({
+      name,
+      type: config.type,
+      config: config as unknown as Record<string, unknown>,
+      schedule,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: destinations.name,
+      set: {
+        type: config.type,
+        config: config as unknown as Record<string, unknown>,
+        schedule,
+        updatedAt: now,
+      },
+    })
     .returning();
   return row!;
 }
@@ -26,7 +48,13 @@ export async function getDestination(db: Db, name: string): Promise<DestinationR
 
 /** Removes a destination and its run history (a new one of the same name starts afresh); files already written stay. */
 export async function deleteDestination(db: Db, name: string): Promise<{ runs: number }> {
-  const [, runs] = await db.batch([db.delete(destinations).where(eq(destinations.name, name)), db.delete(destinationRuns).where(eq(destinationRuns.destination, name)).returning({ id: destinationRuns.id })]);
+  const [, runs] = await db.batch([
+    db.delete(destinations).where(eq(destinations.name, name)),
+    db
+      .delete(destinationRuns)
+      .where(eq(destinationRuns.destination, name))
+      .returning({ id: destinationRuns.id }),
+  ]);
   return { runs: runs.length };
 }
 
@@ -35,15 +63,32 @@ export async function listDestinations(db: Db): Promise<DestinationRow[]> {
 }
 
 /** `cursor`: the run's plan (content, format, mode, where it starts). */
-export async function createRun(db: Db, row: { id: string; destination: string; trigger: string; cursor: string }): Promise<RunRow> {
+export async function createRun(
+  db: Db,
+  row: { id: string; destination: string; trigger: string; cursor: string },
+): Promise<RunRow> {
   const now = Date.now();
-  const fresh = { status: "queued", profiles: 0, rows: 0, parts: [], cursor: row.cursor, manifest: null, error: null, startedAt: now, updatedAt: now, finishedAt: null };
+  const fresh = {
+    status: "queued",
+    profiles: 0,
+    rows: 0,
+    parts: [],
+    cursor: row.cursor,
+    manifest: null,
+    error: null,
+    startedAt: now,
+    updatedAt: now,
+    finishedAt: null,
+  };
   const [run] = await db
     .insert(destinationRuns)
     .values({ id: row.id, destination: row.destination, trigger: row.trigger, ...fresh })
     .onConflictDoUpdate({ target: destinationRuns.id, set: fresh })
     .returning();
-  await db.update(destinations).set({ lastRunAt: now }).where(eq(destinations.name, row.destination));
+  await db
+    .update(destinations)
+    .set({ lastRunAt: now })
+    .where(eq(destinations.name, row.destination));
   return run!;
 }
 
@@ -52,15 +97,33 @@ export async function getRun(db: Db, id: string): Promise<RunRow | undefined> {
 }
 
 export async function listRuns(db: Db, destination: string, limit = 50): Promise<RunRow[]> {
-  return db.select().from(destinationRuns).where(eq(destinationRuns.destination, destination)).orderBy(desc(destinationRuns.startedAt)).limit(limit);
+  return db
+    .select()
+    .from(destinationRuns)
+    .where(eq(destinationRuns.destination, destination))
+    .orderBy(desc(destinationRuns.startedAt))
+    .limit(limit);
 }
 
-export async function updateRun(db: Db, id: string, set: Partial<Omit<RunRow, "id">>): Promise<void> {
-  await db.update(destinationRuns).set({ ...set, updatedAt: Date.now() }).where(eq(destinationRuns.id, id));
+export async function updateRun(
+  db: Db,
+  id: string,
+  set: Partial<Omit<RunRow, "id">>,
+): Promise<void> {
+  await db
+    .update(destinationRuns)
+    .set({ ...set, updatedAt: Date.now() })
+    .where(eq(destinationRuns.id, id));
 }
 
 /** The next page of profile ids (in a segment; changed since `since` for incremental runs). */
-export async function exportPageFacts(d1: D1Database, afterId: string, limit: number, segment: string | undefined, since = 0) {
+export async function exportPageFacts(
+  d1: D1Database,
+  afterId: string,
+  limit: number,
+  segment: string | undefined,
+  since = 0,
+) {
   const { results: ids } = await d1
     .prepare(
       segment
@@ -74,7 +137,9 @@ export async function exportPageFacts(d1: D1Database, afterId: string, limit: nu
 
 /** The newest event row id: a run exports events up to here, an incremental run from the last run's. */
 export async function eventHighWater(d1: D1Database): Promise<number> {
-  const row = await d1.prepare(`SELECT coalesce(max(rowid), 0) AS high FROM events`).first<{ high: number }>();
+  const row = await d1
+    .prepare(`SELECT coalesce(max(rowid), 0) AS high FROM events`)
+    .first<{ high: number }>();
   return row?.high ?? 0;
 }
 
@@ -92,7 +157,12 @@ export interface EventExportRow {
 }
 
 /** Events with rowid in (after, high], oldest first, with their identity and profile. */
-export async function eventExportPage(d1: D1Database, after: number, high: number, limit: number): Promise<EventExportRow[]> {
+export async function eventExportPage(
+  d1: D1Database,
+  after: number,
+  high: number,
+  limit: number,
+): Promise<EventExportRow[]> {
   const { results } = await d1
     .prepare(
       `SELECT e.rowid AS rowid, e.id, e.type, e.at, e.dataset, e.data, e.received_at, i.profile_id, i.namespace, i.value
@@ -111,7 +181,12 @@ export type IdentityExportRow = IdentityRow;
  * changed, in [since, until) — bounded above, so an identity whose last-seen time lies in
  * the future is not exported again by every later run.
  */
-export async function identityExportPage(d1: D1Database, after: number, window: { since: number; until: number } | undefined, limit: number): Promise<IdentityExportRow[]> {
+export async function identityExportPage(
+  d1: D1Database,
+  after: number,
+  window: { since: number; until: number } | undefined,
+  limit: number,
+): Promise<IdentityExportRow[]> {
   const until = window?.until || Number.MAX_SAFE_INTEGER;
   const { results } = await d1
     .prepare(
@@ -130,7 +205,9 @@ export async function lastCompletedRun(db: Db, destination: string): Promise<Run
   const [row] = await db
     .select()
     .from(destinationRuns)
-    .where(and(eq(destinationRuns.destination, destination), eq(destinationRuns.status, "completed")))
+    .where(
+      and(eq(destinationRuns.destination, destination), eq(destinationRuns.status, "completed")),
+    )
     .orderBy(desc(destinationRuns.startedAt))
     .limit(1);
   return row;
@@ -139,15 +216,33 @@ export async function lastCompletedRun(db: Db, destination: string): Promise<Run
 export interface ExportBundle {
   profiles: { id: string; primary_namespace: string; primary_value: string; updated_at: number }[];
   identities: { profile_id: string; namespace: string; value: string }[];
-  fragments: { profile_id: string; namespace: string; value: string; dataset: string; attributes: string; updated_at: number }[];
+  fragments: {
+    profile_id: string;
+    namespace: string;
+    value: string;
+    dataset: string;
+    attributes: string;
+    updated_at: number;
+  }[];
 }
 
 /** Everything needed to write one page of merged profiles, in one D1 batch. */
-export async function exportBundle(d1: D1Database, profileIds: readonly string[]): Promise<ExportBundle> {
+export async function exportBundle(
+  d1: D1Database,
+  profileIds: readonly string[],
+): Promise<ExportBundle> {
   const ids = JSON.stringify(profileIds);
   const [profiles, identities, fragments] = await d1.batch<Record<string, any>>([
-    d1.prepare(`SELECT id, primary_namespace, primary_value, updated_at FROM profiles WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`).bind(ids),
-    d1.prepare(`SELECT profile_id, namespace, value FROM identities WHERE profile_id IN (SELECT value FROM json_each(?1)) ORDER BY namespace, value`).bind(ids),
+    d1
+      .prepare(
+        `SELECT id, primary_namespace, primary_value, updated_at FROM profiles WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`,
+      )
+      .bind(ids),
+    d1
+      .prepare(
+        `SELECT profile_id, namespace, value FROM identities WHERE profile_id IN (SELECT value FROM json_each(?1)) ORDER BY namespace, value`,
+      )
+      .bind(ids),
     d1
       .prepare(
         `SELECT i.profile_id, i.namespace, i.value, f.dataset, f.attributes, f.updated_at FROM identities i
@@ -155,5 +250,9 @@ export async function exportBundle(d1: D1Database, profileIds: readonly string[]
       )
       .bind(ids),
   ]);
-  return { profiles: profiles!.results as ExportBundle["profiles"], identities: identities!.results as ExportBundle["identities"], fragments: fragments!.results as ExportBundle["fragments"] };
+  return {
+    profiles: profiles!.results as ExportBundle["profiles"],
+    identities: identities!.results as ExportBundle["identities"],
+    fragments: fragments!.results as ExportBundle["fragments"],
+  };
 }

@@ -3,11 +3,12 @@
  * requirement); writes are statements for one atomic `batch()`, built from what a
  * `GraphWorkspace` changed.
  */
-import { attributeIndexRemoveForIdentities } from "./attribute-index";
+
 import { identityKey } from "../../../shared/identity/normalize";
 import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../graph/workspace";
+import { attributeIndexRemoveForIdentities } from "./attribute-index";
 import { bulk, jsonColumns } from "./json-chunks";
-import { rowsOf, type Read } from "./reads";
+import { type Read, rowsOf } from "./reads";
 
 export interface IdentityRow {
   id: number;
@@ -71,7 +72,8 @@ export function graphRead(d1: D1Database, refs: readonly IdentityRef[]): Read<Lo
     statements: [...identityStatements, ...linkStatements],
     parse(results) {
       const byId = new Map<number, IdentityState>();
-      for (const row of rowsOf<IdentityRow>(results.slice(0, identityStatements.length))) byId.set(row.id, toIdentityState(row));
+      for (const row of rowsOf<IdentityRow>(results.slice(0, identityStatements.length)))
+        byId.set(row.id, toIdentityState(row));
       const links = rowsOf<LinkRow>(results.slice(identityStatements.length))
         .filter((row) => byId.has(row.a_id) && byId.has(row.b_id))
         .map((row) => ({
@@ -103,7 +105,9 @@ async function linkRowsFrom(d1: D1Database, ids: readonly number[]): Promise<Lin
 }
 
 /** The next free row ids of identities and history, and the next webhook sequence (the GraphWriter keeps them from here on). */
-export function idCountersRead(d1: D1Database): Read<{ identity: number; history: number; webhookSequence: number }> {
+export function idCountersRead(
+  d1: D1Database,
+): Read<{ identity: number; history: number; webhookSequence: number }> {
   return {
     statements: [
       d1.prepare(
@@ -114,7 +118,11 @@ export function idCountersRead(d1: D1Database): Read<{ identity: number; history
     ],
     parse(results) {
       const row = rowsOf<{ identity: number; history: number; sequence: number }>(results)[0];
-      return { identity: (row?.identity ?? 0) + 1, history: (row?.history ?? 0) + 1, webhookSequence: (row?.sequence ?? 0) + 1 };
+      return {
+        identity: (row?.identity ?? 0) + 1,
+        history: (row?.history ?? 0) + 1,
+        webhookSequence: (row?.sequence ?? 0) + 1,
+      };
     },
   };
 }
@@ -132,7 +140,14 @@ export function graphWriteStatements(
 ): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
 
-  const identityRows = change.identities.map((i) => [rowId(i.key), i.namespace, i.value, i.profileId, i.firstSeen, i.lastSeen]);
+  const identityRows = change.identities.map((i) => [
+    rowId(i.key),
+    i.namespace,
+    i.value,
+    i.profileId,
+    i.firstSeen,
+    i.lastSeen,
+  ]);
   statements.push(
     ...bulk(
       d1,
@@ -145,11 +160,19 @@ export function graphWriteStatements(
     ),
   );
 
-  const deletedIds = change.deletedIdentities.map((i) => i.id).filter((id): id is number => id !== undefined);
+  const deletedIds = change.deletedIdentities
+    .map((i) => i.id)
+    .filter((id): id is number => id !== undefined);
   if (deletedIds.length > 0) {
     statements.push(...attributeIndexRemoveForIdentities(d1, deletedIds));
     for (const table of ["fragments", "events", "computed_rechecks", "consent_records"]) {
-      statements.push(...bulk(d1, `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`, deletedIds));
+      statements.push(
+        ...bulk(
+          d1,
+          `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`,
+          deletedIds,
+        ),
+      );
     }
     statements.push(
       ...bulk(
@@ -157,11 +180,17 @@ export function graphWriteStatements(
         `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`,
         deletedIds,
       ),
-      ...bulk(d1, `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`, deletedIds),
+      ...bulk(
+        d1,
+        `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`,
+        deletedIds,
+      ),
     );
   }
 
-  const deletedLinkRows = change.deletedLinks.map((l) => [rowId(l.a), rowId(l.b)]).filter(([a, b]) => a !== undefined && b !== undefined);
+  const deletedLinkRows = change.deletedLinks
+    .map((l) => [rowId(l.a), rowId(l.b)])
+    .filter(([a, b]) => a !== undefined && b !== undefined);
   statements.push(
     ...bulk(
       d1,
@@ -171,7 +200,14 @@ export function graphWriteStatements(
     ),
   );
 
-  const linkRows = change.links.map((l) => [rowId(l.a), rowId(l.b), l.dataset, l.firstSeen, l.lastSeen, l.applied ? 1 : 0]);
+  const linkRows = change.links.map((l) => [
+    rowId(l.a),
+    rowId(l.b),
+    l.dataset,
+    l.firstSeen,
+    l.lastSeen,
+    l.applied ? 1 : 0,
+  ]);
   statements.push(
     ...bulk(
       d1,
@@ -184,7 +220,14 @@ export function graphWriteStatements(
     ),
   );
 
-  const profileRows = change.profiles.map((p) => [p.id, p.primary.namespace, p.primary.value, p.identityCount, options.now, p.namespaces]);
+  const profileRows = change.profiles.map((p) => [
+    p.id,
+    p.primary.namespace,
+    p.primary.value,
+    p.identityCount,
+    options.now,
+    p.namespaces,
+  ]);
   statements.push(
     ...bulk(
       d1,
@@ -202,8 +245,16 @@ export function graphWriteStatements(
     const retired = change.retiredProfiles;
     statements.push(
       ...bulk(d1, `DELETE FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`, retired),
-      ...bulk(d1, `DELETE FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`, retired),
-      ...bulk(d1, `DELETE FROM profile_terms WHERE profile_id IN (SELECT value FROM json_each(?1))`, retired),
+      ...bulk(
+        d1,
+        `DELETE FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`,
+        retired,
+      ),
+      ...bulk(
+        d1,
+        `DELETE FROM profile_terms WHERE profile_id IN (SELECT value FROM json_each(?1))`,
+        retired,
+      ),
     );
   }
 
@@ -212,7 +263,14 @@ export function graphWriteStatements(
   const historyProfileRows: unknown[] = [];
   for (const entry of change.history) {
     const id = historyId++;
-    historyRows.push([id, entry.at, entry.kind, entry.cause, JSON.stringify(entry.identities), JSON.stringify(entry.profiles)]);
+    historyRows.push([
+      id,
+      entry.at,
+      entry.kind,
+      entry.cause,
+      JSON.stringify(entry.identities),
+      JSON.stringify(entry.profiles),
+    ]);
     for (const p of new Set(entry.profiles)) historyProfileRows.push([id, p]);
   }
   statements.push(
@@ -253,17 +311,27 @@ const toStored = (r: IdentityRow): StoredIdentity => ({
   lastSeen: r.last_seen,
 });
 
-export async function findIdentity(d1: D1Database, ref: IdentityRef): Promise<StoredIdentity | undefined> {
+export async function findIdentity(
+  d1: D1Database,
+  ref: IdentityRef,
+): Promise<StoredIdentity | undefined> {
   const row = await d1
-    .prepare(`SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE namespace = ?1 AND value = ?2`)
+    .prepare(
+      `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE namespace = ?1 AND value = ?2`,
+    )
     .bind(ref.namespace, ref.value)
     .first<IdentityRow>();
   return row ? toStored(row) : undefined;
 }
 
-export async function profileIdentities(d1: D1Database, profileId: string): Promise<StoredIdentity[]> {
+export async function profileIdentities(
+  d1: D1Database,
+  profileId: string,
+): Promise<StoredIdentity[]> {
   const { results } = await d1
-    .prepare(`SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE profile_id = ?1 ORDER BY namespace, value`)
+    .prepare(
+      `SELECT id, namespace, value, profile_id, first_seen, last_seen FROM identities WHERE profile_id = ?1 ORDER BY namespace, value`,
+    )
     .bind(profileId)
     .all<IdentityRow>();
   return results.map(toStored);
@@ -284,7 +352,11 @@ export interface RefusedLink extends StoredLink {
 }
 
 /** Links kept but not applied from `identityIds` (one profile's) to identities of other profiles. */
-export async function refusedLinksOut(d1: D1Database, identityIds: readonly number[], profileId: string): Promise<RefusedLink[]> {
+export async function refusedLinksOut(
+  d1: D1Database,
+  identityIds: readonly number[],
+  profileId: string,
+): Promise<RefusedLink[]> {
   if (identityIds.length === 0) return [];
   const { results } = await d1
     .prepare(
@@ -308,14 +380,24 @@ export async function refusedLinksOut(d1: D1Database, identityIds: readonly numb
   }));
 }
 
-export async function linksAmong(d1: D1Database, identityIds: readonly number[]): Promise<StoredLink[]> {
+export async function linksAmong(
+  d1: D1Database,
+  identityIds: readonly number[],
+): Promise<StoredLink[]> {
   if (identityIds.length === 0) return [];
   const members = new Set(identityIds);
   const rows = await linkRowsFrom(d1, identityIds);
   return rows
     .filter((r) => members.has(r.b_id))
     .sort((x, y) => y.last_seen - x.last_seen)
-    .map((r) => ({ aId: r.a_id, bId: r.b_id, dataset: r.dataset, firstSeen: r.first_seen, lastSeen: r.last_seen, applied: r.applied === 1 }));
+    .map((r) => ({
+      aId: r.a_id,
+      bId: r.b_id,
+      dataset: r.dataset,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      applied: r.applied === 1,
+    }));
 }
 
 export interface StoredHistory {
@@ -326,7 +408,11 @@ export interface StoredHistory {
   profiles: string[];
 }
 
-export async function profileHistory(d1: D1Database, profileId: string, limit = 100): Promise<StoredHistory[]> {
+export async function profileHistory(
+  d1: D1Database,
+  profileId: string,
+  limit = 100,
+): Promise<StoredHistory[]> {
   const { results } = await d1
     .prepare(
       `SELECT h.at, h.kind, h.cause, h.identities, h.profiles FROM graph_history_profiles hp
@@ -335,5 +421,11 @@ export async function profileHistory(d1: D1Database, profileId: string, limit = 
     )
     .bind(profileId, limit)
     .all<{ at: number; kind: string; cause: string; identities: string; profiles: string }>();
-  return results.map((r) => ({ at: r.at, kind: r.kind, cause: r.cause, identities: JSON.parse(r.identities), profiles: JSON.parse(r.profiles) }));
+  return results.map((r) => ({
+    at: r.at,
+    kind: r.kind,
+    cause: r.cause,
+    identities: JSON.parse(r.identities),
+    profiles: JSON.parse(r.profiles),
+  }));
 }

@@ -1,14 +1,18 @@
 /** SQL for the ingest write path: suppression and idempotency lookups, fragments, events. */
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { attributeIndexAddStatements, attributeIndexRemoveStatements } from "./attribute-index";
-import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
 import { TOUCHED_PROFILES } from "./graph";
-import { rowsOf, type Read } from "./reads";
+import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
+import { type Read, rowsOf } from "./reads";
 
 /** Which of these suppression hashes are on the list. */
 export function suppressedRead(d1: D1Database, hashes: readonly string[]): Read<Set<string>> {
   return {
-    statements: bulk(d1, `SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?1))`, hashes),
+    statements: bulk(
+      d1,
+      `SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?1))`,
+      hashes,
+    ),
     parse: (results) => new Set(rowsOf<{ hash: string }>(results).map((r) => r.hash)),
   };
 }
@@ -16,7 +20,11 @@ export function suppressedRead(d1: D1Database, hashes: readonly string[]): Read<
 /** Which of these event ids are stored already (idempotency). */
 export function existingEventsRead(d1: D1Database, ids: readonly string[]): Read<Set<string>> {
   return {
-    statements: bulk(d1, `SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))`, ids),
+    statements: bulk(
+      d1,
+      `SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))`,
+      ids,
+    ),
     parse: (results) => new Set(rowsOf<{ id: string }>(results).map((r) => r.id)),
   };
 }
@@ -24,17 +32,40 @@ export function existingEventsRead(d1: D1Database, ids: readonly string[]): Read
 /** What the write lane knows of the profiles a group touches, besides their graph. */
 export interface TouchedProfileData {
   /** Every fragment of every identity of the profiles. */
-  fragments: { namespace: string; value: string; dataset: string; attributes: Record<string, unknown>; updatedAt: number; meta: Record<string, unknown> | null }[];
+  fragments: {
+    namespace: string;
+    value: string;
+    dataset: string;
+    attributes: Record<string, unknown>;
+    updatedAt: number;
+    meta: Record<string, unknown> | null;
+  }[];
   /** Their events of `types` since `since` (what segment rules can look at). */
-  events: { namespace: string; value: string; type: string; at: number; data: Record<string, unknown> | null }[];
-  memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
+  events: {
+    namespace: string;
+    value: string;
+    type: string;
+    at: number;
+    data: Record<string, unknown> | null;
+  }[];
+  memberships: {
+    segmentId: string;
+    profileId: string;
+    status: string;
+    since: number;
+    recheckAt: number | null;
+  }[];
 }
 
 /**
  * Fragments, rule-relevant events and segment memberships of the profiles that hold any
  * of `refs` — found by the same subquery as `graphRead`, so it all loads in one round trip.
  */
-export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespace: string; value: string }[], events: { types: string[]; since: number } | undefined): Read<TouchedProfileData> {
+export function touchedProfileDataRead(
+  d1: D1Database,
+  refs: readonly { namespace: string; value: string }[],
+  events: { types: string[]; since: number } | undefined,
+): Read<TouchedProfileData> {
   const pairs = refs.map((r) => [r.namespace, r.value]);
   const fragments = bulk(
     d1,
@@ -57,12 +88,23 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
             .bind(chunk, JSON.stringify(events.types), events.since),
         )
       : [];
-  const memberships = bulk(d1, `SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (${TOUCHED_PROFILES})`, pairs);
+  const memberships = bulk(
+    d1,
+    `SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (${TOUCHED_PROFILES})`,
+    pairs,
+  );
   const [a, b] = [fragments.length, fragments.length + eventStatements.length];
   return {
     statements: [...fragments, ...eventStatements, ...memberships],
     parse: (results) => ({
-      fragments: rowsOf<{ namespace: string; value: string; dataset: string; attributes: string; updated_at: number; meta: string | null }>(results.slice(0, a)).map((r) => ({
+      fragments: rowsOf<{
+        namespace: string;
+        value: string;
+        dataset: string;
+        attributes: string;
+        updated_at: number;
+        meta: string | null;
+      }>(results.slice(0, a)).map((r) => ({
         namespace: r.namespace,
         value: r.value,
         dataset: r.dataset,
@@ -70,14 +112,26 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
         updatedAt: r.updated_at,
         meta: r.meta ? (JSON.parse(r.meta) as Record<string, unknown>) : null,
       })),
-      events: rowsOf<{ namespace: string; value: string; type: string; at: number; data: string | null }>(results.slice(a, b)).map((r) => ({
+      events: rowsOf<{
+        namespace: string;
+        value: string;
+        type: string;
+        at: number;
+        data: string | null;
+      }>(results.slice(a, b)).map((r) => ({
         namespace: r.namespace,
         value: r.value,
         type: r.type,
         at: r.at,
         data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
       })),
-      memberships: rowsOf<{ segment_id: string; profile_id: string; status: string; since: number; recheck_at: number | null }>(results.slice(b)).map((r) => ({
+      memberships: rowsOf<{
+        segment_id: string;
+        profile_id: string;
+        status: string;
+        since: number;
+        recheck_at: number | null;
+      }>(results.slice(b)).map((r) => ({
         segmentId: r.segment_id,
         profileId: r.profile_id,
         status: r.status,
@@ -89,11 +143,16 @@ export function touchedProfileDataRead(d1: D1Database, refs: readonly { namespac
 }
 
 /** Rows: [dataset, identityId, attributes, updatedAt, meta?]. Also refreshes the attribute index. */
-export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, number, Record<string, unknown>, number, Record<string, unknown>?][]): D1PreparedStatement[] {
+export function fragmentWriteStatements(
+  d1: D1Database,
+  rows: readonly [string, number, Record<string, unknown>, number, Record<string, unknown>?][],
+): D1PreparedStatement[] {
   if (rows.length === 0) return [];
   // Computed values are searched through their own partial index (profiles.ts), so the many
   // rewrites of a computed fragment never touch the attribute index.
-  const keys = rows.filter(([dataset]) => dataset !== COMPUTED_DATASET).map(([dataset, identityId]) => [identityId, dataset] as [number, string]);
+  const keys = rows
+    .filter(([dataset]) => dataset !== COMPUTED_DATASET)
+    .map(([dataset, identityId]) => [identityId, dataset] as [number, string]);
   return [
     // The old leaves go first, recomputed from the fragments as they still are.
     ...attributeIndexRemoveStatements(d1, keys),
@@ -111,16 +170,29 @@ export function fragmentWriteStatements(d1: D1Database, rows: readonly [string, 
 }
 
 /** Removes the fragments [identityId, dataset] and their attribute index rows. */
-export function fragmentDeleteStatements(d1: D1Database, keys: readonly [number, string][]): D1PreparedStatement[] {
+export function fragmentDeleteStatements(
+  d1: D1Database,
+  keys: readonly [number, string][],
+): D1PreparedStatement[] {
   if (keys.length === 0) return [];
   return [
-    ...attributeIndexRemoveStatements(d1, keys.filter(([, dataset]) => dataset !== COMPUTED_DATASET)),
-    ...bulk(d1, `DELETE FROM fragments WHERE (identity_id, dataset) IN (SELECT ${jsonColumns(2)} FROM json_each(?1))`, keys),
+    ...attributeIndexRemoveStatements(
+      d1,
+      keys.filter(([, dataset]) => dataset !== COMPUTED_DATASET),
+    ),
+    ...bulk(
+      d1,
+      `DELETE FROM fragments WHERE (identity_id, dataset) IN (SELECT ${jsonColumns(2)} FROM json_each(?1))`,
+      keys,
+    ),
   ];
 }
 
 /** Rows: [id, type, at, dataset, identityId, data, receivedAt]; an existing id is left alone. */
-export function eventInsertStatements(d1: D1Database, rows: readonly unknown[][]): D1PreparedStatement[] {
+export function eventInsertStatements(
+  d1: D1Database,
+  rows: readonly unknown[][],
+): D1PreparedStatement[] {
   return bulk(
     d1,
     `INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at)

@@ -21,7 +21,12 @@ export async function touchApiKey(db: Db, id: string, now: number): Promise<void
   await db
     .update(apiKeys)
     .set({ lastUsedAt: now })
-    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS))));
+    .where(
+      and(
+        eq(apiKeys.id, id),
+        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - KEY_USE_RESOLUTION_MS)),
+      ),
+    );
 }
 
 export async function listApiKeys(db: Db): Promise<ApiKeyRow[]> {
@@ -30,7 +35,10 @@ export async function listApiKeys(db: Db): Promise<ApiKeyRow[]> {
 
 /** Deletes a key; true when it existed. The key stops working on the next request. */
 export async function deleteApiKey(db: Db, id: string): Promise<boolean> {
-  const deleted = await db.delete(apiKeys).where(and(eq(apiKeys.id, id))).returning({ id: apiKeys.id });
+  const deleted = await db
+    .delete(apiKeys)
+    .where(and(eq(apiKeys.id, id)))
+    .returning({ id: apiKeys.id });
   return deleted.length > 0;
 }
 

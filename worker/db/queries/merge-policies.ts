@@ -6,7 +6,12 @@ import { mergePolicies } from "../schema";
 export type MergePolicyRow = typeof mergePolicies.$inferSelect;
 
 export function toPolicy(row: MergePolicyRow): MergePolicy {
-  return { name: row.name, type: row.type as MergePolicy["type"], datasets: row.datasets, idStitching: row.idStitching as MergePolicy["idStitching"] };
+  return {
+    name: row.name,
+    type: row.type as MergePolicy["type"],
+    datasets: row.datasets,
+    idStitching: row.idStitching as MergePolicy["idStitching"],
+  };
 }
 
 export async function listMergePolicies(db: Db): Promise<MergePolicyRow[]> {
@@ -14,14 +19,23 @@ export async function listMergePolicies(db: Db): Promise<MergePolicyRow[]> {
 }
 
 /** Creates or replaces a policy; making it the default clears the flag elsewhere (one batch). */
-export async function putMergePolicy(db: Db, policy: MergePolicy & { isDefault: boolean }): Promise<MergePolicyRow> {
+export async function putMergePolicy(
+  db: Db,
+  policy: MergePolicy & { isDefault: boolean },
+): Promise<MergePolicyRow> {
   const now = Date.now();
   const upsert = db
     .insert(mergePolicies)
     .values({ ...policy, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: mergePolicies.name,
-      set: { type: policy.type, datasets: policy.datasets, idStitching: policy.idStitching, isDefault: policy.isDefault, updatedAt: now },
+      set: {
+        type: policy.type,
+        datasets: policy.datasets,
+        idStitching: policy.idStitching,
+        isDefault: policy.isDefault,
+        updatedAt: now,
+      },
     })
     .returning();
   if (policy.isDefault) {

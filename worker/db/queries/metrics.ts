@@ -32,7 +32,9 @@ export async function profileMetrics(d1: D1Database, now = Date.now()): Promise<
                 (SELECT count(*) FROM profiles WHERE created_at >= ?2) AS d30`,
       )
       .bind(now - 7 * DAY, now - 30 * DAY),
-    d1.prepare(`SELECT namespaces, identity_count AS size, count(*) AS n FROM profiles GROUP BY namespaces, identity_count`),
+    d1.prepare(
+      `SELECT namespaces, identity_count AS size, count(*) AS n FROM profiles GROUP BY namespaces, identity_count`,
+    ),
     d1
       .prepare(
         `SELECT (SELECT count(*) FROM graph_history WHERE kind = 'merge' AND at >= ?1) AS d7,
@@ -51,7 +53,8 @@ export async function profileMetrics(d1: D1Database, now = Date.now()): Promise<
     const namespaces: string[] = row.namespaces ? String(row.namespaces).split(",") : [];
     namespaces.forEach((a, k) => {
       byNamespace[a] = (byNamespace[a] ?? 0) + row.n;
-      for (const b of namespaces.slice(k + 1)) overlap.set(`${a},${b}`, (overlap.get(`${a},${b}`) ?? 0) + row.n);
+      for (const b of namespaces.slice(k + 1))
+        overlap.set(`${a},${b}`, (overlap.get(`${a},${b}`) ?? 0) + row.n);
     });
   }
   return {
@@ -60,7 +63,9 @@ export async function profileMetrics(d1: D1Database, now = Date.now()): Promise<
     byNamespace,
     identityOverlap: [...overlap]
       .map(([pair, n]) => ({ namespaces: pair.split(",") as [string, string], profiles: n }))
-      .sort((x, y) => y.profiles - x.profiles || (x.namespaces.join() < y.namespaces.join() ? -1 : 1)),
+      .sort(
+        (x, y) => y.profiles - x.profiles || (x.namespaces.join() < y.namespaces.join() ? -1 : 1),
+      ),
     graphSizes: histogram,
     merges: { last7d: m.d7, last30d: m.d30 },
   };

@@ -4,9 +4,9 @@
  * fragments, and optionally recent events and memberships.
  */
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
-import { LEAF_PATH, LEAF_VALUE } from "./attribute-index";
 import { searchWords } from "../../../shared/search-terms";
 import type { IdentityRef } from "../../graph/workspace";
+import { LEAF_PATH, LEAF_VALUE } from "./attribute-index";
 
 export type ProfileSelector = { identity: IdentityRef } | { profileId: string };
 
@@ -72,7 +72,10 @@ export interface ProfileBundle {
 /** SQL for "the profile id" plus its bindings (?1, ?2). */
 function selectorSql(selector: ProfileSelector): { sql: string; binds: [string, string] } {
   if ("identity" in selector) {
-    return { sql: "(SELECT profile_id FROM identities WHERE namespace = ?1 AND value = ?2)", binds: [selector.identity.namespace, selector.identity.value] };
+    return {
+      sql: "(SELECT profile_id FROM identities WHERE namespace = ?1 AND value = ?2)",
+      binds: [selector.identity.namespace, selector.identity.value],
+    };
   }
   return { sql: "(SELECT ?1 WHERE ?2 = ?2)", binds: [selector.profileId, ""] };
 }
@@ -85,9 +88,21 @@ export async function loadProfile(
   const { sql: pid, binds } = selectorSql(selector);
   const ids = `(SELECT id FROM identities WHERE profile_id = ${pid})`;
   const statements = [
-    d1.prepare(`SELECT id, primary_namespace, primary_value, display_name, identity_count, created_at, updated_at FROM profiles WHERE id = ${pid}`).bind(...binds),
-    d1.prepare(`SELECT id, namespace, value, first_seen, last_seen FROM identities WHERE profile_id = ${pid} ORDER BY namespace, value`).bind(...binds),
-    d1.prepare(`SELECT dataset, identity_id, attributes, updated_at, meta FROM fragments WHERE identity_id IN ${ids}`).bind(...binds),
+    d1
+      .prepare(
+        `SELECT id, primary_namespace, primary_value, display_name, identity_count, created_at, updated_at FROM profiles WHERE id = ${pid}`,
+      )
+      .bind(...binds),
+    d1
+      .prepare(
+        `SELECT id, namespace, value, first_seen, last_seen FROM identities WHERE profile_id = ${pid} ORDER BY namespace, value`,
+      )
+      .bind(...binds),
+    d1
+      .prepare(
+        `SELECT dataset, identity_id, attributes, updated_at, meta FROM fragments WHERE identity_id IN ${ids}`,
+      )
+      .bind(...binds),
     // Each identity's newest consent choice per purpose (SPEC §8).
     d1
       .prepare(
@@ -100,7 +115,9 @@ export async function loadProfile(
   if (include.events) {
     statements.push(
       d1
-        .prepare(`SELECT id, type, at, dataset, identity_id, data FROM events WHERE identity_id IN ${ids} ORDER BY at DESC, id DESC LIMIT ?3`)
+        .prepare(
+          `SELECT id, type, at, dataset, identity_id, data FROM events WHERE identity_id IN ${ids} ORDER BY at DESC, id DESC LIMIT ?3`,
+        )
         .bind(...binds, include.events),
     );
   }
@@ -170,11 +187,20 @@ export async function searchProfiles(d1: D1Database, f: SearchFilters): Promise<
     // Every word of the query prefixes one of the profile's name terms.
     const words = searchWords(f.q).slice(0, 8);
     const termMatch = words.length
-      ? words.map((w) => `SELECT profile_id FROM profile_terms WHERE term >= ${bind(w)} AND term < ${bind(`${w}\uffff`)}`).join(" INTERSECT ")
+      ? words
+          .map(
+            (w) =>
+              `SELECT profile_id FROM profile_terms WHERE term >= ${bind(w)} AND term < ${bind(`${w}\uffff`)}`,
+          )
+          .join(" INTERSECT ")
       : undefined;
-    where.push(`p.id IN (${termMatch ? `${identityMatch} UNION SELECT * FROM (${termMatch})` : identityMatch})`);
+    where.push(
+      `p.id IN (${termMatch ? `${identityMatch} UNION SELECT * FROM (${termMatch})` : identityMatch})`,
+    );
   } else if (f.namespace) {
-    where.push(`p.id IN (SELECT profile_id FROM identities WHERE namespace = ${bind(f.namespace)})`);
+    where.push(
+      `p.id IN (SELECT profile_id FROM identities WHERE namespace = ${bind(f.namespace)})`,
+    );
   }
   for (const [path, value] of f.attributes) {
     where.push(
@@ -188,14 +214,20 @@ export async function searchProfiles(d1: D1Database, f: SearchFilters): Promise<
     );
   }
   if (f.segment) {
-    where.push(`p.id IN (SELECT profile_id FROM memberships WHERE segment_id = ${bind(f.segment)} AND status = 'realized')`);
+    where.push(
+      `p.id IN (SELECT profile_id FROM memberships WHERE segment_id = ${bind(f.segment)} AND status = 'realized')`,
+    );
   }
   if (f.updatedSince !== undefined) where.push(`p.updated_at >= ${bind(f.updatedSince)}`);
-  if (f.after) where.push(`(p.updated_at, p.id) < (${bind(f.after.updatedAt)}, ${bind(f.after.id)})`);
+  if (f.after)
+    where.push(`(p.updated_at, p.id) < (${bind(f.after.updatedAt)}, ${bind(f.after.id)})`);
   const sql = `SELECT p.id, p.display_name, p.primary_namespace, p.primary_value, p.updated_at FROM profiles p
     ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
     ORDER BY p.updated_at DESC, p.id DESC LIMIT ${bind(f.limit)}`;
-  const { results } = await d1.prepare(sql).bind(...binds).all<SearchRow>();
+  const { results } = await d1
+    .prepare(sql)
+    .bind(...binds)
+    .all<SearchRow>();
   return results;
 }
 
@@ -210,7 +242,11 @@ export interface TimelineFilters {
 }
 
 /** Events of every identity of the profile, newest first. */
-export async function profileTimeline(d1: D1Database, profileId: string, f: TimelineFilters): Promise<(EventRow & { namespace: string; value: string })[]> {
+export async function profileTimeline(
+  d1: D1Database,
+  profileId: string,
+  f: TimelineFilters,
+): Promise<(EventRow & { namespace: string; value: string })[]> {
   const where = ["e.identity_id IN (SELECT id FROM identities WHERE profile_id = ?1)"];
   const binds: unknown[] = [profileId];
   const bind = (value: unknown) => {
@@ -234,5 +270,8 @@ export async function profileTimeline(d1: D1Database, profileId: string, f: Time
 }
 
 export async function profileExists(d1: D1Database, profileId: string): Promise<boolean> {
-  return (await d1.prepare("SELECT 1 AS ok FROM profiles WHERE id = ?1").bind(profileId).first()) !== null;
+  return (
+    (await d1.prepare("SELECT 1 AS ok FROM profiles WHERE id = ?1").bind(profileId).first()) !==
+    null
+  );
 }

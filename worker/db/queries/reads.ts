@@ -16,9 +16,14 @@ export interface Read<T> {
 export type SqlHandle = D1Database;
 export type WriteStatement = D1PreparedStatement;
 
-export type Values<R extends Record<string, Read<unknown>>> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
+export type Values<R extends Record<string, Read<unknown>>> = {
+  [K in keyof R]: R[K] extends Read<infer T> ? T : never;
+};
 
-function parseAll<R extends Record<string, Read<unknown>>>(reads: R, results: D1Result<Record<string, unknown>>[]): Values<R> {
+function parseAll<R extends Record<string, Read<unknown>>>(
+  reads: R,
+  results: D1Result<Record<string, unknown>>[],
+): Values<R> {
   const out: Record<string, unknown> = {};
   let at = 0;
   for (const [name, read] of Object.entries(reads)) {
@@ -28,9 +33,13 @@ function parseAll<R extends Record<string, Read<unknown>>>(reads: R, results: D1
   return out as Values<R>;
 }
 
-const statementsOf = (reads: Record<string, Read<unknown>>) => Object.values(reads).flatMap((r) => r.statements);
+const statementsOf = (reads: Record<string, Read<unknown>>) =>
+  Object.values(reads).flatMap((r) => r.statements);
 
-export async function readTogether<R extends Record<string, Read<unknown>>>(d1: D1Database, reads: R): Promise<Values<R>> {
+export async function readTogether<R extends Record<string, Read<unknown>>>(
+  d1: D1Database,
+  reads: R,
+): Promise<Values<R>> {
   const statements = statementsOf(reads);
   const results = statements.length > 0 ? await d1.batch<Record<string, unknown>>(statements) : [];
   return parseAll(reads, results);
@@ -42,4 +51,5 @@ export function constantRead<T>(value: T): Read<T> {
 }
 
 /** Rows of every statement of a read, concatenated. */
-export const rowsOf = <T>(results: D1Result<Record<string, unknown>>[]) => results.flatMap((r) => r.results as T[]);
+export const rowsOf = <T>(results: D1Result<Record<string, unknown>>[]) =>
+  results.flatMap((r) => r.results as T[]);

@@ -1,9 +1,9 @@
 /** SQL for reports: events by (type, at), messages by their firsts (`message_firsts`), counted in SQL. */
 import type { Conversion, Touch } from "../../analytics/attribution";
+import { eachSlice, type ReadBudget, readBudget, readInSlices } from "../../lib/time-slices";
 import type { MessageCount, RetryCount } from "../../reports/messages";
-import { Binder, localDaySql } from "./analytics";
 import { onWholeHours } from "../../reports/time";
-import { eachSlice, readBudget, readInSlices, type ReadBudget } from "../../lib/time-slices";
+import { Binder, localDaySql } from "./analytics";
 
 const HOUR = 3_600_000;
 
@@ -80,7 +80,14 @@ export interface EventFact {
 }
 
 /** Events in range (optionally one type), with the value at `dataPath` and their profile. */
-export async function eventFacts(d1: D1Database, start: number, end: number, type: string | undefined, dataPath: string | undefined, limit: number): Promise<EventFact[]> {
+export async function eventFacts(
+  d1: D1Database,
+  start: number,
+  end: number,
+  type: string | undefined,
+  dataPath: string | undefined,
+  limit: number,
+): Promise<EventFact[]> {
   const path = dataPath ? `$.${dataPath}` : "$.__none__";
   const { results } = await d1
     .prepare(
@@ -90,7 +97,15 @@ export async function eventFacts(d1: D1Database, start: number, end: number, typ
        WHERE e.type IN (SELECT ?3 WHERE ?3 IS NOT NULL UNION SELECT DISTINCT type FROM event_rollups WHERE ?3 IS NULL AND hour >= ?6 AND hour <= ?7 AND events > 0)
          AND e.at >= ?1 AND e.at < ?2 LIMIT ?5`,
     )
-    .bind(start, end, type ?? null, path, limit, Math.floor(start / 3_600_000), Math.floor(end / 3_600_000))
+    .bind(
+      start,
+      end,
+      type ?? null,
+      path,
+      limit,
+      Math.floor(start / 3_600_000),
+      Math.floor(end / 3_600_000),
+    )
     .all<{ type: string; at: number; value: unknown; profile_id: string | null }>();
   return results.map((r) => ({ type: r.type, at: r.at, value: r.value, profileId: r.profile_id }));
 }
@@ -128,12 +143,23 @@ const TOP_LEVEL_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * `event_value_rollups`), when the range is whole UTC hours and the value, if any, is a
  * top-level field; otherwise undefined (the conversions are then summed as they are read).
  */
-async function conversionTotalsFromRollups(d1: D1Database, request: ConversionRequest): Promise<{ count: number; value: number } | undefined> {
+async function conversionTotalsFromRollups(
+  d1: D1Database,
+  request: ConversionRequest,
+): Promise<{ count: number; value: number } | undefined> {
   if (request.start % HOUR !== 0 || request.end % HOUR !== 0) return undefined;
   if (request.valuePath !== undefined && !TOP_LEVEL_FIELD.test(request.valuePath)) return undefined;
   const [counts, values] = await d1.batch<{ n: number }>([
-    d1.prepare("SELECT total(events) AS n FROM event_rollups WHERE type = ?1 AND hour >= ?2 AND hour < ?3").bind(request.type, request.start / HOUR, request.end / HOUR),
-    d1.prepare("SELECT total(total) AS n FROM event_value_rollups WHERE type = ?1 AND field = ?4 AND hour >= ?2 AND hour < ?3").bind(request.type, request.start / HOUR, request.end / HOUR, request.valuePath ?? null),
+    d1
+      .prepare(
+        "SELECT total(events) AS n FROM event_rollups WHERE type = ?1 AND hour >= ?2 AND hour < ?3",
+      )
+      .bind(request.type, request.start / HOUR, request.end / HOUR),
+    d1
+      .prepare(
+        "SELECT total(total) AS n FROM event_value_rollups WHERE type = ?1 AND field = ?4 AND hour >= ?2 AND hour < ?3",
+      )
+      .bind(request.type, request.start / HOUR, request.end / HOUR, request.valuePath ?? null),
   ]);
   return { count: counts!.results[0]?.n ?? 0, value: values!.results[0]?.n ?? 0 };
 }
@@ -167,7 +193,13 @@ export async function conversionFacts(
       statements.push(d1.prepare(sql).bind(...b.values));
     }
     const b = new Binder();
-    const [v, kind, start, end, window] = [valueSql(request.valuePath, b), b.bind(request.type), b.bind(from), b.bind(to), b.bind(request.windowMs)];
+    const [v, kind, start, end, window] = [
+      valueSql(request.valuePath, b),
+      b.bind(request.type),
+      b.bind(from),
+      b.bind(to),
+      b.bind(request.windowMs),
+    ];
     statements.push(
       // Conversions through the covering (type, at, identity_id) index, touchpoints through
       // the partial index of first deliveries and clicks: a conversion's row is read only
@@ -191,9 +223,23 @@ export async function conversionFacts(
       count += sum.count;
       value += sum.value;
     }
-    for (const r of results[results.length - 1]!.results as { conversionId: number; profileId: string; at: number; value: number | null; touchAt: number; messageId: string; journey: string; kind: string }[]) {
+    for (const r of results[results.length - 1]!.results as {
+      conversionId: number;
+      profileId: string;
+      at: number;
+      value: number | null;
+      touchAt: number;
+      messageId: string;
+      journey: string;
+      kind: string;
+    }[]) {
       conversions.set(r.conversionId, { profileId: r.profileId, at: r.at, value: r.value });
-      touches.set(`${r.kind}\u0000${r.messageId}`, { profileId: r.profileId, at: r.touchAt, messageId: r.messageId, journey: r.journey });
+      touches.set(`${r.kind}\u0000${r.messageId}`, {
+        profileId: r.profileId,
+        at: r.touchAt,
+        messageId: r.messageId,
+        journey: r.journey,
+      });
     }
     return !stop({ count, touches: touches.size });
   });

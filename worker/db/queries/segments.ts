@@ -2,9 +2,9 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Rule } from "../../../shared/schemas/segments";
 import type { Db } from "../client";
 import { segments } from "../schema";
+import { type ChoiceRow, profileChoicesRead } from "./consent";
 import { bulk, jsonColumns } from "./json-chunks";
 import { constantRead, type Read } from "./reads";
-import { profileChoicesRead, type ChoiceRow } from "./consent";
 
 export type SegmentRow = typeof segments.$inferSelect;
 
@@ -24,11 +24,24 @@ export async function getSegment(db: Db, id: string): Promise<SegmentRow | undef
 }
 
 /** Creates or replaces a segment; a changed rule bumps the version and restarts evaluation. */
-export async function putSegment(db: Db, row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number }): Promise<SegmentRow> {
+export async function putSegment(
+  db: Db,
+  row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number },
+): Promise<SegmentRow> {
   const now = Date.now();
   const [stored] = await db
     .insert(segments)
-    .values({ id: row.id, name: row.name, rule: row.rule as unknown as Record<string, unknown>, public: row.public, status: "evaluating", evaluatedProfiles: 0, version: 1, createdAt: now, updatedAt: now })
+    .values({
+      id: row.id,
+      name: row.name,
+      rule: row.rule as unknown as Record<string, unknown>,
+      public: row.public,
+      status: "evaluating",
+      evaluatedProfiles: 0,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    })
     .onConflictDoUpdate({
       target: segments.id,
       set: {
@@ -47,13 +60,18 @@ export async function putSegment(db: Db, row: { id: string; name: string; rule: 
 
 export async function segmentSizes(d1: D1Database): Promise<Map<string, number>> {
   const { results } = await d1
-    .prepare(`SELECT segment_id, count(*) AS n FROM memberships WHERE status = 'realized' GROUP BY segment_id`)
+    .prepare(
+      `SELECT segment_id, count(*) AS n FROM memberships WHERE status = 'realized' GROUP BY segment_id`,
+    )
     .all<{ segment_id: string; n: number }>();
   return new Map(results.map((r) => [r.segment_id, r.n]));
 }
 
 export async function segmentSize(d1: D1Database, id: string): Promise<number> {
-  const row = await d1.prepare(`SELECT count(*) AS n FROM memberships WHERE segment_id = ?1 AND status = 'realized'`).bind(id).first<{ n: number }>();
+  const row = await d1
+    .prepare(`SELECT count(*) AS n FROM memberships WHERE segment_id = ?1 AND status = 'realized'`)
+    .bind(id)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -63,11 +81,19 @@ export async function countProfiles(d1: D1Database): Promise<number> {
 
 /** The first `limit` profile ids in id order (ids are random, so a fair sample). */
 export async function sampleProfileIds(d1: D1Database, limit: number): Promise<string[]> {
-  const { results } = await d1.prepare("SELECT id FROM profiles ORDER BY id LIMIT ?1").bind(limit).all<{ id: string }>();
+  const { results } = await d1
+    .prepare("SELECT id FROM profiles ORDER BY id LIMIT ?1")
+    .bind(limit)
+    .all<{ id: string }>();
   return results.map((r) => r.id);
 }
 
-export async function segmentMembers(d1: D1Database, id: string, afterProfileId: string, limit: number) {
+export async function segmentMembers(
+  d1: D1Database,
+  id: string,
+  afterProfileId: string,
+  limit: number,
+) {
   const { results } = await d1
     .prepare(
       `SELECT m.profile_id, m.since, p.display_name, p.primary_namespace, p.primary_value FROM memberships m
@@ -75,22 +101,48 @@ export async function segmentMembers(d1: D1Database, id: string, afterProfileId:
        WHERE m.segment_id = ?1 AND m.status = 'realized' AND m.profile_id > ?2 ORDER BY m.profile_id LIMIT ?3`,
     )
     .bind(id, afterProfileId, limit)
-    .all<{ profile_id: string; since: number; display_name: string | null; primary_namespace: string; primary_value: string }>();
+    .all<{
+      profile_id: string;
+      since: number;
+      display_name: string | null;
+      primary_namespace: string;
+      primary_value: string;
+    }>();
   return results;
 }
 
 /** Segment definitions as the evaluator needs them (read inside the GraphWriter). */
 export async function loadSegmentDefs(d1: D1Database): Promise<SegmentDef[]> {
-  const { results } = await d1.prepare(`SELECT id, rule, public, version FROM segments ORDER BY id`).all<{ id: string; rule: string; public: number; version: number }>();
-  return results.map((r) => ({ id: r.id, rule: JSON.parse(r.rule) as Rule, public: r.public === 1, version: r.version }));
+  const { results } = await d1
+    .prepare(`SELECT id, rule, public, version FROM segments ORDER BY id`)
+    .all<{ id: string; rule: string; public: number; version: number }>();
+  return results.map((r) => ({
+    id: r.id,
+    rule: JSON.parse(r.rule) as Rule,
+    public: r.public === 1,
+    version: r.version,
+  }));
 }
 
 export interface ProfileFacts {
   /** Each profile's primary identity. */
   primaries: { profileId: string; namespace: string; value: string }[];
-  fragments: { profileId: string; namespace: string; value: string; dataset: string; attributes: string; updatedAt: number }[];
+  fragments: {
+    profileId: string;
+    namespace: string;
+    value: string;
+    dataset: string;
+    attributes: string;
+    updatedAt: number;
+  }[];
   events: { id: string; profileId: string; type: string; at: number; data: string | null }[];
-  memberships: { segmentId: string; profileId: string; status: string; since: number; recheckAt: number | null }[];
+  memberships: {
+    segmentId: string;
+    profileId: string;
+    status: string;
+    since: number;
+    recheckAt: number | null;
+  }[];
   /** Each identity's newest consent choice per purpose. */
   choices: ChoiceRow[];
 }
@@ -101,7 +153,8 @@ export function profileFactsRead(
   profileIds: readonly string[],
   events: { types: string[]; since: number } | undefined,
 ): Read<ProfileFacts> {
-  if (profileIds.length === 0) return constantRead({ primaries: [], fragments: [], events: [], memberships: [], choices: [] });
+  if (profileIds.length === 0)
+    return constantRead({ primaries: [], fragments: [], events: [], memberships: [], choices: [] });
   const choices = profileChoicesRead(d1, profileIds);
   const ids = JSON.stringify(profileIds);
   const statements = [
@@ -111,8 +164,16 @@ export function profileFactsRead(
          JOIN fragments f ON f.identity_id = i.id WHERE i.profile_id IN (SELECT value FROM json_each(?1))`,
       )
       .bind(ids),
-    d1.prepare(`SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`).bind(ids),
-    d1.prepare(`SELECT id, primary_namespace, primary_value FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`).bind(ids),
+    d1
+      .prepare(
+        `SELECT segment_id, profile_id, status, since, recheck_at FROM memberships WHERE profile_id IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(ids),
+    d1
+      .prepare(
+        `SELECT id, primary_namespace, primary_value FROM profiles WHERE id IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(ids),
     ...choices.statements,
   ];
   const eventsAt = statements.length;
@@ -137,18 +198,44 @@ export function profileFactsRead(
       const [fragments, memberships, primaries] = results;
       const eventRows = results[eventsAt];
       return {
-      primaries: (primaries!.results as Record<string, any>[]).map((r) => ({ profileId: r.id, namespace: r.primary_namespace, value: r.primary_value })),
-      fragments: (fragments!.results as Record<string, any>[]).map((r) => ({ profileId: r.profile_id, namespace: r.namespace, value: r.value, dataset: r.dataset, attributes: r.attributes, updatedAt: r.updated_at })),
-      memberships: (memberships!.results as Record<string, any>[]).map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, status: r.status, since: r.since, recheckAt: r.recheck_at ?? null })),
-      events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({ id: r.id, profileId: r.profile_id, type: r.type, at: r.at, data: r.data })),
-      choices: choices.parse(results.slice(3, eventsAt)),
+        primaries: (primaries!.results as Record<string, any>[]).map((r) => ({
+          profileId: r.id,
+          namespace: r.primary_namespace,
+          value: r.primary_value,
+        })),
+        fragments: (fragments!.results as Record<string, any>[]).map((r) => ({
+          profileId: r.profile_id,
+          namespace: r.namespace,
+          value: r.value,
+          dataset: r.dataset,
+          attributes: r.attributes,
+          updatedAt: r.updated_at,
+        })),
+        memberships: (memberships!.results as Record<string, any>[]).map((r) => ({
+          segmentId: r.segment_id,
+          profileId: r.profile_id,
+          status: r.status,
+          since: r.since,
+          recheckAt: r.recheck_at ?? null,
+        })),
+        events: ((eventRows?.results ?? []) as Record<string, any>[]).map((r) => ({
+          id: r.id,
+          profileId: r.profile_id,
+          type: r.type,
+          at: r.at,
+          data: r.data,
+        })),
+        choices: choices.parse(results.slice(3, eventsAt)),
       };
     },
   };
 }
 
 /** Rows: [segmentId, profileId, status, since, recheckAt|null]. */
-export function membershipWriteStatements(d1: D1Database, rows: readonly unknown[][]): D1PreparedStatement[] {
+export function membershipWriteStatements(
+  d1: D1Database,
+  rows: readonly unknown[][],
+): D1PreparedStatement[] {
   return bulk(
     d1,
     `INSERT INTO memberships (segment_id, profile_id, status, since, recheck_at)
@@ -159,21 +246,39 @@ export function membershipWriteStatements(d1: D1Database, rows: readonly unknown
   );
 }
 
-export async function profilePage(d1: D1Database, afterId: string, limit: number): Promise<string[]> {
-  const { results } = await d1.prepare(`SELECT id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`).bind(afterId, limit).all<{ id: string }>();
+export async function profilePage(
+  d1: D1Database,
+  afterId: string,
+  limit: number,
+): Promise<string[]> {
+  const { results } = await d1
+    .prepare(`SELECT id FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2`)
+    .bind(afterId, limit)
+    .all<{ id: string }>();
   return results.map((r) => r.id);
 }
 
 export async function dueRechecks(d1: D1Database, now: number, limit: number): Promise<string[]> {
   const { results } = await d1
-    .prepare(`SELECT DISTINCT profile_id FROM memberships WHERE recheck_at IS NOT NULL AND recheck_at <= ?1 LIMIT ?2`)
+    .prepare(
+      `SELECT DISTINCT profile_id FROM memberships WHERE recheck_at IS NOT NULL AND recheck_at <= ?1 LIMIT ?2`,
+    )
     .bind(now, limit)
     .all<{ profile_id: string }>();
   return results.map((r) => r.profile_id);
 }
 
-export function segmentProgressStatement(d1: D1Database, id: string, version: number, evaluated: number, done: boolean, after: string): D1PreparedStatement {
+export function segmentProgressStatement(
+  d1: D1Database,
+  id: string,
+  version: number,
+  evaluated: number,
+  done: boolean,
+  after: string,
+): D1PreparedStatement {
   return d1
-    .prepare(`UPDATE segments SET evaluated_profiles = ?3, status = ?4, updated_at = ?5, evaluate_after = ?6 WHERE id = ?1 AND version = ?2`)
+    .prepare(
+      `UPDATE segments SET evaluated_profiles = ?3, status = ?4, updated_at = ?5, evaluate_after = ?6 WHERE id = ?1 AND version = ?2`,
+    )
     .bind(id, version, evaluated, done ? "ready" : "evaluating", Date.now(), done ? null : after);
 }

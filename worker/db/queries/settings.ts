@@ -26,12 +26,19 @@ export interface SettingValues {
 }
 export type SettingName = keyof SettingValues;
 
-export async function getSetting<K extends SettingName>(db: Db, name: K): Promise<SettingValues[K] | undefined> {
+export async function getSetting<K extends SettingName>(
+  db: Db,
+  name: K,
+): Promise<SettingValues[K] | undefined> {
   const row = await db.query.settings.findFirst({ where: eq(settings.key, name) });
   return row?.value as SettingValues[K] | undefined;
 }
 
-export async function putSetting<K extends SettingName>(db: Db, name: K, value: SettingValues[K]): Promise<void> {
+export async function putSetting<K extends SettingName>(
+  db: Db,
+  name: K,
+  value: SettingValues[K],
+): Promise<void> {
   const now = Date.now();
   await db
     .insert(settings)
@@ -40,7 +47,14 @@ export async function putSetting<K extends SettingName>(db: Db, name: K, value: 
 }
 
 /** Stores `value` unless the setting exists; the stored value either way (two first callers agree). */
-export async function settingOnce<K extends SettingName>(db: Db, name: K, value: SettingValues[K]): Promise<SettingValues[K]> {
-  await db.insert(settings).values({ key: name, value, updatedAt: Date.now() }).onConflictDoNothing({ target: settings.key });
+export async function settingOnce<K extends SettingName>(
+  db: Db,
+  name: K,
+  value: SettingValues[K],
+): Promise<SettingValues[K]> {
+  await db
+    .insert(settings)
+    .values({ key: name, value, updatedAt: Date.now() })
+    .onConflictDoNothing({ target: settings.key });
   return (await getSetting(db, name))!;
 }

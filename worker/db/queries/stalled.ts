@@ -14,7 +14,11 @@ export interface StalledBatch {
 
 const SWEEP_LIMIT = 50;
 
-export async function claimStalledBatches(d1: D1Database, olderThan: number, now: number): Promise<StalledBatch[]> {
+export async function claimStalledBatches(
+  d1: D1Database,
+  olderThan: number,
+  now: number,
+): Promise<StalledBatch[]> {
   const { results } = await d1
     .prepare(
       `UPDATE batches SET updated_at = ?2
@@ -26,10 +30,19 @@ export async function claimStalledBatches(d1: D1Database, olderThan: number, now
     )
     .bind(olderThan, now)
     .all<{ id: string; last_chunk: number | null; next_offset: number; next_line: number }>();
-  return results.map((r) => ({ id: r.id, lastChunk: r.last_chunk, nextOffset: r.next_offset, nextLine: r.next_line }));
+  return results.map((r) => ({
+    id: r.id,
+    lastChunk: r.last_chunk,
+    nextOffset: r.next_offset,
+    nextLine: r.next_line,
+  }));
 }
 
-export async function claimStalledExportRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; cursor: string | null }[]> {
+export async function claimStalledExportRuns(
+  d1: D1Database,
+  olderThan: number,
+  now: number,
+): Promise<{ id: string; cursor: string | null }[]> {
   const { results } = await d1
     .prepare(
       `UPDATE destination_runs SET updated_at = ?2
@@ -58,7 +71,11 @@ export async function claimStalledSegmentEvaluations(
 }
 
 /** Computed attributes whose background computation has not finished (resumed after the last identity it recorded). */
-export async function claimStalledComputed(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; version: number; after: number; computed: number }[]> {
+export async function claimStalledComputed(
+  d1: D1Database,
+  olderThan: number,
+  now: number,
+): Promise<{ id: string; version: number; after: number; computed: number }[]> {
   const { results } = await d1
     .prepare(
       `UPDATE computed_attributes SET updated_at = ?2
@@ -71,7 +88,11 @@ export async function claimStalledComputed(d1: D1Database, olderThan: number, no
 }
 
 /** Graph runs: resumed after the last profile they recorded. */
-export async function claimStalledGraphRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; after: string; scope: string; blocked: string }[]> {
+export async function claimStalledGraphRuns(
+  d1: D1Database,
+  olderThan: number,
+  now: number,
+): Promise<{ id: string; after: string; scope: string; blocked: string }[]> {
   const { results } = await d1
     .prepare(
       `UPDATE graph_runs SET updated_at = ?2
@@ -84,7 +105,11 @@ export async function claimStalledGraphRuns(d1: D1Database, olderThan: number, n
 }
 
 /** Retention runs: the step they recorded last (the next job is that step + 1). */
-export async function claimStalledMaintenanceRuns(d1: D1Database, olderThan: number, now: number): Promise<{ id: string; step: number }[]> {
+export async function claimStalledMaintenanceRuns(
+  d1: D1Database,
+  olderThan: number,
+  now: number,
+): Promise<{ id: string; step: number }[]> {
   const { results } = await d1
     .prepare(
       `UPDATE maintenance_runs SET updated_at = ?2

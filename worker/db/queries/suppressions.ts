@@ -1,11 +1,15 @@
-import { desc, eq, lt } from "drizzle-orm";
+import { desc, lt } from "drizzle-orm";
 import type { Db } from "../client";
 import { suppressions } from "../schema";
 import { bulk } from "./json-chunks";
 
 export type SuppressionRow = typeof suppressions.$inferSelect;
 
-export async function listSuppressions(db: Db, limit: number, before?: number): Promise<SuppressionRow[]> {
+export async function listSuppressions(
+  db: Db,
+  limit: number,
+  before?: number,
+): Promise<SuppressionRow[]> {
   return db
     .select()
     .from(suppressions)
@@ -15,7 +19,12 @@ export async function listSuppressions(db: Db, limit: number, before?: number): 
 }
 
 export async function suppressionExists(d1: D1Database, hash: string): Promise<boolean> {
-  return (await d1.prepare("SELECT 1 AS one FROM suppressions WHERE hash = ?1").bind(hash).first("one")) !== null;
+  return (
+    (await d1
+      .prepare("SELECT 1 AS one FROM suppressions WHERE hash = ?1")
+      .bind(hash)
+      .first("one")) !== null
+  );
 }
 
 export function suppressionDeleteStatement(d1: D1Database, hash: string): D1PreparedStatement {
@@ -23,7 +32,11 @@ export function suppressionDeleteStatement(d1: D1Database, hash: string): D1Prep
 }
 
 /** Rows: [hash, namespace, profileId]. */
-export function suppressionInsertStatements(d1: D1Database, rows: readonly [string, string, string][], now: number): D1PreparedStatement[] {
+export function suppressionInsertStatements(
+  d1: D1Database,
+  rows: readonly [string, string, string][],
+  now: number,
+): D1PreparedStatement[] {
   return bulk(
     d1,
     `INSERT OR IGNORE INTO suppressions (hash, namespace, profile_id, created_at)

@@ -13,14 +13,28 @@
  * Host slice: `config` (definitions, segments), `store` (pages, members, events, facts).
  */
 import { identityKey } from "../../../shared/identity/normalize";
-import { fromEvents, sinceOf, typesOf, type ComputedDef, type IdentityStates } from "../../computed/aggregate";
+import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
+import {
+  type ComputedDef,
+  fromEvents,
+  type IdentityStates,
+  sinceOf,
+  typesOf,
+} from "../../computed/aggregate";
 import { placement, sameFragment } from "../../computed/profiles";
-import { computedProgressStatement, dueComputedRechecks, identityEventsRead, identityPage, membersRead, recheckWriteStatements, type MemberRow } from "../../db/queries/computed";
+import {
+  computedProgressStatement,
+  dueComputedRechecks,
+  identityEventsRead,
+  identityPage,
+  type MemberRow,
+  membersRead,
+  recheckWriteStatements,
+} from "../../db/queries/computed";
 import { fragmentDeleteStatements, fragmentWriteStatements } from "../../db/queries/ingest";
 import type { WriteStatement } from "../../db/queries/reads";
-import { profileFactsRead, type ProfileFacts } from "../../db/queries/segments";
+import { type ProfileFacts, profileFactsRead } from "../../db/queries/segments";
 import type { ComputedJob } from "../../model/jobs";
-import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { eventNeedsOf } from "../../segments/rules";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
@@ -43,15 +57,30 @@ export interface ComputedRefresh {
  * `gone`), drops states of definitions that no longer exist, and re-places the `computed`
  * fragments of every profile they belong to.
  */
-export async function computedRefresh(host: WriterHost, identityIds: readonly number[], recompute: readonly ComputedDef[], now: number, gone?: ReadonlySet<string>): Promise<ComputedRefresh> {
+export async function computedRefresh(
+  host: WriterHost,
+  identityIds: readonly number[],
+  recompute: readonly ComputedDef[],
+  now: number,
+  gone?: ReadonlySet<string>,
+): Promise<ComputedRefresh> {
   const sql = host.store.sql;
   const { computed: defs, segments } = await host.config.current();
   const read = await host.store.read({
     members: membersRead(sql, identityIds),
-    events: identityEventsRead(sql, recompute.length ? identityIds : [], typesOf(recompute), sinceOf(recompute, now)),
+    events: identityEventsRead(
+      sql,
+      recompute.length ? identityIds : [],
+      typesOf(recompute),
+      sinceOf(recompute, now),
+    ),
   });
-  const eventsOf = new Map<number, { type: string; at: number; data: Record<string, unknown> | null }[]>();
-  for (const e of read.events) if (!gone?.has(e.id)) eventsOf.set(e.identityId, [...(eventsOf.get(e.identityId) ?? []), e]);
+  const eventsOf = new Map<
+    number,
+    { type: string; at: number; data: Record<string, unknown> | null }[]
+  >();
+  for (const e of read.events)
+    if (!gone?.has(e.id)) eventsOf.set(e.identityId, [...(eventsOf.get(e.identityId) ?? []), e]);
 
   const targets = new Set(identityIds);
   const byProfile = new Map<string, { member: MemberRow; states: IdentityStates }[]>();
@@ -68,8 +97,13 @@ export async function computedRefresh(host: WriterHost, identityIds: readonly nu
   }
 
   const profileIds = [...byProfile.keys()];
-  const needs = eventNeedsOf(segments.map((s) => s.rule), now);
-  const { facts } = await host.store.read({ facts: profileFactsRead(sql, profileIds, needs.types.length ? needs : undefined) });
+  const needs = eventNeedsOf(
+    segments.map((s) => s.rule),
+    now,
+  );
+  const { facts } = await host.store.read({
+    facts: profileFactsRead(sql, profileIds, needs.types.length ? needs : undefined),
+  });
   const primaryOf = new Map(facts.primaries.map((p) => [p.profileId, keyOf(p)]));
 
   const writes: [string, number, Record<string, unknown>, number, Record<string, unknown>][] = [];
@@ -77,30 +111,67 @@ export async function computedRefresh(host: WriterHost, identityIds: readonly nu
   const rechecks: [number, number | null][] = [];
   const placed: ProfileFacts["fragments"] = [];
   for (const [profileId, members] of byProfile) {
-    const wanted = placement(defs, members.map((m) => ({ key: keyOf(m.member), states: m.states })), primaryOf.get(profileId));
+    const wanted = placement(
+      defs,
+      members.map((m) => ({ key: keyOf(m.member), states: m.states })),
+      primaryOf.get(profileId),
+    );
     for (const { member } of members) {
       const fragment = wanted.get(keyOf(member));
-      if (fragment) placed.push({ profileId, namespace: member.namespace, value: member.value, dataset: COMPUTED_DATASET, attributes: JSON.stringify(fragment.attributes), updatedAt: now });
+      if (fragment)
+        placed.push({
+          profileId,
+          namespace: member.namespace,
+          value: member.value,
+          dataset: COMPUTED_DATASET,
+          attributes: JSON.stringify(fragment.attributes),
+          updatedAt: now,
+        });
       if (sameFragment(fragment, member.computed)) continue;
-      if (fragment) writes.push([COMPUTED_DATASET, member.id, fragment.attributes, now, fragment.meta as Record<string, unknown>]);
+      if (fragment)
+        writes.push([
+          COMPUTED_DATASET,
+          member.id,
+          fragment.attributes,
+          now,
+          fragment.meta as Record<string, unknown>,
+        ]);
       else deletes.push([member.id, COMPUTED_DATASET]);
-      if ((fragment?.meta.r ?? null) !== (member.computed?.meta?.r ?? null)) rechecks.push([member.id, fragment?.meta.r ?? null]);
+      if ((fragment?.meta.r ?? null) !== (member.computed?.meta?.r ?? null))
+        rechecks.push([member.id, fragment?.meta.r ?? null]);
     }
   }
 
   return {
-    statements: [...fragmentDeleteStatements(sql, deletes), ...fragmentWriteStatements(sql, writes), ...recheckWriteStatements(sql, rechecks)],
+    statements: [
+      ...fragmentDeleteStatements(sql, deletes),
+      ...fragmentWriteStatements(sql, writes),
+      ...recheckWriteStatements(sql, rechecks),
+    ],
     profileIds,
-    facts: { ...facts, fragments: [...facts.fragments.filter((x) => x.dataset !== COMPUTED_DATASET), ...placed] },
+    facts: {
+      ...facts,
+      fragments: [...facts.fragments.filter((x) => x.dataset !== COMPUTED_DATASET), ...placed],
+    },
   };
 }
 
 const keyOf = (i: { namespace: string; value: string }) => identityKey(i.namespace, i.value);
 
 /** A refresh as a slice: its writes, and the segments of its profiles evaluated with the new values. */
-async function refreshSlice(host: WriterHost, refresh: ComputedRefresh, now: number, trailing: WriteStatement[] = []): Promise<SliceResult> {
+async function refreshSlice(
+  host: WriterHost,
+  refresh: ComputedRefresh,
+  now: number,
+  trailing: WriteStatement[] = [],
+): Promise<SliceResult> {
   const { segments } = await host.config.current();
-  return { statements: refresh.statements, activation: [], evaluate: { profileIds: refresh.profileIds, segments, facts: refresh.facts, now }, trailing };
+  return {
+    statements: refresh.statements,
+    activation: [],
+    evaluate: { profileIds: refresh.profileIds, segments, facts: refresh.facts, now },
+    trailing,
+  };
 }
 
 /**
@@ -108,7 +179,11 @@ async function refreshSlice(host: WriterHost, refresh: ComputedRefresh, now: num
  * undefined when the job is stale (the definition changed since; a newer job runs). A
  * deleted definition's job removes its values.
  */
-export async function computedSlice(host: WriterHost, job: ComputedJob, now: number): Promise<{ job: ComputedJob; done: boolean; slice: SliceResult } | undefined> {
+export async function computedSlice(
+  host: WriterHost,
+  job: ComputedJob,
+  now: number,
+): Promise<{ job: ComputedJob; done: boolean; slice: SliceResult } | undefined> {
   let def = (await host.config.current()).computed.find((d) => d.id === job.attributeId);
   if (!def || def.version < job.version) {
     host.config.invalidate(); // the job may be newer than what the writer holds
@@ -120,12 +195,22 @@ export async function computedSlice(host: WriterHost, job: ComputedJob, now: num
   const computed = job.computed + ids.length;
   const done = ids.length < COMPUTED_SLICE;
   const after = ids.at(-1) ?? job.after;
-  const trailing = def ? [computedProgressStatement(host.store.sql, def.id, def.version, computed, done, after)] : [];
-  return { job: { ...job, after, computed }, done, slice: await refreshSlice(host, refresh, now, trailing) };
+  const trailing = def
+    ? [computedProgressStatement(host.store.sql, def.id, def.version, computed, done, after)]
+    : [];
+  return {
+    job: { ...job, after, computed },
+    done,
+    slice: await refreshSlice(host, refresh, now, trailing),
+  };
 }
 
 /** Identities whose rolling windows have an event to drop (undefined when none is due). */
-export async function computedRecheckSlice(host: WriterHost, now: number, limit = COMPUTED_SLICE): Promise<{ count: number; slice: SliceResult } | undefined> {
+export async function computedRecheckSlice(
+  host: WriterHost,
+  now: number,
+  limit = COMPUTED_SLICE,
+): Promise<{ count: number; slice: SliceResult } | undefined> {
   const windowed = (await host.config.current()).computed.filter((d) => d.withinMs !== undefined);
   const ids = await dueComputedRechecks(host.store.sql, now, limit);
   if (ids.length === 0) return undefined;

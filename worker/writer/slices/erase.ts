@@ -10,35 +10,67 @@
 import { identityKey } from "../../../shared/identity/normalize";
 import { countProfileData, eraseStatements, historyMentioning } from "../../db/queries/erase";
 import { findIdentity, profileIdentities } from "../../db/queries/graph";
-import { suppressionDeleteStatement, suppressionExists, suppressionInsertStatements } from "../../db/queries/suppressions";
+import {
+  suppressionDeleteStatement,
+  suppressionExists,
+  suppressionInsertStatements,
+} from "../../db/queries/suppressions";
 import type { IdentityRef } from "../../graph/workspace";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
 import type { EraseReceipt } from "../types";
 
-export async function eraseSlice(host: WriterHost, ref: IdentityRef, suppress: boolean, now: number): Promise<{ receipt: EraseReceipt; slice: SliceResult } | undefined> {
+export async function eraseSlice(
+  host: WriterHost,
+  ref: IdentityRef,
+  suppress: boolean,
+  now: number,
+): Promise<{ receipt: EraseReceipt; slice: SliceResult } | undefined> {
   const sql = host.store.sql;
   const found = await findIdentity(sql, ref);
   if (!found) return undefined;
   const members = await profileIdentities(sql, found.profileId);
   const ids = members.map((m) => m.id);
   const keys = members.map((m) => identityKey(m.namespace, m.value));
-  const [counts, history] = await Promise.all([countProfileData(sql, ids), historyMentioning(sql, found.profileId, keys)]);
+  const [counts, history] = await Promise.all([
+    countProfileData(sql, ids),
+    historyMentioning(sql, found.profileId, keys),
+  ]);
 
-  const statements = eraseStatements(sql, found.profileId, ids, history.map((h) => h.id));
+  const statements = eraseStatements(
+    sql,
+    found.profileId,
+    ids,
+    history.map((h) => h.id),
+  );
   if (suppress) {
     const hash = await host.suppression.hasher();
-    const rows = await Promise.all(members.map(async (m) => [await hash(identityKey(m.namespace, m.value)), m.namespace, found.profileId] as [string, string, string]));
+    const rows = await Promise.all(
+      members.map(
+        async (m) =>
+          [await hash(identityKey(m.namespace, m.value)), m.namespace, found.profileId] as [
+            string,
+            string,
+            string,
+          ],
+      ),
+    );
     statements.push(...suppressionInsertStatements(sql, rows, now));
   }
   return {
     receipt: { profileId: found.profileId, erased: counts, suppressed: suppress },
-    slice: { statements, activation: [{ type: "profile.erased", profileId: found.profileId, at: now }] },
+    slice: {
+      statements,
+      activation: [{ type: "profile.erased", profileId: found.profileId, at: now }],
+    },
   };
 }
 
 /** `DELETE /v1/suppressions…`: the hash leaves the list (undefined when it is not on it). */
-export async function liftSuppressionSlice(host: WriterHost, hash: string): Promise<SliceResult | undefined> {
+export async function liftSuppressionSlice(
+  host: WriterHost,
+  hash: string,
+): Promise<SliceResult | undefined> {
   const sql = host.store.sql;
   if (!(await suppressionExists(sql, hash))) return undefined;
   return { statements: [suppressionDeleteStatement(sql, hash)], activation: [] };

@@ -22,10 +22,18 @@ async function load(host: WriterHost, refs: IdentityRef[], now: number): Promise
 }
 
 function result(host: WriterHost, set: WorkingSet, now: number): SliceResult {
-  return { statements: set.statements(host, now), activation: set.activation, view: (p) => set.view(p) };
+  return {
+    statements: set.statements(host, now),
+    activation: set.activation,
+    view: (p) => set.view(p),
+  };
 }
 
-export async function deleteIdentitySlice(host: WriterHost, ref: IdentityRef, now: number): Promise<{ answer: DeleteResult; slice?: SliceResult }> {
+export async function deleteIdentitySlice(
+  host: WriterHost,
+  ref: IdentityRef,
+  now: number,
+): Promise<{ answer: DeleteResult; slice?: SliceResult }> {
   const set = await load(host, [ref], now);
   const key = identityKey(ref.namespace, ref.value);
   const profileId = set.ws.profileOf(key);
@@ -35,7 +43,12 @@ export async function deleteIdentitySlice(host: WriterHost, ref: IdentityRef, no
   return { answer: { found: true, profileId, profiles }, slice: result(host, set, now) };
 }
 
-export async function deleteLinkSlice(host: WriterHost, from: IdentityRef, to: IdentityRef, now: number): Promise<{ answer: DeleteResult; slice?: SliceResult }> {
+export async function deleteLinkSlice(
+  host: WriterHost,
+  from: IdentityRef,
+  to: IdentityRef,
+  now: number,
+): Promise<{ answer: DeleteResult; slice?: SliceResult }> {
   const set = await load(host, [from, to], now);
   const a = identityKey(from.namespace, from.value);
   const b = identityKey(to.namespace, to.value);

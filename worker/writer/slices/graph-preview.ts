@@ -7,11 +7,16 @@
  * Host slice: `config`, `store` (the load), `ids` (through the working set's load).
  */
 import { isBlocked } from "../../../shared/identity/normalize";
-import { graphRefs, graphRunProgressStatement, profilesAfter, profilesInScope } from "../../db/queries/graph-runs";
+import {
+  graphRefs,
+  graphRunProgressStatement,
+  profilesAfter,
+  profilesInScope,
+} from "../../db/queries/graph-runs";
+import { type GraphEffect, graphEffect } from "../../graph/effect";
+import type { GraphRules, IdentityRef } from "../../graph/workspace";
 import type { GraphRunJob } from "../../model/jobs";
 import type { SliceResult } from "../commit";
-import { graphEffect, type GraphEffect } from "../../graph/effect";
-import type { GraphRules, IdentityRef } from "../../graph/workspace";
 import type { WriterHost } from "../host";
 import { WorkingSet, workingSetReads } from "./working-set";
 
@@ -23,7 +28,13 @@ export interface PreviewScope {
 }
 
 /** The graphs of `profiles` (and their refused links' neighbours) reapplied under `rules`, in a working set. */
-async function reapplied(host: WriterHost, rules: GraphRules, blocked: Record<string, string[]>, profiles: readonly string[], now: number) {
+async function reapplied(
+  host: WriterHost,
+  rules: GraphRules,
+  blocked: Record<string, string[]>,
+  profiles: readonly string[],
+  now: number,
+) {
   const isolated = new Set<string>();
   const config = { ...(await host.config.current()), rules: { ...rules, isolated } };
   const refs = await graphRefs(host.store.sql, profiles);
@@ -31,7 +42,9 @@ async function reapplied(host: WriterHost, rules: GraphRules, blocked: Record<st
   host.ids.loaded(read.counters);
   const set = new WorkingSet(config, read.graph, read.data, read.choices);
   // Values blocked by the change: identities already stored with one join nothing any more.
-  for (const [key, identity] of set.ws.identities) if (blocked[identity.namespace] && isBlocked(identity.value, blocked[identity.namespace])) isolated.add(key);
+  for (const [key, identity] of set.ws.identities)
+    if (blocked[identity.namespace] && isBlocked(identity.value, blocked[identity.namespace]))
+      isolated.add(key);
   const before = new Map([...set.ws.members].map(([p, keys]) => [p, [...keys]]));
   set.afterChange(set.ws.reapply(now), now);
   return { set, before };
@@ -41,7 +54,13 @@ async function reapplied(host: WriterHost, rules: GraphRules, blocked: Record<st
  * `blocked`: per namespace, values the change blocks — identities already stored with such a
  * value are isolated (no link joins them), as the value would be refused today.
  */
-export async function previewSlice(host: WriterHost, rules: GraphRules, blocked: Record<string, string[]>, scope: PreviewScope, now: number): Promise<GraphEffect> {
+export async function previewSlice(
+  host: WriterHost,
+  rules: GraphRules,
+  blocked: Record<string, string[]>,
+  scope: PreviewScope,
+  now: number,
+): Promise<GraphEffect> {
   const limit = scope.limit ?? 1000;
   const inScope = await profilesInScope(host.store.sql, scope, limit);
   const truncated = inScope.length > limit;
@@ -63,7 +82,11 @@ export const GRAPH_RUN_PAGE = 500;
  * history with cause `config`, memberships, computed values, webhooks — with the run's
  * progress in the same write.
  */
-export async function graphRunSlice(host: WriterHost, job: GraphRunJob, now: number): Promise<{ job: GraphRunJob; done: boolean; slice: SliceResult }> {
+export async function graphRunSlice(
+  host: WriterHost,
+  job: GraphRunJob,
+  now: number,
+): Promise<{ job: GraphRunJob; done: boolean; slice: SliceResult }> {
   const sql = host.store.sql;
   if (job.after === "") host.config.invalidate(); // the change was saved just before the run: apply it, not a cached copy
   const { rules } = await host.config.current();
@@ -71,14 +94,41 @@ export async function graphRunSlice(host: WriterHost, job: GraphRunJob, now: num
   const done = profiles.length < GRAPH_RUN_SLICE;
   const after = profiles.at(-1) ?? job.after;
   if (profiles.length === 0) {
-    return { job: { ...job, after }, done, slice: { statements: [], activation: [], trailing: [graphRunProgressStatement(sql, job.runId, { graphs: 0, merges: 0, splits: 0, moves: 0, evictions: 0 }, after, true)] } };
+    return {
+      job: { ...job, after },
+      done,
+      slice: {
+        statements: [],
+        activation: [],
+        trailing: [
+          graphRunProgressStatement(
+            sql,
+            job.runId,
+            { graphs: 0, merges: 0, splits: 0, moves: 0, evictions: 0 },
+            after,
+            true,
+          ),
+        ],
+      },
+    };
   }
   const { set } = await reapplied(host, rules, job.blocked, profiles, now);
   const count = (kind: string) => set.ws.history.filter((h) => h.kind === kind).length;
-  const counts = { graphs: profiles.length, merges: count("merge"), splits: count("split"), moves: count("move"), evictions: count("evict") };
+  const counts = {
+    graphs: profiles.length,
+    merges: count("merge"),
+    splits: count("split"),
+    moves: count("move"),
+    evictions: count("evict"),
+  };
   return {
     job: { ...job, after },
     done,
-    slice: { statements: set.statements(host, now), activation: set.activation, view: (p) => set.view(p), trailing: [graphRunProgressStatement(sql, job.runId, counts, after, done)] },
+    slice: {
+      statements: set.statements(host, now),
+      activation: set.activation,
+      view: (p) => set.view(p),
+      trailing: [graphRunProgressStatement(sql, job.runId, counts, after, done)],
+    },
   };
 }

@@ -19,14 +19,15 @@
 import { identityKey } from "../../../shared/identity/normalize";
 import { existingEventsRead, suppressedRead } from "../../db/queries/ingest";
 import { NAME_KEYS } from "../../db/queries/profile-names";
+import { type GraphEffect, graphEffect } from "../../graph/effect";
 import type { IngestCommand, ItemOutcome, NormalizedItem } from "../../ingest/types";
 import type { SliceResult } from "../commit";
-import { graphEffect, type GraphEffect } from "../../graph/effect";
 import type { WriterHost } from "../host";
 import type { CallResult } from "../types";
 import { WorkingSet, workingSetReads } from "./working-set";
 
-const hasNameKey = (attributes: Record<string, unknown> | undefined) => NAME_KEYS.some((k) => attributes !== undefined && Object.hasOwn(attributes, k));
+const hasNameKey = (attributes: Record<string, unknown> | undefined) =>
+  NAME_KEYS.some((k) => attributes !== undefined && Object.hasOwn(attributes, k));
 
 /** Milliseconds per named step, accumulated. */
 export function stopwatch() {
@@ -63,13 +64,19 @@ export async function ingestGroup(
  * A dry run (SPEC §9): the call applied exactly as `ingestGroup` would, and its effect on
  * the graphs — but nothing written and no id taken.
  */
-export async function dryRunGroup(host: WriterHost, call: IngestCommand): Promise<{ result: CallResult; effect: GraphEffect }> {
+export async function dryRunGroup(
+  host: WriterHost,
+  call: IngestCommand,
+): Promise<{ result: CallResult; effect: GraphEffect }> {
   let before = new Map<string, string[]>();
   const { set, results } = await applyGroup(host, [call], stopwatch(), (loaded) => {
     before = new Map([...loaded.ws.members].map(([p, keys]) => [p, [...keys]]));
   });
   const after = new Map([...set.ws.members].map(([p, keys]) => [p, [...keys]]));
-  return { result: results[0]!, effect: graphEffect(set.ws.history, set.activation, before, after) };
+  return {
+    result: results[0]!,
+    effect: graphEffect(set.ws.history, set.activation, before, after),
+  };
 }
 
 async function applyGroup(
@@ -83,21 +90,36 @@ async function applyGroup(
   // Segment windows are judged at the call's own time, as a sequential run would.
   const evaluatedAt = (call: IngestCommand) => Math.max(call.receivedAt, Date.now());
 
-  const keys = [...new Set(items.flatMap((it) => it.identities.map((r) => identityKey(r.namespace, r.value))))];
+  const keys = [
+    ...new Set(items.flatMap((it) => it.identities.map((r) => identityKey(r.namespace, r.value)))),
+  ];
   const hash = await host.suppression.hasher();
   const hashOf = new Map(await Promise.all(keys.map(async (k) => [k, await hash(k)] as const)));
   const sql = host.store.sql;
   const read = await host.store.read({
     suppressed: suppressedRead(sql, [...hashOf.values()]),
-    existingEvents: existingEventsRead(sql, items.flatMap((it) => (it.event ? [it.event.id] : []))),
-    ...workingSetReads(host, config, items.flatMap((it) => it.identities), Math.min(...calls.map(evaluatedAt)), config.readsConsent || items.some((it) => it.kind === "consent" || it.requires)),
+    existingEvents: existingEventsRead(
+      sql,
+      items.flatMap((it) => (it.event ? [it.event.id] : [])),
+    ),
+    ...workingSetReads(
+      host,
+      config,
+      items.flatMap((it) => it.identities),
+      Math.min(...calls.map(evaluatedAt)),
+      config.readsConsent || items.some((it) => it.kind === "consent" || it.requires),
+    ),
   });
   host.ids.loaded(read.counters);
   clock.lap("load");
 
   const set = new WorkingSet(config, read.graph, read.data, read.choices);
   loaded?.(set);
-  const checks: Checks = { hashOf, suppressed: read.suppressed, seenEvents: new Set(read.existingEvents) };
+  const checks: Checks = {
+    hashOf,
+    suppressed: read.suppressed,
+    seenEvents: new Set(read.existingEvents),
+  };
   const results = calls.map((call) => applyCall(set, checks, call, evaluatedAt(call)));
   return { set, results };
 }
@@ -108,10 +130,22 @@ function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: nu
   const live: NormalizedItem[] = [];
   const callEvents = new Set<string>();
   for (const item of call.items) {
-    const blocked = item.identities.find((r) => checks.suppressed.has(checks.hashOf.get(identityKey(r.namespace, r.value))!));
+    const blocked = item.identities.find((r) =>
+      checks.suppressed.has(checks.hashOf.get(identityKey(r.namespace, r.value))!),
+    );
     if (blocked) {
-      outcomes.set(item.index, { index: item.index, status: "rejected", error: { code: "suppressed_identity", message: `${blocked.namespace} identity was erased and is suppressed` } });
-    } else if (item.event && (checks.seenEvents.has(item.event.id) || callEvents.has(item.event.id))) {
+      outcomes.set(item.index, {
+        index: item.index,
+        status: "rejected",
+        error: {
+          code: "suppressed_identity",
+          message: `${blocked.namespace} identity was erased and is suppressed`,
+        },
+      });
+    } else if (
+      item.event &&
+      (checks.seenEvents.has(item.event.id) || callEvents.has(item.event.id))
+    ) {
       outcomes.set(item.index, { index: item.index, status: "duplicate" });
     } else {
       if (item.event) callEvents.add(item.event.id);
@@ -120,14 +154,20 @@ function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: nu
   }
   const rejected = [...outcomes.values()].some((o) => o.status === "rejected");
   if (live.length === 0 || (call.atomic && rejected)) {
-    return { outcomes: call.items.map((it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" }), profiles: [] };
+    return {
+      outcomes: call.items.map(
+        (it) => outcomes.get(it.index) ?? { index: it.index, status: "duplicate" },
+      ),
+      profiles: [],
+    };
   }
   for (const id of callEvents) checks.seenEvents.add(id);
 
   const anchors = new Map<number, string>();
   for (const item of live) {
     // Browser collection needs `analytics` (SPEC §8), judged with the choices made so far in this call.
-    if (item.requires && !set.allows(item.identities, item.requires)) outcomes.set(item.index, { index: item.index, status: "ignored", reason: "consent" });
+    if (item.requires && !set.allows(item.identities, item.requires))
+      outcomes.set(item.index, { index: item.index, status: "ignored", reason: "consent" });
     else anchors.set(item.index, applyItem(set, item, call.receivedAt));
   }
   const applied = live.filter((it) => anchors.has(it.index));
@@ -143,9 +183,24 @@ function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: nu
 
 /** Applies one item; returns the identity key it is anchored on. */
 function applyItem(set: WorkingSet, item: NormalizedItem, receivedAt: number): string {
-  if (item.kind === "consent") return set.recordConsent(item.identities, item.consent!.purposes, item.consent!.source, item.at, receivedAt);
+  if (item.kind === "consent")
+    return set.recordConsent(
+      item.identities,
+      item.consent!.purposes,
+      item.consent!.source,
+      item.at,
+      receivedAt,
+    );
   set.ws.observe(item.identities, item.dataset, item.at);
-  const event = (anchor: string) => ({ id: item.event!.id, type: item.event!.type, at: item.at, dataset: item.dataset, anchor, data: item.event!.data, receivedAt });
+  const event = (anchor: string) => ({
+    id: item.event!.id,
+    type: item.event!.type,
+    at: item.at,
+    dataset: item.dataset,
+    anchor,
+    data: item.event!.data,
+    receivedAt,
+  });
   if (item.kind === "record") {
     const first = item.identities[0]!;
     const key = identityKey(first.namespace, first.value);

@@ -9,7 +9,12 @@
  *
  * Host slice: `config` (the segment definitions), `store` (profile pages, facts).
  */
-import { dueRechecks, profilePage, segmentProgressStatement, type SegmentDef } from "../../db/queries/segments";
+import {
+  dueRechecks,
+  profilePage,
+  type SegmentDef,
+  segmentProgressStatement,
+} from "../../db/queries/segments";
 import type { SegmentJob } from "../../model/jobs";
 import { factsRead } from "../../segments/evaluate";
 import type { SliceResult } from "../commit";
@@ -30,7 +35,11 @@ async function currentDef(host: WriterHost, job: SegmentJob): Promise<SegmentDef
 }
 
 /** One slice of profiles for one segment: the job as it stands after, or undefined when stale. */
-export async function segmentSlice(host: WriterHost, job: SegmentJob, now: number): Promise<{ job: SegmentJob; done: boolean; slice: SliceResult } | undefined> {
+export async function segmentSlice(
+  host: WriterHost,
+  job: SegmentJob,
+  now: number,
+): Promise<{ job: SegmentJob; done: boolean; slice: SliceResult } | undefined> {
   const def = await currentDef(host, job);
   if (!def) return undefined;
   const sql = host.store.sql;
@@ -42,16 +51,28 @@ export async function segmentSlice(host: WriterHost, job: SegmentJob, now: numbe
   return {
     job: { ...job, after, evaluated },
     done,
-    slice: { statements: [], activation: [], evaluate: { profileIds: ids, segments: [def], facts, now }, trailing: [segmentProgressStatement(sql, job.segmentId, job.version, evaluated, done, after)] },
+    slice: {
+      statements: [],
+      activation: [],
+      evaluate: { profileIds: ids, segments: [def], facts, now },
+      trailing: [segmentProgressStatement(sql, job.segmentId, job.version, evaluated, done, after)],
+    },
   };
 }
 
 /** Profiles whose memberships are due for a recheck (undefined when none is). */
-export async function recheckSlice(host: WriterHost, now: number, limit = SEGMENT_SLICE): Promise<{ count: number; slice: SliceResult } | undefined> {
+export async function recheckSlice(
+  host: WriterHost,
+  now: number,
+  limit = SEGMENT_SLICE,
+): Promise<{ count: number; slice: SliceResult } | undefined> {
   const sql = host.store.sql;
   const ids = await dueRechecks(sql, now, limit);
   if (ids.length === 0) return undefined;
   const { segments } = await host.config.current();
   const { facts } = await host.store.read({ facts: factsRead(sql, ids, segments, now) });
-  return { count: ids.length, slice: { statements: [], activation: [], evaluate: { profileIds: ids, segments, facts, now } } };
+  return {
+    count: ids.length,
+    slice: { statements: [], activation: [], evaluate: { profileIds: ids, segments, facts, now } },
+  };
 }

@@ -9,23 +9,43 @@
  * Host slice: `store` (one read, statement builders), `ids` (identity and history ids).
  */
 import { identityKey } from "../../../shared/identity/normalize";
-import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { applyPatch } from "../../../shared/merge-patch";
-import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
-import { ComputedStates, sameFragment, type ComputedMeta } from "../../computed/profiles";
-import { recheckWriteStatements } from "../../db/queries/computed";
-import { consentRecordStatements, touchedChoicesRead, type ChoiceRow } from "../../db/queries/consent";
-import { isGranted, profileConsent, type ConsentChoice, type ProfileConsent } from "../../consent/merge";
+import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import type { ConsentSettings, ConsentStatus } from "../../../shared/schemas/consent";
-import { eventInsertStatements, fragmentDeleteStatements, fragmentWriteStatements, touchedProfileDataRead, type TouchedProfileData } from "../../db/queries/ingest";
+import { type ComputedMeta, ComputedStates, sameFragment } from "../../computed/profiles";
+import {
+  type ConsentChoice,
+  isGranted,
+  type ProfileConsent,
+  profileConsent,
+} from "../../consent/merge";
+import { recheckWriteStatements } from "../../db/queries/computed";
+import {
+  type ChoiceRow,
+  consentRecordStatements,
+  touchedChoicesRead,
+} from "../../db/queries/consent";
+import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
+import {
+  eventInsertStatements,
+  fragmentDeleteStatements,
+  fragmentWriteStatements,
+  type TouchedProfileData,
+  touchedProfileDataRead,
+} from "../../db/queries/ingest";
 import { profileNameStatements } from "../../db/queries/profile-names";
 import { constantRead, type Read, type WriteStatement } from "../../db/queries/reads";
 import { membershipWriteStatements, type SegmentDef } from "../../db/queries/segments";
 import { GraphWorkspace, highestPriority, type IdentityRef } from "../../graph/workspace";
-import { DEFAULT_POLICY, displayNameOf, mergeFragments, type FragmentInput } from "../../profiles/merge";
-import { membershipRow, nextMembership, type MembershipState } from "../../segments/evaluate";
+import {
+  DEFAULT_POLICY,
+  displayNameOf,
+  type FragmentInput,
+  mergeFragments,
+} from "../../profiles/merge";
+import { type MembershipState, membershipRow, nextMembership } from "../../segments/evaluate";
 import { eventNeedsOf, type RuleEvent } from "../../segments/rules";
-import { graphActivation, type ActivationFact, type ProfileView } from "../../webhooks/outbox";
+import { type ActivationFact, graphActivation, type ProfileView } from "../../webhooks/outbox";
 import type { Counters, WriterConfig, WriterHost } from "../host";
 
 interface Fragment {
@@ -57,9 +77,17 @@ export function workingSetReads(
   refs: readonly IdentityRef[],
   earliest: number,
   consentNeeded = config.readsConsent,
-): { graph: Read<LoadedGraph>; data: Read<TouchedProfileData>; choices: Read<ChoiceRow[]>; counters: Read<Counters> } {
+): {
+  graph: Read<LoadedGraph>;
+  data: Read<TouchedProfileData>;
+  choices: Read<ChoiceRow[]>;
+  counters: Read<Counters>;
+} {
   const sql = host.store.sql;
-  const needs = eventNeedsOf(config.segments.map((s) => s.rule), earliest);
+  const needs = eventNeedsOf(
+    config.segments.map((s) => s.rule),
+    earliest,
+  );
   return {
     graph: graphRead(sql, refs),
     data: touchedProfileDataRead(sql, refs, config.segments.length > 0 ? needs : undefined),
@@ -69,7 +97,6 @@ export function workingSetReads(
     counters: host.ids.countersRead(),
   };
 }
-
 
 export class WorkingSet {
   readonly ws: GraphWorkspace;
@@ -95,36 +122,72 @@ export class WorkingSet {
   private readonly touched = new Set<string>();
   private readonly renamed = new Set<string>();
 
-  constructor(config: WriterConfig, graph: LoadedGraph, data: TouchedProfileData, choices: readonly ChoiceRow[]) {
+  constructor(
+    config: WriterConfig,
+    graph: LoadedGraph,
+    data: TouchedProfileData,
+    choices: readonly ChoiceRow[],
+  ) {
     this.segments = config.segments;
     this.consentSettings = config.consent;
     for (const c of choices) {
       const key = identityKey(c.namespace, c.value);
-      this.choices.set(key, { ...(this.choices.get(key) ?? {}), [c.purpose]: { status: c.status, at: c.at, source: c.source } });
+      this.choices.set(key, {
+        ...(this.choices.get(key) ?? {}),
+        [c.purpose]: { status: c.status, at: c.at, source: c.source },
+      });
     }
     // Computed attributes need no event: each identity's states (in its computed fragment) are enough.
     this.computed = new ComputedStates(
       config.computed,
-      data.fragments.filter((f) => f.dataset === COMPUTED_DATASET).map((f) => ({ namespace: f.namespace, value: f.value, meta: f.meta as ComputedMeta | null })),
+      data.fragments
+        .filter((f) => f.dataset === COMPUTED_DATASET)
+        .map((f) => ({
+          namespace: f.namespace,
+          value: f.value,
+          meta: f.meta as ComputedMeta | null,
+        })),
     );
     this.ws = new GraphWorkspace(config.rules, config.newProfileId);
     this.ws.load(graph.identities, graph.links);
-    for (const f of data.fragments) this.setFragment({ dataset: f.dataset, key: identityKey(f.namespace, f.value), attributes: f.attributes, updatedAt: f.updatedAt, meta: f.meta });
-    for (const e of data.events) this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });
-    for (const m of data.memberships) this.memberships.set(membershipKey(m.segmentId, m.profileId), { status: m.status, since: m.since, recheckAt: m.recheckAt });
+    for (const f of data.fragments)
+      this.setFragment({
+        dataset: f.dataset,
+        key: identityKey(f.namespace, f.value),
+        attributes: f.attributes,
+        updatedAt: f.updatedAt,
+        meta: f.meta,
+      });
+    for (const e of data.events)
+      this.addEvent(identityKey(e.namespace, e.value), { type: e.type, at: e.at, data: e.data });
+    for (const m of data.memberships)
+      this.memberships.set(membershipKey(m.segmentId, m.profileId), {
+        status: m.status,
+        since: m.since,
+        recheckAt: m.recheckAt,
+      });
   }
 
   /** Applies a record's attribute patch to its fragment (dataset × first identity). */
   patchFragment(dataset: string, key: string, patch: Record<string, unknown>, at: number): void {
     const current = this.fragments.get(fragmentId(dataset, key));
-    this.setFragment({ dataset, key, attributes: applyPatch(current?.attributes ?? {}, patch), updatedAt: Math.max(current?.updatedAt ?? 0, at) });
+    this.setFragment({
+      dataset,
+      key,
+      attributes: applyPatch(current?.attributes ?? {}, patch),
+      updatedAt: Math.max(current?.updatedAt ?? 0, at),
+    });
     this.changedFragmentIds.add(fragmentId(dataset, key));
   }
 
   addNewEvent(event: NewEvent): void {
     this.newEvents.push(event);
     this.addEvent(event.anchor, { type: event.type, at: event.at, data: event.data });
-    this.computed.count(event.anchor, { type: event.type, at: event.at, data: event.data }, event.receivedAt);
+    this.computed.count(
+      event.anchor,
+      { type: event.type, at: event.at, data: event.data },
+      event.receivedAt,
+    );
   }
 
   /** The identity an event of these identities belongs to: the highest-priority one, which it follows through splits. */
@@ -155,18 +218,31 @@ export class WorkingSet {
       }
     }
     // Computed attributes first: segments may test them.
-    if (this.computed.active) for (const p of new Set([...touched, ...changed])) this.placeComputed(p, now);
+    if (this.computed.active)
+      for (const p of new Set([...touched, ...changed])) this.placeComputed(p, now);
     if (this.segments.length === 0) return;
     for (const profileId of new Set([...touched, ...changed])) {
       if (!this.ws.members.has(profileId)) continue;
-      const subject = { attributes: this.mergedAttributes(profileId), events: this.eventsOf(profileId), consent: this.consentOf(profileId) };
+      const subject = {
+        attributes: this.mergedAttributes(profileId),
+        events: this.eventsOf(profileId),
+        consent: this.consentOf(profileId),
+      };
       for (const segment of this.segments) {
         const key = membershipKey(segment.id, profileId);
         const was = this.memberships.get(key);
         const next = nextMembership(segment, subject, was, now);
         if (!next) continue;
-        if (next.status !== was?.status && (next.status === "realized" || was?.status === "realized")) {
-          this.activation.push({ type: next.status === "realized" ? "segment.entered" : "segment.exited", profileId, at: now, segmentId: segment.id });
+        if (
+          next.status !== was?.status &&
+          (next.status === "realized" || was?.status === "realized")
+        ) {
+          this.activation.push({
+            type: next.status === "realized" ? "segment.entered" : "segment.exited",
+            profileId,
+            at: now,
+            segmentId: segment.id,
+          });
         }
         this.memberships.set(key, next);
         this.changedMembershipKeys.add(key);
@@ -176,7 +252,10 @@ export class WorkingSet {
 
   /** A profile's consent: its identities' choices combined by the conflict rule. */
   consentOf(profileId: string): ProfileConsent {
-    return profileConsent(this.consentSettings, [...(this.ws.members.get(profileId) ?? [])].map((k) => this.choices.get(k) ?? {}));
+    return profileConsent(
+      this.consentSettings,
+      [...(this.ws.members.get(profileId) ?? [])].map((k) => this.choices.get(k) ?? {}),
+    );
   }
 
   /**
@@ -191,7 +270,13 @@ export class WorkingSet {
       const profile = this.ws.profileOf(key);
       for (const m of (profile && this.ws.members.get(profile)) || []) members.add(m);
     }
-    return isGranted(profileConsent(this.consentSettings, [...members].map((k) => this.choices.get(k) ?? {})), purpose);
+    return isGranted(
+      profileConsent(
+        this.consentSettings,
+        [...members].map((k) => this.choices.get(k) ?? {}),
+      ),
+      purpose,
+    );
   }
 
   /**
@@ -199,7 +284,13 @@ export class WorkingSet {
    * choice is not recorded again. A purpose the profile had granted and now denies exits it
    * from its realized segments at the destinations that declared that purpose.
    */
-  recordConsent(refs: readonly IdentityRef[], choices: Record<string, ConsentStatus>, source: string, at: number, now: number): string {
+  recordConsent(
+    refs: readonly IdentityRef[],
+    choices: Record<string, ConsentStatus>,
+    source: string,
+    at: number,
+    now: number,
+  ): string {
     const profileId = this.ws.observe(refs, "consent", at);
     const anchor = this.eventAnchor(refs);
     const before = this.consentOf(profileId);
@@ -215,11 +306,20 @@ export class WorkingSet {
       this.choices.set(key, own);
     }
     const after = this.consentOf(profileId);
-    const revoked = Object.keys(after).filter((p) => after[p]!.status === "denied" && before[p]?.status !== "denied");
+    const revoked = Object.keys(after).filter(
+      (p) => after[p]!.status === "denied" && before[p]?.status !== "denied",
+    );
     if (revoked.length) {
       for (const s of this.segments) {
         if (this.memberships.get(membershipKey(s.id, profileId))?.status !== "realized") continue;
-        this.activation.push({ type: "segment.exited", profileId, at: now, segmentId: s.id, reason: "consent", purposes: revoked });
+        this.activation.push({
+          type: "segment.exited",
+          profileId,
+          at: now,
+          segmentId: s.id,
+          reason: "consent",
+          purposes: revoked,
+        });
       }
     }
     return anchor;
@@ -229,7 +329,11 @@ export class WorkingSet {
   view(profileId: string): ProfileView | undefined {
     const primary = this.ws.primaryIdentity(profileId);
     if (!primary) return undefined;
-    return { primaryIdentity: { namespace: primary.namespace, id: primary.value }, attributes: this.mergedAttributes(profileId), consent: this.consentOf(profileId) };
+    return {
+      primaryIdentity: { namespace: primary.namespace, id: primary.value },
+      attributes: this.mergedAttributes(profileId),
+      consent: this.consentOf(profileId),
+    };
   }
 
   /**
@@ -241,19 +345,53 @@ export class WorkingSet {
     const sql = host.store.sql;
     const newIds = new Map<string, number>();
     const change = this.ws.changeset([...this.touched].filter((p) => this.ws.members.has(p)));
-    for (const identity of change.identities) if (identity.id === undefined) newIds.set(identity.key, host.ids.identity());
-    const rowId = (key: string) => this.ws.identities.get(key)?.id ?? newIds.get(key) ?? this.ws.deletedIdentities.get(key)?.id;
+    for (const identity of change.identities)
+      if (identity.id === undefined) newIds.set(identity.key, host.ids.identity());
+    const rowId = (key: string) =>
+      this.ws.identities.get(key)?.id ?? newIds.get(key) ?? this.ws.deletedIdentities.get(key)?.id;
     return [
-      ...graphWriteStatements(sql, change, rowId, { firstHistoryId: host.ids.history(change.history.length), now }),
-      ...fragmentDeleteStatements(sql, [...this.removedFragmentIds].flatMap((id) => {
-        const [dataset, key] = id.split("\u0000") as [string, string];
-        const row = this.ws.identities.has(key) ? rowId(key) : undefined; // a deleted identity's fragments go with it
-        return row === undefined ? [] : [[row, dataset] as [number, string]];
-      })),
-      ...fragmentWriteStatements(sql, [...this.changedFragmentIds].map((id) => this.fragments.get(id)!).map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt, f.meta ?? undefined])),
-      ...consentRecordStatements(sql, this.newChoices.flatMap(([key, purpose, c]) => (this.ws.identities.has(key) ? [[rowId(key), purpose, c.at, c.status, c.source, now]] : []))),
-      ...recheckWriteStatements(sql, [...this.rechecks].flatMap(([key, at]) => (this.ws.identities.has(key) ? [[rowId(key)!, at] as [number, number | null]] : []))),
-      ...eventInsertStatements(sql, this.newEvents.map((e) => [e.id, e.type, e.at, e.dataset, rowId(e.anchor)!, e.data, e.receivedAt])),
+      ...graphWriteStatements(sql, change, rowId, {
+        firstHistoryId: host.ids.history(change.history.length),
+        now,
+      }),
+      ...fragmentDeleteStatements(
+        sql,
+        [...this.removedFragmentIds].flatMap((id) => {
+          const [dataset, key] = id.split("\u0000") as [string, string];
+          const row = this.ws.identities.has(key) ? rowId(key) : undefined; // a deleted identity's fragments go with it
+          return row === undefined ? [] : [[row, dataset] as [number, string]];
+        }),
+      ),
+      ...fragmentWriteStatements(
+        sql,
+        [...this.changedFragmentIds]
+          .map((id) => this.fragments.get(id)!)
+          .map((f) => [f.dataset, rowId(f.key)!, f.attributes, f.updatedAt, f.meta ?? undefined]),
+      ),
+      ...consentRecordStatements(
+        sql,
+        this.newChoices.flatMap(([key, purpose, c]) =>
+          this.ws.identities.has(key) ? [[rowId(key), purpose, c.at, c.status, c.source, now]] : [],
+        ),
+      ),
+      ...recheckWriteStatements(
+        sql,
+        [...this.rechecks].flatMap(([key, at]) =>
+          this.ws.identities.has(key) ? [[rowId(key)!, at] as [number, number | null]] : [],
+        ),
+      ),
+      ...eventInsertStatements(
+        sql,
+        this.newEvents.map((e) => [
+          e.id,
+          e.type,
+          e.at,
+          e.dataset,
+          rowId(e.anchor)!,
+          e.data,
+          e.receivedAt,
+        ]),
+      ),
       ...profileNameStatements(sql, this.displayNames()),
       ...membershipWriteStatements(sql, this.changedMemberships()),
     ];
@@ -275,7 +413,9 @@ export class WorkingSet {
    * split can take it away). The most recently written name wins.
    */
   private displayNames(): [string, string | null][] {
-    const profiles = new Set([...this.renamed, ...this.ws.changedLiveProfiles()].filter((p) => this.ws.members.has(p)));
+    const profiles = new Set(
+      [...this.renamed, ...this.ws.changedLiveProfiles()].filter((p) => this.ws.members.has(p)),
+    );
     return [...profiles].map((p) => [p, displayNameOf(this.mergedAttributes(p)) ?? null]);
   }
 
@@ -285,14 +425,22 @@ export class WorkingSet {
       const identity = this.ws.identities.get(key)!;
       for (const id of this.fragmentsByIdentity.get(key) ?? []) {
         const f = this.fragments.get(id)!;
-        inputs.push({ dataset: f.dataset, namespace: identity.namespace, value: identity.value, attributes: f.attributes, updatedAt: f.updatedAt });
+        inputs.push({
+          dataset: f.dataset,
+          namespace: identity.namespace,
+          value: identity.value,
+          attributes: f.attributes,
+          updatedAt: f.updatedAt,
+        });
       }
     }
     return mergeFragments(inputs, DEFAULT_POLICY).attributes;
   }
 
   private eventsOf(profileId: string): RuleEvent[] {
-    return [...(this.ws.members.get(profileId) ?? [])].flatMap((key) => this.eventsByIdentity.get(key) ?? []);
+    return [...(this.ws.members.get(profileId) ?? [])].flatMap(
+      (key) => this.eventsByIdentity.get(key) ?? [],
+    );
   }
 
   /**
@@ -305,14 +453,24 @@ export class WorkingSet {
     const members = this.ws.members.get(profileId);
     const primary = this.ws.primaryIdentity(profileId);
     if (!members || !primary) return;
-    for (const [key, wanted] of this.computed.place([...members], identityKey(primary.namespace, primary.value))) {
+    for (const [key, wanted] of this.computed.place(
+      [...members],
+      identityKey(primary.namespace, primary.value),
+    )) {
       const id = fragmentId(COMPUTED_DATASET, key);
       const current = this.fragments.get(id);
       if (sameFragment(wanted, current)) continue;
       const recheck = wanted?.meta.r ?? null;
-      if (recheck !== ((current?.meta as ComputedMeta | null | undefined)?.r ?? null)) this.rechecks.set(key, recheck);
+      if (recheck !== ((current?.meta as ComputedMeta | null | undefined)?.r ?? null))
+        this.rechecks.set(key, recheck);
       if (wanted) {
-        this.setFragment({ dataset: COMPUTED_DATASET, key, attributes: wanted.attributes, updatedAt: now, meta: wanted.meta as Record<string, unknown> });
+        this.setFragment({
+          dataset: COMPUTED_DATASET,
+          key,
+          attributes: wanted.attributes,
+          updatedAt: now,
+          meta: wanted.meta as Record<string, unknown>,
+        });
         this.changedFragmentIds.add(id);
         this.removedFragmentIds.delete(id);
       } else {
