@@ -1,5 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
 
 /** The admin key the worker tests authenticate with (a test-only binding). */
@@ -64,6 +65,28 @@ export default defineConfig(async () => {
             include: ["test/unit/**/*.test.ts"],
             environment: "node",
             setupFiles: ["./test/setup/matchers.ts"],
+          },
+        },
+        {
+          // The widget's elements on their own, in Chromium (Vitest browser mode), with a
+          // stubbed fetch: properties, parts, events, errors and accessibility.
+          test: {
+            name: "components",
+            include: ["test/components/**/*.test.ts"],
+            browser: {
+              enabled: true,
+              headless: true,
+              // Debian's Chromium, never a downloaded browser (as test/browser/chromium.ts).
+              provider: playwright({
+                launchOptions: {
+                  executablePath: process.env.TESSERA_CHROMIUM ?? "/usr/bin/chromium",
+                  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
+                },
+              }),
+              instances: [{ browser: "chromium" as const }],
+              // A failing test's screenshot goes with the other test artifacts.
+              screenshotDirectory: "test-artifacts/component-failures",
+            },
           },
         },
         {

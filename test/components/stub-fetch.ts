@@ -1,0 +1,55 @@
+// A stubbed `fetch` for the widget's elements: answers by path, and records every request.
+import { vi } from "vitest";
+
+export interface Seen {
+  url: URL;
+  method: string;
+  headers: Headers;
+  body: string | undefined;
+}
+
+type Answer = Response | (() => Response | Promise<Response>);
+
+/** Replaces `fetch`: `routes` maps a path to its answer (a function may never settle); anything else is a 404. */
+export function stubFetch(routes: Record<string, Answer>) {
+  const seen: Seen[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    seen.push({
+      url,
+      method: init?.method ?? "GET",
+      headers: new Headers(init?.headers),
+      body: typeof init?.body === "string" ? init.body : undefined,
+    });
+    const answer = routes[url.pathname];
+    if (!answer) return new Response("{}", { status: 404 });
+    // Like the real fetch: an abort rejects the call even while the answer is still coming.
+    const aborted = new Promise<never>((_, reject) => {
+      const signal = init?.signal;
+      if (signal?.aborted) reject(new DOMException("aborted", "AbortError"));
+      signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    });
+    return Promise.race([typeof answer === "function" ? answer() : answer.clone(), aborted]);
+  });
+  return seen;
+}
+
+export const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+
+/** Waits until `check` passes (the elements render after their fetch settles). */
+export async function until(check: () => void, ms = 2_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
