@@ -1,4 +1,4 @@
-// `npm test`: generated types current, format and lint, typecheck, then every Vitest project (workerd tests and the Chromium tests),
+// `npm test`: generated types current, format and lint, dead exports, typecheck, then every Vitest project (workerd tests and the Chromium tests),
 // ending with one plain summary line: "tests: N passed, N failed".
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -35,6 +35,15 @@ const biome = spawnSync(bin("biome"), ["ci", "."], { cwd: ROOT, stdio: "inherit"
 if (biome.status !== 0) {
   console.log("run `npm run format` to format and organize imports, then fix what it reports");
   console.log("tests: 0 passed, 1 failed (format and lint)");
+  process.exit(1);
+}
+
+// Dead code: exports nothing imports, files nothing reaches, dependencies nothing uses (knip.json).
+console.log("dead exports: knip");
+const knip = spawnSync(bin("knip"), ["--no-progress"], { cwd: ROOT, stdio: "inherit", env });
+if (knip.status !== 0) {
+  console.log("remove what knip lists (or the `export` keyword of what only its own file uses)");
+  console.log("tests: 0 passed, 1 failed (dead exports)");
   process.exit(1);
 }
 

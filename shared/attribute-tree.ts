@@ -7,11 +7,7 @@
  */
 import { InexactNumber } from "./json-exact";
 
-export const RESERVED_KEYS: ReadonlySet<string> = new Set([
-  "__proto__",
-  "constructor",
-  "prototype",
-]);
+const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 export type Tree = Record<string, unknown>;
 
@@ -89,7 +85,7 @@ export type TreeProblem =
   | { kind: "inexact_number"; path: string; source: string }
   | { kind: "unsupported_value"; path: string };
 
-export interface TreeReport {
+interface TreeReport {
   /** Nesting levels of objects and arrays alike (`{a:[1]}` is 2). */
   depth: number;
   problem?: TreeProblem;

@@ -1,5 +1,5 @@
 /** Lower-cased, accent-free form used for name search terms and queries. */
-export function foldForSearch(text: string): string {
+function foldForSearch(text: string): string {
   return text
     .normalize("NFD")
     .replace(/[\u0300-\u036f]/g, "")

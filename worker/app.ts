@@ -38,14 +38,14 @@ import { settingsRouter } from "./routes/settings";
 import { trackingRouter } from "./routes/tracking";
 
 /** JSON bodies: 1,000 items of at most 32 KB each (SPEC limits) plus envelope. */
-export const JSON_BODY_LIMIT = 33 * 1024 * 1024;
+const JSON_BODY_LIMIT = 33 * 1024 * 1024;
 
 /** Routes that check their own body size and content type (files; browser beacons). */
 const FILE_ROUTES = /^\/v1\/(batches|collect)(\?|$)/;
 /** The tracking API reads JSON whatever the Content-Type (SDKs send text/plain, form types…). */
 const TRACKING_ROUTES = /^\/v1\/(batch|identify|track|page|screen|group|alias|[tpisgab])$/;
 
-export function onError(err: Error, c: Context<AppEnv>) {
+function onError(err: Error, c: Context<AppEnv>) {
   const requestId = c.get("requestId");
   if (err instanceof ApiError) {
     return c.json(

@@ -18,10 +18,10 @@ import type { ComputedJob, GraphRunJob, SegmentJob } from "./model/jobs";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
 import { graphWriter } from "./writer/client";
 
-export type Job = SegmentJob | ComputedJob | GraphRunJob | ExportJob | MaintenanceJob;
+type Job = SegmentJob | ComputedJob | GraphRunJob | ExportJob | MaintenanceJob;
 const MAX_JOB_ATTEMPTS = 5;
 
-export async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
+async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise<void> {
   for (const message of batch.messages) {
     try {
       const job = message.body;

@@ -135,7 +135,7 @@ export async function waitUntil(
   }
 }
 
-export async function freePort() {
+async function freePort() {
   const server = net.createServer().listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address();
@@ -145,7 +145,7 @@ export async function freePort() {
 }
 
 /** The Worker's Cron Trigger expression (wrangler.toml). */
-export const CRON = "*/5 * * * *";
+const CRON = "*/5 * * * *";
 
 /**
  * Cron Triggers never fire by themselves in `wrangler dev`: this runs the scheduled

@@ -27,7 +27,7 @@ export interface NamespaceRules {
 }
 
 /** Junk ids that are never identities, for every namespace (SPEC defaults). */
-export const DEFAULT_BLOCKED_VALUES = [
+const DEFAULT_BLOCKED_VALUES = [
   "",
   "null",
   "undefined",
@@ -48,12 +48,12 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const MAX_IDENTITY_LENGTH = 256;
 
-export type NormalizeResult =
+type NormalizeResult =
   | { ok: true; value: string }
   | { ok: false; code: "invalid_identity" | "blocked_identity"; message: string };
 
 /** Longest `/regex/` an admin may add to a block list. */
-export const MAX_BLOCKED_PATTERN_LENGTH = 200;
+const MAX_BLOCKED_PATTERN_LENGTH = 200;
 
 interface Pattern {
   test(text: string): boolean;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ERROR_CODES, ERROR_STATUS } from "../errors";
 
 /** The closed list of error codes (SPEC §2); each answers with one HTTP status. */
-export const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]).meta({
+const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]).meta({
   id: "ErrorCode",
   description: `Every code and its status: ${ERROR_CODES.map((code) => `\`${code}\` ${ERROR_STATUS[code]}`).join(", ")}.`,
   example: "invalid_identity",
@@ -32,13 +32,9 @@ export const ErrorSchema = z
     },
   });
 
-export const IsoTime = z.iso.datetime().meta({ example: "2026-11-24T10:00:00.000Z" });
-
 /** `[a-z][a-z0-9_-]{0,63}`: namespace codes and dataset names (SPEC limits). */
 export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 export const ResourceName = z.string().regex(NAME_PATTERN, "must match [a-z][a-z0-9_-]{0,63}");
-
-export const Cursor = z.string().max(512).optional();
 
 /** A time query parameter (read with Date.parse; ISO-8601 is what clients should send). */
 export const TimeQuery = z

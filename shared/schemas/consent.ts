@@ -62,7 +62,7 @@ export const ConsentBody = z
   .meta({ id: "ConsentInput" });
 
 /** One purpose on a profile: the status that applies, when and where it was given (`default`: never asked). */
-export const ConsentEntry = z.object({
+const ConsentEntry = z.object({
   status: z.enum(["granted", "denied"]),
   at: z.string().nullable(),
   source: z.string(),

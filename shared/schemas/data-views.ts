@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ATTRIBUTE_OPS } from "./segments";
 
 /** Ids of dimensions and metrics: they name JSON keys and CSV columns. */
-export const VIEW_ITEM_ID = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const VIEW_ITEM_ID = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const itemId = z.string().regex(VIEW_ITEM_ID, "must match [A-Za-z][A-Za-z0-9_]{0,63}");
 
 /**
@@ -12,13 +12,13 @@ const itemId = z.string().regex(VIEW_ITEM_ID, "must match [A-Za-z][A-Za-z0-9_]{0
  */
 const field = z.string().min(1).max(200).meta({ example: "data.journey" });
 
-export const ViewCondition = z.strictObject({
+const ViewCondition = z.strictObject({
   field,
   op: z.enum(ATTRIBUTE_OPS),
   value: z.unknown().optional(),
 });
 
-export const MetricFilter = z.strictObject({
+const MetricFilter = z.strictObject({
   type: z
     .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, "an event type"))
     .min(1)
@@ -83,7 +83,7 @@ export const DataViewSchema = DataViewBody.extend({
   updatedAt: z.string().optional(),
 }).meta({ id: "DataView" });
 
-export const ReportItemSchema = z.object({
+const ReportItemSchema = z.object({
   key: z.string(),
   values: z.record(z.string(), z.number().nullable()),
   complete: z.boolean(),

@@ -23,7 +23,7 @@ export const IdentityInput = z
  * (`Order Completed`, `$pageview`); control, invisible formatting, line/paragraph separator
  * characters and lone surrogates are not.
  */
-export const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]{1,200}$/u;
+const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]{1,200}$/u;
 
 /**
  * An event type string. The OpenAPI generator writes a pattern from the regex's

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SCOPES } from "../scopes";
 import { ResourceName } from "./common";
 
-export const ScopeSchema = z.enum(SCOPES);
+const ScopeSchema = z.enum(SCOPES);
 
 const Origin = z
   .string()

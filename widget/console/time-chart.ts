@@ -9,7 +9,7 @@ import uPlot from "uplot";
 import uPlotCss from "uplot/dist/uPlot.min.css";
 import { defineElement } from "../src/define";
 
-export interface TimeSeries {
+interface TimeSeries {
   /** Bucket keys: YYYY-MM-DD (a day or the Monday of a week) or YYYY-MM. */
   keys: string[];
   series: { label: string; values: (number | null)[] }[];
@@ -21,7 +21,7 @@ const number = (v: number) => v.toLocaleString(undefined, { maximumFractionDigit
 const secondsOf = (key: string) =>
   Date.parse(`${key.length === 7 ? `${key}-01` : key}T00:00:00Z`) / 1000;
 
-export class TesseraTimeChart extends LitElement {
+class TesseraTimeChart extends LitElement {
   static override properties = { data: { attribute: false }, label: {} };
   static override styles = [
     unsafeCSS(uPlotCss),

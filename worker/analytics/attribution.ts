@@ -27,12 +27,12 @@ export interface Touch {
   journey: string;
 }
 
-export interface JourneyCredit {
+interface JourneyCredit {
   conversions: number;
   value: number;
 }
 
-export interface AttributionResult {
+interface AttributionResult {
   byJourney: Map<string, JourneyCredit>;
   conversions: number;
   attributed: number;

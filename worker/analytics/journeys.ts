@@ -125,9 +125,9 @@ async function journeysReport(d1: D1Database, request: ReportRequest): Promise<R
 }
 
 /** Conversions one attribution report reads at most (and as many touchpoints times ten). */
-export const MAX_CONVERSIONS = 200_000;
+const MAX_CONVERSIONS = 200_000;
 
-export interface AttributionRequest {
+interface AttributionRequest {
   range: { start: number; end: number };
   tz: string;
   now: number;

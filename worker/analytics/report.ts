@@ -28,13 +28,13 @@ import { formulaReferences } from "./formula";
 import { type CompiledView, type Field, type Metric, withCalculated } from "./view";
 
 /** Distinct dimension values one report may produce (more: a clear error, never a time-out). */
-export const MAX_KEYS = 10_000;
+const MAX_KEYS = 10_000;
 /** Events one report may scan. */
-export const MAX_SCAN_EVENTS = 5_000_000;
+const MAX_SCAN_EVENTS = 5_000_000;
 /** Profile paths merge every profile in range: at most this many days… */
-export const PROFILE_PATH_MAX_DAYS = 92;
+const PROFILE_PATH_MAX_DAYS = 92;
 /** …and this many profiles. */
-export const PROFILE_PATH_MAX_PROFILES = 20_000;
+const PROFILE_PATH_MAX_PROFILES = 20_000;
 const DAY_MS = 86_400_000;
 
 export interface ReportRequest {
@@ -370,7 +370,7 @@ async function profileRows(
   };
 }
 
-export interface ShapeInput {
+interface ShapeInput {
   view: string;
   calculated: Pick<CompiledView, "calculated">;
   dimension: { id: string; field: Field };

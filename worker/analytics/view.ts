@@ -61,7 +61,7 @@ export interface CompiledView {
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** `type`, `dataset`, `data.<path>`, `profile.<path>` or `time.day|week|month`. */
-export function parseField(text: string): Field | string {
+function parseField(text: string): Field | string {
   if (text === "type") return { kind: "type" };
   if (text === "dataset") return { kind: "dataset" };
   if (text === "time.day" || text === "time.week" || text === "time.month")

@@ -2,6 +2,8 @@
  * API key material. Keys are 32 random bytes (base62-ish), so a plain SHA-256 is a safe
  * one-way store: there is nothing to brute-force. Only the hash ever reaches D1.
  */
+import { sha256Hex } from "../../shared/digest";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 export function randomToken(length: number): string {
@@ -27,12 +29,8 @@ export function newKeyId(): string {
   return `key_${randomToken(16)}`;
 }
 
-export async function sha256Hex(input: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export const hashKey = sha256Hex;
+/** What is stored of a key: its SHA-256, never the key. */
+export const hashKey = (key: string): Promise<string> => sha256Hex(key);
 
 /** What lists show instead of the key: the kind prefix and a few characters. */
 export function keyPrefix(key: string): string {

@@ -167,7 +167,7 @@ function adminKeyHash(key: string): Promise<string> {
 }
 
 /** The page's origin: the Origin header, or (same-origin GETs omit it) the Referer's. */
-export function requestOrigin(c: Context<AppEnv>): string | undefined {
+function requestOrigin(c: Context<AppEnv>): string | undefined {
   const origin = c.req.header("origin");
   if (origin && origin !== "null") return origin;
   const referer = c.req.header("referer");

@@ -8,14 +8,13 @@ import { isScope, type Scope } from "../../shared/scopes";
 import type { Bindings } from "../env";
 import { base64url, hmacSha256, serverSecret, siteSecretFor } from "./signing";
 
-export const TOKEN_MAX_TTL_SECONDS = 24 * 3600;
 const ISSUER = "tessera";
 
 async function tokenSigningKey(env: Bindings): Promise<string> {
   return base64url(await hmacSha256(serverSecret(env), "api-tokens"));
 }
 
-export interface ApiTokenClaims {
+interface ApiTokenClaims {
   /** The minting key's id. */
   sub: string;
   scp: Scope[];

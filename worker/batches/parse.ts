@@ -6,8 +6,6 @@
  */
 import Papa from "papaparse";
 
-export type BatchFormat = "csv" | "ndjson";
-
 export interface ParsedRow {
   /** 1-based line number in the file where the row starts. */
   line: number;
@@ -30,7 +28,7 @@ function countNewlines(text: string, from: number, to: number): number {
   return n;
 }
 
-export function stripBom(text: string): string {
+function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

@@ -26,9 +26,9 @@ import type { ValidationContext } from "../ingest/validate";
 import { type ParsedChunk, parseCsvChunk, parseCsvHeader, parseNdjsonChunk } from "./parse";
 import { csvRowToItem, type ItemKind, misspelledIdentityColumn } from "./rows";
 
-export const CHUNK_BYTES = 1024 * 1024;
-export const CHUNK_ROWS = 1000;
-export const MAX_ATTEMPTS = 5;
+const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_ROWS = 1000;
+const MAX_ATTEMPTS = 5;
 
 export interface BatchMessage {
   batchId: string;
@@ -39,7 +39,7 @@ export interface BatchMessage {
   line: number;
 }
 
-export interface ProcessHooks {
+interface ProcessHooks {
   /** Ingest row by row (set on a retry after the chunk failed as a whole). */
   isolateRows?: boolean;
   /** Test seam: runs after the chunk's rows are ingested, before the chunk is recorded. */

@@ -66,7 +66,7 @@ export function csvRowToItem(
 }
 
 /** What each CSV column becomes, as `GET /v1/batches/:id` lists it. */
-export interface CsvColumns {
+interface CsvColumns {
   identities: string[];
   fields: string[];
   attributes: string[];

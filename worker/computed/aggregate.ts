@@ -10,7 +10,7 @@
  */
 
 import { getPath } from "../../shared/attribute-tree";
-import type { Aggregate, ComputedFilter } from "../../shared/schemas/computed";
+import type { Aggregate } from "../../shared/schemas/computed";
 import type { Rule } from "../../shared/schemas/segments";
 import { evaluate, type RuleEvent } from "../segments/rules";
 
@@ -49,7 +49,7 @@ export interface State {
 export type IdentityStates = Record<string, State>;
 
 /** Distinct values tracked per identity and definition (mostFrequent, distinctCount). */
-export const MAX_DISTINCT = 1000;
+const MAX_DISTINCT = 1000;
 /** Longer values (as JSON) are not tracked as distinct values. */
 const MAX_VALUE_JSON = 256;
 
@@ -57,14 +57,14 @@ const MAX_VALUE_JSON = 256;
  * A distinct value as a key: a string as itself (states are stored on every event, so they
  * stay small), anything else as \u0001 + its JSON — as is a string that starts with \u0001.
  */
-export const valueKey = (value: unknown) =>
+const valueKey = (value: unknown) =>
   typeof value === "string" && !value.startsWith("\u0001")
     ? value
     : `\u0001${JSON.stringify(value)}`;
-export const keyValue = (key: string): unknown =>
+const keyValue = (key: string): unknown =>
   key.startsWith("\u0001") ? JSON.parse(key.slice(1)) : key;
 
-export interface ComputedValue {
+interface ComputedValue {
   value: unknown;
   events: number;
 }
@@ -262,5 +262,3 @@ export function sinceOf(defs: readonly ComputedDef[], now: number): number {
   }
   return now - window;
 }
-
-export type { ComputedFilter };

@@ -27,7 +27,7 @@ export interface ComputedMeta {
   r?: number;
 }
 
-export interface ComputedFragment {
+interface ComputedFragment {
   attributes: Record<string, unknown>;
   meta: ComputedMeta;
 }

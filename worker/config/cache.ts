@@ -9,7 +9,7 @@
  * isolate that made a change sees it at once; other isolates see it within that key's
  * TTL. API keys are never cached: a deleted key must stop working at once.
  */
-export const CONFIG_TTL_MS = {
+const CONFIG_TTL_MS = {
   /** Namespaces and the `graph` setting: identity normalization and graph rules. */
   identityConfig: 5_000,
   mergePolicies: 5_000,
@@ -25,7 +25,7 @@ export const CONFIG_TTL_MS = {
   profileMetrics: 60_000,
 } as const;
 
-export type ConfigKey = keyof typeof CONFIG_TTL_MS;
+type ConfigKey = keyof typeof CONFIG_TTL_MS;
 /** An entry: the key itself, or a key with a part (`settings` per setting name). */
 type EntryKey = ConfigKey | `${ConfigKey}:${string}`;
 

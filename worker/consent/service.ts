@@ -16,7 +16,7 @@ export async function consentSettings(db: Db): Promise<ConsentSettings> {
 }
 
 /** A consent item for the write lane (indexes below 0: never reported as a caller's item). */
-export function consentItem(
+function consentItem(
   index: number,
   identities: IdentityRef[],
   purposes: Record<string, ConsentStatus>,

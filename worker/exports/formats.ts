@@ -14,15 +14,15 @@ import type { EventExportRow } from "../db/queries/exports";
 export type ExportFormat = "ndjson" | "parquet";
 export type ExportContent = "profiles" | "events" | "identities";
 
-export type ColumnType = "STRING" | "JSON" | "TIMESTAMP" | "INT64" | "DOUBLE";
+type ColumnType = "STRING" | "JSON" | "TIMESTAMP" | "INT64" | "DOUBLE";
 
-export interface Column {
+interface Column {
   name: string;
   type: ColumnType;
 }
 
 /** The columns of each kind of content, in file order. */
-export const COLUMNS: Record<ExportContent, Column[]> = {
+const COLUMNS: Record<ExportContent, Column[]> = {
   profiles: [
     { name: "profileId", type: "STRING" },
     { name: "primaryNamespace", type: "STRING" },
@@ -77,12 +77,6 @@ export const contentTypeOf = (format: ExportFormat) =>
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
 }
 
 /** NDJSON: timestamps as ISO-8601 strings, everything else as it is. */

@@ -13,6 +13,7 @@
  */
 
 import { allowListed } from "../../shared/attribute-tree";
+import { sha256Hex } from "../../shared/digest";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
 import { grantsAll, isGranted } from "../consent/merge";
 import { consentSettings, readConsents } from "../consent/service";
@@ -42,12 +43,11 @@ import {
   eventRow,
   extensionOf,
   type Row,
-  sha256Hex,
 } from "./formats";
 import { storeFor } from "./storage";
 
 /** Rows per part: profiles are merged per page (CPU); events and identities are plain rows. */
-export const EXPORT_PAGE: Record<ExportContent, number> = {
+const EXPORT_PAGE: Record<ExportContent, number> = {
   profiles: 1000,
   events: 10_000,
   identities: 10_000,
@@ -61,7 +61,7 @@ export interface ExportJob {
 }
 
 /** What a run fixed when it started, and how far it got. */
-export interface RunPlan {
+interface RunPlan {
   part: number;
   /** The last profile id, or event / identity row id (as a string), written. */
   after: string;

@@ -24,7 +24,7 @@ async function check(res: Response, what: string): Promise<void> {
   throw new Error(message);
 }
 
-export interface ObjectStore {
+interface ObjectStore {
   put(key: string, body: Uint8Array<ArrayBuffer>, contentType: string): Promise<void>;
 }
 

@@ -23,7 +23,7 @@ export interface GraphEffect {
 }
 
 /** A segment entry or exit (the activation facts the working set recorded). */
-export interface SegmentChange {
+interface SegmentChange {
   type: string;
   profileId: string;
   segmentId?: string;

@@ -32,7 +32,7 @@ export interface RawItem {
 }
 
 /** The items of a call: one item, or `{ events: [...] }` / `{ records: [...] }` of 1–1,000. */
-export function itemsOf(body: unknown, kind: IngestKind): Result<unknown[]> {
+function itemsOf(body: unknown, kind: IngestKind): Result<unknown[]> {
   let items: unknown[];
   if (body !== null && typeof body === "object" && !Array.isArray(body) && kind in body) {
     const list = (body as Record<string, unknown>)[kind];
@@ -87,7 +87,7 @@ export interface IngestCost {
   consistency?: string;
 }
 
-export interface IngestOutcomes {
+interface IngestOutcomes {
   /** One per item, in input order. */
   outcomes: ItemOutcome[];
   profiles: string[];

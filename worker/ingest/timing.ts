@@ -5,7 +5,7 @@ import type { IngestCost } from "./service";
  * work in the writer, the steps of its group, and the group's size and D1 round trips
  * (`lane;desc="calls=12 items=12 rt=2"`). The bench reads it; browsers' dev tools show it.
  */
-export function serverTiming(cost: IngestCost): string {
+function serverTiming(cost: IngestCost): string {
   const parts = [
     `validate;dur=${cost.validateMs.toFixed(1)}`,
     `writer;dur=${cost.writerMs.toFixed(1)}`,

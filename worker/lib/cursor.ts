@@ -2,7 +2,7 @@ import { base64urlToText, textToBase64url } from "../../shared/base64url";
 import { ApiError } from "./errors";
 
 /** Opaque list cursors: base64url of UTF-8 JSON (ids may be any text), validated on the way back in. */
-export function encodeCursor(value: unknown): string {
+function encodeCursor(value: unknown): string {
   return textToBase64url(JSON.stringify(value));
 }
 

@@ -15,7 +15,7 @@
  *   because a redirect would carry the request past the guard.
  */
 
-export interface OutboundPolicy {
+interface OutboundPolicy {
   /** http:// and local hosts allowed (local development). */
   allowInsecure: boolean;
   /** A DNS-over-HTTPS JSON endpoint (e.g. https://cloudflare-dns.com/dns-query) to resolve names with. */

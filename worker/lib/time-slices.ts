@@ -15,7 +15,7 @@ export interface ReadBudget {
   spentMs: number;
 }
 
-export const REPORT_BUDGET_MS = 20_000;
+const REPORT_BUDGET_MS = 20_000;
 const TARGET_SLICE_MS = 20;
 const MIN_SLICE = 60_000;
 const MAX_SLICE = 31 * 86_400_000;

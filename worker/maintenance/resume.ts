@@ -19,14 +19,14 @@ import { type ExportJob, exportProgress } from "../exports/run";
 import type { ComputedJob, GraphRunJob, SegmentJob } from "../model/jobs";
 import type { MaintenanceJob } from "./retention";
 
-export const DEFAULT_STALE_SECONDS = 120;
+const DEFAULT_STALE_SECONDS = 120;
 
-export function staleMs(env: Bindings): number {
+function staleMs(env: Bindings): number {
   const seconds = Number(env.TESSERA_STALE_SECONDS ?? DEFAULT_STALE_SECONDS);
   return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULT_STALE_SECONDS) * 1000;
 }
 
-export interface Resumed {
+interface Resumed {
   batches: number;
   exports: number;
   segments: number;

@@ -21,6 +21,8 @@
  * stalled-work sweep (./resume.ts) from its recorded step. The writer's half of each step
  * is `writer/slices/retention.ts`.
  */
+
+import { sha256Hex } from "../../shared/digest";
 import type { RetentionSettings } from "../../shared/schemas/config";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
 import { createDb } from "../db/client";
@@ -35,14 +37,14 @@ import {
 } from "../db/queries/retention";
 import { getSetting } from "../db/queries/settings";
 import type { Bindings } from "../env";
-import { contentTypeOf, encodePart, eventRow, sha256Hex } from "../exports/formats";
+import { contentTypeOf, encodePart, eventRow } from "../exports/formats";
 import { runFolder } from "../exports/run";
 import { storeFor } from "../exports/storage";
 import type { MaintenanceCursor, MaintenanceJob, PartInfo, StepProgress } from "../model/jobs";
 import { afterProfilesPage, EVENT_SLICE } from "./steps";
 
 export type { MaintenanceCursor, MaintenanceJob } from "../model/jobs";
-export { EVENT_SLICE, PROFILE_SLICE } from "./steps";
+export { EVENT_SLICE } from "./steps";
 
 export const RETENTION_SETTING = "retention";
 const DAY_MS = 86_400_000;

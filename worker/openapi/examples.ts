@@ -20,7 +20,7 @@ type Operation = {
   responses?: Record<string, { content?: Record<string, { example?: unknown }> }>;
 };
 
-export const EXAMPLES: Readonly<Record<string, Recorded>> = recorded;
+const EXAMPLES: Readonly<Record<string, Recorded>> = recorded;
 
 /** The document with each operation's recorded example on its request body and its success response. */
 export function withExamples<D extends { paths?: unknown }>(document: D): D {

@@ -29,9 +29,9 @@ import { evaluate, eventNeedsOf } from "../segments/rules";
 import { graphWriter } from "../writer/client";
 
 /** How stale a device link's `lastSeen` may get before a page view refreshes it. */
-export const LINK_REFRESH_MS = 60 * 60 * 1000;
+const LINK_REFRESH_MS = 60 * 60 * 1000;
 
-export interface VisitorContextBody {
+interface VisitorContextBody {
   device: string;
   known: boolean;
   segments: string[];

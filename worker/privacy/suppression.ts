@@ -1,3 +1,4 @@
+import { toHex } from "../../shared/digest";
 import { hmacSigner, serverSecret } from "../auth/signing";
 import type { Bindings } from "../env";
 
@@ -10,8 +11,5 @@ export async function suppressionHasher(
   env: Bindings,
 ): Promise<(identityKey: string) => Promise<string>> {
   const sign = await hmacSigner(serverSecret(env));
-  return async (identityKey) =>
-    [...(await sign(`suppress:${identityKey}`))]
-      .map((b) => b.toString(16).padStart(2, "0"))
-      .join("");
+  return async (identityKey) => toHex(await sign(`suppress:${identityKey}`));
 }

@@ -6,7 +6,7 @@
 import type { Provenance } from "./merge";
 
 /** The `title` of the property at a dotted path (`loyalty.tier`) in a JSON Schema, if it has one. */
-export function schemaTitle(schema: unknown, path: string): string | undefined {
+function schemaTitle(schema: unknown, path: string): string | undefined {
   let node = schema as { properties?: Record<string, unknown>; title?: unknown } | undefined;
   for (const part of path.split(".")) {
     const next = node?.properties?.[part];

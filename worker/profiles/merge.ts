@@ -40,7 +40,7 @@ export interface Provenance {
   events?: number;
 }
 
-export interface MergedAttributes {
+interface MergedAttributes {
   attributes: Record<string, unknown>;
   /** Leaf path (`loyalty.tier`) → where its value came from. */
   provenance: Record<string, Provenance>;
@@ -54,7 +54,7 @@ export const DEFAULT_POLICY: MergePolicy = {
 };
 
 /** Negative when `a` takes precedence over `b`. */
-export function comparePrecedence(policy: MergePolicy, a: FragmentInput, b: FragmentInput): number {
+function comparePrecedence(policy: MergePolicy, a: FragmentInput, b: FragmentInput): number {
   // Computed values are Tessera's own: a record's `computed.*` never shadows them.
   const computed = Number(b.dataset === COMPUTED_DATASET) - Number(a.dataset === COMPUTED_DATASET);
   if (computed !== 0) return computed;

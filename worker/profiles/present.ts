@@ -5,13 +5,13 @@
  */
 import { toIso } from "../lib/time";
 
-export interface IdentityRef {
+interface IdentityRef {
   namespace: string;
   id: string;
 }
 
 /** `email:ann@example.com` → `{ namespace: "email", id: "ann@example.com" }` (ids may hold colons). */
-export function splitKey(key: string): IdentityRef {
+function splitKey(key: string): IdentityRef {
   const at = key.indexOf(":");
   return { namespace: key.slice(0, at), id: key.slice(at + 1) };
 }
@@ -72,7 +72,7 @@ export function presentLink(
   };
 }
 
-export type HistoryKind = "merge" | "split" | "move" | "evict" | "delete";
+type HistoryKind = "merge" | "split" | "move" | "evict" | "delete";
 
 /** One entry of a profile's graph history. */
 export function presentHistory(h: {

@@ -3,9 +3,9 @@
  * policy, shape the response, and give it a strong ETag.
  */
 
+import { sha256Hex } from "../../shared/digest";
 import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import type { ConsentSettings } from "../../shared/schemas/consent";
-import { sha256Hex } from "../auth/keys";
 import { type ComputedDef, eventsCounted } from "../computed/aggregate";
 import type { ComputedMeta } from "../computed/profiles";
 import { cachedComputedDefs, cachedDatasets, findMergePolicy } from "../config/service";
@@ -30,7 +30,7 @@ import { presentHistory, presentLink } from "./present";
 export type Include = "provenance" | "events" | "segments" | "graph";
 export const INCLUDES: readonly Include[] = ["provenance", "events", "segments", "graph"];
 
-export interface ReadOptions {
+interface ReadOptions {
   mergePolicy?: string;
   include: Set<Include>;
   eventsLimit: number;

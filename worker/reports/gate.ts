@@ -10,7 +10,7 @@ import type { AppEnv, Bindings } from "../env";
 import { ApiError } from "../lib/errors";
 
 /** Reports (message, event and journey reports, data-view reports) one key may run at once. */
-export const REPORTS_PER_KEY = 2;
+const REPORTS_PER_KEY = 2;
 /** A slot is released by the report; this is only for one whose isolate died. */
 const LEASE_MS = 120_000;
 

@@ -35,7 +35,7 @@ export interface RetryCount {
 export type GroupBy = Grain | "channel" | "journey";
 const isGrain = (g: GroupBy): g is Grain => g === "day" || g === "week" || g === "month";
 
-export interface MessageRow {
+interface MessageRow {
   key: string;
   sent: number;
   retries: number;

@@ -55,7 +55,7 @@ export function dayKey(ms: number, tz: string): string {
 }
 
 /** The instant a local calendar day starts in the zone. */
-export function startOfDay(day: string, tz: string): number {
+function startOfDay(day: string, tz: string): number {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number];
   let guess = Date.UTC(y, m - 1, d);
   for (let i = 0; i < 3; i++) {
@@ -67,7 +67,7 @@ export function startOfDay(day: string, tz: string): number {
   return guess;
 }
 
-export function nextDay(day: string): string {
+function nextDay(day: string): string {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
@@ -87,7 +87,7 @@ const FIRST_DAY = "1970-01-01";
 const LAST_DAY = "2199-12-31";
 
 /** A real calendar day: `2026-02-30` and year 0 are not days (Date.UTC would quietly roll them over). */
-export function isCalendarDay(value: string): boolean {
+function isCalendarDay(value: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -205,7 +205,7 @@ function firstDayOf(key: string): string {
 }
 
 /** The instants a bucket spans in the zone: [start, end). */
-export function bucketSpan(key: string, grain: Grain, tz: string): { start: number; end: number } {
+function bucketSpan(key: string, grain: Grain, tz: string): { start: number; end: number } {
   const first = firstDayOf(key);
   const [y, m, d] = first.split("-").map(Number) as [number, number, number];
   const after =

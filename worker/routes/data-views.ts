@@ -68,7 +68,7 @@ async function findView(db: Db, id: string): Promise<{ view: CompiledView; row?:
 
 const ViewId = z.object({ id: ResourceName.meta({ example: "purchases" }) });
 
-export const ReportQuery = z.object({
+const ReportQuery = z.object({
   from: z.string().optional().meta({
     description:
       "First day (YYYY-MM-DD, in tz) or an ISO-8601 instant; default 30 days before `to`.",

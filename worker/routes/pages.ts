@@ -14,7 +14,7 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 
 /** `frame-ancestors` for /embed/card: TESSERA_EMBED_ANCESTORS (space-separated), default same-origin only. */
-export function embedCsp(ancestors: string | undefined): string {
+function embedCsp(ancestors: string | undefined): string {
   return [
     "default-src 'none'",
     "script-src 'self'",

@@ -27,7 +27,7 @@ const MessageRowSchema = z.object({
   complete: z.boolean(),
 });
 
-export const DEFINITIONS = {
+const DEFINITIONS = {
   ...MESSAGE_METRICS,
   complete: "false when the bucket's time span is not entirely in the past and inside the range",
 };

@@ -51,7 +51,7 @@ export const membershipRow = (segmentId: string, profileId: string, m: Membershi
   m.recheckAt,
 ];
 
-export interface EvaluationResult {
+interface EvaluationResult {
   statements: D1PreparedStatement[];
   realized: number;
   exited: number;

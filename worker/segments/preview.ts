@@ -11,9 +11,9 @@ import { countProfiles, profileFactsRead, sampleProfileIds } from "../db/queries
 import { subjectsFromFacts } from "./evaluate";
 import { evaluate, eventNeedsOf } from "./rules";
 
-export const SAMPLE = 1_000;
+const SAMPLE = 1_000;
 
-export interface SizePreview {
+interface SizePreview {
   /** Profiles that would be in the segment: exact, or estimated from the sample. */
   size: number;
   exact: boolean;

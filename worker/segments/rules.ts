@@ -29,7 +29,7 @@ export interface Subject {
   events: readonly RuleEvent[];
 }
 
-export interface Evaluation {
+interface Evaluation {
   match: boolean;
   /** When the outcome can next change without new data (a window sliding past an event). */
   recheckAt?: number;

@@ -44,7 +44,7 @@ export function withMove(table: DirectoryTable, bucket: Bucket, shard: number): 
 }
 
 /** A shard's answer for a bucket it does not host. */
-export interface Moved {
+interface Moved {
   moved: true;
   bucket: Bucket;
   version: number;

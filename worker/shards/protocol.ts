@@ -279,7 +279,7 @@ export type Decide<O, R, P> = (
  * whose home bucket changed, or that were reserved, get a live index entry; reservations no
  * component took are released.
  */
-export function partitionByOwner<P>(
+function partitionByOwner<P>(
   placement: Placement,
   before: ReadonlyMap<ProfileId, { shard: number; component: Component<P> }>,
   after: readonly Component<P>[],
@@ -347,7 +347,7 @@ export interface ShardRpc<P> {
   abort(shard: number, tx: TxId): Promise<"aborted" | "committed">;
 }
 
-export type TxOutcome<R> =
+type TxOutcome<R> =
   | { committed: true; tx: TxId; results: R[] }
   | { committed: false; tx: TxId; reason: "busy" | "unreachable" | "redirects" };
 

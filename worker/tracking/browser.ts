@@ -13,11 +13,9 @@ import type { ItemError } from "../ingest/types";
 import type { MessageIdentities, MessageType } from "./messages";
 
 /** The identities a browser message is allowed to carry, or why it is refused. */
-export type BrowserIdentities =
-  | { ok: true; subject?: IdentityRef }
-  | { ok: false; error: ItemError };
+type BrowserIdentities = { ok: true; subject?: IdentityRef } | { ok: false; error: ItemError };
 
-export interface BrowserClaim {
+interface BrowserClaim {
   kind: MessageType | undefined;
   claims: MessageIdentities;
   /** The verified token's identity, normalized; undefined when there is no valid token. */

@@ -22,10 +22,10 @@ import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
 import type { TrackingSettings } from "./settings";
 
-export { MESSAGE_TYPES, type MessageType, TRACKING_LIMITS };
+export { type MessageType, TRACKING_LIMITS };
 
 /** What a message becomes: an item for validateEvent / validateRecord. */
-export type MappedMessage =
+type MappedMessage =
   | {
       ok: true;
       kind: "events" | "records";
@@ -50,7 +50,7 @@ function fail(code: ErrorCode, message: string, path?: string): MappedMessage {
 }
 
 /** Segment's clock-skew correction: the device's timestamp moved by (receivedAt − sentAt). */
-export function correctedTimestamp(
+function correctedTimestamp(
   message: Message,
   batchSentAt: unknown,
   receivedAt: number,

@@ -1,6 +1,6 @@
 /** A key's tracking API mapping with its defaults (SPEC §2 Tracking API). */
-export const DEFAULT_USER_ID_NAMESPACE = "crm";
-export const DEFAULT_TRACKING_DATASET = "default";
+const DEFAULT_USER_ID_NAMESPACE = "crm";
+const DEFAULT_TRACKING_DATASET = "default";
 
 export interface TrackingSettings {
   userIdNamespace: string;

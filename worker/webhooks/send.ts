@@ -44,7 +44,7 @@ function scale(env: Bindings): number {
 }
 
 /** The delay before attempt `attempts + 1`: 5 s doubling, capped at 12 h, ±20 % jitter. */
-export function backoffMs(attempts: number, factor: number): number {
+function backoffMs(attempts: number, factor: number): number {
   const base = Math.min(FIRST_DELAY_MS * 2 ** attempts, MAX_DELAY_MS);
   return Math.round(base * (0.8 + Math.random() * 0.4) * factor);
 }
@@ -116,7 +116,7 @@ function cooledOff(previous: Reachability | undefined, at: number): Reachability
 }
 
 /** What one pass of a destination's lane left: whether its receiver is cooling off. */
-export interface LaneResult {
+interface LaneResult {
   reachability?: Reachability;
   /** Ids not attempted because the receiver is cooling off (retry at reachability.until). */
   waiting: string[];

@@ -8,7 +8,6 @@
 import type { Bindings } from "../env";
 import type { GraphWriter } from "./writer";
 
-export type { GraphWriterApi } from "./types";
 /** The Durable Object class, for `runInDurableObject` in tests and the Worker's exports. */
 export type { GraphWriter };
 

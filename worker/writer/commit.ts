@@ -40,7 +40,7 @@ export interface SliceResult {
   trailing?: WriteStatement[];
 }
 
-export interface Committed {
+interface Committed {
   /** Webhook deliveries written with the change, for the façade to announce. */
   deliveryIds: string[];
   /** The commit's position in the store's log (undefined: nothing written, or a store without one). */

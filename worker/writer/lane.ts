@@ -14,7 +14,7 @@
  * halves and retried, down to single calls: nothing of a failed batch was written, and
  * only the call that fails alone gets the error.
  */
-export interface LaneStats {
+interface LaneStats {
   groups: number;
   calls: number;
   /** Group sizes seen (calls per group): size → count. */

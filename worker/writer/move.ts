@@ -21,9 +21,9 @@
  * Progress is recorded in the object's SQLite after every slice, so an evicted or
  * restarted object resumes where it was.
  */
-import { sha256Hex } from "../auth/keys";
+import { sha256Hex } from "../../shared/digest";
 
-export interface MovedTable {
+interface MovedTable {
   name: string;
   /** Its primary key, in the key's own order (the order pages are read in). */
   key: string[];

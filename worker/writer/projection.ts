@@ -32,7 +32,7 @@ interface Waiter {
   resolve: (bookmark: string | undefined) => void;
 }
 
-export interface ProjectionFigures {
+interface ProjectionFigures {
   committedSeq: number;
   appliedSeq: number;
   /** Milliseconds from commit to applied, for the most recent entries (the bench's lag figure). */

@@ -19,7 +19,7 @@ interface Upload {
 }
 
 /** Upload a CSV or NDJSON file with progress; batch uploads with their row counts; failed rows download as NDJSON. */
-export class ConsoleBatches extends ConsoleView {
+class ConsoleBatches extends ConsoleView {
   static override properties = { upload: { state: true } };
   declare upload: Upload | undefined;
   private readonly following = new RefreshController(this, PROGRESS_MS);

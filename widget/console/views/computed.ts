@@ -9,7 +9,7 @@ const text = (form: HTMLFormElement, name: string) =>
   ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value ?? "").trim();
 
 /** Computed attributes with their status and progress, and a form to define one. */
-export class ConsoleComputed extends ConsoleView {
+class ConsoleComputed extends ConsoleView {
   private readonly definitions = new Task(this, {
     task: (_, { signal }) =>
       this.api.read(

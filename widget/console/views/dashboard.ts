@@ -5,7 +5,7 @@ import { bars, failed, howToIngest, loading } from "../ui";
 import { ConsoleView } from "./view";
 
 /** The profile dashboard: totals, growth, merges, namespaces, graph sizes, overlap. */
-export class ConsoleDashboard extends ConsoleView {
+class ConsoleDashboard extends ConsoleView {
   private readonly metrics = new Task(this, {
     task: (_, { signal }) =>
       this.api.read(this.api.client.v1.metrics.profiles.$get(undefined, { init: { signal } })),

@@ -17,7 +17,7 @@ const REFRESH_MS = 1_000;
  * Destinations: create a webhook one, send it a test delivery, retry a failed delivery;
  * run a file export now and follow its runs.
  */
-export class ConsoleDestinations extends ConsoleView {
+class ConsoleDestinations extends ConsoleView {
   static override properties = { notice: { state: true }, secret: { state: true } };
   declare secret: { name: string; value: string } | undefined;
   declare notice: string;

@@ -23,7 +23,7 @@ interface Effect {
  * existing graphs, then save it for new data only or apply it to existing graphs; runs
  * with their progress, each revertible.
  */
-export class ConsoleIdentity extends ConsoleView {
+class ConsoleIdentity extends ConsoleView {
   static override properties = {
     preview: { state: true },
     problem: { state: true },

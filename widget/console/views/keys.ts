@@ -13,7 +13,7 @@ interface Created {
 }
 
 /** API keys: create a secret key (scopes) or a public key (origins), see the key once, delete one. */
-export class ConsoleKeys extends ConsoleView {
+class ConsoleKeys extends ConsoleView {
   static override properties = { created: { state: true }, kind: { state: true } };
   declare created: Created | undefined;
   declare kind: "secret" | "public";

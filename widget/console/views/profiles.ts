@@ -14,7 +14,7 @@ type ProfileSummary = {
 type ProfileDetail = NonNullable<ConsoleProfiles["detail"]["value"]>;
 
 /** Search profiles; open one to see its card, identity graph, history and timeline. */
-export class ConsoleProfiles extends ConsoleView {
+class ConsoleProfiles extends ConsoleView {
   static override properties = { query: { state: true }, selected: { state: true } };
   declare query: string;
   declare selected: ProfileSummary | undefined;

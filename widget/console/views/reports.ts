@@ -54,7 +54,7 @@ const rangeHeading = (r: { from: string; to: string; tz: string }) =>
  * time zone, a dimension and metrics; a chart, the table and a CSV download. Over the
  * journeys view it also attributes conversions to journeys.
  */
-export class ConsoleReports extends ConsoleView {
+class ConsoleReports extends ConsoleView {
   static override properties = {
     viewId: { state: true },
     days: { state: true },

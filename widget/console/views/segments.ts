@@ -21,7 +21,7 @@ const pause = (ms: number, signal: AbortSignal) =>
   });
 
 /** Segments with their sizes and evaluation status, and a form to create one. */
-export class ConsoleSegments extends ConsoleView {
+class ConsoleSegments extends ConsoleView {
   static override properties = {
     saved: { state: true },
     editing: { state: true },

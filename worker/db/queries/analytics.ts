@@ -28,7 +28,7 @@ export class Binder {
   }
 }
 
-export const MAX_BOUND_PARAMETERS = 100;
+const MAX_BOUND_PARAMETERS = 100;
 
 interface SqlField {
   value: string;
@@ -58,7 +58,7 @@ function scalarTest(f: SqlField, value: unknown, b: Binder): string {
 }
 
 /** A condition as SQL, with the segment rules' meaning (types never mix in comparisons). */
-export function conditionSql(c: Condition, b: Binder): string {
+function conditionSql(c: Condition, b: Binder): string {
   if (c.field.kind === "profile")
     throw new Error("profile conditions are evaluated on merged profiles");
   const f = sqlField(c.field, b);
@@ -197,7 +197,7 @@ function checkParameters(b: Binder) {
     );
 }
 
-export interface KeyedValues {
+interface KeyedValues {
   key: string | null;
   values: (number | null)[];
 }
@@ -254,7 +254,7 @@ export async function aggregateEvents(
 }
 
 /** Per profile (and dimension value): the pieces each metric is made of, for profile paths. */
-export interface ProfilePartial {
+interface ProfilePartial {
   profileId: string;
   key: string | null;
   /** Per metric: [events counted, sum of numbers, numbers seen]. */
@@ -362,7 +362,7 @@ export async function aggregateRollups(
   }));
 }
 
-export interface ProfileFragmentRow {
+interface ProfileFragmentRow {
   profileId: string;
   namespace: string;
   value: string;

@@ -2,7 +2,7 @@ import { desc, lt } from "drizzle-orm";
 import type { Db } from "../client";
 import { auditLog } from "../schema";
 
-export type AuditRow = typeof auditLog.$inferSelect;
+type AuditRow = typeof auditLog.$inferSelect;
 
 export async function recordAudit(
   db: Db,

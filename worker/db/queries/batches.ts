@@ -4,7 +4,7 @@ import { batchChunks, batches } from "../schema";
 import { jsonChunks } from "./json-chunks";
 
 export type BatchRow = typeof batches.$inferSelect;
-export type BatchChunkRow = typeof batchChunks.$inferSelect;
+type BatchChunkRow = typeof batchChunks.$inferSelect;
 
 export async function insertBatch(db: Db, row: typeof batches.$inferInsert): Promise<void> {
   await db.insert(batches).values(row);

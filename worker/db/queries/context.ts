@@ -1,6 +1,6 @@
 /** Reads for a visitor's context: a device's own data, and public segment memberships. */
 
-export interface DeviceData {
+interface DeviceData {
   fragments: { dataset: string; attributes: string; updated_at: number }[];
   events: { type: string; at: number; data: string | null }[];
 }
@@ -41,7 +41,7 @@ export async function publicMemberships(d1: D1Database, profileId: string): Prom
   return results.map((r) => r.segment_id);
 }
 
-export interface DeviceLinkState {
+interface DeviceLinkState {
   identityProfile: string;
   deviceProfile: string | null;
   /** The direct link's `lastSeen`, or null when there is none. */

@@ -174,7 +174,7 @@ export async function eventExportPage(
   return results;
 }
 
-export type IdentityExportRow = IdentityRow;
+type IdentityExportRow = IdentityRow;
 
 /**
  * The identity map by row id; incremental (`window`): identities seen, or whose profile
@@ -213,7 +213,7 @@ export async function lastCompletedRun(db: Db, destination: string): Promise<Run
   return row;
 }
 
-export interface ExportBundle {
+interface ExportBundle {
   profiles: { id: string; primary_namespace: string; primary_value: string; updated_at: number }[];
   identities: { profile_id: string; namespace: string; value: string }[];
   fragments: {

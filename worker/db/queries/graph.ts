@@ -28,7 +28,7 @@ interface LinkRow {
   applied: number;
 }
 
-export function toIdentityState(row: IdentityRow): IdentityState {
+function toIdentityState(row: IdentityRow): IdentityState {
   return {
     key: identityKey(row.namespace, row.value),
     namespace: row.namespace,
@@ -293,7 +293,7 @@ export function graphWriteStatements(
 
 // ---- reads for the API ---------------------------------------------------------------
 
-export interface StoredIdentity {
+interface StoredIdentity {
   id: number;
   namespace: string;
   value: string;
@@ -337,7 +337,7 @@ export async function profileIdentities(
   return results.map(toStored);
 }
 
-export interface StoredLink {
+interface StoredLink {
   aId: number;
   bId: number;
   dataset: string;
@@ -347,7 +347,7 @@ export interface StoredLink {
 }
 
 /** A link a cap refused between a profile's identity and one of another profile, with that identity. */
-export interface RefusedLink extends StoredLink {
+interface RefusedLink extends StoredLink {
   other: { id: number; namespace: string; value: string; profileId: string };
 }
 
@@ -400,7 +400,7 @@ export async function linksAmong(
     }));
 }
 
-export interface StoredHistory {
+interface StoredHistory {
   at: number;
   kind: string;
   cause: string;

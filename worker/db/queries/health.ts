@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../client";
 
-export interface SchemaVersion {
+interface SchemaVersion {
   /** Number of applied migrations. */
   version: number;
   /** Name of the newest applied migration, e.g. `0001_builtins.sql`. */

@@ -3,7 +3,7 @@
  * Namespace counts and overlaps come from each profile's sorted namespace list (one short
  * column, grouped: a few hundred distinct lists at most), not from an index over identities.
  */
-export interface ProfileMetrics {
+interface ProfileMetrics {
   total: number;
   added: { last7d: number; last30d: number };
   byNamespace: Record<string, number>;

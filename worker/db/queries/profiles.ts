@@ -147,7 +147,7 @@ export async function loadProfile(
 
 // ---- search --------------------------------------------------------------------------
 
-export interface SearchFilters {
+interface SearchFilters {
   q?: string;
   namespace?: string;
   attributes: [path: string, value: string][];
@@ -157,7 +157,7 @@ export interface SearchFilters {
   after?: { updatedAt: number; id: string };
 }
 
-export interface SearchRow {
+interface SearchRow {
   id: string;
   display_name: string | null;
   primary_namespace: string;
@@ -233,7 +233,7 @@ export async function searchProfiles(d1: D1Database, f: SearchFilters): Promise<
 
 // ---- timeline ------------------------------------------------------------------------
 
-export interface TimelineFilters {
+interface TimelineFilters {
   type?: string;
   from?: number;
   to?: number;

@@ -72,7 +72,7 @@ export async function messageCounts(
   return { firsts, retries };
 }
 
-export interface EventFact {
+interface EventFact {
   type: string;
   at: number;
   value: unknown;
@@ -117,7 +117,7 @@ const valueSql = (valuePath: string | undefined, b: Binder) => {
   return `CASE WHEN json_type(c.data, ${path}) IN ('integer', 'real') THEN json_extract(c.data, ${path}) END`;
 };
 
-export interface ConversionFacts {
+interface ConversionFacts {
   /** Conversion events of the type in range, and the sum of their values. */
   count: number;
   value: number;

@@ -89,7 +89,7 @@ export async function pseudonymousPage(
   return results;
 }
 
-export interface ExpiringIdentity {
+interface ExpiringIdentity {
   id: number;
   namespace: string;
   value: string;

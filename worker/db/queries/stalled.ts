@@ -4,7 +4,7 @@
  * returns by bumping its progress time, so the next sweep does not pick it up again
  * before the re-sent step has had its chance.
  */
-export interface StalledBatch {
+interface StalledBatch {
   id: string;
   /** The last recorded chunk, or null when none was recorded yet. */
   lastChunk: number | null;

@@ -3,7 +3,7 @@ import type { Db } from "../client";
 import { suppressions } from "../schema";
 import { bulk } from "./json-chunks";
 
-export type SuppressionRow = typeof suppressions.$inferSelect;
+type SuppressionRow = typeof suppressions.$inferSelect;
 
 export async function listSuppressions(
   db: Db,

@@ -44,7 +44,7 @@ export const COMPUTED_SLICE = 50;
 /** Identities per background job (one queue message). */
 export const COMPUTED_PAGE = 1_000;
 
-export interface ComputedRefresh {
+interface ComputedRefresh {
   statements: WriteStatement[];
   /** The profiles whose identities were recomputed. */
   profileIds: string[];

@@ -57,7 +57,7 @@ interface Fragment {
 }
 
 /** A new event to store, anchored on the identity it follows through splits. */
-export interface NewEvent {
+interface NewEvent {
   id: string;
   type: string;
   at: number;
