@@ -1,6 +1,9 @@
 /**
  * The import graph of the worker and the shared code, read by madge from the sources:
- * no circle anywhere, and the writer package is a boundary (structure rules T1).
+ * no circle anywhere, the writer package is a boundary (structure rules T1), and the bottom
+ * layers point nowhere but down (T2): `shared/` imports only itself, `worker/lib/` only
+ * itself and `shared/` (route plumbing that needs auth, the database or the app's
+ * environment lives in `worker/http/`).
  */
 import path from "node:path";
 
@@ -83,5 +86,16 @@ describe("the import graph", () => {
         forbidden.includes(edge.split(" → ")[1]!),
       ),
     ).toEqual([]);
+  });
+
+  it("keeps shared/ and worker/lib/ at the bottom: they import nothing above them", () => {
+    const up = (from: string, allowed: string[]) =>
+      importsOf((f) => f.startsWith(from)).filter(
+        (edge) => !allowed.some((a) => edge.split(" → ")[1]!.startsWith(a)),
+      );
+    expect(up("shared/", ["shared/"])).toEqual([]);
+    expect(up("worker/lib/", ["worker/lib/", "shared/"])).toEqual([]);
+    // The rule has something to hold: both folders import within themselves.
+    expect(importsOf((f) => f.startsWith("worker/lib/")).length).toBeGreaterThan(3);
   });
 });

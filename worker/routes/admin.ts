@@ -1,8 +1,8 @@
 /** Operating the write path (SPEC §6): the owner shards and the coordinator. */
 import { z } from "@hono/zod-openapi";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { graphWriter } from "../writer/client";
 
 const Shard = z.object({

@@ -2,10 +2,10 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, pageLimit } from "../../shared/schemas/common";
 import { listAudit } from "../db/queries/audit";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 
 const isNumberCursor = (v: any): v is { n: number } => typeof v?.n === "number";

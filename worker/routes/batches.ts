@@ -15,12 +15,12 @@ import {
   listBatches,
 } from "../db/queries/batches";
 import { getDataset } from "../db/queries/datasets";
-import { gunzipStream, isGzip } from "../lib/body";
+import { gunzipStream, isGzip } from "../http/body";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { pageOf } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 
 const tags = ["Batches"];

@@ -18,10 +18,10 @@ import {
   getComputed,
   listComputed,
 } from "../db/queries/computed";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import type { ComputedJob } from "../model/jobs";
 import { graphWriter } from "../writer/client";

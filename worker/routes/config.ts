@@ -24,10 +24,10 @@ import { type DatasetRow, getDataset, listDatasets } from "../db/queries/dataset
 import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
 import { getSetting } from "../db/queries/settings";
 import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError } from "../lib/errors";
 import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { graphWriter } from "../writer/client";
 

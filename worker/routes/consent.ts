@@ -7,12 +7,12 @@ import { z } from "@hono/zod-openapi";
 import { ConsentBody, ConsentSettingsBody, ProfileConsent } from "../../shared/schemas/consent";
 import { saveSetting } from "../config/service";
 import { consentSettings, presentConsent, readProfileConsent } from "../consent/service";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { validationContext } from "../ingest/service";
 import { validateConsent } from "../ingest/validate";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { graphWriter } from "../writer/client";
 
 const tags = ["Consent"];

@@ -19,10 +19,10 @@ import {
   putDataView,
 } from "../db/queries/analytics";
 import { toPolicy } from "../db/queries/merge-policies";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { DEFAULT_POLICY } from "../profiles/merge";
 import { checkTimeZone, reportRange } from "../reports/time";
 

@@ -29,12 +29,12 @@ import {
   requeueDelivery,
 } from "../db/queries/webhooks";
 import { planOf, startExport } from "../exports/run";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { outboundPolicy, resolvedUrlProblem } from "../lib/outbound";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { resolvePolicy } from "../profiles/service";
 import { announceDeliveries, type WebhookMessage } from "../webhooks/send";

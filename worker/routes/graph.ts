@@ -21,12 +21,12 @@ import { type GraphRunRow, getGraphRun, listGraphRuns } from "../db/queries/grap
 import { getNamespace } from "../db/queries/namespaces";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { type IngestKind, ingestItems, validationContext } from "../ingest/service";
 import { consistentAnswer } from "../lib/consistency";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { presentHistory, presentLink } from "../profiles/present";
 import { graphWriter } from "../writer/client";

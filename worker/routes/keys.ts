@@ -10,10 +10,10 @@ import { mintApiToken } from "../auth/tokens";
 import { type ApiKeyRow, deleteApiKey, insertApiKey, listApiKeys } from "../db/queries/keys";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentity } from "../graph/identity-param";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { trackingOf } from "../tracking/settings";
 

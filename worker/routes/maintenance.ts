@@ -3,8 +3,8 @@ import { listOf } from "../../shared/schemas/common";
 import { MaintenanceRunSchema } from "../../shared/schemas/config";
 import type { PartInfo } from "../db/queries/exports";
 import { listMaintenanceRuns, type MaintenanceRunRow } from "../db/queries/retention";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { toIso } from "../lib/time";
 import { startMaintenance } from "../maintenance/retention";
 

@@ -3,10 +3,10 @@ import { listOf, ResourceName } from "../../shared/schemas/common";
 import { MergePolicyBody, MergePolicySchema } from "../../shared/schemas/profiles";
 import { findMergePolicy, saveMergePolicy } from "../config/service";
 import { listMergePolicies, type MergePolicyRow } from "../db/queries/merge-policies";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 
 const present = (r: MergePolicyRow) => ({
   name: r.name,

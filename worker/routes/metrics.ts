@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { readConfig } from "../config/cache";
 import { profileMetrics } from "../db/queries/metrics";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 
 const MetricsSchema = z
   .object({

@@ -11,12 +11,12 @@ import { getCachedSetting } from "../config/service";
 import { fromBrowser } from "../consent/merge";
 import { browserConsentItems, consentSettings, parseConsentQuery } from "../consent/service";
 import type { AppEnv } from "../env";
+import { parseJsonText, readBodyText } from "../http/body";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ingestItems, validationContext } from "../ingest/service";
-import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { visitorContext } from "../personalization/context";
 import { rateLimitBrowser } from "../personalization/rate-limit";
 

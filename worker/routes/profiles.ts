@@ -18,12 +18,12 @@ import {
 import type { AppEnv } from "../env";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentity } from "../graph/identity-param";
-import { auditRead } from "../lib/audit";
+import { auditRead } from "../http/audit";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { decodeCursor, pageOf, parseTime } from "../lib/cursor";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import { presentEvent, profileSummary } from "../profiles/present";
 import { etagMatches, INCLUDES, type Include, readProfile } from "../profiles/service";

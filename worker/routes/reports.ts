@@ -5,10 +5,10 @@ import {
   runJourneyAttribution,
 } from "../analytics/journeys";
 import { eventFacts } from "../db/queries/reports";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { messageReport } from "../reports/message-report";
 import type { GroupBy } from "../reports/messages";
 import { bucketComplete, bucketKeys, checkTimeZone, dayKey, reportRange } from "../reports/time";

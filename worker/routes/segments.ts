@@ -17,11 +17,11 @@ import {
   segmentSize,
   segmentSizes,
 } from "../db/queries/segments";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { toIso } from "../lib/time";
 import type { SegmentJob } from "../model/jobs";
 import { profileSummary } from "../profiles/present";

@@ -5,10 +5,10 @@ import { CollectSettings, PersonalizationSettings } from "../../shared/schemas/p
 import { saveSetting } from "../config/service";
 import { getDestination } from "../db/queries/exports";
 import { getSetting } from "../db/queries/settings";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { RETENTION_SETTING, retentionSettings } from "../maintenance/retention";
 
 const RetentionSchema = z

@@ -15,15 +15,15 @@ import { consentSettings } from "../consent/service";
 import type { AppEnv } from "../env";
 import type { IdentityConfig } from "../graph/identity-config";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
+import { parseJsonText, readBodyText } from "../http/body";
+import { scopedRoute } from "../http/route";
+import { createRouter } from "../http/router";
 import { ingestItems, type RawItem, validationContext } from "../ingest/service";
 import { ingestAnswerHeaders } from "../ingest/timing";
 import type { ItemError, NormalizedItem } from "../ingest/types";
 import { type ValidationContext, validateConsent } from "../ingest/validate";
-import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { selfCheckedBody } from "../lib/openapi";
-import { scopedRoute } from "../lib/route";
-import { createRouter } from "../lib/router";
 import { countByDevice, rateLimitBrowser } from "../personalization/rate-limit";
 import { browserIdentities } from "../tracking/browser";
 import {

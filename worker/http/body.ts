@@ -5,7 +5,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { parseJsonExact } from "../../shared/json-exact";
 import type { AppEnv } from "../env";
-import { ApiError } from "./errors";
+import { ApiError } from "../lib/errors";
 
 const GZIP = /^\s*(x-)?gzip\s*$/i;
 

@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from "hono";
 import { unknownNameMessage } from "../../shared/suggest";
 import type { AppEnv } from "../env";
-import { ApiError } from "./errors";
+import { ApiError } from "../lib/errors";
 
 export function strictQuery(
   declared: readonly string[],

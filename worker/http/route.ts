@@ -1,6 +1,6 @@
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import { type AccessOptions, type RouteAccess, requireScope } from "../auth/middleware";
-import { errorResponses } from "./openapi";
+import { errorResponses } from "../lib/openapi";
 import { strictQuery } from "./strict-query";
 
 /**
