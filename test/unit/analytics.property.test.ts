@@ -1,8 +1,9 @@
 /** Formula language, attribution and time-zone steps: the pure cores of journey analytics. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { attribute, type Conversion, type Touch } from "../../worker/analytics/attribution";
+import { attribute } from "../../worker/analytics/attribution";
 import { evaluateFormula, FormulaError, parseFormula } from "../../worker/analytics/formula";
+import type { Conversion, Touch } from "../../worker/model/analytics";
 import { bucketKeys, dayKey, offsetAt, offsetSteps } from "../../worker/reports/time";
 
 type Expr = { text: string; value: number | null };

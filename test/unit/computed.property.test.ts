@@ -10,16 +10,15 @@ import { describe, expect, it } from "vitest";
 import { AGGREGATES, type Aggregate } from "../../shared/schemas/computed";
 import {
   add,
-  type ComputedDef,
   combine,
   counts,
   fromEvents,
   inWindow,
   profileComputed,
   recheckAtOf,
-  type State,
   valueOf,
 } from "../../worker/computed/aggregate";
+import type { ComputedDef, State } from "../../worker/model/computed";
 import type { RuleEvent } from "../../worker/segments/rules";
 
 const NOW = Date.UTC(2026, 11, 1);

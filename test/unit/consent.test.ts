@@ -5,7 +5,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  type ConsentChoice,
   DEFAULT_CONSENT,
   effectiveSettings,
   fromBrowser,
@@ -14,6 +13,7 @@ import {
   grantsAll,
   profileConsent,
 } from "../../worker/consent/merge";
+import type { ConsentChoice } from "../../worker/model/consent";
 
 const choice = (status: "granted" | "denied", at: number, source = "api"): ConsentChoice => ({
   status,

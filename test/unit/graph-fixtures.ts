@@ -1,11 +1,6 @@
 import { identityKey } from "../../shared/identity/normalize";
-import {
-  type GraphRules,
-  GraphWorkspace,
-  type IdentityState,
-  type LinkState,
-  linkKey,
-} from "../../worker/graph/workspace";
+import { type GraphRules, GraphWorkspace, linkKey } from "../../worker/graph/workspace";
+import type { IdentityState, LinkState } from "../../worker/model/graph";
 
 /** The built-in namespaces' graph rules (SPEC §1). */
 export function builtInRules(maxIdentities = 50): GraphRules {

@@ -3,7 +3,8 @@
  * no circle anywhere, the writer package is a boundary (structure rules T1), and the bottom
  * layers point nowhere but down (T2): `shared/` imports only itself, `worker/lib/` only
  * itself and `shared/` (route plumbing that needs auth, the database or the app's
- * environment lives in `worker/http/`).
+ * environment lives in `worker/http/`), `worker/model/` (the shapes the engine and the
+ * data layer share) only itself and `shared/`, and `worker/db/` nothing above `model/`.
  */
 import path from "node:path";
 
@@ -88,13 +89,16 @@ describe("the import graph", () => {
     ).toEqual([]);
   });
 
-  it("keeps shared/ and worker/lib/ at the bottom: they import nothing above them", () => {
+  it("keeps shared/, worker/lib/, worker/model/ and worker/db/ at the bottom: they import nothing above them", () => {
     const up = (from: string, allowed: string[]) =>
       importsOf((f) => f.startsWith(from)).filter(
         (edge) => !allowed.some((a) => edge.split(" → ")[1]!.startsWith(a)),
       );
     expect(up("shared/", ["shared/"])).toEqual([]);
     expect(up("worker/lib/", ["worker/lib/", "shared/"])).toEqual([]);
+    // model/: the plain shapes engine and data layer share; db/: SQL over them.
+    expect(up("worker/model/", ["worker/model/", "shared/"])).toEqual([]);
+    expect(up("worker/db/", ["worker/db/", "worker/model/", "worker/lib/", "shared/"])).toEqual([]);
     // The rule has something to hold: both folders import within themselves.
     expect(importsOf((f) => f.startsWith("worker/lib/")).length).toBeGreaterThan(3);
   });

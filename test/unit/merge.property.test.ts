@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type FragmentInput, type MergePolicy, mergeFragments } from "../../worker/profiles/merge";
+import type { MergePolicy } from "../../worker/model/profiles";
+import { type FragmentInput, mergeFragments } from "../../worker/profiles/merge";
 
 const timestamp: MergePolicy = { name: "t", type: "timestamp", datasets: [], idStitching: "graph" };
 const T1 = Date.UTC(2026, 0, 1);

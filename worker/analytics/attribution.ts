@@ -11,21 +11,9 @@
  *   `last` to the latest, `linear` 1/n to each of the n touchpoints (a journey with two of
  *   them gets 2/n). A conversion without touchpoints is unattributed.
  */
+import type { Conversion, Touch } from "../model/analytics";
 
 export type AttributionModel = "first" | "last" | "linear";
-
-export interface Conversion {
-  profileId: string;
-  at: number;
-  value: number | null;
-}
-
-export interface Touch {
-  profileId: string;
-  at: number;
-  messageId: string;
-  journey: string;
-}
 
 interface JourneyCredit {
   conversions: number;

@@ -8,13 +8,14 @@ import type { DataViewInput } from "../../shared/schemas/data-views";
 import { conversionFacts } from "../db/queries/reports";
 import { fail, type Result, resultOf } from "../lib/result";
 import { readBudget } from "../lib/time-slices";
+import type { Field } from "../model/analytics";
 import { messageReport } from "../reports/message-report";
 import type { GroupBy } from "../reports/messages";
 import { rangeComplete } from "../reports/time";
 import { type AttributionModel, attribute } from "./attribution";
 import { parseFormula } from "./formula";
 import { type Report, type ReportRequest, resolveRequest, shapeReport } from "./report";
-import type { CompiledView, Field } from "./view";
+import type { CompiledView } from "./view";
 
 export const JOURNEYS_VIEW_ID = "journeys";
 

@@ -14,18 +14,14 @@ import {
   type ReportScope,
 } from "../db/queries/analytics";
 import { fail, type Result, resultOf } from "../lib/result";
-import { type MergePolicy, mergeFragments } from "../profiles/merge";
-import {
-  bucketComplete,
-  bucketKeys,
-  type Grain,
-  offsetSteps,
-  onWholeHours,
-  rangeComplete,
-} from "../reports/time";
+import { onWholeHours } from "../lib/time";
+import type { Field, Grain, Metric } from "../model/analytics";
+import type { MergePolicy } from "../model/profiles";
+import { mergeFragments } from "../profiles/merge";
+import { bucketComplete, bucketKeys, offsetSteps, rangeComplete } from "../reports/time";
 import { testAttribute } from "../segments/rules";
 import { formulaReferences } from "./formula";
-import { type CompiledView, type Field, type Metric, withCalculated } from "./view";
+import { type CompiledView, withCalculated } from "./view";
 
 /** Distinct dimension values one report may produce (more: a clear error, never a time-out). */
 const MAX_KEYS = 10_000;

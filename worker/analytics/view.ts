@@ -3,10 +3,11 @@
  * compiled into what the report engine runs — parsed fields, metric filters and formula
  * trees. Every problem is reported at once, each with the path of the field it is in.
  */
+
 import { type ErrorDetail, formatPath } from "../../shared/errors";
 import type { DataViewInput } from "../../shared/schemas/data-views";
 import type { AttributeOp } from "../../shared/schemas/segments";
-import type { Grain } from "../reports/time";
+import type { Condition, Field, Grain, Metric } from "../model/analytics";
 import {
   evaluateFormula,
   type Formula,
@@ -14,29 +15,6 @@ import {
   formulaReferences,
   parseFormula,
 } from "./formula";
-
-export type Field =
-  | { kind: "type" }
-  | { kind: "dataset" }
-  | { kind: "data"; path: string }
-  | { kind: "profile"; path: string }
-  | { kind: "time"; grain: Grain };
-
-export interface Condition {
-  field: Exclude<Field, { kind: "time" }>;
-  op: AttributeOp;
-  value?: unknown;
-}
-
-export interface Metric {
-  id: string;
-  aggregate: "count" | "profiles" | "sum" | "avg";
-  /** The numeric `data.<path>` that `sum` and `avg` read. */
-  field?: { kind: "data"; path: string };
-  types?: string[];
-  where: Condition[];
-  description?: string;
-}
 
 export interface Calculated {
   id: string;

@@ -11,42 +11,8 @@
 
 import { getPath } from "../../shared/attribute-tree";
 import type { Aggregate } from "../../shared/schemas/computed";
-import type { Rule } from "../../shared/schemas/segments";
+import type { ComputedDef, IdentityStates, State } from "../model/computed";
 import { evaluate, type RuleEvent } from "../segments/rules";
-
-export interface ComputedDef {
-  id: string;
-  name: string;
-  aggregate: Aggregate;
-  /** `data.<path>`, split: ["data", …]. */
-  field?: string[];
-  filter?: { type?: string[]; where?: Rule[] };
-  /** Rolling window in ms. */
-  withinMs?: number;
-  /** Changes with every PUT: states of another version are not this definition's. */
-  version: number;
-}
-
-/** What one identity's events gave one definition. Short keys: one JSON object per identity row. */
-export interface State {
-  /** Definition version. */
-  v: number;
-  /** Events counted. */
-  n: number;
-  /** sum / avg: the sum. */
-  s?: number;
-  lo?: number;
-  hi?: number;
-  /** first / last: [at, value]. */
-  f?: [number, unknown];
-  l?: [number, unknown];
-  /** mostFrequent / distinctCount: value (`valueKey`) → how often. */
-  m?: Record<string, number>;
-  /** Windows: the oldest counted event's time (when the value next changes without new data). */
-  o?: number;
-}
-
-export type IdentityStates = Record<string, State>;
 
 /** Distinct values tracked per identity and definition (mostFrequent, distinctCount). */
 const MAX_DISTINCT = 1000;

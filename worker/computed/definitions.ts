@@ -2,20 +2,13 @@
  * Checking a computed attribute definition (SPEC §7) and turning a stored one into what
  * the writer applies. Every problem is an error detail naming its field.
  */
+
 import type { ErrorDetail } from "../../shared/errors";
 import { formatPath } from "../../shared/errors";
-import type { Aggregate, ComputedFilter } from "../../shared/schemas/computed";
 import type { Rule } from "../../shared/schemas/segments";
+import { loadStoredDefinitions } from "../db/queries/computed";
+import type { ComputedDef, StoredDefinition } from "../model/computed";
 import { durationMs, validateRule } from "../segments/rules";
-import type { ComputedDef } from "./aggregate";
-
-/** What a definition stores (the body without its name). */
-export interface StoredDefinition {
-  aggregate: Aggregate;
-  field?: string;
-  filter?: ComputedFilter;
-  within?: string;
-}
 
 /** The problems of a definition beyond its shape (which the request schema checks). */
 export function definitionProblems(d: StoredDefinition): ErrorDetail[] {
@@ -63,7 +56,7 @@ export function definitionProblems(d: StoredDefinition): ErrorDetail[] {
 }
 
 /** A stored definition as the writer applies it. */
-export function toDef(row: {
+function toDef(row: {
   id: string;
   name: string;
   definition: StoredDefinition;
@@ -86,4 +79,9 @@ export function toDef(row: {
     ...(d.within ? { withinMs: durationMs(d.within)! } : {}),
     version: row.version,
   };
+}
+
+/** The stored definitions (db/queries/computed.ts) as the writer applies them. */
+export async function loadComputedDefs(d1: D1Database): Promise<ComputedDef[]> {
+  return (await loadStoredDefinitions(d1)).map(toDef);
 }

@@ -9,23 +9,9 @@
  * provenance) are added when a profile is read, from the definitions and the states.
  */
 import { identityKey } from "../../shared/identity/normalize";
+import type { ComputedDef, ComputedMeta, IdentityStates } from "../model/computed";
 import type { RuleEvent } from "../segments/rules";
-import {
-  add,
-  type ComputedDef,
-  counts,
-  type IdentityStates,
-  inWindow,
-  profileComputed,
-  recheckAtOf,
-} from "./aggregate";
-
-export interface ComputedMeta {
-  /** This identity's states. */
-  s?: IdentityStates;
-  /** When its rolling windows next drop an event. */
-  r?: number;
-}
+import { add, counts, inWindow, profileComputed, recheckAtOf } from "./aggregate";
 
 interface ComputedFragment {
   attributes: Record<string, unknown>;

@@ -8,7 +8,7 @@ import { createGraphRun } from "../db/queries/graph-runs";
 import type { NamespaceRow } from "../db/queries/namespaces";
 import type { Bindings } from "../env";
 import { type ConfigProposal, proposedRules } from "../graph/proposed";
-import type { IdentityRef } from "../graph/workspace";
+import type { IdentityRef } from "../model/graph";
 import type { GraphRunJob } from "../model/jobs";
 import { graphWriter } from "../writer/client";
 

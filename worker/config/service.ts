@@ -6,9 +6,11 @@
  * (The identity configuration — namespaces and graph settings turned into graph rules —
  * is read in graph/identity-config.ts through the same cache and keys.)
  */
+
 import type { Rule } from "../../shared/schemas/segments";
+import { loadComputedDefs } from "../computed/definitions";
 import type { Db } from "../db/client";
-import { deleteComputed, loadComputedDefs, putComputed } from "../db/queries/computed";
+import { deleteComputed, putComputed } from "../db/queries/computed";
 import { type DatasetRow, listDatasets, upsertDataset } from "../db/queries/datasets";
 import {
   listMergePolicies,
@@ -23,7 +25,7 @@ import {
   type SettingName,
   type SettingValues,
 } from "../db/queries/settings";
-import type { MergePolicy } from "../profiles/merge";
+import type { MergePolicy } from "../model/profiles";
 import { configChanged, readConfig } from "./cache";
 
 /** Datasets as every ingest call needs them. */

@@ -3,18 +3,13 @@
  * stored, the latest choice per identity and purpose, and a profile's consent — its
  * identities' choices combined by the conflict rule, the default where nobody chose.
  */
+
 import {
   BUILT_IN_PURPOSES,
   type ConsentSettings,
   type ConsentStatus,
 } from "../../shared/schemas/consent";
-
-export interface ConsentChoice {
-  status: ConsentStatus;
-  /** When the choice was made (ms). */
-  at: number;
-  source: string;
-}
+import type { ConsentChoice } from "../model/consent";
 
 /** Purpose id → the choice that applies (at null: the default). */
 export type ProfileConsent = Record<

@@ -7,8 +7,8 @@ import type { ConsentSettings, ConsentStatus } from "../../shared/schemas/consen
 import { getCachedSetting } from "../config/service";
 import type { Db } from "../db/client";
 import { deviceChoicesRead, profileChoicesRead } from "../db/queries/consent";
-import type { IdentityRef } from "../graph/workspace";
 import type { NormalizedItem } from "../ingest/types";
+import type { IdentityRef } from "../model/graph";
 import { consentByProfile, effectiveSettings, type ProfileConsent } from "./merge";
 
 export async function consentSettings(db: Db): Promise<ConsentSettings> {

@@ -4,7 +4,7 @@
  * caused, and a before/after sample a person can read. Built from the graph history the
  * workspace recorded and the activation facts the working set collected.
  */
-import type { HistoryEntry } from "./workspace";
+import type { HistoryEntry } from "../model/graph";
 
 export interface GraphEffect {
   profilesAffected: number;

@@ -1,7 +1,7 @@
 import { normalizeIdentity, parseIdentityString } from "../../shared/identity/normalize";
 import { ok, problem, type Result } from "../lib/result";
+import type { IdentityRef } from "../model/graph";
 import type { IdentityConfig } from "./identity-config";
-import type { IdentityRef } from "./workspace";
 
 /**
  * Turns an identity from a URL (`:namespace/:id`, or `ns:id` in a query) into its

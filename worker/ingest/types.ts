@@ -1,7 +1,7 @@
 import type { ErrorDetail } from "../../shared/errors";
 import type { ConsentStatus } from "../../shared/schemas/consent";
-import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
+import type { IdentityRef } from "../model/graph";
 
 export interface ItemError {
   code: ErrorCode;

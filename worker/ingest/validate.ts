@@ -15,8 +15,8 @@ import { EventInput, INGEST_LIMITS, RecordInput } from "../../shared/schemas/ing
 import { unknownNameMessage } from "../../shared/suggest";
 import type { DatasetRow } from "../db/queries/datasets";
 import type { IdentityConfig } from "../graph/identity-config";
-import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
+import type { IdentityRef } from "../model/graph";
 import type { ItemError, NormalizedItem } from "./types";
 
 export interface ValidationContext {

@@ -8,18 +8,10 @@
  * arrays and scalars are leaves. The order is total, so the result never depends on how
  * fragments happen to be stored.
  */
+
 import { emptyTree, isTree as isPlainObject } from "../../shared/attribute-tree";
 import { COMPUTED_DATASET } from "../../shared/schemas/computed";
-
-export type MergePolicyType = "timestamp" | "dataset-precedence";
-
-export interface MergePolicy {
-  name: string;
-  type: MergePolicyType;
-  /** dataset-precedence: first listed wins; others follow by timestamp. */
-  datasets: string[];
-  idStitching: "graph" | "none";
-}
+import type { MergePolicy } from "../model/profiles";
 
 export interface FragmentInput {
   dataset: string;

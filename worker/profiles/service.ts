@@ -6,8 +6,7 @@
 import { sha256Hex } from "../../shared/digest";
 import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import type { ConsentSettings } from "../../shared/schemas/consent";
-import { type ComputedDef, eventsCounted } from "../computed/aggregate";
-import type { ComputedMeta } from "../computed/profiles";
+import { eventsCounted } from "../computed/aggregate";
 import { cachedComputedDefs, cachedDatasets, findMergePolicy } from "../config/service";
 import { consentByProfile, type ProfileConsent } from "../consent/merge";
 import { consentSettings, presentConsent } from "../consent/service";
@@ -17,14 +16,10 @@ import { toPolicy } from "../db/queries/merge-policies";
 import { loadProfile, type ProfileBundle, type ProfileSelector } from "../db/queries/profiles";
 import { ok, problem, type Result } from "../lib/result";
 import { toIso } from "../lib/time";
+import type { ComputedDef, ComputedMeta } from "../model/computed";
+import type { MergePolicy } from "../model/profiles";
 import { withSchemaTitles } from "./labels";
-import {
-  DEFAULT_POLICY,
-  type FragmentInput,
-  type MergePolicy,
-  mergeFragments,
-  type Provenance,
-} from "./merge";
+import { DEFAULT_POLICY, type FragmentInput, mergeFragments, type Provenance } from "./merge";
 import { presentHistory, presentLink } from "./present";
 
 export type Include = "provenance" | "events" | "segments" | "graph";

@@ -13,24 +13,8 @@
  * puts the counts into the report's rows.
  * A bucket is complete only when its whole time span lies in the past and inside the range.
  */
-import { bucketComplete, bucketKeys, bucketOfDay, type Grain } from "./time";
-
-/** Messages whose first event of `type` fell on local `day` (the database counts them; see messageCounts). */
-export interface MessageCount {
-  type: string;
-  day: string;
-  channel: string | null;
-  journey: string | null;
-  count: number;
-}
-
-/** Retries (`message.retry`, and `message.sent` with attempt > 1) on local `day`. */
-export interface RetryCount {
-  day: string;
-  channel: string | null;
-  journey: string | null;
-  count: number;
-}
+import type { Grain, MessageCount, RetryCount } from "../model/analytics";
+import { bucketComplete, bucketKeys, bucketOfDay } from "./time";
 
 export type GroupBy = Grain | "channel" | "journey";
 const isGrain = (g: GroupBy): g is Grain => g === "day" || g === "week" || g === "month";

@@ -1,5 +1,7 @@
 /** Calendar days in an IANA time zone (DST-safe, via Intl). */
+
 import { fail, ok, problem, type Result, resultOfSync } from "../lib/result";
+import type { Grain } from "../model/analytics";
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -168,25 +170,6 @@ export function offsetSteps(
   }
   steps.push({ until: null, offset: current });
   return steps;
-}
-
-export type Grain = "day" | "week" | "month";
-
-const HOUR_MS = 3_600_000;
-
-/**
- * Whether hourly rollups can answer a range in a zone: its bounds and every offset change
- * fall on whole UTC hours (UTC, Europe/…, America/…; not Asia/Kolkata).
- */
-export function onWholeHours(
-  range: { start: number; end: number },
-  steps: readonly { until: number | null; offset: number }[],
-): boolean {
-  return (
-    range.start % HOUR_MS === 0 &&
-    range.end % HOUR_MS === 0 &&
-    steps.every((s) => s.offset % HOUR_MS === 0 && (s.until === null || s.until % HOUR_MS === 0))
-  );
 }
 
 /** The bucket a local day falls in: the day, the Monday of its ISO week, or YYYY-MM. */

@@ -10,7 +10,7 @@ import {
   ComputedAttributeSchema,
   MAX_COMPUTED_ATTRIBUTES,
 } from "../../shared/schemas/computed";
-import { definitionProblems, type StoredDefinition } from "../computed/definitions";
+import { definitionProblems } from "../computed/definitions";
 import { removeComputed, saveComputed } from "../config/service";
 import {
   type ComputedRow,
@@ -23,6 +23,7 @@ import { createRouter } from "../http/router";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { toIso } from "../lib/time";
+import type { StoredDefinition } from "../model/computed";
 import type { ComputedJob } from "../model/jobs";
 import { graphWriter } from "../writer/client";
 

@@ -8,8 +8,9 @@
  * traits of an identify call are kept as plain attributes of the verified person.
  * Plain logic: the caller verifies the token and normalizes identities.
  */
-import type { IdentityRef } from "../graph/workspace";
+
 import type { ItemError } from "../ingest/types";
+import type { IdentityRef } from "../model/graph";
 import type { MessageIdentities, MessageType } from "./messages";
 
 /** The identities a browser message is allowed to carry, or why it is refused. */

@@ -18,8 +18,8 @@
  */
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
 import { MESSAGE_TYPES, type MessageType, TRACKING_LIMITS } from "../../shared/schemas/tracking";
-import type { IdentityRef } from "../graph/workspace";
 import type { ErrorCode } from "../lib/errors";
+import type { IdentityRef } from "../model/graph";
 import type { TrackingSettings } from "./settings";
 
 export { type MessageType, TRACKING_LIMITS };

@@ -9,7 +9,7 @@ import { allowListed } from "../../shared/attribute-tree";
 import type { WebhookDestinationConfig, WebhookEventType } from "../../shared/schemas/destinations";
 import { grantsAll, type ProfileConsent } from "../consent/merge";
 import type { NewDelivery } from "../db/queries/webhooks";
-import type { HistoryEntry } from "../graph/workspace";
+import type { HistoryEntry } from "../model/graph";
 
 export interface ActivationFact {
   type: WebhookEventType;

@@ -15,10 +15,10 @@
  */
 
 import type { ConsentSettings } from "../../shared/schemas/consent";
-import type { ComputedDef } from "../computed/aggregate";
 import type { Read, SqlHandle, Values, WriteStatement } from "../db/queries/reads";
 import type { SegmentDef } from "../db/queries/segments";
 import type { GraphRules } from "../graph/workspace";
+import type { ComputedDef } from "../model/computed";
 import type { WebhookDestination } from "../webhooks/outbox";
 
 export interface WriterConfig {

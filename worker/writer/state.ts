@@ -11,9 +11,9 @@
  * database of its own; such a deployment keeps it until its graph is moved.
  */
 
+import { loadComputedDefs } from "../computed/definitions";
 import { effectiveSettings } from "../consent/merge";
 import { createDb } from "../db/client";
-import { loadComputedDefs } from "../db/queries/computed";
 import { idCountersRead } from "../db/queries/graph";
 import { constantRead, type Read, readTogether, type WriteStatement } from "../db/queries/reads";
 import { loadSegmentDefs } from "../db/queries/segments";

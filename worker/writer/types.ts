@@ -1,8 +1,9 @@
 /** What the writer's methods answer (and the test seams' shapes): Worker code may import these. */
 import type { EraseCounts } from "../db/queries/erase";
 import type { GraphEffect } from "../graph/effect";
-import type { GraphRules, IdentityRef } from "../graph/workspace";
+import type { GraphRules } from "../graph/workspace";
 import type { IngestCommand, ItemOutcome } from "../ingest/types";
+import type { IdentityRef } from "../model/graph";
 import type { ComputedJob, GraphRunJob, SegmentJob, StepProgress } from "../model/jobs";
 import type { MoveStatus } from "./move";
 

@@ -6,7 +6,7 @@
  * change moves the day boundary exactly.
  */
 import { asc, eq } from "drizzle-orm";
-import type { Condition, Field, Metric } from "../../analytics/view";
+import type { Condition, Field, Metric } from "../../model/analytics";
 import type { Db } from "../client";
 import { dataViews } from "../schema";
 import { bulk } from "./json-chunks";

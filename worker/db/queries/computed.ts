@@ -4,9 +4,7 @@
  * states themselves are `computed` fragments (`computed/profiles.ts`).
  */
 import { asc, eq } from "drizzle-orm";
-import type { ComputedDef } from "../../computed/aggregate";
-import { type StoredDefinition, toDef } from "../../computed/definitions";
-import type { ComputedMeta } from "../../computed/profiles";
+import type { ComputedMeta, StoredDefinition } from "../../model/computed";
 import type { Db } from "../client";
 import { computedAttributes } from "../schema";
 import { bulk, jsonColumns } from "./json-chunks";
@@ -83,19 +81,14 @@ export async function deleteComputed(db: Db, id: string): Promise<boolean> {
   return deleted.length > 0;
 }
 
-/** The definitions as the writer applies them. */
-export async function loadComputedDefs(d1: D1Database): Promise<ComputedDef[]> {
+/** Every stored definition with its version (computed/definitions.ts `toDef` makes what the writer applies). */
+export async function loadStoredDefinitions(
+  d1: D1Database,
+): Promise<{ id: string; name: string; definition: StoredDefinition; version: number }[]> {
   const { results } = await d1
     .prepare(`SELECT id, name, definition, version FROM computed_attributes ORDER BY id`)
     .all<{ id: string; name: string; definition: string; version: number }>();
-  return results.map((r) =>
-    toDef({
-      id: r.id,
-      name: r.name,
-      definition: JSON.parse(r.definition) as StoredDefinition,
-      version: r.version,
-    }),
-  );
+  return results.map((r) => ({ ...r, definition: JSON.parse(r.definition) as StoredDefinition }));
 }
 
 export async function countIdentities(d1: D1Database): Promise<number> {

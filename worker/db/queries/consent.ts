@@ -1,5 +1,5 @@
 /** SQL for consent (SPEC §8): choices recorded per identity, read back newest first per purpose. */
-import type { ConsentChoice } from "../../consent/merge";
+import type { ConsentChoice } from "../../model/consent";
 import { TOUCHED_PROFILES } from "./graph";
 import { bulk, jsonColumns } from "./json-chunks";
 import { type Read, rowsOf } from "./reads";

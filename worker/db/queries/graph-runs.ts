@@ -1,6 +1,6 @@
 /** SQL for previews of a configuration change on existing graphs (SPEC §9): which graphs, and their neighbours. */
 import { desc, eq } from "drizzle-orm";
-import type { IdentityRef } from "../../graph/workspace";
+import type { IdentityRef } from "../../model/graph";
 import type { Db } from "../client";
 import { graphRuns } from "../schema";
 import { TOUCHED_PROFILES } from "./graph";

@@ -5,7 +5,7 @@
  */
 
 import { identityKey } from "../../../shared/identity/normalize";
-import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../graph/workspace";
+import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../model/graph";
 import { attributeIndexRemoveForIdentities } from "./attribute-index";
 import { bulk, jsonColumns } from "./json-chunks";
 import { type Read, rowsOf } from "./reads";

@@ -1,5 +1,5 @@
 import { asc } from "drizzle-orm";
-import type { MergePolicy } from "../../profiles/merge";
+import type { MergePolicy } from "../../model/profiles";
 import type { Db } from "../client";
 import { mergePolicies } from "../schema";
 

@@ -5,7 +5,7 @@
  */
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { searchWords } from "../../../shared/search-terms";
-import type { IdentityRef } from "../../graph/workspace";
+import type { IdentityRef } from "../../model/graph";
 import { LEAF_PATH, LEAF_VALUE } from "./attribute-index";
 
 export type ProfileSelector = { identity: IdentityRef } | { profileId: string };

@@ -1,8 +1,8 @@
 /** SQL for reports: events by (type, at), messages by their firsts (`message_firsts`), counted in SQL. */
-import type { Conversion, Touch } from "../../analytics/attribution";
+
+import { onWholeHours } from "../../lib/time";
 import { eachSlice, type ReadBudget, readBudget, readInSlices } from "../../lib/time-slices";
-import type { MessageCount, RetryCount } from "../../reports/messages";
-import { onWholeHours } from "../../reports/time";
+import type { Conversion, MessageCount, RetryCount, Touch } from "../../model/analytics";
 import { Binder, localDaySql } from "./analytics";
 
 const HOUR = 3_600_000;

@@ -14,13 +14,7 @@
  */
 import { identityKey } from "../../../shared/identity/normalize";
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
-import {
-  type ComputedDef,
-  fromEvents,
-  type IdentityStates,
-  sinceOf,
-  typesOf,
-} from "../../computed/aggregate";
+import { fromEvents, sinceOf, typesOf } from "../../computed/aggregate";
 import { placement, sameFragment } from "../../computed/profiles";
 import {
   computedProgressStatement,
@@ -34,6 +28,7 @@ import {
 import { fragmentDeleteStatements, fragmentWriteStatements } from "../../db/queries/ingest";
 import type { WriteStatement } from "../../db/queries/reads";
 import { type ProfileFacts, profileFactsRead } from "../../db/queries/segments";
+import type { ComputedDef, IdentityStates } from "../../model/computed";
 import type { ComputedJob } from "../../model/jobs";
 import { eventNeedsOf } from "../../segments/rules";
 import type { SliceResult } from "../commit";

@@ -15,7 +15,7 @@ import {
   suppressionExists,
   suppressionInsertStatements,
 } from "../../db/queries/suppressions";
-import type { IdentityRef } from "../../graph/workspace";
+import type { IdentityRef } from "../../model/graph";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
 import type { EraseReceipt } from "../types";

@@ -8,7 +8,7 @@
  * Host slice: `config`, `store` (the load), `ids` (through the working set).
  */
 import { identityKey } from "../../../shared/identity/normalize";
-import type { IdentityRef } from "../../graph/workspace";
+import type { IdentityRef } from "../../model/graph";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
 import type { DeleteResult } from "../types";

@@ -14,7 +14,8 @@ import {
   profilesInScope,
 } from "../../db/queries/graph-runs";
 import { type GraphEffect, graphEffect } from "../../graph/effect";
-import type { GraphRules, IdentityRef } from "../../graph/workspace";
+import type { GraphRules } from "../../graph/workspace";
+import type { IdentityRef } from "../../model/graph";
 import type { GraphRunJob } from "../../model/jobs";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";

@@ -12,13 +12,8 @@ import { identityKey } from "../../../shared/identity/normalize";
 import { applyPatch } from "../../../shared/merge-patch";
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import type { ConsentSettings, ConsentStatus } from "../../../shared/schemas/consent";
-import { type ComputedMeta, ComputedStates, sameFragment } from "../../computed/profiles";
-import {
-  type ConsentChoice,
-  isGranted,
-  type ProfileConsent,
-  profileConsent,
-} from "../../consent/merge";
+import { ComputedStates, sameFragment } from "../../computed/profiles";
+import { isGranted, type ProfileConsent, profileConsent } from "../../consent/merge";
 import { recheckWriteStatements } from "../../db/queries/computed";
 import {
   type ChoiceRow,
@@ -36,7 +31,10 @@ import {
 import { profileNameStatements } from "../../db/queries/profile-names";
 import { constantRead, type Read, type WriteStatement } from "../../db/queries/reads";
 import { membershipWriteStatements, type SegmentDef } from "../../db/queries/segments";
-import { GraphWorkspace, highestPriority, type IdentityRef } from "../../graph/workspace";
+import { GraphWorkspace, highestPriority } from "../../graph/workspace";
+import type { ComputedMeta } from "../../model/computed";
+import type { ConsentChoice } from "../../model/consent";
+import type { IdentityRef } from "../../model/graph";
 import {
   DEFAULT_POLICY,
   displayNameOf,
