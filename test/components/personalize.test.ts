@@ -1,12 +1,11 @@
 // <tessera-personalize> (with <tessera-field>) on its own: what it asks the API, which
 // template it renders, the event it fires, the page view it sends, and how it fails —
 // against a stubbed fetch.
-import axe from "axe-core";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import "../../widget/src/index";
 import type { TesseraContextEvent } from "../../widget/src/events";
 import type { TesseraPersonalize } from "../../widget/src/personalize";
-import { json, stubFetch, until } from "./stub-fetch";
+import { cleanPageAfterEach, json, seriousAxeFindings, stubFetch, textOf, until } from "./harness";
 
 const GOLD = {
   device: "d",
@@ -31,13 +30,9 @@ function mount(attributes: Record<string, string> = {}) {
   document.body.appendChild(el);
   return { el, events };
 }
-const heading = (el: Element) =>
-  el.querySelector('[part="content"] h1')?.textContent?.replace(/\s+/g, " ").trim();
+const heading = (el: Element) => textOf(el.querySelector('[part="content"] h1')) || undefined;
 
-afterEach(() => {
-  document.body.replaceChildren();
-  vi.restoreAllMocks();
-});
+cleanPageAfterEach();
 
 describe("<tessera-personalize>", () => {
   describe("properties", () => {
@@ -148,12 +143,7 @@ describe("<tessera-personalize>", () => {
       stubFetch({ "/v1/context": json(GOLD) });
       const { el } = mount({ key: "pk_site", track: "none" });
       await until(() => expect(heading(el)).toBe("Welcome back, John!"));
-      const results = await axe.run(document.body);
-      expect(
-        results.violations
-          .filter((v) => v.impact === "serious" || v.impact === "critical")
-          .map((v) => v.id),
-      ).toEqual([]);
+      expect(await seriousAxeFindings()).toEqual([]);
     });
   });
 });

@@ -1,10 +1,9 @@
 // <tessera-profile-card> on its own: what it asks the API, what it renders, its parts,
 // its error states and its accessibility, against a stubbed fetch.
-import axe from "axe-core";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import "../../widget/src/index";
 import type { TesseraProfileCard } from "../../widget/src/profile-card";
-import { json, stubFetch, until } from "./stub-fetch";
+import { cleanPageAfterEach, json, seriousAxeFindings, stubFetch, textOf, until } from "./harness";
 
 const PROFILE = {
   profileId: "pAbc123456789",
@@ -61,13 +60,8 @@ function mount(attributes: Record<string, string>) {
   return card;
 }
 const part = (card: Element, name: string) => card.shadowRoot!.querySelector(`[part="${name}"]`);
-const text = (el: Element | null | undefined) =>
-  (el?.textContent ?? "").replace(/\s+/g, " ").trim();
 
-afterEach(() => {
-  document.body.replaceChildren();
-  vi.restoreAllMocks();
-});
+cleanPageAfterEach();
 
 describe("<tessera-profile-card>", () => {
   describe("properties", () => {
@@ -78,7 +72,7 @@ describe("<tessera-profile-card>", () => {
         token: "tok_agent",
         identity: "email:john.greene@luma.com",
       });
-      await until(() => expect(text(part(card, "header"))).toContain("John Greene"));
+      await until(() => expect(textOf(part(card, "header"))).toContain("John Greene"));
       expect(seen).toHaveLength(1);
       expect(seen[0]!.url.origin).toBe("https://tessera.example.com");
       expect(seen[0]!.url.searchParams.get("include")).toBe("provenance,segments,events");
@@ -98,9 +92,9 @@ describe("<tessera-profile-card>", () => {
         "/v1/profiles/by-identity/crm/CUST-2": json(other),
       });
       const card = mount({ identity: "email:john.greene@luma.com" });
-      await until(() => expect(text(part(card, "header"))).toContain("John Greene"));
+      await until(() => expect(textOf(part(card, "header"))).toContain("John Greene"));
       card.identity = "crm:CUST-2";
-      await until(() => expect(text(part(card, "header"))).toContain("Ann Jansen"));
+      await until(() => expect(textOf(part(card, "header"))).toContain("Ann Jansen"));
       expect(seen.map((s) => s.url.pathname)).toEqual([
         PROFILE_PATH,
         "/v1/profiles/by-identity/crm/CUST-2",
@@ -136,8 +130,8 @@ describe("<tessera-profile-card>", () => {
       const card = mount({ identity: "email:john.greene@luma.com" });
       await until(() => expect(part(card, "events")).not.toBeNull());
       const identities = [...part(card, "identities")!.querySelectorAll("dt")].map((dt) => [
-        text(dt),
-        text(dt.nextElementSibling),
+        textOf(dt),
+        textOf(dt.nextElementSibling),
       ]);
       expect(identities).toEqual([
         ["email", "john.greene@luma.com"],
@@ -146,16 +140,16 @@ describe("<tessera-profile-card>", () => {
       ]);
       // An attribute's name is its term's own text, without the provenance tooltip inside it.
       const nameOf = (dt: Element) =>
-        text(dt)
-          .replace(text(dt.querySelector("[role=tooltip]")), "")
+        textOf(dt)
+          .replace(textOf(dt.querySelector("[role=tooltip]")), "")
           .trim();
       const names = [...part(card, "attributes")!.querySelectorAll("dt")].map(nameOf);
       expect(names).toEqual(["Orders", "firstName", "Loyalty tier"]);
-      expect(text(part(card, "attributes")!.querySelector("[role=tooltip]"))).toMatch(
+      expect(textOf(part(card, "attributes")!.querySelector("[role=tooltip]"))).toMatch(
         /^Computed from 3 events at/,
       );
-      expect(text(part(card, "segments"))).toBe("Segments Gold members");
-      expect(text(part(card, "events"))).toContain("purchase €249.00 · Trail tent");
+      expect(textOf(part(card, "segments"))).toBe("Segments Gold members");
+      expect(textOf(part(card, "events"))).toContain("purchase €249.00 · Trail tent");
     });
 
     it("a profile with nothing known says so in the state part", async () => {
@@ -170,7 +164,7 @@ describe("<tessera-profile-card>", () => {
       });
       const card = mount({ identity: "email:john.greene@luma.com" });
       await until(() =>
-        expect(text(part(card, "state"))).toBe("Nothing is known about this person yet."),
+        expect(textOf(part(card, "state"))).toBe("Nothing is known about this person yet."),
       );
     });
   });
@@ -184,7 +178,7 @@ describe("<tessera-profile-card>", () => {
       it(`${status}: says what happened, in the state part`, async () => {
         stubFetch({ [PROFILE_PATH]: json({ error: { code: "x", message: "x" } }, status) });
         const card = mount({ identity: "email:john.greene@luma.com" });
-        await until(() => expect(text(part(card, "state"))).toMatch(message));
+        await until(() => expect(textOf(part(card, "state"))).toMatch(message));
         expect(part(card, "state")!.getAttribute("role")).toBe("status");
       });
     }
@@ -196,9 +190,9 @@ describe("<tessera-profile-card>", () => {
       await until(() =>
         expect(part(card, "state")?.querySelector("button")).toBeInstanceOf(HTMLButtonElement),
       );
-      expect(text(part(card, "state"))).toMatch(/could not be loaded/);
+      expect(textOf(part(card, "state"))).toMatch(/could not be loaded/);
       part(card, "state")!.querySelector("button")!.click();
-      await until(() => expect(text(part(card, "header"))).toContain("John Greene"));
+      await until(() => expect(textOf(part(card, "header"))).toContain("John Greene"));
     });
 
     it("renders values as text, never as HTML", async () => {
@@ -210,7 +204,7 @@ describe("<tessera-profile-card>", () => {
         }),
       });
       const card = mount({ identity: "email:john.greene@luma.com" });
-      await until(() => expect(text(part(card, "header"))).toContain("<img"));
+      await until(() => expect(textOf(part(card, "header"))).toContain("<img"));
       expect(card.shadowRoot!.querySelector("img, b")).toBeNull();
       expect((window as { __xss?: number }).__xss).toBeUndefined();
     });
@@ -224,12 +218,7 @@ describe("<tessera-profile-card>", () => {
       for (const theme of ["light", "dark"]) {
         card.theme = theme;
         await card.updateComplete;
-        const results = await axe.run(document.body);
-        expect(
-          results.violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => v.id),
-        ).toEqual([]);
+        expect(await seriousAxeFindings()).toEqual([]);
       }
     });
 

@@ -1,5 +1,27 @@
-// A stubbed `fetch` for the widget's elements: answers by path, and records every request.
-import { vi } from "vitest";
+// What the component tests share: a stubbed `fetch` that answers by path and records every
+// request, a clean page after each test, text as a reader sees it, and axe-core's findings.
+import axe from "axe-core";
+import { afterEach, vi } from "vitest";
+
+/** Each test starts from an empty page and the real `fetch`. */
+export function cleanPageAfterEach() {
+  afterEach(() => {
+    document.body.replaceChildren();
+    vi.restoreAllMocks();
+  });
+}
+
+/** An element's text with white space collapsed. */
+export const textOf = (el: Element | null | undefined) =>
+  (el?.textContent ?? "").replace(/\s+/g, " ").trim();
+
+/** The ids of axe-core's serious and critical findings on the page. */
+export async function seriousAxeFindings(): Promise<string[]> {
+  const results = await axe.run(document.body);
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => v.id);
+}
 
 export interface Seen {
   url: URL;
