@@ -7,7 +7,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { authenticate } from "./auth/middleware";
 import type { AppEnv } from "./env";
-import { gunzipRequests } from "./http/body";
+import { gunzipRequests } from "./lib/body";
 import { ApiError, codeForStatus, ERROR_STATUS, errorBody } from "./lib/errors";
 import { validationHook } from "./lib/validation";
 import { reportSlot } from "./reports/gate";

@@ -9,7 +9,7 @@ import {
   touchApiKey,
 } from "../db/queries/keys";
 import type { AppEnv, Principal } from "../env";
-import { readBodyText } from "../http/body";
+import { readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { hashKey } from "./keys";
 import { looksLikeJwt, verifyApiToken } from "./tokens";

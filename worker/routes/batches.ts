@@ -15,9 +15,9 @@ import {
   listBatches,
 } from "../db/queries/batches";
 import { getDataset } from "../db/queries/datasets";
-import { gunzipStream, isGzip } from "../http/body";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
+import { gunzipStream, isGzip } from "../lib/body";
 import { pageOf } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";

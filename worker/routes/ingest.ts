@@ -10,11 +10,11 @@ import {
   RecordsBodySchema,
 } from "../../shared/schemas/ingest";
 import type { AppEnv } from "../env";
-import { readJsonBody } from "../http/body";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
 import { type IngestKind, ingest } from "../ingest/service";
 import { ingestAnswerHeaders } from "../ingest/timing";
+import { readJsonBody } from "../lib/body";
 import { orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses, selfCheckedBody } from "../lib/openapi";
 

@@ -4,7 +4,6 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { parseJsonExact } from "../../shared/json-exact";
-import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 
 const GZIP = /^\s*(x-)?gzip\s*$/i;
@@ -39,7 +38,7 @@ export function gunzipStream(body: ReadableStream<Uint8Array>): ReadableStream<U
  * body-limit middleware after this counts decompressed bytes). `skip` names routes that
  * stream their body elsewhere and decode it themselves (batch files).
  */
-export function gunzipRequests(skip: RegExp): MiddlewareHandler<AppEnv> {
+export function gunzipRequests(skip: RegExp): MiddlewareHandler {
   return async (c, next) => {
     const raw = c.req.raw;
     if (raw.body && isGzip(raw) && !skip.test(c.req.path)) {
@@ -65,7 +64,7 @@ export function gunzipRequests(skip: RegExp): MiddlewareHandler<AppEnv> {
  * is not valid UTF-8 — decoding it would quietly turn the bad bytes into U+FFFD, storing
  * something other than what was sent.
  */
-export async function readBodyText(c: Context<AppEnv>): Promise<string> {
+export async function readBodyText(c: Context): Promise<string> {
   let bytes: ArrayBuffer;
   try {
     bytes = await c.req.arrayBuffer();
@@ -93,6 +92,6 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+export async function readJsonBody(c: Context): Promise<unknown> {
   return parseJsonText(await readBodyText(c));
 }
