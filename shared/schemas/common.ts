@@ -1,10 +1,12 @@
 import { z } from "zod";
-import { ERROR_CODES, ERROR_STATUS } from "../errors";
+import { ERROR_CODES, ERROR_MEANINGS, ERROR_STATUS } from "../errors";
 
 /** The closed list of error codes (SPEC §2); each answers with one HTTP status. */
-const ErrorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]).meta({
+const ErrorCodeSchema = z.enum(ERROR_CODES).meta({
   id: "ErrorCode",
-  description: `Every code and its status: ${ERROR_CODES.map((code) => `\`${code}\` ${ERROR_STATUS[code]}`).join(", ")}.`,
+  description: `Every code and its status: ${ERROR_CODES.map((code) => `\`${code}\` ${ERROR_STATUS[code]}`).join(", ")}. What each means: /docs#error-codes.`,
+  // Each code's meaning, as Redocly and other renderers show enum values.
+  "x-enumDescriptions": ERROR_MEANINGS,
   example: "invalid_identity",
 });
 

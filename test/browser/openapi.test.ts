@@ -2,7 +2,7 @@ import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ERROR_CODES } from "../../shared/errors";
+import { ERROR_CODES, ERROR_MEANINGS } from "../../shared/errors";
 import { launchChromium } from "./chromium";
 
 const workerUrl = inject("workerUrl");
@@ -97,6 +97,11 @@ describe("API documentation", () => {
     expect(search.description).toContain("attr.<path>");
     expect(search["x-tessera-pattern-parameters"][0].pattern).toMatch(/^\^attr/);
     expect(doc.components.schemas.ErrorCode.enum).toEqual(ERROR_CODES);
+    // Every code carries its meaning, and the error files' `invalid_row` is one of them.
+    expect(Object.keys(doc.components.schemas.ErrorCode["x-enumDescriptions"])).toEqual(
+      ERROR_CODES,
+    );
+    expect(ERROR_CODES).toContain("invalid_row");
     expect(doc.components.schemas.Error.properties.error.properties.code).toEqual({
       $ref: "#/components/schemas/ErrorCode",
     });
@@ -156,6 +161,13 @@ describe("API documentation", () => {
         .first()
         .evaluate((el) => getComputedStyle(el).backgroundColor);
       expect(styled).toBe("rgb(31, 122, 68)");
+      // Each error code has a row, with an anchor, its status and its meaning.
+      await expect(page.locator("#error-codes + p + table tbody tr").count()).resolves.toBe(
+        ERROR_CODES.length,
+      );
+      const forbidden = (await page.locator("#error-forbidden").textContent()) ?? "";
+      expect(forbidden).toContain("403");
+      expect(forbidden).toContain(ERROR_MEANINGS.forbidden);
       expect(problems).toEqual([]);
       await page.close();
     });

@@ -1,5 +1,6 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import { ERROR_CODES, ERROR_MEANINGS, ERROR_STATUS } from "../../shared/errors";
 
 /**
  * A readable API reference rendered on the server from the OpenAPI document: summaries,
@@ -135,7 +136,11 @@ ${tags.map(
     html`<h2 id="tag-${slug(tag)}">${tag}</h2>${byTag.get(tag)!.map(([m, p, op]) => operationHtml(doc, m, p, op))}`,
 )}
 <h2 id="error-codes">Error codes</h2>
-<p>${prose(resolveRef(doc, { $ref: "#/components/schemas/ErrorCode" })?.description)}</p>
+<p>Every error answers with one of these codes and its status; item-level rejections in
+ingest answers and batch error files use the same codes.</p>
+<table><thead><tr><th>code</th><th>status</th><th>meaning</th></tr></thead><tbody>
+${ERROR_CODES.map((code) => html`<tr id="error-${code}"><td><code>${code}</code></td><td>${ERROR_STATUS[code]}</td><td>${prose(ERROR_MEANINGS[code])}</td></tr>`)}
+</tbody></table>
 </main>
 </body>
 </html>`;
