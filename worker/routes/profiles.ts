@@ -128,7 +128,7 @@ export const profilesRouter = createRouter()
         { identity: orFail(resolveIdentity(config, namespace, id)) },
         c.req.valid("query"),
         started,
-      ) as never;
+      );
     },
   )
   .openapi(
@@ -151,7 +151,7 @@ export const profilesRouter = createRouter()
         { profileId: c.req.valid("param").profileId },
         c.req.valid("query"),
         performance.now(),
-      ) as never,
+      ),
   )
   .openapi(
     scopedRoute("profiles:read", {

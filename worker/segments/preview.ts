@@ -37,7 +37,7 @@ export async function previewSegmentSize(
   let matched = 0;
   for (const { subject } of subjectsFromFacts(ids, facts, consent).values())
     if (evaluate(rule, subject, now).match) matched++;
-  // The count may have moved between the two reads; never answer more than there are.
+  // Profiles may be created between the two reads: the total is at least the sample.
   const total = Math.max(totalProfiles, ids.length);
   const exact = ids.length === total;
   return {
