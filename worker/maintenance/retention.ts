@@ -41,6 +41,7 @@ import { contentTypeOf, encodePart, eventRow } from "../exports/formats";
 import { runFolder } from "../exports/run";
 import { storeFor } from "../exports/storage";
 import type { MaintenanceCursor, MaintenanceJob, PartInfo, StepProgress } from "../model/jobs";
+import type { GraphWriterApi } from "../writer/types";
 import { afterProfilesPage, EVENT_SLICE } from "./steps";
 
 export type { MaintenanceCursor, MaintenanceJob } from "../model/jobs";
@@ -93,19 +94,7 @@ export async function startDueMaintenance(env: Bindings, now: number): Promise<b
 }
 
 /** The operations a step asks of the GraphWriter (so tests and the writer share one path). */
-export interface RetentionWriter {
-  expireEvents(
-    eventIds: string[],
-    now: number,
-    progress: StepProgress,
-  ): Promise<{ deleted: number }>;
-  expireProfiles(
-    cutoff: number,
-    after: string,
-    now: number,
-    progress: StepProgress,
-  ): Promise<{ checked: number; expired: number; after: string }>;
-}
+export type RetentionWriter = Pick<GraphWriterApi, "expireEvents" | "expireProfiles">;
 
 /** Runs one step; returns the next job, or undefined when the run is over. */
 export async function runMaintenanceStep(

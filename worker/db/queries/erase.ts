@@ -48,11 +48,14 @@ export async function historyMentioning(
   return results.map((r) => ({ id: r.id, identities: JSON.parse(r.identities) as string[] }));
 }
 
-export function eraseStatements(
+/**
+ * Removes identities with everything filed under them: attribute index entries, events,
+ * fragments, computed rechecks, consent records, their links and the identity rows (an
+ * erasure and a retention expiry both end this way; profiles and history are the caller's).
+ */
+export function identityRemovalStatements(
   d1: D1Database,
-  profileId: string,
   identityIds: readonly number[],
-  historyIds: readonly number[],
 ): D1PreparedStatement[] {
   return [
     ...attributeIndexRemoveForIdentities(d1, identityIds),
@@ -73,6 +76,17 @@ export function eraseStatements(
       `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`,
       identityIds,
     ),
+  ];
+}
+
+export function eraseStatements(
+  d1: D1Database,
+  profileId: string,
+  identityIds: readonly number[],
+  historyIds: readonly number[],
+): D1PreparedStatement[] {
+  return [
+    ...identityRemovalStatements(d1, identityIds),
     ...bulk(
       d1,
       `DELETE FROM graph_history_profiles WHERE history_id IN (SELECT value FROM json_each(?1))`,

@@ -3,7 +3,7 @@
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
 import { maintenanceRuns } from "../schema";
-import { attributeIndexRemoveForIdentities } from "./attribute-index";
+import { identityRemovalStatements } from "./erase";
 import type { EventExportRow } from "./exports";
 import { bulk, jsonColumns } from "./json-chunks";
 
@@ -120,24 +120,7 @@ export function expireProfilesStatements(
   identityIds: readonly number[],
 ): D1PreparedStatement[] {
   return [
-    ...attributeIndexRemoveForIdentities(d1, identityIds),
-    ...["events", "fragments", "computed_rechecks", "consent_records"].flatMap((table) =>
-      bulk(
-        d1,
-        `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`,
-        identityIds,
-      ),
-    ),
-    ...bulk(
-      d1,
-      `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`,
-      identityIds,
-    ),
-    ...bulk(
-      d1,
-      `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`,
-      identityIds,
-    ),
+    ...identityRemovalStatements(d1, identityIds),
     ...["memberships", "profile_terms"].flatMap((table) =>
       bulk(
         d1,
