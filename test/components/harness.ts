@@ -63,15 +63,5 @@ export const json = (body: unknown, status = 200, headers: Record<string, string
   });
 
 /** Waits until `check` passes (the elements render after their fetch settles). */
-export async function until(check: () => void, ms = 2_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
+export const until = (check: () => void, timeout = 2_000) =>
+  vi.waitFor(check, { timeout, interval: 10 });

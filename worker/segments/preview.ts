@@ -7,7 +7,7 @@
 import type { ConsentSettings } from "../../shared/schemas/consent";
 import type { Rule } from "../../shared/schemas/segments";
 import { readTogether } from "../db/queries/reads";
-import { countProfiles, profileFactsRead, sampleProfileIds } from "../db/queries/segments";
+import { countProfiles, profileFactsRead, profilePage } from "../db/queries/segments";
 import { subjectsFromFacts } from "./evaluate";
 import { evaluate, eventNeedsOf } from "./rules";
 
@@ -29,7 +29,7 @@ export async function previewSegmentSize(
   consent: ConsentSettings,
   now: number,
 ): Promise<SizePreview> {
-  const [totalProfiles, ids] = await Promise.all([countProfiles(d1), sampleProfileIds(d1, SAMPLE)]);
+  const [totalProfiles, ids] = await Promise.all([countProfiles(d1), profilePage(d1, "", SAMPLE)]);
   const needs = eventNeedsOf([rule], now);
   const { facts } = await readTogether(d1, {
     facts: profileFactsRead(d1, ids, needs.types.length ? needs : undefined),

@@ -3,7 +3,7 @@
  * fragments, attribute index rows, events, memberships, name terms, the profile row, and
  * graph history that names them — in one atomic batch.
  */
-import { attributeIndexRemoveForIdentities } from "./attribute-index";
+import { identityRemovalStatements } from "./identity-removal";
 import { bulk } from "./json-chunks";
 
 export interface EraseCounts {
@@ -46,37 +46,6 @@ export async function historyMentioning(
     .bind(profileId, JSON.stringify(identityKeys))
     .all<{ id: number; identities: string }>();
   return results.map((r) => ({ id: r.id, identities: JSON.parse(r.identities) as string[] }));
-}
-
-/**
- * Removes identities with everything filed under them: attribute index entries, events,
- * fragments, computed rechecks, consent records, their links and the identity rows (an
- * erasure and a retention expiry both end this way; profiles and history are the caller's).
- */
-export function identityRemovalStatements(
-  d1: D1Database,
-  identityIds: readonly number[],
-): D1PreparedStatement[] {
-  return [
-    ...attributeIndexRemoveForIdentities(d1, identityIds),
-    ...["events", "fragments", "computed_rechecks", "consent_records"].flatMap((table) =>
-      bulk(
-        d1,
-        `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`,
-        identityIds,
-      ),
-    ),
-    ...bulk(
-      d1,
-      `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`,
-      identityIds,
-    ),
-    ...bulk(
-      d1,
-      `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`,
-      identityIds,
-    ),
-  ];
 }
 
 export function eraseStatements(

@@ -6,7 +6,7 @@
 
 import { identityKey } from "../../../shared/identity/normalize";
 import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../model/graph";
-import { attributeIndexRemoveForIdentities } from "./attribute-index";
+import { identityRemovalStatements } from "./identity-removal";
 import { bulk, jsonColumns } from "./json-chunks";
 import { type Read, rowsOf } from "./reads";
 
@@ -164,28 +164,7 @@ export function graphWriteStatements(
     .map((i) => i.id)
     .filter((id): id is number => id !== undefined);
   if (deletedIds.length > 0) {
-    statements.push(...attributeIndexRemoveForIdentities(d1, deletedIds));
-    for (const table of ["fragments", "events", "computed_rechecks", "consent_records"]) {
-      statements.push(
-        ...bulk(
-          d1,
-          `DELETE FROM ${table} WHERE identity_id IN (SELECT value FROM json_each(?1))`,
-          deletedIds,
-        ),
-      );
-    }
-    statements.push(
-      ...bulk(
-        d1,
-        `DELETE FROM links WHERE a_id IN (SELECT value FROM json_each(?1)) OR b_id IN (SELECT value FROM json_each(?1))`,
-        deletedIds,
-      ),
-      ...bulk(
-        d1,
-        `DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?1))`,
-        deletedIds,
-      ),
-    );
+    statements.push(...identityRemovalStatements(d1, deletedIds));
   }
 
   const deletedLinkRows = change.deletedLinks

@@ -3,8 +3,8 @@
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
 import { maintenanceRuns } from "../schema";
-import { identityRemovalStatements } from "./erase";
 import type { EventExportRow } from "./exports";
+import { identityRemovalStatements } from "./identity-removal";
 import { bulk, jsonColumns } from "./json-chunks";
 
 /**

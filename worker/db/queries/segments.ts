@@ -79,15 +79,6 @@ export async function countProfiles(d1: D1Database): Promise<number> {
   return (await d1.prepare("SELECT count(*) AS n FROM profiles").first<{ n: number }>())?.n ?? 0;
 }
 
-/** The first `limit` profile ids in id order (ids are random, so a fair sample). */
-export async function sampleProfileIds(d1: D1Database, limit: number): Promise<string[]> {
-  const { results } = await d1
-    .prepare("SELECT id FROM profiles ORDER BY id LIMIT ?1")
-    .bind(limit)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
-}
-
 export async function segmentMembers(
   d1: D1Database,
   id: string,
