@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { createClient, unwrap } from "../client/index.js";
+import type { ClientResponse } from "hono/client";
+import { createClient, type SuccessBody, unwrap } from "../client/index.js";
+import type { ErrorBody } from "../shared/errors";
 import type { EventInput, RecordInput } from "../shared/schemas/ingest";
 import type { Scope } from "../shared/scopes";
 import { poll, runFinished } from "./poll";
@@ -23,13 +25,82 @@ export function apiClient(key: string | null = ADMIN_KEY) {
 export const api = apiClient();
 export { unwrap };
 
+/**
+ * Awaits a typed client call and reads its answer whatever the status, for tests that look
+ * at status codes, headers or errors: `json` is typed as the route's declared 2xx body (the
+ * contract; check `status` before relying on it), `error` is the spec's error object when
+ * the answer is one, `text` the raw body.
+ */
+export async function send<R extends ClientResponse<unknown, number, "json" | "text" | string>>(
+  request: Promise<R>,
+) {
+  const response = await request;
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const error = (body as Partial<ErrorBody> | undefined)?.error;
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: body as SuccessBody<R>,
+    error: typeof error === "object" && error !== null ? error : undefined,
+  };
+}
+
+/** The JSON body a typed client call takes: `JsonBody<typeof api.v1.consent.$post>`. */
+export type JsonBody<Call extends (args: never, ...rest: never[]) => unknown> =
+  Parameters<Call>[0] extends { json: infer J } ? J : never;
+
+/**
+ * Narrows an answer that is one of several shapes (a PUT answers differently with
+ * `?preview=true`, `?apply=true` or neither) to the shape holding `key`; fails otherwise.
+ */
+export function having<T, K extends string>(value: T, key: K): Having<T, K> {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    (value as Record<string, unknown>)[key] == null
+  )
+    throw new Error(`expected an answer with "${key}", got ${JSON.stringify(value)}`);
+  return value as Having<T, K>;
+}
+type Having<T, K extends string> = T extends unknown
+  ? K extends keyof T
+    ? T & { [k in K]-?: NonNullable<T[k]> }
+    : never
+  : never;
+
+/** Follows `nextCursor` from the first page to the last; every page's items, in order. */
+export async function allPages<T>(
+  page: (cursor: { cursor?: string }) => Promise<{ items: T[]; nextCursor?: string | null }>,
+) {
+  const items: T[] = [];
+  let cursor: string | null | undefined;
+  do {
+    const answer = await page(cursor ? { cursor } : {});
+    items.push(...answer.items);
+    cursor = answer.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+/** Options of `call`: for the bytes the typed client cannot send (hostile input, files). */
 export interface CallOptions {
   key?: string | null;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
-/** Calls the Worker through its real `fetch` entry point, as a client would. */
+/**
+ * Calls the Worker through its real `fetch` entry point with any method, path and bytes:
+ * for hostile input and raw bodies only. Everything else goes through the typed client
+ * (`api`, `apiClient(key)`) and `send`/`unwrap`, so that tests keep the contract's types.
+ */
 export async function call(method: string, path: string, options: CallOptions = {}) {
   const headers = new Headers(options.headers);
   const key = options.key === undefined ? ADMIN_KEY : options.key;
@@ -103,7 +174,7 @@ export const keysOf = (g: { identities: { namespace: string; id: string }[] }) =
 
 /** Creates a public key for `origins`; returns the key, its id and its site secret. */
 export async function createPublicKey(origins: string[] = ["https://shop.example"]) {
-  const res = await call("POST", "/v1/keys", { body: { name: "site", kind: "public", origins } });
+  const res = await send(api.v1.keys.$post({ json: { name: "site", kind: "public", origins } }));
   if (res.status !== 201) throw new Error(`createPublicKey: ${res.status} ${res.text}`);
   return {
     key: res.json.key as string,
@@ -131,7 +202,7 @@ export async function storeBatchWithoutMessage(
   idPrefix: string,
 ) {
   const { env } = await import("cloudflare:test");
-  await call("PUT", `/v1/datasets/${dataset}`, { body: { kind: "events" } });
+  await send(api.v1.datasets[":name"].$put({ param: { name: dataset }, json: { kind: "events" } }));
   const rows = ["identity.crm,type,amount"];
   for (let i = 0; i < 2500; i++)
     rows.push(i % 100 === 7 ? `,purchase,${i}` : `${idPrefix}-${i % 300},purchase,${i}`);
@@ -145,7 +216,8 @@ export async function storeBatchWithoutMessage(
 
 /** Polls a batch until it is completed or failed; its final state. */
 export async function waitForBatch(batchId: string) {
-  const read = async () => (await call("GET", `/v1/batches/${batchId}`)).json;
+  const read = async () =>
+    (await send(api.v1.batches[":id"].$get({ param: { id: batchId } }))).json;
   return poll(read, (b) => b.status === "completed" || b.status === "failed", `batch ${batchId}`, {
     everyMs: 100,
   });
@@ -153,7 +225,8 @@ export async function waitForBatch(batchId: string) {
 
 /** Polls a segment until its evaluation is done; the segment. */
 export async function waitForSegment(segmentId: string) {
-  const read = async () => (await call("GET", `/v1/segments/${segmentId}`)).json;
+  const read = async () =>
+    (await send(api.v1.segments[":id"].$get({ param: { id: segmentId } }))).json;
   return poll(read, (s) => s.status === "ready", `segment ${segmentId} to be ready`, {
     tries: 200,
   });
@@ -162,10 +235,12 @@ export async function waitForSegment(segmentId: string) {
 /** Polls a destination's run until it completed or failed; the run. */
 export async function waitForRun(name: string, runId: string) {
   const read = async () =>
-    (await call("GET", `/v1/destinations/${name}/runs`)).json.items.find(
-      (r: any) => r.runId === runId,
+    (await send(api.v1.destinations[":name"].runs.$get({ param: { name } }))).json.items.find(
+      (r) => r.runId === runId,
     );
-  return poll<any>(read, runFinished, `run ${runId} of ${name}`);
+  const run = await poll(read, runFinished, `run ${runId} of ${name}`);
+  if (!run) throw new Error(`no run ${runId} of ${name}`);
+  return run;
 }
 
 /** Uploads a batch file (CSV by default) with the admin key; status and body. */
@@ -181,7 +256,7 @@ export async function uploadFile(body: string, query: string, contentType = "tex
 
 /** A batch's row errors (its NDJSON errors file, parsed). */
 export async function batchErrors(batchId: string) {
-  const res = await call("GET", `/v1/batches/${batchId}/errors`);
+  const res = await send(api.v1.batches[":id"].errors.$get({ param: { id: batchId } }));
   if (!/ndjson/.test(res.headers.get("content-type") ?? ""))
     throw new Error(`errors of ${batchId}: not NDJSON (${res.status})`);
   return res.text.trim()

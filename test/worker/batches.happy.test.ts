@@ -1,19 +1,31 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type BatchMessage, processBatchChunk } from "../../worker/batches/process";
-import { batchErrors, call, storeBatchWithoutMessage, uploadFile, waitForBatch } from "../helpers";
+import {
+  api,
+  batchErrors,
+  send,
+  storeBatchWithoutMessage,
+  uploadFile,
+  waitForBatch,
+} from "../helpers";
 
 describe("batch files", () => {
   it("ingests a CSV with BOM, quoted fields, embedded commas and newlines; lists bad rows by line", async () => {
-    await call("PUT", "/v1/datasets/crm-file", {
-      body: {
-        kind: "records",
-        schema: {
-          type: "object",
-          properties: { loyalty: { type: "object", properties: { points: { type: "integer" } } } },
+    await send(
+      api.v1.datasets[":name"].$put({
+        param: { name: "crm-file" },
+        json: {
+          kind: "records",
+          schema: {
+            type: "object",
+            properties: {
+              loyalty: { type: "object", properties: { points: { type: "integer" } } },
+            },
+          },
         },
-      },
-    });
+      }),
+    );
     const csv =
       "\uFEFFidentity.crm,identity.email,firstName,address.city,loyalty.points,note\r\n" +
       'C-1,c1@example.com,"Greene, John",Amsterdam,10,"said ""hi"""\r\n' +
@@ -47,7 +59,9 @@ describe("batch files", () => {
   });
 
   it("ingests NDJSON events with stable ids per line; a second upload of the same file adds nothing", async () => {
-    await call("PUT", "/v1/datasets/web-file", { body: { kind: "events" } });
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "web-file" }, json: { kind: "events" } }),
+    );
     const lines = Array.from({ length: 30 }, (_, i) =>
       JSON.stringify({
         type: "page.view",
@@ -80,7 +94,7 @@ describe("batch files", () => {
         },
       }),
     ).rejects.toThrow("killed");
-    const midway = await call("GET", `/v1/batches/${batchId}`);
+    const midway = await send(api.v1.batches[":id"].$get({ param: { id: batchId } }));
     expect(midway.json.rows.total).toBe(0);
 
     // The queue redelivers the message; processing resumes and completes.

@@ -7,14 +7,29 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { call, createPublicKey, id, identityToken, iso, postEvents, postRecords } from "../helpers";
+import {
+  api,
+  apiClient,
+  createPublicKey,
+  having,
+  id,
+  identityToken,
+  iso,
+  type JsonBody,
+  postEvents,
+  postRecords,
+  send,
+} from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
 const now = Date.now();
 const ago = (days: number) => iso(now - days * DAY);
 
-const DEFINITIONS = {
+const DEFINITIONS: Record<
+  string,
+  JsonBody<(typeof api.v1)["computed-attributes"][":id"]["$put"]>
+> = {
   ltv: {
     name: "Lifetime value",
     aggregate: "sum",
@@ -54,7 +69,7 @@ const DEFINITIONS = {
   },
   "largest-order": { name: "Largest order", aggregate: "max", field: "data.amount" },
   categories: { name: "Categories", aggregate: "distinctCount", field: "data.category" },
-} as const;
+};
 
 const purchase = (
   eventId: string,
@@ -71,9 +86,11 @@ const purchase = (
 });
 
 async function profile(ns: string, value: string) {
-  const res = await call(
-    "GET",
-    `/v1/profiles/by-identity/${ns}/${value}?include=provenance,segments`,
+  const res = await send(
+    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+      param: { namespace: ns, id: value },
+      query: { include: "provenance,segments" },
+    }),
   );
   expect(res.status, res.text).toBe(200);
   return res.json as {
@@ -88,7 +105,8 @@ const computedOf = async (ns: string, value: string) =>
 
 const waitReady = (attributeId: string) =>
   poll(
-    async () => (await call("GET", `/v1/computed-attributes/${attributeId}`)).json,
+    async () =>
+      (await send(api.v1["computed-attributes"][":id"].$get({ param: { id: attributeId } }))).json,
     (a) => a.status === "ready",
     `computed attribute ${attributeId}`,
     { tries: 400 },
@@ -108,7 +126,9 @@ beforeAll(async () => {
     },
   ]);
   for (const [attributeId, body] of Object.entries(DEFINITIONS)) {
-    const res = await call("PUT", `/v1/computed-attributes/${attributeId}`, { body });
+    const res = await send(
+      api.v1["computed-attributes"][":id"].$put({ param: { id: attributeId }, json: body }),
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.json).toMatchObject({
       id: attributeId,
@@ -119,12 +139,17 @@ beforeAll(async () => {
   }
   for (const attributeId of Object.keys(DEFINITIONS)) await waitReady(attributeId);
   expect(
-    await call("PUT", "/v1/segments/computed-big-spenders", {
-      body: { name: "Big spenders", rule: { attr: "computed.ltv", op: "gte", value: 100 } },
-    }),
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "computed-big-spenders" },
+        query: {},
+        json: { name: "Big spenders", rule: { attr: "computed.ltv", op: "gte", value: 100 } },
+      }),
+    ),
   ).toHaveStatus(200);
   await poll(
-    async () => (await call("GET", "/v1/segments/computed-big-spenders")).json,
+    async () =>
+      (await send(api.v1.segments[":id"].$get({ param: { id: "computed-big-spenders" } }))).json,
     (s) => s.status === "ready",
     "segment",
   );
@@ -142,14 +167,15 @@ describe("computed attributes", () => {
       "largest-order": 40,
       categories: 2,
     });
-    const one = (await call("GET", "/v1/computed-attributes/ltv")).json;
+    const one = (await send(api.v1["computed-attributes"][":id"].$get({ param: { id: "ltv" } })))
+      .json;
     expect(one).toMatchObject({
       status: "ready",
       progress: { computedIdentities: expect.any(Number) },
     });
     expect(one.progress.computedIdentities).toBeGreaterThanOrEqual(1);
-    const list = (await call("GET", "/v1/computed-attributes")).json;
-    expect(list.items.map((a: any) => a.id).sort()).toEqual(Object.keys(DEFINITIONS).sort());
+    const list = (await send(api.v1["computed-attributes"].$get())).json;
+    expect(list.items.map((a) => a.id).sort()).toEqual(Object.keys(DEFINITIONS).sort());
   });
 
   it("one purchase: the very next lookup shows the values, with provenance and the name", async () => {
@@ -238,7 +264,9 @@ describe("computed attributes", () => {
     expect((await profile("email", "merge-b@example.com")).profileId).toBe(merged.profileId);
 
     expect(
-      await call("DELETE", "/v1/links?from=crm:MERGE-A&to=email:merge-b@example.com"),
+      await send(
+        api.v1.links.$delete({ query: { from: "crm:MERGE-A", to: "email:merge-b@example.com" } }),
+      ),
     ).toHaveStatus(200);
     expect(await computedOf("crm", "MERGE-A")).toMatchObject({
       ltv: 120,
@@ -258,7 +286,13 @@ describe("computed attributes", () => {
     ]);
     // Events anchor on the highest-priority identity they carry: crm for the first, the device for the second.
     expect(await computedOf("crm", "DEL-A")).toMatchObject({ ltv: 17, orders: 2 });
-    expect(await call("DELETE", "/v1/identities/device/del-device-000001")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.identities[":namespace"][":id"].$delete({
+          param: { namespace: "device", id: "del-device-000001" },
+        }),
+      ),
+    ).toHaveStatus(200);
     expect(await computedOf("crm", "DEL-A")).toMatchObject({ ltv: 10, orders: 1 });
   });
 
@@ -284,7 +318,12 @@ describe("computed attributes", () => {
 
   it("retention: an expired event's share leaves the values", async () => {
     expect(
-      await call("PUT", "/v1/datasets/computed-web", { body: { kind: "events", ttlDays: 30 } }),
+      await send(
+        api.v1.datasets[":name"].$put({
+          param: { name: "computed-web" },
+          json: { kind: "events", ttlDays: 30 },
+        }),
+      ),
     ).toHaveStatus(200);
     await postEvents([
       { ...purchase("ret-old", [id("crm", "RET-C")], 70, {}, ago(40)), dataset: "computed-web" },
@@ -294,12 +333,12 @@ describe("computed attributes", () => {
     expect((await profile("crm", "RET-C")).segments).toContainEqual(
       expect.objectContaining({ id: "computed-big-spenders", status: "realized" }),
     );
-    const started = await call("POST", "/v1/maintenance/runs");
+    const started = await send(api.v1.maintenance.runs.$post());
     expect(started).toHaveStatus(202);
     await poll(
       async () =>
-        (await call("GET", "/v1/maintenance/runs")).json.items.find(
-          (r: any) => r.runId === started.json.runId,
+        (await send(api.v1.maintenance.runs.$get())).json.items.find(
+          (r) => r.runId === started.json.runId,
         ),
       (r) => r?.status === "completed" || r?.status === "failed",
       "the maintenance run",
@@ -312,34 +351,39 @@ describe("computed attributes", () => {
   });
 
   it("search finds profiles by a computed value", async () => {
-    const res = await call("GET", "/v1/profiles?attr.computed.ltv=105");
+    const res = await send(api.v1.profiles.$get({ query: { "attr.computed.ltv": "105" } }));
     expect(res.status, res.text).toBe(200);
-    expect(res.json.items.map((i: any) => i.primaryIdentity.id)).toEqual(["SEG-C"]);
+    expect(res.json.items.map((i) => i.primaryIdentity.id)).toEqual(["SEG-C"]);
   });
 
   it("works wherever an attribute works: the personalization allow-list, webhook attributes, data views", async () => {
     const ORIGIN = "https://computed.example";
     expect(
-      await call("PUT", "/v1/settings/personalization", { body: { attributes: ["computed.ltv"] } }),
+      await send(api.v1.settings.personalization.$put({ json: { attributes: ["computed.ltv"] } })),
     ).toHaveStatus(200);
     const site = await createPublicKey([ORIGIN]);
     const token = await identityToken(site.siteSecret, "crm:SEG-C");
-    const context = await call(
-      "GET",
-      `/v1/context?device=computed-device-0001&identityToken=${token}`,
-      { key: site.key, headers: { origin: ORIGIN } },
+    const context = await send(
+      apiClient(site.key).v1.context.$get(
+        { query: { device: "computed-device-0001", identityToken: token } },
+        { headers: { origin: ORIGIN } },
+      ),
     );
     expect(context.status, context.text).toBe(200);
     expect(context.json.attributes).toEqual({ computed: { ltv: 105 } });
 
-    const hook = {
+    const hook: JsonBody<(typeof api.v1.destinations)[":name"]["$put"]> = {
       type: "webhook",
       url: "https://hooks.example.com/computed",
       events: ["segment.entered"],
       segments: ["computed-big-spenders"],
       attributes: ["computed.ltv", "computed.orders"],
     };
-    expect(await call("PUT", "/v1/destinations/computed-hooks", { body: hook })).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.destinations[":name"].$put({ param: { name: "computed-hooks" }, json: hook }),
+      ),
+    ).toHaveStatus(200);
     await postEvents([purchase("hook-1", [id("crm", "HOOK-C")], 150, {}, ago(1))]);
     const { profileId } = await profile("crm", "HOOK-C");
     const delivery = await poll(
@@ -356,18 +400,30 @@ describe("computed attributes", () => {
       computed: { ltv: 150, orders: 1 },
     });
 
-    const view = {
+    const view: JsonBody<(typeof api.v1)["data-views"][":id"]["$put"]> = {
       name: "Orders by count",
       dimensions: [{ id: "orders", field: "profile.computed.orders" }],
       metrics: [{ id: "buyers", aggregate: "profiles", filter: { type: ["purchase"] } }],
     };
-    expect(await call("PUT", "/v1/data-views/computed-orders", { body: view })).toHaveStatus(200);
-    const report = await call(
-      "GET",
-      `/v1/data-views/computed-orders/report?from=${ago(3).slice(0, 10)}&to=${ago(-1).slice(0, 10)}&dimension=orders&metrics=buyers&tz=UTC`,
+    expect(
+      await send(
+        api.v1["data-views"][":id"].$put({ param: { id: "computed-orders" }, json: view }),
+      ),
+    ).toHaveStatus(200);
+    const report = await send(
+      api.v1["data-views"][":id"].report.$get({
+        param: { id: "computed-orders" },
+        query: {
+          from: ago(3).slice(0, 10),
+          to: ago(-1).slice(0, 10),
+          dimension: "orders",
+          metrics: "buyers",
+          tz: "UTC",
+        },
+      }),
     );
     expect(report.status, report.text).toBe(200);
-    const keys = (report.json.items as { key: string }[]).map((i) => i.key);
+    const keys = having(report.json, "items").items.map((i) => i.key);
     expect(keys).toContain("1");
     expect(keys).toContain("2");
   });
@@ -385,21 +441,28 @@ describe("computed attributes", () => {
 
   it("changing a definition recomputes it; deleting one removes its values in the background", async () => {
     expect(
-      await call("PUT", "/v1/computed-attributes/largest-order", {
-        body: {
-          name: "Largest purchase",
-          aggregate: "max",
-          field: "data.amount",
-          filter: { type: ["purchase"], where: [{ attr: "data.amount", op: "lt", value: 100 }] },
-        },
-      }),
+      await send(
+        api.v1["computed-attributes"][":id"].$put({
+          param: { id: "largest-order" },
+          json: {
+            name: "Largest purchase",
+            aggregate: "max",
+            field: "data.amount",
+            filter: { type: ["purchase"], where: [{ attr: "data.amount", op: "lt", value: 100 }] },
+          },
+        }),
+      ),
     ).toHaveStatus(200);
     await waitReady("largest-order");
     expect(await computedOf("crm", "BF-1")).toMatchObject({ "largest-order": 40 });
     expect(await computedOf("crm", "MERGE-A")).not.toHaveProperty("largest-order");
 
-    expect(await call("DELETE", "/v1/computed-attributes/categories")).toHaveStatus(200);
-    expect(await call("GET", "/v1/computed-attributes/categories")).toHaveStatus(404);
+    expect(
+      await send(api.v1["computed-attributes"][":id"].$delete({ param: { id: "categories" } })),
+    ).toHaveStatus(200);
+    expect(
+      await send(api.v1["computed-attributes"][":id"].$get({ param: { id: "categories" } })),
+    ).toHaveStatus(404);
     await poll(
       () => computedOf("crm", "BF-1"),
       (c) => !("categories" in c),

@@ -3,7 +3,7 @@
  * 2025-09-01 is a Monday. Profiles: A (gold), B (silver), C (no tier).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, id, postEvents, postRecords } from "../helpers";
+import { api, having, id, type JsonBody, postEvents, postRecords, send, unwrap } from "../helpers";
 
 const ev = (type: string, who: string, at: string, data: Record<string, unknown>) => ({
   id: `dv-${type}-${who}-${at}`,
@@ -13,7 +13,7 @@ const ev = (type: string, who: string, at: string, data: Record<string, unknown>
   data,
 });
 
-const VIEW = {
+const VIEW: JsonBody<(typeof api.v1)["data-views"][":id"]["$put"]> = {
   name: "E-mail performance",
   dimensions: [
     { id: "campaign", field: "data.campaign" },
@@ -48,24 +48,24 @@ const VIEW = {
   ],
 };
 
-const report = async (query: string) => {
-  const res = await call(
-    "GET",
-    `/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&${query}`,
+type ReportQuery = Parameters<(typeof api.v1)["data-views"][":id"]["report"]["$get"]>[0]["query"];
+const report = async (query: Partial<ReportQuery>) =>
+  having(
+    await unwrap(
+      api.v1["data-views"][":id"].report.$get({
+        param: { id: "email-perf" },
+        query: { from: "2025-09-01", to: "2025-09-14", ...query },
+      }),
+    ),
+    "items",
   );
-  if (res.status !== 200) throw new Error(`report ${query}: ${res.status} ${res.text}`);
-  return res.json as {
-    items: { key: string; values: Record<string, number | null>; complete: boolean }[];
-    totals: Record<string, number | null>;
-    complete: boolean;
-    truncated: boolean;
-  };
-};
 const table = (items: { key: string; values: Record<string, number | null> }[]) =>
   items.map((i) => [i.key, ...Object.values(i.values)]);
 
 beforeAll(async () => {
-  await call("PUT", "/v1/datasets/dv-crm", { body: { kind: "records" } });
+  await send(
+    api.v1.datasets[":name"].$put({ param: { name: "dv-crm" }, json: { kind: "records" } }),
+  );
   await postRecords([
     {
       dataset: "dv-crm",
@@ -92,13 +92,15 @@ beforeAll(async () => {
     ev("purchase", "A", "2025-09-09T10:00:00Z", { amount: 20, sku: "Y" }),
     ev("purchase", "B", "2025-09-05T10:00:00Z", { amount: 50, sku: "X" }),
   ]);
-  const put = await call("PUT", "/v1/data-views/email-perf", { body: VIEW });
+  const put = await send(
+    api.v1["data-views"][":id"].$put({ param: { id: "email-perf" }, json: VIEW }),
+  );
   if (put.status !== 200) throw new Error(`PUT data view: ${put.status} ${put.text}`);
 });
 
 describe("data views", () => {
   it("stores the definition and lists it after the built-in journeys view", async () => {
-    const one = await call("GET", "/v1/data-views/email-perf");
+    const one = await send(api.v1["data-views"][":id"].$get({ param: { id: "email-perf" } }));
     expect(one).toHaveStatus(200);
     expect(one.json).toMatchObject({
       id: "email-perf",
@@ -107,15 +109,19 @@ describe("data views", () => {
       dimensions: VIEW.dimensions,
       calculated: VIEW.calculated,
     });
-    const list = await call("GET", "/v1/data-views");
-    expect(list.json.items.map((v: any) => v.id)).toEqual(
+    const list = await send(api.v1["data-views"].$get());
+    expect(list.json.items.map((v) => v.id)).toEqual(
       expect.arrayContaining(["journeys", "email-perf"]),
     );
     expect(list.json.items[0]).toMatchObject({ id: "journeys", builtIn: true });
   });
 
   it("breaks down by a data path with a calculated metric (click-through = clicked / delivered) and distinct profiles", async () => {
-    const r = await report("dimension=campaign&metrics=delivered,clicked,ctr,recipients&tz=UTC");
+    const r = await report({
+      dimension: "campaign",
+      metrics: "delivered,clicked,ctr,recipients",
+      tz: "UTC",
+    });
     expect(table(r.items)).toEqual([
       ["fall", 3, 1, 1 / 3, 2],
       ["winter", 2, 1, 0.5, 2],
@@ -127,17 +133,21 @@ describe("data views", () => {
   });
 
   it("breaks down by time.week in two time zones, every week present", async () => {
-    const utc = await report("dimension=week&metrics=delivered,clicked&tz=UTC");
+    const utc = await report({ dimension: "week", metrics: "delivered,clicked", tz: "UTC" });
     expect(table(utc.items)).toEqual([
       ["2025-09-01", 4, 1],
       ["2025-09-08", 1, 1],
     ]);
-    const ams = await report("dimension=week&metrics=delivered,clicked&tz=Europe/Amsterdam");
+    const ams = await report({
+      dimension: "week",
+      metrics: "delivered,clicked",
+      tz: "Europe/Amsterdam",
+    });
     expect(table(ams.items)).toEqual([
       ["2025-09-01", 3, 1],
       ["2025-09-08", 2, 1],
     ]);
-    const days = await report("dimension=day&metrics=delivered&tz=Europe/Amsterdam");
+    const days = await report({ dimension: "day", metrics: "delivered", tz: "Europe/Amsterdam" });
     expect(days.items).toHaveLength(14);
     expect(days.items.find((i) => i.key === "2025-09-07")!.values.delivered).toBe(0);
     expect(days.items.find((i) => i.key === "2025-09-08")!.values.delivered).toBe(2);
@@ -145,7 +155,11 @@ describe("data views", () => {
   });
 
   it("breaks down by a profile attribute merged from the profile's records", async () => {
-    const r = await report("dimension=tier&metrics=delivered,revenue,recipients&tz=UTC");
+    const r = await report({
+      dimension: "tier",
+      metrics: "delivered,revenue,recipients",
+      tz: "UTC",
+    });
     expect(table(r.items)).toEqual([
       ["gold", 2, 50, 1],
       ["silver", 2, 50, 1],
@@ -155,12 +169,20 @@ describe("data views", () => {
   });
 
   it("applies metric filters on data and on profile attributes", async () => {
-    const byCampaign = await report("dimension=campaign&metrics=delivered,goldDelivered&tz=UTC");
+    const byCampaign = await report({
+      dimension: "campaign",
+      metrics: "delivered,goldDelivered",
+      tz: "UTC",
+    });
     expect(table(byCampaign.items)).toEqual([
       ["fall", 3, 2],
       ["winter", 2, 0],
     ]);
-    const bySku = await report("dimension=sku&metrics=revenue,avgOrder,bigOrders&tz=UTC");
+    const bySku = await report({
+      dimension: "sku",
+      metrics: "revenue,avgOrder,bigOrders",
+      tz: "UTC",
+    });
     expect(table(bySku.items)).toEqual([
       ["X", 80, 40, 2],
       ["Y", 20, 20, 0],
@@ -169,10 +191,23 @@ describe("data views", () => {
   });
 
   it("serves the same report as CSV", async () => {
-    const json = await report("dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC");
-    const res = await call(
-      "GET",
-      "/v1/data-views/email-perf/report?from=2025-09-01&to=2025-09-14&dimension=campaign&metrics=delivered,clicked,ctr&tz=UTC&format=csv",
+    const json = await report({
+      dimension: "campaign",
+      metrics: "delivered,clicked,ctr",
+      tz: "UTC",
+    });
+    const res = await send(
+      api.v1["data-views"][":id"].report.$get({
+        param: { id: "email-perf" },
+        query: {
+          from: "2025-09-01",
+          to: "2025-09-14",
+          dimension: "campaign",
+          metrics: "delivered,clicked,ctr",
+          tz: "UTC",
+          format: "csv",
+        },
+      }),
     );
     expect(res).toHaveStatus(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
@@ -184,7 +219,7 @@ describe("data views", () => {
   });
 
   it("limits the items to the top ones and says so", async () => {
-    const r = await report("dimension=campaign&metrics=delivered&limit=1&tz=UTC");
+    const r = await report({ dimension: "campaign", metrics: "delivered", limit: "1", tz: "UTC" });
     expect(table(r.items)).toEqual([["fall", 3]]);
     expect(r.truncated).toBe(true);
     expect(r.totals.delivered).toBe(5);
@@ -192,37 +227,43 @@ describe("data views", () => {
 
   it("marks today's partial day and the report incomplete", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const res = await call(
-      "GET",
-      `/v1/data-views/email-perf/report?to=${today}&dimension=day&metrics=delivered&tz=UTC`,
+    const res = await send(
+      api.v1["data-views"][":id"].report.$get({
+        param: { id: "email-perf" },
+        query: { to: today, dimension: "day", metrics: "delivered", tz: "UTC" },
+      }),
     );
     expect(res).toHaveStatus(200);
-    expect(res.json.complete).toBe(false);
-    expect(res.json.items.at(-1)).toMatchObject({ key: today, complete: false });
-    expect(res.json.items[0].complete).toBe(true);
+    const report = having(res.json, "items");
+    expect(report.complete).toBe(false);
+    expect(report.items.at(-1)).toMatchObject({ key: today, complete: false });
+    expect(report.items[0]?.complete).toBe(true);
   });
 });
 
 describe("counts from the hourly rollups", () => {
   it("equal a scan of the events through duplicates, erasure, and zones off the hour", async () => {
-    await call("PUT", "/v1/data-views/rollup-check", {
-      body: {
-        name: "Rollups vs scan",
-        dimensions: [
-          { id: "day", field: "time.day" },
-          { id: "type", field: "type" },
-        ],
-        metrics: [
-          // `where` that always holds forces the scan path: the two must agree.
-          { id: "rolled", aggregate: "count", filter: { type: ["rc.visit", "rc.buy"] } },
-          {
-            id: "scanned",
-            aggregate: "count",
-            filter: { type: ["rc.visit", "rc.buy"], where: [{ field: "dataset", op: "exists" }] },
-          },
-        ],
-      },
-    });
+    await send(
+      api.v1["data-views"][":id"].$put({
+        param: { id: "rollup-check" },
+        json: {
+          name: "Rollups vs scan",
+          dimensions: [
+            { id: "day", field: "time.day" },
+            { id: "type", field: "type" },
+          ],
+          metrics: [
+            // `where` that always holds forces the scan path: the two must agree.
+            { id: "rolled", aggregate: "count", filter: { type: ["rc.visit", "rc.buy"] } },
+            {
+              id: "scanned",
+              aggregate: "count",
+              filter: { type: ["rc.visit", "rc.buy"], where: [{ field: "dataset", op: "exists" }] },
+            },
+          ],
+        },
+      }),
+    );
     const visit = (who: string, at: string, type = "rc.visit") => ({
       id: `rc-${who}-${type}-${at}`,
       type,
@@ -237,36 +278,42 @@ describe("counts from the hourly rollups", () => {
     ];
     await postEvents(batch);
     await postEvents(batch); // duplicates: not inserted, not counted
-    const both = async (query: string) => {
-      const r = await call(
-        "GET",
-        `/v1/data-views/rollup-check/report?from=2025-08-04&to=2025-08-06&${query}`,
+    const both = async (query: { dimension: string; tz: string }) => {
+      const report = await unwrap(
+        api.v1["data-views"][":id"].report.$get({
+          param: { id: "rollup-check" },
+          query: { from: "2025-08-04", to: "2025-08-06", ...query },
+        }),
       );
-      expect(r.status, r.text).toBe(200);
-      return r.json.items.map((i: any) => [i.key, i.values.rolled, i.values.scanned]);
+      return having(report, "items").items.map((i) => [i.key, i.values.rolled, i.values.scanned]);
     };
-    expect(await both("dimension=day&tz=UTC")).toEqual([
+    expect(await both({ dimension: "day", tz: "UTC" })).toEqual([
       ["2025-08-04", 1, 1],
       ["2025-08-05", 2, 2],
       ["2025-08-06", 1, 1],
     ]);
     // Kolkata is UTC+5:30: the rollups' whole hours cannot answer, so both come from the scan.
-    expect(await both("dimension=day&tz=Asia/Kolkata")).toEqual([
+    expect(await both({ dimension: "day", tz: "Asia/Kolkata" })).toEqual([
       ["2025-08-04", 0, 0],
       ["2025-08-05", 3, 3],
       ["2025-08-06", 0, 0],
     ]);
-    expect(await both("dimension=type&tz=UTC")).toEqual([
+    expect(await both({ dimension: "type", tz: "UTC" })).toEqual([
       ["rc.visit", 3, 3],
       ["rc.buy", 1, 1],
     ]);
-    const erased = await call("DELETE", "/v1/profiles/by-identity/crm/RC-a");
+    const erased = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+        param: { namespace: "crm", id: "RC-a" },
+        query: {},
+      }),
+    );
     expect(erased.status, erased.text).toBe(200);
-    expect(await both("dimension=day&tz=UTC")).toEqual([
+    expect(await both({ dimension: "day", tz: "UTC" })).toEqual([
       ["2025-08-04", 0, 0],
       ["2025-08-05", 1, 1],
       ["2025-08-06", 1, 1],
     ]);
-    expect(await both("dimension=type&tz=UTC")).toEqual([["rc.visit", 2, 2]]);
+    expect(await both({ dimension: "type", tz: "UTC" })).toEqual([["rc.visit", 2, 2]]);
   });
 });

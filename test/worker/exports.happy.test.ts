@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { customers, recordsFor } from "../../scripts/lib/demo-data.mjs";
-import { call, id, postRecords, waitForRun } from "../helpers";
+import { api, id, postRecords, send, waitForRun } from "../helpers";
 
 async function gunzip(bytes: ArrayBuffer): Promise<string> {
   return new Response(
@@ -16,8 +16,12 @@ async function sha256(bytes: ArrayBuffer) {
 
 describe("exports to R2", () => {
   it("writes gzip NDJSON parts and a manifest whose counts and hashes match; erased and consent-n profiles are absent", async () => {
-    await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
-    await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }),
+    );
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
+    );
     const people = customers(1200);
     const records = recordsFor(people);
     for (let i = 0; i < records.length; i += 1000) await postRecords(records.slice(i, i + 1000));
@@ -29,16 +33,26 @@ describe("exports to R2", () => {
         attributes: { consent: { marketing: "n" } },
       },
     ]);
-    await call("DELETE", "/v1/profiles/by-identity/crm/CUST-10002");
+    await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+        param: { namespace: "crm", id: "CUST-10002" },
+        query: {},
+      }),
+    );
     const noConsent = people.filter(
       (p: any, i: number) => i !== 2 && (p.marketing === "n" || i === 1),
     ).length;
 
-    const put = await call("PUT", "/v1/destinations/warehouse", {
-      body: { type: "r2", prefix: "exports/", schedule: "daily" },
-    });
+    const put = await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "warehouse" },
+        json: { type: "r2", prefix: "exports/", schedule: "daily" },
+      }),
+    );
     expect(put).toHaveStatus(200);
-    const started = await call("POST", "/v1/destinations/warehouse/runs");
+    const started = await send(
+      api.v1.destinations[":name"].runs.$post({ param: { name: "warehouse" }, query: {} }),
+    );
     expect(started).toHaveStatus(202);
     const run = await waitForRun("warehouse", started.json.runId);
     expect(run.status).toBe("completed");
@@ -78,46 +92,70 @@ describe("exports to R2", () => {
     );
 
     // The same profiles as Parquet: the same rows, in fewer bytes than the gzip NDJSON.
-    await call("PUT", "/v1/destinations/warehouse-parquet", {
-      body: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" },
-    });
+    await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "warehouse-parquet" },
+        json: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" },
+      }),
+    );
     const parquet = await waitForRun(
       "warehouse-parquet",
-      (await call("POST", "/v1/destinations/warehouse-parquet/runs")).json.runId,
+      (
+        await send(
+          api.v1.destinations[":name"].runs.$post({
+            param: { name: "warehouse-parquet" },
+            query: {},
+          }),
+        )
+      ).json.runId,
     );
     expect(parquet.status).toBe("completed");
     expect(parquet.rows).toBe(run.rows);
-    const bytes = (r: any) => r.parts.reduce((sum: number, p: any) => sum + p.bytes, 0);
+    const bytes = (r: { parts: { bytes: number }[] }) =>
+      r.parts.reduce((sum, p) => sum + p.bytes, 0);
     expect(bytes(parquet)).toBeLessThan(bytes(run));
-    const head = new Uint8Array(await (await env.FILES.get(parquet.parts[0].path))!.arrayBuffer());
+    const head = new Uint8Array(
+      await (await env.FILES.get(parquet.parts[0]!.path!))!.arrayBuffer(),
+    );
     expect(new TextDecoder().decode(head.slice(0, 4))).toBe("PAR1");
   });
 
   it("projects attributes and filters by segment; credentials are names, never values", async () => {
-    await call("PUT", "/v1/segments/gold", {
-      body: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
-    });
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "gold" },
+        query: {},
+        json: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
+      }),
+    );
     for (let i = 0; i < 100; i++) {
-      const s = await call("GET", "/v1/segments/gold");
+      const s = await send(api.v1.segments[":id"].$get({ param: { id: "gold" } }));
       if (s.json.status === "ready") break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    await call("PUT", "/v1/destinations/gold-only", {
-      body: {
-        type: "r2",
-        schedule: "manual",
-        segment: "gold",
-        attributes: ["firstName", "loyalty.tier"],
-        includeNoConsent: true,
-      },
-    });
+    await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "gold-only" },
+        json: {
+          type: "r2",
+          schedule: "manual",
+          segment: "gold",
+          attributes: ["firstName", "loyalty.tier"],
+          includeNoConsent: true,
+        },
+      }),
+    );
     const run = await waitForRun(
       "gold-only",
-      (await call("POST", "/v1/destinations/gold-only/runs")).json.runId,
+      (
+        await send(
+          api.v1.destinations[":name"].runs.$post({ param: { name: "gold-only" }, query: {} }),
+        )
+      ).json.runId,
     );
-    const size = (await call("GET", "/v1/segments/gold")).json.size;
+    const size = (await send(api.v1.segments[":id"].$get({ param: { id: "gold" } }))).json.size;
     expect(run.profiles).toBe(size);
-    const bytes = await (await env.FILES.get(run.parts[0].path))!.arrayBuffer();
+    const bytes = await (await env.FILES.get(run.parts[0]!.path!))!.arrayBuffer();
     const rows = (await gunzip(bytes))
       .trim()
       .split("\n")
@@ -130,48 +168,61 @@ describe("exports to R2", () => {
       ),
     ).toBe(true);
 
-    const s3 = await call("PUT", "/v1/destinations/lake", {
-      body: {
-        type: "s3",
-        bucket: "lake",
-        endpoint: "https://s3.eu-west-1.amazonaws.com",
-        region: "eu-west-1",
-        schedule: "manual",
-        credentials: { accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" },
-      },
-    });
+    const s3 = await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "lake" },
+        json: {
+          type: "s3",
+          bucket: "lake",
+          endpoint: "https://s3.eu-west-1.amazonaws.com",
+          region: "eu-west-1",
+          schedule: "manual",
+          credentials: { accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" },
+        },
+      }),
+    );
     expect(s3.json.config.credentials).toEqual({
       accessKeyId: "LAKE_KEY_ID",
       secretAccessKey: "LAKE_SECRET",
     });
-    const missing = await call("PUT", "/v1/destinations/bad", {
-      body: { type: "s3", schedule: "manual" },
-    });
+    const missing = await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "bad" },
+        json: { type: "s3", schedule: "manual" },
+      }),
+    );
     expect(missing).toHaveStatus(400);
   });
 });
 
 describe("incremental identity exports", () => {
   it("export an identity whose last-seen time lies in the future once, not on every later run", async () => {
-    await call("PUT", "/v1/destinations/idmap", {
-      body: {
-        type: "r2",
-        prefix: "idmap/",
-        schedule: "manual",
-        content: "identities",
-        mode: "incremental",
-      },
-    });
+    await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "idmap" },
+        json: {
+          type: "r2",
+          prefix: "idmap/",
+          schedule: "manual",
+          content: "identities",
+          mode: "incremental",
+        },
+      }),
+    );
     const exported = async () => {
       const run = await waitForRun(
         "idmap",
-        (await call("POST", "/v1/destinations/idmap/runs")).json.runId,
+        (
+          await send(
+            api.v1.destinations[":name"].runs.$post({ param: { name: "idmap" }, query: {} }),
+          )
+        ).json.runId,
       );
       expect(run.status).toBe("completed");
       const rows: any[] = [];
       for (const part of run.parts)
         rows.push(
-          ...(await gunzip(await (await env.FILES.get(part.path))!.arrayBuffer()))
+          ...(await gunzip(await (await env.FILES.get(part.path!))!.arrayBuffer()))
             .trim()
             .split("\n")
             .filter(Boolean)

@@ -4,12 +4,17 @@
  * `profile.split` is delivered — not only when a later ingest touches the profiles.
  */
 import { describe, expect, it } from "vitest";
-import { call, id, iso, postEvents, postRecords } from "../helpers";
+import { api, id, iso, type JsonBody, postEvents, postRecords, send } from "../helpers";
 
 const T0 = Date.now() - 3_600_000;
 
 const segmentsOf = async (ns: string, value: string) => {
-  const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`);
+  const res = await send(
+    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+      param: { namespace: ns, id: value },
+      query: { include: "segments" },
+    }),
+  );
   expect(res).toHaveStatus(200);
   return {
     profileId: res.json.profileId as string,
@@ -22,7 +27,14 @@ const segmentsOf = async (ns: string, value: string) => {
 
 /** The destination's deliveries, newest first. */
 const deliveries = async () =>
-  (await call("GET", "/v1/destinations/split-hooks/deliveries?limit=100")).json.items as {
+  (
+    await send(
+      api.v1.destinations[":name"].deliveries.$get({
+        param: { name: "split-hooks" },
+        query: { limit: "100" },
+      }),
+    )
+  ).json.items as {
     id: string;
     type: string;
     profileId: string;
@@ -64,35 +76,49 @@ async function goldPerson(tag: string) {
 describe("a split by a delete", () => {
   it("setup: a records dataset, a gold segment and a webhook destination for splits and segment changes", async () => {
     expect(
-      await call("PUT", "/v1/datasets/split-loyalty", { body: { kind: "records" } }),
+      await send(
+        api.v1.datasets[":name"].$put({
+          param: { name: "split-loyalty" },
+          json: { kind: "records" },
+        }),
+      ),
     ).toHaveStatus(200);
     expect(
-      await call("PUT", "/v1/segments/split-gold", {
-        body: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
-      }),
+      await send(
+        api.v1.segments[":id"].$put({
+          param: { id: "split-gold" },
+          query: {},
+          json: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
+        }),
+      ),
     ).toHaveStatus(200);
-    const hook = {
+    const hook: JsonBody<(typeof api.v1.destinations)[":name"]["$put"]> = {
       type: "webhook",
       url: "https://hooks.example.com/split",
       events: ["profile.split", "segment.entered", "segment.exited"],
     };
-    expect(await call("PUT", "/v1/destinations/split-hooks", { body: hook })).toHaveStatus(200);
+    expect(
+      await send(api.v1.destinations[":name"].$put({ param: { name: "split-hooks" }, json: hook })),
+    ).toHaveStatus(200);
   });
 
   it.each([
     [
       "unlinking the e-mail address from the device",
       (p: { email: string; device: string }) =>
-        `/v1/links?from=email:${p.email}&to=device:${p.device}`,
+        api.v1.links.$delete({ query: { from: `email:${p.email}`, to: `device:${p.device}` } }),
     ],
     [
       "deleting the device that joined them",
-      (p: { email: string; device: string }) => `/v1/identities/device/${p.device}`,
+      (p: { email: string; device: string }) =>
+        api.v1.identities[":namespace"][":id"].$delete({
+          param: { namespace: "device", id: p.device },
+        }),
     ],
-  ])("by %s re-evaluates both parts' segments and delivers profile.split", async (how, path) => {
+  ])("by %s re-evaluates both parts' segments and delivers profile.split", async (how, remove) => {
     const person = await goldPerson(how.startsWith("unlinking") ? "unlink" : "delete");
     const before = new Set((await deliveries()).map((d) => d.id));
-    expect(await call("DELETE", path(person))).toHaveStatus(200);
+    expect(await send(remove(person))).toHaveStatus(200);
 
     // The crm part keeps the profile id (highest priority) but not the gold record: it exits.
     const crmPart = await segmentsOf("crm", person.crm);

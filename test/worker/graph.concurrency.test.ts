@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, graphOf, id, iso, keysOf } from "../helpers";
+import { api, graphOf, id, iso, keysOf, send } from "../helpers";
 
 /**
  * Rule 6: concurrent ingests never lose a link. 60 single-event calls whose identities
@@ -45,11 +45,11 @@ async function graphsOf(prefix: string) {
 describe("concurrent ingest", () => {
   it("60 concurrent calls end with the same graphs as a sequential run", async () => {
     for (const e of chainEvents("seq")) {
-      const res = await call("POST", "/v1/events", { body: e });
+      const res = await send(api.v1.events.$post({ query: {}, json: e }));
       expect(res).toHaveStatus(200);
     }
     const responses = await Promise.all(
-      chainEvents("par").map((e) => call("POST", "/v1/events", { body: e })),
+      chainEvents("par").map((e) => send(api.v1.events.$post({ query: {}, json: e }))),
     );
     expect(responses.every((r) => r.status === 200 && r.json.accepted === 1)).toBe(true);
 

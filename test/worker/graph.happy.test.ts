@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, graphOf, id, iso, keysOf, postEvents, postRecords } from "../helpers";
+import { api, graphOf, id, iso, keysOf, postEvents, postRecords, send } from "../helpers";
 
 const T0 = Date.now() - 10 * 24 * 3600_000;
 const MIN = 60_000;
@@ -123,7 +123,11 @@ describe("identity graph through the API", () => {
     expect(before.identities).toHaveLength(3);
     expect(before.profileId).toBe(first.profiles[0]);
 
-    const del = await call("DELETE", "/v1/identities/email/chain-b@example.com");
+    const del = await send(
+      api.v1.identities[":namespace"][":id"].$delete({
+        param: { namespace: "email", id: "chain-b@example.com" },
+      }),
+    );
     expect(del).toHaveStatus(200);
     expect(del.json.profileId).toBe(before.profileId);
     expect(del.json.profiles).toHaveLength(2);
@@ -132,7 +136,13 @@ describe("identity graph through the API", () => {
     expect(a.profileId).toBe(before.profileId);
     expect(c.profileId).not.toBe(a.profileId);
     expect(a.history.map((h) => h.kind)).toEqual(expect.arrayContaining(["delete", "split"]));
-    expect(await call("GET", "/v1/identities/email/chain-b@example.com/graph")).toHaveStatus(404);
+    expect(
+      await send(
+        api.v1.identities[":namespace"][":id"].graph.$get({
+          param: { namespace: "email", id: "chain-b@example.com" },
+        }),
+      ),
+    ).toHaveStatus(404);
   });
 
   it("split by deleting a link; events ingested with a only stay with a's part", async () => {
@@ -155,9 +165,8 @@ describe("identity graph through the API", () => {
       },
     ]);
     const before = await graphOf("crm", "link-a");
-    const res = await call(
-      "DELETE",
-      `/v1/links?from=crm:link-a&to=${encodeURIComponent("email:Link-B@example.com")}`,
+    const res = await send(
+      api.v1.links.$delete({ query: { from: "crm:link-a", to: "email:Link-B@example.com" } }),
     );
     expect(res).toHaveStatus(200);
     const a = await graphOf("crm", "link-a");
@@ -170,7 +179,9 @@ describe("identity graph through the API", () => {
     ).all<{ p: string }>();
     expect(owners.results.map((r) => r.p)).toEqual([a.profileId]);
     expect(
-      await call("DELETE", "/v1/links?from=crm:link-a&to=email:link-b@example.com"),
+      await send(
+        api.v1.links.$delete({ query: { from: "crm:link-a", to: "email:link-b@example.com" } }),
+      ),
     ).toHaveStatus(404);
   });
 
@@ -197,17 +208,25 @@ describe("identity graph through the API", () => {
       "SELECT count(DISTINCT profile_id) AS n FROM identities WHERE value LIKE 'junk%'",
     ).first<{ n: number }>();
     expect(distinct!.n).toBe(100);
-    expect(await call("GET", "/v1/identities/crm/0/graph")).toHaveStatus(400);
+    expect(
+      await send(
+        api.v1.identities[":namespace"][":id"].graph.$get({ param: { namespace: "crm", id: "0" } }),
+      ),
+    ).toHaveStatus(400);
   });
 
   it("namespaces are listed with their rules and can be added", async () => {
-    const list = await call("GET", "/v1/namespaces");
+    const list = await send(api.v1.namespaces.$get());
     expect(list).toHaveStatus(200);
-    const crm = list.json.items.find((n: any) => n.code === "crm");
+    const crm = list.json.items.find((n) => n.code === "crm");
     expect(crm).toMatchObject({ unique: true, priority: 100, maxPerGraph: 1, builtIn: true });
-    const put = await call("PUT", "/v1/namespaces/shopify", {
-      body: { normalize: "lowercase", unique: true, priority: 95, blockedValues: ["/^test-/"] },
-    });
+    const put = await send(
+      api.v1.namespaces[":code"].$put({
+        param: { code: "shopify" },
+        query: {},
+        json: { normalize: "lowercase", unique: true, priority: 95, blockedValues: ["/^test-/"] },
+      }),
+    );
     expect(put).toHaveStatus(200);
     expect(put.json).toMatchObject({ code: "shopify", unique: true, priority: 95, maxPerGraph: 1 });
     const out = await postEvents([

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, id, iso, postEvents, postRecords } from "../helpers";
+import { api, id, iso, postEvents, postRecords, send } from "../helpers";
 
 const count = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
 const snapshot = async () => ({
@@ -79,23 +79,26 @@ describe("POST /v1/events", () => {
     const before = await snapshot();
     const events = thousandEvents("atomic", false).slice(0, 20);
     events[7].identities = [id("email", "bad@@example")];
-    const res = await call("POST", "/v1/events?atomic=true", { body: { events } });
+    const res = await send(api.v1.events.$post({ query: { atomic: "true" }, json: { events } }));
     expect(res).toHaveStatus(400);
-    expect(res.json.error.code).toBe("invalid_identity");
-    expect(res.json.error.details[0].path).toBe("events[7].identities[0].id");
+    expect(res.error?.code).toBe("invalid_identity");
+    expect(res.error?.details?.[0]?.path).toBe("events[7].identities[0].id");
     expect(await snapshot()).toEqual(before);
     // Fixed, the same atomic call stores all 20.
     events[7].identities = [id("email", "good@example.com")];
-    const ok = await call("POST", "/v1/events?atomic=true", { body: { events } });
+    const ok = await send(api.v1.events.$post({ query: { atomic: "true" }, json: { events } }));
     expect(ok).toHaveStatus(200);
     expect(ok.json.accepted).toBe(20);
   });
 
   it("accepts a single event, generates an id, and uses the receipt time without a timestamp", async () => {
     const t = Date.now();
-    const res = await call("POST", "/v1/events", {
-      body: { type: "page.view", identities: [id("device", "single-device-0000001")] },
-    });
+    const res = await send(
+      api.v1.events.$post({
+        query: {},
+        json: { type: "page.view", identities: [id("device", "single-device-0000001")] },
+      }),
+    );
     expect(res).toHaveStatus(200);
     expect(res.json).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
     const row = await env.DB.prepare(
@@ -108,7 +111,9 @@ describe("POST /v1/events", () => {
 
 describe("POST /v1/records", () => {
   it("deep-merges attributes into the (dataset, first identity) fragment; null removes", async () => {
-    await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }),
+    );
     const who = [id("crm", "merge-1"), id("email", "merge1@example.com")];
     await postRecords([
       {
@@ -152,19 +157,22 @@ describe("POST /v1/records", () => {
   });
 
   it("rejects items that violate the dataset's JSON Schema with per-path details", async () => {
-    const put = await call("PUT", "/v1/datasets/loyalty", {
-      body: {
-        kind: "records",
-        schema: {
-          type: "object",
-          properties: {
-            tier: { enum: ["silver", "gold", "platinum"] },
-            points: { type: "integer", minimum: 0 },
+    const put = await send(
+      api.v1.datasets[":name"].$put({
+        param: { name: "loyalty" },
+        json: {
+          kind: "records",
+          schema: {
+            type: "object",
+            properties: {
+              tier: { enum: ["silver", "gold", "platinum"] },
+              points: { type: "integer", minimum: 0 },
+            },
+            additionalProperties: false,
           },
-          additionalProperties: false,
         },
-      },
-    });
+      }),
+    );
     expect(put).toHaveStatus(200);
     const out = await postRecords([
       {
@@ -182,7 +190,7 @@ describe("POST /v1/records", () => {
     expect(out.accepted).toBe(1);
     expect(out.rejected.map((r) => r.index)).toEqual([1, 2]);
     expect(out.rejected[0]!.error.code).toBe("schema_violation");
-    const paths = out.rejected[0]!.error.details!.map((d: any) => d.path);
+    const paths = out.rejected[0]!.error.details!.map((d) => d.path);
     expect(paths).toEqual(expect.arrayContaining(["attributes.tier", "attributes.points"]));
     expect(out.rejected[1]!.error.code).toBe("schema_violation");
   });
@@ -201,10 +209,8 @@ describe("POST /v1/records", () => {
   });
 
   it("lists datasets, including the built-in default", async () => {
-    const res = await call("GET", "/v1/datasets");
+    const res = await send(api.v1.datasets.$get());
     expect(res).toHaveStatus(200);
-    expect(res.json.items.map((d: any) => d.name)).toEqual(
-      expect.arrayContaining(["default", "web"]),
-    );
+    expect(res.json.items.map((d) => d.name)).toEqual(expect.arrayContaining(["default", "web"]));
   });
 });

@@ -8,7 +8,7 @@
  * Customer AT-2 buys for 10 with no message: unattributed.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, id, postEvents } from "../helpers";
+import { api, having, id, postEvents, send, unwrap } from "../helpers";
 
 const email = id("email", "at-1@example.com");
 const msg = (messageId: string, journey: string, type: string, at: string) => ({
@@ -48,20 +48,26 @@ beforeAll(async () => {
   ]);
 });
 
-const attribution = async (query: string) => {
-  const res = await call(
-    "GET",
-    `/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.amount&${query}`,
+type JourneysQuery = Parameters<typeof api.v1.reports.journeys.$get>[0]["query"];
+const attribution = (query: Partial<JourneysQuery>) =>
+  unwrap(
+    api.v1.reports.journeys.$get({
+      query: {
+        from: "2025-10-01",
+        to: "2025-10-31",
+        tz: "UTC",
+        conversion: "purchase",
+        value: "data.amount",
+        ...query,
+      },
+    }),
   );
-  if (res.status !== 200) throw new Error(`${query}: ${res.status} ${res.text}`);
-  return res.json;
-};
-const credits = (json: any) =>
-  Object.fromEntries(json.items.map((i: any) => [i.journey, [i.conversions, i.conversionValue]]));
+const credits = (report: Awaited<ReturnType<typeof attribution>>) =>
+  Object.fromEntries(report.items.map((i) => [i.journey, [i.conversions, i.conversionValue]]));
 
 describe("journey attribution", () => {
   it("first touch credits the earliest message's journey", async () => {
-    const r = await attribution("model=first&window=P7D");
+    const r = await attribution({ model: "first", window: "P7D" });
     expect(credits(r)).toEqual({ welcome: [1, 90], winback: [0, 0] });
     expect(r.totals).toMatchObject({
       conversions: 2,
@@ -73,25 +79,25 @@ describe("journey attribution", () => {
   });
 
   it("last touch credits the latest message's journey", async () => {
-    const r = await attribution("model=last&window=P7D");
+    const r = await attribution({ model: "last", window: "P7D" });
     expect(credits(r)).toEqual({ welcome: [0, 0], winback: [1, 90] });
   });
 
   it("linear shares a conversion among the touchpoints: welcome 2/3, winback 1/3", async () => {
-    const r = await attribution("model=linear&window=P7D");
-    expect(r.items.find((i: any) => i.journey === "welcome").conversions).toBeCloseTo(2 / 3, 9);
-    expect(r.items.find((i: any) => i.journey === "welcome").conversionValue).toBeCloseTo(60, 9);
-    expect(r.items.find((i: any) => i.journey === "winback").conversions).toBeCloseTo(1 / 3, 9);
-    expect(r.items.find((i: any) => i.journey === "winback").conversionValue).toBeCloseTo(30, 9);
+    const r = await attribution({ model: "linear", window: "P7D" });
+    expect(r.items.find((i) => i.journey === "welcome")?.conversions).toBeCloseTo(2 / 3, 9);
+    expect(r.items.find((i) => i.journey === "welcome")?.conversionValue).toBeCloseTo(60, 9);
+    expect(r.items.find((i) => i.journey === "winback")?.conversions).toBeCloseTo(1 / 3, 9);
+    expect(r.items.find((i) => i.journey === "winback")?.conversionValue).toBeCloseTo(30, 9);
   });
 
   it("messages outside the window get nothing; a longer window reaches them", async () => {
-    const week = await attribution("model=linear&window=P7D");
-    expect(week.items.find((i: any) => i.journey === "promo")).toBeUndefined();
-    const month = await attribution("model=linear&window=P30D");
-    expect(month.items.find((i: any) => i.journey === "promo").conversions).toBeCloseTo(1 / 4, 9);
-    expect(month.items.find((i: any) => i.journey === "welcome").conversions).toBeCloseTo(2 / 4, 9);
-    const first = await attribution("model=first&window=P30D");
+    const week = await attribution({ model: "linear", window: "P7D" });
+    expect(week.items.find((i) => i.journey === "promo")).toBeUndefined();
+    const month = await attribution({ model: "linear", window: "P30D" });
+    expect(month.items.find((i) => i.journey === "promo")?.conversions).toBeCloseTo(1 / 4, 9);
+    expect(month.items.find((i) => i.journey === "welcome")?.conversions).toBeCloseTo(2 / 4, 9);
+    const first = await attribution({ model: "first", window: "P30D" });
     expect(credits(first).promo).toEqual([1, 90]);
   });
 
@@ -106,14 +112,32 @@ describe("journey attribution", () => {
         data: { amount: 2.5, order: { total: 2.5 } },
       },
     ]);
-    const rolled = await attribution("model=linear&window=P7D");
-    const kolkata = await call(
-      "GET",
-      "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=Asia/Kolkata&conversion=purchase&value=data.amount&model=linear&window=P7D",
+    const rolled = await attribution({ model: "linear", window: "P7D" });
+    const kolkata = await send(
+      api.v1.reports.journeys.$get({
+        query: {
+          from: "2025-10-01",
+          to: "2025-10-31",
+          tz: "Asia/Kolkata",
+          conversion: "purchase",
+          value: "data.amount",
+          model: "linear",
+          window: "P7D",
+        },
+      }),
     );
-    const nested = await call(
-      "GET",
-      "/v1/reports/journeys?from=2025-10-01&to=2025-10-31&tz=UTC&conversion=purchase&value=data.order.total&model=linear&window=P7D",
+    const nested = await send(
+      api.v1.reports.journeys.$get({
+        query: {
+          from: "2025-10-01",
+          to: "2025-10-31",
+          tz: "UTC",
+          conversion: "purchase",
+          value: "data.order.total",
+          model: "linear",
+          window: "P7D",
+        },
+      }),
     );
     expect(rolled.totals).toMatchObject({
       conversions: 3,
@@ -130,18 +154,23 @@ describe("journey attribution", () => {
       conversionValue: 2.5,
       attributedValue: 0,
     });
-    await call("DELETE", "/v1/profiles/by-identity/crm/AT-3");
-    expect((await attribution("model=linear&window=P7D")).totals).toMatchObject({
+    await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+        param: { namespace: "crm", id: "AT-3" },
+        query: {},
+      }),
+    );
+    expect((await attribution({ model: "linear", window: "P7D" })).totals).toMatchObject({
       conversions: 2,
       conversionValue: 100,
     });
   });
 
   it("carries the message metrics of each journey with the message report's definitions", async () => {
-    const r = await attribution("model=last");
-    const welcome = r.items.find((i: any) => i.journey === "welcome");
+    const r = await attribution({ model: "last" });
+    const welcome = r.items.find((i) => i.journey === "welcome");
     expect(welcome).toMatchObject({ sent: 2, delivered: 2, clicked: 0 });
-    expect(r.items.find((i: any) => i.journey === "winback")).toMatchObject({
+    expect(r.items.find((i) => i.journey === "winback")).toMatchObject({
       sent: 1,
       delivered: 1,
       clicked: 1,
@@ -153,17 +182,26 @@ describe("journey attribution", () => {
 
 describe("the built-in journeys view", () => {
   it("reports the messaging metrics by journey with rates, and agrees with /v1/reports/messages", async () => {
-    const res = await call(
-      "GET",
-      "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=journey&metrics=sent,delivered,clicked,clickThrough",
+    const res = await send(
+      api.v1["data-views"][":id"].report.$get({
+        param: { id: "journeys" },
+        query: {
+          from: "2025-10-01",
+          to: "2025-10-31",
+          tz: "UTC",
+          dimension: "journey",
+          metrics: "sent,delivered,clicked,clickThrough",
+        },
+      }),
     );
     expect(res).toHaveStatus(200);
-    const rows = Object.fromEntries(res.json.items.map((i: any) => [i.key, i.values]));
+    const rows = Object.fromEntries(having(res.json, "items").items.map((i) => [i.key, i.values]));
     expect(rows.welcome).toEqual({ sent: 2, delivered: 2, clicked: 0, clickThrough: 0 });
     expect(rows.winback).toEqual({ sent: 1, delivered: 1, clicked: 1, clickThrough: 1 });
-    const messages = await call(
-      "GET",
-      "/v1/reports/messages?from=2025-10-01&to=2025-10-31&tz=UTC&groupBy=journey",
+    const messages = await send(
+      api.v1.reports.messages.$get({
+        query: { from: "2025-10-01", to: "2025-10-31", tz: "UTC", groupBy: "journey" },
+      }),
     );
     for (const m of messages.json.items) {
       expect(rows[m.key]).toMatchObject({
@@ -172,11 +210,20 @@ describe("the built-in journeys view", () => {
         clicked: m.clicked,
       });
     }
-    const weekly = await call(
-      "GET",
-      "/v1/data-views/journeys/report?from=2025-10-01&to=2025-10-31&tz=UTC&dimension=week&metrics=delivered",
+    const weekly = await send(
+      api.v1["data-views"][":id"].report.$get({
+        param: { id: "journeys" },
+        query: {
+          from: "2025-10-01",
+          to: "2025-10-31",
+          tz: "UTC",
+          dimension: "week",
+          metrics: "delivered",
+        },
+      }),
     );
-    expect(weekly.json.items.map((i: any) => [i.key, i.values.delivered])).toEqual([
+    const weeks = having(weekly.json, "items").items;
+    expect(weeks.map((i) => [i.key, i.values.delivered])).toEqual([
       ["2025-09-29", 3],
       ["2025-10-06", 0],
       ["2025-10-13", 0],
@@ -184,7 +231,7 @@ describe("the built-in journeys view", () => {
       ["2025-10-27", 0],
     ]);
     // The first and last weeks reach outside the range: not complete.
-    expect(weekly.json.items[0].complete).toBe(false);
-    expect(weekly.json.items[1].complete).toBe(true);
+    expect(weeks[0]?.complete).toBe(false);
+    expect(weeks[1]?.complete).toBe(true);
   });
 });

@@ -1,12 +1,14 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, apiClient, call, createKey, unwrap } from "../helpers";
+import { api, apiClient, createKey, send, unwrap } from "../helpers";
 
 describe("API keys", () => {
   it("creates a secret key shown once, lists it without the secret, and deletes it", async () => {
-    const created = await call("POST", "/v1/keys", {
-      body: { name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"] },
-    });
+    const created = await send(
+      api.v1.keys.$post({
+        json: { name: "crm sync", kind: "secret", scopes: ["ingest", "profiles:read"] },
+      }),
+    );
     expect(created).toHaveStatus(201);
     expect(created.json).toMatchObject({
       name: "crm sync",
@@ -18,18 +20,18 @@ describe("API keys", () => {
     expect(created.json.key).toMatch(/^sk_[A-Za-z0-9]{40}$/);
 
     // The key works for its scope.
-    const list = await call("GET", "/v1/keys");
+    const list = await send(api.v1.keys.$get());
     expect(list).toHaveStatus(200);
-    const listed = list.json.items.find((k: any) => k.id === created.json.id);
+    const listed = list.json.items.find((k) => k.id === created.json.id);
     expect(listed).toBeDefined();
     expect(JSON.stringify(list.json)).not.toContain(created.json.key);
-    expect(listed.keyPrefix).toBe(`${created.json.key.slice(0, 7)}…`);
+    expect(listed?.keyPrefix).toBe(`${created.json.key.slice(0, 7)}…`);
     expect(list.json.nextCursor).toBeNull();
 
-    const del = await call("DELETE", `/v1/keys/${created.json.id}`);
+    const del = await send(api.v1.keys[":id"].$delete({ param: { id: created.json.id } }));
     expect(del).toHaveStatus(204);
-    const after = await call("GET", "/v1/keys");
-    expect(after.json.items.some((k: any) => k.id === created.json.id)).toBe(false);
+    const after = await send(api.v1.keys.$get());
+    expect(after.json.items.some((k) => k.id === created.json.id)).toBe(false);
   });
 
   it("records when a key was last used, to the minute", async () => {
@@ -65,19 +67,21 @@ describe("API keys", () => {
   });
 
   it("a deleted key stops working at once", async () => {
-    const created = await call("POST", "/v1/keys", { body: { name: "temp", scopes: ["admin"] } });
+    const created = await send(api.v1.keys.$post({ json: { name: "temp", scopes: ["admin"] } }));
     const key = created.json.key;
-    expect(await call("GET", "/v1/keys", { key })).toHaveStatus(200);
-    await call("DELETE", `/v1/keys/${created.json.id}`);
-    const res = await call("GET", "/v1/keys", { key });
+    expect(await send(apiClient(key).v1.keys.$get())).toHaveStatus(200);
+    await send(api.v1.keys[":id"].$delete({ param: { id: created.json.id } }));
+    const res = await send(apiClient(key).v1.keys.$get());
     expect(res).toHaveStatus(401);
-    expect(res.json.error.code).toBe("unauthorized");
+    expect(res.error?.code).toBe("unauthorized");
   });
 
   it("a public key comes with a site secret and is limited to origins", async () => {
-    const res = await call("POST", "/v1/keys", {
-      body: { name: "shop", kind: "public", origins: ["https://shop.example"] },
-    });
+    const res = await send(
+      api.v1.keys.$post({
+        json: { name: "shop", kind: "public", origins: ["https://shop.example"] },
+      }),
+    );
     expect(res).toHaveStatus(201);
     expect(res.json.key).toMatch(/^pk_/);
     expect(res.json.siteSecret).toMatch(/^ss_/);

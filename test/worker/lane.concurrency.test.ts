@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import type { JournalEntry } from "../../worker/writer/types";
-import { call, id } from "../helpers";
+import { api, id, send } from "../helpers";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
@@ -90,7 +90,7 @@ const history = fc
 
 const value = (prefix: string, [, v]: Ref) => `${prefix}${v}`;
 const idOf = (prefix: string, r: Ref) => id(r[0], value(prefix, r));
-const path = (prefix: string, r: Ref) => `${r[0]}/${encodeURIComponent(value(prefix, r))}`;
+const param = (prefix: string, r: Ref) => ({ namespace: r[0], id: value(prefix, r) });
 
 /** Sends one op with identity values (and event ids) under `prefix`; returns the HTTP status. */
 async function perform(op: Op, prefix: string, index: number): Promise<number> {
@@ -105,31 +105,49 @@ async function perform(op: Op, prefix: string, index: number): Promise<number> {
         data: { tag: op.tag },
       }));
       return (
-        await call("POST", `/v1/events${op.atomic ? "?atomic=true" : ""}`, { body: { events } })
+        await send(
+          api.v1.events.$post({ query: op.atomic ? { atomic: "true" } : {}, json: { events } }),
+        )
       ).status;
     }
     case "records":
       return (
-        await call("POST", "/v1/records", {
-          body: {
-            dataset: "default",
-            timestamp: at,
-            identities: op.refs.map((r) => idOf(prefix, r)),
-            attributes: { ...op.attributes, tag: op.tag },
-          },
-        })
+        await send(
+          api.v1.records.$post({
+            query: {},
+            json: {
+              dataset: "default",
+              timestamp: at,
+              identities: op.refs.map((r) => idOf(prefix, r)),
+              attributes: { ...op.attributes, tag: op.tag },
+            },
+          }),
+        )
       ).status;
     case "deleteIdentity":
-      return (await call("DELETE", `/v1/identities/${path(prefix, op.ref)}`)).status;
+      return (
+        await send(api.v1.identities[":namespace"][":id"].$delete({ param: param(prefix, op.ref) }))
+      ).status;
     case "deleteLink":
       return (
-        await call(
-          "DELETE",
-          `/v1/links?from=${encodeURIComponent(`${op.a[0]}:${value(prefix, op.a)}`)}&to=${encodeURIComponent(`${op.b[0]}:${value(prefix, op.b)}`)}`,
+        await send(
+          api.v1.links.$delete({
+            query: {
+              from: `${op.a[0]}:${value(prefix, op.a)}`,
+              to: `${op.b[0]}:${value(prefix, op.b)}`,
+            },
+          }),
         )
       ).status;
     case "erase":
-      return (await call("DELETE", `/v1/profiles/by-identity/${path(prefix, op.ref)}`)).status;
+      return (
+        await send(
+          api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+            param: param(prefix, op.ref),
+            query: {},
+          }),
+        )
+      ).status;
   }
 }
 
@@ -233,14 +251,22 @@ async function snapshot(prefix: string) {
 
 beforeAll(async () => {
   expect(
-    await call("PUT", "/v1/namespaces/email", {
-      body: { normalize: "email", unique: false, priority: 80, maxPerGraph: 2 },
-    }),
+    await send(
+      api.v1.namespaces[":code"].$put({
+        param: { code: "email" },
+        query: {},
+        json: { normalize: "email", unique: false, priority: 80, maxPerGraph: 2 },
+      }),
+    ),
   ).toHaveStatus(200);
   expect(
-    await call("PUT", "/v1/segments/buyers", {
-      body: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } },
-    }),
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "buyers" },
+        query: {},
+        json: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } },
+      }),
+    ),
   ).toHaveStatus(200);
 });
 
@@ -295,21 +321,26 @@ describe("group commit", () => {
     await Promise.all(
       Array.from({ length: 60 }, async (_, i) => {
         const device = `visible-${String(i).padStart(10, "0")}`;
-        const res = await call("POST", "/v1/events", {
-          body: {
-            id: `visible-${i}`,
-            type: "page.view",
-            identities: [id("device", device)],
-            data: { i },
-          },
-        });
+        const res = await send(
+          api.v1.events.$post({
+            query: {},
+            json: {
+              id: `visible-${i}`,
+              type: "page.view",
+              identities: [id("device", device)],
+              data: { i },
+            },
+          }),
+        );
         expect(res).toHaveStatus(200);
-        const lookup = await call(
-          "GET",
-          `/v1/profiles/by-identity/device/${device}?include=events`,
+        const lookup = await send(
+          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+            param: { namespace: "device", id: device },
+            query: { include: "events" },
+          }),
         );
         expect(lookup).toHaveStatus(200);
-        expect(lookup.json.events.map((e: any) => e.id)).toEqual([`visible-${i}`]);
+        expect(lookup.json.events?.map((e) => e.id)).toEqual([`visible-${i}`]);
       }),
     );
   });
@@ -326,25 +357,31 @@ describe("group commit", () => {
     const before = await writer().laneStats();
     try {
       // One call holds the lane, so the 24 below queue up and form one group.
-      const holder = call("POST", "/v1/events", {
-        body: { type: "hold.lane", identities: [id("crm", "lane-holder")] },
-      });
+      const holder = send(
+        api.v1.events.$post({
+          query: {},
+          json: { type: "hold.lane", identities: [id("crm", "lane-holder")] },
+        }),
+      );
       await new Promise((r) => setTimeout(r, 50));
       const results = await Promise.all(
         Array.from({ length: 24 }, (_, i) =>
-          call("POST", "/v1/events", {
-            body: {
-              id: `innocent-${i}`,
-              type: i === 11 ? "poison.write" : "purchase",
-              identities: [id("crm", `innocent-${i}`)],
-            },
-          }),
+          send(
+            api.v1.events.$post({
+              query: {},
+              json: {
+                id: `innocent-${i}`,
+                type: i === 11 ? "poison.write" : "purchase",
+                identities: [id("crm", `innocent-${i}`)],
+              },
+            }),
+          ),
         ),
       );
       results.forEach((res, i) => {
         if (i === 11) {
           expect(res).toHaveStatus(500);
-          expect(res.json.error.code).toBe("internal_error");
+          expect(res.error?.code).toBe("internal_error");
         } else {
           expect(res.status, `call ${i}`).toBe(200);
           expect(res.json.accepted).toBe(1);
@@ -354,12 +391,14 @@ describe("group commit", () => {
       const after = await writer().laneStats();
       expect(after.retriedGroups).toBeGreaterThan(before.retriedGroups);
       for (let i = 0; i < 24; i++) {
-        const lookup = await call(
-          "GET",
-          `/v1/profiles/by-identity/crm/innocent-${i}?include=events`,
+        const lookup = await send(
+          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+            param: { namespace: "crm", id: `innocent-${i}` },
+            query: { include: "events" },
+          }),
         );
         if (i === 11) expect(lookup).toHaveStatus(404);
-        else expect(lookup.json.events.map((e: any) => e.id)).toEqual([`innocent-${i}`]);
+        else expect(lookup.json.events?.map((e) => e.id)).toEqual([`innocent-${i}`]);
       }
     } finally {
       await runInDurableObject(writer(), (instance: GraphWriter) => {

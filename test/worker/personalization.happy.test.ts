@@ -2,6 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import {
+  api,
+  apiClient,
   call,
   createPublicKey,
   id,
@@ -9,6 +11,7 @@ import {
   iso,
   postEvents,
   postRecords,
+  send,
   waitForSegment,
 } from "../helpers";
 
@@ -19,31 +22,45 @@ const DEVICE = "visitor-device-000000001";
 describe("a visitor, anonymous then signed in", () => {
   it("scenario: collect as anonymous device D, log in as crm:42 (gold, 2 purchases in 30 days) → known, segments, allow-listed attributes only", async () => {
     const site = await createPublicKey([ORIGIN]);
-    await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
-    await call("PUT", "/v1/settings/personalization", {
-      body: { attributes: ["firstName", "loyalty.tier"] },
-    });
-    await call("PUT", "/v1/segments/gold-members", {
-      body: {
-        name: "Gold members",
-        public: true,
-        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
-      },
-    });
-    await call("PUT", "/v1/segments/frequent-buyers", {
-      body: {
-        name: "Frequent buyers",
-        public: true,
-        rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
-      },
-    });
-    await call("PUT", "/v1/segments/internal-vip", {
-      body: {
-        name: "Internal",
-        public: false,
-        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
-      },
-    });
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }),
+    );
+    await send(
+      api.v1.settings.personalization.$put({ json: { attributes: ["firstName", "loyalty.tier"] } }),
+    );
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "gold-members" },
+        query: {},
+        json: {
+          name: "Gold members",
+          public: true,
+          rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+        },
+      }),
+    );
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "frequent-buyers" },
+        query: {},
+        json: {
+          name: "Frequent buyers",
+          public: true,
+          rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
+        },
+      }),
+    );
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "internal-vip" },
+        query: {},
+        json: {
+          name: "Internal",
+          public: false,
+          rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+        },
+      }),
+    );
     await waitForSegment("gold-members");
 
     await postRecords([
@@ -75,6 +92,7 @@ describe("a visitor, anonymous then signed in", () => {
 
     // Anonymous browsing: page views through collect.
     for (let i = 0; i < 3; i++) {
+      // As navigator.sendBeacon sends it: a text/plain body, which the typed client cannot.
       const res = await call("POST", `/v1/collect?key=${site.key}&device=${DEVICE}`, {
         key: null,
         body: JSON.stringify({ events: [{ type: "page.view", data: { url: `/p/${i}` } }] }),
@@ -83,73 +101,92 @@ describe("a visitor, anonymous then signed in", () => {
       expect(res).toHaveStatus(200);
       expect(res.json).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     }
-    const anonymous = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, {
-      key: null,
-      headers: { origin: ORIGIN },
-    });
+    const anonymous = await send(
+      apiClient(null).v1.context.$get(
+        { query: { key: site.key, device: DEVICE } },
+        { headers: { origin: ORIGIN } },
+      ),
+    );
     expect(anonymous).toHaveStatus(200);
     expect(anonymous.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
     expect(anonymous.headers.get("cache-control")).toContain("private");
 
     // The site logs the visitor in and passes a token signed with its site secret.
     const token = await identityToken(site.siteSecret, "crm:42");
-    const known = await call("GET", `/v1/context?device=${DEVICE}&identityToken=${token}`, {
-      key: site.key,
-      headers: { origin: ORIGIN },
-    });
+    const known = await send(
+      apiClient(site.key).v1.context.$get(
+        { query: { device: DEVICE, identityToken: token } },
+        { headers: { origin: ORIGIN } },
+      ),
+    );
     expect(known).toHaveStatus(200);
     expect(known.json.known).toBe(true);
     expect(known.json.segments).toEqual(["frequent-buyers", "gold-members"]);
     expect(known.json.attributes).toEqual({ firstName: "Greta", loyalty: { tier: "gold" } });
 
     // The device is now linked to crm:42 (with the page views it collected).
-    const graph = await call("GET", `/v1/identities/device/${DEVICE}/graph`);
-    expect(graph.json.identities.map((i: any) => `${i.namespace}:${i.id}`)).toContain("crm:42");
+    const graph = await send(
+      api.v1.identities[":namespace"][":id"].graph.$get({
+        param: { namespace: "device", id: DEVICE },
+      }),
+    );
+    expect(graph.json.identities.map((i) => `${i.namespace}:${i.id}`)).toContain("crm:42");
     // …but without the token, the same device is anonymous again: only its own data counts.
-    const again = await call("GET", `/v1/context?key=${site.key}&device=${DEVICE}`, {
-      key: null,
-      headers: { origin: ORIGIN },
-    });
+    const again = await send(
+      apiClient(null).v1.context.$get(
+        { query: { key: site.key, device: DEVICE } },
+        { headers: { origin: ORIGIN } },
+      ),
+    );
     expect(again.json).toEqual({ device: DEVICE, known: false, segments: [], attributes: {} });
   });
 
   it("anonymous visitors are still segmented by what their own device did", async () => {
     const site = await createPublicKey([ORIGIN]);
-    await call("PUT", "/v1/segments/sale-hunters", {
-      body: {
-        name: "Sale hunters",
-        public: true,
-        rule: {
-          event: "page.view",
-          within: "P1D",
-          count: { gte: 2 },
-          where: { attr: "url", op: "startsWith", value: "/sale" },
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "sale-hunters" },
+        query: {},
+        json: {
+          name: "Sale hunters",
+          public: true,
+          rule: {
+            event: "page.view",
+            within: "P1D",
+            count: { gte: 2 },
+            where: { attr: "url", op: "startsWith", value: "/sale" },
+          },
         },
-      },
-    });
+      }),
+    );
     const device = "sale-hunter-device-0001";
-    const send = (url: string) =>
-      call("POST", `/v1/collect?device=${device}`, {
-        key: site.key,
-        body: { events: [{ type: "page.view", data: { url } }] },
-        headers: { origin: ORIGIN },
-      });
-    await send("/sale/shoes");
+    const view = (url: string) =>
+      send(
+        apiClient(site.key).v1.collect.$post(
+          { query: { device }, json: { events: [{ type: "page.view", data: { url } }] } },
+          { headers: { origin: ORIGIN } },
+        ),
+      );
+    await view("/sale/shoes");
     expect(
       (
-        await call("GET", `/v1/context?device=${device}`, {
-          key: site.key,
-          headers: { origin: ORIGIN },
-        })
+        await send(
+          apiClient(site.key).v1.context.$get(
+            { query: { device } },
+            { headers: { origin: ORIGIN } },
+          ),
+        )
       ).json.segments,
     ).toEqual([]);
-    await send("/sale/tents");
+    await view("/sale/tents");
     expect(
       (
-        await call("GET", `/v1/context?device=${device}`, {
-          key: site.key,
-          headers: { origin: ORIGIN },
-        })
+        await send(
+          apiClient(site.key).v1.context.$get(
+            { query: { device } },
+            { headers: { origin: ORIGIN } },
+          ),
+        )
       ).json.segments,
     ).toEqual(["sale-hunters"]);
   });
@@ -157,12 +194,13 @@ describe("a visitor, anonymous then signed in", () => {
   it("collect: allowed types only, no identities, rate limited per device with Retry-After", async () => {
     const site = await createPublicKey([ORIGIN]);
     const device = "rate-limited-device-01";
-    const post = (body: unknown) =>
-      call("POST", `/v1/collect?device=${device}`, {
-        key: site.key,
-        body,
-        headers: { origin: ORIGIN },
-      });
+    const post = (body: Parameters<typeof api.v1.collect.$post>[0]["json"]) =>
+      send(
+        apiClient(site.key).v1.collect.$post(
+          { query: { device }, json: body },
+          { headers: { origin: ORIGIN } },
+        ),
+      );
     const typed = await post({
       events: [{ type: "purchase", data: { amount: 1000 } }, { type: "click" }],
     });
@@ -170,11 +208,18 @@ describe("a visitor, anonymous then signed in", () => {
     expect(typed.json.rejected).toEqual([
       { index: 0, error: expect.objectContaining({ code: "type_not_allowed" }) },
     ]);
-    const sneaky = await post({
+    // Fields a public key may not send: raw calls, as the typed client refuses them.
+    const hostile = (body: unknown) =>
+      call("POST", `/v1/collect?device=${device}`, {
+        key: site.key,
+        body,
+        headers: { origin: ORIGIN },
+      });
+    const sneaky = await hostile({
       events: [{ type: "page.view", identities: [{ namespace: "crm", id: "42" }] }],
     });
     expect(sneaky).toHaveStatus(400);
-    const attrs = await post({
+    const attrs = await hostile({
       events: [{ type: "page.view" }],
       attributes: { loyalty: { tier: "gold" } },
     });
@@ -185,7 +230,7 @@ describe("a visitor, anonymous then signed in", () => {
       if (res.status === 429) limited = res;
     }
     expect(limited).toBeDefined();
-    expect(limited!.json.error.code).toBe("rate_limited");
+    expect(limited!.error?.code).toBe("rate_limited");
     expect(limited!.headers.get("retry-after")).toBe("60");
   });
 });
@@ -203,10 +248,12 @@ describe("a signed-in visitor's page views", () => {
       instance.journal = [];
     });
     for (let i = 0; i < 5; i++) {
-      const res = await call("GET", `/v1/context?device=${device}&identityToken=${token}`, {
-        key: site.key,
-        headers: { origin: ORIGIN },
-      });
+      const res = await send(
+        apiClient(site.key).v1.context.$get(
+          { query: { device, identityToken: token } },
+          { headers: { origin: ORIGIN } },
+        ),
+      );
       expect(res.json.known).toBe(true);
     }
     const journal = await runInDurableObject(writer, (instance: GraphWriter) => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, id, iso, postEvents, postRecords, uploadFile, waitForBatch } from "../helpers";
+import { api, id, iso, postEvents, postRecords, send, uploadFile, waitForBatch } from "../helpers";
 
 const T = Date.now() - 3 * 24 * 3600_000;
 const person = {
@@ -47,8 +47,10 @@ const oldIdentities = [
 ];
 
 async function ingestPerson() {
-  await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
-  await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
+  await send(api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }));
+  await send(
+    api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
+  );
   await postRecords(person.records);
   await postEvents(person.events);
   // …and through a batch file.
@@ -61,23 +63,34 @@ async function ingestPerson() {
 describe("privacy erase", () => {
   it("erases every trace; nothing is returned afterwards; re-sends are suppressed item by item", async () => {
     await ingestPerson();
-    const before = await call("GET", "/v1/profiles/by-identity/crm/ERASE-1?include=events");
+    const before = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "ERASE-1" },
+        query: { include: "events" },
+      }),
+    );
     expect(before).toHaveStatus(200);
     expect(before.json.attributes.note).toBe("from a file");
     const profileId = before.json.profileId;
 
-    const exportCopy = await call(
-      "GET",
-      "/v1/profiles/by-identity/email/erase.me@example.com/export",
+    const exportCopy = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].export.$get({
+        param: { namespace: "email", id: "erase.me@example.com" },
+      }),
     );
     expect(exportCopy).toHaveStatus(200);
-    expect(exportCopy.json.events.map((e: any) => e.id).sort()).toEqual([
+    expect((exportCopy.json.events as { id: string }[]).map((e) => e.id).sort()).toEqual([
       "erase-ev-1",
       "erase-ev-2",
     ]);
-    expect(exportCopy.json.fragments.length).toBe(2);
+    expect((exportCopy.json.fragments as unknown[]).length).toBe(2);
 
-    const receipt = await call("DELETE", "/v1/profiles/by-identity/email/Erase.Me@example.com");
+    const receipt = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+        param: { namespace: "email", id: "Erase.Me@example.com" },
+        query: {},
+      }),
+    );
     expect(receipt).toHaveStatus(200);
     expect(receipt.json).toEqual({
       profileId,
@@ -87,20 +100,39 @@ describe("privacy erase", () => {
 
     for (const [ns, value] of oldIdentities) {
       expect(
-        await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}`),
+        await send(
+          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+            param: { namespace: ns!, id: value! },
+            query: {},
+          }),
+        ),
       ).toHaveStatus(404);
       expect(
-        await call("GET", `/v1/identities/${ns}/${encodeURIComponent(value!)}/graph`),
+        await send(
+          api.v1.identities[":namespace"][":id"].graph.$get({
+            param: { namespace: ns!, id: value! },
+          }),
+        ),
       ).toHaveStatus(404);
       expect(
-        await call("GET", `/v1/profiles/by-identity/${ns}/${encodeURIComponent(value!)}/export`),
+        await send(
+          api.v1.profiles["by-identity"][":namespace"][":id"].export.$get({
+            param: { namespace: ns!, id: value! },
+          }),
+        ),
       ).toHaveStatus(404);
     }
-    expect(await call("GET", `/v1/profiles/${profileId}`)).toHaveStatus(404);
-    expect(await call("GET", `/v1/profiles/${profileId}/events`)).toHaveStatus(404);
+    expect(
+      await send(api.v1.profiles[":profileId"].$get({ param: { profileId }, query: {} })),
+    ).toHaveStatus(404);
+    expect(
+      await send(api.v1.profiles[":profileId"].events.$get({ param: { profileId }, query: {} })),
+    ).toHaveStatus(404);
     for (const q of ["erin", "raser", "erase", "ERASE-1"])
-      expect((await call("GET", `/v1/profiles?q=${q}`)).json.items).toEqual([]);
-    expect((await call("GET", "/v1/profiles?attr.loyalty.tier=gold")).json.items).toEqual([]);
+      expect((await send(api.v1.profiles.$get({ query: { q } }))).json.items).toEqual([]);
+    expect(
+      (await send(api.v1.profiles.$get({ query: { "attr.loyalty.tier": "gold" } }))).json.items,
+    ).toEqual([]);
     // Nothing left in any table that names them.
     const leftovers = await env.DB.prepare(
       `SELECT (SELECT count(*) FROM identities WHERE value LIKE '%erase%' OR value = 'EL-1' OR value = '+31611112222') +
@@ -112,7 +144,7 @@ describe("privacy erase", () => {
       .bind(profileId)
       .first<{ n: number }>();
     expect(leftovers!.n).toBe(0);
-    const suppressed = await call("GET", "/v1/suppressions");
+    const suppressed = await send(api.v1.suppressions.$get({ query: {} }));
     expect(suppressed.json.items).toHaveLength(5);
     expect(JSON.stringify(suppressed.json)).not.toMatch(/erase|ERASE|EL-1|3161111/);
 
@@ -128,10 +160,19 @@ describe("privacy erase", () => {
       "suppressed_identity",
       "suppressed_identity",
     ]);
-    expect(await call("GET", "/v1/profiles/by-identity/crm/ERASE-1")).toHaveStatus(404);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "ERASE-1" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(404);
 
     // Lifting one suppression lets that identity back in.
-    expect(await call("DELETE", "/v1/suppressions?identity=loyalty:EL-1")).toHaveStatus(204);
+    expect(
+      await send(api.v1.suppressions.$delete({ query: { identity: "loyalty:EL-1" } })),
+    ).toHaveStatus(204);
     const back = await postRecords([
       {
         dataset: "loyalty",
@@ -146,14 +187,31 @@ describe("privacy erase", () => {
     await postRecords([
       { dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } },
     ]);
-    const old = (await call("GET", "/v1/profiles/by-identity/crm/FRESH-1")).json.profileId;
-    const receipt = await call("DELETE", "/v1/profiles/by-identity/crm/FRESH-1?suppress=false");
+    const old = (
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "FRESH-1" },
+          query: {},
+        }),
+      )
+    ).json.profileId;
+    const receipt = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+        param: { namespace: "crm", id: "FRESH-1" },
+        query: { suppress: "false" },
+      }),
+    );
     expect(receipt.json.suppressed).toBe(false);
     const again = await postRecords([
       { dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } },
     ]);
     expect(again.accepted).toBe(1);
-    const fresh = await call("GET", "/v1/profiles/by-identity/crm/FRESH-1");
+    const fresh = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "FRESH-1" },
+        query: {},
+      }),
+    );
     expect(fresh).toHaveStatus(200);
     expect(fresh.json.profileId).not.toBe(old);
   });

@@ -1,13 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { customers, eventsFor, recordsFor } from "../../scripts/lib/demo-data.mjs";
-import { api, call, createKey, id, iso, postEvents, postRecords, unwrap } from "../helpers";
+import {
+  allPages,
+  api,
+  apiClient,
+  createKey,
+  id,
+  iso,
+  postEvents,
+  postRecords,
+  send,
+  unwrap,
+} from "../helpers";
+import { poll } from "../poll";
 
 const T1 = Date.now() - 5 * 24 * 3600_000;
 const T2 = T1 + 3600_000;
 
 async function setupJohn() {
-  await call("PUT", "/v1/datasets/crm", { body: { kind: "records" } });
-  await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
+  await send(api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }));
+  await send(
+    api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
+  );
   await postRecords([
     {
       dataset: "crm",
@@ -33,9 +47,11 @@ async function setupJohn() {
 describe("merged profiles", () => {
   it("default policy: newest wins with provenance; dataset-precedence [crm]; idStitching none", async () => {
     await setupJohn();
-    const res = await call(
-      "GET",
-      "/v1/profiles/by-identity/email/JOHN.POLICY@luma.com?include=provenance",
+    const res = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "email", id: "JOHN.POLICY@luma.com" },
+        query: { include: "provenance" },
+      }),
     );
     expect(res).toHaveStatus(200);
     expect(res.json.attributes).toEqual({
@@ -45,43 +61,58 @@ describe("merged profiles", () => {
       loyalty: { tier: "gold" },
       newsletter: true,
     });
-    expect(res.json.provenance.firstName).toEqual({
+    expect(res.json.provenance?.firstName).toEqual({
       dataset: "loyalty",
       identity: { namespace: "loyalty", id: "LP-1" },
       timestamp: iso(T2),
     });
     expect(res.json.primaryIdentity).toEqual({ namespace: "crm", id: "J-1" });
-    expect(res.json.identities.map((i: any) => `${i.namespace}:${i.id}`).sort()).toEqual([
+    expect(res.json.identities.map((i) => `${i.namespace}:${i.id}`).sort()).toEqual([
       "crm:J-1",
       "email:john.policy@luma.com",
       "loyalty:LP-1",
     ]);
     expect(res.json.displayName).toBe("Johnny Policy");
 
-    const put = await call("PUT", "/v1/merge-policies/crm-first", {
-      body: { type: "dataset-precedence", datasets: ["crm"] },
-    });
+    const put = await send(
+      api.v1["merge-policies"][":name"].$put({
+        param: { name: "crm-first" },
+        json: { type: "dataset-precedence", datasets: ["crm"] },
+      }),
+    );
     expect(put).toHaveStatus(200);
-    const crmFirst = await call(
-      "GET",
-      "/v1/profiles/by-identity/crm/J-1?mergePolicy=crm-first&include=provenance",
+    const crmFirst = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "J-1" },
+        query: { mergePolicy: "crm-first", include: "provenance" },
+      }),
     );
     expect(crmFirst.json.attributes.firstName).toBe("John");
-    expect(crmFirst.json.provenance.firstName.dataset).toBe("crm");
+    expect(crmFirst.json.provenance?.firstName?.dataset).toBe("crm");
 
-    await call("PUT", "/v1/merge-policies/own-only", {
-      body: { type: "timestamp", idStitching: "none" },
-    });
-    const own = await call(
-      "GET",
-      "/v1/profiles/by-identity/email/john.policy@luma.com?mergePolicy=own-only",
+    await send(
+      api.v1["merge-policies"][":name"].$put({
+        param: { name: "own-only" },
+        json: { type: "timestamp", idStitching: "none" },
+      }),
+    );
+    const own = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "email", id: "john.policy@luma.com" },
+        query: { mergePolicy: "own-only" },
+      }),
     );
     expect(own.json.attributes).toEqual({ newsletter: true });
 
-    const unknown = await call("GET", "/v1/profiles/by-identity/crm/J-1?mergePolicy=nope");
+    const unknown = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "J-1" },
+        query: { mergePolicy: "nope" },
+      }),
+    );
     expect(unknown).toHaveStatus(400);
-    const list = await call("GET", "/v1/merge-policies");
-    expect(list.json.items.find((p: any) => p.default).name).toBe("default");
+    const list = await send(api.v1["merge-policies"].$get());
+    expect(list.json.items.find((p) => p.default)?.name).toBe("default");
   });
 
   it("profile by id, includes, 404 and 400", async () => {
@@ -95,38 +126,77 @@ describe("merged profiles", () => {
         data: { amount: 5 },
       },
     ]);
-    const byIdentity = await call("GET", "/v1/profiles/by-identity/crm/J-1");
-    const byId = await call(
-      "GET",
-      `/v1/profiles/${byIdentity.json.profileId}?include=events,segments,graph&events.limit=5`,
+    const byIdentity = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "J-1" },
+        query: {},
+      }),
+    );
+    const byId = await send(
+      api.v1.profiles[":profileId"].$get({
+        param: { profileId: byIdentity.json.profileId },
+        query: { include: "events,segments,graph", "events.limit": "5" },
+      }),
     );
     expect(byId).toHaveStatus(200);
-    expect(byId.json.events[0]).toMatchObject({
+    expect(byId.json.events?.[0]).toMatchObject({
       id: "jp-1",
       type: "purchase",
       identity: { namespace: "crm", id: "J-1" },
       data: { amount: 5 },
     });
     expect(byId.json.segments).toEqual([]);
-    expect(byId.json.graph.links.length).toBeGreaterThan(0);
-    expect(await call("GET", "/v1/profiles/by-identity/crm/nobody")).toHaveStatus(404);
-    expect(await call("GET", "/v1/profiles/by-identity/email/not-an-email")).toHaveStatus(400);
-    expect(await call("GET", "/v1/profiles/00000000-0000-0000-0000-000000000000")).toHaveStatus(
-      404,
-    );
-    expect(await call("GET", "/v1/profiles/by-identity/crm/J-1?include=everything")).toHaveStatus(
-      400,
-    );
+    expect(byId.json.graph?.links.length).toBeGreaterThan(0);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "nobody" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(404);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "email", id: "not-an-email" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(400);
+    expect(
+      await send(
+        api.v1.profiles[":profileId"].$get({
+          param: { profileId: "00000000-0000-0000-0000-000000000000" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(404);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "J-1" },
+          query: { include: "everything" },
+        }),
+      ),
+    ).toHaveStatus(400);
   });
 
   it("strong ETag: If-None-Match gives 304; a new write changes the ETag", async () => {
     await setupJohn();
-    const first = await call("GET", "/v1/profiles/by-identity/crm/J-1");
+    const first = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "J-1" },
+        query: {},
+      }),
+    );
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^"[0-9a-f]{40}"$/);
-    const again = await call("GET", "/v1/profiles/by-identity/crm/J-1", {
-      headers: { "if-none-match": etag },
-    });
+    const again = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get(
+        { param: { namespace: "crm", id: "J-1" }, query: {} },
+        { headers: { "if-none-match": etag } },
+      ),
+    );
     expect(again).toHaveStatus(304);
     expect(again.text).toBe("");
     await postRecords([
@@ -136,9 +206,12 @@ describe("merged profiles", () => {
         attributes: { address: { city: "Leiden" } },
       },
     ]);
-    const changed = await call("GET", "/v1/profiles/by-identity/crm/J-1", {
-      headers: { "if-none-match": etag },
-    });
+    const changed = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get(
+        { param: { namespace: "crm", id: "J-1" }, query: {} },
+        { headers: { "if-none-match": etag } },
+      ),
+    );
     expect(changed).toHaveStatus(200);
     expect(changed.headers.get("etag")).not.toBe(etag);
   });
@@ -153,23 +226,32 @@ describe("merged profiles", () => {
           i % 3 ? [id("crm", "TL-1")] : [id("device", "timeline-device-001"), id("crm", "TL-1")],
       })),
     );
-    const profile = (await call("GET", "/v1/profiles/by-identity/crm/TL-1")).json.profileId;
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: any = await call(
-        "GET",
-        `/v1/profiles/${profile}/events?limit=10${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      seen.push(...page.json.items.map((e: any) => e.id));
-      cursor = page.json.nextCursor;
-    } while (cursor);
+    const profile = (
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "TL-1" },
+          query: {},
+        }),
+      )
+    ).json.profileId;
+    const seen = (
+      await allPages((cursor) =>
+        unwrap(
+          api.v1.profiles[":profileId"].events.$get({
+            param: { profileId: profile },
+            query: { limit: "10", ...cursor },
+          }),
+        ),
+      )
+    ).map((e) => e.id);
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `tl-${24 - i}`));
-    const purchases = await call(
-      "GET",
-      `/v1/profiles/${profile}/events?type=purchase&from=${iso(T1 + 10 * 60_000)}`,
+    const purchases = await send(
+      api.v1.profiles[":profileId"].events.$get({
+        param: { profileId: profile },
+        query: { type: "purchase", from: iso(T1 + 10 * 60_000) },
+      }),
     );
-    expect(purchases.json.items.map((e: any) => e.id)).toEqual([
+    expect(purchases.json.items.map((e) => e.id)).toEqual([
       "tl-23",
       "tl-21",
       "tl-19",
@@ -178,7 +260,14 @@ describe("merged profiles", () => {
       "tl-13",
       "tl-11",
     ]);
-    expect(await call("GET", `/v1/profiles/${profile}/events?cursor=garbage`)).toHaveStatus(400);
+    expect(
+      await send(
+        api.v1.profiles[":profileId"].events.$get({
+          param: { profileId: profile },
+          query: { cursor: "garbage" },
+        }),
+      ),
+    ).toHaveStatus(400);
   });
 });
 
@@ -196,7 +285,12 @@ describe("attribute labels", () => {
       },
     };
     expect(
-      await call("PUT", "/v1/datasets/labelled-crm", { body: { kind: "records", schema } }),
+      await send(
+        api.v1.datasets[":name"].$put({
+          param: { name: "labelled-crm" },
+          json: { kind: "records", schema },
+        }),
+      ),
     ).toHaveStatus(200);
     await postRecords([
       {
@@ -205,16 +299,28 @@ describe("attribute labels", () => {
         attributes: { loyalty: { tier: "gold" }, phoneOk: true, note: "x" },
       },
     ]);
-    const profile = await call("GET", "/v1/profiles/by-identity/crm/LABEL-1?include=provenance");
-    expect(profile.json.provenance["loyalty.tier"]).toMatchObject({
+    const profile = await send(
+      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "LABEL-1" },
+        query: { include: "provenance" },
+      }),
+    );
+    expect(profile.json.provenance?.["loyalty.tier"]).toMatchObject({
       dataset: "labelled-crm",
       name: "Loyalty tier",
     });
-    expect(profile.json.provenance.phoneOk.name).toBe("May we call?");
-    expect(profile.json.provenance.note.name).toBeUndefined();
+    expect(profile.json.provenance?.phoneOk?.name).toBe("May we call?");
+    expect(profile.json.provenance?.note?.name).toBeUndefined();
     // Without include=provenance nothing changes in the answer.
     expect(
-      (await call("GET", "/v1/profiles/by-identity/crm/LABEL-1")).json.provenance,
+      (
+        await send(
+          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+            param: { namespace: "crm", id: "LABEL-1" },
+            query: {},
+          }),
+        )
+      ).json.provenance,
     ).toBeUndefined();
   });
 });
@@ -264,57 +370,51 @@ describe("search on the demo data", () => {
       ["crm", "records"],
       ["loyalty", "records"],
       ["orders", "events"],
-    ])
-      await call("PUT", `/v1/datasets/${name}`, { body: { kind } });
+    ] as const)
+      await send(api.v1.datasets[":name"].$put({ param: { name }, json: { kind } }));
     const people = customers(80);
     await postRecords(recordsFor(people));
     await postEvents(eventsFor(people).slice(0, 1000));
 
-    const byName = await call("GET", "/v1/profiles?q=john");
-    const john = byName.json.items.find((p: any) => p.displayName === "John Greene");
+    const byName = await send(api.v1.profiles.$get({ query: { q: "john" } }));
+    const john = byName.json.items.find((p) => p.displayName === "John Greene");
     expect(john).toBeDefined();
-    expect(john.primaryIdentity).toEqual({ namespace: "crm", id: "CUST-10000" });
-    const byLastName = await call("GET", "/v1/profiles?q=GREE");
-    expect(byLastName.json.items.map((p: any) => p.profileId)).toContain(john.profileId);
+    expect(john?.primaryIdentity).toEqual({ namespace: "crm", id: "CUST-10000" });
+    const byLastName = await send(api.v1.profiles.$get({ query: { q: "GREE" } }));
+    expect(byLastName.json.items.map((p) => p.profileId)).toContain(john?.profileId);
     // Several words: each prefixes a word of the name, in any order.
-    for (const q of ["john%20gr", "gree%20jo", "JOHN%20GREENE"]) {
+    for (const q of ["john gr", "gree jo", "JOHN GREENE"]) {
       expect(
-        (await call("GET", `/v1/profiles?q=${q}`)).json.items.map((p: any) => p.profileId),
-      ).toContain(john.profileId);
+        (await send(api.v1.profiles.$get({ query: { q } }))).json.items.map((p) => p.profileId),
+      ).toContain(john?.profileId);
     }
     expect(
-      (await call("GET", "/v1/profiles?q=john%20zz")).json.items.map((p: any) => p.profileId),
-    ).not.toContain(john.profileId);
+      (await send(api.v1.profiles.$get({ query: { q: "john zz" } }))).json.items.map(
+        (p) => p.profileId,
+      ),
+    ).not.toContain(john?.profileId);
     // New profile ids are 13 base64url characters: "p", the home bucket, 54 random bits.
-    expect(john.profileId).toMatch(/^p[A-Za-z0-9_-]{12}$/);
-    const byEmail = await call("GET", "/v1/profiles?q=john.gr&namespace=email");
-    expect(byEmail.json.items.map((p: any) => p.profileId)).toEqual([john.profileId]);
+    expect(john?.profileId).toMatch(/^p[A-Za-z0-9_-]{12}$/);
+    const byEmail = await send(
+      api.v1.profiles.$get({ query: { q: "john.gr", namespace: "email" } }),
+    );
+    expect(byEmail.json.items.map((p) => p.profileId)).toEqual([john?.profileId]);
 
-    const gold = people.filter((p: any) => p.loyalty && p.tier === "gold").map((p: any) => p.crm);
-    const found: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: any = await call(
-        "GET",
-        `/v1/profiles?attr.loyalty.tier=gold&limit=3${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      found.push(...page.json.items.map((p: any) => p.primaryIdentity.id));
-      cursor = page.json.nextCursor;
-    } while (cursor);
+    const gold = people.filter((p) => p.loyalty && p.tier === "gold").map((p) => p.crm);
+    const found = (
+      await allPages((cursor) =>
+        unwrap(
+          api.v1.profiles.$get({ query: { "attr.loyalty.tier": "gold", limit: "3", ...cursor } }),
+        ),
+      )
+    ).map((p) => p.primaryIdentity.id);
     expect(found.length).toBe(new Set(found).size);
     // (Other tests in this file add their own gold members; compare the demo customers.)
     expect(found.filter((f) => f.startsWith("CUST-")).sort()).toEqual([...gold].sort());
 
-    const everyone: string[] = [];
-    cursor = null;
-    do {
-      const page: any = await call(
-        "GET",
-        `/v1/profiles?limit=7${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      everyone.push(...page.json.items.map((p: any) => p.profileId));
-      cursor = page.json.nextCursor;
-    } while (cursor);
+    const everyone = (
+      await allPages((cursor) => unwrap(api.v1.profiles.$get({ query: { limit: "7", ...cursor } })))
+    ).map((p) => p.profileId);
     expect(new Set(everyone).size).toBe(everyone.length);
     expect(everyone.length).toBeGreaterThanOrEqual(80);
   });
@@ -322,20 +422,27 @@ describe("search on the demo data", () => {
   it("reads are audited with the key that made them; the audit needs admin", async () => {
     await setupJohn();
     const reader = await createKey(["profiles:read"], "support desk");
-    const keys = (await call("GET", "/v1/keys")).json.items;
-    const readerId = keys.find((k: any) => k.name === "support desk").id;
-    const res = await call("GET", "/v1/profiles/by-identity/crm/J-1", { key: reader });
+    const keys = (await send(api.v1.keys.$get())).json.items;
+    const readerId = keys.find((k) => k.name === "support desk")?.id;
+    const res = await send(
+      apiClient(reader).v1.profiles["by-identity"][":namespace"][":id"].$get({
+        param: { namespace: "crm", id: "J-1" },
+        query: {},
+      }),
+    );
     expect(res).toHaveStatus(200);
-    let entry: any;
-    for (let i = 0; i < 50 && !entry; i++) {
-      entry = (await call("GET", "/v1/audit")).json.items.find(
-        (e: any) => e.keyId === readerId && e.action === "profile.read",
-      );
-      if (!entry) await new Promise((r) => setTimeout(r, 20));
-    }
+    const entry = await poll(
+      async () =>
+        (await unwrap(api.v1.audit.$get({ query: {} }))).items.find(
+          (e) => e.keyId === readerId && e.action === "profile.read",
+        ),
+      (e) => e !== undefined,
+      "the read's audit entry",
+      { tries: 50, everyMs: 20 },
+    );
     expect(entry).toMatchObject({ keyId: readerId, profileId: res.json.profileId });
-    expect(entry.fields).toEqual(expect.arrayContaining(["firstName", "loyalty.tier"]));
-    expect(await call("GET", "/v1/audit", { key: reader })).toHaveStatus(403);
+    expect(entry?.fields).toEqual(expect.arrayContaining(["firstName", "loyalty.tier"]));
+    expect(await send(apiClient(reader).v1.audit.$get({ query: {} }))).toHaveStatus(403);
   });
 });
 
@@ -348,9 +455,13 @@ describe("the attribute index", () => {
           `SELECT a.path, a.value FROM attribute_index a JOIN identities i ON i.id = a.identity_id WHERE i.value = 'AIX-1' ORDER BY a.path`,
         ).all()
       ).results;
-    const find = async (q: string) =>
-      (await call("GET", `/v1/profiles?${q}`)).json.items.map((p: any) => p.primaryIdentity.id);
-    await call("PUT", "/v1/datasets/aix", { body: { kind: "records" } });
+    const find = async (tier: string) =>
+      (await unwrap(api.v1.profiles.$get({ query: { "attr.tier": tier } }))).items.map(
+        (p) => p.primaryIdentity.id,
+      );
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "aix" }, json: { kind: "records" } }),
+    );
     await postRecords([
       {
         dataset: "aix",
@@ -364,7 +475,7 @@ describe("the attribute index", () => {
       { path: "tags", value: '["a","b"]' },
       { path: "tier", value: "gold" },
     ]);
-    expect(await find("attr.tier=gold")).toContain("AIX-1");
+    expect(await find("gold")).toContain("AIX-1");
     await postRecords([
       {
         dataset: "aix",
@@ -377,16 +488,23 @@ describe("the attribute index", () => {
       { path: "n", value: "8" },
       { path: "tier", value: "silver" },
     ]);
-    expect(await find("attr.tier=gold")).not.toContain("AIX-1");
-    expect(await find("attr.tier=silver")).toContain("AIX-1");
+    expect(await find("gold")).not.toContain("AIX-1");
+    expect(await find("silver")).toContain("AIX-1");
     const before = (await env.DB.prepare(`SELECT count(*) AS n FROM attribute_index`).first<{
       n: number;
     }>())!.n;
-    expect(await call("DELETE", "/v1/profiles/by-identity/crm/AIX-1")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+          param: { namespace: "crm", id: "AIX-1" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
     const after = (await env.DB.prepare(`SELECT count(*) AS n FROM attribute_index`).first<{
       n: number;
     }>())!.n;
     expect(before - after).toBe(3);
-    expect(await find("attr.tier=silver")).not.toContain("AIX-1");
+    expect(await find("silver")).not.toContain("AIX-1");
   });
 });

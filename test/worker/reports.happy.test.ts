@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, call, id, postEvents, unwrap } from "../helpers";
+import { api, id, postEvents, send, unwrap } from "../helpers";
 
 /** The message report through the typed client: its answer is typed, no `any`. */
 type MessagesQuery = {
@@ -155,19 +155,30 @@ describe("message firsts (kept by triggers)", () => {
     ]);
     expect(await table()).toEqual(await scan());
     await expectRollupsExact();
-    expect((await table()).find((r: any) => r.message_id === "mf-3")).toMatchObject({
+    expect((await table()).find((r) => r.message_id === "mf-3")).toMatchObject({
       first_at: Date.parse("2026-05-04T07:00:00Z"),
     });
-    expect(await call("DELETE", "/v1/identities/device/mf-device-00000001")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.identities[":namespace"][":id"].$delete({
+          param: { namespace: "device", id: "mf-device-00000001" },
+        }),
+      ),
+    ).toHaveStatus(200);
     expect(await table()).toEqual(await scan());
-    expect((await table()).find((r: any) => r.message_id === "mf-3")).toMatchObject({
+    expect((await table()).find((r) => r.message_id === "mf-3")).toMatchObject({
       first_at: Date.parse("2026-05-04T08:00:00Z"),
     });
     // Erasure leaves nothing of the person's messages.
-    expect(await call("DELETE", "/v1/profiles/by-identity/email/mf-1@example.com")).toHaveStatus(
-      200,
-    );
-    expect((await table()).some((r: any) => r.message_id === "mf-1")).toBe(false);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+          param: { namespace: "email", id: "mf-1@example.com" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
+    expect((await table()).some((r) => r.message_id === "mf-1")).toBe(false);
     expect(await table()).toEqual(await scan());
     // A bounce counts until the message is delivered; a half-hour zone counts the firsts themselves and agrees.
     await postEvents([msg("mf-4", "message.bounced", "2026-05-03T10:00:00Z")]);
@@ -225,12 +236,25 @@ describe("value rollups (kept by triggers)", () => {
     expect(await rolled()).toEqual(await scan());
     expect(
       (await rolled())
-        .filter((r: any) => r.field === "amount")
+        .filter((r) => r.field === "amount")
         .reduce((sum: number, r: any) => sum + r.total, 0),
     ).toBeCloseTo(10 + 2.25 + 7 + 1, 9);
-    expect(await call("DELETE", "/v1/identities/device/vr-device-00000001")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.identities[":namespace"][":id"].$delete({
+          param: { namespace: "device", id: "vr-device-00000001" },
+        }),
+      ),
+    ).toHaveStatus(200);
     expect(await rolled()).toEqual(await scan());
-    expect(await call("DELETE", "/v1/profiles/by-identity/crm/VR-1")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+          param: { namespace: "crm", id: "VR-1" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
     expect(await rolled()).toEqual(await scan());
   });
 });

@@ -7,7 +7,7 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { call, id, iso, postEvents } from "../helpers";
+import { api, id, iso, postEvents, send, unwrap } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -15,28 +15,49 @@ const now = Date.now();
 const ago = (days: number) => iso(now - days * DAY);
 
 const eventsOf = async (ns: string, value: string) => {
-  const res = await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=events,segments`);
+  const res = await send(
+    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+      param: { namespace: ns, id: value },
+      query: { include: "events,segments" },
+    }),
+  );
   expect(res.status, res.text).toBe(200);
   return res.json;
 };
 
-let run: any;
+let run: NonNullable<RunsAnswer["items"][number]>;
+type RunsAnswer = Awaited<ReturnType<typeof listMaintenanceRuns>>;
+const listMaintenanceRuns = () => unwrap(api.v1.maintenance.runs.$get());
 beforeAll(async () => {
   expect(
-    await call("PUT", "/v1/datasets/ret-web", { body: { kind: "events", ttlDays: 30 } }),
+    await send(
+      api.v1.datasets[":name"].$put({
+        param: { name: "ret-web" },
+        json: { kind: "events", ttlDays: 30 },
+      }),
+    ),
   ).toHaveStatus(200);
   expect(
-    await call("PUT", "/v1/destinations/ret-archive", {
-      body: { type: "r2", prefix: "archive/", schedule: "manual" },
-    }),
+    await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "ret-archive" },
+        json: { type: "r2", prefix: "archive/", schedule: "manual" },
+      }),
+    ),
   ).toHaveStatus(200);
-  const settings = await call("PUT", "/v1/settings/retention", {
-    body: { pseudonymousProfileDays: 60, archiveDestination: "ret-archive" },
-  });
+  const settings = await send(
+    api.v1.settings.retention.$put({
+      json: { pseudonymousProfileDays: 60, archiveDestination: "ret-archive" },
+    }),
+  );
   expect(settings.status, settings.text).toBe(200);
-  await call("PUT", "/v1/segments/ret-regulars", {
-    body: { name: "Regulars", rule: { event: "ret.visit", within: "P90D", count: { gte: 2 } } },
-  });
+  await send(
+    api.v1.segments[":id"].$put({
+      param: { id: "ret-regulars" },
+      query: {},
+      json: { name: "Regulars", rule: { event: "ret.visit", within: "P90D", count: { gte: 2 } } },
+    }),
+  );
 
   await postEvents([
     {
@@ -84,7 +105,7 @@ beforeAll(async () => {
     },
   ]);
   await poll(
-    () => call("GET", "/v1/segments/ret-regulars"),
+    () => send(api.v1.segments[":id"].$get({ param: { id: "ret-regulars" } })),
     (r) => r.json.status === "ready",
     "the segment",
   );
@@ -92,16 +113,15 @@ beforeAll(async () => {
     expect.objectContaining({ id: "ret-regulars", status: "realized" }),
   );
 
-  const started = await call("POST", "/v1/maintenance/runs");
+  const started = await send(api.v1.maintenance.runs.$post());
   expect(started.status, started.text).toBe(202);
-  run = await poll(
-    async () =>
-      (await call("GET", "/v1/maintenance/runs")).json.items.find(
-        (r: any) => r.runId === started.json.runId,
-      ),
+  const finished = await poll(
+    async () => (await listMaintenanceRuns()).items.find((r) => r.runId === started.json.runId),
     (r) => r?.status === "completed" || r?.status === "failed",
     "the maintenance run",
   );
+  if (!finished) throw new Error("no maintenance run");
+  run = finished;
 });
 
 describe("retention", () => {
@@ -118,11 +138,16 @@ describe("retention", () => {
 
   it("removes events past the TTL from lookups and timelines; other datasets keep theirs", async () => {
     const profile = await eventsOf("crm", "RET-A");
-    const ids = profile.events.map((e: any) => e.id);
+    const ids = profile.events?.map((e) => e.id);
     expect(ids).not.toContain("ret-old-visit");
     expect(ids).toEqual(expect.arrayContaining(["ret-new-visit", "ret-old-other"]));
-    const timeline = await call("GET", `/v1/profiles/${profile.profileId}/events`);
-    expect(timeline.json.items.map((e: any) => e.id)).not.toContain("ret-old-visit");
+    const timeline = await send(
+      api.v1.profiles[":profileId"].events.$get({
+        param: { profileId: profile.profileId },
+        query: {},
+      }),
+    );
+    expect(timeline.json.items.map((e) => e.id)).not.toContain("ret-old-visit");
   });
 
   it("re-evaluates the segments whose window counted the expired event, in the same step", async () => {
@@ -134,7 +159,7 @@ describe("retention", () => {
 
   it("writes the expired events to the archive as Parquet before removing them", async () => {
     expect(run.parts).toHaveLength(1);
-    const part = run.parts[0];
+    const part = run.parts[0]!;
     expect(part.path).toMatch(
       /^archive\/content=events\/date=\d{4}-\d{2}-\d{2}\/run=mnt_[^/]+\/part-00001-[0-9a-f]{12}\.parquet$/,
     );
@@ -151,17 +176,24 @@ describe("retention", () => {
   });
 
   it("leaves expired events out of event exports", async () => {
-    await call("PUT", "/v1/destinations/ret-events", {
-      body: { type: "r2", prefix: "ret-events/", schedule: "manual", content: "events" },
-    });
-    const started = await call("POST", "/v1/destinations/ret-events/runs");
+    await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "ret-events" },
+        json: { type: "r2", prefix: "ret-events/", schedule: "manual", content: "events" },
+      }),
+    );
+    const started = await send(
+      api.v1.destinations[":name"].runs.$post({ param: { name: "ret-events" }, query: {} }),
+    );
     const exported = await poll(
-      async () => (await call("GET", "/v1/destinations/ret-events/runs")).json.items[0],
+      async () =>
+        (await send(api.v1.destinations[":name"].runs.$get({ param: { name: "ret-events" } }))).json
+          .items[0],
       (r) => r?.status === "completed",
       "the export",
     );
     const text = await new Response(
-      (await env.FILES.get(exported.parts[0].path))!.body.pipeThrough(
+      (await env.FILES.get(exported?.parts[0]?.path ?? ""))!.body.pipeThrough(
         new DecompressionStream("gzip"),
       ),
     ).text();
@@ -175,16 +207,38 @@ describe("retention", () => {
   });
 
   it("expires idle device-only profiles with their data, keeps people and recent devices, and keeps the graph history", async () => {
-    expect(await call("GET", "/v1/profiles/by-identity/device/ret-old-device-0001")).toHaveStatus(
-      404,
-    );
-    expect(await call("GET", "/v1/profiles/by-identity/device/ret-new-device-0001")).toHaveStatus(
-      200,
-    );
-    expect(await call("GET", "/v1/profiles/by-identity/crm/RET-K")).toHaveStatus(200);
-    expect(await call("GET", "/v1/profiles/by-identity/device/ret-k-device-00001")).toHaveStatus(
-      200,
-    );
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "device", id: "ret-old-device-0001" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(404);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "device", id: "ret-new-device-0001" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "RET-K" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "device", id: "ret-k-device-00001" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
     const left = await env.DB.prepare(
       `SELECT count(*) AS n FROM events WHERE id = 'ret-d1'`,
     ).first<{ n: number }>();
@@ -200,17 +254,17 @@ describe("retention", () => {
 
 describe("the daily retention run", () => {
   it("starts from the cron once a day, not on every tick", async () => {
-    const before = (await call("GET", "/v1/maintenance/runs")).json.items.length;
+    const before = (await send(api.v1.maintenance.runs.$get())).json.items.length;
     const tick = (at: number) =>
       worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: at }), env);
     // The manual run above started less than a day ago: the next tick leaves it.
     await tick(now + 60_000);
-    expect((await call("GET", "/v1/maintenance/runs")).json.items.length).toBe(before);
+    expect((await send(api.v1.maintenance.runs.$get())).json.items.length).toBe(before);
     await tick(now + DAY + 60_000);
-    const runs = (await call("GET", "/v1/maintenance/runs")).json.items;
+    const runs = (await send(api.v1.maintenance.runs.$get())).json.items;
     expect(runs.length).toBe(before + 1);
-    expect(runs[0].trigger).toBe("schedule");
+    expect(runs[0]?.trigger).toBe("schedule");
     await tick(now + DAY + 120_000);
-    expect((await call("GET", "/v1/maintenance/runs")).json.items.length).toBe(before + 1);
+    expect((await send(api.v1.maintenance.runs.$get())).json.items.length).toBe(before + 1);
   });
 });

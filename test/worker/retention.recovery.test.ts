@@ -19,7 +19,7 @@ import {
   runMaintenanceStep,
 } from "../../worker/maintenance/retention";
 import { graphWriter } from "../../worker/writer/client";
-import { call, id, iso, postEvents } from "../helpers";
+import { api, id, iso, postEvents, send } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -47,15 +47,23 @@ const killedBeforeCommit = (writer: RetentionWriter): RetentionWriter => ({
 
 beforeAll(async () => {
   expect(
-    await call("PUT", "/v1/datasets/rec-web", { body: { kind: "events", ttlDays: 30 } }),
+    await send(
+      api.v1.datasets[":name"].$put({
+        param: { name: "rec-web" },
+        json: { kind: "events", ttlDays: 30 },
+      }),
+    ),
   ).toHaveStatus(200);
   expect(
-    await call("PUT", "/v1/destinations/rec-archive", {
-      body: { type: "r2", prefix: "rec/", schedule: "manual" },
-    }),
+    await send(
+      api.v1.destinations[":name"].$put({
+        param: { name: "rec-archive" },
+        json: { type: "r2", prefix: "rec/", schedule: "manual" },
+      }),
+    ),
   ).toHaveStatus(200);
   expect(
-    await call("PUT", "/v1/settings/retention", { body: { archiveDestination: "rec-archive" } }),
+    await send(api.v1.settings.retention.$put({ json: { archiveDestination: "rec-archive" } })),
   ).toHaveStatus(200);
   for (let c = 0; c < EXPIRED / 500; c++) {
     await postEvents(

@@ -1,14 +1,31 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { call, id, iso, postEvents, postRecords, waitForSegment } from "../helpers";
+import {
+  allPages,
+  api,
+  having,
+  id,
+  iso,
+  postEvents,
+  postRecords,
+  send,
+  unwrap,
+  waitForSegment,
+} from "../helpers";
 
 const DAY = 86_400_000;
 
 const segmentsOf = async (ns: string, value: string) =>
   (
-    (await call("GET", `/v1/profiles/by-identity/${ns}/${value}?include=segments`)).json
-      .segments as { id: string; status: string }[]
+    (
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: ns, id: value },
+          query: { include: "segments" },
+        }),
+      )
+    ).json.segments as { id: string; status: string }[]
   )
     .filter((s) => s.status === "realized")
     .map((s) => s.id)
@@ -16,7 +33,9 @@ const segmentsOf = async (ns: string, value: string) =>
 
 describe("segments", () => {
   it("evaluates all existing profiles in the background, then streams membership changes on ingest", async () => {
-    await call("PUT", "/v1/datasets/loyalty", { body: { kind: "records" } });
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
+    );
     await postRecords(
       Array.from({ length: 30 }, (_, i) => ({
         dataset: "loyalty",
@@ -24,15 +43,19 @@ describe("segments", () => {
         attributes: { loyalty: { tier: i % 3 === 0 ? "gold" : "silver" } },
       })),
     );
-    const put = await call("PUT", "/v1/segments/gold-members", {
-      body: {
-        name: "Gold members",
-        public: true,
-        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
-      },
-    });
+    const put = await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "gold-members" },
+        query: {},
+        json: {
+          name: "Gold members",
+          public: true,
+          rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+        },
+      }),
+    );
     expect(put).toHaveStatus(200);
-    expect(put.json.status).toBe("evaluating");
+    expect(having(put.json, "status").status).toBe("evaluating");
     const ready = await waitForSegment("gold-members");
     expect(ready.size).toBe(10);
     expect(ready.evaluatedProfiles).toBeGreaterThanOrEqual(30);
@@ -53,36 +76,45 @@ describe("segments", () => {
         attributes: { loyalty: { tier: "bronze" } },
       },
     ]);
-    const exited = (await call("GET", "/v1/profiles/by-identity/crm/SEG-0?include=segments")).json
-      .segments;
+    const exited = (
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "SEG-0" },
+          query: { include: "segments" },
+        }),
+      )
+    ).json.segments;
     expect(exited).toEqual([expect.objectContaining({ id: "gold-members", status: "exited" })]);
 
-    const members = [];
-    let cursor: string | null = null;
-    do {
-      const page: any = await call(
-        "GET",
-        `/v1/segments/gold-members/members?limit=4${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      members.push(...page.json.items);
-      cursor = page.json.nextCursor;
-    } while (cursor);
+    const members = await allPages((cursor) =>
+      unwrap(
+        api.v1.segments[":id"].members.$get({
+          param: { id: "gold-members" },
+          query: { limit: "4", ...cursor },
+        }),
+      ),
+    );
     expect(members).toHaveLength(10);
     expect(
-      (await call("GET", "/v1/profiles?segment=gold-members&limit=100")).json.items,
+      (await send(api.v1.profiles.$get({ query: { segment: "gold-members", limit: "100" } }))).json
+        .items,
     ).toHaveLength(10);
-    const list = await call("GET", "/v1/segments");
-    expect(list.json.items.find((s: any) => s.id === "gold-members").size).toBe(10);
+    const list = await send(api.v1.segments.$get());
+    expect(list.json.items.find((s) => s.id === "gold-members")?.size).toBe(10);
   });
 
   it("event windows: frequent buyers realize on the second purchase and exit by cron when the window passes", async () => {
-    await call("PUT", "/v1/segments/frequent-buyers", {
-      body: {
-        name: "Frequent buyers",
-        public: true,
-        rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
-      },
-    });
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "frequent-buyers" },
+        query: {},
+        json: {
+          name: "Frequent buyers",
+          public: true,
+          rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
+        },
+      }),
+    );
     await waitForSegment("frequent-buyers");
     const now = Date.now();
     await postEvents([
@@ -105,19 +137,29 @@ describe("segments", () => {
       cron: "*/5 * * * *",
     });
     await worker.scheduled(ctrl, env);
-    const after = (await call("GET", "/v1/profiles/by-identity/crm/FB-1?include=segments")).json
-      .segments;
+    const after = (
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "FB-1" },
+          query: { include: "segments" },
+        }),
+      )
+    ).json.segments;
     expect(after).toEqual([expect.objectContaining({ id: "frequent-buyers", status: "exited" })]);
   });
 
   it("a changed rule re-evaluates everyone (background) and needs the segments scope", async () => {
-    await call("PUT", "/v1/segments/gold-members", {
-      body: {
-        name: "Gold or silver",
-        public: true,
-        rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] },
-      },
-    });
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "gold-members" },
+        query: {},
+        json: {
+          name: "Gold or silver",
+          public: true,
+          rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] },
+        },
+      }),
+    );
     const ready = await waitForSegment("gold-members");
     expect(ready.size).toBeGreaterThanOrEqual(29);
     const row = await env.DB.prepare(

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { graphWriter } from "../../worker/writer/client";
-import { call, graphOf, id, iso, keysOf, postEvents } from "../helpers";
+import { api, graphOf, id, iso, keysOf, postEvents, send } from "../helpers";
 
 describe("the writer's store", () => {
   it("starts from a graph D1 already holds, and the stored profiles keep working", async () => {
@@ -36,6 +36,13 @@ describe("the writer's store", () => {
       "crm:OLD-1",
       "email:old-1@example.com",
     ]);
-    expect(await call("GET", "/v1/profiles/by-identity/crm/OLD-1")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
+          param: { namespace: "crm", id: "OLD-1" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
   });
 });

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { IngestCommand } from "../../worker/ingest/types";
 import type { GraphWriter } from "../../worker/writer/client";
 import { MOVED_TABLES } from "../../worker/writer/move";
-import { call, id, iso, postEvents, postRecords } from "../helpers";
+import { api, id, iso, postEvents, postRecords, send } from "../helpers";
 
 const T0 = Date.now() - 2 * 86_400_000;
 const upgraded = () => env.GRAPH_WRITER.get(env.GRAPH_WRITER.idFromName("upgrade-check"));
@@ -42,11 +42,19 @@ async function rowsOf(table: { name: string; key: string[] }) {
 describe("upgrading a deployment whose graph is in D1", () => {
   it("moves the graph while serving writes, verifies it, and makes the copy the truth", async () => {
     // A graph written by the real write path: records, events, merges, a segment, a split, an erase.
-    await call("PUT", "/v1/datasets/up-crm", { body: { kind: "records" } });
-    await call("PUT", "/v1/datasets/up-web", { body: { kind: "events" } });
-    await call("PUT", "/v1/segments/up-gold", {
-      body: { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } },
-    });
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "up-crm" }, json: { kind: "records" } }),
+    );
+    await send(
+      api.v1.datasets[":name"].$put({ param: { name: "up-web" }, json: { kind: "events" } }),
+    );
+    await send(
+      api.v1.segments[":id"].$put({
+        param: { id: "up-gold" },
+        query: {},
+        json: { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } },
+      }),
+    );
     await postRecords(
       Array.from({ length: 300 }, (_, i) => ({
         dataset: "up-crm",
@@ -78,10 +86,19 @@ describe("upgrading a deployment whose graph is in D1", () => {
         data: { messageId: `up-m${k % 30}`, journey: "welcome" },
       })),
     );
-    expect(await call("DELETE", "/v1/links?from=email:up7@example.com&to=crm:UP-7")).toHaveStatus(
-      200,
-    );
-    expect(await call("DELETE", "/v1/profiles/by-identity/crm/UP-9")).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.links.$delete({ query: { from: "email:up7@example.com", to: "crm:UP-7" } }),
+      ),
+    ).toHaveStatus(200);
+    expect(
+      await send(
+        api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
+          param: { namespace: "crm", id: "UP-9" },
+          query: {},
+        }),
+      ),
+    ).toHaveStatus(200);
 
     // The upgraded writer starts, finds the graph in D1, and moves it — taking writes meanwhile.
     const writer = upgraded();
