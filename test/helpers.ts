@@ -131,12 +131,12 @@ export async function createKey(scopes: Scope[], name = "test key"): Promise<str
   return created.key;
 }
 
-export function expectErrorShape(json: any, code: string) {
-  if (!json || typeof json.error !== "object")
+export function expectErrorShape(json: unknown, code: string) {
+  const error = (json as Partial<ErrorBody> | undefined)?.error;
+  if (!error || typeof error !== "object")
     throw new Error(`not an error body: ${JSON.stringify(json)}`);
-  if (json.error.code !== code)
-    throw new Error(`expected ${code}, got ${json.error.code}: ${json.error.message}`);
-  if (typeof json.error.message !== "string" || json.error.message.length === 0) {
+  if (error.code !== code) throw new Error(`expected ${code}, got ${error.code}: ${error.message}`);
+  if (typeof error.message !== "string" || error.message.length === 0) {
     throw new Error("error.message must be a non-empty string");
   }
 }

@@ -1,6 +1,7 @@
 import { ContextProvider } from "@lit/context";
 import { css, html, LitElement, nothing } from "lit";
 import { defineElement } from "../src/define";
+import { tokens } from "../tokens";
 import { apiContext, ConsoleApi } from "./api";
 import "./views/profiles";
 import "./views/dashboard";
@@ -12,12 +13,6 @@ import "./views/destinations";
 import "./views/reports";
 import "./views/keys";
 
-/**
- * The admin console (`/console`): a shell with the sign-in and the tabs. Each tab is its
- * own element (views/) with its own requests, so a slow answer for a tab the user left
- * never lands in another. The admin key is kept in sessionStorage (gone when the tab
- * closes). Every value from the API is rendered as text.
- */
 type Tab =
   | "profiles"
   | "dashboard"
@@ -41,6 +36,17 @@ const TABS: [Tab, string][] = [
 ];
 const KEY_STORAGE = "tessera.console.key";
 
+/**
+ * @summary The admin console (`/console`): a shell with the sign-in and the tabs. Each tab is its
+ * own element (views/) with its own requests, so a slow answer for a tab the user left
+ * never lands in another. The admin key is kept in sessionStorage (gone when the tab
+ * closes). Every value from the API is rendered as text.
+ *
+ * @tag tessera-console
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts); the header bar
+ *   uses `--tessera-chrome-*`
+ */
 export class TesseraConsole extends LitElement {
   static override properties = {
     key: { state: true },
@@ -48,26 +54,29 @@ export class TesseraConsole extends LitElement {
     error: { state: true },
   };
 
-  static override styles = css`
-    :host { display: block; font: 14px/1.5 system-ui, sans-serif; color: #1b1f24; }
-    header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 12px 20px; background: #15324f; color: #fff; }
-    header .signout { margin-left: auto; background: none; border: 1px solid #5d7d9c; color: #fff; font: inherit; padding: 4px 10px; border-radius: 6px; cursor: pointer; }
+  static override styles = [
+    tokens,
+    css`
+    :host { display: block; font: 14px/1.5 var(--_font); color: var(--_fg); }
+    header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 12px 20px; background: var(--_chrome-bg); color: var(--_chrome-fg); }
+    header .signout { margin-left: auto; background: none; border: 1px solid var(--_chrome-border); color: var(--_chrome-fg); font: inherit; padding: 4px 10px; border-radius: 6px; cursor: pointer; }
     nav { display: flex; flex-wrap: wrap; gap: 2px; }
     header strong { font-size: 16px; }
-    nav button { background: none; border: 0; color: #cfe0f2; font: inherit; padding: 6px 10px; border-radius: 6px; cursor: pointer; }
-    nav button[aria-selected="true"] { background: #2a5680; color: #fff; }
+    nav button { background: none; border: 0; color: var(--_chrome-muted); font: inherit; padding: 6px 10px; border-radius: 6px; cursor: pointer; }
+    nav button[aria-selected="true"] { background: var(--_chrome-selected); color: var(--_chrome-fg); }
     main { padding: 20px; max-width: 1100px; margin: 0 auto; }
     @media (max-width: 700px) {
       header { padding: 10px 12px; }
       main { padding: 12px; }
       input { max-width: 100%; box-sizing: border-box; }
     }
-    .panel { background: #fff; border: 1px solid #dde2e8; border-radius: 10px; padding: 14px 16px; }
-    input, button.action { font: inherit; padding: 6px 10px; border: 1px solid #b9c2cc; border-radius: 6px; }
-    button.action { background: #1f5f9e; color: #fff; border-color: #1f5f9e; cursor: pointer; }
-    .error { color: #a3262a; }
-    .muted { color: #5b636e; }
-  `;
+    .panel { background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--_radius); padding: 14px 16px; }
+    input, button.action { font: inherit; padding: 6px 10px; border: 1px solid var(--_field-border); border-radius: 6px; }
+    button.action { background: var(--_accent); color: var(--_on-accent); border-color: var(--_accent); cursor: pointer; }
+    .error { color: var(--_denied); }
+    .muted { color: var(--_muted); }
+  `,
+  ];
 
   declare key: string;
   declare tab: Tab;

@@ -51,7 +51,7 @@ export function graphPicture(graph: GraphPictureInput, label: string): TemplateR
     ${links.map((l) => {
       const a = at.get(keyOf(l.from))!;
       const b = at.get(keyOf(l.to))!;
-      return svg`<line class=${l.applied ? "applied" : "refused"} x1=${a.x} y1=${a.y} x2=${b.x} y2=${b.y} stroke=${l.applied ? "#1f5f9e" : "#b0413e"} stroke-width="2" stroke-dasharray=${l.applied ? "" : "6 4"}>
+      return svg`<line class=${l.applied ? "applied" : "refused"} x1=${a.x} y1=${a.y} x2=${b.x} y2=${b.y} stroke-width="2" stroke-dasharray=${l.applied ? "" : "6 4"}>
         <title>${keyOf(l.from)} — ${keyOf(l.to)}: ${l.applied ? "applied" : "kept, not applied (a cap refused it)"}; dataset ${l.dataset}; first seen ${l.firstSeen}, last seen ${l.lastSeen}</title>
       </line>`;
     })}
@@ -60,7 +60,7 @@ export function graphPicture(graph: GraphPictureInput, label: string): TemplateR
       const identity = seen.get(k);
       const [namespace, ...rest] = k.split(":");
       return svg`<g class="node">
-        <circle cx=${p.x} cy=${p.y} r="9" fill=${identity ? "#15324f" : "#9aa5b1"}><title>${k}${identity ? `; first seen ${identity.firstSeen}, last seen ${identity.lastSeen}` : "; in another profile"}</title></circle>
+        <circle cx=${p.x} cy=${p.y} r="9" class=${identity ? "known" : "other"}><title>${k}${identity ? `; first seen ${identity.firstSeen}, last seen ${identity.lastSeen}` : "; in another profile"}</title></circle>
         <text x=${p.x} y=${p.y + 24} font-size="11" text-anchor="middle" fill="currentColor">${namespace}</text>
         <text x=${p.x} y=${p.y + 37} font-size="11" text-anchor="middle" fill="currentColor">${short(rest.join(":"))}</text>
       </g>`;

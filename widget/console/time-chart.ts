@@ -1,13 +1,18 @@
 /**
- * A time series drawn with uPlot (console bundle only; the widget's budget is untouched):
+ * @summary A time series drawn with uPlot (console bundle only; the widget's budget is untouched):
  * one line per metric over the report's days, weeks or months, axes with thousands
  * separators, values on hover. The table under it says the same in text, for screen
  * readers and copying.
+ *
+ * @tag tessera-time-chart
+ *
+ * @cssproperty --tessera-series-1 - the first series' colour (`-2` … `-6` the next ones)
  */
 import { css, html, LitElement, type PropertyValues, unsafeCSS } from "lit";
 import uPlot from "uplot";
 import uPlotCss from "uplot/dist/uPlot.min.css";
 import { defineElement } from "../src/define";
+import { seriesColors } from "../tokens";
 
 interface TimeSeries {
   /** Bucket keys: YYYY-MM-DD (a day or the Monday of a week) or YYYY-MM. */
@@ -15,7 +20,6 @@ interface TimeSeries {
   series: { label: string; values: (number | null)[] }[];
 }
 
-const COLORS = ["#1f5f9e", "#c2571a", "#2d7d46", "#7b3fa0", "#a3262a", "#5b636e"];
 const number = (v: number) => v.toLocaleString(undefined, { maximumFractionDigits: 2 });
 /** A bucket key as seconds since the epoch (uPlot's time axis), at UTC midnight of its first day. */
 const secondsOf = (key: string) =>
@@ -58,6 +62,7 @@ class TesseraTimeChart extends LitElement {
     if (!changed.has("data") || !this.data) return;
     this.plot?.destroy();
     const { keys, series } = this.data;
+    const colors = seriesColors(this);
     const target = this.renderRoot.querySelector(".chart") as HTMLElement;
     this.plot = new uPlot(
       {
@@ -80,7 +85,7 @@ class TesseraTimeChart extends LitElement {
           {},
           ...series.map((s, i) => ({
             label: s.label,
-            stroke: COLORS[i % COLORS.length],
+            stroke: colors[i % colors.length],
             width: 2,
             points: { show: keys.length <= 40 },
             value: (_: uPlot, v: number | null) => (v === null ? "–" : number(v)),

@@ -2,6 +2,7 @@ import { Task } from "@lit/task";
 import { css, html, LitElement, nothing } from "lit";
 import type { z } from "zod";
 import type { ProfileSchema } from "../../shared/schemas/profiles";
+import { tokens } from "../tokens";
 import { defineElement } from "./define";
 import { summarizeEvent } from "./event-summary";
 import { formatTime, langOf, type Strings, stringsFor } from "./i18n";
@@ -64,30 +65,18 @@ export class TesseraProfileCard extends LitElement {
     theme: { type: String, reflect: true },
   };
 
-  static override styles = css`
+  static override styles = [
+    tokens,
+    css`
     :host {
-      --_bg: var(--tessera-card-bg, #fff);
-      --_fg: var(--tessera-card-fg, #1b1f24);
-      --_muted: var(--tessera-muted, #5b636e);
-      --_accent: var(--tessera-accent, #1f5f9e);
-      --_border: var(--tessera-border, #d9dde3);
-      --_denied: var(--tessera-denied, #a3262a);
       display: block;
-      font: 14px/1.45 var(--tessera-font, system-ui, sans-serif);
+      font: 14px/1.45 var(--_font);
       color: var(--_fg);
       background: var(--_bg);
       border: 1px solid var(--_border);
-      border-radius: var(--tessera-card-radius, 10px);
+      border-radius: var(--_radius);
       padding: 16px;
       max-width: 560px;
-    }
-    :host([theme="dark"]) {
-      --_bg: var(--tessera-card-bg, #1d2127);
-      --_fg: var(--tessera-card-fg, #e8ebef);
-      --_muted: var(--tessera-muted, #a3acb8);
-      --_accent: var(--tessera-accent, #7cb8f2);
-      --_border: var(--tessera-border, #39404a);
-      --_denied: var(--tessera-denied, #ff9d94);
     }
     h2 { margin: 0; font-size: 18px; }
     h3 { margin: 14px 0 6px; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--_muted); }
@@ -103,11 +92,12 @@ export class TesseraProfileCard extends LitElement {
     ul { list-style: none; padding: 0; margin: 0; }
     .chips li { display: inline-block; margin: 0 6px 6px 0; padding: 2px 10px; border-radius: 999px;
       border: 1px solid var(--_accent); color: var(--_accent); font-size: 12px; }
-    .events .summary { color: var(--_muted, #5b636e); }
+    .events .summary { color: var(--_muted); }
     .events li { display: flex; justify-content: space-between; gap: 12px; border-top: 1px solid var(--_border); padding: 4px 0; }
     :host([layout="compact"]) [part="events"], :host([layout="compact"]) [part="identities"] { display: none; }
     button { font: inherit; color: var(--_accent); background: none; border: 1px solid var(--_accent); border-radius: 6px; padding: 2px 10px; cursor: pointer; }
-  `;
+  `,
+  ];
 
   declare endpoint: string;
   declare token: string;

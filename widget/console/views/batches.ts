@@ -18,7 +18,14 @@ interface Upload {
   failed: number;
 }
 
-/** Upload a CSV or NDJSON file with progress; batch uploads with their row counts; failed rows download as NDJSON. */
+/**
+ * @summary Upload a CSV or NDJSON file with progress; batch uploads with their row counts; failed
+ * rows download as NDJSON.
+ *
+ * @tag tessera-console-batches
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
+ */
 class ConsoleBatches extends ConsoleView {
   static override properties = { upload: { state: true } };
   declare upload: Upload | undefined;

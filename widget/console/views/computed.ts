@@ -8,7 +8,13 @@ import { ConsoleView } from "./view";
 const text = (form: HTMLFormElement, name: string) =>
   ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value ?? "").trim();
 
-/** Computed attributes with their status and progress, and a form to define one. */
+/**
+ * @summary Computed attributes with their status and progress, and a form to define one.
+ *
+ * @tag tessera-console-computed
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
+ */
 class ConsoleComputed extends ConsoleView {
   private readonly definitions = new Task(this, {
     task: (_, { signal }) =>

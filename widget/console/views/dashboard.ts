@@ -4,7 +4,13 @@ import { defineElement } from "../../src/define";
 import { bars, failed, howToIngest, loading } from "../ui";
 import { ConsoleView } from "./view";
 
-/** The profile dashboard: totals, growth, merges, namespaces, graph sizes, overlap. */
+/**
+ * @summary The profile dashboard: totals, growth, merges, namespaces, graph sizes, overlap.
+ *
+ * @tag tessera-console-dashboard
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
+ */
 class ConsoleDashboard extends ConsoleView {
   private readonly metrics = new Task(this, {
     task: (_, { signal }) =>

@@ -14,8 +14,12 @@ type Run = Extract<DestinationView, { runs: unknown }>["runs"][number];
 const REFRESH_MS = 1_000;
 
 /**
- * Destinations: create a webhook one, send it a test delivery, retry a failed delivery;
+ * @summary Destinations: create a webhook one, send it a test delivery, retry a failed delivery;
  * run a file export now and follow its runs.
+ *
+ * @tag tessera-console-destinations
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
  */
 class ConsoleDestinations extends ConsoleView {
   static override properties = { notice: { state: true }, secret: { state: true } };

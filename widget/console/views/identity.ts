@@ -19,9 +19,13 @@ interface Effect {
 }
 
 /**
- * Identity rules on existing graphs (SPEC §9): change a namespace, preview what it does to
- * existing graphs, then save it for new data only or apply it to existing graphs; runs
- * with their progress, each revertible.
+ * @summary Identity rules on existing graphs (SPEC §9): change a namespace, preview what it does
+ * to existing graphs, then save it for new data only or apply it to existing graphs; runs with
+ * their progress, each revertible.
+ *
+ * @tag tessera-console-identity
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
  */
 class ConsoleIdentity extends ConsoleView {
   static override properties = {

@@ -12,7 +12,14 @@ interface Created {
   siteSecret?: string;
 }
 
-/** API keys: create a secret key (scopes) or a public key (origins), see the key once, delete one. */
+/**
+ * @summary API keys: create a secret key (scopes) or a public key (origins), see the key once,
+ * delete one.
+ *
+ * @tag tessera-console-keys
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
+ */
 class ConsoleKeys extends ConsoleView {
   static override properties = { created: { state: true }, kind: { state: true } };
   declare created: Created | undefined;

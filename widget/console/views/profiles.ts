@@ -13,7 +13,13 @@ type ProfileSummary = {
 /** What the detail pane shows: the identity, its graph and its timeline, as the API answers them. */
 type ProfileDetail = NonNullable<ConsoleProfiles["detail"]["value"]>;
 
-/** Search profiles; open one to see its card, identity graph, history and timeline. */
+/**
+ * @summary Search profiles; open one to see its card, identity graph, history and timeline.
+ *
+ * @tag tessera-console-profiles
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
+ */
 class ConsoleProfiles extends ConsoleView {
   static override properties = { query: { state: true }, selected: { state: true } };
   declare query: string;

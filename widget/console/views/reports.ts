@@ -50,9 +50,13 @@ const rangeHeading = (r: { from: string; to: string; tz: string }) =>
   `${localDay(Date.parse(r.from), r.tz)} – ${localDay(Date.parse(r.to) - 1, r.tz)}`;
 
 /**
- * The report builder: a data view, a date range ending yesterday (today is partial), a
- * time zone, a dimension and metrics; a chart, the table and a CSV download. Over the
- * journeys view it also attributes conversions to journeys.
+ * @summary The report builder: a data view, a date range ending yesterday (today is partial), a
+ * time zone, a dimension and metrics; a chart, the table and a CSV download. Over the journeys
+ * view it also attributes conversions to journeys.
+ *
+ * @tag tessera-console-reports
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
  */
 class ConsoleReports extends ConsoleView {
   static override properties = {

@@ -20,7 +20,13 @@ const pause = (ms: number, signal: AbortSignal) =>
     });
   });
 
-/** Segments with their sizes and evaluation status, and a form to create one. */
+/**
+ * @summary Segments with their sizes and evaluation status, and a form to create one.
+ *
+ * @tag tessera-console-segments
+ *
+ * @cssproperty --tessera-* - the shared design tokens (widget/tokens.ts)
+ */
 class ConsoleSegments extends ConsoleView {
   static override properties = {
     saved: { state: true },
