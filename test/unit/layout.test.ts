@@ -103,3 +103,19 @@ describe("the import graph", () => {
     expect(importsOf((f) => f.startsWith("worker/lib/")).length).toBeGreaterThan(3);
   });
 });
+
+describe("the front-end packages' look", () => {
+  it("takes every colour from the one token set (widget/tokens.ts): no hex value in a component or view", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const files = ["widget/src", "widget/console", "widget/console/views"].flatMap((dir) =>
+      readdirSync(path.join(ROOT, dir))
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => `${dir}/${f}`),
+    );
+    expect(files.length).toBeGreaterThan(20);
+    const withHex = files.filter((f) =>
+      /#[0-9a-f]{3}(?:[0-9a-f]{3})?\b(?![-\w])/i.test(readFileSync(path.join(ROOT, f), "utf8")),
+    );
+    expect(withHex).toEqual([]);
+  });
+});
