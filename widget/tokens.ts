@@ -28,7 +28,7 @@
 import { css } from "lit";
 
 /** Chart series colours, in order (uPlot draws on a canvas, so it needs the values). */
-export const SERIES_DEFAULTS = ["#1f5f9e", "#c2571a", "#2d7d46", "#7b3fa0", "#a3262a", "#5b636e"];
+const SERIES_DEFAULTS = ["#1f5f9e", "#c2571a", "#2d7d46", "#7b3fa0", "#a3262a", "#5b636e"];
 
 export const tokens = css`
   :host {

@@ -25,7 +25,7 @@ const CONFIG_TTL_MS = {
   profileMetrics: 60_000,
 } as const;
 
-type ConfigKey = keyof typeof CONFIG_TTL_MS;
+export type ConfigKey = keyof typeof CONFIG_TTL_MS;
 /** An entry: the key itself, or a key with a part (`settings` per setting name). */
 type EntryKey = ConfigKey | `${ConfigKey}:${string}`;
 

@@ -11,6 +11,7 @@ import { type ConfigProposal, proposedRules } from "../graph/proposed";
 import type { IdentityRef } from "../model/graph";
 import type { GraphRunJob } from "../model/jobs";
 import { graphWriter } from "../writer/client";
+import { graphRunCreated } from "./service";
 
 export async function previewChange(
   c: { env: Bindings; var: { db: Db } },
@@ -69,7 +70,7 @@ export async function startGraphRun(
 ): Promise<string> {
   const id = `grun_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
   await createGraphRun(c.var.db, { id, ...run });
-  await graphWriter(c.env).configChanged();
+  await graphRunCreated(c);
   await c.env.JOBS_QUEUE.send({
     kind: "graph-run",
     runId: id,

@@ -1,17 +1,24 @@
 /**
  * The configuration service: every cached configuration read, and every configuration
- * write paired with forgetting what this isolate cached. Routes and domain modules read
- * and change configuration here; the query modules below it are plain SQL.
+ * write. A write goes one way: save, forget what this isolate cached, tell the writer
+ * (which keeps its own copy for the rules it applies), so no change reaches one and not the
+ * other. Routes and domain modules read and change configuration here; the query modules
+ * below it are plain SQL.
  *
  * (The identity configuration — namespaces and graph settings turned into graph rules —
  * is read in graph/identity-config.ts through the same cache and keys.)
  */
 
+import type {
+  DestinationConfig,
+  WebhookDestinationConfig,
+} from "../../shared/schemas/destinations";
 import type { Rule } from "../../shared/schemas/segments";
 import { loadComputedDefs } from "../computed/definitions";
 import type { Db } from "../db/client";
 import { deleteComputed, putComputed } from "../db/queries/computed";
 import { type DatasetRow, listDatasets, upsertDataset } from "../db/queries/datasets";
+import { deleteDestination, putDestination } from "../db/queries/exports";
 import {
   listMergePolicies,
   type MergePolicyRow,
@@ -25,8 +32,22 @@ import {
   type SettingName,
   type SettingValues,
 } from "../db/queries/settings";
+import type { Bindings } from "../env";
 import type { MergePolicy } from "../model/profiles";
-import { configChanged, readConfig } from "./cache";
+import { graphWriter } from "../writer/client";
+import { type ConfigKey, configChanged, readConfig } from "./cache";
+
+/** What a configuration write needs: the database, and the app's bindings to reach the writer. */
+interface ConfigWrite {
+  env: Bindings;
+  var: { db: Db };
+}
+
+/** After a write: this isolate forgets `keys`, the writer forgets all it read. */
+async function changed(c: ConfigWrite, ...keys: ConfigKey[]): Promise<void> {
+  configChanged(...keys);
+  await graphWriter(c.env).configChanged();
+}
 
 /** Datasets as every ingest call needs them. */
 export function cachedDatasets(db: Db): Promise<DatasetRow[]> {
@@ -57,51 +78,77 @@ export function cachedComputedDefs(d1: D1Database) {
   return readConfig("computedDefs", () => loadComputedDefs(d1));
 }
 
-export async function saveComputed(db: Db, row: Parameters<typeof putComputed>[1]) {
-  const saved = await putComputed(db, row);
-  configChanged("computedDefs");
+/** The writer counts new events under the new definition from its next write on. */
+export async function saveComputed(c: ConfigWrite, row: Parameters<typeof putComputed>[1]) {
+  const saved = await putComputed(c.var.db, row);
+  await changed(c, "computedDefs");
   return saved;
 }
 
-export async function removeComputed(db: Db, id: string) {
-  const removed = await deleteComputed(db, id);
-  configChanged("computedDefs");
+export async function removeComputed(c: ConfigWrite, id: string) {
+  const removed = await deleteComputed(c.var.db, id);
+  await changed(c, "computedDefs");
   return removed;
 }
 
-export async function saveDataset(db: Db, row: Parameters<typeof upsertDataset>[1]) {
-  const saved = await upsertDataset(db, row);
-  configChanged("datasets");
+export async function saveDataset(c: ConfigWrite, row: Parameters<typeof upsertDataset>[1]) {
+  const saved = await upsertDataset(c.var.db, row);
+  await changed(c, "datasets");
   return saved;
 }
 
-export async function saveNamespace(db: Db, row: Parameters<typeof upsertNamespace>[1]) {
-  const saved = await upsertNamespace(db, row);
-  configChanged("identityConfig");
+/** The writer owns the graph rules it applies: the next write uses the new ones. */
+export async function saveNamespace(c: ConfigWrite, row: Parameters<typeof upsertNamespace>[1]) {
+  const saved = await upsertNamespace(c.var.db, row);
+  await changed(c, "identityConfig");
   return saved;
 }
 
-export async function saveMergePolicy(db: Db, policy: MergePolicy & { isDefault: boolean }) {
-  const saved = await putMergePolicy(db, policy);
-  configChanged("mergePolicies");
+export async function saveMergePolicy(
+  c: ConfigWrite,
+  policy: MergePolicy & { isDefault: boolean },
+) {
+  const saved = await putMergePolicy(c.var.db, policy);
+  await changed(c, "mergePolicies");
   return saved;
 }
 
+/** Streaming evaluation in the writer uses the new rule from the next write on. */
 export async function saveSegment(
-  db: Db,
+  c: ConfigWrite,
   row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number },
 ) {
-  const saved = await putSegment(db, row);
-  configChanged("segmentDefs");
+  const saved = await putSegment(c.var.db, row);
+  await changed(c, "segmentDefs");
   return saved;
 }
 
 export async function saveSetting<K extends SettingName>(
-  db: Db,
+  c: ConfigWrite,
   name: K,
   value: SettingValues[K],
 ): Promise<void> {
-  await putSetting(db, name, value);
+  await putSetting(c.var.db, name, value);
   // The graph setting is part of the identity configuration.
-  configChanged("settings", ...(name === "graph" ? (["identityConfig"] as const) : []));
+  await changed(c, "settings", ...(name === "graph" ? (["identityConfig"] as const) : []));
 }
+
+/** The writer creates webhook deliveries from the destinations it read: it reads them again. */
+export async function saveDestination(
+  c: ConfigWrite,
+  name: string,
+  config: DestinationConfig | WebhookDestinationConfig,
+) {
+  const saved = await putDestination(c.var.db, name, config);
+  await changed(c);
+  return saved;
+}
+
+export async function removeDestination(c: ConfigWrite, name: string) {
+  const removed = await deleteDestination(c.var.db, name);
+  await changed(c);
+  return removed;
+}
+
+/** A graph run was created: the writer picks up its blocked values and scope. */
+export const graphRunCreated = (c: ConfigWrite) => changed(c);

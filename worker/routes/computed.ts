@@ -25,7 +25,6 @@ import { errorResponses, jsonBody } from "../lib/openapi";
 import { toIso } from "../lib/time";
 import type { StoredDefinition } from "../model/computed";
 import type { ComputedJob } from "../model/jobs";
-import { graphWriter } from "../writer/client";
 
 const tags = ["Computed attributes"];
 
@@ -97,9 +96,7 @@ export const computedRouter = createRouter()
           },
         );
       }
-      const stored = await saveComputed(c.var.db, { id, name, definition });
-      // The writer counts new events under the new definition from its next write on.
-      await graphWriter(c.env).configChanged();
+      const stored = await saveComputed(c, { id, name, definition });
       await startBackfill(c.env, id, stored.version);
       return c.json(present(stored, await countIdentities(c.var.db.$client)), 200);
     },
@@ -182,9 +179,8 @@ export const computedRouter = createRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const row = await getComputed(c.var.db, id);
-      if (!row || !(await removeComputed(c.var.db, id)))
+      if (!row || !(await removeComputed(c, id)))
         throw new ApiError("not_found", `no computed attribute ${id}`);
-      await graphWriter(c.env).configChanged();
       // The same walk as a backfill: with the definition gone, it removes the values.
       await startBackfill(c.env, id, row.version);
       return c.json({ id, deleted: true as const }, 200);

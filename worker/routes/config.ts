@@ -29,7 +29,6 @@ import { createRouter } from "../http/router";
 import { ApiError } from "../lib/errors";
 import { BooleanQuery, errorResponses, jsonBody } from "../lib/openapi";
 import { toIso } from "../lib/time";
-import { graphWriter } from "../writer/client";
 
 const presentDataset = (d: DatasetRow) => ({
   name: d.name,
@@ -131,7 +130,7 @@ export const configRouter = createRouter()
           { details: [{ path: "ttlDays", message: "only for events and any datasets" }] },
         );
       }
-      const { row } = await saveDataset(c.var.db, {
+      const { row } = await saveDataset(c, {
         name,
         kind: body.kind,
         schema: body.schema ?? null,
@@ -272,7 +271,7 @@ export const configRouter = createRouter()
         !query.apply && existing && namespaceRulesDiffer(existing, rules)
           ? await existingGraphsChanged(c, { namespaces: { [code]: rules } }, { namespace: code })
           : NO_GRAPHS_CHANGED;
-      const row = await saveNamespace(c.var.db, {
+      const row = await saveNamespace(c, {
         code,
         normalize: body.normalize,
         ...rules,
@@ -300,8 +299,6 @@ export const configRouter = createRouter()
         });
         return c.json({ runId }, 200);
       }
-      // The writer owns the graph rules it applies: the next write uses the new ones.
-      await graphWriter(c.env).configChanged();
       if (query.apply)
         return c.json(
           {
@@ -357,8 +354,7 @@ export const configRouter = createRouter()
         !query.apply && body.maxIdentities !== previous
           ? await existingGraphsChanged(c, { maxIdentities: body.maxIdentities }, {})
           : NO_GRAPHS_CHANGED;
-      await saveSetting(c.var.db, "graph", body);
-      await graphWriter(c.env).configChanged();
+      await saveSetting(c, "graph", body);
       if (query.apply)
         return c.json(
           {

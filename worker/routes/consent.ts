@@ -50,9 +50,7 @@ export const consentRouter = createRouter()
           `category "${stray[0]}" maps to an unknown purpose "${stray[1]}"`,
           { details: [{ path: `categories.${stray[0]}`, message: "not a purpose" }] },
         );
-      await saveSetting(c.var.db, "consent", body);
-      // The writer applies the conflict rule and the defaults from its next write on.
-      await graphWriter(c.env).configChanged();
+      await saveSetting(c, "consent", body);
       return c.json(await consentSettings(c.var.db), 200);
     },
   )

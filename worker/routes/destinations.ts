@@ -7,15 +7,14 @@ import {
   WebhookDestinationBody,
   type WebhookDestinationConfig,
 } from "../../shared/schemas/destinations";
+import { removeDestination, saveDestination } from "../config/service";
 import {
   type DestinationRow,
-  deleteDestination,
   getDestination,
   getRun,
   listDestinations,
   listRuns,
   type PartInfo,
-  putDestination,
   type RunRow,
 } from "../db/queries/exports";
 import { getSegment } from "../db/queries/segments";
@@ -39,7 +38,6 @@ import { toIso } from "../lib/time";
 import { resolvePolicy } from "../profiles/service";
 import { announceDeliveries, type WebhookMessage } from "../webhooks/send";
 import { signingSecretFor } from "../webhooks/signing";
-import { graphWriter } from "../writer/client";
 
 const tags = ["Destinations"];
 
@@ -153,8 +151,7 @@ export const destinationsRouter = createRouter()
           ...body,
           secretVersion: previous?.secretVersion ?? Date.now(),
         };
-        const stored = await putDestination(c.var.db, name, config);
-        await graphWriter(c.env).configChanged();
+        const stored = await saveDestination(c, name, config);
         // Unpaused: what waited is announced again (the sweep would also find it).
         if (previous?.paused && !config.paused)
           await announceDeliveries(c.env, await openDeliveryIds(c.var.db.$client, name));
@@ -181,8 +178,7 @@ export const destinationsRouter = createRouter()
         });
       }
       orFail(await resolvePolicy(c.var.db, config.mergePolicy));
-      const stored = await putDestination(c.var.db, name, config);
-      await graphWriter(c.env).configChanged(); // it may have been a webhook before
+      const stored = await saveDestination(c, name, config); // it may have been a webhook before
       return c.json(presentDestination(stored), 200);
     },
   )
@@ -209,7 +205,7 @@ export const destinationsRouter = createRouter()
         throw new ApiError("not_found", `no webhook destination ${name}`);
       const config = existing.config as unknown as WebhookDestinationConfig;
       const next = { ...config, secretVersion: (config.secretVersion ?? 1) + 1 };
-      await putDestination(c.var.db, name, next);
+      await saveDestination(c, name, next);
       return c.json(
         { signingSecret: await signingSecretFor(c.env, name, next.secretVersion) },
         200,
@@ -452,8 +448,7 @@ export const destinationsRouter = createRouter()
       const { name } = c.req.valid("param");
       if (!(await getDestination(c.var.db, name)))
         throw new ApiError("not_found", `no destination ${name}`);
-      const { runs } = await deleteDestination(c.var.db, name);
-      await graphWriter(c.env).configChanged(); // the writer stops creating its deliveries
+      const { runs } = await removeDestination(c, name); // the writer stops creating its deliveries
       const deliveries = await deleteDeliveries(c.var.db.$client, name);
       return c.json({ name, deleted: true as const, deliveries, runs }, 200);
     },

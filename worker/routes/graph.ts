@@ -338,7 +338,7 @@ export const graphRouter = createRouter()
       if (change.target === "namespace") {
         const current = (await getNamespace(c.var.db, change.code!))!;
         const p = change.previous;
-        await saveNamespace(c.var.db, {
+        await saveNamespace(c, {
           code: current.code,
           normalize: current.normalize,
           unique: p.unique,
@@ -349,7 +349,7 @@ export const graphRouter = createRouter()
           pseudonymous: current.pseudonymous,
         });
       } else {
-        await saveSetting(c.var.db, "graph", { maxIdentities: change.previous.maxIdentities });
+        await saveSetting(c, "graph", { maxIdentities: change.previous.maxIdentities });
       }
       const blocked =
         change.target === "namespace"

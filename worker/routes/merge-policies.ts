@@ -66,7 +66,7 @@ export const mergePoliciesRouter = createRouter()
           details: [{ path: "datasets", message: "at least one dataset" }],
         });
       }
-      const row = await saveMergePolicy(c.var.db, {
+      const row = await saveMergePolicy(c, {
         name,
         type: body.type,
         datasets: body.datasets,

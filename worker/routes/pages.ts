@@ -81,7 +81,7 @@ export const pagesRouter = new Hono<AppEnv>()
         createdAt: Date.now(),
       });
       demo = { keyId, key };
-      await saveSetting(c.var.db, "demo", demo);
+      await saveSetting(c, "demo", demo);
     }
     return c.json({
       key: demo.key,

@@ -27,7 +27,6 @@ import type { SegmentJob } from "../model/jobs";
 import { profileSummary } from "../profiles/present";
 import { previewSegmentSize } from "../segments/preview";
 import { validateRule } from "../segments/rules";
-import { graphWriter } from "../writer/client";
 
 const tags = ["Segments"];
 
@@ -96,15 +95,13 @@ export const segmentsRouter = createRouter()
         return c.json({ preview: true as const, ...preview }, 200);
       }
       const total = await countProfiles(c.var.db.$client);
-      const stored = await saveSegment(c.var.db, {
+      const stored = await saveSegment(c, {
         id,
         name: body.name,
         rule: rule.rule as Rule,
         public: body.public,
         totalProfiles: total,
       });
-      // Streaming evaluation in the writer uses the new rule from the next write on.
-      await graphWriter(c.env).configChanged();
       await c.env.JOBS_QUEUE.send({
         kind: "segment-evaluate",
         segmentId: id,

@@ -37,7 +37,7 @@ export const settingsRouter = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      await saveSetting(c.var.db, "personalization", body);
+      await saveSetting(c, "personalization", body);
       return c.json(body, 200);
     },
   )
@@ -80,7 +80,7 @@ export const settingsRouter = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      await saveSetting(c.var.db, "collect", body);
+      await saveSetting(c, "collect", body);
       return c.json(body, 200);
     },
   )
@@ -130,7 +130,7 @@ export const settingsRouter = createRouter()
           );
         }
       }
-      await saveSetting(c.var.db, RETENTION_SETTING, next);
+      await saveSetting(c, RETENTION_SETTING, next);
       return c.json(next, 200);
     },
   )
