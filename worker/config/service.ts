@@ -38,7 +38,7 @@ import { graphWriter } from "../writer/client";
 import { type ConfigKey, configChanged, readConfig } from "./cache";
 
 /** What a configuration write needs: the database, and the app's bindings to reach the writer. */
-interface ConfigWrite {
+export interface ConfigWrite {
   env: Bindings;
   var: { db: Db };
 }

@@ -17,25 +17,23 @@ import {
   type PartInfo,
   type RunRow,
 } from "../db/queries/exports";
-import { getSegment } from "../db/queries/segments";
 import {
   type DeliveryRow,
   deleteDeliveries,
   insertTestDelivery,
   listDeliveries,
-  openDeliveryIds,
   requeueDeliveries,
   requeueDelivery,
 } from "../db/queries/webhooks";
+import { putFileDestination } from "../exports/destination";
 import { planOf, startExport } from "../exports/run";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
 import { decodeCursor, pageOf } from "../lib/cursor";
-import { ApiError, orFail } from "../lib/errors";
+import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { outboundPolicy, resolvedUrlProblem } from "../lib/outbound";
 import { toIso } from "../lib/time";
-import { resolvePolicy } from "../profiles/service";
+import { putWebhookDestination } from "../webhooks/destination";
 import { announceDeliveries, type WebhookMessage } from "../webhooks/send";
 import { signingSecretFor } from "../webhooks/signing";
 
@@ -135,50 +133,13 @@ export const destinationsRouter = createRouter()
       const { name } = c.req.valid("param");
       const body = c.req.valid("json");
       if (body.type === "webhook") {
-        const problem = await resolvedUrlProblem(body.url, outboundPolicy(c.env));
-        if (problem)
-          throw new ApiError("invalid_request", `webhook url ${problem}`, {
-            details: [{ path: "url", message: problem }],
-          });
-        const existing = await getDestination(c.var.db, name);
-        const previous =
-          existing?.type === "webhook"
-            ? (existing.config as unknown as WebhookDestinationConfig)
-            : undefined;
-        // A new webhook (or one that was another kind in between) gets a secret never handed
-        // out before: the version is the creation time, and a rotation adds one.
-        const config: WebhookDestinationConfig = {
-          ...body,
-          secretVersion: previous?.secretVersion ?? Date.now(),
-        };
-        const stored = await saveDestination(c, name, config);
-        // Unpaused: what waited is announced again (the sweep would also find it).
-        if (previous?.paused && !config.paused)
-          await announceDeliveries(c.env, await openDeliveryIds(c.var.db.$client, name));
-        // The secret is shown when the destination is created, never again (rotate with POST …/secret).
-        const signingSecret = previous
-          ? undefined
-          : await signingSecretFor(c.env, name, config.secretVersion!);
+        const { stored, signingSecret } = await putWebhookDestination(c, name, body);
         return c.json(
           { ...presentDestination(stored), ...(signingSecret ? { signingSecret } : {}) },
           200,
         );
       }
-      const config = body as DestinationConfig;
-      if (config.type === "s3" && config.endpoint) {
-        const endpointProblem = await resolvedUrlProblem(config.endpoint, outboundPolicy(c.env));
-        if (endpointProblem)
-          throw new ApiError("invalid_request", `endpoint ${endpointProblem}`, {
-            details: [{ path: "endpoint", message: endpointProblem }],
-          });
-      }
-      if (config.segment && !(await getSegment(c.var.db, config.segment))) {
-        throw new ApiError("invalid_request", `unknown segment "${config.segment}"`, {
-          details: [{ path: "segment", message: "not a segment" }],
-        });
-      }
-      orFail(await resolvePolicy(c.var.db, config.mergePolicy));
-      const stored = await saveDestination(c, name, config); // it may have been a webhook before
+      const stored = await putFileDestination(c, name, body as DestinationConfig);
       return c.json(presentDestination(stored), 200);
     },
   )
