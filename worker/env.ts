@@ -1,26 +1,7 @@
+/** The app's Hono environment: the bindings, and what the middleware puts on each request. */
 import type { Scope } from "../shared/scopes";
 import type { Db } from "./db/client";
-
-/** Bindings from wrangler.toml (generated `Env`) plus the secrets wrangler cannot see. */
-export interface Bindings extends Env {
-  /** The first admin key (SPEC: `TESSERA_ADMIN_KEY`); `.dev.vars` locally, a secret in production. */
-  TESSERA_ADMIN_KEY?: string;
-  /** Derives site secrets and signs tokens (falls back to TESSERA_ADMIN_KEY when unset). */
-  TESSERA_SECRET?: string;
-  /** Allow http:// and local webhook URLs (local development; `npm start` sets it). */
-  TESSERA_WEBHOOK_ALLOW_INSECURE?: string;
-  /** A DNS-over-HTTPS JSON endpoint: webhook and export hosts are resolved and refused if internal. */
-  TESSERA_DNS_RESOLVER?: string;
-  /** Tests only: multiplies webhook retry delays and the 24 h retry window. */
-  TESSERA_WEBHOOK_BACKOFF_SCALE?: string;
-  /** Bench only (`npm run bench`): milliseconds added to every D1 round trip. */
-  TESSERA_BENCH_D1_DELAY_MS?: string;
-  /**
-   * `d1` keeps the graph's truth in D1 for a deployment that has not chosen yet (tests of
-   * that mode); once the writer keeps it in its own SQLite, it always does.
-   */
-  TESSERA_GRAPH_STORE?: string;
-}
+import type { Bindings } from "./model/bindings";
 
 /** Who is calling: resolved once per request by the auth middleware. */
 export interface Principal {

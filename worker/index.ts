@@ -1,6 +1,6 @@
 import { createApp } from "./app";
-import type { Bindings } from "./env";
 import { handleQueue, handleScheduled } from "./jobs";
+import type { Bindings } from "./model/bindings";
 
 export { ReadGate } from "./reports/gate";
 export { WebhookLane } from "./webhooks/lane";

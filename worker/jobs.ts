@@ -4,7 +4,6 @@
  * idempotent, so at-least-once delivery is safe.
  */
 import { type BatchMessage, handleBatchQueue } from "./batches/process";
-import type { Bindings } from "./env";
 import { type ExportJob, failRun, runExportPage, startDueExports } from "./exports/run";
 import { PermanentStoreError } from "./exports/storage";
 import { resumeStalledWork } from "./maintenance/resume";
@@ -14,6 +13,7 @@ import {
   runMaintenanceStep,
   startDueMaintenance,
 } from "./maintenance/retention";
+import type { Bindings } from "./model/bindings";
 import type { ComputedJob, GraphRunJob, SegmentJob } from "./model/jobs";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
 import { graphWriter } from "./writer/client";

@@ -102,6 +102,20 @@ describe("the import graph", () => {
     // The rule has something to hold: both folders import within themselves.
     expect(importsOf((f) => f.startsWith("worker/lib/")).length).toBeGreaterThan(3);
   });
+
+  it("leaves the app's HTTP environment (env.ts) to the HTTP edge: domain code names model/bindings.ts", () => {
+    const edge = ["worker/app.ts", "worker/routes/", "worker/http/", "worker/auth/"];
+    // Two Hono middlewares that live with their feature: the report read gate and the
+    // visitor rate limit.
+    const middleware = ["worker/reports/gate.ts", "worker/personalization/rate-limit.ts"];
+    const importers = importsOf(() => true)
+      .filter((edgeText) => edgeText.split(" → ")[1] === "worker/env.ts")
+      .map((edgeText) => edgeText.split(" → ")[0]!);
+    expect(importers.length).toBeGreaterThan(5);
+    expect(importers.filter((f) => ![...edge, ...middleware].some((a) => f.startsWith(a)))).toEqual(
+      [],
+    );
+  });
 });
 
 describe("the front-end packages' look", () => {

@@ -5,8 +5,9 @@
  * spec says only hashes are stored. Deriving it (HMAC(TESSERA_SECRET, "site:" + keyId))
  * satisfies both: nothing secret is in D1, and rotating TESSERA_SECRET rotates them all.
  */
-import type { Bindings } from "../env";
+
 import { ApiError } from "../lib/errors";
+import type { Bindings } from "../model/bindings";
 
 const encoder = new TextEncoder();
 

@@ -5,7 +5,7 @@
  */
 import { sign, verify } from "hono/jwt";
 import { isScope, type Scope } from "../../shared/scopes";
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 import { base64url, hmacSha256, serverSecret, siteSecretFor } from "./signing";
 
 const ISSUER = "tessera";

@@ -18,11 +18,11 @@ import {
   markBatchFailed,
   setBatchHeader,
 } from "../db/queries/batches";
-import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { ingestItems, type RawItem, validationContext } from "../ingest/service";
 import type { ItemOutcome } from "../ingest/types";
 import type { ValidationContext } from "../ingest/validate";
+import type { Bindings } from "../model/bindings";
 import { type ParsedChunk, parseCsvChunk, parseCsvHeader, parseNdjsonChunk } from "./parse";
 import { csvRowToItem, type ItemKind, misspelledIdentityColumn } from "./rows";
 

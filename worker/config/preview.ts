@@ -6,8 +6,8 @@
 import type { Db } from "../db/client";
 import { createGraphRun } from "../db/queries/graph-runs";
 import type { NamespaceRow } from "../db/queries/namespaces";
-import type { Bindings } from "../env";
 import { type ConfigProposal, proposedRules } from "../graph/proposed";
+import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { GraphRunJob } from "../model/jobs";
 import { graphWriter } from "../writer/client";

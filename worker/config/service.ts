@@ -32,7 +32,7 @@ import {
   type SettingName,
   type SettingValues,
 } from "../db/queries/settings";
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 import type { MergePolicy } from "../model/profiles";
 import { graphWriter } from "../writer/client";
 import { type ConfigKey, configChanged, readConfig } from "./cache";

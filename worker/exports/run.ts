@@ -32,7 +32,7 @@ import {
   type PartInfo,
   updateRun,
 } from "../db/queries/exports";
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 import { type FragmentInput, mergeFragments } from "../profiles/merge";
 import { resolvePolicy } from "../profiles/service";
 import {

@@ -5,13 +5,13 @@
  */
 import { AwsClient } from "aws4fetch";
 import type { DestinationConfig } from "../../shared/schemas/destinations";
-import type { Bindings } from "../env";
 import {
   outboundFetch,
   outboundPolicy,
   RedirectRefused,
   resolvedUrlProblem,
 } from "../lib/outbound";
+import type { Bindings } from "../model/bindings";
 
 /** A store's refusal that retrying cannot fix (4xx other than 408/429): the run fails at once. */
 export class PermanentStoreError extends Error {}

@@ -8,10 +8,10 @@
 import { INGEST_LIMITS, type IngestResult } from "../../shared/schemas/ingest";
 import { cachedDatasets } from "../config/service";
 import type { Db } from "../db/client";
-import type { Bindings } from "../env";
 import type { GraphEffect } from "../graph/effect";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { ok, problem, type Result } from "../lib/result";
+import type { Bindings } from "../model/bindings";
 import { graphWriter } from "../writer/client";
 import type { IngestApplied } from "../writer/types";
 import type { ItemError, ItemOutcome, NormalizedItem } from "./types";

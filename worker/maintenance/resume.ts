@@ -14,8 +14,8 @@ import {
   claimStalledMaintenanceRuns,
   claimStalledSegmentEvaluations,
 } from "../db/queries/stalled";
-import type { Bindings } from "../env";
 import { type ExportJob, exportProgress } from "../exports/run";
+import type { Bindings } from "../model/bindings";
 import type { ComputedJob, GraphRunJob, SegmentJob } from "../model/jobs";
 import type { MaintenanceJob } from "./retention";
 

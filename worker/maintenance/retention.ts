@@ -36,10 +36,10 @@ import {
   updateMaintenanceRun,
 } from "../db/queries/retention";
 import { getSetting } from "../db/queries/settings";
-import type { Bindings } from "../env";
 import { contentTypeOf, encodePart, eventRow } from "../exports/formats";
 import { runFolder } from "../exports/run";
 import { storeFor } from "../exports/storage";
+import type { Bindings } from "../model/bindings";
 import type { MaintenanceCursor, MaintenanceJob, PartInfo, StepProgress } from "../model/jobs";
 import type { GraphWriterApi } from "../writer/types";
 import { afterProfilesPage, EVENT_SLICE } from "./steps";

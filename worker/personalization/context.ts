@@ -20,9 +20,9 @@ import { browserConsentItems, consentSettings, readDeviceConsent } from "../cons
 import type { Db } from "../db/client";
 import { deviceLinkState, deviceOwnData, publicMemberships } from "../db/queries/context";
 import { loadProfile } from "../db/queries/profiles";
-import type { Bindings } from "../env";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentityString } from "../graph/identity-param";
+import type { Bindings } from "../model/bindings";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { bundleConsent, fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";

@@ -1,6 +1,6 @@
 import { toHex } from "../../shared/digest";
 import { hmacSigner, serverSecret } from "../auth/signing";
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 
 /**
  * The salted hashes erased identities are kept as (SPEC: suppression list). HMAC with the

@@ -6,8 +6,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv, Bindings } from "../env";
+import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
+import type { Bindings } from "../model/bindings";
 
 /** Reports (message, event and journey reports, data-view reports) one key may run at once. */
 const REPORTS_PER_KEY = 2;

@@ -7,7 +7,7 @@
  * lane's list is only what to look at next, and the cron sweep refills it after a crash.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 import { type Reachability, sendDestination } from "./send";
 
 /** Deliveries looked at per alarm pass. */

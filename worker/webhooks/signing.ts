@@ -9,7 +9,7 @@
  */
 import { base64ToBytes, bytesToBase64 } from "../../shared/base64url";
 import { hmacSha256, serverSecret } from "../auth/signing";
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 
 export async function signingSecretFor(
   env: Bindings,

@@ -5,7 +5,7 @@
  * The API lists what callers may use. The façade's test seams (`hooks`, `journal`) are
  * deliberately left out: tests reach them through `runInDurableObject`.
  */
-import type { Bindings } from "../env";
+import type { Bindings } from "../model/bindings";
 import type { GraphWriter } from "./writer";
 
 /** The Durable Object class, for `runInDurableObject` in tests and the Worker's exports. */

@@ -19,9 +19,9 @@ import { constantRead, type Read, readTogether, type WriteStatement } from "../d
 import { loadSegmentDefs } from "../db/queries/segments";
 import { getSetting, settingOnce } from "../db/queries/settings";
 import { webhookDestinations } from "../db/queries/webhooks";
-import type { Bindings } from "../env";
 import { loadGraphRules } from "../graph/identity-config";
 import type { MeteredD1 } from "../lib/d1-latency";
+import type { Bindings } from "../model/bindings";
 import { suppressionHasher } from "../privacy/suppression";
 import { ruleTestsConsent } from "../segments/rules";
 import { indexKey, newIndexSalt, profileIdMinter } from "../shards/placement";

@@ -19,13 +19,13 @@
  * Worker code reaches it through `client.ts`.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Bindings } from "../env";
 import type { GraphEffect } from "../graph/effect";
 import type { GraphRules } from "../graph/workspace";
 import type { IngestCommand } from "../ingest/types";
 import { formatToken } from "../lib/consistency";
 import { benchDelayMs, type MeteredD1, meterD1 } from "../lib/d1-latency";
 import { timerTurn } from "../lib/timer-turn";
+import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { ComputedJob, GraphRunJob, SegmentJob, StepProgress } from "../model/jobs";
 import { BUCKETS } from "../shards/placement"; // with one shard, every bucket is its own
