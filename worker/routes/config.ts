@@ -1,6 +1,5 @@
 import { Validator } from "@cfworker/json-schema";
 import { z } from "@hono/zod-openapi";
-import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import { listOf, ResourceName } from "../../shared/schemas/common";
 import { COMPUTED_DATASET } from "../../shared/schemas/computed";
 import {
@@ -11,17 +10,10 @@ import {
   NamespaceSchema,
 } from "../../shared/schemas/config";
 import { GraphEffectSchema } from "../../shared/schemas/ingest";
-import {
-  addedValues,
-  existingGraphsChanged,
-  NO_GRAPHS_CHANGED,
-  namespaceRulesDiffer,
-  previewChange,
-  startGraphRun,
-} from "../config/preview";
-import { saveDataset, saveNamespace, saveSetting } from "../config/service";
+import { changeGraphSettings, changeNamespace } from "../config/identity-rules";
+import { saveDataset } from "../config/service";
 import { type DatasetRow, getDataset, listDatasets } from "../db/queries/datasets";
-import { getNamespace, listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
+import { listNamespaces, type NamespaceRow } from "../db/queries/namespaces";
 import { getSetting } from "../db/queries/settings";
 import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
 import { scopedRoute } from "../http/route";
@@ -229,90 +221,11 @@ export const configRouter = createRouter()
     }),
     async (c) => {
       const { code } = c.req.valid("param");
-      const body = c.req.valid("json");
-      const bad = (body.blockedValues ?? []).findIndex((v) => !isValidBlockedEntry(v));
-      if (bad >= 0) {
-        throw new ApiError("invalid_request", "a blocked value is not a valid /regex/", {
-          details: [
-            {
-              path: `blockedValues[${bad}]`,
-              message:
-                "not an RE2 regular expression of at most 200 characters (no backreferences or lookaround)",
-            },
-          ],
-        });
-      }
-      const existing = await getNamespace(c.var.db, code);
-      if (existing?.builtIn && existing.normalize !== body.normalize) {
-        // Stored identities were normalized the old way; changing it would orphan them.
-        throw new ApiError(
-          "conflict",
-          `the normalization of the built-in namespace "${code}" cannot change`,
-        );
-      }
-      const query = c.req.valid("query");
-      if (query.preview && query.apply)
-        throw new ApiError("invalid_request", "preview or apply, not both", {
-          details: [{ path: "apply", message: "not with preview" }],
-        });
-      const rules = {
-        unique: body.unique,
-        priority: body.priority,
-        maxPerGraph: body.unique ? 1 : (body.maxPerGraph ?? null),
-        blockedValues: body.blockedValues ?? [],
-      };
-      if (query.preview)
-        return c.json(
-          await previewChange(c, { namespaces: { [code]: rules } }, { namespace: code }),
-          200,
-        );
-      // Before saving: the count compares the change with the rules in force.
-      const existingGraphs =
-        !query.apply && existing && namespaceRulesDiffer(existing, rules)
-          ? await existingGraphsChanged(c, { namespaces: { [code]: rules } }, { namespace: code })
-          : NO_GRAPHS_CHANGED;
-      const row = await saveNamespace(c, {
-        code,
-        normalize: body.normalize,
-        ...rules,
-        description: body.description ?? existing?.description ?? null,
-        pseudonymous: body.pseudonymous ?? existing?.pseudonymous ?? false,
-      });
-      if (query.apply && existing) {
-        const previous = {
-          unique: existing.unique,
-          priority: existing.priority,
-          maxPerGraph: existing.maxPerGraph,
-          blockedValues: existing.blockedValues,
-        };
-        const next = {
-          unique: row.unique,
-          priority: row.priority,
-          maxPerGraph: row.maxPerGraph,
-          blockedValues: row.blockedValues,
-        };
-        const runId = await startGraphRun(c, {
-          kind: "apply",
-          change: { target: "namespace", code, previous, next },
-          scope: { namespace: code },
-          blocked: { [code]: addedValues(previous.blockedValues, next.blockedValues) },
-        });
-        return c.json({ runId }, 200);
-      }
-      if (query.apply)
-        return c.json(
-          {
-            runId: await startGraphRun(c, {
-              kind: "apply",
-              change: { target: "namespace", code, previous: null, next: body },
-              scope: { namespace: code },
-              blocked: {},
-            }),
-          },
-          200,
-        );
+      const change = await changeNamespace(c, code, c.req.valid("json"), c.req.valid("query"));
+      if (change.kind === "preview") return c.json(change.effect, 200);
+      if (change.kind === "run") return c.json({ runId: change.runId }, 200);
       return c.json(
-        { ...presentNamespace({ ...row, builtIn: existing?.builtIn ?? false }), existingGraphs },
+        { ...presentNamespace(change.saved), existingGraphs: change.existingGraphs },
         200,
       );
     },
@@ -341,33 +254,10 @@ export const configRouter = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const query = c.req.valid("query");
-      if (query.preview && query.apply)
-        throw new ApiError("invalid_request", "preview or apply, not both", {
-          details: [{ path: "apply", message: "not with preview" }],
-        });
-      if (query.preview)
-        return c.json(await previewChange(c, { maxIdentities: body.maxIdentities }, {}), 200);
-      const previous =
-        (await getSetting(c.var.db, "graph"))?.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
-      const existingGraphs =
-        !query.apply && body.maxIdentities !== previous
-          ? await existingGraphsChanged(c, { maxIdentities: body.maxIdentities }, {})
-          : NO_GRAPHS_CHANGED;
-      await saveSetting(c, "graph", body);
-      if (query.apply)
-        return c.json(
-          {
-            runId: await startGraphRun(c, {
-              kind: "apply",
-              change: { target: "graph", previous: { maxIdentities: previous }, next: body },
-              scope: {},
-              blocked: {},
-            }),
-          },
-          200,
-        );
-      return c.json({ ...body, existingGraphs }, 200);
+      const change = await changeGraphSettings(c, body, c.req.valid("query"));
+      if (change.kind === "preview") return c.json(change.effect, 200);
+      if (change.kind === "run") return c.json({ runId: change.runId }, 200);
+      return c.json({ ...change.saved, existingGraphs: change.existingGraphs }, 200);
     },
   )
   .openapi(

@@ -14,7 +14,6 @@ import {
   recordAttempt,
   webhookDestinations,
 } from "../db/queries/webhooks";
-import type { Bindings } from "../env";
 import {
   describeFetchError,
   outboundFetch,
@@ -23,6 +22,7 @@ import {
   resolvedUrlProblem,
   retryAfterOf,
 } from "../lib/outbound";
+import type { Bindings } from "../model/bindings";
 import { signatureHeaders, signingSecretFor } from "./signing";
 
 export interface WebhookMessage {
