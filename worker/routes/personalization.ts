@@ -2,21 +2,15 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { formatPath } from "../../shared/errors";
 import { DEVICE_ID_PATTERN } from "../../shared/identity/normalize";
-import {
-  CollectBody,
-  ContextSchema,
-  DEFAULT_COLLECT_TYPES,
-} from "../../shared/schemas/personalization";
-import { getCachedSetting } from "../config/service";
-import { fromBrowser } from "../consent/merge";
-import { browserConsentItems, consentSettings, parseConsentQuery } from "../consent/service";
+import { CollectBody, ContextSchema } from "../../shared/schemas/personalization";
+import { parseConsentQuery } from "../consent/service";
 import type { AppEnv } from "../env";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
-import { ingestItems, validationContext } from "../ingest/service";
 import { parseJsonText, readBodyText } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
+import { collectEvents } from "../personalization/collect";
 import { visitorContext } from "../personalization/context";
 import { rateLimitBrowser } from "../personalization/rate-limit";
 
@@ -167,64 +161,14 @@ export const personalizationRouter = createRouter()
         c.var.principal.keyId,
         new Map([[device, parsed.data.events.length]]),
       );
-      const allowed = new Set(
-        (await getCachedSetting(c.var.db, "collect"))?.types ?? DEFAULT_COLLECT_TYPES,
-      );
-      const receivedAt = Date.now();
-      const [ctx, settings] = await Promise.all([
-        validationContext(c.env, c.var.db, "events", receivedAt),
-        consentSettings(c.var.db),
-      ]);
-      // The visitor's choices (and Sec-GPC) are recorded first; every event then needs `analytics`.
-      const before = browserConsentItems(
-        settings,
+      const { answer, consistency } = await collectEvents(c, {
         device,
-        parsed.data.consent && fromBrowser(parsed.data.consent),
-        gpcOf(c),
-        receivedAt,
-      );
-      const rejected: { index: number; error: unknown }[] = [];
-      const items = parsed.data.events.flatMap((event, index) => {
-        if (!allowed.has(event.type)) {
-          rejected.push({
-            index,
-            error: {
-              code: "type_not_allowed",
-              message: `"${event.type}" is not a collectable event type`,
-            },
-          });
-          return [];
-        }
-        // The raw event (not zod's copy), so item validation sees every key as sent.
-        const sent = (raw as { events: Record<string, unknown>[] }).events[index];
-        return [
-          {
-            index,
-            kind: "events" as const,
-            value: { ...sent, dataset: "web", identities: [{ namespace: "device", id: device }] },
-            requires: "analytics",
-          },
-        ];
+        body: parsed.data,
+        sent: (raw as { events: Record<string, unknown>[] }).events,
+        gpc: gpcOf(c),
       });
-      const { outcomes, cost } =
-        items.length + before.length
-          ? await ingestItems(c.env, ctx, items, { atomic: false, receivedAt, before })
-          : { outcomes: [], cost: undefined };
       // The widget keeps the token in its first-party cookie, so its next /v1/context sees this write.
-      if (cost?.consistency) c.header("Tessera-Consistency", cost.consistency);
-      for (const o of outcomes)
-        if (o.status === "rejected") rejected.push({ index: o.index, error: o.error });
-      rejected.sort((a, b) => a.index - b.index);
-      // No profile ids: nothing about the graph reaches a browser.
-      const ignored = outcomes.filter((o) => o.status === "ignored").length;
-      return c.json(
-        {
-          accepted: outcomes.filter((o) => o.status === "accepted").length,
-          duplicates: outcomes.filter((o) => o.status === "duplicate").length,
-          rejected,
-          ...(ignored ? { ignored, reason: "consent" as const } : {}),
-        },
-        200,
-      );
+      if (consistency) c.header("Tessera-Consistency", consistency);
+      return c.json(answer, 200);
     },
   );
