@@ -1,15 +1,72 @@
 /**
- * Stores an uploaded batch file in R2 before the 202 (SPEC: an accepted batch is never
- * lost). A plain body streams straight in; a gzip body is decompressed on the way, so
+ * Accepting an uploaded batch file: stored in R2, recorded and queued before the 202
+ * (SPEC: an accepted batch is never lost). A plain body streams straight in; a gzip body is decompressed on the way, so
  * chunks can later be read by byte range, and the 100 MB limit applies to what it
  * decompresses to. R2 needs a known length for a single put, so the decompressed stream
  * goes in as a multipart upload of equal 8 MiB parts.
  */
+import { BATCH_MAX_BYTES } from "../../shared/schemas/batches";
+import { randomToken } from "../auth/keys";
+import type { Db } from "../db/client";
+import { insertBatch } from "../db/queries/batches";
+import { getDataset } from "../db/queries/datasets";
+import { gunzipStream } from "../lib/body";
 import { ApiError } from "../lib/errors";
+import type { Bindings } from "../model/bindings";
+import type { BatchMessage } from "./process";
 
 const PART_BYTES = 8 * 1024 * 1024;
 
-export async function storeDecompressed(
+/** Stores, records and queues a batch file for `dataset`; the batch id. */
+export async function acceptBatch(
+  c: { env: Bindings; var: { db: Db } },
+  file: {
+    dataset: string;
+    format: "csv" | "ndjson";
+    body: ReadableStream<Uint8Array>;
+    gzip: boolean;
+    contentType: string;
+  },
+): Promise<string> {
+  if (!(await getDataset(c.var.db, file.dataset)))
+    throw new ApiError(
+      "unknown_dataset",
+      `unknown dataset "${file.dataset}": create it with PUT /v1/datasets/${file.dataset}`,
+    );
+  const id = `bat_${randomToken(20)}`;
+  const objectKey = `batches/${id}.${file.format}`;
+  const stored = file.gzip
+    ? await storeDecompressed(
+        c.env.FILES,
+        objectKey,
+        gunzipStream(file.body),
+        BATCH_MAX_BYTES,
+        file.contentType,
+      )
+    : await c.env.FILES.put(objectKey, file.body, {
+        httpMetadata: { contentType: file.contentType },
+      });
+  const now = Date.now();
+  await insertBatch(c.var.db, {
+    id,
+    dataset: file.dataset,
+    format: file.format,
+    status: "queued",
+    objectKey,
+    bytes: stored.size,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await c.env.BATCH_QUEUE.send({
+    batchId: id,
+    chunk: 0,
+    offset: 0,
+    line: 1,
+  } satisfies BatchMessage);
+  return id;
+}
+
+async function storeDecompressed(
   bucket: R2Bucket,
   key: string,
   body: ReadableStream<Uint8Array>,

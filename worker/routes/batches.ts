@@ -1,23 +1,19 @@
 import { z } from "@hono/zod-openapi";
 import { BATCH_MAX_BYTES, BatchQuery, BatchSchema } from "../../shared/schemas/batches";
 import { listOf, NAME_PATTERN, pageLimit } from "../../shared/schemas/common";
-import { randomToken } from "../auth/keys";
-import type { BatchMessage } from "../batches/process";
 import { csvColumns } from "../batches/rows";
-import { storeDecompressed } from "../batches/store";
+import { acceptBatch } from "../batches/store";
 import { cachedDatasets } from "../config/service";
 import {
   type BatchRow,
   batchErrorsPage,
   batchProgress,
   getBatch,
-  insertBatch,
   listBatches,
 } from "../db/queries/batches";
-import { getDataset } from "../db/queries/datasets";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
-import { gunzipStream, isGzip } from "../lib/body";
+import { isGzip } from "../lib/body";
 import { pageOf } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
@@ -79,11 +75,6 @@ export const batchesRouter = createRouter()
         throw new ApiError("invalid_name", "dataset names match [a-z][a-z0-9_-]{0,63}", {
           details: [{ path: "dataset", message: "invalid name" }],
         });
-      if (!(await getDataset(c.var.db, dataset)))
-        throw new ApiError(
-          "unknown_dataset",
-          `unknown dataset "${dataset}": create it with PUT /v1/datasets/${dataset}`,
-        );
       const type = c.req.header("content-type") ?? "";
       if (/multipart\/form-data|application\/x-www-form-urlencoded/i.test(type)) {
         throw new ApiError(
@@ -103,36 +94,14 @@ export const batchesRouter = createRouter()
       if (length === 0 || !c.req.raw.body)
         throw new ApiError("invalid_request", "the file is empty");
 
-      const id = `bat_${randomToken(20)}`;
-      const objectKey = `batches/${id}.${format}`;
-      const contentType = type || "application/octet-stream";
       // The file is in R2 before we answer: an accepted batch is never lost.
-      const stored = gzip
-        ? await storeDecompressed(
-            c.env.FILES,
-            objectKey,
-            gunzipStream(c.req.raw.body),
-            BATCH_MAX_BYTES,
-            contentType,
-          )
-        : await c.env.FILES.put(objectKey, c.req.raw.body, { httpMetadata: { contentType } });
-      const now = Date.now();
-      await insertBatch(c.var.db, {
-        id,
+      const id = await acceptBatch(c, {
         dataset,
         format,
-        status: "queued",
-        objectKey,
-        bytes: stored.size,
-        createdAt: now,
-        updatedAt: now,
+        body: c.req.raw.body,
+        gzip,
+        contentType: type || "application/octet-stream",
       });
-      await c.env.BATCH_QUEUE.send({
-        batchId: id,
-        chunk: 0,
-        offset: 0,
-        line: 1,
-      } satisfies BatchMessage);
       return c.json({ batchId: id }, 202);
     },
   )
