@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { isValidBlockedEntry } from "../../shared/identity/normalize";
 import type { NamespaceBody } from "../../shared/schemas/config";
+import { getGraphRun } from "../db/queries/graph-runs";
 import { getNamespace, type NamespaceRow } from "../db/queries/namespaces";
 import { getSetting } from "../db/queries/settings";
 import { DEFAULT_MAX_IDENTITIES } from "../graph/identity-config";
@@ -141,4 +142,55 @@ export async function changeGraphSettings(
     blocked: {},
   });
   return { kind: "run", runId };
+}
+
+/**
+ * Reverts a run that applied a change: the previous rules are saved again and a run
+ * applies them to the same graphs; the new run's id.
+ */
+export async function revertGraphRun(c: ConfigWrite, id: string): Promise<string> {
+  const run = await getGraphRun(c.var.db, id);
+  if (!run) throw new ApiError("not_found", `no graph run ${id}`);
+  if (run.kind !== "apply")
+    throw new ApiError("conflict", "only a run that applied a change can be reverted");
+  const change = run.change as {
+    target: "namespace" | "graph";
+    code?: string;
+    previous: Record<string, any> | null;
+    next: Record<string, any>;
+  };
+  if (!change.previous)
+    throw new ApiError("conflict", "the run created its namespace: there is nothing to restore");
+  if (change.target === "namespace") {
+    const current = (await getNamespace(c.var.db, change.code!))!;
+    const p = change.previous;
+    await saveNamespace(c, {
+      code: current.code,
+      normalize: current.normalize,
+      unique: p.unique,
+      priority: p.priority,
+      maxPerGraph: p.maxPerGraph,
+      blockedValues: p.blockedValues,
+      description: current.description,
+      pseudonymous: current.pseudonymous,
+    });
+  } else {
+    await saveSetting(c, "graph", { maxIdentities: change.previous.maxIdentities });
+  }
+  const blocked =
+    change.target === "namespace"
+      ? {
+          [change.code!]: addedValues(
+            change.next.blockedValues ?? [],
+            change.previous.blockedValues ?? [],
+          ),
+        }
+      : {};
+  return startGraphRun(c, {
+    kind: "revert",
+    change: { ...change, previous: change.next, next: change.previous },
+    scope: run.scope as { namespace?: string },
+    blocked,
+    reverts: run.id,
+  });
 }

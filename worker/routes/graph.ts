@@ -8,8 +8,8 @@ import {
 } from "../../shared/schemas/config";
 import { GraphEffectSchema, IdentityInput } from "../../shared/schemas/ingest";
 import { assertMayReadProfile } from "../auth/restrict";
-import { addedValues, previewChange, startGraphRun } from "../config/preview";
-import { saveNamespace, saveSetting } from "../config/service";
+import { revertGraphRun } from "../config/identity-rules";
+import { previewChange } from "../config/preview";
 import {
   findIdentity,
   linksAmong,
@@ -18,7 +18,6 @@ import {
   refusedLinksOut,
 } from "../db/queries/graph";
 import { type GraphRunRow, getGraphRun, listGraphRuns } from "../db/queries/graph-runs";
-import { getNamespace } from "../db/queries/namespaces";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
 import { scopedRoute } from "../http/route";
@@ -320,53 +319,7 @@ export const graphRouter = createRouter()
       },
     }),
     async (c) => {
-      const run = await getGraphRun(c.var.db, c.req.valid("param").id);
-      if (!run) throw new ApiError("not_found", `no graph run ${c.req.valid("param").id}`);
-      if (run.kind !== "apply")
-        throw new ApiError("conflict", "only a run that applied a change can be reverted");
-      const change = run.change as {
-        target: "namespace" | "graph";
-        code?: string;
-        previous: Record<string, any> | null;
-        next: Record<string, any>;
-      };
-      if (!change.previous)
-        throw new ApiError(
-          "conflict",
-          "the run created its namespace: there is nothing to restore",
-        );
-      if (change.target === "namespace") {
-        const current = (await getNamespace(c.var.db, change.code!))!;
-        const p = change.previous;
-        await saveNamespace(c, {
-          code: current.code,
-          normalize: current.normalize,
-          unique: p.unique,
-          priority: p.priority,
-          maxPerGraph: p.maxPerGraph,
-          blockedValues: p.blockedValues,
-          description: current.description,
-          pseudonymous: current.pseudonymous,
-        });
-      } else {
-        await saveSetting(c, "graph", { maxIdentities: change.previous.maxIdentities });
-      }
-      const blocked =
-        change.target === "namespace"
-          ? {
-              [change.code!]: addedValues(
-                change.next.blockedValues ?? [],
-                change.previous.blockedValues ?? [],
-              ),
-            }
-          : {};
-      const runId = await startGraphRun(c, {
-        kind: "revert",
-        change: { ...change, previous: change.next, next: change.previous },
-        scope: run.scope as { namespace?: string },
-        blocked,
-        reverts: run.id,
-      });
+      const runId = await revertGraphRun(c, c.req.valid("param").id);
       return c.json({ runId }, 202);
     },
   );

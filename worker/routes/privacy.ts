@@ -2,9 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { identityKey } from "../../shared/identity/normalize";
 import { listOf, pageLimit } from "../../shared/schemas/common";
 import { EraseReceiptSchema } from "../../shared/schemas/profiles";
-import { consentHistory } from "../db/queries/consent";
-import { linksAmong, profileHistory } from "../db/queries/graph";
-import { profileTimeline } from "../db/queries/profiles";
 import { listSuppressions } from "../db/queries/suppressions";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
@@ -16,14 +13,11 @@ import { decodeCursor, pageOf } from "../lib/cursor";
 import { ApiError, orFail } from "../lib/errors";
 import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { toIso } from "../lib/time";
+import { exportProfileData } from "../privacy/export";
 import { suppressionHasher } from "../privacy/suppression";
-import { presentEvent, presentHistory, presentLink } from "../profiles/present";
-import { fragmentsOf, readProfile } from "../profiles/service";
 import { graphWriter } from "../writer/client";
 
 const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
-/** An access copy holds every event, up to this many (then `eventsTruncated`). */
-const EXPORT_EVENT_CAP = 100_000;
 
 const isNumberCursor = (v: any): v is { n: number } => typeof v?.n === "number";
 
@@ -84,63 +78,9 @@ export const privacyRouter = createRouter()
     }),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
-      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const result = orFail(
-        await readProfile(
-          c.var.db,
-          { identity: orFail(resolveIdentity(config, namespace, id)) },
-          {
-            include: new Set(["provenance", "segments"]),
-            eventsLimit: 0,
-          },
-        ),
-      );
-      if (!result) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
-      const { bundle, profileId } = result;
-      const events = [];
-      let before: { at: number; id: string } | undefined;
-      while (events.length < EXPORT_EVENT_CAP) {
-        const page = await profileTimeline(c.var.db.$client, profileId, { before, limit: 1000 });
-        events.push(...page);
-        if (page.length < 1000) break;
-        before = { at: page[page.length - 1]!.at, id: page[page.length - 1]!.id };
-      }
-      const identityById = new Map(
-        bundle.identities.map((i) => [i.id, { namespace: i.namespace, id: i.value }]),
-      );
-      const identityIds = bundle.identities.map((i) => i.id);
-      const [links, history, choices] = await Promise.all([
-        linksAmong(c.var.db.$client, identityIds),
-        profileHistory(c.var.db.$client, profileId, 1000),
-        consentHistory(c.var.db.$client, identityIds),
-      ]);
-      auditRead(c, "profile.export", profileId, ["*"]);
-      return c.json(
-        {
-          exportedAt: new Date().toISOString(),
-          profile: result.body,
-          fragments: fragmentsOf(bundle).map((f) => ({
-            dataset: f.dataset,
-            identity: { namespace: f.namespace, id: f.value },
-            attributes: f.attributes,
-            updatedAt: toIso(f.updatedAt),
-          })),
-          events: events.map(presentEvent),
-          eventsTruncated: events.length >= EXPORT_EVENT_CAP,
-          links: links.map((l) => presentLink(l, identityById)),
-          history: history.map(presentHistory),
-          // Every consent choice ever recorded, newest first (a change is a new record).
-          consentHistory: choices.map((r) => ({
-            identity: { namespace: r.namespace, id: r.value },
-            purpose: r.purpose,
-            status: r.status,
-            at: toIso(r.at),
-            source: r.source,
-            recordedAt: toIso(r.recorded_at),
-          })),
-        },
-        200,
-      );
+      const data = await exportProfileData(c, namespace, id);
+      auditRead(c, "profile.export", data.profileId, ["*"]);
+      return c.json(data.document, 200);
     },
   )
   .openapi(
