@@ -9,25 +9,17 @@ import {
 import { GraphEffectSchema, IdentityInput } from "../../shared/schemas/ingest";
 import { assertMayReadProfile } from "../auth/restrict";
 import { revertGraphRun } from "../config/identity-rules";
-import { previewChange } from "../config/preview";
-import {
-  findIdentity,
-  linksAmong,
-  profileHistory,
-  profileIdentities,
-  refusedLinksOut,
-} from "../db/queries/graph";
 import { type GraphRunRow, getGraphRun, listGraphRuns } from "../db/queries/graph-runs";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { resolveIdentity, resolveIdentityString } from "../graph/identity-param";
+import { identityGraph } from "../graph/read";
+import { simulate } from "../graph/simulate";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
-import { type IngestKind, ingestItems, validationContext } from "../ingest/service";
 import { consistentAnswer } from "../lib/consistency";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { toIso } from "../lib/time";
-import { presentHistory, presentLink } from "../profiles/present";
 import { graphWriter } from "../writer/client";
 
 const tags = ["Identity graph"];
@@ -57,51 +49,10 @@ export const graphRouter = createRouter()
     ),
     async (c) => {
       const { namespace, id } = c.req.valid("param");
-      const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-      const identity = await findIdentity(
-        c.var.db.$client,
-        orFail(resolveIdentity(config, namespace, id)),
+      const graph = await identityGraph(c, namespace, id, (identities) =>
+        assertMayReadProfile(c, identities),
       );
-      if (!identity) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
-      const members = await profileIdentities(c.var.db.$client, identity.profileId);
-      assertMayReadProfile(
-        c,
-        members.map((m) => `${m.namespace}:${m.value}`),
-      );
-      const [links, refused, history] = await Promise.all([
-        linksAmong(
-          c.var.db.$client,
-          members.map((m) => m.id),
-        ),
-        refusedLinksOut(
-          c.var.db.$client,
-          members.map((m) => m.id),
-          identity.profileId,
-        ),
-        profileHistory(c.var.db.$client, identity.profileId),
-      ]);
-      const byId = new Map(members.map((m) => [m.id, { namespace: m.namespace, id: m.value }]));
-      for (const r of refused)
-        byId.set(r.other.id, { namespace: r.other.namespace, id: r.other.value });
-      return c.json(
-        {
-          profileId: identity.profileId,
-          identities: members.map((m) => ({
-            namespace: m.namespace,
-            id: m.value,
-            firstSeen: toIso(m.firstSeen),
-            lastSeen: toIso(m.lastSeen),
-          })),
-          links: links.map((l) => presentLink(l, byId)),
-          refusedLinks: refused.map((l) => ({
-            ...presentLink(l, byId),
-            applied: false as const,
-            otherProfileId: l.other.profileId,
-          })),
-          history: history.map(presentHistory),
-        },
-        200,
-      );
+      return c.json(graph, 200);
     },
   )
   .openapi(
@@ -210,55 +161,7 @@ export const graphRouter = createRouter()
         ...errorResponses(400, 401, 403),
       },
     }),
-    async (c) => {
-      const body = c.req.valid("json");
-      if (body.items && body.config)
-        throw new ApiError("invalid_request", "simulate items or a configuration, one at a time", {
-          details: [{ path: "config", message: "not with items" }],
-        });
-      if (body.config) {
-        const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-        const identities = (body.scope?.identities ?? []).map((i, n) =>
-          orFail(resolveIdentity(config, i.namespace, i.id, `scope.identities[${n}]`)),
-        );
-        return c.json(
-          await previewChange(c, body.config, {
-            ...body.scope,
-            identities: identities.length ? identities : undefined,
-          }),
-          200,
-        );
-      }
-      if (!body.items)
-        throw new ApiError("invalid_request", "give the items or the configuration to simulate", {
-          details: [{ path: "items", message: "required without config" }],
-        });
-      const receivedAt = Date.now();
-      const ctx = await validationContext(c.env, c.var.db, "items", receivedAt);
-      const raw = body.items.map((value, index) => ({
-        index,
-        kind: (value && typeof value === "object" && "type" in value
-          ? "events"
-          : "records") as IngestKind,
-        value,
-      }));
-      const { outcomes, effect } = await ingestItems(c.env, ctx, raw, {
-        atomic: false,
-        receivedAt,
-        dryRun: true,
-      });
-      const rejected = outcomes.flatMap((o) =>
-        o.status === "rejected" ? [{ index: o.index, error: o.error }] : [],
-      );
-      if (rejected.length)
-        throw new ApiError("invalid_request", `${rejected.length} item(s) are not valid`, {
-          details: rejected.map((r) => ({
-            path: `items[${r.index}]`,
-            message: `${r.error.code}: ${r.error.message}`,
-          })),
-        });
-      return c.json(effect!, 200);
-    },
+    async (c) => c.json(await simulate(c, c.req.valid("json")), 200),
   )
   .openapi(
     scopedRoute("admin", {
