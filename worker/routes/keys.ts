@@ -3,16 +3,13 @@ import { listOf } from "../../shared/schemas/common";
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody } from "../../shared/schemas/keys";
 import { TokenBody } from "../../shared/schemas/personalization";
 import type { Scope } from "../../shared/scopes";
-import { grants, isScope } from "../../shared/scopes";
 import { hashKey, keyPrefix, newKeyId, newPublicKey, newSecretKey } from "../auth/keys";
+import { mintToken } from "../auth/mint";
 import { siteSecretFor } from "../auth/signing";
-import { mintApiToken } from "../auth/tokens";
 import { type ApiKeyRow, deleteApiKey, insertApiKey, listApiKeys } from "../db/queries/keys";
-import { loadIdentityConfig } from "../graph/identity-config";
-import { resolveIdentity } from "../graph/identity-param";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
-import { ApiError, orFail } from "../lib/errors";
+import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { toIso } from "../lib/time";
 import { trackingOf } from "../tracking/settings";
@@ -134,51 +131,5 @@ export const keysRouter = createRouter()
         ...errorResponses(400, 401, 403),
       },
     }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const minter = c.var.principal;
-      const unknown = body.scopes.findIndex((s) => !isScope(s));
-      if (unknown >= 0)
-        throw new ApiError("invalid_request", `unknown scope "${body.scopes[unknown]}"`, {
-          details: [{ path: `scopes[${unknown}]`, message: "not a scope" }],
-        });
-      const beyond = body.scopes.filter((s) => isScope(s) && !grants(minter.scopes, s));
-      if (beyond.length > 0)
-        throw new ApiError(
-          "forbidden",
-          `a token never has more scopes than its minter (not granted: ${beyond.join(", ")})`,
-        );
-      let identity: string | undefined;
-      if (body.identity) {
-        const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
-        const ref = orFail(
-          resolveIdentity(config, body.identity.namespace, body.identity.id, "identity.id"),
-        );
-        identity = `${ref.namespace}:${ref.value}`;
-      }
-      const { token, claims } = await mintApiToken(
-        c.env,
-        {
-          sub: minter.keyId,
-          scp: body.scopes.filter(isScope),
-          ...(identity ? { idn: identity } : {}),
-        },
-        body.ttlSeconds,
-      );
-      return c.json(
-        {
-          token,
-          tokenId: claims.jti,
-          scopes: claims.scp,
-          identity: identity
-            ? {
-                namespace: identity.slice(0, identity.indexOf(":")),
-                id: identity.slice(identity.indexOf(":") + 1),
-              }
-            : null,
-          expiresAt: new Date(claims.exp * 1000).toISOString(),
-        },
-        201,
-      );
-    },
+    async (c) => c.json(await mintToken(c, c.var.principal, c.req.valid("json")), 201),
   );

@@ -4,17 +4,15 @@ import {
   MESSAGE_METRICS,
   runJourneyAttribution,
 } from "../analytics/journeys";
-import { eventFacts } from "../db/queries/reports";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses } from "../lib/openapi";
+import { eventsReport } from "../reports/events";
 import { messageReport } from "../reports/message-report";
 import type { GroupBy } from "../reports/messages";
-import { bucketComplete, bucketKeys, checkTimeZone, dayKey, reportRange } from "../reports/time";
+import { checkTimeZone, reportRange } from "../reports/time";
 import { durationMs } from "../segments/rules";
-
-const EVENT_REPORT_ROW_CAP = 500_000;
 
 const MessageRowSchema = z.object({
   key: z.string(),
@@ -131,54 +129,7 @@ export const reportsRouter = createRouter()
         ...errorResponses(400, 401, 403, 413),
       },
     }),
-    async (c) => {
-      const q = c.req.valid("query");
-      const tz = orFail(checkTimeZone(q.tz ?? "UTC"));
-      const groupBy = q.groupBy ?? "day";
-      const metric = q.metric ?? "count";
-      const now = Date.now();
-      const range = orFail(reportRange(q.from, q.to, tz, now));
-      const facts = await eventFacts(
-        c.var.db.$client,
-        range.start,
-        range.end,
-        q.type,
-        groupBy.startsWith("data.") ? groupBy.slice(5) : undefined,
-        EVENT_REPORT_ROW_CAP + 1,
-      );
-      if (facts.length > EVENT_REPORT_ROW_CAP)
-        throw new ApiError(
-          "payload_too_large",
-          `more than ${EVENT_REPORT_ROW_CAP} events: narrow the range or the type`,
-        );
-      const buckets = new Map<string, { count: number; profiles: Set<string> }>();
-      if (groupBy === "day")
-        for (const d of bucketKeys(range, "day", tz))
-          buckets.set(d, { count: 0, profiles: new Set() });
-      for (const f of facts) {
-        const key =
-          groupBy === "day"
-            ? dayKey(f.at, tz)
-            : groupBy === "type"
-              ? f.type
-              : f.value === null || f.value === undefined
-                ? "(none)"
-                : String(f.value);
-        let b = buckets.get(key);
-        if (!b) buckets.set(key, (b = { count: 0, profiles: new Set() }));
-        b.count++;
-        if (f.profileId) b.profiles.add(f.profileId);
-      }
-      const items = [...buckets]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([key, b]) => ({
-          key,
-          value: metric === "count" ? b.count : b.profiles.size,
-          complete:
-            groupBy === "day" ? bucketComplete(key, "day", tz, range, now) : range.end <= now,
-        }));
-      return c.json({ groupBy, metric, items }, 200);
-    },
+    async (c) => c.json(await eventsReport(c.var.db.$client, c.req.valid("query")), 200),
   )
   .openapi(
     scopedRoute("profiles:read", {
