@@ -1,39 +1,21 @@
 import { z } from "@hono/zod-openapi";
 import { listOf, ResourceName } from "../../shared/schemas/common";
-import {
-  DataViewBody,
-  type DataViewInput,
-  DataViewSchema,
-  ReportSchema,
-} from "../../shared/schemas/data-views";
-import { JOURNEYS_VIEW_ID, journeysView, runJourneysReport } from "../analytics/journeys";
-import { type Report, type ReportRequest, reportCsv, runViewReport } from "../analytics/report";
+import { DataViewBody, DataViewSchema, ReportSchema } from "../../shared/schemas/data-views";
+import { JOURNEYS_VIEW_ID, journeysView } from "../analytics/journeys";
+import { reportCsv } from "../analytics/report";
+import { compileStored, dataViewReport, findView, knownZone } from "../analytics/service";
 import { type CompiledView, compileView } from "../analytics/view";
-import { cachedDatasets, findMergePolicy } from "../config/service";
-import type { Db } from "../db/client";
+import { cachedDatasets } from "../config/service";
 import {
   type DataViewRow,
   deleteDataView,
-  getDataView,
   listDataViews,
   putDataView,
 } from "../db/queries/analytics";
-import { toPolicy } from "../db/queries/merge-policies";
 import { scopedRoute } from "../http/route";
 import { createRouter } from "../http/router";
-import { ApiError, orFail } from "../lib/errors";
+import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { DEFAULT_POLICY } from "../profiles/merge";
-import { checkTimeZone, reportRange } from "../reports/time";
-
-const knownZone = (tz: string) => {
-  try {
-    orFail(checkTimeZone(tz));
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -44,26 +26,6 @@ function present(view: CompiledView, row?: DataViewRow) {
     builtIn: view.builtIn,
     ...(row ? { createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt) } : {}),
   };
-}
-
-/** A stored view compiled again (checked when written; datasets may have gone since). */
-function compileStored(row: DataViewRow): CompiledView {
-  const compiled = compileView(row.id, row.definition as DataViewInput, {
-    checkTimeZone: knownZone,
-  });
-  if (!compiled.ok)
-    throw new ApiError(
-      "conflict",
-      `data view "${row.id}" no longer compiles: ${compiled.details.map((d) => `${d.path}: ${d.message}`).join("; ")}`,
-    );
-  return compiled.view;
-}
-
-async function findView(db: Db, id: string): Promise<{ view: CompiledView; row?: DataViewRow }> {
-  if (id === JOURNEYS_VIEW_ID) return { view: journeysView };
-  const row = await getDataView(db, id);
-  if (!row) throw new ApiError("not_found", `no data view "${id}"`);
-  return { view: compileStored(row), row };
 }
 
 const ViewId = z.object({ id: ResourceName.meta({ example: "purchases" }) });
@@ -228,33 +190,7 @@ export const dataViewsRouter = createRouter()
     async (c) => {
       const { id } = c.req.valid("param");
       const q = c.req.valid("query");
-      const { view } = await findView(c.var.db, id);
-      const tz = orFail(checkTimeZone(q.tz ?? view.timezone));
-      const now = Date.now();
-      const request: ReportRequest = {
-        range: orFail(reportRange(q.from, q.to, tz, now)),
-        tz,
-        now,
-        dimension: q.dimension,
-        metrics: q.metrics
-          ?.split(",")
-          .map((m) => m.trim())
-          .filter(Boolean),
-        limit: q.limit,
-      };
-      let report: Report;
-      if (view.builtIn) report = orFail(await runJourneysReport(c.var.db.$client, request));
-      else {
-        const policy = await findMergePolicy(c.var.db);
-        report = orFail(
-          await runViewReport(
-            c.var.db.$client,
-            view,
-            request,
-            policy ? toPolicy(policy) : DEFAULT_POLICY,
-          ),
-        );
-      }
+      const report = await dataViewReport(c.var.db, id, q);
       if (q.format === "csv") {
         return c.body(reportCsv(report), 200, {
           "content-type": "text/csv; charset=utf-8",
