@@ -125,6 +125,16 @@ export async function call(method: string, path: string, options: CallOptions = 
   return { status: response.status, headers: response.headers, json, text };
 }
 
+/** `PUT /v1/segments/:id` with the admin key; the answer (callers check the status). */
+export const putSegment = (id: string, json: JsonBody<(typeof api.v1.segments)[":id"]["$put"]>) =>
+  send(api.v1.segments[":id"].$put({ param: { id }, query: {}, json }));
+
+/** `PUT /v1/datasets/:name` with the admin key; the answer. */
+export const putDataset = (
+  name: string,
+  json: JsonBody<(typeof api.v1.datasets)[":name"]["$put"]>,
+) => send(api.v1.datasets[":name"].$put({ param: { name }, json }));
+
 /** Creates a secret key with the given scopes and returns the key string. */
 export async function createKey(scopes: Scope[], name = "test key"): Promise<string> {
   const created = await unwrap(api.v1.keys.$post({ json: { name, kind: "secret", scopes } }));

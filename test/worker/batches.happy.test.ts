@@ -4,6 +4,7 @@ import { type BatchMessage, processBatchChunk } from "../../worker/batches/proce
 import {
   api,
   batchErrors,
+  putDataset,
   send,
   storeBatchWithoutMessage,
   uploadFile,
@@ -12,20 +13,15 @@ import {
 
 describe("batch files", () => {
   it("ingests a CSV with BOM, quoted fields, embedded commas and newlines; lists bad rows by line", async () => {
-    await send(
-      api.v1.datasets[":name"].$put({
-        param: { name: "crm-file" },
-        json: {
-          kind: "records",
-          schema: {
-            type: "object",
-            properties: {
-              loyalty: { type: "object", properties: { points: { type: "integer" } } },
-            },
-          },
+    await putDataset("crm-file", {
+      kind: "records",
+      schema: {
+        type: "object",
+        properties: {
+          loyalty: { type: "object", properties: { points: { type: "integer" } } },
         },
-      }),
-    );
+      },
+    });
     const csv =
       "\uFEFFidentity.crm,identity.email,firstName,address.city,loyalty.points,note\r\n" +
       'C-1,c1@example.com,"Greene, John",Amsterdam,10,"said ""hi"""\r\n' +
@@ -59,9 +55,7 @@ describe("batch files", () => {
   });
 
   it("ingests NDJSON events with stable ids per line; a second upload of the same file adds nothing", async () => {
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "web-file" }, json: { kind: "events" } }),
-    );
+    await putDataset("web-file", { kind: "events" });
     const lines = Array.from({ length: 30 }, (_, i) =>
       JSON.stringify({
         type: "page.view",

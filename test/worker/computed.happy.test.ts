@@ -18,6 +18,8 @@ import {
   type JsonBody,
   postEvents,
   postRecords,
+  putDataset,
+  putSegment,
   send,
 } from "../helpers";
 import { poll } from "../poll";
@@ -139,13 +141,10 @@ beforeAll(async () => {
   }
   for (const attributeId of Object.keys(DEFINITIONS)) await waitReady(attributeId);
   expect(
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "computed-big-spenders" },
-        query: {},
-        json: { name: "Big spenders", rule: { attr: "computed.ltv", op: "gte", value: 100 } },
-      }),
-    ),
+    await putSegment("computed-big-spenders", {
+      name: "Big spenders",
+      rule: { attr: "computed.ltv", op: "gte", value: 100 },
+    }),
   ).toHaveStatus(200);
   await poll(
     async () =>
@@ -317,14 +316,7 @@ describe("computed attributes", () => {
   });
 
   it("retention: an expired event's share leaves the values", async () => {
-    expect(
-      await send(
-        api.v1.datasets[":name"].$put({
-          param: { name: "computed-web" },
-          json: { kind: "events", ttlDays: 30 },
-        }),
-      ),
-    ).toHaveStatus(200);
+    expect(await putDataset("computed-web", { kind: "events", ttlDays: 30 })).toHaveStatus(200);
     await postEvents([
       { ...purchase("ret-old", [id("crm", "RET-C")], 70, {}, ago(40)), dataset: "computed-web" },
       { ...purchase("ret-new", [id("crm", "RET-C")], 30, {}, ago(2)), dataset: "computed-web" },

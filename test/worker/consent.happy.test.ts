@@ -16,6 +16,7 @@ import {
   type JsonBody,
   postEvents,
   postRecords,
+  putSegment,
   send,
 } from "../helpers";
 import { poll } from "../poll";
@@ -325,16 +326,10 @@ describe("enforcement", () => {
 
   it("segment rules test consent", async () => {
     expect(
-      await send(
-        api.v1.segments[":id"].$put({
-          param: { id: "consent-marketable" },
-          query: {},
-          json: {
-            name: "Marketable",
-            rule: { all: [{ consent: "marketing", status: "granted" }, { event: "signup" }] },
-          },
-        }),
-      ),
+      await putSegment("consent-marketable", {
+        name: "Marketable",
+        rule: { all: [{ consent: "marketing", status: "granted" }, { event: "signup" }] },
+      }),
     ).toHaveStatus(200);
     await poll(
       async () =>
@@ -350,25 +345,16 @@ describe("enforcement", () => {
     expect((await consentOf("crm", "SEG-CONSENT-1")).segments).toContainEqual(
       expect.objectContaining({ id: "consent-marketable", status: "exited" }),
     );
-    const invalid = await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "consent-bad" },
-        query: {},
-        json: { name: "Bad", rule: { consent: "marketing", status: "maybe" } },
-      }),
-    );
+    const invalid = await putSegment("consent-bad", {
+      name: "Bad",
+      rule: { consent: "marketing", status: "maybe" },
+    });
     expect(invalid).toHaveStatus(400);
   });
 
   it("a destination with purposes: nothing for profiles that have not granted them; a revocation exits with reason consent", async () => {
     expect(
-      await send(
-        api.v1.segments[":id"].$put({
-          param: { id: "consent-buyers" },
-          query: {},
-          json: { name: "Buyers", rule: { event: "purchase" } },
-        }),
-      ),
+      await putSegment("consent-buyers", { name: "Buyers", rule: { event: "purchase" } }),
     ).toHaveStatus(200);
     await poll(
       async () =>

@@ -3,7 +3,17 @@
  * 2025-09-01 is a Monday. Profiles: A (gold), B (silver), C (no tier).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, having, id, type JsonBody, postEvents, postRecords, send, unwrap } from "../helpers";
+import {
+  api,
+  having,
+  id,
+  type JsonBody,
+  postEvents,
+  postRecords,
+  putDataset,
+  send,
+  unwrap,
+} from "../helpers";
 
 const ev = (type: string, who: string, at: string, data: Record<string, unknown>) => ({
   id: `dv-${type}-${who}-${at}`,
@@ -63,9 +73,7 @@ const table = (items: { key: string; values: Record<string, number | null> }[]) 
   items.map((i) => [i.key, ...Object.values(i.values)]);
 
 beforeAll(async () => {
-  await send(
-    api.v1.datasets[":name"].$put({ param: { name: "dv-crm" }, json: { kind: "records" } }),
-  );
+  await putDataset("dv-crm", { kind: "records" });
   await postRecords([
     {
       dataset: "dv-crm",

@@ -3,18 +3,15 @@
  * would do to identity graphs — and nothing stored.
  */
 import { describe, expect, it } from "vitest";
-import { api, call, id, postEvents, postRecords, send } from "../helpers";
+import { api, call, id, postEvents, postRecords, putSegment, send } from "../helpers";
 
 describe("dry-run ingest", () => {
   it("answers what the call would do — a merge, a segment entry — and stores nothing", async () => {
     expect(
-      await send(
-        api.v1.segments[":id"].$put({
-          param: { id: "dry-gold" },
-          query: {},
-          json: { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } },
-        }),
-      ),
+      await putSegment("dry-gold", {
+        name: "Gold",
+        rule: { attr: "tier", op: "eq", value: "gold" },
+      }),
     ).toHaveStatus(200);
     await postRecords([
       { dataset: "default", identities: [id("crm", "DRY-1")], attributes: { tier: "gold" } },

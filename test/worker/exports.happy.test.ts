@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { customers, recordsFor } from "../../scripts/lib/demo-data.mjs";
-import { api, id, postRecords, send, waitForRun } from "../helpers";
+import { api, id, postRecords, putDataset, putSegment, send, waitForRun } from "../helpers";
 
 async function gunzip(bytes: ArrayBuffer): Promise<string> {
   return new Response(
@@ -16,12 +16,8 @@ async function sha256(bytes: ArrayBuffer) {
 
 describe("exports to R2", () => {
   it("writes gzip NDJSON parts and a manifest whose counts and hashes match; erased and consent-n profiles are absent", async () => {
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }),
-    );
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
-    );
+    await putDataset("crm", { kind: "records" });
+    await putDataset("loyalty", { kind: "records" });
     const people = customers(1200);
     const records = recordsFor(people);
     for (let i = 0; i < records.length; i += 1000) await postRecords(records.slice(i, i + 1000));
@@ -121,13 +117,10 @@ describe("exports to R2", () => {
   });
 
   it("projects attributes and filters by segment; credentials are names, never values", async () => {
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "gold" },
-        query: {},
-        json: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
-      }),
-    );
+    await putSegment("gold", {
+      name: "Gold",
+      rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+    });
     for (let i = 0; i < 100; i++) {
       const s = await send(api.v1.segments[":id"].$get({ param: { id: "gold" } }));
       if (s.json.status === "ready") break;

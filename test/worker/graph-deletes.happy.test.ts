@@ -4,7 +4,17 @@
  * `profile.split` is delivered — not only when a later ingest touches the profiles.
  */
 import { describe, expect, it } from "vitest";
-import { api, id, iso, type JsonBody, postEvents, postRecords, send } from "../helpers";
+import {
+  api,
+  id,
+  iso,
+  type JsonBody,
+  postEvents,
+  postRecords,
+  putDataset,
+  putSegment,
+  send,
+} from "../helpers";
 
 const T0 = Date.now() - 3_600_000;
 
@@ -75,22 +85,12 @@ async function goldPerson(tag: string) {
 
 describe("a split by a delete", () => {
   it("setup: a records dataset, a gold segment and a webhook destination for splits and segment changes", async () => {
+    expect(await putDataset("split-loyalty", { kind: "records" })).toHaveStatus(200);
     expect(
-      await send(
-        api.v1.datasets[":name"].$put({
-          param: { name: "split-loyalty" },
-          json: { kind: "records" },
-        }),
-      ),
-    ).toHaveStatus(200);
-    expect(
-      await send(
-        api.v1.segments[":id"].$put({
-          param: { id: "split-gold" },
-          query: {},
-          json: { name: "Gold", rule: { attr: "loyalty.tier", op: "eq", value: "gold" } },
-        }),
-      ),
+      await putSegment("split-gold", {
+        name: "Gold",
+        rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+      }),
     ).toHaveStatus(200);
     const hook: JsonBody<(typeof api.v1.destinations)[":name"]["$put"]> = {
       type: "webhook",

@@ -12,6 +12,7 @@ import {
   iso,
   keysOf,
   postEvents,
+  putSegment,
   send,
   waitForSegment,
 } from "../helpers";
@@ -55,13 +56,10 @@ beforeAll(async () => {
     })),
   );
   expect(
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "preview-everyone" },
-        query: {},
-        json: { name: "Everyone", rule: { attr: "x", op: "exists", value: false } },
-      }),
-    ),
+    await putSegment("preview-everyone", {
+      name: "Everyone",
+      rule: { attr: "x", op: "exists", value: false },
+    }),
   ).toHaveStatus(200);
   await waitForSegment("preview-everyone");
 });

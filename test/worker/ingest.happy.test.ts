@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, id, iso, postEvents, postRecords, send } from "../helpers";
+import { api, id, iso, postEvents, postRecords, putDataset, send } from "../helpers";
 
 const count = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
 const snapshot = async () => ({
@@ -111,9 +111,7 @@ describe("POST /v1/events", () => {
 
 describe("POST /v1/records", () => {
   it("deep-merges attributes into the (dataset, first identity) fragment; null removes", async () => {
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }),
-    );
+    await putDataset("crm", { kind: "records" });
     const who = [id("crm", "merge-1"), id("email", "merge1@example.com")];
     await postRecords([
       {
@@ -157,22 +155,17 @@ describe("POST /v1/records", () => {
   });
 
   it("rejects items that violate the dataset's JSON Schema with per-path details", async () => {
-    const put = await send(
-      api.v1.datasets[":name"].$put({
-        param: { name: "loyalty" },
-        json: {
-          kind: "records",
-          schema: {
-            type: "object",
-            properties: {
-              tier: { enum: ["silver", "gold", "platinum"] },
-              points: { type: "integer", minimum: 0 },
-            },
-            additionalProperties: false,
-          },
+    const put = await putDataset("loyalty", {
+      kind: "records",
+      schema: {
+        type: "object",
+        properties: {
+          tier: { enum: ["silver", "gold", "platinum"] },
+          points: { type: "integer", minimum: 0 },
         },
-      }),
-    );
+        additionalProperties: false,
+      },
+    });
     expect(put).toHaveStatus(200);
     const out = await postRecords([
       {

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import type { JournalEntry } from "../../worker/writer/types";
-import { api, id, send } from "../helpers";
+import { api, id, putSegment, send } from "../helpers";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
@@ -260,13 +260,7 @@ beforeAll(async () => {
     ),
   ).toHaveStatus(200);
   expect(
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "buyers" },
-        query: {},
-        json: { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } },
-      }),
-    ),
+    await putSegment("buyers", { name: "buyers", rule: { event: "purchase", count: { gte: 2 } } }),
   ).toHaveStatus(200);
 });
 

@@ -11,6 +11,8 @@ import {
   iso,
   postEvents,
   postRecords,
+  putDataset,
+  putSegment,
   send,
   waitForSegment,
 } from "../helpers";
@@ -22,45 +24,25 @@ const DEVICE = "visitor-device-000000001";
 describe("a visitor, anonymous then signed in", () => {
   it("scenario: collect as anonymous device D, log in as crm:42 (gold, 2 purchases in 30 days) → known, segments, allow-listed attributes only", async () => {
     const site = await createPublicKey([ORIGIN]);
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }),
-    );
+    await putDataset("crm", { kind: "records" });
     await send(
       api.v1.settings.personalization.$put({ json: { attributes: ["firstName", "loyalty.tier"] } }),
     );
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "gold-members" },
-        query: {},
-        json: {
-          name: "Gold members",
-          public: true,
-          rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
-        },
-      }),
-    );
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "frequent-buyers" },
-        query: {},
-        json: {
-          name: "Frequent buyers",
-          public: true,
-          rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
-        },
-      }),
-    );
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "internal-vip" },
-        query: {},
-        json: {
-          name: "Internal",
-          public: false,
-          rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
-        },
-      }),
-    );
+    await putSegment("gold-members", {
+      name: "Gold members",
+      public: true,
+      rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+    });
+    await putSegment("frequent-buyers", {
+      name: "Frequent buyers",
+      public: true,
+      rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
+    });
+    await putSegment("internal-vip", {
+      name: "Internal",
+      public: false,
+      rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+    });
     await waitForSegment("gold-members");
 
     await postRecords([
@@ -143,22 +125,16 @@ describe("a visitor, anonymous then signed in", () => {
 
   it("anonymous visitors are still segmented by what their own device did", async () => {
     const site = await createPublicKey([ORIGIN]);
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "sale-hunters" },
-        query: {},
-        json: {
-          name: "Sale hunters",
-          public: true,
-          rule: {
-            event: "page.view",
-            within: "P1D",
-            count: { gte: 2 },
-            where: { attr: "url", op: "startsWith", value: "/sale" },
-          },
-        },
-      }),
-    );
+    await putSegment("sale-hunters", {
+      name: "Sale hunters",
+      public: true,
+      rule: {
+        event: "page.view",
+        within: "P1D",
+        count: { gte: 2 },
+        where: { attr: "url", op: "startsWith", value: "/sale" },
+      },
+    });
     const device = "sale-hunter-device-0001";
     const view = (url: string) =>
       send(

@@ -1,6 +1,16 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, id, iso, postEvents, postRecords, send, uploadFile, waitForBatch } from "../helpers";
+import {
+  api,
+  id,
+  iso,
+  postEvents,
+  postRecords,
+  putDataset,
+  send,
+  uploadFile,
+  waitForBatch,
+} from "../helpers";
 
 const T = Date.now() - 3 * 24 * 3600_000;
 const person = {
@@ -47,10 +57,8 @@ const oldIdentities = [
 ];
 
 async function ingestPerson() {
-  await send(api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }));
-  await send(
-    api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
-  );
+  await putDataset("crm", { kind: "records" });
+  await putDataset("loyalty", { kind: "records" });
   await postRecords(person.records);
   await postEvents(person.events);
   // …and through a batch file.

@@ -9,6 +9,7 @@ import {
   iso,
   postEvents,
   postRecords,
+  putDataset,
   send,
   unwrap,
 } from "../helpers";
@@ -18,10 +19,8 @@ const T1 = Date.now() - 5 * 24 * 3600_000;
 const T2 = T1 + 3600_000;
 
 async function setupJohn() {
-  await send(api.v1.datasets[":name"].$put({ param: { name: "crm" }, json: { kind: "records" } }));
-  await send(
-    api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
-  );
+  await putDataset("crm", { kind: "records" });
+  await putDataset("loyalty", { kind: "records" });
   await postRecords([
     {
       dataset: "crm",
@@ -284,14 +283,7 @@ describe("attribute labels", () => {
         note: { type: "string" },
       },
     };
-    expect(
-      await send(
-        api.v1.datasets[":name"].$put({
-          param: { name: "labelled-crm" },
-          json: { kind: "records", schema },
-        }),
-      ),
-    ).toHaveStatus(200);
+    expect(await putDataset("labelled-crm", { kind: "records", schema })).toHaveStatus(200);
     await postRecords([
       {
         dataset: "labelled-crm",
@@ -371,7 +363,7 @@ describe("search on the demo data", () => {
       ["loyalty", "records"],
       ["orders", "events"],
     ] as const)
-      await send(api.v1.datasets[":name"].$put({ param: { name }, json: { kind } }));
+      await putDataset(name, { kind });
     const people = customers(80);
     await postRecords(recordsFor(people));
     await postEvents(eventsFor(people).slice(0, 1000));
@@ -459,9 +451,7 @@ describe("the attribute index", () => {
       (await unwrap(api.v1.profiles.$get({ query: { "attr.tier": tier } }))).items.map(
         (p) => p.primaryIdentity.id,
       );
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "aix" }, json: { kind: "records" } }),
-    );
+    await putDataset("aix", { kind: "records" });
     await postRecords([
       {
         dataset: "aix",

@@ -8,7 +8,17 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { GraphWriter } from "../../worker/writer/client";
 import { graphWriter } from "../../worker/writer/client";
-import { api, id, iso, type JsonBody, postEvents, postRecords, send } from "../helpers";
+import {
+  api,
+  id,
+  iso,
+  type JsonBody,
+  postEvents,
+  postRecords,
+  putDataset,
+  putSegment,
+  send,
+} from "../helpers";
 
 const GRAPH_TABLES: Record<string, string> = {
   identities: "id",
@@ -52,16 +62,8 @@ async function expectProjectionEqualsTruth() {
 
 describe("the D1 projection of the writer's graph", () => {
   it("equals the writer's own tables after a mixed history", async () => {
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "proj-crm" }, json: { kind: "records" } }),
-    );
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "proj-vip" },
-        query: {},
-        json: { name: "VIP", rule: { attr: "vip", op: "eq", value: true } },
-      }),
-    );
+    await putDataset("proj-crm", { kind: "records" });
+    await putSegment("proj-vip", { name: "VIP", rule: { attr: "vip", op: "eq", value: true } });
     await postRecords([
       {
         dataset: "proj-crm",

@@ -7,7 +7,7 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { api, id, iso, postEvents, send, unwrap } from "../helpers";
+import { api, id, iso, postEvents, putDataset, putSegment, send, unwrap } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -29,14 +29,7 @@ let run: NonNullable<RunsAnswer["items"][number]>;
 type RunsAnswer = Awaited<ReturnType<typeof listMaintenanceRuns>>;
 const listMaintenanceRuns = () => unwrap(api.v1.maintenance.runs.$get());
 beforeAll(async () => {
-  expect(
-    await send(
-      api.v1.datasets[":name"].$put({
-        param: { name: "ret-web" },
-        json: { kind: "events", ttlDays: 30 },
-      }),
-    ),
-  ).toHaveStatus(200);
+  expect(await putDataset("ret-web", { kind: "events", ttlDays: 30 })).toHaveStatus(200);
   expect(
     await send(
       api.v1.destinations[":name"].$put({
@@ -51,13 +44,10 @@ beforeAll(async () => {
     }),
   );
   expect(settings.status, settings.text).toBe(200);
-  await send(
-    api.v1.segments[":id"].$put({
-      param: { id: "ret-regulars" },
-      query: {},
-      json: { name: "Regulars", rule: { event: "ret.visit", within: "P90D", count: { gte: 2 } } },
-    }),
-  );
+  await putSegment("ret-regulars", {
+    name: "Regulars",
+    rule: { event: "ret.visit", within: "P90D", count: { gte: 2 } },
+  });
 
   await postEvents([
     {

@@ -19,7 +19,7 @@ import {
   runMaintenanceStep,
 } from "../../worker/maintenance/retention";
 import { graphWriter } from "../../worker/writer/client";
-import { api, id, iso, postEvents, send } from "../helpers";
+import { api, id, iso, postEvents, putDataset, send } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -46,14 +46,7 @@ const killedBeforeCommit = (writer: RetentionWriter): RetentionWriter => ({
 });
 
 beforeAll(async () => {
-  expect(
-    await send(
-      api.v1.datasets[":name"].$put({
-        param: { name: "rec-web" },
-        json: { kind: "events", ttlDays: 30 },
-      }),
-    ),
-  ).toHaveStatus(200);
+  expect(await putDataset("rec-web", { kind: "events", ttlDays: 30 })).toHaveStatus(200);
   expect(
     await send(
       api.v1.destinations[":name"].$put({

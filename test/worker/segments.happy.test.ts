@@ -9,6 +9,8 @@ import {
   iso,
   postEvents,
   postRecords,
+  putDataset,
+  putSegment,
   send,
   unwrap,
   waitForSegment,
@@ -33,9 +35,7 @@ const segmentsOf = async (ns: string, value: string) =>
 
 describe("segments", () => {
   it("evaluates all existing profiles in the background, then streams membership changes on ingest", async () => {
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "loyalty" }, json: { kind: "records" } }),
-    );
+    await putDataset("loyalty", { kind: "records" });
     await postRecords(
       Array.from({ length: 30 }, (_, i) => ({
         dataset: "loyalty",
@@ -43,17 +43,11 @@ describe("segments", () => {
         attributes: { loyalty: { tier: i % 3 === 0 ? "gold" : "silver" } },
       })),
     );
-    const put = await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "gold-members" },
-        query: {},
-        json: {
-          name: "Gold members",
-          public: true,
-          rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
-        },
-      }),
-    );
+    const put = await putSegment("gold-members", {
+      name: "Gold members",
+      public: true,
+      rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
+    });
     expect(put).toHaveStatus(200);
     expect(having(put.json, "status").status).toBe("evaluating");
     const ready = await waitForSegment("gold-members");
@@ -104,17 +98,11 @@ describe("segments", () => {
   });
 
   it("event windows: frequent buyers realize on the second purchase and exit by cron when the window passes", async () => {
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "frequent-buyers" },
-        query: {},
-        json: {
-          name: "Frequent buyers",
-          public: true,
-          rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
-        },
-      }),
-    );
+    await putSegment("frequent-buyers", {
+      name: "Frequent buyers",
+      public: true,
+      rule: { event: "purchase", within: "P30D", count: { gte: 2 } },
+    });
     await waitForSegment("frequent-buyers");
     const now = Date.now();
     await postEvents([
@@ -149,17 +137,11 @@ describe("segments", () => {
   });
 
   it("a changed rule re-evaluates everyone (background) and needs the segments scope", async () => {
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "gold-members" },
-        query: {},
-        json: {
-          name: "Gold or silver",
-          public: true,
-          rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] },
-        },
-      }),
-    );
+    await putSegment("gold-members", {
+      name: "Gold or silver",
+      public: true,
+      rule: { attr: "loyalty.tier", op: "in", value: ["gold", "silver"] },
+    });
     const ready = await waitForSegment("gold-members");
     expect(ready.size).toBeGreaterThanOrEqual(29);
     const row = await env.DB.prepare(

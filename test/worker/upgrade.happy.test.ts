@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { IngestCommand } from "../../worker/ingest/types";
 import type { GraphWriter } from "../../worker/writer/client";
 import { MOVED_TABLES } from "../../worker/writer/move";
-import { api, id, iso, postEvents, postRecords, send } from "../helpers";
+import { api, id, iso, postEvents, postRecords, putDataset, putSegment, send } from "../helpers";
 
 const T0 = Date.now() - 2 * 86_400_000;
 const upgraded = () => env.GRAPH_WRITER.get(env.GRAPH_WRITER.idFromName("upgrade-check"));
@@ -42,19 +42,9 @@ async function rowsOf(table: { name: string; key: string[] }) {
 describe("upgrading a deployment whose graph is in D1", () => {
   it("moves the graph while serving writes, verifies it, and makes the copy the truth", async () => {
     // A graph written by the real write path: records, events, merges, a segment, a split, an erase.
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "up-crm" }, json: { kind: "records" } }),
-    );
-    await send(
-      api.v1.datasets[":name"].$put({ param: { name: "up-web" }, json: { kind: "events" } }),
-    );
-    await send(
-      api.v1.segments[":id"].$put({
-        param: { id: "up-gold" },
-        query: {},
-        json: { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } },
-      }),
-    );
+    await putDataset("up-crm", { kind: "records" });
+    await putDataset("up-web", { kind: "events" });
+    await putSegment("up-gold", { name: "Gold", rule: { attr: "tier", op: "eq", value: "gold" } });
     await postRecords(
       Array.from({ length: 300 }, (_, i) => ({
         dataset: "up-crm",
