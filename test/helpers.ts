@@ -125,6 +125,16 @@ export async function call(method: string, path: string, options: CallOptions = 
   return { status: response.status, headers: response.headers, json, text };
 }
 
+type LookupQuery = Parameters<
+  (typeof api.v1.profiles)["by-identity"][":namespace"][":id"]["$get"]
+>[0]["query"];
+
+/** `GET /v1/profiles/by-identity/:namespace/:id` with the admin key; the answer, any status. */
+export const lookup = (namespace: string, id: string, query: LookupQuery = {}) =>
+  send(
+    api.v1.profiles["by-identity"][":namespace"][":id"].$get({ param: { namespace, id }, query }),
+  );
+
 /** `PUT /v1/segments/:id` with the admin key; the answer (callers check the status). */
 export const putSegment = (id: string, json: JsonBody<(typeof api.v1.segments)[":id"]["$put"]>) =>
   send(api.v1.segments[":id"].$put({ param: { id }, query: {}, json }));

@@ -16,6 +16,7 @@ import {
   identityToken,
   iso,
   type JsonBody,
+  lookup,
   postEvents,
   postRecords,
   putDataset,
@@ -88,12 +89,7 @@ const purchase = (
 });
 
 async function profile(ns: string, value: string) {
-  const res = await send(
-    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-      param: { namespace: ns, id: value },
-      query: { include: "provenance,segments" },
-    }),
-  );
+  const res = await lookup(ns, value, { include: "provenance,segments" });
   expect(res.status, res.text).toBe(200);
   return res.json as {
     profileId: string;

@@ -14,6 +14,7 @@ import {
   id,
   identityToken,
   type JsonBody,
+  lookup,
   postEvents,
   postRecords,
   putSegment,
@@ -25,12 +26,7 @@ const ORIGIN = "https://consent.example";
 let site: Awaited<ReturnType<typeof createPublicKey>>;
 
 const consentOf = async (ns: string, value: string) => {
-  const res = await send(
-    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-      param: { namespace: ns, id: value },
-      query: { include: "segments" },
-    }),
-  );
+  const res = await lookup(ns, value, { include: "segments" });
   expect(res.status, res.text).toBe(200);
   return res.json as {
     profileId: string;
@@ -213,12 +209,7 @@ describe("enforcement", () => {
     expect(first.json).toMatchObject({ accepted: 0, ignored: 1, reason: "consent" });
     const later = await collect(device, { events: [{ type: "page.view" }, { type: "page.view" }] });
     expect(later.json).toMatchObject({ accepted: 0, ignored: 2, reason: "consent" });
-    const profile = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "device", id: device },
-        query: { include: "events" },
-      }),
-    );
+    const profile = await lookup("device", device, { include: "events" });
     expect(profile.json.events).toEqual([]);
     expect(profile.json.consent?.analytics).toMatchObject({ status: "denied", source: "browser" });
     // Granting again lets the next events through.

@@ -3,7 +3,7 @@
  * would do to identity graphs — and nothing stored.
  */
 import { describe, expect, it } from "vitest";
-import { api, call, id, postEvents, postRecords, putSegment, send } from "../helpers";
+import { api, call, id, lookup, postEvents, postRecords, putSegment, send } from "../helpers";
 
 describe("dry-run ingest", () => {
   it("answers what the call would do — a merge, a segment entry — and stores nothing", async () => {
@@ -17,22 +17,8 @@ describe("dry-run ingest", () => {
       { dataset: "default", identities: [id("crm", "DRY-1")], attributes: { tier: "gold" } },
     ]);
     await postEvents([{ type: "visit", identities: [id("email", "dry-1@example.com")] }]);
-    const crm = (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "DRY-1" },
-          query: {},
-        }),
-      )
-    ).json.profileId;
-    const email = (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "email", id: "dry-1@example.com" },
-          query: {},
-        }),
-      )
-    ).json.profileId;
+    const crm = (await lookup("crm", "DRY-1")).json.profileId;
+    const email = (await lookup("email", "dry-1@example.com")).json.profileId;
 
     const dry = await send(
       api.v1.events.$post({
@@ -74,34 +60,9 @@ describe("dry-run ingest", () => {
     );
 
     // Nothing was stored: still two profiles, the device unknown, no login event.
-    expect(
-      (
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "crm", id: "DRY-1" },
-            query: {},
-          }),
-        )
-      ).json.profileId,
-    ).toBe(crm);
-    expect(
-      (
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "email", id: "dry-1@example.com" },
-            query: {},
-          }),
-        )
-      ).json.profileId,
-    ).toBe(email);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "device", id: "dry-device-00000001" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(404);
+    expect((await lookup("crm", "DRY-1")).json.profileId).toBe(crm);
+    expect((await lookup("email", "dry-1@example.com")).json.profileId).toBe(email);
+    expect(await lookup("device", "dry-device-00000001")).toHaveStatus(404);
     const events = (
       await send(
         api.v1.profiles[":profileId"].events.$get({ param: { profileId: crm }, query: {} }),
@@ -141,14 +102,7 @@ describe("dry-run ingest", () => {
     expect(dry.json.graph?.segmentChanges).toEqual([
       { profileId: dry.json.profiles[0], segment: "dry-gold", from: "out", to: "realized" },
     ]);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "DRY-2" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(404);
+    expect(await lookup("crm", "DRY-2")).toHaveStatus(404);
     const atomic = await send(
       api.v1.records.$post({
         query: { dryRun: "true", atomic: "true" },
@@ -192,24 +146,8 @@ describe("POST /v1/identities/simulate", () => {
       expect.objectContaining({ segment: "dry-gold", to: "realized" }),
     );
     expect(res.json.truncated).toBe(false);
-    expect(
-      (
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "crm", id: "SIM-1" },
-            query: {},
-          }),
-        )
-      ).json.profileId,
-    ).not.toBe(
-      (
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "email", id: "sim-1@example.com" },
-            query: {},
-          }),
-        )
-      ).json.profileId,
+    expect((await lookup("crm", "SIM-1")).json.profileId).not.toBe(
+      (await lookup("email", "sim-1@example.com")).json.profileId,
     );
     const bad = await send(
       api.v1.identities.simulate.$post({

@@ -9,6 +9,7 @@ import {
   id,
   iso,
   type JsonBody,
+  lookup,
   postEvents,
   postRecords,
   putDataset,
@@ -19,12 +20,7 @@ import {
 const T0 = Date.now() - 3_600_000;
 
 const segmentsOf = async (ns: string, value: string) => {
-  const res = await send(
-    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-      param: { namespace: ns, id: value },
-      query: { include: "segments" },
-    }),
-  );
+  const res = await lookup(ns, value, { include: "segments" });
   expect(res).toHaveStatus(200);
   return {
     profileId: res.json.profileId as string,

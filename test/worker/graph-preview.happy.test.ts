@@ -11,6 +11,7 @@ import {
   id,
   iso,
   keysOf,
+  lookup,
   postEvents,
   putSegment,
   send,
@@ -284,12 +285,7 @@ describe("applying a configuration change to existing graphs, and reverting it",
     expect(previewed).toEqual(["pcard:XA", "pcard:XB", "pcard:XC", "pcard:XD"]);
     expect(after.history.some((h) => h.cause === "config")).toBe(true);
     // Each card that left is a profile of its own, in the everyone segment.
-    const left = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "pcard", id: "XA" },
-        query: { include: "segments" },
-      }),
-    );
+    const left = await lookup("pcard", "XA", { include: "segments" });
     expect(left.json.segments).toContainEqual(
       expect.objectContaining({ id: "preview-everyone", status: "realized" }),
     );
@@ -313,22 +309,8 @@ describe("applying a configuration change to existing graphs, and reverting it",
     expect(back.merges).toBeGreaterThanOrEqual(1);
     expect(keysOf(await graphOf("crm", "PV-APPLY"))).toEqual(before);
     // Memberships follow: the card's profile is the customer's again, in the segment once.
-    const card = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "pcard", id: "XA" },
-        query: { include: "segments" },
-      }),
-    );
-    expect(card.json.profileId).toBe(
-      (
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "crm", id: "PV-APPLY" },
-            query: {},
-          }),
-        )
-      ).json.profileId,
-    );
+    const card = await lookup("pcard", "XA", { include: "segments" });
+    expect(card.json.profileId).toBe((await lookup("crm", "PV-APPLY")).json.profileId);
     expect(card.json.segments?.filter((m) => m.id === "preview-everyone")).toEqual([
       expect.objectContaining({ status: "realized" }),
     ]);

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import type { JournalEntry } from "../../worker/writer/types";
-import { api, id, putSegment, send } from "../helpers";
+import { api, id, lookup, putSegment, send } from "../helpers";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
@@ -327,14 +327,9 @@ describe("group commit", () => {
           }),
         );
         expect(res).toHaveStatus(200);
-        const lookup = await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "device", id: device },
-            query: { include: "events" },
-          }),
-        );
-        expect(lookup).toHaveStatus(200);
-        expect(lookup.json.events?.map((e) => e.id)).toEqual([`visible-${i}`]);
+        const read = await lookup("device", device, { include: "events" });
+        expect(read).toHaveStatus(200);
+        expect(read.json.events?.map((e) => e.id)).toEqual([`visible-${i}`]);
       }),
     );
   });
@@ -385,14 +380,9 @@ describe("group commit", () => {
       const after = await writer().laneStats();
       expect(after.retriedGroups).toBeGreaterThan(before.retriedGroups);
       for (let i = 0; i < 24; i++) {
-        const lookup = await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "crm", id: `innocent-${i}` },
-            query: { include: "events" },
-          }),
-        );
-        if (i === 11) expect(lookup).toHaveStatus(404);
-        else expect(lookup.json.events?.map((e) => e.id)).toEqual([`innocent-${i}`]);
+        const read = await lookup("crm", `innocent-${i}`, { include: "events" });
+        if (i === 11) expect(read).toHaveStatus(404);
+        else expect(read.json.events?.map((e) => e.id)).toEqual([`innocent-${i}`]);
       }
     } finally {
       await runInDurableObject(writer(), (instance: GraphWriter) => {

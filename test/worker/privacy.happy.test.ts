@@ -4,6 +4,7 @@ import {
   api,
   id,
   iso,
+  lookup,
   postEvents,
   postRecords,
   putDataset,
@@ -71,12 +72,7 @@ async function ingestPerson() {
 describe("privacy erase", () => {
   it("erases every trace; nothing is returned afterwards; re-sends are suppressed item by item", async () => {
     await ingestPerson();
-    const before = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "ERASE-1" },
-        query: { include: "events" },
-      }),
-    );
+    const before = await lookup("crm", "ERASE-1", { include: "events" });
     expect(before).toHaveStatus(200);
     expect(before.json.attributes.note).toBe("from a file");
     const profileId = before.json.profileId;
@@ -107,14 +103,7 @@ describe("privacy erase", () => {
     });
 
     for (const [ns, value] of oldIdentities) {
-      expect(
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: ns!, id: value! },
-            query: {},
-          }),
-        ),
-      ).toHaveStatus(404);
+      expect(await lookup(ns!, value!)).toHaveStatus(404);
       expect(
         await send(
           api.v1.identities[":namespace"][":id"].graph.$get({
@@ -168,14 +157,7 @@ describe("privacy erase", () => {
       "suppressed_identity",
       "suppressed_identity",
     ]);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "ERASE-1" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(404);
+    expect(await lookup("crm", "ERASE-1")).toHaveStatus(404);
 
     // Lifting one suppression lets that identity back in.
     expect(
@@ -195,14 +177,7 @@ describe("privacy erase", () => {
     await postRecords([
       { dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } },
     ]);
-    const old = (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "FRESH-1" },
-          query: {},
-        }),
-      )
-    ).json.profileId;
+    const old = (await lookup("crm", "FRESH-1")).json.profileId;
     const receipt = await send(
       api.v1.profiles["by-identity"][":namespace"][":id"].$delete({
         param: { namespace: "crm", id: "FRESH-1" },
@@ -214,12 +189,7 @@ describe("privacy erase", () => {
       { dataset: "default", identities: [id("crm", "FRESH-1")], attributes: { firstName: "Fay" } },
     ]);
     expect(again.accepted).toBe(1);
-    const fresh = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "FRESH-1" },
-        query: {},
-      }),
-    );
+    const fresh = await lookup("crm", "FRESH-1");
     expect(fresh).toHaveStatus(200);
     expect(fresh.json.profileId).not.toBe(old);
   });

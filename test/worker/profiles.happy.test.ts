@@ -7,6 +7,7 @@ import {
   createKey,
   id,
   iso,
+  lookup,
   postEvents,
   postRecords,
   putDataset,
@@ -46,12 +47,7 @@ async function setupJohn() {
 describe("merged profiles", () => {
   it("default policy: newest wins with provenance; dataset-precedence [crm]; idStitching none", async () => {
     await setupJohn();
-    const res = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "email", id: "JOHN.POLICY@luma.com" },
-        query: { include: "provenance" },
-      }),
-    );
+    const res = await lookup("email", "JOHN.POLICY@luma.com", { include: "provenance" });
     expect(res).toHaveStatus(200);
     expect(res.json.attributes).toEqual({
       firstName: "Johnny",
@@ -80,12 +76,10 @@ describe("merged profiles", () => {
       }),
     );
     expect(put).toHaveStatus(200);
-    const crmFirst = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "J-1" },
-        query: { mergePolicy: "crm-first", include: "provenance" },
-      }),
-    );
+    const crmFirst = await lookup("crm", "J-1", {
+      mergePolicy: "crm-first",
+      include: "provenance",
+    });
     expect(crmFirst.json.attributes.firstName).toBe("John");
     expect(crmFirst.json.provenance?.firstName?.dataset).toBe("crm");
 
@@ -95,20 +89,10 @@ describe("merged profiles", () => {
         json: { type: "timestamp", idStitching: "none" },
       }),
     );
-    const own = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "email", id: "john.policy@luma.com" },
-        query: { mergePolicy: "own-only" },
-      }),
-    );
+    const own = await lookup("email", "john.policy@luma.com", { mergePolicy: "own-only" });
     expect(own.json.attributes).toEqual({ newsletter: true });
 
-    const unknown = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "J-1" },
-        query: { mergePolicy: "nope" },
-      }),
-    );
+    const unknown = await lookup("crm", "J-1", { mergePolicy: "nope" });
     expect(unknown).toHaveStatus(400);
     const list = await send(api.v1["merge-policies"].$get());
     expect(list.json.items.find((p) => p.default)?.name).toBe("default");
@@ -125,12 +109,7 @@ describe("merged profiles", () => {
         data: { amount: 5 },
       },
     ]);
-    const byIdentity = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "J-1" },
-        query: {},
-      }),
-    );
+    const byIdentity = await lookup("crm", "J-1");
     const byId = await send(
       api.v1.profiles[":profileId"].$get({
         param: { profileId: byIdentity.json.profileId },
@@ -146,22 +125,8 @@ describe("merged profiles", () => {
     });
     expect(byId.json.segments).toEqual([]);
     expect(byId.json.graph?.links.length).toBeGreaterThan(0);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "nobody" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(404);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "email", id: "not-an-email" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(400);
+    expect(await lookup("crm", "nobody")).toHaveStatus(404);
+    expect(await lookup("email", "not-an-email")).toHaveStatus(400);
     expect(
       await send(
         api.v1.profiles[":profileId"].$get({
@@ -170,24 +135,12 @@ describe("merged profiles", () => {
         }),
       ),
     ).toHaveStatus(404);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "J-1" },
-          query: { include: "everything" },
-        }),
-      ),
-    ).toHaveStatus(400);
+    expect(await lookup("crm", "J-1", { include: "everything" })).toHaveStatus(400);
   });
 
   it("strong ETag: If-None-Match gives 304; a new write changes the ETag", async () => {
     await setupJohn();
-    const first = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "J-1" },
-        query: {},
-      }),
-    );
+    const first = await lookup("crm", "J-1");
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^"[0-9a-f]{40}"$/);
     const again = await send(
@@ -225,14 +178,7 @@ describe("merged profiles", () => {
           i % 3 ? [id("crm", "TL-1")] : [id("device", "timeline-device-001"), id("crm", "TL-1")],
       })),
     );
-    const profile = (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "TL-1" },
-          query: {},
-        }),
-      )
-    ).json.profileId;
+    const profile = (await lookup("crm", "TL-1")).json.profileId;
     const seen = (
       await allPages((cursor) =>
         unwrap(
@@ -291,12 +237,7 @@ describe("attribute labels", () => {
         attributes: { loyalty: { tier: "gold" }, phoneOk: true, note: "x" },
       },
     ]);
-    const profile = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "LABEL-1" },
-        query: { include: "provenance" },
-      }),
-    );
+    const profile = await lookup("crm", "LABEL-1", { include: "provenance" });
     expect(profile.json.provenance?.["loyalty.tier"]).toMatchObject({
       dataset: "labelled-crm",
       name: "Loyalty tier",
@@ -304,16 +245,7 @@ describe("attribute labels", () => {
     expect(profile.json.provenance?.phoneOk?.name).toBe("May we call?");
     expect(profile.json.provenance?.note?.name).toBeUndefined();
     // Without include=provenance nothing changes in the answer.
-    expect(
-      (
-        await send(
-          api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-            param: { namespace: "crm", id: "LABEL-1" },
-            query: {},
-          }),
-        )
-      ).json.provenance,
-    ).toBeUndefined();
+    expect((await lookup("crm", "LABEL-1")).json.provenance).toBeUndefined();
   });
 });
 

@@ -13,6 +13,7 @@ import {
   id,
   iso,
   type JsonBody,
+  lookup,
   postEvents,
   postRecords,
   putDataset,
@@ -135,12 +136,7 @@ describe("the D1 projection of the writer's graph", () => {
     ).toHaveStatus(204);
     await expectProjectionEqualsTruth();
     // What was written is readable through D1 at once (the answer waited for the projection).
-    const ada = await send(
-      api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-        param: { namespace: "crm", id: "P-1" },
-        query: { include: "segments" },
-      }),
-    );
+    const ada = await lookup("crm", "P-1", { include: "segments" });
     expect(ada.json.attributes.firstName).toBe("Ada");
     expect(ada.json.segments).toContainEqual(
       expect.objectContaining({ id: "proj-vip", status: "realized" }),

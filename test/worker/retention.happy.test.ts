@@ -7,7 +7,7 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { api, id, iso, postEvents, putDataset, putSegment, send, unwrap } from "../helpers";
+import { api, id, iso, lookup, postEvents, putDataset, putSegment, send, unwrap } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -15,12 +15,7 @@ const now = Date.now();
 const ago = (days: number) => iso(now - days * DAY);
 
 const eventsOf = async (ns: string, value: string) => {
-  const res = await send(
-    api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-      param: { namespace: ns, id: value },
-      query: { include: "events,segments" },
-    }),
-  );
+  const res = await lookup(ns, value, { include: "events,segments" });
   expect(res.status, res.text).toBe(200);
   return res.json;
 };
@@ -197,38 +192,10 @@ describe("retention", () => {
   });
 
   it("expires idle device-only profiles with their data, keeps people and recent devices, and keeps the graph history", async () => {
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "device", id: "ret-old-device-0001" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(404);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "device", id: "ret-new-device-0001" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(200);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "RET-K" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(200);
-    expect(
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "device", id: "ret-k-device-00001" },
-          query: {},
-        }),
-      ),
-    ).toHaveStatus(200);
+    expect(await lookup("device", "ret-old-device-0001")).toHaveStatus(404);
+    expect(await lookup("device", "ret-new-device-0001")).toHaveStatus(200);
+    expect(await lookup("crm", "RET-K")).toHaveStatus(200);
+    expect(await lookup("device", "ret-k-device-00001")).toHaveStatus(200);
     const left = await env.DB.prepare(
       `SELECT count(*) AS n FROM events WHERE id = 'ret-d1'`,
     ).first<{ n: number }>();

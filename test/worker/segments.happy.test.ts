@@ -7,6 +7,7 @@ import {
   having,
   id,
   iso,
+  lookup,
   postEvents,
   postRecords,
   putDataset,
@@ -20,14 +21,10 @@ const DAY = 86_400_000;
 
 const segmentsOf = async (ns: string, value: string) =>
   (
-    (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: ns, id: value },
-          query: { include: "segments" },
-        }),
-      )
-    ).json.segments as { id: string; status: string }[]
+    (await lookup(ns, value, { include: "segments" })).json.segments as {
+      id: string;
+      status: string;
+    }[]
   )
     .filter((s) => s.status === "realized")
     .map((s) => s.id)
@@ -70,14 +67,7 @@ describe("segments", () => {
         attributes: { loyalty: { tier: "bronze" } },
       },
     ]);
-    const exited = (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "SEG-0" },
-          query: { include: "segments" },
-        }),
-      )
-    ).json.segments;
+    const exited = (await lookup("crm", "SEG-0", { include: "segments" })).json.segments;
     expect(exited).toEqual([expect.objectContaining({ id: "gold-members", status: "exited" })]);
 
     const members = await allPages((cursor) =>
@@ -125,14 +115,7 @@ describe("segments", () => {
       cron: "*/5 * * * *",
     });
     await worker.scheduled(ctrl, env);
-    const after = (
-      await send(
-        api.v1.profiles["by-identity"][":namespace"][":id"].$get({
-          param: { namespace: "crm", id: "FB-1" },
-          query: { include: "segments" },
-        }),
-      )
-    ).json.segments;
+    const after = (await lookup("crm", "FB-1", { include: "segments" })).json.segments;
     expect(after).toEqual([expect.objectContaining({ id: "frequent-buyers", status: "exited" })]);
   });
 
