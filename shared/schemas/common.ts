@@ -39,6 +39,9 @@ export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 export const ResourceName = z.string().regex(NAME_PATTERN, "must match [a-z][a-z0-9_-]{0,63}");
 
 /** A time query parameter (read with Date.parse; ISO-8601 is what clients should send). */
+/** The path parameters naming one identity: `/…/:namespace/:id` (the value as sent). */
+export const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
+
 export const TimeQuery = z
   .string()
   .optional()

@@ -6,14 +6,24 @@ function encodeCursor(value: unknown): string {
   return textToBase64url(JSON.stringify(value));
 }
 
-export function decodeCursor<T>(
+/** A cursor's fields and their types, e.g. `{ t: "number", id: "string" }`. */
+type CursorShape = Record<string, "number" | "string">;
+type CursorOf<S extends CursorShape> = { [K in keyof S]: S[K] extends "number" ? number : string };
+
+/** The cursor a client sent back, checked against `shape`; a 400 when it is not one. */
+export function decodeCursor<S extends CursorShape>(
   cursor: string | undefined,
-  check: (v: any) => v is T,
-): T | undefined {
+  shape: S,
+): CursorOf<S> | undefined {
   if (!cursor) return undefined;
   try {
-    const value = JSON.parse(base64urlToText(cursor));
-    if (check(value)) return value;
+    const value: unknown = JSON.parse(base64urlToText(cursor));
+    if (
+      typeof value === "object" &&
+      value !== null &&
+      Object.entries(shape).every(([k, t]) => typeof (value as Record<string, unknown>)[k] === t)
+    )
+      return value as CursorOf<S>;
   } catch {
     // fall through
   }

@@ -8,8 +8,6 @@ import { decodeCursor, pageOf } from "../lib/cursor";
 import { errorResponses } from "../lib/openapi";
 import { toIso } from "../lib/time";
 
-const isNumberCursor = (v: any): v is { n: number } => typeof v?.n === "number";
-
 export const auditRouter = createRouter().openapi(
   scopedRoute("admin", {
     operationId: "listAuditEntries",
@@ -41,7 +39,7 @@ export const auditRouter = createRouter().openapi(
   }),
   async (c) => {
     const { cursor, limit } = c.req.valid("query");
-    const rows = await listAudit(c.var.db, limit + 1, decodeCursor(cursor, isNumberCursor)?.n);
+    const rows = await listAudit(c.var.db, limit + 1, decodeCursor(cursor, { n: "number" })?.n);
     const present = (r: (typeof rows)[number]) => ({
       id: r.id,
       at: toIso(r.at),

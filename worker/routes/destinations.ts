@@ -67,8 +67,6 @@ const presentDelivery = (d: DeliveryRow) => ({
   deliveredAt: d.deliveredAt ? toIso(d.deliveredAt) : null,
 });
 
-const isDeliveryCursor = (v: any): v is { t: number; id: string } =>
-  typeof v?.t === "number" && typeof v?.id === "string";
 const DestinationSchema = z
   .object({
     name: z.string(),
@@ -205,7 +203,7 @@ export const destinationsRouter = createRouter()
         c.var.db.$client,
         name,
         status,
-        decodeCursor(cursor, isDeliveryCursor),
+        decodeCursor(cursor, { t: "number", id: "string" }),
         limit + 1,
       );
       return c.json(

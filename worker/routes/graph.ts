@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { listOf } from "../../shared/schemas/common";
+import { IdentityParams, listOf } from "../../shared/schemas/common";
 import {
   ConfigProposalBody,
   GraphChangeSchema,
@@ -23,7 +23,6 @@ import { toIso } from "../lib/time";
 import { graphWriter } from "../writer/client";
 
 const tags = ["Identity graph"];
-const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
 
 export const graphRouter = createRouter()
   .openapi(

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { identityKey } from "../../shared/identity/normalize";
-import { listOf, pageLimit } from "../../shared/schemas/common";
+import { IdentityParams, listOf, pageLimit } from "../../shared/schemas/common";
 import { EraseReceiptSchema } from "../../shared/schemas/profiles";
 import { listSuppressions } from "../db/queries/suppressions";
 import { loadIdentityConfig } from "../graph/identity-config";
@@ -16,10 +16,6 @@ import { toIso } from "../lib/time";
 import { exportProfileData } from "../privacy/export";
 import { suppressionHasher } from "../privacy/suppression";
 import { graphWriter } from "../writer/client";
-
-const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
-
-const isNumberCursor = (v: any): v is { n: number } => typeof v?.n === "number";
 
 export const privacyRouter = createRouter()
   .openapi(
@@ -110,7 +106,7 @@ export const privacyRouter = createRouter()
       const rows = await listSuppressions(
         c.var.db,
         limit + 1,
-        decodeCursor(cursor, isNumberCursor)?.n,
+        decodeCursor(cursor, { n: "number" })?.n,
       );
       const present = (r: (typeof rows)[number]) => ({
         hash: r.hash,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { listOf, pageLimit, TimeQuery } from "../../shared/schemas/common";
+import { IdentityParams, listOf, pageLimit, TimeQuery } from "../../shared/schemas/common";
 import {
   ProfileQuery,
   ProfileSchema,
@@ -29,7 +29,6 @@ import { presentEvent, profileSummary } from "../profiles/present";
 import { etagMatches, INCLUDES, type Include, readProfile } from "../profiles/service";
 
 const tags = ["Profiles"];
-const IdentityParams = z.object({ namespace: z.string(), id: z.string() });
 
 function readOptions(query: z.infer<typeof ProfileQuery>) {
   const include = new Set<Include>();
@@ -98,11 +97,6 @@ const SearchQuery = z
     description:
       "Also `attr.<path>=<value>` for exact attribute matches, e.g. attr.loyalty.tier=gold.",
   });
-
-const isSearchCursor = (v: any): v is { u: number; i: string } =>
-  typeof v?.u === "number" && typeof v?.i === "string";
-const isTimelineCursor = (v: any): v is { a: number; i: string } =>
-  typeof v?.a === "number" && typeof v?.i === "string";
 
 export const profilesRouter = createRouter()
   .openapi(
@@ -190,7 +184,7 @@ export const profilesRouter = createRouter()
         .filter(([key]) => key.startsWith("attr."))
         .flatMap(([key, values]) => values.map((v) => [key.slice(5), v] as [string, string]));
       const limit = query.limit;
-      const after = decodeCursor(query.cursor, isSearchCursor);
+      const after = decodeCursor(query.cursor, { u: "number", i: "string" });
       const rows = await searchProfiles(c.var.db.$client, {
         q: query.q?.trim() || undefined,
         namespace: query.namespace,
@@ -253,7 +247,7 @@ export const profilesRouter = createRouter()
         );
       }
       const limit = query.limit;
-      const before = decodeCursor(query.cursor, isTimelineCursor);
+      const before = decodeCursor(query.cursor, { a: "number", i: "string" });
       const rows = await profileTimeline(c.var.db.$client, profileId, {
         type: query.type,
         from: parseTime(query.from, "from"),

@@ -45,8 +45,6 @@ function present(s: SegmentRow, size: number | undefined, totalProfiles?: number
   };
 }
 
-const isMemberCursor = (v: any): v is { p: string } => typeof v?.p === "string";
-
 export const segmentsRouter = createRouter()
   .openapi(
     scopedRoute("segments", {
@@ -199,7 +197,7 @@ export const segmentsRouter = createRouter()
       const rows = await segmentMembers(
         c.var.db.$client,
         id,
-        decodeCursor(cursor, isMemberCursor)?.p ?? "",
+        decodeCursor(cursor, { p: "string" })?.p ?? "",
         limit + 1,
       );
       const present = (r: (typeof rows)[number]) => ({
