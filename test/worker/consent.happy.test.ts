@@ -232,29 +232,39 @@ describe("enforcement", () => {
 
   it("analytics denied: browser tracking calls store nothing; Segment's categoryPreferences record choices", async () => {
     const anonymousId = "consent-tracking-anon-0001";
-    const denied = await call("POST", "/v1/t", {
-      key: null,
-      headers: { origin: ORIGIN },
-      body: {
-        writeKey: site.key,
-        anonymousId,
-        event: "Viewed",
-        context: { consent: { categoryPreferences: { Analytics: false, Advertising: true } } },
-      },
-    });
+    // The tracking routes take Segment's message shapes as they come (no declared body):
+    // the typed client sends the JSON through `init`.
+    const denied = await send(
+      apiClient(null).v1.t.$post(undefined, {
+        headers: { origin: ORIGIN, "content-type": "application/json" },
+        init: {
+          body: JSON.stringify({
+            writeKey: site.key,
+            anonymousId,
+            event: "Viewed",
+            context: { consent: { categoryPreferences: { Analytics: false, Advertising: true } } },
+          }),
+        },
+      }),
+    );
     expect(denied.status, denied.text).toBe(200);
     expect(denied.json).toMatchObject({ accepted: 0, ignored: 1, reason: "consent" });
     const p = await consentOf("device", anonymousId);
     expect(p.consent.analytics).toMatchObject({ status: "denied", source: "tracking" });
     expect(p.consent.marketing).toMatchObject({ status: "granted", source: "tracking" });
     // Server-side tracking (a secret key) records choices but is not gated.
-    const server = await call("POST", "/v1/track", {
-      body: {
-        userId: "CONSENT-SERVER-1",
-        event: "Order Completed",
-        context: { consent: { categoryPreferences: { Advertising: false } } },
-      },
-    });
+    const server = await send(
+      api.v1.track.$post(undefined, {
+        headers: { "content-type": "application/json" },
+        init: {
+          body: JSON.stringify({
+            userId: "CONSENT-SERVER-1",
+            event: "Order Completed",
+            context: { consent: { categoryPreferences: { Advertising: false } } },
+          }),
+        },
+      }),
+    );
     expect(server.json).toMatchObject({ accepted: 1 });
   });
 

@@ -35,9 +35,7 @@ describe("exports to R2", () => {
         query: {},
       }),
     );
-    const noConsent = people.filter(
-      (p: any, i: number) => i !== 2 && (p.marketing === "n" || i === 1),
-    ).length;
+    const noConsent = people.filter((p, i) => i !== 2 && (p.marketing === "n" || i === 1)).length;
 
     const put = await send(
       api.v1.destinations[":name"].$put({

@@ -237,7 +237,7 @@ describe("value rollups (kept by triggers)", () => {
     expect(
       (await rolled())
         .filter((r) => r.field === "amount")
-        .reduce((sum: number, r: any) => sum + r.total, 0),
+        .reduce((sum, r) => sum + Number(r.total), 0),
     ).toBeCloseTo(10 + 2.25 + 7 + 1, 9);
     expect(
       await send(
