@@ -1,6 +1,6 @@
 // `npm test`: generated types current, format and lint, dead exports, typecheck, then every Vitest project (workerd tests and the Chromium tests),
 // ending with one plain summary line: "tests: N passed, N failed".
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -54,25 +54,62 @@ if (tsc.status !== 0) {
   process.exit(1);
 }
 
-const report = path.join(mkdtempSync(path.join(tmpdir(), "tessera-test-")), "vitest.json");
-const args = [
-  "run",
-  "--reporter=default",
-  "--reporter=json",
-  `--outputFile.json=${report}`,
-  ...process.argv.slice(2),
-];
-const vitest = spawnSync(bin("vitest"), args, { cwd: ROOT, stdio: "inherit", env });
+const reports = mkdtempSync(path.join(tmpdir(), "tessera-test-"));
 
-let passed = 0;
-let failed = 0;
-try {
-  const result = JSON.parse(readFileSync(report, "utf8"));
-  passed = result.numPassedTests;
-  failed = result.numFailedTests + (result.numRuntimeErrorTestSuites ?? 0);
-} catch {
-  failed = Math.max(failed, 1);
+/** Runs Vitest with `args`; resolves to its exit status and the JSON report's counts. */
+function runVitest(name, args, { quiet }) {
+  const report = path.join(reports, `${name}.json`);
+  const child = spawn(
+    bin("vitest"),
+    ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...args],
+    { cwd: ROOT, env, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" },
+  );
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  return new Promise((resolve) => {
+    child.on("close", (status) => {
+      let passed = 0;
+      let failed = 0;
+      try {
+        const result = JSON.parse(readFileSync(report, "utf8"));
+        passed = result.numPassedTests;
+        failed = result.numFailedTests + (result.numRuntimeErrorTestSuites ?? 0);
+      } catch {
+        failed = 1;
+      }
+      if (status !== 0 && failed === 0) failed = 1;
+      resolve({ name, status, passed, failed, output });
+    });
+  });
 }
-if (vitest.status !== 0 && failed === 0) failed = 1;
+
+const extra = process.argv.slice(2);
+// With no arguments, two runs side by side: the browser project (one local Worker and one
+// Chromium, its files one after another, mostly waiting on them) beside every other
+// project, whose workerd files keep both cores busy. Its output is printed when it ends.
+const runs = extra.length
+  ? [runVitest("selected", extra, { quiet: false })]
+  : [
+      runVitest(
+        "workerd-and-node",
+        [
+          "--project",
+          "unit",
+          "--project",
+          "components",
+          "--project",
+          "worker",
+          "--project",
+          "worker-d1store",
+        ],
+        { quiet: false },
+      ),
+      runVitest("browser", ["--project", "browser"], { quiet: true }),
+    ];
+const results = await Promise.all(runs);
+for (const r of results) if (r.output) process.stdout.write(`\n── ${r.name} ──\n${r.output}`);
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
 console.log(`tests: ${passed} passed, ${failed} failed`);
-process.exit(vitest.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+process.exit(results.every((r) => r.status === 0) && failed === 0 && passed > 0 ? 0 : 1);
