@@ -49,6 +49,10 @@ export default defineConfig(async () => {
       name,
       include,
       setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/matchers.ts"],
+      // A time-out is a safety net, not an assertion: files run two at a time beside the
+      // browser project, so a test of 50 sequential writes can pass 5 s on a loaded 2-core
+      // machine without anything being wrong.
+      testTimeout: 30_000,
     },
   });
 
@@ -69,6 +73,8 @@ export default defineConfig(async () => {
             name: "unit",
             include: ["test/unit/**/*.test.ts"],
             environment: "node",
+            // Property and model tests run thousands of cases: seconds, more on a loaded machine.
+            testTimeout: 30_000,
             setupFiles: ["./test/setup/matchers.ts"],
           },
         },
