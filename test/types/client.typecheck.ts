@@ -48,5 +48,10 @@ export async function contract() {
   );
   // @ts-expect-error a lookup answer has no `attributez`
   profile.attributez;
+
+  // Every GET with a query takes `consistency=eventual` (SPEC §6), and only that value.
+  await tessera.v1.profiles.$get({ query: { q: "ann", consistency: "eventual" } });
+  // @ts-expect-error `strong` is the default, not a value to send
+  await tessera.v1.profiles.$get({ query: { q: "ann", consistency: "strong" } });
   return [accepted, profile.profileId];
 }

@@ -27,8 +27,27 @@ export function scopedRoute<
     security: access === "anonymous" ? [] : [{ bearer: [] }],
     "x-tessera-scope": access,
     ...(options.identityReadable ? { "x-tessera-identity-token": true } : {}),
-  } as R);
+  } as unknown as ReadConsistent<R>);
 }
+
+/**
+ * The config's type with `consistency` in the query of a GET that declares a query, as the
+ * route answers it at run time, so the typed client can send it. (A GET without query
+ * parameters takes it too; declaring it there would make every such call pass `query: {}`.)
+ */
+type ReadConsistent<R> = R extends {
+  method: "get";
+  request: infer Q extends { query: z.ZodObject };
+}
+  ? Omit<R, "request"> & {
+      request: Omit<Q, "query"> & {
+        query: z.ZodObject<
+          Q["query"]["shape"] & { consistency: typeof EVENTUAL },
+          Q["query"] extends z.ZodObject<z.ZodRawShape, infer Config> ? Config : never
+        >;
+      };
+    }
+  : R;
 
 /**
  * Every read takes `?consistency=eventual` (SPEC §6): it may then be answered by a D1 read
