@@ -31,9 +31,7 @@ export { unwrap };
  * contract; check `status` before relying on it), `error` is the spec's error object when
  * the answer is one, `text` the raw body.
  */
-export async function send<R extends ClientResponse<unknown, number, "json" | "text" | string>>(
-  request: Promise<R>,
-) {
+export async function send<R extends ClientResponse<unknown, number, string>>(request: Promise<R>) {
   const response = await request;
   const text = await response.text();
   let body: unknown;
@@ -144,6 +142,12 @@ export const putDataset = (
   name: string,
   json: JsonBody<(typeof api.v1.datasets)[":name"]["$put"]>,
 ) => send(api.v1.datasets[":name"].$put({ param: { name }, json }));
+
+/** `PUT /v1/destinations/:name` with the admin key; the answer. */
+export const putDestination = (
+  name: string,
+  json: JsonBody<(typeof api.v1.destinations)[":name"]["$put"]>,
+) => send(api.v1.destinations[":name"].$put({ param: { name }, json }));
 
 /** Creates a secret key with the given scopes and returns the key string. */
 export async function createKey(scopes: Scope[], name = "test key"): Promise<string> {

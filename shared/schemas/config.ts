@@ -101,32 +101,22 @@ export const MaintenanceRunSchema = z
 
 const IdentityOut = z.object({ namespace: z.string(), id: z.string() });
 
+const GraphLink = z.object({
+  from: IdentityOut,
+  to: IdentityOut,
+  dataset: z.string(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  applied: z.boolean(),
+});
+
 export const GraphSchema = z
   .object({
     profileId: z.string(),
     identities: z.array(IdentityOut.extend({ firstSeen: z.string(), lastSeen: z.string() })),
-    links: z.array(
-      z.object({
-        from: IdentityOut,
-        to: IdentityOut,
-        dataset: z.string(),
-        firstSeen: z.string(),
-        lastSeen: z.string(),
-        applied: z.boolean(),
-      }),
-    ),
+    links: z.array(GraphLink),
     refusedLinks: z
-      .array(
-        z.object({
-          from: IdentityOut,
-          to: IdentityOut,
-          dataset: z.string(),
-          firstSeen: z.string(),
-          lastSeen: z.string(),
-          applied: z.literal(false),
-          otherProfileId: z.string(),
-        }),
-      )
+      .array(GraphLink.extend({ applied: z.literal(false), otherProfileId: z.string() }))
       .meta({
         description:
           "Links a cap kept but did not apply between this profile's identities and another profile's (its id in otherProfileId), newest first, at most 200",

@@ -3,6 +3,12 @@ import { z } from "zod";
 const SecretName = z
   .string()
   .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "the name of a Worker secret, like S3_SECRET_ACCESS_KEY");
+/** Consent purposes a destination declares (SPEC §8). */
+const ConsentPurposes = z
+  .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/))
+  .max(20)
+  .optional()
+  .meta({ description: "Consent purposes a profile must have granted to be sent here (SPEC §8)" });
 const AttrPath = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "a dotted attribute path");
 
 export const DestinationBody = z
@@ -44,13 +50,7 @@ export const DestinationBody = z
       description:
         'Include profiles that denied marketing (consent, or the older consent.marketing = "n" attribute)',
     }),
-    purposes: z
-      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/))
-      .max(20)
-      .optional()
-      .meta({
-        description: "Consent purposes a profile must have granted to be sent here (SPEC §8)",
-      }),
+    purposes: ConsentPurposes,
     credentials: z
       .object({
         accessKeyId: SecretName.optional(),
@@ -120,13 +120,7 @@ export const WebhookDestinationBody = z
       .max(200)
       .optional()
       .meta({ description: "Only these segments' entries and exits (default: all)" }),
-    purposes: z
-      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/))
-      .max(20)
-      .optional()
-      .meta({
-        description: "Consent purposes a profile must have granted to be sent here (SPEC §8)",
-      }),
+    purposes: ConsentPurposes,
     attributes: z
       .array(AttrPath)
       .max(200)

@@ -20,6 +20,7 @@ import {
   postEvents,
   postRecords,
   putDataset,
+  putDestination,
   putSegment,
   send,
 } from "../helpers";
@@ -367,11 +368,7 @@ describe("computed attributes", () => {
       segments: ["computed-big-spenders"],
       attributes: ["computed.ltv", "computed.orders"],
     };
-    expect(
-      await send(
-        api.v1.destinations[":name"].$put({ param: { name: "computed-hooks" }, json: hook }),
-      ),
-    ).toHaveStatus(200);
+    expect(await putDestination("computed-hooks", hook)).toHaveStatus(200);
     await postEvents([purchase("hook-1", [id("crm", "HOOK-C")], 150, {}, ago(1))]);
     const { profileId } = await profile("crm", "HOOK-C");
     const delivery = await poll(

@@ -17,6 +17,7 @@ import {
   lookup,
   postEvents,
   postRecords,
+  putDestination,
   putSegment,
   send,
 } from "../helpers";
@@ -370,11 +371,7 @@ describe("enforcement", () => {
       segments: ["consent-buyers"],
       purposes: ["marketing"],
     };
-    expect(
-      await send(
-        api.v1.destinations[":name"].$put({ param: { name: "consent-hooks" }, json: hook }),
-      ),
-    ).toHaveStatus(200);
+    expect(await putDestination("consent-hooks", hook)).toHaveStatus(200);
     const deliveriesOf = async (profileId: string) =>
       (
         await env.DB.prepare(
@@ -441,12 +438,12 @@ describe("enforcement", () => {
     await record([id("crm", "EXP-C-YES")], { research: "granted" });
     const exported = async (name: string, extra: Record<string, unknown>) => {
       expect(
-        await send(
-          api.v1.destinations[":name"].$put({
-            param: { name },
-            json: { type: "r2", prefix: `${name}/`, schedule: "manual", ...extra },
-          }),
-        ),
+        await putDestination(name, {
+          type: "r2",
+          prefix: `${name}/`,
+          schedule: "manual",
+          ...extra,
+        }),
       ).toHaveStatus(200);
       const run = await send(
         api.v1.destinations[":name"].runs.$post({ param: { name }, query: {} }),

@@ -1,7 +1,17 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { customers, recordsFor } from "../../scripts/lib/demo-data.mjs";
-import { api, id, postRecords, putDataset, putSegment, send, waitForRun } from "../helpers";
+import {
+  api,
+  id,
+  postRecords,
+  putDataset,
+  putDestination,
+  putSegment,
+  send,
+  waitForRun,
+  waitForSegment,
+} from "../helpers";
 
 async function gunzip(bytes: ArrayBuffer): Promise<string> {
   return new Response(
@@ -37,12 +47,11 @@ describe("exports to R2", () => {
     );
     const noConsent = people.filter((p, i) => i !== 2 && (p.marketing === "n" || i === 1)).length;
 
-    const put = await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "warehouse" },
-        json: { type: "r2", prefix: "exports/", schedule: "daily" },
-      }),
-    );
+    const put = await putDestination("warehouse", {
+      type: "r2",
+      prefix: "exports/",
+      schedule: "daily",
+    });
     expect(put).toHaveStatus(200);
     const started = await send(
       api.v1.destinations[":name"].runs.$post({ param: { name: "warehouse" }, query: {} }),
@@ -86,12 +95,12 @@ describe("exports to R2", () => {
     );
 
     // The same profiles as Parquet: the same rows, in fewer bytes than the gzip NDJSON.
-    await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "warehouse-parquet" },
-        json: { type: "r2", prefix: "exports/", schedule: "manual", format: "parquet" },
-      }),
-    );
+    await putDestination("warehouse-parquet", {
+      type: "r2",
+      prefix: "exports/",
+      schedule: "manual",
+      format: "parquet",
+    });
     const parquet = await waitForRun(
       "warehouse-parquet",
       (
@@ -119,23 +128,14 @@ describe("exports to R2", () => {
       name: "Gold",
       rule: { attr: "loyalty.tier", op: "eq", value: "gold" },
     });
-    for (let i = 0; i < 100; i++) {
-      const s = await send(api.v1.segments[":id"].$get({ param: { id: "gold" } }));
-      if (s.json.status === "ready") break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "gold-only" },
-        json: {
-          type: "r2",
-          schedule: "manual",
-          segment: "gold",
-          attributes: ["firstName", "loyalty.tier"],
-          includeNoConsent: true,
-        },
-      }),
-    );
+    await waitForSegment("gold");
+    await putDestination("gold-only", {
+      type: "r2",
+      schedule: "manual",
+      segment: "gold",
+      attributes: ["firstName", "loyalty.tier"],
+      includeNoConsent: true,
+    });
     const run = await waitForRun(
       "gold-only",
       (
@@ -159,47 +159,32 @@ describe("exports to R2", () => {
       ),
     ).toBe(true);
 
-    const s3 = await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "lake" },
-        json: {
-          type: "s3",
-          bucket: "lake",
-          endpoint: "https://s3.eu-west-1.amazonaws.com",
-          region: "eu-west-1",
-          schedule: "manual",
-          credentials: { accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" },
-        },
-      }),
-    );
+    const s3 = await putDestination("lake", {
+      type: "s3",
+      bucket: "lake",
+      endpoint: "https://s3.eu-west-1.amazonaws.com",
+      region: "eu-west-1",
+      schedule: "manual",
+      credentials: { accessKeyId: "LAKE_KEY_ID", secretAccessKey: "LAKE_SECRET" },
+    });
     expect(s3.json.config.credentials).toEqual({
       accessKeyId: "LAKE_KEY_ID",
       secretAccessKey: "LAKE_SECRET",
     });
-    const missing = await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "bad" },
-        json: { type: "s3", schedule: "manual" },
-      }),
-    );
+    const missing = await putDestination("bad", { type: "s3", schedule: "manual" });
     expect(missing).toHaveStatus(400);
   });
 });
 
 describe("incremental identity exports", () => {
   it("export an identity whose last-seen time lies in the future once, not on every later run", async () => {
-    await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "idmap" },
-        json: {
-          type: "r2",
-          prefix: "idmap/",
-          schedule: "manual",
-          content: "identities",
-          mode: "incremental",
-        },
-      }),
-    );
+    await putDestination("idmap", {
+      type: "r2",
+      prefix: "idmap/",
+      schedule: "manual",
+      content: "identities",
+      mode: "incremental",
+    });
     const exported = async () => {
       const run = await waitForRun(
         "idmap",

@@ -13,6 +13,7 @@ import {
   postEvents,
   postRecords,
   putDataset,
+  putDestination,
   putSegment,
   send,
 } from "../helpers";
@@ -93,9 +94,7 @@ describe("a split by a delete", () => {
       url: "https://hooks.example.com/split",
       events: ["profile.split", "segment.entered", "segment.exited"],
     };
-    expect(
-      await send(api.v1.destinations[":name"].$put({ param: { name: "split-hooks" }, json: hook })),
-    ).toHaveStatus(200);
+    expect(await putDestination("split-hooks", hook)).toHaveStatus(200);
   });
 
   it.each([

@@ -17,6 +17,7 @@ import {
   postEvents,
   postRecords,
   putDataset,
+  putDestination,
   putSegment,
   send,
 } from "../helpers";
@@ -200,9 +201,7 @@ describe("the D1 projection of the writer's graph", () => {
       url: "https://hooks.example.com/projection",
       events: ["segment.entered", "segment.exited"],
     };
-    expect(
-      await send(api.v1.destinations[":name"].$put({ param: { name: "proj-hooks" }, json: hook })),
-    ).toHaveStatus(200);
+    expect(await putDestination("proj-hooks", hook)).toHaveStatus(200);
     for (let i = 0; i < 3; i++)
       await postRecords([
         { dataset: "proj-crm", identities: [id("crm", `P-VIP-${i}`)], attributes: { vip: true } },

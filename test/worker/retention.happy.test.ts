@@ -7,7 +7,18 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { api, id, iso, lookup, postEvents, putDataset, putSegment, send, unwrap } from "../helpers";
+import {
+  api,
+  id,
+  iso,
+  lookup,
+  postEvents,
+  putDataset,
+  putDestination,
+  putSegment,
+  send,
+  unwrap,
+} from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -26,12 +37,7 @@ const listMaintenanceRuns = () => unwrap(api.v1.maintenance.runs.$get());
 beforeAll(async () => {
   expect(await putDataset("ret-web", { kind: "events", ttlDays: 30 })).toHaveStatus(200);
   expect(
-    await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "ret-archive" },
-        json: { type: "r2", prefix: "archive/", schedule: "manual" },
-      }),
-    ),
+    await putDestination("ret-archive", { type: "r2", prefix: "archive/", schedule: "manual" }),
   ).toHaveStatus(200);
   const settings = await send(
     api.v1.settings.retention.$put({
@@ -161,12 +167,12 @@ describe("retention", () => {
   });
 
   it("leaves expired events out of event exports", async () => {
-    await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "ret-events" },
-        json: { type: "r2", prefix: "ret-events/", schedule: "manual", content: "events" },
-      }),
-    );
+    await putDestination("ret-events", {
+      type: "r2",
+      prefix: "ret-events/",
+      schedule: "manual",
+      content: "events",
+    });
     const started = await send(
       api.v1.destinations[":name"].runs.$post({ param: { name: "ret-events" }, query: {} }),
     );

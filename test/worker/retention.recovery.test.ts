@@ -19,7 +19,7 @@ import {
   runMaintenanceStep,
 } from "../../worker/maintenance/retention";
 import { graphWriter } from "../../worker/writer/client";
-import { api, id, iso, postEvents, putDataset, send } from "../helpers";
+import { api, id, iso, postEvents, putDataset, putDestination, send } from "../helpers";
 import { poll } from "../poll";
 
 const DAY = 86_400_000;
@@ -48,12 +48,7 @@ const killedBeforeCommit = (writer: RetentionWriter): RetentionWriter => ({
 beforeAll(async () => {
   expect(await putDataset("rec-web", { kind: "events", ttlDays: 30 })).toHaveStatus(200);
   expect(
-    await send(
-      api.v1.destinations[":name"].$put({
-        param: { name: "rec-archive" },
-        json: { type: "r2", prefix: "rec/", schedule: "manual" },
-      }),
-    ),
+    await putDestination("rec-archive", { type: "r2", prefix: "rec/", schedule: "manual" }),
   ).toHaveStatus(200);
   expect(
     await send(api.v1.settings.retention.$put({ json: { archiveDestination: "rec-archive" } })),

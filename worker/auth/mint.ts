@@ -2,7 +2,7 @@
  * `POST /v1/tokens`: a short-lived API token, never with more scopes than its minter, and
  * optionally restricted to one identity's profile (normalized like any identity).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { TokenBody } from "../../shared/schemas/personalization";
 import { grants, isScope } from "../../shared/scopes";
 import type { Db } from "../db/client";

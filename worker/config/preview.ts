@@ -11,7 +11,6 @@ import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { GraphRunJob } from "../model/jobs";
 import { graphWriter } from "../writer/client";
-import { graphRunCreated } from "./service";
 
 export async function previewChange(
   c: { env: Bindings; var: { db: Db } },
@@ -57,7 +56,7 @@ export function namespaceRulesDiffer(
 
 export const NO_GRAPHS_CHANGED = { wouldChange: 0, truncated: false } as const;
 
-/** Starts a graph run over `scope` under the configuration now saved; its id. */
+/** Starts a graph run over `scope` under the configuration now saved (saving told the writer); its id. */
 export async function startGraphRun(
   c: { env: Bindings; var: { db: Db } },
   run: {
@@ -70,7 +69,6 @@ export async function startGraphRun(
 ): Promise<string> {
   const id = `grun_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
   await createGraphRun(c.var.db, { id, ...run });
-  await graphRunCreated(c);
   await c.env.JOBS_QUEUE.send({
     kind: "graph-run",
     runId: id,

@@ -1,8 +1,8 @@
 /**
  * The configuration service: every cached configuration read, and every configuration
- * write. A write goes one way: save, forget what this isolate cached, tell the writer
- * (which keeps its own copy for the rules it applies), so no change reaches one and not the
- * other. Routes and domain modules read and change configuration here; the query modules
+ * write. A write goes one way: save, forget what this isolate cached, and tell the writer
+ * when it is something the writer keeps its own copy of, so no change reaches one and not
+ * the other. Routes and domain modules read and change configuration here; the query modules
  * below it are plain SQL.
  *
  * (The identity configuration — namespaces and graph settings turned into graph rules —
@@ -43,11 +43,22 @@ export interface ConfigWrite {
   var: { db: Db };
 }
 
-/** After a write: this isolate forgets `keys`, the writer forgets all it read. */
-async function changed(c: ConfigWrite, ...keys: ConfigKey[]): Promise<void> {
+/**
+ * After a write: this isolate forgets `keys`; when the writer reads what changed (graph
+ * rules, segments, computed definitions, webhook destinations, consent settings: see
+ * writer/state.ts), it forgets all it read too.
+ */
+async function changed(
+  c: ConfigWrite,
+  writerReadsIt: boolean,
+  ...keys: ConfigKey[]
+): Promise<void> {
   configChanged(...keys);
-  await graphWriter(c.env).configChanged();
+  if (writerReadsIt) await graphWriter(c.env).configChanged();
 }
+
+/** The settings the writer applies: the graph limits and the consent rules. */
+const WRITER_SETTINGS: ReadonlySet<SettingName> = new Set(["graph", "consent"]);
 
 /** Datasets as every ingest call needs them. */
 export function cachedDatasets(db: Db): Promise<DatasetRow[]> {
@@ -81,26 +92,26 @@ export function cachedComputedDefs(d1: D1Database) {
 /** The writer counts new events under the new definition from its next write on. */
 export async function saveComputed(c: ConfigWrite, row: Parameters<typeof putComputed>[1]) {
   const saved = await putComputed(c.var.db, row);
-  await changed(c, "computedDefs");
+  await changed(c, true, "computedDefs");
   return saved;
 }
 
 export async function removeComputed(c: ConfigWrite, id: string) {
   const removed = await deleteComputed(c.var.db, id);
-  await changed(c, "computedDefs");
+  await changed(c, true, "computedDefs");
   return removed;
 }
 
 export async function saveDataset(c: ConfigWrite, row: Parameters<typeof upsertDataset>[1]) {
   const saved = await upsertDataset(c.var.db, row);
-  await changed(c, "datasets");
+  await changed(c, false, "datasets");
   return saved;
 }
 
 /** The writer owns the graph rules it applies: the next write uses the new ones. */
 export async function saveNamespace(c: ConfigWrite, row: Parameters<typeof upsertNamespace>[1]) {
   const saved = await upsertNamespace(c.var.db, row);
-  await changed(c, "identityConfig");
+  await changed(c, true, "identityConfig");
   return saved;
 }
 
@@ -109,7 +120,7 @@ export async function saveMergePolicy(
   policy: MergePolicy & { isDefault: boolean },
 ) {
   const saved = await putMergePolicy(c.var.db, policy);
-  await changed(c, "mergePolicies");
+  await changed(c, false, "mergePolicies");
   return saved;
 }
 
@@ -119,7 +130,7 @@ export async function saveSegment(
   row: { id: string; name: string; rule: Rule; public: boolean; totalProfiles: number },
 ) {
   const saved = await putSegment(c.var.db, row);
-  await changed(c, "segmentDefs");
+  await changed(c, true, "segmentDefs");
   return saved;
 }
 
@@ -130,7 +141,12 @@ export async function saveSetting<K extends SettingName>(
 ): Promise<void> {
   await putSetting(c.var.db, name, value);
   // The graph setting is part of the identity configuration.
-  await changed(c, "settings", ...(name === "graph" ? (["identityConfig"] as const) : []));
+  await changed(
+    c,
+    WRITER_SETTINGS.has(name),
+    "settings",
+    ...(name === "graph" ? (["identityConfig"] as const) : []),
+  );
 }
 
 /** The writer creates webhook deliveries from the destinations it read: it reads them again. */
@@ -140,15 +156,12 @@ export async function saveDestination(
   config: DestinationConfig | WebhookDestinationConfig,
 ) {
   const saved = await putDestination(c.var.db, name, config);
-  await changed(c);
+  await changed(c, true);
   return saved;
 }
 
 export async function removeDestination(c: ConfigWrite, name: string) {
   const removed = await deleteDestination(c.var.db, name);
-  await changed(c);
+  await changed(c, true);
   return removed;
 }
-
-/** A graph run was created: the writer picks up its blocked values and scope. */
-export const graphRunCreated = (c: ConfigWrite) => changed(c);

@@ -4,6 +4,7 @@ import { attributeIndexAddStatements, attributeIndexRemoveStatements } from "./a
 import { TOUCHED_PROFILES } from "./graph";
 import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
 import { type Read, rowsOf } from "./reads";
+import type { StoredMembership } from "./segments";
 
 /** Which of these suppression hashes are on the list. */
 export function suppressedRead(d1: D1Database, hashes: readonly string[]): Read<Set<string>> {
@@ -48,13 +49,7 @@ export interface TouchedProfileData {
     at: number;
     data: Record<string, unknown> | null;
   }[];
-  memberships: {
-    segmentId: string;
-    profileId: string;
-    status: string;
-    since: number;
-    recheckAt: number | null;
-  }[];
+  memberships: StoredMembership[];
 }
 
 /**

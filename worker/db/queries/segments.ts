@@ -115,6 +115,15 @@ export async function loadSegmentDefs(d1: D1Database): Promise<SegmentDef[]> {
   }));
 }
 
+/** A profile's membership of a segment as stored. */
+export interface StoredMembership {
+  segmentId: string;
+  profileId: string;
+  status: string;
+  since: number;
+  recheckAt: number | null;
+}
+
 export interface ProfileFacts {
   /** Each profile's primary identity. */
   primaries: { profileId: string; namespace: string; value: string }[];
@@ -127,13 +136,7 @@ export interface ProfileFacts {
     updatedAt: number;
   }[];
   events: { id: string; profileId: string; type: string; at: number; data: string | null }[];
-  memberships: {
-    segmentId: string;
-    profileId: string;
-    status: string;
-    since: number;
-    recheckAt: number | null;
-  }[];
+  memberships: StoredMembership[];
   /** Each identity's newest consent choice per purpose. */
   choices: ChoiceRow[];
 }
