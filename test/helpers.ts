@@ -290,3 +290,13 @@ export async function batchErrors(batchId: string) {
         .map((l) => JSON.parse(l))
     : [];
 }
+
+/**
+ * Waits, if need be, until at least `seconds` remain in the current wall-clock minute. The
+ * Workers rate-limit binding (and miniflare's) counts in windows aligned to the clock, so a
+ * test that fills a 60-second window must not straddle its edge: the count would restart.
+ */
+export async function clearOfMinuteEdge(seconds = 10) {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < seconds * 1000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}

@@ -7,7 +7,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, identityToken, postRecords } from "../helpers";
+import { call, clearOfMinuteEdge, identityToken, postRecords } from "../helpers";
 
 const ORIGIN = "https://shop.example";
 const browser = { "content-type": "text/plain", origin: ORIGIN };
@@ -268,6 +268,7 @@ describe("browser rate limits count messages, for every device in a call", () =>
         messageId: `rate-${i}`,
       })),
     ];
+    await clearOfMinuteEdge();
     const res = await send("/v1/batch", { writeKey: key, batch });
     expect(res).toHaveStatus(429);
     expect(res.json.error.code).toBe("rate_limited");
@@ -282,6 +283,7 @@ describe("browser rate limits count messages, for every device in a call", () =>
         body: { events: Array.from({ length: 50 }, () => ({ type: "click" })) },
         headers: { origin: ORIGIN },
       });
+    await clearOfMinuteEdge();
     expect(await post()).toHaveStatus(200);
     const second = await post();
     expect(second).toHaveStatus(429);
