@@ -38,7 +38,6 @@ const TABLES = {
   suppressions: "hash",
   attribute_index: "path, value, identity_id, dataset",
   profile_terms: "term, profile_id",
-  event_rollups: "hour, dataset, type",
 };
 
 const work = mkdtempSync(path.join(tmpdir(), "tessera-upgrade-"));

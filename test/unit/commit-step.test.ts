@@ -6,7 +6,6 @@
  * transitions it evaluates and the webhook deliveries they cause are written together in
  * one transaction, or not at all.
  */
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import type { WebhookDestinationConfig } from "../../shared/schemas/destinations";
 import { DEFAULT_CONSENT } from "../../worker/consent/merge";
@@ -14,43 +13,19 @@ import type { ProfileFacts } from "../../worker/db/queries/segments";
 import { commitSlice } from "../../worker/writer/commit";
 import type { WriterConfig, WriterHost } from "../../worker/writer/host";
 import { LocalSql, migrateWriterSql } from "../../worker/writer/local-sql";
+import { sqliteStorage } from "./sqlite-storage";
 
-// node:sqlite (Node 22) is not in Vite's list of built-in modules: load it through require.
-const { DatabaseSync } = createRequire(import.meta.url)(
-  "node:sqlite",
-) as typeof import("node:sqlite");
 const NOW = Date.parse("2026-06-01T09:00:00Z");
 
-/** `DurableObjectStorage`'s `sql.exec` and `transactionSync`, over node:sqlite. */
-function sqliteStorage() {
-  const db = new DatabaseSync(":memory:");
-  const storage = {
-    sql: {
-      exec(sql: string, ...args: (string | number | null)[]) {
-        const statement = db.prepare(sql);
-        const rows = statement.columns().length > 0 ? statement.all(...args) : [];
-        const changes = rows.length === 0 ? Number(statement.run(...args).changes) : 0;
-        return { toArray: () => rows, rowsRead: rows.length, rowsWritten: changes };
-      },
-    },
-    transactionSync<T>(fn: () => T): T {
-      db.exec("BEGIN");
-      try {
-        const result = fn();
-        db.exec("COMMIT");
-        return result;
-      } catch (error) {
-        db.exec("ROLLBACK");
-        throw error;
-      }
-    },
-  } as unknown as DurableObjectStorage;
+/** The writer's storage with the real migrations. */
+function migratedStorage() {
+  const { db, storage } = sqliteStorage();
   migrateWriterSql(storage);
   return { db, storage };
 }
 
 function fakeHost(webhooks: WriterConfig["webhooks"] = []) {
-  const { db, storage } = sqliteStorage();
+  const { db, storage } = migratedStorage();
   const local = new LocalSql(storage);
   let sequence = 0;
   const commits: number[] = [];

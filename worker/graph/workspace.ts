@@ -56,6 +56,14 @@ export function highestPriority<T extends IdentityRef & { key?: string }>(
   return { ...best, key: keyOf(best) };
 }
 
+/**
+ * An identity's `lastSeen` moves in steps of at least an hour: a device seen on every page
+ * view would otherwise rewrite its row (a billed row write) each time. What reads it — the
+ * retention of idle pseudonymous profiles (days), exports of the identity map — needs no
+ * more. Links keep exact times: rule 3 ranks by them.
+ */
+const IDENTITY_SEEN_STEP_MS = 60 * 60 * 1000;
+
 export function linkKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
@@ -185,7 +193,7 @@ export class GraphWorkspace {
       const ref = refs.find((r) => identityKey(r.namespace, r.value) === key)!;
       const existing = this.identities.get(key);
       if (existing) {
-        if (at < existing.firstSeen || at > existing.lastSeen) {
+        if (at < existing.firstSeen || at >= existing.lastSeen + IDENTITY_SEEN_STEP_MS) {
           existing.firstSeen = Math.min(existing.firstSeen, at);
           existing.lastSeen = Math.max(existing.lastSeen, at);
           this.dirtyIdentities.add(key);

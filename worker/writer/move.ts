@@ -30,9 +30,8 @@ interface MovedTable {
 }
 
 /**
- * The graph's tables, in copy order. Tables that triggers keep (rollups, message firsts)
- * come after events: inserting events locally moves them, and their own copy then makes
- * them equal to D1's; message rollups come last, as message firsts' triggers move them.
+ * The graph's tables, in copy order. The report tables (rollups, message firsts) stay in
+ * D1 only: the writer does not keep them (`PROJECTION_ONLY` in local-sql.ts).
  */
 export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "identities", key: ["id"] },
@@ -46,10 +45,6 @@ export const MOVED_TABLES: readonly MovedTable[] = [
   { name: "graph_history_profiles", key: ["profile_id", "history_id"] },
   { name: "suppressions", key: ["hash"] },
   { name: "events", key: ["id"] },
-  { name: "event_rollups", key: ["hour", "dataset", "type"] },
-  { name: "event_value_rollups", key: ["hour", "dataset", "type", "field"] },
-  { name: "message_firsts", key: ["type", "message_id"] },
-  { name: "message_rollups", key: ["hour", "type", "channel", "journey"] },
   { name: "computed_rechecks", key: ["identity_id"] },
   { name: "consent_records", key: ["identity_id", "purpose", "at", "recorded_at"] },
 ];

@@ -1,8 +1,8 @@
 /**
  * The commit log of the writer's own SQLite, and its projection into D1.
  *
- * Each commit appends its statements (SQL and arguments) to `_commit_log` in the same local
- * transaction as the change, under the next sequence number. A single drain loop applies the
+ * Each commit appends its statements (SQL and arguments) to the log (`_commit_slots`) in the
+ * same local transaction as the change, under the next sequence number. A single drain loop applies the
  * log to D1 in sequence order: as many entries as fit in one D1 `batch()` (one atomic
  * transaction), with `projection_state.applied_seq` moved in that same batch. D1's copy of
  * the graph tables started equal to the writer's (both empty, same migrations), and every
@@ -10,9 +10,13 @@
  *
  * At least once, never twice: the watermark is read from D1 at start and again after any
  * failed batch (the batch may have committed and only its answer been lost), and entries at
- * or below it are skipped. Applied entries are removed from the log. A crash between a
- * commit and its projection loses nothing: the log is durable, and the object's alarm (set
- * while anything is pending) wakes it to drain.
+ * or below it are skipped. A crash between a commit and its projection loses nothing: the
+ * log is durable, and the object's alarm (set while anything is pending) wakes it to drain.
+ *
+ * The log lives in reusable slots (`_commit_slots`): a commit overwrites the slot of an entry
+ * D1 already holds, else adds one. An entry costs one row write, where inserting it and
+ * deleting it once applied cost two — for a single page view, that was a fifth of its rows.
+ * The table stays as large as the deepest backlog it has seen.
  */
 
 import { timerTurn } from "../lib/timer-turn";
@@ -63,9 +67,7 @@ export class Projection {
 
   /** At start: the log table, D1's watermark, and a drain of anything a crash left behind. */
   async start(): Promise<void> {
-    this.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS _commit_log (seq INTEGER PRIMARY KEY, statements TEXT NOT NULL, at INTEGER NOT NULL)",
-    );
+    this.createLog();
     await this.d1
       .prepare(
         "INSERT OR IGNORE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)",
@@ -74,7 +76,7 @@ export class Projection {
       .run();
     this.applied = await this.readWatermark();
     const last = this.storage.sql
-      .exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM _commit_log")
+      .exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM _commit_slots")
       .one().seq;
     this.committed = Math.max(this.applied, last ?? 0);
     if (this.committed > this.applied) this.drain();
@@ -85,14 +87,26 @@ export class Projection {
     return this.committed + 1;
   }
 
-  /** Inside the commit's transaction: records its statements under `seq`. */
+  /** Inside the commit's transaction: records its statements under `seq`, in a free slot if there is one. */
   record(seq: number, statements: readonly PortableStatement[]): void {
-    this.logRowsWritten += this.storage.sql.exec(
-      "INSERT INTO _commit_log (seq, statements, at) VALUES (?, ?, ?)",
+    const text = JSON.stringify(statements);
+    const now = Date.now();
+    const reused = this.storage.sql.exec(
+      `UPDATE _commit_slots SET seq = ?1, statements = ?2, at = ?3
+       WHERE slot = (SELECT slot FROM _commit_slots WHERE seq <= ?4 LIMIT 1)`,
       seq,
-      JSON.stringify(statements),
-      Date.now(),
+      text,
+      now,
+      this.applied,
     ).rowsWritten;
+    this.logRowsWritten +=
+      reused ||
+      this.storage.sql.exec(
+        "INSERT INTO _commit_slots (seq, statements, at) VALUES (?, ?, ?)",
+        seq,
+        text,
+        now,
+      ).rowsWritten;
   }
 
   /** After the commit's transaction: the entry is durable; start applying it. */
@@ -145,7 +159,7 @@ export class Projection {
   lagMs(now: number): number {
     const oldest = this.storage.sql
       .exec<{ at: number | null }>(
-        "SELECT min(at) AS at FROM _commit_log WHERE seq > ?",
+        "SELECT min(at) AS at FROM _commit_slots WHERE seq > ?",
         this.applied,
       )
       .one().at;
@@ -174,11 +188,18 @@ export class Projection {
   }
 
   private drain(): void {
+    let failed = false;
     this.draining ??= this.drainLoop()
-      .catch(() => undefined) // logged in the loop; retried below
+      .catch(() => {
+        failed = true; // logged in the loop; retried below
+      })
       .finally(() => {
         this.draining = undefined;
-        if (this.committed > this.applied) setTimeout(() => this.drain(), 1_000); // a failed batch: try again
+        if (this.committed <= this.applied) return;
+        // A failed batch: try again in a second. Otherwise a commit arrived while the loop
+        // was ending (its drain() call found it still running): go on at once.
+        if (failed) setTimeout(() => this.drain(), 1_000);
+        else this.drain();
       });
   }
 
@@ -186,7 +207,7 @@ export class Projection {
     while (this.applied < this.committed) {
       const rows = this.storage.sql
         .exec<{ seq: number; statements: string }>(
-          "SELECT seq, statements FROM _commit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+          "SELECT seq, statements FROM _commit_slots WHERE seq > ? ORDER BY seq LIMIT ?",
           this.applied,
           LOG_PAGE,
         )
@@ -232,11 +253,7 @@ export class Projection {
   }
 
   private advance(last: number): void {
-    this.applied = last;
-    this.logRowsWritten += this.storage.sql.exec(
-      "DELETE FROM _commit_log WHERE seq <= ?",
-      last,
-    ).rowsWritten;
+    this.applied = last; // slots at or below it are free for the next commits
     const now = Date.now();
     for (const [seq, at] of this.commitTimes) {
       if (seq > last) continue;
@@ -254,6 +271,27 @@ export class Projection {
     const due = this.afterApplied.filter((job) => job.seq <= last);
     this.afterApplied = this.afterApplied.filter((job) => job.seq > last);
     for (const job of due) job.run();
+  }
+
+  /**
+   * The slots table; a log written before slots (`_commit_log`, one row per pending entry)
+   * moves into it once.
+   */
+  private createLog(): void {
+    const sql = this.storage.sql;
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS _commit_slots (slot INTEGER PRIMARY KEY, seq INTEGER NOT NULL, statements TEXT NOT NULL, at INTEGER NOT NULL)",
+    );
+    const old = sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_commit_log'")
+      .toArray();
+    if (old.length === 0) return;
+    this.storage.transactionSync(() => {
+      sql.exec(
+        "INSERT INTO _commit_slots (seq, statements, at) SELECT seq, statements, at FROM _commit_log ORDER BY seq",
+      );
+      sql.exec("DROP TABLE _commit_log");
+    });
   }
 
   private async readWatermark(): Promise<number> {

@@ -7,7 +7,7 @@
 import { identityKey } from "../../../shared/identity/normalize";
 import type { GraphChangeset, IdentityRef, IdentityState, LinkState } from "../../model/graph";
 import { identityRemovalStatements } from "./identity-removal";
-import { bulk, jsonColumns } from "./json-chunks";
+import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
 import { type Read, rowsOf } from "./reads";
 
 export interface IdentityRow {
@@ -268,6 +268,28 @@ export function graphWriteStatements(
     ),
   );
   return statements;
+}
+
+/**
+ * Profiles that only got activity (events, device links): their `updated_at` moves to `now`
+ * when it is at least a minute old. A page view on a known device would otherwise rewrite
+ * the profile row and its `updated_at` index entry (two billed row writes) every time;
+ * incremental exports, which select by `updated_at`, export what activity does not change.
+ */
+const PROFILE_ACTIVITY_STEP_MS = 60_000;
+
+export function profileActivityStatements(
+  d1: D1Database,
+  profileIds: readonly string[],
+  now: number,
+): D1PreparedStatement[] {
+  return jsonChunks(profileIds).map((chunk) =>
+    d1
+      .prepare(
+        "UPDATE profiles SET updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND updated_at <= ?3",
+      )
+      .bind(chunk, now, now - PROFILE_ACTIVITY_STEP_MS),
+  );
 }
 
 // ---- reads for the API ---------------------------------------------------------------

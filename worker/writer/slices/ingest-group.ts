@@ -175,7 +175,10 @@ function applyCall(set: WorkingSet, checks: Checks, call: IngestCommand, now: nu
   for (const item of applied) {
     const profileId = set.ws.profileOf(anchors.get(item.index)!)!;
     outcomes.set(item.index, { index: item.index, status: "accepted", profileId });
-    set.touch(profileId, item.kind === "record" && hasNameKey(item.attributes));
+    set.touch(profileId, {
+      data: item.kind === "record" || item.kind === "consent",
+      renamed: item.kind === "record" && hasNameKey(item.attributes),
+    });
   }
   set.afterChange(profiles, now);
   return { outcomes: call.items.map((it) => outcomes.get(it.index)!), profiles };

@@ -20,7 +20,12 @@ import {
   consentRecordStatements,
   touchedChoicesRead,
 } from "../../db/queries/consent";
-import { graphRead, graphWriteStatements, type LoadedGraph } from "../../db/queries/graph";
+import {
+  graphRead,
+  graphWriteStatements,
+  type LoadedGraph,
+  profileActivityStatements,
+} from "../../db/queries/graph";
 import {
   eventInsertStatements,
   fragmentDeleteStatements,
@@ -117,7 +122,10 @@ export class WorkingSet {
   private readonly eventsByIdentity = new Map<string, RuleEvent[]>();
   private readonly memberships = new Map<string, MembershipState>();
   private readonly changedMembershipKeys = new Set<string>();
+  /** Profiles whose data changed (a record, a consent choice): `updated_at` moves now. */
   private readonly touched = new Set<string>();
+  /** Profiles that only got events or device links: `updated_at` moves at most once a minute. */
+  private readonly active = new Set<string>();
   private readonly renamed = new Set<string>();
 
   constructor(
@@ -193,10 +201,14 @@ export class WorkingSet {
     return highestPriority(identities, this.ws.rules).key;
   }
 
-  /** A profile got data (its `updated_at` moves); `renamed` when the data may change its display name. */
-  touch(profileId: string, renamed: boolean): void {
-    this.touched.add(profileId);
-    if (renamed) this.renamed.add(profileId);
+  /**
+   * A profile got an item. Data (a record, a consent choice) moves its `updated_at` at once;
+   * activity alone (events, device links) at most once a minute. `renamed` when the data may
+   * change its display name.
+   */
+  touch(profileId: string, change: { data: boolean; renamed: boolean }): void {
+    (change.data ? this.touched : this.active).add(profileId);
+    if (change.renamed) this.renamed.add(profileId);
   }
 
   /**
@@ -347,11 +359,17 @@ export class WorkingSet {
       if (identity.id === undefined) newIds.set(identity.key, host.ids.identity());
     const rowId = (key: string) =>
       this.ws.identities.get(key)?.id ?? newIds.get(key) ?? this.ws.deletedIdentities.get(key)?.id;
+    const written = new Set(change.profiles.map((p) => p.id));
     return [
       ...graphWriteStatements(sql, change, rowId, {
         firstHistoryId: host.ids.history(change.history.length),
         now,
       }),
+      ...profileActivityStatements(
+        sql,
+        [...this.active].filter((p) => this.ws.members.has(p) && !written.has(p)),
+        now,
+      ),
       ...fragmentDeleteStatements(
         sql,
         [...this.removedFragmentIds].flatMap((id) => {
