@@ -95,14 +95,18 @@ export async function seed(url, count) {
   }
 }
 
-/** A single page-view event of one of 5,000 returning devices. */
+/**
+ * A single page-view event of one of 5,000 returning devices. Its data are strings, as a
+ * page view's are (path, title): a number at the top level of `data` would add a row to the
+ * hourly value sums in D1.
+ */
 const pageView = (run, i) => ({
   type: "page.view",
   dataset: "bench-events",
   identities: [
     { namespace: "device", id: `lane-device-${String(i % 5000).padStart(6, "0")}-000000` },
   ],
-  data: { run, i },
+  data: { path: `/products/${i}`, title: `Product ${i}`, run },
 });
 
 export async function singleEvents(url, run, count, clients) {
