@@ -27,8 +27,9 @@ beforeAll(async () => {
 
 describe("rows written per page view", () => {
   // The event's row and two index entries, and in the writer its commit log entry; in D1 the
-  // hour's rollup and the reports' index entry instead (the writer keeps neither). It was 11
-  // and 9 before identity and profile times were coarsened and the log's slots reused.
+  // reports' index entry and the hour's count instead (the writer keeps neither). It was 11
+  // and 9 before identity and profile times were coarsened, the log's slots reused and the
+  // report tables left to D1.
   it("a page view of a known device writes 4 rows in the writer's SQLite and 5 in D1", async () => {
     const device = id("device", "cost-device-000000000001");
     const base = Date.now() - 30 * 60_000;
@@ -59,6 +60,27 @@ describe("rows written per page view", () => {
     console.log(`rows written by one page view: writer ${shard}, D1 ${projection}`);
     expect(shard).toBeLessThanOrEqual(4);
     expect(projection).toBeLessThanOrEqual(5);
+  });
+
+  it("a call of 100 page views writes 3 rows per event in the writer's SQLite and 4 in D1, plus one per commit", async () => {
+    const devices = Array.from({ length: 100 }, (_, i) =>
+      id("device", `cost-batch-device-${String(i).padStart(8, "0")}`),
+    );
+    const at = Date.now() - 10 * 60_000;
+    const view = (i: number, path: string) => ({
+      type: "page.view",
+      identities: [devices[i]!],
+      timestamp: iso(at),
+      data: { path },
+    });
+    await postEvents(devices.map((_, i) => view(i, "/")));
+    const before = await rowsWritten();
+    await postEvents(devices.map((_, i) => view(i, "/next")));
+    const after = await rowsWritten();
+    // The event and its two index entries (in D1 also the reports' index), then once per
+    // commit: the log entry in the writer, the hour's count in D1.
+    expect(after.shard - before.shard).toBeLessThanOrEqual(100 * 3 + 1);
+    expect(after.projection - before.projection).toBeLessThanOrEqual(100 * 4 + 1);
   });
 });
 

@@ -530,9 +530,10 @@ export const dataViews = sqliteTable("data_views", {
 });
 
 /**
- * Event counts per UTC hour, dataset and type, kept exact by triggers on `events` (every
- * insert and delete, whatever code path makes it, in the same transaction). Reports read
- * counts from here instead of scanning events.
+ * Event counts per UTC hour, dataset and type. Inserts add to it once per commit, grouped
+ * (`eventInsertStatements`: one row write per hour, dataset and type instead of one per
+ * event); a trigger on `events` takes deletes off (every delete, whatever code path makes
+ * it, in the same transaction). Reports read counts from here instead of scanning events.
  */
 export const eventRollups = sqliteTable(
   "event_rollups",

@@ -7,6 +7,7 @@
  * Every prepared statement keeps its SQL and arguments (`portable`), which is what the
  * commit log records for the D1 projection to replay.
  */
+import { REPORTS_ONLY } from "../db/queries/json-chunks";
 import { WRITER_MIGRATIONS } from "./schema.generated";
 
 export interface PortableStatement {
@@ -23,6 +24,23 @@ const portableValue = (v: unknown): string | number | null => {
   throw new TypeError(`cannot bind a ${typeof v} to a writer statement`);
 };
 
+const isReportsOnly = (sql: string) => sql.startsWith(REPORTS_ONLY);
+
+const emptyResult = () =>
+  ({
+    results: [],
+    success: true,
+    meta: {
+      duration: 0,
+      size_after: 0,
+      rows_read: 0,
+      rows_written: 0,
+      changes: 0,
+      last_row_id: 0,
+      changed_db: false,
+    },
+  }) as unknown as D1Result<Record<string, unknown>>;
+
 class LocalStatement {
   constructor(
     private readonly db: LocalSql,
@@ -33,8 +51,12 @@ class LocalStatement {
     return new LocalStatement(this.db, { sql: this.portable.sql, args: args.map(portableValue) });
   }
 
-  /** Runs now (inside the caller's transaction, if any) and answers in D1's result shape. */
+  /**
+   * Runs now (inside the caller's transaction, if any) and answers in D1's result shape. A
+   * statement that only keeps report tables is not run here: it is logged for D1.
+   */
   execute(): D1Result<Record<string, unknown>> {
+    if (isReportsOnly(this.portable.sql)) return emptyResult();
     const cursor = this.db.storage.sql.exec(this.portable.sql, ...this.portable.args);
     const results = cursor.toArray() as Record<string, unknown>[];
     this.db.rowsWritten += cursor.rowsWritten;
@@ -87,7 +109,11 @@ export class LocalSql {
   applyPortable(statements: readonly { sql: string; args: readonly unknown[] }[]): void {
     this.storage.transactionSync(() => {
       for (const s of statements)
-        this.rowsWritten += this.storage.sql.exec(s.sql, ...s.args.map(portableValue)).rowsWritten;
+        if (!isReportsOnly(s.sql))
+          this.rowsWritten += this.storage.sql.exec(
+            s.sql,
+            ...s.args.map(portableValue),
+          ).rowsWritten;
     });
   }
 

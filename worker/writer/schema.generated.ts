@@ -229,5 +229,11 @@ export const WRITER_MIGRATIONS: readonly { name: string; statements: readonly st
       "CREATE INDEX `events_type_at_identity_idx` ON `events` (`type`,`at`,`identity_id`);",
       "-- Touchpoints (journey messages' first deliveries and clicks) per identity and time: a\n-- conversion's probe reads this smaller index rather than every first of the identity.\nCREATE INDEX `message_firsts_touch_idx` ON `message_firsts` (`identity_id`, `first_at`, `journey`, `message_id`, `type`) WHERE `type` IN ('message.delivered', 'message.clicked') AND `journey` IS NOT NULL;"
     ]
+  },
+  {
+    "name": "0020_rollups_per_commit",
+    "statements": [
+      "-- Hourly event counts grow by one grouped statement per commit (eventInsertStatements), not\n-- by a trigger per inserted event: a row write per hour, dataset and type instead of one per\n-- event. Deletes still take counts off through `events_rollup_delete`.\nDROP TRIGGER `events_rollup_insert`;"
+    ]
   }
 ];

@@ -2,7 +2,7 @@
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { attributeIndexAddStatements, attributeIndexRemoveStatements } from "./attribute-index";
 import { TOUCHED_PROFILES } from "./graph";
-import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
+import { bulk, jsonChunks, jsonColumns, REPORTS_ONLY } from "./json-chunks";
 import { type Read, rowsOf } from "./reads";
 import type { StoredMembership } from "./segments";
 
@@ -183,16 +183,37 @@ export function fragmentDeleteStatements(
   ];
 }
 
-/** Rows: [id, type, at, dataset, identityId, data, receivedAt]; an existing id is left alone. */
+/**
+ * Rows: [id, type, at, dataset, identityId, data, receivedAt], none stored yet (the writer
+ * reads which ids exist first; an existing id is still left alone). The hourly counts grow
+ * by one statement per call: a row write per hour, dataset and type, not per event.
+ */
 export function eventInsertStatements(
   d1: D1Database,
-  rows: readonly unknown[][],
+  rows: readonly [string, string, number, string, ...unknown[]][],
 ): D1PreparedStatement[] {
-  return bulk(
-    d1,
-    `INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at)
-     SELECT ${jsonColumns(7)}
-     FROM json_each(?1)`,
-    rows,
-  );
+  const counts = new Map<string, [number, string, string, number]>();
+  for (const [, type, at, dataset] of rows) {
+    const hour = Math.floor(at / 3_600_000);
+    const key = JSON.stringify([hour, dataset, type]);
+    const entry = counts.get(key) ?? [hour, dataset, type, 0];
+    entry[3]++;
+    counts.set(key, entry);
+  }
+  return [
+    ...bulk(
+      d1,
+      `INSERT OR IGNORE INTO events (id, type, at, dataset, identity_id, data, received_at)
+       SELECT ${jsonColumns(7)}
+       FROM json_each(?1)`,
+      rows,
+    ),
+    ...bulk(
+      d1,
+      `${REPORTS_ONLY}INSERT INTO event_rollups (hour, dataset, type, events)
+       SELECT ${jsonColumns(4)} FROM json_each(?1) WHERE true
+       ON CONFLICT (hour, dataset, type) DO UPDATE SET events = events + excluded.events`,
+      [...counts.values()],
+    ),
+  ];
 }
