@@ -12,7 +12,8 @@ import { DEFAULT_CONSENT } from "../../worker/consent/merge";
 import type { ProfileFacts } from "../../worker/db/queries/segments";
 import { commitSlice } from "../../worker/writer/commit";
 import type { WriterConfig, WriterHost } from "../../worker/writer/host";
-import { LocalSql, migrateWriterSql } from "../../worker/writer/local-sql";
+import { migrateWriterSql } from "../../worker/writer/local-schema";
+import { LocalSql } from "../../worker/writer/local-sql";
 import { sqliteStorage } from "./sqlite-storage";
 
 const NOW = Date.parse("2026-06-01T09:00:00Z");

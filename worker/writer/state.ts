@@ -34,7 +34,8 @@ import type {
   WriterConfig,
   WriterHost,
 } from "./host";
-import { LocalSql, migrateWriterSql } from "./local-sql";
+import { migrateWriterSql } from "./local-schema";
+import { LocalSql } from "./local-sql";
 import { GraphMove, newMoveStatus, readMoveStatus } from "./move";
 import { Projection } from "./projection";
 
