@@ -13,6 +13,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
+import { withCpu } from "./cpu.mjs";
 import { BENCH_DATASETS, generate } from "./data.mjs";
 import { concurrently, percentile } from "./load.mjs";
 
@@ -302,11 +303,13 @@ export async function lanes({
       const r = { profiles: profilesHere };
       const n = delay === 0 ? requests : Math.round(requests / 2);
       for (const clients of [32, 128]) {
-        r[`health${clients}`] = await health(url, n, clients);
-        const { result, lag } = await withLagSamples(url, () =>
-          singleEvents(url, `c${clients}`, n, clients),
+        const floor = await withCpu(worker.child.pid, n, () => health(url, n, clients));
+        r[`health${clients}`] = { ...floor.result, cpu: floor.cpu };
+        const events = await withCpu(worker.child.pid, n, () =>
+          withLagSamples(url, () => singleEvents(url, `c${clients}`, n, clients)),
         );
-        r[`events${clients}`] = result;
+        const { result, lag } = events.result;
+        r[`events${clients}`] = { ...result, cpu: events.cpu };
         r[`projectionLag${clients}`] = lag;
         r[`collect${clients}`] = await collectEvents(
           url,
@@ -352,6 +355,13 @@ function printDelay(delay, r) {
     const c = r[`collect${clients}`];
     console.log(
       `  ${clients} clients: GET /health ${h.perSecond}/s | POST /v1/events ×1 ${e.perSecond}/s (${pct(e.perSecond, h.perSecond)} of floor; p50 ${e.p50} ms, p99 ${e.p99} ms; group p50 ${e.groupP50}, max ${e.groupMax}; ${e.roundTripsPerCall} D1 round trips per call; lane capacity ${e.laneCapacity}/s) | POST /v1/collect ${c.perSecond}/s (${pct(c.perSecond, h.perSecond)})`,
+    );
+  }
+  for (const clients of [32, 128]) {
+    const h = r[`health${clients}`].cpu;
+    const e = r[`events${clients}`].cpu;
+    console.log(
+      `  CPU per call at ${clients} clients — server (wrangler dev + workerd): GET /health ${h.serverUs} µs, single event ${e.serverUs} µs (${(e.serverUs / h.serverUs).toFixed(1)}×) | load generator: ${h.clientUs} µs, ${e.clientUs} µs`,
     );
   }
   console.log(
