@@ -5,7 +5,7 @@
  * gets every commit once and in order, a failed D1 batch is retried without loss, and a log
  * written before slots moves into them.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { PortableStatement } from "../../worker/writer/local-sql";
 import { Projection } from "../../worker/writer/projection";
 import { DatabaseSync, type SqliteDb, sqliteStorage } from "./sqlite-storage";
@@ -129,6 +129,38 @@ describe("the commit log's projection into D1", () => {
     await projection.waitFor(seqs.at(-1));
     expect(items(remote)).toEqual([1, 2, 3, 4]);
     expect(control.batches).toBeGreaterThanOrEqual(3); // the first, the failed one, its retry
+  });
+
+  it("with D1 down, a caller is answered after 10 s without a bookmark, and the lane paces itself for at most 1 s", async () => {
+    const { storage, d1, control } = setup();
+    const projection = new Projection(storage, d1);
+    await projection.start();
+    vi.useFakeTimers();
+    try {
+      control.failNext = 1_000;
+      const seq = commit(projection, storage, 1);
+      let answered: string | undefined | null = null;
+      void projection.waitFor(seq).then((bookmark) => {
+        answered = bookmark;
+      });
+      let paced = false;
+      void projection.backlogAtMost(0).then(() => {
+        paced = true;
+      });
+      await vi.advanceTimersByTimeAsync(900);
+      expect(paced).toBe(false);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(paced).toBe(true);
+      expect(answered).toBeNull();
+      await vi.advanceTimersByTimeAsync(9_000);
+      expect(answered).toBeUndefined();
+      // D1 back: the commit is applied and nothing waits any more.
+      control.failNext = 0;
+      await vi.advanceTimersByTimeAsync(1_500);
+      expect(projection.figures().appliedSeq).toBe(seq);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("after a restart, drains what a crash left in the log, and moves a log written before slots into them", async () => {
