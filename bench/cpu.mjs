@@ -6,8 +6,8 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // Linux's USER_HZ
 
-/** CPU seconds (user + system) of `rootPid` and every process below it, from /proc. */
-export function treeCpuSeconds(rootPid) {
+/** CPU ticks of `rootPid` and of every process below it, by pid, from /proc. */
+export function treeCpuTicks(rootPid) {
   const processes = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -23,29 +23,38 @@ export function treeCpuSeconds(rootPid) {
       // the process ended while we read
     }
   }
-  let ticks = 0;
+  const ticks = new Map();
   const pending = [rootPid];
-  const seen = new Set();
   while (pending.length > 0) {
     const pid = pending.pop();
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    ticks += processes.get(pid)?.ticks ?? 0;
+    if (ticks.has(pid) || !processes.has(pid)) continue;
+    ticks.set(pid, processes.get(pid).ticks);
     for (const [child, p] of processes) if (p.ppid === pid) pending.push(child);
   }
+  return ticks;
+}
+
+/**
+ * CPU seconds the tree used between two `treeCpuTicks` readings. A process started since
+ * counts from zero; one that ended since is left out (wrangler dev restarts workerd when
+ * its files change, so a bench must not edit the tree it measures).
+ */
+export function cpuSecondsBetween(before, after) {
+  let ticks = 0;
+  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
   return ticks / TICKS_PER_SECOND;
 }
 
 /** Runs `task` and answers its result with the CPU µs per call it cost the server and this process. */
 export async function withCpu(serverPid, calls, task) {
-  const server = treeCpuSeconds(serverPid);
+  const server = treeCpuTicks(serverPid);
   const own = process.cpuUsage();
   const result = await task();
   const ownUsed = process.cpuUsage(own);
   return {
     result,
     cpu: {
-      serverUs: Math.round(((treeCpuSeconds(serverPid) - server) * 1e6) / calls),
+      serverUs: Math.round((cpuSecondsBetween(server, treeCpuTicks(serverPid)) * 1e6) / calls),
       clientUs: Math.round((ownUsed.user + ownUsed.system) / calls),
     },
   };
