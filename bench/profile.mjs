@@ -1,5 +1,6 @@
-// `npm run bench:profile [-- --calls 2000 --clients 32]`: a CPU profile of the Worker (its
-// isolate: the routes, the GraphWriter and the other objects) under single-event ingest,
+// `npm run bench:profile [-- --calls 2000 --clients 32 --per-call 1]`: a CPU profile of the
+// Worker (its isolate: the routes, the GraphWriter and the other objects) under ingest of
+// `--per-call` events per call (single events by default),
 // through the DevTools inspector `wrangler dev` opens. Prints the functions that take the
 // most time themselves, with their callers, and writes the whole profile to
 // bench/results/ingest.cpuprofile (open it in Chrome's DevTools, Performance tab).
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     calls: { type: "string", default: "2000" },
     clients: { type: "string", default: "32" },
     top: { type: "string", default: "25" },
+    "per-call": { type: "string", default: "1" },
   },
 });
 
@@ -101,6 +103,11 @@ try {
   useKey(await ingestKey(worker.url));
   const calls = Number(values.calls);
   const clients = Number(values.clients);
+  const perCall = Number(values["per-call"]);
+  const body = (i) =>
+    perCall === 1
+      ? pageView(i)
+      : { events: Array.from({ length: perCall }, (_, k) => pageView(i * perCall + k)) };
   // Warm up: every device known, code paths compiled.
   await concurrently(600, clients, (i) => post(worker.url, "/v1/events", pageView(i)));
 
@@ -109,13 +116,13 @@ try {
   await session.send("Profiler.setSamplingInterval", { interval: 200 });
   await session.send("Profiler.start");
   const { seconds } = await concurrently(calls, clients, (i) =>
-    post(worker.url, "/v1/events", pageView(i)),
+    post(worker.url, "/v1/events", body(i)),
   );
   const { profile } = await session.send("Profiler.stop");
   session.close();
   writeFileSync(OUT, JSON.stringify(profile));
   console.log(
-    `single-event POST /v1/events, ${clients} clients: ${Math.round(calls / seconds)}/s while profiled`,
+    `POST /v1/events with ${perCall} event(s) per call, ${clients} clients: ${Math.round((calls * perCall) / seconds)} events/s while profiled`,
   );
   console.log(`self time, top ${values.top} (of the Worker's isolate; "(idle)" is waiting):`);
   for (const line of summarize(profile, Number(values.top))) console.log(line);
