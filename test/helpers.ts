@@ -300,3 +300,9 @@ export async function clearOfMinuteEdge(seconds = 10) {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < seconds * 1000) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }
+
+/** `GET /v1/data-views/:id/report` with a query, answered as `send` answers. */
+export const viewReport = (
+  id: string,
+  query: Parameters<(typeof api.v1)["data-views"][":id"]["report"]["$get"]>[0]["query"],
+) => send(api.v1["data-views"][":id"].report.$get({ param: { id }, query }));

@@ -78,7 +78,7 @@ function commit(projection: Projection, storage: DurableObjectStorage, n: number
     storage.sql.exec(statement.sql, ...(statement.args as number[]));
     projection.record(seq, [statement]);
   });
-  projection.committedUpTo(seq);
+  projection.committedUpTo(seq, [statement]);
   return seq;
 }
 

@@ -23,6 +23,7 @@ import {
   putDestination,
   putSegment,
   send,
+  viewReport,
 } from "../helpers";
 import { poll } from "../poll";
 
@@ -395,18 +396,13 @@ describe("computed attributes", () => {
         api.v1["data-views"][":id"].$put({ param: { id: "computed-orders" }, json: view }),
       ),
     ).toHaveStatus(200);
-    const report = await send(
-      api.v1["data-views"][":id"].report.$get({
-        param: { id: "computed-orders" },
-        query: {
-          from: ago(3).slice(0, 10),
-          to: ago(-1).slice(0, 10),
-          dimension: "orders",
-          metrics: "buyers",
-          tz: "UTC",
-        },
-      }),
-    );
+    const report = await viewReport("computed-orders", {
+      from: ago(3).slice(0, 10),
+      to: ago(-1).slice(0, 10),
+      dimension: "orders",
+      metrics: "buyers",
+      tz: "UTC",
+    });
     expect(report.status, report.text).toBe(200);
     const keys = having(report.json, "items").items.map((i) => i.key);
     expect(keys).toContain("1");

@@ -13,6 +13,7 @@ import {
   putDataset,
   send,
   unwrap,
+  viewReport,
 } from "../helpers";
 
 const ev = (type: string, who: string, at: string, data: Record<string, unknown>) => ({
@@ -204,19 +205,14 @@ describe("data views", () => {
       metrics: "delivered,clicked,ctr",
       tz: "UTC",
     });
-    const res = await send(
-      api.v1["data-views"][":id"].report.$get({
-        param: { id: "email-perf" },
-        query: {
-          from: "2025-09-01",
-          to: "2025-09-14",
-          dimension: "campaign",
-          metrics: "delivered,clicked,ctr",
-          tz: "UTC",
-          format: "csv",
-        },
-      }),
-    );
+    const res = await viewReport("email-perf", {
+      from: "2025-09-01",
+      to: "2025-09-14",
+      dimension: "campaign",
+      metrics: "delivered,clicked,ctr",
+      tz: "UTC",
+      format: "csv",
+    });
     expect(res).toHaveStatus(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
     const [header, ...rows] = res.text.trim().split("\r\n");
@@ -235,12 +231,12 @@ describe("data views", () => {
 
   it("marks today's partial day and the report incomplete", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const res = await send(
-      api.v1["data-views"][":id"].report.$get({
-        param: { id: "email-perf" },
-        query: { to: today, dimension: "day", metrics: "delivered", tz: "UTC" },
-      }),
-    );
+    const res = await viewReport("email-perf", {
+      to: today,
+      dimension: "day",
+      metrics: "delivered",
+      tz: "UTC",
+    });
     expect(res).toHaveStatus(200);
     const report = having(res.json, "items");
     expect(report.complete).toBe(false);

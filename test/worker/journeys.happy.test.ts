@@ -8,7 +8,7 @@
  * Customer AT-2 buys for 10 with no message: unattributed.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, having, id, postEvents, send, unwrap } from "../helpers";
+import { api, having, id, postEvents, send, unwrap, viewReport } from "../helpers";
 
 const email = id("email", "at-1@example.com");
 const msg = (messageId: string, journey: string, type: string, at: string) => ({
@@ -182,18 +182,13 @@ describe("journey attribution", () => {
 
 describe("the built-in journeys view", () => {
   it("reports the messaging metrics by journey with rates, and agrees with /v1/reports/messages", async () => {
-    const res = await send(
-      api.v1["data-views"][":id"].report.$get({
-        param: { id: "journeys" },
-        query: {
-          from: "2025-10-01",
-          to: "2025-10-31",
-          tz: "UTC",
-          dimension: "journey",
-          metrics: "sent,delivered,clicked,clickThrough",
-        },
-      }),
-    );
+    const res = await viewReport("journeys", {
+      from: "2025-10-01",
+      to: "2025-10-31",
+      tz: "UTC",
+      dimension: "journey",
+      metrics: "sent,delivered,clicked,clickThrough",
+    });
     expect(res).toHaveStatus(200);
     const rows = Object.fromEntries(having(res.json, "items").items.map((i) => [i.key, i.values]));
     expect(rows.welcome).toEqual({ sent: 2, delivered: 2, clicked: 0, clickThrough: 0 });
@@ -210,18 +205,13 @@ describe("the built-in journeys view", () => {
         clicked: m.clicked,
       });
     }
-    const weekly = await send(
-      api.v1["data-views"][":id"].report.$get({
-        param: { id: "journeys" },
-        query: {
-          from: "2025-10-01",
-          to: "2025-10-31",
-          tz: "UTC",
-          dimension: "week",
-          metrics: "delivered",
-        },
-      }),
-    );
+    const weekly = await viewReport("journeys", {
+      from: "2025-10-01",
+      to: "2025-10-31",
+      tz: "UTC",
+      dimension: "week",
+      metrics: "delivered",
+    });
     const weeks = having(weekly.json, "items").items;
     expect(weeks.map((i) => [i.key, i.values.delivered])).toEqual([
       ["2025-09-29", 3],

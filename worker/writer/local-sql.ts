@@ -7,7 +7,7 @@
  * Every prepared statement keeps its SQL and arguments (`portable`), which is what the
  * commit log records for the D1 projection to replay.
  */
-import { REPORTS_ONLY } from "../db/queries/json-chunks";
+import { REPORTS_ONLY } from "../db/queries/reads";
 
 export interface PortableStatement {
   sql: string;
@@ -25,18 +25,19 @@ const portableValue = (v: unknown): string | number | null => {
 
 const isReportsOnly = (sql: string) => sql.startsWith(REPORTS_ONLY);
 
-const emptyResult = () =>
+/** D1's result shape, for rows read and written by the object's SQLite. */
+const d1Result = (results: Record<string, unknown>[], rowsRead: number, rowsWritten: number) =>
   ({
-    results: [],
+    results,
     success: true,
     meta: {
       duration: 0,
       size_after: 0,
-      rows_read: 0,
-      rows_written: 0,
-      changes: 0,
+      rows_read: rowsRead,
+      rows_written: rowsWritten,
+      changes: rowsWritten,
       last_row_id: 0,
-      changed_db: false,
+      changed_db: rowsWritten > 0,
     },
   }) as unknown as D1Result<Record<string, unknown>>;
 
@@ -55,20 +56,11 @@ class LocalStatement {
    * statement that only keeps report tables is not run here: it is logged for D1.
    */
   execute(): D1Result<Record<string, unknown>> {
-    if (isReportsOnly(this.portable.sql)) return emptyResult();
+    if (isReportsOnly(this.portable.sql)) return d1Result([], 0, 0);
     const cursor = this.db.storage.sql.exec(this.portable.sql, ...this.portable.args);
     const results = cursor.toArray() as Record<string, unknown>[];
     this.db.rowsWritten += cursor.rowsWritten;
-    const meta = {
-      duration: 0,
-      size_after: 0,
-      rows_read: cursor.rowsRead,
-      rows_written: cursor.rowsWritten,
-      changes: cursor.rowsWritten,
-      last_row_id: 0,
-      changed_db: cursor.rowsWritten > 0,
-    };
-    return { results, success: true, meta } as unknown as D1Result<Record<string, unknown>>;
+    return d1Result(results, cursor.rowsRead, cursor.rowsWritten);
   }
 
   async all<T>(): Promise<D1Result<T>> {

@@ -2,8 +2,8 @@
  * The commit log of the writer's own SQLite, and its projection into D1.
  *
  * Each commit appends its statements (SQL and arguments) to the log (`_commit_slots`) in the
- * same local transaction as the change, under the next sequence number. A single drain loop applies the
- * log to D1 in sequence order: as many entries as fit in one D1 `batch()` (one atomic
+ * same local transaction as the change, under the next sequence number. A single drain loop
+ * applies the log to D1 in sequence order: as many entries as fit in one D1 `batch()` (one atomic
  * transaction), with `projection_state.applied_seq` moved in that same batch. D1's copy of
  * the graph tables started equal to the writer's (both empty, same migrations), and every
  * statement is deterministic given equal tables, so replaying the log keeps them equal.
@@ -63,10 +63,8 @@ export class Projection {
   private readonly lag: number[] = [];
   private alarmSet = false;
   private paced: Paced[] = [];
-  /** The entry of the commit in progress, kept once its transaction has committed. */
-  private staged: { seq: number; statements: PortableStatement[] } | undefined;
   /** Committed entries D1 does not hold yet, as this object made them (the log holds them too). */
-  private readonly unapplied = new Map<number, PortableStatement[]>();
+  private readonly unapplied = new Map<number, readonly PortableStatement[]>();
   /** The one timer that ends waits past their limit, while any wait. */
   private deadlineTimer: ReturnType<typeof setInterval> | undefined;
   /** The D1 Sessions bookmark after the last applied batch. */
@@ -105,7 +103,6 @@ export class Projection {
 
   /** Inside the commit's transaction: records its statements under `seq`, in a free slot if there is one. */
   record(seq: number, statements: readonly PortableStatement[]): void {
-    this.staged = { seq, statements: [...statements] };
     const text = JSON.stringify(statements);
     const now = Date.now();
     const reused = this.storage.sql.exec(
@@ -126,10 +123,9 @@ export class Projection {
       ).rowsWritten;
   }
 
-  /** After the commit's transaction: the entry is durable; start applying it. */
-  committedUpTo(seq: number): void {
-    if (this.staged?.seq === seq) this.unapplied.set(seq, this.staged.statements);
-    this.staged = undefined;
+  /** After the commit's transaction: the entry is durable; start applying it (from memory). */
+  committedUpTo(seq: number, statements: readonly PortableStatement[]): void {
+    this.unapplied.set(seq, statements);
     this.committed = seq;
     this.commitTimes.set(seq, Date.now());
     this.ensureAlarm();
@@ -294,8 +290,8 @@ export class Projection {
    * them, else (after a restart) from the log. Reading the log on every turn was 7 % of the
    * object's CPU under single-event load.
    */
-  private nextEntries(): [number, PortableStatement[]][] {
-    const entries: [number, PortableStatement[]][] = [];
+  private nextEntries(): [number, readonly PortableStatement[]][] {
+    const entries: [number, readonly PortableStatement[]][] = [];
     for (let seq = this.applied + 1; entries.length < LOG_PAGE; seq++) {
       const entry = this.unapplied.get(seq);
       if (!entry) break;

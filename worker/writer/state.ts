@@ -170,7 +170,7 @@ class LocalStore implements Store {
         "DELETE FROM webhook_deliveries WHERE sequence < (SELECT max(sequence) FROM webhook_deliveries)",
       ).rowsWritten;
     });
-    this.projection.committedUpTo(seq);
+    this.projection.committedUpTo(seq, portable);
     return seq;
   }
 }

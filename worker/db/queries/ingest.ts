@@ -2,8 +2,8 @@
 import { COMPUTED_DATASET } from "../../../shared/schemas/computed";
 import { attributeIndexAddStatements, attributeIndexRemoveStatements } from "./attribute-index";
 import { TOUCHED_PROFILES } from "./graph";
-import { bulk, jsonChunks, jsonColumns, REPORTS_ONLY } from "./json-chunks";
-import { type Read, rowsOf } from "./reads";
+import { bulk, jsonChunks, jsonColumns } from "./json-chunks";
+import { REPORTS_ONLY, type Read, rowsOf } from "./reads";
 import type { StoredMembership } from "./segments";
 
 /** Which of these suppression hashes are on the list. */

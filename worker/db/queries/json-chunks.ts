@@ -32,9 +32,3 @@ export function bulk(d1: D1Database, sql: string, rows: readonly unknown[]): D1P
 export function jsonColumns(n: number): string {
   return Array.from({ length: n }, (_, i) => `json_extract(value, '$[${i}]')`).join(", ");
 }
-
-/**
- * Marks a statement that only keeps report tables (hourly rollups) up to date. D1 runs it;
- * the writer's own SQLite, which keeps no report tables, only logs it for the projection.
- */
-export const REPORTS_ONLY = "/* reports only */ ";

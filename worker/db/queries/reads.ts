@@ -16,6 +16,13 @@ export interface Read<T> {
 export type SqlHandle = D1Database;
 export type WriteStatement = D1PreparedStatement;
 
+/**
+ * Starts the SQL of a statement that only keeps report tables (hourly rollups) up to date.
+ * D1 runs it; the writer's own SQLite, which keeps no report tables, only logs it for the
+ * projection.
+ */
+export const REPORTS_ONLY = "/* reports only */ ";
+
 export type Values<R extends Record<string, Read<unknown>>> = {
   [K in keyof R]: R[K] extends Read<infer T> ? T : never;
 };
