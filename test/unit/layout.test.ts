@@ -133,3 +133,14 @@ describe("the front-end packages' look", () => {
     expect(withHex).toEqual([]);
   });
 });
+
+describe("the README", () => {
+  it("stays at most 250 lines, and every doc it links exists", async () => {
+    const { existsSync, readFileSync } = await import("node:fs");
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    expect(readme.trimEnd().split("\n").length).toBeLessThanOrEqual(250);
+    const linked = [...readme.matchAll(/\]\(((?:docs|examples)\/[^)#]+)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(5);
+    expect(linked.filter((f) => !existsSync(path.join(ROOT, f)))).toEqual([]);
+  });
+});
