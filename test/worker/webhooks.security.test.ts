@@ -4,7 +4,7 @@
  * a real receiver are tested in test/browser/webhooks.test.ts.
  */
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, createKey, expectErrorShape } from "../helpers";
 
 const webhook = (url: string, extra: Record<string, unknown> = {}) => ({
@@ -125,6 +125,17 @@ describe("webhook destinations: secret and deliveries API", () => {
   });
 
   it("redrive: dead deliveries made pending in one call, oldest first; a bad status, a missing destination and a non-admin key refused", async () => {
+    // The erase's delivery is being tried (its receiver does not resolve): let that attempt
+    // finish first, or it would write its own status over the dead one set below.
+    await vi.waitFor(
+      async () => {
+        const untried = await env.DB.prepare(
+          "SELECT count(*) AS n FROM webhook_deliveries WHERE destination = 'hooks' AND attempts = 0",
+        ).first<{ n: number }>();
+        expect(untried!.n).toBe(0);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
     await env.DB.prepare(
       "UPDATE webhook_deliveries SET status = 'dead' WHERE destination = 'hooks'",
     ).run();
