@@ -18,6 +18,7 @@ import {
   Coordinator,
   commit as commitAt,
   type Decide,
+  type DecideNow,
   type IndexEntry,
   type Key,
   localPlacement,
@@ -53,7 +54,7 @@ const placement: Placement = {
 const mint = (anchor: Key) => `${placement.indexBucket(anchor)}/${anchor}`;
 
 /** The reference semantics (and the decision both the shards and the coordinator run): union, deduplicated by operation id. */
-const decide: Decide<Op, Result, Payload> = (ops, components, _reserved, suppressed) => {
+const decide: DecideNow<Op, Result, Payload> = (ops, components, _reserved, suppressed) => {
   const live = new Map(
     components.map((c) => [
       c.profileId,

@@ -102,3 +102,9 @@ export const splitIdentityRowId = (id: number): { shard: number; counter: number
   shard: Math.floor(id / COUNTER_SPAN),
   counter: id % COUNTER_SPAN,
 });
+
+/** The row ids a shard allocates (identities, graph history): above `low`, below `high`. */
+export const idRange = (shard: number): { low: number; high: number } => ({
+  low: identityRowId(shard, 1) - 1,
+  high: identityRowId(shard, 1) - 1 + COUNTER_SPAN,
+});

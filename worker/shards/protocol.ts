@@ -230,7 +230,7 @@ export function applyLocally<O, R, P>(
   placement: Placement,
   op: O,
   keys: readonly Key[],
-  decide: Decide<O, R, P>,
+  decide: DecideNow<O, R, P>,
 ): R | undefined {
   const where = localPlacement(store, placement, keys);
   if (where !== "local" && where !== "suppressed") return undefined;
@@ -267,11 +267,23 @@ export function applyLocally<O, R, P>(
  * Production passes the shard's own group code (rule 3); the model test passes its reference.
  */
 export type Decide<O, R, P> = (
+  ...input: Parameters<DecideNow<O, R, P>>
+) => Decision<R, P> | Promise<Decision<R, P>>;
+
+/** A decision made synchronously (a shard's own lane, in `applyLocally`). */
+export type DecideNow<O, R, P> = (
   ops: readonly O[],
   components: readonly Component<P>[],
   reserved: ReadonlySet<Key>,
   suppressed: ReadonlySet<Key>,
-) => { results: R[]; after: Component<P>[] };
+) => Decision<R, P>;
+
+export interface Decision<R, P> {
+  results: R[];
+  after: Component<P>[];
+  /** What the read projection must apply for this transaction (the decision's own statements), if anything. */
+  changes?: unknown;
+}
 
 /**
  * Turns a decision into each shard's actions: every component after goes to the owner of its
@@ -329,7 +341,13 @@ function partitionByOwner<P>(
 /** The coordinator's durable log of transactions. */
 export type TxRecord<P> =
   | { tx: TxId; state: "preparing"; asked: number[] }
-  | { tx: TxId; state: "decided"; actions: [number, ShardActions<P>][]; pending: number[] }
+  | {
+      tx: TxId;
+      state: "decided";
+      actions: [number, ShardActions<P>][];
+      pending: number[];
+      changes?: unknown;
+    }
   | { tx: TxId; state: "done" | "aborted" };
 
 export interface TxLog<P> {
@@ -353,6 +371,17 @@ type TxOutcome<R> =
 
 const MAX_ROUNDS = 4;
 
+interface CoordinatorOptions {
+  prepareAttempts: number;
+  retryDelay: () => Promise<void>;
+  /**
+   * Applies a decision's `changes` to the read projection, after the decision is durable and
+   * before any participant commits (so every later commit of those components reaches the
+   * projection after it). Must be idempotent per `tx`: recovery calls it again.
+   */
+  project?: (tx: TxId, changes: unknown) => Promise<void>;
+}
+
 export class Coordinator<O, R, P> {
   private recovering: Promise<void> | undefined;
 
@@ -362,7 +391,7 @@ export class Coordinator<O, R, P> {
     private readonly placement: Placement,
     private readonly decide: Decide<O, R, P>,
     private readonly keysOf: (op: O) => readonly Key[],
-    private readonly options: { prepareAttempts: number; retryDelay: () => Promise<void> } = {
+    private readonly options: CoordinatorOptions = {
       prepareAttempts: 3,
       retryDelay: () => Promise.resolve(),
     },
@@ -373,8 +402,10 @@ export class Coordinator<O, R, P> {
     this.recovering ??= (async () => {
       for (const record of this.log.unfinished()) {
         if (record.state === "preparing") await this.abortAll(record.tx, record.asked);
-        else if (record.state === "decided")
-          await this.commitAll(record.tx, new Map(record.actions), record.pending);
+        else if (record.state === "decided") {
+          if (record.changes !== undefined) await this.projectChanges(record.tx, record.changes);
+          await this.commitAll(record.tx, new Map(record.actions), record.pending, record.changes);
+        }
       }
     })();
     return this.recovering;
@@ -414,7 +445,7 @@ export class Coordinator<O, R, P> {
         for (const [key, bucket] of reply!.redirects)
           if (!covered.has(key)) ask(this.placement.ownerOf(bucket), key);
     }
-    const { results, after } = this.decide(
+    const { results, after, changes } = await this.decide(
       ops,
       [...before.values()].map((b) => b.component),
       reserved,
@@ -424,8 +455,10 @@ export class Coordinator<O, R, P> {
     for (const shard of asked)
       if (!actions.has(shard)) actions.set(shard, { put: [], remove: [], index: [] }); // every asked shard unfreezes
     const participants = [...actions.keys()];
-    this.log.put({ tx, state: "decided", actions: [...actions], pending: participants }); // the commit point
-    await this.commitAll(tx, actions, participants);
+    // The commit point.
+    this.log.put({ tx, state: "decided", actions: [...actions], pending: participants, changes });
+    if (changes !== undefined) await this.projectChanges(tx, changes);
+    await this.commitAll(tx, actions, participants, changes);
     return { committed: true, tx, results };
   }
 
@@ -459,17 +492,29 @@ export class Coordinator<O, R, P> {
     this.log.put({ tx, state: "aborted" });
   }
 
+  private async projectChanges(tx: TxId, changes: unknown): Promise<void> {
+    const { project } = this.options;
+    if (project) await this.untilAnswered(() => project(tx, changes));
+  }
+
   private async commitAll(
     tx: TxId,
     actions: ReadonlyMap<number, ShardActions<P>>,
     shards: readonly number[],
+    changes: unknown,
   ): Promise<void> {
     const pending = new Set(shards);
     await Promise.all(
       shards.map(async (shard) => {
         await this.untilAnswered(() => this.rpc.commit(shard, tx, actions.get(shard)!));
         pending.delete(shard);
-        this.log.put({ tx, state: "decided", actions: [...actions], pending: [...pending] });
+        this.log.put({
+          tx,
+          state: "decided",
+          actions: [...actions],
+          pending: [...pending],
+          changes,
+        });
       }),
     );
     this.log.put({ tx, state: "done" });

@@ -14,7 +14,7 @@
 import { loadComputedDefs } from "../computed/definitions";
 import { effectiveSettings } from "../consent/merge";
 import { createDb } from "../db/client";
-import { idCountersRead } from "../db/queries/graph";
+import { type IdRange, idCountersRead } from "../db/queries/graph";
 import { constantRead, type Read, readTogether, type WriteStatement } from "../db/queries/reads";
 import { loadSegmentDefs } from "../db/queries/segments";
 import { getSetting, settingOnce } from "../db/queries/settings";
@@ -87,13 +87,17 @@ class D1Config implements ConfigSource {
   }
 }
 
-class SqlIds implements Ids {
+/** Row ids read once from the store (the highest in the writer's range), then counted here. */
+export class SqlIds implements Ids {
   private counters?: Counters;
 
-  constructor(private readonly d1: D1Database) {}
+  constructor(
+    private readonly d1: D1Database,
+    private readonly range?: IdRange,
+  ) {}
 
   countersRead(): Read<Counters> {
-    return this.counters ? constantRead(this.counters) : idCountersRead(this.d1);
+    return this.counters ? constantRead(this.counters) : idCountersRead(this.d1, this.range);
   }
 
   loaded(counters: Counters): void {
@@ -102,7 +106,9 @@ class SqlIds implements Ids {
 
   async ensure(): Promise<void> {
     if (!this.counters)
-      this.loaded((await readTogether(this.d1, { counters: idCountersRead(this.d1) })).counters);
+      this.loaded(
+        (await readTogether(this.d1, { counters: idCountersRead(this.d1, this.range) })).counters,
+      );
   }
 
   identity(): number {

@@ -13,7 +13,7 @@ export const LEAF_PATH = `substr(t.fullkey, 3)`;
 export const LEAF_VALUE = `CASE t.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN t.value ELSE CAST(t.atom AS TEXT) END`;
 
 /** Leaves of the fragments selected by `fragmentFilter` (a condition on `f`), as index keys. */
-function leavesOf(fragmentSource: string, fragmentFilter: string): string {
+export function leavesOf(fragmentSource: string, fragmentFilter: string): string {
   return `SELECT ${LEAF_PATH} AS path, ${LEAF_VALUE} AS value, f.identity_id, f.dataset
           FROM ${fragmentSource}, json_tree(f.attributes) t
           WHERE ${fragmentFilter} AND t.type NOT IN ('object', 'null') AND t.fullkey NOT GLOB '*[[]*'

@@ -104,17 +104,32 @@ async function linkRowsFrom(d1: D1Database, ids: readonly number[]): Promise<Lin
   return batches.flatMap((b) => b.results);
 }
 
-/** The next free row ids of identities and history, and the next webhook sequence (the GraphWriter keeps them from here on). */
+/** Row ids a writer allocates from: `low` < id < `high`. */
+export interface IdRange {
+  low: number;
+  high: number;
+}
+
+/**
+ * The next free row ids of identities and history, and the next webhook sequence (the
+ * GraphWriter keeps them from here on). Identity and history ids are taken from the writer's
+ * own range (`low` < id < `high`; a shard's is shard × 2⁴⁰ on), so ids stay unique when
+ * components move between shards; shard 0's range holds every id written before shards.
+ */
 export function idCountersRead(
   d1: D1Database,
+  range: IdRange = { low: 0, high: 2 ** 40 },
 ): Read<{ identity: number; history: number; webhookSequence: number }> {
+  const { low, high } = range;
   return {
     statements: [
-      d1.prepare(
-        `SELECT (SELECT coalesce(max(id), 0) FROM identities) AS identity,
-                (SELECT coalesce(max(id), 0) FROM graph_history) AS history,
-                (SELECT coalesce(max(sequence), 0) FROM webhook_deliveries) AS sequence`,
-      ),
+      d1
+        .prepare(
+          `SELECT (SELECT coalesce(max(id), ?1) FROM identities WHERE id > ?1 AND id < ?2) AS identity,
+                  (SELECT coalesce(max(id), ?1) FROM graph_history WHERE id > ?1 AND id < ?2) AS history,
+                  (SELECT coalesce(max(sequence), 0) FROM webhook_deliveries) AS sequence`,
+        )
+        .bind(low, high),
     ],
     parse(results) {
       const row = rowsOf<{ identity: number; history: number; sequence: number }>(results)[0];
