@@ -67,6 +67,9 @@ export default defineConfig(async () => {
         // Deployments whose graph is still in D1 (`TESSERA_GRAPH_STORE=d1`): the write path's
         // files again, with D1 as the writer's store.
         workerProject("worker-d1store", D1_STORE_FILES, { TESSERA_GRAPH_STORE: "d1" }),
+        // A deployment with four owner shards (`TESSERA_SHARDS=4`): calls that join
+        // identities placed on different shards go through the coordinator.
+        workerProject("worker-shards", ["test/worker/**/*.test.ts"], { TESSERA_SHARDS: "4" }),
         {
           // Plain logic (graph engine, merge, rules, normalization, parsing): in Node, in seconds.
           test: {

@@ -51,8 +51,17 @@ console.log(`tessera: starting the Worker on http://localhost:${PORT}`);
 const worker = await startWorker({
   port: PORT,
   inheritOutput: false,
-  vars: { TESSERA_DEMO: "true", TESSERA_WEBHOOK_ALLOW_INSECURE: "true" },
+  vars: {
+    TESSERA_DEMO: "true",
+    TESSERA_WEBHOOK_ALLOW_INSECURE: "true",
+    // Owner shards of a new local deployment (one that has stored nothing yet).
+    ...(process.env.TESSERA_SHARDS ? { TESSERA_SHARDS: process.env.TESSERA_SHARDS } : {}),
+  },
 });
+if (process.env.TESSERA_SHARDS)
+  console.log(
+    `tessera: TESSERA_SHARDS=${process.env.TESSERA_SHARDS} applies to a new deployment; one that stored data before keeps its shard count (GET /v1/admin/shards shows it; remove .wrangler/state to start over)`,
+  );
 // Schedules (exports, segment rechecks) and the sweep that resumes work a crash left behind.
 emulateCron(worker.url, 60);
 const stop = async () => {

@@ -102,6 +102,8 @@ const runs = extra.length
           "worker",
           "--project",
           "worker-d1store",
+          "--project",
+          "worker-shards",
         ],
         { quiet: false },
       ),

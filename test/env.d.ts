@@ -8,6 +8,8 @@ declare namespace Cloudflare {
     FUZZ_SEED?: string;
     LANE_RUNS?: string;
     LANE_SEED?: string;
+    /** The `worker-shards` project runs every worker test with four owner shards. */
+    TESSERA_SHARDS?: string;
   }
 }
 

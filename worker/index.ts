@@ -4,6 +4,7 @@ import type { Bindings } from "./model/bindings";
 
 export { ReadGate } from "./reports/gate";
 export { WebhookLane } from "./webhooks/lane";
+export { GraphCoordinator } from "./writer/coordinator";
 export { GraphWriter } from "./writer/writer";
 
 const app = createApp();

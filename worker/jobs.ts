@@ -16,7 +16,13 @@ import {
 import type { Bindings } from "./model/bindings";
 import type { ComputedJob, GraphRunJob, SegmentJob } from "./model/jobs";
 import { deliver, sweepDueDeliveries, type WebhookMessage } from "./webhooks/send";
-import { graphWriter } from "./writer/client";
+import {
+  computedPage,
+  graphRunPage,
+  rechecks,
+  retentionWriter,
+  segmentPage,
+} from "./writer/client";
 
 type Job = SegmentJob | ComputedJob | GraphRunJob | ExportJob | MaintenanceJob;
 const MAX_JOB_ATTEMPTS = 5;
@@ -26,19 +32,19 @@ async function handleJobsQueue(batch: MessageBatch<Job>, env: Bindings): Promise
     try {
       const job = message.body;
       if (job.kind === "segment-evaluate") {
-        const next = await graphWriter(env).segmentPage(job);
+        const next = await segmentPage(env, job);
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "computed-backfill") {
-        const next = await graphWriter(env).computedPage(job);
+        const next = await computedPage(env, job);
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "graph-run") {
-        const next = await graphWriter(env).graphRunPage(job);
+        const next = await graphRunPage(env, job);
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "export-page") {
         const next = await runExportPage(env, job);
         if (next) await env.JOBS_QUEUE.send(next);
       } else if (job.kind === "maintenance") {
-        const next = await runMaintenanceStep(env, graphWriter(env), job);
+        const next = await runMaintenanceStep(env, await retentionWriter(env), job);
         if (next) await env.JOBS_QUEUE.send(next);
       }
       message.ack();
@@ -95,7 +101,7 @@ export async function handleScheduled(
   const deadline = Date.now() + 20_000;
   let total = 0;
   while (Date.now() < deadline) {
-    const n = await graphWriter(env).rechecks(controller.scheduledTime);
+    const n = await rechecks(env, controller.scheduledTime);
     total += n;
     if (n === 0) break;
   }

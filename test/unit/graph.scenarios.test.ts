@@ -10,6 +10,20 @@ function workspace(maxIdentities = 50) {
 }
 
 describe("identity graph scenarios (SPEC rule 3 & 4)", () => {
+  it("an older sighting of an identity rewrites its profile's primary (oldest of equal priority)", () => {
+    const ws = workspace();
+    const p = ws.observe([ref("email:e1@x.io"), ref("email:e3@x.io")], "crm", T0 + 14 * MIN);
+    expect(ws.primaryIdentity(p)?.key).toBe("email:e1@x.io"); // same age: the key decides
+    ws.changedProfiles.clear();
+    ws.observe([ref("email:e3@x.io")], "web", T0 + 13 * MIN); // an event from before
+    expect(ws.primaryIdentity(p)?.key).toBe("email:e3@x.io");
+    // The profile is written again, so its stored primary follows (a group of both calls and
+    // the calls one by one store the same).
+    expect(ws.changeset().profiles.map((c) => [c.id, c.primary.key])).toEqual([
+      [p, "email:e3@x.io"],
+    ]);
+  });
+
   it("shared device follows its most recent login; history shows the move", () => {
     const ws = workspace();
     const pA = ws.observe(

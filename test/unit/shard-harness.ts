@@ -12,6 +12,7 @@
 import { effectiveSettings } from "../../worker/consent/merge";
 import { readTogether, type WriteStatement } from "../../worker/db/queries/reads";
 import type { SegmentDef } from "../../worker/db/queries/segments";
+import { commandKeys } from "../../worker/ingest/command-keys";
 import type { IngestCommand } from "../../worker/ingest/types";
 import { initialDirectory, ownerOf } from "../../worker/shards/directory";
 import {
@@ -39,7 +40,11 @@ import { LocalSql, type PortableStatement } from "../../worker/writer/local-sql"
 import { WRITER_MIGRATIONS } from "../../worker/writer/schema.generated";
 import type { ComponentRows } from "../../worker/writer/shards/component-rows";
 import { SqlParticipant } from "../../worker/writer/shards/participant";
-import { commandKeys, RangeIds, scratchDecide } from "../../worker/writer/shards/scratch-decide";
+import {
+  type ProjectedChanges,
+  RangeIds,
+  ScratchWriter,
+} from "../../worker/writer/shards/scratch-decide";
 import { ingestGroup, stopwatch } from "../../worker/writer/slices/ingest-group";
 import { SqlIds } from "../../worker/writer/state";
 import type { CallResult } from "../../worker/writer/types";
@@ -148,19 +153,23 @@ export async function shardedWriters(shardCount: number, segments: SegmentDef[] 
       abort: async (s, tx) => abort(shards[s]!.participant, tx),
     },
     placement,
-    scratchDecide({
+    new ScratchWriter({
       storage: scratch.storage,
       config: { current: async () => cfg, invalidate() {} },
       suppression: { hasher },
       ids: new RangeIds(scratch.storage.sql, idRange(MAX_SHARDS - 1)),
-    }),
+      suppressed: async (hashes) =>
+        (d1.prepare("SELECT hash FROM suppressions").all() as { hash: string }[])
+          .map((r) => r.hash)
+          .filter((h) => hashes.includes(h)),
+    }).decide,
     commandKeys,
     {
       prepareAttempts: 3,
       retryDelay: async () => undefined,
       project: async (tx, changes) => {
         if (appliedTx.has(tx)) return; // D1 keeps a marker per transaction in the same batch
-        applyTo(d1, changes as PortableStatement[]);
+        applyTo(d1, (changes as ProjectedChanges).statements);
         appliedTx.add(tx);
       },
     },

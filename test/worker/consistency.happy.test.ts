@@ -5,7 +5,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type GraphWriter, graphWriter } from "../../worker/writer/client";
+import { deploymentOf, type GraphWriter, shardWriter } from "../../worker/writer/client";
 import {
   api,
   call,
@@ -17,7 +17,8 @@ import {
   send,
 } from "../helpers";
 
-const TOKEN = /^t1\.0\.\d+(\.[A-Za-z0-9-]+)?$/;
+/** A shard's position (shard 0 when there is one), or the coordinator's: `t1.<writer>.<seq>[.<bookmark>]`. */
+const TOKEN = /^t1\.\d+\.\d+(\.[A-Za-z0-9-]+)?$/;
 
 const post = (body: JsonBody<typeof api.v1.events.$post>) =>
   send(api.v1.events.$post({ query: {}, json: body }));
@@ -63,10 +64,14 @@ describe("consistency tokens", () => {
   });
 
   it("a read whose token is ahead of D1's projection waits for it", async () => {
+    // The write below creates crm:TOK-3: the shard hosting its index bucket applies it.
+    const { placement } = await deploymentOf(env);
+    const shard = placement.ownerOf(placement.indexBucket("crm:TOK-3"));
+    const writer = shardWriter(env, shard) as unknown as DurableObjectStub<GraphWriter>;
     // Hold every projection batch until released.
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    await runInDurableObject(graphWriter(env), (instance: GraphWriter) => {
+    await runInDurableObject(writer, (instance: GraphWriter) => {
       const projection = (instance as unknown as { opened: { projection: { d1: D1Database } } })
         .opened.projection;
       const real = projection.d1;
@@ -91,18 +96,14 @@ describe("consistency tokens", () => {
         },
       });
     });
-    const before = (await graphWriter(env).laneStats()).projection!.committedSeq;
+    const before = (await writer.laneStats()).projection!.committedSeq;
     const write = post({
       events: [{ type: "page.view", identities: [id("crm", "TOK-3")] }],
     });
     // The writer has committed it; D1 has not (the answer is still waiting too).
-    for (
-      let i = 0;
-      i < 100 && (await graphWriter(env).laneStats()).projection!.committedSeq === before;
-      i++
-    )
+    for (let i = 0; i < 100 && (await writer.laneStats()).projection!.committedSeq === before; i++)
       await new Promise((r) => setTimeout(r, 10));
-    const seq = (await graphWriter(env).laneStats()).projection!.committedSeq;
+    const seq = (await writer.laneStats()).projection!.committedSeq;
     expect(seq).toBe(before + 1);
     expect(
       await env.DB.prepare("SELECT count(*) AS n FROM identities WHERE value = 'TOK-3'").first("n"),
@@ -112,7 +113,7 @@ describe("consistency tokens", () => {
     const read = send(
       api.v1.profiles["by-identity"][":namespace"][":id"].$get(
         { param: { namespace: "crm", id: "TOK-3" }, query: {} },
-        { headers: { "tessera-consistency": `t1.0.${seq}` } },
+        { headers: { "tessera-consistency": `t1.${shard}.${seq}` } },
       ),
     ).then((r) => ((answered = true), r));
     await new Promise((r) => setTimeout(r, 200));

@@ -9,9 +9,23 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type GraphWriter, graphWriter } from "../../worker/writer/client";
+import {
+  type GraphCoordinator,
+  type GraphWriter,
+  graphCoordinator,
+  shardWriter,
+} from "../../worker/writer/client";
 import type { JournalEntry } from "../../worker/writer/types";
 import { api, id, lookup, putSegment, send } from "../helpers";
+import {
+  coordinatorJournalLength,
+  everyWriter,
+  indexShardOf,
+  keysOnShard,
+  SHARDS,
+  startJournals,
+  takeJournals,
+} from "../shards";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
@@ -177,7 +191,41 @@ function opKey(op: Op, normalize: (r: Ref) => string): string {
   }
 }
 
-const writer = () => graphWriter(env) as unknown as DurableObjectStub<GraphWriter>;
+const coordinator = () => graphCoordinator(env) as unknown as DurableObjectStub<GraphCoordinator>;
+
+/**
+ * Faults on the cross-shard path, each once per transaction it picks: a prepare request
+ * lost (the coordinator asks again), a commit's answer lost (it commits again: "already"),
+ * D1's answer to a decision lost (it applies again: the transaction's row says it did).
+ */
+async function injectShardFaults(): Promise<void> {
+  for (const writer of everyWriter())
+    await runInDurableObject(writer, (instance: GraphWriter) => {
+      const lostPrepare = new Set<number>();
+      const lostCommit = new Set<number>();
+      instance.hooks.beforePrepare = (tx) => {
+        if (tx % 3 === 0 && !lostPrepare.has(tx)) {
+          lostPrepare.add(tx);
+          throw new Error("fault: the prepare request was lost");
+        }
+      };
+      instance.hooks.afterCommitTx = (tx) => {
+        if (tx % 4 === 1 && !lostCommit.has(tx)) {
+          lostCommit.add(tx);
+          throw new Error("fault: the commit's answer was lost");
+        }
+      };
+    });
+  await runInDurableObject(coordinator(), (instance: GraphCoordinator) => {
+    const lost = new Set<number>();
+    instance.hooks.afterProject = (tx) => {
+      if (tx % 5 === 2 && !lost.has(tx)) {
+        lost.add(tx);
+        throw new Error("fault: D1's answer to the decision was lost");
+      }
+    };
+  });
+}
 
 /** Everything stored under `prefix`, with the prefix and random ids taken out. */
 async function snapshot(prefix: string) {
@@ -245,7 +293,9 @@ async function snapshot(prefix: string) {
       )
     )
       .filter((h) => JSON.parse(h.identities).every((k: string) => k.includes(prefix)))
-      .map((h) => `${h.kind} ${strip(h.identities)}`),
+      .map((h) => `${h.kind} ${strip(h.identities)}`)
+      // History ids come from each writer's own range: with several, only the entries compare.
+      .sort((a, b) => (SHARDS > 1 ? a.localeCompare(b) : 0)),
   };
 }
 
@@ -265,28 +315,33 @@ beforeAll(async () => {
 });
 
 describe("group commit", () => {
-  it("concurrent histories equal their sequential replay in the writer's commit order", {
-    timeout: 300_000,
+  // With several shards, every writer and the coordinator keep a journal; their entries
+  // carry one counter of commit points, so together they give the order to replay. A
+  // non-atomic call may be applied item by item across shards (SPEC §6), so there the
+  // events calls are atomic (each is one commit). Faults are injected on the cross-shard
+  // path: lost prepare requests, lost commit answers, a lost answer of D1 to a decision.
+  it("concurrent histories equal their sequential replay in the order of their commit points", {
+    timeout: 600_000,
   }, async () => {
     let run = 0;
+    let crossed = 0;
+    if (SHARDS > 1) await injectShardFaults();
     await fc.assert(
-      fc.asyncProperty(history, async (ops) => {
+      fc.asyncProperty(history, async (drawn) => {
         run++;
         const live = `h${run}a-`;
         const replay = `h${run}b-`;
-        await runInDurableObject(writer(), (instance: GraphWriter) => {
-          instance.journal = [];
-        });
+        const ops = drawn.map((op) =>
+          SHARDS > 1 && op.kind === "events" ? { ...op, atomic: true } : op,
+        );
+        await startJournals();
         // Concurrently: every op at once.
         await Promise.all(ops.map((op, i) => perform(op, live, i)));
-        const journal = await runInDurableObject(writer(), (instance: GraphWriter) => {
-          const entries = instance.journal ?? [];
-          instance.journal = undefined;
-          return entries;
-        });
+        crossed += await coordinatorJournalLength();
+        const journal = await takeJournals();
 
-        // Sequentially, in the order the writer committed them; ops that never reached
-        // the writer (refused before it) change nothing, so they go last.
+        // Sequentially, in the order they were committed; ops that never reached a writer
+        // (refused before it) change nothing, so they go last.
         const pending = new Map<string, number[]>();
         ops.forEach((op, i) => {
           const key = opKey(op, (r) => `${r[0]}:${r[1]}`);
@@ -309,6 +364,8 @@ describe("group commit", () => {
       }),
       { numRuns: Number(env.LANE_RUNS ?? 8), seed: Number(env.LANE_SEED ?? 42) },
     );
+    // Most multi-identity calls name identities born on different shards.
+    if (SHARDS > 1) expect(crossed).toBeGreaterThan(run);
   });
 
   it("a call that returns 200 is visible to the next lookup, under concurrency", async () => {
@@ -335,6 +392,12 @@ describe("group commit", () => {
   });
 
   it("a group whose D1 write fails loses no accepted item and fails only the call that fails alone", async () => {
+    // Every call below creates a crm identity born on the holder's shard, so they share its lane.
+    const shard = await indexShardOf("crm:lane-holder");
+    const writer = () => shardWriter(env, shard) as unknown as DurableObjectStub<GraphWriter>;
+    const crm = (
+      await keysOnShard(shard, 24, (n) => `crm:innocent-${String(n).padStart(3, "0")}`)
+    ).map((k) => k.slice(4));
     await runInDurableObject(writer(), (instance: GraphWriter) => {
       instance.hooks.beforePersist = async (calls) => {
         if (calls.some((c) => c.items.some((it) => it.event?.type === "hold.lane")))
@@ -361,7 +424,7 @@ describe("group commit", () => {
               json: {
                 id: `innocent-${i}`,
                 type: i === 11 ? "poison.write" : "purchase",
-                identities: [id("crm", `innocent-${i}`)],
+                identities: [id("crm", crm[i]!)],
               },
             }),
           ),
@@ -380,7 +443,7 @@ describe("group commit", () => {
       const after = await writer().laneStats();
       expect(after.retriedGroups).toBeGreaterThan(before.retriedGroups);
       for (let i = 0; i < 24; i++) {
-        const read = await lookup("crm", `innocent-${i}`, { include: "events" });
+        const read = await lookup("crm", crm[i]!, { include: "events" });
         if (i === 11) expect(read).toHaveStatus(404);
         else expect(read.json.events?.map((e) => e.id)).toEqual([`innocent-${i}`]);
       }

@@ -1,6 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type GraphWriter, graphWriter } from "../../worker/writer/client";
 import {
   api,
   apiClient,
@@ -16,6 +14,7 @@ import {
   send,
   waitForSegment,
 } from "../helpers";
+import { startJournals, takeJournals } from "../shards";
 
 const ORIGIN = "https://shop.example";
 const DAY = 86_400_000;
@@ -215,16 +214,13 @@ describe("a visitor, anonymous then signed in", () => {
 
 describe("a signed-in visitor's page views", () => {
   it("link the device through the write lane once; repeat views with the same token write nothing", async () => {
-    const writer = graphWriter(env) as unknown as DurableObjectStub<GraphWriter>;
     const site = await createPublicKey([ORIGIN]);
     await postRecords([
       { dataset: "default", identities: [id("crm", "repeat-1")], attributes: { firstName: "Rae" } },
     ]);
     const token = await identityToken(site.siteSecret, "crm:repeat-1");
     const device = "repeat-device-00000001";
-    await runInDurableObject(writer, (instance: GraphWriter) => {
-      instance.journal = [];
-    });
+    await startJournals();
     for (let i = 0; i < 5; i++) {
       const res = await send(
         apiClient(site.key).v1.context.$get(
@@ -234,11 +230,7 @@ describe("a signed-in visitor's page views", () => {
       );
       expect(res.json.known).toBe(true);
     }
-    const journal = await runInDurableObject(writer, (instance: GraphWriter) => {
-      const entries = instance.journal ?? [];
-      instance.journal = undefined;
-      return entries;
-    });
+    const journal = await takeJournals();
     const links = journal.filter(
       (e) => e.kind === "ingest" && e.command.items.some((it) => it.kind === "link"),
     );

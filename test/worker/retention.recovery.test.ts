@@ -18,7 +18,7 @@ import {
   type RetentionWriter,
   runMaintenanceStep,
 } from "../../worker/maintenance/retention";
-import { graphWriter } from "../../worker/writer/client";
+import { retentionWriter } from "../../worker/writer/client";
 import { api, id, iso, postEvents, putDataset, putDestination, send } from "../helpers";
 import { poll } from "../poll";
 
@@ -97,7 +97,7 @@ describe("retention after crashes", () => {
   it("completes with exact counts, and the archive holds every expired event exactly once", {
     timeout: 60_000,
   }, async () => {
-    const writer = graphWriter(env) as unknown as RetentionWriter;
+    const writer = await retentionWriter(env);
     const run = () => getMaintenanceRun(createDb(env.DB), runId);
 
     // Step 1 is killed after its deletion committed: the progress went in the same batch.

@@ -8,8 +8,12 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { graphWriter } from "../../worker/writer/client";
 import { graphOf, id, iso, keysOf, lookup, postEvents } from "../helpers";
+import { SHARDS } from "../shards";
 
-describe("the writer's store", () => {
+// A graph in D1 is a deployment from before the writer had its own SQLite, so it has one
+// writer; a deployment with several shards starts with them and never reads a graph from D1
+// (state.ts chooses "local" for it), so there is nothing to move there.
+describe.skipIf(SHARDS > 1)("the writer's store", () => {
   it("starts from a graph D1 already holds, and the stored profiles keep working", async () => {
     const now = Date.now();
     await env.DB.batch([

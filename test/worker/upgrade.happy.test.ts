@@ -12,6 +12,7 @@ import type { IngestCommand } from "../../worker/ingest/types";
 import type { GraphWriter } from "../../worker/writer/client";
 import { MOVED_TABLES } from "../../worker/writer/move";
 import { api, id, iso, postEvents, postRecords, putDataset, putSegment, send } from "../helpers";
+import { SHARDS } from "../shards";
 
 const T0 = Date.now() - 2 * 86_400_000;
 const upgraded = () => env.GRAPH_WRITER.get(env.GRAPH_WRITER.idFromName("upgrade-check"));
@@ -39,7 +40,10 @@ async function rowsOf(table: { name: string; key: string[] }) {
   return (await env.DB.prepare(`SELECT * FROM "${table.name}" ORDER BY ${order}`).all()).results;
 }
 
-describe("upgrading a deployment whose graph is in D1", () => {
+// A graph in D1 is a deployment from before the writer had its own SQLite, so it has one
+// writer; a deployment with several shards starts with them and never reads a graph from D1
+// (state.ts chooses "local" for it), so there is nothing to move there.
+describe.skipIf(SHARDS > 1)("upgrading a deployment whose graph is in D1", () => {
   it("moves the graph while serving writes, verifies it, and makes the copy the truth", async () => {
     // A graph written by the real write path: records, events, merges, a segment, a split, an erase.
     await putDataset("up-crm", { kind: "records" });

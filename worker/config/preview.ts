@@ -10,7 +10,7 @@ import { type ConfigProposal, proposedRules } from "../graph/proposed";
 import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { GraphRunJob } from "../model/jobs";
-import { graphWriter } from "../writer/client";
+import { previewConfig } from "../writer/client";
 
 export async function previewChange(
   c: { env: Bindings; var: { db: Db } },
@@ -18,7 +18,7 @@ export async function previewChange(
   scope: { identities?: IdentityRef[]; namespace?: string; limit?: number },
 ) {
   const { rules, blocked } = await proposedRules(c.var.db, proposal);
-  return graphWriter(c.env).previewConfig(rules, blocked, scope);
+  return previewConfig(c.env, rules, blocked, scope);
 }
 
 /**

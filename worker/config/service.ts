@@ -34,7 +34,7 @@ import {
 } from "../db/queries/settings";
 import type { Bindings } from "../model/bindings";
 import type { MergePolicy } from "../model/profiles";
-import { graphWriter } from "../writer/client";
+import { configChanged as configChangedEverywhere } from "../writer/client";
 import { type ConfigKey, configChanged, readConfig } from "./cache";
 
 /** What a configuration write needs: the database, and the app's bindings to reach the writer. */
@@ -54,7 +54,7 @@ async function changed(
   ...keys: ConfigKey[]
 ): Promise<void> {
   configChanged(...keys);
-  if (writerReadsIt) await graphWriter(c.env).configChanged();
+  if (writerReadsIt) await configChangedEverywhere(c.env);
 }
 
 /** The settings the writer applies: the graph limits and the consent rules. */

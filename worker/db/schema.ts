@@ -615,10 +615,21 @@ export const messageRollups = sqliteTable(
  * How far D1's graph tables are a projection of the GraphWriter's own SQLite (where the
  * graph's truth lives): the writer's commit log is applied here in sequence order, and
  * `applied_seq` moves in the same D1 transaction as the rows, so a replayed entry is
- * skipped and none is applied twice. One row; absent while D1 itself holds the truth.
+ * skipped and none is applied twice. One row per owner shard (`id` = shard + 1); absent
+ * while D1 itself holds the truth.
  */
 export const projectionState = sqliteTable("projection_state", {
   id: integer("id").primaryKey(),
   appliedSeq: integer("applied_seq").notNull(),
   updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Cross-shard transactions D1 has applied: the coordinator writes a transaction's row in the
+ * same batch as its changes, so a batch resent after a lost answer fails whole instead of
+ * applying twice.
+ */
+export const projectedTransactions = sqliteTable("projected_transactions", {
+  tx: integer("tx").primaryKey(),
+  appliedAt: integer("applied_at").notNull(),
 });

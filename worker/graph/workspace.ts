@@ -194,6 +194,10 @@ export class GraphWorkspace {
       const existing = this.identities.get(key);
       if (existing) {
         if (at < existing.firstSeen || at >= existing.lastSeen + IDENTITY_SEEN_STEP_MS) {
+          // An older sighting can change which identity is the profile's oldest, so its
+          // primary: the profile row is written again (else a group and the same calls one
+          // by one could store different primaries).
+          if (at < existing.firstSeen) this.markChanged(existing.profileId);
           existing.firstSeen = Math.min(existing.firstSeen, at);
           existing.lastSeen = Math.max(existing.lastSeen, at);
           this.dirtyIdentities.add(key);

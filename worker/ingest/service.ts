@@ -12,7 +12,7 @@ import type { GraphEffect } from "../graph/effect";
 import { loadIdentityConfig } from "../graph/identity-config";
 import { ok, problem, type Result } from "../lib/result";
 import type { Bindings } from "../model/bindings";
-import { graphWriter } from "../writer/client";
+import { dryRun, ingestCommand } from "../writer/client";
 import type { IngestApplied } from "../writer/types";
 import type { ItemError, ItemOutcome, NormalizedItem } from "./types";
 import { type ValidationContext, validateEvent, validateRecord } from "./validate";
@@ -142,7 +142,7 @@ export async function ingestItems(
       receivedAt: options.receivedAt,
     };
     if (options.dryRun) {
-      const dry = await graphWriter(env).dryRun(command);
+      const dry = await dryRun(env, command);
       cost.writerMs = performance.now() - started;
       for (const o of dry.outcomes) byIndex.set(o.index, o);
       return {
@@ -152,7 +152,7 @@ export async function ingestItems(
         effect: dry.effect,
       };
     }
-    const applied = await graphWriter(env).ingest(command);
+    const applied = await ingestCommand(env, command);
     cost.writerMs = performance.now() - started;
     cost.lane = applied.lane;
     cost.consistency = applied.consistency;

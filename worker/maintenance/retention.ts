@@ -41,6 +41,7 @@ import { runFolder } from "../exports/run";
 import { storeFor } from "../exports/storage";
 import type { Bindings } from "../model/bindings";
 import type { MaintenanceCursor, MaintenanceJob, PartInfo, StepProgress } from "../model/jobs";
+import { deploymentOf } from "../writer/client";
 import type { GraphWriterApi } from "../writer/types";
 import { afterProfilesPage, EVENT_SLICE } from "./steps";
 
@@ -63,6 +64,7 @@ export async function startMaintenance(
 ): Promise<string> {
   const db = createDb(env.DB);
   const runId = `mnt_${crypto.randomUUID()}`;
+  const { shards } = await deploymentOf(env);
   const datasets = (await listDatasets(db))
     .filter((d) => d.ttlDays && d.kind !== "records")
     .map((d) => d.name)
@@ -75,6 +77,7 @@ export async function startMaintenance(
     after: "",
     now,
     date: new Date(now).toISOString().slice(0, 10),
+    ...(shards > 1 ? { walk: { shard: 0, shards } } : {}),
   };
   await createMaintenanceRun(db, runId, trigger, cursor as unknown as Record<string, unknown>, now);
   await env.JOBS_QUEUE.send({ kind: "maintenance", runId, step: 1 } satisfies MaintenanceJob);

@@ -21,4 +21,6 @@ export interface Bindings extends Env {
    * that mode); once the writer keeps it in its own SQLite, it always does.
    */
   TESSERA_GRAPH_STORE?: string;
+  /** Owner shards of a new deployment (default 1); a deployment keeps the count it started with. */
+  TESSERA_SHARDS?: string;
 }

@@ -26,7 +26,7 @@ import type { Bindings } from "../model/bindings";
 import { DEFAULT_POLICY, mergeFragments } from "../profiles/merge";
 import { bundleConsent, fragmentsOf } from "../profiles/service";
 import { evaluate, eventNeedsOf } from "../segments/rules";
-import { graphWriter } from "../writer/client";
+import { ingestCommand, linkDevice } from "../writer/client";
 
 /** How stale a device link's `lastSeen` may get before a page view refreshes it. */
 const LINK_REFRESH_MS = 60 * 60 * 1000;
@@ -69,7 +69,7 @@ async function linkKnownVisitor(
   ) {
     return state.identityProfile;
   }
-  return graphWriter(env).linkDevice(device, identity, now);
+  return linkDevice(env, device, identity, now);
 }
 
 /** What a visitor who denied `personalization` gets: the answer for an unknown visitor, with nothing in it. */
@@ -109,7 +109,7 @@ export async function visitorContext(
     Date.now(),
   );
   if (choices.length)
-    await graphWriter(env).ingest({ items: choices, atomic: false, receivedAt: Date.now() });
+    await ingestCommand(env, { items: choices, atomic: false, receivedAt: Date.now() });
   // Choices just recorded must be seen: read the primary then, not a replica that may lag.
   const reads = choices.length ? env.DB : db.$client;
   const sub = identityToken

@@ -13,7 +13,7 @@ import { validationContext } from "../ingest/service";
 import { validateConsent } from "../ingest/validate";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
-import { graphWriter } from "../writer/client";
+import { ingestCommand } from "../writer/client";
 
 const tags = ["Consent"];
 
@@ -102,7 +102,7 @@ export const consentRouter = createRouter()
       const item = validateConsent(body, ctx, new Set(settings.purposes.map((p) => p.id)));
       if (!item.ok)
         throw new ApiError(item.error.code, item.error.message, { details: item.error.details });
-      const applied = await graphWriter(c.env).ingest({
+      const applied = await ingestCommand(c.env, {
         items: [item.item],
         atomic: true,
         receivedAt,

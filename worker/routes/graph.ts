@@ -20,7 +20,7 @@ import { consistentAnswer } from "../lib/consistency";
 import { ApiError, orFail } from "../lib/errors";
 import { errorResponses, jsonBody } from "../lib/openapi";
 import { toIso } from "../lib/time";
-import { graphWriter } from "../writer/client";
+import { deleteIdentity, deleteLink } from "../writer/client";
 
 const tags = ["Identity graph"];
 
@@ -75,7 +75,7 @@ export const graphRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const result = consistentAnswer(
         c,
-        await graphWriter(c.env).deleteIdentity(orFail(resolveIdentity(config, namespace, id))),
+        await deleteIdentity(c.env, orFail(resolveIdentity(config, namespace, id))),
       );
       if (!result.found) throw new ApiError("not_found", `no identity ${namespace}:${id}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
@@ -107,7 +107,7 @@ export const graphRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const a = orFail(resolveIdentityString(config, from, "from"));
       const b = orFail(resolveIdentityString(config, to, "to"));
-      const result = consistentAnswer(c, await graphWriter(c.env).deleteLink(a, b));
+      const result = consistentAnswer(c, await deleteLink(c.env, a, b));
       if (!result.found) throw new ApiError("not_found", `no link between ${from} and ${to}`);
       return c.json({ profileId: result.profileId!, profiles: result.profiles }, 200);
     },

@@ -15,7 +15,7 @@ import { BooleanQuery, errorResponses } from "../lib/openapi";
 import { toIso } from "../lib/time";
 import { exportProfileData } from "../privacy/export";
 import { suppressionHasher } from "../privacy/suppression";
-import { graphWriter } from "../writer/client";
+import { erase, liftSuppression } from "../writer/client";
 
 export const privacyRouter = createRouter()
   .openapi(
@@ -46,7 +46,8 @@ export const privacyRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const receipt = consistentAnswer(
         c,
-        await graphWriter(c.env).erase(
+        await erase(
+          c.env,
           orFail(resolveIdentity(config, namespace, id)),
           c.req.valid("query").suppress !== false,
         ),
@@ -134,7 +135,7 @@ export const privacyRouter = createRouter()
       const config = await loadIdentityConfig(c.var.db, c.env.TESSERA_PHONE_REGION);
       const ref = orFail(resolveIdentityString(config, c.req.valid("query").identity, "identity"));
       const hash = await (await suppressionHasher(c.env))(identityKey(ref.namespace, ref.value));
-      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(hash)))
+      if (!consistentAnswer(c, await liftSuppression(c.env, hash)))
         throw new ApiError("not_found", "that identity is not suppressed");
       return c.body(null, 204);
     },
@@ -150,7 +151,7 @@ export const privacyRouter = createRouter()
       responses: { 204: { description: "Lifted" }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      if (!consistentAnswer(c, await graphWriter(c.env).liftSuppression(c.req.valid("param").hash)))
+      if (!consistentAnswer(c, await liftSuppression(c.env, c.req.valid("param").hash)))
         throw new ApiError("not_found", "no such suppression");
       return c.body(null, 204);
     },

@@ -17,7 +17,7 @@ import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { type ConsistencyToken, parseToken } from "../lib/consistency";
 import { ApiError } from "../lib/errors";
-import { graphWriter } from "../writer/client";
+import { projectedUpTo } from "../writer/client";
 
 export function readSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -47,16 +47,8 @@ export function readSession(): MiddlewareHandler<AppEnv> {
     )
       constraint = "first-unconstrained";
     else constraint = "first-primary";
-    if (token && !token.bookmark && token.seq > 0) await projectedUpTo(c.env, token.seq);
+    if (token && !token.bookmark && token.seq > 0) await projectedUpTo(c.env, token);
     c.set("db", createDb(c.env.DB.withSession(constraint) as unknown as D1Database));
     await next();
   };
-}
-
-/** Waits (bounded) until D1's projection holds commit `seq`. */
-async function projectedUpTo(env: AppEnv["Bindings"], seq: number): Promise<void> {
-  const applied = await env.DB.prepare(
-    "SELECT applied_seq FROM projection_state WHERE id = 1",
-  ).first<number>("applied_seq");
-  if (applied !== null && applied < seq) await graphWriter(env).awaitProjection(seq);
 }

@@ -126,13 +126,17 @@ export function prepare<P>(
         continue;
       }
       const entry = store.indexEntry(key);
-      if (entry === undefined || (entry.state === "reserved" && entry.tx === tx)) {
+      if (
+        entry === undefined ||
+        (entry.state === "reserved" && entry.tx === tx) ||
+        // An entry pointing here that no component answers is left from a component removed
+        // here (deleted, erased, expired): the key is new.
+        (entry.state === "live" && placement.ownerOf(entry.home) === store.shard)
+      ) {
         store.setIndexEntry(key, { state: "reserved", tx });
         reply.reserved.push(key);
       } else if (entry.state === "reserved") reply.busy.push(key);
       else if (entry.state === "suppressed") reply.suppressed.push(key);
-      else if (placement.ownerOf(entry.home) === store.shard)
-        throw new Error(`index says ${key} lives here, but no component holds it`);
       else reply.redirects.push([key, entry.home]);
     }
     store.setOutcome(tx, "prepared");
@@ -215,7 +219,8 @@ export function localPlacement<P>(
     if (entry === undefined) continue;
     if (entry.state === "reserved") return "wait";
     if (entry.state === "suppressed") result = "suppressed";
-    else return "coordinator"; // it lives in a component on another shard
+    else if (placement.ownerOf(entry.home) !== store.shard) return "coordinator"; // it lives on another shard
+    // else: left from a component removed here; the key is new (see `prepare`)
   }
   return result;
 }
@@ -415,6 +420,74 @@ export class Coordinator<O, R, P> {
   async run(ops: readonly O[]): Promise<TxOutcome<R>> {
     await this.recover();
     const tx = this.log.next();
+    const gathered = await this.gather(tx, ops);
+    if (!gathered.ok) return this.giveUp(tx, gathered.asked, gathered.reason);
+    const { asked, before, reserved, suppressed } = gathered;
+    let decision: Decision<R, P>;
+    try {
+      decision = await this.decide(
+        ops,
+        [...before.values()].map((b) => b.component),
+        reserved,
+        suppressed,
+      );
+    } catch (error) {
+      await this.abortAll(tx, [...asked]); // nothing was decided: let everything go, then fail
+      throw error;
+    }
+    const { results, after, changes } = decision;
+    const actions = partitionByOwner(this.placement, before, after, reserved);
+    for (const shard of asked)
+      if (!actions.has(shard)) actions.set(shard, { put: [], remove: [], index: [] }); // every asked shard unfreezes
+    const participants = [...actions.keys()];
+    // The commit point.
+    this.log.put({ tx, state: "decided", actions: [...actions], pending: participants, changes });
+    if (changes !== undefined) await this.projectChanges(tx, changes);
+    await this.commitAll(tx, actions, participants, changes);
+    return { committed: true, tx, results };
+  }
+
+  /**
+   * Looks at what `ops` would touch, frozen as a transaction would see it, and lets it all
+   * go: nothing is decided or written (a dry run across shards).
+   */
+  async look<T>(
+    ops: readonly O[],
+    look: (
+      components: Component<P>[],
+      reserved: ReadonlySet<Key>,
+      suppressed: ReadonlySet<Key>,
+    ) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; reason: "busy" | "unreachable" | "redirects" }> {
+    await this.recover();
+    const tx = this.log.next();
+    const gathered = await this.gather(tx, ops);
+    if (!gathered.ok) {
+      await this.giveUp(tx, gathered.asked, gathered.reason);
+      return { ok: false, reason: gathered.reason };
+    }
+    try {
+      const components = [...gathered.before.values()].map((b) => b.component);
+      return { ok: true, value: await look(components, gathered.reserved, gathered.suppressed) };
+    } finally {
+      await this.abortAll(tx, [...gathered.asked]);
+    }
+  }
+
+  /** Prepare rounds: every component the operations touch, frozen, and their new keys reserved. */
+  private async gather(
+    tx: TxId,
+    ops: readonly O[],
+  ): Promise<
+    | {
+        ok: true;
+        asked: Set<number>;
+        before: Map<ProfileId, { shard: number; component: Component<P> }>;
+        reserved: Set<Key>;
+        suppressed: Set<Key>;
+      }
+    | { ok: false; asked: Set<number>; reason: "busy" | "unreachable" | "redirects" }
+  > {
     const asked = new Set<number>();
     const before = new Map<ProfileId, { shard: number; component: Component<P> }>();
     const reserved = new Set<Key>();
@@ -425,7 +498,7 @@ export class Coordinator<O, R, P> {
       ask(this.placement.ownerOf(this.placement.indexBucket(key)), key);
     this.log.put({ tx, state: "preparing", asked: [] });
     for (let round = 0; asks.size > 0; round++) {
-      if (round === MAX_ROUNDS) return this.giveUp(tx, asked, "redirects");
+      if (round === MAX_ROUNDS) return { ok: false, asked, reason: "redirects" };
       for (const shard of asks.keys()) asked.add(shard);
       this.log.put({ tx, state: "preparing", asked: [...asked] }); // durable before sending: recovery knows whom to release
       const replies = await Promise.all(
@@ -433,8 +506,8 @@ export class Coordinator<O, R, P> {
       );
       asks = new Map();
       for (const reply of replies) {
-        if (reply === undefined) return this.giveUp(tx, asked, "unreachable");
-        if (reply.busy.length > 0 || reply.resolved) return this.giveUp(tx, asked, "busy");
+        if (reply === undefined) return { ok: false, asked, reason: "unreachable" };
+        if (reply.busy.length > 0 || reply.resolved) return { ok: false, asked, reason: "busy" };
         for (const component of reply.components)
           before.set(component.profileId, { shard: reply.shard, component });
         reply.reserved.forEach((k) => reserved.add(k));
@@ -445,21 +518,7 @@ export class Coordinator<O, R, P> {
         for (const [key, bucket] of reply!.redirects)
           if (!covered.has(key)) ask(this.placement.ownerOf(bucket), key);
     }
-    const { results, after, changes } = await this.decide(
-      ops,
-      [...before.values()].map((b) => b.component),
-      reserved,
-      suppressed,
-    );
-    const actions = partitionByOwner(this.placement, before, after, reserved);
-    for (const shard of asked)
-      if (!actions.has(shard)) actions.set(shard, { put: [], remove: [], index: [] }); // every asked shard unfreezes
-    const participants = [...actions.keys()];
-    // The commit point.
-    this.log.put({ tx, state: "decided", actions: [...actions], pending: participants, changes });
-    if (changes !== undefined) await this.projectChanges(tx, changes);
-    await this.commitAll(tx, actions, participants, changes);
-    return { committed: true, tx, results };
+    return { ok: true, asked, before, reserved, suppressed };
   }
 
   private async prepareWithRetry(

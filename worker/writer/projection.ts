@@ -74,19 +74,25 @@ export class Projection {
   /** Rows the log itself cost the object's SQLite (an entry written, later removed). */
   logRowsWritten = 0;
 
+  /** This writer's row in D1's `projection_state` (one per shard: shard + 1). */
+  private readonly row: number;
+
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly d1: D1Database,
-  ) {}
+    shard = 0,
+  ) {
+    this.row = watermarkRow(shard);
+  }
 
   /** At start: the log table, D1's watermark, and a drain of anything a crash left behind. */
   async start(): Promise<void> {
     this.createLog();
     await this.d1
       .prepare(
-        "INSERT OR IGNORE INTO projection_state (id, applied_seq, updated_at) VALUES (1, 0, ?1)",
+        "INSERT OR IGNORE INTO projection_state (id, applied_seq, updated_at) VALUES (?1, 0, ?2)",
       )
-      .bind(Date.now())
+      .bind(this.row, Date.now())
       .run();
     this.applied = await this.readWatermark();
     const last = this.storage.sql
@@ -260,8 +266,8 @@ export class Projection {
         const results = await session.batch([
           ...statements.map((s) => session.prepare(s.sql).bind(...s.args)),
           session
-            .prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = 1")
-            .bind(last, Date.now()),
+            .prepare("UPDATE projection_state SET applied_seq = ?1, updated_at = ?2 WHERE id = ?3")
+            .bind(last, Date.now(), this.row),
         ]);
         // The watermark's own row is bookkeeping, not the commits' cost.
         this.rowsWritten += results
@@ -354,8 +360,12 @@ export class Projection {
   private async readWatermark(): Promise<number> {
     return (
       (await this.d1
-        .prepare("SELECT applied_seq FROM projection_state WHERE id = 1")
+        .prepare("SELECT applied_seq FROM projection_state WHERE id = ?1")
+        .bind(this.row)
         .first<number>("applied_seq")) ?? 0
     );
   }
 }
+
+/** A shard's watermark row in D1's `projection_state` (shard 0, the only one before shards, has row 1). */
+export const watermarkRow = (shard: number): number => shard + 1;

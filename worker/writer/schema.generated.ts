@@ -235,5 +235,11 @@ export const WRITER_MIGRATIONS: readonly { name: string; statements: readonly st
     "statements": [
       "-- Hourly event counts grow by one grouped statement per commit (eventInsertStatements), not\n-- by a trigger per inserted event: a row write per hour, dataset and type instead of one per\n-- event. Deletes still take counts off through `events_rollup_delete`.\nDROP TRIGGER `events_rollup_insert`;"
     ]
+  },
+  {
+    "name": "0021_projected_transactions",
+    "statements": [
+      "CREATE TABLE `projected_transactions` (\n\t`tx` integer PRIMARY KEY NOT NULL,\n\t`applied_at` integer NOT NULL\n);"
+    ]
   }
 ];

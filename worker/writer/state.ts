@@ -17,14 +17,14 @@ import { createDb } from "../db/client";
 import { type IdRange, idCountersRead } from "../db/queries/graph";
 import { constantRead, type Read, readTogether, type WriteStatement } from "../db/queries/reads";
 import { loadSegmentDefs } from "../db/queries/segments";
-import { getSetting, settingOnce } from "../db/queries/settings";
+import { getSetting } from "../db/queries/settings";
 import { webhookDestinations } from "../db/queries/webhooks";
 import { loadGraphRules } from "../graph/identity-config";
 import type { MeteredD1 } from "../lib/d1-latency";
 import type { Bindings } from "../model/bindings";
 import { suppressionHasher } from "../privacy/suppression";
 import { ruleTestsConsent } from "../segments/rules";
-import { indexKey, newIndexSalt, profileIdMinter } from "../shards/placement";
+import { idRange } from "../shards/placement";
 import type {
   ConfigSource,
   Counters,
@@ -38,34 +38,42 @@ import { migrateWriterSql } from "./local-schema";
 import { LocalSql } from "./local-sql";
 import { GraphMove, newMoveStatus, readMoveStatus } from "./move";
 import { Projection } from "./projection";
+import { type Deployment, loadDeployment, requestedShards } from "./shards/deployment";
+import { SqlParticipant } from "./shards/participant";
 
 /** A safety net only: config routes invalidate at once (`GraphWriter.configChanged`). */
 const CONFIG_MAX_AGE_MS = 60_000;
 
-class D1Config implements ConfigSource {
+export class D1Config implements ConfigSource {
   private cached?: { value: Promise<WriterConfig>; loadedAt: number };
-  /** The deployment's index salt never changes: read once. */
-  private minter?: Promise<WriterConfig["newProfileId"]>;
+  /** The deployment's placement never changes: read once. */
+  private deployment?: Promise<Deployment>;
 
-  constructor(private readonly d1: D1Database) {}
+  constructor(
+    private readonly d1: D1Database,
+    private readonly requestedShards: number,
+  ) {}
+
+  /** The shard count, index salt and directory (read once). */
+  placement(): Promise<Deployment> {
+    if (!this.deployment) {
+      this.deployment = loadDeployment(this.d1, this.requestedShards);
+      this.deployment.catch(() => (this.deployment = undefined)); // read again on the next load
+    }
+    return this.deployment;
+  }
 
   current(): Promise<WriterConfig> {
     if (!this.cached || Date.now() - this.cached.loadedAt > CONFIG_MAX_AGE_MS) {
       const d1 = this.d1;
-      if (!this.minter) {
-        this.minter = settingOnce(createDb(d1), "placement", { salt: newIndexSalt() }).then(
-          async ({ salt }) => profileIdMinter(await indexKey(salt)),
-        );
-        this.minter.catch(() => (this.minter = undefined)); // read again on the next load
-      }
       const value = Promise.all([
         loadGraphRules(createDb(d1)),
         loadSegmentDefs(d1),
         webhookDestinations(d1),
         loadComputedDefs(d1),
         getSetting(createDb(d1), "consent"),
-        this.minter,
-      ]).then(([rules, segments, webhooks, computed, consent, newProfileId]) => ({
+        this.placement(),
+      ]).then(([rules, segments, webhooks, computed, consent, deployment]) => ({
         rules,
         segments,
         webhooks,
@@ -74,7 +82,7 @@ class D1Config implements ConfigSource {
         readsConsent:
           webhooks.some((w) => (w.config.purposes?.length ?? 0) > 0) ||
           segments.some((s) => ruleTestsConsent(s.rule)),
-        newProfileId,
+        newProfileId: deployment.newProfileId,
       }));
       this.cached = { value, loadedAt: Date.now() };
       value.catch(() => (this.cached = undefined));
@@ -87,6 +95,15 @@ class D1Config implements ConfigSource {
   }
 }
 
+/**
+ * A webhook delivery's sequence when several writers hand them out (shards, the
+ * coordinator): at least the writer's next, and at least the clock in microseconds, so a
+ * profile's deliveries keep increasing when a cross-shard merge passes it from one writer to
+ * another. (Exact per-profile sequences kept in the profile row are the fuller answer; this
+ * holds while the writers' clocks agree to within the time between two of its changes.)
+ */
+export const clockSequence = (next: number): number => Math.max(next, Date.now() * 1000);
+
 /** Row ids read once from the store (the highest in the writer's range), then counted here. */
 export class SqlIds implements Ids {
   private counters?: Counters;
@@ -94,6 +111,8 @@ export class SqlIds implements Ids {
   constructor(
     private readonly d1: D1Database,
     private readonly range?: IdRange,
+    /** Several writers: delivery sequences follow the clock (see `clockSequence`). */
+    private readonly clocked = false,
   ) {}
 
   countersRead(): Read<Counters> {
@@ -123,7 +142,9 @@ export class SqlIds implements Ids {
   }
 
   sequence(): number {
-    return this.known().webhookSequence++;
+    const counters = this.known();
+    if (this.clocked) counters.webhookSequence = clockSequence(counters.webhookSequence);
+    return counters.webhookSequence++;
   }
 
   private known(): Counters {
@@ -221,6 +242,11 @@ export type GraphStoreMode = "local" | "d1" | "moving";
 export interface OpenedWriter {
   mode: GraphStoreMode;
   host: WriterHost;
+  config: D1Config;
+  /** The deployment's shards and placement. */
+  deployment: Deployment;
+  /** This writer's side of the cross-shard protocol (its tables sit beside the graph's). */
+  participant: SqlParticipant;
   /** The D1 projection of the local store (`local` only). */
   projection?: Projection;
   /** The move of a D1-held graph into the local store (`moving` only). */
@@ -238,11 +264,21 @@ async function chooseMode(
   storage: DurableObjectStorage,
   d1: D1Database,
   env: Bindings,
+  shards: number,
 ): Promise<GraphStoreMode> {
   const recorded = storage.sql
     .exec<{ value: string }>("SELECT value FROM _writer_state WHERE key = 'graph_store'")
     .toArray()[0]?.value;
   if (recorded === "local" || recorded === "moving") return recorded;
+  if (shards > 1) {
+    // A deployment starts with its shards, so no graph of it was ever in D1 — which now holds other shards' projections.
+    if (env.TESSERA_GRAPH_STORE === "d1")
+      throw new Error(
+        "TESSERA_GRAPH_STORE=d1 keeps one writer's graph in D1: it cannot be sharded",
+      );
+    recordMode(storage, "local");
+    return "local";
+  }
   if (env.TESSERA_GRAPH_STORE === "d1") return "d1";
   const mode = (await d1.prepare("SELECT 1 AS one FROM identities LIMIT 1").first("one"))
     ? "moving"
@@ -258,23 +294,34 @@ export function recordMode(storage: DurableObjectStorage, mode: "local" | "movin
   );
 }
 
-/** The writer's hosts; `metered` is its D1 handle, so the writer's D1 round trips are counted. */
+/**
+ * The writer's hosts; `metered` is its D1 handle, so the writer's D1 round trips are
+ * counted. `shard` is the owner shard this writer is (0 when the deployment has one).
+ */
 export async function openWriter(
   storage: DurableObjectStorage,
   env: Bindings,
   metered: MeteredD1,
+  shard = 0,
 ): Promise<OpenedWriter> {
   const d1 = metered.db;
   let hasher: Promise<(text: string) => Promise<string>> | undefined;
   const suppression: Suppression = { hasher: () => (hasher ??= suppressionHasher(env)) };
-  const config = new D1Config(d1);
+  const config = new D1Config(d1, requestedShards(env));
+  const deployment = await config.placement();
+  if (shard >= deployment.shards)
+    throw new Error(
+      `writer ${shard} started, but the deployment has ${deployment.shards} shard(s)`,
+    );
   migrateWriterSql(storage);
   storage.sql.exec(
     "CREATE TABLE IF NOT EXISTS _writer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   );
-  const mode = await chooseMode(storage, d1, env);
+  const mode = await chooseMode(storage, d1, env, deployment.shards);
+  const common = { config, deployment, participant: new SqlParticipant(shard, storage) };
   if (mode === "d1")
     return {
+      ...common,
       mode,
       host: { config, ids: new SqlIds(d1), suppression, store: new D1Store(d1) },
       localRowsWritten: () => 0,
@@ -283,6 +330,7 @@ export async function openWriter(
     const local = new LocalSql(storage);
     const move = new GraphMove(storage, d1, readMoveStatus(storage) ?? newMoveStatus(Date.now()));
     return {
+      ...common,
       mode,
       move,
       host: {
@@ -296,14 +344,15 @@ export async function openWriter(
   }
 
   const local = new LocalSql(storage);
-  const projection = new Projection(storage, d1);
+  const projection = new Projection(storage, d1, shard);
   await projection.start();
   return {
+    ...common,
     mode,
     projection,
     host: {
       config,
-      ids: new SqlIds(local.asHandle()),
+      ids: new SqlIds(local.asHandle(), idRange(shard), deployment.shards > 1),
       suppression,
       store: new LocalStore(local, projection),
     },

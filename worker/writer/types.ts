@@ -21,6 +21,18 @@ export interface CallResult {
   profiles: string[];
 }
 
+/**
+ * A shard's answer to a write on identities it does not hold (several shards only): they
+ * `moved` to another shard (the client looks again), or a cross-shard transaction holds
+ * them (`wait`, then send again).
+ */
+export interface Relocated {
+  relocate: "moved" | "wait";
+}
+
+export const isRelocated = (value: unknown): value is Relocated =>
+  typeof value === "object" && value !== null && "relocate" in value;
+
 /** An answer with the `Tessera-Consistency` token of the state it left (SPEC §6). */
 export interface Consistent<T> {
   value: T;
@@ -42,6 +54,11 @@ export interface IngestApplied extends CallResult {
     /** The group's position in the writer's commit log (absent when D1 holds the graph). */
     seq?: number;
   };
+  /**
+   * Set when a shard did not apply the call: `coordinator` — it names identities living on
+   * other shards; `wait` — a cross-shard transaction holds one of them (send it again).
+   */
+  forward?: "coordinator" | "wait";
 }
 
 export interface DeleteResult {
@@ -76,14 +93,27 @@ export interface LaneFigures {
   projection?: { committedSeq: number; appliedSeq: number; lagMs: number[] };
 }
 
-/** Test seam: what was committed, in commit order. */
-export type JournalEntry =
+/**
+ * Test seam: what was committed, in commit order. `order` is a counter every writer and the
+ * coordinator share when they run in one isolate (locally they do), so the journals of all
+ * shards merge into one order of commit points.
+ */
+export type JournalEntry = (
   | { kind: "ingest"; command: IngestCommand }
-  | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] };
+  | { kind: "deleteIdentity" | "deleteLink" | "erase"; refs: IdentityRef[] }
+) & { order?: number };
+
+let commitPoints = 0;
+/** The next commit point's number (see `JournalEntry`). */
+export const commitPoint = (): number => ++commitPoints;
 
 export interface GroupHooks {
   /** Test seam: runs before an ingest group's write (throw to simulate a failed write, wait to hold the lane). */
   beforePersist?: (calls: readonly IngestCommand[]) => void | Promise<void>;
+  /** Test seam: runs before a cross-shard prepare (throw: the request is lost). */
+  beforePrepare?: (tx: number) => void;
+  /** Test seam: runs after a cross-shard commit was applied (throw: its answer is lost). */
+  afterCommitTx?: (tx: number) => void;
 }
 
 /**
@@ -102,22 +132,24 @@ export interface GraphWriterApi {
     blocked: Record<string, string[]>,
     scope: { identities?: IdentityRef[]; namespace?: string; limit?: number },
   ): Promise<GraphEffect>;
-  /** A signed-in visitor's device linked to their identity; the person's profile id (undefined: suppressed). */
-  linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined>;
-  deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>>;
-  deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult>>;
+  deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult> | Relocated>;
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult> | Relocated>;
   /** Privacy erase; undefined when the identity is unknown. */
-  erase(ref: IdentityRef, suppress: boolean): Promise<Consistent<EraseReceipt | undefined>>;
+  erase(
+    ref: IdentityRef,
+    suppress: boolean,
+  ): Promise<Consistent<EraseReceipt | undefined> | Relocated>;
   /** One page of a segment's evaluation; the next job, or undefined when done (or stale). */
   segmentPage(job: SegmentJob): Promise<SegmentJob | undefined>;
   /** One page of a graph run; the next job, or undefined when done. */
   graphRunPage(job: GraphRunJob): Promise<GraphRunJob | undefined>;
   /** One page of a computed attribute's background computation; the next job, or undefined when done (or stale). */
   computedPage(job: ComputedJob): Promise<ComputedJob | undefined>;
+  /** Deletes these events where this writer holds them; `progress` (the step's record) goes in the same write. */
   expireEvents(
     eventIds: string[],
     now: number,
-    progress: StepProgress,
+    progress: StepProgress | undefined,
   ): Promise<{ deleted: number }>;
   expireProfiles(
     cutoff: number,

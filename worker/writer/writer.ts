@@ -19,21 +19,35 @@
  * Worker code reaches it through `client.ts`.
  */
 import { DurableObject } from "cloudflare:workers";
+import { identityKey } from "../../shared/identity/normalize";
 import type { GraphEffect } from "../graph/effect";
 import type { GraphRules } from "../graph/workspace";
+import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { formatToken } from "../lib/consistency";
 import { benchDelayMs, type MeteredD1, meterD1 } from "../lib/d1-latency";
 import { timerTurn } from "../lib/timer-turn";
 import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
-import type { ComputedJob, GraphRunJob, SegmentJob, StepProgress } from "../model/jobs";
-import { BUCKETS } from "../shards/placement"; // with one shard, every bucket is its own
+import type { ComputedJob, GraphRunJob, SegmentJob, ShardWalk, StepProgress } from "../model/jobs";
+import { bucketRanges } from "../shards/directory";
+import {
+  abort,
+  commit,
+  type Key,
+  localPlacement,
+  type PrepareReply,
+  prepare,
+  type ShardActions,
+  type TxId,
+} from "../shards/protocol";
 import type { WebhookMessage } from "../webhooks/send";
 import { commitSlice, type SliceResult } from "./commit";
 import type { WriterHost } from "./host";
 import { WriteLane } from "./lane";
 import type { Projection } from "./projection";
+import type { ComponentRows } from "./shards/component-rows";
+import { shardOfName, writerName } from "./shards/names";
 import {
   COMPUTED_PAGE,
   COMPUTED_SLICE,
@@ -63,8 +77,10 @@ import type {
   IngestApplied,
   JournalEntry,
   LaneFigures,
+  Relocated,
   ShardFigures,
 } from "./types";
+import { commitPoint, isRelocated } from "./types";
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
@@ -83,8 +99,12 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   hooks: GroupHooks = {};
   journal?: JournalEntry[];
 
+  /** Which owner shard this object is (0 when the deployment has one writer). */
+  private readonly shard: number;
+
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
+    this.shard = shardOfName(ctx.id.name);
     this.d1 = meterD1(env.DB, benchDelayMs(env));
     this.lane = new WriteLane((commands) => this.ingestGroup(commands), {
       maxGroupItems: MAX_GROUP_ITEMS,
@@ -93,7 +113,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     });
     void ctx
       .blockConcurrencyWhile(async () => {
-        this.opened = await openWriter(ctx.storage, env, this.d1);
+        this.opened = await openWriter(ctx.storage, env, this.d1, this.shard);
       })
       // Outside the critical section: requests keep arriving while the graph moves.
       .then(() => this.continueMove());
@@ -134,7 +154,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
       .bind(Date.now())
       .run();
     recordMode(this.ctx.storage, "local");
-    this.opened = await openWriter(this.ctx.storage, this.env, this.d1);
+    this.opened = await openWriter(this.ctx.storage, this.env, this.d1, this.shard);
     console.log(
       `graph move: done — the graph is in the writer's own SQLite (${move.status.copied} rows copied, ${move.status.pass} verify passes)`,
     );
@@ -150,7 +170,42 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
 
   async ingest(command: IngestCommand): Promise<IngestApplied> {
     const applied = await this.lane.submit(command);
+    if (applied.forward) return applied;
     return { ...applied, consistency: await this.settled(applied.lane.seq) };
+  }
+
+  // ---- this writer as an owner shard: its side of a coordinator's transaction ----------------
+
+  /**
+   * Freezes the components holding `keys` and reserves the new keys whose index is here, for
+   * `tx`. Alone in the lane, after D1 holds every commit before it: the coordinator's
+   * decision reaches D1 after everything these components were.
+   */
+  prepare(tx: TxId, keys: Key[]): Promise<PrepareReply<ComponentRows>> {
+    return this.lane.runExclusive(async () => {
+      this.hooks.beforePrepare?.(tx);
+      const projection = this.projection;
+      if (projection) {
+        await projection.waitFor(this.lastSeq);
+        // Bounded wait: if D1 is still behind, refuse (the coordinator asks again, or gives up).
+        const { appliedSeq, committedSeq } = projection.figures();
+        if (appliedSeq < committedSeq) throw new Error("prepare refused: D1 is behind this shard");
+      }
+      return prepare(this.opened.participant, this.opened.deployment.placement, tx, keys);
+    });
+  }
+
+  /** Installs and removes what the coordinator decided for `tx`, and lets its freezes go. */
+  commitTx(tx: TxId, actions: ShardActions<ComponentRows>): Promise<"committed" | "already"> {
+    return this.lane.runExclusive(async () => {
+      const answer = commit(this.opened.participant, tx, actions);
+      this.hooks.afterCommitTx?.(tx);
+      return answer;
+    });
+  }
+
+  abortTx(tx: TxId): Promise<"aborted" | "committed"> {
+    return this.lane.runExclusive(async () => abort(this.opened.participant, tx));
   }
 
   /**
@@ -171,50 +226,79 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     return this.lane.runExclusive(() => previewSlice(this.host, rules, blocked, scope, Date.now()));
   }
 
-  /**
-   * A signed-in visitor's device seen with their identity (`/v1/context`): links them in
-   * the next group. Returns the person's profile id, or undefined when the identity is
-   * suppressed.
-   */
-  async linkDevice(device: string, identity: IdentityRef, at: number): Promise<string | undefined> {
-    const applied = await this.ingest({
-      items: [
-        {
-          index: 0,
-          kind: "link",
-          dataset: "web",
-          identities: [identity, { namespace: "device", value: device }],
-          at,
-        },
-      ],
-      atomic: true,
-      receivedAt: at,
-    });
-    const outcome = applied.outcomes[0];
-    return outcome?.status === "accepted" ? outcome.profileId : undefined;
-  }
-
-  deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult>> {
-    return this.exclusive({ kind: "deleteIdentity", refs: [ref] }, async () => {
+  deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult> | Relocated> {
+    return this.ownedExclusive({ kind: "deleteIdentity", refs: [ref] }, async () => {
       const { answer, slice } = await deleteIdentitySlice(this.host, ref, Date.now());
       if (slice) await this.commit(slice);
-      return answer;
+      return { value: answer, gone: answer.found ? [identityKey(ref.namespace, ref.value)] : [] };
     });
   }
 
-  deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult>> {
-    return this.exclusive({ kind: "deleteLink", refs: [from, to] }, async () => {
+  deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult> | Relocated> {
+    return this.ownedExclusive({ kind: "deleteLink", refs: [from, to] }, async () => {
       const { answer, slice } = await deleteLinkSlice(this.host, from, to, Date.now());
       if (slice) await this.commit(slice);
-      return answer;
+      return { value: answer, gone: [] };
     });
   }
 
-  erase(ref: IdentityRef, suppress: boolean): Promise<Consistent<EraseReceipt | undefined>> {
-    return this.exclusive({ kind: "erase", refs: [ref] }, async () => {
+  erase(
+    ref: IdentityRef,
+    suppress: boolean,
+  ): Promise<Consistent<EraseReceipt | undefined> | Relocated> {
+    return this.ownedExclusive({ kind: "erase", refs: [ref] }, async () => {
+      const profileId = this.opened.participant.ownerOf(identityKey(ref.namespace, ref.value));
+      const keys = profileId ? (this.opened.participant.component(profileId)?.keys ?? []) : [];
       const erased = await eraseSlice(this.host, ref, suppress, Date.now());
       if (erased) await this.commit(erased.slice);
-      return erased?.receipt;
+      if (!erased || !suppress) return { value: erased?.receipt, gone: erased ? keys : [] };
+      const hash = await this.host.suppression.hasher();
+      const rows = await Promise.all(
+        keys.map(
+          async (k) =>
+            [await hash(k), k.slice(0, k.indexOf(":")), erased.receipt.profileId] as [
+              string,
+              string,
+              string,
+            ],
+        ),
+      );
+      return { value: erased.receipt, gone: keys, suppressions: rows };
+    });
+  }
+
+  // ---- the identity index, for writes that removed identities on another shard --------------
+
+  /** Which shard holds the component of `key`, as far as this shard (its index shard, or its owner) knows. */
+  locate(key: Key): number | undefined {
+    const { participant, deployment } = this.opened;
+    if (participant.ownerOf(key) !== undefined) return this.shard;
+    const entry = participant.indexEntry(key);
+    const home = entry?.state === "live" ? deployment.placement.ownerOf(entry.home) : undefined;
+    return home === this.shard ? undefined : home; // pointing here but held by none: gone
+  }
+
+  /**
+   * Identities removed by their owner (deleted or erased) whose index is here: their entries
+   * go, and an erase's suppressions are kept here too, where a new claim of them is checked.
+   * Local only: D1 has the owner's copy.
+   */
+  releaseIndex(keys: Key[], suppressions: [string, string, string][], now: number): Promise<void> {
+    return this.lane.runExclusive(async () => {
+      const { participant } = this.opened;
+      this.ctx.storage.transactionSync(() => {
+        for (const key of keys)
+          if (participant.indexEntry(key)?.state === "live")
+            participant.setIndexEntry(key, undefined);
+        for (const [hash, namespace, profileId] of suppressions)
+          this.ctx.storage.sql.exec(
+            "INSERT OR IGNORE INTO suppressions (hash, namespace, profile_id, created_at) VALUES (?, ?, ?, ?)",
+            hash,
+            namespace,
+            profileId,
+            now,
+          );
+      });
     });
   }
 
@@ -243,7 +327,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   }
 
   /** Up to `slices` background slices of a paged job; the job as it stands after, or undefined when done (or stale). */
-  private async page<J>(
+  private async page<J extends { walk?: ShardWalk }>(
     job: J,
     slices: number,
     next: (from: J) => Promise<{ job: J; done: boolean; slice: SliceResult } | undefined>,
@@ -257,6 +341,8 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
         return page;
       });
       current = step && !step.done ? step.job : undefined;
+      // The walk went on to the next shard: the client sends the job there.
+      if (current?.walk && current.walk.shard !== this.shard) return current;
       await timerTurn(); // ingest calls that arrived during the slice reach the lane before the next one
     }
     return current;
@@ -266,7 +352,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   expireEvents(
     eventIds: string[],
     now: number,
-    progress: StepProgress,
+    progress: StepProgress | undefined,
   ): Promise<{ deleted: number }> {
     return this.background(async () => {
       const { deleted, slice } = await expireEventsSlice(this.host, eventIds, now, progress);
@@ -356,8 +442,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
         : ((await this.env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<number>("n")) ??
           0);
     return {
-      id: 0,
-      buckets: BUCKETS,
+      id: this.shard,
+      buckets: bucketRanges(this.opened.deployment.directory, this.shard).reduce(
+        (n, [first, last]) => n + last - first + 1,
+        0,
+      ),
       profiles: await count("profiles"),
       identities: await count("identities"),
       bytes: this.ctx.storage.sql.databaseSize,
@@ -380,13 +469,38 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     await this.projection?.alarm();
   }
 
-  private async ingestGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
+  /**
+   * With several shards, a call applies here only when every identity it names lives here or
+   * is new with its index bucket here (design/scale-out.md §3.6); otherwise it is answered
+   * `forward` (the client sends it to the coordinator, or again once a transaction let go).
+   */
+  private async ingestGroup(all: IngestCommand[]): Promise<IngestApplied[]> {
+    if (this.opened.deployment.shards === 1) return this.applyGroup(all);
+    const { participant, deployment } = this.opened;
+    const forward = all.map((command) => {
+      const where = localPlacement(participant, deployment.placement, commandKeys(command));
+      return where === "local" || where === "suppressed" ? undefined : where;
+    });
+    const local = all.filter((_, i) => forward[i] === undefined);
+    const applied = local.length > 0 ? await this.applyGroup(local) : [];
+    const idle = { group: 0, items: 0, roundTrips: 0, phases: {} };
+    return forward.map((where) =>
+      where === undefined
+        ? applied.shift()!
+        : { outcomes: [], profiles: [], lane: idle, forward: where },
+    );
+  }
+
+  private async applyGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
     const before = this.d1.roundTrips();
     const clock = stopwatch();
     const { results, slice } = await ingestGroup(this.host, commands, clock);
     await this.commit(slice, () => this.hooks.beforePersist?.(commands));
     clock.lap("persist");
-    this.journal?.push(...commands.map((command): JournalEntry => ({ kind: "ingest", command })));
+    const order = commitPoint();
+    this.journal?.push(
+      ...commands.map((command): JournalEntry => ({ kind: "ingest", command, order })),
+    );
     const lane = {
       group: commands.length,
       items: commands.reduce((n, c) => n + c.items.length, 0),
@@ -427,6 +541,82 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     }
   }
 
+  /**
+   * An exclusive write on identities this shard should hold. With several shards it first
+   * checks they are here and not held by a transaction (else the client looks again or
+   * waits); after it, the index shards of the identities it removed are told, outside the
+   * lane (two shards' lanes never wait for each other).
+   */
+  private async ownedExclusive<T>(
+    entry: Extract<JournalEntry, { refs: IdentityRef[] }>,
+    run: () => Promise<{
+      value: T;
+      gone: Key[];
+      suppressions?: [string, string, string][];
+    }>,
+  ): Promise<Consistent<T> | Relocated> {
+    let removed: { gone: Key[]; suppressions?: [string, string, string][] } | undefined;
+    const answer = await this.exclusive(entry, async (): Promise<T | Relocated> => {
+      // A link is kept with its first identity's profile: that one must be here.
+      const where = this.whereAre(entry.refs.slice(0, 1));
+      if (where !== "here") return { relocate: where };
+      const { value, ...rest } = await run();
+      removed = rest;
+      return value;
+    });
+    if (isRelocated(answer.value)) return answer.value;
+    if (removed && this.opened.deployment.shards > 1) await this.releaseElsewhere(removed);
+    return answer as Consistent<T>;
+  }
+
+  /** Where the identities `refs` are, seen from this shard. */
+  private whereAre(refs: readonly IdentityRef[]): "here" | "moved" | "wait" {
+    const { participant, deployment } = this.opened;
+    if (deployment.shards === 1) return "here";
+    for (const ref of refs) {
+      const key = identityKey(ref.namespace, ref.value);
+      const owner = participant.ownerOf(key);
+      if (owner !== undefined) {
+        if (participant.frozenBy(owner) !== undefined) return "wait";
+        continue;
+      }
+      const { placement } = deployment;
+      if (placement.ownerOf(placement.indexBucket(key)) !== this.shard) return "moved";
+      const indexed = participant.indexEntry(key);
+      if (indexed?.state === "reserved") return "wait";
+      if (indexed?.state === "live" && placement.ownerOf(indexed.home) !== this.shard)
+        return "moved";
+    }
+    return "here";
+  }
+
+  private async releaseElsewhere(removed: {
+    gone: Key[];
+    suppressions?: [string, string, string][];
+  }): Promise<void> {
+    const { placement } = this.opened.deployment;
+    const byShard = new Map<number, { keys: Key[]; rows: [string, string, string][] }>();
+    removed.gone.forEach((key, i) => {
+      const shard = placement.ownerOf(placement.indexBucket(key));
+      if (shard === this.shard) return;
+      const at = byShard.get(shard) ?? { keys: [], rows: [] };
+      at.keys.push(key);
+      const row = removed.suppressions?.[i];
+      if (row) at.rows.push(row);
+      byShard.set(shard, at);
+    });
+    const now = Date.now();
+    await Promise.all(
+      [...byShard].map(([shard, { keys, rows }]) =>
+        this.env.GRAPH_WRITER.get(this.env.GRAPH_WRITER.idFromName(writerName(shard))).releaseIndex(
+          keys,
+          rows,
+          now,
+        ),
+      ),
+    );
+  }
+
   /** Runs alone in the lane; answers once D1 holds what it committed, with the token for it. */
   private async exclusive<T>(
     entry: JournalEntry | undefined,
@@ -434,7 +624,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   ): Promise<Consistent<T>> {
     const result = await this.lane.runExclusive(async () => {
       const value = await run();
-      if (entry) this.journal?.push(entry);
+      if (entry) this.journal?.push({ ...entry, order: commitPoint() });
       return { value, seq: this.lastSeq };
     });
     return { value: result.value, consistency: await this.settled(result.seq) };
@@ -447,7 +637,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   private async settled(seq: number | undefined): Promise<string> {
     const bookmark = await this.projection?.waitFor(seq ?? this.lastSeq);
     return formatToken({
-      shard: 0,
+      shard: this.shard,
       seq: seq ?? this.lastSeq ?? 0,
       ...(bookmark ? { bookmark } : {}),
     });

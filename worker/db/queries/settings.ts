@@ -19,8 +19,12 @@ export interface SettingValues {
   retention: RetentionSettings;
   /** Consent purposes, the conflict rule and the tracking-category map (SPEC §8). */
   consent: ConsentSettings;
-  /** The deployment's index salt (random, set once): which bucket an identity's index entry lives in. */
-  placement: { salt: string };
+  /**
+   * Set once, when the first writer starts: the index salt (random; which bucket an
+   * identity's index entry lives in) and the number of owner shards (`TESSERA_SHARDS`;
+   * absent in deployments that began before shards: one).
+   */
+  placement: { salt: string; shards?: number };
   /** The demo shop's public key (TESSERA_DEMO only). */
   demo: { keyId: string; key: string };
 }

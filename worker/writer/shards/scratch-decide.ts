@@ -10,14 +10,16 @@
  * exactly what a single writer would have sent it).
  */
 
-import { identityKey } from "../../../shared/identity/normalize";
 import { constantRead, type Read, readTogether, type WriteStatement } from "../../db/queries/reads";
+import type { GraphEffect } from "../../graph/effect";
+import { commandKeys } from "../../ingest/command-keys";
 import type { IngestCommand } from "../../ingest/types";
-import type { Component, Decide, Key } from "../../shards/protocol";
+import type { Component, Decide } from "../../shards/protocol";
 import { commitSlice } from "../commit";
 import type { ConfigSource, Counters, Ids, Store, Suppression, WriterHost } from "../host";
 import { LocalSql, type PortableStatement } from "../local-sql";
-import { ingestGroup, stopwatch } from "../slices/ingest-group";
+import { dryRunGroup, ingestGroup, stopwatch } from "../slices/ingest-group";
+import { clockSequence } from "../state";
 import type { CallResult } from "../types";
 import {
   COMPONENT_TABLES,
@@ -78,6 +80,7 @@ export class RangeIds implements Ids {
   }
 
   sequence(): number {
+    this.counters.webhookSequence = clockSequence(this.counters.webhookSequence);
     return this.counters.webhookSequence++;
   }
 
@@ -118,36 +121,35 @@ interface ScratchDeps {
   config: ConfigSource;
   suppression: Suppression;
   ids: RangeIds;
+  /** Which of these identity hashes are on the suppression list. */
+  suppressed: (hashes: string[]) => Promise<string[]>;
 }
 
-/** A decision over `IngestCommand`s, whose `changes` are the projection's statements. */
-export function scratchDecide(deps: ScratchDeps): Decide<IngestCommand, CallResult, ComponentRows> {
-  const local = new LocalSql(deps.storage);
-  const sql = deps.storage.sql;
-  return async (ops, components, _reserved, suppressed) => {
-    deps.storage.transactionSync(() => {
-      for (const table of SCRATCH_TABLES) sql.exec(`DELETE FROM ${table}`);
-      for (const component of components) installComponent(sql, component.payload);
-    });
-    if (suppressed.size > 0) {
-      // Suppressed keys are refused by the ingest code as at a shard: by their hash.
-      const hash = await deps.suppression.hasher();
-      for (const key of suppressed)
-        sql.exec(
-          "INSERT OR IGNORE INTO suppressions (hash, namespace, profile_id, created_at) VALUES (?, ?, NULL, 0)",
-          await hash(key),
-          key.slice(0, key.indexOf(":")),
-        );
-    }
-    const store = new CapturingStore(local);
-    const host: WriterHost = {
-      config: deps.config,
-      ids: deps.ids,
-      suppression: deps.suppression,
-      store,
-    };
+/** What D1 applies for a decision, and the webhook deliveries it holds (announced after). */
+export interface ProjectedChanges {
+  statements: PortableStatement[];
+  deliveryIds: string[];
+}
+
+/** The coordinator's scratch copy of the writer: frozen components in, decisions out. */
+export class ScratchWriter {
+  private readonly local: LocalSql;
+
+  constructor(private readonly deps: ScratchDeps) {
+    this.local = new LocalSql(deps.storage);
+  }
+
+  /** A decision over `IngestCommand`s, whose `changes` are `ProjectedChanges`. */
+  readonly decide: Decide<IngestCommand, CallResult, ComponentRows> = async (
+    ops,
+    components,
+    _reserved,
+    suppressed,
+  ) => {
+    const { host, store } = await this.load(ops, components, suppressed);
     const { results, slice } = await ingestGroup(host, ops, stopwatch());
-    await commitSlice(host, slice);
+    const { deliveryIds } = await commitSlice(host, slice);
+    const sql = this.deps.storage.sql;
     const after = sql
       .exec<{ id: string }>("SELECT id FROM profiles")
       .toArray()
@@ -155,13 +157,49 @@ export function scratchDecide(deps: ScratchDeps): Decide<IngestCommand, CallResu
         const rows = readComponent(sql, id)!;
         return { profileId: id, keys: componentKeys(rows), payload: rows };
       });
-    return { results, after, changes: store.captured };
+    const changes: ProjectedChanges = { statements: store.captured, deliveryIds };
+    return { results, after, changes };
   };
-}
 
-/** Every identity key an ingest command names (what the protocol freezes or reserves). */
-export const commandKeys = (command: IngestCommand): Key[] => [
-  ...new Set(
-    command.items.flatMap((item) => item.identities.map((r) => identityKey(r.namespace, r.value))),
-  ),
-];
+  /** What a call would do to these components (SPEC §9 `dryRun`); nothing leaves the scratch store. */
+  async dryRun(
+    command: IngestCommand,
+    components: readonly Component<ComponentRows>[],
+    suppressed: ReadonlySet<string>,
+  ): Promise<{ result: CallResult; effect: GraphEffect }> {
+    const { host } = await this.load([command], components, suppressed);
+    return dryRunGroup(host, command);
+  }
+
+  /** Empties the scratch store, installs the components and the suppressions the calls meet. */
+  private async load(
+    ops: readonly IngestCommand[],
+    components: readonly Component<ComponentRows>[],
+    suppressed: ReadonlySet<string>,
+  ): Promise<{ host: WriterHost; store: CapturingStore }> {
+    const { storage, suppression } = this.deps;
+    const sql = storage.sql;
+    storage.transactionSync(() => {
+      for (const table of SCRATCH_TABLES) sql.exec(`DELETE FROM ${table}`);
+      for (const component of components) installComponent(sql, component.payload);
+    });
+    // Erased identities are refused by the ingest code as at a shard, by their hash: the
+    // suppression list is the read projection's (an erase is answered once D1 holds it).
+    const hash = await suppression.hasher();
+    const keys = [...new Set(ops.flatMap(commandKeys))];
+    const hashes = new Map(await Promise.all(keys.map(async (k) => [await hash(k), k] as const)));
+    const listed = new Set(await this.deps.suppressed([...hashes.keys()]));
+    for (const [h, key] of hashes)
+      if (listed.has(h) || suppressed.has(key))
+        sql.exec(
+          "INSERT OR IGNORE INTO suppressions (hash, namespace, profile_id, created_at) VALUES (?, ?, NULL, 0)",
+          h,
+          key.slice(0, key.indexOf(":")),
+        );
+    const store = new CapturingStore(this.local);
+    return {
+      host: { config: this.deps.config, ids: this.deps.ids, suppression, store },
+      store,
+    };
+  }
+}

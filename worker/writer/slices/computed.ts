@@ -29,7 +29,7 @@ import { fragmentDeleteStatements, fragmentWriteStatements } from "../../db/quer
 import type { WriteStatement } from "../../db/queries/reads";
 import { type ProfileFacts, profileFactsRead } from "../../db/queries/segments";
 import type { ComputedDef, IdentityStates } from "../../model/computed";
-import type { ComputedJob } from "../../model/jobs";
+import { type ComputedJob, nextShard } from "../../model/jobs";
 import { eventNeedsOf } from "../../segments/rules";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
@@ -188,13 +188,14 @@ export async function computedSlice(
   const ids = await identityPage(host.store.sql, job.after, COMPUTED_SLICE);
   const refresh = await computedRefresh(host, ids, def ? [def] : [], now);
   const computed = job.computed + ids.length;
-  const done = ids.length < COMPUTED_SLICE;
-  const after = ids.at(-1) ?? job.after;
+  const walk = ids.length < COMPUTED_SLICE ? nextShard(job.walk) : job.walk;
+  const done = ids.length < COMPUTED_SLICE && !walk;
+  const after = walk !== job.walk ? 0 : (ids.at(-1) ?? job.after); // the next shard starts from its beginning
   const trailing = def
     ? [computedProgressStatement(host.store.sql, def.id, def.version, computed, done, after)]
     : [];
   return {
-    job: { ...job, after, computed },
+    job: { ...job, after, computed, ...(walk ? { walk } : {}) },
     done,
     slice: await refreshSlice(host, refresh, now, trailing),
   };

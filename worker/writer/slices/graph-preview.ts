@@ -16,7 +16,7 @@ import {
 import { type GraphEffect, graphEffect } from "../../graph/effect";
 import type { GraphRules } from "../../graph/workspace";
 import type { IdentityRef } from "../../model/graph";
-import type { GraphRunJob } from "../../model/jobs";
+import { type GraphRunJob, nextShard } from "../../model/jobs";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
 import { WorkingSet, workingSetReads } from "./working-set";
@@ -92,11 +92,13 @@ export async function graphRunSlice(
   if (job.after === "") host.config.invalidate(); // the change was saved just before the run: apply it, not a cached copy
   const { rules } = await host.config.current();
   const profiles = await profilesAfter(sql, job.scope, job.after, GRAPH_RUN_SLICE);
-  const done = profiles.length < GRAPH_RUN_SLICE;
-  const after = profiles.at(-1) ?? job.after;
+  const walk = profiles.length < GRAPH_RUN_SLICE ? nextShard(job.walk) : job.walk;
+  const done = profiles.length < GRAPH_RUN_SLICE && !walk;
+  const after = walk !== job.walk ? "" : (profiles.at(-1) ?? job.after); // the next shard starts from its beginning
+  const next = { ...job, after, ...(walk ? { walk } : {}) };
   if (profiles.length === 0) {
     return {
-      job: { ...job, after },
+      job: next,
       done,
       slice: {
         statements: [],
@@ -107,7 +109,7 @@ export async function graphRunSlice(
             job.runId,
             { graphs: 0, merges: 0, splits: 0, moves: 0, evictions: 0 },
             after,
-            true,
+            done,
           ),
         ],
       },
@@ -123,7 +125,7 @@ export async function graphRunSlice(
     evictions: count("evict"),
   };
   return {
-    job: { ...job, after },
+    job: next,
     done,
     slice: {
       statements: set.statements(host, now),

@@ -55,7 +55,8 @@ export async function expireEventsSlice(
   host: WriterHost,
   eventIds: readonly string[],
   now: number,
-  progress: StepProgress,
+  /** Undefined: another writer records the step (with several shards, the last one does). */
+  progress: StepProgress | undefined,
 ): Promise<{ deleted: number; slice?: SliceResult }> {
   if (eventIds.length === 0) return { deleted: 0 };
   const sql = host.store.sql;
@@ -102,7 +103,9 @@ export async function expireEventsSlice(
         facts: remaining,
         now,
       },
-      trailing: [progressStatement(host, progress, { events: deleted }, Date.now())],
+      trailing: progress
+        ? [progressStatement(host, progress, { events: deleted }, Date.now())]
+        : [],
     },
   };
 }

@@ -15,7 +15,7 @@ import {
   type SegmentDef,
   segmentProgressStatement,
 } from "../../db/queries/segments";
-import type { SegmentJob } from "../../model/jobs";
+import { nextShard, type SegmentJob } from "../../model/jobs";
 import { factsRead } from "../../segments/evaluate";
 import type { SliceResult } from "../commit";
 import type { WriterHost } from "../host";
@@ -46,10 +46,12 @@ export async function segmentSlice(
   const ids = await profilePage(sql, job.after, SEGMENT_SLICE);
   const { facts } = await host.store.read({ facts: factsRead(sql, ids, [def], now) });
   const evaluated = job.evaluated + ids.length;
-  const done = ids.length < SEGMENT_SLICE;
-  const after = ids[ids.length - 1] ?? job.after;
+  const walk = ids.length < SEGMENT_SLICE ? nextShard(job.walk) : job.walk;
+  const done = ids.length < SEGMENT_SLICE && !walk;
+  // The next shard starts from its beginning.
+  const after = walk !== job.walk ? "" : (ids[ids.length - 1] ?? job.after);
   return {
-    job: { ...job, after, evaluated },
+    job: { ...job, after, evaluated, ...(walk ? { walk } : {}) },
     done,
     slice: {
       statements: [],
