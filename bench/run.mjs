@@ -25,6 +25,7 @@ import { BENCH_DATASETS, eventsOf, generate, profiles } from "./data.mjs";
 import { lanes } from "./lanes.mjs";
 import { concurrently, percentile } from "./load.mjs";
 import { reports } from "./reports.mjs";
+import { scale } from "./scale.mjs";
 import { whatif } from "./whatif.mjs";
 
 const { values } = parseArgs({
@@ -46,6 +47,11 @@ const { values } = parseArgs({
     "report-isolation-only": { type: "boolean", default: false },
     "backfill-profiles": { type: "string", default: "100000" },
     "lane-requests": { type: "string", default: "3000" },
+    // scale: shard counts, simulated delay per call between objects, lane time per item (ms)
+    shards: { type: "string", default: "1,4" },
+    rpcs: { type: "string", default: "0,20" },
+    "item-ms": { type: "string", default: "0,2" },
+    "scale-calls": { type: "string", default: "400" },
   },
 });
 const PROFILES = Number(values.profiles);
@@ -673,7 +679,7 @@ function saveTable(table) {
 }
 
 /** Sections that start their own Workers; when only they are asked for, the run ends after them. */
-const OWN_WORKER_SECTIONS = ["lanes", "computed", "whatif"];
+const OWN_WORKER_SECTIONS = ["lanes", "computed", "whatif", "scale"];
 
 /** Writes what is measured so far; ends the run when nothing but own-Worker sections was asked for. */
 function savedSection() {
@@ -684,6 +690,19 @@ function savedSection() {
     console.log("\nwritten: bench/results/latest.json");
     process.exit(0);
   }
+}
+
+if (ONLY.has("scale")) {
+  // One Worker per shard count × simulated delays (bench/scale.mjs).
+  const numbers = (text) => text.split(",").map(Number);
+  results.scale = await scale({
+    shardCounts: numbers(values.shards),
+    rpcs: numbers(values.rpcs),
+    items: numbers(values["item-ms"]),
+    calls: Number(values["scale-calls"]),
+  });
+  console.log(JSON.stringify(results.scale.readings ?? {}, null, 2));
+  savedSection();
 }
 
 if (ONLY.has("lanes")) {

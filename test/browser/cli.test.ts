@@ -157,7 +157,7 @@ describe("tessera CLI", () => {
       }),
     ]);
     expect(shards[0].profiles).toBeGreaterThan(0);
-    expect(coordinator).toEqual({ inFlight: 0, committed: 0 });
+    expect(coordinator).toEqual({ inFlight: 0, committed: 0, busyMs: 0 });
   });
 
   it("runs an export and waits for its files", async () => {

@@ -256,7 +256,7 @@ describe("the D1 projection of the writer's graph", () => {
     );
     expect(res.json).toEqual({
       shards: expected,
-      coordinator: { inFlight: 0, committed: expect.any(Number) },
+      coordinator: { inFlight: 0, committed: expect.any(Number), busyMs: expect.any(Number) },
     });
     expect(res.json.shards.reduce((n, s) => n + s.profiles, 0)).toBe(
       (await writerRows("profiles", "id")).length,

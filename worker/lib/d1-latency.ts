@@ -74,8 +74,21 @@ export function meterD1(d1: D1Database, delayMs = 0): MeteredD1 {
   };
 }
 
-/** The configured bench delay (0 when unset or invalid). */
-export function benchDelayMs(env: { TESSERA_BENCH_D1_DELAY_MS?: string }): number {
-  const ms = Number(env.TESSERA_BENCH_D1_DELAY_MS ?? 0);
+const positive = (text: string | undefined): number => {
+  const ms = Number(text ?? 0);
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
-}
+};
+
+/** The configured bench delay (0 when unset or invalid). */
+export const benchDelayMs = (env: { TESSERA_BENCH_D1_DELAY_MS?: string }): number =>
+  positive(env.TESSERA_BENCH_D1_DELAY_MS);
+
+/**
+ * Bench only (`npm run bench -- --only scale`): time a writer's lane is held per item (the
+ * work a real group does, simulated without CPU so shards on one local thread can overlap),
+ * and time added to every call between the Worker, the shards and the coordinator.
+ */
+export const benchItemMs = (env: { TESSERA_BENCH_ITEM_MS?: string }): number =>
+  positive(env.TESSERA_BENCH_ITEM_MS);
+export const benchRpcMs = (env: { TESSERA_BENCH_RPC_MS?: string }): number =>
+  positive(env.TESSERA_BENCH_RPC_MS);

@@ -16,6 +16,9 @@ export interface Bindings extends Env {
   TESSERA_WEBHOOK_BACKOFF_SCALE?: string;
   /** Bench only (`npm run bench`): milliseconds added to every D1 round trip. */
   TESSERA_BENCH_D1_DELAY_MS?: string;
+  /** Bench only (`--only scale`): lane time per item, and delay per call between objects. */
+  TESSERA_BENCH_ITEM_MS?: string;
+  TESSERA_BENCH_RPC_MS?: string;
   /**
    * `d1` keeps the graph's truth in D1 for a deployment that has not chosen yet (tests of
    * that mode); once the writer keeps it in its own SQLite, it always does.

@@ -45,7 +45,13 @@ export const adminRouter = createRouter().openapi(
           "application/json": {
             schema: z.object({
               shards: z.array(Shard),
-              coordinator: z.object({ inFlight: z.number(), committed: z.number() }),
+              coordinator: z.object({
+                inFlight: z.number(),
+                committed: z.number(),
+                busyMs: z
+                  .number()
+                  .meta({ description: "Time spent running transactions since it started" }),
+              }),
             }),
           },
         },

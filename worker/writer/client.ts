@@ -17,6 +17,7 @@ import type { GraphEffect } from "../graph/effect";
 import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { type ConsistencyToken, parseToken } from "../lib/consistency";
+import { benchRpcMs } from "../lib/d1-latency";
 import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { ComputedJob, GraphRunJob, SegmentJob, ShardWalk } from "../model/jobs";
@@ -91,15 +92,20 @@ export async function ingestCommand(env: Bindings, command: IngestCommand): Prom
 
 async function routed(
   env: Bindings,
-  shard: number,
+  first: number,
   command: IngestCommand,
 ): Promise<IngestApplied> {
-  for (let wait = 0; wait < WAITS; wait++) {
+  const rpcMs = benchRpcMs(env);
+  let shard = first;
+  for (let attempt = 0; attempt < WAITS; attempt++) {
+    if (rpcMs) await sleep(rpcMs);
     const answer = await shardWriter(env, shard).ingest(command);
     if (!answer.forward) return answer;
     if (answer.forward === "coordinator") break;
-    await sleep(5 * 2 ** wait);
+    if (answer.forward === "shard") shard = answer.shard!;
+    else await sleep(5 * 2 ** attempt);
   }
+  if (rpcMs) await sleep(rpcMs);
   return graphCoordinator(env).ingest(command);
 }
 
@@ -254,7 +260,7 @@ export async function shardsFigures(env: Bindings) {
   const [shards, coordinator] = await Promise.all([
     Promise.all(writers.map((w) => w.shardFigures())),
     // With one shard nothing spans shards: the coordinator has had nothing to do (and is not started).
-    writers.length > 1 ? graphCoordinator(env).figures() : { inFlight: 0, committed: 0 },
+    writers.length > 1 ? graphCoordinator(env).figures() : { inFlight: 0, committed: 0, busyMs: 0 },
   ]);
   return { shards, coordinator };
 }
@@ -305,7 +311,13 @@ export async function previewConfig(
   ...change: Parameters<GraphWriterApi["previewConfig"]>
 ): Promise<GraphEffect> {
   const effects = await Promise.all((await everyShard(env)).map((w) => w.previewConfig(...change)));
-  if (effects.length === 1) return effects[0]!;
+  if (effects.length === 1) {
+    const { examined: _, ...effect } = effects[0]!;
+    return effect;
+  }
+  // Each shard looked at up to the scope's limit; more than that together is truncated too.
+  const limit = change[2].limit ?? 1000;
+  const examined = effects.reduce((n, e) => n + e.examined, 0);
   return {
     profilesAffected: effects.reduce((n, e) => n + e.profilesAffected, 0),
     graphsChanged: effects.reduce((n, e) => n + e.graphsChanged, 0),
@@ -315,6 +327,6 @@ export async function previewConfig(
     evictions: effects.flatMap((e) => e.evictions),
     segmentChanges: effects.flatMap((e) => e.segmentChanges),
     sample: effects.flatMap((e) => e.sample).slice(0, 10),
-    truncated: effects.some((e) => e.truncated),
+    truncated: effects.some((e) => e.truncated) || examined > limit,
   };
 }

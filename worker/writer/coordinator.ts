@@ -17,6 +17,7 @@ import { readTogether } from "../db/queries/reads";
 import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { formatToken } from "../lib/consistency";
+import { benchItemMs, benchRpcMs } from "../lib/d1-latency";
 import type { Bindings } from "../model/bindings";
 import { suppressionHasher } from "../privacy/suppression";
 import { idRange } from "../shards/placement";
@@ -122,6 +123,7 @@ export class GraphCoordinator extends DurableObject<Bindings> {
   hooks: { afterProject?: (tx: TxId) => void } = {};
   /** The calls of the transaction being decided (journaled at its commit point). */
   private deciding: IngestCommand[] = [];
+  private busyMs = 0;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -161,16 +163,20 @@ export class GraphCoordinator extends DurableObject<Bindings> {
         ...(await readTogether(this.env.DB, { s: suppressedRead(this.env.DB, hashes) })).s,
       ],
     });
-    const shard = (s: number) =>
-      this.env.GRAPH_WRITER.get(this.env.GRAPH_WRITER.idFromName(writerName(s)));
+    const rpcMs = benchRpcMs(this.env);
+    const shard = (s: number) => {
+      const stub = this.env.GRAPH_WRITER.get(this.env.GRAPH_WRITER.idFromName(writerName(s)));
+      // Bench only: the time a call between objects takes on Cloudflare.
+      return rpcMs ? sleep(rpcMs).then(() => stub) : Promise.resolve(stub);
+    };
     this.coordinator = new Coordinator(
       this.log,
       {
         // RPC's types flatten tuples ([key, bucket] redirects); the values are the same.
         prepare: async (s, tx, keys) =>
-          (await shard(s).prepare(tx, keys)) as unknown as PrepareReply<ComponentRows>,
-        commit: (s, tx, actions) => shard(s).commitTx(tx, actions),
-        abort: (s, tx) => shard(s).abortTx(tx),
+          (await (await shard(s)).prepare(tx, keys)) as unknown as PrepareReply<ComponentRows>,
+        commit: async (s, tx, actions) => (await shard(s)).commitTx(tx, actions),
+        abort: async (s, tx) => (await shard(s)).abortTx(tx),
       },
       deployment.placement,
       this.scratch.decide,
@@ -216,13 +222,27 @@ export class GraphCoordinator extends DurableObject<Bindings> {
     this.config.invalidate();
   }
 
-  /** In-flight and committed transactions (`GET /v1/admin/shards`). */
-  figures(): { inFlight: number; committed: number } {
-    return this.log.figures();
+  /**
+   * In-flight and committed transactions, and the milliseconds spent running them since the
+   * object started (`GET /v1/admin/shards`; the bench's busy fraction).
+   */
+  figures(): { inFlight: number; committed: number; busyMs: number } {
+    return { ...this.log.figures(), busyMs: Math.round(this.busyMs) };
   }
 
   private async runGroup(commands: IngestCommand[]): Promise<IngestApplied[]> {
+    const started = performance.now();
+    try {
+      return await this.runTransaction(commands);
+    } finally {
+      this.busyMs += performance.now() - started;
+    }
+  }
+
+  private async runTransaction(commands: IngestCommand[]): Promise<IngestApplied[]> {
     this.deciding = commands;
+    const itemMs = benchItemMs(this.env);
+    if (itemMs > 0) await sleep(itemMs * commands.reduce((n, c) => n + c.items.length, 0));
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.coordinator.run(commands);
       if (outcome.committed) {

@@ -56,9 +56,11 @@ export interface IngestApplied extends CallResult {
   };
   /**
    * Set when a shard did not apply the call: `coordinator` — it names identities living on
-   * other shards; `wait` — a cross-shard transaction holds one of them (send it again).
+   * other shards; `shard` — all of them live on `shard`; `wait` — a cross-shard transaction
+   * holds one of them (send it again).
    */
-  forward?: "coordinator" | "wait";
+  forward?: "coordinator" | "shard" | "wait";
+  shard?: number;
 }
 
 export interface DeleteResult {
@@ -126,12 +128,15 @@ export interface GraphWriterApi {
   ingest(command: IngestCommand): Promise<IngestApplied>;
   /** What an ingest call would do, and its effect on the graphs; nothing is written. */
   dryRun(command: IngestCommand): Promise<DryRunApplied>;
-  /** What a configuration change would do to existing graphs in a scope; nothing is written. */
+  /**
+   * What a configuration change would do to existing graphs in a scope; nothing is written.
+   * `examined`: the profiles in scope it looked at (at most the scope's limit).
+   */
   previewConfig(
     rules: GraphRules,
     blocked: Record<string, string[]>,
     scope: { identities?: IdentityRef[]; namespace?: string; limit?: number },
-  ): Promise<GraphEffect>;
+  ): Promise<GraphEffect & { examined: number }>;
   deleteIdentity(ref: IdentityRef): Promise<Consistent<DeleteResult> | Relocated>;
   deleteLink(from: IdentityRef, to: IdentityRef): Promise<Consistent<DeleteResult> | Relocated>;
   /** Privacy erase; undefined when the identity is unknown. */

@@ -25,7 +25,7 @@ import type { GraphRules } from "../graph/workspace";
 import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { formatToken } from "../lib/consistency";
-import { benchDelayMs, type MeteredD1, meterD1 } from "../lib/d1-latency";
+import { benchDelayMs, benchItemMs, type MeteredD1, meterD1 } from "../lib/d1-latency";
 import { timerTurn } from "../lib/timer-turn";
 import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
@@ -81,6 +81,8 @@ import type {
   ShardFigures,
 } from "./types";
 import { commitPoint, isRelocated } from "./types";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
@@ -222,7 +224,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     rules: GraphRules,
     blocked: Record<string, string[]>,
     scope: PreviewScope,
-  ): Promise<GraphEffect> {
+  ): Promise<GraphEffect & { examined: number }> {
     return this.lane.runExclusive(() => previewSlice(this.host, rules, blocked, scope, Date.now()));
   }
 
@@ -478,8 +480,15 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     if (this.opened.deployment.shards === 1) return this.applyGroup(all);
     const { participant, deployment } = this.opened;
     const forward = all.map((command) => {
-      const where = localPlacement(participant, deployment.placement, commandKeys(command));
-      return where === "local" || where === "suppressed" ? undefined : where;
+      const keys = commandKeys(command);
+      const where = localPlacement(participant, deployment.placement, keys);
+      if (where === "local" || where === "suppressed") return undefined;
+      if (where === "wait") return where;
+      // Everything it names lives on one other shard (a device whose profile a login moved
+      // there): that shard can apply it alone.
+      const homes = new Set(keys.map((k) => this.locate(k)));
+      const [home] = homes;
+      return homes.size === 1 && home !== undefined && home !== this.shard ? home : where;
     });
     const local = all.filter((_, i) => forward[i] === undefined);
     const applied = local.length > 0 ? await this.applyGroup(local) : [];
@@ -487,7 +496,9 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     return forward.map((where) =>
       where === undefined
         ? applied.shift()!
-        : { outcomes: [], profiles: [], lane: idle, forward: where },
+        : typeof where === "number"
+          ? { outcomes: [], profiles: [], lane: idle, forward: "shard", shard: where }
+          : { outcomes: [], profiles: [], lane: idle, forward: where },
     );
   }
 
@@ -495,6 +506,8 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     const before = this.d1.roundTrips();
     const clock = stopwatch();
     const { results, slice } = await ingestGroup(this.host, commands, clock);
+    const itemMs = benchItemMs(this.env);
+    if (itemMs > 0) await sleep(itemMs * commands.reduce((n, c) => n + c.items.length, 0));
     await this.commit(slice, () => this.hooks.beforePersist?.(commands));
     clock.lap("persist");
     const order = commitPoint();

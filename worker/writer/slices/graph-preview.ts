@@ -61,15 +61,20 @@ export async function previewSlice(
   blocked: Record<string, string[]>,
   scope: PreviewScope,
   now: number,
-): Promise<GraphEffect> {
+): Promise<GraphEffect & { examined: number }> {
   const limit = scope.limit ?? 1000;
   const inScope = await profilesInScope(host.store.sql, scope, limit);
   const truncated = inScope.length > limit;
   const profiles = inScope.slice(0, limit);
-  if (profiles.length === 0) return { ...graphEffect([], [], new Map(), new Map()), truncated };
+  if (profiles.length === 0)
+    return { ...graphEffect([], [], new Map(), new Map()), truncated, examined: 0 };
   const { set, before } = await reapplied(host, rules, blocked, profiles, now);
   const after = new Map([...set.ws.members].map(([p, keys]) => [p, [...keys]]));
-  return { ...graphEffect(set.ws.history, set.activation, before, after), truncated };
+  return {
+    ...graphEffect(set.ws.history, set.activation, before, after),
+    truncated,
+    examined: profiles.length,
+  };
 }
 
 /** Profiles per slice of a graph run. */
