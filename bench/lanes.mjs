@@ -42,6 +42,26 @@ export function request(url, method, pathname, { body, headers = {} } = {}) {
   });
 }
 
+/**
+ * Runs `task` against a fresh local Worker on a fresh, migrated D1 with the bench's admin key
+ * and `vars`; stops it and removes its state after.
+ */
+export async function withFreshWorker(name, vars, task) {
+  const persistTo = mkdtempSync(path.join(tmpdir(), `tessera-${name}-`));
+  let worker;
+  try {
+    await applyMigrations({ persistTo });
+    worker = await startWorker({
+      persistTo,
+      vars: { TESSERA_ADMIN_KEY: ADMIN, TESSERA_SECRET: "bench-secret", ...vars },
+    });
+    return await task(worker);
+  } finally {
+    await worker?.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
 /** Runs `count` calls of `task(i)` from `clients` concurrent loops; throughput and latency. */
 async function load(count, clients, task) {
   const { seconds, latencies } = await concurrently(count, clients, task);
@@ -277,18 +297,7 @@ export async function lanes({
 } = {}) {
   const out = { seedProfiles, requests, byDelay: {} };
   for (const delay of delays) {
-    const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-lanes-"));
-    let worker;
-    try {
-      await applyMigrations({ persistTo });
-      worker = await startWorker({
-        persistTo,
-        vars: {
-          TESSERA_ADMIN_KEY: ADMIN,
-          TESSERA_SECRET: "bench-secret",
-          TESSERA_BENCH_D1_DELAY_MS: String(delay),
-        },
-      });
+    await withFreshWorker("lanes", { TESSERA_BENCH_D1_DELAY_MS: String(delay) }, async (worker) => {
       const url = worker.url;
       for (const [name, kind] of BENCH_DATASETS) {
         await request(url, "PUT", `/v1/datasets/${name}`, {
@@ -338,10 +347,7 @@ export async function lanes({
         };
         console.log(`lanes: backfill ${JSON.stringify(out.backfill)}`);
       }
-    } finally {
-      await worker?.stop();
-      rmSync(persistTo, { recursive: true, force: true });
-    }
+    });
   }
   return out;
 }

@@ -12,12 +12,8 @@
 //
 // Locally every object shares one thread, so CPU per call does not drop with more shards;
 // the simulated lane time is what several shards on Cloudflare work through in parallel.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { applyMigrations, startWorker } from "../scripts/lib/local-worker.mjs";
 import { withCpu } from "./cpu.mjs";
-import { ingestKey, post, request, useKey } from "./lanes.mjs";
+import { ingestKey, post, request, useKey, withFreshWorker } from "./lanes.mjs";
 import { concurrently, percentile } from "./load.mjs";
 
 const ADMIN = "sk_bench_admin_key_local_only";
@@ -140,28 +136,19 @@ export async function scale({ shardCounts = [1, 4], rpcs = [0, 20], items = [0, 
   for (const shards of shardCounts)
     for (const rpc of rpcs)
       for (const itemMs of items) {
-        const persistTo = mkdtempSync(path.join(tmpdir(), "tessera-scale-"));
-        let worker;
-        try {
-          await applyMigrations({ persistTo });
-          worker = await startWorker({
-            persistTo,
-            vars: {
-              TESSERA_ADMIN_KEY: ADMIN,
-              TESSERA_SECRET: "bench-secret",
-              TESSERA_SHARDS: String(shards),
-              TESSERA_BENCH_RPC_MS: String(rpc),
-              TESSERA_BENCH_ITEM_MS: String(itemMs),
-            },
-          });
+        const vars = {
+          TESSERA_SHARDS: String(shards),
+          TESSERA_BENCH_RPC_MS: String(rpc),
+          TESSERA_BENCH_ITEM_MS: String(itemMs),
+        };
+        await withFreshWorker("scale", vars, async (worker) => {
           const url = worker.url;
           useKey(ADMIN);
           await seed(url);
           const key = await ingestKey(url);
           const run = `S${shards}-r${rpc}-i${itemMs}`;
-          const all = workloads(run, { next: 0 });
           const r = {};
-          for (const [name, call] of Object.entries(all))
+          for (const [name, call] of Object.entries(workloads(run, { next: 0 })))
             r[name] = await measure(url, key, worker.child.pid, calls, 32, call);
           out[run] = { shards, rpcMs: rpc, itemMs, ...r };
           console.log(
@@ -172,10 +159,7 @@ export async function scale({ shardCounts = [1, 4], rpcs = [0, 20], items = [0, 
               )
               .join(" · ")}`,
           );
-        } finally {
-          await worker?.stop();
-          rmSync(persistTo, { recursive: true, force: true });
-        }
+        });
       }
   // The figures the issue's targets read: 4 shards against 1 at 20 ms RPC and 2 ms per item.
   const one = out["S1-r20-i2"];
