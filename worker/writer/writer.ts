@@ -249,8 +249,13 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     suppress: boolean,
   ): Promise<Consistent<EraseReceipt | undefined> | Relocated> {
     return this.ownedExclusive({ kind: "erase", refs: [ref] }, async () => {
-      const profileId = this.opened.participant.ownerOf(identityKey(ref.namespace, ref.value));
-      const keys = profileId ? (this.opened.participant.component(profileId)?.keys ?? []) : [];
+      const { participant, deployment } = this.opened;
+      // With several shards, the index shards of the erased identities are told (after).
+      const profileId =
+        deployment.shards > 1
+          ? participant.ownerOf(identityKey(ref.namespace, ref.value))
+          : undefined;
+      const keys = profileId ? participant.keysOf(profileId) : [];
       const erased = await eraseSlice(this.host, ref, suppress, Date.now());
       if (erased) await this.commit(erased.slice);
       if (!erased || !suppress) return { value: erased?.receipt, gone: erased ? keys : [] };

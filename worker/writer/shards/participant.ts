@@ -59,6 +59,17 @@ export class SqlParticipant implements ParticipantStore<ComponentRows> {
       .toArray()[0]?.profile_id;
   }
 
+  /** The identity keys of a profile held here. */
+  keysOf(profileId: ProfileId): Key[] {
+    return this.sql
+      .exec<{ namespace: string; value: string }>(
+        "SELECT namespace, value FROM identities WHERE profile_id = ?",
+        profileId,
+      )
+      .toArray()
+      .map((r) => `${r.namespace}:${r.value}`);
+  }
+
   component(profileId: ProfileId): Component<ComponentRows> | undefined {
     const rows = readComponent(this.sql, profileId);
     return rows && { profileId, keys: componentKeys(rows), payload: rows };
