@@ -6,3 +6,7 @@
  * between steps lets them start.
  */
 export const timerTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
+
+/** Waits `ms` milliseconds (retry back-offs, and the bench's simulated time). */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

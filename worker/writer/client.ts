@@ -18,6 +18,7 @@ import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { type ConsistencyToken, parseToken } from "../lib/consistency";
 import { benchRpcMs } from "../lib/d1-latency";
+import { sleep } from "../lib/timer-turn";
 import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { ComputedJob, GraphRunJob, SegmentJob, ShardWalk } from "../model/jobs";
@@ -66,7 +67,6 @@ export function deploymentOf(env: Bindings): Promise<Deployment> {
   return deployment;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Answers of "wait" before a call goes to the coordinator (which finishes any transaction a crash left). */
 const WAITS = 6;
 

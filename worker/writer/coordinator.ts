@@ -18,6 +18,7 @@ import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { formatToken } from "../lib/consistency";
 import { benchItemMs, benchRpcMs } from "../lib/d1-latency";
+import { sleep } from "../lib/timer-turn";
 import type { Bindings } from "../model/bindings";
 import { suppressionHasher } from "../privacy/suppression";
 import { idRange } from "../shards/placement";
@@ -107,8 +108,6 @@ class SqlTxLog implements TxLog<ComponentRows> {
     return { inFlight: row.inFlight ?? 0, committed: row.committed };
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class GraphCoordinator extends DurableObject<Bindings> {
   private coordinator!: Coordinator<IngestCommand, CallResult, ComponentRows>;

@@ -26,7 +26,7 @@ import { commandKeys } from "../ingest/command-keys";
 import type { IngestCommand } from "../ingest/types";
 import { formatToken } from "../lib/consistency";
 import { benchDelayMs, benchItemMs, type MeteredD1, meterD1 } from "../lib/d1-latency";
-import { timerTurn } from "../lib/timer-turn";
+import { sleep, timerTurn } from "../lib/timer-turn";
 import type { Bindings } from "../model/bindings";
 import type { IdentityRef } from "../model/graph";
 import type { ComputedJob, GraphRunJob, SegmentJob, ShardWalk, StepProgress } from "../model/jobs";
@@ -81,8 +81,6 @@ import type {
   ShardFigures,
 } from "./types";
 import { commitPoint, isRelocated } from "./types";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Items per group: one group's write stays far below D1's 30 s and the Worker's memory. */
 const MAX_GROUP_ITEMS = 5_000;
@@ -405,7 +403,7 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
 
   /** Lifts a suppression (by its hash): the identity may be ingested again. False when there was none. */
   liftSuppression(hash: string): Promise<Consistent<boolean>> {
-    return this.exclusive(undefined, async () => {
+    return this.exclusive(async () => {
       const lifted = await liftSuppressionSlice(this.host, hash);
       if (lifted) await this.commit(lifted);
       return lifted !== undefined;
@@ -574,12 +572,13 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     }>,
   ): Promise<Consistent<T> | Relocated> {
     let removed: { gone: Key[]; suppressions?: [string, string, string][] } | undefined;
-    const answer = await this.exclusive(entry, async (): Promise<T | Relocated> => {
+    const answer = await this.exclusive(async (): Promise<T | Relocated> => {
       // A link is kept with its first identity's profile: that one must be here.
-      const where = this.whereAre(entry.refs.slice(0, 1));
+      const where = this.whereIs(entry.refs[0]!);
       if (where !== "here") return { relocate: where };
       const { value, ...rest } = await run();
       removed = rest;
+      this.journal?.push({ ...entry, order: commitPoint() }); // what was applied, not what was sent on
       return value;
     });
     if (isRelocated(answer.value)) return answer.value;
@@ -587,25 +586,13 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
     return answer as Consistent<T>;
   }
 
-  /** Where the identities `refs` are, seen from this shard. */
-  private whereAre(refs: readonly IdentityRef[]): "here" | "moved" | "wait" {
+  /** Where an identity is, seen from this shard: the protocol's own placement check. */
+  private whereIs(ref: IdentityRef): "here" | "moved" | "wait" {
     const { participant, deployment } = this.opened;
     if (deployment.shards === 1) return "here";
-    for (const ref of refs) {
-      const key = identityKey(ref.namespace, ref.value);
-      const owner = participant.ownerOf(key);
-      if (owner !== undefined) {
-        if (participant.frozenBy(owner) !== undefined) return "wait";
-        continue;
-      }
-      const { placement } = deployment;
-      if (placement.ownerOf(placement.indexBucket(key)) !== this.shard) return "moved";
-      const indexed = participant.indexEntry(key);
-      if (indexed?.state === "reserved") return "wait";
-      if (indexed?.state === "live" && placement.ownerOf(indexed.home) !== this.shard)
-        return "moved";
-    }
-    return "here";
+    const key = identityKey(ref.namespace, ref.value);
+    const where = localPlacement(participant, deployment.placement, [key]);
+    return where === "wait" ? "wait" : where === "coordinator" ? "moved" : "here";
   }
 
   private async releaseElsewhere(removed: {
@@ -636,15 +623,11 @@ export class GraphWriter extends DurableObject<Bindings> implements GraphWriterA
   }
 
   /** Runs alone in the lane; answers once D1 holds what it committed, with the token for it. */
-  private async exclusive<T>(
-    entry: JournalEntry | undefined,
-    run: () => Promise<T>,
-  ): Promise<Consistent<T>> {
-    const result = await this.lane.runExclusive(async () => {
-      const value = await run();
-      if (entry) this.journal?.push({ ...entry, order: commitPoint() });
-      return { value, seq: this.lastSeq };
-    });
+  private async exclusive<T>(run: () => Promise<T>): Promise<Consistent<T>> {
+    const result = await this.lane.runExclusive(async () => ({
+      value: await run(),
+      seq: this.lastSeq,
+    }));
     return { value: result.value, consistency: await this.settled(result.seq) };
   }
 
